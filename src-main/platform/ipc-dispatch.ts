@@ -1,0 +1,61 @@
+import {
+  contract,
+  toErrorEnvelope,
+  type CospecHandlers,
+  type ServiceName,
+  type WireResult,
+} from '../../src-shared/ipc';
+import type { MethodSpec } from '../../src-shared/ipc/define';
+import type { Logger } from './logger';
+
+/**
+ * Validates and dispatches one contract call, independent of how it arrived (Electron IPC or the
+ * UI harness's exposeBinding): arguments are parsed by the contract's schema, the result is parsed
+ * on the way out so nothing the schema does not name (a token, say) leaves main, and every failure
+ * becomes an error envelope.
+ */
+export function createDispatcher(handlers: CospecHandlers, logger: Logger) {
+  return async function dispatch(service: string, methodName: string, rawArgs: unknown): Promise<WireResult> {
+    try {
+      const spec = lookup(service, methodName);
+      const handler = lookupHandler(handlers, service as ServiceName, methodName);
+      const args = spec.args.parse(rawArgs) as unknown[];
+      const value: unknown = await handler(...args);
+      return { ok: true, value: spec.result.parse(value) };
+    } catch (error) {
+      const envelope = toErrorEnvelope(error);
+      if (envelope.code === 'INTERNAL') logger.error('ipc call failed', { service, method: methodName, error });
+      else logger.info('ipc call refused', { service, method: methodName, code: envelope.code });
+      return { ok: false, error: envelope };
+    }
+  };
+}
+
+export type Dispatch = ReturnType<typeof createDispatcher>;
+
+function lookup(service: string, methodName: string): MethodSpec {
+  const spec = (contract as Record<string, Record<string, MethodSpec> | undefined>)[service]?.[methodName];
+  if (!spec) throw new Error(`Unknown IPC method ${service}.${methodName}`);
+  return spec;
+}
+
+function lookupHandler(
+  handlers: CospecHandlers,
+  service: ServiceName,
+  methodName: string,
+): (...args: unknown[]) => Promise<unknown> {
+  const handler = (handlers[service] as Record<string, unknown> | undefined)?.[methodName];
+  if (typeof handler !== 'function') throw new Error(`No handler for ${service}.${methodName}`);
+  return handler as (...args: unknown[]) => Promise<unknown>;
+}
+
+/** Names every contract method that has no handler; the completeness test and start-up use it. */
+export function missingHandlers(handlers: Partial<Record<string, Record<string, unknown>>>): string[] {
+  const missing: string[] = [];
+  for (const service of Object.keys(contract)) {
+    for (const m of Object.keys((contract as Record<string, object>)[service] ?? {})) {
+      if (typeof handlers[service]?.[m] !== 'function') missing.push(`${service}.${m}`);
+    }
+  }
+  return missing;
+}

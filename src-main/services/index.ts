@@ -1,0 +1,32 @@
+import type { CospecHandlers } from '../../src-shared/ipc';
+import type { EventBus } from '../platform/events';
+import type { Logger } from '../platform/logger';
+import type { Paths } from '../platform/paths';
+import type { Encryptor } from './secrets/types';
+
+/** What the composition root hands the services; everything Electron-specific arrives as an adapter. */
+export interface ServiceDeps {
+  host: 'electron' | 'harness';
+  appVersion: string;
+  paths: Paths;
+  logger: Logger;
+  events: EventBus;
+  /** Electron safeStorage adapter in the app; absent in Node, where the OS keychain is used. */
+  encryptor?: Encryptor;
+  /** Opens a vetted URL in the system browser (shell.openExternal in the app). */
+  openExternal(url: string): Promise<void>;
+  /** Whether cospec:// is registered as this app's protocol handler (false in dev builds on Linux). */
+  protocolRegistered: boolean;
+  /** Overrides for tests: the policy file path, the clock. */
+  policyPath?: string;
+  now?: () => Date;
+}
+
+export interface AppServices {
+  handlers: CospecHandlers;
+  /** Handles a cospec:// URL delivered by the OS (open-url, second-instance argv, cold-start argv). */
+  handleDeepLink(url: string): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+export { createServices } from './create-services';

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+
+/**
+ * Stable error codes that cross IPC. Electron passes only `message` of a thrown Error,
+ * so every failure travels as an envelope whose `code` the renderer can branch on.
+ */
+export const ErrorCodeSchema = z.enum([
+  'INVALID_INPUT',
+  'UNTRUSTED_SENDER',
+  'NOT_FOUND',
+  'INTERNAL',
+  'CANCELLED',
+  // network diagnostics
+  'DNS_FAILURE',
+  'CONNECTION_REFUSED',
+  'CONNECTION_TIMEOUT',
+  'CONNECTION_RESET',
+  'TLS_UNKNOWN_CA',
+  'TLS_HOSTNAME_MISMATCH',
+  'TLS_CERT_EXPIRED',
+  'TLS_ERROR',
+  'PROXY_ERROR',
+  'INSECURE_URL',
+  'INVALID_URL',
+  // GitLab answers
+  'UNAUTHORIZED',
+  'TOKEN_EXPIRED',
+  'TOKEN_REVOKED',
+  'MISSING_SCOPE',
+  'FORBIDDEN',
+  'NOT_GITLAB',
+  'GITLAB_TOO_OLD',
+  'RATE_LIMITED',
+  'SERVER_ERROR',
+  // accounts and auth
+  'ACCOUNT_EXISTS',
+  'OAUTH_STATE_MISMATCH',
+  'OAUTH_DENIED',
+  'OAUTH_TIMEOUT',
+  'OAUTH_INVALID_GRANT',
+  'OAUTH_NOT_CONFIGURED',
+  'INVALID_DEEP_LINK',
+  'SECURE_STORAGE_UNAVAILABLE',
+  'PLAINTEXT_STORAGE_REFUSED',
+  'SETTINGS_CORRUPT',
+  'POLICY_FORBIDS',
+  // containers and runs
+  'ENGINE_UNAVAILABLE',
+  'IMAGE_BUILD_FAILED',
+  'RUN_FAILED',
+  'CLONE_FAILED',
+  'DISK_FULL',
+  'LFS_UNSUPPORTED',
+]);
+export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
+
+export const ErrorEnvelopeSchema = z.object({
+  code: ErrorCodeSchema,
+  message: z.string(),
+  detail: z.string().optional(),
+});
+export type ErrorEnvelope = z.infer<typeof ErrorEnvelopeSchema>;
+
+/** An error a service throws on purpose: its code and message are safe to show the user. */
+export class CospecError extends Error {
+  override readonly name = 'CospecError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly detail?: string,
+  ) {
+    super(message);
+  }
+
+  toEnvelope(): ErrorEnvelope {
+    return this.detail === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, detail: this.detail };
+  }
+
+  static fromEnvelope(envelope: ErrorEnvelope): CospecError {
+    return new CospecError(envelope.code, envelope.message, envelope.detail);
+  }
+}
+
+/** Turns anything thrown into an envelope; unknown errors keep no internals beyond their message. */
+export function toErrorEnvelope(error: unknown): ErrorEnvelope {
+  if (error instanceof CospecError) return error.toEnvelope();
+  if (error instanceof z.ZodError) {
+    return { code: 'INVALID_INPUT', message: 'The request was not valid.', detail: z.prettifyError(error) };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'INTERNAL', message: 'Something went wrong inside coSPEC.', detail: message };
+}
