@@ -15,6 +15,8 @@ export interface ServiceDeps {
   encryptor?: Encryptor;
   /** Opens a vetted URL in the system browser (shell.openExternal in the app). */
   openExternal(url: string): Promise<void>;
+  /** The OS proxy for a URL as Electron resolves it ("DIRECT", "PROXY host:port" …); absent outside Electron. */
+  resolveProxy?(url: string): Promise<string>;
   /** Whether cospec:// is registered as this app's protocol handler (false in dev builds on Linux). */
   protocolRegistered: boolean;
   /** Overrides for tests: the policy file path, the clock. */
