@@ -1,0 +1,41 @@
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+
+// Lints snippets as if they lived at a path, with the project's real eslint.config.js,
+// so a config edit that drops a layer rule fails here.
+async function restrictedImports(filePath: string, code: string): Promise<string[]> {
+  const eslint = new ESLint({ cwd: process.cwd() });
+  const [result] = await eslint.lintText(code, { filePath });
+  return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+}
+
+describe('layer rules', () => {
+  it('forbid electron in services', async () => {
+    const messages = await restrictedImports('src-main/services/x/y.ts', "import { app } from 'electron';\nexport const a = app;\n");
+    expect(messages.join()).toMatch(/Only src-main\/shell/);
+  });
+
+  it('allow electron in the shell and the preload', async () => {
+    expect(await restrictedImports('src-main/shell/x.ts', "import { app } from 'electron';\nexport const a = app;\n")).toEqual([]);
+    expect(await restrictedImports('src-main/preload/x.ts', "import { ipcRenderer } from 'electron';\nexport const a = ipcRenderer;\n")).toEqual([]);
+  });
+
+  it('forbid Node built-ins and electron in the renderer', async () => {
+    const code = "import { readFileSync } from 'node:fs';\nimport { ipcRenderer } from 'electron';\nexport const a = [readFileSync, ipcRenderer];\n";
+    expect(await restrictedImports('src-renderer/features/x.tsx', code)).toHaveLength(2);
+  });
+
+  it('forbid Node built-ins, electron and React in src-shared', async () => {
+    const code = "import { join } from 'node:path';\nimport React from 'react';\nexport const a = [join, React];\n";
+    expect(await restrictedImports('src-shared/model/x.ts', code)).toHaveLength(2);
+  });
+
+  it('forbid the preload from importing Node built-ins', async () => {
+    expect(await restrictedImports('src-main/preload/x.ts', "import fs from 'node:fs';\nexport const a = fs;\n")).toHaveLength(1);
+  });
+
+  it('forbid the renderer from importing main-process code', async () => {
+    const code = "import { createLogger } from '../../src-main/platform/logger';\nexport const a = createLogger;\n";
+    expect(await restrictedImports('src-renderer/app/x.ts', code)).toHaveLength(1);
+  });
+});

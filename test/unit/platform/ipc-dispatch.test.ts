@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { createDispatcher } from '../../../src-main/platform/ipc-dispatch';
+import { createLogger, memorySink } from '../../../src-main/platform/logger';
+import { CospecError, type CospecHandlers } from '../../../src-shared/ipc';
+
+function handlers(overrides: Partial<CospecHandlers['app']> = {}): CospecHandlers {
+  const fail = async (): Promise<never> => {
+    throw new CospecError('NOT_FOUND', 'nothing here');
+  };
+  return {
+    app: {
+      getInfo: async () => ({ name: 'coSPEC Desktop', version: '1.0.0', platform: 'linux', host: 'harness', dataDir: '/tmp/x' }),
+      openExternal: async () => undefined,
+      ...overrides,
+    },
+    accounts: {
+      list: async () => [],
+      connectWithToken: fail,
+      beginOAuth: fail,
+      waitForOAuth: fail,
+      cancelOAuth: fail,
+      revalidate: fail,
+      updateNetwork: fail,
+      disconnect: fail,
+    },
+  };
+}
+
+describe('IPC dispatcher', () => {
+  const logger = createLogger({ sinks: [memorySink()] });
+
+  it('returns the validated result of a handler', async () => {
+    const dispatch = createDispatcher(handlers(), logger);
+    const result = await dispatch('app', 'getInfo', []);
+    expect(result).toEqual({ ok: true, value: expect.objectContaining({ name: 'coSPEC Desktop' }) });
+  });
+
+  it('refuses arguments that do not match the contract with INVALID_INPUT', async () => {
+    const dispatch = createDispatcher(handlers(), logger);
+    const result = await dispatch('app', 'openExternal', ['not a url']);
+    expect(result).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+  });
+
+  it('strips fields the result schema does not name, so secrets cannot leak by accident', async () => {
+    const leaky = handlers({
+      getInfo: async () =>
+        ({ name: 'n', version: 'v', platform: 'linux', host: 'harness', dataDir: '/d', token: 'glpat-secret' }) as never,
+    });
+    const result = await createDispatcher(leaky, logger)('app', 'getInfo', []);
+    expect(JSON.stringify(result)).not.toContain('glpat-secret');
+  });
+
+  it('carries a service error as an envelope with its stable code', async () => {
+    const result = await createDispatcher(handlers(), logger)('accounts', 'revalidate', ['id']);
+    expect(result).toEqual({ ok: false, error: { code: 'NOT_FOUND', message: 'nothing here' } });
+  });
+
+  it('answers unknown methods and unexpected exceptions with INTERNAL, keeping the app alive', async () => {
+    const dispatch = createDispatcher(handlers({ getInfo: async () => { throw new TypeError('bug'); } }), logger);
+    expect(await dispatch('nope', 'x', [])).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
+    expect(await dispatch('app', 'getInfo', [])).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
+  });
+});
