@@ -1,0 +1,265 @@
+import { randomUUID } from 'node:crypto';
+import { appendFile, mkdir, rm } from 'node:fs/promises';
+import { CospecError, toErrorEnvelope } from '../../../src-shared/ipc/errors';
+import type { AgentChoice, RunOutput, RunRecord, RunSpec, RunState } from '../../../src-shared/model/run';
+import type { Logger } from '../../platform/logger';
+import { canTransition, isTerminal } from './state-machine';
+import type { RunPaths, RunStore } from './store';
+
+/** What a run needs to know about its project, from the GitLab API. */
+export interface ResolvedProject {
+  instanceUrl: string;
+  projectId: number;
+  webUrl: string;
+  httpUrlToRepo: string;
+  defaultBranch: string;
+}
+
+export interface ExecuteRequest {
+  runId: string;
+  paths: RunPaths;
+  image: string;
+  allowlist: string[];
+  project: ResolvedProject;
+  spec: RunSpec;
+  timeoutMs: number;
+  onLog(line: string): void;
+  signal: AbortSignal;
+}
+
+export interface ExecuteResult {
+  exitCode: number;
+  /** Why the agent stopped when it was not a normal exit (timeout, out of memory). */
+  reason?: string;
+  egress: RunRecord['egress'];
+  /** The credential gateway's record of what the agent did on GitLab, for output detection. */
+  gatewayRecord: unknown;
+}
+
+/**
+ * The parts a run is made of. Each is a real service in the app (accounts + GitLab API, the image
+ * builder, the cloner, the sandbox with its egress proxy and credential gateway, output detection);
+ * the orchestrator only sequences them, persists each transition and reports.
+ */
+export interface RunPorts {
+  resolveProject(spec: RunSpec): Promise<ResolvedProject>;
+  assertAgentAllowed(agent: AgentChoice): void;
+  allowlistFor(spec: RunSpec, project: ResolvedProject): string[];
+  ensureImage(onProgress: (detail: string, percent?: number) => void, signal: AbortSignal): Promise<string>;
+  clone(req: { spec: RunSpec; project: ResolvedProject; dir: string; onProgress: (detail: string, percent?: number) => void; signal: AbortSignal }): Promise<void>;
+  execute(req: ExecuteRequest): Promise<ExecuteResult>;
+  collectOutputs(req: { record: RunRecord; project: ResolvedProject; gatewayRecord: unknown }): Promise<RunOutput[]>;
+  /** Removes containers left by runs that were live when the app stopped. */
+  removeOrphans(runIds: string[]): Promise<void>;
+}
+
+export interface OrchestratorDeps {
+  store: RunStore;
+  ports: RunPorts;
+  logger: Logger;
+  onChange(record: RunRecord): void;
+  onLog(runId: string, lines: string[]): void;
+  defaultTimeoutMinutes: number;
+  maxConcurrent?: number;
+  now?: () => Date;
+}
+
+interface LiveRun {
+  record: RunRecord;
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+export class RunOrchestrator {
+  private readonly live = new Map<string, LiveRun>();
+  private readonly waiting: Array<() => void> = [];
+  private running = 0;
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: OrchestratorDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /** Marks runs that were live when the app died as interrupted and removes their containers. */
+  async recover(): Promise<RunRecord[]> {
+    const stale = (await this.deps.store.list()).filter((r) => !isTerminal(r.state));
+    for (const record of stale) {
+      await this.transition(record, 'interrupted', { detail: 'The app stopped while this run was in progress.' });
+    }
+    if (stale.length) await this.deps.ports.removeOrphans(stale.map((r) => r.id)).catch((error) => this.deps.logger.warn('orphan cleanup failed', { error }));
+    return stale;
+  }
+
+  async list(): Promise<RunRecord[]> {
+    return this.deps.store.list();
+  }
+
+  async get(id: string): Promise<RunRecord> {
+    const record = this.live.get(id)?.record ?? (await this.deps.store.get(id));
+    if (!record) throw new CospecError('NOT_FOUND', `There is no run ${id}.`);
+    return record;
+  }
+
+  /** Queues a run and returns its record at once; the run proceeds in the background. */
+  async start(spec: RunSpec): Promise<RunRecord> {
+    this.deps.ports.assertAgentAllowed(spec.agent);
+    const at = this.now().toISOString();
+    const record: RunRecord = {
+      id: randomUUID(),
+      spec,
+      state: 'queued',
+      instanceUrl: '',
+      projectWebUrl: null,
+      createdAt: at,
+      updatedAt: at,
+      transitions: [{ state: 'queued', at }],
+      allowlist: [],
+      egress: [],
+      outputs: [],
+    };
+    await this.deps.store.save(record);
+    this.deps.onChange(record);
+    const abort = new AbortController();
+    const live: LiveRun = { record, abort, done: Promise.resolve() };
+    this.live.set(record.id, live);
+    live.done = this.drive(live).finally(() => this.live.delete(record.id));
+    return record;
+  }
+
+  /** Stops a run at whatever stage it is; its container is stopped and removed by the sandbox. */
+  async cancel(id: string): Promise<RunRecord> {
+    const live = this.live.get(id);
+    if (!live) {
+      const record = await this.get(id);
+      if (isTerminal(record.state)) return record;
+      throw new CospecError('NOT_FOUND', `Run ${id} is not running in this app.`);
+    }
+    live.abort.abort(new CospecError('CANCELLED', 'Cancelled by the user.'));
+    await live.done;
+    return live.record;
+  }
+
+  /** Resolves when a run ends (tests, the CLI's --wait). */
+  async whenDone(id: string): Promise<RunRecord> {
+    await this.live.get(id)?.done;
+    return this.get(id);
+  }
+
+  async dispose(): Promise<void> {
+    for (const live of this.live.values()) live.abort.abort(new CospecError('CANCELLED', 'The app is shutting down.'));
+    await Promise.allSettled([...this.live.values()].map((l) => l.done));
+  }
+
+  private async drive(live: LiveRun): Promise<void> {
+    const { ports } = this.deps;
+    const signal = live.abort.signal;
+    const paths = this.deps.store.paths(live.record.id);
+    const log = (line: string) => this.appendLog(paths, live.record.id, line);
+    try {
+      await this.acquireSlot(signal);
+      await this.transition(live.record, 'preparing', { detail: 'Preparing the sandbox image' });
+      const project = await ports.resolveProject(live.record.spec);
+      const allowlist = ports.allowlistFor(live.record.spec, project);
+      await this.update(live.record, { instanceUrl: project.instanceUrl, projectWebUrl: project.webUrl, allowlist });
+      const image = await ports.ensureImage((detail, progress) => this.progress(live.record, detail, progress), signal);
+      signal.throwIfAborted();
+
+      await this.transition(live.record, 'cloning', { detail: `Cloning ${live.record.spec.projectPath}`, progress: 0 });
+      await mkdir(paths.dir, { recursive: true });
+      await ports.clone({
+        spec: live.record.spec,
+        project,
+        dir: paths.workspace,
+        signal,
+        onProgress: (detail, progress) => this.progress(live.record, detail, progress),
+      });
+      signal.throwIfAborted();
+
+      await this.transition(live.record, 'running', { detail: 'Agent running', progress: undefined });
+      const timeoutMs = (live.record.spec.timeoutMinutes ?? this.deps.defaultTimeoutMinutes) * 60_000;
+      const result = await ports.execute({ runId: live.record.id, paths, image, allowlist, project, spec: live.record.spec, timeoutMs, onLog: log, signal });
+      await this.update(live.record, { exitCode: result.exitCode, egress: result.egress });
+      signal.throwIfAborted();
+
+      await this.transition(live.record, 'collecting', { detail: 'Detecting branches, merge requests and issues' });
+      const outputs = await ports.collectOutputs({ record: live.record, project, gatewayRecord: result.gatewayRecord });
+      await this.update(live.record, { outputs });
+      if (result.exitCode === 0) {
+        await this.transition(live.record, 'succeeded', { detail: summarise(outputs) });
+      } else {
+        const message = result.reason ?? `The agent exited with code ${result.exitCode}.`;
+        await this.transition(live.record, 'failed', { detail: message, error: { code: 'RUN_FAILED', message } });
+      }
+    } catch (error) {
+      const cancelled = signal.aborted;
+      const envelope = toErrorEnvelope(cancelled ? signal.reason : error);
+      if (!cancelled) this.deps.logger.warn('run failed', { runId: live.record.id, code: envelope.code, error });
+      await this.transition(live.record, cancelled ? 'cancelled' : 'failed', {
+        detail: envelope.message,
+        error: { code: envelope.code, message: envelope.message },
+      });
+      if (cancelled) await rm(paths.workspace, { recursive: true, force: true }).catch(() => undefined);
+    } finally {
+      this.releaseSlot();
+    }
+  }
+
+  private async acquireSlot(signal: AbortSignal): Promise<void> {
+    const max = this.deps.maxConcurrent ?? 2;
+    while (this.running >= max) {
+      await new Promise<void>((resolve, reject) => {
+        this.waiting.push(resolve);
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      });
+    }
+    this.running += 1;
+  }
+
+  private releaseSlot(): void {
+    this.running = Math.max(0, this.running - 1);
+    this.waiting.shift()?.();
+  }
+
+  private appendLog(paths: RunPaths, runId: string, line: string): void {
+    this.deps.onLog(runId, [line]);
+    void appendFile(paths.agentLog, line + '\n').catch((error) => this.deps.logger.warn('run log write failed', { runId, error }));
+  }
+
+  private async transition(record: RunRecord, state: RunState, patch: Partial<RunRecord> = {}): Promise<void> {
+    if (!canTransition(record.state, state)) {
+      this.deps.logger.warn('ignored run transition', { runId: record.id, from: record.state, to: state });
+      return;
+    }
+    const at = this.now().toISOString();
+    record.transitions.push({ state, at });
+    if (isTerminal(state)) patch.endedAt = at;
+    await this.update(record, { ...patch, state });
+  }
+
+  private lastProgressAt = new Map<string, number>();
+
+  /** Progress arrives many times a second; persist and announce it at most four times a second. */
+  private progress(record: RunRecord, detail: string, progress?: number): void {
+    const t = Date.now();
+    if (t - (this.lastProgressAt.get(record.id) ?? 0) < 250 && progress !== 100) return;
+    this.lastProgressAt.set(record.id, t);
+    void this.update(record, { detail, progress }).catch((error) => this.deps.logger.warn('progress save failed', { error }));
+  }
+
+  private async update(record: RunRecord, patch: Partial<RunRecord>): Promise<void> {
+    Object.assign(record, patch, { updatedAt: this.now().toISOString() });
+    await this.deps.store.save(record);
+    this.deps.onChange(record);
+  }
+}
+
+function summarise(outputs: RunOutput[]): string {
+  if (outputs.length === 0) return 'The agent finished without pushing branches, opening merge requests or filing issues.';
+  const count = (kind: RunOutput['kind']) => outputs.filter((o) => o.kind === kind).length;
+  const parts = [
+    [count('branch'), 'branch', 'branches'],
+    [count('merge_request'), 'merge request', 'merge requests'],
+    [count('issue'), 'issue', 'issues'],
+  ] as const;
+  return parts.filter(([n]) => n > 0).map(([n, one, many]) => `${n} ${n === 1 ? one : many}`).join(', ');
+}
