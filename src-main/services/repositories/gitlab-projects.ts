@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import type { Project } from '../../../src-shared/model/project';
+
+/** One authenticated GET on an account's instance (the accounts service supplies it, with CA/proxy). */
+export type GitLabGet = (accountId: string, pathAndQuery: string, signal?: AbortSignal) => Promise<{ json: unknown; headers: Headers }>;
+
+// The fields of GitLab's project entity this app reads; everything else is ignored.
+const ApiProjectSchema = z.object({
+  id: z.number().int(),
+  path_with_namespace: z.string(),
+  name: z.string(),
+  description: z.string().nullable().optional(),
+  default_branch: z.string().nullable().optional(),
+  visibility: z.enum(['private', 'internal', 'public']).optional(),
+  web_url: z.string(),
+  http_url_to_repo: z.string(),
+  last_activity_at: z.string(),
+  permissions: z
+    .object({
+      project_access: z.object({ access_level: z.number().int() }).nullable().optional(),
+      group_access: z.object({ access_level: z.number().int() }).nullable().optional(),
+    })
+    .optional(),
+});
+
+const ProtectedBranchSchema = z.object({ name: z.string() });
+
+const PER_PAGE = 100;
+const DEVELOPER = 30;
+
+/** Every project where the account has Developer access or higher, across all pages. */
+export async function fetchAllProjects(get: GitLabGet, accountId: string, signal?: AbortSignal): Promise<Project[]> {
+  const projects: Project[] = [];
+  let page: string | null = '1';
+  while (page) {
+    const query = `membership=true&min_access_level=${DEVELOPER}&order_by=last_activity_at&sort=desc&per_page=${PER_PAGE}&page=${page}`;
+    const { json, headers } = await get(accountId, `/projects?${query}`, signal);
+    for (const raw of z.array(ApiProjectSchema).parse(json)) projects.push(toProject(accountId, raw));
+    const next = headers.get('x-next-page');
+    page = next && next !== page ? next : null;
+  }
+  return projects;
+}
+
+/** Whether the project's default branch is covered by a protected-branch rule (wildcards included). */
+export async function isDefaultBranchProtected(
+  get: GitLabGet,
+  accountId: string,
+  project: Pick<Project, 'id' | 'defaultBranch'>,
+  signal?: AbortSignal,
+): Promise<boolean | null> {
+  if (!project.defaultBranch) return null;
+  const { json } = await get(accountId, `/projects/${project.id}/protected_branches?per_page=100`, signal);
+  const rules = z.array(ProtectedBranchSchema).parse(json);
+  return rules.some((rule) => wildcardMatch(rule.name, project.defaultBranch as string));
+}
+
+function wildcardMatch(pattern: string, name: string): boolean {
+  const regex = new RegExp('^' + pattern.split('*').map(escapeRegex).join('.*') + '$');
+  return regex.test(name);
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function toProject(accountId: string, raw: z.infer<typeof ApiProjectSchema>): Project {
+  const access = Math.max(raw.permissions?.project_access?.access_level ?? 0, raw.permissions?.group_access?.access_level ?? 0);
+  return {
+    accountId,
+    id: raw.id,
+    pathWithNamespace: raw.path_with_namespace,
+    name: raw.name,
+    description: raw.description ?? null,
+    defaultBranch: raw.default_branch ?? null,
+    visibility: raw.visibility ?? 'private',
+    webUrl: raw.web_url,
+    httpUrlToRepo: raw.http_url_to_repo,
+    lastActivityAt: raw.last_activity_at,
+    accessLevel: access || DEVELOPER,
+    defaultBranchProtected: null,
+    protectionSettingsUrl: `${raw.web_url}/-/settings/repository#js-protected-branches-settings`,
+  };
+}

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+
+/** A GitLab project the account can work on (Developer access or higher). */
+export const ProjectSchema = z.object({
+  accountId: z.string(),
+  id: z.number().int(),
+  pathWithNamespace: z.string(),
+  name: z.string(),
+  description: z.string().nullable(),
+  defaultBranch: z.string().nullable(),
+  visibility: z.enum(['private', 'internal', 'public']),
+  webUrl: z.string(),
+  httpUrlToRepo: z.string(),
+  lastActivityAt: z.string(),
+  accessLevel: z.number().int(),
+  /** null while unknown (not yet checked); the UI warns on false. */
+  defaultBranchProtected: z.boolean().nullable(),
+  /** Where to change branch protection in GitLab. */
+  protectionSettingsUrl: z.string(),
+});
+export type Project = z.infer<typeof ProjectSchema>;
+
+export const ProjectListSchema = z.object({
+  accountId: z.string(),
+  projects: z.array(ProjectSchema),
+  fetchedAt: z.string().datetime().nullable(),
+  /** True while a background refresh is under way. */
+  refreshing: z.boolean(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+export type ProjectList = z.infer<typeof ProjectListSchema>;
