@@ -1,0 +1,211 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
+import type { Readable, Transform } from 'node:stream';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
+import { request, type Dispatcher } from 'undici';
+import type { Logger } from '../../platform/logger';
+import { classifyRequest, isRunProject, type RouteDecision } from './guard';
+import { downstreamResponseHeaders, stripCredentialQuery, upstreamRequestHeaders } from './headers';
+import { createdIssueSchema, createdMergeRequestSchema, createdNoteSchema, parseJson, type ProjectIdResolver } from './gitlab-json';
+import { parseReceivePackCommands, parseReportStatus, type RefUpdateCommand } from './pkt-line';
+import type { PushedRef } from './record';
+import type { GatewayRecorder } from './recorder';
+import { CaptureStream, RedactStream } from './streams';
+
+/**
+ * Forwards one request from the sandbox to the GitLab instance: decide (guard), add credentials
+ * (headers), stream both bodies while keeping bounded copies of the parts worth recording, then
+ * record what happened.
+ */
+
+export interface ForwardContext {
+  /** e.g. "https://gitlab.example.com" */
+  origin: string;
+  /** The instance's base path without trailing slash ('' or e.g. '/gitlab'). */
+  basePath: string;
+  projectPaths: string[];
+  getToken(): Promise<string>;
+  dispatcher: Dispatcher | undefined;
+  resolver: ProjectIdResolver;
+  recorder: GatewayRecorder;
+  logger: Logger;
+}
+
+const CAPTURE_LIMIT = 1024 * 1024;
+const ZERO_SHA = /^0+$/;
+
+function reply(res: ServerResponse, status: number, message: string, json: boolean): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = json ? JSON.stringify({ message: `coSPEC gateway: ${message}` }) : `coSPEC gateway: ${message}\n`;
+  res.writeHead(status, { 'content-type': json ? 'application/json' : 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** The receive-pack request body may be gzip-compressed; decode the prefix we have so far. */
+function commandsFrom(prefix: Buffer, gzip: boolean): ReturnType<typeof parseReceivePackCommands> {
+  if (!gzip) return parseReceivePackCommands(prefix);
+  try {
+    return parseReceivePackCommands(gunzipSync(prefix, { finishFlush: zlibConstants.Z_SYNC_FLUSH }));
+  } catch {
+    return { commands: [], complete: false };
+  }
+}
+
+/**
+ * @param rawPath path relative to the instance base, still percent-encoded
+ * @param search the query string ('' or '?…')
+ */
+export async function forwardRequest(ctx: ForwardContext, req: IncomingMessage, res: ServerResponse, rawPath: string, search: string): Promise<void> {
+  const started = performance.now();
+  const method = (req.method ?? 'GET').toUpperCase();
+  const isApi = rawPath.startsWith('/api/');
+  const logRequest = (kind: 'git' | 'api' | 'refused', status: number, reason?: string) =>
+    ctx.recorder.add('gateway.request', {
+      at: new Date().toISOString(),
+      method,
+      path: ctx.basePath + rawPath,
+      kind,
+      status,
+      durationMs: Math.round(performance.now() - started),
+      ...(reason ? { reason } : {}),
+    });
+  const refuse = (status: number, reason: string, kind: 'refused' | 'git' | 'api' = 'refused') => {
+    req.resume(); // drain whatever body the client sends, so the socket can be reused
+    reply(res, status, reason, isApi);
+    logRequest(kind, status, reason);
+  };
+
+  const decision: RouteDecision = classifyRequest(method, rawPath, new URLSearchParams(search), ctx.projectPaths);
+  if (decision.kind === 'refused') return refuse(decision.status, decision.reason);
+
+  let token: string;
+  try {
+    token = await ctx.getToken();
+  } catch (err) {
+    ctx.logger.warn('gateway: credentials unavailable', { error: err instanceof Error ? err.message : String(err) });
+    return refuse(502, "the account's GitLab credentials are unavailable (signed out or expired?)", decision.kind);
+  }
+
+  let projectPath = decision.kind === 'git' ? decision.projectPath : undefined;
+  if (decision.kind === 'api' && decision.project) {
+    if ('id' in decision.project) {
+      const id = decision.project.id;
+      const path = await ctx.resolver.pathOf(id, token).catch(() => undefined);
+      if (!path || !isRunProject(ctx.projectPaths, path)) {
+        return refuse(403, `project id ${id} is not part of this run (allowed: ${ctx.projectPaths.join(', ')})`);
+      }
+      projectPath = path;
+    } else projectPath = decision.project.path;
+  }
+
+  const kind = decision.kind;
+  const hasBody = method !== 'GET' && method !== 'HEAD';
+  const isPush = decision.kind === 'git' && decision.service === 'git-receive-pack' && decision.endpoint === 'rpc';
+  const gzipRequest = /gzip/i.test(String(req.headers['content-encoding'] ?? ''));
+  let body: Readable | null = hasBody ? req : null;
+  let pushCommands: CaptureStream | undefined;
+  if (isPush) {
+    pushCommands = new CaptureStream(CAPTURE_LIMIT, (prefix) => commandsFrom(prefix, gzipRequest).complete);
+    body = pipeline(req, pushCommands, () => undefined);
+  }
+
+  const abort = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  let upstream: Dispatcher.ResponseData;
+  try {
+    upstream = await request(`${ctx.origin}${ctx.basePath}${rawPath}${stripCredentialQuery(search)}`, {
+      method: method as Dispatcher.HttpMethod,
+      headers: upstreamRequestHeaders(req.headers, kind === 'git' ? 'git' : 'api', token),
+      body,
+      signal: abort.signal,
+      ...(ctx.dispatcher ? { dispatcher: ctx.dispatcher } : {}),
+    });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    ctx.recorder.note('warn', 'gateway.upstream_error', { method, path: ctx.basePath + rawPath, error: message });
+    return refuse(502, `GitLab could not be reached: ${message}`, kind);
+  }
+
+  const status = upstream.statusCode;
+  if (status === 401) {
+    await upstream.body.dump();
+    return refuse(401, "GitLab refused the account's credentials (token revoked or expired?)", kind);
+  }
+
+  const transforms: Transform[] = [];
+  if (kind === 'api') transforms.push(new RedactStream(token));
+  let responseCopy: CaptureStream | undefined;
+  if ((kind === 'api' && decision.kind === 'api' && decision.records && status === 201) || isPush) {
+    responseCopy = new CaptureStream(CAPTURE_LIMIT);
+    transforms.push(responseCopy);
+  }
+  res.writeHead(status, downstreamResponseHeaders(upstream.headers));
+  let streamError: string | undefined;
+  try {
+    await pipelineAsync([upstream.body, ...transforms, res]);
+  } catch (err) {
+    streamError = err instanceof Error ? err.message : String(err);
+  }
+  logRequest(kind, status, streamError);
+
+  const at = new Date().toISOString();
+  if (isPush && pushCommands && projectPath) {
+    const { commands } = commandsFrom(pushCommands.captured(), gzipRequest);
+    for (const entry of pushResults(commands, status, responseCopy?.captured(), streamError)) {
+      ctx.recorder.add('gateway.push', { at, projectPath, ...entry });
+    }
+  }
+  if (decision.kind === 'api' && decision.records && responseCopy && projectPath && !streamError) {
+    recordCreated(ctx, decision, projectPath, responseCopy.captured(), at);
+  }
+}
+
+function pushResults(commands: RefUpdateCommand[], status: number, response: Buffer | undefined, streamError: string | undefined): Array<Omit<PushedRef, 'at' | 'projectPath'>> {
+  const report = status === 200 && response ? parseReportStatus(response) : undefined;
+  const remote = report?.messages.length ? ` (${report.messages.join(' ').slice(0, 400)})` : '';
+  return commands.map((c) => {
+    const base = {
+      ref: c.ref,
+      ...(c.ref.startsWith('refs/heads/') ? { branch: c.ref.slice('refs/heads/'.length) } : {}),
+      oldSha: c.oldSha,
+      newSha: c.newSha,
+      change: ZERO_SHA.test(c.oldSha) ? ('created' as const) : ZERO_SHA.test(c.newSha) ? ('deleted' as const) : ('updated' as const),
+    };
+    if (status !== 200) return { ...base, result: 'rejected' as const, reason: `HTTP ${status}` };
+    const ref = report?.refs.get(c.ref);
+    if (ref) return ref.ok ? { ...base, result: 'ok' as const } : { ...base, result: 'rejected' as const, reason: `${ref.reason ?? 'rejected'}${remote}` };
+    if (report?.unpack && report.unpack !== 'ok') return { ...base, result: 'rejected' as const, reason: `unpack ${report.unpack}${remote}` };
+    return { ...base, result: 'unknown' as const, reason: streamError ?? 'no report-status for this ref' };
+  });
+}
+
+function recordCreated(ctx: ForwardContext, decision: Extract<RouteDecision, { kind: 'api' }>, projectPath: string, body: Buffer, at: string): void {
+  if (decision.records === 'merge_request') {
+    const mr = parseJson(createdMergeRequestSchema, body);
+    if (mr) {
+      ctx.recorder.add('gateway.merge_request', {
+        at,
+        projectPath,
+        iid: mr.iid,
+        webUrl: mr.web_url,
+        sourceBranch: mr.source_branch,
+        targetBranch: mr.target_branch,
+        title: mr.title,
+      });
+    }
+  } else if (decision.records === 'issue') {
+    const issue = parseJson(createdIssueSchema, body);
+    if (issue) ctx.recorder.add('gateway.issue', { at, projectPath, iid: issue.iid, webUrl: issue.web_url, title: issue.title });
+  } else if (decision.records === 'note' && decision.noteable) {
+    const note = parseJson(createdNoteSchema, body);
+    if (note) {
+      ctx.recorder.add('gateway.note', { at, projectPath, noteableType: decision.noteable.type, noteableIid: decision.noteable.iid, id: note.id });
+    }
+  }
+}
