@@ -44,8 +44,9 @@ export const RunOutputSchema = z.discriminatedUnion('kind', [
     sha: z.string().nullable(),
     change: z.enum(['created', 'updated', 'deleted']),
     webUrl: z.string().nullable(),
+    /** The commits the run added to this branch, newest first. */
+    commits: z.array(z.object({ sha: z.string(), title: z.string(), webUrl: z.string().nullable() })),
   }),
-  z.object({ kind: z.literal('commit'), sha: z.string(), title: z.string(), branch: z.string(), webUrl: z.string().nullable() }),
   z.object({
     kind: z.literal('merge_request'),
     iid: z.number().int(),
