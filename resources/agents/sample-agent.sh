@@ -1,0 +1,122 @@
+#!/bin/sh
+# coSPEC sample agent: no model, just the moves a coding agent makes, for tests and the demo.
+# It edits a file, commits, pushes a new branch, opens a merge request and files an issue.
+# It holds NO GitLab token: every git and API call goes out through the run's proxy, and the
+# credential gateway outside the container adds the account's credentials (and records the work).
+#
+# Needs only sh, git and curl. Reads:
+#   COSPEC_GITLAB_URL     the instance, e.g. https://gitlab.example.com (required)
+#   COSPEC_PROJECT_PATH   e.g. acme/web-app (required)
+#   COSPEC_PROJECT_ID     numeric id; the URL-encoded path is used when absent
+#   COSPEC_TASK_FILE      the task text (required)
+#   COSPEC_WORKSPACE      the clone (default /workspace)
+#   COSPEC_RUN_ID         names the branch (default: the task file's checksum)
+#   COSPEC_TARGET_BRANCH  MR target (default: the clone's current branch)
+#   HTTPS_PROXY / https_proxy / HTTP_PROXY / http_proxy   the run's proxy
+set -eu
+
+say() { printf '[sample-agent] %s\n' "$*"; }
+fail() { printf '[sample-agent] ERROR: %s\n' "$*" >&2; exit 1; }
+
+: "${COSPEC_GITLAB_URL:?COSPEC_GITLAB_URL is not set}"
+: "${COSPEC_PROJECT_PATH:?COSPEC_PROJECT_PATH is not set}"
+: "${COSPEC_TASK_FILE:?COSPEC_TASK_FILE is not set}"
+WORKSPACE=${COSPEC_WORKSPACE:-/workspace}
+GITLAB_URL=${COSPEC_GITLAB_URL%/}
+
+[ -r "$COSPEC_TASK_FILE" ] || fail "cannot read the task file $COSPEC_TASK_FILE"
+[ -d "$WORKSPACE/.git" ] || fail "$WORKSPACE is not a git clone"
+command -v git >/dev/null 2>&1 || fail "git is not installed"
+command -v curl >/dev/null 2>&1 || fail "curl is not installed"
+
+# curl reads only the lower-case http_proxy for http:// URLs; pass the proxy explicitly to both
+# tools so upper- and lower-case settings work alike.
+PROXY=${HTTPS_PROXY:-${https_proxy:-${HTTP_PROXY:-${http_proxy:-}}}}
+[ -n "$PROXY" ] || say "no proxy configured; talking to GitLab directly"
+export GIT_TERMINAL_PROMPT=0
+
+git_() {
+  if [ -n "$PROXY" ]; then git -c "http.proxy=$PROXY" "$@"; else git "$@"; fi
+}
+
+# Minimal JSON reading without jq: the first occurrence of a number field (GitLab puts the
+# object's own id and iid first), and the web_url of the created object
+# (nested objects such as "author" carry their own web_url, so match on the object's own path).
+json_number() { grep -o "\"$1\":[0-9][0-9]*" | head -n 1 | cut -d: -f2; }
+json_web_url() { grep -o "\"web_url\":\"[^\"]*/-/$1/[0-9][0-9]*\"" | head -n 1 | sed 's/^"web_url":"//; s/"$//'; }
+
+# Form-encodes one value (RFC 3986 unreserved kept), byte by byte, in POSIX sh.
+urlencode() {
+  LC_ALL=C
+  s=$1 out=''
+  while [ -n "$s" ]; do
+    rest=${s#?}
+    c=${s%"$rest"}
+    case $c in
+      [A-Za-z0-9.~_-]) out="$out$c" ;;
+      *) out="$out$(printf '%%%02X' "'$c")" ;;
+    esac
+    s=$rest
+  done
+  printf '%s' "$out"
+}
+
+# POST form fields to the API; prints the body, fails with GitLab's message on an HTTP error.
+api_post() {
+  path=$1
+  shift
+  set -- --silent --show-error --fail-with-body -X POST "$@" "$GITLAB_URL/api/v4$path"
+  if [ -n "$PROXY" ]; then set -- --proxy "$PROXY" "$@"; fi
+  if ! body=$(curl "$@"); then
+    fail "POST $path failed: $body"
+  fi
+  printf '%s' "$body"
+}
+
+TASK_TITLE=$(sed -n '/[^[:space:]]/{p;q;}' "$COSPEC_TASK_FILE" | cut -c1-120)
+[ -n "$TASK_TITLE" ] || TASK_TITLE="Sample task"
+RUN_ID=${COSPEC_RUN_ID:-$(cksum <"$COSPEC_TASK_FILE" | cut -d' ' -f1)}
+BRANCH="cospec/sample-$RUN_ID"
+PROJECT_REF=${COSPEC_PROJECT_ID:-$(urlencode "$COSPEC_PROJECT_PATH")}
+say "task: $TASK_TITLE"
+
+cd "$WORKSPACE"
+TARGET=${COSPEC_TARGET_BRANCH:-$(git rev-parse --abbrev-ref HEAD)}
+[ "$TARGET" != "HEAD" ] || fail "the clone has a detached HEAD; set COSPEC_TARGET_BRANCH"
+
+say "editing COSPEC_SAMPLE.md on branch $BRANCH (from $TARGET)"
+git checkout -q -b "$BRANCH"
+{
+  printf '# %s\n\n' "$TASK_TITLE"
+  printf 'Written by the coSPEC sample agent for run %s.\n\n' "$RUN_ID"
+  sed 's/^/> /' "$COSPEC_TASK_FILE"
+} >COSPEC_SAMPLE.md
+git add COSPEC_SAMPLE.md
+git -c user.name="coSPEC sample agent" -c user.email="sample-agent@cospec.invalid" commit -q -m "Sample agent: $TASK_TITLE"
+say "committed $(git rev-parse --short HEAD)"
+
+say "pushing $BRANCH"
+git_ push -q origin "HEAD:refs/heads/$BRANCH" || fail "git push of $BRANCH failed"
+say "pushed $BRANCH"
+
+say "opening a merge request into $TARGET"
+MR=$(api_post "/projects/$PROJECT_REF/merge_requests" \
+  --data-urlencode "source_branch=$BRANCH" \
+  --data-urlencode "target_branch=$TARGET" \
+  --data-urlencode "title=$TASK_TITLE" \
+  --data-urlencode "description=Opened by the coSPEC sample agent (run $RUN_ID).")
+MR_IID=$(printf '%s' "$MR" | json_number iid)
+MR_URL=$(printf '%s' "$MR" | json_web_url merge_requests)
+[ -n "$MR_IID" ] || fail "GitLab's answer to the merge request has no iid: $MR"
+say "opened merge request !$MR_IID $MR_URL"
+
+say "filing an issue"
+ISSUE=$(api_post "/projects/$PROJECT_REF/issues" \
+  --data-urlencode "title=Follow-up: $TASK_TITLE" \
+  --data-urlencode "description=Filed by the coSPEC sample agent (run $RUN_ID) after opening !$MR_IID.")
+ISSUE_IID=$(printf '%s' "$ISSUE" | json_number iid)
+ISSUE_URL=$(printf '%s' "$ISSUE" | json_web_url issues)
+[ -n "$ISSUE_IID" ] || fail "GitLab's answer to the issue has no iid: $ISSUE"
+say "filed issue #$ISSUE_IID $ISSUE_URL"
+
+say "done: branch $BRANCH, merge request !$MR_IID, issue #$ISSUE_IID"
