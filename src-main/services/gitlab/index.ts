@@ -1,0 +1,7 @@
+export { normalizeInstanceUrl, hostnameOf, GITLAB_COM_URL, type InstanceUrl } from './url';
+export { createAccountNetwork, parseCaPem, type AccountNetwork, type NetworkOptions } from './network';
+export { parsePacResult, matchesNoProxy } from './proxy';
+export { GitLabClient, type GitLabClientOptions, type GitLabRequest, type RawResponse } from './client';
+export { diagnoseNetworkError, diagnoseHttpStatus } from './diagnose';
+export { VersionSchema, UserSchema, PersonalAccessTokenSchema, type GitLabUser, type PersonalAccessToken } from './schemas';
+export { checkGitLabVersion, MIN_GITLAB_VERSION } from './version';
