@@ -34,6 +34,9 @@ command -v curl >/dev/null 2>&1 || fail "curl is not installed"
 PROXY=${HTTPS_PROXY:-${https_proxy:-${HTTP_PROXY:-${http_proxy:-}}}}
 [ -n "$PROXY" ] || say "no proxy configured; talking to GitLab directly"
 export GIT_TERMINAL_PROMPT=0
+# The workspace is mounted from the host and may belong to another uid than the agent's; trust it
+# (environment config counts as command-line config, which git honours for safe.directory).
+export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0="$WORKSPACE"
 
 git_() {
   if [ -n "$PROXY" ]; then git -c "http.proxy=$PROXY" "$@"; else git "$@"; fi
@@ -73,7 +76,7 @@ api_post() {
   printf '%s' "$body"
 }
 
-TASK_TITLE=$(sed -n '/[^[:space:]]/{p;q;}' "$COSPEC_TASK_FILE" | cut -c1-120)
+TASK_TITLE=$(sed -n '/[^[:space:]]/{s/^[[:space:]]*//;p;q;}' "$COSPEC_TASK_FILE" | cut -c1-120)
 [ -n "$TASK_TITLE" ] || TASK_TITLE="Sample task"
 RUN_ID=${COSPEC_RUN_ID:-$(cksum <"$COSPEC_TASK_FILE" | cut -d' ' -f1)}
 BRANCH="cospec/sample-$RUN_ID"
