@@ -11,15 +11,22 @@ export const StoredAccountSchema = AccountSchema.extend({
 });
 export type StoredAccount = z.infer<typeof StoredAccountSchema>;
 
-const AccountsSectionSchema = z.array(StoredAccountSchema).default([]);
+const AccountsSectionSchema = z.array(z.unknown()).default([]);
 const SECTION = 'accounts';
 
 /** Account metadata in the settings file; tokens live in the SecretStore, never here. */
 export class AccountRepository {
   constructor(private readonly settings: SettingsStore) {}
 
+  /** Every readable record; an unreadable one is reported (and the file backed up) rather than hiding the others. */
   all(): StoredAccount[] {
-    return this.settings.read(SECTION, AccountsSectionSchema);
+    const out: StoredAccount[] = [];
+    for (const raw of this.settings.read(SECTION, AccountsSectionSchema)) {
+      const parsed = StoredAccountSchema.safeParse(raw);
+      if (parsed.success) out.push(parsed.data);
+      else this.settings.reportCorrupt(`an account record is unreadable: ${parsed.error.message}`);
+    }
+    return out;
   }
 
   find(id: string): StoredAccount | undefined {

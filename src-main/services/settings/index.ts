@@ -14,6 +14,8 @@ export interface SettingsStore {
   /** Reads a top-level section, validated; an invalid section is backed up, reported and read as its default. */
   read<S extends z.ZodType>(key: string, schema: S): z.infer<S>;
   write(key: string, value: unknown): void;
+  /** Reports part of a section as unreadable (backs the file up once, surfaces SETTINGS_CORRUPT). */
+  reportCorrupt(why: string): void;
   /** The first corruption found since start-up, as an error to show the user once; cleared by reading it. */
   takeProblem(): CospecError | undefined;
   readonly path: string;
@@ -79,6 +81,9 @@ export function createSettingsStore(options: SettingsOptions): SettingsStore {
     },
     write(key, value) {
       conf.set(key, value);
+    },
+    reportCorrupt(why) {
+      if (!backedUp) backup('copy', why);
     },
     takeProblem() {
       const p = problem;

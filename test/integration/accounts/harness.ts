@@ -10,7 +10,7 @@ import { createServices } from '../../../src-main/services';
 import type { EventPayload } from '../../../src-shared/ipc/contract';
 
 /** A fresh data dir plus a services instance over it, as the UI harness would build one. */
-export async function startServices(options: { dataDir?: string; protocolRegistered?: boolean } = {}) {
+export async function startServices(options: { dataDir?: string; protocolRegistered?: boolean; now?: () => Date } = {}) {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'cospec-accounts-'));
   const sink = memorySink();
   const logger = createLogger({ level: 'debug', sinks: [sink] });
@@ -27,6 +27,7 @@ export async function startServices(options: { dataDir?: string; protocolRegiste
     openExternal: async (url) => void opened.push(url),
     protocolRegistered: options.protocolRegistered ?? true,
     policyPath: join(dataDir, 'no-policy.json'),
+    now: options.now,
   });
   return { services, accounts: services.handlers.accounts, dataDir, logLines: sink.lines, changes, opened, logger, events };
 }
