@@ -60,7 +60,8 @@ export async function createAccountNetwork(
   const url = new URL(instanceUrl);
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
   const env = proxyEnvFrom(options.env ?? process.env);
-  const noProxy = [settings.noProxy, env.noProxy].filter(Boolean).join(',');
+  // The account's own NO_PROXY always applies; the environment's only to the environment's proxy.
+  const envNoProxy = [settings.noProxy, env.noProxy].filter(Boolean).join(',');
 
   const proxied = (proxyUrl: string, source: AccountNetwork['proxySource']): AccountNetwork => {
     let dispatcher: Dispatcher;
@@ -76,8 +77,9 @@ export async function createAccountNetwork(
     return { dispatcher, caPem, proxySource: 'none', close: () => dispatcher.close() };
   };
 
-  if (matchesNoProxy(url.hostname, port, noProxy)) return direct();
+  if (matchesNoProxy(url.hostname, port, settings.noProxy)) return direct();
   if (settings.proxyUrl) return proxied(settings.proxyUrl, 'explicit');
+  if (matchesNoProxy(url.hostname, port, envNoProxy)) return direct();
 
   const envProxy = url.protocol === 'https:' ? (env.httpsProxy ?? env.httpProxy) : env.httpProxy;
   if (envProxy) {
@@ -86,7 +88,7 @@ export async function createAccountNetwork(
     const dispatcher = new EnvHttpProxyAgent({
       httpProxy: env.httpProxy,
       httpsProxy: env.httpsProxy ?? env.httpProxy,
-      noProxy,
+      noProxy: envNoProxy,
       connect,
       requestTls: tls,
       proxyTls: tls,
