@@ -37,13 +37,15 @@ export async function startLoopbackReceiver(onCallback: (query: URLSearchParams)
   let closed = false;
   return {
     redirectUri: `http://127.0.0.1:${port}/callback`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (closed) return resolve();
-        closed = true;
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    // Stops listening at once; a response still being written (the page after the exchange)
+    // finishes, and any straggling connection is cut after a grace period.
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      server.close();
+      server.closeIdleConnections();
+      setTimeout(() => server.closeAllConnections(), 2000).unref();
+    },
   };
 }
 
