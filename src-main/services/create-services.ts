@@ -4,7 +4,12 @@ import { createAccountsService, type AccountsService } from './accounts';
 import { createOAuthAppResolver, createOAuthFlows } from './auth';
 import { defaultPolicyPath, loadPolicy, PolicyGuard } from './policy';
 import { createSecretStore, type SecretStore } from './secrets';
-import { createSettingsStore, SecuritySettingsSchema, type SettingsStore } from './settings';
+import { createSettingsStore, RunSettingsSchema, SecuritySettingsSchema, UpdateSettingsSchema, type SettingsStore } from './settings';
+import { createRepositoriesService, type RepositoriesService } from './repositories';
+import { createUpdatesService, type UpdatesService } from './updates';
+import { createRunPorts, createRunsService, runPaths, type RunsService } from './runs';
+import { join } from 'node:path';
+import { createRuntimeGit, createRuntimeSandbox } from './runtime';
 
 /** What later main-process services (git, runs) consume; never exposed over IPC. */
 export interface ServiceInternals {
@@ -12,6 +17,9 @@ export interface ServiceInternals {
   settings: SettingsStore;
   secrets: SecretStore;
   policy: PolicyGuard;
+  runs: RunsService;
+  repositories: RepositoriesService;
+  updates: UpdatesService;
 }
 
 /** Builds every service by hand (no DI framework) and returns the contract handlers. */
@@ -37,6 +45,7 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
     resolveProxy: deps.resolveProxy,
     now: deps.now,
     assertInstanceAllowed: (url) => policy.assertInstanceAllowed(url),
+    managedInstance: (url) => policy.managedInstance(url),
   });
   const oauth = createOAuthFlows({
     resolver: createOAuthAppResolver({ settings, managed: (url) => policy.oauthApplicationId(url) }),
@@ -57,14 +66,55 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
     return accounts.handlers.list();
   };
 
+  const repositories = createRepositoriesService({
+    cacheDir: deps.paths.cacheDir,
+    get: accounts.apiGet,
+    logger: deps.logger.child({ service: 'repositories' }),
+    onChange: (projects) => deps.events.emit('repositories.didChange', projects),
+    now: deps.now,
+  });
+
+  const runSettings = () => settings.read('runs', RunSettingsSchema);
+  const runsDir = join(deps.paths.dataDir, 'runs');
+  const runs = createRunsService({
+    runsDir,
+    accounts,
+    logger: deps.logger,
+    events: deps.events,
+    defaultTimeoutMinutes: () => policy.sandboxSetting('timeoutMinutes', runSettings().timeoutMinutes, 60).value,
+    ports: createRunPorts({
+      accounts,
+      policy,
+      git: deps.runtime?.git ?? createRuntimeGit(deps),
+      sandbox: deps.runtime?.sandbox ?? createRuntimeSandbox(deps),
+      userAllowlist: () => runSettings().egressAllow,
+      workspaceOf: (runId) => runPaths(runsDir, runId).workspace,
+    }),
+  });
+  await runs.recover();
+
+  const updates = createUpdatesService({
+    currentVersion: deps.appVersion,
+    updater: deps.updater,
+    enabled: () => policy.updatesEnabled(settings.read('updates', UpdateSettingsSchema).checkAutomatically),
+    logger: deps.logger.child({ service: 'updates' }),
+    onChange: (state) => deps.events.emit('updates.didChange', state),
+    now: deps.now,
+  });
+
   return {
     handlers: {
       app,
       accounts: { ...accounts.handlers, ...oauth.handlers, list },
+      repositories: repositories.handlers,
+      runs: runs.handlers,
+      updates: updates.handlers,
     },
     handleDeepLink: (url) => oauth.handleDeepLink(url),
-    internal: { accounts, settings, secrets, policy },
+    internal: { accounts, settings, secrets, policy, runs, repositories, updates },
     async dispose() {
+      updates.dispose();
+      await runs.dispose();
       await oauth.dispose();
       await accounts.dispose();
     },

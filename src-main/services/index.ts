@@ -2,11 +2,13 @@ import type { CospecHandlers } from '../../src-shared/ipc';
 import type { EventBus } from '../platform/events';
 import type { Logger } from '../platform/logger';
 import type { Paths } from '../platform/paths';
+import type { RunGit, RunSandbox } from './runs/ports';
 import type { Encryptor } from './secrets/types';
+import type { Updater } from './updates';
 
 /** What the composition root hands the services; everything Electron-specific arrives as an adapter. */
 export interface ServiceDeps {
-  host: 'electron' | 'harness';
+  host: 'electron' | 'harness' | 'cli';
   appVersion: string;
   paths: Paths;
   logger: Logger;
@@ -19,6 +21,10 @@ export interface ServiceDeps {
   resolveProxy?(url: string): Promise<string>;
   /** Whether cospec:// is registered as this app's protocol handler (false in dev builds on Linux). */
   protocolRegistered: boolean;
+  /** The cloner and the container sandbox runs use; the real ones (isomorphic-git, Podman/Docker) when absent. */
+  runtime?: Partial<{ git: RunGit; sandbox: RunSandbox }>;
+  /** electron-updater adapted to the Updater seam; absent outside the packaged app. */
+  updater?: Updater;
   /** Overrides for tests: the policy file path, the clock. */
   policyPath?: string;
   now?: () => Date;

@@ -2,7 +2,12 @@ import { z } from 'zod';
 import type { ServiceClient, ServiceHandlers, ServiceSpec } from './define';
 import { appContract } from './services/app';
 import { accountsContract } from './services/accounts';
+import { repositoriesContract } from './services/repositories';
+import { runsContract, RunLogSchema } from './services/runs';
+import { updatesContract, UpdateStateSchema } from './services/updates';
 import { AccountSchema } from '../model/account';
+import { ProjectListSchema } from '../model/project';
+import { RunRecordSchema } from '../model/run';
 
 /**
  * The one typed contract between renderer and main. Adding a service: write its spec under
@@ -11,6 +16,9 @@ import { AccountSchema } from '../model/account';
 export const contract = {
   app: appContract,
   accounts: accountsContract,
+  repositories: repositoriesContract,
+  runs: runsContract,
+  updates: updatesContract,
 } satisfies Record<string, ServiceSpec>;
 export type Contract = typeof contract;
 export type ServiceName = keyof Contract;
@@ -18,6 +26,10 @@ export type ServiceName = keyof Contract;
 /** Events main pushes to the renderer, each with its payload schema. */
 export const events = {
   'accounts.didChange': z.array(AccountSchema),
+  'repositories.didChange': ProjectListSchema,
+  'runs.didChange': RunRecordSchema,
+  'runs.didLog': RunLogSchema,
+  'updates.didChange': UpdateStateSchema,
 } satisfies Record<string, z.ZodType>;
 export type Events = typeof events;
 export type EventName = keyof Events;

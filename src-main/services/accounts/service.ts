@@ -23,6 +23,8 @@ export interface AccountsDeps {
   now?: () => Date;
   /** Instance gate from the managed policy (POLICY_FORBIDS); absent means everything is allowed. */
   assertInstanceAllowed?: (instanceUrl: string) => void;
+  /** The managed policy's entry for an instance: its CA and proxy apply on top of the user's settings. */
+  managedInstance?: (instanceUrl: string) => { caCertificatesPem?: string; proxyUrl?: string; noProxy?: string } | undefined;
   /** Deletes other services' cached data of an account (project lists, clones) on disconnect. */
   onDisconnected?: (accountId: string) => Promise<void>;
   /** Test seam: per-request timeout and retry pacing of GitLab calls. */
@@ -57,8 +59,19 @@ export async function createAccountsService(deps: AccountsDeps) {
   const refreshing = new Map<string, Promise<string>>();
   const log = deps.logger.child({ service: 'accounts' });
 
+  /** The user's settings with the admin's managed CA and proxy applied (policy wins on the proxy, CAs add up). */
+  const effective = (instanceUrl: string, settings: NetworkSettings): NetworkSettings => {
+    const managed = deps.managedInstance?.(instanceUrl);
+    if (!managed) return settings;
+    return {
+      ...settings,
+      caCertificatesPem: [managed.caCertificatesPem, settings.caCertificatesPem].filter(Boolean).join('\n') || undefined,
+      proxyUrl: managed.proxyUrl ?? settings.proxyUrl,
+      noProxy: managed.noProxy ?? settings.noProxy,
+    };
+  };
   const buildNetwork = (instanceUrl: string, settings: NetworkSettings) =>
-    createAccountNetwork(instanceUrl, settings, { env: deps.env, resolveProxy: deps.resolveProxy });
+    createAccountNetwork(instanceUrl, effective(instanceUrl, settings), { env: deps.env, resolveProxy: deps.resolveProxy });
   const clientFor = (instanceUrl: string, net: AccountNetwork) =>
     new GitLabClient({ instanceUrl, dispatcher: net.dispatcher, proxyUrl: net.proxyUrl, ...deps.http });
 
@@ -221,7 +234,7 @@ export async function createAccountsService(deps: AccountsDeps) {
       health: { status: warnings.length > 0 ? 'warning' : 'ok', checkedAt: at.toISOString() },
       warnings,
       connectedAt: existing?.connectedAt ?? at.toISOString(),
-      managed: false,
+      managed: Boolean(deps.managedInstance?.(input.instanceUrl)),
       oauthClientId: input.oauthClientId,
       allowHttp: input.allowHttp,
     };

@@ -109,3 +109,16 @@ export const OAuthSettingsSchema = z
     applications: z.array(z.object({ instanceUrl: z.string().url(), clientId: z.string().min(1) })).default([]),
   })
   .default({ applications: [] });
+
+export const RunSettingsSchema = z
+  .object({
+    /** Extra egress destinations for every run (host, *.domain or host:port), applied under the policy. */
+    egressAllow: z.array(z.string().min(1).max(253)).max(200).default([]),
+    /** How long an agent may run before it is stopped. */
+    timeoutMinutes: z.number().int().min(1).max(24 * 60).default(60),
+  })
+  .default({ egressAllow: [], timeoutMinutes: 60 });
+
+export const UpdateSettingsSchema = z
+  .object({ checkAutomatically: z.boolean().default(true) })
+  .default({ checkAutomatically: true });

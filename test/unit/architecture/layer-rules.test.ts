@@ -9,7 +9,7 @@ async function restrictedImports(filePath: string, code: string): Promise<string
   return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
 }
 
-describe('layer rules', () => {
+describe('layer rules', { timeout: 120_000 }, () => {
   it('forbid electron in services', async () => {
     const messages = await restrictedImports('src-main/services/x/y.ts', "import { app } from 'electron';\nexport const a = app;\n");
     expect(messages.join()).toMatch(/Only src-main\/shell/);

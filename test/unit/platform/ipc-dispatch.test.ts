@@ -23,6 +23,9 @@ function handlers(overrides: Partial<CospecHandlers['app']> = {}): CospecHandler
       updateNetwork: fail,
       disconnect: fail,
     },
+    repositories: { list: fail, refresh: fail },
+    runs: { list: fail, get: fail, start: fail, cancel: fail, logs: fail, refreshOutputs: fail },
+    updates: { getState: fail, check: fail, download: fail, installAndRestart: fail },
   };
 }
 

@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import type { Dispatcher } from 'undici';
+import { CospecError } from '../../../src-shared/ipc/errors';
+import type { Account } from '../../../src-shared/model/account';
+import type { RunOutput, RunRecord, RunSpec } from '../../../src-shared/model/run';
+import { resolveAgent } from '../agents/catalog';
+import { gatewayRecordSchema } from '../gateway';
+import { detectOutputs } from '../outputs/detect';
+import { listCommitsInClone } from '../outputs/git-log';
+import type { PolicyGuard } from '../policy';
+import type { GitLabGet } from '../repositories/gitlab-projects';
+import type { ExecuteRequest, ExecuteResult, ResolvedProject, RunPorts } from './orchestrator';
+
+/** What runs need from accounts: the API, credentials and network of the run's account. */
+export interface RunAccounts {
+  get(accountId: string): Account | undefined;
+  apiGet: GitLabGet;
+  credentialsFor(accountId: string): Promise<{ token: string; username: string; authMethod: 'oauth' | 'pat' }>;
+  networkFor(accountId: string): { dispatcher: Dispatcher; caPem?: string; proxyUrl?: string };
+}
+
+/** The cloner (src-main/services/git). */
+export interface RunGit {
+  clone(req: {
+    url: string;
+    dir: string;
+    branch?: string;
+    credentials: () => Promise<{ username: string; password: string }>;
+    dispatcher?: Dispatcher;
+    onProgress?: (detail: string, percent?: number) => void;
+    signal?: AbortSignal;
+  }): Promise<unknown>;
+}
+
+/** The container sandbox with its egress proxy and credential gateway (src-main/services/sandbox). */
+export interface RunSandbox {
+  ensureImage(onProgress: (detail: string, percent?: number) => void, signal: AbortSignal): Promise<string>;
+  execute(
+    req: ExecuteRequest,
+    gitlab: { getCredentials: () => Promise<{ token: string }>; dispatcher?: Dispatcher; projectPaths: string[] },
+  ): Promise<ExecuteResult>;
+  removeOrphans(runIds: string[]): Promise<void>;
+}
+
+export interface RunPortsDeps {
+  accounts: RunAccounts;
+  git: RunGit;
+  sandbox: RunSandbox;
+  policy: PolicyGuard;
+  /** The user's own extra egress entries from settings (applied under the policy). */
+  userAllowlist: () => string[];
+  /** The clone of a run (the runs store owns the paths). */
+  workspaceOf(runId: string): string;
+}
+
+const ApiProjectSchema = z.object({
+  id: z.number().int(),
+  web_url: z.string(),
+  http_url_to_repo: z.string(),
+  default_branch: z.string().nullable().optional(),
+});
+
+/** The host (with a non-default port) that a GitLab instance URL lives on, as the egress proxy matches it. */
+export function egressHostOf(instanceUrl: string): string {
+  const url = new URL(instanceUrl);
+  return url.host;
+}
+
+/** Connects the orchestrator to the real services: accounts + GitLab API, policy, the cloner, the sandbox, output detection. */
+export function createRunPorts(deps: RunPortsDeps): RunPorts {
+  const account = (accountId: string): Account => {
+    const found = deps.accounts.get(accountId);
+    if (!found) throw new CospecError('NOT_FOUND', `There is no connected account ${accountId}. Connect it under Integrations → GitLab.`);
+    return found;
+  };
+
+  return {
+    async resolveProject(spec: RunSpec): Promise<ResolvedProject> {
+      const acc = account(spec.accountId);
+      const { json } = await deps.accounts.apiGet(spec.accountId, `/projects/${encodeURIComponent(spec.projectPath)}`);
+      const project = ApiProjectSchema.parse(json);
+      if (!project.default_branch && !spec.branch) {
+        throw new CospecError('INVALID_INPUT', `${spec.projectPath} has no default branch (an empty repository?). Push a first commit or name a branch.`);
+      }
+      return {
+        instanceUrl: acc.instanceUrl,
+        projectId: project.id,
+        webUrl: project.web_url,
+        httpUrlToRepo: project.http_url_to_repo,
+        defaultBranch: project.default_branch ?? spec.branch ?? 'main',
+      };
+    },
+
+    assertAgentAllowed(agent) {
+      resolveAgent(agent);
+      deps.policy.assertAgentAllowed(agent.kind === 'adapter' ? agent : { kind: 'command' });
+    },
+
+    allowlistFor(spec, project) {
+      const agent = resolveAgent(spec.agent);
+      const base = deps.policy.egressAllowlist([...deps.userAllowlist(), ...spec.allow]).value;
+      // The run's own GitLab instance is always reachable (through the credential gateway).
+      return [...new Set([egressHostOf(project.instanceUrl), ...agent.modelDomains, ...base])];
+    },
+
+    ensureImage: (onProgress, signal) => deps.sandbox.ensureImage(onProgress, signal),
+
+    async clone({ spec, project, dir, onProgress, signal }) {
+      const { dispatcher } = deps.accounts.networkFor(spec.accountId);
+      await deps.git.clone({
+        url: project.httpUrlToRepo,
+        dir,
+        branch: spec.branch ?? project.defaultBranch,
+        dispatcher,
+        onProgress,
+        signal,
+        credentials: async () => {
+          const c = await deps.accounts.credentialsFor(spec.accountId);
+          // GitLab takes OAuth tokens as oauth2:<token>, PATs with any username; the account's own keeps logs readable.
+          return { username: c.authMethod === 'oauth' ? 'oauth2' : c.username, password: c.token };
+        },
+      });
+    },
+
+    async execute(req) {
+      const { dispatcher } = deps.accounts.networkFor(req.spec.accountId);
+      return deps.sandbox.execute(req, {
+        getCredentials: async () => ({ token: (await deps.accounts.credentialsFor(req.spec.accountId)).token }),
+        dispatcher,
+        projectPaths: [req.spec.projectPath],
+      });
+    },
+
+    async collectOutputs({ record, project, gatewayRecord }): Promise<RunOutput[]> {
+      return collectRunOutputs(deps.accounts, { record, project, gatewayRecord, workspace: deps.workspaceOf(record.id) });
+    },
+
+    removeOrphans: (runIds) => deps.sandbox.removeOrphans(runIds),
+  };
+}
+
+/** Detects a run's outputs from its gateway record and the GitLab API; also used to refresh them later. */
+export async function collectRunOutputs(
+  accounts: RunAccounts,
+  req: { record: RunRecord; project: ResolvedProject; gatewayRecord: unknown; workspace: string },
+): Promise<RunOutput[]> {
+  const { record, project } = req;
+  const parsed = gatewayRecordSchema.safeParse(req.gatewayRecord);
+  const acc = accounts.get(record.spec.accountId);
+  if (!acc) throw new CospecError('NOT_FOUND', 'The account of this run is no longer connected; reconnect it to see the run’s outputs.');
+  return detectOutputs(accounts.apiGet, {
+    accountId: record.spec.accountId,
+    userId: acc.userId,
+    projectId: project.projectId,
+    projectPath: record.spec.projectPath,
+    projectWebUrl: project.webUrl,
+    defaultBranch: project.defaultBranch,
+    startedAt: record.transitions.find((t) => t.state === 'running')?.at ?? record.createdAt,
+    endedAt: record.endedAt ?? new Date().toISOString(),
+    record: parsed.success ? parsed.data : undefined,
+    listCommits: (from, to) => listCommitsInClone(req.workspace, project.defaultBranch, from, to),
+  });
+}
