@@ -3,7 +3,7 @@ import type { appContract } from '../../../src-shared/ipc/services/app';
 import { vetExternalUrl } from './external-url';
 
 export interface AppServiceDeps {
-  host: 'electron' | 'harness';
+  host: 'electron' | 'harness' | 'cli';
   appVersion: string;
   dataDir: string;
   openExternal(url: string): Promise<void>;

@@ -5,8 +5,8 @@ export const AppInfoSchema = z.object({
   name: z.string(),
   version: z.string(),
   platform: z.enum(['darwin', 'win32', 'linux', 'other']),
-  /** 'electron' inside the desktop app; 'harness' when the renderer is driven by tests or the CLI. */
-  host: z.enum(['electron', 'harness']),
+  /** 'electron' inside the desktop app, 'harness' when the renderer is driven by tests, 'cli' for the cospec command. */
+  host: z.enum(['electron', 'harness', 'cli']),
   dataDir: z.string(),
 });
 export type AppInfo = z.infer<typeof AppInfoSchema>;

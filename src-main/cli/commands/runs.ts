@@ -1,0 +1,164 @@
+import type { Command } from 'commander';
+import type { RunOutput, RunRecord, RunSpecInput } from '../../../src-shared/model/run';
+import type { CliContext } from '../context';
+import { EXIT, table, UsageError } from '../io';
+
+function outputLine(o: RunOutput): string {
+  switch (o.kind) {
+    case 'branch':
+      return `branch ${o.name} (${o.change}, ${o.commits.length} commit${o.commits.length === 1 ? '' : 's'})${o.webUrl ? `  ${o.webUrl}` : ''}`;
+    case 'merge_request':
+      return `merge request !${o.iid} ${o.title} [${o.state}]  ${o.webUrl}`;
+    case 'issue':
+      return `issue #${o.iid} ${o.title} [${o.state}]  ${o.webUrl}`;
+  }
+}
+
+function showRun(r: RunRecord): string {
+  return [
+    `Run ${r.id}`,
+    `  project  ${r.spec.projectPath}${r.spec.branch ? ` (${r.spec.branch})` : ''}`,
+    `  state    ${r.state}${r.detail ? ` — ${r.detail}` : ''}`,
+    `  agent    ${r.spec.agent.kind === 'adapter' ? r.spec.agent.name : r.spec.agent.command}`,
+    `  created  ${r.createdAt}`,
+    ...(r.exitCode !== undefined ? [`  exit     ${r.exitCode}`] : []),
+    ...(r.egress.some((e) => e.verdict === 'denied')
+      ? ['  denied destinations:', ...r.egress.filter((e) => e.verdict === 'denied').map((e) => `    ${e.destination} (${e.count}×)${e.reason ? ` ${e.reason}` : ''}`)]
+      : []),
+    ...(r.outputs.length ? ['  outputs:', ...r.outputs.map((o) => `    ${outputLine(o)}`)] : []),
+  ].join('\n');
+}
+
+interface RunOptions {
+  repo?: string;
+  account?: string;
+  branch?: string;
+  task?: string;
+  agent?: string;
+  command?: string;
+  allow: string[];
+  timeout?: string;
+  wait: boolean;
+  tail?: string;
+}
+
+export function registerRuns(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
+  program
+    .command('runs')
+    .description('list runs')
+    .action(async () => {
+      const runs = await (await ctx.api()).runs.list();
+      ctx.out.result(runs, (rs) =>
+        rs.length
+          ? table(['ID', 'PROJECT', 'STATE', 'CREATED', 'OUTPUTS'], rs.map((r) => [r.id, r.spec.projectPath, r.state, r.createdAt.slice(0, 19), String(r.outputs.length)]))
+          : 'No runs yet. Start one with `cospec run --repo GROUP/PROJECT --task TEXT`.',
+      );
+    });
+
+  program
+    .command('run')
+    .description('start a run, or: run show|logs|outputs|cancel ID')
+    .argument('[action]', 'show | logs | outputs | cancel (omit to start a run)')
+    .argument('[id]', 'run id')
+    .option('--repo <group/project>', 'the repository to work on')
+    .option('--account <id>', 'the account to use (default: the only account that has the repository)')
+    .option('--branch <name>', 'branch to clone (default: the default branch)')
+    .option('--task <text>', 'what the agent should do')
+    .option('--agent <name>', 'agent adapter, e.g. sample, claude-code, codex, aider')
+    .option('--command <cmd>', 'run this command as the agent instead of an adapter')
+    .option('--allow <domain>', 'extra egress destination for this run (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--timeout <minutes>', 'wall-clock limit')
+    .option('--no-wait', 'return once the run is queued')
+    .option('--tail <n>', 'with logs: only the last n lines')
+    .action(async (action: string | undefined, id: string | undefined, opts: RunOptions) => {
+      const api = await ctx.api();
+      if (action) {
+        if (!id) throw new UsageError(`cospec run ${action} needs a run id; see \`cospec runs\`.`);
+        switch (action) {
+          case 'show':
+            return ctx.out.result(await api.runs.get(id), showRun);
+          case 'outputs': {
+            const record = await api.runs.refreshOutputs(id);
+            return ctx.out.result(record.outputs, (os) => (os.length ? os.map(outputLine).join('\n') : 'This run produced no outputs.'));
+          }
+          case 'logs': {
+            const lines = await api.runs.logs(id, opts.tail ? { tail: Number(opts.tail) } : {});
+            return ctx.out.result(lines, (ls) => ls.join('\n'));
+          }
+          case 'cancel':
+            return ctx.out.result(await api.runs.cancel(id), (r) => `Run ${r.id}: ${r.state}`);
+          default:
+            throw new UsageError(`Unknown run action "${action}": use show, logs, outputs or cancel.`);
+        }
+      }
+      if (!opts.repo || !opts.task) throw new UsageError('cospec run needs --repo GROUP/PROJECT and --task TEXT.');
+      if (opts.agent && opts.command) throw new UsageError('Choose --agent or --command, not both.');
+      const accountId = await pickAccount(ctx, opts.repo, opts.account);
+      const spec: RunSpecInput = {
+        accountId,
+        projectPath: opts.repo,
+        task: opts.task,
+        agent: opts.command ? { kind: 'command', command: opts.command } : { kind: 'adapter', name: opts.agent ?? 'sample' },
+        allow: opts.allow,
+        ...(opts.branch ? { branch: opts.branch } : {}),
+        ...(opts.timeout ? { timeoutMinutes: Number(opts.timeout) } : {}),
+      };
+      const started = await api.runs.start(spec as Parameters<typeof api.runs.start>[0]);
+      ctx.out.info(`Run ${started.id} queued.`);
+      if (!opts.wait) return ctx.out.result(started, showRun);
+      const finished = await follow(ctx, started.id);
+      ctx.out.result(finished, showRun);
+      if (finished.error?.code === 'ENGINE_UNAVAILABLE') setExit(EXIT.engine);
+      else if (finished.state !== 'succeeded') setExit(EXIT.runUnsuccessful);
+    });
+}
+
+async function pickAccount(ctx: CliContext, repo: string, explicit?: string): Promise<string> {
+  const api = await ctx.api();
+  const accounts = await api.accounts.list();
+  if (explicit) {
+    if (!accounts.some((a) => a.id === explicit)) throw new UsageError(`No account ${explicit}; see \`cospec accounts list\`.`);
+    return explicit;
+  }
+  if (accounts.length === 0) throw new UsageError('No accounts. Add one with `cospec accounts add --url URL`.');
+  if (accounts.length === 1) return accounts[0]!.id;
+  const having = [];
+  for (const a of accounts) {
+    const list = await api.repositories.list({ accountId: a.id, search: repo });
+    if (list.projects.some((p) => p.pathWithNamespace.toLowerCase() === repo.toLowerCase())) having.push(a.id);
+  }
+  if (having.length === 1) return having[0]!;
+  throw new UsageError(
+    having.length ? `Several accounts can reach ${repo} (${having.join(', ')}): choose one with --account.` : `No connected account can reach ${repo}.`,
+  );
+}
+
+/** Streams the run's log and state to the terminal until it ends. */
+async function follow(ctx: CliContext, runId: string): Promise<RunRecord> {
+  const api = await ctx.api();
+  return new Promise<RunRecord>((resolve, reject) => {
+    const offLog = ctx.events.on('runs.didLog', ({ runId: id, lines }) => {
+      if (id !== runId || ctx.out.json) return;
+      ctx.out.endProgress();
+      for (const line of lines) process.stderr.write(`  │ ${line}\n`);
+    });
+    const offChange = ctx.events.on('runs.didChange', (record) => {
+      if (record.id !== runId) return;
+      ctx.out.progress(`${record.state}${record.detail ? `: ${record.detail}` : ''}`, record.progress);
+      if (['succeeded', 'failed', 'cancelled', 'interrupted'].includes(record.state)) {
+        ctx.out.endProgress();
+        offLog();
+        offChange();
+        resolve(record);
+      }
+    });
+    // The run may have ended before we subscribed.
+    api.runs.get(runId).then((r) => {
+      if (['succeeded', 'failed', 'cancelled', 'interrupted'].includes(r.state)) {
+        offLog();
+        offChange();
+        resolve(r);
+      }
+    }, reject);
+  });
+}
