@@ -51,6 +51,12 @@ export const ErrorCodeSchema = z.enum([
   'CLONE_FAILED',
   'DISK_FULL',
   'LFS_UNSUPPORTED',
+  // reviewing merge requests
+  'MR_NOT_OPEN',
+  'MR_NOT_MERGEABLE',
+  'MR_HEAD_CHANGED',
+  'DIFF_UNAVAILABLE',
+  'DIFF_POSITION_INVALID',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
 

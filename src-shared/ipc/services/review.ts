@@ -1,0 +1,244 @@
+import { z } from 'zod';
+import { method } from '../define';
+
+/*
+ * Local review of the merge requests a run opened. The diff is computed in main from the run's
+ * own clone with git (fetching the MR's branches from GitLab when they are not local) and
+ * cross-checked with GitLab's list of changed files; actions go to the GitLab API as the run's
+ * account. Files, hunks and changes have the shape react-diff-view consumes (gitdiff-parser's
+ * File/Hunk/Change), so the renderer can hand them to <Diff> without converting.
+ */
+
+/** Which merge request: one the run with this id opened, in the run's project, as the run's account. */
+export const ReviewTargetSchema = z.object({
+  runId: z.string().min(1).max(200),
+  mrIid: z.number().int().positive(),
+});
+export type ReviewTarget = z.infer<typeof ReviewTargetSchema>;
+
+export const ReviewUserSchema = z.object({
+  id: z.number().int(),
+  username: z.string(),
+  name: z.string(),
+  avatarUrl: z.string().nullable(),
+  webUrl: z.string().nullable(),
+});
+export type ReviewUser = z.infer<typeof ReviewUserSchema>;
+
+export const ReviewPipelineSchema = z.object({
+  id: z.number().int(),
+  /** GitLab's pipeline status: created, pending, running, success, failed, canceled, skipped, manual … */
+  status: z.string(),
+  webUrl: z.string().nullable(),
+});
+export type ReviewPipeline = z.infer<typeof ReviewPipelineSchema>;
+
+export const ReviewApprovalsSchema = z.object({
+  approved: z.boolean(),
+  approvalsRequired: z.number().int(),
+  approvalsLeft: z.number().int(),
+  approvedBy: z.array(ReviewUserSchema),
+  /** Whether the account this review acts as has approved. */
+  userHasApproved: z.boolean(),
+  userCanApprove: z.boolean(),
+});
+export type ReviewApprovals = z.infer<typeof ReviewApprovalsSchema>;
+
+export const MergeRequestStateSchema = z.enum(['opened', 'closed', 'locked', 'merged']);
+export type MergeRequestState = z.infer<typeof MergeRequestStateSchema>;
+
+export const ReviewMergeStatusSchema = z.object({
+  /** GitLab's detailed_merge_status (mergeable, not_approved, ci_must_pass, conflict, draft_status …), or its older merge_status. */
+  detailed: z.string(),
+  /** The account may merge and GitLab reports nothing blocking: show the Merge button enabled. */
+  canMerge: z.boolean(),
+  /** The account has the permission to merge into the target branch (whatever blocks it now). */
+  userCanMerge: z.boolean(),
+  hasConflicts: z.boolean(),
+  /** Why merging is blocked, in words for the user; absent when canMerge. */
+  blockedReason: z.string().optional(),
+});
+export type ReviewMergeStatus = z.infer<typeof ReviewMergeStatusSchema>;
+
+export const MergeRequestSummarySchema = z.object({
+  iid: z.number().int(),
+  projectId: z.number().int(),
+  projectPath: z.string(),
+  title: z.string(),
+  description: z.string(),
+  state: MergeRequestStateSchema,
+  draft: z.boolean(),
+  sourceBranch: z.string(),
+  targetBranch: z.string(),
+  webUrl: z.string(),
+  author: ReviewUserSchema,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  /** The MR's head commit on GitLab; pass it to merge() so only what was reviewed gets merged. */
+  headSha: z.string().nullable(),
+  /** Null when GitLab cannot read the approval rules (or the instance does not expose them). */
+  approvals: ReviewApprovalsSchema.nullable(),
+  mergeStatus: ReviewMergeStatusSchema,
+  pipeline: ReviewPipelineSchema.nullable(),
+  /** The project's (or the MR's) squash and delete-source-branch defaults, to preset the merge dialog. */
+  squashDefault: z.boolean(),
+  removeSourceBranchDefault: z.boolean(),
+});
+export type MergeRequestSummary = z.infer<typeof MergeRequestSummarySchema>;
+
+// --- the diff, in gitdiff-parser / react-diff-view shape -------------------------------------
+
+export const DiffChangeSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('insert'), isInsert: z.literal(true), lineNumber: z.number().int(), content: z.string() }),
+  z.object({ type: z.literal('delete'), isDelete: z.literal(true), lineNumber: z.number().int(), content: z.string() }),
+  z.object({
+    type: z.literal('normal'),
+    isNormal: z.literal(true),
+    oldLineNumber: z.number().int(),
+    newLineNumber: z.number().int(),
+    content: z.string(),
+  }),
+]);
+export type DiffChange = z.infer<typeof DiffChangeSchema>;
+
+export const DiffHunkSchema = z.object({
+  /** The hunk header, e.g. "@@ -1,4 +1,5 @@ function name". */
+  content: z.string(),
+  oldStart: z.number().int(),
+  newStart: z.number().int(),
+  oldLines: z.number().int(),
+  newLines: z.number().int(),
+  changes: z.array(DiffChangeSchema),
+});
+export type DiffHunk = z.infer<typeof DiffHunkSchema>;
+
+export const DiffFileTypeSchema = z.enum(['add', 'delete', 'modify', 'rename', 'copy']);
+
+export const ReviewFileSchema = z.object({
+  oldPath: z.string(),
+  newPath: z.string(),
+  type: DiffFileTypeSchema,
+  oldMode: z.string(),
+  newMode: z.string(),
+  oldRevision: z.string(),
+  newRevision: z.string(),
+  oldEndingNewLine: z.boolean(),
+  newEndingNewLine: z.boolean(),
+  /** Rename/copy similarity in percent. */
+  similarity: z.number().optional(),
+  isBinary: z.boolean(),
+  /** Hunks were left out because the file's diff is too big to send with the others; fetch them with fileDiff(). */
+  tooLarge: z.boolean(),
+  additions: z.number().int(),
+  deletions: z.number().int(),
+  hunks: z.array(DiffHunkSchema),
+});
+export type ReviewFile = z.infer<typeof ReviewFileSchema>;
+
+export const DiffCrossCheckSchema = z.object({
+  /** False when GitLab's change list could not be read (the local diff is shown anyway). */
+  checked: z.boolean(),
+  /** The local diff and GitLab's /changes list the same paths. */
+  consistent: z.boolean(),
+  onlyLocal: z.array(z.string()),
+  onlyGitLab: z.array(z.string()),
+  /** GitLab cut its own list short (overflow), so missing paths on its side are expected. */
+  gitlabOverflow: z.boolean(),
+  note: z.string().optional(),
+});
+export type DiffCrossCheck = z.infer<typeof DiffCrossCheckSchema>;
+
+export const ReviewDiffSchema = z.object({
+  /** 'local': git diff in the run's clone; 'gitlab': the clone was unusable, GitLab's diffs were parsed instead. */
+  source: z.enum(['local', 'gitlab']),
+  baseSha: z.string(),
+  headSha: z.string(),
+  files: z.array(ReviewFileSchema),
+  stats: z.object({ files: z.number().int(), additions: z.number().int(), deletions: z.number().int() }),
+  crossCheck: DiffCrossCheckSchema,
+});
+export type ReviewDiff = z.infer<typeof ReviewDiffSchema>;
+
+export const MergeRequestReviewSchema = z.object({
+  summary: MergeRequestSummarySchema,
+  diff: ReviewDiffSchema,
+});
+export type MergeRequestReview = z.infer<typeof MergeRequestReviewSchema>;
+
+// --- discussion --------------------------------------------------------------------------------
+
+export const DiffPositionSchema = z
+  .object({
+    /** The file's new path (its old path for a deleted file). */
+    path: z.string().min(1).max(4096),
+    /** Line in the new version: an added or unchanged line. */
+    newLine: z.number().int().positive().optional(),
+    /** Line in the old version: a removed line (or, with newLine, an unchanged one). */
+    oldLine: z.number().int().positive().optional(),
+  })
+  .refine((p) => p.newLine !== undefined || p.oldLine !== undefined, 'a line comment needs newLine or oldLine');
+export type DiffPosition = z.infer<typeof DiffPositionSchema>;
+
+export const ReviewNoteSchema = z.object({
+  id: z.number().int(),
+  discussionId: z.string().nullable(),
+  body: z.string(),
+  author: ReviewUserSchema,
+  createdAt: z.string(),
+  /** GitLab's own notes ("approved this merge request", "added 1 commit"). */
+  system: z.boolean(),
+  position: z.object({ path: z.string(), newLine: z.number().int().nullable(), oldLine: z.number().int().nullable() }).nullable(),
+  resolvable: z.boolean(),
+  resolved: z.boolean(),
+});
+export type ReviewNote = z.infer<typeof ReviewNoteSchema>;
+
+export const CommentInputSchema = ReviewTargetSchema.extend({
+  body: z.string().trim().min(1).max(1_000_000),
+  /** Absent: a general comment on the MR. Present: a comment on that line of the diff. */
+  position: DiffPositionSchema.optional(),
+});
+export type CommentInput = z.input<typeof CommentInputSchema>;
+
+export const MergeInputSchema = ReviewTargetSchema.extend({
+  squash: z.boolean().optional(),
+  removeSourceBranch: z.boolean().optional(),
+  /** The head commit the user reviewed; GitLab refuses (MR_HEAD_CHANGED) if the branch moved since. */
+  sha: z.string().regex(/^[0-9a-f]{7,64}$/).optional(),
+  squashCommitMessage: z.string().max(100_000).optional(),
+});
+export type MergeInput = z.input<typeof MergeInputSchema>;
+
+export const FileDiffInputSchema = ReviewTargetSchema.extend({ path: z.string().min(1).max(4096) });
+export type FileDiffInput = z.input<typeof FileDiffInputSchema>;
+
+export const reviewContract = {
+  get: method({
+    args: z.tuple([ReviewTargetSchema]),
+    result: MergeRequestReviewSchema,
+    doc: "A run's merge request: summary, approvals, merge status, pipeline and its diff computed locally with git.",
+  }),
+  fileDiff: method({
+    args: z.tuple([FileDiffInputSchema]),
+    result: ReviewFileSchema,
+    doc: 'The full diff of one file that get() marked tooLarge.',
+  }),
+  discussions: method({
+    args: z.tuple([ReviewTargetSchema]),
+    result: z.array(ReviewNoteSchema),
+    doc: 'The MR’s comments, oldest first (line comments carry their position).',
+  }),
+  comment: method({
+    args: z.tuple([CommentInputSchema]),
+    result: ReviewNoteSchema,
+    doc: 'Adds a general comment, or a comment on one line of the diff.',
+  }),
+  approve: method({ args: z.tuple([ReviewTargetSchema]), result: MergeRequestSummarySchema, doc: 'Approves the MR as the run’s account.' }),
+  unapprove: method({ args: z.tuple([ReviewTargetSchema]), result: MergeRequestSummarySchema, doc: 'Revokes the account’s approval.' }),
+  merge: method({
+    args: z.tuple([MergeInputSchema]),
+    result: MergeRequestSummarySchema,
+    doc: 'Merges the MR now, when GitLab allows it and the account may.',
+  }),
+  close: method({ args: z.tuple([ReviewTargetSchema]), result: MergeRequestSummarySchema, doc: 'Closes the MR without merging.' }),
+};
