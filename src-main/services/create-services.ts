@@ -4,12 +4,13 @@ import { createAccountsService, type AccountsService } from './accounts';
 import { createOAuthAppResolver, createOAuthFlows } from './auth';
 import { defaultPolicyPath, loadPolicy, PolicyGuard } from './policy';
 import { createSecretStore, type SecretStore } from './secrets';
-import { createSettingsStore, RunSettingsSchema, SecuritySettingsSchema, UpdateSettingsSchema, type SettingsStore } from './settings';
+import { createSettingsStore, SecuritySettingsSchema, UpdateSettingsSchema, type SettingsStore } from './settings';
 import { createRepositoriesService, type RepositoriesService } from './repositories';
 import { createUpdatesService, type UpdatesService } from './updates';
 import { createRunPorts, createRunsService, runPaths, type RunsService } from './runs';
 import { join } from 'node:path';
 import { createRuntimeGit, createRuntimeSandbox } from './runtime';
+import { createPreferencesService } from './preferences';
 
 /** What later main-process services (git, runs) consume; never exposed over IPC. */
 export interface ServiceInternals {
@@ -74,20 +75,21 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
     now: deps.now,
   });
 
-  const runSettings = () => settings.read('runs', RunSettingsSchema);
+  const preferences = createPreferencesService({ settings, policy });
   const runsDir = join(deps.paths.dataDir, 'runs');
   const runs = createRunsService({
     runsDir,
     accounts,
     logger: deps.logger,
     events: deps.events,
-    defaultTimeoutMinutes: () => policy.sandboxSetting('timeoutMinutes', runSettings().timeoutMinutes, 60).value,
+    defaultTimeoutMinutes: () => preferences.sandboxLimits().timeoutMinutes,
     ports: createRunPorts({
       accounts,
       policy,
       git: deps.runtime?.git ?? createRuntimeGit(deps),
       sandbox: deps.runtime?.sandbox ?? createRuntimeSandbox(deps),
-      userAllowlist: () => runSettings().egressAllow,
+      userAllowlist: () => preferences.userEgress(),
+      limits: () => preferences.sandboxLimits(),
       workspaceOf: (runId) => runPaths(runsDir, runId).workspace,
     }),
   });
@@ -109,6 +111,7 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
       repositories: repositories.handlers,
       runs: runs.handlers,
       updates: updates.handlers,
+      settings: preferences.handlers,
     },
     handleDeepLink: (url) => oauth.handleDeepLink(url),
     internal: { accounts, settings, secrets, policy, runs, repositories, updates },

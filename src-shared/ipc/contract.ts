@@ -5,6 +5,7 @@ import { accountsContract } from './services/accounts';
 import { repositoriesContract } from './services/repositories';
 import { runsContract, RunLogSchema } from './services/runs';
 import { updatesContract, UpdateStateSchema } from './services/updates';
+import { settingsContract } from './services/settings';
 import { AccountSchema } from '../model/account';
 import { ProjectListSchema } from '../model/project';
 import { RunRecordSchema } from '../model/run';
@@ -19,6 +20,7 @@ export const contract = {
   repositories: repositoriesContract,
   runs: runsContract,
   updates: updatesContract,
+  settings: settingsContract,
 } satisfies Record<string, ServiceSpec>;
 export type Contract = typeof contract;
 export type ServiceName = keyof Contract;

@@ -8,6 +8,7 @@ import { gatewayRecordSchema } from '../gateway';
 import { detectOutputs } from '../outputs/detect';
 import { listCommitsInClone } from '../outputs/git-log';
 import type { PolicyGuard } from '../policy';
+import type { SandboxLimits } from '../preferences';
 import type { GitLabGet } from '../repositories/gitlab-projects';
 import type { ExecuteRequest, ExecuteResult, ResolvedProject, RunPorts } from './orchestrator';
 
@@ -34,10 +35,12 @@ export interface RunGit {
 
 /** The container sandbox with its egress proxy and credential gateway (src-main/services/sandbox). */
 export interface RunSandbox {
-  ensureImage(onProgress: (detail: string, percent?: number) => void, signal: AbortSignal): Promise<string>;
+  /** Builds or finds the agent image; a pinned image (policy) is used as is. */
+  ensureImage(onProgress: (detail: string, percent?: number) => void, signal: AbortSignal, image: { name: string; pinned: boolean }): Promise<string>;
   execute(
     req: ExecuteRequest,
     gitlab: { getCredentials: () => Promise<{ token: string }>; dispatcher?: Dispatcher; projectPaths: string[] },
+    limits: { memoryMb: number; cpus: number; pidsLimit: number },
   ): Promise<ExecuteResult>;
   removeOrphans(runIds: string[]): Promise<void>;
 }
@@ -49,6 +52,8 @@ export interface RunPortsDeps {
   policy: PolicyGuard;
   /** The user's own extra egress entries from settings (applied under the policy). */
   userAllowlist: () => string[];
+  /** Image and resource limits after policy and user settings. */
+  limits(): SandboxLimits;
   /** The clone of a run (the runs store owns the paths). */
   workspaceOf(runId: string): string;
 }
@@ -103,7 +108,10 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
       return [...new Set([egressHostOf(project.instanceUrl), ...agent.modelDomains, ...base])];
     },
 
-    ensureImage: (onProgress, signal) => deps.sandbox.ensureImage(onProgress, signal),
+    ensureImage: (onProgress, signal) => {
+      const { image, imagePinned } = deps.limits();
+      return deps.sandbox.ensureImage(onProgress, signal, { name: image, pinned: imagePinned });
+    },
 
     async clone({ spec, project, dir, onProgress, signal }) {
       const { dispatcher } = deps.accounts.networkFor(spec.accountId);
@@ -128,7 +136,7 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
         getCredentials: async () => ({ token: (await deps.accounts.credentialsFor(req.spec.accountId)).token }),
         dispatcher,
         projectPaths: [req.spec.projectPath],
-      });
+      }, deps.limits());
     },
 
     async collectOutputs({ record, project, gatewayRecord }): Promise<RunOutput[]> {

@@ -116,6 +116,8 @@ export const RunSettingsSchema = z
     egressAllow: z.array(z.string().min(1).max(253)).max(200).default([]),
     /** How long an agent may run before it is stopped. */
     timeoutMinutes: z.number().int().min(1).max(24 * 60).default(60),
+    memoryMb: z.number().int().min(256).max(262_144).optional(),
+    cpus: z.number().min(0.5).max(256).optional(),
   })
   .default({ egressAllow: [], timeoutMinutes: 60 });
 

@@ -26,6 +26,7 @@ function handlers(overrides: Partial<CospecHandlers['app']> = {}): CospecHandler
     repositories: { list: fail, refresh: fail },
     runs: { list: fail, get: fail, start: fail, cancel: fail, logs: fail, refreshOutputs: fail },
     updates: { getState: fail, check: fail, download: fail, installAndRestart: fail },
+    settings: { get: fail, update: fail },
   };
 }
 

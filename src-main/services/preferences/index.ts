@@ -1,0 +1,144 @@
+import type { ServiceHandlers } from '../../../src-shared/ipc/define';
+import { CospecError } from '../../../src-shared/ipc/errors';
+import type { SettingsPatch, SettingsView, settingsContract } from '../../../src-shared/ipc/services/settings';
+import { AGENT_ADAPTERS } from '../agents/catalog';
+import type { PolicyGuard } from '../policy';
+import { RunSettingsSchema, UpdateSettingsSchema, type SettingsStore } from '../settings';
+
+/** What a sandbox gets when neither the user nor the policy says otherwise. */
+export const SANDBOX_DEFAULTS = {
+  image: 'cospec-sandbox:latest',
+  memoryMb: 4096,
+  cpus: 2,
+  pidsLimit: 1024,
+  timeoutMinutes: 60,
+} as const;
+
+export interface SandboxLimits {
+  image: string;
+  memoryMb: number;
+  cpus: number;
+  pidsLimit: number;
+  timeoutMinutes: number;
+  /** True when the policy pins the image: it is used as is, never rebuilt. */
+  imagePinned: boolean;
+}
+
+export interface PreferencesService {
+  handlers: ServiceHandlers<typeof settingsContract>;
+  /** The limits every run gets now (policy over user over defaults). */
+  sandboxLimits(): SandboxLimits;
+  /** The user's egress additions (the policy's entries are added by the runs' allowlist). */
+  userEgress(): string[];
+}
+
+/**
+ * The settings screen's service: user preferences for runs and updates, with the organization's
+ * policy applied on top. A locked setting is reported as managed and refuses changes.
+ */
+export function createPreferencesService(deps: { settings: SettingsStore; policy: PolicyGuard; onUpdatesChanged?: () => void }): PreferencesService {
+  const runs = () => deps.settings.read('runs', RunSettingsSchema);
+  const updates = () => deps.settings.read('updates', UpdateSettingsSchema);
+
+  function sandboxLimits(): SandboxLimits {
+    const user = runs();
+    const image = deps.policy.sandboxSetting('image', undefined, SANDBOX_DEFAULTS.image);
+    return {
+      image: image.value,
+      imagePinned: image.managed,
+      memoryMb: deps.policy.sandboxSetting('memoryMb', user.memoryMb, SANDBOX_DEFAULTS.memoryMb).value,
+      cpus: deps.policy.sandboxSetting('cpus', user.cpus, SANDBOX_DEFAULTS.cpus).value,
+      pidsLimit: deps.policy.sandboxSetting('pidsLimit', undefined, SANDBOX_DEFAULTS.pidsLimit).value,
+      timeoutMinutes: deps.policy.sandboxSetting('timeoutMinutes', user.timeoutMinutes, SANDBOX_DEFAULTS.timeoutMinutes).value,
+    };
+  }
+
+  function view(): SettingsView {
+    const state = deps.policy.state;
+    const policy = state.status === 'active' ? state.policy : undefined;
+    const user = runs();
+    const egress = deps.policy.egressAllowlist(user.egressAllow);
+    const sandbox = (key: 'image' | 'memoryMb' | 'cpus' | 'pidsLimit' | 'timeoutMinutes', userValue: number | string | undefined) => {
+      const fallback = SANDBOX_DEFAULTS[key];
+      return deps.policy.sandboxSetting(key, userValue as never, fallback as never) as { value: never; managed: boolean };
+    };
+    return {
+      policy: {
+        status: state.status,
+        path: state.path,
+        problems: state.status === 'invalid' ? state.problems : [],
+        managedInstances: deps.policy.managedInstances().map((i) => ({
+          url: i.url,
+          oauth: Boolean(i.oauthApplicationId),
+          customCa: Boolean(i.caCertificatesPem),
+          proxy: Boolean(i.proxyUrl),
+        })),
+        otherInstancesAllowed: policy?.gitlab?.allowOtherInstances ?? true,
+        gitlabComAllowed: policy?.gitlab?.allowGitLabCom ?? true,
+      },
+      egress: {
+        forced: policy?.egress?.allow ?? [],
+        user: user.egressAllow,
+        userAdditionsAllowed: policy?.egress?.allowUserAdditions ?? true,
+      },
+      sandbox: {
+        image: sandbox('image', undefined),
+        memoryMb: sandbox('memoryMb', user.memoryMb),
+        cpus: sandbox('cpus', user.cpus),
+        pidsLimit: sandbox('pidsLimit', undefined),
+        timeoutMinutes: sandbox('timeoutMinutes', user.timeoutMinutes),
+      },
+      agents: {
+        list: AGENT_ADAPTERS.map((a) => ({
+          name: a.name,
+          label: a.label,
+          modelDomains: a.modelDomains,
+          modelKeyLabel: a.modelKey?.label ?? null,
+          allowed: isAllowed(() => deps.policy.assertAgentAllowed({ kind: 'adapter', name: a.name })),
+        })),
+        customCommandsAllowed: isAllowed(() => deps.policy.assertAgentAllowed({ kind: 'command' })),
+      },
+      updates: { checkAutomatically: deps.policy.updatesEnabled(updates().checkAutomatically) },
+    };
+  }
+
+  function update(patch: SettingsPatch): SettingsView {
+    const current = view();
+    const locked = (what: string) => new CospecError('POLICY_FORBIDS', `${what} is managed by your organization and cannot be changed here.`);
+    if (patch.egressAllow && !current.egress.userAdditionsAllowed && patch.egressAllow.length > 0) throw locked('The egress allowlist');
+    if (patch.timeoutMinutes !== undefined && current.sandbox.timeoutMinutes.managed) throw locked('The run time limit');
+    if (patch.memoryMb !== undefined && current.sandbox.memoryMb.managed) throw locked('The memory limit');
+    if (patch.cpus !== undefined && current.sandbox.cpus.managed) throw locked('The CPU limit');
+    if (patch.checkUpdatesAutomatically !== undefined && current.updates.checkAutomatically.managed) throw locked('Automatic update checks');
+
+    const next = { ...runs() };
+    if (patch.egressAllow) next.egressAllow = [...new Set(patch.egressAllow.map((e) => e.toLowerCase()))];
+    if (patch.timeoutMinutes !== undefined) next.timeoutMinutes = patch.timeoutMinutes;
+    if (patch.memoryMb !== undefined) next.memoryMb = patch.memoryMb;
+    if (patch.cpus !== undefined) next.cpus = patch.cpus;
+    deps.settings.write('runs', next);
+    if (patch.checkUpdatesAutomatically !== undefined) {
+      deps.settings.write('updates', { checkAutomatically: patch.checkUpdatesAutomatically });
+      deps.onUpdatesChanged?.();
+    }
+    return view();
+  }
+
+  return {
+    sandboxLimits,
+    userEgress: () => runs().egressAllow,
+    handlers: {
+      get: async () => view(),
+      update: async (patch) => update(patch),
+    },
+  };
+}
+
+function isAllowed(check: () => void): boolean {
+  try {
+    check();
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { method } from '../define';
+
+/** A setting's effective value and whether the organization's policy decided it (the UI locks it then). */
+const managed = <T extends z.ZodType>(value: T) => z.object({ value, managed: z.boolean() });
+
+export const AgentInfoSchema = z.object({
+  name: z.string(),
+  label: z.string(),
+  /** Model API domains added to the run's allowlist. */
+  modelDomains: z.array(z.string()),
+  /** The model key the agent needs, if any (its label; never the key). */
+  modelKeyLabel: z.string().nullable(),
+  /** Whether the organization's policy allows this agent. */
+  allowed: z.boolean(),
+});
+export type AgentInfo = z.infer<typeof AgentInfoSchema>;
+
+export const SettingsViewSchema = z.object({
+  policy: z.object({
+    status: z.enum(['absent', 'active', 'invalid']),
+    path: z.string(),
+    problems: z.array(z.string()),
+    managedInstances: z.array(z.object({ url: z.string(), oauth: z.boolean(), customCa: z.boolean(), proxy: z.boolean() })),
+    otherInstancesAllowed: z.boolean(),
+    gitlabComAllowed: z.boolean(),
+  }),
+  egress: z.object({
+    /** Entries every run gets from the policy (cannot be removed). */
+    forced: z.array(z.string()),
+    /** The user's own entries. */
+    user: z.array(z.string()),
+    /** false when the policy forbids user additions. */
+    userAdditionsAllowed: z.boolean(),
+  }),
+  sandbox: z.object({
+    image: managed(z.string()),
+    memoryMb: managed(z.number()),
+    cpus: managed(z.number()),
+    pidsLimit: managed(z.number()),
+    timeoutMinutes: managed(z.number()),
+  }),
+  agents: z.object({ list: z.array(AgentInfoSchema), customCommandsAllowed: z.boolean() }),
+  updates: z.object({ checkAutomatically: managed(z.boolean()) }),
+});
+export type SettingsView = z.infer<typeof SettingsViewSchema>;
+
+export const SettingsPatchSchema = z.strictObject({
+  egressAllow: z
+    .array(z.string().trim().min(1).max(253).regex(/^(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/i, 'a host name, "*.domain" or "host:port"'))
+    .max(200)
+    .optional(),
+  timeoutMinutes: z.number().int().min(1).max(24 * 60).optional(),
+  memoryMb: z.number().int().min(256).max(262_144).optional(),
+  cpus: z.number().min(0.5).max(256).optional(),
+  checkUpdatesAutomatically: z.boolean().optional(),
+});
+export type SettingsPatch = z.infer<typeof SettingsPatchSchema>;
+
+export const settingsContract = {
+  get: method({ args: z.tuple([]), result: SettingsViewSchema, doc: 'Effective settings, each marked when the organization manages it.' }),
+  update: method({
+    args: z.tuple([SettingsPatchSchema]),
+    result: SettingsViewSchema,
+    doc: 'Changes user settings; a setting the policy manages is refused with POLICY_FORBIDS.',
+  }),
+};

@@ -1,0 +1,64 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger, memorySink } from '../../../src-main/platform/logger';
+import { loadPolicy, PolicyGuard } from '../../../src-main/services/policy';
+import { createPreferencesService, SANDBOX_DEFAULTS } from '../../../src-main/services/preferences';
+import { createSettingsStore } from '../../../src-main/services/settings';
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+async function setup(policy?: object) {
+  const dir = mkdtempSync(join(tmpdir(), 'cospec-prefs-'));
+  dirs.push(dir);
+  const policyPath = join(dir, 'policy.json');
+  if (policy) writeFileSync(policyPath, JSON.stringify(policy));
+  const guard = new PolicyGuard(await loadPolicy(policyPath));
+  const settings = createSettingsStore({ dataDir: dir, logger: createLogger({ sinks: [memorySink()] }) });
+  return { prefs: createPreferencesService({ settings, policy: guard }), settings };
+}
+
+describe('settings under the managed policy', () => {
+  it('uses the app defaults and lets the user change everything when there is no policy', async () => {
+    const { prefs } = await setup();
+    const before = await prefs.handlers.get();
+    expect(before.policy.status).toBe('absent');
+    expect(before.sandbox.timeoutMinutes).toEqual({ value: SANDBOX_DEFAULTS.timeoutMinutes, managed: false });
+    const after = await prefs.handlers.update({ egressAllow: ['Registry.npmjs.org', 'registry.npmjs.org'], timeoutMinutes: 15, checkUpdatesAutomatically: false });
+    expect(after.egress.user).toEqual(['registry.npmjs.org']);
+    expect(after.sandbox.timeoutMinutes).toEqual({ value: 15, managed: false });
+    expect(after.updates.checkAutomatically).toEqual({ value: false, managed: false });
+    expect(prefs.sandboxLimits().timeoutMinutes).toBe(15);
+  });
+
+  it('marks pinned values as managed, applies them over the user’s, and refuses to change them', async () => {
+    const { prefs } = await setup({
+      version: 1,
+      egress: { allow: ['pypi.org'], allowUserAdditions: false },
+      sandbox: { timeoutMinutes: 30, image: 'registry.example.com/agents@sha256:abc', allowedAgents: ['sample'], allowCustomCommands: false },
+      updates: { enabled: false },
+    });
+    const view = await prefs.handlers.get();
+    expect(view.policy.status).toBe('active');
+    expect(view.egress).toEqual({ forced: ['pypi.org'], user: [], userAdditionsAllowed: false });
+    expect(view.sandbox.timeoutMinutes).toEqual({ value: 30, managed: true });
+    expect(view.sandbox.image).toEqual({ value: 'registry.example.com/agents@sha256:abc', managed: true });
+    expect(view.updates.checkAutomatically).toEqual({ value: false, managed: true });
+    expect(view.agents.customCommandsAllowed).toBe(false);
+    expect(view.agents.list.filter((a) => a.allowed).map((a) => a.name)).toEqual(['sample']);
+
+    await expect(prefs.handlers.update({ timeoutMinutes: 90 })).rejects.toMatchObject({ code: 'POLICY_FORBIDS' });
+    await expect(prefs.handlers.update({ egressAllow: ['evil.example'] })).rejects.toMatchObject({ code: 'POLICY_FORBIDS' });
+    await expect(prefs.handlers.update({ checkUpdatesAutomatically: true })).rejects.toMatchObject({ code: 'POLICY_FORBIDS' });
+    expect(prefs.sandboxLimits()).toMatchObject({ timeoutMinutes: 30, imagePinned: true });
+  });
+
+  it('reports an invalid policy with its problems', async () => {
+    const { prefs } = await setup({ version: 1, egress: { alow: [] } });
+    const view = await prefs.handlers.get();
+    expect(view.policy.status).toBe('invalid');
+    expect(view.policy.problems.join('\n')).toMatch(/alow/);
+  });
+});
