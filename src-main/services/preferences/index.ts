@@ -57,7 +57,6 @@ export function createPreferencesService(deps: { settings: SettingsStore; policy
     const state = deps.policy.state;
     const policy = state.status === 'active' ? state.policy : undefined;
     const user = runs();
-    const egress = deps.policy.egressAllowlist(user.egressAllow);
     const sandbox = (key: 'image' | 'memoryMb' | 'cpus' | 'pidsLimit' | 'timeoutMinutes', userValue: number | string | undefined) => {
       const fallback = SANDBOX_DEFAULTS[key];
       return deps.policy.sandboxSetting(key, userValue as never, fallback as never) as { value: never; managed: boolean };
