@@ -9,6 +9,7 @@ import { createRepositoriesService, type RepositoriesService } from './repositor
 import { createUpdatesService, type UpdatesService } from './updates';
 import { createRunPorts, createRunsService, runPaths, type RunsService } from './runs';
 import { join } from 'node:path';
+import { CospecError } from '../../src-shared/ipc/errors';
 import { createRuntimeGit, createRuntimeSandbox } from './runtime';
 import { createPreferencesService } from './preferences';
 
@@ -112,6 +113,8 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
       runs: runs.handlers,
       updates: updates.handlers,
       settings: preferences.handlers,
+      // INTERIM until src-main/services/review lands (this session).
+      review: reviewPending(),
     },
     handleDeepLink: (url) => oauth.handleDeepLink(url),
     internal: { accounts, settings, secrets, policy, runs, repositories, updates },
@@ -122,4 +125,9 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
       await accounts.dispose();
     },
   };
+}
+
+function reviewPending(): AppServices['handlers']['review'] {
+  const pending = () => Promise.reject(new CospecError('INTERNAL', 'Merge request review is not available in this build yet.'));
+  return { get: pending, fileDiff: pending, discussions: pending, comment: pending, approve: pending, unapprove: pending, merge: pending, close: pending };
 }

@@ -6,6 +6,7 @@ import { repositoriesContract } from './services/repositories';
 import { runsContract, RunLogSchema } from './services/runs';
 import { updatesContract, UpdateStateSchema } from './services/updates';
 import { settingsContract } from './services/settings';
+import { reviewContract } from './services/review';
 import { AccountSchema } from '../model/account';
 import { ProjectListSchema } from '../model/project';
 import { RunRecordSchema } from '../model/run';
@@ -21,6 +22,7 @@ export const contract = {
   runs: runsContract,
   updates: updatesContract,
   settings: settingsContract,
+  review: reviewContract,
 } satisfies Record<string, ServiceSpec>;
 export type Contract = typeof contract;
 export type ServiceName = keyof Contract;
