@@ -1,0 +1,240 @@
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { chmod, rm } from 'node:fs/promises';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect, isIP, type AddressInfo, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { RunRecord } from '../../../src-shared/model/run';
+import type { CredentialGateway } from '../gateway';
+import { compileAllowlist, forbiddenAddressReason, normaliseHost } from './allowlist';
+
+/**
+ * The run's only way out (issue 5, design C in ENVIRONMENT.md): the container has no network; a
+ * relay inside forwards 127.0.0.1:3128 to this proxy's unix socket, mounted in. It serves CONNECT
+ * (https and other TLS) and absolute-URI requests (plain http, what git sends for http:// remotes)
+ * to allowlisted destinations only, resolves names itself (the container has no resolver, and a
+ * denied name is never looked up, so DNS cannot carry data out), and refuses addresses that reach
+ * the host or private networks unless that exact host is listed. The run's GitLab instance is
+ * handed to the credential gateway, which adds the credentials outside the container.
+ */
+
+export interface EgressDecision {
+  at: string;
+  method: string;
+  host: string;
+  port: number;
+  allowed: boolean;
+  reason: string;
+  /** The address connected to, when allowed and not handled by the gateway. */
+  address?: string;
+}
+
+export type Lookup = (host: string) => Promise<Array<{ address: string; family: number }>>;
+
+export interface EgressProxyOptions {
+  /** Listen on this unix socket (the run's); when absent, on 127.0.0.1 at a free port (tests, benchmarks). */
+  socketPath?: string;
+  allowlist: readonly string[];
+  gateway?: Pick<CredentialGateway, 'handles' | 'handleHttpRequest' | 'handleConnect'>;
+  /** Name resolution; the OS resolver by default. */
+  lookup?: Lookup;
+  /** Each decision as a JSON line (the run's egress.log). */
+  logPath?: string;
+  onDecision?(decision: EgressDecision): void;
+}
+
+export interface EgressProxy {
+  /** The unix socket path, or http://127.0.0.1:PORT. */
+  readonly address: string;
+  decisions(): EgressDecision[];
+  /** Attempts grouped by destination and verdict, as RunRecord.egress. */
+  summary(): RunRecord['egress'];
+  close(): Promise<void>;
+}
+
+const MAX_KEPT_DECISIONS = 5000;
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'upgrade'];
+
+const defaultLookup: Lookup = (host) => dnsLookup(host, { all: true, verbatim: true });
+
+/** "host:port" or "[v6]:port" from a CONNECT line. */
+function parseConnectTarget(target: string): { host: string; port: number } | undefined {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s/]+):(\d{1,5})$/.exec(target);
+  if (!m) return undefined;
+  const port = Number(m[2]);
+  return port >= 1 && port <= 65535 ? { host: normaliseHost(m[1]!), port } : undefined;
+}
+
+export async function startEgressProxy(options: EgressProxyOptions): Promise<EgressProxy> {
+  const allowlist = compileAllowlist(options.allowlist);
+  const lookup = options.lookup ?? defaultLookup;
+  const kept: EgressDecision[] = [];
+  const counts = new Map<string, { destination: string; verdict: 'allowed' | 'denied'; reason?: string; count: number }>();
+  const sockets = new Set<Duplex>();
+  const log: WriteStream | undefined = options.logPath ? createWriteStream(options.logPath, { flags: 'a', mode: 0o600 }) : undefined;
+  log?.on('error', () => undefined);
+
+  const decide = (d: Omit<EgressDecision, 'at'>): EgressDecision => {
+    const decision = { at: new Date().toISOString(), ...d };
+    if (kept.length < MAX_KEPT_DECISIONS) kept.push(decision);
+    const destination = `${decision.host.includes(':') ? `[${decision.host}]` : decision.host}:${decision.port}`;
+    const key = `${destination} ${decision.allowed}`;
+    const entry = counts.get(key);
+    if (entry) entry.count++;
+    else counts.set(key, { destination, verdict: decision.allowed ? 'allowed' : 'denied', ...(decision.allowed ? {} : { reason: decision.reason }), count: 1 });
+    log?.write(JSON.stringify(decision) + '\n');
+    options.onDecision?.(decision);
+    return decision;
+  };
+
+  /** Allowlist, then resolution, then the address rules; a denied name is never resolved. */
+  const judge = async (method: string, host: string, port: number): Promise<{ ok: true; address: string } | { ok: false; status: number; reason: string }> => {
+    const match = allowlist.match(host, port);
+    if (!match.allowed) {
+      decide({ method, host, port, allowed: false, reason: match.reason });
+      return { ok: false, status: 403, reason: match.reason };
+    }
+    let addresses: string[];
+    try {
+      addresses = isIP(host) ? [host] : (await lookup(host)).map((a) => a.address);
+    } catch (error) {
+      const reason = `cannot resolve ${host}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`;
+      decide({ method, host, port, allowed: false, reason });
+      return { ok: false, status: 502, reason };
+    }
+    const usable = match.exact ? addresses : addresses.filter((a) => !forbiddenAddressReason(a));
+    const address = usable[0];
+    if (!address) {
+      const reason = addresses.length
+        ? `${host} resolves to ${forbiddenAddressReason(addresses[0]!)}; only a host listed exactly may use it`
+        : `${host} has no address`;
+      decide({ method, host, port, allowed: false, reason });
+      return { ok: false, status: 403, reason };
+    }
+    decide({ method, host, port, allowed: true, reason: `matches ${match.entry}`, address });
+    return { ok: true, address };
+  };
+
+  const refuseSocket = (socket: Duplex, status: number, reason: string) => {
+    const text = status === 403 ? 'Forbidden' : status === 400 ? 'Bad Request' : 'Bad Gateway';
+    socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\ncoSPEC egress: ${reason}\n`);
+  };
+
+  const onConnect = (req: IncomingMessage, client: Duplex, head: Buffer) => {
+    sockets.add(client);
+    client.on('close', () => sockets.delete(client));
+    client.on('error', () => client.destroy());
+    const target = parseConnectTarget(req.url ?? '');
+    if (!target) {
+      decide({ method: 'CONNECT', host: String(req.url ?? '').slice(0, 200), port: 0, allowed: false, reason: 'malformed CONNECT target' });
+      return refuseSocket(client, 400, 'malformed CONNECT target');
+    }
+    if (options.gateway?.handles(target.host, target.port)) {
+      decide({ method: 'CONNECT', host: target.host, port: target.port, allowed: true, reason: 'the run’s GitLab instance (credential gateway)' });
+      return options.gateway.handleConnect(req, client, head);
+    }
+    void judge('CONNECT', target.host, target.port).then((verdict) => {
+      if (!verdict.ok) return refuseSocket(client, verdict.status, verdict.reason);
+      const upstream: Socket = connect({ host: verdict.address, port: target.port });
+      let established = false;
+      sockets.add(upstream);
+      upstream.setTimeout(30_000, () => upstream.destroy(new Error('connect timeout')));
+      upstream.once('connect', () => {
+        established = true;
+        upstream.setTimeout(0);
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        if (head.length) upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', (err) => {
+        if (!established) refuseSocket(client, 502, `cannot reach ${target.host}:${target.port}: ${err.message}`);
+        else client.destroy();
+      });
+      upstream.on('close', () => {
+        sockets.delete(upstream);
+        client.destroy();
+      });
+      client.on('close', () => upstream.destroy());
+    });
+  };
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    let url: URL | undefined;
+    try {
+      url = /^http:\/\//i.test(req.url ?? '') ? new URL(req.url!) : undefined;
+    } catch {
+      url = undefined;
+    }
+    if (!url) {
+      decide({ method: req.method ?? '', host: String(req.headers.host ?? '').slice(0, 200), port: 0, allowed: false, reason: 'not a proxy request (absolute http:// URI expected)' });
+      req.resume();
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('coSPEC egress: send absolute http:// URIs or CONNECT\n');
+      return;
+    }
+    const host = normaliseHost(url.hostname);
+    const port = url.port ? Number(url.port) : 80;
+    if (options.gateway?.handles(host, port)) {
+      decide({ method: req.method ?? '', host, port, allowed: true, reason: 'the run’s GitLab instance (credential gateway)' });
+      return options.gateway.handleHttpRequest(req, res);
+    }
+    void judge(req.method ?? 'GET', host, port).then((verdict) => {
+      if (!verdict.ok) {
+        req.resume();
+        res.writeHead(verdict.status, { 'content-type': 'text/plain' }).end(`coSPEC egress: ${verdict.reason}\n`);
+        return;
+      }
+      const headers: IncomingHttpHeaders = { ...req.headers };
+      for (const h of HOP_BY_HOP) delete headers[h];
+      headers.host = url.host;
+      const upstream = httpRequest({ host: verdict.address, port, method: req.method, path: url.pathname + url.search, headers, setHost: false }, (up) => {
+        const back: IncomingHttpHeaders = { ...up.headers };
+        for (const h of HOP_BY_HOP) delete back[h];
+        res.writeHead(up.statusCode ?? 502, back as Record<string, string | string[]>);
+        up.pipe(res);
+      });
+      upstream.on('error', (err) => {
+        if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end(`coSPEC egress: cannot reach ${host}:${port}: ${err.message}\n`);
+        else res.destroy();
+      });
+      req.pipe(upstream);
+    });
+  };
+
+  const server = createServer({ requestTimeout: 0 }, onRequest);
+  server.on('connect', onConnect);
+  // Anything that is not HTTP (raw TCP/UDP payloads through the relay) ends here.
+  server.on('clientError', (_err, socket) => {
+    decide({ method: 'RAW', host: '-', port: 0, allowed: false, reason: 'not an HTTP proxy request' });
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  let address: string;
+  if (options.socketPath) {
+    await rm(options.socketPath, { force: true });
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(options.socketPath, resolve));
+    // The agent runs as a non-root uid inside; the folder holding the socket keeps other host users out.
+    await chmod(options.socketPath, 0o666);
+    address = options.socketPath;
+  } else {
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+    address = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  return {
+    address,
+    decisions: () => kept.slice(),
+    summary: () => [...counts.values()].map((c) => ({ ...c })),
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => (log ? log.end(resolve) : resolve()));
+      if (options.socketPath) await rm(options.socketPath, { force: true });
+    },
+  };
+}

@@ -1,0 +1,280 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import Docker from 'dockerode';
+import { CospecError } from '../../../src-shared/ipc/errors';
+import type { ContainerEngine, ContainerExit, ContainerHandle, ContainerSpec, ImageInfo } from './engine';
+import { splitLines } from './lines';
+import { singleFileTar } from './tar';
+
+/**
+ * ContainerEngine over the Docker Engine API with dockerode. Podman quirks handled here
+ * (ENVIRONMENT.md): both nofile and nproc ulimits are always passed with soft == hard, and
+ * OOMKilled is not trusted (the executor reports exit 137 as "probably out of memory").
+ */
+
+export const DEFAULT_SOCKET = '/run/cospec/podman.sock';
+
+export interface EngineLocation {
+  endpoint: string;
+  options: Docker.DockerOptions;
+}
+
+/** Where engines usually listen, in the order users expect them to be found. */
+export function candidateLocations(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): EngineLocation[] {
+  const home = homedir();
+  const unix = (path: string): EngineLocation => ({ endpoint: `unix://${path}`, options: { socketPath: path } });
+  if (platform === 'win32') {
+    return ['//./pipe/docker_engine', '//./pipe/podman-machine-default'].map((p) => ({ endpoint: `npipe:${p}`, options: { socketPath: p } }));
+  }
+  const paths = [
+    DEFAULT_SOCKET,
+    '/var/run/docker.sock',
+    '/run/podman/podman.sock',
+    env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'podman/podman.sock') : '',
+    join(home, '.docker/run/docker.sock'),
+    join(home, '.colima/default/docker.sock'),
+    join(home, '.rd/docker.sock'),
+    join(home, '.local/share/containers/podman/machine/podman.sock'),
+    join(home, '.local/share/containers/podman/machine/podman-machine-default/podman.sock'),
+  ].filter(Boolean);
+  return paths.map(unix);
+}
+
+/** DOCKER_HOST (unix://, tcp:// with DOCKER_TLS_VERIFY/DOCKER_CERT_PATH, ssh://) as dockerode options. */
+export function locationFromDockerHost(value: string): EngineLocation {
+  if (value.startsWith('unix://')) return { endpoint: value, options: { socketPath: value.slice('unix://'.length) } };
+  if (value.startsWith('npipe://')) return { endpoint: value, options: { socketPath: value.slice('npipe:'.length) } };
+  // docker-modem reads DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH itself for tcp:// and ssh://.
+  return { endpoint: value, options: {} };
+}
+
+/** The locations to try: an explicit socket (argument or COSPEC_CONTAINER_SOCKET) alone, else DOCKER_HOST alone, else the usual paths. */
+export function engineLocations(socketPath: string | undefined, env: NodeJS.ProcessEnv = process.env): EngineLocation[] {
+  const explicit = socketPath ?? env.COSPEC_CONTAINER_SOCKET;
+  if (explicit) return [explicit.includes('://') ? locationFromDockerHost(explicit) : { endpoint: `unix://${explicit}`, options: { socketPath: explicit } }];
+  if (env.DOCKER_HOST) return [locationFromDockerHost(env.DOCKER_HOST)];
+  return candidateLocations(env);
+}
+
+const INSTALL_HINT =
+  'Install and start a container engine: on Linux run `npm run setup:system` (Podman) or start Docker; on macOS and Windows start Docker Desktop, Podman Desktop (podman machine start), Colima or Rancher Desktop. ' +
+  'Or set the engine socket in Settings (COSPEC_CONTAINER_SOCKET / DOCKER_HOST).';
+
+function unavailable(tried: string[], detail?: string): CospecError {
+  return new CospecError('ENGINE_UNAVAILABLE', `No container engine answered (tried ${tried.join(', ')}). ${INSTALL_HINT}`, detail);
+}
+
+/** Finds the first engine that answers a ping, or throws ENGINE_UNAVAILABLE naming where it looked. */
+export async function connectEngine(socketPath?: string, env: NodeJS.ProcessEnv = process.env): Promise<ContainerEngine> {
+  const locations = engineLocations(socketPath, env);
+  const errors: string[] = [];
+  for (const loc of locations) {
+    if (loc.options.socketPath && !loc.options.socketPath.startsWith('//') && !existsSync(loc.options.socketPath)) {
+      errors.push(`${loc.endpoint}: no such socket`);
+      continue;
+    }
+    const docker = new Docker({ ...loc.options, timeout: 10_000 });
+    try {
+      await docker.ping();
+      return new DockerEngine(docker, loc.endpoint);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      errors.push(`${loc.endpoint}: ${/EACCES/.test(message) ? 'permission denied (the socket is root-only?)' : message}`);
+    }
+  }
+  throw unavailable(locations.map((l) => l.endpoint), errors.join('; '));
+}
+
+function asEngineError(error: unknown, endpoint: string): unknown {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/ECONNREFUSED|ENOENT|EACCES|socket hang up|EPIPE/.test(message)) return unavailable([endpoint], message);
+  return error;
+}
+
+class DockerEngine implements ContainerEngine {
+  constructor(
+    private readonly docker: Docker,
+    readonly endpoint: string,
+  ) {}
+
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw asEngineError(error, this.endpoint);
+    }
+  }
+
+  async version() {
+    const v = await this.call(() => this.docker.version());
+    const podman = v.Components?.some((c) => /podman/i.test(c.Name));
+    return { engine: podman ? 'Podman' : 'Docker', version: v.Version, apiVersion: v.ApiVersion };
+  }
+
+  async inspectImage(name: string): Promise<ImageInfo | undefined> {
+    try {
+      const info = await this.docker.getImage(name).inspect();
+      return { id: info.Id, labels: info.Config?.Labels ?? {} };
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw asEngineError(error, this.endpoint);
+    }
+  }
+
+  async buildImage(opts: { tag: string; containerfile: string; labels: Record<string, string>; onProgress(line: string): void; signal: AbortSignal }): Promise<void> {
+    const context = singleFileTar('Dockerfile', opts.containerfile);
+    const stream = (await this.call(() => this.docker.buildImage(context as unknown as NodeJS.ReadableStream, { t: opts.tag, labels: opts.labels, rm: true, forcerm: true }))) as Readable;
+    const abort = () => stream.destroy(new CospecError('CANCELLED', 'Image build cancelled.'));
+    opts.signal.addEventListener('abort', abort, { once: true });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.docker.modem.followProgress(
+          stream,
+          (err: Error | null, output: Array<{ error?: string; errorDetail?: { message?: string } }>) => {
+            const failed = output?.find((o) => o.error);
+            if (err || failed) reject(new CospecError('IMAGE_BUILD_FAILED', `Building the sandbox image failed: ${err?.message ?? failed?.error ?? ''}`));
+            else resolve();
+          },
+          (event: { stream?: string; status?: string }) => {
+            const text = event.stream ?? event.status;
+            if (text) for (const line of text.split('\n')) if (line.trim()) opts.onProgress(line.trim());
+          },
+        );
+      });
+    } finally {
+      opts.signal.removeEventListener('abort', abort);
+    }
+  }
+
+  async createContainer(spec: ContainerSpec): Promise<ContainerHandle> {
+    const container = await this.call(() =>
+      this.docker.createContainer({
+        name: spec.name,
+        Image: spec.image,
+        Cmd: spec.cmd,
+        Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+        User: spec.user,
+        WorkingDir: spec.workingDir,
+        Labels: spec.labels,
+        Tty: false,
+        AttachStdin: false,
+        OpenStdin: false,
+        NetworkDisabled: true,
+        HostConfig: {
+          NetworkMode: 'none',
+          Binds: spec.binds.map((b) => `${b.host}:${b.container}:${b.readOnly ? 'ro' : 'rw'}`),
+          Tmpfs: spec.tmpfs,
+          ReadonlyRootfs: true,
+          CapDrop: ['ALL'],
+          SecurityOpt: ['no-new-privileges'],
+          Privileged: false,
+          Memory: spec.memoryBytes,
+          MemorySwap: spec.memoryBytes,
+          NanoCpus: spec.nanoCpus,
+          PidsLimit: spec.pidsLimit,
+          Ulimits: [
+            { Name: 'nofile', Soft: 4096, Hard: 4096 },
+            { Name: 'nproc', Soft: 4096, Hard: 4096 },
+          ],
+          IpcMode: 'private',
+        },
+      }),
+    );
+    return new DockerContainer(container, this.endpoint);
+  }
+
+  async listContainers(label: string, value?: string) {
+    const list = await this.call(() => this.docker.listContainers({ all: true, filters: { label: [value === undefined ? label : `${label}=${value}`] } }));
+    return list.map((c) => ({ id: c.Id, labels: c.Labels ?? {} }));
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: true });
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 404) throw asEngineError(error, this.endpoint);
+    }
+  }
+}
+
+class DockerContainer implements ContainerHandle {
+  constructor(
+    private readonly container: Docker.Container,
+    private readonly endpoint: string,
+  ) {}
+
+  get id() {
+    return this.container.id;
+  }
+
+  async start() {
+    try {
+      await this.container.start();
+    } catch (error) {
+      throw asEngineError(error, this.endpoint);
+    }
+  }
+
+  async followLogs(onLine: (line: string, stream: 'stdout' | 'stderr') => void): Promise<void> {
+    const raw = (await this.container.logs({ follow: true, stdout: true, stderr: true })) as unknown as Readable;
+    const out = new PassThrough();
+    const err = new PassThrough();
+    this.container.modem.demuxStream(raw, out, err);
+    const done = Promise.all([splitLines(out, (l) => onLine(l, 'stdout')), splitLines(err, (l) => onLine(l, 'stderr'))]);
+    await new Promise<void>((resolve) => {
+      raw.on('end', resolve);
+      raw.on('close', resolve);
+      raw.on('error', () => resolve());
+    });
+    out.end();
+    err.end();
+    await done;
+  }
+
+  async wait(): Promise<ContainerExit> {
+    const result = (await this.container.wait()) as { StatusCode: number };
+    let oomKilled = false;
+    try {
+      oomKilled = (await this.container.inspect()).State.OOMKilled;
+    } catch {
+      // Removed meanwhile (cancel): the exit code is all there is.
+    }
+    return { exitCode: result.StatusCode, oomKilled };
+  }
+
+  async kill(): Promise<void> {
+    try {
+      await this.container.kill({ signal: 'SIGKILL' });
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      // 304/409: not running; 404: gone. Either way it is stopped.
+      if (status !== 304 && status !== 409 && status !== 404 && status !== 500) throw error;
+    }
+  }
+
+  async exec(cmd: string[], opts: { user?: string } = {}): Promise<{ exitCode: number; output: string }> {
+    const exec = await this.container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, ...(opts.user ? { User: opts.user } : {}) });
+    const stream = (await exec.start({ hijack: true, stdin: false })) as unknown as Readable;
+    const chunks: Buffer[] = [];
+    const sink = new PassThrough();
+    sink.on('data', (c: Buffer) => chunks.push(c));
+    this.container.modem.demuxStream(stream, sink, sink);
+    await new Promise<void>((resolve) => {
+      stream.on('end', resolve);
+      stream.on('close', resolve);
+      stream.on('error', () => resolve());
+    });
+    const info = await exec.inspect();
+    return { exitCode: info.ExitCode ?? -1, output: Buffer.concat(chunks).toString('utf8') };
+  }
+
+  async remove(): Promise<void> {
+    try {
+      await this.container.remove({ force: true, v: true });
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 404) throw asEngineError(error, this.endpoint);
+    }
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The narrow view of a container engine the sandbox needs (ARCHITECTURE.md: "`sandbox` works
+ * through a `ContainerEngine` interface"). The implementation speaks the Docker Engine API
+ * (engine-docker.ts), which Docker, Podman, Colima and Rancher Desktop all serve.
+ */
+
+export interface BindMount {
+  host: string;
+  container: string;
+  readOnly: boolean;
+}
+
+/** Everything a sandboxed container is created with; hardening is not optional here on purpose. */
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  cmd: string[];
+  env: Record<string, string>;
+  /** "uid:gid"; never root. */
+  user: string;
+  workingDir: string;
+  labels: Record<string, string>;
+  binds: BindMount[];
+  /** Writable tmpfs mounts on the read-only root, path → mount options. */
+  tmpfs: Record<string, string>;
+  memoryBytes: number;
+  nanoCpus: number;
+  pidsLimit: number;
+}
+
+export interface ImageInfo {
+  id: string;
+  labels: Record<string, string>;
+}
+
+export interface ContainerExit {
+  exitCode: number;
+  oomKilled: boolean;
+}
+
+export interface ContainerHandle {
+  readonly id: string;
+  start(): Promise<void>;
+  /** Streams stdout/stderr line by line until the container's output ends. */
+  followLogs(onLine: (line: string, stream: 'stdout' | 'stderr') => void): Promise<void>;
+  /** Resolves when the container stops. */
+  wait(): Promise<ContainerExit>;
+  /** SIGKILL; a stopped container is not an error. */
+  kill(): Promise<void>;
+  /** Runs a command inside the running container and returns its output (tests, diagnostics). */
+  exec(cmd: string[], opts?: { user?: string }): Promise<{ exitCode: number; output: string }>;
+  remove(): Promise<void>;
+}
+
+export interface ContainerEngine {
+  /** A short name of where the engine was found, e.g. "unix:///run/cospec/podman.sock". */
+  readonly endpoint: string;
+  /** Throws CospecError('ENGINE_UNAVAILABLE') with what to install or start when nothing answers. */
+  version(): Promise<{ engine: string; version: string; apiVersion: string }>;
+  inspectImage(name: string): Promise<ImageInfo | undefined>;
+  /** Builds an image from a Containerfile text (no other context files), streaming progress lines. */
+  buildImage(opts: { tag: string; containerfile: string; labels: Record<string, string>; onProgress(line: string): void; signal: AbortSignal }): Promise<void>;
+  createContainer(spec: ContainerSpec): Promise<ContainerHandle>;
+  /** Containers carrying this label (any state). */
+  listContainers(label: string, value?: string): Promise<Array<{ id: string; labels: Record<string, string> }>>;
+  removeContainer(id: string): Promise<void>;
+}

@@ -1,0 +1,205 @@
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Dispatcher } from 'undici';
+import type { Logger } from '../../platform/logger';
+import { resolveAgent } from '../agents/catalog';
+import { agentGitLabEnv, containerTrustEnv, createCredentialGateway, trustBundleCommand, type CredentialGateway } from '../gateway';
+import type { ExecuteRequest, ExecuteResult } from '../runs/orchestrator';
+import type { ContainerEngine, ContainerHandle } from './engine';
+import { startEgressProxy, type EgressProxy, type Lookup } from './egress-proxy';
+import { prepareWorkspaceOwner, type WorkspaceOwnership } from './workspace-owner';
+
+/**
+ * One run in one container: the per-run credential gateway and egress proxy on the host, the
+ * hardened container (no network, non-root, all capabilities dropped, no-new-privileges, read-only
+ * root with a tmp, CPU/memory/pids limits) with the workspace and the proxy's socket mounted in,
+ * live logs, cancel and timeout (both kill the container), and clean-up whatever happens.
+ */
+
+export interface SandboxLimits {
+  memoryMb: number;
+  cpus: number;
+  pidsLimit: number;
+}
+
+export const DEFAULT_LIMITS: SandboxLimits = { memoryMb: 4096, cpus: 2, pidsLimit: 512 };
+
+export interface GitLabAccess {
+  getCredentials: () => Promise<{ token: string }>;
+  dispatcher?: Dispatcher;
+  projectPaths: string[];
+}
+
+export interface ExecuteExtras {
+  /** Extra environment for this run only (an agent's model key). */
+  env?: Record<string, string>;
+  /** Called with the running container (attack tests look inside it). */
+  onContainer?: (container: ContainerHandle) => void | Promise<void>;
+}
+
+export interface ExecutorDeps {
+  engine: () => Promise<ContainerEngine>;
+  logger: Logger;
+  resourcesDir: string;
+  limits: () => SandboxLimits;
+  /** Name resolution for the egress proxy (the OS resolver by default). */
+  lookup?: Lookup;
+}
+
+/** Where things are inside the container. */
+export const IN_CONTAINER = {
+  runDir: '/cospec/run',
+  workspace: '/workspace',
+  agents: '/opt/cospec/agents',
+  entrypoint: '/opt/cospec/entrypoint.sh',
+  proxyUrl: 'http://127.0.0.1:3128',
+  systemBundle: '/etc/ssl/certs/ca-certificates.crt',
+  bundle: '/tmp/cospec-ca-bundle.pem',
+} as const;
+
+export const RUN_LABEL = 'cospec.run';
+
+export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, gitlab: GitLabAccess, extras: ExecuteExtras = {}): Promise<ExecuteResult> {
+  const logger = deps.logger.child({ runId: req.runId });
+  const agent = resolveAgent(req.spec.agent);
+  const engine = await deps.engine();
+  const limits = deps.limits();
+  req.signal.throwIfAborted();
+
+  // A short private folder (unix socket paths are limited to ~100 bytes): the outer one keeps other
+  // host users away from the proxy socket, the inner one is what the container sees.
+  const outer = await mkdtemp(join(tmpdir(), 'cospec-'));
+  const runDir = join(outer, 'r');
+  await mkdir(runDir, { mode: 0o755 });
+  await chmod(runDir, 0o755);
+  await mkdir(req.paths.dir, { recursive: true });
+  const taskFile = join(runDir, 'task.md');
+  await writeFile(taskFile, req.spec.task, { mode: 0o644 });
+
+  let gateway: CredentialGateway | undefined;
+  let proxy: EgressProxy | undefined;
+  let container: ContainerHandle | undefined;
+  let owner: WorkspaceOwnership | undefined;
+  let timedOut = false;
+  let cancelled = false;
+  const kill = () => void container?.kill().catch((error: unknown) => logger.warn('sandbox: kill failed', { error }));
+  const onAbort = () => {
+    cancelled = true;
+    kill();
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    kill();
+  }, req.timeoutMs);
+  req.signal.addEventListener('abort', onAbort, { once: true });
+
+  try {
+    gateway = await createCredentialGateway({
+      runId: req.runId,
+      instanceUrl: req.project.instanceUrl,
+      projectPaths: gitlab.projectPaths,
+      getCredentials: gitlab.getCredentials,
+      ...(gitlab.dispatcher ? { dispatcher: gitlab.dispatcher } : {}),
+      logDir: req.paths.dir,
+      logger,
+    });
+    const trustEnv: Record<string, string> = {};
+    if (gateway.caCertPem) {
+      await writeFile(join(runDir, 'gitlab-ca.pem'), gateway.caCertPem, { mode: 0o644 });
+      const runCa = `${IN_CONTAINER.runDir}/gitlab-ca.pem`;
+      Object.assign(trustEnv, containerTrustEnv(IN_CONTAINER.bundle, runCa), {
+        COSPEC_TRUST_SETUP: trustBundleCommand(IN_CONTAINER.systemBundle, runCa, IN_CONTAINER.bundle),
+      });
+    }
+    proxy = await startEgressProxy({
+      socketPath: join(runDir, 'proxy.sock'),
+      allowlist: req.allowlist,
+      gateway,
+      logPath: req.paths.egressLog,
+      ...(deps.lookup ? { lookup: deps.lookup } : {}),
+      onDecision: (d) => logger.debug('egress', { host: d.host, port: d.port, allowed: d.allowed, reason: d.reason }),
+    });
+    owner = await prepareWorkspaceOwner(req.paths.workspace);
+
+    const env: Record<string, string> = {
+      HOME: '/home/agent',
+      LANG: 'C.UTF-8',
+      HTTP_PROXY: IN_CONTAINER.proxyUrl,
+      HTTPS_PROXY: IN_CONTAINER.proxyUrl,
+      http_proxy: IN_CONTAINER.proxyUrl,
+      https_proxy: IN_CONTAINER.proxyUrl,
+      ...agentGitLabEnv({
+        instanceUrl: req.project.instanceUrl,
+        projectPath: req.spec.projectPath,
+        projectId: req.project.projectId,
+        taskFile: `${IN_CONTAINER.runDir}/task.md`,
+        runId: req.runId,
+      }),
+      ...trustEnv,
+      ...extras.env,
+      COSPEC_RUN_DIR: IN_CONTAINER.runDir,
+      COSPEC_WORKSPACE: IN_CONTAINER.workspace,
+      COSPEC_AGENT_COMMAND: agent.command,
+    };
+    await removeRunContainers(engine, [req.runId]);
+    container = await engine.createContainer({
+      name: `cospec-run-${req.runId}`,
+      image: req.image,
+      cmd: ['/bin/sh', IN_CONTAINER.entrypoint],
+      env,
+      user: owner.user,
+      workingDir: IN_CONTAINER.workspace,
+      labels: { [RUN_LABEL]: req.runId, 'cospec.managed': 'true' },
+      binds: [
+        { host: req.paths.workspace, container: IN_CONTAINER.workspace, readOnly: false },
+        { host: runDir, container: IN_CONTAINER.runDir, readOnly: true },
+        { host: join(deps.resourcesDir, 'agents'), container: IN_CONTAINER.agents, readOnly: true },
+        { host: join(deps.resourcesDir, 'sandbox/entrypoint.sh'), container: IN_CONTAINER.entrypoint, readOnly: true },
+      ],
+      tmpfs: { '/tmp': 'rw,nosuid,nodev,size=1g,mode=1777', '/home/agent': 'rw,nosuid,nodev,size=512m,mode=1777' },
+      memoryBytes: limits.memoryMb * 1024 * 1024,
+      nanoCpus: Math.round(limits.cpus * 1e9),
+      pidsLimit: limits.pidsLimit,
+    });
+    if (req.signal.aborted) cancelled = true;
+    if (cancelled) return await finish(-1);
+    await container.start();
+    logger.info('sandbox: container started', { container: container.id.slice(0, 12), image: req.image });
+    const logs = container.followLogs((line) => req.onLog(line));
+    if (extras.onContainer) await extras.onContainer(container);
+    const exit = await container.wait();
+    await logs;
+    return await finish(exit.exitCode, exit.oomKilled);
+  } finally {
+    clearTimeout(timer);
+    req.signal.removeEventListener('abort', onAbort);
+    await container?.remove().catch((error: unknown) => logger.warn('sandbox: container removal failed', { error }));
+    await proxy?.close().catch(() => undefined);
+    await gateway?.close().catch(() => undefined);
+    await owner?.restore().catch((error: unknown) => logger.warn('sandbox: giving the workspace back failed', { error }));
+    await rm(outer, { recursive: true, force: true });
+  }
+
+  async function finish(exitCode: number, oomKilled = false): Promise<ExecuteResult> {
+    let reason: string | undefined;
+    if (cancelled) reason = 'Cancelled; the container was stopped.';
+    else if (timedOut) reason = `Timed out after ${Math.round(req.timeoutMs / 1000)} s; the container was stopped.`;
+    else if (oomKilled || exitCode === 137) reason = `The agent was killed (exit 137), probably out of memory (limit ${limits.memoryMb} MB).`;
+    return {
+      exitCode,
+      ...(reason ? { reason } : {}),
+      egress: proxy?.summary() ?? [],
+      gatewayRecord: gateway?.record(),
+    };
+  }
+}
+
+/** Removes every container labelled with one of these run ids (orphans of a crashed app, retries). */
+export async function removeRunContainers(engine: ContainerEngine, runIds: readonly string[]): Promise<void> {
+  if (!runIds.length) return;
+  const wanted = new Set(runIds);
+  for (const c of await engine.listContainers(RUN_LABEL)) {
+    if (wanted.has(c.labels[RUN_LABEL] ?? '')) await engine.removeContainer(c.id);
+  }
+}

@@ -1,0 +1,104 @@
+import { fileURLToPath } from 'node:url';
+import type { Logger } from '../../platform/logger';
+import type { ExecuteRequest, ExecuteResult } from '../runs/orchestrator';
+import type { ContainerEngine } from './engine';
+import { connectEngine } from './engine-docker';
+import { DEFAULT_LIMITS, executeInSandbox, removeRunContainers, type ExecuteExtras, type GitLabAccess, type SandboxLimits } from './executor';
+import type { Lookup } from './egress-proxy';
+import { BASE_IMAGE, ensureSandboxImage, type Progress } from './image';
+
+/**
+ * The local container sandbox (issue 5): finds the engine, keeps the image, and runs an agent in a
+ * container whose only way out is the run's egress proxy, with GitLab reached through the
+ * credential gateway so the token never enters the container.
+ */
+
+export type { ContainerEngine, ContainerHandle, ContainerSpec } from './engine';
+export type { EgressDecision, EgressProxy, EgressProxyOptions, Lookup } from './egress-proxy';
+export { startEgressProxy } from './egress-proxy';
+export { compileAllowlist, forbiddenAddressReason, parseAllowEntry } from './allowlist';
+export { connectEngine, engineLocations, DEFAULT_SOCKET } from './engine-docker';
+export type { ExecuteExtras, GitLabAccess, SandboxLimits } from './executor';
+export { DEFAULT_LIMITS, IN_CONTAINER, RUN_LABEL } from './executor';
+export { BASE_IMAGE } from './image';
+
+export interface SandboxDeps {
+  logger: Logger;
+  /** The engine's socket (or a DOCKER_HOST-style URL); else COSPEC_CONTAINER_SOCKET, DOCKER_HOST, the usual paths. */
+  socketPath?: string;
+  /** The base image; cospec-sandbox-base (scripts/setup/sandbox-image.sh) by default. */
+  imageName?: string;
+  dataDir: string;
+  /** Where resources/ (sandbox/entrypoint.sh, agents/) is; the repository's by default. */
+  resourcesDir?: string;
+  /** CPU, memory and pids limits per run, read at each run (policy may change them). */
+  limits?: () => Partial<SandboxLimits>;
+  /** Name resolution for the egress proxy (tests); the OS resolver by default. */
+  lookup?: Lookup;
+}
+
+export interface Sandbox {
+  /** Builds or finds the image for runs of these agents (the base alone when none needs installing). */
+  ensureImage(onProgress: Progress, signal: AbortSignal, agentNames?: string[]): Promise<string>;
+  /** Runs the agent of `req` in a fresh container and removes it afterwards; cancel and timeout kill it. */
+  execute(req: ExecuteRequest, gitlab: GitLabAccess, extras?: ExecuteExtras): Promise<ExecuteResult>;
+  /** Removes containers labelled cospec.run=<id> for these runs. */
+  removeOrphans(runIds: string[]): Promise<void>;
+  /** Whether an engine answers, which one, and whether the image is there. */
+  diagnose(): Promise<{ ok: boolean; engine?: string; version?: string; endpoint?: string; image?: boolean; message?: string }>;
+}
+
+const REPO_RESOURCES = fileURLToPath(new URL('../../../resources/', import.meta.url));
+
+export function createSandbox(deps: SandboxDeps): Sandbox {
+  let engine: Promise<ContainerEngine> | undefined;
+  // Connect lazily and retry after a failure: the user may start the engine while the app runs.
+  const getEngine = () => {
+    engine ??= connectEngine(deps.socketPath).catch((error: unknown) => {
+      engine = undefined;
+      throw error;
+    });
+    return engine;
+  };
+  const baseImage = deps.imageName ?? BASE_IMAGE;
+  const resourcesDir = deps.resourcesDir ?? REPO_RESOURCES;
+
+  return {
+    async ensureImage(onProgress, signal, agentNames = []) {
+      return ensureSandboxImage({ engine: await getEngine(), baseImage, resourcesDir, agentNames, onProgress, signal });
+    },
+    execute: (req, gitlab, extras) =>
+      executeInSandbox(
+        {
+          engine: getEngine,
+          logger: deps.logger,
+          resourcesDir,
+          limits: () => ({ ...DEFAULT_LIMITS, ...deps.limits?.() }),
+          ...(deps.lookup ? { lookup: deps.lookup } : {}),
+        },
+        req,
+        gitlab,
+        extras,
+      ),
+    async removeOrphans(runIds) {
+      await removeRunContainers(await getEngine(), runIds);
+    },
+    async diagnose() {
+      try {
+        const e = await getEngine();
+        const v = await e.version();
+        const image = (await e.inspectImage(baseImage)) !== undefined;
+        return {
+          ok: image,
+          engine: v.engine,
+          version: v.version,
+          endpoint: e.endpoint,
+          image,
+          ...(image ? {} : { message: `The sandbox image ${baseImage} is missing; run \`npm run setup:system\` or start a run to build it.` }),
+        };
+      } catch (error) {
+        return { ok: false, message: error instanceof Error ? error.message : String(error) };
+      }
+    },
+  };
+}

@@ -1,0 +1,120 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger, memorySink } from '../../../src-main/platform/logger';
+import type { ExecuteRequest, ExecuteResult } from '../../../src-main/services/runs/orchestrator';
+import { runPaths } from '../../../src-main/services/runs/store';
+import { BASE_IMAGE, connectEngine, createSandbox, type ContainerHandle, type Lookup, type Sandbox } from '../../../src-main/services/sandbox';
+
+/**
+ * Plumbing for the sandbox suites: real Podman through the app's own sandbox, a scratch data dir
+ * per suite, and a way to run a shell command as the run's agent and look inside its container.
+ * When the engine or the image is missing (setup not run), `sandboxSkipReason` says so.
+ */
+
+export const SOCKET = process.env.COSPEC_CONTAINER_SOCKET ?? '/run/cospec/podman.sock';
+
+/** Why the container suites cannot run here, or undefined when they can. */
+export async function sandboxSkipReason(): Promise<string | undefined> {
+  if (!existsSync(SOCKET)) return `no container engine socket at ${SOCKET}; run \`bash scripts/setup/podman.sh && bash scripts/setup/sandbox-image.sh\``;
+  try {
+    const engine = await connectEngine(SOCKET);
+    if (!(await engine.inspectImage(BASE_IMAGE))) return `the image ${BASE_IMAGE} is missing; run \`bash scripts/setup/sandbox-image.sh\``;
+  } catch (error) {
+    return `the container engine does not answer: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  return undefined;
+}
+
+export interface Harness {
+  sandbox: Sandbox;
+  dir: string;
+  logs: string[];
+  cleanup(): Promise<void>;
+}
+
+export async function createHarness(opts: { lookup?: Lookup; limits?: { memoryMb?: number; pidsLimit?: number; cpus?: number } } = {}): Promise<Harness> {
+  const dir = await mkdtemp(join(tmpdir(), 'cospec-sandbox-test-'));
+  const sink = memorySink();
+  const sandbox = createSandbox({
+    logger: createLogger({ sinks: [sink] }),
+    socketPath: SOCKET,
+    dataDir: dir,
+    ...(opts.lookup ? { lookup: opts.lookup } : {}),
+    ...(opts.limits ? { limits: () => opts.limits ?? {} } : {}),
+  });
+  return { sandbox, dir, logs: sink.lines, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export function sh(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { ...opts, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+let counter = 0;
+
+export interface CommandRun {
+  result: ExecuteResult;
+  lines: string[];
+  runId: string;
+}
+
+/**
+ * Runs `command` as a "command" agent in a fresh container of the sandbox, with an empty git
+ * workspace, `allowlist`, and a GitLab instance URL (the gateway's; nothing listens there unless the
+ * test starts something). `inside` is called with the running container.
+ */
+export async function runCommand(
+  h: Harness,
+  command: string,
+  opts: {
+    allowlist?: string[];
+    instanceUrl?: string;
+    timeoutMs?: number;
+    signal?: AbortSignal;
+    workspace?: string;
+    projectPath?: string;
+    task?: string;
+    agent?: ExecuteRequest['spec']['agent'];
+    token?: string;
+    onLine?: (line: string) => void;
+    inside?: (c: ContainerHandle) => Promise<void>;
+  } = {},
+): Promise<CommandRun> {
+  const runId = `t${process.pid}-${++counter}-${Date.now().toString(36)}`;
+  const paths = runPaths(join(h.dir, 'runs'), runId);
+  await mkdir(paths.dir, { recursive: true });
+  if (opts.workspace) paths.workspace = opts.workspace;
+  else {
+    await mkdir(paths.workspace, { recursive: true });
+    await sh('git', ['init', '-q', paths.workspace]);
+  }
+  const lines: string[] = [];
+  const instanceUrl = opts.instanceUrl ?? 'http://127.0.0.1:9';
+  const projectPath = opts.projectPath ?? 'acme/web-app';
+  const req: ExecuteRequest = {
+    runId,
+    paths,
+    image: BASE_IMAGE,
+    allowlist: opts.allowlist ?? [],
+    project: { instanceUrl, projectId: 1, webUrl: `${instanceUrl}/${projectPath}`, httpUrlToRepo: `${instanceUrl}/${projectPath}.git`, defaultBranch: 'main' },
+    spec: { accountId: 'acct', projectPath, task: opts.task ?? 'Test task', agent: opts.agent ?? { kind: 'command', command }, allow: [] },
+    timeoutMs: opts.timeoutMs ?? 120_000,
+    onLog: (line) => {
+      lines.push(line);
+      opts.onLine?.(line);
+    },
+    signal: opts.signal ?? new AbortController().signal,
+  };
+  const result = await h.sandbox.execute(
+    req,
+    { getCredentials: async () => ({ token: opts.token ?? 'glpat-test-token-never-inside' }), projectPaths: [projectPath] },
+    opts.inside ? { onContainer: opts.inside } : {},
+  );
+  return { result, lines, runId };
+}
