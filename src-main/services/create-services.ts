@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { CospecError } from '../../src-shared/ipc/errors';
 import { createRuntimeGit, createRuntimeSandbox } from './runtime';
 import { createPreferencesService } from './preferences';
+import { createLocalGitLabService } from './local-gitlab';
 
 /** What later main-process services (git, runs) consume; never exposed over IPC. */
 export interface ServiceInternals {
@@ -105,6 +106,22 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
     now: deps.now,
   });
 
+  const localGitLab = createLocalGitLabService({
+    start: deps.localGitLab,
+    dataDir: join(deps.paths.dataDir, 'local-gitlab'),
+    logger: deps.logger.child({ service: 'local-gitlab' }),
+    connect: async ({ instanceUrl, token, caPem }) => {
+      const result = await accounts.handlers.connectWithToken({
+        instanceUrl,
+        token,
+        allowHttp: instanceUrl.startsWith('http:'),
+        network: { useSystemCa: true, ...(caPem ? { caCertificatesPem: caPem } : {}) },
+      });
+      return result.account;
+    },
+    disconnect: (id) => accounts.handlers.disconnect(id).then(() => undefined),
+  });
+
   return {
     handlers: {
       app,
@@ -115,11 +132,13 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
       settings: preferences.handlers,
       // INTERIM until src-main/services/review lands (this session).
       review: reviewPending(),
+      localGitLab: localGitLab.handlers,
     },
     handleDeepLink: (url) => oauth.handleDeepLink(url),
     internal: { accounts, settings, secrets, policy, runs, repositories, updates },
     async dispose() {
       updates.dispose();
+      await localGitLab.dispose();
       await runs.dispose();
       await oauth.dispose();
       await accounts.dispose();

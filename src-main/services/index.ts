@@ -4,6 +4,7 @@ import type { Logger } from '../platform/logger';
 import type { Paths } from '../platform/paths';
 import type { RunGit, RunSandbox } from './runs/ports';
 import type { Encryptor } from './secrets/types';
+import type { LocalGitLabStarter } from './local-gitlab';
 import type { Updater } from './updates';
 
 /** What the composition root hands the services; everything Electron-specific arrives as an adapter. */
@@ -25,6 +26,8 @@ export interface ServiceDeps {
   runtime?: Partial<{ git: RunGit; sandbox: RunSandbox }>;
   /** electron-updater adapted to the Updater seam; absent outside the packaged app. */
   updater?: Updater;
+  /** Starts the bundled local GitLab for "try it locally"; absent in builds that do not ship it. */
+  localGitLab?: LocalGitLabStarter;
   /** Overrides for tests: the policy file path, the clock. */
   policyPath?: string;
   now?: () => Date;

@@ -7,6 +7,7 @@ import { runsContract, RunLogSchema } from './services/runs';
 import { updatesContract, UpdateStateSchema } from './services/updates';
 import { settingsContract } from './services/settings';
 import { reviewContract } from './services/review';
+import { localGitLabContract } from './services/local-gitlab';
 import { AccountSchema } from '../model/account';
 import { ProjectListSchema } from '../model/project';
 import { RunRecordSchema } from '../model/run';
@@ -23,6 +24,7 @@ export const contract = {
   updates: updatesContract,
   settings: settingsContract,
   review: reviewContract,
+  localGitLab: localGitLabContract,
 } satisfies Record<string, ServiceSpec>;
 export type Contract = typeof contract;
 export type ServiceName = keyof Contract;

@@ -27,6 +27,7 @@ function handlers(overrides: Partial<CospecHandlers['app']> = {}): CospecHandler
     runs: { list: fail, get: fail, start: fail, cancel: fail, logs: fail, refreshOutputs: fail },
     updates: { getState: fail, check: fail, download: fail, installAndRestart: fail },
     settings: { get: fail, update: fail },
+    localGitLab: { status: fail, start: fail, stop: fail },
     review: { get: fail, fileDiff: fail, discussions: fail, comment: fail, approve: fail, unapprove: fail, merge: fail, close: fail },
   };
 }
