@@ -1,0 +1,174 @@
+import type { ServiceHandlers } from '../../../src-shared/ipc/define';
+import { CospecError } from '../../../src-shared/ipc/errors';
+import type { DiffCrossCheck, ReviewFile, reviewContract } from '../../../src-shared/ipc/services/review';
+import type { RunRecord } from '../../../src-shared/model/run';
+import type { Logger } from '../../platform/logger';
+import * as actions from './actions';
+import type { ReviewGitLab } from './gitlab-api';
+import { crossCheck, fetchGitLabChanges, filesFromGitLab, type GitLabChanges } from './gitlab-diff';
+import { DEFAULT_LIMITS, localDiff, localFileDiff, type DiffLimits } from './local-diff';
+import { locateRange, type DiffRange } from './locate';
+import { fetchProject, fetchSummary, type ApiMergeRequest, type ApiProject } from './merge-request';
+import { addGeneralNote, addLineNote, listNotes } from './notes';
+import { displayPath } from './parse';
+import { resolvePosition } from './position';
+
+export { reviewGitLabFromAccounts, createReviewGitLab, type ReviewGitLab, type ReviewAccounts } from './gitlab-api';
+
+export interface ReviewDeps {
+  runs: {
+    /** The run's record (rejects with NOT_FOUND for an unknown id). */
+    get(runId: string): Promise<RunRecord>;
+    /** Where the run keeps its files; only the clone (workspace) is read. */
+    paths(runId: string): { workspace: string };
+  };
+  /** A GitLab API client acting as one account (see reviewGitLabFromAccounts). */
+  gitlabFor(accountId: string): ReviewGitLab;
+  logger: Logger;
+  /** Test seam: when a file counts as too large to send with the others. */
+  limits?: DiffLimits;
+}
+
+export interface ReviewService {
+  handlers: ServiceHandlers<typeof reviewContract>;
+}
+
+interface Context {
+  gl: ReviewGitLab;
+  project: ApiProject;
+  workspace: string;
+}
+
+/** Reviewing the MRs a run opened: the diff from the run's clone, GitLab for state and actions. */
+export function createReviewService(deps: ReviewDeps): ReviewService {
+  const log = deps.logger.child({ service: 'review' });
+  const limits = deps.limits ?? DEFAULT_LIMITS;
+  // git fetch into one clone must not run twice at once (ref locks); different runs proceed in parallel.
+  const locks = new Map<string, Promise<unknown>>();
+  const serialized = <T>(key: string, work: () => Promise<T>): Promise<T> => {
+    const next = (locks.get(key) ?? Promise.resolve()).catch(() => undefined).then(work);
+    locks.set(key, next);
+    void next.finally(() => locks.get(key) === next && locks.delete(key)).catch(() => undefined);
+    return next;
+  };
+
+  async function context(runId: string): Promise<Context> {
+    const run = await deps.runs.get(runId);
+    const gl = deps.gitlabFor(run.spec.accountId);
+    const project = await fetchProject(gl, run.spec.projectPath);
+    return { gl, project, workspace: deps.runs.paths(runId).workspace };
+  }
+
+  async function range(ctx: Context, mr: ApiMergeRequest): Promise<DiffRange> {
+    const sourceUrl =
+      mr.source_project_id !== undefined && mr.source_project_id !== ctx.project.id
+        ? (await fetchProject(ctx.gl, mr.source_project_id)).http_url_to_repo
+        : ctx.project.http_url_to_repo;
+    return serialized(ctx.workspace, () =>
+      locateRange({ repo: ctx.workspace, mr, targetUrl: ctx.project.http_url_to_repo, sourceUrl, access: () => ctx.gl.gitAccess() }),
+    );
+  }
+
+  /** GitLab's change list, or undefined (logged) when it cannot be read: the local diff stands alone then. */
+  async function remoteChanges(ctx: Context, iid: number): Promise<GitLabChanges | undefined> {
+    try {
+      return await fetchGitLabChanges(ctx.gl, ctx.project, iid);
+    } catch (error) {
+      log.warn('could not read the MR changes from GitLab', { iid, error });
+      return undefined;
+    }
+  }
+
+  /** The full diff of one file, locally when possible, else from GitLab. */
+  async function oneFile(ctx: Context, mr: ApiMergeRequest, path: string): Promise<ReviewFile> {
+    try {
+      const r = await range(ctx, mr);
+      const file = await localFileDiff(ctx.workspace, r.baseSha, r.headSha, path, limits);
+      if (file) return file;
+    } catch (error) {
+      if (!(error instanceof CospecError) || error.code !== 'DIFF_UNAVAILABLE') throw error;
+      const remote = await remoteChanges(ctx, mr.iid);
+      const file = remote && filesFromGitLab(remote).find((f) => displayPath(f) === path || f.oldPath === path || f.newPath === path);
+      if (file) return file;
+      throw error;
+    }
+    throw new CospecError('NOT_FOUND', `${path} is not changed in !${mr.iid}.`);
+  }
+
+  return {
+    handlers: {
+      async get({ runId, mrIid }) {
+        const ctx = await context(runId);
+        const { summary, mr } = await fetchSummary(ctx.gl, ctx.project, mrIid);
+        const remote = await remoteChanges(ctx, mrIid);
+        let files: ReviewFile[];
+        let source: 'local' | 'gitlab' = 'local';
+        let baseSha = mr.diff_refs?.base_sha ?? '';
+        let headSha = mr.diff_refs?.head_sha ?? summary.headSha ?? '';
+        let check: DiffCrossCheck;
+        try {
+          const r = await range(ctx, mr);
+          ({ baseSha, headSha } = r);
+          files = await localDiff(ctx.workspace, r.baseSha, r.headSha, limits);
+          check = remote
+            ? crossCheck(files, remote)
+            : { checked: false, consistent: true, onlyLocal: [], onlyGitLab: [], gitlabOverflow: false, note: 'GitLab’s list of changes could not be read to compare.' };
+        } catch (error) {
+          if (!(error instanceof CospecError) || error.code !== 'DIFF_UNAVAILABLE' || !remote) throw error;
+          log.warn('showing GitLab’s diff: the run’s clone could not be used', { runId, mrIid, error });
+          source = 'gitlab';
+          files = filesFromGitLab(remote);
+          check = { checked: false, consistent: true, onlyLocal: [], onlyGitLab: [], gitlabOverflow: remote.overflow, note: `${error.message} This is GitLab’s diff.` };
+        }
+        const stats = files.reduce((s, f) => ({ files: s.files + 1, additions: s.additions + f.additions, deletions: s.deletions + f.deletions }), { files: 0, additions: 0, deletions: 0 });
+        return { summary, diff: { source, baseSha, headSha, files, stats, crossCheck: check } };
+      },
+
+      async fileDiff({ runId, mrIid, path }) {
+        const ctx = await context(runId);
+        const { mr } = await fetchSummary(ctx.gl, ctx.project, mrIid);
+        return oneFile(ctx, mr, path);
+      },
+
+      async discussions({ runId, mrIid }) {
+        const ctx = await context(runId);
+        return listNotes(ctx.gl, ctx.project, mrIid);
+      },
+
+      async comment({ runId, mrIid, body, position }) {
+        const ctx = await context(runId);
+        if (!position) return addGeneralNote(ctx.gl, ctx.project, mrIid, body);
+        const { mr } = await fetchSummary(ctx.gl, ctx.project, mrIid);
+        const refs = mr.diff_refs;
+        if (!refs?.base_sha || !refs.head_sha) {
+          throw new CospecError('DIFF_POSITION_INVALID', `GitLab has not computed the diff of !${mrIid} yet, so a line can't be commented on. Comment on the MR instead, or try again shortly.`);
+        }
+        const file = await oneFile(ctx, mr, position.path);
+        const line = resolvePosition(file, position);
+        return addLineNote(ctx.gl, ctx.project, mrIid, body, { baseSha: refs.base_sha, startSha: refs.start_sha ?? refs.base_sha, headSha: refs.head_sha }, line);
+      },
+
+      async approve({ runId, mrIid }) {
+        const ctx = await context(runId);
+        return actions.approve(ctx.gl, ctx.project, mrIid);
+      },
+
+      async unapprove({ runId, mrIid }) {
+        const ctx = await context(runId);
+        return actions.unapprove(ctx.gl, ctx.project, mrIid);
+      },
+
+      async merge({ runId, mrIid, ...options }) {
+        const ctx = await context(runId);
+        const summary = await actions.merge(ctx.gl, ctx.project, mrIid, options);
+        log.info('merged a merge request', { runId, mrIid, state: summary.state });
+        return summary;
+      },
+
+      async close({ runId, mrIid }) {
+        const ctx = await context(runId);
+        return actions.close(ctx.gl, ctx.project, mrIid);
+      },
+    },
+  };
+}
