@@ -89,9 +89,10 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
       accounts,
       policy,
       git: deps.runtime?.git ?? createRuntimeGit(deps),
-      sandbox: deps.runtime?.sandbox ?? createRuntimeSandbox(deps),
+      sandbox: deps.runtime?.sandbox ?? createRuntimeSandbox(deps, () => preferences.sandboxLimits()),
       userAllowlist: () => preferences.userEgress(),
       limits: () => preferences.sandboxLimits(),
+      modelKey: (key) => secrets.get(key),
       workspaceOf: (runId) => runPaths(runsDir, runId).workspace,
     }),
   });

@@ -45,7 +45,7 @@ export interface RunPorts {
   resolveProject(spec: RunSpec): Promise<ResolvedProject>;
   assertAgentAllowed(agent: AgentChoice): void;
   allowlistFor(spec: RunSpec, project: ResolvedProject): string[];
-  ensureImage(onProgress: (detail: string, percent?: number) => void, signal: AbortSignal): Promise<string>;
+  ensureImage(onProgress: (detail: string, percent?: number) => void, signal: AbortSignal, spec: RunSpec): Promise<string>;
   clone(req: { spec: RunSpec; project: ResolvedProject; dir: string; onProgress: (detail: string, percent?: number) => void; signal: AbortSignal }): Promise<void>;
   execute(req: ExecuteRequest): Promise<ExecuteResult>;
   collectOutputs(req: { record: RunRecord; project: ResolvedProject; gatewayRecord: unknown }): Promise<RunOutput[]>;
@@ -161,7 +161,7 @@ export class RunOrchestrator {
       const project = await ports.resolveProject(live.record.spec);
       const allowlist = ports.allowlistFor(live.record.spec, project);
       await this.update(live.record, { instanceUrl: project.instanceUrl, projectWebUrl: project.webUrl, allowlist });
-      const image = await ports.ensureImage((detail, progress) => this.progress(live.record, detail, progress), signal);
+      const image = await ports.ensureImage((detail, progress) => this.progress(live.record, detail, progress), signal, live.record.spec);
       signal.throwIfAborted();
 
       await this.transition(live.record, 'cloning', { detail: `Cloning ${live.record.spec.projectPath}`, progress: 0 });

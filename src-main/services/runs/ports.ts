@@ -36,11 +36,15 @@ export interface RunGit {
 /** The container sandbox with its egress proxy and credential gateway (src-main/services/sandbox). */
 export interface RunSandbox {
   /** Builds or finds the agent image; a pinned image (policy) is used as is. */
-  ensureImage(onProgress: (detail: string, percent?: number) => void, signal: AbortSignal, image: { name: string; pinned: boolean }): Promise<string>;
+  ensureImage(
+    onProgress: (detail: string, percent?: number) => void,
+    signal: AbortSignal,
+    want: { image: string; pinned: boolean; agentNames: string[] },
+  ): Promise<string>;
   execute(
     req: ExecuteRequest,
     gitlab: { getCredentials: () => Promise<{ token: string }>; dispatcher?: Dispatcher; projectPaths: string[] },
-    limits: { memoryMb: number; cpus: number; pidsLimit: number },
+    env: Record<string, string>,
   ): Promise<ExecuteResult>;
   removeOrphans(runIds: string[]): Promise<void>;
 }
@@ -52,6 +56,8 @@ export interface RunPortsDeps {
   policy: PolicyGuard;
   /** The user's own extra egress entries from settings (applied under the policy). */
   userAllowlist: () => string[];
+  /** An agent's model API key from secure storage (handed to that run's container only). */
+  modelKey(secretKey: string): Promise<string | undefined>;
   /** Image and resource limits after policy and user settings. */
   limits(): SandboxLimits;
   /** The clone of a run (the runs store owns the paths). */
@@ -108,9 +114,10 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
       return [...new Set([egressHostOf(project.instanceUrl), ...agent.modelDomains, ...base])];
     },
 
-    ensureImage: (onProgress, signal) => {
+    ensureImage: (onProgress, signal, spec) => {
       const { image, imagePinned } = deps.limits();
-      return deps.sandbox.ensureImage(onProgress, signal, { name: image, pinned: imagePinned });
+      const agent = resolveAgent(spec.agent);
+      return deps.sandbox.ensureImage(onProgress, signal, { image, pinned: imagePinned, agentNames: agent.name === 'command' ? [] : [agent.name] });
     },
 
     async clone({ spec, project, dir, onProgress, signal }) {
@@ -132,11 +139,20 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
 
     async execute(req) {
       const { dispatcher } = deps.accounts.networkFor(req.spec.accountId);
+      const agent = resolveAgent(req.spec.agent);
+      const env: Record<string, string> = {};
+      if (agent.modelKey) {
+        const key = await deps.modelKey(agent.modelKey.secretKey);
+        if (!key) {
+          throw new CospecError('INVALID_INPUT', `${agent.name} needs an ${agent.modelKey.label}. Add it under Settings → Agents, then start the run again.`);
+        }
+        env[agent.modelKey.env] = key;
+      }
       return deps.sandbox.execute(req, {
         getCredentials: async () => ({ token: (await deps.accounts.credentialsFor(req.spec.accountId)).token }),
         dispatcher,
         projectPaths: [req.spec.projectPath],
-      }, deps.limits());
+      }, env);
     },
 
     async collectOutputs({ record, project, gatewayRecord }): Promise<RunOutput[]> {
