@@ -1,0 +1,86 @@
+import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import type {
+  CommentInput,
+  MergeInput,
+  MergeRequestReview,
+  MergeRequestSummary,
+  ReviewNote,
+  ReviewTarget,
+} from '../../src-shared/ipc/services/review';
+import { cospec } from './client';
+
+export type { MergeRequestReview, MergeRequestSummary, ReviewNote, ReviewTarget };
+
+const reviewKey = (t: ReviewTarget) => ['review', t.runId, t.mrIid] as const;
+const discussionsKey = (t: ReviewTarget) => ['review', t.runId, t.mrIid, 'discussions'] as const;
+const fileKey = (t: ReviewTarget, path: string) => ['review', t.runId, t.mrIid, 'file', path] as const;
+
+/** Replaces the summary of a loaded review after an action (approve, merge …) returned the new one. */
+function storeSummary(client: QueryClient, target: ReviewTarget, summary: MergeRequestSummary): void {
+  client.setQueryData<MergeRequestReview>(reviewKey(target), (review) => (review ? { ...review, summary } : review));
+  // The run's outputs show the MR's state; have them read again.
+  void client.invalidateQueries({ queryKey: ['runs'] });
+}
+
+/** The MR's summary (approvals, merge status, pipeline) and its diff, computed locally by main. */
+export function useReview(target: ReviewTarget) {
+  return useQuery({
+    queryKey: reviewKey(target),
+    queryFn: () => cospec().review.get(target),
+    // Computing a diff is work for main; keep it until the user asks again.
+    staleTime: 5 * 60_000,
+  });
+}
+
+/** The full diff of one file that get() left out as too large; loaded only when the user opens it. */
+export function useFileDiff(target: ReviewTarget, path: string, enabled: boolean) {
+  return useQuery({
+    queryKey: fileKey(target, path),
+    queryFn: () => cospec().review.fileDiff({ ...target, path }),
+    enabled,
+    staleTime: Infinity,
+  });
+}
+
+/** The MR's comments, oldest first. */
+export function useDiscussions(target: ReviewTarget) {
+  return useQuery({ queryKey: discussionsKey(target), queryFn: () => cospec().review.discussions(target) });
+}
+
+/** Adds a general comment, or one on a line when `position` is given. */
+export function useComment(target: ReviewTarget) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (input: Omit<CommentInput, 'runId' | 'mrIid'>) => cospec().review.comment({ ...target, ...input }),
+    onSuccess: (note) => {
+      client.setQueryData<ReviewNote[]>(discussionsKey(target), (notes) => (notes ? [...notes, note] : [note]));
+    },
+  });
+}
+
+function useSummaryAction<A>(target: ReviewTarget, call: (arg: A) => Promise<MergeRequestSummary>) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: call,
+    onSuccess: (summary) => storeSummary(client, target, summary),
+    // GitLab adds a system note for approvals and merges.
+    onSettled: () => client.invalidateQueries({ queryKey: discussionsKey(target) }),
+  });
+}
+
+export function useApprove(target: ReviewTarget) {
+  return useSummaryAction(target, () => cospec().review.approve(target));
+}
+
+export function useUnapprove(target: ReviewTarget) {
+  return useSummaryAction(target, () => cospec().review.unapprove(target));
+}
+
+/** Merges with the options chosen in the confirmation; `sha` pins what was reviewed. */
+export function useMerge(target: ReviewTarget) {
+  return useSummaryAction(target, (options: Omit<MergeInput, 'runId' | 'mrIid'>) => cospec().review.merge({ ...target, ...options }));
+}
+
+export function useCloseMergeRequest(target: ReviewTarget) {
+  return useSummaryAction(target, () => cospec().review.close(target));
+}

@@ -1,0 +1,78 @@
+import type { RunState } from '../../../src-shared/model/run';
+
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+const STEPS: Array<[Intl.RelativeTimeFormatUnit, number]> = [
+  ['year', 365 * 24 * 3600],
+  ['month', 30 * 24 * 3600],
+  ['week', 7 * 24 * 3600],
+  ['day', 24 * 3600],
+  ['hour', 3600],
+  ['minute', 60],
+];
+
+/** "3 minutes ago", "yesterday"; "just now" under a minute. */
+export function timeAgo(iso: string, now: Date = new Date()): string {
+  const seconds = (Date.parse(iso) - now.getTime()) / 1000;
+  for (const [unit, size] of STEPS) {
+    if (Math.abs(seconds) >= size) return relative.format(Math.round(seconds / size), unit);
+  }
+  return 'just now';
+}
+
+/** "1 h 4 min", "12 s": how long something took. */
+export function duration(fromIso: string, toIso: string): string {
+  const total = Math.max(0, Math.round((Date.parse(toIso) - Date.parse(fromIso)) / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  if (h) return `${h} h ${m} min`;
+  if (m) return `${m} min ${s} s`;
+  return `${s} s`;
+}
+
+export function clockTime(iso: string): string {
+  return new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
+export const STATE_LABELS: Record<RunState, string> = {
+  queued: 'Queued',
+  preparing: 'Preparing image',
+  cloning: 'Cloning',
+  running: 'Running',
+  collecting: 'Collecting outputs',
+  succeeded: 'Succeeded',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+  interrupted: 'Interrupted',
+};
+
+/** The tone a state is drawn in: live states pulse, ended ones say how they ended. */
+export function stateTone(state: RunState): 'live' | 'success' | 'danger' | 'neutral' | 'warning' {
+  switch (state) {
+    case 'succeeded':
+      return 'success';
+    case 'failed':
+      return 'danger';
+    case 'cancelled':
+      return 'neutral';
+    case 'interrupted':
+      return 'warning';
+    default:
+      return 'live';
+  }
+}
+
+/** The forward path a run takes, for the timeline. */
+export const RUN_PATH: readonly RunState[] = ['queued', 'preparing', 'cloning', 'running', 'collecting', 'succeeded'];
+
+export const ACCESS_LEVELS: Record<number, string> = {
+  10: 'Guest',
+  20: 'Reporter',
+  30: 'Developer',
+  40: 'Maintainer',
+  50: 'Owner',
+};
+
+export function accessLabel(level: number): string {
+  return ACCESS_LEVELS[level] ?? `Access ${level}`;
+}
