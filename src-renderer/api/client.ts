@@ -1,0 +1,66 @@
+import { useEffect, useRef } from 'react';
+import { QueryClient } from '@tanstack/react-query';
+import type { CospecApi, EventName, EventPayload } from '../../src-shared/ipc/contract';
+import { CospecError, ErrorCodeSchema, type ErrorCode } from '../../src-shared/ipc/errors';
+
+declare global {
+  interface Window {
+    /** Installed by the preload (Electron) or the UI harness (tests); read only through cospec(). */
+    cospec?: CospecApi;
+  }
+}
+
+/** The typed bridge to main. The api/ folder is the only code that calls this. */
+export function cospec(): CospecApi {
+  const api = window.cospec;
+  if (!api) throw new CospecError('INTERNAL', 'coSPEC could not reach its main process (window.cospec is missing).');
+  return api;
+}
+
+/** Whether the bridge exists (false when index.html is opened in a plain browser). */
+export function hasBridge(): boolean {
+  return typeof window !== 'undefined' && window.cospec !== undefined;
+}
+
+/**
+ * One QueryClient for the renderer. Calls go over local IPC, so failures are not transient network
+ * blips: no automatic retries (a retry would hide a diagnostic the user should see), and data is
+ * kept fresh by main's events rather than by window-focus refetches.
+ */
+export function createQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      queries: { retry: false, refetchOnWindowFocus: false, staleTime: 30_000 },
+      mutations: { retry: false },
+    },
+  });
+}
+export const queryClient = createQueryClient();
+
+/** Subscribes to a main→renderer event for the lifetime of the component; the latest listener is always called. */
+export function useCospecEvent<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): void {
+  const latest = useRef(listener);
+  useEffect(() => {
+    latest.current = listener;
+  });
+  useEffect(() => {
+    if (!hasBridge()) return;
+    return cospec().on(event, (payload) => latest.current(payload));
+  }, [event]);
+}
+
+/** What the UI needs from any thrown value: a code to branch on and a message for people. */
+export interface UiError {
+  code: ErrorCode;
+  message: string;
+  detail?: string;
+}
+
+export function toUiError(error: unknown): UiError {
+  if (error instanceof CospecError) return { code: error.code, message: error.message, detail: error.detail };
+  if (error && typeof error === 'object' && 'code' in error && 'message' in error) {
+    const code = ErrorCodeSchema.safeParse((error as { code: unknown }).code);
+    if (code.success) return { code: code.data, message: String((error as { message: unknown }).message) };
+  }
+  return { code: 'INTERNAL', message: error instanceof Error ? error.message : 'Something went wrong.' };
+}

@@ -1,0 +1,79 @@
+import { useSyncExternalStore } from 'react';
+
+/** Every screen of the app; the hash is the whole routing state, so reload and back/forward just work. */
+export type Route =
+  | { name: 'integrations' }
+  | { name: 'accounts' }
+  | { name: 'repositories' }
+  | { name: 'runs'; runId?: string }
+  | { name: 'review'; runId: string; mrIid: number };
+
+export const DEFAULT_ROUTE: Route = { name: 'integrations' };
+
+/** Reads a location hash ('#/runs/abc'); anything unknown falls back to the Integrations screen. */
+export function parseRoute(hash: string): Route {
+  const parts = hash
+    .replace(/^#\/?/, '')
+    .split('/')
+    .filter(Boolean)
+    .map((p) => {
+      try {
+        return decodeURIComponent(p);
+      } catch {
+        return p;
+      }
+    });
+  const [head, a, b] = parts;
+  switch (head) {
+    case 'integrations':
+      return { name: 'integrations' };
+    case 'accounts':
+      return { name: 'accounts' };
+    case 'repositories':
+      return { name: 'repositories' };
+    case 'runs':
+      return a ? { name: 'runs', runId: a } : { name: 'runs' };
+    case 'review': {
+      const mrIid = Number(b);
+      if (a && Number.isInteger(mrIid) && mrIid > 0) return { name: 'review', runId: a, mrIid };
+      return DEFAULT_ROUTE;
+    }
+    default:
+      return DEFAULT_ROUTE;
+  }
+}
+
+/** The hash for a route: '#/integrations/gitlab', '#/runs/:id', '#/review/:runId/:mrIid' … */
+export function routeHref(route: Route): string {
+  switch (route.name) {
+    case 'integrations':
+      return '#/integrations/gitlab';
+    case 'accounts':
+      return '#/accounts';
+    case 'repositories':
+      return '#/repositories';
+    case 'runs':
+      return route.runId ? `#/runs/${encodeURIComponent(route.runId)}` : '#/runs';
+    case 'review':
+      return `#/review/${encodeURIComponent(route.runId)}/${route.mrIid}`;
+  }
+}
+
+/** Goes to a route (a Route or a hash string); adds a history entry like a link would. */
+export function navigate(to: Route | string): void {
+  const hash = typeof to === 'string' ? to : routeHref(to);
+  if (window.location.hash !== hash) window.location.hash = hash;
+}
+
+function subscribe(onChange: () => void): () => void {
+  window.addEventListener('hashchange', onChange);
+  return () => window.removeEventListener('hashchange', onChange);
+}
+
+const getHash = () => window.location.hash;
+
+/** The current route; re-renders on every hash change. */
+export function useRoute(): Route {
+  const hash = useSyncExternalStore(subscribe, getHash, getHash);
+  return parseRoute(hash);
+}
