@@ -77,7 +77,7 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
     now: deps.now,
   });
 
-  const preferences = createPreferencesService({ settings, policy });
+  const preferences = createPreferencesService({ settings, policy, secrets });
   const runsDir = join(deps.paths.dataDir, 'runs');
   const runs = createRunsService({
     runsDir,

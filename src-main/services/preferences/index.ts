@@ -3,6 +3,7 @@ import { CospecError } from '../../../src-shared/ipc/errors';
 import type { SettingsPatch, SettingsView, settingsContract } from '../../../src-shared/ipc/services/settings';
 import { AGENT_ADAPTERS } from '../agents/catalog';
 import type { PolicyGuard } from '../policy';
+import type { SecretStore } from '../secrets';
 import { RunSettingsSchema, UpdateSettingsSchema, type SettingsStore } from '../settings';
 
 /** What a sandbox gets when neither the user nor the policy says otherwise. */
@@ -36,7 +37,12 @@ export interface PreferencesService {
  * The settings screen's service: user preferences for runs and updates, with the organization's
  * policy applied on top. A locked setting is reported as managed and refuses changes.
  */
-export function createPreferencesService(deps: { settings: SettingsStore; policy: PolicyGuard; onUpdatesChanged?: () => void }): PreferencesService {
+export function createPreferencesService(deps: {
+  settings: SettingsStore;
+  policy: PolicyGuard;
+  secrets: Pick<SecretStore, 'get' | 'set' | 'delete'>;
+  onUpdatesChanged?: () => void;
+}): PreferencesService {
   const runs = () => deps.settings.read('runs', RunSettingsSchema);
   const updates = () => deps.settings.read('updates', UpdateSettingsSchema);
 
@@ -53,7 +59,7 @@ export function createPreferencesService(deps: { settings: SettingsStore; policy
     };
   }
 
-  function view(): SettingsView {
+  async function view(): Promise<SettingsView> {
     const state = deps.policy.state;
     const policy = state.status === 'active' ? state.policy : undefined;
     const user = runs();
@@ -88,21 +94,22 @@ export function createPreferencesService(deps: { settings: SettingsStore; policy
         timeoutMinutes: sandbox('timeoutMinutes', user.timeoutMinutes),
       },
       agents: {
-        list: AGENT_ADAPTERS.map((a) => ({
+        list: await Promise.all(AGENT_ADAPTERS.map(async (a) => ({
           name: a.name,
           label: a.label,
           modelDomains: a.modelDomains,
           modelKeyLabel: a.modelKey?.label ?? null,
           allowed: isAllowed(() => deps.policy.assertAgentAllowed({ kind: 'adapter', name: a.name })),
-        })),
+          hasKey: a.modelKey ? Boolean(await deps.secrets.get(a.modelKey.secretKey).catch(() => undefined)) : false,
+        }))),
         customCommandsAllowed: isAllowed(() => deps.policy.assertAgentAllowed({ kind: 'command' })),
       },
       updates: { checkAutomatically: deps.policy.updatesEnabled(updates().checkAutomatically) },
     };
   }
 
-  function update(patch: SettingsPatch): SettingsView {
-    const current = view();
+  async function update(patch: SettingsPatch): Promise<SettingsView> {
+    const current = await view();
     const locked = (what: string) => new CospecError('POLICY_FORBIDS', `${what} is managed by your organization and cannot be changed here.`);
     if (patch.egressAllow && !current.egress.userAdditionsAllowed && patch.egressAllow.length > 0) throw locked('The egress allowlist');
     if (patch.timeoutMinutes !== undefined && current.sandbox.timeoutMinutes.managed) throw locked('The run time limit');
@@ -127,8 +134,15 @@ export function createPreferencesService(deps: { settings: SettingsStore; policy
     sandboxLimits,
     userEgress: () => runs().egressAllow,
     handlers: {
-      get: async () => view(),
-      update: async (patch) => update(patch),
+      get: () => view(),
+      update: (patch) => update(patch),
+      async setAgentKey({ agent, key }) {
+        const adapter = AGENT_ADAPTERS.find((a) => a.name === agent);
+        if (!adapter?.modelKey) throw new CospecError('INVALID_INPUT', `The agent "${agent}" does not use a model key.`);
+        if (key === null) await deps.secrets.delete(adapter.modelKey.secretKey);
+        else await deps.secrets.set(adapter.modelKey.secretKey, key);
+        return view();
+      },
     },
   };
 }

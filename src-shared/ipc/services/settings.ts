@@ -13,6 +13,8 @@ export const AgentInfoSchema = z.object({
   modelKeyLabel: z.string().nullable(),
   /** Whether the organization's policy allows this agent. */
   allowed: z.boolean(),
+  /** Whether its model key is in secure storage (the key itself never leaves main). */
+  hasKey: z.boolean(),
 });
 export type AgentInfo = z.infer<typeof AgentInfoSchema>;
 
@@ -57,11 +59,22 @@ export const SettingsPatchSchema = z.strictObject({
 });
 export type SettingsPatch = z.infer<typeof SettingsPatchSchema>;
 
+export const AgentKeyInputSchema = z.object({
+  agent: z.string().min(1).max(64),
+  /** Write-only; null removes the stored key. */
+  key: z.string().trim().min(8).max(4096).nullable(),
+});
+
 export const settingsContract = {
   get: method({ args: z.tuple([]), result: SettingsViewSchema, doc: 'Effective settings, each marked when the organization manages it.' }),
   update: method({
     args: z.tuple([SettingsPatchSchema]),
     result: SettingsViewSchema,
     doc: 'Changes user settings; a setting the policy manages is refused with POLICY_FORBIDS.',
+  }),
+  setAgentKey: method({
+    args: z.tuple([AgentKeyInputSchema]),
+    result: SettingsViewSchema,
+    doc: 'Stores (or removes) an agent’s model API key in secure storage.',
   }),
 };

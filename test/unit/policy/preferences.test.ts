@@ -17,7 +17,13 @@ async function setup(policy?: object) {
   if (policy) writeFileSync(policyPath, JSON.stringify(policy));
   const guard = new PolicyGuard(await loadPolicy(policyPath));
   const settings = createSettingsStore({ dataDir: dir, logger: createLogger({ sinks: [memorySink()] }) });
-  return { prefs: createPreferencesService({ settings, policy: guard }), settings };
+  const stored = new Map<string, string>();
+  const secrets = {
+    get: async (k: string) => stored.get(k),
+    set: async (k: string, v: string) => void stored.set(k, v),
+    delete: async (k: string) => void stored.delete(k),
+  };
+  return { prefs: createPreferencesService({ settings, policy: guard, secrets }), settings, stored };
 }
 
 describe('settings under the managed policy', () => {
@@ -53,6 +59,17 @@ describe('settings under the managed policy', () => {
     await expect(prefs.handlers.update({ egressAllow: ['evil.example'] })).rejects.toMatchObject({ code: 'POLICY_FORBIDS' });
     await expect(prefs.handlers.update({ checkUpdatesAutomatically: true })).rejects.toMatchObject({ code: 'POLICY_FORBIDS' });
     expect(prefs.sandboxLimits()).toMatchObject({ timeoutMinutes: 30, imagePinned: true });
+  });
+
+  it('keeps an agent’s model key in the secret store and reports only that it is there', async () => {
+    const { prefs, stored } = await setup();
+    const view = await prefs.handlers.setAgentKey({ agent: 'claude-code', key: 'sk-ant-test-0123456789' });
+    expect(view.agents.list.find((a) => a.name === 'claude-code')).toMatchObject({ hasKey: true, modelKeyLabel: 'Anthropic API key' });
+    expect(JSON.stringify(view)).not.toContain('sk-ant-test');
+    expect(stored.get('agent:claude-code:key')).toBe('sk-ant-test-0123456789');
+    await prefs.handlers.setAgentKey({ agent: 'claude-code', key: null });
+    expect(stored.size).toBe(0);
+    await expect(prefs.handlers.setAgentKey({ agent: 'sample', key: 'whatever-123' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 
   it('reports an invalid policy with its problems', async () => {
