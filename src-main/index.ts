@@ -1,0 +1,119 @@
+// Composition root of the Electron main process: builds the services, registers the IPC bridge and
+// opens the window. Everything Electron-specific is adapted in ./shell; the services stay plain Node.
+import { app, BrowserWindow, dialog, ipcMain, nativeTheme, protocol, safeStorage, session, shell } from 'electron';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createEventBus } from './platform/events';
+import { createDispatcher, missingHandlers } from './platform/ipc-dispatch';
+import { createLogger, fileSink, stderrSink } from './platform/logger';
+import { createServices, type AppServices } from './services';
+import { APP_SCHEME, appSchemeDefinition, createAppProtocolHandler } from './shell/app-protocol';
+import { electronPaths, externalOpener, followSystemTheme, safeStorageEncryptor, sessionProxyResolver } from './shell/adapters';
+import { createDeepLinkQueue, findDeepLink, registerProtocolClient, routeDeepLinks } from './shell/deep-links';
+import { forwardEvents, registerIpcBridge } from './shell/ipc-bridge';
+import { hardenSession } from './shell/session-security';
+import { createMainWindow } from './shell/window';
+
+const here = fileURLToPath(new URL('.', import.meta.url)); // out/main/
+const rendererDir = join(here, '../renderer');
+const preloadPath = join(here, '../preload/index.cjs');
+
+// Must happen before `ready`: app:// gets an origin, a secure context and fetch support.
+protocol.registerSchemesAsPrivileged([appSchemeDefinition]);
+
+// One running instance: a second launch (for example the OS opening a cospec:// link on Windows or
+// Linux) hands its argv to this process through `second-instance` and exits.
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  void start();
+}
+
+async function start(): Promise<void> {
+  const paths = electronPaths(app);
+  const logger = createLogger({ sinks: [fileSink(join(paths.logsDir, 'main.log')), stderrSink] }).child({ process: 'main' });
+  const openExternal = externalOpener(shell);
+  const trustedContentIds = new Set<number>();
+  let window: BrowserWindow | undefined;
+
+  const deepLinks = createDeepLinkQueue((error) => logger.warn('a cospec:// link was not accepted', { error }));
+  routeDeepLinks({
+    app,
+    deliver: (url) => deepLinks.push(url),
+    focus: () => {
+      if (!window || window.isDestroyed()) return;
+      if (window.isMinimized()) window.restore();
+      window.focus();
+    },
+  });
+  const coldStartLink = findDeepLink(process.argv);
+  if (coldStartLink) deepLinks.push(coldStartLink);
+  const protocolRegistered = registerProtocolClient(app, {
+    platform: process.platform,
+    isPackaged: app.isPackaged,
+    defaultApp: process.defaultApp === true,
+    argv: process.argv,
+    execPath: process.execPath,
+    env: process.env,
+  });
+
+  await app.whenReady();
+  hardenSession(session.defaultSession, logger);
+  protocol.handle(APP_SCHEME, createAppProtocolHandler({ rootDir: rendererDir }));
+  const dark = followSystemTheme(nativeTheme, (isDark) => window?.setBackgroundColor(isDark ? '#111318' : '#ffffff'));
+
+  const events = createEventBus();
+  let services: AppServices;
+  try {
+    services = await createServices({
+      host: 'electron',
+      appVersion: app.getVersion(),
+      paths,
+      logger,
+      events,
+      encryptor: safeStorageEncryptor(safeStorage),
+      openExternal,
+      resolveProxy: sessionProxyResolver(session.defaultSession),
+      protocolRegistered,
+    });
+  } catch (error) {
+    logger.error('the services could not start', { error });
+    dialog.showErrorBox('coSPEC Desktop could not start', error instanceof Error ? error.message : String(error));
+    app.exit(1);
+    return;
+  }
+  const missing = missingHandlers(services.handlers);
+  if (missing.length) logger.error('contract methods without a handler', { missing });
+
+  registerIpcBridge({ ipcMain, dispatch: createDispatcher(services.handlers, logger), trustedContentIds, logger });
+  forwardEvents(events, () => (window && !window.isDestroyed() ? [window.webContents] : []), logger);
+
+  const openWindow = () => {
+    window = createMainWindow({ BrowserWindow, preloadPath, dark, devTools: !app.isPackaged, openExternal, logger });
+    const id = window.webContents.id;
+    trustedContentIds.add(id);
+    window.on('closed', () => {
+      trustedContentIds.delete(id);
+      window = undefined;
+    });
+  };
+  openWindow();
+  deepLinks.ready((url) => services.handleDeepLink(url));
+
+  app.on('activate', () => {
+    if (!window) openWindow(); // macOS: clicking the dock icon with no window open
+  });
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  let disposed = false;
+  app.on('will-quit', (event) => {
+    if (disposed) return;
+    event.preventDefault(); // finish pending work (runs, OAuth flows) before the process ends
+    disposed = true;
+    services
+      .dispose()
+      .catch((error: unknown) => logger.error('shutting down the services failed', { error }))
+      .finally(() => app.quit());
+  });
+}
