@@ -1,14 +1,16 @@
-import { CospecError } from '../../src-shared/ipc/errors';
+import { createGitService } from './git';
 import type { ServiceDeps } from './index';
 import type { RunGit, RunSandbox } from './runs/ports';
 import type { SandboxLimits } from './preferences';
 import { createSandbox } from './sandbox';
 
-// INTERIM (replaced when src-main/services/git lands this session).
-export function createRuntimeGit(_deps: ServiceDeps): RunGit {
-  return {
-    clone: () => Promise.reject(new CospecError('CLONE_FAILED', 'Cloning is not available in this build yet.')),
-  };
+/**
+ * Runs clone with isomorphic-git (built in, nothing to install, the account's undici dispatcher
+ * carries its proxy and CA); COSPEC_CLONE_ENGINE=git switches to the user's git.
+ */
+export function createRuntimeGit(deps: ServiceDeps): RunGit {
+  const engine = process.env.COSPEC_CLONE_ENGINE === 'git' ? 'git' : 'isomorphic-git';
+  return createGitService({ logger: deps.logger, engine });
 }
 
 /** The container sandbox over Podman or Docker, adapted to what runs need. */
