@@ -80,7 +80,13 @@ function gitEnv(
     // An empty value resets the list: no keychain or manager helper stores this token.
     ['credential.helper', ''],
   ];
-  if (opts.caPath) config.push(['http.sslCAInfo', opts.caPath], ['http.proxySSLCAInfo', opts.caPath]);
+  delete env.GIT_SSL_NO_VERIFY;
+  if (opts.caPath) {
+    config.push(['http.sslCAInfo', opts.caPath], ['http.proxySSLCAInfo', opts.caPath]);
+    // git's environment variables beat its configuration: the account's bundle must win.
+    env.GIT_SSL_CAINFO = opts.caPath;
+    delete env.GIT_SSL_CAPATH;
+  }
   if (opts.network?.proxyUrl) {
     config.push(['http.proxy', opts.network.proxyUrl]);
   } else if (opts.network) {
