@@ -28,6 +28,8 @@ export interface ServiceDeps {
   updater?: Updater;
   /** Starts the bundled local GitLab for "try it locally"; absent in builds that do not ship it. */
   localGitLab?: LocalGitLabStarter;
+  /** The container engine's socket or DOCKER_HOST-style URL; else COSPEC_CONTAINER_SOCKET, DOCKER_HOST and the usual places. */
+  containerSocket?: string;
   /** Where resources/ (sandbox entrypoint, sample agent) lives; the repository's by default, process.resourcesPath in a package. */
   resourcesDir?: string;
   /** Overrides for tests: the policy file path, the clock. */

@@ -19,6 +19,7 @@ export function createRuntimeSandbox(deps: ServiceDeps, limits: () => SandboxLim
     logger: deps.logger.child({ service: 'sandbox' }),
     dataDir: deps.paths.dataDir,
     limits,
+    ...(deps.containerSocket ? { socketPath: deps.containerSocket } : {}),
     ...(deps.resourcesDir ? { resourcesDir: deps.resourcesDir } : {}),
   });
   return {

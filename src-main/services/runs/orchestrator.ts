@@ -95,7 +95,9 @@ export class RunOrchestrator {
   }
 
   async get(id: string): Promise<RunRecord> {
-    const record = this.live.get(id)?.record ?? (await this.deps.store.get(id));
+    const live = this.live.get(id)?.record;
+    // Callers get a snapshot: the live record keeps changing as the run proceeds.
+    const record = live ? structuredClone(live) : await this.deps.store.get(id);
     if (!record) throw new CospecError('NOT_FOUND', `There is no run ${id}.`);
     return record;
   }
@@ -123,7 +125,7 @@ export class RunOrchestrator {
     const live: LiveRun = { record, abort, done: Promise.resolve() };
     this.live.set(record.id, live);
     live.done = this.drive(live).finally(() => this.live.delete(record.id));
-    return record;
+    return structuredClone(record);
   }
 
   /** Stops a run at whatever stage it is; its container is stopped and removed by the sandbox. */
@@ -136,7 +138,7 @@ export class RunOrchestrator {
     }
     live.abort.abort(new CospecError('CANCELLED', 'Cancelled by the user.'));
     await live.done;
-    return live.record;
+    return structuredClone(live.record);
   }
 
   /** Resolves when a run ends (tests, the CLI's --wait). */
