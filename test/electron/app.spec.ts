@@ -1,0 +1,85 @@
+import { contract } from '../../src-shared/ipc/contract';
+import { expect, skipWithoutElectron, test } from './fixtures';
+
+// The real app in real Electron: what the unit tests assert on recorded objects, checked live.
+skipWithoutElectron();
+
+test('serves the window from app:// with the CSP header', async ({ window: page }) => {
+  expect(page.url()).toBe('app://cospec/index.html');
+  const csp = await page.evaluate(async () => (await fetch('/index.html')).headers.get('content-security-policy'));
+  expect(csp).toContain("default-src 'none'");
+  expect(csp).toContain("script-src 'self'");
+});
+
+test('exposes exactly window.cospec, built from the contract', async ({ window: page }) => {
+  const shape = await page.evaluate(() => {
+    const api = (window as unknown as { cospec?: Record<string, unknown> }).cospec;
+    return api && Object.fromEntries(Object.entries(api).map(([k, v]) => [k, typeof v === 'function' ? 'function' : Object.keys(v as object).sort()]));
+  });
+  const expected: Record<string, unknown> = { on: 'function' };
+  for (const [service, methods] of Object.entries(contract)) expected[service] = Object.keys(methods).sort();
+  expect(shape).toEqual(expected);
+  const info = await page.evaluate(() => (window as unknown as { cospec: { app: { getInfo(): Promise<{ host: string }> } } }).cospec.app.getInfo());
+  expect(info.host).toBe('electron');
+});
+
+test('gives the page no Node.js and no Electron internals', async ({ window: page }) => {
+  const globals = await page.evaluate(() => ({
+    require: typeof (globalThis as { require?: unknown }).require,
+    process: typeof (globalThis as { process?: unknown }).process,
+    module: typeof (globalThis as { module?: unknown }).module,
+    ipcRenderer: typeof (globalThis as { ipcRenderer?: unknown }).ipcRenderer,
+    electron: typeof (globalThis as { electron?: unknown }).electron,
+  }));
+  expect(globals).toEqual({ require: 'undefined', process: 'undefined', module: 'undefined', ipcRenderer: 'undefined', electron: 'undefined' });
+});
+
+test('runs the window with the security baseline', async ({ app }) => {
+  const prefs = await app.evaluate(({ BrowserWindow }) => {
+    // getLastWebPreferences exists at run time but is missing from electron.d.ts.
+    type Prefs = { contextIsolation: boolean; sandbox: boolean; nodeIntegration: boolean; webviewTag: boolean; webSecurity: boolean };
+    const contents = BrowserWindow.getAllWindows()[0]!.webContents as unknown as { getLastWebPreferences(): Prefs | null };
+    const p = contents.getLastWebPreferences();
+    return p && { contextIsolation: p.contextIsolation, sandbox: p.sandbox, nodeIntegration: p.nodeIntegration, webviewTag: p.webviewTag, webSecurity: p.webSecurity };
+  });
+  expect(prefs).toEqual({ contextIsolation: true, sandbox: true, nodeIntegration: false, webviewTag: false, webSecurity: true });
+});
+
+test('denies navigation away from the app', async ({ app, window: page }) => {
+  // Listen in main (after the app's own guard, which registered first), then navigate from the page.
+  await app.evaluate(({ BrowserWindow }) => {
+    const contents = BrowserWindow.getAllWindows()[0]!.webContents;
+    (globalThis as { navigation?: Promise<boolean> }).navigation = new Promise((resolve) =>
+      contents.once('will-navigate', (event) => resolve(event.defaultPrevented)),
+    );
+  });
+  await page.evaluate(() => {
+    window.location.href = 'file:///etc/passwd';
+  });
+  expect(await app.evaluate(() => (globalThis as { navigation?: Promise<boolean> }).navigation)).toBe(true);
+  expect(page.url()).toMatch(/^app:\/\/cospec\//);
+});
+
+test('denies new windows', async ({ app, window: page }) => {
+  const opened = await page.evaluate(() => window.open('file:///etc/passwd') === null && window.open('about:blank') === null);
+  expect(opened).toBe(true);
+  expect(await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().length)).toBe(1);
+});
+
+test('denies permission requests', async ({ window: page }) => {
+  const answer = await page.evaluate(() => Notification.requestPermission());
+  expect(answer).toBe('denied');
+});
+
+test('refuses calls that do not match the contract', async ({ window: page }) => {
+  const error = await page.evaluate(async () => {
+    const api = (window as unknown as { cospec: { app: { openExternal(url: unknown): Promise<void> } } }).cospec;
+    try {
+      await api.app.openExternal('file:///etc/passwd');
+      return 'accepted';
+    } catch (e) {
+      return (e as { code?: string }).code;
+    }
+  });
+  expect(error).toBe('INVALID_INPUT');
+});
