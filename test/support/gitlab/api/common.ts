@@ -1,0 +1,41 @@
+import { requireAuth, requireScope, type Need } from '../auth';
+import { type ApiError, errors, type Ctx } from '../http/types';
+import { ACCESS, type AccessLevel, type ProjectRecord } from '../model';
+
+/**
+ * The project named by `:id`, checked the way GitLab does: a project the caller may not see is
+ * "404 Project Not Found" (never 403, so private names don't leak); one they see but lack the
+ * role for is "403 Forbidden".
+ */
+export function projectFor(ctx: Ctx, minLevel: AccessLevel | 0, need: Need = minLevel >= ACCESS.developer ? 'write' : 'read'): { project: ProjectRecord; level: AccessLevel | 0 } {
+  if (need === 'write') requireAuth(ctx.principal, need);
+  else requireScope(ctx.principal, need);
+  const project = ctx.store.projectByRef(ctx.params.id ?? '');
+  const user = ctx.principal?.user;
+  if (!project || !ctx.store.canSee(user, project)) {
+    if (!user && project === undefined) throw errors.notFound('Project');
+    throw errors.notFound('Project');
+  }
+  const level = ctx.store.accessLevel(user, project);
+  if (level < minLevel) throw user ? errors.forbidden() : errors.unauthorized();
+  return { project, level };
+}
+
+export function requireParams(ctx: Ctx, names: string[]): void {
+  const missing = names.filter((n) => ctx.body[n] === undefined || ctx.body[n] === '');
+  if (missing.length > 0) throw errors.missing(missing);
+}
+
+/** Sorting by a field with GitLab's order_by/sort parameters. */
+export function sortBy<T>(items: T[], key: (item: T) => string | number, sort: string | null, fallback: 'asc' | 'desc' = 'desc'): T[] {
+  const dir = (sort ?? fallback) === 'asc' ? 1 : -1;
+  return [...items].sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    return (ka < kb ? -1 : ka > kb ? 1 : 0) * dir;
+  });
+}
+
+export function notFound(what: string): ApiError {
+  return errors.notFound(what);
+}

@@ -1,0 +1,258 @@
+import { requireAuth } from '../auth';
+import * as repo from '../git/repo';
+import { bool, int, list, str } from '../http/body';
+import { paginate } from '../http/paginate';
+import type { Router } from '../http/router';
+import { ApiError, errors, type Ctx } from '../http/types';
+import { ACCESS, pathWithNamespace, type MergeRequestRecord, type ProjectRecord } from '../model';
+import { commitJson } from '../present/projects';
+import { basicUser } from '../present/users';
+import { mergeRequestJson, type MergeRequestGitState } from '../present/work-items';
+import { projectFor, requireParams, sortBy } from './common';
+import { noteRoutes } from './notes';
+import { touch } from './repository';
+
+/** Merge requests: create, list with filters, show, update, changes/diffs/commits, approve, merge. */
+export function mergeRequestRoutes(router: Router): void {
+  const base = '/projects/:id/merge_requests';
+  router.get(base, async (ctx) => {
+    const { project } = projectFor(ctx, readLevel(ctx));
+    const q = ctx.query;
+    const state = q.get('state') ?? 'all';
+    const labels = list(q.get('labels') ?? undefined);
+    const iids = q.getAll('iids[]').map(Number);
+    const search = q.get('search')?.toLowerCase();
+    const authorId = int(q.get('author_id') ?? undefined);
+    const authorName = q.get('author_username');
+    let items = project.merge_requests.filter(
+      (mr) =>
+        (state === 'all' || mr.state === state) &&
+        (!q.get('source_branch') || mr.source_branch === q.get('source_branch')) &&
+        (!q.get('target_branch') || mr.target_branch === q.get('target_branch')) &&
+        (authorId === undefined || mr.author_id === authorId) &&
+        (!authorName || ctx.store.userById(mr.author_id)?.username === authorName) &&
+        (!labels || labels.every((l) => mr.labels.includes(l))) &&
+        (iids.length === 0 || iids.includes(mr.iid)) &&
+        (!search || `${mr.title} ${mr.description}`.toLowerCase().includes(search)),
+    );
+    items = sortBy(items, (mr) => (q.get('order_by') === 'updated_at' ? mr.updated_at : mr.created_at) + String(mr.id).padStart(9, '0'), q.get('sort'));
+    const page = paginate(ctx, items);
+    page.body = await Promise.all((page.body as MergeRequestRecord[]).map((mr) => present(ctx, project, mr)));
+    return page;
+  });
+
+  router.post(base, async (ctx) => {
+    const { project } = projectFor(ctx, ACCESS.developer);
+    requireParams(ctx, ['source_branch', 'target_branch', 'title']);
+    const source = str(ctx.body.source_branch) ?? '';
+    const target = str(ctx.body.target_branch) ?? '';
+    let title = str(ctx.body.title) ?? '';
+    const problems: string[] = [];
+    if (source === target) problems.push("You can't use same project/branch for source and target");
+    if (!(await repo.revParse(project.repo_dir, `refs/heads/${source}`))) problems.push(`Source branch "${source}" does not exist`);
+    if (!(await repo.revParse(project.repo_dir, `refs/heads/${target}`))) problems.push(`Target branch "${target}" does not exist`);
+    const existing = project.merge_requests.find((m) => m.state === 'opened' && m.source_branch === source && m.target_branch === target);
+    if (existing) problems.push(`Another open merge request already exists for this source branch: !${existing.iid}`);
+    if (problems.length > 0) throw new ApiError(409, { message: problems });
+    const draftPrefix = /^\s*(\[draft\]|\(draft\)|draft:|draft\s-\s)\s*/i;
+    const draft = bool(ctx.body.draft) ?? draftPrefix.test(title);
+    title = title.replace(draftPrefix, '');
+    const now = ctx.store.nowIso();
+    const mr: MergeRequestRecord = {
+      id: ctx.store.ids.take('merge_request'),
+      iid: project.merge_requests.length + 1,
+      project_id: project.id,
+      title,
+      description: str(ctx.body.description) ?? '',
+      state: 'opened',
+      source_branch: source,
+      target_branch: target,
+      author_id: ctx.principal!.user.id,
+      assignee_ids: ids(ctx.body.assignee_ids ?? ctx.body.assignee_id),
+      reviewer_ids: ids(ctx.body.reviewer_ids),
+      labels: list(ctx.body.labels) ?? [],
+      draft,
+      remove_source_branch: bool(ctx.body.remove_source_branch) ?? false,
+      created_at: now,
+      updated_at: now,
+      merged_at: null,
+      merged_by_id: null,
+      merge_commit_sha: null,
+      closed_at: null,
+      closed_by_id: null,
+      frozen_sha: null,
+      frozen_base_sha: null,
+      approved_by_ids: [],
+      notes: [],
+    };
+    project.merge_requests.push(mr);
+    touch(ctx, project);
+    return { status: 201, body: await present(ctx, project, mr) };
+  });
+
+  router.get(`${base}/:iid`, async (ctx) => {
+    const { project, mr } = find(ctx, readLevel(ctx));
+    return { body: await present(ctx, project, mr) };
+  });
+
+  router.put(`${base}/:iid`, async (ctx) => {
+    const { project, mr, level } = find(ctx, ACCESS.reporter, 'write');
+    if (level < ACCESS.developer && mr.author_id !== ctx.principal?.user.id) throw errors.forbidden();
+    const b = ctx.body;
+    if (str(b.title) !== undefined) mr.title = str(b.title)!;
+    if (str(b.description) !== undefined) mr.description = str(b.description)!;
+    if (str(b.target_branch) !== undefined) mr.target_branch = str(b.target_branch)!;
+    if (b.labels !== undefined) mr.labels = list(b.labels) ?? [];
+    if (b.assignee_ids !== undefined || b.assignee_id !== undefined) mr.assignee_ids = ids(b.assignee_ids ?? b.assignee_id);
+    if (bool(b.draft) !== undefined) mr.draft = bool(b.draft)!;
+    const event = str(b.state_event);
+    if (event === 'close' && mr.state === 'opened') {
+      Object.assign(mr, { state: 'closed', closed_at: ctx.store.nowIso(), closed_by_id: ctx.principal!.user.id });
+      mr.frozen_sha = await repo.revParse(project.repo_dir, `refs/heads/${mr.source_branch}`);
+    } else if (event === 'reopen' && mr.state === 'closed') {
+      Object.assign(mr, { state: 'opened', closed_at: null, closed_by_id: null, frozen_sha: null });
+    }
+    mr.updated_at = ctx.store.nowIso();
+    return { body: await present(ctx, project, mr) };
+  });
+
+  router.get(`${base}/:iid/changes`, async (ctx) => {
+    const { project, mr } = find(ctx, readLevel(ctx));
+    const state = await gitState(project, mr);
+    const { has_conflicts: _c, blocking_discussions_resolved: _b, approvals_before_merge: _a, ...rest } = await present(ctx, project, mr, state);
+    return { body: { ...rest, changes: await repo.diff(project.repo_dir, state.baseSha, state.sha), overflow: false } };
+  });
+
+  router.get(`${base}/:iid/diffs`, async (ctx) => {
+    const { project, mr } = find(ctx, readLevel(ctx));
+    const state = await gitState(project, mr);
+    const diffs = (await repo.diff(project.repo_dir, state.baseSha, state.sha)).map((d) => ({ ...d, generated_file: false, too_large: false, collapsed: false }));
+    return paginate(ctx, diffs);
+  });
+
+  router.get(`${base}/:iid/commits`, async (ctx) => {
+    const { project, mr } = find(ctx, readLevel(ctx));
+    const state = await gitState(project, mr);
+    const all = await repo.commits(project.repo_dir, [`${state.baseSha}..${state.sha}`]);
+    return paginate(ctx, all.map((c) => commitJson(c, project, ctx.baseUrl)));
+  });
+
+  router.get(`${base}/:iid/approvals`, (ctx) => {
+    const { project, mr } = find(ctx, readLevel(ctx));
+    return { body: approvals(ctx, project, mr) };
+  });
+
+  router.post(`${base}/:iid/approve`, (ctx) => {
+    const { project, mr } = find(ctx, ACCESS.developer);
+    const userId = ctx.principal!.user.id;
+    // GitLab answers a second approval by the same user with 401.
+    if (mr.approved_by_ids.includes(userId) || mr.state !== 'opened') throw errors.unauthorized();
+    mr.approved_by_ids.push(userId);
+    return { status: 201, body: approvals(ctx, project, mr) };
+  });
+
+  router.post(`${base}/:iid/unapprove`, (ctx) => {
+    const { project, mr } = find(ctx, ACCESS.developer);
+    const index = mr.approved_by_ids.indexOf(ctx.principal!.user.id);
+    if (index < 0) throw errors.notFound();
+    mr.approved_by_ids.splice(index, 1);
+    return { status: 201, body: approvals(ctx, project, mr) };
+  });
+
+  router.put(`${base}/:iid/merge`, async (ctx) => {
+    const { project, mr, level } = find(ctx, ACCESS.developer);
+    const protection = ctx.store.protectionFor(project, mr.target_branch);
+    if (level < (protection?.merge_access_level ?? ACCESS.developer)) throw errors.unauthorized();
+    if (mr.state !== 'opened' || mr.draft) throw errors.methodNotAllowed();
+    const state = await gitState(project, mr);
+    const expected = str(ctx.body.sha);
+    if (expected && expected !== state.sha) throw errors.conflict('SHA does not match HEAD of source branch: ' + state.sha);
+    const user = ctx.principal!.user;
+    const message =
+      str(ctx.body.merge_commit_message) ??
+      `Merge branch '${mr.source_branch}' into '${mr.target_branch}'\n\n${mr.title}\n\nSee merge request ${pathWithNamespace(project)}!${mr.iid}`;
+    const merged = await repo.mergeBranches(project.repo_dir, mr.target_branch, state.sha, message, { name: user.name, email: user.email });
+    if (!merged.ok) throw new ApiError(406, { message: 'Branch cannot be merged' });
+    Object.assign(mr, {
+      state: 'merged',
+      merged_at: ctx.store.nowIso(),
+      merged_by_id: user.id,
+      merge_commit_sha: merged.sha,
+      frozen_sha: state.sha,
+      frozen_base_sha: state.baseSha,
+      updated_at: ctx.store.nowIso(),
+    });
+    if (bool(ctx.body.should_remove_source_branch) ?? mr.remove_source_branch) {
+      if (!ctx.store.protectionFor(project, mr.source_branch)) await repo.deleteBranch(project.repo_dir, mr.source_branch);
+    }
+    touch(ctx, project);
+    return { body: await present(ctx, project, mr) };
+  });
+
+  noteRoutes(router, base, 'MergeRequest', (ctx) => {
+    const { project, mr } = find(ctx, readLevel(ctx));
+    return { project, item: mr };
+  });
+}
+
+/** Merge requests of a private project need Reporter; public ones are readable by anyone. */
+function readLevel(ctx: Ctx) {
+  const p = ctx.store.projectByRef(ctx.params.id ?? '');
+  return p?.visibility === 'private' ? ACCESS.reporter : ACCESS.none;
+}
+
+function find(ctx: Ctx, minLevel: number, need?: 'read' | 'write') {
+  if (minLevel >= ACCESS.developer || need === 'write') requireAuth(ctx.principal, 'write');
+  const { project, level } = projectFor(ctx, minLevel as 0, need);
+  const mr = project.merge_requests.find((m) => m.iid === Number(ctx.params.iid));
+  if (!mr) throw errors.notFound();
+  return { project, mr, level };
+}
+
+function ids(value: unknown): number[] {
+  return (list(value) ?? []).map(Number).filter((n) => Number.isInteger(n) && n > 0);
+}
+
+export async function gitState(project: ProjectRecord, mr: MergeRequestRecord): Promise<MergeRequestGitState> {
+  const dir = project.repo_dir;
+  const open = mr.state === 'opened';
+  const target = (await repo.revParse(dir, `refs/heads/${mr.target_branch}`)) ?? '';
+  const sha = (open ? await repo.revParse(dir, `refs/heads/${mr.source_branch}`) : mr.frozen_sha) ?? mr.frozen_sha ?? target;
+  const baseSha = (open || !mr.frozen_base_sha ? await repo.mergeBase(dir, target, sha) : mr.frozen_base_sha) ?? target;
+  const mergeable = open ? await repo.canMerge(dir, target, sha) : true;
+  const changesCount = (await repo.diff(dir, baseSha, sha)).length;
+  return { sha, baseSha, startSha: open ? target : baseSha, mergeable, changesCount };
+}
+
+async function present(ctx: Ctx, project: ProjectRecord, mr: MergeRequestRecord, state?: MergeRequestGitState) {
+  const user = ctx.principal?.user;
+  const level = ctx.store.accessLevel(user, project);
+  const protection = ctx.store.protectionFor(project, mr.target_branch);
+  return mergeRequestJson(ctx.store, project, mr, state ?? (await gitState(project, mr)), ctx.baseUrl, {
+    canMerge: level >= (protection?.merge_access_level ?? ACCESS.developer),
+  });
+}
+
+function approvals(ctx: Ctx, project: ProjectRecord, mr: MergeRequestRecord) {
+  return {
+    id: mr.id,
+    iid: mr.iid,
+    project_id: project.id,
+    title: mr.title,
+    description: mr.description,
+    state: mr.state,
+    created_at: mr.created_at,
+    updated_at: mr.updated_at,
+    merge_status: 'can_be_merged',
+    approved: mr.approved_by_ids.length > 0,
+    approvals_required: 0,
+    approvals_left: 0,
+    require_password_to_approve: false,
+    approved_by: mr.approved_by_ids
+      .map((id) => ctx.store.userById(id))
+      .filter((u) => u !== undefined)
+      .map((u) => ({ user: basicUser(u, ctx.baseUrl) })),
+    user_has_approved: mr.approved_by_ids.includes(ctx.principal?.user.id ?? -1),
+    user_can_approve: !mr.approved_by_ids.includes(ctx.principal?.user.id ?? -1),
+  };
+}

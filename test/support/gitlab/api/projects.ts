@@ -1,0 +1,68 @@
+import { requireScope } from '../auth';
+import { bool, int } from '../http/body';
+import { paginate } from '../http/paginate';
+import type { Router } from '../http/router';
+import type { Ctx } from '../http/types';
+import { pathWithNamespace, type ProjectRecord } from '../model';
+import { project as projectJson, simpleProject } from '../present/projects';
+import { projectFor, sortBy } from './common';
+
+/** GET /projects (with GitLab's filters) and GET /projects/:id. */
+export function projectRoutes(router: Router): void {
+  router.get('/projects', (ctx) => {
+    requireScope(ctx.principal, 'read');
+    const user = ctx.principal?.user;
+    const q = ctx.query;
+    const membership = bool(q.get('membership') ?? undefined) ?? false;
+    const minLevel = int(q.get('min_access_level') ?? undefined);
+    const owned = bool(q.get('owned') ?? undefined) ?? false;
+    const search = q.get('search')?.toLowerCase();
+    const searchNamespaces = bool(q.get('search_namespaces') ?? undefined) ?? false;
+    const archived = bool(q.get('archived') ?? undefined);
+    const visibility = q.get('visibility');
+    let items = ctx.store.projects.filter((p) => ctx.store.canSee(user, p));
+    if (membership || minLevel !== undefined || owned) {
+      // Membership means real membership: an admin is not a member of everything.
+      const level = (p: ProjectRecord) => memberLevel(ctx, p);
+      items = items.filter((p) => level(p) > 0 && level(p) >= (minLevel ?? 0) && (!owned || level(p) >= 50));
+    }
+    if (search) items = items.filter((p) => `${p.name} ${p.path}${searchNamespaces ? ` ${pathWithNamespace(p)}` : ''}`.toLowerCase().includes(search));
+    if (archived !== undefined) items = items.filter((p) => p.archived === archived);
+    if (visibility) items = items.filter((p) => p.visibility === visibility);
+    const orderBy = q.get('order_by') ?? 'created_at';
+    const keys: Record<string, (p: ProjectRecord) => string | number> = {
+      id: (p) => p.id,
+      name: (p) => p.name.toLowerCase(),
+      path: (p) => p.path,
+      created_at: (p) => p.created_at,
+      updated_at: (p) => p.last_activity_at,
+      last_activity_at: (p) => p.last_activity_at,
+    };
+    items = sortBy(items, keys[orderBy] ?? keys.created_at!, q.get('sort'));
+    const simple = bool(q.get('simple') ?? undefined) ?? false;
+    // Stable within equal keys: GitLab breaks ties by id descending.
+    return paginate(
+      ctx,
+      items.map((p) => (simple ? simpleProject(p, ctx.baseUrl) : present(ctx, p))),
+    );
+  });
+
+  router.get('/projects/:id', (ctx) => {
+    const { project } = projectFor(ctx, 0);
+    return { body: present(ctx, project) };
+  });
+}
+
+function memberLevel(ctx: Ctx, p: ProjectRecord): number {
+  const user = ctx.principal?.user;
+  if (!user) return 0;
+  return Math.max(p.group.members.get(user.id) ?? 0, p.members.get(user.id) ?? 0);
+}
+
+function present(ctx: Ctx, p: ProjectRecord) {
+  const user = ctx.principal?.user;
+  return projectJson(p, ctx.baseUrl, {
+    project: user ? ((p.members.get(user.id) ?? 0) as 0) : 0,
+    group: user ? ((p.group.members.get(user.id) ?? 0) as 0) : 0,
+  });
+}

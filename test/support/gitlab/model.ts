@@ -1,0 +1,146 @@
+/**
+ * The stand-in's in-memory records. They are snake_case on purpose: tests inspect them through
+ * `standIn.mergeRequests(path)` / `standIn.issues(path)` and compare with what the API returned.
+ */
+
+/** GitLab's access levels (https://docs.gitlab.com/ee/api/members.html#roles). */
+export const ACCESS = { none: 0, guest: 10, reporter: 20, developer: 30, maintainer: 40, owner: 50 } as const;
+export type AccessLevel = (typeof ACCESS)[keyof typeof ACCESS];
+
+export const ACCESS_NAMES: Record<number, string> = {
+  0: 'No access',
+  10: 'Guest',
+  20: 'Reporter',
+  30: 'Developer',
+  40: 'Maintainers',
+  50: 'Owner',
+};
+
+export interface UserRecord {
+  id: number;
+  username: string;
+  name: string;
+  email: string;
+  password: string;
+  is_admin: boolean;
+  /** The dedicated automation user (cospec-bot). GitLab itself reports bot:false for such a user. */
+  dedicated_bot: boolean;
+  /** What the seed made this user, for people reading the CLI output. */
+  role: string;
+  created_at: string;
+}
+
+export interface TokenRecord {
+  id: number;
+  kind: 'pat' | 'oauth';
+  token: string;
+  user_id: number;
+  name: string;
+  scopes: string[];
+  /** PAT: a date (YYYY-MM-DD) valid through that day UTC; OAuth: an ISO instant; null: never. */
+  expires_at: string | null;
+  revoked: boolean;
+  created_at: string;
+  last_used_at: string | null;
+  /** OAuth only: the refresh token issued with this access token. */
+  refresh_token?: string;
+  refresh_revoked?: boolean;
+  application_id?: string;
+}
+
+export interface GroupRecord {
+  id: number;
+  name: string;
+  path: string;
+  /** user id → access level, inherited by every project of the group. */
+  members: Map<number, AccessLevel>;
+}
+
+export interface ProtectedBranchRecord {
+  id: number;
+  /** A branch name or a wildcard such as release/*. */
+  name: string;
+  push_access_level: AccessLevel;
+  merge_access_level: AccessLevel;
+  allow_force_push: boolean;
+}
+
+export interface NoteRecord {
+  id: number;
+  body: string;
+  author_id: number;
+  created_at: string;
+  updated_at: string;
+  system: boolean;
+}
+
+export interface MergeRequestRecord {
+  id: number;
+  iid: number;
+  project_id: number;
+  title: string;
+  description: string;
+  state: 'opened' | 'closed' | 'merged' | 'locked';
+  source_branch: string;
+  target_branch: string;
+  author_id: number;
+  assignee_ids: number[];
+  reviewer_ids: number[];
+  labels: string[];
+  draft: boolean;
+  remove_source_branch: boolean;
+  created_at: string;
+  updated_at: string;
+  merged_at: string | null;
+  merged_by_id: number | null;
+  merge_commit_sha: string | null;
+  closed_at: string | null;
+  closed_by_id: number | null;
+  /** Head of the source branch when merged or closed; open MRs read the live branch. */
+  frozen_sha: string | null;
+  /** Merge base with the target when merged, for diffs after the branch moved. */
+  frozen_base_sha: string | null;
+  approved_by_ids: number[];
+  notes: NoteRecord[];
+}
+
+export interface IssueRecord {
+  id: number;
+  iid: number;
+  project_id: number;
+  title: string;
+  description: string;
+  state: 'opened' | 'closed';
+  author_id: number;
+  assignee_ids: number[];
+  labels: string[];
+  confidential: boolean;
+  created_at: string;
+  updated_at: string;
+  closed_at: string | null;
+  closed_by_id: number | null;
+  notes: NoteRecord[];
+}
+
+export interface ProjectRecord {
+  id: number;
+  name: string;
+  path: string;
+  group: GroupRecord;
+  description: string | null;
+  default_branch: string;
+  visibility: 'private' | 'internal' | 'public';
+  archived: boolean;
+  /** Project-level memberships; the effective level is the max with the group's. */
+  members: Map<number, AccessLevel>;
+  protected_branches: ProtectedBranchRecord[];
+  created_at: string;
+  last_activity_at: string;
+  creator_id: number;
+  merge_requests: MergeRequestRecord[];
+  issues: IssueRecord[];
+  /** Bare repository on disk. */
+  repo_dir: string;
+}
+
+export const pathWithNamespace = (p: ProjectRecord) => `${p.group.path}/${p.path}`;

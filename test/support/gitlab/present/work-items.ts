@@ -1,0 +1,163 @@
+import type { ExpandedMergeRequestSchema, IssueSchema, MergeRequestNoteSchema, NoteSchema } from '@gitbeaker/rest';
+import { pathWithNamespace, type IssueRecord, type MergeRequestRecord, type NoteRecord, type ProjectRecord } from '../model';
+import type { Store } from '../store';
+import { basicUser } from './users';
+
+/** What the repository says about an MR at the time of the request. */
+export interface MergeRequestGitState {
+  sha: string;
+  baseSha: string;
+  startSha: string;
+  mergeable: boolean;
+  changesCount: number;
+}
+
+const TIME_STATS = { time_estimate: 0, total_time_spent: 0, human_time_estimate: null, human_total_time_spent: null };
+
+export function mergeRequestJson(
+  store: Store,
+  p: ProjectRecord,
+  mr: MergeRequestRecord,
+  git: MergeRequestGitState,
+  baseUrl: string,
+  viewer: { canMerge: boolean },
+): ExpandedMergeRequestSchema {
+  const user = (id: number | null) => {
+    const u = id === null ? undefined : store.userById(id);
+    return u ? basicUser(u, baseUrl) : null;
+  };
+  const users = (ids: number[]) => ids.map(user).filter((u) => u !== null);
+  const author = user(mr.author_id);
+  if (!author) throw new Error(`merge request !${mr.iid} has no author`);
+  const open = mr.state === 'opened';
+  const detailed = !open ? 'not_open' : mr.draft ? 'draft_status' : git.mergeable ? 'mergeable' : 'broken_status';
+  return {
+    id: mr.id,
+    iid: mr.iid,
+    project_id: p.id,
+    title: mr.draft ? `Draft: ${mr.title}` : mr.title,
+    description: mr.description,
+    state: mr.state,
+    created_at: mr.created_at,
+    updated_at: mr.updated_at,
+    merged_by: user(mr.merged_by_id),
+    merge_user: user(mr.merged_by_id),
+    merged_at: mr.merged_at,
+    closed_by: user(mr.closed_by_id),
+    closed_at: mr.closed_at,
+    target_branch: mr.target_branch,
+    source_branch: mr.source_branch,
+    user_notes_count: mr.notes.filter((n) => !n.system).length,
+    upvotes: 0,
+    downvotes: 0,
+    author,
+    assignees: users(mr.assignee_ids),
+    assignee: user(mr.assignee_ids[0] ?? null),
+    reviewers: users(mr.reviewer_ids),
+    source_project_id: p.id,
+    target_project_id: p.id,
+    labels: mr.labels,
+    draft: mr.draft,
+    work_in_progress: mr.draft,
+    milestone: null,
+    merge_when_pipeline_succeeds: false,
+    merge_status: git.mergeable ? 'can_be_merged' : 'cannot_be_merged',
+    detailed_merge_status: detailed,
+    sha: git.sha,
+    merge_commit_sha: mr.merge_commit_sha,
+    squash_commit_sha: null,
+    discussion_locked: null,
+    should_remove_source_branch: mr.remove_source_branch,
+    force_remove_source_branch: mr.remove_source_branch,
+    reference: `!${mr.iid}`,
+    references: { short: `!${mr.iid}`, relative: `!${mr.iid}`, full: `${pathWithNamespace(p)}!${mr.iid}` },
+    web_url: `${baseUrl}/${pathWithNamespace(p)}/-/merge_requests/${mr.iid}`,
+    time_stats: TIME_STATS,
+    squash: false,
+    squash_on_merge: false,
+    task_completion_status: { count: 0, completed_count: 0 },
+    has_conflicts: open && !git.mergeable,
+    blocking_discussions_resolved: true,
+    approvals_before_merge: null,
+    prepared_at: mr.created_at,
+    subscribed: false,
+    changes_count: String(git.changesCount),
+    latest_build_started_at: null,
+    latest_build_finished_at: null,
+    first_deployed_to_production_at: null,
+    pipeline: null,
+    head_pipeline: null,
+    diff_refs: { base_sha: git.baseSha, head_sha: git.sha, start_sha: git.startSha },
+    merge_error: null,
+    first_contribution: false,
+    user: { can_merge: viewer.canMerge },
+  };
+}
+
+export function issueJson(store: Store, p: ProjectRecord, issue: IssueRecord, baseUrl: string): IssueSchema & { author_id?: never } {
+  const author = store.userById(issue.author_id);
+  if (!author) throw new Error(`issue #${issue.iid} has no author`);
+  const self = `${baseUrl}/api/v4/projects/${p.id}/issues/${issue.iid}`;
+  const closedBy = issue.closed_by_id === null ? undefined : store.userById(issue.closed_by_id);
+  return {
+    id: issue.id,
+    iid: issue.iid,
+    project_id: p.id,
+    title: issue.title,
+    description: issue.description,
+    state: issue.state,
+    created_at: issue.created_at,
+    updated_at: issue.updated_at,
+    closed_at: issue.closed_at ?? undefined,
+    closed_by: closedBy ? (basicUser(closedBy, baseUrl) as unknown as string) : undefined,
+    labels: issue.labels,
+    milestone: undefined,
+    assignees: issue.assignee_ids.map((id) => store.userById(id)).filter((u) => u !== undefined).map((u) => basicUser(u, baseUrl)),
+    author: basicUser(author, baseUrl),
+    type: 'ISSUE',
+    issue_type: 'issue',
+    upvotes: 0,
+    downvotes: 0,
+    merge_requests_count: 0,
+    user_notes_count: issue.notes.filter((n) => !n.system).length,
+    due_date: null as unknown as string,
+    web_url: `${baseUrl}/${pathWithNamespace(p)}/-/issues/${issue.iid}`,
+    references: { short: `#${issue.iid}`, relative: `#${issue.iid}`, full: `${pathWithNamespace(p)}#${issue.iid}` },
+    time_stats: TIME_STATS,
+    has_tasks: false,
+    task_status: '',
+    confidential: issue.confidential,
+    discussion_locked: false,
+    _links: { self, notes: `${self}/notes`, award_emoji: `${self}/award_emoji`, project: `${baseUrl}/api/v4/projects/${p.id}` },
+    task_completion_status: { count: 0, completed_count: 0 },
+    subscribed: false,
+  };
+}
+
+export function noteJson(
+  store: Store,
+  p: ProjectRecord,
+  note: NoteRecord,
+  noteable: { type: 'MergeRequest' | 'Issue'; id: number; iid: number },
+  baseUrl: string,
+): NoteSchema | MergeRequestNoteSchema {
+  const author = store.userById(note.author_id);
+  if (!author) throw new Error(`note ${note.id} has no author`);
+  return {
+    id: note.id,
+    type: null,
+    body: note.body,
+    attachment: null,
+    author: basicUser(author, baseUrl),
+    created_at: note.created_at,
+    updated_at: note.updated_at,
+    system: note.system,
+    noteable_id: noteable.id,
+    noteable_type: noteable.type,
+    noteable_iid: noteable.iid,
+    project_id: p.id,
+    resolvable: false,
+    confidential: false,
+    internal: false,
+  };
+}
