@@ -101,7 +101,6 @@ export async function createLargeRepo(bare: string, opts: { files: number; commi
   for (let c = 0; c < opts.commits; c++) {
     const message = c === 0 ? 'initial import' : `change ${c}`;
     await write(`commit refs/heads/main\ncommitter Bench <bench@test.invalid> ${time++} +0000\ndata ${Buffer.byteLength(message)}\n${message}\n`);
-    if (c > 0) await write('from refs/heads/main^0\n');
     if (c === 0) {
       for (let i = 0; i < opts.files; i++) await blob(pathOf(i), pseudoRandomText(i + 1, opts.fileBytes));
     } else {

@@ -1,0 +1,193 @@
+/**
+ * Clone benchmark (issue 9): a repository like a mid-sized product (≈5,000 files, 500 commits)
+ * served by the GitLab stand-in over smart HTTP (or, while it is missing, by git http-backend),
+ * cloned by the plain `git clone`, the app's git path and the app's isomorphic-git path, in
+ * alternating order, several rounds; medians of time and of peak memory, and the ratios against
+ * the plain CLI. A CPU profile of one isomorphic-git clone shows where its time goes.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile, chmod, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createGitService } from '../src-main/services/git';
+import { createLogger } from '../src-main/platform/logger';
+import { startGitHttpServer } from '../test/integration/git/support/git-http-server';
+import { createLargeRepo } from '../test/integration/git/support/repos';
+import { summariseProfile } from './profile';
+import { median, result, type BenchResult } from './types';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const FILES = Number(process.env.BENCH_CLONE_FILES ?? 5000);
+const COMMITS = Number(process.env.BENCH_CLONE_COMMITS ?? 500);
+const ROUNDS = Number(process.env.BENCH_CLONE_ROUNDS ?? 5);
+const TIME = '/usr/bin/time';
+
+interface Server {
+  url: string;
+  token: string;
+  source: string;
+  close(): Promise<void>;
+}
+
+/** The generated repository, cached between runs (generation takes a while). */
+async function benchRepo(): Promise<string> {
+  const bare = join(tmpdir(), 'cospec-bench', `repo-${FILES}f-${COMMITS}c-v2.git`);
+  if (existsSync(join(bare, 'cospec-bench-ready'))) return bare;
+  await rm(bare, { recursive: true, force: true });
+  await mkdir(dirname(bare), { recursive: true });
+  process.stderr.write(`bench: generating a repository of ${FILES} files and ${COMMITS} commits…\n`);
+  await createLargeRepo(bare, { files: FILES, commits: COMMITS, perCommit: 12, fileBytes: 4000 });
+  await writeFile(join(bare, 'cospec-bench-ready'), '');
+  return bare;
+}
+
+interface StandInModule {
+  startGitLabStandIn(options?: { tls?: boolean }): Promise<{ url: string; user(name: string): { token: string }; repoDir(path: string): string; close(): Promise<void> }>;
+}
+
+async function serve(bare: string): Promise<Server> {
+  const standInFile = join(here, '..', 'test', 'support', 'gitlab', 'index.ts');
+  if (existsSync(standInFile)) {
+    try {
+      const { startGitLabStandIn } = (await import(standInFile)) as StandInModule;
+      const standIn = await startGitLabStandIn();
+      const target = standIn.repoDir('acme/web-app');
+      await rm(target, { recursive: true, force: true });
+      await cp(bare, target, { recursive: true });
+      return { url: `${standIn.url}/acme/web-app.git`, token: standIn.user('cospec-bot').token, source: 'GitLab stand-in', close: () => standIn.close() };
+    } catch (error) {
+      process.stderr.write(`bench: the GitLab stand-in did not start (${String(error)}); serving with git http-backend instead\n`);
+    }
+  }
+  const root = dirname(bare);
+  const token = 'bench-token-0000';
+  const server = await startGitHttpServer({ root, token });
+  return { url: `${server.url}/${bare.slice(root.length + 1)}`, token, source: 'git http-backend', close: () => server.close() };
+}
+
+/** Peak resident memory in KB, as GNU time saw it (the largest of a process and its children). */
+async function peakKbFrom(file: string): Promise<number> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const values = text.split('\n').map((l) => Number.parseInt(l, 10)).filter((n) => Number.isFinite(n));
+  return values.length ? Math.max(...values) : Number.NaN;
+}
+
+function spawnWait(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+type Variant = 'cli' | 'app-git' | 'app-isomorphic';
+interface Sample {
+  ms: number;
+  peakMb: number;
+}
+
+export async function benchClone(): Promise<BenchResult[]> {
+  const hasTime = existsSync(TIME);
+  const bare = await benchRepo();
+  const packBytes = (await Promise.all((await readdir(join(bare, 'objects', 'pack'))).map((f) => stat(join(bare, 'objects', 'pack', f)).then((s) => s.size)))).reduce((a, b) => a + b, 0);
+  const server = await serve(bare);
+  const work = await mkdtemp(join(tmpdir(), 'cospec-bench-clone-'));
+  const samples: Record<Variant, Sample[]> = { cli: [], 'app-git': [], 'app-isomorphic': [] };
+  try {
+    // The app's git path runs git under GNU time through a wrapper, to read git's own peak memory.
+    const memFile = join(work, 'app-git.mem');
+    const wrapper = join(work, 'git-timed');
+    await writeFile(wrapper, hasTime ? `#!/bin/sh\nexec ${TIME} -f %M -a -o '${memFile}' git "$@"\n` : '#!/bin/sh\nexec git "$@"\n');
+    await chmod(wrapper, 0o755);
+    const service = createGitService({ logger: createLogger({ level: 'error' }), gitPath: wrapper });
+    const credentials = async () => ({ username: 'oauth2', password: server.token });
+    const basic = Buffer.from(`oauth2:${server.token}`).toString('base64');
+    const cliEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_COUNT: '2', GIT_CONFIG_KEY_0: 'credential.helper', GIT_CONFIG_VALUE_0: '', GIT_CONFIG_KEY_1: 'http.extraHeader', GIT_CONFIG_VALUE_1: `Authorization: Basic ${basic}` };
+
+    const once: Record<Variant, (dir: string) => Promise<Sample>> = {
+      async cli(dir) {
+        const mem = join(work, 'cli.mem');
+        await rm(mem, { force: true });
+        const started = performance.now();
+        const r = hasTime ? await spawnWait(TIME, ['-f', '%M', '-o', mem, 'git', 'clone', server.url, dir], cliEnv) : await spawnWait('git', ['clone', server.url, dir], cliEnv);
+        const ms = performance.now() - started;
+        if (r.code !== 0) throw new Error(`git clone failed: ${r.stderr}`);
+        return { ms, peakMb: (await peakKbFrom(mem)) / 1024 };
+      },
+      async 'app-git'(dir) {
+        await rm(memFile, { force: true });
+        const started = performance.now();
+        await service.clone({ url: server.url, dir, engine: 'git', credentials });
+        const ms = performance.now() - started;
+        return { ms, peakMb: (await peakKbFrom(memFile)) / 1024 };
+      },
+      async 'app-isomorphic'(dir) {
+        const job = JSON.stringify({ url: server.url, dir, token: server.token, engine: 'isomorphic-git' });
+        const r = await spawnWait(process.execPath, ['--import', 'tsx', join(here, 'clone-worker.ts'), job], process.env);
+        if (r.code !== 0) throw new Error(`isomorphic-git clone failed: ${r.stderr}`);
+        const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { ms: number; maxRssKb: number };
+        return { ms: out.ms, peakMb: out.maxRssKb / 1024 };
+      },
+    };
+
+    const variants: Variant[] = ['cli', 'app-git', 'app-isomorphic'];
+    // A warm-up clone per variant (page cache, JIT of the worker path) is not counted.
+    for (const v of variants) await once[v](join(work, `warm-${v}`));
+    for (let round = 0; round < ROUNDS; round++) {
+      // Rotate the order so no variant always runs first (or right after a heavy one).
+      const order = variants.map((_, i) => variants[(i + round) % variants.length] as Variant);
+      for (const v of order) {
+        const dir = join(work, `r${round}-${v}`);
+        const sample = await once[v](dir);
+        samples[v].push(sample);
+        process.stderr.write(`bench: clone round ${round + 1}/${ROUNDS} ${v}: ${(sample.ms / 1000).toFixed(2)} s, ${sample.peakMb.toFixed(0)} MB\n`);
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+    await printProfile(server, work);
+  } finally {
+    await server.close();
+    await rm(work, { recursive: true, force: true });
+  }
+
+  const t = (v: Variant) => median(samples[v].map((s) => s.ms)) / 1000;
+  const m = (v: Variant) => median(samples[v].map((s) => s.peakMb));
+  const what = `${FILES} files, ${COMMITS} commits, ${(packBytes / 1e6).toFixed(1)} MB pack, from the ${server.source}; median of ${ROUNDS} alternating runs`;
+  const cli = 'git clone (CLI)';
+  return [
+    result({ name: 'clone time: app git path', baseline: cli, baselineValue: t('cli'), value: t('app-git'), unit: 's', target: 1.15, note: what }),
+    result({ name: 'clone time: app isomorphic-git path', baseline: cli, baselineValue: t('cli'), value: t('app-isomorphic'), unit: 's', target: 4 }),
+    result({ name: 'clone peak memory: app git path', baseline: cli, baselineValue: m('cli'), value: m('app-git'), unit: 'MB', note: hasTime ? 'peak RSS of the git processes (GNU time)' : 'GNU time missing: no memory figures' }),
+    result({
+      name: 'clone peak memory: app isomorphic-git path',
+      baseline: cli,
+      baselineValue: m('cli'),
+      value: m('app-isomorphic'),
+      unit: 'MB',
+      note: `peak RSS of a Node process doing only the clone; target under 200 MB: ${m('app-isomorphic') < 200 ? 'met' : 'NOT met'}`,
+    }),
+  ];
+}
+
+/** One profiled isomorphic-git clone: prints where its time goes (self time by package and function). */
+async function printProfile(server: Server, work: string): Promise<void> {
+  const profDir = join(work, 'profile');
+  await mkdir(profDir, { recursive: true });
+  const job = JSON.stringify({ url: server.url, dir: join(work, 'profiled'), token: server.token, engine: 'isomorphic-git' });
+  const r = await spawnWait(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, '--import', 'tsx', join(here, 'clone-worker.ts'), job], process.env);
+  if (r.code !== 0) return;
+  const summary = await summariseProfile(profDir);
+  if (!summary) return;
+  const lines = [
+    `bench: where the isomorphic-git clone spends its time (CPU profile, ${(summary.totalMs / 1000).toFixed(2)} s sampled):`,
+    ...summary.byPackage.map((p) => `  ${((100 * p.ms) / summary.totalMs).toFixed(1).padStart(5)}%  ${p.name}`),
+    '  top functions (self time):',
+    ...summary.byFunction.map((f) => `  ${((100 * f.ms) / summary.totalMs).toFixed(1).padStart(5)}%  ${f.name}`),
+  ];
+  process.stderr.write(lines.join('\n') + '\n');
+}

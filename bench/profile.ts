@@ -1,0 +1,52 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Where a V8 CPU profile spent its time, grouped by package and by function (self time). */
+export interface ProfileSummary {
+  totalMs: number;
+  byPackage: Array<{ name: string; ms: number }>;
+  byFunction: Array<{ name: string; ms: number }>;
+}
+
+interface CpuProfile {
+  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+function packageOf(url: string, fn: string): string {
+  if (fn === '(garbage collector)') return 'garbage collection';
+  if (fn === '(idle)' || fn === '(program)' || fn === '(root)') return fn === '(idle)' ? 'idle (waiting on I/O)' : 'V8 / native';
+  const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+  if (m?.[1]) return m[1];
+  if (url.startsWith('node:')) return 'node internals';
+  if (url.includes('/src-main/')) return 'coSPEC';
+  return url ? 'other' : 'V8 / native';
+}
+
+export async function summariseProfile(dir: string): Promise<ProfileSummary | undefined> {
+  const file = (await readdir(dir)).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) return undefined;
+  const profile = JSON.parse(await readFile(join(dir, file), 'utf8')) as CpuProfile;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const pkg = new Map<string, number>();
+  const fns = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const us = profile.timeDeltas[i] ?? 0;
+    const node = byId.get(id);
+    if (!node) return;
+    total += us;
+    const { functionName, url, lineNumber } = node.callFrame;
+    const p = packageOf(url, functionName);
+    pkg.set(p, (pkg.get(p) ?? 0) + us);
+    const fname = `${functionName || '(anonymous)'} [${p}${url.includes('node_modules') || url.startsWith('node:') ? `:${lineNumber + 1}` : ''}]`;
+    fns.set(fname, (fns.get(fname) ?? 0) + us);
+  });
+  const top = (m: Map<string, number>, n: number) =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([name, us]) => ({ name, ms: us / 1000 }));
+  return { totalMs: total / 1000, byPackage: top(pkg, 10), byFunction: top(fns, 12) };
+}
