@@ -1,5 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -60,6 +60,10 @@ export interface StandIn {
   /** Drives the consent page like a browser; returns the redirect (callback URL with code+state, or error). */
   approveAuthorization(authorizeUrl: string, username: string, options?: { deny?: boolean }): Promise<string>;
   createPersonalAccessToken(username: string, options: { scopes: string[]; expiresAt: string | null; name?: string }): Promise<string>;
+  /** Every request served (method, path, status), oldest first. */
+  readonly requests: ReadonlyArray<{ method: string; path: string; status: number }>;
+  /** How many TCP connections the server has accepted so far (e.g. to prove all came through a proxy). */
+  readonly connections: number;
   /** Revokes a PAT or an OAuth access/refresh token (its pair too). */
   revokeToken(token: string): Promise<void>;
   /** Makes a token expired (OAuth or PAT) without waiting. */
@@ -86,13 +90,20 @@ export async function startGitLabStandIn(options: StandInOptions = {}): Promise<
   const listenHost = options.host ?? '127.0.0.1';
   const urlHost = listenHost === '0.0.0.0' || listenHost === '::' ? '127.0.0.1' : listenHost;
   let url = '';
-  const handler = createHandler({ store, faults, oauth, version: options.version ?? '17.5.0', reposDir, hooksDir, baseUrl: () => url });
+  const inner = createHandler({ store, faults, oauth, version: options.version ?? '17.5.0', reposDir, hooksDir, baseUrl: () => url });
+  const requests: Array<{ method: string; path: string; status: number }> = [];
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    res.on('finish', () => requests.push({ method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0] ?? '/', status: res.statusCode }));
+    void inner(req, res);
+  };
   const tls = options.tls ? createTlsMaterial(urlHost) : undefined;
   const server: Server = tls ? createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, handler) : createHttpServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, listenHost, () => resolve());
   });
+  let connections = 0;
+  server.on('connection', () => connections++);
   const { port } = server.address() as AddressInfo;
   url = `${tls ? 'https' : 'http'}://${urlHost.includes(':') ? `[${urlHost}]` : urlHost}:${port}`;
 
@@ -117,6 +128,10 @@ export async function startGitLabStandIn(options: StandInOptions = {}): Promise<
       return found;
     },
     tokens,
+    requests,
+    get connections() {
+      return connections;
+    },
     oauthApp: { clientId: app.clientId, redirectUris: [...app.redirectUris] },
     faults,
     approveAuthorization: (authorizeUrl, username, opts) => approveAuthorization(store, tls?.caPem, authorizeUrl, username, opts),
