@@ -18,6 +18,9 @@ until grep -q '0100007F:0C38 00000000:0000 0A' /proc/net/tcp 2>/dev/null; do
   sleep 0.01
 done
 
+# HOME is on the /tmp tmpfs (the root filesystem is read-only).
+mkdir -p -m 700 "${HOME:-/tmp/home}"
+
 if [ -n "${COSPEC_TRUST_SETUP:-}" ]; then sh -c "$COSPEC_TRUST_SETUP"; fi
 
 cd "${COSPEC_WORKSPACE:-/workspace}"

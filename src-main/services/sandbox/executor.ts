@@ -56,6 +56,7 @@ export const IN_CONTAINER = {
   proxyUrl: 'http://127.0.0.1:3128',
   systemBundle: '/etc/ssl/certs/ca-certificates.crt',
   bundle: '/tmp/cospec-ca-bundle.pem',
+  home: '/tmp/home',
 } as const;
 
 export const RUN_LABEL = 'cospec.run';
@@ -123,7 +124,8 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
     owner = await prepareWorkspaceOwner(req.paths.workspace);
 
     const env: Record<string, string> = {
-      HOME: '/home/agent',
+      // A tmpfs at /home/agent would be root-owned (podman 4.3 ignores tmpfs mode=), so home lives in /tmp.
+      HOME: IN_CONTAINER.home,
       LANG: 'C.UTF-8',
       HTTP_PROXY: IN_CONTAINER.proxyUrl,
       HTTPS_PROXY: IN_CONTAINER.proxyUrl,
@@ -158,7 +160,7 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
         { host: join(deps.resourcesDir, 'agents'), container: IN_CONTAINER.agents, readOnly: true },
         { host: join(deps.resourcesDir, 'sandbox/entrypoint.sh'), container: IN_CONTAINER.entrypoint, readOnly: true },
       ],
-      tmpfs: { '/tmp': 'rw,nosuid,nodev,size=1g,mode=1777', '/home/agent': 'rw,nosuid,nodev,size=512m,mode=1777' },
+      tmpfs: { '/tmp': 'rw,nosuid,nodev,size=1g' },
       memoryBytes: limits.memoryMb * 1024 * 1024,
       nanoCpus: Math.round(limits.cpus * 1e9),
       pidsLimit: limits.pidsLimit,

@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CospecError } from '../../../src-shared/ipc/errors';
+import { createLogger, memorySink } from '../../../src-main/platform/logger';
+import { BASE_IMAGE, connectEngine, createSandbox, RUN_LABEL, type ContainerEngine } from '../../../src-main/services/sandbox';
+import { createHarness, runCommand, sandboxSkipReason, SOCKET, type Harness } from './harness';
+
+/**
+ * A run's container from start to removal (issue 5): live logs, cancel and timeout both stop it
+ * and leave nothing behind, orphans of a crashed app are removed by label, and a machine without
+ * an engine gets an error that says what to do.
+ */
+
+const skip = await sandboxSkipReason();
+if (skip) console.warn(`[sandbox] skipping lifecycle tests: ${skip}`);
+
+let harness: Harness;
+let engine: ContainerEngine;
+
+const containersOf = async (runId: string) => (await engine.listContainers(RUN_LABEL, runId)).length;
+
+describe.skipIf(skip)('sandbox run lifecycle', () => {
+  beforeAll(async () => {
+    harness = await createHarness();
+    engine = await connectEngine(SOCKET);
+  });
+  afterAll(async () => harness?.cleanup());
+
+  it('streams output while the agent runs, and cancel stops and removes the container', async () => {
+    const abort = new AbortController();
+    let runningContainer = '';
+    const r = await runCommand(harness, 'echo started; sleep 600; echo not-reached', {
+      signal: abort.signal,
+      inside: async (c) => {
+        runningContainer = c.id;
+      },
+      // The first line arrives while the agent still runs: that is what makes cancel possible here.
+      onLine: (line) => {
+        if (line === 'started') abort.abort(new CospecError('CANCELLED', 'Cancelled by the test.'));
+      },
+    });
+    expect(r.lines).toEqual(['started']);
+    expect(r.result.reason).toMatch(/Cancelled/);
+    expect(r.result.exitCode).not.toBe(0);
+    expect(runningContainer).not.toBe('');
+    expect(await containersOf(r.runId)).toBe(0);
+  });
+
+  it('stops an agent that runs past its timeout', async () => {
+    const r = await runCommand(harness, 'echo started; sleep 600; echo not-reached', { timeoutMs: 1500 });
+    expect(r.lines).toEqual(['started']);
+    expect(r.result.reason).toMatch(/Timed out/);
+    expect(r.result.exitCode).not.toBe(0);
+    expect(await containersOf(r.runId)).toBe(0);
+  });
+
+  it('refuses to start when the run is already cancelled', async () => {
+    const abort = new AbortController();
+    abort.abort(new CospecError('CANCELLED', 'Cancelled before start.'));
+    await expect(runCommand(harness, 'echo never', { signal: abort.signal })).rejects.toThrow(/Cancelled before start/);
+  });
+
+  it('removes containers left by runs of a crashed app, by their run label', async () => {
+    const orphan = await engine.createContainer({
+      name: `cospec-orphan-${process.pid}`,
+      image: BASE_IMAGE,
+      cmd: ['sleep', '600'],
+      env: {},
+      user: '1000:1000',
+      workingDir: '/',
+      labels: { [RUN_LABEL]: `orphan-${process.pid}` },
+      binds: [],
+      tmpfs: {},
+      memoryBytes: 64 * 1024 * 1024,
+      nanoCpus: 1e9,
+      pidsLimit: 16,
+    });
+    await orphan.start();
+    const bystander = await engine.createContainer({
+      name: `cospec-bystander-${process.pid}`,
+      image: BASE_IMAGE,
+      cmd: ['true'],
+      env: {},
+      user: '1000:1000',
+      workingDir: '/',
+      labels: { [RUN_LABEL]: `bystander-${process.pid}` },
+      binds: [],
+      tmpfs: {},
+      memoryBytes: 64 * 1024 * 1024,
+      nanoCpus: 1e9,
+      pidsLimit: 16,
+    });
+    try {
+      expect(await containersOf(`orphan-${process.pid}`)).toBe(1);
+      await harness.sandbox.removeOrphans([`orphan-${process.pid}`, 'no-such-run']);
+      expect(await containersOf(`orphan-${process.pid}`)).toBe(0);
+      expect(await containersOf(`bystander-${process.pid}`)).toBe(1);
+    } finally {
+      await bystander.remove();
+      await orphan.remove();
+    }
+  });
+
+  it('diagnoses the engine and the image', async () => {
+    const d = await harness.sandbox.diagnose();
+    expect(d).toMatchObject({ ok: true, engine: 'Podman', image: true, endpoint: `unix://${SOCKET}` });
+    expect(d.version).toMatch(/^\d+\.\d+/);
+  });
+
+  it('finds the base image, and says how to build one that is missing', async () => {
+    expect(await harness.sandbox.ensureImage(() => undefined, new AbortController().signal)).toBe(BASE_IMAGE);
+    const missing = createSandbox({ logger: createLogger({ sinks: [memorySink()] }), socketPath: SOCKET, dataDir: harness.dir, imageName: 'localhost/cospec-no-such-image' });
+    const error = await missing.ensureImage(() => undefined, new AbortController().signal).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CospecError);
+    expect((error as CospecError).code).toBe('IMAGE_BUILD_FAILED');
+    expect((error as CospecError).message).toMatch(/setup:system/);
+  });
+});
+
+describe('without a container engine', () => {
+  const noEngine = () =>
+    createSandbox({ logger: createLogger({ sinks: [memorySink()] }), socketPath: '/nonexistent/cospec/podman.sock', dataDir: '/nonexistent' });
+
+  it('says which socket it tried and what to install or start', async () => {
+    const error = await noEngine()
+      .ensureImage(() => undefined, new AbortController().signal)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CospecError);
+    expect((error as CospecError).code).toBe('ENGINE_UNAVAILABLE');
+    expect((error as CospecError).message).toContain('unix:///nonexistent/cospec/podman.sock');
+    expect((error as CospecError).message).toMatch(/setup:system|Docker Desktop|Podman/);
+  });
+
+  it('reports it in diagnose instead of throwing', async () => {
+    const d = await noEngine().diagnose();
+    expect(d.ok).toBe(false);
+    expect(d.message).toMatch(/No container engine answered/);
+  });
+
+  it('explains a socket that exists but does not answer', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { createServer } = await import('node:net');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(join(tmpdir(), 'cospec-dead-engine-'));
+    const path = join(dir, 'engine.sock');
+    // A socket that accepts and hangs up at once, like a crashed engine's leftover service.
+    const server = createServer((s) => s.destroy());
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    try {
+      const error = await connectEngine(path).catch((e: unknown) => e);
+      expect((error as CospecError).code).toBe('ENGINE_UNAVAILABLE');
+      expect((error as CospecError).detail).toContain(path);
+    } finally {
+      server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
