@@ -9,6 +9,19 @@ import { fetchSummary, mergeStatusOf, mrPath, type ApiProject } from './merge-re
  * fresh summary so the UI never shows a stale button.
  */
 
+/**
+ * GitLab answers some refusals (a second approval, merging without permission) with 401. The
+ * summary was just read with the same token, so a 401 here is a refusal, not a bad token.
+ */
+async function act(gl: ReviewGitLab, method: 'POST' | 'PUT', path: string, body: unknown, refusal: string) {
+  try {
+    return await gl.call(method, path, body);
+  } catch (error) {
+    if (error instanceof CospecError && error.code === 'UNAUTHORIZED') throw new CospecError('FORBIDDEN', refusal, error.message);
+    throw error;
+  }
+}
+
 function assertOpen(summary: MergeRequestSummary, action: string): void {
   if (summary.state !== 'opened') {
     throw new CospecError('MR_NOT_OPEN', `Can't ${action} !${summary.iid}: it is already ${summary.state}.`);
@@ -19,7 +32,7 @@ export async function approve(gl: ReviewGitLab, project: ApiProject, iid: number
   const { summary } = await fetchSummary(gl, project, iid);
   assertOpen(summary, 'approve');
   if (summary.approvals?.userHasApproved) return summary;
-  const answer = await gl.call('POST', `${mrPath(project, iid)}/approve`, {});
+  const answer = await act(gl, 'POST', `${mrPath(project, iid)}/approve`, {}, `${gl.host} refused the approval of !${iid} by this account.`);
   if (answer.status === 403 || answer.status === 405) {
     throw new CospecError('FORBIDDEN', `This account may not approve !${iid} (the project may forbid approvals by the author or by this role).`, gitlabMessage(answer));
   }
@@ -43,12 +56,13 @@ export async function unapprove(gl: ReviewGitLab, project: ApiProject, iid: numb
 export async function merge(gl: ReviewGitLab, project: ApiProject, iid: number, input: Omit<MergeInput, 'runId' | 'mrIid'>): Promise<MergeRequestSummary> {
   const { summary } = await fetchSummary(gl, project, iid);
   assertOpen(summary, 'merge');
+  if (!summary.mergeStatus.userCanMerge) throw new CospecError('FORBIDDEN', `This account may not merge into ${summary.targetBranch}.`);
   const body: Record<string, unknown> = {};
   if (input.squash !== undefined) body.squash = input.squash;
   if (input.removeSourceBranch !== undefined) body.should_remove_source_branch = input.removeSourceBranch;
   if (input.sha !== undefined) body.sha = input.sha;
   if (input.squashCommitMessage !== undefined) body.squash_commit_message = input.squashCommitMessage;
-  const answer = await gl.call('PUT', `${mrPath(project, iid)}/merge`, body);
+  const answer = await act(gl, 'PUT', `${mrPath(project, iid)}/merge`, body, `This account may not merge into ${summary.targetBranch}.`);
   if (answer.status < 400) return (await fetchSummary(gl, project, iid)).summary;
 
   const why = gitlabMessage(answer);

@@ -106,12 +106,17 @@ export async function fetchAs(repo: string, url: string, refspecs: string[], acc
   const env = baseEnv();
   // The account's network decision (direct or one proxy) wins over whatever the environment says.
   for (const name of PROXY_ENV) delete env[name];
+  // Certificate checks follow the account's settings only, never a stray variable.
+  delete env.GIT_SSL_NO_VERIFY;
   try {
     if (access.caPem) {
       caDir = await mkdtemp(join(tmpdir(), 'cospec-review-ca-'));
       const caFile = join(caDir, 'ca.pem');
       await writeFile(caFile, access.caPem, { mode: 0o600 });
       config.push(['http.sslCAInfo', caFile]);
+      // The environment's GIT_SSL_CAINFO would win over the config; the account's bundle must.
+      env.GIT_SSL_CAINFO = caFile;
+      delete env.GIT_SSL_CAPATH;
     }
     if (access.proxyUrl) config.push(['http.proxy', access.proxyUrl]);
     env.GIT_CONFIG_COUNT = String(config.length);
