@@ -1,0 +1,212 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CospecError } from '../../../src-shared/ipc/errors';
+import { MergeRequestReviewSchema, MergeRequestSummarySchema, ReviewNoteSchema } from '../../../src-shared/ipc/services/review';
+import type { RunRecord } from '../../../src-shared/model/run';
+import { createLogger, memorySink } from '../../../src-main/platform/logger';
+import { createAccountNetwork, type AccountNetwork } from '../../../src-main/services/gitlab';
+import { createReviewGitLab, createReviewService, type ReviewService } from '../../../src-main/services/review';
+import { startGitLabStandIn } from '../../support/gitlab';
+
+/*
+ * The review service against the GitLab stand-in over TLS (its own CA): a run's clone in which the
+ * "agent" committed and pushed a branch and opened MR 1, plus a branch pushed from elsewhere
+ * (MR 2) whose commits the clone does not have, so the service must fetch them as the account.
+ */
+type StandIn = Awaited<ReturnType<typeof startGitLabStandIn>>;
+const PROJECT = 'acme/web-app';
+let gitlab: StandIn;
+let net: AccountNetwork;
+let root: string;
+let workspace: string;
+let review: ReviewService['handlers'];
+let token: string;
+const logSink = memorySink();
+const iids: Record<'local' | 'remote', number> = { local: 0, remote: 0 };
+
+const exec = promisify(execFile);
+
+// Asynchronous on purpose: the stand-in serves git from this same process, so a blocking call would starve it.
+async function git(dir: string, ...args: string[]): Promise<string> {
+  const auth = `Authorization: Basic ${Buffer.from(`cospec-bot:${token}`).toString('base64')}`;
+  const { stdout } = await exec('git', ['-C', dir, '-c', `http.extraHeader=${auth}`, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_SSL_CAINFO: join(root, 'ca.pem'), GIT_AUTHOR_NAME: 'Agent', GIT_AUTHOR_EMAIL: 'a@example.com', GIT_COMMITTER_NAME: 'Agent', GIT_COMMITTER_EMAIL: 'a@example.com' },
+  });
+  return stdout;
+}
+
+async function api(method: string, path: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(`${gitlab.url}/api/v4${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    // @ts-expect-error undici's dispatcher option on Node's fetch
+    dispatcher: net.dispatcher,
+  });
+  if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+const project = encodeURIComponent(PROJECT);
+const openMr = async (source: string, title: string) =>
+  ((await api('POST', `/projects/${project}/merge_requests`, { source_branch: source, target_branch: 'main', title, description: `Opened by a run.\n\n${title}` })) as { iid: number }).iid;
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'no error';
+  } catch (e) {
+    return e instanceof CospecError ? e.code : String(e);
+  }
+}
+
+beforeAll(async () => {
+  gitlab = await startGitLabStandIn({ tls: true });
+  token = gitlab.user('cospec-bot').token;
+  root = mkdtempSync(join(tmpdir(), 'cospec-review-it-'));
+  writeFileSync(join(root, 'ca.pem'), gitlab.caPem!);
+  net = await createAccountNetwork(gitlab.url, { caCertificatesPem: gitlab.caPem!, useSystemCa: true }, { env: {} });
+  const repoUrl = `${gitlab.url}/${PROJECT}.git`;
+
+  // The run's clone: the agent commits a change, a new file and a rename, pushes, opens MR 1.
+  workspace = join(root, 'run-1', 'workspace');
+  await git(root, 'clone', '-q', repoUrl, workspace);
+  await git(workspace, 'checkout', '-q', '-b', 'cospec/greeting');
+  writeFileSync(join(workspace, 'src/app.js'), "export function start(name = 'world') {\n  console.log(`hello, ${name}!`);\n}\n");
+  writeFileSync(join(workspace, 'src/greet.test.js'), "import { start } from './app.js';\nstart('test');\n");
+  await git(workspace, 'mv', 'src/index.js', 'src/main.js');
+  await git(workspace, 'add', '-A');
+  await git(workspace, 'commit', '-q', '-m', 'Punctuate the greeting');
+  await git(workspace, 'push', '-q', 'origin', 'cospec/greeting');
+  iids.local = await openMr('cospec/greeting', 'Punctuate the greeting');
+
+  // A branch the clone never saw.
+  const elsewhere = join(root, 'elsewhere');
+  await git(root, 'clone', '-q', repoUrl, elsewhere);
+  await git(elsewhere, 'checkout', '-q', '-b', 'cospec/docs');
+  writeFileSync(join(elsewhere, 'CONTRIBUTING.md'), '# Contributing\n\nOpen a merge request.\n');
+  await git(elsewhere, 'add', '-A');
+  await git(elsewhere, 'commit', '-q', '-m', 'Add contributing notes');
+  await git(elsewhere, 'push', '-q', 'origin', 'cospec/docs');
+  iids.remote = await openMr('cospec/docs', 'Add contributing notes');
+
+  const run = { id: 'run-1', spec: { accountId: 'acc-bot', projectPath: PROJECT } } as unknown as RunRecord;
+  const service = createReviewService({
+    runs: {
+      get: async (id) => {
+        if (id !== run.id) throw new CospecError('NOT_FOUND', 'no such run');
+        return run;
+      },
+      paths: () => ({ workspace }),
+    },
+    gitlabFor: () =>
+      createReviewGitLab({
+        instanceUrl: gitlab.url,
+        network: () => net,
+        withToken: (call) => call(token),
+        gitCredentials: async () => ({ username: 'cospec-bot', password: token }),
+      }),
+    logger: createLogger({ sinks: [logSink] }),
+  });
+  review = service.handlers;
+}, 120_000);
+
+afterAll(async () => {
+  await net?.close();
+  await gitlab?.close();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe('review against the GitLab stand-in', () => {
+  it('shows the run’s MR with its summary and a local diff that agrees with GitLab', async () => {
+    const result = MergeRequestReviewSchema.parse(await review.get({ runId: 'run-1', mrIid: iids.local }));
+    expect(result.summary).toMatchObject({
+      iid: iids.local,
+      title: 'Punctuate the greeting',
+      state: 'opened',
+      sourceBranch: 'cospec/greeting',
+      targetBranch: 'main',
+      author: { username: 'cospec-bot' },
+      approvals: { approved: false, userHasApproved: false },
+      mergeStatus: { canMerge: true, userCanMerge: true, hasConflicts: false },
+      pipeline: null,
+    });
+    expect(result.summary.description).toContain('Opened by a run.');
+    expect(result.diff).toMatchObject({ source: 'local', headSha: (await git(workspace, 'rev-parse', 'HEAD')).trim(), crossCheck: { checked: true, consistent: true } });
+    const byPath = Object.fromEntries(result.diff.files.map((f) => [f.newPath, f]));
+    expect(Object.keys(byPath).sort()).toEqual(['src/app.js', 'src/greet.test.js', 'src/main.js']);
+    expect(byPath['src/app.js']).toMatchObject({ type: 'modify', additions: 1, deletions: 1 });
+    expect(byPath['src/greet.test.js']).toMatchObject({ type: 'add', additions: 2 });
+    expect(byPath['src/main.js']).toMatchObject({ type: 'rename', oldPath: 'src/index.js', similarity: 100 });
+    expect(result.diff.stats).toEqual({ files: 3, additions: 3, deletions: 1 });
+  });
+
+  it('fetches a branch the clone does not have, as the account, over TLS with the account’s CA', async () => {
+    const result = await review.get({ runId: 'run-1', mrIid: iids.remote });
+    expect(result.diff.source, logSink.lines.join('\n')).toBe('local');
+    expect(result.diff.files.map((f) => [f.newPath, f.type, f.additions])).toEqual([['CONTRIBUTING.md', 'add', 3]]);
+    expect((await git(workspace, 'rev-parse', `refs/cospec/review/${iids.remote}/head`)).trim()).toBe(result.diff.headSha);
+    // The token stays out of the clone's configuration.
+    expect(await git(workspace, 'config', '--list', '--local')).not.toContain(token);
+  });
+
+  it('comments on the MR and lists the comment', async () => {
+    const note = ReviewNoteSchema.parse(await review.comment({ runId: 'run-1', mrIid: iids.local, body: 'Looks good, one nit.' }));
+    expect(note).toMatchObject({ body: 'Looks good, one nit.', author: { username: 'cospec-bot' }, position: null });
+    const notes = await review.discussions({ runId: 'run-1', mrIid: iids.local });
+    expect(notes.map((n) => n.body)).toContain('Looks good, one nit.');
+  });
+
+  it('comments on a line of the diff where the instance supports threads', async (ctx) => {
+    const probe = await fetch(`${gitlab.url}/api/v4/projects/${project}/merge_requests/${iids.local}/discussions`, {
+      headers: { authorization: `Bearer ${token}` },
+      // @ts-expect-error undici's dispatcher option on Node's fetch
+      dispatcher: net.dispatcher,
+    });
+    if (probe.status === 404) {
+      console.log('skipped: the GitLab stand-in has no /merge_requests/:iid/discussions endpoint (line comments need it)');
+      ctx.skip();
+    }
+    const note = await review.comment({ runId: 'run-1', mrIid: iids.local, body: 'Why the comma?', position: { path: 'src/app.js', newLine: 2 } });
+    expect(note.position).toMatchObject({ path: 'src/app.js', newLine: 2 });
+  });
+
+  it('approves, keeps a second approval harmless, and revokes it', async () => {
+    const approved = MergeRequestSummarySchema.parse(await review.approve({ runId: 'run-1', mrIid: iids.local }));
+    expect(approved.approvals).toMatchObject({ approved: true, userHasApproved: true, approvedBy: [{ username: 'cospec-bot' }] });
+    expect((await review.approve({ runId: 'run-1', mrIid: iids.local })).approvals?.userHasApproved).toBe(true);
+    const revoked = await review.unapprove({ runId: 'run-1', mrIid: iids.local });
+    expect(revoked.approvals).toMatchObject({ approved: false, userHasApproved: false });
+    await review.approve({ runId: 'run-1', mrIid: iids.local });
+  });
+
+  it('refuses to merge if the branch moved since the review, then merges what was reviewed', async () => {
+    const { summary } = await review.get({ runId: 'run-1', mrIid: iids.local });
+    expect(await codeOf(review.merge({ runId: 'run-1', mrIid: iids.local, sha: '0'.repeat(40) }))).toBe('MR_HEAD_CHANGED');
+    const merged = await review.merge({ runId: 'run-1', mrIid: iids.local, sha: summary.headSha!, removeSourceBranch: true });
+    expect(merged).toMatchObject({ state: 'merged', mergeStatus: { canMerge: false } });
+    // GitLab's main now contains the reviewed commit, and the source branch is gone.
+    const bare = gitlab.repoDir(PROJECT);
+    await exec('git', ['--git-dir', bare, 'merge-base', '--is-ancestor', summary.headSha!, 'main']);
+    expect((await exec('git', ['--git-dir', bare, 'branch', '--list', 'cospec/greeting'], { encoding: 'utf8' })).stdout.trim()).toBe('');
+    expect(await codeOf(review.merge({ runId: 'run-1', mrIid: iids.local }))).toBe('MR_NOT_OPEN');
+  });
+
+  it('still shows the diff of the merged MR', async () => {
+    const result = await review.get({ runId: 'run-1', mrIid: iids.local });
+    expect(result.summary.state).toBe('merged');
+    expect(result.diff.files.map((f) => f.newPath).sort()).toEqual(['src/app.js', 'src/greet.test.js', 'src/main.js']);
+  });
+
+  it('closes the other MR; unknown runs and MRs are NOT_FOUND', async () => {
+    expect(await review.close({ runId: 'run-1', mrIid: iids.remote })).toMatchObject({ state: 'closed' });
+    expect(await codeOf(review.close({ runId: 'run-1', mrIid: iids.remote }))).toBe('MR_NOT_OPEN');
+    expect(await codeOf(review.get({ runId: 'run-1', mrIid: 999 }))).toBe('NOT_FOUND');
+    expect(await codeOf(review.get({ runId: 'nope', mrIid: 1 }))).toBe('NOT_FOUND');
+  });
+});
