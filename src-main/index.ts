@@ -12,6 +12,7 @@ import { electronPaths, externalOpener, followSystemTheme, safeStorageEncryptor,
 import { createDeepLinkQueue, findDeepLink, registerProtocolClient, routeDeepLinks } from './shell/deep-links';
 import { forwardEvents, registerIpcBridge } from './shell/ipc-bridge';
 import { hardenSession } from './shell/session-security';
+import { installedAppUpdater } from './shell/updater';
 import { createMainWindow } from './shell/window';
 
 const here = fileURLToPath(new URL('.', import.meta.url)); // out/main/
@@ -63,7 +64,7 @@ async function start(): Promise<void> {
   const dark = followSystemTheme(nativeTheme, (isDark) => window?.setBackgroundColor(isDark ? '#111318' : '#ffffff'));
 
   const events = createEventBus();
-  let services: AppServices;
+  let services: AppServices & { internal: { updates: { startBackgroundChecks(): void } } };
   try {
     services = await createServices({
       host: 'electron',
@@ -75,6 +76,7 @@ async function start(): Promise<void> {
       openExternal,
       resolveProxy: sessionProxyResolver(session.defaultSession),
       protocolRegistered,
+      updater: await installedAppUpdater(app.isPackaged, process.resourcesPath),
     });
   } catch (error) {
     logger.error('the services could not start', { error });
@@ -99,6 +101,7 @@ async function start(): Promise<void> {
   };
   openWindow();
   deepLinks.ready((url) => services.handleDeepLink(url));
+  services.internal.updates.startBackgroundChecks(); // checks only; downloads wait for the user
 
   app.on('activate', () => {
     if (!window) openWindow(); // macOS: clicking the dock icon with no window open
