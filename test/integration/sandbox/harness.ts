@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Dispatcher } from 'undici';
 import { createLogger, memorySink } from '../../../src-main/platform/logger';
 import type { ExecuteRequest, ExecuteResult } from '../../../src-main/services/runs/orchestrator';
 import { runPaths } from '../../../src-main/services/runs/store';
@@ -79,6 +80,8 @@ export async function runCommand(
     signal?: AbortSignal;
     workspace?: string;
     projectPath?: string;
+    projectId?: number;
+    dispatcher?: Dispatcher;
     task?: string;
     agent?: ExecuteRequest['spec']['agent'];
     token?: string;
@@ -102,7 +105,7 @@ export async function runCommand(
     paths,
     image: BASE_IMAGE,
     allowlist: opts.allowlist ?? [],
-    project: { instanceUrl, projectId: 1, webUrl: `${instanceUrl}/${projectPath}`, httpUrlToRepo: `${instanceUrl}/${projectPath}.git`, defaultBranch: 'main' },
+    project: { instanceUrl, projectId: opts.projectId ?? 1, webUrl: `${instanceUrl}/${projectPath}`, httpUrlToRepo: `${instanceUrl}/${projectPath}.git`, defaultBranch: 'main' },
     spec: { accountId: 'acct', projectPath, task: opts.task ?? 'Test task', agent: opts.agent ?? { kind: 'command', command }, allow: [] },
     timeoutMs: opts.timeoutMs ?? 120_000,
     onLog: (line) => {
@@ -113,7 +116,11 @@ export async function runCommand(
   };
   const result = await h.sandbox.execute(
     req,
-    { getCredentials: async () => ({ token: opts.token ?? 'glpat-test-token-never-inside' }), projectPaths: [projectPath] },
+    {
+      getCredentials: async () => ({ token: opts.token ?? 'glpat-test-token-never-inside' }),
+      projectPaths: [projectPath],
+      ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
+    },
     opts.inside ? { onContainer: opts.inside } : {},
   );
   return { result, lines, runId };
