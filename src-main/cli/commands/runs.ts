@@ -38,7 +38,6 @@ interface RunOptions {
   command?: string;
   allow: string[];
   timeout?: string;
-  wait: boolean;
   tail?: string;
 }
 
@@ -68,7 +67,6 @@ export function registerRuns(program: Command, ctx: CliContext, setExit: (code: 
     .option('--command <cmd>', 'run this command as the agent instead of an adapter')
     .option('--allow <domain>', 'extra egress destination for this run (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--timeout <minutes>', 'wall-clock limit')
-    .option('--no-wait', 'return once the run is queued')
     .option('--tail <n>', 'with logs: only the last n lines')
     .action(async (action: string | undefined, id: string | undefined, opts: RunOptions) => {
       const api = await ctx.api();
@@ -104,8 +102,8 @@ export function registerRuns(program: Command, ctx: CliContext, setExit: (code: 
         ...(opts.timeout ? { timeoutMinutes: Number(opts.timeout) } : {}),
       };
       const started = await api.runs.start(spec as Parameters<typeof api.runs.start>[0]);
+      // The run lives in this process: it is followed to the end, and Ctrl-C cancels it.
       ctx.out.info(`Run ${started.id} queued.`);
-      if (!opts.wait) return ctx.out.result(started, showRun);
       const finished = await follow(ctx, started.id);
       ctx.out.result(finished, showRun);
       if (finished.error?.code === 'ENGINE_UNAVAILABLE') setExit(EXIT.engine);

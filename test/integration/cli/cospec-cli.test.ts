@@ -1,0 +1,187 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGitLabStandIn, type StandIn } from '../../support/gitlab';
+import { sandboxSkipReason } from '../sandbox/harness';
+
+/** The `cospec` command as users run it (node scripts/cospec.mjs), against the stand-in and real Podman. */
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let dataDir: string;
+let gitlab: StandIn;
+const skipRuns = await sandboxSkipReason();
+if (skipRuns) console.warn(`[cli] skipping the CLI run tests: ${skipRuns}`);
+
+function cospec(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['scripts/cospec.mjs', ...args], {
+      env: { ...process.env, COSPEC_DATA_DIR: dataDir, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.stdin ?? '');
+  });
+}
+
+const json = <T>(r: Result): T => JSON.parse(r.stdout) as T;
+
+let accountId: string;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'cospec-cli-'));
+  gitlab = await startGitLabStandIn();
+});
+afterAll(async () => {
+  await gitlab?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('cospec accounts', () => {
+  it('adds an account with the token read from stdin (never argv) and prints it as JSON', async () => {
+    const token = gitlab.user('cospec-bot').token;
+    const r = await cospec(['--json', 'accounts', 'add', '--url', gitlab.url, '--allow-http'], { stdin: `${token}\n` });
+    expect(r.code, r.stderr).toBe(0);
+    const out = json<{ account: { id: string; username: string; isBot: boolean } }>(r);
+    expect(out.account.username).toBe('cospec-bot');
+    expect(r.stdout + r.stderr).not.toContain(token);
+    accountId = out.account.id;
+  }, 60_000);
+
+  it('lists accounts for humans and for machines', async () => {
+    const human = await cospec(['accounts', 'list']);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^ID\s+INSTANCE\s+USER/m);
+    expect(human.stdout).toContain('cospec-bot');
+    const machine = json<Array<{ id: string }>>(await cospec(['accounts', 'list', '--json']));
+    expect(machine.map((a) => a.id)).toEqual([accountId]);
+  }, 60_000);
+
+  it('tests an account against its instance', async () => {
+    const r = await cospec(['accounts', 'test', accountId]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/cospec-bot on 127\.0\.0\.1:\d+: (ok|warning)/);
+  }, 60_000);
+
+  it('refuses a wrong token with a clear message and exit code 1, keeping the existing account', async () => {
+    const r = await cospec(['accounts', 'add', '--url', gitlab.url, '--allow-http'], { stdin: 'glpat-not-a-real-token-000\n' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cospec: .+\[(UNAUTHORIZED|TOKEN_REVOKED|TOKEN_EXPIRED)\]/);
+    expect(json<unknown[]>(await cospec(['accounts', 'list', '--json']))).toHaveLength(1);
+  }, 60_000);
+});
+
+describe('cospec repos', () => {
+  it('lists Developer+ repositories, searchable, as a table or JSON', async () => {
+    const all = json<Array<{ pathWithNamespace: string }>>(await cospec(['repos', '--refresh', '--json']));
+    const paths = all.map((p) => p.pathWithNamespace);
+    expect(paths).toContain('acme/web-app');
+    expect(paths).not.toContain('tools/secret');
+    expect(paths).not.toContain('tools/cli'); // Reporter only
+    const found = await cospec(['repos', '--search', 'unprotected']);
+    expect(found.code).toBe(0);
+    expect(found.stdout).toContain('acme/unprotected-lib');
+    expect(found.stdout).not.toContain('acme/web-app');
+  }, 60_000);
+});
+
+describe('bad arguments', () => {
+  it.each([
+    [['run', '--task', 'x'], /needs --repo/],
+    [['run', 'show'], /needs a run id/],
+    [['run', 'explode', 'abc'], /Unknown run action/],
+    [['accounts', 'add'], /--url is required/],
+    [['--no-such-flag'], /unknown option/],
+    [['run', '--repo', 'acme/web-app', '--task', 'x', '--agent', 'sample', '--command', 'ls'], /--agent or --command/],
+  ])('cospec %j exits 2 with a clear message', async (args, message) => {
+    const r = await cospec(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  }, 60_000);
+
+  it('reports an unknown run id with exit code 1', async () => {
+    const r = await cospec(['run', 'show', 'no-such-run']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/There is no run no-such-run/);
+  }, 60_000);
+});
+
+describe.skipIf(skipRuns)('cospec run', () => {
+  let runId: string;
+
+  it('runs the sample agent, following it to the end, and prints its outputs', async () => {
+    const r = await cospec(['--json', 'run', '--repo', 'acme/web-app', '--task', 'Add a note', '--agent', 'sample']);
+    expect(r.code, r.stderr).toBe(0);
+    const record = json<{ id: string; state: string; outputs: Array<{ kind: string }> }>(r);
+    expect(record.state).toBe('succeeded');
+    expect(record.outputs.map((o) => o.kind).sort()).toEqual(['branch', 'issue', 'merge_request']);
+    runId = record.id;
+  }, 300_000);
+
+  it('lists runs and shows one run, its logs and its outputs', async () => {
+    const runs = await cospec(['runs']);
+    expect(runs.stdout).toMatch(new RegExp(`${runId}\\s+acme/web-app\\s+succeeded`));
+    const show = await cospec(['run', 'show', runId]);
+    expect(show.stdout).toMatch(/state\s+succeeded/);
+    expect(show.stdout).toMatch(/merge request !\d+/);
+    const logs = await cospec(['run', 'logs', runId, '--tail', '3']);
+    expect(logs.code).toBe(0);
+    expect(logs.stdout.trim().split('\n')).toHaveLength(3);
+    const outputs = json<Array<{ kind: string; webUrl: string | null }>>(await cospec(['run', 'outputs', runId, '--json']));
+    expect(outputs.find((o) => o.kind === 'merge_request')?.webUrl).toMatch(/\/acme\/web-app\/-\/merge_requests\/\d+$/);
+  }, 120_000);
+
+  it('Ctrl-C cancels a running agent: exit 130, the run recorded as cancelled, its container removed', async () => {
+    const child = spawn(process.execPath, ['scripts/cospec.mjs', 'run', '--repo', 'acme/web-app', '--task', 'x', '--command', 'echo agent-up; sleep 600'], {
+      env: { ...process.env, COSPEC_DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    const code = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('agent-up')) resolve();
+      });
+      child.on('close', () => reject(new Error(`cospec exited early: ${stderr}`)));
+    });
+    const runId = /Run ([0-9a-f-]{36}) queued/.exec(stderr)?.[1];
+    child.kill('SIGINT');
+    expect(await code).toBe(130);
+    const shown = json<{ state: string }>(await cospec(['run', 'show', runId ?? '?', '--json']));
+    expect(shown.state).toBe('cancelled');
+    const left = execFileSync('podman', ['ps', '-a', '--filter', `label=cospec.run=${runId}`, '--format', '{{.ID}}'], {
+      encoding: 'utf8',
+      env: { ...process.env, CONTAINERS_CONF: process.env.CONTAINERS_CONF ?? '/etc/cospec/containers.conf' },
+    });
+    expect(left.trim()).toBe('');
+    // Cancelling a run that has ended just reports it.
+    const again = await cospec(['run', 'cancel', runId ?? '?']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('cancelled');
+  }, 180_000);
+
+  it('exits 3 with advice when no container engine answers', async () => {
+    const r = await cospec(['run', '--repo', 'acme/web-app', '--task', 'x', '--agent', 'sample'], {
+      env: { COSPEC_CONTAINER_SOCKET: join(dataDir, 'nothing-here.sock'), DOCKER_HOST: '' },
+    });
+    expect(r.code).toBe(3);
+    expect(r.stdout + r.stderr).toMatch(/ENGINE_UNAVAILABLE|Podman|Docker/);
+  }, 120_000);
+
+  it('removes an account', async () => {
+    const r = await cospec(['accounts', 'remove', accountId]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(json<unknown[]>(await cospec(['accounts', 'list', '--json']))).toEqual([]);
+  }, 60_000);
+});
