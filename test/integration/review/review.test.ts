@@ -95,14 +95,16 @@ beforeAll(async () => {
   await git(elsewhere, 'push', '-q', 'origin', 'cospec/docs');
   iids.remote = await openMr('cospec/docs', 'Add contributing notes');
 
-  const run = { id: 'run-1', spec: { accountId: 'acc-bot', projectPath: PROJECT } } as unknown as RunRecord;
+  // run-1 has its clone; run-gone's clone was deleted (the service must fall back to GitLab's diff).
+  const runs = new Map(['run-1', 'run-gone'].map((id) => [id, { id, spec: { accountId: 'acc-bot', projectPath: PROJECT } } as unknown as RunRecord]));
   const service = createReviewService({
     runs: {
       get: async (id) => {
-        if (id !== run.id) throw new CospecError('NOT_FOUND', 'no such run');
+        const run = runs.get(id);
+        if (!run) throw new CospecError('NOT_FOUND', 'no such run');
         return run;
       },
-      paths: () => ({ workspace }),
+      paths: (id) => ({ workspace: id === 'run-1' ? workspace : join(root, id, 'workspace') }),
     },
     gitlabFor: () =>
       createReviewGitLab({
@@ -153,6 +155,20 @@ describe('review against the GitLab stand-in', () => {
     expect((await git(workspace, 'rev-parse', `refs/cospec/review/${iids.remote}/head`)).trim()).toBe(result.diff.headSha);
     // The token stays out of the clone's configuration.
     expect(await git(workspace, 'config', '--list', '--local')).not.toContain(token);
+  });
+
+  it('loads one file’s full diff on demand', async () => {
+    const file = await review.fileDiff({ runId: 'run-1', mrIid: iids.local, path: 'src/app.js' });
+    expect(file).toMatchObject({ type: 'modify', additions: 1, deletions: 1, tooLarge: false });
+    expect(file.hunks[0]!.changes.find((c) => c.type === 'insert')).toMatchObject({ lineNumber: 2, content: '  console.log(`hello, ${name}!`);' });
+    expect(await codeOf(review.fileDiff({ runId: 'run-1', mrIid: iids.local, path: 'README.md' }))).toBe('NOT_FOUND');
+  });
+
+  it('falls back to GitLab’s diff, and says so, when the run’s clone is gone', async () => {
+    const result = await review.get({ runId: 'run-gone', mrIid: iids.remote });
+    expect(result.diff).toMatchObject({ source: 'gitlab', crossCheck: { checked: false } });
+    expect(result.diff.crossCheck.note).toMatch(/clone/);
+    expect(result.diff.files.map((f) => [f.newPath, f.type, f.additions])).toEqual([['CONTRIBUTING.md', 'add', 3]]);
   });
 
   it('comments on the MR and lists the comment', async () => {
