@@ -9,10 +9,10 @@ import { createRepositoriesService, type RepositoriesService } from './repositor
 import { createUpdatesService, type UpdatesService } from './updates';
 import { createRunPorts, createRunsService, runPaths, type RunsService } from './runs';
 import { join } from 'node:path';
-import { CospecError } from '../../src-shared/ipc/errors';
 import { createRuntimeGit, createRuntimeSandbox } from './runtime';
 import { createPreferencesService } from './preferences';
 import { createLocalGitLabService } from './local-gitlab';
+import { createReviewService, reviewGitLabFromAccounts } from './review';
 
 /** What later main-process services (git, runs) consume; never exposed over IPC. */
 export interface ServiceInternals {
@@ -107,6 +107,12 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
     now: deps.now,
   });
 
+  const review = createReviewService({
+    runs: { get: (id) => runs.orchestrator.get(id), paths: (id) => runs.store.paths(id) },
+    gitlabFor: reviewGitLabFromAccounts(accounts),
+    logger: deps.logger,
+  });
+
   const localGitLab = createLocalGitLabService({
     start: deps.localGitLab,
     dataDir: join(deps.paths.dataDir, 'local-gitlab'),
@@ -131,8 +137,7 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
       runs: runs.handlers,
       updates: updates.handlers,
       settings: preferences.handlers,
-      // INTERIM until src-main/services/review lands (this session).
-      review: reviewPending(),
+      review: review.handlers,
       localGitLab: localGitLab.handlers,
     },
     handleDeepLink: (url) => oauth.handleDeepLink(url),
@@ -147,7 +152,3 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
   };
 }
 
-function reviewPending(): AppServices['handlers']['review'] {
-  const pending = () => Promise.reject(new CospecError('INTERNAL', 'Merge request review is not available in this build yet.'));
-  return { get: pending, fileDiff: pending, discussions: pending, comment: pending, approve: pending, unapprove: pending, merge: pending, close: pending };
-}
