@@ -88,6 +88,7 @@ export type MergeRequestSummary = z.infer<typeof MergeRequestSummarySchema>;
 
 // --- the diff, in gitdiff-parser / react-diff-view shape -------------------------------------
 
+/** One line of a hunk. `content` is the line without its +/-/space marker; line numbers are 1-based. */
 export const DiffChangeSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('insert'), isInsert: z.literal(true), lineNumber: z.number().int(), content: z.string() }),
   z.object({ type: z.literal('delete'), isDelete: z.literal(true), lineNumber: z.number().int(), content: z.string() }),
