@@ -40,7 +40,8 @@ export async function summariseProfile(dir: string): Promise<ProfileSummary | un
     const { functionName, url, lineNumber } = node.callFrame;
     const p = packageOf(url, functionName);
     pkg.set(p, (pkg.get(p) ?? 0) + us);
-    const fname = `${functionName || '(anonymous)'} [${p}${url.includes('node_modules') || url.startsWith('node:') ? `:${lineNumber + 1}` : ''}]`;
+    const where = url.startsWith('node:') ? url.slice(5) : p;
+    const fname = `${functionName || '(anonymous)'} [${where}${url.includes('node_modules') || url.startsWith('node:') ? `:${lineNumber + 1}` : ''}]`;
     fns.set(fname, (fns.get(fname) ?? 0) + us);
   });
   const top = (m: Map<string, number>, n: number) =>

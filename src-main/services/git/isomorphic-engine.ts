@@ -4,13 +4,15 @@ import type { CloneEngine, EngineRequest } from './types';
 import { mapIsomorphicError, cancelledError } from './errors';
 import { overallProgress } from './progress';
 import { lfsWarning } from './lfs';
+import { useNativeZlibForIsomorphicGit } from './native-zlib';
 
 /**
  * The built-in clone path: isomorphic-git over the account's undici dispatcher. Needs nothing
  * installed; slower than git (see bench/clone.ts). Credentials come from the callback per request
  * and travel only in the Authorization header: isomorphic-git never writes them to .git/config.
  */
-export function createIsomorphicEngine(): CloneEngine {
+export function createIsomorphicEngine(options: { nativeZlib?: boolean } = {}): CloneEngine {
+  if (options.nativeZlib ?? true) useNativeZlibForIsomorphicGit();
   return {
     name: 'isomorphic-git',
     async clone(req: EngineRequest) {
