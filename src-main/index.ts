@@ -22,6 +22,9 @@ const preloadPath = join(here, '../preload/index.cjs');
 // Must happen before `ready`: app:// gets an origin, a secure context and fetch support.
 protocol.registerSchemesAsPrivileged([appSchemeDefinition]);
 
+// Before the lock: the lock lives in the user data folder, which COSPEC_DATA_DIR may move.
+const paths = electronPaths(app);
+
 // One running instance: a second launch (for example the OS opening a cospec:// link on Windows or
 // Linux) hands its argv to this process through `second-instance` and exits.
 if (!app.requestSingleInstanceLock()) {
@@ -31,7 +34,6 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 async function start(): Promise<void> {
-  const paths = electronPaths(app);
   const logger = createLogger({ sinks: [fileSink(join(paths.logsDir, 'main.log')), stderrSink] }).child({ process: 'main' });
   const openExternal = externalOpener(shell);
   const trustedContentIds = new Set<number>();
@@ -114,8 +116,8 @@ async function start(): Promise<void> {
     if (disposed) return;
     event.preventDefault(); // finish pending work (runs, OAuth flows) before the process ends
     disposed = true;
-    services
-      .dispose()
+    // Bounded: a stuck container or socket must not keep the app from quitting.
+    Promise.race([services.dispose(), new Promise((resolve) => setTimeout(resolve, 10_000).unref())])
       .catch((error: unknown) => logger.error('shutting down the services failed', { error }))
       .finally(() => app.quit());
   });

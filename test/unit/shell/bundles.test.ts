@@ -2,27 +2,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { runInNewContext } from 'node:vm';
-import { resolveConfig } from 'electron-vite';
-import { build, type InlineConfig } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTarget as buildInto, root } from './build-targets';
 import { allInvokeChannels, contract, eventChannel, type CospecApi, type WireResult } from '../../../src-shared/ipc';
 
-const root = fileURLToPath(new URL('../../..', import.meta.url));
 let outDir: string;
-
-/** Builds one electron-vite target exactly as electron.vite.config.ts describes it, into a scratch folder. */
-async function buildTarget(target: 'main' | 'preload'): Promise<string> {
-  process.env.NODE_ENV_ELECTRON_VITE = 'production';
-  const { config } = await resolveConfig({ root, logLevel: 'silent' }, 'build', 'production');
-  const viteConfig = config?.[target] as InlineConfig | undefined;
-  if (!viteConfig?.build) throw new Error(`electron.vite.config.ts has no ${target} target`);
-  viteConfig.build.outDir = join(outDir, target);
-  viteConfig.logLevel = 'silent';
-  await build(viteConfig);
-  return viteConfig.build.outDir;
-}
+const buildTarget = (target: 'main' | 'preload') => buildInto(target, outDir);
 
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), 'cospec-bundles-'));
