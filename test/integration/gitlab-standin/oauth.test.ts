@@ -63,7 +63,8 @@ describe('the consent page', () => {
   });
 
   it('an unknown client or an unregistered redirect URI gets an error page, never a redirect', async () => {
-    for (const overrides of [{ client_id: 'nope' }, { redirect_uri: 'https://evil.example/callback' }, { redirect_uri: 'cospec://oauth/callback/extra' }, { redirect_uri: 'http://localhost:4000/callback' }]) {
+    const bad: Array<Record<string, string>> = [{ client_id: 'nope' }, { redirect_uri: 'https://evil.example/callback' }, { redirect_uri: 'cospec://oauth/callback/extra' }, { redirect_uri: 'http://localhost:4000/callback' }];
+    for (const overrides of bad) {
       const res = await fetch(authorizeUrl(overrides), { redirect: 'manual' });
       expect(res.status).toBe(400);
       expect(await res.text()).toContain('An error has occurred');

@@ -213,15 +213,30 @@ function ids(value: unknown): number[] {
   return (list(value) ?? []).map(Number).filter((n) => Number.isInteger(n) && n > 0);
 }
 
+/** Derived facts per (repository, target sha, head sha): commits never change, so they are cached. */
+const derived = new Map<string, Promise<{ baseSha: string; mergeable: boolean; changesCount: number }>>();
+
 export async function gitState(project: ProjectRecord, mr: MergeRequestRecord): Promise<MergeRequestGitState> {
   const dir = project.repo_dir;
   const open = mr.state === 'opened';
   const target = (await repo.revParse(dir, `refs/heads/${mr.target_branch}`)) ?? '';
   const sha = (open ? await repo.revParse(dir, `refs/heads/${mr.source_branch}`) : mr.frozen_sha) ?? mr.frozen_sha ?? target;
-  const baseSha = (open || !mr.frozen_base_sha ? await repo.mergeBase(dir, target, sha) : mr.frozen_base_sha) ?? target;
-  const mergeable = open ? await repo.canMerge(dir, target, sha) : true;
-  const changesCount = (await repo.diff(dir, baseSha, sha)).length;
-  return { sha, baseSha, startSha: open ? target : baseSha, mergeable, changesCount };
+  if (!open && mr.frozen_base_sha) {
+    const changesCount = (await repo.diff(dir, mr.frozen_base_sha, sha)).length;
+    return { sha, baseSha: mr.frozen_base_sha, startSha: mr.frozen_base_sha, mergeable: true, changesCount };
+  }
+  const key = `${dir}\0${target}\0${sha}`;
+  let facts = derived.get(key);
+  if (!facts) {
+    facts = (async () => {
+      const baseSha = (await repo.mergeBase(dir, target, sha)) ?? target;
+      const [mergeable, diffs] = await Promise.all([repo.canMerge(dir, target, sha), repo.diff(dir, baseSha, sha)]);
+      return { baseSha, mergeable, changesCount: diffs.length };
+    })();
+    derived.set(key, facts);
+  }
+  const { baseSha, mergeable, changesCount } = await facts;
+  return { sha, baseSha, startSha: open ? target : baseSha, mergeable: open ? mergeable : true, changesCount };
 }
 
 async function present(ctx: Ctx, project: ProjectRecord, mr: MergeRequestRecord, state?: MergeRequestGitState) {
