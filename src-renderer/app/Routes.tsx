@@ -3,6 +3,7 @@ import { AccountsScreen } from '../features/accounts/AccountsScreen';
 import { RepositoriesScreen } from '../features/repositories/RepositoriesScreen';
 import { RunsScreen } from '../features/runs/RunsScreen';
 import { ReviewScreen } from '../features/review/ReviewScreen';
+import { SettingsScreen } from '../features/settings/SettingsScreen';
 import type { Route } from './navigation';
 
 /** Renders the screen of one route. */
@@ -16,6 +17,8 @@ export function RouteView({ route }: { route: Route }) {
       return <RepositoriesScreen />;
     case 'runs':
       return <RunsScreen runId={route.runId} />;
+    case 'settings':
+      return <SettingsScreen />;
     case 'review':
       return <ReviewScreen runId={route.runId} mrIid={route.mrIid} />;
   }
@@ -23,6 +26,6 @@ export function RouteView({ route }: { route: Route }) {
 
 /** The window title for a route. */
 export function routeTitle(route: Route): string {
-  const names = { integrations: 'GitLab', accounts: 'Accounts', repositories: 'Repositories', runs: 'Runs', review: 'Review' } as const;
+  const names = { integrations: 'GitLab', accounts: 'Accounts', repositories: 'Repositories', settings: 'Settings', runs: 'Runs', review: 'Review' } as const;
   return `${names[route.name]} · coSPEC`;
 }

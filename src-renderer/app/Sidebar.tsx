@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { FolderGit2, Play, UsersRound } from 'lucide-react';
+import { FolderGit2, Play, Settings, UsersRound } from 'lucide-react';
 import { useAccounts } from '../api/accounts';
 import { useAppInfo } from '../api/app';
 import { GitLabLogo } from '../features/integrations/GitLabLogo';
@@ -50,6 +50,10 @@ export function Sidebar({ route }: { route: Route }) {
         />
         <NavItem to={{ name: 'repositories' }} active={route.name === 'repositories'} icon={<FolderGit2 />} label="Repositories" />
         <NavItem to={{ name: 'runs' }} active={route.name === 'runs' || route.name === 'review'} icon={<Play />} label="Runs" />
+      </div>
+
+      <div className="nav-section">
+        <NavItem to={{ name: 'settings' }} active={route.name === 'settings'} icon={<Settings />} label="Settings" />
       </div>
 
       <div className="sidebar-foot">

@@ -5,6 +5,7 @@ export type Route =
   | { name: 'integrations' }
   | { name: 'accounts' }
   | { name: 'repositories' }
+  | { name: 'settings' }
   | { name: 'runs'; runId?: string }
   | { name: 'review'; runId: string; mrIid: number };
 
@@ -31,6 +32,8 @@ export function parseRoute(hash: string): Route {
       return { name: 'accounts' };
     case 'repositories':
       return { name: 'repositories' };
+    case 'settings':
+      return { name: 'settings' };
     case 'runs':
       return a ? { name: 'runs', runId: a } : { name: 'runs' };
     case 'review': {
@@ -52,6 +55,8 @@ export function routeHref(route: Route): string {
       return '#/accounts';
     case 'repositories':
       return '#/repositories';
+    case 'settings':
+      return '#/settings';
     case 'runs':
       return route.runId ? `#/runs/${encodeURIComponent(route.runId)}` : '#/runs';
     case 'review':
