@@ -124,7 +124,8 @@ export async function fetchAs(repo: string, url: string, refspecs: string[], acc
       env[`GIT_CONFIG_KEY_${i}`] = key;
       env[`GIT_CONFIG_VALUE_${i}`] = value;
     });
-    await git(repo, ['fetch', '--no-tags', '--no-write-fetch-head', '--quiet', url, ...refspecs], { env });
+    // `--` so a URL from an API answer can never be read as an option.
+    await git(repo, ['fetch', '--no-tags', '--no-write-fetch-head', '--quiet', '--', url, ...refspecs], { env });
   } finally {
     if (caDir) await rm(caDir, { recursive: true, force: true });
   }

@@ -21,6 +21,8 @@ export interface ApiAnswer {
  */
 export interface ReviewGitLab {
   readonly host: string;
+  /** The instance's base URL as the account was connected (with any path, e.g. /gitlab). */
+  readonly instanceUrl: string;
   call(method: HttpMethod, pathAndQuery: string, body?: unknown): Promise<ApiAnswer>;
   /** Credentials and network for fetching from this instance with git. */
   gitAccess(): Promise<GitAccess>;
@@ -71,6 +73,7 @@ export function createReviewGitLab(options: ReviewGitLabOptions): ReviewGitLab {
   };
   return {
     host,
+    instanceUrl: options.instanceUrl.replace(/\/+$/, ''),
     async call(method, pathAndQuery, body) {
       const c = client();
       return options.withToken(async (token) => {

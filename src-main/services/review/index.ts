@@ -59,14 +59,17 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
     return { gl, project, workspace: deps.runs.paths(runId).workspace };
   }
 
+  /**
+   * The clone URL on the account's own instance URL. GitLab's http_url_to_repo may name another host
+   * (its external_url); the account's token is only ever sent where the user connected the account.
+   */
+  const cloneUrl = (gl: ReviewGitLab, project: ApiProject) => `${gl.instanceUrl}/${project.path_with_namespace}.git`;
+
   async function range(ctx: Context, mr: ApiMergeRequest): Promise<DiffRange> {
+    const targetUrl = cloneUrl(ctx.gl, ctx.project);
     const sourceUrl =
-      mr.source_project_id !== undefined && mr.source_project_id !== ctx.project.id
-        ? (await fetchProject(ctx.gl, mr.source_project_id)).http_url_to_repo
-        : ctx.project.http_url_to_repo;
-    return serialized(ctx.workspace, () =>
-      locateRange({ repo: ctx.workspace, mr, targetUrl: ctx.project.http_url_to_repo, sourceUrl, access: () => ctx.gl.gitAccess() }),
-    );
+      mr.source_project_id !== undefined && mr.source_project_id !== ctx.project.id ? cloneUrl(ctx.gl, await fetchProject(ctx.gl, mr.source_project_id)) : targetUrl;
+    return serialized(ctx.workspace, () => locateRange({ repo: ctx.workspace, mr, targetUrl, sourceUrl, access: () => ctx.gl.gitAccess() }));
   }
 
   /** GitLab's change list, or undefined (logged) when it cannot be read: the local diff stands alone then. */
