@@ -1,10 +1,9 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allInvokeChannels } from '../../../src-shared/ipc';
-import { buildTarget, root } from './build-targets';
+import { startRecordedApp, type Call, type RecordedApp } from './recorded-electron/harness';
 
 /**
  * The built composition root (out/main/index.js) run in Node against a recording stand-in for the
@@ -12,63 +11,18 @@ import { buildTarget, root } from './build-targets';
  * wiring of src-main/index.ts (order of start-up, real services, bridge, window, deep links, quit)
  * is exercised. test/electron runs the same checks in real Electron where it exists.
  */
-type Call = { api: string; detail?: unknown };
-let work: string;
+let app: RecordedApp;
 let dataDir: string;
-let child: ChildProcess;
-let stderr = '';
-let nextId = 1;
-const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-let exited: Promise<unknown>;
-
-function ask<T = unknown>(command: string, input?: unknown): Promise<T> {
-  const id = nextId++;
-  return new Promise<T>((resolve, reject) => {
-    pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-    child.send({ id, command, input });
-  });
-}
-const calls = () => ask<Call[]>('calls');
+const ask = <T = unknown,>(command: string, input?: unknown) => app.ask<T>(command, input);
+const calls = () => app.calls();
 const apis = async () => (await calls()).map((c) => c.api);
-async function until(predicate: (calls: Call[]) => boolean): Promise<Call[]> {
-  // Waits for a state, not for a duration: the test's own timeout bounds it.
-  for (;;) {
-    const current = await calls();
-    if (predicate(current)) return current;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const until = (predicate: (calls: Call[]) => boolean) => app.until(predicate);
 
 beforeAll(async () => {
-  // Inside node_modules so the bundle's external imports (zod, conf …) resolve as in the app.
-  await mkdir(join(root, 'node_modules/.cache'), { recursive: true });
-  work = await mkdtemp(join(root, 'node_modules/.cache/cospec-composition-'));
-  dataDir = join(work, 'data');
-  await Promise.all([buildTarget('main', join(work, 'out')), buildTarget('preload', join(work, 'out'))]);
-  await mkdir(join(work, 'out/renderer'), { recursive: true });
-  await writeFile(join(work, 'out/renderer/index.html'), '<!doctype html><title>stand-in renderer</title>');
-  child = fork(join(work, 'out/main/index.js'), [], {
-    execArgv: ['--import', new URL('./recorded-electron/register.mjs', import.meta.url).href],
-    env: { ...process.env, COSPEC_DATA_DIR: dataDir, COSPEC_POLICY_PATH: join(work, 'no-policy.json') },
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  });
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  exited = new Promise((resolve) => child.on('message', (m: { type?: string }) => m.type === 'exited' && resolve(m)));
-  const started = new Promise((resolve) => child.on('message', (m: { type?: string }) => m.type === 'started' && resolve(m)));
-  child.on('message', (m: { id?: number; result?: unknown; error?: string }) => {
-    if (m.id === undefined) return;
-    const p = pending.get(m.id);
-    pending.delete(m.id);
-    if (m.error) p?.reject(new Error(m.error));
-    else p?.resolve(m.result);
-  });
-  await started;
+  app = await startRecordedApp();
+  dataDir = app.dataDir;
 }, 120_000);
-
-afterAll(async () => {
-  child?.kill();
-  if (work) await rm(work, { recursive: true, force: true });
-});
+afterAll(() => app?.stop());
 
 describe('composition root under a recorded Electron API', () => {
   it('prepares app://, the data folder and cospec:// before the app is ready', async () => {
@@ -123,7 +77,7 @@ describe('composition root under a recorded Electron API', () => {
       await new Promise((r) => setTimeout(r, 25));
     }
     expect(await readFile(log, 'utf8')).not.toContain('SECRETCODE123');
-    expect(stderr).not.toContain('SECRETCODE123');
+    expect(app.stderr()).not.toContain('SECRETCODE123');
     expect(await ask('appEvent', { name: 'open-url', args: ['cospec://oauth/callback?code=x&state=y'] })).toBe(true);
   });
 
@@ -136,12 +90,12 @@ describe('composition root under a recorded Electron API', () => {
 
   it('holds the first quit until the services are disposed, then quits', { timeout: 30_000 }, async () => {
     await ask('quit');
-    await exited;
+    await app.exited;
     expect((await apis()).filter((api) => api === 'app.quit')).toHaveLength(2);
   });
 
   it('logged no error on the way (a missing handler, a failed service start …)', () => {
-    const errors = stderr.split('\n').filter((line) => line.includes('"level":"error"'));
+    const errors = app.stderr().split('\n').filter((line) => line.includes('"level":"error"'));
     expect(errors).toEqual([]);
   });
 });
