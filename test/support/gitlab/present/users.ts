@@ -56,14 +56,20 @@ export function currentUser(user: UserRecord, baseUrl: string): ExpandedUserSche
     can_create_project: true,
     two_factor_enabled: false,
     external: false,
-    private_profile: null,
+    private_profile: false as unknown as string,
+    commit_email: user.email,
+    preferred_language: 'en',
     namespace_id: user.id,
     created_by: null,
   };
 }
 
 /** GET /personal_access_tokens/self (and the list): never includes the token itself. */
-export function personalAccessToken(t: TokenRecord, active: boolean): Omit<PersonalAccessTokenSchema, 'token' | 'last_used_at' | 'expires_at'> & {
+export function personalAccessToken(
+  t: TokenRecord,
+  active: boolean,
+): Pick<PersonalAccessTokenSchema, 'id' | 'name' | 'revoked' | 'created_at' | 'scopes' | 'user_id' | 'active'> & {
+  // GitLab sends null for a token never used or without expiry; gitbeaker types them as strings.
   last_used_at: string | null;
   expires_at: string | null;
   description: string | null;

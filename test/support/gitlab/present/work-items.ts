@@ -99,6 +99,7 @@ export function issueJson(store: Store, p: ProjectRecord, issue: IssueRecord, ba
   if (!author) throw new Error(`issue #${issue.iid} has no author`);
   const self = `${baseUrl}/api/v4/projects/${p.id}/issues/${issue.iid}`;
   const closedBy = issue.closed_by_id === null ? undefined : store.userById(issue.closed_by_id);
+  const assignees = issue.assignee_ids.map((id) => store.userById(id)).filter((u) => u !== undefined).map((u) => basicUser(u, baseUrl));
   return {
     id: issue.id,
     iid: issue.iid,
@@ -108,11 +109,15 @@ export function issueJson(store: Store, p: ProjectRecord, issue: IssueRecord, ba
     state: issue.state,
     created_at: issue.created_at,
     updated_at: issue.updated_at,
-    closed_at: issue.closed_at ?? undefined,
-    closed_by: closedBy ? (basicUser(closedBy, baseUrl) as unknown as string) : undefined,
+    // GitLab sends null for these where gitbeaker's types say "optional": keep GitLab's JSON.
+    closed_at: issue.closed_at as string,
+    closed_by: (closedBy ? basicUser(closedBy, baseUrl) : null) as unknown as string,
     labels: issue.labels,
-    milestone: undefined,
-    assignees: issue.assignee_ids.map((id) => store.userById(id)).filter((u) => u !== undefined).map((u) => basicUser(u, baseUrl)),
+    milestone: null as unknown as undefined,
+    moved_to_id: null as unknown as string,
+    service_desk_reply_to: null as unknown as string,
+    assignee: assignees[0] ?? null,
+    assignees,
     author: basicUser(author, baseUrl),
     type: 'ISSUE',
     issue_type: 'issue',
@@ -159,5 +164,7 @@ export function noteJson(
     resolvable: false,
     confidential: false,
     internal: false,
+    imported: false,
+    imported_from: 'none',
   };
 }
