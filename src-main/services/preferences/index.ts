@@ -2,13 +2,14 @@ import type { ServiceHandlers } from '../../../src-shared/ipc/define';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import type { SettingsPatch, SettingsView, settingsContract } from '../../../src-shared/ipc/services/settings';
 import { AGENT_ADAPTERS } from '../agents/catalog';
+import { BASE_IMAGE } from '../sandbox/image';
 import type { PolicyGuard } from '../policy';
 import type { SecretStore } from '../secrets';
 import { RunSettingsSchema, UpdateSettingsSchema, type SettingsStore } from '../settings';
 
 /** What a sandbox gets when neither the user nor the policy says otherwise. */
 export const SANDBOX_DEFAULTS = {
-  image: 'cospec-sandbox:latest',
+  image: BASE_IMAGE,
   memoryMb: 4096,
   cpus: 2,
   pidsLimit: 1024,

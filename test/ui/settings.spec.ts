@@ -1,0 +1,79 @@
+import { expect, requireKeyring, test } from './fixtures';
+
+test.describe('settings', () => {
+  test.use({ startAt: '#/settings' });
+
+  test('changes run limits and the allowlist, stores an agent key without ever showing it again', async ({ app }) => {
+    requireKeyring();
+    const { page } = app;
+    await expect(page.getByRole('heading', { level: 1, name: 'Settings' })).toBeVisible();
+    await expect(page.getByText('Managed by your organization')).toHaveCount(0);
+
+    const limit = page.getByLabel('Time limit per run');
+    await limit.fill('25');
+    await page.getByRole('button', { name: 'Save limits' }).click();
+    await expect(page.getByRole('button', { name: 'Save limits' })).toBeDisabled();
+    expect((await app.services.handlers.settings.get()).sandbox.timeoutMinutes).toEqual({ value: 25, managed: false });
+
+    await page.getByLabel('Add a destination').fill('not a host!');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await expect(page.getByText(/Enter a host name like/)).toBeVisible();
+    await page.getByLabel('Add a destination').fill('registry.npmjs.org');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await expect(page.getByRole('list', { name: 'Allowed destinations' }).getByText('registry.npmjs.org')).toBeVisible();
+    expect((await app.services.handlers.settings.get()).egress.user).toEqual(['registry.npmjs.org']);
+
+    const key = 'sk-ant-ui-test-0123456789';
+    await page.getByLabel('Anthropic API key').first().fill(key);
+    await page.getByRole('button', { name: 'Save', exact: true }).first().click();
+    await expect(page.getByText('Key stored').first()).toBeVisible();
+    await expect(page.getByLabel('Anthropic API key').first()).toHaveValue('');
+    expect(app.ipcTraffic.join('\n')).not.toContain(key);
+    await app.snap('settings');
+
+    await page.getByRole('button', { name: `Remove registry.npmjs.org` }).click();
+    await expect(page.getByRole('list', { name: 'Allowed destinations' }).getByText('registry.npmjs.org')).toHaveCount(0);
+  });
+});
+
+test.describe('settings managed by a policy', () => {
+  test.use({
+    startAt: '#/settings',
+    policy: {
+      version: 1,
+      gitlab: { instances: [{ url: 'https://gitlab.corp.example', oauthApplicationId: 'abc123' }], allowOtherInstances: false, allowGitLabCom: false },
+      egress: { allow: ['pypi.org', '*.corp.example'], allowUserAdditions: false },
+      sandbox: { timeoutMinutes: 30, memoryMb: 2048, allowedAgents: ['sample', 'claude-code'], allowCustomCommands: false },
+      updates: { enabled: false },
+    },
+  });
+
+  test('shows locked settings as managed by the organization and does not let them change (screenshot)', async ({ app }) => {
+    const { page } = app;
+    await expect(page.getByText('Some settings are managed by your organization')).toBeVisible();
+    await expect(page.getByLabel('Time limit per run')).toBeDisabled();
+    await expect(page.getByLabel('Time limit per run')).toHaveValue('30');
+    await expect(page.getByLabel('Memory')).toBeDisabled();
+    await expect(page.getByLabel('CPUs')).toBeEnabled();
+    await expect(page.getByLabel('Add a destination')).toHaveCount(0);
+    await expect(page.getByText('Your organization does not allow adding destinations.')).toBeVisible();
+    await expect(page.getByRole('list', { name: 'Allowed destinations' }).getByText('pypi.org')).toBeVisible();
+    await expect(page.getByLabel('Check for updates automatically')).toBeDisabled();
+    await expect(page.getByLabel('Check for updates automatically')).not.toBeChecked();
+    await expect(page.getByText('Not allowed by your organization')).toHaveCount(2); // codex, aider
+    await expect(page.getByText('https://gitlab.corp.example')).toBeVisible();
+    await expect(page.getByText('Only these instances can be connected.')).toBeVisible();
+    expect(await page.getByText('Managed by your organization').count()).toBeGreaterThanOrEqual(4);
+    await app.snap('settings-managed');
+  });
+});
+
+test.describe('an invalid policy', () => {
+  test.use({ startAt: '#/settings', policy: { version: 1, egress: { alow: ['x.example'] } } });
+
+  test('is reported with what is wrong, and nothing of it applies', async ({ app }) => {
+    await expect(app.page.getByText("Your organization's policy file is invalid")).toBeVisible();
+    await expect(app.page.getByText(/blocked until an admin fixes it/)).toBeVisible();
+    await app.snap('settings-policy-invalid');
+  });
+});
