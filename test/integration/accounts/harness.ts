@@ -8,9 +8,10 @@ import { createLogger, memorySink } from '../../../src-main/platform/logger';
 import { pathsFor } from '../../../src-main/platform/paths';
 import { createServices } from '../../../src-main/services';
 import type { EventPayload } from '../../../src-shared/ipc/contract';
+import type { LocalGitLabStarter } from '../../../src-main/services/local-gitlab';
 
 /** A fresh data dir plus a services instance over it, as the UI harness would build one. */
-export async function startServices(options: { dataDir?: string; protocolRegistered?: boolean; now?: () => Date } = {}) {
+export async function startServices(options: { dataDir?: string; protocolRegistered?: boolean; now?: () => Date; localGitLab?: LocalGitLabStarter } = {}) {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'cospec-accounts-'));
   const sink = memorySink();
   const logger = createLogger({ level: 'debug', sinks: [sink] });
@@ -28,6 +29,7 @@ export async function startServices(options: { dataDir?: string; protocolRegiste
     protocolRegistered: options.protocolRegistered ?? true,
     policyPath: join(dataDir, 'no-policy.json'),
     now: options.now,
+    localGitLab: options.localGitLab,
   });
   return { services, accounts: services.handlers.accounts, dataDir, logLines: sink.lines, changes, opened, logger, events };
 }
