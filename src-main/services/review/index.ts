@@ -8,7 +8,7 @@ import type { ReviewGitLab } from './gitlab-api';
 import { crossCheck, fetchGitLabChanges, filesFromGitLab, type GitLabChanges } from './gitlab-diff';
 import { DEFAULT_LIMITS, localDiff, localFileDiff, type DiffLimits } from './local-diff';
 import { locateRange, type DiffRange } from './locate';
-import { fetchProject, fetchSummary, type ApiMergeRequest, type ApiProject } from './merge-request';
+import { fetchMergeRequest, fetchProject, fetchSummary, type ApiMergeRequest, type ApiProject } from './merge-request';
 import { addGeneralNote, addLineNote, listNotes } from './notes';
 import { displayPath } from './parse';
 import { resolvePosition } from './position';
@@ -129,8 +129,7 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
 
       async fileDiff({ runId, mrIid, path }) {
         const ctx = await context(runId);
-        const { mr } = await fetchSummary(ctx.gl, ctx.project, mrIid);
-        return oneFile(ctx, mr, path);
+        return oneFile(ctx, await fetchMergeRequest(ctx.gl, ctx.project, mrIid), path);
       },
 
       async discussions({ runId, mrIid }) {
@@ -141,7 +140,7 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
       async comment({ runId, mrIid, body, position }) {
         const ctx = await context(runId);
         if (!position) return addGeneralNote(ctx.gl, ctx.project, mrIid, body);
-        const { mr } = await fetchSummary(ctx.gl, ctx.project, mrIid);
+        const mr = await fetchMergeRequest(ctx.gl, ctx.project, mrIid);
         const refs = mr.diff_refs;
         if (!refs?.base_sha || !refs.head_sha) {
           throw new CospecError('DIFF_POSITION_INVALID', `GitLab has not computed the diff of !${mrIid} yet, so a line can't be commented on. Comment on the MR instead, or try again shortly.`);
