@@ -217,24 +217,54 @@ class DockerContainer implements ContainerHandle {
     }
   }
 
-  async followLogs(onLine: (line: string, stream: 'stdout' | 'stderr') => void): Promise<void> {
+  async followLogs(onLine: (line: string, stream: 'stdout' | 'stderr') => void, stopped: Promise<unknown>): Promise<void> {
+    const seen = { stdout: 0, stderr: 0 };
+    const emit = (line: string, stream: 'stdout' | 'stderr') => {
+      seen[stream]++;
+      onLine(line, stream);
+    };
     const raw = (await this.container.logs({ follow: true, stdout: true, stderr: true })) as unknown as Readable;
     const out = new PassThrough();
     const err = new PassThrough();
     this.container.modem.demuxStream(raw, out, err);
-    const done = Promise.all([splitLines(out, (l) => onLine(l, 'stdout')), splitLines(err, (l) => onLine(l, 'stderr'))]);
-    await new Promise<void>((resolve) => {
+    const split = Promise.all([splitLines(out, (l) => emit(l, 'stdout')), splitLines(err, (l) => emit(l, 'stderr'))]);
+    const ended = new Promise<void>((resolve) => {
       raw.on('end', resolve);
       raw.on('close', resolve);
       raw.on('error', () => resolve());
     });
+    // Podman 4.3 sometimes never ends a follow stream when the container exits around the time it
+    // was opened. Once the container has stopped, give the stream a moment, then read the stored
+    // log instead and deliver the lines the stream missed.
+    const graceAfterStop = stopped.then(() => new Promise<'stuck'>((resolve) => setTimeout(() => resolve('stuck'), 2000).unref()));
+    const outcome = await Promise.race([ended.then(() => 'ended' as const), graceAfterStop]);
+    raw.destroy();
     out.end();
     err.end();
-    await done;
+    await split;
+    if (outcome === 'ended') return;
+    const stored = (await this.container.logs({ follow: false, stdout: true, stderr: true })) as unknown as Buffer;
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const lines = demuxToText(stored, stream === 'stdout' ? 1 : 2).split('\n');
+      if (lines[lines.length - 1] === '') lines.pop();
+      for (const line of lines.slice(seen[stream])) emit(line.replace(/\r$/, ''), stream);
+    }
   }
 
   async wait(): Promise<ContainerExit> {
-    const result = (await this.container.wait()) as { StatusCode: number };
+    // The wait request can also miss an exit under podman 4.3; polling the state backs it up.
+    let polling = true;
+    const poll = async (): Promise<{ StatusCode: number }> => {
+      while (polling) {
+        await new Promise((resolve) => setTimeout(resolve, 1000).unref());
+        const info = await this.container.inspect().catch(() => undefined);
+        if (info && !info.State.Running && info.State.Status !== 'created' && info.State.Status !== 'configured') return { StatusCode: info.State.ExitCode };
+      }
+      return new Promise(() => undefined);
+    };
+    const result = (await Promise.race([this.container.wait() as Promise<{ StatusCode: number }>, poll()]).finally(() => {
+      polling = false;
+    })) as { StatusCode: number };
     let oomKilled = false;
     try {
       oomKilled = (await this.container.inspect()).State.OOMKilled;
@@ -277,4 +307,17 @@ class DockerContainer implements ContainerHandle {
       if ((error as { statusCode?: number }).statusCode !== 404) throw asEngineError(error, this.endpoint);
     }
   }
+}
+
+/** One stream (1 stdout, 2 stderr) of a multiplexed Docker log buffer, as text. */
+function demuxToText(buffer: Buffer, streamType: 1 | 2): string {
+  const parts: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= buffer.length) {
+    const type = buffer[offset];
+    const size = buffer.readUInt32BE(offset + 4);
+    if (type === streamType) parts.push(buffer.subarray(offset + 8, offset + 8 + size));
+    offset += 8 + size;
+  }
+  return Buffer.concat(parts).toString('utf8');
 }

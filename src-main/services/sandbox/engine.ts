@@ -41,8 +41,8 @@ export interface ContainerExit {
 export interface ContainerHandle {
   readonly id: string;
   start(): Promise<void>;
-  /** Streams stdout/stderr line by line until the container's output ends. */
-  followLogs(onLine: (line: string, stream: 'stdout' | 'stderr') => void): Promise<void>;
+  /** Streams stdout/stderr line by line until the output ends; `stopped` (the container's exit) bounds the wait for that end. */
+  followLogs(onLine: (line: string, stream: 'stdout' | 'stderr') => void, stopped: Promise<unknown>): Promise<void>;
   /** Resolves when the container stops. */
   wait(): Promise<ContainerExit>;
   /** SIGKILL; a stopped container is not an error. */

@@ -70,7 +70,7 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
 
   // A short private folder (unix socket paths are limited to ~100 bytes): the outer one keeps other
   // host users away from the proxy socket, the inner one is what the container sees.
-  const outer = await mkdtemp(join(tmpdir(), 'cospec-'));
+  const outer = await mkdtemp(join(tmpdir(), 'cospec-sbx-'));
   const runDir = join(outer, 'r');
   await mkdir(runDir, { mode: 0o755 });
   await chmod(runDir, 0o755);
@@ -89,10 +89,7 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
     cancelled = true;
     kill();
   };
-  const timer = setTimeout(() => {
-    timedOut = true;
-    kill();
-  }, req.timeoutMs);
+  let timer: NodeJS.Timeout | undefined;
   req.signal.addEventListener('abort', onAbort, { once: true });
 
   try {
@@ -168,10 +165,21 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
     if (req.signal.aborted) cancelled = true;
     if (cancelled) return await finish(-1);
     await container.start();
+    // The wall-clock limit is the agent's: it starts with the container, not with image or proxy set-up.
+    timer = setTimeout(() => {
+      timedOut = true;
+      kill();
+    }, req.timeoutMs);
     logger.info('sandbox: container started', { container: container.id.slice(0, 12), image: req.image });
-    const logs = container.followLogs((line) => req.onLog(line));
+    const exited = container.wait();
+    const logs = container.followLogs(
+      (line) => req.onLog(line),
+      exited.then(() => undefined, () => undefined),
+    );
+    // Awaited below; this keeps a failure from being unhandled when onContainer throws first.
+    logs.catch(() => undefined);
     if (extras.onContainer) await extras.onContainer(container);
-    const exit = await container.wait();
+    const exit = await exited;
     logger.debug('sandbox: container stopped', { exitCode: exit.exitCode });
     await logs;
     logger.debug('sandbox: logs ended');
