@@ -5,11 +5,12 @@ import type { SandboxLimits } from './preferences';
 import { createSandbox } from './sandbox';
 
 /**
- * Runs clone with isomorphic-git (built in, nothing to install, the account's undici dispatcher
- * carries its proxy and CA); COSPEC_CLONE_ENGINE=git switches to the user's git.
+ * Runs clone with the user's git when one is installed (several times faster, see `npm run bench`)
+ * and with the built-in isomorphic-git otherwise; COSPEC_CLONE_ENGINE=git|isomorphic-git forces one.
  */
 export function createRuntimeGit(deps: ServiceDeps): RunGit {
-  const engine = process.env.COSPEC_CLONE_ENGINE === 'git' ? 'git' : 'isomorphic-git';
+  const forced = process.env.COSPEC_CLONE_ENGINE;
+  const engine = forced === 'git' || forced === 'isomorphic-git' ? forced : 'auto';
   return createGitService({ logger: deps.logger, engine });
 }
 

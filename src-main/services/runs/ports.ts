@@ -28,6 +28,8 @@ export interface RunGit {
     branch?: string;
     credentials: () => Promise<{ username: string; password: string }>;
     dispatcher?: Dispatcher;
+    /** The same CA and proxy as plain settings, for the git CLI path. */
+    network?: { caPem?: string; proxyUrl?: string };
     onProgress?: (detail: string, percent?: number) => void;
     signal?: AbortSignal;
   }): Promise<unknown>;
@@ -121,12 +123,13 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
     },
 
     async clone({ spec, project, dir, onProgress, signal }) {
-      const { dispatcher } = deps.accounts.networkFor(spec.accountId);
+      const { dispatcher, caPem, proxyUrl } = deps.accounts.networkFor(spec.accountId);
       await deps.git.clone({
         url: project.httpUrlToRepo,
         dir,
         branch: spec.branch ?? project.defaultBranch,
         dispatcher,
+        network: { ...(caPem ? { caPem } : {}), ...(proxyUrl ? { proxyUrl } : {}) },
         onProgress,
         signal,
         credentials: async () => {
