@@ -12,6 +12,7 @@ import { electronPaths, externalOpener, followSystemTheme, safeStorageEncryptor,
 import { createDeepLinkQueue, findDeepLink, registerProtocolClient, routeDeepLinks } from './shell/deep-links';
 import { forwardEvents, registerIpcBridge } from './shell/ipc-bridge';
 import { hardenSession } from './shell/session-security';
+import { guardWebContents } from './shell/web-contents-guard';
 import { installedAppUpdater } from './shell/updater';
 import { createMainWindow } from './shell/window';
 
@@ -59,6 +60,10 @@ async function start(): Promise<void> {
     execPath: process.execPath,
     env: process.env,
   });
+
+  // Every web contents, not only the window's (devtools, anything a later feature opens), gets the
+  // same navigation and new-window rules; the window factory's own call is then a no-op.
+  app.on('web-contents-created', (_event, contents) => guardWebContents(contents, { openExternal, logger }));
 
   await app.whenReady();
   hardenSession(session.defaultSession, logger);

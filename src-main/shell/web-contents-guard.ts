@@ -18,6 +18,9 @@ export interface GuardOptions {
  * the system browser instead, after the same vetting the app.openExternal call uses.
  */
 export function guardWebContents(contents: GuardedContents, options: GuardOptions): void {
+  // Idempotent: the app-wide web-contents-created hook and the window factory may both call this.
+  if (guarded.has(contents)) return;
+  guarded.add(contents);
   const handOff = (url: string, why: string) => {
     let vetted: URL;
     try {
@@ -52,6 +55,8 @@ export function guardWebContents(contents: GuardedContents, options: GuardOption
     return { action: 'deny' };
   });
 }
+
+const guarded = new WeakSet<GuardedContents>();
 
 /** Only scheme and host reach the log: a URL may carry an OAuth code or a token in its query. */
 function safeForLog(raw: string): string {

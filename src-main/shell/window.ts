@@ -33,7 +33,6 @@ export function mainWindowOptions(settings: MainWindowSettings): BrowserWindowCo
       webSecurity: true,
       allowRunningInsecureContent: false,
       experimentalFeatures: false,
-      enableBlinkFeatures: '',
       webviewTag: false,
       navigateOnDragDrop: false,
       spellcheck: false,

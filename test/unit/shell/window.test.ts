@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { BrowserWindowClass } from '../../../src-main/shell/window';
 import { createMainWindow, mainWindowOptions } from '../../../src-main/shell/window';
+import { guardWebContents } from '../../../src-main/shell/web-contents-guard';
 import { createLogger, memorySink } from '../../../src-main/platform/logger';
 import { RecordedBrowserWindow } from './recorders';
 
@@ -36,7 +37,6 @@ describe('main window factory', () => {
       webSecurity: true,
       allowRunningInsecureContent: false,
       experimentalFeatures: false,
-      enableBlinkFeatures: '',
       webviewTag: false,
       navigateOnDragDrop: false,
       spellcheck: false,
@@ -74,6 +74,14 @@ describe('main window factory', () => {
     expect(contents.fire('will-navigate', 'https://user:secret@evil.example/')).toBe(true);
     await Promise.resolve();
     expect(opened).toEqual(['https://gitlab.com/group/project/-/merge_requests/1']);
+  });
+
+  it('guards a web contents once, however many times it is handed over', () => {
+    const { window } = openWindow();
+    const listeners = window.webContents.listenerCount('will-navigate');
+    guardWebContents(window.webContents as never, { openExternal: async () => undefined, logger: createLogger({ sinks: [memorySink()] }) });
+    expect(window.webContents.listenerCount('will-navigate')).toBe(listeners);
+    expect(listeners).toBe(1);
   });
 
   it('lets the app move between its own pages', () => {
