@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { ExternalLink, Globe, ShieldCheck } from 'lucide-react';
 import { Button, Spinner, formatRelative } from '../../components';
-import { cancelOAuth, useBeginOAuth, useWaitForOAuth, type ConnectResult, type OAuthFlow } from '../../api/accounts';
+import { cancelOAuth, useBeginOAuth, useWaitForOAuth, type ConnectResult, type NetworkSettings, type OAuthFlow } from '../../api/accounts';
 import { openExternal } from '../../api/app';
 import { toUiError } from '../../api/client';
 import { ConnectionError } from './ConnectionError';
@@ -10,7 +10,7 @@ import { ConnectionError } from './ConnectionError';
  * OAuth with PKCE: main opens the system browser at the instance's authorize page and waits for
  * the redirect (cospec:// or a loopback port). This panel only shows where the flow stands.
  */
-export function OAuthConnect({ instanceUrl, onConnected, autoStart = false }: { instanceUrl?: string; onConnected(result: ConnectResult): void; autoStart?: boolean }) {
+export function OAuthConnect({ instanceUrl, network, onConnected, autoStart = false }: { instanceUrl?: string; network?: NetworkSettings; onConnected(result: ConnectResult): void; autoStart?: boolean }) {
   const begin = useBeginOAuth();
   const wait = useWaitForOAuth();
   const [flow, setFlow] = useState<OAuthFlow | null>(null);
@@ -19,7 +19,7 @@ export function OAuthConnect({ instanceUrl, onConnected, autoStart = false }: { 
   const start = () => {
     wait.reset();
     begin.mutate(
-      { instanceUrl, redirect: 'auto' },
+      { instanceUrl, redirect: 'auto', network },
       {
         onSuccess: (f) => {
           setFlow(f);

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Server } from 'lucide-react';
 import { Card, Notice, PageHeader, cx } from '../../components';
-import type { ConnectResult } from '../../api/accounts';
+import type { ConnectResult, NetworkSettings } from '../../api/accounts';
 import { AccountList } from '../accounts/AccountList';
 import { ConnectedNotice } from './ConnectedNotice';
 import { OAuthConnect } from './GitLabComConnect';
@@ -15,6 +15,7 @@ type Target = 'gitlab.com' | 'self-hosted' | 'self-hosted-oauth';
 export function GitLabIntegrationScreen() {
   const [target, setTarget] = useState<Target>('gitlab.com');
   const [oauthInstance, setOauthInstance] = useState('');
+  const [oauthNetwork, setOauthNetwork] = useState<NetworkSettings | undefined>(undefined);
   const [connected, setConnected] = useState<ConnectResult | null>(null);
 
   return (
@@ -56,8 +57,9 @@ export function GitLabIntegrationScreen() {
                 <div className="split">
                   <SelfHostedForm
                     onConnected={setConnected}
-                    onUseOAuth={(url) => {
+                    onUseOAuth={(url, network) => {
                       setOauthInstance(url);
+                      setOauthNetwork(network);
                       setTarget('self-hosted-oauth');
                     }}
                   />
@@ -70,7 +72,7 @@ export function GitLabIntegrationScreen() {
                     Signing in to <strong>{oauthInstance}</strong> with OAuth works when your administrator has registered coSPEC as an OAuth
                     application on that instance. <button type="button" className="link-button" onClick={() => setTarget('self-hosted')}>Use a token instead</button>
                   </p>
-                  <OAuthConnect instanceUrl={oauthInstance} onConnected={setConnected} autoStart />
+                  <OAuthConnect instanceUrl={oauthInstance} network={oauthNetwork} onConnected={setConnected} autoStart />
                 </div>
               )}
             </div>

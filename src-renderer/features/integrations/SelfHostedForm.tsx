@@ -1,7 +1,7 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { ChevronRight, KeyRound } from 'lucide-react';
 import { Button, Checkbox, TextField, cx } from '../../components';
-import { useConnectWithToken, type ConnectResult } from '../../api/accounts';
+import { useConnectWithToken, type ConnectResult, type NetworkSettings } from '../../api/accounts';
 import { toUiError } from '../../api/client';
 import { EMPTY_NETWORK, NetworkFields, toNetworkSettings, type NetworkDraft } from '../accounts/NetworkFields';
 import { ConnectionError } from './ConnectionError';
@@ -11,7 +11,7 @@ import type { Diagnosis } from './diagnostics';
  * Connects a self-hosted GitLab with a Personal Access Token. Main validates before it saves
  * (version, user, token scopes and expiry), so an error here means nothing was stored.
  */
-export function SelfHostedForm({ onConnected, onUseOAuth }: { onConnected(result: ConnectResult): void; onUseOAuth(instanceUrl: string): void }) {
+export function SelfHostedForm({ onConnected, onUseOAuth }: { onConnected(result: ConnectResult): void; onUseOAuth(instanceUrl: string, network: NetworkSettings): void }) {
   const [instanceUrl, setInstanceUrl] = useState('');
   const [token, setToken] = useState('');
   const [allowHttp, setAllowHttp] = useState(false);
@@ -99,7 +99,7 @@ export function SelfHostedForm({ onConnected, onUseOAuth }: { onConnected(result
         <Button type="submit" variant="primary" icon={<KeyRound />} busy={connect.isPending} disabled={!instanceUrl.trim() || !token.trim()}>
           {connect.isPending ? 'Checking…' : 'Connect'}
         </Button>
-        <Button variant="ghost" disabled={!instanceUrl.trim() || connect.isPending} onClick={() => onUseOAuth(instanceUrl.trim())}>
+        <Button variant="ghost" disabled={!instanceUrl.trim() || connect.isPending} onClick={() => onUseOAuth(instanceUrl.trim(), toNetworkSettings(network))}>
           Sign in with OAuth instead
         </Button>
       </div>

@@ -1,0 +1,154 @@
+import { expect, requireKeyring, test } from './fixtures';
+import type { Page } from '@playwright/test';
+
+requireKeyring();
+
+async function fillSelfHosted(page: Page, url: string, token: string) {
+  await page.getByRole('radio', { name: /Self-hosted instance/ }).click();
+  await page.getByLabel('GitLab instance URL').fill(url);
+  await page.getByLabel('Personal Access Token').fill(token);
+}
+
+test.describe('Integrations → GitLab: self-hosted with a Personal Access Token', () => {
+  test.use({ withGitLab: { tls: true } });
+
+  test('diagnoses an untrusted CA, connects once the CA is added, lists, re-validates and disconnects', async ({ app }) => {
+    const { page } = app;
+    const gitlab = app.gitlab!;
+    const token = gitlab.user('cospec-bot').token;
+
+    await fillSelfHosted(page, gitlab.url, token);
+    await expect(page.getByText('Create a Personal Access Token')).toBeVisible();
+    await app.snap('integrations-self-hosted-form');
+
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    await expect(page.getByText('The server’s certificate isn’t trusted')).toBeVisible();
+    await expect(page.getByText('TLS_UNKNOWN_CA')).toBeVisible();
+    await app.snap('integrations-error-untrusted-ca');
+    expect(await app.services.handlers.accounts.list()).toEqual([]);
+
+    // The offered fix: paste the company CA for this account.
+    await page.getByRole('button', { name: 'Add a CA certificate…' }).click();
+    await page.getByLabel('Extra CA certificates').fill(gitlab.caPem!);
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    await expect(page.getByText('Connected as @cospec-bot')).toBeVisible();
+    await app.snap('integrations-connected');
+
+    const list = page.getByRole('list', { name: 'Connected accounts' });
+    await expect(list.getByRole('listitem')).toHaveCount(1);
+    await expect(list.getByText('@cospec-bot')).toBeVisible();
+    await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /Accounts/ })).toContainText('1');
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /Accounts/ }).click();
+    const row = page.getByRole('listitem', { name: `cospec-bot on ${new URL(gitlab.url).host}` });
+    await expect(row).toBeVisible();
+    await expect(row.getByText('Personal Access Token')).toBeVisible();
+    await expect(row.getByText('api', { exact: true })).toBeVisible();
+    await expect(row.getByText('read_user', { exact: true })).toBeVisible();
+    await expect(row.getByText('custom CA')).toBeVisible();
+    await row.getByRole('button', { name: 'Re-validate' }).click();
+    await expect(row.getByText(/Healthy|Needs attention/)).toBeVisible();
+    await app.snap('accounts-connected');
+
+    await row.getByRole('button', { name: 'Disconnect' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Disconnect @cospec-bot?' });
+    await expect(dialog).toBeVisible();
+    await app.snap('accounts-disconnect-dialog');
+    await dialog.getByRole('button', { name: 'Disconnect' }).click();
+    await expect(dialog).toBeHidden();
+    await expect(page.getByRole('heading', { name: 'No accounts connected' })).toBeVisible();
+    expect(await app.services.handlers.accounts.list()).toEqual([]);
+
+    // The token went to main once and never came back: not in any result, event or log line.
+    expect(app.ipcTraffic.length).toBeGreaterThan(0);
+    expect(app.ipcTraffic.filter((t) => t.includes(token))).toEqual([]);
+    expect(app.logLines.filter((l) => l.includes(token))).toEqual([]);
+    expect(await page.content()).not.toContain(token);
+  });
+
+  test('a wrong token and a missing scope get their own explanations and store nothing', async ({ app }) => {
+    const { page } = app;
+    const gitlab = app.gitlab!;
+    await fillSelfHosted(page, gitlab.url, 'glpat-not-a-real-token-000000');
+    await page.getByRole('button', { name: /Certificates and proxy/ }).click();
+    await page.getByLabel('Extra CA certificates').fill(gitlab.caPem!);
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    await expect(page.getByText('GitLab didn’t accept the token')).toBeVisible();
+    await app.snap('integrations-error-unauthorized');
+
+    const readOnly = await gitlab.createPersonalAccessToken('cospec-bot', { scopes: ['read_user'], expiresAt: '2099-01-01' });
+    await page.getByLabel('Personal Access Token').fill(readOnly);
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    await expect(page.getByText('The token is missing a scope')).toBeVisible();
+    expect(await app.services.handlers.accounts.list()).toEqual([]);
+  });
+
+  test('OAuth with PKCE for a self-hosted instance: waits for the browser, connects through the deep link', async ({ app }) => {
+    const { page } = app;
+    const gitlab = app.gitlab!;
+    // What an admin configures: coSPEC registered as an OAuth application on this instance.
+    app.services.internal.settings.write('oauth', { applications: [{ instanceUrl: gitlab.url, clientId: gitlab.oauthApp.clientId }] });
+
+    await page.getByRole('radio', { name: /Self-hosted instance/ }).click();
+    await page.getByLabel('GitLab instance URL').fill(gitlab.url);
+    await page.getByRole('button', { name: /Certificates and proxy/ }).click();
+    await page.getByLabel('Extra CA certificates').fill(gitlab.caPem!);
+    const before = app.opened.length;
+    await page.getByRole('button', { name: 'Sign in with OAuth instead' }).click();
+
+    const authorizeUrl = await app.nextOpened(before);
+    expect(new URL(authorizeUrl).pathname).toMatch(/\/oauth\/authorize$/);
+    expect(new URL(authorizeUrl).searchParams.get('code_challenge_method')).toBe('S256');
+    await expect(page.getByTestId('oauth-waiting')).toBeVisible();
+    await expect(page.getByText('Finish signing in in your browser')).toBeVisible();
+    await app.snap('integrations-oauth-waiting');
+
+    const location = await gitlab.approveAuthorization(authorizeUrl, 'alice');
+    await app.services.handleDeepLink(location);
+    await expect(page.getByText('Connected as @alice')).toBeVisible();
+    await expect(page.getByText('This looks like a personal account')).toBeVisible();
+    await app.snap('integrations-oauth-connected');
+
+    await app.goto('#/accounts');
+    await expect(page.getByRole('listitem', { name: /^alice on / }).getByText('OAuth', { exact: true })).toBeVisible();
+  });
+
+  test('cancelling a pending OAuth sign-in changes nothing', async ({ app }) => {
+    const { page } = app;
+    const gitlab = app.gitlab!;
+    app.services.internal.settings.write('oauth', { applications: [{ instanceUrl: gitlab.url, clientId: gitlab.oauthApp.clientId }] });
+    await page.getByRole('radio', { name: /Self-hosted instance/ }).click();
+    await page.getByLabel('GitLab instance URL').fill(gitlab.url);
+    await page.getByRole('button', { name: 'Sign in with OAuth instead' }).click();
+    await expect(page.getByTestId('oauth-waiting')).toBeVisible();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await expect(page.getByTestId('oauth-waiting')).toBeHidden();
+    await expect(page.getByRole('button', { name: 'Connect Account' })).toBeVisible();
+    expect(await app.services.handlers.accounts.list()).toEqual([]);
+  });
+});
+
+test.describe('Integrations → GitLab: connection diagnostics', () => {
+  test('refused connections and plain http are explained with what to do next', async ({ app }) => {
+    const { page } = app;
+    // A port that was just closed: nothing listens there.
+    const { createServer } = await import('node:net');
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    await new Promise<void>((r) => server.close(() => r()));
+
+    await fillSelfHosted(page, `http://127.0.0.1:${port}`, 'glpat-xxxxxxxxxxxxxxxxxxxx');
+    // http is refused unless explicitly allowed
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    await expect(page.getByText('This address uses plain http')).toBeVisible();
+    await page.getByRole('button', { name: 'Allow http for this instance' }).click();
+    await expect(page.getByLabel('Allow plain http for this instance')).toBeChecked();
+
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    await expect(page.getByText('The server refused the connection')).toBeVisible();
+    await expect(page.getByText('CONNECTION_REFUSED')).toBeVisible();
+    await app.snap('integrations-error-refused');
+    expect(await app.services.handlers.accounts.list()).toEqual([]);
+  });
+});

@@ -1,0 +1,169 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test as base, expect, type Page } from '@playwright/test';
+import { eventNames } from '../../src-shared/ipc/channels';
+import { createEventBus, type EventBus } from '../../src-main/platform/events';
+import { createDispatcher } from '../../src-main/platform/ipc-dispatch';
+import { createLogger, memorySink } from '../../src-main/platform/logger';
+import { pathsFor } from '../../src-main/platform/paths';
+import { createServices } from '../../src-main/services';
+import { startGitLabStandIn, type StandIn } from '../support/gitlab';
+import { BRIDGE_FILE, RENDERER_OUT, ROOT } from './harness/build';
+import { CHROMIUM } from './harness/chromium';
+import { serveStatic } from './harness/server';
+
+type Services = Awaited<ReturnType<typeof createServices>>;
+
+export interface UiApp {
+  page: Page;
+  /** The real services behind window.cospec (handlers, handleDeepLink, internal …). */
+  services: Services;
+  events: EventBus;
+  dataDir: string;
+  /** The GitLab stand-in, when the test asked for one with test.use({ withGitLab: true | { tls: true } }). */
+  gitlab?: StandIn;
+  /** Every URL the services asked the OS to open (openExternal). */
+  opened: string[];
+  /** Resolves with the next URL the services open in the "system browser" (or the last one, if already opened since `since`). */
+  nextOpened(since?: number): Promise<string>;
+  /** Every log line the services wrote. */
+  logLines: string[];
+  /** What crossed the bridge towards the renderer: call results and events, as JSON text. */
+  ipcTraffic: string[];
+  /** Navigates to a hash route, e.g. '#/accounts'. */
+  goto(hash: string): Promise<void>;
+  /** Saves test-results/screenshots/<name>-light.png and -dark.png of the current screen. */
+  snap(name: string): Promise<void>;
+}
+
+interface Options {
+  withGitLab: boolean | { tls?: boolean };
+  /** Whether cospec:// counts as registered (false forces the OAuth loopback redirect). */
+  protocolRegistered: boolean;
+  /** A managed policy file to start with (written to the data dir). */
+  policy: object | undefined;
+  /** The route the page opens at. */
+  startAt: string;
+}
+
+const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+export const SCREENSHOTS = join(ROOT, 'test-results', 'screenshots');
+
+export const test = base.extend<Options & { app: UiApp; _requirements: void }, { staticServer: { url: string } }>({
+  withGitLab: [false, { option: true }],
+  protocolRegistered: [true, { option: true }],
+  policy: [undefined, { option: true }],
+  startAt: ['#/integrations/gitlab', { option: true }],
+
+  // Runs before the browser is launched, so a missing Chromium is a skip with a reason, not a crash.
+  _requirements: [
+    // eslint-disable-next-line no-empty-pattern -- Playwright reads fixture dependencies from the destructuring
+    async ({}, use, testInfo) => {
+      testInfo.skip(!existsSync(CHROMIUM), `${CHROMIUM} is missing; install it with: bash scripts/setup/chromium.sh`);
+      await use();
+    },
+    { auto: true },
+  ],
+
+  staticServer: [
+    // eslint-disable-next-line no-empty-pattern -- as above
+    async ({}, use) => {
+      if (!existsSync(join(RENDERER_OUT, 'index.html'))) throw new Error('the renderer was not built; run through test/ui/playwright.config.ts (globalSetup builds it)');
+      const server = await serveStatic(RENDERER_OUT);
+      await use(server);
+      await server.close();
+    },
+    { scope: 'worker' },
+  ],
+
+  app: async ({ page, staticServer, withGitLab, protocolRegistered, policy, startAt }, use) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'cospec-ui-'));
+    const gitlab = withGitLab ? await startGitLabStandIn(typeof withGitLab === 'object' ? withGitLab : {}) : undefined;
+    const sink = memorySink();
+    const logger = createLogger({ level: 'debug', sinks: [sink] });
+    const events = createEventBus();
+    const opened: string[] = [];
+    const waiters: Array<() => void> = [];
+    let policyPath = join(dataDir, 'no-policy.json');
+    if (policy) {
+      policyPath = join(dataDir, 'policy.json');
+      writeFileSync(policyPath, JSON.stringify(policy));
+    }
+    const services = await createServices({
+      host: 'harness',
+      appVersion: version,
+      paths: pathsFor(dataDir),
+      logger,
+      events,
+      openExternal: async (url) => {
+        opened.push(url);
+        waiters.splice(0).forEach((w) => w());
+      },
+      protocolRegistered,
+      policyPath,
+    });
+    const dispatch = createDispatcher(services.handlers, logger);
+    const ipcTraffic: string[] = [];
+
+    await page.exposeBinding('__cospecInvoke', async (_source, service: string, method: string, args: unknown[]) => {
+      const result = await dispatch(service, method, args);
+      if (process.env.COSPEC_UI_DEBUG) console.log(`[ui] ${service}.${method} → ${result.ok ? JSON.stringify(result.value ?? null).slice(0, 300) : JSON.stringify(result.error)}`);
+      ipcTraffic.push(JSON.stringify(result));
+      return result;
+    });
+    await page.addInitScript({ path: BRIDGE_FILE });
+    const unsubscribe = eventNames.map((name) =>
+      events.on(name, (payload) => {
+        ipcTraffic.push(JSON.stringify({ event: name, payload }));
+        if (process.env.COSPEC_UI_DEBUG) console.log(`[ui] event ${name} ${JSON.stringify(payload).slice(0, 200)}`);
+        // The page may be navigating or closed; a lost event then matters to nobody.
+        page.evaluate(([n, p]) => (window as unknown as { __cospecEmit?: (n: string, p: unknown) => void }).__cospecEmit?.(n, p), [name, payload] as const).catch(() => undefined);
+      }),
+    );
+    page.on('pageerror', (error) => console.error(`[ui] page error: ${error.message}`));
+
+    const app: UiApp = {
+      page,
+      services,
+      events,
+      dataDir,
+      gitlab,
+      opened,
+      logLines: sink.lines,
+      ipcTraffic,
+      nextOpened: (since = opened.length) =>
+        opened.length > since ? Promise.resolve(opened[since]!) : new Promise((resolve) => waiters.push(() => resolve(opened[since]!))),
+      goto: async (hash) => {
+        await page.evaluate((h) => (window.location.hash = h), hash);
+        await page.locator('.content-inner').first().waitFor();
+      },
+      snap: async (name) => {
+        mkdirSync(SCREENSHOTS, { recursive: true });
+        for (const colorScheme of ['light', 'dark'] as const) {
+          await page.emulateMedia({ colorScheme });
+          await page.screenshot({ path: join(SCREENSHOTS, `${name}-${colorScheme}.png`), animations: 'disabled', caret: 'hide' });
+        }
+        await page.emulateMedia({ colorScheme: 'light' });
+      },
+    };
+
+    await page.emulateMedia({ colorScheme: 'light', reducedMotion: 'reduce' });
+    await page.goto(`${staticServer.url}/index.html${startAt}`);
+    await expect(page.getByRole('navigation', { name: 'Main' })).toBeVisible();
+
+    await use(app);
+
+    unsubscribe.forEach((off) => off());
+    await services.dispose();
+    await gitlab?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  },
+});
+
+export { expect };
+
+/** Skips a test that stores tokens when no Secret Service could be provided, saying why. */
+export function requireKeyring() {
+  test.skip(process.env.COSPEC_UI_KEYRING === 'missing', `no Secret Service for tokens: ${process.env.COSPEC_UI_KEYRING_REASON ?? ''}`);
+}
