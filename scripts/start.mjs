@@ -52,11 +52,16 @@ export const missingBinaryHelp = [
   'or run `npx install-electron` on a machine that can reach github.com.',
 ].join('\n');
 
+function download() {
+  console.log('start: downloading the Electron binary (first start)…');
+  return downloadElectron();
+}
+
 function main(args) {
   let binary = findElectronBinary();
   if (!binary.path) {
-    console.log('start: downloading the Electron binary (first start)…');
-    const failure = downloadElectron();
+    // COSPEC_NO_ELECTRON_DOWNLOAD=1 skips the attempt (closed networks, tests).
+    const failure = process.env.COSPEC_NO_ELECTRON_DOWNLOAD === '1' ? 'skipped (COSPEC_NO_ELECTRON_DOWNLOAD=1)' : download();
     binary = findElectronBinary();
     if (!binary.path) {
       console.error(`start: coSPEC Desktop cannot open its window: the Electron binary is missing.\n  ${binary.missing}`);
