@@ -55,6 +55,16 @@ export class GitCommandError extends Error {
   }
 }
 
+let gitVersion: Promise<string | undefined> | undefined;
+
+/** The installed git's version, or undefined when there is no git on PATH (the app can clone without it). */
+export function installedGit(): Promise<string | undefined> {
+  gitVersion ??= new Promise((resolve) => {
+    execFile('git', ['--version'], { env: baseEnv() }, (error, stdout) => resolve(error ? undefined : String(stdout).trim()));
+  });
+  return gitVersion;
+}
+
 /** Whether the object exists in the repository as a commit. */
 export async function hasCommit(repo: string, sha: string): Promise<boolean> {
   try {
@@ -129,6 +139,13 @@ export async function fetchAs(repo: string, url: string, refspecs: string[], acc
   } finally {
     if (caDir) await rm(caDir, { recursive: true, force: true });
   }
+}
+
+/** Any failure of a local git command as DIFF_UNAVAILABLE, so the caller can fall back to GitLab's diff. */
+export function diffFailed(error: unknown): CospecError {
+  if (error instanceof CospecError) return error;
+  const detail = error instanceof GitCommandError ? error.stderr.trim() : String(error);
+  return new CospecError('DIFF_UNAVAILABLE', 'git could not compute the diff in the run’s clone.', detail);
 }
 
 /** Maps a failed fetch to an error the user can act on. */

@@ -5,6 +5,7 @@ import type { RunRecord } from '../../../src-shared/model/run';
 import type { Logger } from '../../platform/logger';
 import * as actions from './actions';
 import type { ReviewGitLab } from './gitlab-api';
+import { diffFailed } from './git';
 import { crossCheck, fetchGitLabChanges, filesFromGitLab, type GitLabChanges } from './gitlab-diff';
 import { DEFAULT_LIMITS, localDiff, localFileDiff, type DiffLimits } from './local-diff';
 import { locateRange, type DiffRange } from './locate';
@@ -86,7 +87,9 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
   async function oneFile(ctx: Context, mr: ApiMergeRequest, path: string): Promise<ReviewFile> {
     try {
       const r = await range(ctx, mr);
-      const file = await localFileDiff(ctx.workspace, r.baseSha, r.headSha, path, limits);
+      const file = await localFileDiff(ctx.workspace, r.baseSha, r.headSha, path, limits).catch((error: unknown) => {
+        throw diffFailed(error);
+      });
       if (file) return file;
     } catch (error) {
       if (!(error instanceof CospecError) || error.code !== 'DIFF_UNAVAILABLE') throw error;
@@ -112,7 +115,9 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
         try {
           const r = await range(ctx, mr);
           ({ baseSha, headSha } = r);
-          files = await localDiff(ctx.workspace, r.baseSha, r.headSha, limits);
+          files = await localDiff(ctx.workspace, r.baseSha, r.headSha, limits).catch((error: unknown) => {
+            throw diffFailed(error);
+          });
           check = remote
             ? crossCheck(files, remote)
             : { checked: false, consistent: true, onlyLocal: [], onlyGitLab: [], gitlabOverflow: false, note: 'GitLab’s list of changes could not be read to compare.' };

@@ -1,5 +1,5 @@
 import { CospecError } from '../../../src-shared/ipc/errors';
-import { fetchAs, fetchFailed, hasCommit, isRepository, mergeBase, resolveCommit, type GitAccess } from './git';
+import { fetchAs, fetchFailed, hasCommit, installedGit, isRepository, mergeBase, resolveCommit, type GitAccess } from './git';
 import type { ApiMergeRequest } from './merge-request';
 
 /** The two commits the MR's diff is between, both present in the local repository. */
@@ -31,6 +31,9 @@ export function reviewRefs(iid: number) {
  */
 export async function locateRange(req: LocateRequest): Promise<DiffRange> {
   const { repo, mr } = req;
+  if (!(await installedGit())) {
+    throw new CospecError('DIFF_UNAVAILABLE', 'git is not installed on this computer, so the diff could not be computed from the run’s clone.');
+  }
   if (!(await isRepository(repo))) {
     throw new CospecError('DIFF_UNAVAILABLE', 'The run’s clone is not there any more (it was removed or the run never cloned).');
   }
