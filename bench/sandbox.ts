@@ -9,10 +9,9 @@
  *   5 ms added.
  * The download server is a local HTTP server made here (nothing leaves the machine).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../src-main/platform/logger';
@@ -43,25 +42,31 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
-/** A server answering /big with SIZE_MB of bytes and / with a few bytes. */
-async function startDownloadServer(): Promise<{ server: Server; port: number }> {
-  const chunk = Buffer.alloc(1 << 20, 120);
-  const server = createServer((req, res) => {
-    if (req.url === '/big') {
-      res.writeHead(200, { 'content-length': String(SIZE_MB * chunk.length) });
-      let left = SIZE_MB;
-      const pump = () => {
-        while (left > 0) {
-          left--;
-          if (!res.write(chunk)) return void res.once('drain', pump);
-        }
-        res.end();
-      };
-      pump();
-    } else res.end('ok\n');
+/**
+ * A server answering /big with SIZE_MB of bytes and / with a few bytes, in its own process: in the
+ * benchmark's process it would share one thread with the proxy and halve the proxied throughput.
+ */
+const SERVER_SOURCE = `
+const http = require('node:http');
+const size = Number(process.argv[1]);
+const chunk = Buffer.alloc(1 << 20, 120);
+const server = http.createServer((req, res) => {
+  if (req.url !== '/big') return res.end('ok\\n');
+  res.writeHead(200, { 'content-length': String(size * chunk.length) });
+  let left = size;
+  const pump = () => { while (left > 0) { left--; if (!res.write(chunk)) return void res.once('drain', pump); } res.end(); };
+  pump();
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+`;
+
+async function startDownloadServer(): Promise<{ port: number; close(): void }> {
+  const child = spawn(process.execPath, ['-e', SERVER_SOURCE, String(SIZE_MB)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+    child.once('exit', (code) => reject(new Error(`the download server exited (${code})`)));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, port: (server.address() as AddressInfo).port };
+  return { port, close: () => child.kill() };
 }
 
 async function benchStart(): Promise<BenchResult[]> {
@@ -129,7 +134,8 @@ async function benchStart(): Promise<BenchResult[]> {
 }
 
 async function benchProxy(): Promise<BenchResult[]> {
-  const { server, port } = await startDownloadServer();
+  const server = await startDownloadServer();
+  const port = server.port;
   const proxy = await startEgressProxy({ allowlist: [`127.0.0.1:${port}`] });
   const url = `http://127.0.0.1:${port}/big`;
   const curl = async (args: string[]) => {
@@ -203,14 +209,14 @@ async function benchProxy(): Promise<BenchResult[]> {
     ];
   } finally {
     await proxy.close();
-    server.closeAllConnections();
     server.close();
   }
 }
 
 /** The 100 MB download from inside a sandbox (relay + unix socket + proxy) against direct on the host. */
 async function benchInSandbox(): Promise<BenchResult[]> {
-  const { server, port } = await startDownloadServer();
+  const server = await startDownloadServer();
+  const port = server.port;
   const dir = await mkdtemp(join(tmpdir(), 'cospec-bench-sandbox-'));
   const sandbox = createSandbox({ logger: createLogger({ level: 'error', sinks: [] }), socketPath: SOCKET, dataDir: dir });
   try {
@@ -252,7 +258,6 @@ async function benchInSandbox(): Promise<BenchResult[]> {
     ];
   } finally {
     await rm(dir, { recursive: true, force: true });
-    server.closeAllConnections();
     server.close();
   }
 }

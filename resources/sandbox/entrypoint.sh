@@ -7,7 +7,8 @@
 set -eu
 RUN_DIR=${COSPEC_RUN_DIR:-/cospec/run}
 
-socat TCP-LISTEN:3128,bind=127.0.0.1,reuseaddr,fork "UNIX-CONNECT:$RUN_DIR/proxy.sock" 2>/dev/null &
+# -b: a 128 KiB transfer buffer (socat's 8 KiB default caps downloads at a fraction of the link).
+socat -b 131072 TCP-LISTEN:3128,bind=127.0.0.1,reuseaddr,fork,nodelay "UNIX-CONNECT:$RUN_DIR/proxy.sock" 2>/dev/null &
 
 # Wait until the relay listens (127.0.0.1:3128 is 0100007F:0C38, state 0A = LISTEN) so the agent's
 # first request does not race it; checked in /proc so no connection is made to test it.

@@ -137,6 +137,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       if (!verdict.ok) return refuseSocket(client, verdict.status, verdict.reason);
       const upstream: Socket = connect({ host: verdict.address, port: target.port });
       let established = false;
+      upstream.setNoDelay(true);
       sockets.add(upstream);
       upstream.setTimeout(30_000, () => upstream.destroy(new Error('connect timeout')));
       upstream.once('connect', () => {
