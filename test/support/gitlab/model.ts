@@ -72,6 +72,8 @@ export interface NoteRecord {
   created_at: string;
   updated_at: string;
   system: boolean;
+  /** The thread a reply belongs to; a note without one starts its own. */
+  discussion_id?: string;
 }
 
 export interface MergeRequestRecord {

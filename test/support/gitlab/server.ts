@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { globalListRoutes } from './api/global-lists';
 import { metaRoutes } from './api/meta';
 import { issueRoutes } from './api/issues';
 import { mergeRequestRoutes } from './api/merge-requests';
+import { projectExtraRoutes } from './api/project-extras';
 import { projectRoutes } from './api/projects';
 import { repositoryRoutes } from './api/repository';
 import { authenticateApi } from './auth';
@@ -29,8 +31,10 @@ export function createHandler(parts: ServerParts) {
   metaRoutes(router, parts.version);
   projectRoutes(router);
   repositoryRoutes(router);
+  projectExtraRoutes(router);
   mergeRequestRoutes(router);
   issueRoutes(router);
+  globalListRoutes(router);
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://stand-in');

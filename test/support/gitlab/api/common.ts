@@ -39,3 +39,18 @@ export function sortBy<T>(items: T[], key: (item: T) => string | number, sort: s
 export function notFound(what: string): ApiError {
   return errors.notFound(what);
 }
+
+/** created_after/created_before/updated_after/updated_before, as GitLab's list endpoints take them. */
+export function inTimeWindow(ctx: Ctx, item: { created_at: string; updated_at: string }): boolean {
+  const q = ctx.query;
+  const t = (v: string | null) => (v ? Date.parse(v) : Number.NaN);
+  const created = Date.parse(item.created_at);
+  const updated = Date.parse(item.updated_at);
+  const checks: Array<[number, boolean]> = [
+    [t(q.get('created_after')), created >= t(q.get('created_after'))],
+    [t(q.get('created_before')), created <= t(q.get('created_before'))],
+    [t(q.get('updated_after')), updated >= t(q.get('updated_after'))],
+    [t(q.get('updated_before')), updated <= t(q.get('updated_before'))],
+  ];
+  return checks.every(([bound, ok]) => Number.isNaN(bound) || ok);
+}

@@ -5,7 +5,7 @@ import { errors, type Ctx } from '../http/types';
 import { ACCESS, type IssueRecord } from '../model';
 import { issueJson } from '../present/work-items';
 import { requireAuth } from '../auth';
-import { projectFor, requireParams, sortBy } from './common';
+import { inTimeWindow, projectFor, requireParams, sortBy } from './common';
 import { noteRoutes } from './notes';
 import { touch } from './repository';
 
@@ -31,7 +31,8 @@ export function issueRoutes(router: Router): void {
         (iids.length === 0 || iids.includes(i.iid)) &&
         (authorId === undefined || i.author_id === authorId) &&
         (assigneeId === undefined || i.assignee_ids.includes(assigneeId)) &&
-        (!search || `${i.title} ${i.description}`.toLowerCase().includes(search)),
+        (!search || `${i.title} ${i.description}`.toLowerCase().includes(search)) &&
+        inTimeWindow(ctx, i),
     );
     items = sortBy(items, (i) => (q.get('order_by') === 'updated_at' ? i.updated_at : i.created_at) + String(i.id).padStart(9, '0'), q.get('sort'));
     return paginate(ctx, items.map((i) => issueJson(ctx.store, project, i, ctx.baseUrl)));

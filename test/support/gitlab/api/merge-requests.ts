@@ -8,7 +8,7 @@ import { ACCESS, pathWithNamespace, type MergeRequestRecord, type ProjectRecord 
 import { commitJson } from '../present/projects';
 import { basicUser } from '../present/users';
 import { mergeRequestJson, type MergeRequestGitState } from '../present/work-items';
-import { projectFor, requireParams, sortBy } from './common';
+import { inTimeWindow, projectFor, requireParams, sortBy } from './common';
 import { noteRoutes } from './notes';
 import { touch } from './repository';
 
@@ -33,7 +33,8 @@ export function mergeRequestRoutes(router: Router): void {
         (!authorName || ctx.store.userById(mr.author_id)?.username === authorName) &&
         (!labels || labels.every((l) => mr.labels.includes(l))) &&
         (iids.length === 0 || iids.includes(mr.iid)) &&
-        (!search || `${mr.title} ${mr.description}`.toLowerCase().includes(search)),
+        (!search || `${mr.title} ${mr.description}`.toLowerCase().includes(search)) &&
+        inTimeWindow(ctx, mr),
     );
     items = sortBy(items, (mr) => (q.get('order_by') === 'updated_at' ? mr.updated_at : mr.created_at) + String(mr.id).padStart(9, '0'), q.get('sort'));
     const page = paginate(ctx, items);
@@ -135,6 +136,17 @@ export function mergeRequestRoutes(router: Router): void {
     const state = await gitState(project, mr);
     const all = await repo.commits(project.repo_dir, [`${state.baseSha}..${state.sha}`]);
     return paginate(ctx, all.map((c) => commitJson(c, project, ctx.baseUrl)));
+  });
+
+  router.get(`${base}/:iid/participants`, (ctx) => {
+    const { mr } = find(ctx, readLevel(ctx));
+    const ids = [...new Set([mr.author_id, ...mr.notes.map((n) => n.author_id)])];
+    return { body: ids.map((id) => ctx.store.userById(id)).filter((u) => u !== undefined).map((u) => basicUser(u, ctx.baseUrl)) };
+  });
+
+  router.get(`${base}/:iid/pipelines`, (ctx) => {
+    find(ctx, readLevel(ctx));
+    return paginate(ctx, []); // the stand-in runs no CI
   });
 
   router.get(`${base}/:iid/approvals`, (ctx) => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { str } from '../http/body';
 import { paginate } from '../http/paginate';
 import type { Router } from '../http/router';
@@ -33,4 +34,45 @@ export function noteRoutes(router: Router, base: string, type: 'MergeRequest' | 
     item.updated_at = now;
     return { status: 201, body: noteJson(ctx.store, project, note, describe(item), ctx.baseUrl) };
   });
+
+  // Discussions: every stand-in note is its own (individual) discussion, replies append to it.
+  const discussion = (ctx: Ctx, project: ProjectRecord, item: Noteable['item'], notes: NoteRecord[]) => ({
+    id: discussionId(notes[0]!),
+    individual_note: notes.length === 1,
+    notes: notes.map((n) => noteJson(ctx.store, project, n, describe(item), ctx.baseUrl)),
+  });
+  router.get(`${base}/:iid/discussions`, (ctx) => {
+    const { project, item } = find(ctx);
+    const threads = new Map<string, NoteRecord[]>();
+    for (const n of item.notes) {
+      const key = n.discussion_id ?? discussionId(n);
+      threads.set(key, [...(threads.get(key) ?? []), n]);
+    }
+    return paginate(ctx, [...threads.values()].map((notes) => discussion(ctx, project, item, notes)));
+  });
+  const addNote = (ctx: Ctx, threadId?: string) => {
+    const principal = requireAuth(ctx.principal, 'write');
+    const { project, item } = find(ctx);
+    requireParams(ctx, ['body']);
+    const thread = threadId ? item.notes.filter((n) => (n.discussion_id ?? discussionId(n)) === threadId) : [];
+    if (threadId && thread.length === 0) throw errors.notFound('Discussion');
+    const now = ctx.store.nowIso();
+    const note: NoteRecord = { id: ctx.store.ids.take('note'), body: str(ctx.body.body) ?? '', author_id: principal.user.id, created_at: now, updated_at: now, system: false, discussion_id: threadId };
+    item.notes.push(note);
+    item.updated_at = now;
+    return { project, item, note, thread: [...thread, note] };
+  };
+  router.post(`${base}/:iid/discussions`, (ctx) => {
+    const { project, item, thread } = addNote(ctx);
+    return { status: 201, body: discussion(ctx, project, item, thread) };
+  });
+  router.post(`${base}/:iid/discussions/:discussion_id/notes`, (ctx) => {
+    const { project, item, note } = addNote(ctx, ctx.params.discussion_id);
+    return { status: 201, body: noteJson(ctx.store, project, note, describe(item), ctx.baseUrl) };
+  });
+}
+
+/** A stable 40-hex id per thread, derived from its first note. */
+function discussionId(first: NoteRecord): string {
+  return createHash('sha1').update(`discussion-${first.id}`).digest('hex');
 }

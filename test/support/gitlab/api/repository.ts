@@ -12,15 +12,13 @@ export function repositoryRoutes(router: Router): void {
   router.get('/projects/:id/repository/branches', async (ctx) => {
     const { project, level } = projectFor(ctx, ACCESS.reporter);
     const search = ctx.query.get('search')?.toLowerCase();
-    const branches = (await repo.listBranches(project.repo_dir)).filter((b) => !search || b.name.toLowerCase().includes(search));
-    const page = paginate(ctx, branches);
-    page.body = await Promise.all((page.body as typeof branches).map((b) => presentBranch(ctx, project, level, b.name)));
-    return page;
+    const branches = (await repo.branchesWithCommits(project.repo_dir, project.default_branch)).filter((b) => !search || b.name.toLowerCase().includes(search));
+    return paginate(ctx, branches.map((b) => presentBranch(ctx, project, level, b)));
   });
 
   router.get('/projects/:id/repository/branches/:branch', async (ctx) => {
     const { project, level } = projectFor(ctx, ACCESS.reporter);
-    const body = await presentBranch(ctx, project, level, ctx.params.branch ?? '');
+    const body = await showBranch(ctx, project, level, ctx.params.branch ?? '');
     if (!body) throw errors.notFound('Branch');
     return { body };
   });
@@ -37,7 +35,7 @@ export function repositoryRoutes(router: Router): void {
     if (!sha) throw errors.badRequest('Invalid reference name');
     await repo.createBranch(project.repo_dir, name, sha);
     touch(ctx, project);
-    return { status: 201, body: await presentBranch(ctx, project, level, name) };
+    return { status: 201, body: await showBranch(ctx, project, level, name) };
   });
 
   router.delete('/projects/:id/repository/branches/:branch', async (ctx) => {
@@ -140,14 +138,15 @@ export function repositoryRoutes(router: Router): void {
   });
 }
 
-async function presentBranch(ctx: Ctx, project: ProjectRecord, level: number, name: string) {
-  const c = await repo.commit(project.repo_dir, `refs/heads/${name}`);
-  if (!c) return undefined;
-  const protection = ctx.store.protectionFor(project, name);
-  const defaultSha = await repo.revParse(project.repo_dir, `refs/heads/${project.default_branch}`);
-  const merged = name !== project.default_branch && defaultSha !== null && (await repo.isAncestor(project.repo_dir, c.id, defaultSha));
+async function showBranch(ctx: Ctx, project: ProjectRecord, level: number, name: string) {
+  const found = (await repo.branchesWithCommits(project.repo_dir, project.default_branch, `refs/heads/${name}`)).find((b) => b.name === name);
+  return found && presentBranch(ctx, project, level, found);
+}
+
+function presentBranch(ctx: Ctx, project: ProjectRecord, level: number, b: repo.BranchInfo) {
+  const protection = ctx.store.protectionFor(project, b.name);
   const canPush = level >= (protection ? protection.push_access_level : ACCESS.developer);
-  return branchJson(project, name, c, ctx.baseUrl, { protection, merged, canPush });
+  return branchJson(project, b.name, b.commit, ctx.baseUrl, { protection, merged: b.merged, canPush });
 }
 
 export function touch(ctx: Ctx, project: ProjectRecord): void {

@@ -185,3 +185,52 @@ export async function readFile(gitDir: string, ref: string, path: string): Promi
   const r = await git(['cat-file', 'blob', `${ref}:${path}`], { gitDir });
   return r.code === 0 ? Buffer.from(r.stdout, 'utf8') : null;
 }
+
+export interface BranchInfo {
+  name: string;
+  commit: CommitInfo;
+  /** Whether the branch is contained in `mergedInto` (GitLab's "merged" flag). */
+  merged: boolean;
+}
+
+const REF_FORMAT = [
+  '%(refname:strip=2)',
+  '%(objectname)',
+  '%(parent)',
+  '%(authorname)',
+  '%(authoremail:trim)',
+  '%(authordate:iso-strict)',
+  '%(committername)',
+  '%(committeremail:trim)',
+  '%(committerdate:iso-strict)',
+  '%(contents)',
+].join('%00');
+
+/** Branches with their head commits in two git runs, however many branches there are. */
+export async function branchesWithCommits(gitDir: string, mergedInto: string, pattern = 'refs/heads'): Promise<BranchInfo[]> {
+  const [all, merged] = await Promise.all([
+    gitOk(['for-each-ref', `--format=${REF_FORMAT}%1e`, pattern], { gitDir }),
+    git(['for-each-ref', '--format=%(refname:strip=2)', `--merged=refs/heads/${mergedInto}`, pattern], { gitDir }),
+  ]);
+  const mergedNames = new Set(merged.code === 0 ? merged.stdout.split('\n').filter(Boolean) : []);
+  return all
+    .split('\x1e')
+    .map((s) => s.replace(/^\n/, ''))
+    .filter(Boolean)
+    .map((record) => {
+      const [name = '', id = '', parents = '', an = '', ae = '', ad = '', cn = '', ce = '', cd = '', message = ''] = record.split('\0');
+      const commit: CommitInfo = {
+        id,
+        parent_ids: parents.split(' ').filter(Boolean),
+        author_name: an,
+        author_email: ae,
+        authored_date: ad,
+        committer_name: cn,
+        committer_email: ce,
+        committed_date: cd,
+        message,
+      };
+      return { name, commit, merged: name !== mergedInto && mergedNames.has(name) };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
