@@ -1,0 +1,181 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { connect, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileAllowlist, forbiddenAddressReason, parseAllowEntry, startEgressProxy, type EgressProxy } from '../../../src-main/services/sandbox';
+import { createTlsMaterial } from '../../support/gitlab/tls';
+
+/**
+ * The egress proxy on its own, over real sockets on loopback (no container needed): the rules for
+ * names, ports and addresses, DNS only for allowed names, TLS passed through untouched, the hand-over
+ * of the run's GitLab host to the credential gateway, and the decision log.
+ */
+
+function curl(args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile('curl', ['-sS', '-m', '10', ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: String(stdout) + String(stderr) }),
+    );
+  });
+}
+
+/** Sends one raw request to the proxy and returns its status line. */
+function rawStatus(proxyUrl: string, text: string): Promise<string> {
+  const { hostname, port } = new URL(proxyUrl);
+  return new Promise((resolve, reject) => {
+    const s = connect(Number(port), hostname, () => s.write(text));
+    let buf = '';
+    s.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes('\r\n')) {
+        resolve(buf.split('\r\n')[0]!);
+        s.destroy();
+      }
+    });
+    s.on('error', reject);
+  });
+}
+
+describe('allowlist entries and addresses', () => {
+  it('parses hosts, wildcards, ports and IPv6, and rejects what cannot be a host', () => {
+    expect(parseAllowEntry('GitLab.Example.com')).toEqual({ host: 'gitlab.example.com', wildcard: false });
+    expect(parseAllowEntry('*.pypi.org')).toEqual({ host: 'pypi.org', wildcard: true });
+    expect(parseAllowEntry('127.0.0.1:8929')).toEqual({ host: '127.0.0.1', wildcard: false, port: 8929 });
+    expect(parseAllowEntry('[fd00::1]:443')).toEqual({ host: 'fd00::1', wildcard: false, port: 443 });
+    for (const bad of ['', 'a b', 'http://x.com', 'x.com:99999', '*.10.0.0.1', 'x.com:abc']) expect(parseAllowEntry(bad), bad).toBeUndefined();
+  });
+
+  it('matches wildcards on sub-domains only and web ports unless a port is named', () => {
+    const list = compileAllowlist(['*.pypi.org', 'gitlab.corp', 'registry.corp:5000']);
+    expect(list.match('files.pypi.org', 443)).toMatchObject({ allowed: true, exact: false });
+    expect(list.match('pypi.org', 443).allowed).toBe(false);
+    expect(list.match('evilpypi.org', 443).allowed).toBe(false);
+    expect(list.match('GITLAB.corp.', 80)).toMatchObject({ allowed: true, exact: true });
+    expect(list.match('gitlab.corp', 22)).toMatchObject({ allowed: false, reason: 'port 22 is not allowed for gitlab.corp' });
+    expect(list.match('registry.corp', 5000).allowed).toBe(true);
+    expect(list.match('registry.corp', 443).allowed).toBe(false);
+  });
+
+  it('classifies loopback, link-local, metadata, private and mapped addresses', () => {
+    expect(forbiddenAddressReason('127.0.0.5')).toMatch(/loopback/);
+    expect(forbiddenAddressReason('::1')).toMatch(/loopback/);
+    expect(forbiddenAddressReason('169.254.169.254')).toMatch(/metadata/);
+    expect(forbiddenAddressReason('fd00:ec2::254')).toMatch(/metadata/);
+    expect(forbiddenAddressReason('169.254.1.1')).toMatch(/link-local/);
+    expect(forbiddenAddressReason('fe80::1')).toMatch(/link-local/);
+    for (const a of ['10.1.2.3', '172.16.0.1', '192.168.1.1', '100.64.0.1', 'fc00::1', '0.0.0.0', '224.0.0.1']) expect(forbiddenAddressReason(a), a).toMatch(/private or reserved/);
+    expect(forbiddenAddressReason('::ffff:127.0.0.1')).toMatch(/loopback/);
+    expect(forbiddenAddressReason('93.184.216.34')).toBeUndefined();
+    expect(forbiddenAddressReason('2606:2800:220:1:248:1893:25c8:1946')).toBeUndefined();
+  });
+});
+
+describe('the egress proxy', () => {
+  let http: Server;
+  let https: Server;
+  let httpPort: number;
+  let httpsPort: number;
+  let proxy: EgressProxy;
+  let dir: string;
+  let caFile: string;
+  const lookedUp: string[] = [];
+  const gatewayCalls: string[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cospec-egress-'));
+    http = createServer((req, res) => res.end(`plain ${req.headers.host} ${req.url}\n`));
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    httpPort = (http.address() as AddressInfo).port;
+    const tls = createTlsMaterial('allowed.test');
+    caFile = join(dir, 'ca.pem');
+    await writeFile(caFile, tls.caPem);
+    https = createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, (_req, res) => res.end('secret over tls\n'));
+    await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
+    httpsPort = (https.address() as AddressInfo).port;
+
+    proxy = await startEgressProxy({
+      allowlist: [`allowed.test:${httpPort}`, `allowed.test:${httpsPort}`, `*.wild.test:${httpPort}`, `vpn-gitlab.corp:${httpPort}`],
+      logPath: join(dir, 'egress.log'),
+      lookup: async (name) => {
+        lookedUp.push(name);
+        const table: Record<string, string> = { 'allowed.test': '127.0.0.1', 'a.wild.test': '10.0.0.7', 'b.wild.test': '::ffff:169.254.169.254', 'vpn-gitlab.corp': '127.0.0.1' };
+        const address = table[name];
+        if (!address) throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
+        return [{ address, family: address.includes(':') ? 6 : 4 }];
+      },
+      gateway: {
+        handles: (host, port) => host === 'gitlab.test' && port === 443,
+        handleConnect: (req: IncomingMessage, socket: Duplex) => {
+          gatewayCalls.push(`CONNECT ${req.url}`);
+          socket.end('HTTP/1.1 418 Gateway\r\nconnection: close\r\n\r\n');
+        },
+        handleHttpRequest: (req: IncomingMessage, res: ServerResponse) => {
+          gatewayCalls.push(`${req.method} ${req.url}`);
+          res.writeHead(418).end();
+        },
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await proxy?.close();
+    http?.close();
+    https?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('passes TLS to an allowed host through untouched (the client verifies the real certificate)', async () => {
+    const r = await curl(['--cacert', caFile, '-x', proxy.address, '--resolve', `allowed.test:${httpsPort}:127.0.0.1`, `https://allowed.test:${httpsPort}/`]);
+    expect(r.out).toContain('secret over tls');
+    expect(r.code).toBe(0);
+  });
+
+  it('forwards absolute-URI requests to an allowed host with its Host header', async () => {
+    const r = await curl(['-x', proxy.address, `http://allowed.test:${httpPort}/path?q=1`]);
+    expect(r.out).toBe(`plain allowed.test:${httpPort} /path?q=1\n`);
+  });
+
+  it('lets an exactly listed name use a private or loopback address (a GitLab behind a VPN)', async () => {
+    const r = await curl(['-x', proxy.address, `http://vpn-gitlab.corp:${httpPort}/`]);
+    expect(r.out).toContain('plain vpn-gitlab.corp');
+  });
+
+  it('refuses a wildcard-matched name that resolves to a private or metadata address', async () => {
+    expect((await curl(['-p', '-x', proxy.address, `http://a.wild.test:${httpPort}/`])).out).toMatch(/403/);
+    expect((await curl(['-x', proxy.address, `http://b.wild.test:${httpPort}/`])).out).toMatch(/metadata/);
+  });
+
+  it('never resolves a name that is not on the list', async () => {
+    await curl(['-x', proxy.address, `http://exfiltrate-this.attacker.test:${httpPort}/`]);
+    await curl(['-p', '-x', proxy.address, `http://also-not.attacker.test:443/`]);
+    expect(lookedUp.filter((n) => n.includes('attacker'))).toEqual([]);
+  });
+
+  it('hands the run’s GitLab host to the gateway, by CONNECT and by absolute URI', async () => {
+    expect(await rawStatus(proxy.address, 'CONNECT gitlab.test:443 HTTP/1.1\r\nhost: gitlab.test:443\r\n\r\n')).toBe('HTTP/1.1 418 Gateway');
+    // An http:// request to the same host but another port is not the gateway's, and not listed.
+    expect(await rawStatus(proxy.address, 'GET http://gitlab.test:80/ HTTP/1.1\r\nhost: gitlab.test\r\n\r\n')).toMatch(/403/);
+    expect(gatewayCalls).toEqual(['CONNECT gitlab.test:443']);
+  });
+
+  it('answers malformed and origin-form requests with 400', async () => {
+    expect(await rawStatus(proxy.address, 'CONNECT nonsense HTTP/1.1\r\n\r\n')).toMatch(/400/);
+    expect(await rawStatus(proxy.address, 'GET / HTTP/1.1\r\nhost: allowed.test\r\n\r\n')).toMatch(/400/);
+    expect(await rawStatus(proxy.address, 'GET https://allowed.test/ HTTP/1.1\r\nhost: allowed.test\r\n\r\n')).toMatch(/400/);
+  });
+
+  it('writes every decision to the run’s egress log and sums them up', async () => {
+    const lines = (await readFile(join(dir, 'egress.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { host: string; allowed: boolean });
+    expect(lines.some((l) => l.host === 'allowed.test' && l.allowed)).toBe(true);
+    expect(lines.some((l) => l.host === 'exfiltrate-this.attacker.test' && !l.allowed)).toBe(true);
+    const summary = proxy.summary();
+    expect(summary).toContainEqual(expect.objectContaining({ destination: 'gitlab.test:443', verdict: 'allowed', count: 1 }));
+    expect(summary).toContainEqual(expect.objectContaining({ destination: `a.wild.test:${httpPort}`, verdict: 'denied', reason: expect.stringContaining('10.0.0.7') }));
+    expect(proxy.decisions().length).toBe(lines.length);
+  });
+});
