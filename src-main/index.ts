@@ -9,7 +9,7 @@ import { createLogger, fileSink, stderrSink } from './platform/logger';
 import { createServices, type AppServices } from './services';
 import { APP_SCHEME, appSchemeDefinition, createAppProtocolHandler } from './shell/app-protocol';
 import { electronPaths, externalOpener, followSystemTheme, safeStorageEncryptor, sessionProxyResolver } from './shell/adapters';
-import { createDeepLinkQueue, findDeepLink, registerProtocolClient, routeDeepLinks } from './shell/deep-links';
+import { createDeepLinkQueue, findDeepLink, registerProtocolClient, routeDeepLinks, strayLinkMessage } from './shell/deep-links';
 import { forwardEvents, registerIpcBridge } from './shell/ipc-bridge';
 import { hardenSession } from './shell/session-security';
 import { guardWebContents } from './shell/web-contents-guard';
@@ -40,7 +40,11 @@ async function start(): Promise<void> {
   const trustedContentIds = new Set<number>();
   let window: BrowserWindow | undefined;
 
-  const deepLinks = createDeepLinkQueue((error) => logger.warn('a cospec:// link was not accepted', { error }));
+  const deepLinks = createDeepLinkQueue((error) => {
+    logger.warn('a cospec:// link was not accepted', { error });
+    const message = strayLinkMessage(error);
+    if (message) void dialog.showMessageBox({ type: 'warning', title: 'coSPEC Desktop', message: 'Link ignored', detail: message });
+  });
   routeDeepLinks({
     app,
     deliver: (url) => deepLinks.push(url),

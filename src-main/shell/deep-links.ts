@@ -77,3 +77,14 @@ export function createDeepLinkQueue(onError: (error: unknown) => void) {
     },
   };
 }
+
+/**
+ * What to tell the user about a cospec:// link the services refused, when no sign-in is waiting to
+ * show it: a link that is not ours, or a response to a sign-in this app never started. Errors of a
+ * pending sign-in reach the window through accounts.waitForOAuth instead, so they return undefined.
+ */
+export function strayLinkMessage(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code !== 'INVALID_DEEP_LINK' && code !== 'OAUTH_STATE_MISMATCH') return undefined;
+  return error instanceof Error ? error.message : undefined;
+}

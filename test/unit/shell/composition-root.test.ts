@@ -77,6 +77,9 @@ describe('composition root under a recorded Electron API', () => {
       await new Promise((r) => setTimeout(r, 25));
     }
     expect(await readFile(log, 'utf8')).not.toContain('SECRETCODE123');
+    // No sign-in is waiting for this response, so the user is told directly.
+    const shown = (await until((c) => c.some((x) => x.api === 'dialog.showMessageBox'))).find((c) => c.api === 'dialog.showMessageBox');
+    expect(shown?.detail).toMatchObject({ type: 'warning', detail: expect.stringContaining('does not belong to a sign-in coSPEC started') });
     expect(app.stderr()).not.toContain('SECRETCODE123');
     expect(await ask('appEvent', { name: 'open-url', args: ['cospec://oauth/callback?code=x&state=y'] })).toBe(true);
   });

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createDeepLinkQueue, findDeepLink, registerProtocolClient, routeDeepLinks, type ProtocolRegistrationContext } from '../../../src-main/shell/deep-links';
+import { createDeepLinkQueue, findDeepLink, registerProtocolClient, routeDeepLinks, strayLinkMessage, type ProtocolRegistrationContext } from '../../../src-main/shell/deep-links';
+import { CospecError } from '../../../src-shared/ipc/errors';
 import { preventable } from './recorders';
 
 const link = 'cospec://oauth/callback?code=abc&state=xyz';
@@ -49,6 +50,16 @@ describe('deep links', () => {
     await new Promise((r) => setImmediate(r));
     expect(handled).toEqual(['cospec://oauth/callback?n=1', 'cospec://oauth/callback?n=2', 'cospec://oauth/callback?n=3']);
     expect(errors).toEqual([new Error('unknown state')]);
+  });
+});
+
+describe('refused links', () => {
+  it('are explained to the user only when no sign-in is waiting to show the error', () => {
+    expect(strayLinkMessage(new CospecError('INVALID_DEEP_LINK', 'coSPEC received a link it does not recognise'))).toBe('coSPEC received a link it does not recognise');
+    expect(strayLinkMessage(new CospecError('OAUTH_STATE_MISMATCH', 'not ours'))).toBe('not ours');
+    expect(strayLinkMessage(new CospecError('OAUTH_DENIED', 'you said no'))).toBeUndefined(); // the waiting flow shows it
+    expect(strayLinkMessage(new Error('boom'))).toBeUndefined();
+    expect(strayLinkMessage(undefined)).toBeUndefined();
   });
 });
 

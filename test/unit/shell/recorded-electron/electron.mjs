@@ -90,7 +90,10 @@ export const safeStorage = {
 
 export const shell = { openExternal: async (url) => record('shell.openExternal', url) };
 export const nativeTheme = Object.assign(new EventEmitter(), { themeSource: 'system', shouldUseDarkColors: false });
-export const dialog = { showErrorBox: (title, text) => record('dialog.showErrorBox', [title, text]) };
+export const dialog = {
+  showErrorBox: (title, text) => record('dialog.showErrorBox', [title, text]),
+  showMessageBox: async (options) => (record('dialog.showMessageBox', options), { response: 0, checkboxChecked: false }),
+};
 
 export default { app, BrowserWindow, ipcMain, protocol, session, safeStorage, shell, nativeTheme, dialog };
 
