@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CospecError } from '../../../src-shared/ipc/errors';
+import { MergeRequestReviewSchema } from '../../../src-shared/ipc/services/review';
+import { createDispatcher } from '../../../src-main/platform/ipc-dispatch';
 import type { RunRecord } from '../../../src-shared/model/run';
 import { startGitLabStandIn } from '../../support/gitlab';
 import { removeDir, startServices } from '../accounts/harness';
@@ -94,12 +96,18 @@ describe('review through createServices (real accounts, secrets and runs)', () =
       t.skip();
     }
     const review = ctx.services.handlers.review;
-    const { summary, diff } = await review.get({ runId: RUN_ID, mrIid });
+    // Through the dispatcher, as the window and the UI harness call it: arguments and result validated by the contract.
+    const dispatch = createDispatcher(ctx.services.handlers, ctx.logger);
+    const wire = await dispatch('review', 'get', [{ runId: RUN_ID, mrIid }]);
+    if (!wire.ok) throw new Error(JSON.stringify(wire.error));
+    const { summary, diff } = MergeRequestReviewSchema.parse(wire.value);
     expect(summary).toMatchObject({ title: 'Add notes', state: 'opened', mergeStatus: { canMerge: true } });
     expect(diff).toMatchObject({ source: 'local', stats: { files: 1, additions: 1, deletions: 0 }, crossCheck: { consistent: true } });
     expect((await review.comment({ runId: RUN_ID, mrIid, body: 'Reviewed in coSPEC.' })).author.username).toBe('cospec-bot');
     expect((await review.approve({ runId: RUN_ID, mrIid })).approvals?.userHasApproved).toBe(true);
     expect(await review.merge({ runId: RUN_ID, mrIid, sha: summary.headSha! })).toMatchObject({ state: 'merged' });
+    expect(await dispatch('review', 'merge', [{ runId: RUN_ID, mrIid }])).toMatchObject({ ok: false, error: { code: 'MR_NOT_OPEN' } });
+    expect(await dispatch('review', 'comment', [{ runId: RUN_ID, mrIid, body: '   ' }])).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
     // No token in what the app logged.
     const token = gitlab.user('cospec-bot').token;
     expect(ctx.logLines.join('\n')).not.toContain(token);
