@@ -1,0 +1,54 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHarness, runCommand, sandboxSkipReason, type Harness } from './harness';
+
+/**
+ * Several runs at once, each isolated (issue 5): two containers run side by side, each with its own
+ * proxy and allowlist; one may reach a host the other may not, and neither sees the other's files.
+ */
+
+const skip = await sandboxSkipReason();
+if (skip) console.warn(`[sandbox] skipping concurrent run tests: ${skip}`);
+
+describe.skipIf(skip)('concurrent sandbox runs', () => {
+  let harness: Harness;
+  let server: Server;
+  let port: number;
+
+  beforeAll(async () => {
+    server = createServer((_req, res) => res.end('reached\n'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+    harness = await createHarness();
+  });
+
+  afterAll(async () => {
+    server?.closeAllConnections();
+    server?.close();
+    await harness?.cleanup();
+  });
+
+  it('keeps each run to its own allowlist and its own workspace', async () => {
+    // Each writes a marker into its workspace, waits for the other's, and looks for it.
+    const script = (me: string) => `
+echo ${me} > /workspace/marker-${me}
+curl -sS -f -m 10 http://127.0.0.1:${port}/ 2>&1 || true
+ls /workspace; ls /cospec/run
+find / -xdev -name 'marker-*' 2>/dev/null | sort
+`;
+    const [a, b] = await Promise.all([
+      runCommand(harness, script('a'), { allowlist: [`127.0.0.1:${port}`] }),
+      runCommand(harness, script('b'), { allowlist: [] }),
+    ]);
+    expect(a.result.exitCode, a.lines.join('\n')).toBe(0);
+    expect(b.result.exitCode, b.lines.join('\n')).toBe(0);
+    expect(a.lines).toContain('reached');
+    expect(b.lines).not.toContain('reached');
+    expect(b.lines.join('\n')).toMatch(/403/);
+    expect(a.lines.join('\n')).not.toContain('marker-b');
+    expect(b.lines.join('\n')).not.toContain('marker-a');
+    expect(a.result.egress).toEqual([expect.objectContaining({ destination: `127.0.0.1:${port}`, verdict: 'allowed' })]);
+    expect(b.result.egress).toEqual([expect.objectContaining({ destination: `127.0.0.1:${port}`, verdict: 'denied' })]);
+  });
+});
