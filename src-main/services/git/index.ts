@@ -11,7 +11,7 @@ import { CospecError } from '../../../src-shared/ipc/errors';
 import type { Logger } from '../../platform/logger';
 import { createCliEngine, detectGit, type GitInstall } from './cli-engine';
 import { cancelledError, isTransientCloneError, mapIsomorphicError, repoLabel } from './errors';
-import { createIsomorphicEngine } from './isomorphic-engine';
+import { createIsomorphicEngine, type IsomorphicEngineOptions } from './isomorphic-engine';
 import { monotonicReporter } from './progress';
 import { createStaging } from './staging';
 import type { CloneEngine, CloneEngineName, CloneRequest, CloneResult } from './types';
@@ -19,6 +19,7 @@ import type { CloneEngine, CloneEngineName, CloneRequest, CloneResult } from './
 export type { CloneEngine, CloneEngineName, CloneRequest, CloneResult, GitCredentials } from './types';
 export { detectGit, type GitInstall } from './cli-engine';
 export { undiciHttpClient } from './undici-http';
+export type { IsomorphicEngineOptions } from './isomorphic-engine';
 
 export interface GitServiceDeps {
   logger: Logger;
@@ -28,6 +29,8 @@ export interface GitServiceDeps {
   engine?: CloneEngineName | 'auto';
   /** Attempts after a dropped connection and the first backoff (doubled each time). */
   retry?: { attempts: number; baseDelayMs: number };
+  /** The built-in path's options: worker thread (default on; `workerUrl` for bundled builds), native zlib. */
+  isomorphic?: Omit<IsomorphicEngineOptions, 'logger'>;
 }
 
 export interface GitService {
@@ -57,7 +60,7 @@ export function createGitService(deps: GitServiceDeps): GitService {
   const retry = deps.retry ?? { attempts: 3, baseDelayMs: 1000 };
   let gitInstall: Promise<GitInstall | undefined> | undefined;
   const installedGit = () => (gitInstall ??= detectGit(deps.gitPath));
-  const iso = createIsomorphicEngine();
+  const iso = createIsomorphicEngine({ ...deps.isomorphic, logger: log });
 
   async function pickEngine(req: Pick<CloneRequest, 'engine' | 'dispatcher' | 'network'>): Promise<CloneEngine> {
     const wanted = req.engine ?? deps.engine ?? 'auto';

@@ -1,88 +1,171 @@
-import * as nodeFs from 'node:fs';
-import git from 'isomorphic-git';
-import type { CloneEngine, EngineRequest } from './types';
-import { mapIsomorphicError, cancelledError } from './errors';
-import { overallProgress } from './progress';
-import { lfsWarning } from './lfs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { CospecError, toErrorEnvelope } from '../../../src-shared/ipc/errors';
+import type { Logger } from '../../platform/logger';
+import { cancelledError, mapIsomorphicError } from './errors';
+import { isomorphicClone } from './isomorphic-clone';
 import { useNativeZlibForIsomorphicGit } from './native-zlib';
+import { undiciHttpClient } from './undici-http';
+import type { CloneEngine, EngineRequest } from './types';
+import type { ToOwner, ToWorker, WorkerJob } from './worker-protocol';
+
+export interface IsomorphicEngineOptions {
+  /** Inflate with Node's zlib instead of pako (default true; see native-zlib.ts). */
+  nativeZlib?: boolean;
+  /**
+   * Run pack indexing and checkout on a worker thread (default true) so the caller's thread, the
+   * Electron main thread, stays responsive. `workerUrl` points at the built worker entry when a
+   * bundler moved it; by default it is found next to this file.
+   */
+  worker?: boolean;
+  workerUrl?: URL;
+  logger?: Logger;
+}
 
 /**
- * The built-in clone path: isomorphic-git over the account's undici dispatcher. Needs nothing
- * installed; slower than git (see bench/clone.ts). Credentials come from the callback per request
- * and travel only in the Authorization header: isomorphic-git never writes them to .git/config.
+ * The built-in clone path: isomorphic-git, with HTTP through the account's undici dispatcher.
+ * Needs nothing installed; slower than git (see bench/clone.ts). Credentials come from the
+ * callback and travel only in the Authorization header; isomorphic-git never writes them to disk.
  */
-export function createIsomorphicEngine(options: { nativeZlib?: boolean } = {}): CloneEngine {
-  if (options.nativeZlib ?? true) useNativeZlibForIsomorphicGit();
+export function createIsomorphicEngine(options: IsomorphicEngineOptions = {}): CloneEngine {
+  const nativeZlib = options.nativeZlib ?? true;
+  const worker = (options.worker ?? true) ? workerEntry(options.workerUrl) : undefined;
+  if ((options.worker ?? true) && !worker) options.logger?.warn('isomorphic-git worker entry not found; cloning on the calling thread');
   return {
     name: 'isomorphic-git',
     async clone(req: EngineRequest) {
-      const { undiciHttpClient } = await import('./undici-http');
       const ctx = { url: req.url, branch: req.branch, proxyUrl: req.network?.proxyUrl };
-      const check = () => {
-        if (req.signal.aborted) throw cancelledError();
-      };
+      if (req.signal.aborted) throw cancelledError();
+      if (worker) return cloneInWorker(worker, req, nativeZlib, ctx);
+      if (nativeZlib) useNativeZlibForIsomorphicGit();
       try {
-        await git.clone({
-          fs: abortableFs(req.signal),
-          http: undiciHttpClient({ dispatcher: req.dispatcher, signal: req.signal }),
-          dir: req.dir,
-          url: req.url,
-          ref: req.branch,
-          depth: req.depth,
-          singleBranch: req.depth !== undefined,
-          // Asked once, then the same answer for the next requests of this clone; a second ask
-          // after a rejection means the token is wrong, so fail instead of looping.
-          onAuth: onAuthOnce(req.credentials),
-          onAuthFailure: () => ({ cancel: true }),
-          onProgress: (p) => {
-            check();
-            const { detail, percent } = overallProgress(p.phase, p.loaded, p.total);
-            req.onProgress(detail, percent);
-          },
-        });
-        check();
-        const branch = (await git.currentBranch({ fs: nodeFs, dir: req.dir })) ?? req.branch ?? 'HEAD';
-        const head = await git.resolveRef({ fs: nodeFs, dir: req.dir, ref: 'HEAD' });
-        const lfs = await lfsWarning(req.dir, 'isomorphic-git');
-        return { branch, head, warnings: lfs ? [lfs] : [] };
+        return await isomorphicClone({ ...req, http: undiciHttpClient({ dispatcher: req.dispatcher, signal: req.signal }) });
       } catch (error) {
-        throw mapIsomorphicError(unwrapCancel(error), ctx, req.signal);
+        throw mapIsomorphicError(error, ctx, req.signal);
       }
     },
   };
 }
 
-function onAuthOnce(credentials: EngineRequest['credentials']) {
-  let cached: Promise<{ username: string; password: string }> | undefined;
-  return async () => {
-    cached ??= credentials();
-    const { username, password } = await cached;
-    return { username, password };
-  };
-}
-
-/** isomorphic-git maps onAuthFailure's cancel to UserCanceledError; the server really said 401. */
-function unwrapCancel(error: unknown): unknown {
-  const e = error as { code?: unknown };
-  if (e?.code === 'UserCanceledError') return Object.assign(new Error('HTTP Error: 401 Unauthorized'), { code: 'HttpError', data: { statusCode: 401 } });
-  return error;
+interface WorkerEntry {
+  url: URL;
 }
 
 /**
- * node:fs whose promise calls fail once the clone is cancelled, so checkout (thousands of writes)
- * stops at the next file instead of running to the end.
+ * The worker's script: built JavaScript next to this file (the app's build emits it), or, when
+ * running from TypeScript sources (tests, dev), the source bundled once with esbuild, because
+ * worker threads here do not inherit tsx's loader hooks.
  */
-function abortableFs(signal: AbortSignal): { promises: typeof nodeFs.promises } {
-  const target = nodeFs.promises;
-  const promises = new Proxy(target, {
-    get(obj, key, receiver) {
-      const value: unknown = Reflect.get(obj, key, receiver);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        if (signal.aborted) return Promise.reject(cancelledError());
-        return (value as (...a: unknown[]) => unknown).apply(obj, args);
-      };
-    },
+function workerEntry(explicit?: URL): WorkerEntry | undefined {
+  if (explicit) return { url: explicit };
+  for (const ext of ['.js', '.mjs']) {
+    const url = new URL(`./isomorphic-worker${ext}`, import.meta.url);
+    if (url.protocol === 'file:' && existsSync(fileURLToPath(url))) return { url };
+  }
+  const ts = new URL('./isomorphic-worker.ts', import.meta.url);
+  if (ts.protocol !== 'file:' || !existsSync(fileURLToPath(ts))) return undefined;
+  try {
+    return { url: bundleForDev(fileURLToPath(ts)) };
+  } catch {
+    return undefined;
+  }
+}
+
+let devBundle: URL | undefined;
+function bundleForDev(source: string): URL {
+  if (devBundle) return devBundle;
+  // esbuild comes with the dev toolchain (tsx, vite); a packaged app never reaches this line.
+  const require = createRequire(import.meta.url);
+  const esbuild = require('esbuild') as { buildSync(o: Record<string, unknown>): { outputFiles: Array<{ text: string }> } };
+  const built = esbuild.buildSync({ entryPoints: [source], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', write: false, logLevel: 'silent' });
+  const text = built.outputFiles[0]?.text ?? '';
+  // Inside node_modules, so the bundle's package imports resolve like the sources' do; named by
+  // content, so concurrent test workers share one file and edits get a new one.
+  const resolved = require.resolve('isomorphic-git');
+  const nodeModules = resolved.slice(0, resolved.lastIndexOf('node_modules') + 'node_modules'.length);
+  const dir = join(nodeModules, '.cache', 'cospec-git-worker');
+  const file = join(dir, `isomorphic-worker-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.mjs`);
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true });
+    const temp = `${file}.${process.pid}.tmp`;
+    writeFileSync(temp, text);
+    renameSync(temp, file);
+  }
+  devBundle = pathToFileURL(file);
+  return devBundle;
+}
+
+function cloneInWorker(entry: WorkerEntry, req: EngineRequest, nativeZlib: boolean, ctx: { url: string; branch?: string; proxyUrl?: string }) {
+  return new Promise<{ branch: string; head: string; warnings: string[] }>((resolve, reject) => {
+    const job: WorkerJob = { url: req.url, dir: req.dir, branch: req.branch, depth: req.depth, nativeZlib };
+    const worker = new Worker(entry.url, { workerData: job });
+    const http = undiciHttpClient({ dispatcher: req.dispatcher, signal: req.signal });
+    const send = (message: ToWorker, transfer: ArrayBuffer[] = []) => worker.postMessage(message, transfer);
+    let outcome: { ok: true; value: { branch: string; head: string; warnings: string[] } } | { ok: false; error: CospecError } | undefined;
+    let killTimer: NodeJS.Timeout | undefined;
+
+    const onAbort = () => {
+      send({ type: 'abort' });
+      // A worker stuck in a long synchronous step is stopped outright.
+      killTimer = setTimeout(() => void worker.terminate(), 5000);
+    };
+    req.signal.addEventListener('abort', onAbort, { once: true });
+
+    const serveHttp = async (m: Extract<ToOwner, { type: 'http' }>) => {
+      try {
+        const res = await http.request({ url: m.url, method: m.method, headers: m.headers, body: m.body ? one(m.body) : undefined });
+        send({ type: 'http-head', id: m.id, statusCode: res.statusCode, headers: res.headers ?? {} });
+        for await (const chunk of res.body ?? []) {
+          // A copy the worker can own (undici's chunks may share a pooled buffer).
+          const copy = new Uint8Array(chunk);
+          send({ type: 'http-chunk', id: m.id, chunk: copy }, [copy.buffer as ArrayBuffer]);
+        }
+        send({ type: 'http-end', id: m.id });
+      } catch (error) {
+        send({ type: 'http-error', id: m.id, error: toErrorEnvelope(mapIsomorphicError(error, ctx, req.signal)) });
+      }
+    };
+
+    worker.on('message', (m: ToOwner) => {
+      switch (m.type) {
+        case 'progress':
+          req.onProgress(m.detail, m.percent);
+          return;
+        case 'credentials':
+          req.credentials().then(
+            (value) => send({ type: 'credentials', id: m.id, value }),
+            (error: unknown) => send({ type: 'credentials', id: m.id, error: toErrorEnvelope(error) }),
+          );
+          return;
+        case 'http':
+          void serveHttp(m);
+          return;
+        case 'done':
+          outcome = { ok: true, value: m.result };
+          return;
+        case 'error':
+          outcome = { ok: false, error: CospecError.fromEnvelope(m.error) };
+          return;
+      }
+    });
+    worker.on('error', (error) => {
+      outcome ??= { ok: false, error: mapIsomorphicError(error, ctx, req.signal) };
+    });
+    // Settle only once the worker is gone, so nobody removes the folder while it still writes.
+    worker.on('exit', () => {
+      req.signal.removeEventListener('abort', onAbort);
+      if (killTimer) clearTimeout(killTimer);
+      if (req.signal.aborted) return reject(cancelledError());
+      if (outcome?.ok) return resolve(outcome.value);
+      reject(outcome?.error ?? new CospecError('CLONE_FAILED', 'The clone stopped unexpectedly.'));
+    });
   });
-  return { promises };
+}
+
+async function* one(chunk: Uint8Array): AsyncIterableIterator<Uint8Array> {
+  yield chunk;
 }

@@ -1,0 +1,134 @@
+/**
+ * Worker-thread entry of the isomorphic-git clone path: pack indexing and checkout run here, so a
+ * clone never stalls the Electron main thread (the bench measured multi-second stalls in-thread).
+ * HTTP requests and credentials are asked of the owning thread (see worker-protocol.ts).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
+import { CospecError, toErrorEnvelope } from '../../../src-shared/ipc/errors';
+import { mapIsomorphicError } from './errors';
+import { isomorphicClone } from './isomorphic-clone';
+import { useNativeZlibForIsomorphicGit } from './native-zlib';
+import type { ToOwner, ToWorker, WorkerJob } from './worker-protocol';
+import type { GitCredentials } from './types';
+
+const port = parentPort;
+if (!port) throw new Error('isomorphic-worker must run as a worker thread');
+const job = workerData as WorkerJob;
+const post = (message: ToOwner, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+const controller = new AbortController();
+let nextId = 1;
+const credentialWaiters = new Map<number, { resolve: (c: GitCredentials) => void; reject: (e: unknown) => void }>();
+
+/** A response body fed by chunk messages, read by isomorphic-git as an async iterator. */
+class BodyQueue implements AsyncIterableIterator<Uint8Array> {
+  private chunks: Uint8Array[] = [];
+  private ended = false;
+  private error: unknown;
+  private wake: (() => void) | undefined;
+  push(chunk: Uint8Array) {
+    this.chunks.push(chunk);
+    this.wake?.();
+  }
+  end(error?: unknown) {
+    this.ended = true;
+    this.error = error;
+    this.wake?.();
+  }
+  async next(): Promise<IteratorResult<Uint8Array>> {
+    for (;;) {
+      const chunk = this.chunks.shift();
+      if (chunk) return { value: chunk, done: false };
+      if (this.error) throw this.error;
+      if (this.ended) return { value: undefined, done: true };
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = undefined;
+    }
+  }
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+}
+
+const requests = new Map<number, { head: (r: GitHttpResponse) => void; fail: (e: unknown) => void; body: BodyQueue; url: string; method: string }>();
+
+const http: HttpClient = {
+  async request(req: GitHttpRequest): Promise<GitHttpResponse> {
+    const id = nextId++;
+    let body: Uint8Array | undefined;
+    if (req.body) {
+      const parts: Uint8Array[] = [];
+      for await (const part of req.body) parts.push(part);
+      body = Buffer.concat(parts);
+    }
+    const method = (req.method ?? 'GET').toUpperCase();
+    return new Promise<GitHttpResponse>((head, fail) => {
+      requests.set(id, { head, fail, body: new BodyQueue(), url: req.url, method });
+      post({ type: 'http', id, url: req.url, method, headers: req.headers ?? {}, body });
+    });
+  },
+};
+
+port.on('message', (message: ToWorker) => {
+  switch (message.type) {
+    case 'abort':
+      controller.abort();
+      for (const r of requests.values()) r.body.end(new CospecError('CANCELLED', 'The clone was cancelled.'));
+      return;
+    case 'credentials': {
+      const waiter = credentialWaiters.get(message.id);
+      credentialWaiters.delete(message.id);
+      if (message.value) waiter?.resolve(message.value);
+      else waiter?.reject(CospecError.fromEnvelope(message.error ?? { code: 'UNAUTHORIZED', message: 'No credentials.' }));
+      return;
+    }
+    case 'http-head': {
+      const r = requests.get(message.id);
+      r?.head({ url: r.url, method: r.method, statusCode: message.statusCode, statusMessage: '', headers: message.headers, body: r.body });
+      return;
+    }
+    case 'http-chunk':
+      requests.get(message.id)?.body.push(message.chunk);
+      return;
+    case 'http-end':
+      requests.get(message.id)?.body.end();
+      requests.delete(message.id);
+      return;
+    case 'http-error': {
+      const r = requests.get(message.id);
+      const error = CospecError.fromEnvelope(message.error);
+      r?.fail(error);
+      r?.body.end(error);
+      requests.delete(message.id);
+      return;
+    }
+  }
+});
+
+const credentials = () =>
+  new Promise<GitCredentials>((resolve, reject) => {
+    const id = nextId++;
+    credentialWaiters.set(id, { resolve, reject });
+    post({ type: 'credentials', id });
+  });
+
+if (job.nativeZlib) useNativeZlibForIsomorphicGit();
+isomorphicClone({
+  url: job.url,
+  dir: job.dir,
+  branch: job.branch,
+  depth: job.depth,
+  http,
+  credentials,
+  onProgress: (detail, percent) => post({ type: 'progress', detail, percent }),
+  signal: controller.signal,
+}).then(
+  (result) => {
+    post({ type: 'done', result });
+    port.close();
+  },
+  (error: unknown) => {
+    post({ type: 'error', error: toErrorEnvelope(mapIsomorphicError(error, { url: job.url, branch: job.branch }, controller.signal)) });
+    port.close();
+  },
+);

@@ -1,0 +1,30 @@
+import type { ErrorEnvelope } from '../../../src-shared/ipc/errors';
+import type { GitCredentials } from './types';
+
+/**
+ * Messages between the isomorphic-git worker thread and the thread that owns the account's
+ * network. HTTP stays on the owner's side (the undici dispatcher with the account's proxy and CA
+ * cannot cross threads); the worker does the CPU-heavy part: pack indexing and checkout.
+ */
+export interface WorkerJob {
+  url: string;
+  dir: string;
+  branch?: string;
+  depth?: number;
+  nativeZlib: boolean;
+}
+
+export type ToOwner =
+  | { type: 'progress'; detail: string; percent?: number }
+  | { type: 'credentials'; id: number }
+  | { type: 'http'; id: number; url: string; method: string; headers: Record<string, string>; body?: Uint8Array }
+  | { type: 'done'; result: { branch: string; head: string; warnings: string[] } }
+  | { type: 'error'; error: ErrorEnvelope };
+
+export type ToWorker =
+  | { type: 'abort' }
+  | { type: 'credentials'; id: number; value?: GitCredentials; error?: ErrorEnvelope }
+  | { type: 'http-head'; id: number; statusCode: number; headers: Record<string, string> }
+  | { type: 'http-chunk'; id: number; chunk: Uint8Array }
+  | { type: 'http-end'; id: number }
+  | { type: 'http-error'; id: number; error: ErrorEnvelope };
