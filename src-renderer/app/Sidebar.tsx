@@ -58,8 +58,8 @@ export function Sidebar({ route }: { route: Route }) {
 
       <div className="sidebar-foot">
         {info.data ? (
-          <span title={info.data.dataDir}>
-            {info.data.name} {info.data.version}
+          <span title={`${info.data.name} ${info.data.version}\nData: ${info.data.dataDir}`}>
+            Version {info.data.version}
             {info.data.host === 'harness' ? ' · test harness' : ''}
           </span>
         ) : (

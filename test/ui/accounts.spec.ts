@@ -152,3 +152,51 @@ test.describe('Integrations → GitLab: connection diagnostics', () => {
     expect(await app.services.handlers.accounts.list()).toEqual([]);
   });
 });
+
+test.describe('Integrations → GitLab: gitlab.com', () => {
+  test('Connect Account opens gitlab.com’s authorization page (PKCE) in the browser and waits; Cancel changes nothing', async ({ app }) => {
+    const { page } = app;
+    app.services.internal.settings.write('oauth', { applications: [], gitlabComClientId: 'cospec-desktop-test' });
+    const before = app.opened.length;
+    await page.getByRole('button', { name: 'Connect Account' }).click();
+    const url = new URL(await app.nextOpened(before));
+    expect(url.origin + url.pathname).toBe('https://gitlab.com/oauth/authorize');
+    expect(url.searchParams.get('client_id')).toBe('cospec-desktop-test');
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(url.searchParams.get('state')).toBeTruthy();
+    await expect(page.getByText('We opened gitlab.com’s authorization page.', { exact: false })).toBeVisible();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await expect(page.getByRole('button', { name: 'Connect Account' })).toBeVisible();
+    expect(await app.services.handlers.accounts.list()).toEqual([]);
+  });
+
+  test('without a registered OAuth application it says so and points to tokens', async ({ app }) => {
+    test.skip(Boolean(process.env.COSPEC_GITLAB_OAUTH_CLIENT_ID), 'COSPEC_GITLAB_OAUTH_CLIENT_ID is set in this environment');
+    await app.page.getByRole('button', { name: 'Connect Account' }).click();
+    await expect(app.page.getByText('Signing in with OAuth isn’t set up')).toBeVisible();
+    await expect(app.page.getByText('OAUTH_NOT_CONFIGURED')).toBeVisible();
+    expect(app.opened).toEqual([]);
+  });
+});
+
+test.describe('Integrations → GitLab: OAuth through the loopback redirect', () => {
+  test.use({ withGitLab: true, protocolRegistered: false });
+
+  test('where cospec:// is not registered, the browser comes back to a loopback port and the account appears', async ({ app }) => {
+    const { page } = app;
+    const gitlab = app.gitlab!;
+    app.services.internal.settings.write('oauth', { applications: [{ instanceUrl: gitlab.url, clientId: gitlab.oauthApp.clientId }] });
+    await page.getByRole('radio', { name: /Self-hosted instance/ }).click();
+    await page.getByLabel('GitLab instance URL').fill(gitlab.url);
+    const before = app.opened.length;
+    await page.getByRole('button', { name: 'Sign in with OAuth instead' }).click();
+    const authorizeUrl = await app.nextOpened(before);
+    expect(new URL(authorizeUrl).searchParams.get('redirect_uri')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+    const location = await gitlab.approveAuthorization(authorizeUrl, 'maya');
+    // What the system browser does with the redirect.
+    const landing = await fetch(location);
+    expect(landing.status).toBe(200);
+    await expect(page.getByText('Connected as @maya')).toBeVisible();
+    await expect(page.getByRole('list', { name: 'Connected accounts' }).getByText('@maya')).toBeVisible();
+  });
+});

@@ -37,7 +37,7 @@ const DIAGNOSES: Partial<Record<ErrorCode, Diagnosis>> = {
   SECURE_STORAGE_UNAVAILABLE: { title: 'No secure storage available', advice: 'coSPEC keeps tokens only in the system keychain, and none could be reached. On Linux, make sure a Secret Service (GNOME Keyring, KWallet) is running and unlocked.' },
   PLAINTEXT_STORAGE_REFUSED: { title: 'Only plain-text storage is available', advice: 'This system offers no encrypted storage for secrets, so coSPEC won’t save the token.' },
   POLICY_FORBIDS: { title: 'Not allowed by your organization', advice: 'Your organization’s managed settings do not allow connecting this instance.' },
-  OAUTH_NOT_CONFIGURED: { title: 'OAuth isn’t set up for this instance', advice: 'Self-hosted instances need an OAuth application registered by an admin. Use a Personal Access Token instead.' },
+  OAUTH_NOT_CONFIGURED: { title: 'Signing in with OAuth isn’t set up', advice: 'coSPEC doesn’t know an OAuth application for this instance yet. Connect with a Personal Access Token, or ask your administrator to register one.' },
   OAUTH_DENIED: { title: 'Access was not granted', advice: 'The authorization was cancelled or denied in the browser. Start again when you are ready.' },
   OAUTH_TIMEOUT: { title: 'The browser never came back', advice: 'The sign-in wasn’t finished in time. Start again and complete it in your browser.' },
   OAUTH_STATE_MISMATCH: { title: 'The sign-in response didn’t match', advice: 'The response belonged to a different or older sign-in attempt, so it was ignored. Start again.' },
