@@ -77,8 +77,12 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
     now: deps.now,
   });
 
-  const preferences = createPreferencesService({ settings, policy, secrets });
+  const preferences = createPreferencesService({ settings, policy, secrets, engineStatus: () => engineStatus() });
   const runsDir = join(deps.paths.dataDir, 'runs');
+  const realSandbox = deps.runtime?.sandbox ? undefined : createRuntimeSandbox(deps, () => preferences.sandboxLimits(), () => preferences.containerSocket());
+  const sandbox = deps.runtime?.sandbox ?? realSandbox;
+  if (!sandbox) throw new Error('unreachable: a sandbox is always built');
+  const engineStatus = () => realSandbox?.diagnose() ?? Promise.resolve({ ok: true, message: 'A test sandbox is in use.' });
   const runs = createRunsService({
     runsDir,
     accounts,
@@ -89,7 +93,7 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
       accounts,
       policy,
       git: deps.runtime?.git ?? createRuntimeGit(deps),
-      sandbox: deps.runtime?.sandbox ?? createRuntimeSandbox(deps, () => preferences.sandboxLimits()),
+      sandbox,
       userAllowlist: () => preferences.userEgress(),
       limits: () => preferences.sandboxLimits(),
       modelKey: (key) => secrets.get(key),

@@ -2,7 +2,7 @@ import { createGitService } from './git';
 import type { ServiceDeps } from './index';
 import type { RunGit, RunSandbox } from './runs/ports';
 import type { SandboxLimits } from './preferences';
-import { createSandbox } from './sandbox';
+import { createSandbox, type Sandbox } from './sandbox';
 
 /**
  * Runs clone with the user's git when one is installed (several times faster, see `npm run bench`)
@@ -14,22 +14,37 @@ export function createRuntimeGit(deps: ServiceDeps): RunGit {
   return createGitService({ logger: deps.logger, engine });
 }
 
-/** The container sandbox over Podman or Docker, adapted to what runs need. */
-export function createRuntimeSandbox(deps: ServiceDeps, limits: () => SandboxLimits): RunSandbox {
-  const sandbox = createSandbox({
-    logger: deps.logger.child({ service: 'sandbox' }),
-    dataDir: deps.paths.dataDir,
-    limits,
-    ...(deps.containerSocket ? { socketPath: deps.containerSocket } : {}),
-    ...(deps.resourcesDir ? { resourcesDir: deps.resourcesDir } : {}),
-  });
+/**
+ * The container sandbox over Podman or Docker, adapted to what runs need. The engine is the one
+ * chosen in settings (read at each use, so a change applies to the next run), else the app's
+ * configured socket, else found where engines usually listen.
+ */
+export function createRuntimeSandbox(deps: ServiceDeps, limits: () => SandboxLimits, chosenSocket: () => string | undefined): RunSandbox & { diagnose: Sandbox['diagnose'] } {
+  let current: { socket: string | undefined; sandbox: Sandbox } | undefined;
+  const get = (): Sandbox => {
+    const socket = chosenSocket() ?? deps.containerSocket;
+    if (current?.socket !== socket || !current) {
+      current = {
+        socket,
+        sandbox: createSandbox({
+          logger: deps.logger.child({ service: 'sandbox' }),
+          dataDir: deps.paths.dataDir,
+          limits,
+          ...(socket ? { socketPath: socket } : {}),
+          ...(deps.resourcesDir ? { resourcesDir: deps.resourcesDir } : {}),
+        }),
+      };
+    }
+    return current.sandbox;
+  };
   return {
+    diagnose: () => get().diagnose(),
     async ensureImage(onProgress, signal, want) {
       // A pinned image (managed policy) is used as the admin published it, never rebuilt here.
       if (want.pinned) return want.image;
-      return sandbox.ensureImage(onProgress, signal, want.agentNames);
+      return get().ensureImage(onProgress, signal, want.agentNames);
     },
-    execute: (req, gitlab, env) => sandbox.execute(req, gitlab, { env }),
-    removeOrphans: (runIds) => sandbox.removeOrphans(runIds),
+    execute: (req, gitlab, env) => get().execute(req, gitlab, { env }),
+    removeOrphans: (runIds) => get().removeOrphans(runIds),
   };
 }

@@ -24,3 +24,8 @@ export function useUpdateSettings() {
 export function useSetAgentKey() {
   return useSettingsMutation((input: { agent: string; key: string | null }) => cospec().settings.setAgentKey(input));
 }
+
+/** Whether a container engine answers (asked when the settings screen opens and on "Check again"). */
+export function useEngineStatus() {
+  return useQuery({ queryKey: [...settingsKeys.all, 'engine'], queryFn: () => cospec().settings.engineStatus(), staleTime: 0 });
+}

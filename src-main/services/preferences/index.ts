@@ -1,6 +1,6 @@
 import type { ServiceHandlers } from '../../../src-shared/ipc/define';
 import { CospecError } from '../../../src-shared/ipc/errors';
-import type { SettingsPatch, SettingsView, settingsContract } from '../../../src-shared/ipc/services/settings';
+import type { EngineStatus, SettingsPatch, SettingsView, settingsContract } from '../../../src-shared/ipc/services/settings';
 import { AGENT_ADAPTERS } from '../agents/catalog';
 import { BASE_IMAGE } from '../sandbox/image';
 import type { PolicyGuard } from '../policy';
@@ -32,6 +32,8 @@ export interface PreferencesService {
   sandboxLimits(): SandboxLimits;
   /** The user's egress additions (the policy's entries are added by the runs' allowlist). */
   userEgress(): string[];
+  /** The engine socket the user chose, if any. */
+  containerSocket(): string | undefined;
 }
 
 /**
@@ -43,6 +45,8 @@ export function createPreferencesService(deps: {
   policy: PolicyGuard;
   secrets: Pick<SecretStore, 'get' | 'set' | 'delete'>;
   onUpdatesChanged?: () => void;
+  /** Asks the sandbox whether its engine answers (bound after the sandbox is built). */
+  engineStatus?: () => Promise<EngineStatus>;
 }): PreferencesService {
   const runs = () => deps.settings.read('runs', RunSettingsSchema);
   const updates = () => deps.settings.read('updates', UpdateSettingsSchema);
@@ -88,6 +92,7 @@ export function createPreferencesService(deps: {
         userAdditionsAllowed: policy?.egress?.allowUserAdditions ?? true,
       },
       sandbox: {
+        engine: user.containerSocket ?? null,
         image: sandbox('image', undefined),
         memoryMb: sandbox('memoryMb', user.memoryMb),
         cpus: sandbox('cpus', user.cpus),
@@ -123,6 +128,8 @@ export function createPreferencesService(deps: {
     if (patch.timeoutMinutes !== undefined) next.timeoutMinutes = patch.timeoutMinutes;
     if (patch.memoryMb !== undefined) next.memoryMb = patch.memoryMb;
     if (patch.cpus !== undefined) next.cpus = patch.cpus;
+    if (patch.containerSocket === null) delete next.containerSocket;
+    else if (patch.containerSocket !== undefined) next.containerSocket = patch.containerSocket;
     deps.settings.write('runs', next);
     if (patch.checkUpdatesAutomatically !== undefined) {
       deps.settings.write('updates', { checkAutomatically: patch.checkUpdatesAutomatically });
@@ -134,8 +141,10 @@ export function createPreferencesService(deps: {
   return {
     sandboxLimits,
     userEgress: () => runs().egressAllow,
+    containerSocket: () => runs().containerSocket,
     handlers: {
       get: () => view(),
+      engineStatus: async () => (deps.engineStatus ? deps.engineStatus() : { ok: false, message: 'No container sandbox in this build.' }),
       update: (patch) => update(patch),
       async setAgentKey({ agent, key }) {
         const adapter = AGENT_ADAPTERS.find((a) => a.name === agent);

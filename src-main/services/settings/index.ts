@@ -118,6 +118,8 @@ export const RunSettingsSchema = z
     timeoutMinutes: z.number().int().min(1).max(24 * 60).default(60),
     memoryMb: z.number().int().min(256).max(262_144).optional(),
     cpus: z.number().min(0.5).max(256).optional(),
+    /** The container engine: a socket path or a DOCKER_HOST-style URL; absent = find it. */
+    containerSocket: z.string().min(1).max(1024).optional(),
   })
   .default({ egressAllow: [], timeoutMinutes: 60 });
 

@@ -4,6 +4,7 @@ import { toUiError } from '../../api/client';
 import { useSettings, useUpdateSettings, type SettingsView } from '../../api/settings';
 import { AgentsCard } from './AgentsCard';
 import { EgressCard } from './EgressCard';
+import { EngineCard } from './EngineCard';
 import { ManagedBadge } from './Managed';
 import { SandboxCard } from './SandboxCard';
 import './settings.css';
@@ -78,6 +79,7 @@ export function SettingsScreen() {
       {settings.data && (
         <>
           <PolicyNotice view={settings.data} />
+          <EngineCard view={settings.data} />
           <SandboxCard view={settings.data} />
           <EgressCard view={settings.data} />
           <AgentsCard view={settings.data} />

@@ -36,6 +36,8 @@ export const SettingsViewSchema = z.object({
     userAdditionsAllowed: z.boolean(),
   }),
   sandbox: z.object({
+    /** The engine the user chose (socket path or DOCKER_HOST-style URL); null = found automatically. */
+    engine: z.string().nullable(),
     image: managed(z.string()),
     memoryMb: managed(z.number()),
     cpus: managed(z.number()),
@@ -56,6 +58,15 @@ export const SettingsPatchSchema = z.strictObject({
   memoryMb: z.number().int().min(256).max(262_144).optional(),
   cpus: z.number().min(0.5).max(256).optional(),
   checkUpdatesAutomatically: z.boolean().optional(),
+  /** null goes back to finding the engine automatically. */
+  containerSocket: z
+    .string()
+    .trim()
+    .min(1)
+    .max(1024)
+    .regex(/^(\/|unix:\/\/|npipe:\/\/|tcp:\/\/|ssh:\/\/)/, 'a socket path or unix://, npipe://, tcp:// or ssh:// URL')
+    .nullable()
+    .optional(),
 });
 export type SettingsPatch = z.infer<typeof SettingsPatchSchema>;
 
@@ -65,7 +76,20 @@ export const AgentKeyInputSchema = z.object({
   key: z.string().trim().min(8).max(4096).nullable(),
 });
 
+export const EngineStatusSchema = z.object({
+  ok: z.boolean(),
+  engine: z.string().optional(),
+  version: z.string().optional(),
+  endpoint: z.string().optional(),
+  /** Whether the sandbox base image is there. */
+  image: z.boolean().optional(),
+  /** What to do when something is missing. */
+  message: z.string().optional(),
+});
+export type EngineStatus = z.infer<typeof EngineStatusSchema>;
+
 export const settingsContract = {
+  engineStatus: method({ args: z.tuple([]), result: EngineStatusSchema, doc: 'Whether a container engine answers, which one, and whether the sandbox image is there.' }),
   get: method({ args: z.tuple([]), result: SettingsViewSchema, doc: 'Effective settings, each marked when the organization manages it.' }),
   update: method({
     args: z.tuple([SettingsPatchSchema]),

@@ -26,7 +26,7 @@ function handlers(overrides: Partial<CospecHandlers['app']> = {}): CospecHandler
     repositories: { list: fail, refresh: fail },
     runs: { list: fail, get: fail, start: fail, cancel: fail, logs: fail, refreshOutputs: fail },
     updates: { getState: fail, check: fail, download: fail, installAndRestart: fail },
-    settings: { get: fail, update: fail, setAgentKey: fail },
+    settings: { get: fail, update: fail, setAgentKey: fail, engineStatus: fail },
     localGitLab: { status: fail, start: fail, stop: fail },
     review: { get: fail, fileDiff: fail, discussions: fail, comment: fail, approve: fail, unapprove: fail, merge: fail, close: fail },
   };
