@@ -1,5 +1,5 @@
 import { memo } from 'react';
-import { Building2, GitBranch, Globe, Lock, Play, ShieldAlert, ShieldCheck, ShieldQuestion } from 'lucide-react';
+import { Building2, ExternalLink, GitBranch, Globe, Lock, Play, ShieldAlert, ShieldCheck, ShieldQuestion } from 'lucide-react';
 import type { Project } from '../../../src-shared/model/project';
 import { Badge, Button, formatRelative, type Tone } from '../../components';
 import { ExternalAnchor } from '../runs/ExternalAnchor';
@@ -81,7 +81,7 @@ export const ProjectRow = memo(function ProjectRow({ project, onStartRun }: Prop
       </div>
       <div className="project-row-actions">
         <ExternalAnchor href={project.webUrl} className="btn btn-ghost btn-sm" title="Open in GitLab">
-          GitLab
+          <ExternalLink aria-hidden /> GitLab
         </ExternalAnchor>
         <Button size="sm" icon={<Play aria-hidden />} onClick={() => onStartRun(project)} disabled={project.defaultBranch === null}>
           Start run

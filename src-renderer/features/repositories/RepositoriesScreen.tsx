@@ -86,7 +86,7 @@ export function RepositoriesScreen() {
             </option>
           ))}
         </select>
-        <label className="repositories-search">
+        <div className="repositories-search">
           <Search aria-hidden />
           <input
             className="input"
@@ -96,7 +96,7 @@ export function RepositoriesScreen() {
             onChange={(e) => setSearch(e.target.value)}
             aria-label="Search repositories"
           />
-        </label>
+        </div>
         <span className="repositories-count faint" aria-live="polite" data-testid="repositories-count">
           {list ? `${list.projects.length.toLocaleString()} ${list.projects.length === 1 ? 'repository' : 'repositories'}` : ''}
           {list?.fetchedAt && !refreshing ? ` · updated ${formatRelative(list.fetchedAt)}` : ''}

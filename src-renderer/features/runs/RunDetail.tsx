@@ -62,7 +62,7 @@ export function RunDetail({ runId }: { runId: string }) {
           </div>
           <p className="run-detail-meta">
             <span>{agentName(record)}</span>
-            <span className="mono">{record.spec.branch ?? 'default branch'}</span>
+            {record.spec.branch && <span className="mono">{record.spec.branch}</span>}
             <span title={new Date(record.createdAt).toLocaleString()}>started {timeAgo(record.createdAt, now)}</span>
             <span>{ended ? 'took' : 'running for'} {duration(record.createdAt, record.endedAt ?? now.toISOString())}</span>
             {record.exitCode !== undefined && <span>exit code {record.exitCode}</span>}

@@ -1,6 +1,6 @@
 import type { RunRecord, RunState } from '../../../src-shared/model/run';
 import { cx } from '../../components';
-import { RUN_PATH, STATE_LABELS, clockTime, duration, stateTone } from './format';
+import { RUN_PATH, STATE_LABELS, STEP_LABELS, clockTime, duration, stateTone } from './format';
 
 /**
  * The run's path from queued to its end: each step reached shows when and how long it took, the
@@ -27,10 +27,12 @@ export function RunTimeline({ run }: { run: RunRecord }) {
             aria-current={current ? 'step' : undefined}
           >
             <span className="timeline-dot" aria-hidden />
-            <span className="timeline-label">{STATE_LABELS[state]}</span>
+            <span className="timeline-label" title={STATE_LABELS[state]}>
+              {STEP_LABELS[state]}
+            </span>
             <span className="timeline-time">
               {at ? clockTime(at) : '—'}
-              {at && nextAt && <span className="faint"> · {duration(at, nextAt)}</span>}
+              {at && nextAt && <span className="timeline-took"> {duration(at, nextAt)}</span>}
             </span>
           </li>
         );

@@ -31,7 +31,7 @@ export function duration(fromIso: string, toIso: string): string {
 }
 
 export function clockTime(iso: string): string {
-  return new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
 }
 
 export const STATE_LABELS: Record<RunState, string> = {
@@ -44,6 +44,13 @@ export const STATE_LABELS: Record<RunState, string> = {
   failed: 'Failed',
   cancelled: 'Cancelled',
   interrupted: 'Interrupted',
+};
+
+/** Short names for the timeline, where six steps share one row. */
+export const STEP_LABELS: Record<RunState, string> = {
+  ...STATE_LABELS,
+  preparing: 'Image',
+  collecting: 'Outputs',
 };
 
 /** The tone a state is drawn in: live states pulse, ended ones say how they ended. */
