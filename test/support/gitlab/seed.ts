@@ -60,7 +60,9 @@ export async function seed(store: Store, reposDir: string): Promise<SeedTokens> 
 
   const people = { root, alice, maya };
   const sig = (u: UserRecord) => ({ name: u.name, email: u.email });
-  const add = async (g: GroupRecord, path: string, options: Partial<ProjectRecord>, history: SeedCommit[] | 'filler') => {
+  // Ids are taken in a fixed order; the repositories are written concurrently afterwards.
+  const writes: Array<() => Promise<void>> = [];
+  const add = (g: GroupRecord, path: string, options: Partial<ProjectRecord>, history: SeedCommit[] | 'filler') => {
     const project: ProjectRecord = {
       id: store.ids.take('project'),
       name: path.replace(/-/g, ' ').replace(/\b\w/g, (c) => c.toUpperCase()),
@@ -80,8 +82,7 @@ export async function seed(store: Store, reposDir: string): Promise<SeedTokens> 
       repo_dir: join(reposDir, g.path, `${path}.git`),
       ...options,
     };
-    if (history === 'filler') await createFillerRepo(project.repo_dir, sig(root));
-    else await createSeededRepo(project.repo_dir, project.default_branch, history);
+    writes.push(() => (history === 'filler' ? createFillerRepo(project.repo_dir, sig(root)) : createSeededRepo(project.repo_dir, project.default_branch, history)));
     store.projects.push(project);
     return project;
   };
@@ -89,26 +90,28 @@ export async function seed(store: Store, reposDir: string): Promise<SeedTokens> 
     p.protected_branches.push({ id: store.ids.take('protected_branch'), name, push_access_level: push, merge_access_level: merge, allow_force_push: false });
 
   // acme/web-app: the main demo project. main is protected (Maintainers push, Developers may merge MRs).
-  const webApp = await add(acme, 'web-app', { description: 'The Acme storefront.' }, webAppHistory(people, sig));
+  const webApp = add(acme, 'web-app', { description: 'The Acme storefront.' }, webAppHistory(people, sig));
   protect(webApp, 'main', ACCESS.maintainer, ACCESS.developer);
-  const api = await add(acme, 'api-service', { description: 'Acme public API.' }, apiHistory(people, sig));
+  const api = add(acme, 'api-service', { description: 'Acme public API.' }, apiHistory(people, sig));
   protect(api, 'main', ACCESS.maintainer, ACCESS.maintainer);
   protect(api, 'release/*', ACCESS.maintainer, ACCESS.maintainer);
-  await add(acme, 'unprotected-lib', { description: 'A library whose default branch is not protected.' }, libHistory(people, sig));
-  const cli = await add(tools, 'cli', { description: 'Internal command line tools.', members: new Map([[bot.id, ACCESS.reporter]]) }, cliHistory(people, sig));
+  add(acme, 'unprotected-lib', { description: 'A library whose default branch is not protected.' }, libHistory(people, sig));
+  const cli = add(tools, 'cli', { description: 'Internal command line tools.', members: new Map([[bot.id, ACCESS.reporter]]) }, cliHistory(people, sig));
   protect(cli, 'main', ACCESS.maintainer, ACCESS.maintainer);
-  const secret = await add(tools, 'secret', { description: 'Nobody but tool maintainers may see this.', members: new Map([[alice.id, ACCESS.maintainer]]) }, [
+  const secret = add(tools, 'secret', { description: 'Nobody but tool maintainers may see this.', members: new Map([[alice.id, ACCESS.maintainer]]) }, [
     { branch: 'main', author: sig(alice), time: 1_705_000_000, message: 'Keep the secrets here\n', files: { 'README.md': '# Secret\n' } },
   ]);
   protect(secret, 'main', ACCESS.maintainer, ACCESS.maintainer);
   // Filler so that project lists span several pages; one is public, one archived.
   for (let i = 1; i <= 30; i++) {
     const n = String(i).padStart(2, '0');
-    const p = await add(acme, `service-${n}`, { description: `Filler service ${n}.`, visibility: i === 7 ? 'public' : 'private', archived: i === 30 }, 'filler');
+    const p = add(acme, `service-${n}`, { description: `Filler service ${n}.`, visibility: i === 7 ? 'public' : 'private', archived: i === 30 }, 'filler');
     p.created_at = new Date(Date.parse(created) + i * DAY).toISOString();
     p.last_activity_at = p.created_at;
     protect(p, 'main', ACCESS.maintainer, ACCESS.maintainer);
   }
+
+  await runLimited(writes, 6);
 
   const now = store.now();
   const tokens = {
@@ -119,6 +122,14 @@ export async function seed(store: Store, reposDir: string): Promise<SeedTokens> 
     noExpiry: store.issuePat(bot, { name: 'no-expiry', scopes: FULL_SCOPES, expiresAt: null }).token,
   };
   return tokens;
+}
+
+async function runLimited(tasks: Array<() => Promise<void>>, limit: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) await tasks[next++]!();
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
 }
 
 function group(store: Store, path: string, name: string, members: Array<[UserRecord, AccessLevel]>): GroupRecord {
