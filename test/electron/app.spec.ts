@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { contract } from '../../src-shared/ipc/contract';
 import { expect, skipWithoutElectron, test } from './fixtures';
 
@@ -53,8 +55,10 @@ test('denies navigation away from the app', async ({ app, window: page }) => {
       contents.once('will-navigate', (event) => resolve(event.defaultPrevented)),
     );
   });
+  // An http URL with credentials: Chromium asks will-navigate, and the guard neither allows it nor
+  // hands it to the system browser (vetExternalUrl refuses credentials), so nothing opens on the host.
   await page.evaluate(() => {
-    window.location.href = 'file:///etc/passwd';
+    window.location.href = 'http://user:secret@example.invalid/';
   });
   expect(await app.evaluate(() => (globalThis as { navigation?: Promise<boolean> }).navigation)).toBe(true);
   expect(page.url()).toMatch(/^app:\/\/cospec\//);
@@ -71,15 +75,22 @@ test('denies permission requests', async ({ window: page }) => {
   expect(answer).toBe('denied');
 });
 
-test('refuses calls that do not match the contract', async ({ window: page }) => {
-  const error = await page.evaluate(async () => {
+test('refuses calls that do not match the contract, and links that are not web pages', async ({ window: page }) => {
+  const codes = await page.evaluate(async () => {
     const api = (window as unknown as { cospec: { app: { openExternal(url: unknown): Promise<void> } } }).cospec;
-    try {
-      await api.app.openExternal('file:///etc/passwd');
-      return 'accepted';
-    } catch (e) {
-      return (e as { code?: string }).code;
-    }
+    const codeOf = (call: Promise<unknown>) => call.then(() => 'accepted', (e: { code?: string }) => e.code);
+    return { notAString: await codeOf(api.app.openExternal(42)), fileUrl: await codeOf(api.app.openExternal('file:///etc/passwd')) };
   });
-  expect(error).toBe('INVALID_INPUT');
+  expect(codes).toEqual({ notAString: 'INVALID_INPUT', fileUrl: 'INVALID_URL' });
+});
+
+test('keeps one instance: a second launch hands its cospec:// link to the running app and exits', async ({ app, launcher, window: page }) => {
+  expect(page.url()).toMatch(/^app:\/\//); // the first instance is up
+  const code = await launcher.secondLaunch(['cospec://oauth/callback?code=SECRETCODE123&state=not-started-here']);
+  expect(code).toBe(0);
+  expect(await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().length)).toBe(1);
+  // The running instance received and refused the link (no sign-in was started); bounded by the test timeout.
+  const log = join(launcher.dataDir, 'logs/main.log');
+  while (!(await readFile(log, 'utf8').catch(() => '')).includes('cospec:// link was not accepted')) await new Promise((r) => setTimeout(r, 50));
+  expect(await readFile(log, 'utf8')).not.toContain('SECRETCODE123');
 });
