@@ -203,6 +203,8 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   };
 
   const server = createServer({ requestTimeout: 0 }, onRequest);
+  // A run must not exhaust the host's descriptors through its proxy.
+  server.maxConnections = 512;
   server.on('connect', onConnect);
   // Anything that is not HTTP (raw TCP/UDP payloads through the relay) ends here.
   server.on('clientError', (_err, socket) => {
