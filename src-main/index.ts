@@ -31,7 +31,11 @@ const paths = electronPaths(app);
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
-  void start();
+  start().catch((error: unknown) => {
+    // Only reached if start-up fails before the logger and dialogs are usable.
+    console.error('coSPEC Desktop could not start:', error);
+    app.exit(1);
+  });
 }
 
 async function start(): Promise<void> {
@@ -72,7 +76,7 @@ async function start(): Promise<void> {
   await app.whenReady();
   hardenSession(session.defaultSession, logger);
   protocol.handle(APP_SCHEME, createAppProtocolHandler({ rootDir: rendererDir }));
-  const dark = followSystemTheme(nativeTheme, (isDark) => window?.setBackgroundColor(isDark ? '#111318' : '#ffffff'));
+  followSystemTheme(nativeTheme, (isDark) => window?.setBackgroundColor(isDark ? '#111318' : '#ffffff'));
 
   const events = createEventBus();
   let services: AppServices & { internal: { updates: { startBackgroundChecks(): void } } };
@@ -102,7 +106,7 @@ async function start(): Promise<void> {
   forwardEvents(events, () => (window && !window.isDestroyed() ? [window.webContents] : []), logger);
 
   const openWindow = () => {
-    window = createMainWindow({ BrowserWindow, preloadPath, dark, devTools: !app.isPackaged, openExternal, logger });
+    window = createMainWindow({ BrowserWindow, preloadPath, dark: nativeTheme.shouldUseDarkColors, devTools: !app.isPackaged, openExternal, logger });
     const id = window.webContents.id;
     trustedContentIds.add(id);
     window.on('closed', () => {
