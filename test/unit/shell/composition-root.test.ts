@@ -102,3 +102,19 @@ describe('composition root under a recorded Electron API', () => {
     expect(errors).toEqual([]);
   });
 });
+
+describe('composition root when another instance holds the lock', () => {
+  it('quits at once without building services or a window', { timeout: 120_000 }, async () => {
+    const second = await startRecordedApp({ RECORDED_LOCK: 'taken' });
+    try {
+      await second.ask('ready');
+      const apis = (await second.calls()).map((c) => c.api);
+      expect(apis).toContain('app.quit');
+      expect(apis).not.toContain('new BrowserWindow');
+      expect(apis).not.toContain('protocol.handle');
+      expect(await second.ask<string[]>('channels')).toEqual([]);
+    } finally {
+      await second.stop();
+    }
+  });
+});
