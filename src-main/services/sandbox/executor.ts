@@ -165,6 +165,8 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
     if (req.signal.aborted) cancelled = true;
     if (cancelled) return await finish(-1);
     await container.start();
+    // A cancel that arrived while the container was starting found nothing to kill yet.
+    if (cancelled) kill();
     // The wall-clock limit is the agent's: it starts with the container, not with image or proxy set-up.
     timer = setTimeout(() => {
       timedOut = true;
@@ -176,12 +178,15 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
       (line) => req.onLog(line),
       exited.then(() => undefined, () => undefined),
     );
-    // Awaited below; this keeps a failure from being unhandled when onContainer throws first.
-    logs.catch(() => undefined);
+    // A lost log stream must not lose the run's result; the agent log says so instead.
+    const logsDone = logs.catch((error: unknown) => {
+      logger.warn('sandbox: log stream failed', { error });
+      req.onLog('[coSPEC] the live log of this run was interrupted; the agent kept running.');
+    });
     if (extras.onContainer) await extras.onContainer(container);
     const exit = await exited;
     logger.debug('sandbox: container stopped', { exitCode: exit.exitCode });
-    await logs;
+    await logsDone;
     logger.debug('sandbox: logs ended');
     return await finish(exit.exitCode, exit.oomKilled);
   } finally {
