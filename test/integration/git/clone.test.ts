@@ -82,13 +82,15 @@ describe.each(ENGINES)('clone with %s', (engine) => {
     expect(await exists(join(dir, '.git', 'shallow'))).toBe(true);
   });
 
-  it('fails with UNAUTHORIZED on a wrong token and leaves nothing behind', async () => {
+  it('fails with UNAUTHORIZED on a wrong token, leaves nothing behind, and can be retried', async () => {
     const { service, logLines } = serviceWithLog();
     const dir = join(out, `${engine}-badtoken`);
     await expectCode(service.clone({ url: repoUrl(), dir, engine, credentials: credentialsOf('glpat-wrong-token-000') }), 'UNAUTHORIZED');
     expect(await exists(dir)).toBe(false);
     expect(await leftovers(dir)).toEqual([]);
     expect(logLines.join('\n')).not.toContain('glpat-wrong-token-000');
+    // Nothing left in the way: the same clone with the right token succeeds.
+    expect((await service.clone({ url: repoUrl(), dir, engine, credentials: credentialsOf(TOKEN) })).head).toBe(heads.mainHead);
   });
 
   it('fails with NOT_FOUND naming a missing branch', async () => {
@@ -173,5 +175,20 @@ describe('request validation', () => {
   it('refuses a URL that carries credentials', async () => {
     const { service } = serviceWithLog();
     await expectCode(service.clone({ url: `http://oauth2:${TOKEN}@127.0.0.1:1/a.git`, dir: join(out, 'creds-in-url'), credentials: credentialsOf(TOKEN) }), 'INVALID_INPUT');
+  });
+});
+
+describe('engine choice', () => {
+  it('uses git when installed, isomorphic-git when not or when only a dispatcher carries the network', async () => {
+    const { service } = serviceWithLog();
+    const { Agent } = await import('undici');
+    const dispatcher = new Agent();
+    expect(await service.engineFor({})).toBe('git');
+    expect(await service.engineFor({ dispatcher })).toBe('isomorphic-git');
+    expect(await service.engineFor({ dispatcher, network: {} })).toBe('git');
+    const noGit = serviceWithLog({ gitPath: join(out, 'no-such-git') }).service;
+    expect(await noGit.engineFor({})).toBe('isomorphic-git');
+    await expectCode(noGit.clone({ url: repoUrl(), dir: join(out, 'forced-git'), engine: 'git', credentials: credentialsOf(TOKEN) }), 'CLONE_FAILED');
+    await dispatcher.close();
   });
 });
