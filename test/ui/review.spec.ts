@@ -110,6 +110,10 @@ test.describe('Review', () => {
   test('reviews a run’s merge request: diff, line comment, approve and merge against the stand-in', async ({ app }) => {
     const { page } = app;
     const gitlab = app.gitlab!;
+    const cspViolations: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
     const { account } = await app.services.handlers.accounts.connectWithToken({ instanceUrl: gitlab.url, token: gitlab.user('cospec-bot').token, allowHttp: true });
     const iid = await openAgentMergeRequest(app);
     const runId = await seedRun(app, account.id, iid);
@@ -184,5 +188,7 @@ test.describe('Review', () => {
     await expect(screen.getByText('This merge request has been merged on GitLab.')).toBeVisible();
     expect(gitlab.mergeRequests(PROJECT).find((mr) => mr.iid === iid)?.state).toBe('merged');
     await app.snap('review-merged');
+    // The diff component, the virtualised lists and the dialogs all work under the strict CSP.
+    expect(cspViolations).toEqual([]);
   });
 });

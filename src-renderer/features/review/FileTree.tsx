@@ -10,7 +10,7 @@ interface Props {
 
 function splitPath(path: string): [dir: string, name: string] {
   const i = path.lastIndexOf('/');
-  return i < 0 ? ['', path] : [path.slice(0, i + 1), path.slice(i + 1)];
+  return i < 0 ? ['', path] : [path.slice(0, i), path.slice(i + 1)];
 }
 
 const MARK = { add: 'A', delete: 'D', modify: 'M', rename: 'R', copy: 'C' } as const;
