@@ -72,11 +72,6 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
   // host users away from the proxy socket, the inner one is what the container sees.
   const outer = await mkdtemp(join(tmpdir(), 'cospec-sbx-'));
   const runDir = join(outer, 'r');
-  await mkdir(runDir, { mode: 0o755 });
-  await chmod(runDir, 0o755);
-  await mkdir(req.paths.dir, { recursive: true });
-  const taskFile = join(runDir, 'task.md');
-  await writeFile(taskFile, req.spec.task, { mode: 0o644 });
 
   let gateway: CredentialGateway | undefined;
   let proxy: EgressProxy | undefined;
@@ -93,6 +88,10 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
   req.signal.addEventListener('abort', onAbort, { once: true });
 
   try {
+    await mkdir(runDir, { mode: 0o755 });
+    await chmod(runDir, 0o755);
+    await mkdir(req.paths.dir, { recursive: true });
+    await writeFile(join(runDir, 'task.md'), req.spec.task, { mode: 0o644 });
     gateway = await createCredentialGateway({
       runId: req.runId,
       instanceUrl: req.project.instanceUrl,
