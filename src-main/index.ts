@@ -20,7 +20,9 @@ const here = fileURLToPath(new URL('.', import.meta.url)); // out/main/
 const rendererDir = join(here, '../renderer');
 const preloadPath = join(here, '../preload/index.cjs');
 
-// Must happen before `ready`: app:// gets an origin, a secure context and fetch support.
+// Must happen before `ready`: every renderer is sandboxed, whatever options a later window passes,
+// and app:// gets an origin, a secure context and fetch support.
+app.enableSandbox();
 protocol.registerSchemesAsPrivileged([appSchemeDefinition]);
 
 // Before the lock: the lock lives in the user data folder, which COSPEC_DATA_DIR may move.

@@ -29,6 +29,7 @@ describe('composition root under a recorded Electron API', () => {
     const before = await apis();
     expect(before).not.toContain('app.ready');
     expect(before).toContain('protocol.registerSchemesAsPrivileged');
+    expect(before).toContain('app.enableSandbox');
     expect(before.indexOf('app.setPath')).toBeLessThan(before.indexOf('app.requestSingleInstanceLock'));
     const all = await calls();
     expect(all.find((c) => c.api === 'app.setPath')?.detail).toEqual(['userData', dataDir]);

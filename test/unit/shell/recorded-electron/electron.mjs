@@ -17,6 +17,7 @@ export const app = Object.assign(new EventEmitter(), {
   getPath: (name) => paths[name],
   setPath: (name, value) => (record('app.setPath', [name, value]), (paths[name] = value)),
   requestSingleInstanceLock: () => (record('app.requestSingleInstanceLock', paths.userData), process.env.RECORDED_LOCK !== 'taken'),
+  enableSandbox: () => record('app.enableSandbox'),
   setAsDefaultProtocolClient: (...args) => (record('app.setAsDefaultProtocolClient', args), true),
   whenReady: () => ready,
   quit() {
