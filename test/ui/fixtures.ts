@@ -45,6 +45,8 @@ interface Options {
   policy: object | undefined;
   /** The route the page opens at. */
   startAt: string;
+  /** Files written into the data dir before the services start (name → contents), e.g. a damaged config.json. */
+  dataDirFiles: Record<string, string> | undefined;
 }
 
 const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -55,6 +57,7 @@ export const test = base.extend<Options & { app: UiApp; _requirements: void }, {
   protocolRegistered: [true, { option: true }],
   policy: [undefined, { option: true }],
   startAt: ['#/integrations/gitlab', { option: true }],
+  dataDirFiles: [undefined, { option: true }],
 
   // Runs before the browser is launched, so a missing Chromium is a skip with a reason, not a crash.
   _requirements: [
@@ -77,8 +80,11 @@ export const test = base.extend<Options & { app: UiApp; _requirements: void }, {
     { scope: 'worker' },
   ],
 
-  app: async ({ page, staticServer, withGitLab, protocolRegistered, policy, startAt }, use) => {
+  app: async ({ page, staticServer, withGitLab, protocolRegistered, policy, startAt, dataDirFiles }, use) => {
+    const t0 = Date.now();
+    const mark = (what: string) => process.env.COSPEC_UI_DEBUG && console.log(`[ui] ${what} +${Date.now() - t0} ms`);
     const dataDir = mkdtempSync(join(tmpdir(), 'cospec-ui-'));
+    for (const [name, contents] of Object.entries(dataDirFiles ?? {})) writeFileSync(join(dataDir, name), contents);
     const gitlab = withGitLab ? await startGitLabStandIn(typeof withGitLab === 'object' ? withGitLab : {}) : undefined;
     const sink = memorySink();
     const logger = createLogger({ level: 'debug', sinks: [sink] });
@@ -103,6 +109,7 @@ export const test = base.extend<Options & { app: UiApp; _requirements: void }, {
       protocolRegistered,
       policyPath,
     });
+    mark('services ready');
     const dispatch = createDispatcher(services.handlers, logger);
     const ipcTraffic: string[] = [];
 
@@ -150,7 +157,9 @@ export const test = base.extend<Options & { app: UiApp; _requirements: void }, {
 
     await page.emulateMedia({ colorScheme: 'light', reducedMotion: 'reduce' });
     await page.goto(`${staticServer.url}/index.html${startAt}`);
+    mark('page loaded');
     await expect(page.getByRole('navigation', { name: 'Main' })).toBeVisible();
+    mark('shell visible');
 
     await use(app);
 

@@ -70,3 +70,18 @@ test.describe('window shell', () => {
     expect(keys).toEqual([...Object.keys(contract), 'on'].sort());
   });
 });
+
+test.describe('routes with parameters', () => {
+  test('#/runs/:id and #/review/:runId/:mrIid open under Runs', async ({ app }) => {
+    const nav = app.page.getByRole('navigation', { name: 'Main' });
+    await app.goto('#/runs/no-such-run');
+    await expect(nav.getByRole('link', { name: 'Runs' })).toHaveAttribute('aria-current', 'page');
+    await expect(app.page).toHaveTitle(/Runs/);
+    await app.goto('#/review/no-such-run/7');
+    await expect(nav.getByRole('link', { name: 'Runs' })).toHaveAttribute('aria-current', 'page');
+    await expect(app.page).toHaveTitle(/Review/);
+    // a review link without a valid merge request number is not a route
+    await app.goto('#/review/no-such-run/zero');
+    await expect(app.page.getByRole('heading', { level: 1, name: 'GitLab' })).toBeVisible();
+  });
+});
