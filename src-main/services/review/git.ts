@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Dispatcher } from 'undici';
 import { CospecError } from '../../../src-shared/ipc/errors';
 
 /** How to reach the instance over git's smart HTTP as the run's account. */
@@ -12,6 +13,8 @@ export interface GitAccess {
   caPem?: string;
   /** The proxy the account's API calls use; absent means a direct connection. */
   proxyUrl?: string;
+  /** The account's undici dispatcher (its proxy and CA), for isomorphic-git; absent: the global one. */
+  dispatcher?: Dispatcher;
 }
 
 const PROXY_ENV = ['http_proxy', 'https_proxy', 'all_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'no_proxy', 'NO_PROXY'];

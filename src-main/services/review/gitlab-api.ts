@@ -94,7 +94,7 @@ export function createReviewGitLab(options: ReviewGitLabOptions): ReviewGitLab {
     async gitAccess() {
       const net = options.network();
       const creds = await options.gitCredentials();
-      return { ...creds, caPem: net.caPem, proxyUrl: net.proxyUrl };
+      return { ...creds, caPem: net.caPem, proxyUrl: net.proxyUrl, dispatcher: net.dispatcher };
     },
   };
 }

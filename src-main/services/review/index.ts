@@ -3,10 +3,13 @@ import { CospecError } from '../../../src-shared/ipc/errors';
 import type { DiffCrossCheck, ReviewFile, reviewContract } from '../../../src-shared/ipc/services/review';
 import type { RunRecord } from '../../../src-shared/model/run';
 import type { Logger } from '../../platform/logger';
+import { createGitService } from '../git';
 import * as actions from './actions';
+import { checkoutMergeRequest, checkTargetDir, type ReviewCloner } from './checkout';
 import type { ReviewGitLab } from './gitlab-api';
 import { diffFailed } from './git';
 import { crossCheck, fetchGitLabChanges, filesFromGitLab, type GitLabChanges } from './gitlab-diff';
+import { listReviews } from './list';
 import { DEFAULT_LIMITS, localDiff, localFileDiff, type DiffLimits } from './local-diff';
 import { locateRange, type DiffRange } from './locate';
 import { fetchMergeRequest, fetchProject, fetchSummary, type ApiMergeRequest, type ApiProject } from './merge-request';
@@ -22,10 +25,14 @@ export interface ReviewDeps {
     get(runId: string): Promise<RunRecord>;
     /** Where the run keeps its files; only the clone (workspace) is read. */
     paths(runId: string): { workspace: string };
+    /** Every run's record, for the reviews list (runs.orchestrator.list); without it the list is empty. */
+    list?(): Promise<RunRecord[]>;
   };
   /** A GitLab API client acting as one account (see reviewGitLabFromAccounts). */
   gitlabFor(accountId: string): ReviewGitLab;
   logger: Logger;
+  /** Clones for checkout(); by default the git service on isomorphic-git (needs no git installed). */
+  git?: ReviewCloner;
   /** Test seam: when a file counts as too large to send with the others. */
   limits?: DiffLimits;
 }
@@ -45,6 +52,8 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
   const log = deps.logger.child({ service: 'review' });
   const limits = deps.limits ?? DEFAULT_LIMITS;
   // git fetch into one clone must not run twice at once (ref locks); different runs proceed in parallel.
+  let cloner = deps.git;
+  const gitService = (): ReviewCloner => (cloner ??= createGitService({ logger: deps.logger, engine: 'isomorphic-git' }));
   const locks = new Map<string, Promise<unknown>>();
   const serialized = <T>(key: string, work: () => Promise<T>): Promise<T> => {
     const next = (locks.get(key) ?? Promise.resolve()).catch(() => undefined).then(work);
@@ -66,10 +75,16 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
    */
   const cloneUrl = (gl: ReviewGitLab, project: ApiProject) => `${gl.instanceUrl}/${project.path_with_namespace}.git`;
 
-  async function range(ctx: Context, mr: ApiMergeRequest): Promise<DiffRange> {
+  /** The MR's target and source (a fork's, maybe) clone URLs on the account's instance. */
+  async function urls(ctx: Context, mr: ApiMergeRequest): Promise<{ targetUrl: string; sourceUrl: string }> {
     const targetUrl = cloneUrl(ctx.gl, ctx.project);
     const sourceUrl =
       mr.source_project_id !== undefined && mr.source_project_id !== ctx.project.id ? cloneUrl(ctx.gl, await fetchProject(ctx.gl, mr.source_project_id)) : targetUrl;
+    return { targetUrl, sourceUrl };
+  }
+
+  async function range(ctx: Context, mr: ApiMergeRequest): Promise<DiffRange> {
+    const { targetUrl, sourceUrl } = await urls(ctx, mr);
     return serialized(ctx.workspace, () => locateRange({ repo: ctx.workspace, mr, targetUrl, sourceUrl, access: () => ctx.gl.gitAccess() }));
   }
 
@@ -103,6 +118,28 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
 
   return {
     handlers: {
+      async list({ accountId }) {
+        const runs = deps.runs.list ? await deps.runs.list() : [];
+        return listReviews({ runs, accountId, gitlabFor: deps.gitlabFor, log });
+      },
+
+      async checkout({ runId, mrIid, dir }) {
+        // A bad folder is refused before anything is asked of GitLab.
+        await checkTargetDir(dir);
+        const ctx = await context(runId);
+        const mr = await fetchMergeRequest(ctx.gl, ctx.project, mrIid);
+        const result = await checkoutMergeRequest({
+          dir,
+          mr,
+          ...(await urls(ctx, mr)),
+          access: () => ctx.gl.gitAccess(),
+          refresh: () => fetchMergeRequest(ctx.gl, ctx.project, mrIid),
+          cloner: gitService(),
+        });
+        log.info('checked out a merge request', { runId, mrIid, head: result.head });
+        return result;
+      },
+
       async get({ runId, mrIid }) {
         const ctx = await context(runId);
         const { summary, mr } = await fetchSummary(ctx.gl, ctx.project, mrIid);

@@ -213,7 +213,55 @@ export type MergeInput = z.input<typeof MergeInputSchema>;
 export const FileDiffInputSchema = ReviewTargetSchema.extend({ path: z.string().min(1).max(4096) });
 export type FileDiffInput = z.input<typeof FileDiffInputSchema>;
 
+export const CheckoutInputSchema = ReviewTargetSchema.extend({
+  /** An absolute path to a folder that does not exist yet or is empty; the clone is written there. */
+  dir: z.string().min(1).max(4096),
+});
+export type CheckoutInput = z.input<typeof CheckoutInputSchema>;
+
+export const CheckoutResultSchema = z.object({
+  dir: z.string(),
+  /** The local branch checked out: the MR's source branch. */
+  branch: z.string(),
+  /** The commit checked out; always the MR's head commit. */
+  head: z.string(),
+});
+export type CheckoutResult = z.infer<typeof CheckoutResultSchema>;
+
+export const ReviewListInputSchema = z.object({
+  /** Only this account's MRs; all connected accounts when absent. */
+  accountId: z.string().min(1).max(200).optional(),
+});
+export type ReviewListInput = z.input<typeof ReviewListInputSchema>;
+
+/** One open MR a run opened, with its state and pipeline as GitLab reports them now. */
+export const ReviewListItemSchema = z.object({
+  runId: z.string(),
+  accountId: z.string(),
+  projectPath: z.string(),
+  mrIid: z.number().int(),
+  title: z.string(),
+  state: z.string(),
+  webUrl: z.string(),
+  sourceBranch: z.string(),
+  targetBranch: z.string(),
+  /** The head pipeline's status, or null when the MR has none. */
+  pipelineStatus: z.string().nullable(),
+  updatedAt: z.string(),
+});
+export type ReviewListItem = z.infer<typeof ReviewListItemSchema>;
+
 export const reviewContract = {
+  list: method({
+    args: z.tuple([ReviewListInputSchema]),
+    result: z.array(ReviewListItemSchema),
+    doc: 'The open merge requests runs opened (per account when accountId is given), refreshed from GitLab, newest first.',
+  }),
+  checkout: method({
+    args: z.tuple([CheckoutInputSchema]),
+    result: CheckoutResultSchema,
+    doc: "Clones the MR's source branch at its head commit into a new or empty local folder, as the run's account.",
+  }),
   get: method({
     args: z.tuple([ReviewTargetSchema]),
     result: MergeRequestReviewSchema,
