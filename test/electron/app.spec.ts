@@ -70,9 +70,20 @@ test('denies new windows', async ({ app, window: page }) => {
   expect(await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().length)).toBe(1);
 });
 
-test('denies permission requests', async ({ window: page }) => {
-  const answer = await page.evaluate(() => Notification.requestPermission());
-  expect(answer).toBe('denied');
+test('denies permission requests, except notifications for the app page', async ({ window: page }) => {
+  const geolocation = await page.evaluate(
+    () =>
+      new Promise<string>((resolve) =>
+        navigator.geolocation.getCurrentPosition(
+          () => resolve('granted'),
+          (error) => resolve(error.code === error.PERMISSION_DENIED ? 'denied' : `error ${error.code}`),
+        ),
+      ),
+  );
+  expect(geolocation).toBe('denied');
+  const camera = await page.evaluate(() => navigator.mediaDevices.getUserMedia({ video: true }).then(() => 'granted', (e: Error) => e.name));
+  expect(camera).not.toBe('granted');
+  expect(await page.evaluate(() => Notification.requestPermission())).toBe('granted'); // run-finished notifications (issue 6)
 });
 
 test('refuses calls that do not match the contract, and links that are not web pages', async ({ window: page }) => {

@@ -25,18 +25,32 @@ function recordedSession() {
 }
 
 describe('session hardening', () => {
-  it('denies every permission request', () => {
+  const ask = (h: Handlers, permission: string, requestingUrl: string, isMainFrame = true) => {
+    let granted: boolean | undefined;
+    h.request!({} as never, permission as never, (answer) => (granted = answer), { requestingUrl, isMainFrame } as never);
+    return granted;
+  };
+
+  it('denies every permission request but notifications from the app page', () => {
     const h = recordedSession();
-    for (const permission of ['media', 'geolocation', 'notifications', 'clipboard-read', 'openExternal', 'fullscreen'] as const) {
-      let granted: boolean | undefined;
-      h.request!({} as never, permission, (answer) => (granted = answer), {} as never);
-      expect(granted, permission).toBe(false);
+    for (const permission of ['media', 'geolocation', 'clipboard-read', 'clipboard-sanitized-write', 'openExternal', 'fullscreen', 'midi', 'pointerLock']) {
+      expect(ask(h, permission, 'app://cospec/index.html'), permission).toBe(false);
     }
+    expect(ask(h, 'notifications', 'app://cospec/index.html#/runs')).toBe(true);
   });
 
-  it('answers every permission check and device request with no', () => {
+  it('denies notifications to any other origin and to sub-frames', () => {
+    const h = recordedSession();
+    expect(ask(h, 'notifications', 'https://evil.example/')).toBe(false);
+    expect(ask(h, 'notifications', 'app://other/index.html')).toBe(false);
+    expect(ask(h, 'notifications', 'app://cospec/frame.html', false)).toBe(false);
+  });
+
+  it('answers permission checks the same way, and device requests with no', () => {
     const h = recordedSession();
     expect(h.check!(null, 'media', 'app://cospec', {} as never)).toBe(false);
+    expect(h.check!(null, 'notifications', 'app://cospec', {} as never)).toBe(true);
+    expect(h.check!(null, 'notifications', 'https://evil.example', {} as never)).toBe(false);
     expect(h.device!({} as never)).toBe(false);
   });
 
