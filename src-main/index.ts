@@ -7,6 +7,7 @@ import { createEventBus } from './platform/events';
 import { createDispatcher, missingHandlers } from './platform/ipc-dispatch';
 import { createLogger, fileSink, stderrSink } from './platform/logger';
 import { createServices, type AppServices } from './services';
+import { spawnedStandInStarter } from './services/local-gitlab/spawned';
 import { APP_SCHEME, appSchemeDefinition, createAppProtocolHandler } from './shell/app-protocol';
 import { electronPaths, externalOpener, followSystemTheme, safeStorageEncryptor, sessionProxyResolver } from './shell/adapters';
 import { createDeepLinkQueue, findDeepLink, registerProtocolClient, routeDeepLinks, strayLinkMessage } from './shell/deep-links';
@@ -19,6 +20,7 @@ import { createMainWindow } from './shell/window';
 const here = fileURLToPath(new URL('.', import.meta.url)); // out/main/
 const rendererDir = join(here, '../renderer');
 const preloadPath = join(here, '../preload/index.cjs');
+const repoRoot = join(here, '../..');
 
 // Must happen before `ready`: every renderer is sandboxed, whatever options a later window passes,
 // and app:// gets an origin, a secure context and fetch support.
@@ -94,6 +96,10 @@ async function start(): Promise<void> {
       resolveProxy: sessionProxyResolver(session.defaultSession),
       protocolRegistered,
       updater: await installedAppUpdater(app.isPackaged, process.resourcesPath),
+      // Installers copy resources/sandbox and resources/agents next to app.asar; a checkout has them at its root.
+      resourcesDir: app.isPackaged ? process.resourcesPath : join(repoRoot, 'resources'),
+      // "Try it locally" runs the GitLab stand-in of a source checkout; installed builds do not ship it.
+      localGitLab: app.isPackaged ? undefined : spawnedStandInStarter(repoRoot),
     });
   } catch (error) {
     logger.error('the services could not start', { error });

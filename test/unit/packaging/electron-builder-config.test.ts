@@ -20,7 +20,7 @@ function loadConfig(env: Record<string, string | undefined> = {}): Configuration
   }
 }
 
-describe('electron-builder configuration', () => {
+describe('electron-builder configuration', { timeout: 120_000 }, () => {
   it("passes electron-builder's own schema validation", async () => {
     const { validateConfiguration } = require('app-builder-lib/out/util/config/config') as {
       validateConfiguration(config: Configuration, logger: unknown): Promise<void>;
