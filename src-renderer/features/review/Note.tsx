@@ -1,11 +1,12 @@
 import type { ReviewNote } from '../../../src-shared/ipc/services/review';
 import { Avatar, RelativeTime, cx } from '../../components';
+import { safeAvatar } from './lines';
 
 /** One comment: who, when, what (plain text: GitLab's Markdown is shown as written). */
 export function Note({ note, showPosition }: { note: ReviewNote; showPosition?: boolean }) {
   return (
     <article className={cx('note', note.system && 'note-system')} data-testid="review-note">
-      <Avatar url={note.author.avatarUrl} name={note.author.name} size={note.system ? 20 : 26} />
+      <Avatar url={safeAvatar(note.author.avatarUrl)} name={note.author.name} size={note.system ? 20 : 26} />
       <div className="note-body">
         <header className="note-head">
           <span className="note-author">{note.author.name}</span>

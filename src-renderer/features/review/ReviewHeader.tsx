@@ -3,6 +3,7 @@ import type { MergeRequestSummary } from '../../../src-shared/ipc/services/revie
 import { useApprove, useUnapprove, type ReviewTarget } from '../../api/review';
 import { Avatar, Badge, Button, ErrorBanner, Notice, RelativeTime, type Tone } from '../../components';
 import { ExternalAnchor } from '../runs/ExternalAnchor';
+import { safeAvatar } from './lines';
 
 const STATE_TONE: Record<MergeRequestSummary['state'], Tone> = { opened: 'success', merged: 'accent', closed: 'danger', locked: 'neutral' };
 const PIPELINE_TONE: Record<string, Tone> = { success: 'success', failed: 'danger', running: 'info', pending: 'warning', canceled: 'neutral', skipped: 'neutral' };
@@ -64,7 +65,7 @@ export function ReviewHeader({ target, summary, onMerge }: Props) {
           {summary.sourceBranch} <span className="faint">→</span> {summary.targetBranch}
         </span>
         <span className="review-author">
-          <Avatar url={summary.author.avatarUrl} name={summary.author.name} size={18} /> {summary.author.name} opened <RelativeTime iso={summary.createdAt} />
+          <Avatar url={safeAvatar(summary.author.avatarUrl)} name={summary.author.name} size={18} /> {summary.author.name} opened <RelativeTime iso={summary.createdAt} />
         </span>
         {summary.pipeline &&
           (summary.pipeline.webUrl ? (

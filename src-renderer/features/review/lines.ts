@@ -49,3 +49,8 @@ export function displayPath(file: ReviewFile): string {
 export function rowCount(file: ReviewFile): number {
   return file.hunks.reduce((n, h) => n + h.changes.length + 1, 0);
 }
+
+/** The page's CSP loads images over https only; an http avatar would be blocked, so initials show instead. */
+export function safeAvatar(url: string | null): string | null {
+  return url && url.startsWith('https:') ? url : null;
+}
