@@ -74,6 +74,21 @@ export interface NoteRecord {
   system: boolean;
   /** The thread a reply belongs to; a note without one starts its own. */
   discussion_id?: string;
+  /** A line comment's anchor in the diff (GitLab's DiffNote). */
+  position?: DiffPosition;
+  resolved?: boolean;
+}
+
+export interface DiffPosition {
+  position_type: 'text';
+  base_sha: string;
+  start_sha: string;
+  head_sha: string;
+  old_path: string;
+  new_path: string;
+  old_line: number | null;
+  new_line: number | null;
+  line_range: null;
 }
 
 export interface MergeRequestRecord {

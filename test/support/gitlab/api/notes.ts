@@ -3,26 +3,35 @@ import { str } from '../http/body';
 import { paginate } from '../http/paginate';
 import type { Router } from '../http/router';
 import { errors, type Ctx } from '../http/types';
-import type { IssueRecord, MergeRequestRecord, NoteRecord, ProjectRecord } from '../model';
+import type { DiffPosition, IssueRecord, MergeRequestRecord, NoteRecord, ProjectRecord } from '../model';
 import { noteJson } from '../present/work-items';
 import { requireAuth } from '../auth';
 import { requireParams, sortBy } from './common';
+import * as repo from '../git/repo';
+import { gitState } from './merge-requests';
 
 type Noteable = { project: ProjectRecord; item: MergeRequestRecord | IssueRecord };
 
 /** GET/POST {base}/:iid/notes for merge requests and issues (anyone who can see the item may comment). */
-export function noteRoutes(router: Router, base: string, type: 'MergeRequest' | 'Issue', find: (ctx: Ctx) => Noteable): void {
+export function noteRoutes(
+  router: Router,
+  base: string,
+  type: 'MergeRequest' | 'Issue',
+  find: (ctx: Ctx) => Noteable,
+): void {
   const describe = (item: Noteable['item']) => ({ type, id: item.id, iid: item.iid });
+  // Every note goes out through here (noteJson adds a line comment's position and resolved state).
+  const noteOut = (ctx: Ctx, project: ProjectRecord, note: NoteRecord, item: Noteable['item']) => noteJson(ctx.store, project, note, describe(item), ctx.baseUrl);
   router.get(`${base}/:iid/notes`, (ctx) => {
     const { project, item } = find(ctx);
     const ordered = sortBy(item.notes, (n) => (ctx.query.get('order_by') === 'updated_at' ? n.updated_at : n.created_at) + String(n.id).padStart(9, '0'), ctx.query.get('sort'));
-    return paginate(ctx, ordered.map((n) => noteJson(ctx.store, project, n, describe(item), ctx.baseUrl)));
+    return paginate(ctx, ordered.map((n) => noteOut(ctx, project, n, item)));
   });
   router.get(`${base}/:iid/notes/:note_id`, (ctx) => {
     const { project, item } = find(ctx);
     const note = item.notes.find((n) => n.id === Number(ctx.params.note_id));
     if (!note) throw errors.notFound('Note');
-    return { body: noteJson(ctx.store, project, note, describe(item), ctx.baseUrl) };
+    return { body: noteOut(ctx, project, note, item) };
   });
   router.post(`${base}/:iid/notes`, (ctx) => {
     const principal = requireAuth(ctx.principal, 'write');
@@ -32,14 +41,14 @@ export function noteRoutes(router: Router, base: string, type: 'MergeRequest' | 
     const note: NoteRecord = { id: ctx.store.ids.take('note'), body: str(ctx.body.body) ?? '', author_id: principal.user.id, created_at: now, updated_at: now, system: false };
     item.notes.push(note);
     item.updated_at = now;
-    return { status: 201, body: noteJson(ctx.store, project, note, describe(item), ctx.baseUrl) };
+    return { status: 201, body: noteOut(ctx, project, note, item) };
   });
 
   // Discussions: every stand-in note is its own (individual) discussion, replies append to it.
   const discussion = (ctx: Ctx, project: ProjectRecord, item: Noteable['item'], notes: NoteRecord[]) => ({
     id: discussionId(notes[0]!),
     individual_note: notes.length === 1,
-    notes: notes.map((n) => noteJson(ctx.store, project, n, describe(item), ctx.baseUrl)),
+    notes: notes.map((n) => noteOut(ctx, project, n, item)),
   });
   router.get(`${base}/:iid/discussions`, (ctx) => {
     const { project, item } = find(ctx);
@@ -50,26 +59,90 @@ export function noteRoutes(router: Router, base: string, type: 'MergeRequest' | 
     }
     return paginate(ctx, [...threads.values()].map((notes) => discussion(ctx, project, item, notes)));
   });
-  const addNote = (ctx: Ctx, threadId?: string) => {
+  const addNote = (ctx: Ctx, threadId?: string, position?: DiffPosition) => {
     const principal = requireAuth(ctx.principal, 'write');
     const { project, item } = find(ctx);
     requireParams(ctx, ['body']);
     const thread = threadId ? item.notes.filter((n) => (n.discussion_id ?? discussionId(n)) === threadId) : [];
     if (threadId && thread.length === 0) throw errors.notFound('Discussion');
     const now = ctx.store.nowIso();
-    const note: NoteRecord = { id: ctx.store.ids.take('note'), body: str(ctx.body.body) ?? '', author_id: principal.user.id, created_at: now, updated_at: now, system: false, discussion_id: threadId };
+    const note: NoteRecord = { id: ctx.store.ids.take('note'), body: str(ctx.body.body) ?? '', author_id: principal.user.id, created_at: now, updated_at: now, system: false, discussion_id: threadId, position };
     item.notes.push(note);
     item.updated_at = now;
     return { project, item, note, thread: [...thread, note] };
   };
-  router.post(`${base}/:iid/discussions`, (ctx) => {
-    const { project, item, thread } = addNote(ctx);
+  router.post(`${base}/:iid/discussions`, async (ctx) => {
+    requireAuth(ctx.principal, 'write');
+    const raw = positionParams(ctx.body);
+    let position: DiffPosition | undefined;
+    if (raw) {
+      const { project, item } = find(ctx);
+      if (type !== 'MergeRequest') throw errors.badRequest('position is only valid on merge requests');
+      position = await checkPosition(project, item as MergeRequestRecord, raw);
+    }
+    const { project, item, thread } = addNote(ctx, undefined, position);
     return { status: 201, body: discussion(ctx, project, item, thread) };
   });
   router.post(`${base}/:iid/discussions/:discussion_id/notes`, (ctx) => {
     const { project, item, note } = addNote(ctx, ctx.params.discussion_id);
-    return { status: 201, body: noteJson(ctx.store, project, note, describe(item), ctx.baseUrl) };
+    return { status: 201, body: noteOut(ctx, project, note, item) };
   });
+}
+
+/** `position` as a JSON object, or as form fields `position[new_line]=…`; undefined when absent. */
+function positionParams(body: Record<string, unknown>): Record<string, unknown> | undefined {
+  if (body.position && typeof body.position === 'object' && !Array.isArray(body.position)) return body.position as Record<string, unknown>;
+  const fields = Object.entries(body).filter(([k]) => /^position\[\w+\]$/.test(k));
+  if (fields.length === 0) return undefined;
+  return Object.fromEntries(fields.map(([k, v]) => [k.slice('position['.length, -1), v]));
+}
+
+const lineOf = (value: unknown): number | null => {
+  if (value === undefined || value === null || value === '') return null;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw errors.badRequest({ position: ['line must be a positive integer'] });
+  return n;
+};
+
+/**
+ * Validates a position the way GitLab does: text only, the shas of the MR's current diff version,
+ * and a line of the diff (new_line alone: an added line; old_line alone: a removed line; both: an
+ * unchanged line shown in a hunk). Anything else is GitLab's 400 "line_code can't be blank".
+ */
+async function checkPosition(project: ProjectRecord, mr: MergeRequestRecord, raw: Record<string, unknown>): Promise<DiffPosition> {
+  const bad = (why: string) => errors.badRequest(`Note {:line_code=>["can't be blank", "must be a valid line code"], :position=>["${why}"]}`);
+  if ((str(raw.position_type) ?? 'text') !== 'text') throw errors.badRequest({ position: ['only text positions are supported'] });
+  const state = await gitState(project, mr);
+  const shas = { base_sha: str(raw.base_sha), start_sha: str(raw.start_sha), head_sha: str(raw.head_sha) };
+  if (shas.base_sha !== state.baseSha || shas.start_sha !== state.startSha || shas.head_sha !== state.sha) throw bad('is incomplete or does not match a diff version');
+  const newPath = str(raw.new_path) ?? str(raw.old_path);
+  const oldPath = str(raw.old_path) ?? newPath;
+  if (!newPath || !oldPath) throw bad('is incomplete');
+  const newLine = lineOf(raw.new_line);
+  const oldLine = lineOf(raw.old_line);
+  if (newLine === null && oldLine === null) throw bad('is incomplete');
+  const file = (await repo.diff(project.repo_dir, state.baseSha, state.sha)).find((f) => f.new_path === newPath && f.old_path === oldPath);
+  if (!file || !diffLines(file.diff).some((l) => l.newLine === newLine && l.oldLine === oldLine)) throw bad('is not a line of the diff');
+  return { ...shas, base_sha: state.baseSha, start_sha: state.startSha, head_sha: state.sha, position_type: 'text', old_path: oldPath, new_path: newPath, old_line: oldLine, new_line: newLine, line_range: null };
+}
+
+/** Every line a unified diff shows, with its old and new numbers (null on the side it is missing from). */
+function diffLines(diff: string): Array<{ oldLine: number | null; newLine: number | null }> {
+  const out: Array<{ oldLine: number | null; newLine: number | null }> = [];
+  let oldNo = 0;
+  let newNo = 0;
+  for (const line of diff.split('\n')) {
+    const hunk = /^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@/.exec(line);
+    if (hunk) {
+      oldNo = Number(hunk[1]);
+      newNo = Number(hunk[2]);
+    } else if (oldNo === 0 && newNo === 0) {
+      continue; // file headers before the first hunk
+    } else if (line.startsWith('+')) out.push({ oldLine: null, newLine: newNo++ });
+    else if (line.startsWith('-')) out.push({ oldLine: oldNo++, newLine: null });
+    else if (line.startsWith(' ')) out.push({ oldLine: oldNo++, newLine: newNo++ });
+  }
+  return out;
 }
 
 /** A stable 40-hex id per thread, derived from its first note. */

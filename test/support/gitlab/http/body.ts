@@ -26,6 +26,12 @@ export function parseParams(contentType: string | undefined, raw: Buffer, query:
         const name = key.slice(0, -2);
         const list = Array.isArray(out[name]) ? (out[name] as unknown[]) : [];
         out[name] = [...list, value];
+      } else if (/^\w+\[\w+\]$/.test(key)) {
+        // position[new_path]=… as Rails reads it: a nested object.
+        const [, outer = '', inner = ''] = /^(\w+)\[(\w+)\]$/.exec(key) ?? [];
+        const nested = (typeof out[outer] === 'object' && out[outer] !== null ? out[outer] : {}) as Record<string, unknown>;
+        if (!(inner in nested)) nested[inner] = value;
+        out[outer] = nested;
       } else if (!(key in out)) out[key] = value;
     }
   };

@@ -150,7 +150,7 @@ export function noteJson(
   if (!author) throw new Error(`note ${note.id} has no author`);
   return {
     id: note.id,
-    type: null,
+    type: note.position ? 'DiffNote' : note.discussion_id ? 'DiscussionNote' : null,
     body: note.body,
     attachment: null,
     author: basicUser(author, baseUrl),
@@ -161,7 +161,8 @@ export function noteJson(
     noteable_type: noteable.type,
     noteable_iid: noteable.iid,
     project_id: p.id,
-    resolvable: false,
+    resolvable: note.position !== undefined,
+    ...(note.position ? { resolved: note.resolved ?? false, resolved_by: null, resolved_at: null, position: note.position } : {}),
     confidential: false,
     internal: false,
     imported: false,
