@@ -101,3 +101,30 @@ describe('context endpoints', () => {
     expect(mrs.map((m) => m.title)).toContain('Discuss');
   });
 });
+
+describe('line comments (DiffNote)', () => {
+  const post = (path: string, body: unknown) =>
+    fetch(`${gitlab.url}/api/v4/projects/acme%2Fweb-app${path}`, {
+      method: 'POST',
+      headers: { 'PRIVATE-TOKEN': gitlab.user('alice').token, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  it('anchors a thread to a line of the current diff, refuses stale or foreign positions, and resolves', async () => {
+    const mr = await (await post('/merge_requests', { source_branch: 'feature/login', target_branch: 'feature/conflict', title: 'Line comments' })).json();
+    const refs = mr.diff_refs as { base_sha: string; start_sha: string; head_sha: string };
+    const position = { position_type: 'text', ...refs, old_path: 'src/login.js', new_path: 'src/login.js', new_line: 1 };
+    const res = await post(`/merge_requests/${mr.iid}/discussions`, { body: 'Why true?', position });
+    expect(res.status).toBe(201);
+    const thread = await res.json();
+    expect(thread.notes[0]).toMatchObject({ type: 'DiffNote', resolvable: true, resolved: false, position: { new_path: 'src/login.js', new_line: 1, head_sha: refs.head_sha } });
+    expect((await post(`/merge_requests/${mr.iid}/discussions`, { body: 'x', position: { ...position, new_line: 99 } })).status).toBe(400);
+    expect((await post(`/merge_requests/${mr.iid}/discussions`, { body: 'x', position: { ...position, head_sha: refs.base_sha } })).status).toBe(400);
+    expect((await post(`/merge_requests/${mr.iid}/discussions`, { body: 'x', position: { ...position, new_path: 'README.md', old_path: 'README.md' } })).status).toBe(400);
+    const resolved = await fetch(`${gitlab.url}/api/v4/projects/acme%2Fweb-app/merge_requests/${mr.iid}/discussions/${thread.id}?resolved=true`, {
+      method: 'PUT',
+      headers: { 'PRIVATE-TOKEN': gitlab.user('alice').token },
+    });
+    expect((await resolved.json()).notes[0].resolved).toBe(true);
+  });
+});

@@ -83,6 +83,16 @@ export function noteRoutes(
     const { project, item, thread } = addNote(ctx, undefined, position);
     return { status: 201, body: discussion(ctx, project, item, thread) };
   });
+  // Resolve or unresolve a thread of line comments.
+  router.put(`${base}/:iid/discussions/:discussion_id`, (ctx) => {
+    requireAuth(ctx.principal, 'write');
+    const { project, item } = find(ctx);
+    const thread = item.notes.filter((n) => (n.discussion_id ?? discussionId(n)) === ctx.params.discussion_id);
+    if (thread.length === 0) throw errors.notFound('Discussion');
+    const resolved = ctx.body.resolved === true || str(ctx.body.resolved) === 'true';
+    for (const n of thread) if (n.position) n.resolved = resolved;
+    return { body: discussion(ctx, project, item, thread) };
+  });
   router.post(`${base}/:iid/discussions/:discussion_id/notes`, (ctx) => {
     const { project, item, note } = addNote(ctx, ctx.params.discussion_id);
     return { status: 201, body: noteOut(ctx, project, note, item) };
