@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { Plug } from 'lucide-react';
 import { hasBridge } from '../api/client';
 import { EmptyState } from '../components';
+import { useRunFinishedNotifications } from '../features/runs/useRunNotifications';
 import { ErrorBoundary } from './ErrorBoundary';
 import { QueryProvider } from './query';
 import { RouteView, routeTitle } from './Routes';
@@ -11,6 +12,7 @@ import { routeHref, useRoute } from './navigation';
 function Shell() {
   const route = useRoute();
   const key = routeHref(route);
+  useRunFinishedNotifications();
   useEffect(() => {
     document.title = routeTitle(route);
   }, [route]);

@@ -31,6 +31,8 @@ export interface UiApp {
   logLines: string[];
   /** What crossed the bridge towards the renderer: call results and events, as JSON text. */
   ipcTraffic: string[];
+  /** Console messages about Content Security Policy violations since the page opened. */
+  cspViolations: string[];
   /** Navigates to a hash route, e.g. '#/accounts'. */
   goto(hash: string): Promise<void>;
   /** Saves test-results/screenshots/<name>-light.png and -dark.png of the current screen. */
@@ -129,6 +131,10 @@ export const test = base.extend<Options & { app: UiApp; _requirements: void }, {
       }),
     );
     page.on('pageerror', (error) => console.error(`[ui] page error: ${error.message}`));
+    const cspViolations: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
 
     const app: UiApp = {
       page,
@@ -139,6 +145,7 @@ export const test = base.extend<Options & { app: UiApp; _requirements: void }, {
       opened,
       logLines: sink.lines,
       ipcTraffic,
+      cspViolations,
       nextOpened: (since = opened.length) =>
         opened.length > since ? Promise.resolve(opened[since]!) : new Promise((resolve) => waiters.push(() => resolve(opened[since]!))),
       goto: async (hash) => {
