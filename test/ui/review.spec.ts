@@ -154,18 +154,9 @@ test.describe('Review', () => {
     await expect(box).toBeHidden();
     const notes = await app.services.handlers.review.discussions({ runId, mrIid: iid });
     const lineNote = notes.find((n) => n.body === 'Mention `npm run test:ui` too.');
-    expect(lineNote).toBeDefined();
-    if (lineNote?.position) {
-      expect(lineNote.position).toMatchObject({ path: 'CONTRIBUTING.md', newLine: 4 });
-      await expect(guide.getByTestId('review-note').getByText('Mention `npm run test:ui` too.')).toBeVisible();
-    } else {
-      // The stand-in keeps a discussion's body but not its diff position (test/support/gitlab/api/notes.ts),
-      // so the note comes back unanchored and is listed with the general discussion instead of under its line.
-      const reason = 'GitLab stand-in drops discussion positions: the line anchoring of the returned note is not checked';
-      test.info().annotations.push({ type: 'limitation', description: reason });
-      console.log(`[review.spec] ${reason}`);
-      await expect(page.locator('.review-discussion').getByText('Mention `npm run test:ui` too.')).toBeVisible();
-    }
+    // The stand-in validates the position against the MR's diff (shas, file, a line the diff shows) and keeps it.
+    expect(lineNote?.position).toMatchObject({ path: 'CONTRIBUTING.md', newLine: 4 });
+    await expect(guide.getByTestId('review-note').getByText('Mention `npm run test:ui` too.')).toBeVisible();
 
     // A general comment.
     await page.getByPlaceholder('Write a comment on this merge request').fill('Thanks, looks good.');
