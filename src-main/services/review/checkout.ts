@@ -94,7 +94,12 @@ export async function checkoutMergeRequest(req: CheckoutRequest): Promise<Checko
     await checkTargetDir(dir);
     // An empty folder the user picked is replaced (a rename over a directory needs it gone on Windows).
     await rmdir(dir).catch(() => undefined);
-    await rename(staging, dir);
+    await rename(staging, dir).catch((error: unknown) => {
+      const code = (error as { code?: unknown }).code;
+      // Another checkout (or the user) filled the folder while we cloned: theirs stays, ours goes.
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new CospecError('INVALID_INPUT', `The folder ${dir} is no longer empty; pick another folder.`);
+      throw new CospecError('CLONE_FAILED', `The checkout could not be moved into ${dir}.`, String(error));
+    });
     return { dir, branch: mr.source_branch, head };
   } catch (error) {
     await rm(staging, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
