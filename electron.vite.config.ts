@@ -7,7 +7,13 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
-      rollupOptions: { input: { index: resolve(__dirname, 'src-main/index.ts') } },
+      rollupOptions: {
+        input: {
+          index: resolve(__dirname, 'src-main/index.ts'),
+          // isomorphic-git's pack indexing and checkout run on this worker thread, next to index.js.
+          'isomorphic-worker': resolve(__dirname, 'src-main/services/git/isomorphic-worker.ts'),
+        },
+      },
     },
   },
   preload: {
