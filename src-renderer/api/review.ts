@@ -84,3 +84,16 @@ export function useMerge(target: ReviewTarget) {
 export function useCloseMergeRequest(target: ReviewTarget) {
   return useSummaryAction(target, () => cospec().review.close(target));
 }
+
+/** Clones the MR's source branch at its head into a new or empty folder, as the run's account. */
+export function useCheckout(target: ReviewTarget) {
+  return useMutation({ mutationFn: (dir: string) => cospec().review.checkout({ ...target, dir }) });
+}
+
+/** The open merge requests runs opened, refreshed from GitLab (all accounts when none is given). */
+export function useReviewList(accountId?: string) {
+  return useQuery({
+    queryKey: ['review', 'list', accountId ?? ''],
+    queryFn: () => cospec().review.list(accountId ? { accountId } : {}),
+  });
+}

@@ -163,6 +163,18 @@ test.describe('Review', () => {
     await page.locator('.review-discussion').getByRole('button', { name: 'Comment', exact: true }).click();
     await expect(page.locator('.review-discussion').getByText('Thanks, looks good.')).toBeVisible();
 
+    // Check the branch out into a folder of the user's: the clone is at the MR's head commit.
+    const checkoutDir = join(mkdtempSync(join(tmpdir(), 'review-checkout-')), 'web-app');
+    await screen.getByRole('button', { name: 'Check out…' }).click();
+    const checkoutDialog = page.getByRole('dialog', { name: 'Check out the branch locally' });
+    await checkoutDialog.getByLabel('Folder').fill(checkoutDir);
+    await checkoutDialog.getByRole('button', { name: 'Check out' }).click();
+    await expect(checkoutDialog.getByText('Checked out cospec/contributing-guide')).toBeVisible();
+    await app.snap('review-checkout');
+    expect(git(checkoutDir, 'rev-parse', 'HEAD')).toBe(execFileSync('git', ['--git-dir', gitlab.repoDir(PROJECT), 'rev-parse', 'refs/heads/cospec/contributing-guide'], { encoding: 'utf8' }).trim());
+    await checkoutDialog.getByRole('button', { name: 'Done' }).click();
+    rmSync(dirname(checkoutDir), { recursive: true, force: true });
+
     // Approve, then merge after confirming.
     const approve = screen.getByRole('button', { name: 'Approve' });
     if (await approve.isEnabled()) {

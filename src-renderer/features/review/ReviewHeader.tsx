@@ -1,4 +1,4 @@
-import { ArrowLeft, ExternalLink, GitMerge, ThumbsUp, Undo2 } from 'lucide-react';
+import { ArrowLeft, ExternalLink, FolderDown, GitMerge, ThumbsUp, Undo2 } from 'lucide-react';
 import type { MergeRequestSummary } from '../../../src-shared/ipc/services/review';
 import { useApprove, useUnapprove, type ReviewTarget } from '../../api/review';
 import { Avatar, Badge, Button, ErrorBanner, Notice, RelativeTime, type Tone } from '../../components';
@@ -12,10 +12,11 @@ interface Props {
   target: ReviewTarget;
   summary: MergeRequestSummary;
   onMerge(): void;
+  onCheckout(): void;
 }
 
 /** Title, state, branches, author, pipeline and approvals, with the actions the account may take. */
-export function ReviewHeader({ target, summary, onMerge }: Props) {
+export function ReviewHeader({ target, summary, onMerge, onCheckout }: Props) {
   const approve = useApprove(target);
   const unapprove = useUnapprove(target);
   const approvals = summary.approvals;
@@ -35,6 +36,9 @@ export function ReviewHeader({ target, summary, onMerge }: Props) {
           <ExternalAnchor href={summary.webUrl} className="btn btn-ghost">
             <ExternalLink aria-hidden /> Open in GitLab
           </ExternalAnchor>
+          <Button variant="ghost" icon={<FolderDown aria-hidden />} onClick={onCheckout}>
+            Check out…
+          </Button>
           {open && approvals?.userHasApproved && (
             <Button icon={<Undo2 aria-hidden />} busy={unapprove.isPending} onClick={() => unapprove.mutate(undefined)}>
               Revoke approval

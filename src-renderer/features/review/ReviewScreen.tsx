@@ -3,6 +3,7 @@ import { MessagesSquare } from 'lucide-react';
 import type { ViewType } from 'react-diff-view';
 import { useComment, useDiscussions, useReview, type ReviewTarget } from '../../api/review';
 import { ErrorBanner, LoadingState, Notice, SegmentedControl } from '../../components';
+import { CheckoutDialog } from './CheckoutDialog';
 import { CommentBox } from './CommentBox';
 import { DiffList } from './DiffList';
 import { MergeDialog } from './MergeDialog';
@@ -50,6 +51,8 @@ export function ReviewScreen({ runId, mrIid }: { runId: string; mrIid: number })
   const [viewType, setViewType] = useState<ViewType>('unified');
   const [merging, setMerging] = useState(false);
   const closeMerge = useCallback(() => setMerging(false), []);
+  const [checkingOut, setCheckingOut] = useState(false);
+  const closeCheckout = useCallback(() => setCheckingOut(false), []);
 
   if (review.isPending) return <LoadingState label="Computing the diff…" />;
   if (review.error) {
@@ -67,7 +70,7 @@ export function ReviewScreen({ runId, mrIid }: { runId: string; mrIid: number })
   const cross = diff.crossCheck;
   return (
     <div className="review-screen" data-testid="review-screen">
-      <ReviewHeader target={target} summary={summary} onMerge={() => setMerging(true)} />
+      <ReviewHeader target={target} summary={summary} onMerge={() => setMerging(true)} onCheckout={() => setCheckingOut(true)} />
 
       {summary.description.trim() && <div className="review-description">{summary.description}</div>}
 
@@ -101,6 +104,7 @@ export function ReviewScreen({ runId, mrIid }: { runId: string; mrIid: number })
       <Discussion target={target} />
 
       {merging && <MergeDialog target={target} summary={summary} onClose={closeMerge} />}
+      {checkingOut && <CheckoutDialog target={target} summary={summary} onClose={closeCheckout} />}
     </div>
   );
 }
