@@ -112,7 +112,7 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
   });
 
   const review = createReviewService({
-    runs: { get: (id) => runs.orchestrator.get(id), paths: (id) => runs.store.paths(id) },
+    runs: { get: (id) => runs.orchestrator.get(id), paths: (id) => runs.store.paths(id), list: () => runs.orchestrator.list() },
     gitlabFor: reviewGitLabFromAccounts(accounts),
     logger: deps.logger,
   });

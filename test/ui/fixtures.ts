@@ -8,6 +8,7 @@ import { createDispatcher } from '../../src-main/platform/ipc-dispatch';
 import { createLogger, memorySink } from '../../src-main/platform/logger';
 import { pathsFor } from '../../src-main/platform/paths';
 import { createServices } from '../../src-main/services';
+import { spawnedStandInStarter } from '../../src-main/services/local-gitlab/spawned';
 import { startGitLabStandIn, type StandIn } from '../support/gitlab';
 import { BRIDGE_FILE, RENDERER_OUT, ROOT } from './harness/build';
 import { CHROMIUM } from './harness/chromium';
@@ -49,6 +50,8 @@ interface Options {
   startAt: string;
   /** Files written into the data dir before the services start (name → contents), e.g. a damaged config.json. */
   dataDirFiles: Record<string, string> | undefined;
+  /** Offer "Try it locally" (the stand-in started as a child process, as in a source checkout). */
+  localGitLab: boolean;
 }
 
 const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -60,6 +63,7 @@ export const test = base.extend<Options & { app: UiApp; _requirements: void }, {
   policy: [undefined, { option: true }],
   startAt: ['#/integrations/gitlab', { option: true }],
   dataDirFiles: [undefined, { option: true }],
+  localGitLab: [false, { option: true }],
 
   // Runs before the browser is launched, so a missing Chromium is a skip with a reason, not a crash.
   _requirements: [
@@ -82,7 +86,7 @@ export const test = base.extend<Options & { app: UiApp; _requirements: void }, {
     { scope: 'worker' },
   ],
 
-  app: async ({ page, staticServer, withGitLab, protocolRegistered, policy, startAt, dataDirFiles }, use) => {
+  app: async ({ page, staticServer, withGitLab, protocolRegistered, policy, startAt, dataDirFiles, localGitLab }, use) => {
     const t0 = Date.now();
     const mark = (what: string) => process.env.COSPEC_UI_DEBUG && console.log(`[ui] ${what} +${Date.now() - t0} ms`);
     const dataDir = mkdtempSync(join(tmpdir(), 'cospec-ui-'));
@@ -110,6 +114,7 @@ export const test = base.extend<Options & { app: UiApp; _requirements: void }, {
       },
       protocolRegistered,
       policyPath,
+      ...(localGitLab ? { localGitLab: spawnedStandInStarter(ROOT) } : {}),
     });
     mark('services ready');
     const dispatch = createDispatcher(services.handlers, logger);

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Server } from 'lucide-react';
+import { FlaskConical, Server } from 'lucide-react';
 import { Card, Notice, PageHeader, cx } from '../../components';
 import type { ConnectResult, NetworkSettings } from '../../api/accounts';
 import { AccountList } from '../accounts/AccountList';
@@ -8,8 +8,10 @@ import { OAuthConnect } from './GitLabComConnect';
 import { GitLabLogo } from './GitLabLogo';
 import { PatGuide } from './PatGuide';
 import { SelfHostedForm } from './SelfHostedForm';
+import { TryLocally } from './TryLocally';
+import { useLocalGitLab } from '../../api/local-gitlab';
 
-type Target = 'gitlab.com' | 'self-hosted' | 'self-hosted-oauth';
+type Target = 'gitlab.com' | 'self-hosted' | 'self-hosted-oauth' | 'local';
 
 /** Integrations → GitLab: connect gitlab.com (OAuth) or a self-hosted instance (token), see what is connected. */
 export function GitLabIntegrationScreen() {
@@ -17,6 +19,7 @@ export function GitLabIntegrationScreen() {
   const [oauthInstance, setOauthInstance] = useState('');
   const [oauthNetwork, setOauthNetwork] = useState<NetworkSettings | undefined>(undefined);
   const [connected, setConnected] = useState<ConnectResult | null>(null);
+  const local = useLocalGitLab();
 
   return (
     <div className="stack-lg">
@@ -44,15 +47,25 @@ export function GitLabIntegrationScreen() {
                 description="Sign in with your GitLab account in the browser."
               />
               <Choice
-                selected={target !== 'gitlab.com'}
+                selected={target === 'self-hosted' || target === 'self-hosted-oauth'}
                 onSelect={() => setTarget('self-hosted')}
                 icon={<Server />}
                 title="Self-hosted instance"
                 description="Your company’s GitLab, with a Personal Access Token."
               />
+              {local.data?.available && (
+                <Choice
+                  selected={target === 'local'}
+                  onSelect={() => setTarget('local')}
+                  icon={<FlaskConical />}
+                  title="Try it locally"
+                  description="A GitLab on this computer with sample projects."
+                />
+              )}
             </div>
             <div className="choice-panel">
               {target === 'gitlab.com' && <OAuthConnect onConnected={setConnected} />}
+              {target === 'local' && <TryLocally onConnected={setConnected} />}
               {target === 'self-hosted' && (
                 <div className="split">
                   <SelfHostedForm
