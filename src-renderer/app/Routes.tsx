@@ -4,6 +4,7 @@ import { RepositoriesScreen } from '../features/repositories/RepositoriesScreen'
 import { RunsScreen } from '../features/runs/RunsScreen';
 import { ReviewScreen } from '../features/review/ReviewScreen';
 import { SettingsScreen } from '../features/settings/SettingsScreen';
+import { ReviewsScreen } from '../features/reviews/ReviewsScreen';
 import type { Route } from './navigation';
 
 /** Renders the screen of one route. */
@@ -19,6 +20,8 @@ export function RouteView({ route }: { route: Route }) {
       return <RunsScreen runId={route.runId} />;
     case 'settings':
       return <SettingsScreen />;
+    case 'reviews':
+      return <ReviewsScreen />;
     case 'review':
       return <ReviewScreen runId={route.runId} mrIid={route.mrIid} />;
   }
@@ -26,6 +29,6 @@ export function RouteView({ route }: { route: Route }) {
 
 /** The window title for a route. */
 export function routeTitle(route: Route): string {
-  const names = { integrations: 'GitLab', accounts: 'Accounts', repositories: 'Repositories', settings: 'Settings', runs: 'Runs', review: 'Review' } as const;
+  const names = { integrations: 'GitLab', accounts: 'Accounts', repositories: 'Repositories', settings: 'Settings', reviews: 'Reviews', runs: 'Runs', review: 'Review' } as const;
   return `${names[route.name]} · coSPEC`;
 }

@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { FolderGit2, Play, Settings, UsersRound } from 'lucide-react';
+import { FolderGit2, GitMerge, Play, Settings, UsersRound } from 'lucide-react';
 import { useAccounts } from '../api/accounts';
 import { useAppInfo } from '../api/app';
 import { GitLabLogo } from '../features/integrations/GitLabLogo';
@@ -49,7 +49,8 @@ export function Sidebar({ route }: { route: Route }) {
           trailing={count > 0 ? <span className={cx('nav-count', unhealthy && 'nav-count-alert')}>{count}</span> : undefined}
         />
         <NavItem to={{ name: 'repositories' }} active={route.name === 'repositories'} icon={<FolderGit2 />} label="Repositories" />
-        <NavItem to={{ name: 'runs' }} active={route.name === 'runs' || route.name === 'review'} icon={<Play />} label="Runs" />
+        <NavItem to={{ name: 'runs' }} active={route.name === 'runs'} icon={<Play />} label="Runs" />
+        <NavItem to={{ name: 'reviews' }} active={route.name === 'reviews' || route.name === 'review'} icon={<GitMerge />} label="Reviews" />
       </div>
 
       <div className="nav-section">

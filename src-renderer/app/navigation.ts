@@ -6,6 +6,7 @@ export type Route =
   | { name: 'accounts' }
   | { name: 'repositories' }
   | { name: 'settings' }
+  | { name: 'reviews' }
   | { name: 'runs'; runId?: string }
   | { name: 'review'; runId: string; mrIid: number };
 
@@ -34,6 +35,8 @@ export function parseRoute(hash: string): Route {
       return { name: 'repositories' };
     case 'settings':
       return { name: 'settings' };
+    case 'reviews':
+      return { name: 'reviews' };
     case 'runs':
       return a ? { name: 'runs', runId: a } : { name: 'runs' };
     case 'review': {
@@ -57,6 +60,8 @@ export function routeHref(route: Route): string {
       return '#/repositories';
     case 'settings':
       return '#/settings';
+    case 'reviews':
+      return '#/reviews';
     case 'runs':
       return route.runId ? `#/runs/${encodeURIComponent(route.runId)}` : '#/runs';
     case 'review':

@@ -72,13 +72,13 @@ test.describe('window shell', () => {
 });
 
 test.describe('routes with parameters', () => {
-  test('#/runs/:id and #/review/:runId/:mrIid open under Runs', async ({ app }) => {
+  test('#/runs/:id opens under Runs, #/review/:runId/:mrIid under Reviews', async ({ app }) => {
     const nav = app.page.getByRole('navigation', { name: 'Main' });
     await app.goto('#/runs/no-such-run');
     await expect(nav.getByRole('link', { name: 'Runs' })).toHaveAttribute('aria-current', 'page');
     await expect(app.page).toHaveTitle(/Runs/);
     await app.goto('#/review/no-such-run/7');
-    await expect(nav.getByRole('link', { name: 'Runs' })).toHaveAttribute('aria-current', 'page');
+    await expect(nav.getByRole('link', { name: 'Reviews' })).toHaveAttribute('aria-current', 'page');
     await expect(app.page).toHaveTitle(/Review/);
     // a review link without a valid merge request number is not a route
     await app.goto('#/review/no-such-run/zero');
