@@ -34,6 +34,7 @@ async function openAgentMergeRequest(app: UiApp): Promise<number> {
     };
     write('CONTRIBUTING.md', '# Contributing\n\n1. Install the dependencies with `npm ci`.\n2. Run the tests with `npm test`.\n3. Open a merge request.\n');
     write('src/app.js', "export function start(name = 'world') {\n  const greeting = `hello ${name}`;\n  console.log(greeting);\n  return greeting;\n}\n");
+    write('src/greeting.ts', "export interface Greeting {\n  name: string;\n}\n\n// Says hello.\nexport function greet({ name }: Greeting): string {\n  return `hello ${name}`;\n}\n");
     git(repo, 'mv', 'src/index.js', 'src/main.js');
     // A generated file big enough to start collapsed in the review.
     write('fixtures/products.json', JSON.stringify(Array.from({ length: 500 }, (_, i) => ({ id: i + 1, name: `Product ${i + 1}` })), null, 1) + '\n');
@@ -126,18 +127,27 @@ test.describe('Review', () => {
     const screen = page.getByTestId('review-screen');
     await expect(screen.getByRole('heading', { level: 1 })).toContainText('Add a contributing guide');
     await expect(screen.getByText('Opened by the sample agent.', { exact: false })).toBeVisible();
-    await expect(screen.getByText(/4 files changed/)).toBeVisible();
+    await expect(screen.getByText(/5 files changed/)).toBeVisible();
     await expect(screen.getByText('computed in the run’s clone', { exact: false })).toBeVisible();
 
     const tree = page.getByRole('navigation', { name: 'Changed files' });
-    await expect(tree.getByRole('button')).toHaveCount(4);
+    await expect(tree.getByRole('button')).toHaveCount(5);
     const guide = screen.locator('[data-testid="file-diff"][data-path="CONTRIBUTING.md"]');
     await expect(guide.getByText('Run the tests with', { exact: false })).toBeVisible();
     const fixtures = screen.locator('[data-testid="file-diff"][data-path="fixtures/products.json"]');
     await tree.getByRole('button', { name: /products\.json/ }).click();
     await expect(fixtures.getByText(/collapsed to keep the review fast/)).toBeVisible();
     await tree.getByRole('button', { name: /CONTRIBUTING\.md/ }).click();
+    // Syntax colours arrive once the page is idle: a TypeScript file gets Prism tokens, Markdown its own.
+    const greeting = screen.locator('[data-testid="file-diff"][data-path="src/greeting.ts"]');
+    await expect(greeting.locator('.token.keyword', { hasText: 'interface' })).toBeVisible();
+    await expect(greeting.locator('.token.comment')).toHaveText('// Says hello.');
+    await expect(greeting.locator('.token.function', { hasText: 'greet' })).toBeVisible();
+    await expect(guide.locator('.token.title').first()).toBeVisible();
     await app.snap('review-diff');
+    await tree.getByRole('button', { name: /greeting\.ts/ }).click();
+    await app.snap('review-diff-highlighted');
+    await tree.getByRole('button', { name: /CONTRIBUTING\.md/ }).click();
 
     await screen.getByRole('button', { name: 'Side by side' }).click();
     await expect(guide.locator('.diff-split')).toBeVisible();

@@ -1,10 +1,11 @@
 import { memo, useMemo, useState, type ReactNode } from 'react';
-import { Diff, Hunk, getChangeKey, markEdits, tokenize, type ChangeData, type HunkData, type ViewType } from 'react-diff-view';
+import { Diff, Hunk, getChangeKey, type ChangeData, type HunkData, type ViewType } from 'react-diff-view';
 import { ChevronDown, ChevronRight, FileMinus, FilePen, FilePlus, FileSymlink } from 'lucide-react';
 import type { ReviewFile, ReviewNote } from '../../../src-shared/ipc/services/review';
 import { useComment, useFileDiff, type ReviewTarget } from '../../api/review';
 import { Button, LoadingState, ErrorBanner } from '../../components';
 import { CommentBox } from './CommentBox';
+import { useDiffTokens } from './highlight/useDiffTokens';
 import { Note } from './Note';
 import { displayPath, notesByChange, positionOf, rowCount } from './lines';
 
@@ -21,20 +22,10 @@ interface Props {
   canComment: boolean;
 }
 
-/** Word-level highlights of what changed inside a line (no grammar: cheap on any file). */
-function useTokens(hunks: HunkData[]) {
-  return useMemo(() => {
-    try {
-      return tokenize(hunks, { enhancers: [markEdits(hunks, { type: 'block' })] });
-    } catch {
-      return null;
-    }
-  }, [hunks]);
-}
-
 function Hunks({ target, file, viewType, notes, canComment }: Props) {
   const hunks = file.hunks as HunkData[];
-  const tokens = useTokens(hunks);
+  // Syntax colours and word-level edit marks arrive after the first paint, computed while idle.
+  const tokens = useDiffTokens(hunks, file.newPath);
   const [draft, setDraft] = useState<ChangeData | null>(null);
   const comment = useComment(target);
   const byChange = useMemo(() => notesByChange(file, notes), [file, notes]);

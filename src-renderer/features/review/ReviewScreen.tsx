@@ -11,6 +11,7 @@ import { Note } from './Note';
 import { ReviewHeader } from './ReviewHeader';
 import 'react-diff-view/style/index.css';
 import './review.css';
+import './highlight/tokens.css';
 
 const VIEW_OPTIONS: Array<{ value: ViewType; label: string }> = [
   { value: 'unified', label: 'Unified' },
