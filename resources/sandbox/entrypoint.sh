@@ -1,23 +1,35 @@
 #!/bin/sh
-# coSPEC sandbox entrypoint: runs as the non-root agent user in a container with no network.
-# 1. Starts the relay: 127.0.0.1:3128 inside → the run's egress proxy on the host, reached through
-#    the unix socket mounted at /cospec/run/proxy.sock (HTTP_PROXY/HTTPS_PROXY point here).
-# 2. Builds the CA bundle that trusts the run's credential gateway, when the instance is https.
-# 3. Runs the agent command in /workspace.
+# coSPEC sandbox entrypoint: runs as the non-root agent user. The container's only way out is the
+# run's egress proxy, outside the container (src-main/services/sandbox/egress-route.ts):
+# - COSPEC_EGRESS=socket: no network at all; a relay started here forwards 127.0.0.1:3128 to the
+#   proxy's unix socket mounted at /cospec/run/proxy.sock.
+# - COSPEC_EGRESS=network: only a per-run internal network, where the relay container listens at
+#   COSPEC_PROXY_ADDR; HTTP_PROXY/HTTPS_PROXY carry the run's proxy credentials.
+# Then it builds the CA bundle that trusts the run's credential gateway (https instances) and runs
+# the agent command in /workspace.
 set -eu
 RUN_DIR=${COSPEC_RUN_DIR:-/cospec/run}
+EGRESS=${COSPEC_EGRESS:-socket}
 
-# -b: a 128 KiB transfer buffer (socat's 8 KiB default caps downloads at a fraction of the link).
-socat -b 131072 TCP-LISTEN:3128,bind=127.0.0.1,reuseaddr,fork,nodelay "UNIX-CONNECT:$RUN_DIR/proxy.sock" 2>/dev/null &
-
-# Wait until the relay listens (127.0.0.1:3128 is 0100007F:0C38, state 0A = LISTEN) so the agent's
-# first request does not race it; checked in /proc so no connection is made to test it.
 tries=0
-until grep -q '0100007F:0C38 00000000:0000 0A' /proc/net/tcp 2>/dev/null; do
+wait_tick() {
   tries=$((tries + 1))
-  if [ "$tries" -gt 500 ]; then echo "coSPEC sandbox: the proxy relay did not start" >&2; exit 70; fi
+  if [ "$tries" -gt 500 ]; then echo "coSPEC sandbox: the egress proxy relay did not start ($EGRESS)" >&2; exit 70; fi
   sleep 0.01
-done
+}
+
+if [ "$EGRESS" = socket ]; then
+  # -b: a 128 KiB transfer buffer (socat's 8 KiB default caps downloads at a fraction of the link).
+  socat -b 131072 TCP-LISTEN:3128,bind=127.0.0.1,reuseaddr,fork,nodelay "UNIX-CONNECT:$RUN_DIR/proxy.sock" 2>/dev/null &
+  # Listening yet? (127.0.0.1:3128 is 0100007F:0C38, state 0A = LISTEN), checked in /proc so no
+  # connection is made to test it.
+  until grep -q '0100007F:0C38 00000000:0000 0A' /proc/net/tcp 2>/dev/null; do wait_tick; done
+else
+  # The relay container was started just before this one; wait until it accepts connections.
+  host=${COSPEC_PROXY_ADDR%:*}
+  port=${COSPEC_PROXY_ADDR##*:}
+  until bash -c "exec 3<>/dev/tcp/$host/$port" 2>/dev/null; do wait_tick; done
+fi
 
 # HOME is on the /tmp tmpfs (the root filesystem is read-only).
 mkdir -p -m 700 "${HOME:-/tmp/home}"

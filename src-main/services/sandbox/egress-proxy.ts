@@ -1,5 +1,6 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { timingSafeEqual } from 'node:crypto';
 import { chmod, rm } from 'node:fs/promises';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, isIP, type AddressInfo, type Socket } from 'node:net';
@@ -9,8 +10,8 @@ import type { CredentialGateway } from '../gateway';
 import { compileAllowlist, forbiddenAddressReason, normaliseHost } from './allowlist';
 
 /**
- * The run's only way out (issue 5, design C in ENVIRONMENT.md): the container has no network; a
- * relay inside forwards 127.0.0.1:3128 to this proxy's unix socket, mounted in. It serves CONNECT
+ * The run's only way out (issue 5): the container reaches it through a relay, over a mounted unix
+ * socket or a per-run internal network (egress-route.ts), and nothing else. It serves CONNECT
  * (https and other TLS) and absolute-URI requests (plain http, what git sends for http:// remotes)
  * to allowlisted destinations only, resolves names itself (the container has no resolver, and a
  * denied name is never looked up, so DNS cannot carry data out), and refuses addresses that reach
@@ -32,8 +33,15 @@ export interface EgressDecision {
 export type Lookup = (host: string) => Promise<Array<{ address: string; family: number }>>;
 
 export interface EgressProxyOptions {
-  /** Listen on this unix socket (the run's); when absent, on 127.0.0.1 at a free port (tests, benchmarks). */
+  /** Listen on this unix socket (the run's); when absent, on `host` at a free port. */
   socketPath?: string;
+  /** The TCP address to listen on when there is no socket; 127.0.0.1 by default. */
+  host?: string;
+  /**
+   * Basic proxy credentials every request must carry. A TCP proxy is reachable by more than its
+   * run's container (other containers on the engine's network, host processes), so it needs them.
+   */
+  credentials?: { username: string; password: string };
   allowlist: readonly string[];
   gateway?: Pick<CredentialGateway, 'handles' | 'handleHttpRequest' | 'handleConnect'>;
   /** Name resolution; the OS resolver by default. */
@@ -74,16 +82,19 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   const log: WriteStream | undefined = options.logPath ? createWriteStream(options.logPath, { flags: 'a', mode: 0o600 }) : undefined;
   log?.on('error', () => undefined);
 
-  const decide = (d: Omit<EgressDecision, 'at'>): EgressDecision => {
+  const decide = (d: Omit<EgressDecision, 'at'>, opts: { summarise?: boolean } = {}): EgressDecision => {
     const decision = { at: new Date().toISOString(), ...d };
     if (kept.length < MAX_KEPT_DECISIONS) kept.push(decision);
+    log?.write(JSON.stringify(decision) + '\n');
+    options.onDecision?.(decision);
+    // A request without proxy credentials names no destination the user could allow (clients such
+    // as git ask without them first, then retry with them): logged, but not a denied destination.
+    if (opts.summarise === false) return decision;
     const destination = `${decision.host.includes(':') ? `[${decision.host}]` : decision.host}:${decision.port}`;
     const key = `${destination} ${decision.allowed}`;
     const entry = counts.get(key);
     if (entry) entry.count++;
     else counts.set(key, { destination, verdict: decision.allowed ? 'allowed' : 'denied', ...(decision.allowed ? {} : { reason: decision.reason }), count: 1 });
-    log?.write(JSON.stringify(decision) + '\n');
-    options.onDecision?.(decision);
     return decision;
   };
 
@@ -116,14 +127,30 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   };
 
   const refuseSocket = (socket: Duplex, status: number, reason: string) => {
-    const text = status === 403 ? 'Forbidden' : status === 400 ? 'Bad Request' : 'Bad Gateway';
-    socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\ncoSPEC egress: ${reason}\n`);
+    const text = status === 403 ? 'Forbidden' : status === 400 ? 'Bad Request' : status === 407 ? 'Proxy Authentication Required' : 'Bad Gateway';
+    const challenge = status === 407 ? 'proxy-authenticate: Basic realm="coSPEC egress"\r\n' : '';
+    socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-type: text/plain\r\n${challenge}connection: close\r\n\r\ncoSPEC egress: ${reason}\n`);
   };
+
+  const expected = options.credentials
+    ? Buffer.from(`Basic ${Buffer.from(`${options.credentials.username}:${options.credentials.password}`).toString('base64')}`)
+    : undefined;
+  /** Whether the request carries the run's proxy credentials (always true for the run's private socket). */
+  const authorised = (req: IncomingMessage): boolean => {
+    if (!expected) return true;
+    const given = Buffer.from(String(req.headers['proxy-authorization'] ?? ''));
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+  const UNAUTHORISED = 'proxy credentials missing or wrong (only the run’s own container may use this proxy)';
 
   const onConnect = (req: IncomingMessage, client: Duplex, head: Buffer) => {
     sockets.add(client);
     client.on('close', () => sockets.delete(client));
     client.on('error', () => client.destroy());
+    if (!authorised(req)) {
+      decide({ method: 'CONNECT', host: String(req.url ?? '').slice(0, 200), port: 0, allowed: false, reason: UNAUTHORISED }, { summarise: false });
+      return refuseSocket(client, 407, UNAUTHORISED);
+    }
     const target = parseConnectTarget(req.url ?? '');
     if (!target) {
       decide({ method: 'CONNECT', host: String(req.url ?? '').slice(0, 200), port: 0, allowed: false, reason: 'malformed CONNECT target' });
@@ -161,6 +188,12 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    if (!authorised(req)) {
+      decide({ method: req.method ?? '', host: String(req.url ?? '').slice(0, 200), port: 0, allowed: false, reason: UNAUTHORISED }, { summarise: false });
+      req.resume();
+      res.writeHead(407, { 'content-type': 'text/plain', 'proxy-authenticate': 'Basic realm="coSPEC egress"' }).end(`coSPEC egress: ${UNAUTHORISED}\n`);
+      return;
+    }
     let url: URL | undefined;
     try {
       url = /^http:\/\//i.test(req.url ?? '') ? new URL(req.url!) : undefined;
@@ -225,8 +258,9 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     await chmod(options.socketPath, 0o666);
     address = options.socketPath;
   } else {
-    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-    address = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const host = options.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, host, resolve));
+    address = `http://${host.includes(':') ? `[${host}]` : host}:${(server.address() as AddressInfo).port}`;
   }
 
   return {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { CospecError } from '../../../src-shared/ipc/errors';
-import type { ContainerEngine, ContainerExit, ContainerHandle, ContainerSpec, ImageInfo } from './engine';
+import type { ContainerEngine, ContainerExit, ContainerHandle, ContainerSpec, EngineInfo, ImageInfo } from './engine';
 import { splitLines } from './lines';
 import { singleFileTar } from './tar';
 
@@ -113,6 +113,65 @@ class DockerEngine implements ContainerEngine {
     return { engine: podman ? 'Podman' : 'Docker', version: v.Version, apiVersion: v.ApiVersion };
   }
 
+  private infoCache: Promise<EngineInfo> | undefined;
+
+  info(): Promise<EngineInfo> {
+    this.infoCache ??= (async () => {
+      const [v, i] = await Promise.all([this.version(), this.call(() => this.docker.info() as Promise<{ OperatingSystem?: string }>)]);
+      const engine = v.engine === 'Podman' ? 'Podman' : 'Docker';
+      return { engine, operatingSystem: String(i.OperatingSystem ?? ''), defaultNetwork: engine === 'Podman' ? 'podman' : 'bridge' } satisfies EngineInfo;
+    })().catch((error: unknown) => {
+      this.infoCache = undefined;
+      throw error;
+    });
+    return this.infoCache;
+  }
+
+  async createInternalNetwork(name: string, labels: Record<string, string>): Promise<void> {
+    const { engine } = await this.info();
+    if (engine === 'Podman') {
+      // The Docker-compatible endpoint turns DNS on under netavark, and aardvark-dns forwards to the
+      // host's resolver (a DNS leak, ENVIRONMENT.md): Podman's own endpoint can say no.
+      await this.dial('POST', '/v4.0.0/libpod/networks/create', { name, driver: 'bridge', internal: true, dns_enabled: false, ipv6_enabled: false, labels });
+      return;
+    }
+    // inhibit_ipv4: the bridge gets no host address, so nothing on the engine's host is reachable from it.
+    await this.call(() =>
+      this.docker.createNetwork({ Name: name, Driver: 'bridge', Internal: true, EnableIPv6: false, Labels: labels, Options: { 'com.docker.network.bridge.inhibit_ipv4': 'true' } }),
+    );
+  }
+
+  async networkGateway(name: string): Promise<string | undefined> {
+    const net = (await this.call(() => this.docker.getNetwork(name).inspect())) as { IPAM?: { Config?: Array<{ Gateway?: string; Subnet?: string }> } };
+    return net.IPAM?.Config?.find((c) => c.Gateway && !c.Gateway.includes(':'))?.Gateway;
+  }
+
+  async listNetworks(label: string) {
+    const list = (await this.call(() => this.docker.listNetworks({ filters: { label: [label] } }))) as Array<{ Name: string; Labels?: Record<string, string> }>;
+    return list.map((n) => ({ name: n.Name, labels: n.Labels ?? {} }));
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    try {
+      await this.docker.getNetwork(name).remove();
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 404) throw asEngineError(error, this.endpoint);
+    }
+  }
+
+  /** A raw API call, for the few endpoints dockerode has no method for. */
+  private dial(method: 'POST' | 'GET', path: string, body: unknown): Promise<unknown> {
+    return this.call(
+      () =>
+        new Promise((resolve, reject) => {
+          this.docker.modem.dial(
+            { path, method, options: body as Record<string, unknown>, statusCodes: { 200: true, 201: true, 204: true, 400: 'bad request', 404: 'not found', 409: 'conflict', 500: 'server error' } },
+            (err: Error | null, data: unknown) => (err ? reject(err) : resolve(data)),
+          );
+        }),
+    );
+  }
+
   async inspectImage(name: string): Promise<ImageInfo | undefined> {
     try {
       const info = await this.docker.getImage(name).inspect();
@@ -149,6 +208,7 @@ class DockerEngine implements ContainerEngine {
   }
 
   async createContainer(spec: ContainerSpec): Promise<ContainerHandle> {
+    const [first, ...more] = spec.networks ?? [];
     const container = await this.call(() =>
       this.docker.createContainer({
         name: spec.name,
@@ -161,9 +221,9 @@ class DockerEngine implements ContainerEngine {
         Tty: false,
         AttachStdin: false,
         OpenStdin: false,
-        NetworkDisabled: true,
+        ...(first ? {} : { NetworkDisabled: true }),
         HostConfig: {
-          NetworkMode: 'none',
+          NetworkMode: first ?? 'none',
           Binds: spec.binds.map((b) => `${b.host}:${b.container}:${b.readOnly ? 'ro' : 'rw'}`),
           Tmpfs: spec.tmpfs,
           ReadonlyRootfs: true,
@@ -182,6 +242,12 @@ class DockerEngine implements ContainerEngine {
         },
       }),
     );
+    try {
+      for (const name of more) await this.call(() => this.docker.getNetwork(name).connect({ Container: container.id }));
+    } catch (error) {
+      await container.remove({ force: true }).catch(() => undefined);
+      throw error;
+    }
     return new DockerContainer(container, this.endpoint);
   }
 
@@ -298,6 +364,21 @@ class DockerContainer implements ContainerHandle {
     });
     const info = await exec.inspect();
     return { exitCode: info.ExitCode ?? -1, output: Buffer.concat(chunks).toString('utf8') };
+  }
+
+  async execDetached(cmd: string[], opts: { user?: string } = {}): Promise<void> {
+    try {
+      const exec = await this.container.exec({ Cmd: cmd, AttachStdout: false, AttachStderr: false, ...(opts.user ? { User: opts.user } : {}) });
+      await exec.start({ Detach: true });
+    } catch (error) {
+      throw asEngineError(error, this.endpoint);
+    }
+  }
+
+  async addressOn(network: string): Promise<string | undefined> {
+    const info = await this.container.inspect();
+    const address = info.NetworkSettings.Networks[network]?.IPAddress;
+    return address || undefined;
   }
 
   async remove(): Promise<void> {

@@ -26,6 +26,20 @@ export interface ContainerSpec {
   memoryBytes: number;
   nanoCpus: number;
   pidsLimit: number;
+  /**
+   * The networks the container joins, the first at creation and the others before it starts;
+   * none at all (no interface but loopback) when absent or empty.
+   */
+  networks?: string[];
+}
+
+/** What the engine says about itself, for choosing how a run reaches its egress proxy. */
+export interface EngineInfo {
+  engine: 'Docker' | 'Podman';
+  /** The engine host's OS name, e.g. "Debian GNU/Linux 12" or "Docker Desktop". */
+  operatingSystem: string;
+  /** The network containers join by default: "bridge" (Docker) or "podman". */
+  defaultNetwork: string;
 }
 
 export interface ImageInfo {
@@ -49,6 +63,10 @@ export interface ContainerHandle {
   kill(): Promise<void>;
   /** Runs a command inside the running container and returns its output (tests, diagnostics). */
   exec(cmd: string[], opts?: { user?: string }): Promise<{ exitCode: number; output: string }>;
+  /** Starts a command inside the running container and returns without waiting for it. */
+  execDetached(cmd: string[], opts?: { user?: string }): Promise<void>;
+  /** The container's IPv4 address on one of its networks. */
+  addressOn(network: string): Promise<string | undefined>;
   remove(): Promise<void>;
 }
 
@@ -64,4 +82,13 @@ export interface ContainerEngine {
   /** Containers carrying this label (any state). */
   listContainers(label: string, value?: string): Promise<Array<{ id: string; labels: Record<string, string> }>>;
   removeContainer(id: string): Promise<void>;
+  info(): Promise<EngineInfo>;
+  /** An internal network: no gateway to the host or beyond, no DNS server; labelled for clean-up. */
+  createInternalNetwork(name: string, labels: Record<string, string>): Promise<void>;
+  /** The host's address on a network (its gateway), when the network has one. */
+  networkGateway(name: string): Promise<string | undefined>;
+  /** Networks carrying this label. */
+  listNetworks(label: string): Promise<Array<{ name: string; labels: Record<string, string> }>>;
+  /** Removes a network; a missing one is not an error. */
+  removeNetwork(name: string): Promise<void>;
 }

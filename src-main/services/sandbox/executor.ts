@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
@@ -7,14 +7,16 @@ import { resolveAgent } from '../agents/catalog';
 import { agentGitLabEnv, containerTrustEnv, createCredentialGateway, trustBundleCommand, type CredentialGateway } from '../gateway';
 import type { ExecuteRequest, ExecuteResult } from '../runs/orchestrator';
 import type { ContainerEngine, ContainerHandle } from './engine';
-import { startEgressProxy, type EgressProxy, type Lookup } from './egress-proxy';
+import type { Lookup } from './egress-proxy';
+import { chooseEgressShape, openEgressRoute, removeRunNetworks, type EgressRoute, type EgressShape } from './egress-route';
 import { prepareWorkspaceOwner, type WorkspaceOwnership } from './workspace-owner';
 
 /**
  * One run in one container: the per-run credential gateway and egress proxy on the host, the
- * hardened container (no network, non-root, all capabilities dropped, no-new-privileges, read-only
- * root with a tmp, CPU/memory/pids limits) with the workspace and the proxy's socket mounted in,
- * live logs, cancel and timeout (both kill the container), and clean-up whatever happens.
+ * hardened container (non-root, all capabilities dropped, no-new-privileges, read-only root with a
+ * tmp, CPU/memory/pids limits, no way out but the proxy — see egress-route.ts) with the workspace
+ * and the run's folder mounted in, live logs, cancel and timeout (both kill the container), and
+ * clean-up whatever happens.
  */
 
 export interface SandboxLimits {
@@ -45,6 +47,8 @@ export interface ExecutorDeps {
   limits: () => SandboxLimits;
   /** Name resolution for the egress proxy (the OS resolver by default). */
   lookup?: Lookup;
+  /** How the container reaches the proxy; chosen from the engine by default. */
+  egressShape?: EgressShape | 'auto';
 }
 
 /** Where things are inside the container. */
@@ -53,7 +57,6 @@ export const IN_CONTAINER = {
   workspace: '/workspace',
   agents: '/opt/cospec/agents',
   entrypoint: '/opt/cospec/entrypoint.sh',
-  proxyUrl: 'http://127.0.0.1:3128',
   systemBundle: '/etc/ssl/certs/ca-certificates.crt',
   bundle: '/tmp/cospec-ca-bundle.pem',
   home: '/tmp/home',
@@ -74,7 +77,7 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
   const runDir = join(outer, 'r');
 
   let gateway: CredentialGateway | undefined;
-  let proxy: EgressProxy | undefined;
+  let route: EgressRoute | undefined;
   let container: ContainerHandle | undefined;
   let owner: WorkspaceOwnership | undefined;
   let timedOut = false;
@@ -88,10 +91,15 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
   req.signal.addEventListener('abort', onAbort, { once: true });
 
   try {
+    const shape = await chooseEgressShape(engine, deps.egressShape);
     await mkdir(runDir, { mode: 0o755 });
     await chmod(runDir, 0o755);
     await mkdir(req.paths.dir, { recursive: true });
     await writeFile(join(runDir, 'task.md'), req.spec.task, { mode: 0o644 });
+    // Copied, not mounted from where the app is installed: engines in a VM share only some host
+    // folders (the user's home and the temp folders), not /Applications or Program Files.
+    await cp(join(deps.resourcesDir, 'agents'), join(runDir, 'agents'), { recursive: true });
+    await cp(join(deps.resourcesDir, 'sandbox/entrypoint.sh'), join(runDir, 'entrypoint.sh'));
     gateway = await createCredentialGateway({
       runId: req.runId,
       instanceUrl: req.project.instanceUrl,
@@ -109,13 +117,22 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
         COSPEC_TRUST_SETUP: trustBundleCommand(IN_CONTAINER.systemBundle, runCa, IN_CONTAINER.bundle),
       });
     }
-    proxy = await startEgressProxy({
-      socketPath: join(runDir, 'proxy.sock'),
-      allowlist: req.allowlist,
-      gateway,
-      logPath: req.paths.egressLog,
-      ...(deps.lookup ? { lookup: deps.lookup } : {}),
-      onDecision: (d) => logger.debug('egress', { host: d.host, port: d.port, allowed: d.allowed, reason: d.reason }),
+    await removeRunContainers(engine, [req.runId]);
+    const labels = { [RUN_LABEL]: req.runId, 'cospec.managed': 'true' };
+    route = await openEgressRoute(shape, {
+      engine,
+      runId: req.runId,
+      runDir,
+      image: req.image,
+      labels,
+      logger,
+      proxy: {
+        allowlist: req.allowlist,
+        gateway,
+        logPath: req.paths.egressLog,
+        ...(deps.lookup ? { lookup: deps.lookup } : {}),
+        onDecision: (d) => logger.debug('egress', { host: d.host, port: d.port, allowed: d.allowed, reason: d.reason }),
+      },
     });
     owner = await prepareWorkspaceOwner(req.paths.workspace);
 
@@ -123,10 +140,7 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
       // A tmpfs at /home/agent would be root-owned (podman 4.3 ignores tmpfs mode=), so home lives in /tmp.
       HOME: IN_CONTAINER.home,
       LANG: 'C.UTF-8',
-      HTTP_PROXY: IN_CONTAINER.proxyUrl,
-      HTTPS_PROXY: IN_CONTAINER.proxyUrl,
-      http_proxy: IN_CONTAINER.proxyUrl,
-      https_proxy: IN_CONTAINER.proxyUrl,
+      ...route.env,
       ...agentGitLabEnv({
         instanceUrl: req.project.instanceUrl,
         projectPath: req.spec.projectPath,
@@ -140,8 +154,7 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
       COSPEC_WORKSPACE: IN_CONTAINER.workspace,
       COSPEC_AGENT_COMMAND: agent.command,
     };
-    logger.debug('sandbox: gateway and proxy ready');
-    await removeRunContainers(engine, [req.runId]);
+    logger.debug('sandbox: gateway and proxy ready', { egress: route.shape });
     container = await engine.createContainer({
       name: `cospec-run-${req.runId}`,
       image: req.image,
@@ -149,13 +162,14 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
       env,
       user: owner.user,
       workingDir: IN_CONTAINER.workspace,
-      labels: { [RUN_LABEL]: req.runId, 'cospec.managed': 'true' },
+      labels,
       binds: [
         { host: req.paths.workspace, container: IN_CONTAINER.workspace, readOnly: false },
         { host: runDir, container: IN_CONTAINER.runDir, readOnly: true },
-        { host: join(deps.resourcesDir, 'agents'), container: IN_CONTAINER.agents, readOnly: true },
-        { host: join(deps.resourcesDir, 'sandbox/entrypoint.sh'), container: IN_CONTAINER.entrypoint, readOnly: true },
+        { host: join(runDir, 'agents'), container: IN_CONTAINER.agents, readOnly: true },
+        { host: join(runDir, 'entrypoint.sh'), container: IN_CONTAINER.entrypoint, readOnly: true },
       ],
+      networks: route.networks,
       tmpfs: { '/tmp': 'rw,nosuid,nodev,size=1g' },
       memoryBytes: limits.memoryMb * 1024 * 1024,
       nanoCpus: Math.round(limits.cpus * 1e9),
@@ -192,7 +206,7 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
     clearTimeout(timer);
     req.signal.removeEventListener('abort', onAbort);
     await container?.remove().catch((error: unknown) => logger.warn('sandbox: container removal failed', { error }));
-    await proxy?.close().catch(() => undefined);
+    await route?.close().catch(() => undefined);
     await gateway?.close().catch(() => undefined);
     await owner?.restore().catch((error: unknown) => logger.warn('sandbox: giving the workspace back failed', { error }));
     await rm(outer, { recursive: true, force: true });
@@ -206,17 +220,18 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
     return {
       exitCode,
       ...(reason ? { reason } : {}),
-      egress: proxy?.summary() ?? [],
+      egress: route?.proxy.summary() ?? [],
       gatewayRecord: gateway?.record(),
     };
   }
 }
 
-/** Removes every container labelled with one of these run ids (orphans of a crashed app, retries). */
+/** Removes every container (agent, relay) and network labelled with one of these run ids (orphans of a crashed app, retries). */
 export async function removeRunContainers(engine: ContainerEngine, runIds: readonly string[]): Promise<void> {
   if (!runIds.length) return;
   const wanted = new Set(runIds);
   for (const c of await engine.listContainers(RUN_LABEL)) {
     if (wanted.has(c.labels[RUN_LABEL] ?? '')) await engine.removeContainer(c.id);
   }
+  await removeRunNetworks(engine, RUN_LABEL, runIds);
 }

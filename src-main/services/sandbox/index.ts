@@ -6,6 +6,7 @@ import { connectEngine } from './engine-docker';
 import { DEFAULT_LIMITS, executeInSandbox, removeRunContainers, type ExecuteExtras, type GitLabAccess, type SandboxLimits } from './executor';
 import type { Lookup } from './egress-proxy';
 import { BASE_IMAGE, ensureSandboxImage, type Progress } from './image';
+import type { EgressShape } from './egress-route';
 
 /**
  * The local container sandbox (issue 5): finds the engine, keeps the image, and runs an agent in a
@@ -21,6 +22,11 @@ export { connectEngine, engineLocations, DEFAULT_SOCKET } from './engine-docker'
 export type { ExecuteExtras, GitLabAccess, SandboxLimits } from './executor';
 export { DEFAULT_LIMITS, IN_CONTAINER, RUN_LABEL } from './executor';
 export { BASE_IMAGE } from './image';
+export type { EgressShape } from './egress-route';
+
+function shapeFromEnv(value: string | undefined): EgressShape | 'auto' | undefined {
+  return value === 'socket' || value === 'network' || value === 'auto' ? value : undefined;
+}
 
 export interface SandboxDeps {
   logger: Logger;
@@ -35,6 +41,8 @@ export interface SandboxDeps {
   limits?: () => Partial<SandboxLimits>;
   /** Name resolution for the egress proxy (tests); the OS resolver by default. */
   lookup?: Lookup;
+  /** How containers reach the egress proxy; else COSPEC_EGRESS_SHAPE, else chosen from the engine. */
+  egressShape?: EgressShape | 'auto';
 }
 
 export interface Sandbox {
@@ -62,6 +70,7 @@ export function createSandbox(deps: SandboxDeps): Sandbox {
   };
   const baseImage = deps.imageName ?? BASE_IMAGE;
   const resourcesDir = deps.resourcesDir ?? REPO_RESOURCES;
+  const egressShape = deps.egressShape ?? shapeFromEnv(process.env.COSPEC_EGRESS_SHAPE) ?? 'auto';
 
   return {
     async ensureImage(onProgress, signal, agentNames = []) {
@@ -75,6 +84,7 @@ export function createSandbox(deps: SandboxDeps): Sandbox {
           resourcesDir,
           limits: () => ({ ...DEFAULT_LIMITS, ...deps.limits?.() }),
           ...(deps.lookup ? { lookup: deps.lookup } : {}),
+          egressShape,
         },
         req,
         gitlab,

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, runCommand, sandboxSkipReason, type Harness } from './harness';
+import { createHarness, EGRESS_SHAPES, runCommand, sandboxSkipReason, type Harness } from './harness';
 
 /**
  * Several runs at once, each isolated (issue 5): two containers run side by side, each with its own
@@ -11,7 +11,7 @@ import { createHarness, runCommand, sandboxSkipReason, type Harness } from './ha
 const skip = await sandboxSkipReason();
 if (skip) console.warn(`[sandbox] skipping concurrent run tests: ${skip}`);
 
-describe.skipIf(skip)('concurrent sandbox runs', () => {
+describe.skipIf(skip).each(EGRESS_SHAPES)('concurrent sandbox runs (%s shape)', (shape) => {
   let harness: Harness;
   let server: Server;
   let port: number;
@@ -20,7 +20,7 @@ describe.skipIf(skip)('concurrent sandbox runs', () => {
     server = createServer((_req, res) => res.end('reached\n'));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
-    harness = await createHarness();
+    harness = await createHarness({ egressShape: shape });
   });
 
   afterAll(async () => {

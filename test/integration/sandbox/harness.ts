@@ -7,7 +7,7 @@ import type { Dispatcher } from 'undici';
 import { createLogger, memorySink } from '../../../src-main/platform/logger';
 import type { ExecuteRequest, ExecuteResult } from '../../../src-main/services/runs/orchestrator';
 import { runPaths } from '../../../src-main/services/runs/store';
-import { BASE_IMAGE, connectEngine, createSandbox, type ContainerHandle, type Lookup, type Sandbox } from '../../../src-main/services/sandbox';
+import { BASE_IMAGE, connectEngine, createSandbox, type ContainerHandle, type EgressShape, type Lookup, type Sandbox } from '../../../src-main/services/sandbox';
 
 /**
  * Plumbing for the sandbox suites: real Podman through the app's own sandbox, a scratch data dir
@@ -36,7 +36,10 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-export async function createHarness(opts: { lookup?: Lookup; limits?: { memoryMb?: number; pidsLimit?: number; cpus?: number } } = {}): Promise<Harness> {
+/** Both ways a container can reach its egress proxy; each suite that tests the boundary runs with both. */
+export const EGRESS_SHAPES: readonly EgressShape[] = ['socket', 'network'];
+
+export async function createHarness(opts: { lookup?: Lookup; limits?: { memoryMb?: number; pidsLimit?: number; cpus?: number }; egressShape?: EgressShape } = {}): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'cospec-sandbox-test-'));
   const sink = memorySink();
   const sandbox = createSandbox({
@@ -45,6 +48,7 @@ export async function createHarness(opts: { lookup?: Lookup; limits?: { memoryMb
     dataDir: dir,
     ...(opts.lookup ? { lookup: opts.lookup } : {}),
     ...(opts.limits ? { limits: () => opts.limits ?? {} } : {}),
+    ...(opts.egressShape ? { egressShape: opts.egressShape } : {}),
   });
   return { sandbox, dir, logs: sink.lines, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }

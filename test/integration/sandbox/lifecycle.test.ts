@@ -17,6 +17,7 @@ let harness: Harness;
 let engine: ContainerEngine;
 
 const containersOf = async (runId: string) => (await engine.listContainers(RUN_LABEL, runId)).length;
+const networksOf = async (runId: string) => (await engine.listNetworks(RUN_LABEL)).filter((n) => n.labels[RUN_LABEL] === runId).length;
 
 describe.skipIf(skip)('sandbox run lifecycle', () => {
   beforeAll(async () => {
@@ -113,6 +114,59 @@ describe.skipIf(skip)('sandbox run lifecycle', () => {
     expect(error).toBeInstanceOf(CospecError);
     expect((error as CospecError).code).toBe('IMAGE_BUILD_FAILED');
     expect((error as CospecError).message).toMatch(/setup:system/);
+  });
+});
+
+describe.skipIf(skip)('sandbox run lifecycle, network shape (relay container and per-run network)', () => {
+  let networked: Harness;
+  beforeAll(async () => {
+    networked = await createHarness({ egressShape: 'network' });
+    engine ??= await connectEngine(SOCKET);
+  });
+  afterAll(async () => networked?.cleanup());
+
+  it('runs the agent beside its relay on the run’s own network, and cancel removes all three', async () => {
+    const abort = new AbortController();
+    const during = { containers: 0, networks: 0 };
+    const r = await runCommand(networked, 'echo started; sleep 600', {
+      signal: abort.signal,
+      inside: async () => {
+        const runId = [...(await engine.listContainers(RUN_LABEL))].map((c) => c.labels[RUN_LABEL] ?? '').find((id) => id.startsWith(`t${process.pid}-`)) ?? '';
+        during.containers = await containersOf(runId);
+        during.networks = await networksOf(runId);
+      },
+      onLine: (line) => {
+        if (line === 'started') setTimeout(() => abort.abort(new CospecError('CANCELLED', 'Cancelled by the test.')), 500);
+      },
+    });
+    expect(r.result.reason).toMatch(/Cancelled/);
+    expect(during).toEqual({ containers: 2, networks: 1 });
+    expect(await containersOf(r.runId)).toBe(0);
+    expect(await networksOf(r.runId)).toBe(0);
+  });
+
+  it('removes the relay and the network left by a run of a crashed app', async () => {
+    const runId = `orphan-net-${process.pid}`;
+    await engine.createInternalNetwork(`cospec-run-${runId}`, { [RUN_LABEL]: runId });
+    const relay = await engine.createContainer({
+      name: `cospec-relay-${runId}`,
+      image: BASE_IMAGE,
+      cmd: ['sleep', '600'],
+      env: {},
+      user: '65534:65534',
+      workingDir: '/',
+      labels: { [RUN_LABEL]: runId },
+      binds: [],
+      tmpfs: {},
+      memoryBytes: 64 * 1024 * 1024,
+      nanoCpus: 1e9,
+      pidsLimit: 16,
+      networks: [`cospec-run-${runId}`],
+    });
+    await relay.start();
+    expect([await containersOf(runId), await networksOf(runId)]).toEqual([1, 1]);
+    await networked.sandbox.removeOrphans([runId]);
+    expect([await containersOf(runId), await networksOf(runId)]).toEqual([0, 0]);
   });
 });
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gitRemoteForContainer } from '../../../src-main/services/gateway';
 import type { ContainerHandle } from '../../../src-main/services/sandbox';
 import { startGitLabStandIn, type StandIn } from '../../support/gitlab';
+import type { EgressShape } from '../../../src-main/services/sandbox';
 import { createHarness, runCommand, sandboxSkipReason, sh, type Harness } from './harness';
 
 /**
@@ -49,7 +50,15 @@ async function filesUnder(dir: string): Promise<string[]> {
   return out;
 }
 
-describe.skipIf(skip).each([{ tls: false }, { tls: true }])('the sample agent in a sandbox (tls: $tls)', ({ tls }) => {
+// Both transports through the socket shape, and the https instance through the network shape (the
+// one engines in a VM use): the gateway, git and the API calls work the same through either.
+const cases: Array<{ tls: boolean; shape: EgressShape }> = [
+  { tls: false, shape: 'socket' },
+  { tls: true, shape: 'socket' },
+  { tls: true, shape: 'network' },
+];
+
+describe.skipIf(skip).each(cases)('the sample agent in a sandbox (tls: $tls, $shape shape)', ({ tls, shape }) => {
   let gitlab: StandIn;
   let harness: Harness;
   let token: string;
@@ -60,7 +69,7 @@ describe.skipIf(skip).each([{ tls: false }, { tls: true }])('the sample agent in
   beforeAll(async () => {
     gitlab = await startGitLabStandIn({ tls });
     token = gitlab.user('cospec-bot').token;
-    harness = await createHarness();
+    harness = await createHarness({ egressShape: shape });
     workspace = join(harness.dir, 'workspace');
     const dispatcher = gitlab.caPem ? new Agent({ connect: { ca: gitlab.caPem } }) : undefined;
 
@@ -134,7 +143,7 @@ describe.skipIf(skip).each([{ tls: false }, { tls: true }])('the sample agent in
       expect(text.length, `${what} was not collected`).toBeGreaterThan(0);
       expect(text.includes(token), `the token is in the container's ${what}`).toBe(false);
     }
-    expect(evidence.environ).toContain('HTTPS_PROXY=http://127.0.0.1:3128');
+    expect(evidence.environ).toMatch(/^HTTPS_PROXY=http:\/\/\S+:3128$/m);
     expect(evidence.processes).toContain('sleep 300');
     for (const file of await filesUnder(workspace)) {
       expect((await readFile(file)).includes(token), `the token is in ${file}`).toBe(false);

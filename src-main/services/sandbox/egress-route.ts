@@ -1,0 +1,169 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { CospecError } from '../../../src-shared/ipc/errors';
+import type { Logger } from '../../platform/logger';
+import type { ContainerEngine, ContainerHandle } from './engine';
+import { startEgressProxy, type EgressProxy, type EgressProxyOptions } from './egress-proxy';
+
+/**
+ * How a run's container reaches its egress proxy, the only way out (issue 5). Two shapes, both with
+ * the proxy in the app, outside the container, deciding every connection:
+ *
+ * - "socket" (design C in ENVIRONMENT.md): the container has no network at all; the proxy listens
+ *   on a unix socket in the run's folder, mounted in, and a relay inside the container forwards
+ *   127.0.0.1:3128 to it. Needs the engine on this machine's kernel (Linux), where a mounted
+ *   socket connects.
+ * - "network" (the portable shape of design A): the container joins only a per-run internal
+ *   network with no gateway and no DNS server; a small relay container, alone on that network and
+ *   the engine's default one, forwards port 3128 to the proxy listening on the host. No host
+ *   firewall rule is involved, so it holds where the engine runs in a VM (Docker Desktop, Podman
+ *   machine, Colima, Rancher Desktop) and host nftables cannot reach. The proxy then listens on
+ *   TCP, where other containers and host processes could reach it too, so it demands per-run
+ *   credentials that only this run's container is given.
+ */
+
+export type EgressShape = 'socket' | 'network';
+
+export interface EgressRoute {
+  readonly shape: EgressShape;
+  readonly proxy: EgressProxy;
+  /** Environment for the agent container: the proxy variables and what the entrypoint needs. */
+  readonly env: Record<string, string>;
+  /** Networks the agent container joins (none for the socket shape). */
+  readonly networks: string[];
+  /** Stops the proxy and removes the relay and the network; after the agent's container is gone. */
+  close(): Promise<void>;
+}
+
+export interface EgressRouteOptions {
+  engine: ContainerEngine;
+  runId: string;
+  /** The run's private folder on the host (mounted into the agent container). */
+  runDir: string;
+  /** The image the relay container runs (the run's, which has socat). */
+  image: string;
+  /** Labels every container and network of the run carries, for orphan clean-up. */
+  labels: Record<string, string>;
+  proxy: Omit<EgressProxyOptions, 'socketPath' | 'host' | 'credentials'>;
+  logger: Logger;
+}
+
+export const RELAY_PORT = 3128;
+const RELAY_USER = '65534:65534';
+
+/** The shape to use with this engine: an explicit choice, else the socket where it can work. */
+export async function chooseEgressShape(engine: ContainerEngine, requested: EgressShape | 'auto' = 'auto', platform: NodeJS.Platform = process.platform): Promise<EgressShape> {
+  if (!engine.endpoint.startsWith('unix://') && !engine.endpoint.startsWith('npipe:')) {
+    throw new CospecError(
+      'RUN_FAILED',
+      `Runs cannot use the remote container engine at ${engine.endpoint} yet: the run's clone and its egress proxy live on this computer, where a remote engine cannot reach them. Use a local engine (Settings → Container engine).`,
+    );
+  }
+  if (requested !== 'auto') return requested;
+  if (platform !== 'linux') return 'network';
+  const info = await engine.info();
+  // Docker Desktop on Linux also runs its engine in a VM.
+  return /docker desktop/i.test(info.operatingSystem) ? 'network' : 'socket';
+}
+
+export async function openEgressRoute(shape: EgressShape, opts: EgressRouteOptions): Promise<EgressRoute> {
+  return shape === 'socket' ? openSocketRoute(opts) : openNetworkRoute(opts);
+}
+
+async function openSocketRoute(opts: EgressRouteOptions): Promise<EgressRoute> {
+  const proxy = await startEgressProxy({ ...opts.proxy, socketPath: join(opts.runDir, 'proxy.sock') });
+  const url = `http://127.0.0.1:${RELAY_PORT}`;
+  return {
+    shape: 'socket',
+    proxy,
+    env: { ...proxyEnv(url), COSPEC_EGRESS: 'socket', COSPEC_PROXY_ADDR: `127.0.0.1:${RELAY_PORT}` },
+    networks: [],
+    close: () => proxy.close(),
+  };
+}
+
+async function openNetworkRoute(opts: EgressRouteOptions): Promise<EgressRoute> {
+  const { engine, runId, logger } = opts;
+  const info = await engine.info();
+  const network = `cospec-run-${runId}`;
+  let relay: ContainerHandle | undefined;
+  let proxy: EgressProxy | undefined;
+  const close = async () => {
+    await proxy?.close().catch(() => undefined);
+    await relay?.remove().catch((error: unknown) => logger.warn('sandbox: relay removal failed', { error }));
+    await engine.removeNetwork(network).catch((error: unknown) => logger.warn('sandbox: network removal failed', { error }));
+  };
+  try {
+    await engine.removeNetwork(network);
+    await engine.createInternalNetwork(network, opts.labels);
+    relay = await engine.createContainer({
+      name: `cospec-relay-${runId}`,
+      image: opts.image,
+      // Idle until the proxy's address is known (it can only listen once this container's start has
+      // brought the engine's bridge up); then socat is started in it.
+      cmd: ['sleep', 'infinity'],
+      env: {},
+      user: RELAY_USER,
+      workingDir: '/',
+      labels: { ...opts.labels, 'cospec.role': 'egress-relay' },
+      binds: [],
+      tmpfs: {},
+      memoryBytes: 64 * 1024 * 1024,
+      nanoCpus: 500_000_000,
+      pidsLimit: 256,
+      networks: [network, info.defaultNetwork],
+    });
+    await relay.start();
+    const { listenHost, dialHost } = await hostSide(engine, info.defaultNetwork);
+    const credentials = { username: 'cospec', password: randomBytes(24).toString('hex') };
+    proxy = await startEgressProxy({ ...opts.proxy, host: listenHost, credentials });
+    const port = new URL(proxy.address).port;
+    await relay.execDetached(['socat', '-b', '131072', `TCP-LISTEN:${RELAY_PORT},reuseaddr,fork,nodelay`, `TCP:${dialHost}:${port},nodelay`], { user: RELAY_USER });
+    const relayAddress = await relay.addressOn(network);
+    if (!relayAddress) throw new CospecError('RUN_FAILED', `The egress relay got no address on the run's network ${network}.`);
+    const url = `http://${credentials.username}:${credentials.password}@${relayAddress}:${RELAY_PORT}`;
+    logger.debug('sandbox: egress relay ready', { relay: relayAddress, proxy: `${listenHost}:${port}` });
+    return {
+      shape: 'network',
+      proxy,
+      env: {
+        ...proxyEnv(url),
+        // git's default (anyauth) asks without credentials first: one refused round trip per request.
+        GIT_HTTP_PROXY_AUTHMETHOD: 'basic',
+        COSPEC_EGRESS: 'network',
+        COSPEC_PROXY_ADDR: `${relayAddress}:${RELAY_PORT}`,
+      },
+      networks: [network],
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/**
+ * Where the proxy listens and what the relay dials. An engine on this kernel reaches the host at
+ * its default network's gateway, so the proxy listens on that address alone (not on every
+ * interface); an engine in a VM forwards host.docker.internal / host.containers.internal to this
+ * machine's loopback, so the proxy stays on 127.0.0.1.
+ */
+async function hostSide(engine: ContainerEngine, defaultNetwork: string, platform: NodeJS.Platform = process.platform): Promise<{ listenHost: string; dialHost: string }> {
+  const info = await engine.info();
+  if (platform === 'linux' && !/docker desktop/i.test(info.operatingSystem)) {
+    const gateway = await engine.networkGateway(defaultNetwork);
+    if (!gateway) throw new CospecError('RUN_FAILED', `The container network ${defaultNetwork} has no gateway address, so the egress relay cannot reach the proxy.`);
+    return { listenHost: gateway, dialHost: gateway };
+  }
+  return { listenHost: '127.0.0.1', dialHost: info.engine === 'Podman' ? 'host.containers.internal' : 'host.docker.internal' };
+}
+
+function proxyEnv(url: string): Record<string, string> {
+  return { HTTP_PROXY: url, HTTPS_PROXY: url, http_proxy: url, https_proxy: url };
+}
+
+/** Removes the per-run networks of these runs (orphans of a crashed app). */
+export async function removeRunNetworks(engine: ContainerEngine, label: string, runIds: readonly string[]): Promise<void> {
+  const wanted = new Set(runIds);
+  for (const n of await engine.listNetworks(label)) if (wanted.has(n.labels[label] ?? '')) await engine.removeNetwork(n.name);
+}
