@@ -218,19 +218,10 @@ export async function branchesWithCommits(gitDir: string, mergedInto: string, pa
     .map((s) => s.replace(/^\n/, ''))
     .filter(Boolean)
     .map((record) => {
-      const [name = '', id = '', parents = '', an = '', ae = '', ad = '', cn = '', ce = '', cd = '', message = ''] = record.split('\0');
-      const commit: CommitInfo = {
-        id,
-        parent_ids: parents.split(' ').filter(Boolean),
-        author_name: an,
-        author_email: ae,
-        authored_date: ad,
-        committer_name: cn,
-        committer_email: ce,
-        committed_date: cd,
-        message,
-      };
-      return { name, commit, merged: name !== mergedInto && mergedNames.has(name) };
+      // The ref format is the commit format with the branch name in front.
+      const cut = record.indexOf('\0');
+      const name = record.slice(0, cut);
+      return { name, commit: parseCommit(record.slice(cut + 1)), merged: name !== mergedInto && mergedNames.has(name) };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
 }
