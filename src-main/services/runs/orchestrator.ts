@@ -43,7 +43,8 @@ export interface ExecuteResult {
  */
 export interface RunPorts {
   resolveProject(spec: RunSpec): Promise<ResolvedProject>;
-  assertAgentAllowed(agent: AgentChoice): void;
+  /** Refuses an agent the policy forbids or whose model key is missing, before a run record exists. */
+  assertAgentAllowed(agent: AgentChoice): void | Promise<void>;
   allowlistFor(spec: RunSpec, project: ResolvedProject): string[];
   ensureImage(onProgress: (detail: string, percent?: number) => void, signal: AbortSignal, spec: RunSpec): Promise<string>;
   clone(req: { spec: RunSpec; project: ResolvedProject; dir: string; onProgress: (detail: string, percent?: number) => void; signal: AbortSignal }): Promise<void>;
@@ -104,7 +105,7 @@ export class RunOrchestrator {
 
   /** Queues a run and returns its record at once; the run proceeds in the background. */
   async start(spec: RunSpec): Promise<RunRecord> {
-    this.deps.ports.assertAgentAllowed(spec.agent);
+    await this.deps.ports.assertAgentAllowed(spec.agent);
     const at = this.now().toISOString();
     const record: RunRecord = {
       id: randomUUID(),

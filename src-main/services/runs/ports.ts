@@ -3,7 +3,7 @@ import type { Dispatcher } from 'undici';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import type { Account } from '../../../src-shared/model/account';
 import type { RunOutput, RunRecord, RunSpec } from '../../../src-shared/model/run';
-import { resolveAgent } from '../agents/catalog';
+import { AGENT_ADAPTERS, resolveAgent } from '../agents/catalog';
 import { gatewayRecordSchema } from '../gateway';
 import { detectOutputs } from '../outputs/detect';
 import { listCommitsInClone } from '../outputs/git-log';
@@ -79,6 +79,12 @@ export function egressHostOf(instanceUrl: string): string {
   return url.host;
 }
 
+/** The error of a run whose agent has no model key stored: what is missing and where to add it. */
+export function missingModelKey(agentName: string, keyLabel: string): CospecError {
+  const label = AGENT_ADAPTERS.find((a) => a.name === agentName)?.label ?? agentName;
+  return new CospecError('INVALID_INPUT', `${label} needs an ${keyLabel}, and none is stored. Add it under Settings → Agents → ${label}, then start the run again.`);
+}
+
 /** Connects the orchestrator to the real services: accounts + GitLab API, policy, the cloner, the sandbox, output detection. */
 export function createRunPorts(deps: RunPortsDeps): RunPorts {
   const account = (accountId: string): Account => {
@@ -104,9 +110,11 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
       };
     },
 
-    assertAgentAllowed(agent) {
-      resolveAgent(agent);
+    async assertAgentAllowed(agent) {
+      const resolved = resolveAgent(agent);
       deps.policy.assertAgentAllowed(agent.kind === 'adapter' ? agent : { kind: 'command' });
+      // Refused before a run exists: without its key the agent could only fail, after minutes of image build and clone.
+      if (resolved.modelKey && !(await deps.modelKey(resolved.modelKey.secretKey))) throw missingModelKey(resolved.name, resolved.modelKey.label);
     },
 
     allowlistFor(spec, project) {
@@ -146,9 +154,8 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
       const env: Record<string, string> = {};
       if (agent.modelKey) {
         const key = await deps.modelKey(agent.modelKey.secretKey);
-        if (!key) {
-          throw new CospecError('INVALID_INPUT', `${agent.name} needs an ${agent.modelKey.label}. Add it under Settings → Agents, then start the run again.`);
-        }
+        // Checked at start too; the key may have been removed since.
+        if (!key) throw missingModelKey(agent.name, agent.modelKey.label);
         env[agent.modelKey.env] = key;
       }
       return deps.sandbox.execute(req, {
