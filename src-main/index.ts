@@ -10,6 +10,7 @@ import { createServices, type AppServices } from './services';
 import { spawnedStandInStarter } from './services/local-gitlab/spawned';
 import { APP_SCHEME, appSchemeDefinition, createAppProtocolHandler } from './shell/app-protocol';
 import { electronPaths, externalOpener, followSystemTheme, safeStorageEncryptor, sessionProxyResolver } from './shell/adapters';
+import { folderPicker } from './shell/folder-picker';
 import { createDeepLinkQueue, findDeepLink, registerProtocolClient, routeDeepLinks, strayLinkMessage } from './shell/deep-links';
 import { forwardEvents, registerIpcBridge } from './shell/ipc-bridge';
 import { hardenSession } from './shell/session-security';
@@ -93,6 +94,8 @@ async function start(): Promise<void> {
       events,
       encryptor: safeStorageEncryptor(safeStorage),
       openExternal,
+      // The native folder picker, as a sheet on the app window (check out an MR into a folder).
+      pickFolder: folderPicker(dialog, () => window),
       resolveProxy: sessionProxyResolver(session.defaultSession),
       protocolRegistered,
       updater: await installedAppUpdater(app.isPackaged, process.resourcesPath),

@@ -32,6 +32,7 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
     appVersion: deps.appVersion,
     dataDir: deps.paths.dataDir,
     openExternal: deps.openExternal,
+    pickFolder: deps.pickFolder,
   });
   const policy = new PolicyGuard(await loadPolicy(deps.policyPath ?? defaultPolicyPath()));
   const settings = createSettingsStore({ dataDir: deps.paths.dataDir, logger: deps.logger, now: deps.now });

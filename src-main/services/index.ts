@@ -1,4 +1,5 @@
 import type { CospecHandlers } from '../../src-shared/ipc';
+import type { PickFolderOptions } from '../../src-shared/ipc/services/app';
 import type { EventBus } from '../platform/events';
 import type { Logger } from '../platform/logger';
 import type { Paths } from '../platform/paths';
@@ -18,6 +19,8 @@ export interface ServiceDeps {
   encryptor?: Encryptor;
   /** Opens a vetted URL in the system browser (shell.openExternal in the app). */
   openExternal(url: string): Promise<void>;
+  /** The OS folder picker (dialog.showOpenDialog in the app); undefined when the user cancels. Absent outside Electron. */
+  pickFolder?: (options: PickFolderOptions) => Promise<string | undefined>;
   /** The OS proxy for a URL as Electron resolves it ("DIRECT", "PROXY host:port" …); absent outside Electron. */
   resolveProxy?(url: string): Promise<string>;
   /** Whether cospec:// is registered as this app's protocol handler (false in dev builds on Linux). */

@@ -1,4 +1,5 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
+import type { PickFolderOptions } from '../../src-shared/ipc/services/app';
 import { cospec } from './client';
 
 export const appKeys = { info: ['app', 'info'] as const };
@@ -18,4 +19,9 @@ export function openExternal(url: string): void {
   void cospec()
     .app.openExternal(url)
     .catch(() => undefined);
+}
+
+/** Asks for a folder with the OS folder picker; resolves to null when the user cancels (main refuses where there is no desktop app). */
+export function usePickFolder() {
+  return useMutation({ mutationFn: (options: PickFolderOptions) => cospec().app.pickFolder(options) });
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test as base, expect, type Page } from '@playwright/test';
 import { eventNames } from '../../src-shared/ipc/channels';
+import type { PickFolderOptions } from '../../src-shared/ipc/services/app';
 import { createEventBus, type EventBus } from '../../src-main/platform/events';
 import { createDispatcher } from '../../src-main/platform/ipc-dispatch';
 import { createLogger, memorySink } from '../../src-main/platform/logger';
@@ -38,9 +39,17 @@ export interface UiApp {
   goto(hash: string): Promise<void>;
   /** Saves test-results/screenshots/<name>-light.png and -dark.png of the current screen. */
   snap(name: string): Promise<void>;
+  /**
+   * What the stand-in for the OS folder picker (app.pickFolder) answers, read at each call: a path
+   * (the user chose it) or null (the user cancelled). Starts as the `pickedFolder` option, which must
+   * be set (null will do) for the services to have a picker at all; a test may then change it.
+   */
+  pickedFolder: string | null | undefined;
+  /** The options of every app.pickFolder call (title, defaultPath). */
+  pickFolderRequests: PickFolderOptions[];
 }
 
-interface Options {
+export interface Options {
   withGitLab: boolean | { tls?: boolean };
   /** Whether cospec:// counts as registered (false forces the OAuth loopback redirect). */
   protocolRegistered: boolean;
@@ -52,6 +61,8 @@ interface Options {
   dataDirFiles: Record<string, string> | undefined;
   /** Offer "Try it locally" (the stand-in started as a child process, as in a source checkout). */
   localGitLab: boolean;
+  /** Give the services a folder picker answering this (see UiApp.pickedFolder); undefined: no picker, as in a browser. */
+  pickedFolder?: string | null | undefined;
 }
 
 const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -64,6 +75,7 @@ export const test = base.extend<Options & { app: UiApp; _requirements: void }, {
   startAt: ['#/integrations/gitlab', { option: true }],
   dataDirFiles: [undefined, { option: true }],
   localGitLab: [false, { option: true }],
+  pickedFolder: [undefined, { option: true }],
 
   // Runs before the browser is launched, so a missing Chromium is a skip with a reason, not a crash.
   _requirements: [
@@ -86,101 +98,129 @@ export const test = base.extend<Options & { app: UiApp; _requirements: void }, {
     { scope: 'worker' },
   ],
 
-  app: async ({ page, staticServer, withGitLab, protocolRegistered, policy, startAt, dataDirFiles, localGitLab }, use) => {
-    const t0 = Date.now();
-    const mark = (what: string) => process.env.COSPEC_UI_DEBUG && console.log(`[ui] ${what} +${Date.now() - t0} ms`);
-    const dataDir = mkdtempSync(join(tmpdir(), 'cospec-ui-'));
-    for (const [name, contents] of Object.entries(dataDirFiles ?? {})) writeFileSync(join(dataDir, name), contents);
-    const gitlab = withGitLab ? await startGitLabStandIn(typeof withGitLab === 'object' ? withGitLab : {}) : undefined;
-    const sink = memorySink();
-    const logger = createLogger({ level: 'debug', sinks: [sink] });
-    const events = createEventBus();
-    const opened: string[] = [];
-    const waiters: Array<() => void> = [];
-    let policyPath = join(dataDir, 'no-policy.json');
-    if (policy) {
-      policyPath = join(dataDir, 'policy.json');
-      writeFileSync(policyPath, JSON.stringify(policy));
-    }
-    const services = await createServices({
-      host: 'harness',
-      appVersion: version,
-      paths: pathsFor(dataDir),
-      logger,
-      events,
-      openExternal: async (url) => {
-        opened.push(url);
-        waiters.splice(0).forEach((w) => w());
-      },
-      protocolRegistered,
-      policyPath,
-      ...(localGitLab ? { localGitLab: spawnedStandInStarter(ROOT) } : {}),
-    });
-    mark('services ready');
-    const dispatch = createDispatcher(services.handlers, logger);
-    const ipcTraffic: string[] = [];
-
-    await page.exposeBinding('__cospecInvoke', async (_source, service: string, method: string, args: unknown[]) => {
-      const result = await dispatch(service, method, args);
-      if (process.env.COSPEC_UI_DEBUG) console.log(`[ui] ${service}.${method} → ${result.ok ? JSON.stringify(result.value ?? null).slice(0, 300) : JSON.stringify(result.error)}`);
-      ipcTraffic.push(JSON.stringify(result));
-      return result;
-    });
-    await page.addInitScript({ path: BRIDGE_FILE });
-    const unsubscribe = eventNames.map((name) =>
-      events.on(name, (payload) => {
-        ipcTraffic.push(JSON.stringify({ event: name, payload }));
-        if (process.env.COSPEC_UI_DEBUG) console.log(`[ui] event ${name} ${JSON.stringify(payload).slice(0, 200)}`);
-        // The page may be navigating or closed; a lost event then matters to nobody.
-        page.evaluate(([n, p]) => (window as unknown as { __cospecEmit?: (n: string, p: unknown) => void }).__cospecEmit?.(n, p), [name, payload] as const).catch(() => undefined);
-      }),
-    );
-    page.on('pageerror', (error) => console.error(`[ui] page error: ${error.message}`));
-    const cspViolations: string[] = [];
-    page.on('console', (message) => {
-      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-    });
-
-    const app: UiApp = {
-      page,
-      services,
-      events,
-      dataDir,
-      gitlab,
-      opened,
-      logLines: sink.lines,
-      ipcTraffic,
-      cspViolations,
-      nextOpened: (since = opened.length) =>
-        opened.length > since ? Promise.resolve(opened[since]!) : new Promise((resolve) => waiters.push(() => resolve(opened[since]!))),
-      goto: async (hash) => {
-        await page.evaluate((h) => (window.location.hash = h), hash);
-        await page.locator('.content-inner').first().waitFor();
-      },
-      snap: async (name) => {
-        mkdirSync(SCREENSHOTS, { recursive: true });
-        for (const colorScheme of ['light', 'dark'] as const) {
-          await page.emulateMedia({ colorScheme });
-          await page.screenshot({ path: join(SCREENSHOTS, `${name}-${colorScheme}.png`), animations: 'disabled', caret: 'hide' });
-        }
-        await page.emulateMedia({ colorScheme: 'light' });
-      },
-    };
-
-    await page.emulateMedia({ colorScheme: 'light', reducedMotion: 'reduce' });
-    await page.goto(`${staticServer.url}/index.html${startAt}`);
-    mark('page loaded');
-    await expect(page.getByRole('navigation', { name: 'Main' })).toBeVisible();
-    mark('shell visible');
-
+  app: async ({ page, staticServer, withGitLab, protocolRegistered, policy, startAt, dataDirFiles, localGitLab, pickedFolder }, use) => {
+    const { app, close } = await launchUiApp(page, staticServer.url, { withGitLab, protocolRegistered, policy, startAt, dataDirFiles, localGitLab, pickedFolder });
     await use(app);
+    await close();
+  },
+});
 
+/**
+ * Starts the real services (and the GitLab stand-in when asked), binds them into `page` as
+ * window.cospec and opens the built renderer at `baseUrl`. The `app` fixture above uses it; so
+ * does `npm run bench review`, which drives Chromium without the test runner.
+ */
+export async function launchUiApp(page: Page, baseUrl: string, options: Options): Promise<{ app: UiApp; close(): Promise<void> }> {
+  const { withGitLab, protocolRegistered, policy, startAt, dataDirFiles, localGitLab } = options;
+  const pickFolderRequests: PickFolderOptions[] = [];
+  // The picker reads app.pickedFolder when called, so a test can choose its folder after start-up.
+  let picker: { pickedFolder: string | null | undefined } = { pickedFolder: options.pickedFolder };
+  const t0 = Date.now();
+  const mark = (what: string) => process.env.COSPEC_UI_DEBUG && console.log(`[ui] ${what} +${Date.now() - t0} ms`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'cospec-ui-'));
+  for (const [name, contents] of Object.entries(dataDirFiles ?? {})) writeFileSync(join(dataDir, name), contents);
+  const gitlab = withGitLab ? await startGitLabStandIn(typeof withGitLab === 'object' ? withGitLab : {}) : undefined;
+  const sink = memorySink();
+  const logger = createLogger({ level: 'debug', sinks: [sink] });
+  const events = createEventBus();
+  const opened: string[] = [];
+  const waiters: Array<() => void> = [];
+  let policyPath = join(dataDir, 'no-policy.json');
+  if (policy) {
+    policyPath = join(dataDir, 'policy.json');
+    writeFileSync(policyPath, JSON.stringify(policy));
+  }
+  const services = await createServices({
+    host: 'harness',
+    appVersion: version,
+    paths: pathsFor(dataDir),
+    logger,
+    events,
+    openExternal: async (url) => {
+      opened.push(url);
+      waiters.splice(0).forEach((w) => w());
+    },
+    protocolRegistered,
+    policyPath,
+    ...(localGitLab ? { localGitLab: spawnedStandInStarter(ROOT) } : {}),
+    // Without the option there is no picker, as outside the desktop app (the service says so).
+    ...(options.pickedFolder === undefined
+      ? {}
+      : {
+          pickFolder: async (request: PickFolderOptions) => {
+            pickFolderRequests.push(request);
+            return picker.pickedFolder ?? undefined;
+          },
+        }),
+  });
+  mark('services ready');
+  const dispatch = createDispatcher(services.handlers, logger);
+  const ipcTraffic: string[] = [];
+
+  await page.exposeBinding('__cospecInvoke', async (_source, service: string, method: string, args: unknown[]) => {
+    const result = await dispatch(service, method, args);
+    if (process.env.COSPEC_UI_DEBUG) console.log(`[ui] ${service}.${method} → ${result.ok ? JSON.stringify(result.value ?? null).slice(0, 300) : JSON.stringify(result.error)}`);
+    ipcTraffic.push(JSON.stringify(result));
+    return result;
+  });
+  await page.addInitScript({ path: BRIDGE_FILE });
+  const unsubscribe = eventNames.map((name) =>
+    events.on(name, (payload) => {
+      ipcTraffic.push(JSON.stringify({ event: name, payload }));
+      if (process.env.COSPEC_UI_DEBUG) console.log(`[ui] event ${name} ${JSON.stringify(payload).slice(0, 200)}`);
+      // The page may be navigating or closed; a lost event then matters to nobody.
+      page.evaluate(([n, p]) => (window as unknown as { __cospecEmit?: (n: string, p: unknown) => void }).__cospecEmit?.(n, p), [name, payload] as const).catch(() => undefined);
+    }),
+  );
+  page.on('pageerror', (error) => console.error(`[ui] page error: ${error.message}`));
+  const cspViolations: string[] = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
+
+  const app: UiApp = {
+    page,
+    services,
+    events,
+    dataDir,
+    gitlab,
+    opened,
+    logLines: sink.lines,
+    ipcTraffic,
+    cspViolations,
+    nextOpened: (since = opened.length) =>
+      opened.length > since ? Promise.resolve(opened[since]!) : new Promise((resolve) => waiters.push(() => resolve(opened[since]!))),
+    goto: async (hash) => {
+      await page.evaluate((h) => (window.location.hash = h), hash);
+      await page.locator('.content-inner').first().waitFor();
+    },
+    snap: async (name) => {
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      for (const colorScheme of ['light', 'dark'] as const) {
+        await page.emulateMedia({ colorScheme });
+        await page.screenshot({ path: join(SCREENSHOTS, `${name}-${colorScheme}.png`), animations: 'disabled', caret: 'hide' });
+      }
+      await page.emulateMedia({ colorScheme: 'light' });
+    },
+    pickedFolder: options.pickedFolder,
+    pickFolderRequests,
+  };
+  picker = app;
+
+  await page.emulateMedia({ colorScheme: 'light', reducedMotion: 'reduce' });
+  await page.goto(`${baseUrl}/index.html${startAt}`);
+  mark('page loaded');
+  await page.getByRole('navigation', { name: 'Main' }).waitFor({ state: 'visible', timeout: 30_000 });
+  mark('shell visible');
+
+  const close = async () => {
     unsubscribe.forEach((off) => off());
     await services.dispose();
     await gitlab?.close();
     rmSync(dataDir, { recursive: true, force: true });
-  },
-});
+  };
+  return { app, close };
+}
 
 export { expect };
 

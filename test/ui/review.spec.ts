@@ -1,112 +1,38 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { RunRecord } from '../../src-shared/model/run';
-import { expect, requireKeyring, test, type UiApp } from './fixtures';
+import { expect, requireKeyring, test } from './fixtures';
+import { branchHead, git, openAgentMergeRequest, PROJECT, seedReviewRun, type AgentChange } from './harness/merge-requests';
 
 requireKeyring();
 
 /*
- * A run's merge request, reviewed against the GitLab stand-in with the real review service:
- * the agent's branch is pushed to the stand-in's repository with git and the MR opened through its
- * REST API as cospec-bot; the run record is seeded through the services' RunStore (the harness has
- * no container engine to run the agent), with the run's clone made by `git clone` where the run
- * would have made it. The diff is computed by the service in that clone.
+ * A run's merge request, reviewed against the GitLab stand-in with the real review service: the
+ * agent's branch is pushed and its MR opened for real, the run seeded with its clone (see
+ * harness/merge-requests.ts). The diff is computed by the service in that clone.
  */
 
-const PROJECT = 'acme/web-app';
-const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+const BRANCH = 'cospec/contributing-guide';
+const TITLE = 'Add a contributing guide';
 
-/** Pushes an agent-like branch to the stand-in's repository and opens its MR as cospec-bot; returns the MR iid. */
-async function openAgentMergeRequest(app: UiApp): Promise<number> {
-  const gitlab = app.gitlab!;
-  const work = mkdtempSync(join(tmpdir(), 'review-push-'));
-  try {
-    git(work, 'clone', '-q', gitlab.repoDir(PROJECT), 'repo');
-    const repo = join(work, 'repo');
-    git(repo, 'config', 'user.name', 'coSPEC Bot');
-    git(repo, 'config', 'user.email', 'cospec-bot@example.com');
-    git(repo, 'checkout', '-q', '-b', 'cospec/contributing-guide');
-    const write = (path: string, text: string) => {
-      mkdirSync(dirname(join(repo, path)), { recursive: true });
-      writeFileSync(join(repo, path), text);
-    };
-    write('CONTRIBUTING.md', '# Contributing\n\n1. Install the dependencies with `npm ci`.\n2. Run the tests with `npm test`.\n3. Open a merge request.\n');
-    write('src/app.js', "export function start(name = 'world') {\n  const greeting = `hello ${name}`;\n  console.log(greeting);\n  return greeting;\n}\n");
-    write('src/greeting.ts', "export interface Greeting {\n  name: string;\n}\n\n// Says hello.\nexport function greet({ name }: Greeting): string {\n  return `hello ${name}`;\n}\n");
-    git(repo, 'mv', 'src/index.js', 'src/main.js');
-    // A generated file big enough to start collapsed in the review.
-    write('fixtures/products.json', JSON.stringify(Array.from({ length: 500 }, (_, i) => ({ id: i + 1, name: `Product ${i + 1}` })), null, 1) + '\n');
-    git(repo, 'add', '-A');
-    git(repo, 'commit', '-q', '-m', 'Add a contributing guide\n\nAlso return the greeting and add product fixtures.');
-    git(repo, 'push', '-q', 'origin', 'cospec/contributing-guide');
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-  const response = await fetch(`${gitlab.url}/api/v4/projects/${encodeURIComponent(PROJECT)}/merge_requests`, {
-    method: 'POST',
-    headers: { 'PRIVATE-TOKEN': gitlab.user('cospec-bot').token, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      source_branch: 'cospec/contributing-guide',
-      target_branch: 'main',
-      title: 'Add a contributing guide',
-      description: 'Opened by the sample agent.\n\nExplains how to install, test and propose changes.',
-    }),
-  });
-  expect(response.status).toBe(201);
-  return ((await response.json()) as { iid: number }).iid;
-}
-
-async function seedRun(app: UiApp, accountId: string, iid: number): Promise<string> {
-  const gitlab = app.gitlab!;
-  const at = new Date().toISOString();
-  const record: RunRecord = {
-    id: 'run-review',
-    spec: { accountId, projectPath: PROJECT, task: 'Write a contributing guide', agent: { kind: 'adapter', name: 'sample' }, allow: [] },
-    state: 'succeeded',
-    detail: '1 branch, 1 merge request',
-    instanceUrl: gitlab.url,
-    projectWebUrl: `${gitlab.url}/${PROJECT}`,
-    createdAt: at,
-    updatedAt: at,
-    endedAt: at,
-    exitCode: 0,
-    transitions: [
-      { state: 'queued', at },
-      { state: 'preparing', at },
-      { state: 'cloning', at },
-      { state: 'running', at },
-      { state: 'collecting', at },
-      { state: 'succeeded', at },
-    ],
-    allowlist: [new URL(gitlab.url).host],
-    egress: [],
-    outputs: [
-      { kind: 'branch', name: 'cospec/contributing-guide', sha: null, change: 'created', webUrl: null, commits: [] },
-      {
-        kind: 'merge_request',
-        iid,
-        title: 'Add a contributing guide',
-        sourceBranch: 'cospec/contributing-guide',
-        targetBranch: 'main',
-        state: 'opened',
-        pipelineStatus: null,
-        webUrl: `${gitlab.url}/${PROJECT}/-/merge_requests/${iid}`,
-      },
-    ],
-  };
-  const store = app.services.internal.runs.store;
-  await store.save(record);
-  // The run's clone, as the run left it: the default branch only (the agent pushed from the container).
-  const { workspace, dir } = store.paths(record.id);
-  mkdirSync(dir, { recursive: true });
-  git(dir, 'clone', '-q', gitlab.repoDir(PROJECT), workspace);
-  return record.id;
-}
+/** The sample agent's change: a guide, an edit, a TypeScript file, a rename and a generated file big enough to start collapsed. */
+const AGENT_CHANGE: AgentChange = {
+  branch: BRANCH,
+  title: TITLE,
+  description: 'Opened by the sample agent.\n\nExplains how to install, test and propose changes.',
+  message: 'Add a contributing guide\n\nAlso return the greeting and add product fixtures.',
+  files: {
+    'CONTRIBUTING.md': '# Contributing\n\n1. Install the dependencies with `npm ci`.\n2. Run the tests with `npm test`.\n3. Open a merge request.\n',
+    'src/app.js': "export function start(name = 'world') {\n  const greeting = `hello ${name}`;\n  console.log(greeting);\n  return greeting;\n}\n",
+    'src/greeting.ts': 'export interface Greeting {\n  name: string;\n}\n\n// Says hello.\nexport function greet({ name }: Greeting): string {\n  return `hello ${name}`;\n}\n',
+    'fixtures/products.json': JSON.stringify(Array.from({ length: 500 }, (_, i) => ({ id: i + 1, name: `Product ${i + 1}` })), null, 1) + '\n',
+  },
+  renames: [['src/index.js', 'src/main.js']],
+};
 
 test.describe('Review', () => {
-  test.use({ withGitLab: true });
+  // A folder picker that cancels until the test gives it a folder (app.pickedFolder).
+  test.use({ withGitLab: true, pickedFolder: null });
 
   test('reviews a run’s merge request: diff, line comment, approve and merge against the stand-in', async ({ app }) => {
     const { page } = app;
@@ -116,8 +42,8 @@ test.describe('Review', () => {
       if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
     });
     const { account } = await app.services.handlers.accounts.connectWithToken({ instanceUrl: gitlab.url, token: gitlab.user('cospec-bot').token, allowHttp: true });
-    const iid = await openAgentMergeRequest(app);
-    const runId = await seedRun(app, account.id, iid);
+    const iid = await openAgentMergeRequest(app, AGENT_CHANGE);
+    const runId = await seedReviewRun(app, { runId: 'run-review', accountId: account.id, iid, branch: BRANCH, title: TITLE, task: 'Write a contributing guide' });
 
     // From the run's outputs to the review.
     await app.goto(`#/runs/${runId}`);
@@ -173,15 +99,24 @@ test.describe('Review', () => {
     await page.locator('.review-discussion').getByRole('button', { name: 'Comment', exact: true }).click();
     await expect(page.locator('.review-discussion').getByText('Thanks, looks good.')).toBeVisible();
 
-    // Check the branch out into a folder of the user's: the clone is at the MR's head commit.
+    // Check the branch out into a folder the user picks with the (stand-in) OS folder picker: a
+    // cancelled pick changes nothing; the chosen folder fills the field; the clone is at the MR's head.
     const checkoutDir = join(mkdtempSync(join(tmpdir(), 'review-checkout-')), 'web-app');
     await screen.getByRole('button', { name: 'Check out…' }).click();
     const checkoutDialog = page.getByRole('dialog', { name: 'Check out the branch locally' });
-    await checkoutDialog.getByLabel('Folder').fill(checkoutDir);
-    await checkoutDialog.getByRole('button', { name: 'Check out' }).click();
-    await expect(checkoutDialog.getByText('Checked out cospec/contributing-guide')).toBeVisible();
+    const folderField = checkoutDialog.getByLabel('Folder');
+    app.pickedFolder = null;
+    await checkoutDialog.getByRole('button', { name: 'Choose…' }).click();
+    await expect.poll(() => app.pickFolderRequests.length).toBe(1);
+    await expect(folderField).toHaveValue('');
+    app.pickedFolder = checkoutDir;
+    await checkoutDialog.getByRole('button', { name: 'Choose…' }).click();
+    await expect(folderField).toHaveValue(checkoutDir);
+    expect(app.pickFolderRequests[1]).toEqual({ title: `Check out ${BRANCH} into…` });
+    await checkoutDialog.getByRole('button', { name: 'Check out', exact: true }).click();
+    await expect(checkoutDialog.getByText(`Checked out ${BRANCH}`)).toBeVisible();
     await app.snap('review-checkout');
-    expect(git(checkoutDir, 'rev-parse', 'HEAD')).toBe(execFileSync('git', ['--git-dir', gitlab.repoDir(PROJECT), 'rev-parse', 'refs/heads/cospec/contributing-guide'], { encoding: 'utf8' }).trim());
+    expect(await git(checkoutDir, 'rev-parse', 'HEAD')).toBe(branchHead(app, BRANCH));
     await checkoutDialog.getByRole('button', { name: 'Done' }).click();
     rmSync(dirname(checkoutDir), { recursive: true, force: true });
 

@@ -1,5 +1,6 @@
 import type { ServiceHandlers } from '../../../src-shared/ipc/define';
-import type { appContract } from '../../../src-shared/ipc/services/app';
+import { CospecError } from '../../../src-shared/ipc/errors';
+import type { appContract, PickFolderOptions } from '../../../src-shared/ipc/services/app';
 import { vetExternalUrl } from './external-url';
 
 export interface AppServiceDeps {
@@ -7,6 +8,8 @@ export interface AppServiceDeps {
   appVersion: string;
   dataDir: string;
   openExternal(url: string): Promise<void>;
+  /** The OS folder picker; absent where there is no desktop window (CLI, UI harness without one). */
+  pickFolder?: ((options: PickFolderOptions) => Promise<string | undefined>) | undefined;
 }
 
 export function createAppService(deps: AppServiceDeps): ServiceHandlers<typeof appContract> {
@@ -19,6 +22,12 @@ export function createAppService(deps: AppServiceDeps): ServiceHandlers<typeof a
     async openExternal(url) {
       await deps.openExternal(vetExternalUrl(url).toString());
       return undefined;
+    },
+    async pickFolder(options) {
+      if (!deps.pickFolder) {
+        throw new CospecError('INTERNAL', 'Choosing a folder needs the coSPEC desktop app; type the folder’s path instead.', `no folder picker in the ${deps.host} host`);
+      }
+      return (await deps.pickFolder(options)) ?? null;
     },
   };
 }

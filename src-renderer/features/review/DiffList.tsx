@@ -40,6 +40,9 @@ export function DiffList({ target, files, viewType, notes, canComment }: Props) 
     estimateSize: (i) => (files[i] ? estimate(files[i]) : HEADER_PX),
     overscan: 2,
     getItemKey: (i) => `${files[i]?.oldPath}>${files[i]?.newPath}`,
+    // The first files render in the first commit, before the pane has been measured: the first
+    // diff paint does not wait for a layout and a second render.
+    initialRect: { width: 900, height: 800 },
     onChange: (v) => {
       const first = v.getVirtualItems().find((item) => item.end > (v.scrollOffset ?? 0) + 8);
       if (first) setActive(first.index);

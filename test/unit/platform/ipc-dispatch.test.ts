@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createDispatcher } from '../../../src-main/platform/ipc-dispatch';
 import { createLogger, memorySink } from '../../../src-main/platform/logger';
+import { createAppService } from '../../../src-main/services/app';
 import { CospecError, type CospecHandlers } from '../../../src-shared/ipc';
 
 function handlers(overrides: Partial<CospecHandlers['app']> = {}): CospecHandlers {
@@ -11,6 +12,7 @@ function handlers(overrides: Partial<CospecHandlers['app']> = {}): CospecHandler
     app: {
       getInfo: async () => ({ name: 'coSPEC Desktop', version: '1.0.0', platform: 'linux', host: 'harness', dataDir: '/tmp/x' }),
       openExternal: async () => undefined,
+      pickFolder: async () => null,
       ...overrides,
     },
     accounts: {
@@ -65,5 +67,32 @@ describe('IPC dispatcher', () => {
     const dispatch = createDispatcher(handlers({ getInfo: async () => { throw new TypeError('bug'); } }), logger);
     expect(await dispatch('nope', 'x', [])).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
     expect(await dispatch('app', 'getInfo', [])).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
+  });
+
+  describe('app.pickFolder', () => {
+    const withPicker = (pickFolder?: (o: { title?: string; defaultPath?: string }) => Promise<string | undefined>) =>
+      createDispatcher({ ...handlers(), app: createAppService({ host: pickFolder ? 'electron' : 'harness', appVersion: '1', dataDir: '/d', openExternal: async () => undefined, pickFolder }) }, logger);
+
+    it('returns the folder the picker chose, and null when the user cancelled', async () => {
+      const asked: unknown[] = [];
+      const dispatch = withPicker(async (options) => {
+        asked.push(options);
+        return asked.length === 1 ? '/home/me/review' : undefined;
+      });
+      expect(await dispatch('app', 'pickFolder', [{ title: 'Check out into', defaultPath: '/home/me' }])).toEqual({ ok: true, value: '/home/me/review' });
+      expect(await dispatch('app', 'pickFolder', [{}])).toEqual({ ok: true, value: null });
+      expect(asked).toEqual([{ title: 'Check out into', defaultPath: '/home/me' }, {}]);
+    });
+
+    it('says that folder picking needs the desktop app where there is no picker', async () => {
+      const result = await withPicker()('app', 'pickFolder', [{}]);
+      expect(result).toMatchObject({ ok: false, error: { message: expect.stringContaining('needs the coSPEC desktop app') } });
+    });
+
+    it('refuses options that do not match the contract', async () => {
+      const dispatch = withPicker(async () => '/x');
+      expect(await dispatch('app', 'pickFolder', [{ title: 42 }])).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+      expect(await dispatch('app', 'pickFolder', ['/etc'])).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    });
   });
 });

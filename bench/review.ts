@@ -1,0 +1,268 @@
+/**
+ * Review benchmark (issue 6): "an MR with 500 files and 20,000 changed lines opens and scrolls
+ * smoothly: measure time to first paint of the diff in the UI harness, target under 500 ms".
+ *
+ * Everything is real: the MRs are pushed to and opened on the GitLab stand-in, the renderer is the
+ * production bundle in Debian's Chromium, and window.cospec is bound to the real services through
+ * the same harness the UI tests use (test/ui/fixtures.ts launchUiApp, test/ui/harness/**).
+ *
+ * - first diff paint: from navigation start (a full page load of #/review/RUN/IID, so the bundle
+ *   loads, review.get computes the diff in the run's clone and the first hunk renders) to the first
+ *   diff row painted (a MutationObserver sees the row, then a requestAnimationFrame and a task after
+ *   it: the frame with the row has been produced). Median of BENCH_REVIEW_ROUNDS page loads, after
+ *   one warm-up, alternating with the baseline: the same measurement for a 1-file MR.
+ * - scroll: the diff pane scrolled to its end, BENCH_REVIEW_SCROLL_STEP px per frame; the 95th
+ *   percentile of frame intervals against the same page's idle frame interval.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from '@playwright/test';
+import { median, result, type BenchModule, type BenchResult } from './types';
+
+const ROUNDS = Number(process.env.BENCH_REVIEW_ROUNDS ?? 5);
+const FILES = Number(process.env.BENCH_REVIEW_FILES ?? 500);
+const CHANGED_LINES = Number(process.env.BENCH_REVIEW_LINES ?? 20_000);
+const SCROLL_STEP = Number(process.env.BENCH_REVIEW_SCROLL_STEP ?? 1500);
+const TARGET_MS = 500;
+
+interface PaintMarks {
+  /** The app's navigation (its shell) is in the DOM. */
+  shell: number;
+  /** The review screen (the diff arrived from main) is in the DOM. */
+  screen: number;
+  /** A diff row is in the DOM. */
+  rowInDom: number;
+  /** The frame showing that row has been produced. */
+  painted: number;
+  /** When the page asked main for the review (review.get) and when the answer was back. */
+  getSent: number;
+  getBack: number;
+  /** Every IPC call of the page load: "service.method start→end". */
+  calls: string[];
+}
+
+/**
+ * Installed before any page script: records when the shell, the review screen and the first diff
+ * row appear, and when the frame with that row is done. Runs in the page (Playwright init scripts
+ * are not subject to the app's CSP).
+ */
+export function installPaintProbe(): void {
+  const w = window as unknown as { __benchPaint: Promise<PaintMarks> };
+  w.__benchPaint = new Promise((resolve) => {
+    const marks: Partial<PaintMarks> = { calls: [] };
+    // The harness binding is looked up at each call (test/ui/harness/bridge.ts), so wrapping it times every IPC round trip.
+    const h = window as unknown as { __cospecInvoke: (s: string, m: string, a: unknown[]) => Promise<unknown> };
+    const invoke = h.__cospecInvoke;
+    h.__cospecInvoke = async (service, method, args) => {
+      const start = performance.now();
+      const answer = await invoke(service, method, args);
+      marks.calls!.push(`${service}.${method} ${Math.round(start)}→${Math.round(performance.now())}`);
+      if (service === 'review' && method === 'get') Object.assign(marks, { getSent: start, getBack: performance.now() });
+      return answer;
+    };
+    const observer = new MutationObserver(() => {
+      if (marks.shell === undefined && document.querySelector('nav[aria-label="Main"]')) marks.shell = performance.now();
+      if (marks.screen === undefined && document.querySelector('[data-testid="review-screen"]')) marks.screen = performance.now();
+      if (marks.rowInDom === undefined && document.querySelector('[data-testid="file-diff"] tr.diff-line')) {
+        marks.rowInDom = performance.now();
+        observer.disconnect();
+        // rAF runs just before the frame is produced; a task posted from it runs after that frame.
+        requestAnimationFrame(() => {
+          const channel = new MessageChannel();
+          channel.port1.onmessage = () => resolve({ shell: 0, screen: 0, getSent: 0, getBack: 0, ...marks, painted: performance.now() } as PaintMarks);
+          channel.port2.postMessage(null);
+        });
+      }
+    });
+    observer.observe(document, { childList: true, subtree: true });
+  });
+}
+
+/** Source of one generated TypeScript module (a realistic mix of keywords, strings, comments). */
+function moduleSource(n: number, lines: number, edited: (line: number) => boolean): string {
+  const out: string[] = [];
+  for (let i = 1; i <= lines; i++) {
+    const tag = edited(i) ? 'next' : 'base';
+    out.push(
+      i % 10 === 1
+        ? `// Section ${i} of module ${n} (${tag}).`
+        : `export const value${i} = compute(${n}, ${i}, '${tag}-${(n * 31 + i) % 97}'); // ${tag === 'next' ? 'changed' : 'kept'}`,
+    );
+  }
+  return out.join('\n') + '\n';
+}
+
+/** The two hunks each file's change touches: `perFile` changed lines = perFile/2 replaced lines. */
+function editedLines(perFile: number, lines: number): (line: number) => boolean {
+  const replaced = Math.max(1, Math.floor(perFile / 2));
+  const first = Math.ceil(replaced / 2);
+  const second = replaced - first;
+  const secondStart = Math.floor(lines / 2) + 5;
+  return (line) => (line >= 10 && line < 10 + first) || (line >= secondStart && line < secondStart + second);
+}
+
+async function measure(page: Page, url: string): Promise<PaintMarks> {
+  await page.goto(url);
+  return page.evaluate(() => (window as unknown as { __benchPaint: Promise<PaintMarks> }).__benchPaint);
+}
+
+/**
+ * Frame intervals (ms) while scrolling the diff pane to its end, then for as many idle frames.
+ * Page-side source as text: tsx (esbuild keepNames) would wrap named functions in a helper the
+ * page does not have.
+ */
+const SCROLL_SCRIPT = `async (step) => {
+  const pane = document.querySelector('[data-testid="diff-scroll"]');
+  if (!pane) throw new Error('no diff pane');
+  function frames(count, each) {
+    return new Promise(function (resolve) {
+      const intervals = [];
+      let last = -1;
+      function tick(t) {
+        if (last >= 0) intervals.push(t - last);
+        last = t;
+        const more = each();
+        if ((count !== null && intervals.length >= count) || (count === null && !more) || intervals.length > 20000) return resolve(intervals);
+        requestAnimationFrame(tick);
+      }
+      requestAnimationFrame(tick);
+    });
+  }
+  const scrolling = await frames(null, function () {
+    const atEnd = pane.scrollTop + pane.clientHeight >= pane.scrollHeight - 2;
+    pane.scrollTop += step;
+    return !atEnd;
+  });
+  const idle = await frames(Math.min(scrolling.length, 300), function () { return true; });
+  return { scrolling, idle, height: pane.scrollHeight };
+}`;
+
+async function scrollFrames(page: Page): Promise<{ scrolling: number[]; idle: number[]; height: number }> {
+  const run = await page.evaluateHandle(SCROLL_SCRIPT);
+  try {
+    return (await run.evaluate((fn, step) => (fn as unknown as (s: number) => Promise<{ scrolling: number[]; idle: number[]; height: number }>)(step), SCROLL_STEP));
+  } finally {
+    await run.dispose();
+  }
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+export const benchReview: BenchModule = async () => {
+  // A private build folder unless told otherwise, so the benchmark never rebuilds under a UI test run.
+  const scratch = await mkdtemp(join(tmpdir(), 'cospec-bench-review-'));
+  process.env.COSPEC_UI_BUILD_DIR ??= join(scratch, 'ui-build');
+  const { CHROMIUM, CHROMIUM_ARGS } = await import('../test/ui/harness/chromium');
+  if (!existsSync(CHROMIUM)) {
+    process.stderr.write(`bench: review: skipped: ${CHROMIUM} is missing (bash scripts/setup/chromium.sh)\n`);
+    await rm(scratch, { recursive: true, force: true });
+    return [];
+  }
+  const { buildHarness, RENDERER_OUT } = await import('../test/ui/harness/build');
+  const { ensureSecretService } = await import('../test/ui/harness/keyring');
+  const { serveStatic } = await import('../test/ui/harness/server');
+  const { launchUiApp } = await import('../test/ui/fixtures');
+  const mrs = await import('../test/ui/harness/merge-requests');
+  const { chromium } = await import('@playwright/test');
+
+  process.stderr.write('bench: review: building the renderer…\n');
+  await buildHarness();
+  const keyring = await ensureSecretService();
+  if (keyring.status === 'missing') {
+    process.stderr.write(`bench: review: skipped: no Secret Service for the account's token (${keyring.reason ?? ''})\n`);
+    await rm(scratch, { recursive: true, force: true });
+    return [];
+  }
+  const server = await serveStatic(RENDERER_OUT);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 820 }, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  const ui = await launchUiApp(page, server.url, { withGitLab: true, protocolRegistered: true, policy: undefined, startAt: '#/runs', dataDirFiles: undefined, localGitLab: false });
+  try {
+    const { app } = ui;
+    const gitlab = app.gitlab!;
+    const { account } = await app.services.handlers.accounts.connectWithToken({ instanceUrl: gitlab.url, token: gitlab.user('cospec-bot').token, allowHttp: true });
+
+    // main gets FILES modules; the big MR rewrites two blocks in each, the small one a line of one.
+    process.stderr.write(`bench: review: pushing ${FILES} files and opening the merge requests…\n`);
+    const perFile = Math.max(2, Math.round(CHANGED_LINES / FILES));
+    const lines = Math.max(40, perFile + 30);
+    const edited = editedLines(perFile, lines);
+    const path = (n: number) => `src/area-${String(n % 25).padStart(2, '0')}/module-${String(n).padStart(3, '0')}.ts`;
+    const base: Record<string, string> = {};
+    const changed: Record<string, string> = {};
+    for (let n = 0; n < FILES; n++) {
+      base[path(n)] = moduleSource(n, lines, () => false);
+      changed[path(n)] = moduleSource(n, lines, edited);
+    }
+    await mrs.pushChange(app, { onto: 'main', branch: 'main', title: 'Generated modules for the review benchmark', description: '', files: base });
+    const bigIid = await mrs.openAgentMergeRequest(app, { branch: 'bench/big', title: `Rewrite ${FILES} modules`, description: 'Benchmark MR.', files: changed });
+    const smallIid = await mrs.openAgentMergeRequest(app, {
+      branch: 'bench/one-file',
+      title: 'Rewrite one line',
+      description: 'Benchmark baseline MR.',
+      files: { [path(0)]: moduleSource(0, lines, (l) => l === 10) },
+    });
+    const bigRun = await mrs.seedReviewRun(app, { runId: 'bench-big', accountId: account.id, iid: bigIid, branch: 'bench/big', title: `Rewrite ${FILES} modules` });
+    const smallRun = await mrs.seedReviewRun(app, { runId: 'bench-small', accountId: account.id, iid: smallIid, branch: 'bench/one-file', title: 'Rewrite one line' });
+
+    await page.addInitScript(installPaintProbe);
+    // A new query each time: the same URL with another hash would navigate inside the page, not load it.
+    let loads = 0;
+    const urlOf = (runId: string, iid: number) => `${server.url}/index.html?load=${++loads}#/review/${runId}/${iid}`;
+    const big: PaintMarks[] = [];
+    const small: PaintMarks[] = [];
+    process.stderr.write(`bench: review: ${ROUNDS} page loads of each MR (after a warm-up)…\n`);
+    for (let round = 0; round <= ROUNDS; round++) {
+      const s = await measure(page, urlOf(smallRun, smallIid));
+      const b = await measure(page, urlOf(bigRun, bigIid));
+      if (round === 0) continue; // warm-up: the first review fetches the MR head into the run's clone
+      small.push(s);
+      big.push(b);
+    }
+    const stats = await app.services.handlers.review.get({ runId: bigRun, mrIid: bigIid });
+    const changedLines = stats.diff.stats.additions + stats.diff.stats.deletions;
+
+    // Scroll the big MR's diff pane to its end, on a fresh load, once the first paint is in.
+    await measure(page, urlOf(bigRun, bigIid));
+    const scroll = await scrollFrames(page);
+
+    const painted = median(big.map((m) => m.painted));
+    const met = painted < TARGET_MS;
+    const fmt = (v: number) => `${Math.round(v)} ms`;
+    const at = (ms: PaintMarks[], key: 'shell' | 'getSent' | 'getBack' | 'rowInDom') => fmt(median(ms.map((m) => m[key])));
+    const split = (ms: PaintMarks[]) => `shell ${at(ms, 'shell')}, review.get sent ${at(ms, 'getSent')} and back ${at(ms, 'getBack')}, row in DOM ${at(ms, 'rowInDom')}`;
+    if (process.env.BENCH_REVIEW_DEBUG) for (const m of [...small, ...big]) process.stderr.write(`bench: review: calls ${m.calls.join(', ')}\n`);
+    process.stderr.write(`bench: review: first diff paint ${fmt(painted)} for ${stats.diff.stats.files} files / ${changedLines} changed lines: target < ${TARGET_MS} ms ${met ? 'met' : 'NOT met'}\n`);
+    const results: BenchResult[] = [
+      result({
+        name: `review first diff paint (${stats.diff.stats.files} files, ${changedLines.toLocaleString('en')} lines)`,
+        baseline: 'same, 1-file MR',
+        baselineValue: median(small.map((m) => m.painted)),
+        value: painted,
+        unit: 'ms',
+        note: `target < ${TARGET_MS} ms: ${met ? 'met' : 'NOT met'} (${fmt(painted)}); median of ${ROUNDS} full page loads from navigation start in Debian Chromium; big: ${split(big)}; 1-file: ${split(small)}`,
+      }),
+      result({
+        name: `review scroll to the end (${stats.diff.stats.files} files), p95 frame`,
+        baseline: 'idle frame interval, same page',
+        baselineValue: percentile(scroll.idle, 95),
+        value: percentile(scroll.scrolling, 95),
+        unit: 'ms',
+        note: `${scroll.scrolling.length} frames over ${Math.round(scroll.height).toLocaleString('en')} px at ${SCROLL_STEP} px/frame; mean ${(scroll.scrolling.reduce((a, b) => a + b, 0) / scroll.scrolling.length).toFixed(1)} ms, frames over 50 ms: ${scroll.scrolling.filter((f) => f > 50).length}, longest ${Math.round(Math.max(...scroll.scrolling))} ms`,
+      }),
+    ];
+    return results;
+  } finally {
+    await ui.close();
+    await browser.close();
+    await server.close();
+    await keyring.stop();
+    await rm(scratch, { recursive: true, force: true });
+  }
+};
