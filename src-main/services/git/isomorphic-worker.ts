@@ -22,6 +22,7 @@ const credentialWaiters = new Map<number, { resolve: (c: GitCredentials) => void
 
 /** A response body fed by chunk messages, read by isomorphic-git as an async iterator. */
 class BodyQueue implements AsyncIterableIterator<Uint8Array> {
+  constructor(private readonly onRead: (bytes: number) => void) {}
   private chunks: Uint8Array[] = [];
   private ended = false;
   private error: unknown;
@@ -38,7 +39,10 @@ class BodyQueue implements AsyncIterableIterator<Uint8Array> {
   async next(): Promise<IteratorResult<Uint8Array>> {
     for (;;) {
       const chunk = this.chunks.shift();
-      if (chunk) return { value: chunk, done: false };
+      if (chunk) {
+        this.onRead(chunk.byteLength);
+        return { value: chunk, done: false };
+      }
       if (this.error) throw this.error;
       if (this.ended) return { value: undefined, done: true };
       await new Promise<void>((resolve) => (this.wake = resolve));
@@ -63,7 +67,8 @@ const http: HttpClient = {
     }
     const method = (req.method ?? 'GET').toUpperCase();
     return new Promise<GitHttpResponse>((head, fail) => {
-      requests.set(id, { head, fail, body: new BodyQueue(), url: req.url, method });
+      const queue = new BodyQueue((bytes) => post({ type: 'http-read', id, bytes }));
+      requests.set(id, { head, fail, body: queue, url: req.url, method });
       post({ type: 'http', id, url: req.url, method, headers: req.headers ?? {}, body });
     });
   },

@@ -18,6 +18,8 @@ export type ToOwner =
   | { type: 'progress'; detail: string; percent?: number }
   | { type: 'credentials'; id: number }
   | { type: 'http'; id: number; url: string; method: string; headers: Record<string, string>; body?: Uint8Array }
+  /** The worker consumed this many body bytes: the owner may send more (flow control). */
+  | { type: 'http-read'; id: number; bytes: number }
   | { type: 'done'; result: { branch: string; head: string; warnings: string[] } }
   | { type: 'error'; error: ErrorEnvelope };
 

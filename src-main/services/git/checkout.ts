@@ -1,0 +1,136 @@
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { cancelledError } from './errors';
+import { serializeIndex, type IndexEntry } from './index-file';
+import { PackFormatError } from './pack-format';
+import type { PackReader } from './pack-reader';
+
+/**
+ * Writes the work tree and the index of a fresh clone straight from the pack: trees are walked
+ * once, each blob is read once (positional read + native inflate, see PackReader), each file costs
+ * open/write/fstat/close, and the index is written in one piece at the end. This replaces
+ * isomorphic-git's checkout, which compares against an (empty) work tree and index file by file
+ * and inflates objects twice. Sync calls on purpose: this runs on the clone's worker thread, and
+ * yields every few hundred files so a cancel is seen promptly.
+ */
+export interface CheckoutJob {
+  dir: string;
+  gitdir: string;
+  reader: PackReader;
+  commit: string;
+  onProgress: (loaded: number, total: number) => void;
+  signal: AbortSignal;
+}
+
+interface Planned {
+  path: string;
+  mode: number;
+  oid: Buffer;
+}
+
+const YIELD_EVERY = 200;
+
+export async function checkoutFromPack(job: CheckoutJob): Promise<{ files: number }> {
+  const commit = job.reader.read(job.commit);
+  if (commit.type !== 'commit') throw new PackFormatError(`${job.commit} is not a commit.`);
+  const treeOid = /^tree ([0-9a-f]{40})\n/.exec(commit.data.toString('latin1', 0, 46))?.[1];
+  if (!treeOid) throw new PackFormatError(`Commit ${job.commit} has no tree.`);
+
+  const dirs: string[] = [];
+  const files: Planned[] = [];
+  const stack: Array<{ oid: string; prefix: string }> = [{ oid: treeOid, prefix: '' }];
+  while (stack.length) {
+    const { oid, prefix } = stack.pop() as { oid: string; prefix: string };
+    const tree = job.reader.read(oid);
+    if (tree.type !== 'tree') throw new PackFormatError(`${oid} is not a tree.`);
+    for (const entry of parseTree(tree.data)) {
+      const path = prefix + entry.name;
+      if (entry.mode === 0o40000) {
+        dirs.push(path);
+        stack.push({ oid: entry.oid.toString('hex'), prefix: `${path}/` });
+      } else {
+        files.push({ path, mode: entry.mode, oid: entry.oid });
+      }
+    }
+  }
+
+  // Parents come before children in `dirs` (a tree is listed before its subtrees are walked).
+  for (const d of dirs) mkdirSync(join(job.dir, d));
+  const index: IndexEntry[] = [];
+  for (let i = 0; i < files.length; i++) {
+    if (i % YIELD_EVERY === 0) {
+      job.onProgress(i, files.length);
+      await new Promise((resolve) => setImmediate(resolve));
+      if (job.signal.aborted) throw cancelledError();
+    }
+    const file = files[i] as Planned;
+    index.push(writeEntry(job, file));
+  }
+  job.onProgress(files.length, files.length);
+  writeFileSync(join(job.gitdir, 'index'), serializeIndex(index));
+  return { files: files.length };
+}
+
+function writeEntry(job: CheckoutJob, file: Planned): IndexEntry {
+  const target = join(job.dir, file.path);
+  const path = Buffer.from(file.path, 'utf8');
+  if (file.mode === 0o160000) {
+    // A submodule: git leaves an empty folder and records the commit in the index.
+    mkdirSync(target);
+    return { path, oid: file.oid, mode: file.mode };
+  }
+  const blob = job.reader.read(file.oid.toString('hex'));
+  if (blob.type !== 'blob') throw new PackFormatError(`${file.path} does not point at a file's content.`);
+  if (file.mode === 0o120000) {
+    try {
+      symlinkSync(blob.data.toString('utf8'), target);
+    } catch (error) {
+      // Without symlink rights (Windows), git writes the link target as a plain file.
+      if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
+      writeFileSync(target, blob.data);
+    }
+    return { path, oid: file.oid, mode: file.mode, stat: lstatSync(target, { bigint: true }) };
+  }
+  const executable = file.mode === 0o100755;
+  const fd = openSync(target, 'wx', executable ? 0o755 : 0o644);
+  try {
+    let written = 0;
+    while (written < blob.data.length) written += writeSync(fd, blob.data, written, blob.data.length - written);
+    return { path, oid: file.oid, mode: executable ? 0o100755 : 0o100644, stat: fstatSync(fd, { bigint: true }) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Tree entries: "<octal mode> <name>\0<20-byte id>", names checked so none escapes the work tree. */
+export function parseTree(data: Buffer): Array<{ mode: number; name: string; oid: Buffer }> {
+  const entries: Array<{ mode: number; name: string; oid: Buffer }> = [];
+  let i = 0;
+  while (i < data.length) {
+    const space = data.indexOf(0x20, i);
+    const nul = data.indexOf(0, space + 1);
+    if (space < 0 || nul < 0 || nul + 21 > data.length) throw new PackFormatError('Malformed tree object.');
+    const mode = Number.parseInt(data.toString('latin1', i, space), 8);
+    const name = data.toString('utf8', space + 1, nul);
+    if (!isSafeName(name)) throw new PackFormatError(`The repository contains a path that cannot be checked out safely: "${name}".`);
+    entries.push({ mode: normalizeMode(mode), name, oid: data.subarray(nul + 1, nul + 21) });
+    i = nul + 21;
+  }
+  return entries;
+}
+
+function normalizeMode(mode: number): number {
+  if (mode === 0o40000 || mode === 0o120000 || mode === 0o160000 || mode === 0o100755) return mode;
+  // Old git wrote 0o100664 and friends; git treats any other blob mode as a regular file.
+  if ((mode & 0o170000) === 0o100000) return 0o100644;
+  throw new PackFormatError(`Unknown file mode ${mode.toString(8)} in a tree.`);
+}
+
+/** What git's verify_path refuses in one path component (".git" in any case, "..", separators). */
+function isSafeName(name: string): boolean {
+  if (name === '' || name === '.' || name === '..' || name.toLowerCase() === '.git') return false;
+  if (name.includes('/') || name.includes('\0')) return false;
+  // A backslash is an ordinary character on POSIX but a separator on Windows.
+  if (process.platform === 'win32' && name.includes('\\')) return false;
+  return true;
+}

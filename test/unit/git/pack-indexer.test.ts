@@ -1,0 +1,171 @@
+/**
+ * The native pack indexer and checkout of the isomorphic-git clone path, checked against git
+ * itself on real packs: the .idx we write must be byte-for-byte the one `git index-pack` writes,
+ * `git verify-pack` must accept it, and a checkout from it must leave a clean `git status`.
+ */
+import { execFile } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkoutFromPack } from '../../../src-main/services/git/checkout';
+import { applyDelta } from '../../../src-main/services/git/pack-format';
+import { PackIndexer, type IndexedPack } from '../../../src-main/services/git/pack-indexer';
+
+const run = promisify(execFile);
+const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@test.invalid', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@test.invalid', LC_ALL: 'C' };
+const git = async (args: string[], cwd: string, input?: string) => {
+  const child = run('git', args, { cwd, env, maxBuffer: 64 * 1024 * 1024, encoding: 'latin1' });
+  if (input !== undefined) child.child.stdin?.end(input);
+  return (await child).stdout;
+};
+
+let root: string;
+let work: string;
+let head: string;
+
+/** Text that changes a little between versions, so git stores most versions as deltas. */
+const text = (seed: number, version: number) =>
+  Array.from({ length: 120 }, (_, line) => `line ${line} of file ${seed}${line % 17 === version % 17 ? ` changed in v${version}` : ''}\n`).join('');
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'cospec-pack-test-'));
+  work = join(root, 'work');
+  await git(['init', '-q', '-b', 'main', work], root);
+  for (let v = 0; v < 6; v++) {
+    for (let f = 0; f < 30; f++) {
+      await mkdir(join(work, 'src', `dir${f % 4}`, 'deep'), { recursive: true });
+      await writeFile(join(work, 'src', `dir${f % 4}`, f % 3 ? `file${f}.txt` : join('deep', `file${f}.txt`)), text(f, v));
+    }
+    await writeFile(join(work, 'big.bin'), Buffer.alloc(300_000 + v, v));
+    await git(['add', '-A'], work);
+    await git(['commit', '-q', '-m', `version ${v}`], work);
+  }
+  await writeFile(join(work, 'run.sh'), '#!/bin/sh\necho hi\n');
+  await chmod(join(work, 'run.sh'), 0o755);
+  await writeFile(join(work, 'empty.txt'), '');
+  await symlink('src/dir0/file1.txt', join(work, 'link'));
+  await writeFile(join(work, 'ünïcode name.txt'), 'utf-8 path\n');
+  await git(['add', '-A'], work);
+  await git(['commit', '-q', '-m', 'modes'], work);
+  head = (await git(['rev-parse', 'HEAD'], work)).trim();
+}, 60_000);
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+/** A pack of the whole history as git writes it, and git's own index of it. */
+async function gitPack(name: string, offsetDeltas: boolean): Promise<{ pack: Buffer; idx: Buffer }> {
+  const dir = join(root, name);
+  await mkdir(dir, { recursive: true });
+  const revs = await git(['rev-list', '--objects', '--all'], work);
+  const sha = (await git(['pack-objects', '-q', ...(offsetDeltas ? ['--delta-base-offset'] : []), join(dir, 'pack')], work, revs)).trim();
+  return { pack: await readFile(join(dir, `pack-${sha}.pack`)), idx: await readFile(join(dir, `pack-${sha}.idx`)) };
+}
+
+/** Feeds the pack in uneven chunks, as a network would deliver it. */
+function feed(indexer: PackIndexer, pack: Buffer, sizes: number[]): IndexedPack {
+  let pos = 0;
+  for (let i = 0; pos < pack.length; i++) {
+    const n = sizes[i % sizes.length] as number;
+    indexer.push(pack.subarray(pos, pos + n));
+    pos += n;
+  }
+  return indexer.finish();
+}
+
+describe.each([
+  ['ofs-delta', true],
+  ['ref-delta', false],
+])('PackIndexer on a real pack with %s bases', (name, offsetDeltas) => {
+  it('writes the .idx git index-pack writes, byte for byte, and git verify-pack accepts it', async () => {
+    const { pack, idx } = await gitPack(`pack-${name}`, offsetDeltas);
+    const out = join(root, `indexed-${name}`);
+    await mkdir(out);
+    const progress: string[] = [];
+    const result = feed(new PackIndexer(out, (p) => progress.push(p.phase)), pack, [1, 7, 4096, 65519, 33, 100_000]);
+    try {
+      expect((await readFile(result.idxPath)).equals(idx)).toBe(true);
+      expect((await readFile(result.packPath)).equals(pack)).toBe(true);
+      expect(progress).toContain('Receiving objects');
+      await expect(git(['verify-pack', result.idxPath], out)).resolves.toBeDefined();
+      // No temporary file left next to the pair.
+      expect((await readdir(out)).sort()).toEqual([`pack-${result.packSha}.idx`, `pack-${result.packSha}.pack`]);
+    } finally {
+      result.close();
+    }
+  });
+});
+
+describe('PackIndexer refuses damaged packs', () => {
+  it('fails on a truncated pack and removes the partial file', async () => {
+    const { pack } = await gitPack('pack-truncated', true);
+    const out = join(root, 'truncated');
+    await mkdir(out);
+    const indexer = new PackIndexer(out);
+    expect(() => feed(indexer, pack.subarray(0, pack.length - 500), [65519])).toThrow(/ended early|truncated/i);
+    indexer.close();
+    expect(await readdir(out)).toEqual([]);
+  });
+
+  it('fails on a flipped byte (inflate error or checksum mismatch)', async () => {
+    const { pack } = await gitPack('pack-corrupt', true);
+    const bad = Buffer.from(pack);
+    const at = Math.floor(bad.length / 2);
+    bad[at] = (bad[at] ?? 0) ^ 0xff;
+    const out = join(root, 'corrupt');
+    await mkdir(out);
+    const indexer = new PackIndexer(out);
+    expect(() => feed(indexer, bad, [65519])).toThrow(/corrupt|checksum|size|delta/i);
+    indexer.close();
+  });
+});
+
+describe('checkoutFromPack', () => {
+  it('writes the work tree and an index that git sees as clean', async () => {
+    const { pack } = await gitPack('pack-checkout', true);
+    const clone = join(root, 'clone');
+    await git(['init', '-q', '-b', 'main', clone], root);
+    const packDir = join(clone, '.git', 'objects', 'pack');
+    const indexed = feed(new PackIndexer(packDir), pack, [65519]);
+    try {
+      await git(['update-ref', 'refs/heads/main', head], clone);
+      const seen: number[] = [];
+      const { files } = await checkoutFromPack({ dir: clone, gitdir: join(clone, '.git'), reader: indexed.reader, commit: head, signal: new AbortController().signal, onProgress: (loaded) => seen.push(loaded) });
+      expect(files).toBe((await git(['ls-tree', '-r', '--name-only', 'HEAD'], work)).trim().split('\n').length);
+      expect(seen.at(-1)).toBe(files);
+    } finally {
+      indexed.close();
+    }
+    expect(await git(['status', '--porcelain'], clone)).toBe('');
+    expect(await git(['ls-files', '-s'], clone)).toBe(await git(['ls-files', '-s'], work));
+    await git(['diff-files', '--quiet'], clone);
+    expect(await readFile(join(clone, 'src', 'dir1', 'file1.txt'), 'utf8')).toBe(text(1, 5));
+    expect((await readFile(join(clone, 'big.bin'))).equals(Buffer.alloc(300_005, 5))).toBe(true);
+    await git(['fsck', '--strict'], clone);
+  });
+
+  it('stops on cancel', async () => {
+    const { pack } = await gitPack('pack-cancel', true);
+    const clone = join(root, 'clone-cancel');
+    await git(['init', '-q', '-b', 'main', clone], root);
+    const indexed = feed(new PackIndexer(join(clone, '.git', 'objects', 'pack')), pack, [65519]);
+    const controller = new AbortController();
+    controller.abort();
+    try {
+      await expect(checkoutFromPack({ dir: clone, gitdir: join(clone, '.git'), reader: indexed.reader, commit: head, signal: controller.signal, onProgress: () => undefined })).rejects.toMatchObject({ code: 'CANCELLED' });
+    } finally {
+      indexed.close();
+    }
+  });
+});
+
+describe('applyDelta', () => {
+  it('refuses a delta for a base of another size', () => {
+    // Delta header: base size 3, result size 1, then insert 1 byte "x".
+    expect(() => applyDelta(Uint8Array.from([4, 1, 1, 0x78]), Buffer.from('abc'))).toThrow(/base has the wrong size/);
+    expect(applyDelta(Uint8Array.from([3, 1, 1, 0x78]), Buffer.from('abc')).toString()).toBe('x');
+  });
+});
