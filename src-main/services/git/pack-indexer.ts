@@ -2,8 +2,9 @@ import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { closeSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32, inflateSync } from 'node:zlib';
+import { ObjectTable } from './object-table';
 import { ObjectCache, objectId, applyDelta, OBJ_OFS_DELTA, PackFormatError, parseObjectHeader, typeName } from './pack-format';
-import { PackReader, type PackSpan } from './pack-reader';
+import { PackReader } from './pack-reader';
 
 /**
  * Indexes a pack while it downloads, the way `git index-pack --stdin` does: bytes go straight to
@@ -31,21 +32,13 @@ export interface IndexedPack {
   close(): void;
 }
 
-interface Entry {
-  offset: number;
-  end: number;
-  crc: number;
-  oid?: Buffer;
-}
-
 export class PackIndexer {
   private readonly fd: number;
   private readonly tempPath: string;
   private readonly packHash: Hash = createHash('sha1');
-  private readonly entries: Entry[] = [];
-  private readonly spans = new Map<number, PackSpan>();
-  private readonly offsetsById = new Map<string, number>();
-  private readonly deferred: Entry[] = [];
+  private readonly table = new ObjectTable();
+  /** Table indices of deltas whose base was not cached when they arrived. */
+  private readonly deferred: number[] = [];
   /** 16 MB resolves all but a few hundred of 25,000 deltas in the bench's pack (see bench/clone.ts). */
   private readonly cache = new ObjectCache(16 * 1024 * 1024);
   /** Bytes received but not parsed yet; `bufOffset` is the pack offset of buf[0]. */
@@ -80,20 +73,21 @@ export class PackIndexer {
   /** Checks the trailer, resolves the remaining deltas and writes the .idx; call once the pack ended. */
   finish(): IndexedPack {
     this.parse(true);
-    if (this.total < 0 || this.entries.length < this.total) throw new PackFormatError('The pack ended early (truncated download).');
+    if (this.total < 0 || this.table.count < this.total) throw new PackFormatError('The pack ended early (truncated download).');
     const trailer = this.buf.subarray(0, 20);
     if (trailer.length < 20) throw new PackFormatError('The pack has no checksum trailer (truncated download).');
     if (this.buf.length > 20) throw new PackFormatError('Unexpected bytes after the end of the pack.');
     const packSha = this.packHash.digest();
     if (!packSha.equals(trailer)) throw new PackFormatError('The pack checksum does not match (corrupt download).');
-    const reader = new PackReader(this.fd, this.spans, this.offsetsById, this.cache);
+    const reader = new PackReader(this.fd, this.table, this.cache);
     this.resolveDeferred(reader);
+    this.table.seal();
     const name = `pack-${packSha.toString('hex')}`;
     const packPath = join(this.packDir, `${name}.pack`);
     const idxPath = join(this.packDir, `${name}.idx`);
-    writeFileSync(idxPath, idxV2(this.entries, packSha));
+    writeFileSync(idxPath, this.table.idxV2(packSha, (data) => createHash('sha1').update(data).digest()));
     renameSync(this.tempPath, packPath);
-    return { packPath, idxPath, packSha: packSha.toString('hex'), objects: this.entries.length, reader, close: () => this.close() };
+    return { packPath, idxPath, packSha: packSha.toString('hex'), objects: this.table.count, reader, close: () => this.close() };
   }
 
   /** Releases the file; removes the partial pack unless finish() succeeded. */
@@ -121,7 +115,7 @@ export class PackIndexer {
       this.packHash.update(buf.subarray(0, 12));
       pos = 12;
     }
-    while (this.entries.length < this.total) {
+    while (this.table.count < this.total) {
       const offset = this.bufOffset + pos;
       const header = parseObjectHeader(buf, pos, offset);
       if (!header) return this.wait(pos, final);
@@ -143,12 +137,10 @@ export class PackIndexer {
       const endPos = pos + header.headerLength + consumed;
       const raw = buf.subarray(pos, endPos);
       this.packHash.update(raw);
-      const entry: Entry = { offset, end: this.bufOffset + endPos, crc: crc32(raw) };
-      this.entries.push(entry);
-      this.spans.set(offset, entry);
-      this.resolve(entry, header, data);
+      const index = this.table.add(offset, this.bufOffset + endPos, crc32(raw));
+      this.resolve(index, header, data);
       pos = endPos;
-      this.report('Receiving objects', this.entries.length);
+      this.report('Receiving objects', this.table.count);
     }
     this.buf = buf.subarray(pos);
     this.bufOffset += pos;
@@ -164,26 +156,25 @@ export class PackIndexer {
   }
 
   /** Names a freshly inflated object if it is whole or its delta base is cached; defers it otherwise. */
-  private resolve(entry: Entry, header: NonNullable<ReturnType<typeof parseObjectHeader>>, data: Buffer): void {
+  private resolve(index: number, header: NonNullable<ReturnType<typeof parseObjectHeader>>, data: Buffer): void {
     let object: { type: ReturnType<typeof typeName>; data: Buffer } | undefined;
     if (header.baseOffset === undefined && header.baseOid === undefined) {
       object = { type: typeName(header.typeCode), data };
     } else {
-      const baseOffset = header.typeCode === OBJ_OFS_DELTA ? header.baseOffset : this.offsetsById.get(header.baseOid ?? '');
+      const baseOffset = header.typeCode === OBJ_OFS_DELTA ? header.baseOffset : this.table.offsetOfId(header.baseOid ?? '');
       const base = baseOffset === undefined ? undefined : this.cache.get(baseOffset);
       if (base) object = { type: base.type, data: applyDelta(data, base.data) };
     }
     if (!object) {
-      this.deferred.push(entry);
+      this.deferred.push(index);
       return;
     }
-    this.name(entry, object);
+    this.name(index, object);
   }
 
-  private name(entry: Entry, object: { type: ReturnType<typeof typeName>; data: Buffer }): void {
-    entry.oid = objectId(object.type, object.data);
-    this.offsetsById.set(entry.oid.toString('hex'), entry.offset);
-    this.cache.set(entry.offset, object);
+  private name(index: number, object: { type: ReturnType<typeof typeName>; data: Buffer }): void {
+    this.table.setOid(index, objectId(object.type, object.data));
+    this.cache.set(this.table.offsetAt(index), object);
   }
 
   /** Deltas whose base was not cached: read back from the file (bases first, via the reader). */
@@ -191,14 +182,14 @@ export class PackIndexer {
     let pending = this.deferred;
     let done = 0;
     while (pending.length) {
-      const next: Entry[] = [];
-      for (const entry of pending) {
+      const next: number[] = [];
+      for (const index of pending) {
         try {
-          this.name(entry, reader.readAt(entry.offset));
+          this.name(index, reader.readAt(this.table.offsetAt(index)));
           this.report('Resolving deltas', ++done, this.deferred.length);
         } catch (error) {
           // A ref-delta whose base is itself deferred further on: try again in the next round.
-          if (error instanceof PackFormatError && /is not in the pack/.test(error.message)) next.push(entry);
+          if (error instanceof PackFormatError && /is not in the pack/.test(error.message)) next.push(index);
           else throw error;
         }
       }
@@ -214,44 +205,4 @@ export class PackIndexer {
     this.lastPercent = percent;
     this.onProgress({ phase, loaded, total });
   }
-}
-
-/** The pack index, version 2 (git's Documentation/gitformat-pack.txt), byte for byte as git writes it. */
-export function idxV2(entries: ReadonlyArray<{ offset: number; crc: number; oid?: Buffer }>, packSha: Buffer): Buffer {
-  const sorted = entries.map((e) => {
-    if (!e.oid) throw new PackFormatError('An object of the pack was not resolved.');
-    return { oid: e.oid, offset: e.offset, crc: e.crc };
-  });
-  sorted.sort((a, b) => Buffer.compare(a.oid, b.oid));
-  const n = sorted.length;
-  const large = sorted.filter((e) => e.offset >= 0x80000000).length;
-  const out = Buffer.alloc(8 + 256 * 4 + n * 28 + large * 8 + 40);
-  out.writeUInt32BE(0xff744f63, 0);
-  out.writeUInt32BE(2, 4);
-  const fanout = 8;
-  const oids = fanout + 1024;
-  const crcs = oids + n * 20;
-  const offsets = crcs + n * 4;
-  const largeAt = offsets + n * 4;
-  let largeIndex = 0;
-  sorted.forEach((e, i) => {
-    e.oid.copy(out, oids + i * 20);
-    out.writeUInt32BE(e.crc >>> 0, crcs + i * 4);
-    if (e.offset < 0x80000000) {
-      out.writeUInt32BE(e.offset, offsets + i * 4);
-    } else {
-      out.writeUInt32BE((0x80000000 | largeIndex) >>> 0, offsets + i * 4);
-      out.writeBigUInt64BE(BigInt(e.offset), largeAt + largeIndex * 8);
-      largeIndex++;
-    }
-  });
-  let i = 0;
-  for (let byte = 0; byte < 256; byte++) {
-    while (i < n && (sorted[i]?.oid[0] ?? 256) <= byte) i++;
-    out.writeUInt32BE(i, fanout + byte * 4);
-  }
-  const tail = largeAt + large * 8;
-  packSha.copy(out, tail);
-  createHash('sha1').update(out.subarray(0, tail + 20)).digest().copy(out, tail + 20);
-  return out;
 }

@@ -2,10 +2,12 @@ import { readSync } from 'node:fs';
 import { inflateSync } from 'node:zlib';
 import { applyDelta, ObjectCache, OBJ_OFS_DELTA, PackFormatError, parseObjectHeader, typeName, type ObjectType } from './pack-format';
 
-/** Where one object of a pack lies: [offset, end) in the .pack file. */
-export interface PackSpan {
-  offset: number;
-  end: number;
+/** Where objects lie in the .pack file (see ObjectTable). */
+export interface PackLayout {
+  /** The end of the object starting at `offset` (its bytes are [offset, end)). */
+  endOf(offset: number): number | undefined;
+  /** The offset of the object with this id (hex). */
+  offsetOfId(hex: string): number | undefined;
 }
 
 /**
@@ -16,20 +18,17 @@ export interface PackSpan {
 export class PackReader {
   constructor(
     private readonly fd: number,
-    /** Each object's span, by offset. */
-    private readonly spans: Map<number, PackSpan>,
-    /** Offset by object id (hex), for ref-deltas and lookups by id. */
-    private readonly offsets: Map<string, number>,
-    readonly cache = new ObjectCache(32 * 1024 * 1024),
+    private readonly layout: PackLayout,
+    readonly cache = new ObjectCache(16 * 1024 * 1024),
   ) {}
 
   has(oid: string): boolean {
-    return this.offsets.has(oid);
+    return this.layout.offsetOfId(oid) !== undefined;
   }
 
   /** The object with this id; throws when the pack does not hold it. */
   read(oid: string): { type: ObjectType; data: Buffer } {
-    const offset = this.offsets.get(oid);
+    const offset = this.layout.offsetOfId(oid);
     if (offset === undefined) throw new PackFormatError(`Object ${oid} is not in the pack.`);
     return this.readAt(offset);
   }
@@ -53,7 +52,7 @@ export class PackReader {
         break;
       }
       chain.push({ offset: at, delta: data });
-      const base = header.typeCode === OBJ_OFS_DELTA ? header.baseOffset : this.offsets.get(header.baseOid ?? '');
+      const base = header.typeCode === OBJ_OFS_DELTA ? header.baseOffset : this.layout.offsetOfId(header.baseOid ?? '');
       if (base === undefined) throw new PackFormatError(`The base ${header.baseOid ?? '?'} of the delta at ${at} is not in the pack.`);
       if (chain.length > 10_000) throw new PackFormatError('Delta chain too long (a loop?).');
       at = base;
@@ -68,12 +67,12 @@ export class PackReader {
 
   /** Inflates the stored (possibly delta) data of the object at `offset`. */
   inflateAt(offset: number): { header: NonNullable<ReturnType<typeof parseObjectHeader>>; data: Buffer } {
-    const span = this.spans.get(offset);
-    if (!span) throw new PackFormatError(`No object starts at offset ${offset}.`);
-    const raw = Buffer.allocUnsafe(span.end - span.offset);
+    const end = this.layout.endOf(offset);
+    if (end === undefined) throw new PackFormatError(`No object starts at offset ${offset}.`);
+    const raw = Buffer.allocUnsafe(end - offset);
     let got = 0;
     while (got < raw.length) {
-      const n = readSync(this.fd, raw, got, raw.length - got, span.offset + got);
+      const n = readSync(this.fd, raw, got, raw.length - got, offset + got);
       if (n === 0) throw new PackFormatError('The pack file is shorter than its index says.');
       got += n;
     }
