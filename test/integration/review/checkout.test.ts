@@ -1,16 +1,13 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import { CheckoutResultSchema, ReviewListItemSchema } from '../../../src-shared/ipc/services/review';
 import type { RunOutput, RunRecord } from '../../../src-shared/model/run';
-import { createLogger, memorySink } from '../../../src-main/platform/logger';
-import { createAccountNetwork, type AccountNetwork } from '../../../src-main/services/gitlab';
-import { createReviewGitLab, createReviewService, type ReviewService } from '../../../src-main/services/review';
-import { startGitLabStandIn } from '../../support/gitlab';
+import type { ReviewService } from '../../../src-main/services/review';
+import { PROJECT, startReviewFixture, type ReviewFixture } from './fixture';
 
 /*
  * Checking out an MR's branch into a folder the user picks, and the reviews list, against the
@@ -18,44 +15,19 @@ import { startGitLabStandIn } from '../../support/gitlab';
  * service (isomorphic-git with the account's dispatcher); the system git only prepares the MRs
  * and reads the results.
  */
-type StandIn = Awaited<ReturnType<typeof startGitLabStandIn>>;
-const PROJECT = 'acme/web-app';
-let gitlab: StandIn;
-let net: AccountNetwork;
+let fx: ReviewFixture;
+let gitlab: ReviewFixture['gitlab'];
 let root: string;
 let review: ReviewService['handlers'];
 let token: string;
-const logSink = memorySink();
+let logSink: ReviewFixture['logSink'];
+let api: ReviewFixture['api'];
 const iids = { open: 0, merged: 0, closed: 0, second: 0 };
 const shas = { open: '', merged: '' };
-
-const exec = promisify(execFile);
-
-// Asynchronous on purpose: the stand-in serves git from this same process, so a blocking call would starve it.
-async function git(dir: string, ...args: string[]): Promise<string> {
-  const auth = `Authorization: Basic ${Buffer.from(`cospec-bot:${token}`).toString('base64')}`;
-  const { stdout } = await exec('git', ['-C', dir, '-c', `http.extraHeader=${auth}`, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_SSL_CAINFO: join(root, 'ca.pem'), GIT_AUTHOR_NAME: 'Agent', GIT_AUTHOR_EMAIL: 'a@example.com', GIT_COMMITTER_NAME: 'Agent', GIT_COMMITTER_EMAIL: 'a@example.com' },
-  });
-  return stdout.trim();
-}
-
-async function api(method: string, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${gitlab.url}/api/v4${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    // @ts-expect-error undici's dispatcher option on Node's fetch
-    dispatcher: net.dispatcher,
-  });
-  if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
-
 const project = encodeURIComponent(PROJECT);
-const openMr = async (source: string, title: string) =>
-  ((await api('POST', `/projects/${project}/merge_requests`, { source_branch: source, target_branch: 'main', title })) as { iid: number }).iid;
+const exec = promisify(execFile);
+const git = async (dir: string, ...args: string[]) => (await fx.git(dir, ...args)).trim();
+const openMr = (source: string, title: string) => fx.openMr(source, title);
 
 async function pushBranch(clone: string, branch: string, file: string, text: string): Promise<string> {
   await git(clone, 'checkout', '-q', '-B', branch, 'origin/main');
@@ -84,11 +56,8 @@ function runRecord(id: string, accountId: string, createdAt: string, outputs: Ru
 }
 
 beforeAll(async () => {
-  gitlab = await startGitLabStandIn({ tls: true });
-  token = gitlab.user('cospec-bot').token;
-  root = mkdtempSync(join(tmpdir(), 'cospec-checkout-it-'));
-  writeFileSync(join(root, 'ca.pem'), gitlab.caPem!);
-  net = await createAccountNetwork(gitlab.url, { caCertificatesPem: gitlab.caPem!, useSystemCa: true }, { env: {} });
+  fx = await startReviewFixture('checkout');
+  ({ gitlab, root, token, logSink, api } = fx);
 
   const agent = join(root, 'agent');
   await git(root, 'clone', '-q', `${gitlab.url}/${PROJECT}.git`, agent);
@@ -120,35 +89,10 @@ beforeAll(async () => {
     runRecord('run-second', 'acc-bot', '2026-11-01T10:00:00.000Z', [mrOutput(iids.second, 'cospec/second')]),
     runRecord('run-orphan', 'acc-gone', '2026-11-23T10:00:00.000Z', [mrOutput(iids.open, 'cospec/open')]),
   ];
-  const service = createReviewService({
-    runs: {
-      get: async (id) => {
-        const run = runs.find((r) => r.id === id);
-        if (!run) throw new CospecError('NOT_FOUND', 'no such run');
-        return run;
-      },
-      paths: (id) => ({ workspace: join(root, id, 'workspace') }),
-      list: async () => runs,
-    },
-    gitlabFor: (accountId) => {
-      if (accountId !== 'acc-bot') throw new CospecError('NOT_FOUND', 'The account of this run is no longer connected.');
-      return createReviewGitLab({
-        instanceUrl: gitlab.url,
-        network: () => net,
-        withToken: (call) => call(token),
-        gitCredentials: async () => ({ username: 'cospec-bot', password: token }),
-      });
-    },
-    logger: createLogger({ sinks: [logSink] }),
-  });
-  review = service.handlers;
+  review = fx.reviewService(runs);
 }, 120_000);
 
-afterAll(async () => {
-  await net?.close();
-  await gitlab?.close();
-  if (root) rmSync(root, { recursive: true, force: true });
-});
+afterAll(async () => fx?.close());
 
 describe('checkout of an MR branch', () => {
   it('clones the source branch at the MR’s head commit into the folder the user picked', async () => {

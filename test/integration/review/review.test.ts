@@ -1,60 +1,32 @@
 import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import { MergeRequestReviewSchema, MergeRequestSummarySchema, ReviewNoteSchema } from '../../../src-shared/ipc/services/review';
 import type { RunRecord } from '../../../src-shared/model/run';
-import { createLogger, memorySink } from '../../../src-main/platform/logger';
-import { createAccountNetwork, type AccountNetwork } from '../../../src-main/services/gitlab';
-import { createReviewGitLab, createReviewService, type ReviewService } from '../../../src-main/services/review';
-import { startGitLabStandIn } from '../../support/gitlab';
+import type { ReviewService } from '../../../src-main/services/review';
+import { PROJECT, startReviewFixture, type ReviewFixture } from './fixture';
 
 /*
  * The review service against the GitLab stand-in over TLS (its own CA): a run's clone in which the
  * "agent" committed and pushed a branch and opened MR 1, plus a branch pushed from elsewhere
  * (MR 2) whose commits the clone does not have, so the service must fetch them as the account.
  */
-type StandIn = Awaited<ReturnType<typeof startGitLabStandIn>>;
-const PROJECT = 'acme/web-app';
-let gitlab: StandIn;
-let net: AccountNetwork;
+let fx: ReviewFixture;
+let gitlab: ReviewFixture['gitlab'];
 let root: string;
 let workspace: string;
 let review: ReviewService['handlers'];
 let token: string;
-const logSink = memorySink();
+let logSink: ReviewFixture['logSink'];
+let git: ReviewFixture['git'];
+let api: ReviewFixture['api'];
 const iids: Record<'local' | 'remote', number> = { local: 0, remote: 0 };
-
-const exec = promisify(execFile);
-
-// Asynchronous on purpose: the stand-in serves git from this same process, so a blocking call would starve it.
-async function git(dir: string, ...args: string[]): Promise<string> {
-  const auth = `Authorization: Basic ${Buffer.from(`cospec-bot:${token}`).toString('base64')}`;
-  const { stdout } = await exec('git', ['-C', dir, '-c', `http.extraHeader=${auth}`, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_SSL_CAINFO: join(root, 'ca.pem'), GIT_AUTHOR_NAME: 'Agent', GIT_AUTHOR_EMAIL: 'a@example.com', GIT_COMMITTER_NAME: 'Agent', GIT_COMMITTER_EMAIL: 'a@example.com' },
-  });
-  return stdout;
-}
-
-async function api(method: string, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${gitlab.url}/api/v4${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    // @ts-expect-error undici's dispatcher option on Node's fetch
-    dispatcher: net.dispatcher,
-  });
-  if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
-
 const project = encodeURIComponent(PROJECT);
-const openMr = async (source: string, title: string) =>
-  ((await api('POST', `/projects/${project}/merge_requests`, { source_branch: source, target_branch: 'main', title, description: `Opened by a run.\n\n${title}` })) as { iid: number }).iid;
+const exec = promisify(execFile);
+const openMr = (source: string, title: string) => fx.openMr(source, title, `Opened by a run.\n\n${title}`);
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {
@@ -66,11 +38,8 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 }
 
 beforeAll(async () => {
-  gitlab = await startGitLabStandIn({ tls: true });
-  token = gitlab.user('cospec-bot').token;
-  root = mkdtempSync(join(tmpdir(), 'cospec-review-it-'));
-  writeFileSync(join(root, 'ca.pem'), gitlab.caPem!);
-  net = await createAccountNetwork(gitlab.url, { caCertificatesPem: gitlab.caPem!, useSystemCa: true }, { env: {} });
+  fx = await startReviewFixture('review');
+  ({ gitlab, root, token, logSink, git, api } = fx);
   const repoUrl = `${gitlab.url}/${PROJECT}.git`;
 
   // The run's clone: the agent commits a change, a new file and a rename, pushes, opens MR 1.
@@ -96,33 +65,11 @@ beforeAll(async () => {
   iids.remote = await openMr('cospec/docs', 'Add contributing notes');
 
   // run-1 has its clone; run-gone's clone was deleted (the service must fall back to GitLab's diff).
-  const runs = new Map(['run-1', 'run-gone'].map((id) => [id, { id, spec: { accountId: 'acc-bot', projectPath: PROJECT } } as unknown as RunRecord]));
-  const service = createReviewService({
-    runs: {
-      get: async (id) => {
-        const run = runs.get(id);
-        if (!run) throw new CospecError('NOT_FOUND', 'no such run');
-        return run;
-      },
-      paths: (id) => ({ workspace: id === 'run-1' ? workspace : join(root, id, 'workspace') }),
-    },
-    gitlabFor: () =>
-      createReviewGitLab({
-        instanceUrl: gitlab.url,
-        network: () => net,
-        withToken: (call) => call(token),
-        gitCredentials: async () => ({ username: 'cospec-bot', password: token }),
-      }),
-    logger: createLogger({ sinks: [logSink] }),
-  });
-  review = service.handlers;
+  const runs = ['run-1', 'run-gone'].map((id) => ({ id, spec: { accountId: 'acc-bot', projectPath: PROJECT } }) as unknown as RunRecord);
+  review = fx.reviewService(runs, (id) => (id === 'run-1' ? workspace : join(root, id, 'workspace')));
 }, 120_000);
 
-afterAll(async () => {
-  await net?.close();
-  await gitlab?.close();
-  if (root) rmSync(root, { recursive: true, force: true });
-});
+afterAll(async () => fx?.close());
 
 describe('review against the GitLab stand-in', () => {
   it('shows the run’s MR with its summary and a local diff that agrees with GitLab', async () => {
