@@ -157,11 +157,15 @@ export async function launchUiApp(page: Page, baseUrl: string, options: Options)
   const dispatch = createDispatcher(services.handlers, logger);
   const ipcTraffic: string[] = [];
 
+  // The answer crosses as JSON text (parsed by harness/bridge.ts): Playwright's own value
+  // serialisation of a large object (a 20,000-line diff) costs seconds in the page, which
+  // Electron's structured clone does not; a string is passed as is.
   await page.exposeBinding('__cospecInvoke', async (_source, service: string, method: string, args: unknown[]) => {
     const result = await dispatch(service, method, args);
     if (process.env.COSPEC_UI_DEBUG) console.log(`[ui] ${service}.${method} → ${result.ok ? JSON.stringify(result.value ?? null).slice(0, 300) : JSON.stringify(result.error)}`);
-    ipcTraffic.push(JSON.stringify(result));
-    return result;
+    const json = JSON.stringify(result);
+    ipcTraffic.push(json);
+    return json;
   });
   await page.addInitScript({ path: BRIDGE_FILE });
   const unsubscribe = eventNames.map((name) =>

@@ -7,7 +7,8 @@ import type { EventName, WireResult } from '../../../src-shared/ipc';
 type Listener = (payload: unknown) => void;
 
 interface HarnessWindow {
-  __cospecInvoke(service: string, method: string, args: unknown[]): Promise<WireResult>;
+  /** Answers with the WireResult as JSON text (see fixtures.ts: one string crosses CDP cheaply, like Electron's structured clone). */
+  __cospecInvoke(service: string, method: string, args: unknown[]): Promise<string>;
   __cospecEmit?: (event: EventName, payload: unknown) => void;
   cospec?: unknown;
 }
@@ -16,7 +17,7 @@ const w = window as unknown as HarnessWindow;
 const listeners = new Map<EventName, Set<Listener>>();
 
 const transport: Transport = {
-  invoke: (service, method, args) => w.__cospecInvoke(service, method, args),
+  invoke: async (service, method, args) => JSON.parse(await w.__cospecInvoke(service, method, args)) as WireResult,
   subscribe(event, listener) {
     const set = listeners.get(event) ?? new Set<Listener>();
     listeners.set(event, set);
