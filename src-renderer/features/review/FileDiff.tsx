@@ -22,7 +22,10 @@ interface Props {
   canComment: boolean;
 }
 
-function Hunks({ target, file, viewType, notes, canComment }: Props) {
+/** Row height of the diff table (review.css .diff-line), for a placeholder of the same size. */
+const LINE_PX = 20;
+
+const Hunks = memo(function Hunks({ target, file, viewType, notes, canComment }: Props) {
   const hunks = file.hunks as HunkData[];
   // Syntax colours and word-level edit marks arrive after the first paint, computed while idle.
   const tokens = useDiffTokens(hunks, file.newPath);
@@ -93,7 +96,7 @@ function Hunks({ target, file, viewType, notes, canComment }: Props) {
       {(list) => list.map((hunk) => <Hunk key={hunk.content} hunk={hunk} />)}
     </Diff>
   );
-}
+});
 
 /** A too-large file's hunks arrive only when asked for. */
 function LazyHunks(props: Props) {
@@ -103,9 +106,15 @@ function LazyHunks(props: Props) {
   return <Hunks {...props} file={full.data} />;
 }
 
-/** One changed file: a header with its path and counts, then its hunks (or why they are hidden). */
-export const FileDiff = memo(function FileDiff(props: Props) {
+/**
+ * One changed file: a header with its path and counts, then its hunks (or why they are hidden).
+ * A file that comes into view while the list is being scrolled shows a placeholder of its size
+ * until the scrolling stops: rendering the diff tables a fast scroll flies past would cost frames.
+ */
+export const FileDiff = memo(function FileDiff({ scrolling, ...props }: Props & { scrolling: boolean }) {
   const { file, notes } = props;
+  const [settled, setSettled] = useState(!scrolling);
+  if (!settled && !scrolling) setSettled(true); // derived once: a shown diff never goes back to a placeholder
   const rows = rowCount(file);
   const big = file.tooLarge || rows > COLLAPSE_ROWS;
   const [open, setOpen] = useState(!big);
@@ -128,6 +137,7 @@ export const FileDiff = memo(function FileDiff(props: Props) {
     );
   else if (file.tooLarge) body = <LazyHunks {...props} />;
   else if (file.hunks.length === 0) body = <p className="file-diff-note">No content changes{file.type === 'rename' ? ' (renamed only)' : ''}.</p>;
+  else if (!settled) body = <div className="file-diff-placeholder" style={{ height: rows * LINE_PX }} aria-busy="true" />;
   else body = <Hunks {...props} />;
 
   return (
