@@ -3,6 +3,8 @@
  * clone never stalls the Electron main thread (the bench measured multi-second stalls in-thread).
  * HTTP requests and credentials are asked of the owning thread (see worker-protocol.ts).
  */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
 import { CospecError, toErrorEnvelope } from '../../../src-shared/ipc/errors';
@@ -117,6 +119,22 @@ const credentials = () =>
     post({ type: 'credentials', id });
   });
 
+/**
+ * Lowers this thread's scheduling priority, so that when the CPU is busy the owning thread (the
+ * Electron main thread, which must keep painting the window) runs first and the clone takes the
+ * rest. Linux applies setpriority to a thread id (found via /proc/thread-self); elsewhere this is
+ * a no-op and the clone runs at normal priority.
+ */
+function yieldCpuToOwner(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0 && tid !== process.pid) setPriority(tid, 10);
+  } catch {
+    // Not Linux, or not allowed: normal priority.
+  }
+}
+
+yieldCpuToOwner();
 if (job.nativeZlib) useNativeZlibForIsomorphicGit();
 isomorphicClone({
   url: job.url,

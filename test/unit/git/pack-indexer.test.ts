@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkoutFromPack } from '../../../src-main/services/git/checkout';
-import { applyDelta } from '../../../src-main/services/git/pack-format';
+import { applyDelta, ObjectCache } from '../../../src-main/services/git/pack-format';
 import { PackIndexer, type IndexedPack } from '../../../src-main/services/git/pack-indexer';
 
 const run = promisify(execFile);
@@ -96,7 +96,7 @@ describe.each([
     } finally {
       result.close();
     }
-  });
+  }, 60_000);
 });
 
 describe('PackIndexer refuses damaged packs', () => {
@@ -145,7 +145,7 @@ describe('checkoutFromPack', () => {
     expect(await readFile(join(clone, 'src', 'dir1', 'file1.txt'), 'utf8')).toBe(text(1, 5));
     expect((await readFile(join(clone, 'big.bin'))).equals(Buffer.alloc(300_005, 5))).toBe(true);
     await git(['fsck', '--strict'], clone);
-  });
+  }, 60_000);
 
   it('stops on cancel', async () => {
     const { pack } = await gitPack('pack-cancel', true);
@@ -167,5 +167,30 @@ describe('applyDelta', () => {
     // Delta header: base size 3, result size 1, then insert 1 byte "x".
     expect(() => applyDelta(Uint8Array.from([4, 1, 1, 0x78]), Buffer.from('abc'))).toThrow(/base has the wrong size/);
     expect(applyDelta(Uint8Array.from([3, 1, 1, 0x78]), Buffer.from('abc')).toString()).toBe('x');
+  });
+});
+
+describe('ObjectCache (ring buffer of delta bases)', () => {
+  it('returns copies, keeps recent objects and drops the oldest as it wraps', () => {
+    const cache = new ObjectCache(100);
+    const blob = (byte: number, length: number) => ({ type: 'blob' as const, data: Buffer.alloc(length, byte) });
+    cache.set(0, blob(1, 10));
+    cache.set(10, blob(2, 12));
+    const hit = cache.get(0);
+    expect(hit?.data.equals(Buffer.alloc(10, 1))).toBe(true);
+    // A copy: changing it leaves the cached bytes alone.
+    hit?.data.fill(9);
+    expect(cache.get(0)?.data.equals(Buffer.alloc(10, 1))).toBe(true);
+    // Larger than an eighth of the ring: not cached.
+    cache.set(20, blob(3, 13));
+    expect(cache.get(20)).toBeUndefined();
+    // Fill past the end: the ring wraps and overwrites the oldest entries only.
+    for (let i = 0; i < 8; i++) cache.set(100 + i, blob(10 + i, 12));
+    expect(cache.get(0)).toBeUndefined();
+    expect(cache.get(10)).toBeUndefined();
+    for (let i = 2; i < 8; i++) expect(cache.get(100 + i)?.data.equals(Buffer.alloc(12, 10 + i))).toBe(true);
+    // Whatever is still cached reads back intact after many more wraps.
+    for (let i = 0; i < 200; i++) cache.set(1000 + i, blob(i % 250, 1 + (i % 12)));
+    for (let i = 190; i < 200; i++) expect(cache.get(1000 + i)?.data.equals(Buffer.alloc(1 + (i % 12), i % 250))).toBe(true);
   });
 });
