@@ -13,7 +13,7 @@ import { spawnedStandInStarter } from '../../src-main/services/local-gitlab/spaw
 import { startGitLabStandIn, type StandIn } from '../support/gitlab';
 import { BRIDGE_FILE, RENDERER_OUT, ROOT } from './harness/build';
 import { CHROMIUM } from './harness/chromium';
-import { serveStatic } from './harness/server';
+import { serveStatic, type StaticServer } from './harness/server';
 
 type Services = Awaited<ReturnType<typeof createServices>>;
 
@@ -67,8 +67,10 @@ export interface Options {
 
 const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 export const SCREENSHOTS = join(ROOT, 'test-results', 'screenshots');
+/** IPC answers longer than this (JSON characters) are fetched by the page instead of crossing the binding. */
+const LARGE_ANSWER = 64 * 1024;
 
-export const test = base.extend<Options & { app: UiApp; _requirements: void }, { staticServer: { url: string } }>({
+export const test = base.extend<Options & { app: UiApp; _requirements: void }, { staticServer: StaticServer }>({
   withGitLab: [false, { option: true }],
   protocolRegistered: [true, { option: true }],
   policy: [undefined, { option: true }],
@@ -99,7 +101,7 @@ export const test = base.extend<Options & { app: UiApp; _requirements: void }, {
   ],
 
   app: async ({ page, staticServer, withGitLab, protocolRegistered, policy, startAt, dataDirFiles, localGitLab, pickedFolder }, use) => {
-    const { app, close } = await launchUiApp(page, staticServer.url, { withGitLab, protocolRegistered, policy, startAt, dataDirFiles, localGitLab, pickedFolder });
+    const { app, close } = await launchUiApp(page, staticServer.url, { withGitLab, protocolRegistered, policy, startAt, dataDirFiles, localGitLab, pickedFolder }, staticServer.stash);
     await use(app);
     await close();
   },
@@ -110,7 +112,13 @@ export const test = base.extend<Options & { app: UiApp; _requirements: void }, {
  * window.cospec and opens the built renderer at `baseUrl`. The `app` fixture above uses it; so
  * does `npm run bench review`, which drives Chromium without the test runner.
  */
-export async function launchUiApp(page: Page, baseUrl: string, options: Options): Promise<{ app: UiApp; close(): Promise<void> }> {
+export async function launchUiApp(
+  page: Page,
+  baseUrl: string,
+  options: Options,
+  /** The static server's stash (harness/server.ts), for large IPC answers; without it they cross the binding. */
+  stash?: (body: string) => string,
+): Promise<{ app: UiApp; close(): Promise<void> }> {
   const { withGitLab, protocolRegistered, policy, startAt, dataDirFiles, localGitLab } = options;
   const pickFolderRequests: PickFolderOptions[] = [];
   // The picker reads app.pickedFolder when called, so a test can choose its folder after start-up.
@@ -159,13 +167,15 @@ export async function launchUiApp(page: Page, baseUrl: string, options: Options)
 
   // The answer crosses as JSON text (parsed by harness/bridge.ts): Playwright's own value
   // serialisation of a large object (a 20,000-line diff) costs seconds in the page, which
-  // Electron's structured clone does not; a string is passed as is.
+  // Electron's structured clone does not. Even as a string, a binding carries about 2.5 MB a
+  // second, so large answers are handed over through the static server (same origin, so the CSP
+  // allows the fetch) and only their path crosses the binding.
   await page.exposeBinding('__cospecInvoke', async (_source, service: string, method: string, args: unknown[]) => {
     const result = await dispatch(service, method, args);
     if (process.env.COSPEC_UI_DEBUG) console.log(`[ui] ${service}.${method} → ${result.ok ? JSON.stringify(result.value ?? null).slice(0, 300) : JSON.stringify(result.error)}`);
     const json = JSON.stringify(result);
     ipcTraffic.push(json);
-    return json;
+    return stash && json.length > LARGE_ANSWER ? `fetch:${stash(json)}` : json;
   });
   await page.addInitScript({ path: BRIDGE_FILE });
   const unsubscribe = eventNames.map((name) =>

@@ -7,7 +7,10 @@ import type { EventName, WireResult } from '../../../src-shared/ipc';
 type Listener = (payload: unknown) => void;
 
 interface HarnessWindow {
-  /** Answers with the WireResult as JSON text (see fixtures.ts: one string crosses CDP cheaply, like Electron's structured clone). */
+  /**
+   * Answers with the WireResult as JSON text, or for a large answer with `fetch:PATH`, a same-origin
+   * path it can be fetched from (see fixtures.ts: Playwright's binding takes about a second per 2.5 MB).
+   */
   __cospecInvoke(service: string, method: string, args: unknown[]): Promise<string>;
   __cospecEmit?: (event: EventName, payload: unknown) => void;
   cospec?: unknown;
@@ -17,7 +20,11 @@ const w = window as unknown as HarnessWindow;
 const listeners = new Map<EventName, Set<Listener>>();
 
 const transport: Transport = {
-  invoke: async (service, method, args) => JSON.parse(await w.__cospecInvoke(service, method, args)) as WireResult,
+  invoke: async (service, method, args) => {
+    const answer = await w.__cospecInvoke(service, method, args);
+    const json = answer.startsWith('fetch:') ? await (await fetch(answer.slice('fetch:'.length))).text() : answer;
+    return JSON.parse(json) as WireResult;
+  },
   subscribe(event, listener) {
     const set = listeners.get(event) ?? new Set<Listener>();
     listeners.set(event, set);
