@@ -40,7 +40,7 @@ interface PaintMarks {
   rowInDom: number;
   /** The frame showing that row has been produced. */
   painted: number;
-  /** When the page asked main for the review (review.get) and when the answer was back. */
+  /** When the page asked main for the review (review.get) and when its answer was parsed. */
   getSent: number;
   getBack: number;
   /** Every IPC call of the page load: "service.method start→end". */
@@ -55,17 +55,7 @@ interface PaintMarks {
 export function installPaintProbe(): void {
   const w = window as unknown as { __benchPaint: Promise<PaintMarks> };
   w.__benchPaint = new Promise((resolve) => {
-    const marks: Partial<PaintMarks> = { calls: [] };
-    // The harness binding is looked up at each call (test/ui/harness/bridge.ts), so wrapping it times every IPC round trip.
-    const h = window as unknown as { __cospecInvoke: (s: string, m: string, a: unknown[]) => Promise<unknown> };
-    const invoke = h.__cospecInvoke;
-    h.__cospecInvoke = async (service, method, args) => {
-      const start = performance.now();
-      const answer = await invoke(service, method, args);
-      marks.calls!.push(`${service}.${method} ${Math.round(start)}→${Math.round(performance.now())}`);
-      if (service === 'review' && method === 'get') Object.assign(marks, { getSent: start, getBack: performance.now() });
-      return answer;
-    };
+    const marks: Partial<PaintMarks> = {};
     const observer = new MutationObserver(() => {
       if (marks.shell === undefined && document.querySelector('nav[aria-label="Main"]')) marks.shell = performance.now();
       if (marks.screen === undefined && document.querySelector('[data-testid="review-screen"]')) marks.screen = performance.now();
@@ -75,7 +65,20 @@ export function installPaintProbe(): void {
         // rAF runs just before the frame is produced; a task posted from it runs after that frame.
         requestAnimationFrame(() => {
           const channel = new MessageChannel();
-          channel.port1.onmessage = () => resolve({ shell: 0, screen: 0, getSent: 0, getBack: 0, ...marks, painted: performance.now() } as PaintMarks);
+          channel.port1.onmessage = () => {
+            // The harness bridge leaves one user-timing entry per IPC call, ending when its answer is parsed.
+            const calls = performance.getEntriesByType('measure').filter((e) => e.name.startsWith('ipc '));
+            const get = calls.find((e) => e.name === 'ipc review.get');
+            resolve({
+              shell: 0,
+              screen: 0,
+              ...marks,
+              getSent: get?.startTime ?? Number.NaN,
+              getBack: get ? get.startTime + get.duration : Number.NaN,
+              calls: calls.map((e) => `${e.name.slice(4)} ${Math.round(e.startTime)}→${Math.round(e.startTime + e.duration)}`),
+              painted: performance.now(),
+            } as PaintMarks);
+          };
           channel.port2.postMessage(null);
         });
       }
