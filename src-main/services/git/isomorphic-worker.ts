@@ -24,7 +24,7 @@ const credentialWaiters = new Map<number, { resolve: (c: GitCredentials) => void
 
 /** A response body fed by chunk messages, read by isomorphic-git as an async iterator. */
 class BodyQueue implements AsyncIterableIterator<Uint8Array> {
-  constructor(private readonly onRead: (bytes: number) => void) {}
+  constructor(private readonly onRead: (bytes: number, drained: boolean) => void) {}
   private chunks: Uint8Array[] = [];
   private ended = false;
   private error: unknown;
@@ -42,7 +42,7 @@ class BodyQueue implements AsyncIterableIterator<Uint8Array> {
     for (;;) {
       const chunk = this.chunks.shift();
       if (chunk) {
-        this.onRead(chunk.byteLength);
+        this.onRead(chunk.byteLength, this.chunks.length === 0);
         return { value: chunk, done: false };
       }
       if (this.error) throw this.error;
@@ -69,7 +69,14 @@ const http: HttpClient = {
     }
     const method = (req.method ?? 'GET').toUpperCase();
     return new Promise<GitHttpResponse>((head, fail) => {
-      const queue = new BodyQueue((bytes) => post({ type: 'http-read', id, bytes }));
+      // Acknowledged in steps of at least 256 KB (or when the queue runs dry): fewer messages.
+      let unacked = 0;
+      const queue = new BodyQueue((bytes, drained) => {
+        unacked += bytes;
+        if (unacked < 256 * 1024 && !drained) return;
+        post({ type: 'http-read', id, bytes: unacked });
+        unacked = 0;
+      });
       requests.set(id, { head, fail, body: queue, url: req.url, method });
       post({ type: 'http', id, url: req.url, method, headers: req.headers ?? {}, body });
     });
