@@ -60,43 +60,68 @@ function pktLine(payload: Buffer): Buffer {
  * Re-frames the pkt-lines of an upload-pack response: band-1 payloads go to `divert`, the first
  * one is replaced by an empty pack; `finish` runs once the response ended, before isomorphic-git
  * sees the end, so the pack and its index are on disk by the time it reads objects.
+ * Streams without reassembling packets: only a packet's 4-byte length and band byte are
+ * collected across chunk boundaries; payload bytes are handed on as views of the chunk they
+ * arrived in (no copy of the pack here), and isomorphic-git's reader reassembles what it gets.
  */
 async function* divertPack(body: AsyncIterableIterator<Uint8Array>, divert: (chunk: Uint8Array) => void, finish: () => void): AsyncIterableIterator<Uint8Array> {
-  let pending: Buffer = Buffer.alloc(0);
+  let header = Buffer.alloc(0);
+  /** Payload bytes of the current packet still to come, and whether they are pack data. */
+  let remaining = 0;
+  let packData = false;
   let replaced = false;
+  let raw = false;
   for await (const chunk of body) {
     const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    pending = pending.length ? Buffer.concat([pending, bytes]) : bytes;
     const out: Buffer[] = [];
     let pos = 0;
-    while (pending.length - pos >= 4) {
-      const hex = pending.toString('latin1', pos, pos + 4);
-      const length = Number.parseInt(hex, 16);
-      // Not a pkt-line: pass the rest through and let isomorphic-git report it.
-      if (!/^[0-9a-f]{4}$/i.test(hex)) {
-        out.push(pending.subarray(pos));
-        pos = pending.length;
+    while (pos < bytes.length) {
+      if (raw) {
+        out.push(bytes.subarray(pos));
         break;
       }
-      if (length < 4) {
-        // flush-pkt (and the special packets below 4)
-        out.push(pending.subarray(pos, pos + 4));
-        pos += 4;
+      if (remaining > 0) {
+        const n = Math.min(remaining, bytes.length - pos);
+        if (packData) divert(bytes.subarray(pos, pos + n));
+        else out.push(bytes.subarray(pos, pos + n));
+        remaining -= n;
+        pos += n;
         continue;
       }
-      if (pending.length - pos < length) break;
-      if (pending[pos + 4] === 1) {
-        divert(pending.subarray(pos + 5, pos + length));
+      // A packet header: 4 hex digits of length, then (for data packets) the band byte.
+      const need = header.length < 4 ? 4 : 5;
+      const take = Math.min(need - header.length, bytes.length - pos);
+      header = Buffer.concat([header, bytes.subarray(pos, pos + take)]);
+      pos += take;
+      if (header.length < need) break;
+      const hex = header.toString('latin1', 0, 4);
+      if (!/^[0-9a-f]{4}$/i.test(hex)) {
+        // Not a pkt-line: pass the rest through untouched and let isomorphic-git report it.
+        out.push(header);
+        header = Buffer.alloc(0);
+        raw = true;
+        continue;
+      }
+      const length = Number.parseInt(hex, 16);
+      if (length <= 4) {
+        // flush-pkt (and the special packets below 4), or an empty packet.
+        out.push(header);
+        header = Buffer.alloc(0);
+        continue;
+      }
+      if (header.length < 5) continue;
+      remaining = length - 5;
+      packData = header[4] === 1;
+      if (packData) {
         if (!replaced) out.push(pktLine(Buffer.concat([Buffer.from([1]), EMPTY_PACK])));
         replaced = true;
       } else {
-        out.push(pending.subarray(pos, pos + length));
+        out.push(header);
       }
-      pos += length;
+      header = Buffer.alloc(0);
     }
-    pending = pending.subarray(pos);
     if (out.length) yield out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out);
   }
-  if (pending.length) yield pending;
+  if (header.length) yield header;
   finish();
 }
