@@ -12,7 +12,7 @@ import { crossCheck, fetchGitLabChanges, filesFromGitLab, type GitLabChanges } f
 import { listReviews } from './list';
 import { DEFAULT_LIMITS, localDiff, localFileDiff, type DiffLimits } from './local-diff';
 import { locateRange, type DiffRange } from './locate';
-import { fetchMergeRequest, fetchProject, fetchSummary, type ApiMergeRequest, type ApiProject } from './merge-request';
+import { fetchApprovals, fetchMergeRequest, fetchProject, toSummary, type ApiMergeRequest, type ApiProject } from './merge-request';
 import { addGeneralNote, addLineNote, listNotes } from './notes';
 import { displayPath } from './parse';
 import { resolvePosition } from './position';
@@ -41,6 +41,17 @@ export interface ReviewService {
   handlers: ServiceHandlers<typeof reviewContract>;
 }
 
+/** How long a project read from GitLab is reused (see projectOf). */
+const PROJECT_TTL_MS = 30_000;
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+/** A promise that never rejects, so work started early cannot become an unhandled rejection before it is awaited. */
+const settle = <T>(p: Promise<T>): Promise<Settled<T>> => p.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
+const unsettle = <T>(s: Settled<T>): T => {
+  if (s.ok) return s.value;
+  throw s.error;
+};
+
 interface Context {
   gl: ReviewGitLab;
   project: ApiProject;
@@ -62,10 +73,25 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
     return next;
   };
 
+  // Every call needs the run's project; reading it once per call cost a GitLab round trip each time
+  // (opening a review makes several calls at once). Kept briefly, per account and project, so a
+  // renamed or re-permissioned project is seen again within seconds; a failed read is not kept.
+  const projects = new Map<string, { at: number; project: Promise<ApiProject> }>();
+  function projectOf(gl: ReviewGitLab, accountId: string, projectPath: string): Promise<ApiProject> {
+    const key = `${accountId}\n${projectPath}`;
+    const now = Date.now();
+    const hit = projects.get(key);
+    if (hit && now - hit.at < PROJECT_TTL_MS) return hit.project;
+    const project = fetchProject(gl, projectPath);
+    projects.set(key, { at: now, project });
+    project.catch(() => projects.get(key)?.project === project && projects.delete(key));
+    return project;
+  }
+
   async function context(runId: string): Promise<Context> {
     const run = await deps.runs.get(runId);
     const gl = deps.gitlabFor(run.spec.accountId);
-    const project = await fetchProject(gl, run.spec.projectPath);
+    const project = await projectOf(gl, run.spec.accountId, run.spec.projectPath);
     return { gl, project, workspace: deps.runs.paths(runId).workspace };
   }
 
@@ -142,19 +168,34 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
 
       async get({ runId, mrIid }) {
         const ctx = await context(runId);
-        const { summary, mr } = await fetchSummary(ctx.gl, ctx.project, mrIid);
-        const remote = await remoteChanges(ctx, mrIid);
+        // GitLab's change list needs only the MR's number, the local diff only the MR: they run
+        // while the approvals are read. Errors still surface in the sequential order (summary
+        // first, then the local diff), and the fallback to GitLab's diff is unchanged.
+        const remoteP = remoteChanges(ctx, mrIid);
+        const mrP = fetchMergeRequest(ctx.gl, ctx.project, mrIid);
+        const approvalsP = fetchApprovals(ctx.gl, ctx.project, mrIid);
+        const localP = settle(
+          mrP.then(async (mr) => {
+            const r = await range(ctx, mr);
+            const files = await localDiff(ctx.workspace, r.baseSha, r.headSha, limits).catch((error: unknown) => {
+              throw diffFailed(error);
+            });
+            return { range: r, files };
+          }),
+        );
+        approvalsP.catch(() => undefined); // awaited below, after the MR: only its order of errors counts
+        const mr = await mrP;
+        const summary = toSummary(ctx.project, mr, await approvalsP);
+        const remote = await remoteP;
         let files: ReviewFile[];
         let source: 'local' | 'gitlab' = 'local';
         let baseSha = mr.diff_refs?.base_sha ?? '';
         let headSha = mr.diff_refs?.head_sha ?? summary.headSha ?? '';
         let check: DiffCrossCheck;
         try {
-          const r = await range(ctx, mr);
-          ({ baseSha, headSha } = r);
-          files = await localDiff(ctx.workspace, r.baseSha, r.headSha, limits).catch((error: unknown) => {
-            throw diffFailed(error);
-          });
+          const local = await localP.then(unsettle);
+          ({ baseSha, headSha } = local.range);
+          files = local.files;
           check = remote
             ? crossCheck(files, remote)
             : { checked: false, consistent: true, onlyLocal: [], onlyGitLab: [], gitlabOverflow: false, note: 'GitLab’s list of changes could not be read to compare.' };

@@ -171,7 +171,10 @@ export function toSummary(project: ApiProject, mr: ApiMergeRequest, approvals: R
 
 /** The MR's summary as GitLab sees it now. */
 export async function fetchSummary(gl: ReviewGitLab, project: ApiProject, iid: number): Promise<{ summary: MergeRequestSummary; mr: ApiMergeRequest }> {
+  // Both reads at once; the MR's error (NOT_FOUND …) still wins when both fail.
+  const approvalsP = fetchApprovals(gl, project, iid);
+  approvalsP.catch(() => undefined);
   const mr = await fetchMergeRequest(gl, project, iid);
-  const approvals = await fetchApprovals(gl, project, iid);
+  const approvals = await approvalsP;
   return { summary: toSummary(project, mr, approvals), mr };
 }
