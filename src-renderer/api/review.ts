@@ -4,6 +4,7 @@ import type {
   MergeInput,
   MergeRequestReview,
   MergeRequestSummary,
+  ReviewFile,
   ReviewNote,
   ReviewTarget,
 } from '../../src-shared/ipc/services/review';
@@ -37,6 +38,66 @@ export function useFileDiff(target: ReviewTarget, path: string, enabled: boolean
   return useQuery({
     queryKey: fileKey(target, path),
     queryFn: () => cospec().review.fileDiff({ ...target, path }),
+    enabled,
+    staleTime: Infinity,
+  });
+}
+
+/** fileDiffs takes at most this many paths a call. */
+const BATCH_MAX = 100;
+
+/**
+ * Collects the deferred files asked for in the same moment (the files that came into view
+ * together mount together) into one fileDiffs call per MR, so main runs one git diff for them.
+ */
+function createFileBatcher() {
+  const pending = new Map<string, { target: ReviewTarget; waiting: Map<string, Array<{ resolve: (f: ReviewFile) => void; reject: (e: unknown) => void }>> }>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  function flush(): void {
+    timer = undefined;
+    const batches = [...pending.values()];
+    pending.clear();
+    for (const { target, waiting } of batches) {
+      const paths = [...waiting.keys()];
+      for (let i = 0; i < paths.length; i += BATCH_MAX) {
+        const chunk = paths.slice(i, i + BATCH_MAX);
+        cospec()
+          .review.fileDiffs({ ...target, paths: chunk })
+          .then(
+            (files) => {
+              for (const path of chunk) {
+                const file = files.find((f) => f.newPath === path || f.oldPath === path);
+                for (const w of waiting.get(path) ?? []) {
+                  if (file) w.resolve(file);
+                  else w.reject(new Error(`${path} is no longer changed in this merge request; refresh the review.`));
+                }
+              }
+            },
+            (error: unknown) => chunk.forEach((path) => waiting.get(path)?.forEach((w) => w.reject(error))),
+          );
+      }
+    }
+  }
+
+  return (target: ReviewTarget, path: string): Promise<ReviewFile> =>
+    new Promise((resolve, reject) => {
+      const key = `${target.runId}\n${target.mrIid}`;
+      const batch = pending.get(key) ?? { target, waiting: new Map() };
+      pending.set(key, batch);
+      batch.waiting.set(path, [...(batch.waiting.get(path) ?? []), { resolve, reject }]);
+      // A short wait gathers the files mounted by the same scroll frame (and the overscan around them).
+      timer ??= setTimeout(flush, 16);
+    });
+}
+
+const loadDeferred = createFileBatcher();
+
+/** A file get() deferred: its hunks, fetched with the others in view in one batch, kept for the session. */
+export function useDeferredFile(target: ReviewTarget, path: string, enabled: boolean) {
+  return useQuery({
+    queryKey: [...fileKey(target, path), 'deferred'] as const,
+    queryFn: () => loadDeferred(target, path),
     enabled,
     staleTime: Infinity,
   });

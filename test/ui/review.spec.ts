@@ -139,4 +139,50 @@ test.describe('Review', () => {
     // The diff component, the virtualised lists and the dialogs all work under the strict CSP.
     expect(cspViolations).toEqual([]);
   });
+  test('files beyond the first page get their hunks when scrolled or jumped to, and take line comments', async ({ app }) => {
+    const { page } = app;
+    const gitlab = app.gitlab!;
+    const { account } = await app.services.handlers.accounts.connectWithToken({ instanceUrl: gitlab.url, token: gitlab.user('cospec-bot').token, allowHttp: true });
+    // More files than the first page holds (40): the last ones come from main without hunks.
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 60; i++) files[`src/mod-${String(i).padStart(2, '0')}.ts`] = `// Module ${i}.\nexport const value${i} = ${i};\n`;
+    const change: AgentChange = { branch: 'cospec/many-modules', title: 'Add sixty modules', description: 'Many files.', message: 'Add sixty modules', files };
+    const iid = await openAgentMergeRequest(app, change);
+    const runId = await seedReviewRun(app, { runId: 'run-many', accountId: account.id, iid, branch: change.branch, title: change.title });
+    const { diff } = await app.services.handlers.review.get({ runId, mrIid: iid });
+    const deferred = diff.files.filter((f) => f.deferred).map((f) => f.newPath);
+    expect(deferred).toContain('src/mod-59.ts');
+    expect(deferred).toContain('src/mod-50.ts');
+
+    await app.goto(`#/review/${runId}/${iid}`);
+    const screen = page.getByTestId('review-screen');
+    await expect(screen.getByText(/60 files changed/)).toBeVisible();
+    const fileOf = (path: string) => screen.locator(`[data-testid="file-diff"][data-path="${path}"]`);
+    await expect(fileOf('src/mod-00.ts').getByText('export const value0 = 0;')).toBeVisible();
+
+    // Jump to a deferred file from the tree.
+    const tree = page.getByRole('navigation', { name: 'Changed files' });
+    await tree.evaluate((el) => el.scrollTo({ top: el.scrollHeight })); // the tree is a virtual list too
+    await tree.getByRole('button', { name: /mod-50\.ts/ }).click();
+    const fifty = fileOf('src/mod-50.ts');
+    await expect(fifty.getByText('export const value50 = 50;')).toBeVisible();
+    await app.snap('review-deferred-file');
+
+    // A line comment on a deferred file, anchored on GitLab.
+    const line2 = fifty.locator('tr', { hasText: 'export const value50' }).locator('td.diff-gutter').last();
+    await line2.hover();
+    await line2.click();
+    await fifty.getByPlaceholder('Comment on this line').fill('Why fifty?');
+    await fifty.getByRole('button', { name: 'Comment', exact: true }).click();
+    await expect(fifty.getByTestId('review-note').getByText('Why fifty?')).toBeVisible();
+    const notes = await app.services.handlers.review.discussions({ runId, mrIid: iid });
+    expect(notes.find((n) => n.body === 'Why fifty?')?.position).toMatchObject({ path: 'src/mod-50.ts', newLine: 2 });
+    // Scrolled to the end: the last file's hunks are fetched, rendered and highlighted.
+    await page.getByTestId('diff-scroll').evaluate((el) => el.scrollTo({ top: el.scrollHeight }));
+    const last = fileOf('src/mod-59.ts');
+    await expect(last.getByText('export const value59 = 59;')).toBeVisible();
+    await expect(last.locator('.token.comment')).toHaveText('// Module 59.');
+    await expect(last.getByTestId('deferred-placeholder')).toHaveCount(0);
+
+  });
 });

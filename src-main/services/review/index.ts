@@ -10,7 +10,7 @@ import type { ReviewGitLab } from './gitlab-api';
 import { diffFailed } from './git';
 import { crossCheck, fetchGitLabChanges, filesFromGitLab, type GitLabChanges } from './gitlab-diff';
 import { listReviews } from './list';
-import { DEFAULT_LIMITS, localDiff, localFileDiff, type DiffLimits } from './local-diff';
+import { DEFAULT_LIMITS, firstPage, localDiff, localFileDiff, localFileDiffs, type DiffLimits } from './local-diff';
 import { locateRange, type DiffRange } from './locate';
 import { fetchApprovals, fetchMergeRequest, fetchProject, toSummary, type ApiMergeRequest, type ApiProject } from './merge-request';
 import { addGeneralNote, addLineNote, listNotes } from './notes';
@@ -142,6 +142,37 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
     throw new CospecError('NOT_FOUND', `${path} is not changed in !${mr.iid}.`);
   }
 
+  /** GitLab's diff came whole; past the first page its hunks stay here, as the local diff's do. */
+  function deferBeyondFirstPage(files: ReviewFile[]): ReviewFile[] {
+    const page = firstPage(
+      files.filter((f) => !f.tooLarge && !f.isBinary),
+      (f) => f.additions + f.deletions,
+      limits,
+    );
+    return files.map((f) => (f.tooLarge || f.isBinary || page.has(f) ? f : { ...f, hunks: [], deferred: true }));
+  }
+
+  /** Several deferred files, locally with one git diff when possible, else from GitLab's diff. */
+  async function someFiles(ctx: Context, mr: ApiMergeRequest, paths: string[]): Promise<ReviewFile[]> {
+    try {
+      const r = await range(ctx, mr);
+      return await localFileDiffs(ctx.workspace, r.baseSha, r.headSha, paths, limits).catch((error: unknown) => {
+        throw diffFailed(error);
+      });
+    } catch (error) {
+      if (!(error instanceof CospecError) || error.code !== 'DIFF_UNAVAILABLE') throw error;
+      const remote = await remoteChanges(ctx, mr.iid);
+      if (!remote) throw error;
+      const all = filesFromGitLab(remote);
+      const found: ReviewFile[] = [];
+      for (const path of paths) {
+        const file = all.find((f) => displayPath(f) === path || f.oldPath === path || f.newPath === path);
+        if (file && !found.includes(file)) found.push(file);
+      }
+      return found;
+    }
+  }
+
   return {
     handlers: {
       async list({ accountId }) {
@@ -203,7 +234,7 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
           if (!(error instanceof CospecError) || error.code !== 'DIFF_UNAVAILABLE' || !remote) throw error;
           log.warn('showing GitLab’s diff: the run’s clone could not be used', { runId, mrIid, error });
           source = 'gitlab';
-          files = filesFromGitLab(remote);
+          files = deferBeyondFirstPage(filesFromGitLab(remote));
           check = { checked: false, consistent: true, onlyLocal: [], onlyGitLab: [], gitlabOverflow: remote.overflow, note: `${error.message} This is GitLab’s diff.` };
         }
         const stats = files.reduce((s, f) => ({ files: s.files + 1, additions: s.additions + f.additions, deletions: s.deletions + f.deletions }), { files: 0, additions: 0, deletions: 0 });
@@ -213,6 +244,11 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
       async fileDiff({ runId, mrIid, path }) {
         const ctx = await context(runId);
         return oneFile(ctx, await fetchMergeRequest(ctx.gl, ctx.project, mrIid), path);
+      },
+
+      async fileDiffs({ runId, mrIid, paths }) {
+        const ctx = await context(runId);
+        return someFiles(ctx, await fetchMergeRequest(ctx.gl, ctx.project, mrIid), paths);
       },
 
       async discussions({ runId, mrIid }) {

@@ -7,9 +7,31 @@ export interface DiffLimits {
   maxFileChangedLines: number;
   /** Even on demand, a file beyond this stays hunk-less: no viewer scrolls it usefully. */
   maxSingleFileChangedLines: number;
+  /**
+   * The first answer carries hunks for the files in order until this many changed lines (at least
+   * one file), the rest are deferred (counts, no hunks): the first paint then does not grow with the MR.
+   */
+  firstPageChangedLines?: number;
+  /** …and at most this many files. */
+  firstPageFiles?: number;
 }
 
-export const DEFAULT_LIMITS: DiffLimits = { maxFileChangedLines: 5_000, maxSingleFileChangedLines: 100_000 };
+export const DEFAULT_LIMITS: DiffLimits = { maxFileChangedLines: 5_000, maxSingleFileChangedLines: 100_000, firstPageChangedLines: 1_500, firstPageFiles: 40 };
+
+/** Which files get their hunks in the first answer: a prefix of the list, in the diff's order. */
+export function firstPage<T>(items: T[], changedLines: (item: T) => number, limits: DiffLimits): Set<T> {
+  const maxLines = limits.firstPageChangedLines ?? DEFAULT_LIMITS.firstPageChangedLines ?? Infinity;
+  const maxFiles = limits.firstPageFiles ?? DEFAULT_LIMITS.firstPageFiles ?? Infinity;
+  const page = new Set<T>();
+  let total = 0;
+  for (const item of items) {
+    const n = changedLines(item);
+    if (page.size >= maxFiles || (page.size > 0 && total + n > maxLines)) break;
+    page.add(item);
+    total += n;
+  }
+  return page;
+}
 
 // Fixed options so the user's git config (external diff tools, textconv, noprefix, colour) cannot change what we parse.
 const DIFF_OPTS = ['--no-color', '--no-ext-diff', '--no-textconv', '-M', '--src-prefix=a/', '--dst-prefix=b/'];
@@ -39,15 +61,58 @@ async function listEntries(repo: string, base: string, head: string, pathspec: s
  */
 export async function localDiff(repo: string, base: string, head: string, limits: DiffLimits = DEFAULT_LIMITS): Promise<ReviewFile[]> {
   const { entries, counts } = await listEntries(repo, base, head);
-  const tooLarge = new Set<string>();
-  for (const entry of entries) {
+  const changed = (entry: RawEntry) => {
     const c = counts.get(entry.newPath);
-    if (c && c.additions + c.deletions > limits.maxFileChangedLines) tooLarge.add(keyOf(entry));
-  }
-  const excludes = [...tooLarge].flatMap((path) => [`:(exclude,literal)${path}`]);
-  const patch = entries.length === 0 ? '' : (await git(repo, ['diff', ...DIFF_OPTS, base, head, '--', '.', ...excludes], BIG)).stdout;
+    return c ? c.additions + c.deletions : 0;
+  };
+  const tooLarge = new Set(entries.filter((e) => changed(e) > limits.maxFileChangedLines).map(keyOf));
+  // Too-large files cost nothing on the first page: they are sent without hunks anyway.
+  const page = firstPage(entries.filter((e) => !tooLarge.has(keyOf(e))), changed, limits);
+  const deferred = new Set(entries.filter((e) => !tooLarge.has(keyOf(e)) && !page.has(e)).map(keyOf));
+  // Only the first page's files go into the patch: deferred and too-large files cost no diffing or parsing.
+  const spec = deferred.size > 0 ? pathsOf([...page]) : ['.', ...[...tooLarge].map((path) => `:(exclude,literal)${path}`)];
+  const patch = spec.length === 0 || entries.length === 0 ? '' : (await git(repo, ['diff', ...DIFF_OPTS, base, head, '--', ...spec], BIG)).stdout;
   const hunksByPath = new Map(parsePatch(patch).map((f) => [keyOf(f), f] as const));
-  return entries.map((entry) => toReviewFile(entry, counts, hunksByPath, tooLarge.has(keyOf(entry))));
+  return entries.map((entry) => {
+    const key = keyOf(entry);
+    const file = toReviewFile(entry, counts, hunksByPath, tooLarge.has(key));
+    return deferred.has(key) && !file.isBinary ? { ...file, deferred: true } : file;
+  });
+}
+
+/** Both paths of each entry, so rename detection still pairs them inside the narrowed pathspec. */
+function pathsOf(entries: RawEntry[]): string[] {
+  return [...new Set(entries.flatMap((e) => [e.oldPath, e.newPath]).filter((p) => p !== '/dev/null'))].map(literal);
+}
+
+/**
+ * The diffs of several files at once (those get() deferred), in the order asked: the MR's file list
+ * once, then one numstat and one patch narrowed to those files. Paths the diff does not have are left out.
+ */
+export async function localFileDiffs(repo: string, base: string, head: string, paths: string[], limits: DiffLimits = DEFAULT_LIMITS): Promise<ReviewFile[]> {
+  const raw = await git(repo, ['diff', '--raw', '-z', '--no-abbrev', ...DIFF_OPTS, base, head, '--'], BIG);
+  const all = parseRaw(raw.stdout);
+  const found: RawEntry[] = [];
+  for (const path of paths) {
+    const entry = all.find((e) => keyOf(e) === path) ?? all.find((e) => e.oldPath === path || e.newPath === path);
+    if (entry && !found.includes(entry)) found.push(entry);
+  }
+  if (found.length === 0) return [];
+  const spec = pathsOf(found);
+  const numstat = await git(repo, ['diff', '--numstat', '-z', ...DIFF_OPTS, base, head, '--', ...spec], BIG);
+  const counts = parseNumstat(numstat.stdout);
+  const tooLarge = new Set(
+    found
+      .filter((e) => {
+        const c = counts.get(e.newPath);
+        return c && c.additions + c.deletions > limits.maxSingleFileChangedLines;
+      })
+      .map(keyOf),
+  );
+  const wanted = pathsOf(found.filter((e) => !tooLarge.has(keyOf(e))));
+  const patch = wanted.length === 0 ? '' : (await git(repo, ['diff', ...DIFF_OPTS, base, head, '--', ...wanted], BIG)).stdout;
+  const hunksByPath = new Map(parsePatch(patch).map((f) => [keyOf(f), f] as const));
+  return found.map((entry) => toReviewFile(entry, counts, hunksByPath, tooLarge.has(keyOf(entry))));
 }
 
 /** One file's full diff (for a file localDiff marked tooLarge); undefined when the path is not in the diff. */

@@ -2,12 +2,12 @@ import { memo, useMemo, useState, type ReactNode } from 'react';
 import { Diff, Hunk, getChangeKey, type ChangeData, type HunkData, type ViewType } from 'react-diff-view';
 import { ChevronDown, ChevronRight, FileMinus, FilePen, FilePlus, FileSymlink } from 'lucide-react';
 import type { ReviewFile, ReviewNote } from '../../../src-shared/ipc/services/review';
-import { useComment, useFileDiff, type ReviewTarget } from '../../api/review';
+import { useComment, useDeferredFile, useFileDiff, type ReviewTarget } from '../../api/review';
 import { Button, LoadingState, ErrorBanner } from '../../components';
 import { CommentBox } from './CommentBox';
 import { useDiffTokens } from './highlight/useDiffTokens';
 import { Note } from './Note';
-import { displayPath, notesByChange, positionOf, rowCount } from './lines';
+import { displayPath, notesByChange, pathOf, positionOf, rowCount } from './lines';
 
 /** Files with more rows than this start collapsed; the user opens them on purpose. */
 export const COLLAPSE_ROWS = 400;
@@ -100,9 +100,22 @@ const Hunks = memo(function Hunks({ target, file, viewType, notes, canComment }:
 
 /** A too-large file's hunks arrive only when asked for. */
 function LazyHunks(props: Props) {
-  const full = useFileDiff(props.target, props.file.newPath, true);
+  const full = useFileDiff(props.target, pathOf(props.file), true);
   if (full.isPending) return <LoadingState label="Loading the diff…" />;
   if (full.error) return <ErrorBanner error={full.error} title="This file’s diff could not be loaded" />;
+  return <Hunks {...props} file={full.data} />;
+}
+
+/**
+ * A file get() deferred: a placeholder of its size until it has settled in view, then its hunks,
+ * fetched in one batch with the other deferred files in view, rendered and highlighted like the others.
+ */
+function DeferredHunks({ settled, rows, ...props }: Props & { settled: boolean; rows: number }) {
+  const full = useDeferredFile(props.target, pathOf(props.file), settled);
+  if (full.error) return <ErrorBanner error={full.error} title="This file’s diff could not be loaded" />;
+  if (!full.data) return <div className="file-diff-placeholder" style={{ height: rows * LINE_PX }} aria-busy="true" data-testid="deferred-placeholder" />;
+  if (full.data.tooLarge) return <p className="file-diff-note">Too large to show here.</p>;
+  if (full.data.hunks.length === 0) return <p className="file-diff-note">No content changes{full.data.type === 'rename' ? ' (renamed only)' : ''}.</p>;
   return <Hunks {...props} file={full.data} />;
 }
 
@@ -136,6 +149,7 @@ export const FileDiff = memo(function FileDiff({ scrolling, ...props }: Props & 
       </div>
     );
   else if (file.tooLarge) body = <LazyHunks {...props} />;
+  else if (file.deferred) body = <DeferredHunks {...props} settled={settled} rows={rows} />;
   else if (file.hunks.length === 0) body = <p className="file-diff-note">No content changes{file.type === 'rename' ? ' (renamed only)' : ''}.</p>;
   else if (!settled) body = <div className="file-diff-placeholder" style={{ height: rows * LINE_PX }} aria-busy="true" />;
   else body = <Hunks {...props} />;

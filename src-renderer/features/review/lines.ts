@@ -45,9 +45,21 @@ export function displayPath(file: ReviewFile): string {
   return file.type === 'delete' ? file.oldPath : file.newPath;
 }
 
-/** How many rows a file's diff has: used to estimate its height before it is measured. */
+/**
+ * How many rows a file's diff has: used to estimate its height before it is measured. A deferred
+ * file has no hunks yet; its changed lines plus a little context stand in for them.
+ */
 export function rowCount(file: ReviewFile): number {
+  if (file.deferred) return file.additions + file.deletions + DEFERRED_EXTRA_ROWS;
   return file.hunks.reduce((n, h) => n + h.changes.length + 1, 0);
+}
+
+/** A hunk header and the context lines around a deferred file's changes, guessed. */
+const DEFERRED_EXTRA_ROWS = 4;
+
+/** The path main knows a file by (fileDiffs, fileDiff): the old one for a deleted file. */
+export function pathOf(file: ReviewFile): string {
+  return file.type === 'delete' ? file.oldPath : file.newPath;
 }
 
 /** The page's CSP loads images over https only; an http avatar would be blocked, so initials show instead. */

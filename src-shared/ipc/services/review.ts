@@ -130,6 +130,12 @@ export const ReviewFileSchema = z.object({
   isBinary: z.boolean(),
   /** Hunks were left out because the file's diff is too big to send with the others; fetch them with fileDiff(). */
   tooLarge: z.boolean(),
+  /**
+   * Hunks were left out only to keep the first answer small: get() sends hunks for a first page of
+   * files and lists the rest with their counts (additions, deletions) but no hunks. Fetch them in
+   * batches with fileDiffs() when they come into view. Absent means false. Never set with tooLarge.
+   */
+  deferred: z.boolean().optional(),
   additions: z.number().int(),
   deletions: z.number().int(),
   hunks: z.array(DiffHunkSchema),
@@ -213,6 +219,10 @@ export type MergeInput = z.input<typeof MergeInputSchema>;
 export const FileDiffInputSchema = ReviewTargetSchema.extend({ path: z.string().min(1).max(4096) });
 export type FileDiffInput = z.input<typeof FileDiffInputSchema>;
 
+/** Up to 100 files at once: the files get() marked deferred that came into view together. */
+export const FileDiffsInputSchema = ReviewTargetSchema.extend({ paths: z.array(z.string().min(1).max(4096)).min(1).max(100) });
+export type FileDiffsInput = z.input<typeof FileDiffsInputSchema>;
+
 export const CheckoutInputSchema = ReviewTargetSchema.extend({
   /** An absolute path to a folder that does not exist yet or is empty; the clone is written there. */
   dir: z.string().min(1).max(4096),
@@ -271,6 +281,11 @@ export const reviewContract = {
     args: z.tuple([FileDiffInputSchema]),
     result: ReviewFileSchema,
     doc: 'The full diff of one file that get() marked tooLarge.',
+  }),
+  fileDiffs: method({
+    args: z.tuple([FileDiffsInputSchema]),
+    result: z.array(ReviewFileSchema),
+    doc: 'The diffs of files get() marked deferred, in the order asked, computed together; a path the MR does not change is left out. A file beyond the single-file limit comes back tooLarge.',
   }),
   discussions: method({
     args: z.tuple([ReviewTargetSchema]),

@@ -111,6 +111,52 @@ describe('review against the GitLab stand-in', () => {
     expect(await codeOf(review.fileDiff({ runId: 'run-1', mrIid: iids.local, path: 'README.md' }))).toBe('NOT_FOUND');
   });
 
+  it('sends hunks for a first page of files, defers the rest, and gives them with fileDiffs as git diff has them', async () => {
+    // More files than the first page holds (40 files): a branch pushed from elsewhere, fetched by the service.
+    const dir = join(root, 'many-files');
+    await git(root, 'clone', '-q', `${gitlab.url}/${PROJECT}.git`, dir);
+    await git(dir, 'checkout', '-q', '-b', 'cospec/many-files');
+    for (let i = 0; i < 45; i++) writeFileSync(join(dir, `file-${String(i).padStart(2, '0')}.txt`), `line one of ${i}\nline two\n${'x\n'.repeat(i)}`);
+    writeFileSync(join(dir, 'README.md'), '# Changed too\n');
+    await git(dir, 'add', '-A');
+    await git(dir, 'commit', '-q', '-m', 'Many files');
+    await git(dir, 'push', '-q', 'origin', 'cospec/many-files');
+    const iid = await openMr('cospec/many-files', 'Many files');
+
+    const { diff } = MergeRequestReviewSchema.parse(await review.get({ runId: 'run-1', mrIid: iid }));
+    expect(diff.source, logSink.lines.join('\n')).toBe('local');
+    expect(diff.files).toHaveLength(46);
+    const page = diff.files.filter((f) => !f.deferred);
+    const deferred = diff.files.filter((f) => f.deferred);
+    expect(page).toHaveLength(40);
+    expect(page.every((f) => f.hunks.length > 0)).toBe(true);
+    expect(deferred.map((f) => f.hunks.length)).toEqual(deferred.map(() => 0));
+    // Deferred files keep their counts, so the totals are the whole MR's.
+    const numstat = (await git(dir, 'diff', '--numstat', `${diff.baseSha}..${diff.headSha}`)).trim().split('\n').map((l) => l.split('\t'));
+    for (const f of diff.files) expect([String(f.additions), String(f.deletions), f.newPath]).toEqual(numstat.find((n) => n[2] === f.newPath));
+    expect(diff.stats.files).toBe(46);
+
+    const paths = deferred.map((f) => f.newPath);
+    const files = await review.fileDiffs({ runId: 'run-1', mrIid: iid, paths: [...paths, 'not-changed.txt'] });
+    expect(files.map((f) => f.newPath)).toEqual(paths);
+    for (const file of files) {
+      expect(file.deferred).toBeFalsy();
+      expect(file).toMatchObject({ tooLarge: false, additions: deferred.find((f) => f.newPath === file.newPath)!.additions });
+      // The same lines and hunk headers git diff prints for that path.
+      const patch = (await git(dir, 'diff', '--no-color', `${diff.baseSha}..${diff.headSha}`, '--', file.newPath)).split('\n');
+      const fromGit = patch.slice(patch.findIndex((l) => l.startsWith('@@'))).filter((l) => l !== '' && !l.startsWith('\\'));
+      const fromService = file.hunks.flatMap((h) => [h.content, ...h.changes.map((c) => (c.type === 'insert' ? '+' : c.type === 'delete' ? '-' : ' ') + c.content)]);
+      expect(fromService).toEqual(fromGit);
+    }
+
+    // Without the clone: GitLab's diff, deferred the same way, and fileDiffs reads it from GitLab.
+    const gone = await review.get({ runId: 'run-gone', mrIid: iid });
+    expect(gone.diff.source).toBe('gitlab');
+    expect(gone.diff.files.filter((f) => f.deferred).map((f) => f.newPath)).toEqual(paths);
+    const fromGitLab = await review.fileDiffs({ runId: 'run-gone', mrIid: iid, paths });
+    expect(fromGitLab.map((f) => [f.newPath, f.hunks])).toEqual(files.map((f) => [f.newPath, f.hunks]));
+  });
+
   it('falls back to GitLab’s diff, and says so, when the run’s clone is gone', async () => {
     const result = await review.get({ runId: 'run-gone', mrIid: iids.remote });
     expect(result.diff).toMatchObject({ source: 'gitlab', crossCheck: { checked: false } });
