@@ -78,7 +78,9 @@ export async function connectEngine(socketPath?: string, env: NodeJS.ProcessEnv 
     const docker = new Docker({ ...loc.options, timeout: 10_000 });
     try {
       await docker.ping();
-      return new DockerEngine(docker, loc.endpoint);
+      // Builds stream nothing while a layer downloads or commits (40 s here for a CLI's native binary):
+      // they get a client without the 10 s idle timeout; cancelling goes through their abort signal.
+      return new DockerEngine(docker, loc.endpoint, new Docker(loc.options));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       errors.push(`${loc.endpoint}: ${/EACCES/.test(message) ? 'permission denied (the socket is root-only?)' : message}`);
@@ -97,6 +99,8 @@ class DockerEngine implements ContainerEngine {
   constructor(
     private readonly docker: Docker,
     readonly endpoint: string,
+    /** The same engine with no idle timeout, for responses that may be silent for minutes (builds). */
+    private readonly streaming: Docker = docker,
   ) {}
 
   private async call<T>(fn: () => Promise<T>): Promise<T> {
@@ -184,12 +188,12 @@ class DockerEngine implements ContainerEngine {
 
   async buildImage(opts: { tag: string; containerfile: string; labels: Record<string, string>; onProgress(line: string): void; signal: AbortSignal }): Promise<void> {
     const context = singleFileTar('Dockerfile', opts.containerfile);
-    const stream = (await this.call(() => this.docker.buildImage(context as unknown as NodeJS.ReadableStream, { t: opts.tag, labels: opts.labels, rm: true, forcerm: true }))) as Readable;
+    const stream = (await this.call(() => this.streaming.buildImage(context as unknown as NodeJS.ReadableStream, { t: opts.tag, labels: opts.labels, rm: true, forcerm: true }))) as Readable;
     const abort = () => stream.destroy(new CospecError('CANCELLED', 'Image build cancelled.'));
     opts.signal.addEventListener('abort', abort, { once: true });
     try {
       await new Promise<void>((resolve, reject) => {
-        this.docker.modem.followProgress(
+        this.streaming.modem.followProgress(
           stream,
           (err: Error | null, output: Array<{ error?: string; errorDetail?: { message?: string } }>) => {
             const failed = output?.find((o) => o.error);
