@@ -109,7 +109,7 @@ async function openNetworkRoute(opts: EgressRouteOptions): Promise<EgressRoute> 
       binds: [],
       tmpfs: {},
       memoryBytes: 64 * 1024 * 1024,
-      nanoCpus: 500_000_000,
+      nanoCpus: 1_000_000_000,
       pidsLimit: 256,
       networks: [network, info.defaultNetwork],
     });
