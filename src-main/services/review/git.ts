@@ -78,6 +78,20 @@ export async function hasCommit(repo: string, sha: string): Promise<boolean> {
   }
 }
 
+/**
+ * Whether every sha names a commit in the repository, with one git process (false also when the
+ * folder is no repository or git is missing: callers then look closer).
+ */
+export async function haveCommits(repo: string, shas: string[]): Promise<boolean> {
+  try {
+    // Revisions then `--`: a missing one is an error, never read as a path.
+    await git(repo, ['rev-parse', '--quiet', ...shas.map((sha) => `${sha}^{commit}`), '--']);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Whether the folder is a git repository we can read. */
 export async function isRepository(repo: string): Promise<boolean> {
   try {

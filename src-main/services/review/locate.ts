@@ -1,5 +1,5 @@
 import { CospecError } from '../../../src-shared/ipc/errors';
-import { fetchAs, fetchFailed, hasCommit, installedGit, isRepository, mergeBase, resolveCommit, type GitAccess } from './git';
+import { fetchAs, fetchFailed, hasCommit, haveCommits, installedGit, isRepository, mergeBase, resolveCommit, type GitAccess } from './git';
 import type { ApiMergeRequest } from './merge-request';
 
 /** The two commits the MR's diff is between, both present in the local repository. */
@@ -31,6 +31,12 @@ export function reviewRefs(iid: number) {
  */
 export async function locateRange(req: LocateRequest): Promise<DiffRange> {
   const { repo, mr } = req;
+  const wanted = mr.diff_refs;
+  const complete = wanted?.base_sha && wanted.head_sha;
+  // The usual case (the clone has both commits) costs one git process; anything else is looked at closely below.
+  if (complete && (await haveCommits(repo, [wanted.base_sha as string, wanted.head_sha as string]))) {
+    return { baseSha: wanted.base_sha as string, headSha: wanted.head_sha as string, startSha: wanted.start_sha ?? (wanted.base_sha as string) };
+  }
   if (!(await installedGit())) {
     throw new CospecError('DIFF_UNAVAILABLE', 'git is not installed on this computer, so the diff could not be computed from the run’s clone.');
   }
@@ -38,12 +44,6 @@ export async function locateRange(req: LocateRequest): Promise<DiffRange> {
     throw new CospecError('DIFF_UNAVAILABLE', 'The run’s clone is not there any more (it was removed or the run never cloned).');
   }
   const refs = reviewRefs(mr.iid);
-  const wanted = mr.diff_refs;
-  const complete = wanted?.base_sha && wanted.head_sha;
-  if (complete && (await hasCommit(repo, wanted.base_sha as string)) && (await hasCommit(repo, wanted.head_sha as string))) {
-    return { baseSha: wanted.base_sha as string, headSha: wanted.head_sha as string, startSha: wanted.start_sha ?? (wanted.base_sha as string) };
-  }
-
   const access = await req.access();
   try {
     await fetchAs(repo, req.targetUrl, [`+refs/heads/${mr.target_branch}:${refs.target}`], access);
