@@ -62,8 +62,9 @@ function createFileBatcher() {
       const paths = [...waiting.keys()];
       for (let i = 0; i < paths.length; i += BATCH_MAX) {
         const chunk = paths.slice(i, i + BATCH_MAX);
-        cospec()
-          .review.fileDiffs({ ...target, paths: chunk })
+        // A throw before the call (no bridge) must reject the waiting files too, not leave them pending.
+        Promise.resolve()
+          .then(() => cospec().review.fileDiffs({ ...target, paths: chunk }))
           .then(
             (files) => {
               for (const path of chunk) {
@@ -93,10 +94,14 @@ function createFileBatcher() {
 
 const loadDeferred = createFileBatcher();
 
-/** A file get() deferred: its hunks, fetched with the others in view in one batch, kept for the session. */
-export function useDeferredFile(target: ReviewTarget, path: string, enabled: boolean) {
+/**
+ * A file get() deferred: its hunks, fetched with the others in view in one batch, kept for the
+ * session. `version` tells one diff of the path from another (its blob ids and counts), so a
+ * review refreshed after the branch moved does not show the hunks cached for the old head.
+ */
+export function useDeferredFile(target: ReviewTarget, path: string, version: string, enabled: boolean) {
   return useQuery({
-    queryKey: [...fileKey(target, path), 'deferred'] as const,
+    queryKey: [...fileKey(target, path), 'deferred', version] as const,
     queryFn: () => loadDeferred(target, path),
     enabled,
     staleTime: Infinity,

@@ -111,7 +111,9 @@ function LazyHunks(props: Props) {
  * fetched in one batch with the other deferred files in view, rendered and highlighted like the others.
  */
 function DeferredHunks({ settled, rows, ...props }: Props & { settled: boolean; rows: number }) {
-  const full = useDeferredFile(props.target, pathOf(props.file), settled);
+  const { file } = props;
+  const version = `${file.oldRevision}..${file.newRevision} +${file.additions} -${file.deletions}`;
+  const full = useDeferredFile(props.target, pathOf(file), version, settled);
   if (full.error) return <ErrorBanner error={full.error} title="This file’s diff could not be loaded" />;
   if (!full.data) return <div className="file-diff-placeholder" style={{ height: rows * LINE_PX }} aria-busy="true" data-testid="deferred-placeholder" />;
   if (full.data.tooLarge) return <p className="file-diff-note">Too large to show here.</p>;
