@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import type {
   CommentInput,
+  DiffCrossCheck,
   MergeInput,
   MergeRequestReview,
   MergeRequestSummary,
@@ -106,6 +107,20 @@ export function useDeferredFile(target: ReviewTarget, path: string, version: str
     enabled,
     staleTime: Infinity,
   });
+}
+
+/**
+ * The comparison of the local diff with GitLab's list of changes, when get() left it pending
+ * (it does not wait for that list); `given` is get()'s own answer, used when it is final.
+ */
+export function useCrossCheck(target: ReviewTarget, given: DiffCrossCheck) {
+  const asked = useQuery({
+    queryKey: [...reviewKey(target), 'cross-check'] as const,
+    queryFn: () => cospec().review.crossCheck(target),
+    enabled: given.pending === true,
+    staleTime: 5 * 60_000,
+  });
+  return given.pending ? asked.data : given;
 }
 
 /** The MR's comments, oldest first. */

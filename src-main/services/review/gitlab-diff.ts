@@ -39,7 +39,7 @@ export async function fetchGitLabChanges(gl: ReviewGitLab, project: ApiProject, 
 }
 
 /** Compares the paths each side touched (old and new paths both, so a rename one side detected and the other did not still agrees). */
-export function crossCheck(local: ReviewFile[], remote: GitLabChanges): DiffCrossCheck {
+export function crossCheck(local: ReadonlyArray<Pick<ReviewFile, 'oldPath' | 'newPath'>>, remote: GitLabChanges): DiffCrossCheck {
   const localPaths = new Set(local.flatMap((f) => [f.oldPath, f.newPath]));
   const remotePaths = new Set(remote.changes.flatMap((c) => [c.old_path, c.new_path]));
   const onlyLocal = [...localPaths].filter((p) => !remotePaths.has(p)).sort();

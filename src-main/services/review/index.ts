@@ -10,7 +10,7 @@ import type { ReviewGitLab } from './gitlab-api';
 import { diffFailed } from './git';
 import { crossCheck, fetchGitLabChanges, filesFromGitLab, type GitLabChanges } from './gitlab-diff';
 import { listReviews } from './list';
-import { DEFAULT_LIMITS, firstPage, localDiff, localFileDiff, localFileDiffs, type DiffLimits } from './local-diff';
+import { DEFAULT_LIMITS, firstPage, localDiff, localFileDiff, localFileDiffs, localPaths, type DiffLimits } from './local-diff';
 import { locateRange, type DiffRange } from './locate';
 import { fetchApprovals, fetchMergeRequest, fetchProject, toSummary, type ApiMergeRequest, type ApiProject } from './merge-request';
 import { addGeneralNote, addLineNote, listNotes } from './notes';
@@ -199,10 +199,10 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
 
       async get({ runId, mrIid }) {
         const ctx = await context(runId);
-        // GitLab's change list needs only the MR's number, the local diff only the MR: they run
-        // while the approvals are read. Errors still surface in the sequential order (summary
-        // first, then the local diff), and the fallback to GitLab's diff is unchanged.
-        const remoteP = remoteChanges(ctx, mrIid);
+        // The local diff needs only the MR, so it runs while the approvals are read. GitLab's list of
+        // changes (as big as the MR, slow to serve) is not waited for: the comparison is crossCheck()'s,
+        // and the list is read here only when the clone cannot be used. Errors surface in the
+        // sequential order (summary first, then the local diff).
         const mrP = fetchMergeRequest(ctx.gl, ctx.project, mrIid);
         const approvalsP = fetchApprovals(ctx.gl, ctx.project, mrIid);
         const localP = settle(
@@ -217,7 +217,6 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
         approvalsP.catch(() => undefined); // awaited below, after the MR: only its order of errors counts
         const mr = await mrP;
         const summary = toSummary(ctx.project, mr, await approvalsP);
-        const remote = await remoteP;
         let files: ReviewFile[];
         let source: 'local' | 'gitlab' = 'local';
         let baseSha = mr.diff_refs?.base_sha ?? '';
@@ -227,11 +226,11 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
           const local = await localP.then(unsettle);
           ({ baseSha, headSha } = local.range);
           files = local.files;
-          check = remote
-            ? crossCheck(files, remote)
-            : { checked: false, consistent: true, onlyLocal: [], onlyGitLab: [], gitlabOverflow: false, note: 'GitLab’s list of changes could not be read to compare.' };
+          check = { checked: false, consistent: true, onlyLocal: [], onlyGitLab: [], gitlabOverflow: false, pending: true };
         } catch (error) {
-          if (!(error instanceof CospecError) || error.code !== 'DIFF_UNAVAILABLE' || !remote) throw error;
+          if (!(error instanceof CospecError) || error.code !== 'DIFF_UNAVAILABLE') throw error;
+          const remote = await remoteChanges(ctx, mrIid);
+          if (!remote) throw error;
           log.warn('showing GitLab’s diff: the run’s clone could not be used', { runId, mrIid, error });
           source = 'gitlab';
           files = deferBeyondFirstPage(filesFromGitLab(remote));
@@ -239,6 +238,26 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
         }
         const stats = files.reduce((s, f) => ({ files: s.files + 1, additions: s.additions + f.additions, deletions: s.deletions + f.deletions }), { files: 0, additions: 0, deletions: 0 });
         return { summary, diff: { source, baseSha, headSha, files, stats, crossCheck: check } };
+      },
+
+      async crossCheck({ runId, mrIid }) {
+        const ctx = await context(runId);
+        const mr = await fetchMergeRequest(ctx.gl, ctx.project, mrIid);
+        const remoteP = remoteChanges(ctx, mrIid);
+        const unchecked = { checked: false, consistent: true, onlyLocal: [], onlyGitLab: [], gitlabOverflow: false };
+        let paths: Array<{ oldPath: string; newPath: string }>;
+        try {
+          const r = await range(ctx, mr);
+          paths = await localPaths(ctx.workspace, r.baseSha, r.headSha).catch((error: unknown) => {
+            throw diffFailed(error);
+          });
+        } catch (error) {
+          if (!(error instanceof CospecError) || error.code !== 'DIFF_UNAVAILABLE') throw error;
+          await remoteP;
+          return { ...unchecked, note: `${error.message} There is no local diff to compare.` };
+        }
+        const remote = await remoteP;
+        return remote ? crossCheck(paths, remote) : { ...unchecked, note: 'GitLab’s list of changes could not be read to compare.' };
       },
 
       async fileDiff({ runId, mrIid, path }) {

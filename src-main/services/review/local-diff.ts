@@ -80,6 +80,12 @@ export async function localDiff(repo: string, base: string, head: string, limits
   });
 }
 
+/** The old and new paths of every changed file, without computing any content diff beyond rename detection. */
+export async function localPaths(repo: string, base: string, head: string): Promise<Array<{ oldPath: string; newPath: string }>> {
+  const raw = await git(repo, ['diff', '--raw', '-z', '--no-abbrev', ...DIFF_OPTS, base, head, '--'], BIG);
+  return parseRaw(raw.stdout).map((e) => ({ oldPath: e.oldPath, newPath: e.newPath }));
+}
+
 /** Both paths of each entry, so rename detection still pairs them inside the narrowed pathspec. */
 function pathsOf(entries: RawEntry[]): string[] {
   return [...new Set(entries.flatMap((e) => [e.oldPath, e.newPath]).filter((p) => p !== '/dev/null'))].map(literal);

@@ -1,7 +1,8 @@
 import { useCallback, useState } from 'react';
 import { MessagesSquare } from 'lucide-react';
 import type { ViewType } from 'react-diff-view';
-import { useComment, useDiscussions, useReview, type ReviewTarget } from '../../api/review';
+import { useComment, useCrossCheck, useDiscussions, useReview, type ReviewTarget } from '../../api/review';
+import type { DiffCrossCheck } from '../../../src-shared/ipc/services/review';
 import { ErrorBanner, LoadingState, Notice, SegmentedControl } from '../../components';
 import { CheckoutDialog } from './CheckoutDialog';
 import { CommentBox } from './CommentBox';
@@ -68,19 +69,13 @@ export function ReviewScreen({ runId, mrIid }: { runId: string; mrIid: number })
   }
 
   const { summary, diff } = review.data;
-  const cross = diff.crossCheck;
   return (
     <div className="review-screen" data-testid="review-screen">
       <ReviewHeader target={target} summary={summary} onMerge={() => setMerging(true)} onCheckout={() => setCheckingOut(true)} />
 
       {summary.description.trim() && <div className="review-description">{summary.description}</div>}
 
-      {cross.checked && !cross.consistent && (
-        <Notice tone="warning" title="GitLab lists different files">
-          {cross.note ??
-            `Only in the local diff: ${cross.onlyLocal.join(', ') || 'none'}. Only on GitLab: ${cross.onlyGitLab.join(', ') || 'none'}.`}
-        </Notice>
-      )}
+      <CrossCheckNotice target={target} given={diff.crossCheck} />
 
       <div className="diff-toolbar">
         <span className="diff-stats">
@@ -107,5 +102,16 @@ export function ReviewScreen({ runId, mrIid }: { runId: string; mrIid: number })
       {merging && <MergeDialog target={target} summary={summary} onClose={closeMerge} />}
       {checkingOut && <CheckoutDialog target={target} summary={summary} onClose={closeCheckout} />}
     </div>
+  );
+}
+
+/** A warning when the local diff and GitLab's list of changes disagree; compared after the diff shows. */
+function CrossCheckNotice({ target, given }: { target: ReviewTarget; given: DiffCrossCheck }) {
+  const cross = useCrossCheck(target, given);
+  if (!cross?.checked || cross.consistent) return null;
+  return (
+    <Notice tone="warning" title="GitLab lists different files">
+      {cross.note ?? `Only in the local diff: ${cross.onlyLocal.join(', ') || 'none'}. Only on GitLab: ${cross.onlyGitLab.join(', ') || 'none'}.`}
+    </Notice>
   );
 }

@@ -152,6 +152,11 @@ export const DiffCrossCheckSchema = z.object({
   /** GitLab cut its own list short (overflow), so missing paths on its side are expected. */
   gitlabOverflow: z.boolean(),
   note: z.string().optional(),
+  /**
+   * Not compared yet: get() does not wait for GitLab's (slow, MR-sized) list of changes before
+   * answering; ask crossCheck() for the comparison. Absent means false.
+   */
+  pending: z.boolean().optional(),
 });
 export type DiffCrossCheck = z.infer<typeof DiffCrossCheckSchema>;
 
@@ -286,6 +291,11 @@ export const reviewContract = {
     args: z.tuple([FileDiffsInputSchema]),
     result: z.array(ReviewFileSchema),
     doc: 'The diffs of files get() marked deferred, in the order asked, computed together; a path the MR does not change is left out. A file beyond the single-file limit comes back tooLarge.',
+  }),
+  crossCheck: method({
+    args: z.tuple([ReviewTargetSchema]),
+    result: DiffCrossCheckSchema,
+    doc: 'Compares the files of the local diff with GitLab’s list of changes (for a get() whose crossCheck is pending).',
   }),
   discussions: method({
     args: z.tuple([ReviewTargetSchema]),

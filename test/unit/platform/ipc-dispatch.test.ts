@@ -30,7 +30,7 @@ function handlers(overrides: Partial<CospecHandlers['app']> = {}): CospecHandler
     updates: { getState: fail, check: fail, download: fail, installAndRestart: fail },
     settings: { get: fail, update: fail, setAgentKey: fail, engineStatus: fail },
     localGitLab: { status: fail, start: fail, stop: fail },
-    review: { list: fail, checkout: fail, get: fail, fileDiff: fail, fileDiffs: fail, discussions: fail, comment: fail, approve: fail, unapprove: fail, merge: fail, close: fail },
+    review: { list: fail, checkout: fail, get: fail, fileDiff: fail, fileDiffs: fail, crossCheck: fail, discussions: fail, comment: fail, approve: fail, unapprove: fail, merge: fail, close: fail },
   };
 }
 

@@ -69,7 +69,10 @@ describe('createReviewService', { timeout: 60_000 }, () => {
     const { summary, diff } = await service.handlers.get({ runId: 'r', mrIid: 1 });
     expect(summary).toMatchObject({ title: 'Agent work', approvals: null, mergeStatus: { canMerge: true }, headSha: head });
     expect(diff).toMatchObject({ source: 'local', baseSha: base, headSha: head, stats: { files: 1, additions: 1, deletions: 1 } });
-    expect(diff.crossCheck).toMatchObject({ checked: true, consistent: true });
+    // get() does not wait for GitLab's list of changes; crossCheck() compares.
+    expect(diff.crossCheck).toMatchObject({ pending: true, checked: false });
+    expect(calls).not.toContain('GET /projects/1/merge_requests/1/changes');
+    expect(await service.handlers.crossCheck({ runId: 'r', mrIid: 1 })).toMatchObject({ checked: true, consistent: true });
     // 'local' proves the fetch went to file://…/instance/acme/app.git: http_url_to_repo's host is closed,
     // so a fetch there would have failed and the diff would have come from GitLab instead.
     expect(calls).toContain('GET /projects/1/merge_requests/1/changes');
