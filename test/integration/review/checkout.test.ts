@@ -7,7 +7,7 @@ import { CospecError } from '../../../src-shared/ipc/errors';
 import { CheckoutResultSchema, ReviewListItemSchema } from '../../../src-shared/ipc/services/review';
 import type { RunOutput, RunRecord } from '../../../src-shared/model/run';
 import type { ReviewService } from '../../../src-main/services/review';
-import { PROJECT, startReviewFixture, type ReviewFixture } from './fixture';
+import { codeOf, PROJECT, startReviewFixture, type ReviewFixture } from './fixture';
 
 /*
  * Checking out an MR's branch into a folder the user picks, and the reviews list, against the
@@ -36,15 +36,6 @@ async function pushBranch(clone: string, branch: string, file: string, text: str
   await git(clone, 'commit', '-q', '-m', `Add ${file}`);
   await git(clone, 'push', '-q', 'origin', branch);
   return git(clone, 'rev-parse', 'HEAD');
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'no error';
-  } catch (e) {
-    return e instanceof CospecError ? e.code : String(e);
-  }
 }
 
 function mrOutput(iid: number, branch: string, state = 'opened'): RunOutput {

@@ -37,6 +37,16 @@ export interface ReviewFixture {
   close(): Promise<void>;
 }
 
+/** The CospecError code a call fails with, or 'no error'. */
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'no error';
+  } catch (e) {
+    return e instanceof CospecError ? e.code : String(e);
+  }
+}
+
 export async function startReviewFixture(name: string): Promise<ReviewFixture> {
   const gitlab = await startGitLabStandIn({ tls: true });
   const token = gitlab.user('cospec-bot').token;

@@ -3,11 +3,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CospecError } from '../../../src-shared/ipc/errors';
 import { MergeRequestReviewSchema, MergeRequestSummarySchema, ReviewNoteSchema } from '../../../src-shared/ipc/services/review';
 import type { RunRecord } from '../../../src-shared/model/run';
 import type { ReviewService } from '../../../src-main/services/review';
-import { PROJECT, startReviewFixture, type ReviewFixture } from './fixture';
+import { codeOf, PROJECT, startReviewFixture, type ReviewFixture } from './fixture';
 
 /*
  * The review service against the GitLab stand-in over TLS (its own CA): a run's clone in which the
@@ -27,15 +26,6 @@ const iids: Record<'local' | 'remote', number> = { local: 0, remote: 0 };
 const project = encodeURIComponent(PROJECT);
 const exec = promisify(execFile);
 const openMr = (source: string, title: string) => fx.openMr(source, title, `Opened by a run.\n\n${title}`);
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'no error';
-  } catch (e) {
-    return e instanceof CospecError ? e.code : String(e);
-  }
-}
 
 beforeAll(async () => {
   fx = await startReviewFixture('review');
