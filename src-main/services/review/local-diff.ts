@@ -82,8 +82,12 @@ export async function localDiff(repo: string, base: string, head: string, limits
 
 /** The old and new paths of every changed file, without computing any content diff beyond rename detection. */
 export async function localPaths(repo: string, base: string, head: string): Promise<Array<{ oldPath: string; newPath: string }>> {
-  const raw = await git(repo, ['diff', '--raw', '-z', '--no-abbrev', ...DIFF_OPTS, base, head, '--'], BIG);
-  return parseRaw(raw.stdout).map((e) => ({ oldPath: e.oldPath, newPath: e.newPath }));
+  return (await rawEntries(repo, base, head)).map((e) => ({ oldPath: e.oldPath, newPath: e.newPath }));
+}
+
+/** The changed files with their modes, blob ids and rename pairing: no content diff beyond rename detection. */
+async function rawEntries(repo: string, base: string, head: string): Promise<RawEntry[]> {
+  return parseRaw((await git(repo, ['diff', '--raw', '-z', '--no-abbrev', ...DIFF_OPTS, base, head, '--'], BIG)).stdout);
 }
 
 /** Both paths of each entry, so rename detection still pairs them inside the narrowed pathspec. */
@@ -96,8 +100,7 @@ function pathsOf(entries: RawEntry[]): string[] {
  * once, then one numstat and one patch narrowed to those files. Paths the diff does not have are left out.
  */
 export async function localFileDiffs(repo: string, base: string, head: string, paths: string[], limits: DiffLimits = DEFAULT_LIMITS): Promise<ReviewFile[]> {
-  const raw = await git(repo, ['diff', '--raw', '-z', '--no-abbrev', ...DIFF_OPTS, base, head, '--'], BIG);
-  const all = parseRaw(raw.stdout);
+  const all = await rawEntries(repo, base, head);
   const found: RawEntry[] = [];
   for (const path of paths) {
     const entry = all.find((e) => keyOf(e) === path) ?? all.find((e) => e.oldPath === path || e.newPath === path);
@@ -123,16 +126,7 @@ export async function localFileDiffs(repo: string, base: string, head: string, p
 
 /** One file's full diff (for a file localDiff marked tooLarge); undefined when the path is not in the diff. */
 export async function localFileDiff(repo: string, base: string, head: string, path: string, limits: DiffLimits = DEFAULT_LIMITS): Promise<ReviewFile | undefined> {
-  const all = await listEntries(repo, base, head);
-  const entry = all.entries.find((e) => keyOf(e) === path) ?? all.entries.find((e) => e.oldPath === path || e.newPath === path);
-  if (!entry) return undefined;
-  const c = all.counts.get(entry.newPath);
-  if (c && c.additions + c.deletions > limits.maxSingleFileChangedLines) return toReviewFile(entry, all.counts, new Map(), true);
-  // Both paths, so rename detection still pairs them inside the narrowed pathspec.
-  const spec = [...new Set([entry.oldPath, entry.newPath])].map(literal);
-  const patch = (await git(repo, ['diff', ...DIFF_OPTS, base, head, '--', ...spec], BIG)).stdout;
-  const hunksByPath = new Map(parsePatch(patch).map((f) => [keyOf(f), f] as const));
-  return toReviewFile(entry, all.counts, hunksByPath, false);
+  return (await localFileDiffs(repo, base, head, [path], limits))[0];
 }
 
 function toReviewFile(
