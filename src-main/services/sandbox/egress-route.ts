@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import type { Logger } from '../../platform/logger';
-import type { ContainerEngine, ContainerHandle } from './engine';
+import type { ContainerEngine, ContainerHandle, EngineInfo } from './engine';
 import { startEgressProxy, type EgressProxy, type EgressProxyOptions } from './egress-proxy';
 
 /**
@@ -94,7 +94,7 @@ async function openNetworkRoute(opts: EgressRouteOptions): Promise<EgressRoute> 
     await engine.removeNetwork(network).catch((error: unknown) => logger.warn('sandbox: network removal failed', { error }));
   };
   try {
-    await engine.removeNetwork(network);
+    // A network left by an earlier attempt of this run was removed with its containers (removeRunContainers).
     await engine.createInternalNetwork(network, opts.labels);
     relay = await engine.createContainer({
       name: `cospec-relay-${runId}`,
@@ -114,7 +114,7 @@ async function openNetworkRoute(opts: EgressRouteOptions): Promise<EgressRoute> 
       networks: [network, info.defaultNetwork],
     });
     await relay.start();
-    const { listenHost, dialHost } = await hostSide(engine, info.defaultNetwork);
+    const { listenHost, dialHost } = await hostSide(engine, info);
     const credentials = { username: 'cospec', password: randomBytes(24).toString('hex') };
     proxy = await startEgressProxy({ ...opts.proxy, host: listenHost, credentials });
     const port = new URL(proxy.address).port;
@@ -148,11 +148,10 @@ async function openNetworkRoute(opts: EgressRouteOptions): Promise<EgressRoute> 
  * interface); an engine in a VM forwards host.docker.internal / host.containers.internal to this
  * machine's loopback, so the proxy stays on 127.0.0.1.
  */
-async function hostSide(engine: ContainerEngine, defaultNetwork: string, platform: NodeJS.Platform = process.platform): Promise<{ listenHost: string; dialHost: string }> {
-  const info = await engine.info();
+async function hostSide(engine: ContainerEngine, info: EngineInfo, platform: NodeJS.Platform = process.platform): Promise<{ listenHost: string; dialHost: string }> {
   if (platform === 'linux' && !/docker desktop/i.test(info.operatingSystem)) {
-    const gateway = await engine.networkGateway(defaultNetwork);
-    if (!gateway) throw new CospecError('RUN_FAILED', `The container network ${defaultNetwork} has no gateway address, so the egress relay cannot reach the proxy.`);
+    const gateway = await engine.networkGateway(info.defaultNetwork);
+    if (!gateway) throw new CospecError('RUN_FAILED', `The container network ${info.defaultNetwork} has no gateway address, so the egress relay cannot reach the proxy.`);
     return { listenHost: gateway, dialHost: gateway };
   }
   return { listenHost: '127.0.0.1', dialHost: info.engine === 'Podman' ? 'host.containers.internal' : 'host.docker.internal' };
