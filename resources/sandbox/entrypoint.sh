@@ -2,7 +2,7 @@
 # coSPEC sandbox entrypoint: runs as the non-root agent user. The container's only way out is the
 # run's egress proxy, outside the container (src-main/services/sandbox/egress-route.ts):
 # - COSPEC_EGRESS=socket: no network at all; a relay started here forwards 127.0.0.1:3128 to the
-#   proxy's unix socket mounted at /cospec/run/proxy.sock.
+#   proxy's unix socket mounted at /cospec/run/proxy.sock (relay.pl, copied there with it).
 # - COSPEC_EGRESS=network: only a per-run internal network, where the relay container listens at
 #   COSPEC_PROXY_ADDR; HTTP_PROXY/HTTPS_PROXY carry the run's proxy credentials.
 # Then it builds the CA bundle that trusts the run's credential gateway (https instances) and runs
@@ -19,8 +19,8 @@ wait_tick() {
 }
 
 if [ "$EGRESS" = socket ]; then
-  # -b: a 128 KiB transfer buffer (socat's 8 KiB default caps downloads at a fraction of the link).
-  socat -b 131072 TCP-LISTEN:3128,bind=127.0.0.1,reuseaddr,fork,nodelay "UNIX-CONNECT:$RUN_DIR/proxy.sock" 2>/dev/null &
+  # One process relays every connection (relay.pl); a fork per connection would add milliseconds to each request.
+  perl "$RUN_DIR/relay.pl" 127.0.0.1 3128 "unix:$RUN_DIR/proxy.sock" 2>/dev/null &
   # Listening yet? (127.0.0.1:3128 is 0100007F:0C38, state 0A = LISTEN), checked in /proc so no
   # connection is made to test it.
   until grep -q '0100007F:0C38 00000000:0000 0A' /proc/net/tcp 2>/dev/null; do wait_tick; done

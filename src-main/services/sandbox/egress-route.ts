@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import type { Logger } from '../../platform/logger';
@@ -40,8 +41,10 @@ export interface EgressRouteOptions {
   runId: string;
   /** The run's private folder on the host (mounted into the agent container). */
   runDir: string;
-  /** The image the relay container runs (the run's, which has socat). */
+  /** The image the relay container runs (the run's: Debian with socat and perl-base). */
   image: string;
+  /** The app's resources folder (sandbox/relay.pl). */
+  resourcesDir: string;
   /** Labels every container and network of the run carries, for orphan clean-up. */
   labels: Record<string, string>;
   proxy: Omit<EgressProxyOptions, 'socketPath' | 'host' | 'credentials'>;
@@ -100,7 +103,7 @@ async function openNetworkRoute(opts: EgressRouteOptions): Promise<EgressRoute> 
       name: `cospec-relay-${runId}`,
       image: opts.image,
       // Idle until the proxy's address is known (it can only listen once this container's start has
-      // brought the engine's bridge up); then socat is started in it.
+      // brought the engine's bridge up); then the relay is started in it.
       cmd: ['sleep', 'infinity'],
       env: {},
       user: RELAY_USER,
@@ -118,7 +121,9 @@ async function openNetworkRoute(opts: EgressRouteOptions): Promise<EgressRoute> 
     const credentials = { username: 'cospec', password: randomBytes(24).toString('hex') };
     proxy = await startEgressProxy({ ...opts.proxy, host: listenHost, credentials });
     const port = new URL(proxy.address).port;
-    await relay.execDetached(['socat', '-b', '131072', `TCP-LISTEN:${RELAY_PORT},reuseaddr,fork,nodelay`, `TCP:${dialHost}:${port},nodelay`], { user: RELAY_USER });
+    // The script travels as an argument: nothing to mount, and the relay's root stays read-only.
+    const script = await readFile(join(opts.resourcesDir, 'sandbox/relay.pl'), 'utf8');
+    await relay.execDetached(['perl', '-e', script, '0.0.0.0', String(RELAY_PORT), `tcp:${dialHost}:${port}`], { user: RELAY_USER });
     const relayAddress = await relay.addressOn(network);
     if (!relayAddress) throw new CospecError('RUN_FAILED', `The egress relay got no address on the run's network ${network}.`);
     const url = `http://${credentials.username}:${credentials.password}@${relayAddress}:${RELAY_PORT}`;

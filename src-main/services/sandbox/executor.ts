@@ -100,6 +100,7 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
     // folders (the user's home and the temp folders), not /Applications or Program Files.
     await cp(join(deps.resourcesDir, 'agents'), join(runDir, 'agents'), { recursive: true });
     await cp(join(deps.resourcesDir, 'sandbox/entrypoint.sh'), join(runDir, 'entrypoint.sh'));
+    await cp(join(deps.resourcesDir, 'sandbox/relay.pl'), join(runDir, 'relay.pl'));
     gateway = await createCredentialGateway({
       runId: req.runId,
       instanceUrl: req.project.instanceUrl,
@@ -124,6 +125,7 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
       runId: req.runId,
       runDir,
       image: req.image,
+      resourcesDir: deps.resourcesDir,
       labels,
       logger,
       proxy: {
