@@ -1,0 +1,330 @@
+import { existsSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import ssh2, { type Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import { CospecError } from '../../../src-shared/ipc/errors';
+import { fingerprint, hostKeyAlgorithmsFor, keysForHost, keyTypeOf, knownHostName, verifyHostKey, type HostKeyVerdict } from './ssh-known-hosts';
+
+/**
+ * The engine API over ONE ssh connection (docker-modem's own ssh mode dials a new connection per
+ * request, runs only `docker system dial-stdio` and checks no host key). Every HTTP request gets a
+ * channel on that connection: a forwarded unix socket when the URL names one (Podman's remote
+ * scheme, ssh://user@host/run/podman/podman.sock), else `docker system dial-stdio` (Docker's).
+ * Hijacked exec/attach streams are just long-lived channels, so they work the same way.
+ */
+
+export interface SshTarget {
+  host: string;
+  port: number;
+  username: string;
+  /** The engine's unix socket on the remote host; absent: `docker system dial-stdio`. */
+  socketPath?: string;
+}
+
+export interface SshIdentity {
+  /** The ssh-agent socket (SSH_AUTH_SOCK). */
+  agent?: string;
+  /** A private key file to offer (after the agent's keys, when there is an agent). */
+  keyPath?: string;
+}
+
+// ssh2 is CommonJS: Node's ESM loader finds no named exports in it, the default import works everywhere.
+const { Client: SshClient, utils } = ssh2;
+
+const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+/** A connection with no open channel for this long is closed; the next request reconnects. */
+const IDLE_CLOSE_MS = 30_000;
+
+function display(path: string, home: string): string {
+  return path.startsWith(`${home}/`) ? `~${path.slice(home.length)}` : path;
+}
+
+/** Which credentials to use: COSPEC_SSH_IDENTITY alone, else the agent and/or the first default key file. */
+export function selectIdentity(env: NodeJS.ProcessEnv, home: string): SshIdentity {
+  if (env.COSPEC_SSH_IDENTITY) {
+    if (!existsSync(env.COSPEC_SSH_IDENTITY)) {
+      throw new CospecError('ENGINE_UNAVAILABLE', `COSPEC_SSH_IDENTITY points at ${env.COSPEC_SSH_IDENTITY}, which does not exist.`);
+    }
+    return { keyPath: env.COSPEC_SSH_IDENTITY };
+  }
+  const keyPath = DEFAULT_KEYS.map((name) => join(home, '.ssh', name)).find((path) => existsSync(path));
+  if (env.SSH_AUTH_SOCK) return keyPath ? { agent: env.SSH_AUTH_SOCK, keyPath } : { agent: env.SSH_AUTH_SOCK };
+  if (keyPath) return { keyPath };
+  throw new CospecError(
+    'ENGINE_UNAVAILABLE',
+    `No SSH credentials for the remote engine: SSH_AUTH_SOCK is not set and none of ${DEFAULT_KEYS.map((k) => `~/.ssh/${k}`).join(', ')} exists. ` +
+      'Create a key with `ssh-keygen -t ed25519`, add the .pub file to ~/.ssh/authorized_keys on the engine host, or set COSPEC_SSH_IDENTITY to a key file.',
+  );
+}
+
+/**
+ * Reads a private key; an encrypted one is refused with what to do (we never ask for passphrases).
+ * With an agent present an unusable default key is skipped (undefined), as the agent may hold it.
+ */
+export function loadPrivateKey(path: string, home: string, agentPresent: boolean): Buffer | undefined {
+  const data = readFileSync(path);
+  const parsed = utils.parseKey(data);
+  if (!(parsed instanceof Error)) return data;
+  if (agentPresent) return undefined;
+  if (/encrypted|passphrase/i.test(parsed.message)) {
+    throw new CospecError(
+      'ENGINE_UNAVAILABLE',
+      `The SSH key ${display(path, home)} is protected by a passphrase, which coSPEC does not ask for. Load it into ssh-agent (\`ssh-add ${display(path, home)}\`) and start coSPEC where SSH_AUTH_SOCK is set.`,
+    );
+  }
+  throw new CospecError('ENGINE_UNAVAILABLE', `The SSH key ${display(path, home)} cannot be read: ${parsed.message}`);
+}
+
+/** What to run so the host's key becomes known, and the message for each way verification fails. */
+export function hostKeyError(verdict: Exclude<HostKeyVerdict, { ok: true }>, target: SshTarget, presented: Buffer, knownHostsPath: string, home: string): CospecError {
+  const name = knownHostName(target.host, target.port);
+  const file = display(knownHostsPath, home);
+  const keyscan = `ssh-keyscan ${target.port === 22 ? '' : `-p ${target.port} `}${target.host} >> ${file}`;
+  const sshOnce = `ssh ${target.port === 22 ? '' : `-p ${target.port} `}${target.username}@${target.host} true`;
+  const presentedText = `${keyTypeOf(presented)} ${fingerprint(presented)}`;
+  if (verdict.reason === 'unknown') {
+    return new CospecError(
+      'ENGINE_UNAVAILABLE',
+      `The SSH host key of ${name} is not in ${file}, so the engine host cannot be verified. It presented ${presentedText}; ` +
+        `after checking that fingerprint with the host's administrator, run \`${keyscan}\` (or connect once with \`${sshOnce}\` and accept the key), then try again.`,
+    );
+  }
+  if (verdict.reason === 'revoked') {
+    return new CospecError('ENGINE_UNAVAILABLE', `The SSH host key of ${name} (${presentedText}) is marked @revoked in ${file} (line ${verdict.line}); coSPEC will not connect.`);
+  }
+  return new CospecError(
+    'ENGINE_UNAVAILABLE',
+    `The SSH host key of ${name} has CHANGED: it presented ${presentedText}, which does not match ${file} (line ${verdict.lines.join(', ')}). ` +
+      `Someone may be intercepting the connection, or the host was reinstalled. If the administrator confirms the new key, run \`ssh-keygen -R '${name}' -f ${file}\` and then \`${keyscan}\`.`,
+  );
+}
+
+function describeSocketError(error: NodeJS.ErrnoException, target: SshTarget): CospecError {
+  const where = `ssh://${target.host}:${target.port}`;
+  const why =
+    error.code === 'ECONNREFUSED'
+      ? 'connection refused: is sshd running there and the port right?'
+      : error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN'
+        ? 'the host name does not resolve'
+        : error.code === 'ETIMEDOUT' || error.code === 'EHOSTUNREACH' || error.code === 'ENETUNREACH'
+          ? 'the host is unreachable from here'
+          : error.message;
+  return new CospecError('ENGINE_UNAVAILABLE', `Cannot reach the engine host at ${where}: ${why}`, error.message);
+}
+
+/**
+ * Makes an ssh channel usable as an HTTP socket: Node's http client calls setTimeout (the engine
+ * client's idle timeout), setNoDelay/setKeepAlive and ref/unref, which a channel lacks. The timeout
+ * behaves like net.Socket's: 'timeout' after that long without traffic, nothing else.
+ */
+function asSocket(channel: ClientChannel): Duplex {
+  type SocketLike = { setTimeout(ms: number, cb?: () => void): unknown; setNoDelay(): unknown; setKeepAlive(): unknown; ref(): unknown; unref(): unknown };
+  const socket = channel as unknown as ClientChannel & SocketLike;
+  let timeoutMs = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = timeoutMs > 0 ? setTimeout(() => channel.emit('timeout'), timeoutMs) : undefined;
+  };
+  const push = channel.push.bind(channel);
+  channel.push = (chunk: unknown, encoding?: BufferEncoding) => {
+    if (timeoutMs > 0) arm();
+    return push(chunk, encoding);
+  };
+  const write = channel.write.bind(channel) as (...args: unknown[]) => boolean;
+  (channel as unknown as { write: (...args: unknown[]) => boolean }).write = (...args: unknown[]) => {
+    if (timeoutMs > 0) arm();
+    return write(...args);
+  };
+  socket.setTimeout = (ms: number, cb?: () => void) => {
+    timeoutMs = ms;
+    if (cb) channel.once('timeout', cb);
+    arm();
+    return socket;
+  };
+  socket.setNoDelay = () => socket;
+  socket.setKeepAlive = () => socket;
+  socket.ref = () => socket;
+  socket.unref = () => socket;
+  channel.once('close', () => clearTimeout(timer));
+  return channel;
+}
+
+export class SshEngineConnection {
+  /** HTTP agent for docker-modem: each request's "socket" is a channel on the shared connection. */
+  readonly agent: http.Agent;
+  private client: Promise<Client> | undefined;
+  private openChannels = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly target: SshTarget,
+    private readonly identity: SshIdentity,
+    private readonly knownHostsPath: string,
+    private readonly home: string,
+  ) {
+    this.agent = new http.Agent({ keepAlive: false });
+    this.agent.createConnection = (_options, callback) => {
+      this.openChannel().then(
+        (channel) => callback?.(null, channel),
+        (error: unknown) => callback?.(error instanceof Error ? error : new Error(String(error)), undefined as unknown as Duplex),
+      );
+      return undefined;
+    };
+  }
+
+  private connection(): Promise<Client> {
+    this.client ??= this.connect().catch((error: unknown) => {
+      this.client = undefined;
+      throw error;
+    });
+    return this.client;
+  }
+
+  private async connect(): Promise<Client> {
+    const { target } = this;
+    const knownHosts = existsSync(this.knownHostsPath) ? readFileSync(this.knownHostsPath, 'utf8') : '';
+    const keys = keysForHost(knownHosts, target.host, target.port);
+    const privateKey = this.identity.keyPath ? loadPrivateKey(this.identity.keyPath, this.home, Boolean(this.identity.agent)) : undefined;
+
+    // Our own TCP socket, so "nothing listening" is told apart from ssh failures.
+    const sock = net.connect({ host: target.host, port: target.port });
+    await new Promise<void>((resolve, reject) => {
+      sock.once('connect', resolve);
+      sock.once('error', (error: NodeJS.ErrnoException) => reject(describeSocketError(error, target)));
+    });
+
+    const client = new SshClient();
+    // Errors after the handshake are followed by 'close' (handled below); a second handshake error must not crash.
+    client.on('error', () => undefined);
+    let rejected: CospecError | undefined;
+    const algorithms = hostKeyAlgorithmsFor(keys);
+    const config: ConnectConfig = {
+      sock,
+      username: target.username,
+      ...(this.identity.agent ? { agent: this.identity.agent } : {}),
+      ...(privateKey ? { privateKey } : {}),
+      hostVerifier: (presented: Buffer) => {
+        const verdict = verifyHostKey(keys, presented);
+        if (!verdict.ok) rejected = hostKeyError(verdict, target, presented, this.knownHostsPath, this.home);
+        return verdict.ok;
+      },
+      ...(algorithms ? { algorithms: { serverHostKey: algorithms as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] } } : {}),
+      // Detects a dropped connection under long-lived streams (the egress tunnel); then we reconnect.
+      keepaliveInterval: 15_000,
+      keepaliveCountMax: 3,
+      readyTimeout: 20_000,
+    };
+    await new Promise<void>((resolve, reject) => {
+      client.once('ready', resolve);
+      client.once('error', (error: Error & { level?: string }) => {
+        sock.destroy();
+        if (rejected) reject(rejected);
+        else if (error.level === 'client-authentication') {
+          const tried = [this.identity.agent ? 'the keys in ssh-agent' : '', this.identity.keyPath ? display(this.identity.keyPath, this.home) : ''].filter(Boolean).join(' and ');
+          reject(
+            new CospecError(
+              'ENGINE_UNAVAILABLE',
+              `The engine host ${target.host}:${target.port} refused SSH login as ${target.username} (tried ${tried}). Add your public key to ~${target.username}/.ssh/authorized_keys there, or set COSPEC_SSH_IDENTITY.`,
+              error.message,
+            ),
+          );
+        } else reject(new CospecError('ENGINE_UNAVAILABLE', `SSH connection to ${target.host}:${target.port} failed: ${error.message}`, error.message));
+      });
+      client.connect(config);
+    });
+    // A dropped connection: the next request reconnects.
+    client.once('close', () => {
+      if (this.current !== client) return;
+      this.current = undefined;
+      this.client = undefined;
+    });
+    this.current = client;
+    if (this.closed) client.end();
+    return client;
+  }
+
+  private current: Client | undefined;
+
+  private async openChannel(): Promise<Duplex> {
+    if (this.closed) throw new CospecError('ENGINE_UNAVAILABLE', 'The ssh connection to the engine was closed.');
+    let channel: ClientChannel;
+    try {
+      channel = await this.channelOn(await this.connection());
+    } catch (error) {
+      if (error instanceof CospecError) throw error;
+      // A connection that died silently (laptop slept, NAT dropped it): one fresh try.
+      this.current?.end();
+      this.client = undefined;
+      channel = await this.channelOn(await this.connection());
+    }
+    this.track(channel);
+    return asSocket(channel);
+  }
+
+  private channelOn(client: Client): Promise<ClientChannel> {
+    const { target } = this;
+    return new Promise((resolve, reject) => {
+      const done = (error: Error | undefined, channel: ClientChannel) => {
+        if (!error) return resolve(target.socketPath ? channel : watchDialStdio(channel, target));
+        if (target.socketPath && /open failed|prohibited|connect failed/i.test(error.message)) {
+          reject(
+            new CospecError(
+              'ENGINE_UNAVAILABLE',
+              `The engine host ${target.host} could not open ${target.socketPath} for ${target.username}: is the engine running there (Podman: \`systemctl enable --now podman.socket\`, or \`podman system service\`), may that user open the socket, and does its sshd_config allow forwarding (neither AllowStreamLocalForwarding nor AllowTcpForwarding may be "no")?`,
+              error.message,
+            ),
+          );
+        } else reject(error);
+      };
+      if (target.socketPath) client.openssh_forwardOutStreamLocal(target.socketPath, done);
+      else client.exec('docker system dial-stdio', done);
+    });
+  }
+
+  private track(channel: ClientChannel): void {
+    this.openChannels += 1;
+    clearTimeout(this.idleTimer);
+    channel.once('close', () => {
+      this.openChannels -= 1;
+      if (this.openChannels > 0) return;
+      this.idleTimer = setTimeout(() => this.current?.end(), IDLE_CLOSE_MS);
+      this.idleTimer.unref();
+    });
+  }
+
+  /** Ends the ssh connection (open streams with it); later requests fail. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.idleTimer);
+    this.agent.destroy();
+    const client = this.current;
+    if (!client) return;
+    await new Promise<void>((resolve) => {
+      client.once('close', () => resolve());
+      client.end();
+    });
+  }
+}
+
+/** `docker system dial-stdio` that fails (no docker CLI on the host) says so instead of "socket hang up". */
+function watchDialStdio(channel: ClientChannel, target: SshTarget): ClientChannel {
+  let stderr = '';
+  channel.stderr.on('data', (chunk: Buffer) => {
+    if (stderr.length < 2000) stderr += chunk.toString('utf8');
+  });
+  channel.once('exit', (code: number | null) => {
+    if (code === 0 || code === null) return;
+    // ssh2 types destroy() without the error argument every stream accepts.
+    (channel as unknown as Duplex).destroy(
+      new CospecError(
+        'ENGINE_UNAVAILABLE',
+        `\`docker system dial-stdio\` failed on ${target.host} (exit ${code}): ${stderr.trim() || 'no output'}. A Docker host needs the docker CLI; for Podman put the socket path in the URL, e.g. ssh://${target.username}@${target.host}/run/podman/podman.sock.`,
+      ),
+    );
+  });
+  return channel;
+}
