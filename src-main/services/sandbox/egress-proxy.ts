@@ -252,10 +252,12 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
 
   let address: string;
   if (options.socketPath) {
-    await rm(options.socketPath, { force: true });
+    // A Windows named pipe (tunnel shape) is no file: nothing to remove or chmod.
+    const file = !options.socketPath.startsWith('\\\\.\\pipe\\');
+    if (file) await rm(options.socketPath, { force: true });
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(options.socketPath, resolve));
     // The agent runs as a non-root uid inside; the folder holding the socket keeps other host users out.
-    await chmod(options.socketPath, 0o666);
+    if (file) await chmod(options.socketPath, 0o666);
     address = options.socketPath;
   } else {
     const host = options.host ?? '127.0.0.1';
@@ -271,7 +273,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await new Promise<void>((resolve) => (log ? log.end(resolve) : resolve()));
-      if (options.socketPath) await rm(options.socketPath, { force: true });
+      if (options.socketPath && !options.socketPath.startsWith('\\\\.\\pipe\\')) await rm(options.socketPath, { force: true });
     },
   };
 }

@@ -5,6 +5,7 @@ import { CospecError } from '../../../src-shared/ipc/errors';
 import type { Logger } from '../../platform/logger';
 import type { ContainerEngine, ContainerHandle, EngineInfo } from './engine';
 import { startEgressProxy, type EgressProxy, type EgressProxyOptions } from './egress-proxy';
+import { serveEgressTunnel } from './egress-tunnel';
 
 /**
  * How a run's container reaches its egress proxy, the only way out (issue 5). Two shapes, both with
@@ -21,9 +22,15 @@ import { startEgressProxy, type EgressProxy, type EgressProxyOptions } from './e
  *   machine, Colima, Rancher Desktop) and host nftables cannot reach. The proxy then listens on
  *   TCP, where other containers and host processes could reach it too, so it demands per-run
  *   credentials that only this run's container is given.
+ * - "tunnel" (for an engine on another machine, which can reach nothing on this one): like
+ *   "network", but the relay container joins only the run's internal network, and the connections
+ *   it accepts travel as frames over an exec stream the app holds through the engine API
+ *   (egress-tunnel.ts, resources/sandbox/tunnel.pl) to the proxy on a socket in the run's folder.
+ *   No container of the run has any route out at all.
  */
 
-export type EgressShape = 'socket' | 'network';
+export type EgressShape = 'socket' | 'network' | 'tunnel';
+export const EGRESS_SHAPES: readonly EgressShape[] = ['socket', 'network', 'tunnel'];
 
 export interface EgressRoute {
   readonly shape: EgressShape;
@@ -43,7 +50,7 @@ export interface EgressRouteOptions {
   runDir: string;
   /** The image the relay container runs (the run's: Debian with socat and perl-base). */
   image: string;
-  /** The app's resources folder (sandbox/relay.pl). */
+  /** The app's resources folder (sandbox/relay.pl, sandbox/tunnel.pl). */
   resourcesDir: string;
   /** Labels every container and network of the run carries, for orphan clean-up. */
   labels: Record<string, string>;
@@ -54,14 +61,12 @@ export interface EgressRouteOptions {
 export const RELAY_PORT = 3128;
 const RELAY_USER = '65534:65534';
 
-/** The shape to use with this engine: an explicit choice, else the socket where it can work. */
+/**
+ * The shape to use with this engine: the tunnel for a remote engine (nothing else can reach the
+ * proxy from there), else an explicit choice, else the socket where it can work.
+ */
 export async function chooseEgressShape(engine: ContainerEngine, requested: EgressShape | 'auto' = 'auto', platform: NodeJS.Platform = process.platform): Promise<EgressShape> {
-  if (!engine.endpoint.startsWith('unix://') && !engine.endpoint.startsWith('npipe:')) {
-    throw new CospecError(
-      'RUN_FAILED',
-      `Runs cannot use the remote container engine at ${engine.endpoint} yet: the run's clone and its egress proxy live on this computer, where a remote engine cannot reach them. Use a local engine (Settings → Container engine).`,
-    );
-  }
+  if (engine.remote) return 'tunnel';
   if (requested !== 'auto') return requested;
   if (platform !== 'linux') return 'network';
   const info = await engine.info();
@@ -70,11 +75,17 @@ export async function chooseEgressShape(engine: ContainerEngine, requested: Egre
 }
 
 export async function openEgressRoute(shape: EgressShape, opts: EgressRouteOptions): Promise<EgressRoute> {
-  return shape === 'socket' ? openSocketRoute(opts) : openNetworkRoute(opts);
+  if (shape === 'socket') return openSocketRoute(opts);
+  return shape === 'network' ? openNetworkRoute(opts) : openTunnelRoute(opts);
+}
+
+/** Where the proxy listens for the socket and tunnel shapes: only this app can connect there. */
+function proxySocketPath(runDir: string, runId: string, platform: NodeJS.Platform = process.platform): string {
+  return platform === 'win32' ? `\\\\.\\pipe\\cospec-egress-${runId}` : join(runDir, 'proxy.sock');
 }
 
 async function openSocketRoute(opts: EgressRouteOptions): Promise<EgressRoute> {
-  const proxy = await startEgressProxy({ ...opts.proxy, socketPath: join(opts.runDir, 'proxy.sock') });
+  const proxy = await startEgressProxy({ ...opts.proxy, socketPath: proxySocketPath(opts.runDir, opts.runId) });
   const url = `http://127.0.0.1:${RELAY_PORT}`;
   return {
     shape: 'socket',
@@ -138,6 +149,60 @@ async function openNetworkRoute(opts: EgressRouteOptions): Promise<EgressRoute> 
         COSPEC_EGRESS: 'network',
         COSPEC_PROXY_ADDR: `${relayAddress}:${RELAY_PORT}`,
       },
+      networks: [network],
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+async function openTunnelRoute(opts: EgressRouteOptions): Promise<EgressRoute> {
+  const { engine, runId, logger } = opts;
+  const network = `cospec-run-${runId}`;
+  let relay: ContainerHandle | undefined;
+  let proxy: EgressProxy | undefined;
+  let tunnel: ReturnType<typeof serveEgressTunnel> | undefined;
+  const close = async () => {
+    tunnel?.close();
+    await proxy?.close().catch(() => undefined);
+    await relay?.remove().catch((error: unknown) => logger.warn('sandbox: relay removal failed', { error }));
+    await engine.removeNetwork(network).catch((error: unknown) => logger.warn('sandbox: network removal failed', { error }));
+  };
+  try {
+    const socketPath = proxySocketPath(opts.runDir, runId);
+    proxy = await startEgressProxy({ ...opts.proxy, socketPath });
+    await engine.createInternalNetwork(network, opts.labels);
+    relay = await engine.createContainer({
+      name: `cospec-relay-${runId}`,
+      image: opts.image,
+      cmd: ['sleep', 'infinity'],
+      env: {},
+      user: RELAY_USER,
+      workingDir: '/',
+      labels: { ...opts.labels, 'cospec.role': 'egress-relay' },
+      binds: [],
+      tmpfs: {},
+      memoryBytes: 64 * 1024 * 1024,
+      nanoCpus: 1_000_000_000,
+      pidsLimit: 64,
+      networks: [network],
+    });
+    await relay.start();
+    const script = await readFile(join(opts.resourcesDir, 'sandbox/tunnel.pl'), 'utf8');
+    const stream = await relay.execStream(['perl', '-e', script, '0.0.0.0', String(RELAY_PORT)], {
+      user: RELAY_USER,
+      onStderr: (line) => logger.warn('sandbox: egress tunnel relay', { line }),
+    });
+    tunnel = serveEgressTunnel(stream, socketPath, (error) => logger.warn('sandbox: egress tunnel failed', { error }));
+    const relayAddress = await relay.addressOn(network);
+    if (!relayAddress) throw new CospecError('RUN_FAILED', `The egress relay got no address on the run's network ${network}.`);
+    logger.debug('sandbox: egress tunnel ready', { relay: relayAddress });
+    return {
+      shape: 'tunnel',
+      proxy,
+      env: { ...proxyEnv(`http://${relayAddress}:${RELAY_PORT}`), COSPEC_EGRESS: 'tunnel', COSPEC_PROXY_ADDR: `${relayAddress}:${RELAY_PORT}` },
       networks: [network],
       close,
     };

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { CospecError } from '../../../src-shared/ipc/errors';
-import type { ContainerEngine, ContainerExit, ContainerHandle, ContainerSpec, EngineInfo, ImageInfo } from './engine';
+import type { ContainerEngine, ContainerExit, ContainerHandle, ContainerSpec, EngineInfo, ExecStream, ImageInfo } from './engine';
 import { splitLines } from './lines';
 import { singleFileTar } from './tar';
 
@@ -95,13 +95,22 @@ function asEngineError(error: unknown, endpoint: string): unknown {
   return error;
 }
 
+/** Local engines listen on a unix socket or a Windows named pipe; anything else is another machine. */
+export function isRemoteEndpoint(endpoint: string): boolean {
+  return !endpoint.startsWith('unix://') && !endpoint.startsWith('npipe:');
+}
+
 class DockerEngine implements ContainerEngine {
+  readonly remote: boolean;
+
   constructor(
     private readonly docker: Docker,
     readonly endpoint: string,
-    /** The same engine with no idle timeout, for responses that may be silent for minutes (builds). */
+    /** The same engine with no idle timeout, for responses that may be silent for minutes (builds, streams). */
     private readonly streaming: Docker = docker,
-  ) {}
+  ) {
+    this.remote = isRemoteEndpoint(endpoint);
+  }
 
   private async call<T>(fn: () => Promise<T>): Promise<T> {
     try {
@@ -158,6 +167,23 @@ class DockerEngine implements ContainerEngine {
   async removeNetwork(name: string): Promise<void> {
     try {
       await this.docker.getNetwork(name).remove();
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 404) throw asEngineError(error, this.endpoint);
+    }
+  }
+
+  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+    await this.call(() => this.docker.createVolume({ Name: name, Labels: labels }));
+  }
+
+  async listVolumes(label: string) {
+    const list = (await this.call(() => this.docker.listVolumes({ filters: { label: [label] } }))) as { Volumes?: Array<{ Name: string; Labels?: Record<string, string> | null }> | null };
+    return (list.Volumes ?? []).map((v) => ({ name: v.Name, labels: v.Labels ?? {} }));
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    try {
+      await this.docker.getVolume(name).remove({ force: true });
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode !== 404) throw asEngineError(error, this.endpoint);
     }
@@ -228,7 +254,7 @@ class DockerEngine implements ContainerEngine {
         ...(first ? {} : { NetworkDisabled: true }),
         HostConfig: {
           NetworkMode: first ?? 'none',
-          Binds: spec.binds.map((b) => `${b.host}:${b.container}:${b.readOnly ? 'ro' : 'rw'}`),
+          Binds: [...spec.binds.map((b) => `${b.host}:${b.container}:${b.readOnly ? 'ro' : 'rw'}`), ...(spec.volumes ?? []).map((v) => `${v.volume}:${v.container}:rw`)],
           Tmpfs: spec.tmpfs,
           ReadonlyRootfs: true,
           CapDrop: ['ALL'],
@@ -252,7 +278,7 @@ class DockerEngine implements ContainerEngine {
       await container.remove({ force: true }).catch(() => undefined);
       throw error;
     }
-    return new DockerContainer(container, this.endpoint);
+    return new DockerContainer(container, this.endpoint, this.streaming.getContainer(container.id));
   }
 
   async listContainers(label: string, value?: string) {
@@ -273,6 +299,8 @@ class DockerContainer implements ContainerHandle {
   constructor(
     private readonly container: Docker.Container,
     private readonly endpoint: string,
+    /** The same container through the client without an idle timeout (long-lived streams, archives). */
+    private readonly streaming: Docker.Container = container,
   ) {}
 
   get id() {
@@ -374,6 +402,46 @@ class DockerContainer implements ContainerHandle {
     try {
       const exec = await this.container.exec({ Cmd: cmd, AttachStdout: false, AttachStderr: false, ...(opts.user ? { User: opts.user } : {}) });
       await exec.start({ Detach: true });
+    } catch (error) {
+      throw asEngineError(error, this.endpoint);
+    }
+  }
+
+  async execStream(cmd: string[], opts: { user?: string; onStderr?: (line: string) => void } = {}): Promise<ExecStream> {
+    try {
+      const exec = await this.streaming.exec({ Cmd: cmd, AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: false, ...(opts.user ? { User: opts.user } : {}) });
+      const socket = (await exec.start({ hijack: true, stdin: true })) as unknown as Duplex;
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      this.streaming.modem.demuxStream(socket, stdout, stderr);
+      void splitLines(stderr, (line) => opts.onStderr?.(line));
+      const ended = new Promise<void>((resolve) => {
+        const done = () => {
+          stdout.end();
+          stderr.end();
+          resolve();
+        };
+        socket.once('end', done);
+        socket.once('close', done);
+        socket.once('error', done);
+      });
+      return { stdin: socket, stdout, ended, close: () => socket.destroy() };
+    } catch (error) {
+      throw asEngineError(error, this.endpoint);
+    }
+  }
+
+  async putArchive(path: string, tar: NodeJS.ReadableStream): Promise<void> {
+    try {
+      await this.streaming.putArchive(tar, { path });
+    } catch (error) {
+      throw asEngineError(error, this.endpoint);
+    }
+  }
+
+  async getArchive(path: string): Promise<NodeJS.ReadableStream> {
+    try {
+      return await this.streaming.getArchive({ path });
     } catch (error) {
       throw asEngineError(error, this.endpoint);
     }

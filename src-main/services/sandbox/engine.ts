@@ -10,6 +10,12 @@ export interface BindMount {
   readOnly: boolean;
 }
 
+/** A named volume of the engine mounted into a container (remote engines: no host folder to bind). */
+export interface VolumeMount {
+  volume: string;
+  container: string;
+}
+
 /** Everything a sandboxed container is created with; hardening is not optional here on purpose. */
 export interface ContainerSpec {
   name: string;
@@ -21,6 +27,8 @@ export interface ContainerSpec {
   workingDir: string;
   labels: Record<string, string>;
   binds: BindMount[];
+  /** Named volumes, read-write (remote engines fill them with putArchive before the start). */
+  volumes?: VolumeMount[];
   /** Writable tmpfs mounts on the read-only root, path → mount options. */
   tmpfs: Record<string, string>;
   memoryBytes: number;
@@ -65,14 +73,38 @@ export interface ContainerHandle {
   exec(cmd: string[], opts?: { user?: string }): Promise<{ exitCode: number; output: string }>;
   /** Starts a command inside the running container and returns without waiting for it. */
   execDetached(cmd: string[], opts?: { user?: string }): Promise<void>;
+  /**
+   * Starts a command inside the running container with its stdin and stdout connected to the
+   * caller through the engine API (works the same with a remote engine); stderr lines go to onStderr.
+   */
+  execStream(cmd: string[], opts: { user?: string; onStderr?: (line: string) => void }): Promise<ExecStream>;
+  /** Extracts a tar stream into a folder of the container (created or stopped containers too). */
+  putArchive(path: string, tar: NodeJS.ReadableStream): Promise<void>;
+  /** A tar stream of a folder of the container (created or stopped containers too). */
+  getArchive(path: string): Promise<NodeJS.ReadableStream>;
   /** The container's IPv4 address on one of its networks. */
   addressOn(network: string): Promise<string | undefined>;
   remove(): Promise<void>;
 }
 
+/** A command running in a container, its stdio carried over the engine's API connection. */
+export interface ExecStream {
+  readonly stdin: NodeJS.WritableStream;
+  readonly stdout: NodeJS.ReadableStream;
+  /** Resolves when the command's streams end. */
+  readonly ended: Promise<void>;
+  /** Ends the streams (the command sees its stdin close). */
+  close(): void;
+}
+
 export interface ContainerEngine {
   /** A short name of where the engine was found, e.g. "unix:///run/cospec/podman.sock". */
   readonly endpoint: string;
+  /**
+   * True when the engine runs on another machine (ssh://, tcp://): it cannot see this computer's
+   * folders or sockets, so runs copy the workspace in and out and tunnel egress over the API.
+   */
+  readonly remote: boolean;
   /** Throws CospecError('ENGINE_UNAVAILABLE') with what to install or start when nothing answers. */
   version(): Promise<{ engine: string; version: string; apiVersion: string }>;
   inspectImage(name: string): Promise<ImageInfo | undefined>;
@@ -91,4 +123,9 @@ export interface ContainerEngine {
   listNetworks(label: string): Promise<Array<{ name: string; labels: Record<string, string> }>>;
   /** Removes a network; a missing one is not an error. */
   removeNetwork(name: string): Promise<void>;
+  createVolume(name: string, labels: Record<string, string>): Promise<void>;
+  /** Volumes carrying this label. */
+  listVolumes(label: string): Promise<Array<{ name: string; labels: Record<string, string> }>>;
+  /** Removes a volume; a missing one is not an error. */
+  removeVolume(name: string): Promise<void>;
 }

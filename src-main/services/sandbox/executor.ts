@@ -6,17 +6,20 @@ import type { Logger } from '../../platform/logger';
 import { resolveAgent } from '../agents/catalog';
 import { agentGitLabEnv, containerTrustEnv, createCredentialGateway, trustBundleCommand, type CredentialGateway } from '../gateway';
 import type { ExecuteRequest, ExecuteResult } from '../runs/orchestrator';
-import type { ContainerEngine, ContainerHandle } from './engine';
+import type { BindMount, ContainerEngine, ContainerHandle, VolumeMount } from './engine';
 import type { Lookup } from './egress-proxy';
 import { chooseEgressShape, openEgressRoute, removeRunNetworks, type EgressRoute, type EgressShape } from './egress-route';
-import { prepareWorkspaceOwner, type WorkspaceOwnership } from './workspace-owner';
+import { AGENT_GID, AGENT_UID, prepareWorkspaceOwner, type WorkspaceOwnership } from './workspace-owner';
+import { copyIntoContainer, copyOutOfContainer } from './workspace-transfer';
 
 /**
  * One run in one container: the per-run credential gateway and egress proxy on the host, the
  * hardened container (non-root, all capabilities dropped, no-new-privileges, read-only root with a
  * tmp, CPU/memory/pids limits, no way out but the proxy — see egress-route.ts) with the workspace
  * and the run's folder mounted in, live logs, cancel and timeout (both kill the container), and
- * clean-up whatever happens.
+ * clean-up whatever happens. A remote engine cannot mount this computer's folders: there the run's
+ * files go into per-run volumes through the engine API before the start, and the workspace comes
+ * back the same way after the agent stopped (workspace-transfer.ts).
  */
 
 export interface SandboxLimits {
@@ -80,6 +83,7 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
   let route: EgressRoute | undefined;
   let container: ContainerHandle | undefined;
   let owner: WorkspaceOwnership | undefined;
+  const volumes: string[] = [];
   let timedOut = false;
   let cancelled = false;
   const kill = () => void container?.kill().catch((error: unknown) => logger.warn('sandbox: kill failed', { error }));
@@ -136,7 +140,9 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
         onDecision: (d) => logger.debug('egress', { host: d.host, port: d.port, allowed: d.allowed, reason: d.reason }),
       },
     });
-    owner = await prepareWorkspaceOwner(req.paths.workspace);
+    // A remote engine gets copies owned by the image's agent user; the local clone stays as it is.
+    owner = engine.remote ? { user: `${AGENT_UID}:${AGENT_GID}`, restore: async () => undefined } : await prepareWorkspaceOwner(req.paths.workspace);
+    const mounts = engine.remote ? await createRunVolumes(engine, req.runId, labels, volumes) : { binds: localBinds(req.paths.workspace, runDir), volumes: [] };
 
     const env: Record<string, string> = {
       // A tmpfs at /home/agent would be root-owned (podman 4.3 ignores tmpfs mode=), so home lives in /tmp.
@@ -165,18 +171,21 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
       user: owner.user,
       workingDir: IN_CONTAINER.workspace,
       labels,
-      binds: [
-        { host: req.paths.workspace, container: IN_CONTAINER.workspace, readOnly: false },
-        { host: runDir, container: IN_CONTAINER.runDir, readOnly: true },
-        { host: join(runDir, 'agents'), container: IN_CONTAINER.agents, readOnly: true },
-        { host: join(runDir, 'entrypoint.sh'), container: IN_CONTAINER.entrypoint, readOnly: true },
-      ],
+      binds: mounts.binds,
+      volumes: mounts.volumes,
       networks: route.networks,
       tmpfs: { '/tmp': 'rw,nosuid,nodev,size=1g' },
       memoryBytes: limits.memoryMb * 1024 * 1024,
       nanoCpus: Math.round(limits.cpus * 1e9),
       pidsLimit: limits.pidsLimit,
     });
+    if (engine.remote) {
+      req.onLog('[coSPEC] copying the workspace to the container engine at ' + engine.endpoint);
+      await copyIntoContainer(container, req.paths.workspace, IN_CONTAINER.workspace, { uid: AGENT_UID, gid: AGENT_GID });
+      // Root-owned: the agent can read the task and its scripts but not change them.
+      await copyIntoContainer(container, runDir, IN_CONTAINER.runDir, { uid: 0, gid: 0 }, ['task.md', ...(gateway.caCertPem ? ['gitlab-ca.pem'] : [])]);
+      await copyIntoContainer(container, runDir, '/opt/cospec', { uid: 0, gid: 0 }, ['entrypoint.sh', 'agents']);
+    }
     if (req.signal.aborted) cancelled = true;
     if (cancelled) return await finish(-1);
     await container.start();
@@ -203,15 +212,30 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
     logger.debug('sandbox: container stopped', { exitCode: exit.exitCode });
     await logsDone;
     logger.debug('sandbox: logs ended');
+    if (engine.remote && !cancelled) await bringWorkspaceBack(container);
     return await finish(exit.exitCode, exit.oomKilled);
   } finally {
     clearTimeout(timer);
     req.signal.removeEventListener('abort', onAbort);
     await container?.remove().catch((error: unknown) => logger.warn('sandbox: container removal failed', { error }));
     await route?.close().catch(() => undefined);
+    for (const volume of volumes) await engine.removeVolume(volume).catch((error: unknown) => logger.warn('sandbox: volume removal failed', { volume, error }));
     await gateway?.close().catch(() => undefined);
     await owner?.restore().catch((error: unknown) => logger.warn('sandbox: giving the workspace back failed', { error }));
     await rm(outer, { recursive: true, force: true });
+  }
+
+  /** The agent's commits stay in the engine's volume unless copied back; a failure here does not fail the run. */
+  async function bringWorkspaceBack(from: ContainerHandle): Promise<void> {
+    try {
+      const result = await copyOutOfContainer(from, IN_CONTAINER.workspace, req.paths.workspace);
+      if (result.skippedLinks.length) req.onLog(`[coSPEC] ${result.skippedLinks.length} symbolic link(s) pointing outside the workspace were not copied back: ${result.skippedLinks.slice(0, 5).join(', ')}`);
+      if (result.skippedOther.length) req.onLog(`[coSPEC] ${result.skippedOther.length} special file(s) were not copied back: ${result.skippedOther.slice(0, 5).join(', ')}`);
+      req.onLog('[coSPEC] the workspace was copied back from the container engine');
+    } catch (error) {
+      logger.warn('sandbox: copying the workspace back failed', { error });
+      req.onLog(`[coSPEC] copying the workspace back from the container engine failed (${error instanceof Error ? error.message : String(error)}); what the agent pushed is unaffected.`);
+    }
   }
 
   async function finish(exitCode: number, oomKilled = false): Promise<ExecuteResult> {
@@ -228,7 +252,30 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
   }
 }
 
-/** Removes every container (agent, relay) and network labelled with one of these run ids (orphans of a crashed app, retries). */
+function localBinds(workspace: string, runDir: string): BindMount[] {
+  return [
+    { host: workspace, container: IN_CONTAINER.workspace, readOnly: false },
+    { host: runDir, container: IN_CONTAINER.runDir, readOnly: true },
+    { host: join(runDir, 'agents'), container: IN_CONTAINER.agents, readOnly: true },
+    { host: join(runDir, 'entrypoint.sh'), container: IN_CONTAINER.entrypoint, readOnly: true },
+  ];
+}
+
+/** The run's volumes on a remote engine (the workspace, the run's files, the entrypoint and agents), recorded in `created` for removal. */
+async function createRunVolumes(engine: ContainerEngine, runId: string, labels: Record<string, string>, created: string[]): Promise<{ binds: BindMount[]; volumes: VolumeMount[] }> {
+  const wanted: Array<[string, string]> = [
+    [`cospec-ws-${runId}`, IN_CONTAINER.workspace],
+    [`cospec-files-${runId}`, IN_CONTAINER.runDir],
+    [`cospec-opt-${runId}`, '/opt/cospec'],
+  ];
+  for (const [volume] of wanted) {
+    await engine.createVolume(volume, labels);
+    created.push(volume);
+  }
+  return { binds: [], volumes: wanted.map(([volume, container]) => ({ volume, container })) };
+}
+
+/** Removes every container (agent, relay), network and volume labelled with one of these run ids (orphans of a crashed app, retries). */
 export async function removeRunContainers(engine: ContainerEngine, runIds: readonly string[]): Promise<void> {
   if (!runIds.length) return;
   const wanted = new Set(runIds);
@@ -236,4 +283,5 @@ export async function removeRunContainers(engine: ContainerEngine, runIds: reado
     if (wanted.has(c.labels[RUN_LABEL] ?? '')) await engine.removeContainer(c.id);
   }
   await removeRunNetworks(engine, RUN_LABEL, runIds);
+  for (const v of await engine.listVolumes(RUN_LABEL)) if (wanted.has(v.labels[RUN_LABEL] ?? '')) await engine.removeVolume(v.name);
 }

@@ -25,7 +25,7 @@ export { BASE_IMAGE } from './image';
 export type { EgressShape } from './egress-route';
 
 function shapeFromEnv(value: string | undefined): EgressShape | 'auto' | undefined {
-  return value === 'socket' || value === 'network' || value === 'auto' ? value : undefined;
+  return value === 'socket' || value === 'network' || value === 'tunnel' || value === 'auto' ? value : undefined;
 }
 
 export interface SandboxDeps {

@@ -19,7 +19,7 @@ export const SOCKET = process.env.COSPEC_CONTAINER_SOCKET ?? '/run/cospec/podman
 
 /** Why the container suites cannot run here, or undefined when they can. */
 export async function sandboxSkipReason(): Promise<string | undefined> {
-  if (!existsSync(SOCKET)) return `no container engine socket at ${SOCKET}; run \`bash scripts/setup/podman.sh && bash scripts/setup/sandbox-image.sh\``;
+  if (!SOCKET.includes('://') && !existsSync(SOCKET)) return `no container engine socket at ${SOCKET}; run \`bash scripts/setup/podman.sh && bash scripts/setup/sandbox-image.sh\``;
   try {
     const engine = await connectEngine(SOCKET);
     if (!(await engine.inspectImage(BASE_IMAGE))) return `the image ${BASE_IMAGE} is missing; run \`bash scripts/setup/sandbox-image.sh\``;
@@ -36,8 +36,11 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-/** Both ways a container can reach its egress proxy; each suite that tests the boundary runs with both. */
-export const EGRESS_SHAPES: readonly EgressShape[] = ['socket', 'network'];
+/**
+ * Every way a container can reach its egress proxy; each suite that tests the boundary runs with
+ * all of them (the tunnel, made for remote engines, works with a local one too).
+ */
+export const EGRESS_SHAPES: readonly EgressShape[] = ['socket', 'network', 'tunnel'];
 
 export async function createHarness(opts: { lookup?: Lookup; limits?: { memoryMb?: number; pidsLimit?: number; cpus?: number }; egressShape?: EgressShape } = {}): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'cospec-sandbox-test-'));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerEngine, EngineInfo } from '../../../src-main/services/sandbox/engine';
+import { isRemoteEndpoint } from '../../../src-main/services/sandbox/engine-docker';
 import { chooseEgressShape } from '../../../src-main/services/sandbox/egress-route';
 
 /** Which way a run's container reaches its proxy, per engine (egress-route.ts). */
@@ -7,7 +8,7 @@ import { chooseEgressShape } from '../../../src-main/services/sandbox/egress-rou
 function engineAt(endpoint: string, info: Partial<EngineInfo> = {}): ContainerEngine {
   const full: EngineInfo = { engine: 'Podman', operatingSystem: 'Debian GNU/Linux 12 (bookworm)', defaultNetwork: 'podman', ...info };
   // Only what the choice reads; anything else would be a mistake in the code under test.
-  return { endpoint, info: async () => full } as unknown as ContainerEngine;
+  return { endpoint, remote: isRemoteEndpoint(endpoint), info: async () => full } as unknown as ContainerEngine;
 }
 
 describe('choosing the egress shape', () => {
@@ -27,9 +28,16 @@ describe('choosing the egress shape', () => {
     expect(await chooseEgressShape(engineAt('unix:///run/podman/podman.sock'), 'network', 'linux')).toBe('network');
   });
 
-  it('refuses a remote engine with a message that says why and what to use instead', async () => {
-    for (const endpoint of ['ssh://me@build-host', 'tcp://build-host:2376']) {
-      await expect(chooseEgressShape(engineAt(endpoint), 'auto', 'linux')).rejects.toThrow(/remote container engine.*cannot reach them.*local engine/);
+  it('tunnels through the engine API to a remote engine, whatever else was asked for', async () => {
+    for (const endpoint of ['ssh://me@build-host', 'ssh://me@build-host/run/podman/podman.sock', 'tcp://build-host:2376']) {
+      for (const requested of ['auto', 'socket', 'network'] as const) expect(await chooseEgressShape(engineAt(endpoint), requested, 'linux')).toBe('tunnel');
     }
+  });
+
+  it('tells local endpoints from remote ones', () => {
+    expect(isRemoteEndpoint('unix:///run/podman/podman.sock')).toBe(false);
+    expect(isRemoteEndpoint('npipe:////./pipe/docker_engine')).toBe(false);
+    expect(isRemoteEndpoint('tcp://127.0.0.1:2375')).toBe(true);
+    expect(isRemoteEndpoint('ssh://me@build-host')).toBe(true);
   });
 });

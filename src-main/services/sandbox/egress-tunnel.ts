@@ -1,0 +1,125 @@
+import { connect, type Socket } from 'node:net';
+import type { ExecStream } from './engine';
+
+/**
+ * The app's end of the egress tunnel (tunnel shape, for a remote engine): connections accepted by
+ * resources/sandbox/tunnel.pl in the run's relay container arrive as frames on an exec stream held
+ * through the engine API, and each is handed to the run's proxy here. The frame format and the
+ * per-connection window are described in tunnel.pl; both ends must agree on them.
+ */
+
+const HEADER = 9;
+/** Bytes of one connection the relay may be sent before it acknowledges them (tunnel.pl has the same). */
+export const TUNNEL_WINDOW = 1 << 20;
+
+type FrameType = 'O' | 'D' | 'E' | 'C' | 'W';
+
+interface Connection {
+  socket: Socket;
+  credit: number;
+  closed: boolean;
+}
+
+export interface EgressTunnel {
+  /** Connections carried so far (tests, diagnostics). */
+  readonly opened: number;
+  close(): void;
+}
+
+/** Serves the tunnel on `stream` until it ends, opening one connection to `proxyPath` per tunnelled one. */
+export function serveEgressTunnel(stream: ExecStream, proxyPath: string, onError: (error: unknown) => void): EgressTunnel {
+  const connections = new Map<number, Connection>();
+  let opened = 0;
+  let pending: Buffer = Buffer.alloc(0);
+
+  let broken = false;
+  // The engine connection can drop (a remote host going away): every connection ends with it.
+  stream.stdin.on('error', (error: unknown) => {
+    broken = true;
+    onError(error);
+  });
+  const send = (type: FrameType, id: number, payload?: Buffer, length = payload?.length ?? 0) => {
+    if (broken) return;
+    const header = Buffer.alloc(HEADER);
+    header.write(type, 0, 'latin1');
+    header.writeUInt32BE(id, 1);
+    header.writeUInt32BE(length, 5);
+    stream.stdin.write(payload ? Buffer.concat([header, payload]) : header);
+  };
+
+  const open = (id: number) => {
+    opened += 1;
+    // allowHalfOpen: the proxy finishing its answer must not end what the client still sends.
+    const socket = connect({ path: proxyPath, allowHalfOpen: true });
+    const conn: Connection = { socket, credit: TUNNEL_WINDOW, closed: false };
+    connections.set(id, conn);
+    socket.on('data', (chunk: Buffer) => {
+      send('D', id, chunk);
+      conn.credit -= chunk.length;
+      if (conn.credit <= 0) socket.pause();
+    });
+    socket.on('end', () => send('E', id));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      if (!conn.closed) send('C', id);
+      conn.closed = true;
+      connections.delete(id);
+    });
+  };
+
+  const onFrame = (type: string, id: number, length: number, payload: Buffer) => {
+    if (type === 'O') return open(id);
+    const conn = connections.get(id);
+    if (!conn) return;
+    switch (type) {
+      case 'D':
+        conn.socket.write(payload, () => send('W', id, undefined, payload.length));
+        return;
+      case 'E':
+        conn.socket.end();
+        return;
+      case 'C':
+        // The client's side is gone: deliver what it sent, then close.
+        conn.closed = true;
+        conn.socket.end(() => conn.socket.destroy());
+        return;
+      case 'W':
+        conn.credit += length;
+        if (conn.credit > 0 && conn.socket.isPaused()) conn.socket.resume();
+        return;
+      default:
+        onError(new Error(`egress tunnel: unknown frame type ${JSON.stringify(type)}`));
+        stream.close();
+    }
+  };
+
+  stream.stdout.on('data', (chunk: Buffer) => {
+    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    let offset = 0;
+    while (pending.length - offset >= HEADER) {
+      const type = pending.toString('latin1', offset, offset + 1);
+      const id = pending.readUInt32BE(offset + 1);
+      const length = pending.readUInt32BE(offset + 5);
+      const carries = type !== 'W' ? length : 0;
+      if (pending.length - offset < HEADER + carries) break;
+      onFrame(type, id, length, pending.subarray(offset + HEADER, offset + HEADER + carries));
+      offset += HEADER + carries;
+    }
+    pending = offset === pending.length ? Buffer.alloc(0) : Buffer.from(pending.subarray(offset));
+  });
+  void stream.ended.then(() => {
+    for (const conn of connections.values()) conn.socket.destroy();
+    connections.clear();
+  });
+
+  return {
+    get opened() {
+      return opened;
+    },
+    close() {
+      stream.close();
+      for (const conn of connections.values()) conn.socket.destroy();
+      connections.clear();
+    },
+  };
+}
