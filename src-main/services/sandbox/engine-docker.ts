@@ -5,6 +5,7 @@ import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import type { ContainerEngine, ContainerExit, ContainerHandle, ContainerSpec, EngineInfo, ExecStream, ImageInfo } from './engine';
+import { remoteEngineOptions } from './engine-remote';
 import { splitLines } from './lines';
 import { singleFileTar } from './tar';
 
@@ -42,11 +43,13 @@ export function candidateLocations(env: NodeJS.ProcessEnv = process.env, platfor
   return paths.map(unix);
 }
 
-/** DOCKER_HOST (unix://, tcp:// with DOCKER_TLS_VERIFY/DOCKER_CERT_PATH, ssh://) as dockerode options. */
+/**
+ * DOCKER_HOST as a location: unix:// and npipe:// carry their socket; tcp:// and ssh:// are remote
+ * and get their options (TLS files, the ssh connection) from engine-remote.ts when connecting.
+ */
 export function locationFromDockerHost(value: string): EngineLocation {
   if (value.startsWith('unix://')) return { endpoint: value, options: { socketPath: value.slice('unix://'.length) } };
   if (value.startsWith('npipe://')) return { endpoint: value, options: { socketPath: value.slice('npipe:'.length) } };
-  // docker-modem reads DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH itself for tcp:// and ssh://.
   return { endpoint: value, options: {} };
 }
 
@@ -71,6 +74,7 @@ export async function connectEngine(socketPath?: string, env: NodeJS.ProcessEnv 
   const locations = engineLocations(socketPath, env);
   const errors: string[] = [];
   for (const loc of locations) {
+    if (isRemoteEndpoint(loc.endpoint)) return connectRemote(loc.endpoint, env);
     if (loc.options.socketPath && !loc.options.socketPath.startsWith('//') && !existsSync(loc.options.socketPath)) {
       errors.push(`${loc.endpoint}: no such socket`);
       continue;
@@ -87,6 +91,20 @@ export async function connectEngine(socketPath?: string, env: NodeJS.ProcessEnv 
     }
   }
   throw unavailable(locations.map((l) => l.endpoint), errors.join('; '));
+}
+
+/** A remote engine (ssh://, tcp://): its own errors already say what to fix, so they pass unchanged. */
+async function connectRemote(value: string, env: NodeJS.ProcessEnv): Promise<ContainerEngine> {
+  const remote = await remoteEngineOptions(value, env);
+  const docker = new Docker({ ...remote.options, timeout: 30_000 });
+  try {
+    await docker.ping();
+  } catch (error) {
+    await remote.close();
+    if (error instanceof CospecError) throw error;
+    throw new CospecError('ENGINE_UNAVAILABLE', `The container engine at ${remote.endpoint} does not answer: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return new DockerEngine(docker, remote.endpoint, new Docker(remote.options), remote.close);
 }
 
 function asEngineError(error: unknown, endpoint: string): unknown {
@@ -108,8 +126,13 @@ class DockerEngine implements ContainerEngine {
     readonly endpoint: string,
     /** The same engine with no idle timeout, for responses that may be silent for minutes (builds, streams). */
     private readonly streaming: Docker = docker,
+    private readonly release: () => Promise<void> = async () => undefined,
   ) {
     this.remote = isRemoteEndpoint(endpoint);
+  }
+
+  close(): Promise<void> {
+    return this.release();
   }
 
   private async call<T>(fn: () => Promise<T>): Promise<T> {

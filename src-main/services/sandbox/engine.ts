@@ -124,6 +124,8 @@ export interface ContainerEngine {
   /** Removes a network; a missing one is not an error. */
   removeNetwork(name: string): Promise<void>;
   createVolume(name: string, labels: Record<string, string>): Promise<void>;
+  /** Lets go of the connection (a remote engine's ssh session); local engines hold nothing open. */
+  close(): Promise<void>;
   /** Volumes carrying this label. */
   listVolumes(label: string): Promise<Array<{ name: string; labels: Record<string, string> }>>;
   /** Removes a volume; a missing one is not an error. */

@@ -32,6 +32,8 @@ export interface SandboxDeps {
   logger: Logger;
   /** The engine's socket (or a DOCKER_HOST-style URL); else COSPEC_CONTAINER_SOCKET, DOCKER_HOST, the usual paths. */
   socketPath?: string;
+  /** Where DOCKER_HOST, TLS files and ssh keys are read from; process.env by default. */
+  engineEnv?: NodeJS.ProcessEnv;
   /** The base image; cospec-sandbox-base (scripts/setup/sandbox-image.sh) by default. */
   imageName?: string;
   dataDir: string;
@@ -62,7 +64,7 @@ export function createSandbox(deps: SandboxDeps): Sandbox {
   let engine: Promise<ContainerEngine> | undefined;
   // Connect lazily and retry after a failure: the user may start the engine while the app runs.
   const getEngine = () => {
-    engine ??= connectEngine(deps.socketPath).catch((error: unknown) => {
+    engine ??= connectEngine(deps.socketPath, deps.engineEnv).catch((error: unknown) => {
       engine = undefined;
       throw error;
     });

@@ -42,12 +42,21 @@ export interface Harness {
  */
 export const EGRESS_SHAPES: readonly EgressShape[] = ['socket', 'network', 'tunnel'];
 
-export async function createHarness(opts: { lookup?: Lookup; limits?: { memoryMb?: number; pidsLimit?: number; cpus?: number }; egressShape?: EgressShape } = {}): Promise<Harness> {
+export async function createHarness(
+  opts: {
+    lookup?: Lookup;
+    limits?: { memoryMb?: number; pidsLimit?: number; cpus?: number };
+    egressShape?: EgressShape;
+    /** Another engine address (a remote engine's DOCKER_HOST) and the environment its keys and certificates come from. */
+    engine?: { dockerHost: string; env: NodeJS.ProcessEnv };
+  } = {},
+): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'cospec-sandbox-test-'));
   const sink = memorySink();
   const sandbox = createSandbox({
     logger: createLogger({ level: 'debug', sinks: [sink] }),
-    socketPath: SOCKET,
+    socketPath: opts.engine?.dockerHost ?? SOCKET,
+    ...(opts.engine ? { engineEnv: opts.engine.env } : {}),
     dataDir: dir,
     ...(opts.lookup ? { lookup: opts.lookup } : {}),
     ...(opts.limits ? { limits: () => opts.limits ?? {} } : {}),

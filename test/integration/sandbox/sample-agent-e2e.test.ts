@@ -6,7 +6,9 @@ import { gitRemoteForContainer } from '../../../src-main/services/gateway';
 import type { ContainerHandle } from '../../../src-main/services/sandbox';
 import { startGitLabStandIn, type StandIn } from '../../support/gitlab';
 import type { EgressShape } from '../../../src-main/services/sandbox';
-import { createHarness, runCommand, sandboxSkipReason, sh, type Harness } from './harness';
+import Docker from 'dockerode';
+import { createHarness, runCommand, sandboxSkipReason, sh, SOCKET, type Harness } from './harness';
+import { remoteEngineSkipReason, startSshEngine, startTlsEngine, type RemoteEngineFixture } from './remote-engine-harness';
 
 /**
  * End to end (issue 5, "Done when"): the sample agent runs in a real sandbox container against the
@@ -51,25 +53,49 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 // Both transports through the socket shape, and the https instance through the network shape (the
-// one engines in a VM use): the gateway, git and the API calls work the same through either.
-const cases: Array<{ tls: boolean; shape: EgressShape }> = [
-  { tls: false, shape: 'socket' },
-  { tls: true, shape: 'socket' },
-  { tls: true, shape: 'network' },
+// one engines in a VM use): the gateway, git and the API calls work the same through either. Then
+// the engine as a remote one, over tcp with TLS client certificates and over ssh: nothing of this
+// computer is mounted, the workspace travels through the engine API, egress through the tunnel.
+const cases: Array<{ tls: boolean; shape: EgressShape; engine: 'local' | 'tls' | 'ssh' }> = [
+  { tls: false, shape: 'socket', engine: 'local' },
+  { tls: true, shape: 'socket', engine: 'local' },
+  { tls: true, shape: 'network', engine: 'local' },
+  { tls: true, shape: 'tunnel', engine: 'tls' },
+  { tls: false, shape: 'tunnel', engine: 'ssh' },
 ];
 
-describe.skipIf(skip).each(cases)('the sample agent in a sandbox (tls: $tls, $shape shape)', ({ tls, shape }) => {
+/** How the run's containers were set up, read through the engine's local socket while the agent runs. */
+async function runLayout(c: ContainerHandle): Promise<{ mounts: string[]; relayNetworks: string[]; runNetwork: string }> {
+  const docker = new Docker({ socketPath: SOCKET });
+  const agent = await docker.getContainer(c.id).inspect();
+  const runId = agent.Config.Labels['cospec.run'];
+  const relay = await docker.getContainer(`cospec-relay-${runId}`).inspect();
+  return {
+    mounts: agent.Mounts.map((m) => `${m.Type} ${m.Destination}`).sort(),
+    relayNetworks: Object.keys(relay.NetworkSettings.Networks),
+    runNetwork: `cospec-run-${runId}`,
+  };
+}
+
+describe.skipIf(skip).each(cases)('the sample agent in a sandbox (tls: $tls, $shape shape, $engine engine)', ({ tls, shape, engine }) => {
   let gitlab: StandIn;
   let harness: Harness;
   let token: string;
   let workspace: string;
   let result: Awaited<ReturnType<typeof runCommand>>;
   let evidence: Record<string, string> = {};
+  let layout: Awaited<ReturnType<typeof runLayout>> | undefined;
+  let remote: RemoteEngineFixture | undefined;
 
   beforeAll(async () => {
     gitlab = await startGitLabStandIn({ tls });
     token = gitlab.user('cospec-bot').token;
-    harness = await createHarness({ egressShape: shape });
+    if (engine !== 'local') {
+      const why = remoteEngineSkipReason(engine);
+      if (why) throw new Error(`the ${engine} engine harness cannot run: ${why}`);
+      remote = engine === 'tls' ? await startTlsEngine() : await startSshEngine();
+    }
+    harness = await createHarness({ egressShape: shape, ...(remote ? { engine: remote } : {}) });
     workspace = join(harness.dir, 'workspace');
     const dispatcher = gitlab.caPem ? new Agent({ connect: { ca: gitlab.caPem } }) : undefined;
 
@@ -109,6 +135,7 @@ describe.skipIf(skip).each(cases)('the sample agent in a sandbox (tls: $tls, $sh
       task: 'Add a sample note to the repository\n\nKeep it short.',
       ...(dispatcher ? { dispatcher } : {}),
       inside: async (c) => {
+        if (remote) layout = await runLayout(c);
         evidence = await containerEvidence(c);
       },
     });
@@ -117,7 +144,22 @@ describe.skipIf(skip).each(cases)('the sample agent in a sandbox (tls: $tls, $sh
   afterAll(async () => {
     await gitlab?.close();
     await harness?.cleanup();
+    await remote?.stop();
   });
+
+  if (engine !== 'local') {
+    it('mounts nothing of this computer, and its relay joins only the run’s own network', async () => {
+      expect(layout?.mounts).toEqual(['volume /cospec/run', 'volume /opt/cospec', 'volume /workspace']);
+      expect(layout?.relayNetworks).toEqual([layout?.runNetwork]);
+      expect(result.lines).toContain('[coSPEC] the workspace was copied back from the container engine');
+      // The run's volumes, relay and network are gone with it.
+      const docker = new Docker({ socketPath: SOCKET });
+      const label = `cospec.run=${result.runId}`;
+      expect((await docker.listVolumes({ filters: { label: [label] } })).Volumes ?? []).toEqual([]);
+      expect(await docker.listContainers({ all: true, filters: { label: [label] } })).toEqual([]);
+      expect(await docker.listNetworks({ filters: { label: [label] } })).toEqual([]);
+    });
+  }
 
   it('pushes its branch, opens a merge request and files an issue through the gateway', async () => {
     expect(result.result.exitCode, result.lines.join('\n')).toBe(0);
