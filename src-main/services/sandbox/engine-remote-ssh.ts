@@ -152,13 +152,29 @@ function asSocket(channel: ClientChannel): Duplex {
   return channel;
 }
 
+/** One ssh connection and the channels open on it. */
+interface Link {
+  client: Promise<Client>;
+  /** Channels open or being opened (reserved before the await, so concurrent requests spread). */
+  channels: number;
+  dead: boolean;
+  idleTimer?: NodeJS.Timeout;
+  ended?: Promise<void>;
+}
+
+/**
+ * Docker's scheme runs one `docker system dial-stdio` session per request, and sshd allows 10
+ * sessions per connection (MaxSessions): past 8 at once a second connection takes the overflow.
+ * Forwarded sockets (Podman's scheme) are not sessions, so they all share one connection.
+ */
+const EXEC_CHANNELS_PER_CONNECTION = 8;
+
 export class SshEngineConnection {
-  /** HTTP agent for docker-modem: each request's "socket" is a channel on the shared connection. */
+  /** HTTP agent for docker-modem: each request's "socket" is a channel on a shared connection. */
   readonly agent: http.Agent;
-  private client: Promise<Client> | undefined;
-  private openChannels = 0;
-  private idleTimer: NodeJS.Timeout | undefined;
+  private links: Link[] = [];
   private closed = false;
+  private readonly perLink: number;
 
   constructor(
     private readonly target: SshTarget,
@@ -166,6 +182,7 @@ export class SshEngineConnection {
     private readonly knownHostsPath: string,
     private readonly home: string,
   ) {
+    this.perLink = target.socketPath ? Number.POSITIVE_INFINITY : EXEC_CHANNELS_PER_CONNECTION;
     this.agent = new http.Agent({ keepAlive: false });
     this.agent.createConnection = (_options, callback) => {
       this.openChannel().then(
@@ -176,93 +193,73 @@ export class SshEngineConnection {
     };
   }
 
-  private connection(): Promise<Client> {
-    this.client ??= this.connect().catch((error: unknown) => {
-      this.client = undefined;
+  /** A live connection with room for one more channel, reserved; a new one when none has room. */
+  private reserve(): Link {
+    let link = this.links.find((l) => !l.dead && l.channels < this.perLink);
+    if (!link) {
+      const fresh: Link = { channels: 0, dead: false, client: Promise.resolve(undefined as unknown as Client) };
+      fresh.client = dialSsh(this.target, this.identity, this.knownHostsPath, this.home).then(
+        (client) => {
+          fresh.ended = new Promise((resolve) => client.once('close', () => resolve()));
+          // A dropped connection is forgotten; the next request dials a new one.
+          void fresh.ended.then(() => this.forget(fresh));
+          if (this.closed) client.end();
+          return client;
+        },
+        (error: unknown) => {
+          this.forget(fresh);
+          throw error;
+        },
+      );
+      this.links.push(fresh);
+      link = fresh;
+    }
+    link.channels += 1;
+    clearTimeout(link.idleTimer);
+    return link;
+  }
+
+  private forget(link: Link): void {
+    link.dead = true;
+    clearTimeout(link.idleTimer);
+    this.links = this.links.filter((l) => l !== link);
+  }
+
+  private release(link: Link): void {
+    link.channels -= 1;
+    if (link.channels > 0 || link.dead) return;
+    // Idle connections close after a while so nothing lingers; the next request reconnects.
+    link.idleTimer = setTimeout(() => {
+      this.forget(link);
+      void link.client.then((client) => client.end());
+    }, IDLE_CLOSE_MS);
+    link.idleTimer.unref();
+  }
+
+  private async openOn(link: Link): Promise<ClientChannel> {
+    try {
+      const channel = await this.channelOn(await link.client);
+      channel.once('close', () => this.release(link));
+      return channel;
+    } catch (error) {
+      this.release(link);
       throw error;
-    });
-    return this.client;
+    }
   }
-
-  private async connect(): Promise<Client> {
-    const { target } = this;
-    const knownHosts = existsSync(this.knownHostsPath) ? readFileSync(this.knownHostsPath, 'utf8') : '';
-    const keys = keysForHost(knownHosts, target.host, target.port);
-    const privateKey = this.identity.keyPath ? loadPrivateKey(this.identity.keyPath, this.home, Boolean(this.identity.agent)) : undefined;
-
-    // Our own TCP socket, so "nothing listening" is told apart from ssh failures.
-    const sock = net.connect({ host: target.host, port: target.port });
-    await new Promise<void>((resolve, reject) => {
-      sock.once('connect', resolve);
-      sock.once('error', (error: NodeJS.ErrnoException) => reject(describeSocketError(error, target)));
-    });
-
-    const client = new SshClient();
-    // Errors after the handshake are followed by 'close' (handled below); a second handshake error must not crash.
-    client.on('error', () => undefined);
-    let rejected: CospecError | undefined;
-    const algorithms = hostKeyAlgorithmsFor(keys);
-    const config: ConnectConfig = {
-      sock,
-      username: target.username,
-      ...(this.identity.agent ? { agent: this.identity.agent } : {}),
-      ...(privateKey ? { privateKey } : {}),
-      hostVerifier: (presented: Buffer) => {
-        const verdict = verifyHostKey(keys, presented);
-        if (!verdict.ok) rejected = hostKeyError(verdict, target, presented, this.knownHostsPath, this.home);
-        return verdict.ok;
-      },
-      ...(algorithms ? { algorithms: { serverHostKey: algorithms as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] } } : {}),
-      // Detects a dropped connection under long-lived streams (the egress tunnel); then we reconnect.
-      keepaliveInterval: 15_000,
-      keepaliveCountMax: 3,
-      readyTimeout: 20_000,
-    };
-    await new Promise<void>((resolve, reject) => {
-      client.once('ready', resolve);
-      client.once('error', (error: Error & { level?: string }) => {
-        sock.destroy();
-        if (rejected) reject(rejected);
-        else if (error.level === 'client-authentication') {
-          const tried = [this.identity.agent ? 'the keys in ssh-agent' : '', this.identity.keyPath ? display(this.identity.keyPath, this.home) : ''].filter(Boolean).join(' and ');
-          reject(
-            new CospecError(
-              'ENGINE_UNAVAILABLE',
-              `The engine host ${target.host}:${target.port} refused SSH login as ${target.username} (tried ${tried}). Add your public key to ~${target.username}/.ssh/authorized_keys there, or set COSPEC_SSH_IDENTITY.`,
-              error.message,
-            ),
-          );
-        } else reject(new CospecError('ENGINE_UNAVAILABLE', `SSH connection to ${target.host}:${target.port} failed: ${error.message}`, error.message));
-      });
-      client.connect(config);
-    });
-    // A dropped connection: the next request reconnects.
-    client.once('close', () => {
-      if (this.current !== client) return;
-      this.current = undefined;
-      this.client = undefined;
-    });
-    this.current = client;
-    if (this.closed) client.end();
-    return client;
-  }
-
-  private current: Client | undefined;
 
   private async openChannel(): Promise<Duplex> {
     if (this.closed) throw new CospecError('ENGINE_UNAVAILABLE', 'The ssh connection to the engine was closed.');
-    let channel: ClientChannel;
+    const link = this.reserve();
     try {
-      channel = await this.channelOn(await this.connection());
+      return asSocket(await this.openOn(link));
     } catch (error) {
-      if (error instanceof CospecError) throw error;
-      // A connection that died silently (laptop slept, NAT dropped it): one fresh try.
-      this.current?.end();
-      this.client = undefined;
-      channel = await this.channelOn(await this.connection());
+      // The server said no to this channel (a CospecError, or an open failure with a reason code): final.
+      if (error instanceof CospecError || (error as { reason?: unknown }).reason !== undefined) throw error;
+      // The connection died without our noticing (laptop slept, NAT forgot it): one try on a fresh one.
+      this.forget(link);
+      void link.client.then((client) => client.end()).catch(() => undefined);
+      return asSocket(await this.openOn(this.reserve()));
     }
-    this.track(channel);
-    return asSocket(channel);
   }
 
   private channelOn(client: Client): Promise<ClientChannel> {
@@ -285,29 +282,82 @@ export class SshEngineConnection {
     });
   }
 
-  private track(channel: ClientChannel): void {
-    this.openChannels += 1;
-    clearTimeout(this.idleTimer);
-    channel.once('close', () => {
-      this.openChannels -= 1;
-      if (this.openChannels > 0) return;
-      this.idleTimer = setTimeout(() => this.current?.end(), IDLE_CLOSE_MS);
-      this.idleTimer.unref();
-    });
+  /** How many ssh connections are open or being opened (for tests and diagnostics). */
+  get connectionCount(): number {
+    return this.links.length;
   }
 
-  /** Ends the ssh connection (open streams with it); later requests fail. */
+  /** Ends the ssh connections (and open streams on them); later requests fail. */
   async close(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.idleTimer);
     this.agent.destroy();
-    const client = this.current;
-    if (!client) return;
-    await new Promise<void>((resolve) => {
-      client.once('close', () => resolve());
-      client.end();
-    });
+    const links = this.links;
+    this.links = [];
+    await Promise.all(
+      links.map(async (link) => {
+        clearTimeout(link.idleTimer);
+        const client = await link.client.catch(() => undefined);
+        if (!client) return;
+        client.end();
+        await link.ended;
+      }),
+    );
   }
+}
+
+/** Opens and authenticates one ssh connection, checking the host key against known_hosts. */
+async function dialSsh(target: SshTarget, identity: SshIdentity, knownHostsPath: string, home: string): Promise<Client> {
+  const knownHosts = existsSync(knownHostsPath) ? readFileSync(knownHostsPath, 'utf8') : '';
+  const keys = keysForHost(knownHosts, target.host, target.port);
+  const privateKey = identity.keyPath ? loadPrivateKey(identity.keyPath, home, Boolean(identity.agent)) : undefined;
+
+  // Our own TCP socket, so "nothing listening" is told apart from ssh failures.
+  const sock = net.connect({ host: target.host, port: target.port });
+  await new Promise<void>((resolve, reject) => {
+    sock.once('connect', resolve);
+    sock.once('error', (error: NodeJS.ErrnoException) => reject(describeSocketError(error, target)));
+  });
+
+  const client = new SshClient();
+  // Errors after the handshake are followed by 'close'; a second handshake error must not crash.
+  client.on('error', () => undefined);
+  let rejected: CospecError | undefined;
+  const algorithms = hostKeyAlgorithmsFor(keys);
+  const config: ConnectConfig = {
+    sock,
+    username: target.username,
+    ...(identity.agent ? { agent: identity.agent } : {}),
+    ...(privateKey ? { privateKey } : {}),
+    hostVerifier: (presented: Buffer) => {
+      const verdict = verifyHostKey(keys, presented);
+      if (!verdict.ok) rejected = hostKeyError(verdict, target, presented, knownHostsPath, home);
+      return verdict.ok;
+    },
+    ...(algorithms ? { algorithms: { serverHostKey: algorithms as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] } } : {}),
+    // Notices a dropped connection under long-lived streams (the egress tunnel); then we reconnect.
+    keepaliveInterval: 15_000,
+    keepaliveCountMax: 3,
+    readyTimeout: 20_000,
+  };
+  await new Promise<void>((resolve, reject) => {
+    client.once('ready', resolve);
+    client.once('error', (error: Error & { level?: string }) => {
+      sock.destroy();
+      if (rejected) reject(rejected);
+      else if (error.level === 'client-authentication') {
+        const tried = [identity.agent ? 'the keys in ssh-agent' : '', identity.keyPath ? display(identity.keyPath, home) : ''].filter(Boolean).join(' and ');
+        reject(
+          new CospecError(
+            'ENGINE_UNAVAILABLE',
+            `The engine host ${target.host}:${target.port} refused SSH login as ${target.username} (tried ${tried}). Add your public key to ~${target.username}/.ssh/authorized_keys there, or set COSPEC_SSH_IDENTITY.`,
+            error.message,
+          ),
+        );
+      } else reject(new CospecError('ENGINE_UNAVAILABLE', `SSH connection to ${target.host}:${target.port} failed: ${error.message}`, error.message));
+    });
+    client.connect(config);
+  });
+  return client;
 }
 
 /** `docker system dial-stdio` that fails (no docker CLI on the host) says so instead of "socket hang up". */

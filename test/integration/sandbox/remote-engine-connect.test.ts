@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, type Duplex } from 'node:stream';
@@ -5,7 +6,7 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import { remoteEngineOptions, type RemoteEngineOptions } from '../../../src-main/services/sandbox/engine-remote';
-import { remoteEngineSkipReason, startSshEngine, startTlsEngine, type RemoteEngineFixture } from './remote-engine-harness';
+import { remoteEngineSkipReason, startSshEngine, startTlsEngine, type RemoteEngineFixture, type SshEngineFixture } from './remote-engine-harness';
 
 /**
  * The local Podman reached as a remote engine, over ssh (a real sshd, Podman's socket-forwarding
@@ -85,8 +86,8 @@ async function catRoundTrip(docker: Docker, payload: Buffer): Promise<Buffer> {
   }
 }
 
-function engineSuite(name: string, kind: 'ssh' | 'tls', start: () => Promise<RemoteEngineFixture>) {
-  const skip = remoteEngineSkipReason(kind);
+function engineSuite(name: string, kind: 'ssh' | 'tls', start: () => Promise<RemoteEngineFixture>, extraSkip?: string) {
+  const skip = remoteEngineSkipReason(kind) ?? extraSkip;
   if (skip) console.warn(`[remote-engine-connect] skipping ${name}: ${skip}`);
 
   describe.skipIf(Boolean(skip))(name, () => {
@@ -135,18 +136,32 @@ function engineSuite(name: string, kind: 'ssh' | 'tls', start: () => Promise<Rem
       expect(echoed.equals(payload)).toBe(true);
     });
 
-    it('serves many requests at once (all on the one connection for ssh)', async () => {
+    it('serves many requests at once (on one ssh connection where sshd allows)', async () => {
+      const logins = () => ('log' in fixture ? (fixture as SshEngineFixture).log().split('Accepted publickey').length : 0);
+      const before = logins();
       const answers = await Promise.all(Array.from({ length: 12 }, () => docker.ping()));
       expect(answers.map(String)).toEqual(Array(12).fill('OK'));
+      // Podman's scheme: all on one connection. Docker's: sshd allows 10 sessions per connection, so 12 at once take a second.
+      const podmanScheme = kind === 'tls' || new URL(fixture.dockerHost).pathname.length > 1;
+      expect(logins() - before).toBe(podmanScheme ? 0 : 1);
     });
   });
 }
 
 engineSuite('remote engine over ssh (Podman socket forwarded by a real sshd)', 'ssh', startSshEngine);
+engineSuite(
+  'remote engine over ssh, Docker scheme (docker system dial-stdio on the host)',
+  'ssh',
+  async () => {
+    const fixture = await startSshEngine();
+    return { ...fixture, dockerHost: fixture.dockerStyleHost, env: { ...fixture.env, DOCKER_HOST: fixture.dockerStyleHost } };
+  },
+  existsSync('/usr/bin/docker') || existsSync('/usr/local/bin/docker') ? undefined : 'the docker CLI (for `docker system dial-stdio` on the ssh side) is not installed',
+);
 engineSuite('remote engine over tcp with TLS client certificates', 'tls', startTlsEngine);
 
 describe.skipIf(Boolean(remoteEngineSkipReason('ssh')))('ssh failures say what to do', () => {
-  let fixture: Awaited<ReturnType<typeof startSshEngine>>;
+  let fixture: SshEngineFixture;
   beforeAll(async () => {
     fixture = await startSshEngine();
   });
@@ -220,6 +235,20 @@ describe.skipIf(Boolean(remoteEngineSkipReason('ssh')))('ssh failures say what t
       const error = await failure(docker.ping());
       expect((error as CospecError).code).toBe('ENGINE_UNAVAILABLE');
       expect(error.message).toContain('/run/nothing-here.sock');
+    } finally {
+      await remote.close();
+    }
+  });
+
+  it('reconnects by itself after the ssh connection drops', async () => {
+    await writeFile(fixture.env.COSPEC_SSH_KNOWN_HOSTS ?? '', `${fixture.hostKeyLine}\n`);
+    const { docker, remote } = await connect(fixture.dockerHost, fixture.env);
+    try {
+      expect(String(await docker.ping())).toBe('OK');
+      const before = fixture.log().split('Accepted publickey').length;
+      await fixture.dropConnections();
+      expect(String(await docker.ping())).toBe('OK');
+      expect(fixture.log().split('Accepted publickey').length).toBe(before + 1);
     } finally {
       await remote.close();
     }

@@ -65,7 +65,19 @@ function keygen(path: string, comment: string): void {
 }
 
 /** An sshd of our own; the client key, known_hosts and HOME it hands back live in its temp dir. */
-export async function startSshEngine(): Promise<RemoteEngineFixture & { dir: string; hostKeyLine: string; log(): string }> {
+export interface SshEngineFixture extends RemoteEngineFixture {
+  dir: string;
+  /** The known_hosts line for this sshd. */
+  hostKeyLine: string;
+  /** The same engine by Docker's scheme (no socket path: `docker system dial-stdio` on the host). */
+  dockerStyleHost: string;
+  /** sshd's own log (LogLevel VERBOSE), for failure messages. */
+  log(): string;
+  /** Kills the per-connection sshd processes: every client connection drops, as when a network goes away. */
+  dropConnections(): Promise<void>;
+}
+
+export async function startSshEngine(): Promise<SshEngineFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'cospec-sshd-'));
   const home = join(dir, 'home');
   mkdirSync(join(home, '.ssh'), { recursive: true, mode: 0o700 });
@@ -95,6 +107,8 @@ export async function startSshEngine(): Promise<RemoteEngineFixture & { dir: str
     'AllowTcpForwarding local',
     'X11Forwarding no',
     'LogLevel VERBOSE',
+    // Docker's scheme (ssh://root@host:port, no path) runs `docker system dial-stdio`, which finds the engine here.
+    `SetEnv DOCKER_HOST=unix://${ENGINE_SOCKET}`,
   ].join('\n');
   await writeFile(join(dir, 'sshd_config'), `${config}\n`);
 
@@ -123,8 +137,12 @@ export async function startSshEngine(): Promise<RemoteEngineFixture & { dir: str
     env,
     dir,
     hostKeyLine,
-    /** sshd's own log (LogLevel VERBOSE), for failure messages. */
+    dockerStyleHost: `ssh://root@127.0.0.1:${port}`,
     log: () => log,
+    async dropConnections() {
+      const children = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).split('\n').filter(Boolean);
+      for (const pid of children) process.kill(Number(pid), 'SIGKILL');
+    },
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
