@@ -48,7 +48,9 @@ export async function copyOutOfContainer(container: ContainerHandle, containerPa
     await pipeline(
       tar,
       tarFs.extract(incoming, {
-        strip: 1,
+        // The tar's entries sit under the folder's own name. tar-fs's `strip` would also rewrite absolute
+        // link targets (/etc/passwd → etc/passwd), so the first component is dropped here instead.
+        map: (header) => ({ ...header, name: header.name.split('/').slice(1).join('/') }),
         // Not in @types/tar-fs (written for 2.x), honoured by 3.x: never chown to the tar's ids when root.
         ...({ chown: false } as object),
         ignore: (name, headers) => {

@@ -1,8 +1,11 @@
+import { lstat, readlink, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import { createLogger, memorySink } from '../../../src-main/platform/logger';
 import { BASE_IMAGE, connectEngine, createSandbox, RUN_LABEL, type ContainerEngine } from '../../../src-main/services/sandbox';
-import { createHarness, runCommand, sandboxSkipReason, SOCKET, type Harness } from './harness';
+import { createHarness, runCommand, sandboxSkipReason, sh, SOCKET, type Harness } from './harness';
+import { remoteEngineSkipReason, startTlsEngine, type RemoteEngineFixture } from './remote-engine-harness';
 
 /**
  * A run's container from start to removal (issue 5): live logs, cancel and timeout both stop it
@@ -18,6 +21,7 @@ let engine: ContainerEngine;
 
 const containersOf = async (runId: string) => (await engine.listContainers(RUN_LABEL, runId)).length;
 const networksOf = async (runId: string) => (await engine.listNetworks(RUN_LABEL)).filter((n) => n.labels[RUN_LABEL] === runId).length;
+const volumesOf = async (runId: string) => (await engine.listVolumes(RUN_LABEL)).filter((v) => v.labels[RUN_LABEL] === runId).length;
 
 describe.skipIf(skip)('sandbox run lifecycle', () => {
   beforeAll(async () => {
@@ -167,6 +171,76 @@ describe.skipIf(skip)('sandbox run lifecycle, network shape (relay container and
     expect([await containersOf(runId), await networksOf(runId)]).toEqual([1, 1]);
     await networked.sandbox.removeOrphans([runId]);
     expect([await containersOf(runId), await networksOf(runId)]).toEqual([0, 0]);
+  });
+});
+
+describe.skipIf(skip)('sandbox run lifecycle on a remote engine (tcp with TLS: volumes, tunnel, copies)', () => {
+  let remoteHarness: Harness;
+  let remote: RemoteEngineFixture;
+  beforeAll(async () => {
+    const why = remoteEngineSkipReason('tls');
+    if (why) throw new Error(`the TLS engine harness cannot run: ${why}`);
+    remote = await startTlsEngine();
+    remoteHarness = await createHarness({ engine: remote });
+    engine ??= await connectEngine(SOCKET);
+  });
+  afterAll(async () => {
+    await remoteHarness?.cleanup();
+    await remote?.stop();
+  });
+
+  it('cancel removes the agent, its relay, the run network and the run volumes', async () => {
+    const abort = new AbortController();
+    const during = { containers: 0, networks: 0, volumes: 0 };
+    const r = await runCommand(remoteHarness, 'echo started; sleep 600', {
+      signal: abort.signal,
+      inside: async (c) => {
+        const runId = (await engine.listContainers(RUN_LABEL)).find((x) => x.id === c.id)?.labels[RUN_LABEL] ?? '';
+        Object.assign(during, { containers: await containersOf(runId), networks: await networksOf(runId), volumes: await volumesOf(runId) });
+      },
+      onLine: (line) => {
+        if (line === 'started') setTimeout(() => abort.abort(new CospecError('CANCELLED', 'Cancelled by the test.')), 500);
+      },
+    });
+    expect(r.result.reason).toMatch(/Cancelled/);
+    expect(during).toEqual({ containers: 2, networks: 1, volumes: 3 });
+    expect([await containersOf(r.runId), await networksOf(r.runId), await volumesOf(r.runId)]).toEqual([0, 0, 0]);
+    expect(r.lines).not.toContain('[coSPEC] the workspace was copied back from the container engine');
+  });
+
+  it('copies the workspace back owned by this user, with links that stay inside it, and says what it left out', async () => {
+    const r = await runCommand(
+      remoteHarness,
+      [
+        'set -e',
+        'test "$(stat -c %u /workspace)" = 1000 && echo "workspace owned by $(id -u)"',
+        'mkdir -p src && echo "made inside" > src/new.txt',
+        'ln -s src/new.txt inside-link',
+        'ln -s /etc/passwd outside-link',
+        'ln -s ../../../../etc/passwd src/climbing-link',
+        'mkfifo a-fifo',
+        'git add src/new.txt && git -c user.name=a -c user.email=a@b commit -qm agent-work && echo committed',
+      ].join('\n'),
+    );
+    expect(r.result.exitCode, r.lines.join('\n')).toBe(0);
+    expect(r.lines).toContain('workspace owned by 1000');
+    const workspace = join(remoteHarness.dir, 'runs', r.runId, 'workspace');
+    expect((await sh('git', ['-C', workspace, 'log', '-1', '--format=%s'])).stdout.trim()).toBe('agent-work');
+    expect((await stat(join(workspace, 'src/new.txt'))).uid).toBe(process.getuid?.());
+    expect(await readlink(join(workspace, 'inside-link'))).toBe('src/new.txt');
+    for (const left of ['outside-link', 'src/climbing-link', 'a-fifo']) await expect(lstat(join(workspace, left)), `${left}: ${r.lines.join('\n')}`).rejects.toThrow(/ENOENT/);
+    const log = r.lines.join('\n');
+    expect(log).toMatch(/2 symbolic link\(s\) pointing outside the workspace were not copied back: .*outside-link/);
+    expect(log).toMatch(/1 special file\(s\) were not copied back: a-fifo/);
+    expect(await volumesOf(r.runId)).toBe(0);
+  });
+
+  it('removes volumes left by a run of a crashed app', async () => {
+    const runId = `orphan-vol-${process.pid}`;
+    await engine.createVolume(`cospec-ws-${runId}`, { [RUN_LABEL]: runId });
+    expect(await volumesOf(runId)).toBe(1);
+    await remoteHarness.sandbox.removeOrphans([runId]);
+    expect(await volumesOf(runId)).toBe(0);
   });
 });
 
