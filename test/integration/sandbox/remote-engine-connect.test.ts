@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, type Duplex } from 'node:stream';
@@ -86,6 +88,58 @@ async function catRoundTrip(docker: Docker, payload: Buffer): Promise<Buffer> {
   }
 }
 
+/**
+ * A raw attach with stdin (dockerode's attach+stdin is broken against Podman, ENVIRONMENT.md), sent
+ * through the options' own agent as the engine code would: `cat` as the container's main process
+ * echoes what arrives on its stdin.
+ */
+async function attachRoundTrip(docker: Docker, remote: RemoteEngineOptions, text: string): Promise<string> {
+  const container = await docker.createContainer({
+    Image: IMAGE,
+    Cmd: ['cat'],
+    OpenStdin: true,
+    AttachStdin: true,
+    Tty: false,
+    HostConfig: { Ulimits: ULIMITS, NetworkMode: 'none' },
+  });
+  try {
+    await container.start();
+    const options = remote.options as Docker.DockerOptions & { agent: http.Agent };
+    const request = (options.protocol === 'https' ? https : http).request({
+      agent: options.agent,
+      host: options.host,
+      port: options.port,
+      method: 'POST',
+      path: `/containers/${container.id}/attach?stream=1&stdin=1&stdout=1&stderr=1`,
+      headers: { Connection: 'Upgrade', Upgrade: 'tcp', 'Content-Length': '0' },
+    });
+    const socket = await new Promise<Duplex>((resolve, reject) => {
+      request.once('upgrade', (_res, sock: Duplex, head: Buffer) => {
+        if (head.length > 0) sock.unshift(head);
+        resolve(sock);
+      });
+      request.once('response', (res) => reject(new Error(`attach answered ${res.statusCode} instead of upgrading`)));
+      request.once('error', reject);
+      request.end();
+    });
+    const stdout = new PassThrough();
+    let echoed = '';
+    const arrived = new Promise<void>((resolve) => {
+      stdout.on('data', (chunk: Buffer) => {
+        echoed += chunk.toString('utf8');
+        if (echoed.includes(text)) resolve();
+      });
+    });
+    docker.modem.demuxStream(socket, stdout, new PassThrough());
+    socket.write(text);
+    await arrived;
+    socket.destroy();
+    return echoed;
+  } finally {
+    await container.remove({ force: true });
+  }
+}
+
 function engineSuite(name: string, kind: 'ssh' | 'tls', start: () => Promise<RemoteEngineFixture>, extraSkip?: string) {
   const skip = remoteEngineSkipReason(kind) ?? extraSkip;
   if (skip) console.warn(`[remote-engine-connect] skipping ${name}: ${skip}`);
@@ -134,6 +188,10 @@ function engineSuite(name: string, kind: 'ssh' | 'tls', start: () => Promise<Rem
       const echoed = await catRoundTrip(docker, payload);
       expect(echoed.length).toBe(payload.length);
       expect(echoed.equals(payload)).toBe(true);
+    });
+
+    it('carries a raw attach with stdin through the same agent', async () => {
+      expect(await attachRoundTrip(docker, remote, 'attached and echoed\n')).toBe('attached and echoed\n');
     });
 
     it('serves many requests at once (on one ssh connection where sshd allows)', async () => {
