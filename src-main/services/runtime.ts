@@ -24,6 +24,8 @@ export function createRuntimeSandbox(deps: ServiceDeps, limits: () => SandboxLim
   const get = (): Sandbox => {
     const socket = chosenSocket() ?? deps.containerSocket;
     if (current?.socket !== socket || !current) {
+      // The engine changed in settings: the old one is let go once its runs have ended.
+      if (current) void current.sandbox.dispose().catch((error: unknown) => deps.logger.warn('sandbox: closing the previous engine failed', { error }));
       current = {
         socket,
         sandbox: createSandbox({

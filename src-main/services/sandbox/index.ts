@@ -54,6 +54,8 @@ export interface Sandbox {
   execute(req: ExecuteRequest, gitlab: GitLabAccess, extras?: ExecuteExtras): Promise<ExecuteResult>;
   /** Removes containers labelled cospec.run=<id> for these runs. */
   removeOrphans(runIds: string[]): Promise<void>;
+  /** Lets go of the engine (a remote engine's ssh session) once the runs started here have ended. */
+  dispose(): Promise<void>;
   /** Whether an engine answers, which one, and whether the image is there. */
   diagnose(): Promise<{ ok: boolean; engine?: string; version?: string; endpoint?: string; image?: boolean; message?: string }>;
 }
@@ -73,13 +75,22 @@ export function createSandbox(deps: SandboxDeps): Sandbox {
   const baseImage = deps.imageName ?? BASE_IMAGE;
   const resourcesDir = deps.resourcesDir ?? REPO_RESOURCES;
   const egressShape = deps.egressShape ?? shapeFromEnv(process.env.COSPEC_EGRESS_SHAPE) ?? 'auto';
+  const active = new Set<Promise<unknown>>();
+  const track = <T,>(run: Promise<T>): Promise<T> => {
+    active.add(run);
+    void run.then(
+      () => active.delete(run),
+      () => active.delete(run),
+    );
+    return run;
+  };
 
   return {
     async ensureImage(onProgress, signal, agentNames = []) {
       return ensureSandboxImage({ engine: await getEngine(), baseImage, resourcesDir, agentNames, onProgress, signal });
     },
     execute: (req, gitlab, extras) =>
-      executeInSandbox(
+      track(executeInSandbox(
         {
           engine: getEngine,
           logger: deps.logger,
@@ -91,7 +102,13 @@ export function createSandbox(deps: SandboxDeps): Sandbox {
         req,
         gitlab,
         extras,
-      ),
+      )),
+    async dispose() {
+      await Promise.allSettled([...active]);
+      const connected = await engine?.catch(() => undefined);
+      engine = undefined;
+      await connected?.close();
+    },
     async removeOrphans(runIds) {
       await removeRunContainers(await getEngine(), runIds);
     },

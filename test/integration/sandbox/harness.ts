@@ -62,7 +62,11 @@ export async function createHarness(
     ...(opts.limits ? { limits: () => opts.limits ?? {} } : {}),
     ...(opts.egressShape ? { egressShape: opts.egressShape } : {}),
   });
-  return { sandbox, dir, logs: sink.lines, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  const cleanup = async () => {
+    await sandbox.dispose();
+    await rm(dir, { recursive: true, force: true });
+  };
+  return { sandbox, dir, logs: sink.lines, cleanup };
 }
 
 export function sh(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
