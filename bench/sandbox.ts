@@ -11,7 +11,7 @@
  *   least 80 % of direct throughput (at most 1.25× the time) and under 5 ms added per request.
  * Rounds alternate direct and proxied so both see the same load (two cores shared with other work:
  * read the medians, and the spread in the notes). Servers are local; nothing leaves the machine.
- * BENCH_SANDBOX_PARTS=proxy,start,containers, BENCH_EGRESS_SHAPES=socket,network,
+ * BENCH_SANDBOX_PARTS=proxy,start,containers, BENCH_EGRESS_SHAPES=socket,network,tunnel,
  * BENCH_SANDBOX_ROUNDS, BENCH_PROXY_MB, BENCH_PROXY_REQUESTS choose what runs.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -33,8 +33,11 @@ const CONTAINERS_CONF = process.env.CONTAINERS_CONF ?? '/etc/cospec/containers.c
 const ROUNDS = Number(process.env.BENCH_SANDBOX_ROUNDS ?? 5);
 const SIZE_MB = Number(process.env.BENCH_PROXY_MB ?? 100);
 const LATENCY_REQUESTS = Number(process.env.BENCH_PROXY_REQUESTS ?? 200);
-/** Which egress shapes the in-container comparison runs (BENCH_EGRESS_SHAPES=socket,network). */
-const SHAPES = (process.env.BENCH_EGRESS_SHAPES ?? 'socket,network').split(',').filter((s): s is EgressShape => s === 'socket' || s === 'network');
+/**
+ * Which egress shapes the in-container comparison runs (BENCH_EGRESS_SHAPES=socket,network,tunnel).
+ * The tunnel (remote engines) runs here against the local engine: its own cost, without a WAN.
+ */
+const SHAPES = (process.env.BENCH_EGRESS_SHAPES ?? 'socket,network,tunnel').split(',').filter((s): s is EgressShape => s === 'socket' || s === 'network' || s === 'tunnel');
 /** Which parts run (BENCH_SANDBOX_PARTS=proxy,start,containers; all by default). */
 const PARTS = new Set((process.env.BENCH_SANDBOX_PARTS ?? 'proxy,start,containers').split(','));
 const REPO = fileURLToPath(new URL('..', import.meta.url));

@@ -21,10 +21,10 @@ use Errno qw(EAGAIN EWOULDBLOCK EINTR);
 
 my ($host, $port) = @ARGV;
 die "usage: tunnel LISTEN_HOST LISTEN_PORT\n" unless defined $port;
-my $CHUNK  = 65536;
-my $WINDOW = 1 << 20;
+my $CHUNK  = 262144;
+my $WINDOW = 4 << 20;
 # Stop reading clients while this much waits for stdout (the app reads it as fast as it can).
-my $STDOUT_HIGH = 4 << 20;
+my $STDOUT_HIGH = 8 << 20;
 
 my $listen = IO::Socket::INET->new(LocalAddr => $host, LocalPort => $port, Listen => 256, ReuseAddr => 1)
   or die "tunnel: cannot listen on $host:$port: $!\n";
@@ -135,7 +135,7 @@ while (1) {
       next;
     }
     if ($h == \*STDIN) {
-      my $n = sysread(STDIN, my $data, 262144);
+      my $n = sysread(STDIN, my $data, 1 << 20);
       if (!defined $n) { next if $! == EAGAIN || $! == EWOULDBLOCK || $! == EINTR; exit 0 }
       exit 0 if $n == 0;    # the app is gone: so is every connection
       $in .= $data;

@@ -10,7 +10,7 @@ import type { ExecStream } from './engine';
 
 const HEADER = 9;
 /** Bytes of one connection the relay may be sent before it acknowledges them (tunnel.pl has the same). */
-export const TUNNEL_WINDOW = 1 << 20;
+export const TUNNEL_WINDOW = 4 << 20;
 
 type FrameType = 'O' | 'D' | 'E' | 'C' | 'W';
 
@@ -44,7 +44,13 @@ export function serveEgressTunnel(stream: ExecStream, proxyPath: string, onError
     header.write(type, 0, 'latin1');
     header.writeUInt32BE(id, 1);
     header.writeUInt32BE(length, 5);
-    stream.stdin.write(payload ? Buffer.concat([header, payload]) : header);
+    if (!payload) return void stream.stdin.write(header);
+    // Two writes, no copy of the payload; corked so they leave as one.
+    const stdin = stream.stdin as NodeJS.WritableStream & Partial<Pick<import('node:stream').Writable, 'cork' | 'uncork'>>;
+    stdin.cork?.();
+    stdin.write(header);
+    stdin.write(payload);
+    if (stdin.uncork) process.nextTick(() => stdin.uncork?.());
   };
 
   const open = (id: number) => {
