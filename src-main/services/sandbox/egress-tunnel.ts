@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 import type { ExecStream } from './engine';
 
 /**
@@ -46,7 +47,7 @@ export function serveEgressTunnel(stream: ExecStream, proxyPath: string, onError
     header.writeUInt32BE(length, 5);
     if (!payload) return void stream.stdin.write(header);
     // Two writes, no copy of the payload; corked so they leave as one.
-    const stdin = stream.stdin as NodeJS.WritableStream & Partial<Pick<import('node:stream').Writable, 'cork' | 'uncork'>>;
+    const stdin = stream.stdin as NodeJS.WritableStream & Partial<Pick<Writable, 'cork' | 'uncork'>>;
     stdin.cork?.();
     stdin.write(header);
     stdin.write(payload);
