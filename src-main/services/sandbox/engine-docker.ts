@@ -446,7 +446,8 @@ class DockerContainer implements ContainerHandle {
         };
         socket.once('end', done);
         socket.once('close', done);
-        socket.once('error', done);
+        // A dropped engine connection can report more than one error; none may go unheard.
+        socket.on('error', done);
       });
       return { stdin: socket, stdout, ended, close: () => socket.destroy() };
     } catch (error) {

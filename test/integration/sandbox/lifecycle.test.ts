@@ -214,6 +214,10 @@ describe.skipIf(skip)('sandbox run lifecycle on a remote engine (tcp with TLS: v
       [
         'set -e',
         'test "$(stat -c %u /workspace)" = 1000 && echo "workspace owned by $(id -u)"',
+        // The run's files and scripts arrive in volumes too, but stay the app's: the agent cannot change
+        // them (the run volume's own folder may be the agent's, as Podman hands new volumes to the container user).
+        'for f in /cospec/run/task.md /opt/cospec/x /opt/cospec/agents/x /opt/cospec/agents/sample-agent.sh /opt/cospec/entrypoint.sh; do touch $f 2>/dev/null && echo "wrote $f"; done; true',
+        'test -r /cospec/run/task.md && test -r /opt/cospec/agents/sample-agent.sh && echo "run files readable"',
         'mkdir -p src && echo "made inside" > src/new.txt',
         'ln -s src/new.txt inside-link',
         'ln -s /etc/passwd outside-link',
@@ -224,6 +228,8 @@ describe.skipIf(skip)('sandbox run lifecycle on a remote engine (tcp with TLS: v
     );
     expect(r.result.exitCode, r.lines.join('\n')).toBe(0);
     expect(r.lines).toContain('workspace owned by 1000');
+    expect(r.lines.filter((l) => l.startsWith('wrote '))).toEqual([]);
+    expect(r.lines).toContain('run files readable');
     const workspace = join(remoteHarness.dir, 'runs', r.runId, 'workspace');
     expect((await sh('git', ['-C', workspace, 'log', '-1', '--format=%s'])).stdout.trim()).toBe('agent-work');
     expect((await stat(join(workspace, 'src/new.txt'))).uid).toBe(process.getuid?.());
