@@ -104,30 +104,12 @@ async function openNetworkRoute(opts: EgressRouteOptions): Promise<EgressRoute> 
   let proxy: EgressProxy | undefined;
   const close = async () => {
     await proxy?.close().catch(() => undefined);
-    await relay?.remove().catch((error: unknown) => logger.warn('sandbox: relay removal failed', { error }));
-    await engine.removeNetwork(network).catch((error: unknown) => logger.warn('sandbox: network removal failed', { error }));
+    await removeRelay(opts, network, relay);
   };
   try {
-    // A network left by an earlier attempt of this run was removed with its containers (removeRunContainers).
-    await engine.createInternalNetwork(network, opts.labels);
-    relay = await engine.createContainer({
-      name: `cospec-relay-${runId}`,
-      image: opts.image,
-      // Idle until the proxy's address is known (it can only listen once this container's start has
-      // brought the engine's bridge up); then the relay is started in it.
-      cmd: ['sleep', 'infinity'],
-      env: {},
-      user: RELAY_USER,
-      workingDir: '/',
-      labels: { ...opts.labels, 'cospec.role': 'egress-relay' },
-      binds: [],
-      tmpfs: {},
-      memoryBytes: 64 * 1024 * 1024,
-      nanoCpus: 1_000_000_000,
-      pidsLimit: 256,
-      networks: [network, info.defaultNetwork],
-    });
-    await relay.start();
+    // Idle until the proxy's address is known (it can only listen once this container's start has
+    // brought the engine's bridge up); then the relay is started in it.
+    relay = await startRelayContainer(opts, network, [info.defaultNetwork], (r) => (relay = r));
     const { listenHost, dialHost } = await hostSide(engine, info);
     const credentials = { username: 'cospec', password: randomBytes(24).toString('hex') };
     proxy = await startEgressProxy({ ...opts.proxy, host: listenHost, credentials });
@@ -159,7 +141,7 @@ async function openNetworkRoute(opts: EgressRouteOptions): Promise<EgressRoute> 
 }
 
 async function openTunnelRoute(opts: EgressRouteOptions): Promise<EgressRoute> {
-  const { engine, runId, logger } = opts;
+  const { runId, logger } = opts;
   const network = `cospec-run-${runId}`;
   let relay: ContainerHandle | undefined;
   let proxy: EgressProxy | undefined;
@@ -167,29 +149,13 @@ async function openTunnelRoute(opts: EgressRouteOptions): Promise<EgressRoute> {
   const close = async () => {
     tunnel?.close();
     await proxy?.close().catch(() => undefined);
-    await relay?.remove().catch((error: unknown) => logger.warn('sandbox: relay removal failed', { error }));
-    await engine.removeNetwork(network).catch((error: unknown) => logger.warn('sandbox: network removal failed', { error }));
+    await removeRelay(opts, network, relay);
   };
   try {
     const socketPath = proxySocketPath(opts.runDir, runId);
     proxy = await startEgressProxy({ ...opts.proxy, socketPath });
-    await engine.createInternalNetwork(network, opts.labels);
-    relay = await engine.createContainer({
-      name: `cospec-relay-${runId}`,
-      image: opts.image,
-      cmd: ['sleep', 'infinity'],
-      env: {},
-      user: RELAY_USER,
-      workingDir: '/',
-      labels: { ...opts.labels, 'cospec.role': 'egress-relay' },
-      binds: [],
-      tmpfs: {},
-      memoryBytes: 64 * 1024 * 1024,
-      nanoCpus: 1_000_000_000,
-      pidsLimit: 64,
-      networks: [network],
-    });
-    await relay.start();
+    // On the run's network alone: it reaches nothing, the app reads and writes its connections.
+    relay = await startRelayContainer(opts, network, [], (r) => (relay = r));
     const script = await readFile(join(opts.resourcesDir, 'sandbox/tunnel.pl'), 'utf8');
     const stream = await relay.execStream(['perl', '-e', script, '0.0.0.0', String(RELAY_PORT)], {
       user: RELAY_USER,
@@ -210,6 +176,41 @@ async function openTunnelRoute(opts: EgressRouteOptions): Promise<EgressRoute> {
     await close();
     throw error;
   }
+}
+
+/**
+ * Creates the run's internal network and starts its relay container on it (and on `alsoOn`), idle
+ * (`sleep`) until a relay process is started in it; `created` hears of the container before it starts,
+ * so a failed start still gets it removed.
+ */
+async function startRelayContainer(opts: EgressRouteOptions, network: string, alsoOn: string[], created: (relay: ContainerHandle) => void): Promise<ContainerHandle> {
+  // A network left by an earlier attempt of this run was removed with its containers (removeRunContainers).
+  await opts.engine.createInternalNetwork(network, opts.labels);
+  const relay = await opts.engine.createContainer({
+    name: `cospec-relay-${opts.runId}`,
+    image: opts.image,
+    cmd: ['sleep', 'infinity'],
+    env: {},
+    user: RELAY_USER,
+    workingDir: '/',
+    labels: { ...opts.labels, 'cospec.role': 'egress-relay' },
+    binds: [],
+    tmpfs: {},
+    memoryBytes: 64 * 1024 * 1024,
+    nanoCpus: 1_000_000_000,
+    // One relay process and its exec: a fork bomb has nowhere to go.
+    pidsLimit: 64,
+    networks: [network, ...alsoOn],
+  });
+  created(relay);
+  await relay.start();
+  return relay;
+}
+
+/** Removes the relay container and the run's network; failures are logged, the run's result stands. */
+async function removeRelay(opts: EgressRouteOptions, network: string, relay: ContainerHandle | undefined): Promise<void> {
+  await relay?.remove().catch((error: unknown) => opts.logger.warn('sandbox: relay removal failed', { error }));
+  await opts.engine.removeNetwork(network).catch((error: unknown) => opts.logger.warn('sandbox: network removal failed', { error }));
 }
 
 /**
