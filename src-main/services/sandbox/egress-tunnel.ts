@@ -10,6 +10,7 @@ import type { ExecStream } from './engine';
  */
 
 const HEADER = 9;
+const EMPTY = Buffer.alloc(0);
 /** Bytes of one connection the relay may be sent before it acknowledges them (tunnel.pl has the same). */
 export const TUNNEL_WINDOW = 4 << 20;
 
@@ -31,7 +32,6 @@ export interface EgressTunnel {
 export function serveEgressTunnel(stream: ExecStream, proxyPath: string, onError: (error: unknown) => void): EgressTunnel {
   const connections = new Map<number, Connection>();
   let opened = 0;
-  let pending: Buffer = Buffer.alloc(0);
 
   let broken = false;
   // The engine connection can drop (a remote host going away): every connection ends with it.
@@ -100,19 +100,45 @@ export function serveEgressTunnel(stream: ExecStream, proxyPath: string, onError
     }
   };
 
-  stream.stdout.on('data', (chunk: Buffer) => {
-    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-    let offset = 0;
-    while (pending.length - offset >= HEADER) {
-      const type = pending.toString('latin1', offset, offset + 1);
-      const id = pending.readUInt32BE(offset + 1);
-      const length = pending.readUInt32BE(offset + 5);
-      const carries = type !== 'W' ? length : 0;
-      if (pending.length - offset < HEADER + carries) break;
-      onFrame(type, id, length, pending.subarray(offset + HEADER, offset + HEADER + carries));
-      offset += HEADER + carries;
+  // Arriving chunks are queued and each frame is cut out once it is complete: a 256 KiB frame arrives
+  // in several pipe-sized chunks, and joining them one by one would copy it several times.
+  const queue: Buffer[] = [];
+  let queued = 0;
+  const take = (n: number): Buffer => {
+    const head = queue[0]!;
+    if (head.length >= n) {
+      if (head.length === n) queue.shift();
+      else queue[0] = head.subarray(n);
+      queued -= n;
+      return head.subarray(0, n);
     }
-    pending = offset === pending.length ? Buffer.alloc(0) : Buffer.from(pending.subarray(offset));
+    const out = Buffer.allocUnsafe(n);
+    for (let off = 0; off < n; ) {
+      const first = queue[0]!;
+      const m = Math.min(first.length, n - off);
+      first.copy(out, off, 0, m);
+      off += m;
+      if (m === first.length) queue.shift();
+      else queue[0] = first.subarray(m);
+    }
+    queued -= n;
+    return out;
+  };
+  const peekHeader = (): Buffer => (queue[0]!.length >= HEADER ? queue[0]! : Buffer.concat(queue, HEADER));
+
+  stream.stdout.on('data', (chunk: Buffer) => {
+    queue.push(chunk);
+    queued += chunk.length;
+    while (queued >= HEADER) {
+      const header = peekHeader();
+      const type = header.toString('latin1', 0, 1);
+      const id = header.readUInt32BE(1);
+      const length = header.readUInt32BE(5);
+      const carries = type !== 'W' ? length : 0;
+      if (queued < HEADER + carries) break;
+      take(HEADER);
+      onFrame(type, id, length, carries ? take(carries) : EMPTY);
+    }
   });
   void stream.ended.then(() => {
     for (const conn of connections.values()) conn.socket.destroy();
