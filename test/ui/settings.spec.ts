@@ -9,7 +9,7 @@ test.describe('settings', () => {
     await expect(page.getByRole('heading', { level: 1, name: 'Settings' })).toBeVisible();
     await expect(page.getByText('Managed by your organization')).toHaveCount(0);
     // The engine card says whether runs can start (this machine has Podman from the set-up script).
-    await expect(page.getByText(/Ready|No container engine answered|The sandbox image is missing/).first()).toBeVisible();
+    await expect(page.getByText(/Ready|The container engine cannot be used|The sandbox image is missing/).first()).toBeVisible();
 
     const limit = page.getByLabel('Time limit per run');
     await limit.fill('25');

@@ -29,7 +29,7 @@ export function EngineCard({ view }: { view: SettingsView }) {
         {status.isPending ? (
           <Spinner label="Looking for a container engine" />
         ) : status.data?.ok ? (
-          <div className="row">
+          <div className="row engine-status">
             <Badge tone="success" dot>
               Ready
             </Badge>
@@ -38,7 +38,7 @@ export function EngineCard({ view }: { view: SettingsView }) {
             </span>
           </div>
         ) : status.data ? (
-          <Notice tone="warning" title={status.data.engine ? 'The sandbox image is missing' : 'No container engine answered'}>
+          <Notice tone="warning" title={status.data.engine ? 'The sandbox image is missing' : 'The container engine cannot be used'}>
             {status.data.message}
           </Notice>
         ) : null}

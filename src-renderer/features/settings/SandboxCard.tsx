@@ -27,7 +27,7 @@ export function SandboxCard({ view }: { view: SettingsView }) {
 
   return (
     <Card>
-      <CardHeader icon={<Boxes />} title="Sandbox" description="Every run works in a fresh local container with these limits. It is removed when the run ends." />
+      <CardHeader icon={<Boxes />} title="Sandbox" description="Every run works in a fresh container with these limits. It is removed when the run ends." />
       <CardBody>
         <div className="settings-grid">
           {LIMITS.map(({ key, label, unit, min, step }) => (
