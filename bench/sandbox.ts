@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { createLogger } from '../src-main/platform/logger';
 import type { ExecuteRequest } from '../src-main/services/runs/orchestrator';
 import { runPaths } from '../src-main/services/runs/store';
-import { BASE_IMAGE, connectEngine, createSandbox, DEFAULT_LIMITS, startEgressProxy, type EgressShape } from '../src-main/services/sandbox';
+import { BASE_IMAGE, connectEngine, createSandbox, DEFAULT_LIMITS, isEgressShape, startEgressProxy, type EgressShape } from '../src-main/services/sandbox';
 import { median, result, type BenchResult } from './types';
 
 export type { BenchResult } from './types';
@@ -37,7 +37,7 @@ const LATENCY_REQUESTS = Number(process.env.BENCH_PROXY_REQUESTS ?? 200);
  * Which egress shapes the in-container comparison runs (BENCH_EGRESS_SHAPES=socket,network,tunnel).
  * The tunnel (remote engines) runs here against the local engine: its own cost, without a WAN.
  */
-const SHAPES = (process.env.BENCH_EGRESS_SHAPES ?? 'socket,network,tunnel').split(',').filter((s): s is EgressShape => s === 'socket' || s === 'network' || s === 'tunnel');
+const SHAPES = (process.env.BENCH_EGRESS_SHAPES ?? 'socket,network,tunnel').split(',').filter(isEgressShape);
 /** Which parts run (BENCH_SANDBOX_PARTS=proxy,start,containers; all by default). */
 const PARTS = new Set((process.env.BENCH_SANDBOX_PARTS ?? 'proxy,start,containers').split(','));
 const REPO = fileURLToPath(new URL('..', import.meta.url));

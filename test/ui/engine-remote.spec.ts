@@ -10,6 +10,7 @@ import { remoteEngineSkipReason, startSshEngine, type SshEngineFixture } from '.
  */
 
 const skip = remoteEngineSkipReason('ssh');
+if (skip) console.warn(`[ui] skipping the remote engine settings test: ${skip}`);
 
 test.describe('settings: a remote container engine over ssh', () => {
   test.use({ startAt: '#/settings' });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import type { Logger } from '../../platform/logger';
@@ -31,6 +31,10 @@ import { serveEgressTunnel } from './egress-tunnel';
 
 export type EgressShape = 'socket' | 'network' | 'tunnel';
 export const EGRESS_SHAPES: readonly EgressShape[] = ['socket', 'network', 'tunnel'];
+
+export function isEgressShape(value: string | undefined): value is EgressShape {
+  return (EGRESS_SHAPES as readonly (string | undefined)[]).includes(value);
+}
 
 export interface EgressRoute {
   readonly shape: EgressShape;
@@ -85,6 +89,8 @@ function proxySocketPath(runDir: string, runId: string, platform: NodeJS.Platfor
 }
 
 async function openSocketRoute(opts: EgressRouteOptions): Promise<EgressRoute> {
+  // The relay runs inside the agent's container (the entrypoint starts it from the mounted run folder).
+  await copyFile(join(opts.resourcesDir, 'sandbox/relay.pl'), join(opts.runDir, 'relay.pl'));
   const proxy = await startEgressProxy({ ...opts.proxy, socketPath: proxySocketPath(opts.runDir, opts.runId) });
   const url = `http://127.0.0.1:${RELAY_PORT}`;
   return {

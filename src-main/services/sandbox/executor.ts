@@ -104,7 +104,6 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
     // folders (the user's home and the temp folders), not /Applications or Program Files.
     await cp(join(deps.resourcesDir, 'agents'), join(runDir, 'agents'), { recursive: true });
     await cp(join(deps.resourcesDir, 'sandbox/entrypoint.sh'), join(runDir, 'entrypoint.sh'));
-    await cp(join(deps.resourcesDir, 'sandbox/relay.pl'), join(runDir, 'relay.pl'));
     gateway = await createCredentialGateway({
       runId: req.runId,
       instanceUrl: req.project.instanceUrl,

@@ -6,7 +6,7 @@ import { connectEngine } from './engine-docker';
 import { DEFAULT_LIMITS, executeInSandbox, removeRunContainers, type ExecuteExtras, type GitLabAccess, type SandboxLimits } from './executor';
 import type { Lookup } from './egress-proxy';
 import { BASE_IMAGE, ensureSandboxImage, type Progress } from './image';
-import type { EgressShape } from './egress-route';
+import { isEgressShape, type EgressShape } from './egress-route';
 
 /**
  * The local container sandbox (issue 5): finds the engine, keeps the image, and runs an agent in a
@@ -23,9 +23,10 @@ export type { ExecuteExtras, GitLabAccess, SandboxLimits } from './executor';
 export { DEFAULT_LIMITS, IN_CONTAINER, RUN_LABEL } from './executor';
 export { BASE_IMAGE } from './image';
 export type { EgressShape } from './egress-route';
+export { EGRESS_SHAPES, isEgressShape } from './egress-route';
 
 function shapeFromEnv(value: string | undefined): EgressShape | 'auto' | undefined {
-  return value === 'socket' || value === 'network' || value === 'tunnel' || value === 'auto' ? value : undefined;
+  return value === 'auto' || isEgressShape(value) ? value : undefined;
 }
 
 export interface SandboxDeps {

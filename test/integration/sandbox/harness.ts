@@ -7,7 +7,7 @@ import type { Dispatcher } from 'undici';
 import { createLogger, memorySink } from '../../../src-main/platform/logger';
 import type { ExecuteRequest, ExecuteResult } from '../../../src-main/services/runs/orchestrator';
 import { runPaths } from '../../../src-main/services/runs/store';
-import { BASE_IMAGE, connectEngine, createSandbox, type ContainerHandle, type EgressShape, type Lookup, type Sandbox } from '../../../src-main/services/sandbox';
+import { BASE_IMAGE, connectEngine, createSandbox, EGRESS_SHAPES, type ContainerHandle, type EgressShape, type Lookup, type Sandbox } from '../../../src-main/services/sandbox';
 
 /**
  * Plumbing for the sandbox suites: real Podman through the app's own sandbox, a scratch data dir
@@ -40,7 +40,7 @@ export interface Harness {
  * Every way a container can reach its egress proxy; each suite that tests the boundary runs with
  * all of them (the tunnel, made for remote engines, works with a local one too).
  */
-export const EGRESS_SHAPES: readonly EgressShape[] = ['socket', 'network', 'tunnel'];
+export { EGRESS_SHAPES };
 
 export async function createHarness(
   opts: {
