@@ -229,7 +229,7 @@ async function benchProxy(): Promise<BenchResult[]> {
 
 /** The GitLab stand-in in its own process (sharing the bench's thread would slow the proxy), with a big file. */
 async function startStandIn(dir: string): Promise<{ url: string; token: string; rawPath: string; close(): void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'test/support/gitlab/cli.ts'), '--json', '--data-dir', dir], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'tools/gitlab-standin/cli.ts'), '--json', '--data-dir', dir], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -14,7 +14,7 @@ import { createLogger, fileSink } from '../src-main/platform/logger';
 import { pathsFor } from '../src-main/platform/paths';
 import { createServices } from '../src-main/services';
 import type { RunOutput } from '../src-shared/model/run';
-import { startGitLabStandIn } from '../test/support/gitlab';
+import { startGitLabStandIn } from '../tools/gitlab-standin';
 
 const PROJECT = 'acme/web-app';
 const say = (line: string) => process.stdout.write(`${line}\n`);

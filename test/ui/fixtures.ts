@@ -10,7 +10,7 @@ import { createLogger, memorySink } from '../../src-main/platform/logger';
 import { pathsFor } from '../../src-main/platform/paths';
 import { createServices } from '../../src-main/services';
 import { spawnedStandInStarter } from '../../src-main/services/local-gitlab/spawned';
-import { startGitLabStandIn, type StandIn } from '../support/gitlab';
+import { startGitLabStandIn, type StandIn } from '../../tools/gitlab-standin';
 import { BRIDGE_FILE, RENDERER_OUT, ROOT } from './harness/build';
 import { CHROMIUM } from './harness/chromium';
 import { serveStatic, type StaticServer } from './harness/server';

@@ -15,7 +15,7 @@ const StandInLineSchema = z.object({
 const STARTUP_TIMEOUT_MS = 60_000;
 
 /**
- * The stand-in GitLab as a child process (`test/support/gitlab/cli.ts --json`), for source checkouts
+ * The stand-in GitLab as a child process (`tools/gitlab-standin/cli.ts --json`), for source checkouts
  * where it exists. Running it apart keeps the test server out of the app's bundle and lets it die
  * with a kill. Returns undefined where the checkout does not ship it (installed builds).
  */

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { startGitLabStandIn } from '../../support/gitlab';
+import { startGitLabStandIn } from '../../../tools/gitlab-standin';
 import { KEYRING_SERVICE } from '../../../src-main/services/secrets';
 import { removeDir, startServices } from './harness';
 

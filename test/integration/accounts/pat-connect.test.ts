@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGitLabStandIn } from '../../support/gitlab';
+import { startGitLabStandIn } from '../../../tools/gitlab-standin';
 import { KEYRING_SERVICE } from '../../../src-main/services/secrets';
 import { removeDir, startConnectProxy, startServices } from './harness';
 

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGitLabStandIn } from '../../support/gitlab';
+import { startGitLabStandIn } from '../../../tools/gitlab-standin';
 import { createDispatcher } from '../../../src-main/platform/ipc-dispatch';
 import { secretKeys } from '../../../src-main/services/secrets';
 import { removeDir, startServices } from './harness';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, memorySink } from '../../../src-main/platform/logger';
 import { createCredentialGateway, readGatewayLog, type CredentialGateway } from '../../../src-main/services/gateway';
-import { startGitLabStandIn } from '../../support/gitlab';
+import { startGitLabStandIn } from '../../../tools/gitlab-standin';
 import { bareEnv, run, scratch, startTestProxy, type RunResult, type TestProxy } from './helpers';
 
 /**

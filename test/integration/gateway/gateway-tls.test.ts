@@ -4,7 +4,7 @@ import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, memorySink } from '../../../src-main/platform/logger';
 import { createCredentialGateway, type CredentialGateway } from '../../../src-main/services/gateway';
-import { startGitLabStandIn } from '../../support/gitlab';
+import { startGitLabStandIn } from '../../../tools/gitlab-standin';
 import { bareEnv, run, scratch, startTestProxy, type TestProxy } from './helpers';
 
 /**

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import { createAccountNetwork, type AccountNetwork } from '../../../src-main/services/gitlab/network';
-import { startGitLabStandIn, type StandIn } from '../../support/gitlab';
+import { startGitLabStandIn, type StandIn } from '../../../tools/gitlab-standin';
 import { startForwardProxy, type TestProxy } from './support/http-proxy';
 import { git, scratchDir } from './support/repos';
 import { ENGINES, credentialsOf, exists, filesContaining, leftovers, serviceWithLog } from './support/harness';

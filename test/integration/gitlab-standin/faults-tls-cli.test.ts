@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGitLabStandIn, type StandIn } from '../../support/gitlab';
+import { startGitLabStandIn, type StandIn } from '../../../tools/gitlab-standin';
 
 /** Faults on demand, the TLS mode with its generated CA, and the gitlab:local command. */
 
@@ -101,7 +101,7 @@ describe('TLS mode', () => {
 
 describe('npm run gitlab:local', () => {
   it('--json prints exactly one line with url and users, serves, and stops on SIGINT', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/gitlab/cli.ts', '--json'], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tools/gitlab-standin/cli.ts', '--json'], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       const lines = createInterface({ input: child.stdout });
       const first = await new Promise<string>((resolve, reject) => {

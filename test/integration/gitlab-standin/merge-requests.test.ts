@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { Gitlab } from '@gitbeaker/rest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGitLabStandIn, type StandIn } from '../../support/gitlab';
+import { startGitLabStandIn, type StandIn } from '../../../tools/gitlab-standin';
 
 /** Merge requests and issues through @gitbeaker/rest, with merges checked in the bare repository. */
 

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGitLabStandIn, type StandIn } from '../../support/gitlab';
+import { startGitLabStandIn, type StandIn } from '../../../tools/gitlab-standin';
 
 /** OAuth 2 authorization code + PKCE, error cases in OAuth's JSON form, refresh rotation, revocation. */
 

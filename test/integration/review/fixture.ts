@@ -8,7 +8,7 @@ import type { RunRecord } from '../../../src-shared/model/run';
 import { createLogger, memorySink } from '../../../src-main/platform/logger';
 import { createAccountNetwork, type AccountNetwork } from '../../../src-main/services/gitlab';
 import { createReviewGitLab, createReviewService, type ReviewService } from '../../../src-main/services/review';
-import { startGitLabStandIn } from '../../support/gitlab';
+import { startGitLabStandIn } from '../../../tools/gitlab-standin';
 
 /**
  * What the review suites share: the GitLab stand-in over TLS with its own CA, the bot account's

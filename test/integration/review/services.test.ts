@@ -7,7 +7,7 @@ import { CospecError } from '../../../src-shared/ipc/errors';
 import { MergeRequestReviewSchema } from '../../../src-shared/ipc/services/review';
 import { createDispatcher } from '../../../src-main/platform/ipc-dispatch';
 import type { RunRecord } from '../../../src-shared/model/run';
-import { startGitLabStandIn } from '../../support/gitlab';
+import { startGitLabStandIn } from '../../../tools/gitlab-standin';
 import { removeDir, startServices } from '../accounts/harness';
 
 /*

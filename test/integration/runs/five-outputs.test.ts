@@ -6,7 +6,7 @@ import { createEventBus } from '../../../src-main/platform/events';
 import { createLogger, memorySink } from '../../../src-main/platform/logger';
 import { pathsFor } from '../../../src-main/platform/paths';
 import { createServices } from '../../../src-main/services';
-import { startGitLabStandIn, type StandIn } from '../../support/gitlab';
+import { startGitLabStandIn, type StandIn } from '../../../tools/gitlab-standin';
 import { sandboxSkipReason } from '../sandbox/harness';
 
 /**

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGitLabStandIn, type StandIn } from '../../support/gitlab';
+import { startGitLabStandIn, type StandIn } from '../../../tools/gitlab-standin';
 import { startServices } from '../accounts/harness';
 import { sandboxSkipReason } from '../sandbox/harness';
 

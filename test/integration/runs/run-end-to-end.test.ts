@@ -8,7 +8,7 @@ import { createLogger, memorySink } from '../../../src-main/platform/logger';
 import { pathsFor } from '../../../src-main/platform/paths';
 import { createServices } from '../../../src-main/services';
 import type { RunRecord } from '../../../src-shared/model/run';
-import { startGitLabStandIn, type StandIn } from '../../support/gitlab';
+import { startGitLabStandIn, type StandIn } from '../../../tools/gitlab-standin';
 import { sandboxSkipReason } from '../sandbox/harness';
 
 /**

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileAllowlist, forbiddenAddressReason, parseAllowEntry, startEgressProxy, type EgressProxy } from '../../../src-main/services/sandbox';
-import { createTlsMaterial } from '../../support/gitlab/tls';
+import { createTlsMaterial } from '../../../tools/gitlab-standin/tls';
 
 /**
  * The egress proxy on its own, over real sockets on loopback (no container needed): the rules for

@@ -4,7 +4,7 @@ import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gitRemoteForContainer } from '../../../src-main/services/gateway';
 import type { ContainerHandle } from '../../../src-main/services/sandbox';
-import { startGitLabStandIn, type StandIn } from '../../support/gitlab';
+import { startGitLabStandIn, type StandIn } from '../../../tools/gitlab-standin';
 import type { EgressShape } from '../../../src-main/services/sandbox';
 import Docker from 'dockerode';
 import { createHarness, runCommand, sandboxSkipReason, sh, SOCKET, type Harness } from './harness';

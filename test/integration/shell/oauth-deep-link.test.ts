@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGitLabStandIn } from '../../support/gitlab';
+import { startGitLabStandIn } from '../../../tools/gitlab-standin';
 import { startRecordedApp, type RecordedApp } from '../../unit/shell/recorded-electron/harness';
 
 /**

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import forge from 'node-forge';
-import { signCaAndLeaf } from '../../../src-main/services/gateway/certificates';
+import { signCaAndLeaf } from '../../src-main/services/gateway/certificates';
 
 export interface TlsMaterial {
   caPem: string;
