@@ -50,6 +50,7 @@ const playwrightCounts = (file) => () => {
 const withKeyring = (args) => ['bash', ['scripts/with-keyring.sh', ...args]];
 
 run('setup', 'bash', ['scripts/setup-system.sh']);
+run('format', 'npx', ['prettier', '--check', '.']);
 run('lint', 'npx', ['eslint', '.', '--max-warnings=0']);
 run('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
 run('unit', 'npx', ['vitest', 'run', '--project', 'unit', '--reporter=default', '--reporter=json', `--outputFile.json=${join(reports, 'unit.json')}`], {
