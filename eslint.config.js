@@ -5,13 +5,43 @@ import globals from 'globals';
 
 // Layer rules (see README "Architecture"): electron only in src-main/shell and the preload,
 // no node:* in the renderer or src-shared, services never import the shell.
-const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'net', 'http', 'https', 'crypto', 'url', 'util', 'stream', 'events', 'worker_threads'];
-const noElectron = { group: ['electron', 'electron/*'], message: 'Only src-main/shell and the preload may import electron (layer rule).' };
+const nodeBuiltins = [
+  'node:*',
+  'fs',
+  'path',
+  'os',
+  'child_process',
+  'net',
+  'http',
+  'https',
+  'crypto',
+  'url',
+  'util',
+  'stream',
+  'events',
+  'worker_threads',
+];
+const noElectron = {
+  group: ['electron', 'electron/*'],
+  message: 'Only src-main/shell and the preload may import electron (layer rule).',
+};
 const noNode = { group: nodeBuiltins, message: 'Node built-ins are not available in this layer (layer rule).' };
-const noMain = { group: ['**/src-main/**', '../src-main/*'], message: 'The renderer talks to main only through window.cospec (layer rule).' };
-const noShell = { group: ['**/shell/**', '**/shell'], message: 'Services must not depend on the Electron shell (layer rule).' };
-const noReact = { group: ['react', 'react-dom', 'react/*', 'react-dom/*'], message: 'src-shared is framework-free (layer rule).' };
-const noRenderer = { group: ['**/src-renderer/**'], message: 'Main-process code must not import the renderer (layer rule).' };
+const noMain = {
+  group: ['**/src-main/**', '../src-main/*'],
+  message: 'The renderer talks to main only through window.cospec (layer rule).',
+};
+const noShell = {
+  group: ['**/shell/**', '**/shell'],
+  message: 'Services must not depend on the Electron shell (layer rule).',
+};
+const noReact = {
+  group: ['react', 'react-dom', 'react/*', 'react-dom/*'],
+  message: 'src-shared is framework-free (layer rule).',
+};
+const noRenderer = {
+  group: ['**/src-renderer/**'],
+  message: 'Main-process code must not import the renderer (layer rule).',
+};
 
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', '.cache/**'] },

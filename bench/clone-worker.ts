@@ -21,12 +21,23 @@ interface Job {
 }
 
 const job = JSON.parse(process.argv[2] ?? '{}') as Job;
-const service = job.engine === 'cli' ? undefined : createGitService({ logger: createLogger({ level: 'error' }), engine: job.engine });
+const service =
+  job.engine === 'cli' ? undefined : createGitService({ logger: createLogger({ level: 'error' }), engine: job.engine });
 
 function plainGitClone(): Promise<void> {
   const basic = Buffer.from(`oauth2:${job.token}`).toString('base64');
-  const env = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_COUNT: '2', GIT_CONFIG_KEY_0: 'credential.helper', GIT_CONFIG_VALUE_0: '', GIT_CONFIG_KEY_1: 'http.extraHeader', GIT_CONFIG_VALUE_1: `Authorization: Basic ${basic}` };
-  const [cmd, args] = job.timeFile ? ['/usr/bin/time', ['-f', '%M', '-o', job.timeFile, 'git', 'clone', '-q', job.url, job.dir]] : ['git', ['clone', '-q', job.url, job.dir]];
+  const env = {
+    ...process.env,
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_CONFIG_COUNT: '2',
+    GIT_CONFIG_KEY_0: 'credential.helper',
+    GIT_CONFIG_VALUE_0: '',
+    GIT_CONFIG_KEY_1: 'http.extraHeader',
+    GIT_CONFIG_VALUE_1: `Authorization: Basic ${basic}`,
+  };
+  const [cmd, args] = job.timeFile
+    ? ['/usr/bin/time', ['-f', '%M', '-o', job.timeFile, 'git', 'clone', '-q', job.url, job.dir]]
+    : ['git', ['clone', '-q', job.url, job.dir]];
   return new Promise((resolve, reject) => {
     const child = spawn(cmd as string, args as string[], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -41,9 +52,26 @@ const loop = monitorEventLoopDelay({ resolution: 10 });
 loop.enable();
 const cpu = process.cpuUsage();
 const started = performance.now();
-const engine = service ? (await service.clone({ url: job.url, dir: job.dir, engine: job.engine as 'git' | 'isomorphic-git', credentials: async () => ({ username: 'oauth2', password: job.token }) })).engine : (await plainGitClone(), 'cli');
+const engine = service
+  ? (
+      await service.clone({
+        url: job.url,
+        dir: job.dir,
+        engine: job.engine as 'git' | 'isomorphic-git',
+        credentials: async () => ({ username: 'oauth2', password: job.token }),
+      })
+    ).engine
+  : (await plainGitClone(), 'cli');
 const ms = performance.now() - started;
 loop.disable();
 const used = process.cpuUsage(cpu);
 const loopDelay = { maxMs: loop.max / 1e6, p99Ms: loop.percentile(99) / 1e6 };
-process.stdout.write(JSON.stringify({ ms, maxRssKb: process.resourceUsage().maxRSS, cpuMs: (used.user + used.system) / 1000, engine, loopDelay }) + '\n');
+process.stdout.write(
+  JSON.stringify({
+    ms,
+    maxRssKb: process.resourceUsage().maxRSS,
+    cpuMs: (used.user + used.system) / 1000,
+    engine,
+    loopDelay,
+  }) + '\n',
+);

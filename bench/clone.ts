@@ -45,7 +45,14 @@ async function benchRepo(): Promise<string> {
 }
 
 interface StandInModule {
-  startGitLabStandIn(options?: { tls?: boolean }): Promise<{ url: string; user(name: string): { token: string }; repoDir(path: string): string; close(): Promise<void> }>;
+  startGitLabStandIn(options?: {
+    tls?: boolean;
+  }): Promise<{
+    url: string;
+    user(name: string): { token: string };
+    repoDir(path: string): string;
+    close(): Promise<void>;
+  }>;
 }
 
 async function serve(bare: string): Promise<Server> {
@@ -57,15 +64,27 @@ async function serve(bare: string): Promise<Server> {
       const target = standIn.repoDir('acme/web-app');
       await rm(target, { recursive: true, force: true });
       await cp(bare, target, { recursive: true });
-      return { url: `${standIn.url}/acme/web-app.git`, token: standIn.user('cospec-bot').token, source: 'GitLab stand-in', close: () => standIn.close() };
+      return {
+        url: `${standIn.url}/acme/web-app.git`,
+        token: standIn.user('cospec-bot').token,
+        source: 'GitLab stand-in',
+        close: () => standIn.close(),
+      };
     } catch (error) {
-      process.stderr.write(`bench: the GitLab stand-in did not start (${String(error)}); serving with git http-backend instead\n`);
+      process.stderr.write(
+        `bench: the GitLab stand-in did not start (${String(error)}); serving with git http-backend instead\n`,
+      );
     }
   }
   const root = dirname(bare);
   const token = 'bench-token-0000';
   const server = await startGitHttpServer({ root, token });
-  return { url: `${server.url}/${bare.slice(root.length + 1)}`, token, source: 'git http-backend', close: () => server.close() };
+  return {
+    url: `${server.url}/${bare.slice(root.length + 1)}`,
+    token,
+    source: 'git http-backend',
+    close: () => server.close(),
+  };
 }
 
 /**
@@ -80,7 +99,10 @@ async function bundleCloneProcess(): Promise<string> {
   const esbuild = require('esbuild') as { build(o: Record<string, unknown>): Promise<unknown> };
   const outdir = join(here, '..', 'node_modules', '.cache', 'cospec-bench');
   await esbuild.build({
-    entryPoints: { 'clone-worker': join(here, 'clone-worker.ts'), 'isomorphic-worker': join(here, '..', 'src-main', 'services', 'git', 'isomorphic-worker.ts') },
+    entryPoints: {
+      'clone-worker': join(here, 'clone-worker.ts'),
+      'isomorphic-worker': join(here, '..', 'src-main', 'services', 'git', 'isomorphic-worker.ts'),
+    },
     outdir,
     outExtension: { '.js': '.mjs' },
     bundle: true,
@@ -96,11 +118,18 @@ async function bundleCloneProcess(): Promise<string> {
 /** Peak resident memory in KB, as GNU time saw it (the largest of a process and its children). */
 async function peakKbFrom(file: string): Promise<number> {
   const text = await readFile(file, 'utf8').catch(() => '');
-  const values = text.split('\n').map((l) => Number.parseInt(l, 10)).filter((n) => Number.isFinite(n));
+  const values = text
+    .split('\n')
+    .map((l) => Number.parseInt(l, 10))
+    .filter((n) => Number.isFinite(n));
   return values.length ? Math.max(...values) : Number.NaN;
 }
 
-function spawnWait(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function spawnWait(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -129,7 +158,13 @@ interface CloneProcessOutput {
 export async function benchClone(): Promise<BenchResult[]> {
   const hasTime = existsSync(TIME);
   const bare = await benchRepo();
-  const packBytes = (await Promise.all((await readdir(join(bare, 'objects', 'pack'))).map((f) => stat(join(bare, 'objects', 'pack', f)).then((s) => s.size)))).reduce((a, b) => a + b, 0);
+  const packBytes = (
+    await Promise.all(
+      (await readdir(join(bare, 'objects', 'pack'))).map((f) =>
+        stat(join(bare, 'objects', 'pack', f)).then((s) => s.size),
+      ),
+    )
+  ).reduce((a, b) => a + b, 0);
   const server = await serve(bare);
   const cloneProcess = await bundleCloneProcess();
   const work = await mkdtemp(join(tmpdir(), 'cospec-bench-clone-'));
@@ -138,13 +173,20 @@ export async function benchClone(): Promise<BenchResult[]> {
     // The app's git path runs git under GNU time through a wrapper, to read git's own peak memory.
     const memFile = join(work, 'app-git.mem');
     const wrapper = join(work, 'git-timed');
-    await writeFile(wrapper, hasTime ? `#!/bin/sh\nexec ${TIME} -f %M -a -o '${memFile}' git "$@"\n` : '#!/bin/sh\nexec git "$@"\n');
+    await writeFile(
+      wrapper,
+      hasTime ? `#!/bin/sh\nexec ${TIME} -f %M -a -o '${memFile}' git "$@"\n` : '#!/bin/sh\nexec git "$@"\n',
+    );
     await chmod(wrapper, 0o755);
     const service = createGitService({ logger: createLogger({ level: 'error' }), gitPath: wrapper });
     const credentials = async () => ({ username: 'oauth2', password: server.token });
     /** One clone in a fresh `node` process (see clone-worker.ts); its time is measured inside it. */
     const inProcess = async (job: Record<string, string>, extraArgs: string[] = []): Promise<CloneProcessOutput> => {
-      const r = await spawnWait(process.execPath, [...extraArgs, cloneProcess, JSON.stringify({ url: server.url, token: server.token, ...job })], process.env);
+      const r = await spawnWait(
+        process.execPath,
+        [...extraArgs, cloneProcess, JSON.stringify({ url: server.url, token: server.token, ...job })],
+        process.env,
+      );
       if (r.code !== 0) throw new Error(`${job.engine} clone failed: ${r.stderr}`);
       return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as CloneProcessOutput;
     };
@@ -181,7 +223,9 @@ export async function benchClone(): Promise<BenchResult[]> {
         const sample = await once[v](dir);
         samples[v].push(sample);
         const stall = sample.stallMs === undefined ? '' : `, caller stalled ≤ ${sample.stallMs.toFixed(0)} ms`;
-        process.stderr.write(`bench: clone round ${round + 1}/${ROUNDS} ${v}: ${(sample.ms / 1000).toFixed(2)} s, ${sample.peakMb.toFixed(0)} MB${stall}\n`);
+        process.stderr.write(
+          `bench: clone round ${round + 1}/${ROUNDS} ${v}: ${(sample.ms / 1000).toFixed(2)} s, ${sample.peakMb.toFixed(0)} MB${stall}\n`,
+        );
         await rm(dir, { recursive: true, force: true });
       }
     }
@@ -197,7 +241,15 @@ export async function benchClone(): Promise<BenchResult[]> {
   const what = `${FILES} files, ${COMMITS} commits, ${(packBytes / 1e6).toFixed(1)} MB pack, from the ${server.source}; median of ${ROUNDS} alternating runs`;
   const cli = 'git clone (CLI)';
   return [
-    result({ name: 'clone time: app git path', baseline: cli, baselineValue: t('cli'), value: t('app-git'), unit: 's', target: 1.15, note: what }),
+    result({
+      name: 'clone time: app git path',
+      baseline: cli,
+      baselineValue: t('cli'),
+      value: t('app-git'),
+      unit: 's',
+      target: 1.15,
+      note: what,
+    }),
     result({
       name: 'clone time: app isomorphic-git path',
       baseline: cli,
@@ -215,7 +267,14 @@ export async function benchClone(): Promise<BenchResult[]> {
       unit: 'ms',
       note: "the calling thread's longest event-loop delay during the clone (perf_hooks monitorEventLoopDelay, 10 ms resolution), median over runs; in the app that thread is the Electron main thread",
     }),
-    result({ name: 'clone peak memory: app git path', baseline: cli, baselineValue: m('cli'), value: m('app-git'), unit: 'MB', note: hasTime ? 'peak RSS of the git processes (GNU time)' : 'GNU time missing: no memory figures' }),
+    result({
+      name: 'clone peak memory: app git path',
+      baseline: cli,
+      baselineValue: m('cli'),
+      value: m('app-git'),
+      unit: 'MB',
+      note: hasTime ? 'peak RSS of the git processes (GNU time)' : 'GNU time missing: no memory figures',
+    }),
     result({
       name: 'clone peak memory: app isomorphic-git path',
       baseline: cli,
@@ -228,10 +287,17 @@ export async function benchClone(): Promise<BenchResult[]> {
 }
 
 /** One profiled isomorphic-git clone: prints where its time goes (self time by package and function). */
-async function printProfile(work: string, inProcess: (job: Record<string, string>, extraArgs?: string[]) => Promise<CloneProcessOutput>): Promise<void> {
+async function printProfile(
+  work: string,
+  inProcess: (job: Record<string, string>, extraArgs?: string[]) => Promise<CloneProcessOutput>,
+): Promise<void> {
   const profDir = join(work, 'profile');
   await mkdir(profDir, { recursive: true });
-  const ok = await inProcess({ dir: join(work, 'profiled'), engine: 'isomorphic-git' }, ['--cpu-prof', '--cpu-prof-dir', profDir]).then(
+  const ok = await inProcess({ dir: join(work, 'profiled'), engine: 'isomorphic-git' }, [
+    '--cpu-prof',
+    '--cpu-prof-dir',
+    profDir,
+  ]).then(
     () => true,
     () => false,
   );

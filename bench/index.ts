@@ -41,9 +41,18 @@ export function renderTable(results: BenchResult[]): string {
   ]);
   const header = ['name', 'baseline', 'baseline value', 'value', 'ratio', 'target'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   const notes = results.filter((r) => r.note).map((r) => `  ${r.name}: ${r.note}`);
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ...(notes.length ? ['', 'notes:', ...notes] : [])].join('\n');
+  return [
+    line(header),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map(line),
+    ...(notes.length ? ['', 'notes:', ...notes] : []),
+  ].join('\n');
 }
 
 async function main() {
@@ -57,7 +66,9 @@ async function main() {
       results.push(...(await mod.run()));
     } catch (error) {
       crashed = true;
-      process.stderr.write(`bench: ${mod.name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `bench: ${mod.name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
     }
   }
   process.stdout.write(renderTable(results) + '\n');

@@ -16,7 +16,8 @@ interface CpuProfile {
 
 function packageOf(url: string, fn: string): string {
   if (fn === '(garbage collector)') return 'garbage collection';
-  if (fn === '(idle)' || fn === '(program)' || fn === '(root)') return fn === '(idle)' ? 'idle (waiting on I/O)' : 'V8 / native';
+  if (fn === '(idle)' || fn === '(program)' || fn === '(root)')
+    return fn === '(idle)' ? 'idle (waiting on I/O)' : 'V8 / native';
   const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   // Our own worker bundle (dev and tests) lives in node_modules/.cache.
   if (m?.[1]) return m[1] === '.cache' ? 'coSPEC' : m[1];

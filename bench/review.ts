@@ -57,8 +57,10 @@ export function installPaintProbe(): void {
   w.__benchPaint = new Promise((resolve) => {
     const marks: Partial<PaintMarks> = {};
     const observer = new MutationObserver(() => {
-      if (marks.shell === undefined && document.querySelector('nav[aria-label="Main"]')) marks.shell = performance.now();
-      if (marks.screen === undefined && document.querySelector('[data-testid="review-screen"]')) marks.screen = performance.now();
+      if (marks.shell === undefined && document.querySelector('nav[aria-label="Main"]'))
+        marks.shell = performance.now();
+      if (marks.screen === undefined && document.querySelector('[data-testid="review-screen"]'))
+        marks.screen = performance.now();
       if (marks.rowInDom === undefined && document.querySelector('[data-testid="file-diff"] tr.diff-line')) {
         marks.rowInDom = performance.now();
         observer.disconnect();
@@ -75,7 +77,9 @@ export function installPaintProbe(): void {
               ...marks,
               getSent: get?.startTime ?? Number.NaN,
               getBack: get ? get.startTime + get.duration : Number.NaN,
-              calls: calls.map((e) => `${e.name.slice(4)} ${Math.round(e.startTime)}→${Math.round(e.startTime + e.duration)}`),
+              calls: calls.map(
+                (e) => `${e.name.slice(4)} ${Math.round(e.startTime)}→${Math.round(e.startTime + e.duration)}`,
+              ),
               painted: performance.now(),
             } as PaintMarks);
           };
@@ -149,7 +153,11 @@ const SCROLL_SCRIPT = `async (step) => {
 async function scrollFrames(page: Page): Promise<{ scrolling: number[]; idle: number[]; height: number }> {
   const run = await page.evaluateHandle(SCROLL_SCRIPT);
   try {
-    return (await run.evaluate((fn, step) => (fn as unknown as (s: number) => Promise<{ scrolling: number[]; idle: number[]; height: number }>)(step), SCROLL_STEP));
+    return await run.evaluate(
+      (fn, step) =>
+        (fn as unknown as (s: number) => Promise<{ scrolling: number[]; idle: number[]; height: number }>)(step),
+      SCROLL_STEP,
+    );
   } finally {
     await run.dispose();
   }
@@ -214,7 +222,9 @@ export const benchReview: BenchModule = async () => {
   await buildHarness();
   const keyring = await ensureSecretService();
   if (keyring.status === 'missing') {
-    process.stderr.write(`bench: review: skipped: no Secret Service for the account's token (${keyring.reason ?? ''})\n`);
+    process.stderr.write(
+      `bench: review: skipped: no Secret Service for the account's token (${keyring.reason ?? ''})\n`,
+    );
     await rm(scratch, { recursive: true, force: true });
     return [];
   }
@@ -222,11 +232,27 @@ export const benchReview: BenchModule = async () => {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   const context = await browser.newContext({ viewport: { width: 1280, height: 820 }, deviceScaleFactor: 1 });
   const page = await context.newPage();
-  const ui = await launchUiApp(page, server.url, { withGitLab: true, protocolRegistered: true, policy: undefined, startAt: '#/runs', dataDirFiles: undefined, localGitLab: false }, server.stash);
+  const ui = await launchUiApp(
+    page,
+    server.url,
+    {
+      withGitLab: true,
+      protocolRegistered: true,
+      policy: undefined,
+      startAt: '#/runs',
+      dataDirFiles: undefined,
+      localGitLab: false,
+    },
+    server.stash,
+  );
   try {
     const { app } = ui;
     const gitlab = app.gitlab!;
-    const { account } = await app.services.handlers.accounts.connectWithToken({ instanceUrl: gitlab.url, token: gitlab.user('cospec-bot').token, allowHttp: true });
+    const { account } = await app.services.handlers.accounts.connectWithToken({
+      instanceUrl: gitlab.url,
+      token: gitlab.user('cospec-bot').token,
+      allowHttp: true,
+    });
 
     // main gets FILES modules; the big MR rewrites two blocks in each, the small one a line of one.
     process.stderr.write(`bench: review: pushing ${FILES} files and opening the merge requests…\n`);
@@ -240,16 +266,39 @@ export const benchReview: BenchModule = async () => {
       base[path(n)] = moduleSource(n, lines, () => false);
       changed[path(n)] = moduleSource(n, lines, edited);
     }
-    await mrs.pushChange(app, { onto: 'main', branch: 'main', title: 'Generated modules for the review benchmark', description: '', files: base });
-    const bigIid = await mrs.openAgentMergeRequest(app, { branch: 'bench/big', title: `Rewrite ${FILES} modules`, description: 'Benchmark MR.', files: changed });
+    await mrs.pushChange(app, {
+      onto: 'main',
+      branch: 'main',
+      title: 'Generated modules for the review benchmark',
+      description: '',
+      files: base,
+    });
+    const bigIid = await mrs.openAgentMergeRequest(app, {
+      branch: 'bench/big',
+      title: `Rewrite ${FILES} modules`,
+      description: 'Benchmark MR.',
+      files: changed,
+    });
     const smallIid = await mrs.openAgentMergeRequest(app, {
       branch: 'bench/one-file',
       title: 'Rewrite one line',
       description: 'Benchmark baseline MR.',
       files: { [path(0)]: moduleSource(0, lines, (l) => l === 10) },
     });
-    const bigRun = await mrs.seedReviewRun(app, { runId: 'bench-big', accountId: account.id, iid: bigIid, branch: 'bench/big', title: `Rewrite ${FILES} modules` });
-    const smallRun = await mrs.seedReviewRun(app, { runId: 'bench-small', accountId: account.id, iid: smallIid, branch: 'bench/one-file', title: 'Rewrite one line' });
+    const bigRun = await mrs.seedReviewRun(app, {
+      runId: 'bench-big',
+      accountId: account.id,
+      iid: bigIid,
+      branch: 'bench/big',
+      title: `Rewrite ${FILES} modules`,
+    });
+    const smallRun = await mrs.seedReviewRun(app, {
+      runId: 'bench-small',
+      accountId: account.id,
+      iid: smallIid,
+      branch: 'bench/one-file',
+      title: 'Rewrite one line',
+    });
 
     await page.addInitScript(installPaintProbe);
     // A new query each time: the same URL with another hash would navigate inside the page, not load it.
@@ -291,11 +340,16 @@ export const benchReview: BenchModule = async () => {
       const times: number[] = [];
       for (let i = 0; i < ROUNDS; i++) {
         times.push(
-          await page.evaluate(async (target) => {
-            const t0 = performance.now();
-            await (window as unknown as { cospec: { review: { get(t: unknown): Promise<unknown> } } }).cospec.review.get(target);
-            return performance.now() - t0;
-          }, { runId, mrIid }),
+          await page.evaluate(
+            async (target) => {
+              const t0 = performance.now();
+              await (
+                window as unknown as { cospec: { review: { get(t: unknown): Promise<unknown> } } }
+              ).cospec.review.get(target);
+              return performance.now() - t0;
+            },
+            { runId, mrIid },
+          ),
         );
       }
       return median(times);
@@ -310,11 +364,15 @@ export const benchReview: BenchModule = async () => {
     const painted = median(big.map((m) => m.painted));
     const met = painted < TARGET_MS;
     const fmt = (v: number) => `${Math.round(v)} ms`;
-    const at = (ms: PaintMarks[], key: 'shell' | 'getSent' | 'getBack' | 'rowInDom') => fmt(median(ms.map((m) => m[key])));
+    const at = (ms: PaintMarks[], key: 'shell' | 'getSent' | 'getBack' | 'rowInDom') =>
+      fmt(median(ms.map((m) => m[key])));
     const split = (ms: PaintMarks[], serviceOnly: number, fromPageOnly: number) =>
       `shell ${at(ms, 'shell')}, review.get sent ${at(ms, 'getSent')} and back ${at(ms, 'getBack')} (main alone: ${fmt(serviceOnly)}; from the page alone: ${fmt(fromPageOnly)}), row in DOM ${at(ms, 'rowInDom')}, painted ${fmt(median(ms.map((m) => m.painted)))}; renderer after the data: ${fmt(median(ms.map((m) => m.painted - m.getBack)))}`;
-    if (process.env.BENCH_REVIEW_DEBUG) for (const m of [...small, ...big]) process.stderr.write(`bench: review: calls ${m.calls.join(', ')}\n`);
-    process.stderr.write(`bench: review: first diff paint ${fmt(painted)} for ${stats.diff.stats.files} files / ${changedLines} changed lines: target < ${TARGET_MS} ms ${met ? 'met' : 'NOT met'}\n`);
+    if (process.env.BENCH_REVIEW_DEBUG)
+      for (const m of [...small, ...big]) process.stderr.write(`bench: review: calls ${m.calls.join(', ')}\n`);
+    process.stderr.write(
+      `bench: review: first diff paint ${fmt(painted)} for ${stats.diff.stats.files} files / ${changedLines} changed lines: target < ${TARGET_MS} ms ${met ? 'met' : 'NOT met'}\n`,
+    );
     const results: BenchResult[] = [
       result({
         name: `review first diff paint (${stats.diff.stats.files} files, ${changedLines.toLocaleString('en')} lines)`,

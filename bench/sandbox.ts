@@ -23,7 +23,15 @@ import { fileURLToPath } from 'node:url';
 import { createLogger } from '../src-main/platform/logger';
 import type { ExecuteRequest } from '../src-main/services/runs/orchestrator';
 import { runPaths } from '../src-main/services/runs/store';
-import { BASE_IMAGE, connectEngine, createSandbox, DEFAULT_LIMITS, isEgressShape, startEgressProxy, type EgressShape } from '../src-main/services/sandbox';
+import {
+  BASE_IMAGE,
+  connectEngine,
+  createSandbox,
+  DEFAULT_LIMITS,
+  isEgressShape,
+  startEgressProxy,
+  type EgressShape,
+} from '../src-main/services/sandbox';
 import { median, result, type BenchResult } from './types';
 
 export type { BenchResult } from './types';
@@ -42,10 +50,18 @@ const SHAPES = (process.env.BENCH_EGRESS_SHAPES ?? 'socket,network,tunnel').spli
 const PARTS = new Set((process.env.BENCH_SANDBOX_PARTS ?? 'proxy,start,containers').split(','));
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(cmd, args, { env, maxBuffer: 1 << 24 }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) }),
+      resolve({
+        code: err ? (typeof err.code === 'number' ? err.code : 1) : 0,
+        stdout: String(stdout),
+        stderr: String(stderr),
+      }),
     );
   });
 }
@@ -75,7 +91,9 @@ server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port +
 `;
 
 async function startDownloadServer(): Promise<{ port: number; close(): void }> {
-  const child = spawn(process.execPath, ['-e', SERVER_SOURCE, String(SIZE_MB)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', SERVER_SOURCE, String(SIZE_MB)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
     child.once('exit', (code) => reject(new Error(`the download server exited (${code})`)));
@@ -85,7 +103,11 @@ async function startDownloadServer(): Promise<{ port: number; close(): void }> {
 
 async function benchStart(): Promise<BenchResult[]> {
   const dir = await mkdtemp(join(tmpdir(), 'cospec-bench-sandbox-'));
-  const sandbox = createSandbox({ logger: createLogger({ level: 'error', sinks: [] }), socketPath: SOCKET, dataDir: dir });
+  const sandbox = createSandbox({
+    logger: createLogger({ level: 'error', sinks: [] }),
+    socketPath: SOCKET,
+    dataDir: dir,
+  });
   const bare: number[] = [];
   const firstLine: number[] = [];
   const whole: number[] = [];
@@ -93,7 +115,10 @@ async function benchStart(): Promise<BenchResult[]> {
     for (let i = 0; i < ROUNDS + 1; i++) {
       // Alternate, and drop round 0 (warms caches for both).
       const b = await timed(async () => {
-        const r = await run('podman', ['run', '--rm', '--network', 'none', BASE_IMAGE, 'true'], { ...process.env, CONTAINERS_CONF });
+        const r = await run('podman', ['run', '--rm', '--network', 'none', BASE_IMAGE, 'true'], {
+          ...process.env,
+          CONTAINERS_CONF,
+        });
         if (r.code !== 0) throw new Error(`podman run failed: ${r.stderr}`);
       });
       const runId = `bench-${process.pid}-${i}`;
@@ -107,8 +132,20 @@ async function benchStart(): Promise<BenchResult[]> {
         paths,
         image: BASE_IMAGE,
         allowlist: [],
-        project: { instanceUrl: 'http://127.0.0.1:9', projectId: 1, webUrl: 'http://127.0.0.1:9/a/b', httpUrlToRepo: 'http://127.0.0.1:9/a/b.git', defaultBranch: 'main' },
-        spec: { accountId: 'bench', projectPath: 'a/b', task: 'bench', agent: { kind: 'command', command: 'echo ready' }, allow: [] },
+        project: {
+          instanceUrl: 'http://127.0.0.1:9',
+          projectId: 1,
+          webUrl: 'http://127.0.0.1:9/a/b',
+          httpUrlToRepo: 'http://127.0.0.1:9/a/b.git',
+          defaultBranch: 'main',
+        },
+        spec: {
+          accountId: 'bench',
+          projectPath: 'a/b',
+          task: 'bench',
+          agent: { kind: 'command', command: 'echo ready' },
+          allow: [],
+        },
         timeoutMs: 120_000,
         onLog: () => {
           if (!first) first = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -176,7 +213,13 @@ async function benchProxy(): Promise<BenchResult[]> {
         const target = new URL(proxy.address);
         const req = request(
           viaProxy
-            ? { host: target.hostname, port: Number(target.port), path: `http://127.0.0.1:${port}/`, headers: { host: `127.0.0.1:${port}` }, agent: false }
+            ? {
+                host: target.hostname,
+                port: Number(target.port),
+                path: `http://127.0.0.1:${port}/`,
+                headers: { host: `127.0.0.1:${port}` },
+                agent: false,
+              }
             : { host: '127.0.0.1', port, path: '/', agent: false },
           (res) => {
             res.resume();
@@ -229,18 +272,27 @@ async function benchProxy(): Promise<BenchResult[]> {
 
 /** The GitLab stand-in in its own process (sharing the bench's thread would slow the proxy), with a big file. */
 async function startStandIn(dir: string): Promise<{ url: string; token: string; rawPath: string; close(): void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'tools/gitlab-standin/cli.ts'), '--json', '--data-dir', dir], {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const info = await new Promise<{ url: string; users: Array<{ username: string; token: string }> }>((resolve, reject) => {
-    let buf = '';
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      if (buf.includes('\n')) resolve(JSON.parse(buf.split('\n')[0] ?? '') as { url: string; users: Array<{ username: string; token: string }> });
-    });
-    child.once('exit', (code) => reject(new Error(`the GitLab stand-in exited (${code})`)));
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(REPO, 'tools/gitlab-standin/cli.ts'), '--json', '--data-dir', dir],
+    {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const info = await new Promise<{ url: string; users: Array<{ username: string; token: string }> }>(
+    (resolve, reject) => {
+      let buf = '';
+      child.stdout.on('data', (d: Buffer) => {
+        buf += d.toString();
+        if (buf.includes('\n'))
+          resolve(
+            JSON.parse(buf.split('\n')[0] ?? '') as { url: string; users: Array<{ username: string; token: string }> },
+          );
+      });
+      child.once('exit', (code) => reject(new Error(`the GitLab stand-in exited (${code})`)));
+    },
+  );
   // A SIZE_MB random blob on its own branch of acme/web-app, written with git plumbing (no push hooks).
   const gitDir = join(dir, 'repositories', 'acme', 'web-app.git');
   const blobFile = join(dir, 'big.bin');
@@ -256,10 +308,26 @@ async function startStandIn(dir: string): Promise<{ url: string; token: string; 
   await git(['read-tree', 'main'], index);
   await git(['update-index', '--add', '--cacheinfo', `100644,${blob},big.bin`], index);
   const tree = await git(['write-tree'], index);
-  const commit = await git(['-c', 'user.name=bench', '-c', 'user.email=bench@example.invalid', 'commit-tree', tree, '-p', 'main', '-m', 'bench: big file']);
+  const commit = await git([
+    '-c',
+    'user.name=bench',
+    '-c',
+    'user.email=bench@example.invalid',
+    'commit-tree',
+    tree,
+    '-p',
+    'main',
+    '-m',
+    'bench: big file',
+  ]);
   await git(['update-ref', 'refs/heads/bench-big', commit]);
   const token = info.users.find((u) => u.username === 'cospec-bot')?.token ?? '';
-  return { url: info.url, token, rawPath: '/api/v4/projects/acme%2Fweb-app/repository/files/big.bin/raw?ref=bench-big', close: () => child.kill() };
+  return {
+    url: info.url,
+    token,
+    rawPath: '/api/v4/projects/acme%2Fweb-app/repository/files/big.bin/raw?ref=bench-big',
+    close: () => child.kill(),
+  };
 }
 
 /** Shell for one timed curl (prints time_total in seconds); `proxy` adds the run's proxy as a CONNECT tunnel. */
@@ -282,22 +350,62 @@ async function benchInContainers(shape: EgressShape): Promise<BenchResult[]> {
   const stream = await startDownloadServer();
   const env = { ...process.env, CONTAINERS_CONF };
   const name = `cospec-bench-direct-${process.pid}`;
-  const sandbox = createSandbox({ logger: createLogger({ level: 'error', sinks: [] }), socketPath: SOCKET, dataDir: dir, egressShape: shape, limits: () => CONTAINER_LIMITS });
+  const sandbox = createSandbox({
+    logger: createLogger({ level: 'error', sinks: [] }),
+    socketPath: SOCKET,
+    dataDir: dir,
+    egressShape: shape,
+    limits: () => CONTAINER_LIMITS,
+  });
   const hostPort = new URL(standIn.url).host;
   const targets = [
-    { label: 'GitLab stand-in raw file', url: `${standIn.url}${standIn.rawPath}`, headers: [`PRIVATE-TOKEN: ${standIn.token}`] },
+    {
+      label: 'GitLab stand-in raw file',
+      url: `${standIn.url}${standIn.rawPath}`,
+      headers: [`PRIVATE-TOKEN: ${standIn.token}`],
+    },
     { label: 'streaming server', url: `http://127.0.0.1:${stream.port}/big`, headers: [] },
   ];
   const small = { url: `${standIn.url}/api/v4/version`, headers: [`PRIVATE-TOKEN: ${standIn.token}`] };
-  const times = new Map<string, { direct: number[]; proxied: number[] }>(targets.map((t) => [t.label, { direct: [], proxied: [] }]));
+  const times = new Map<string, { direct: number[]; proxied: number[] }>(
+    targets.map((t) => [t.label, { direct: [], proxied: [] }]),
+  );
   const latency = { direct: [] as number[], proxied: [] as number[] };
-  const parse = (output: string) => output.split('\n').map(Number).filter((n) => Number.isFinite(n) && n > 0);
+  const parse = (output: string) =>
+    output
+      .split('\n')
+      .map(Number)
+      .filter((n) => Number.isFinite(n) && n > 0);
   try {
-    const started = await run('podman', [
-      'run', '-d', '--rm', '--name', name, '--network', 'host', '--user', '1000:1000', '--read-only', '--tmpfs', '/tmp',
-      '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--cpus', String(CONTAINER_LIMITS.cpus), '--memory', `${CONTAINER_LIMITS.memoryMb}m`,
-      BASE_IMAGE, 'sleep', '3600',
-    ], env);
+    const started = await run(
+      'podman',
+      [
+        'run',
+        '-d',
+        '--rm',
+        '--name',
+        name,
+        '--network',
+        'host',
+        '--user',
+        '1000:1000',
+        '--read-only',
+        '--tmpfs',
+        '/tmp',
+        '--cap-drop',
+        'ALL',
+        '--security-opt',
+        'no-new-privileges',
+        '--cpus',
+        String(CONTAINER_LIMITS.cpus),
+        '--memory',
+        `${CONTAINER_LIMITS.memoryMb}m`,
+        BASE_IMAGE,
+        'sleep',
+        '3600',
+      ],
+      env,
+    );
     if (started.code !== 0) throw new Error(`the direct container did not start: ${started.stderr}`);
     const direct = async (cmd: string) => {
       const r = await run('podman', ['exec', name, 'sh', '-c', cmd], env);
@@ -314,8 +422,20 @@ async function benchInContainers(shape: EgressShape): Promise<BenchResult[]> {
         paths,
         image: BASE_IMAGE,
         allowlist: [hostPort, `127.0.0.1:${stream.port}`],
-        project: { instanceUrl: 'http://127.0.0.1:9', projectId: 1, webUrl: 'http://127.0.0.1:9/a/b', httpUrlToRepo: 'http://127.0.0.1:9/a/b.git', defaultBranch: 'main' },
-        spec: { accountId: 'bench', projectPath: 'a/b', task: 'bench', agent: { kind: 'command', command: 'while [ ! -e /tmp/bench-done ]; do sleep 0.2; done' }, allow: [] },
+        project: {
+          instanceUrl: 'http://127.0.0.1:9',
+          projectId: 1,
+          webUrl: 'http://127.0.0.1:9/a/b',
+          httpUrlToRepo: 'http://127.0.0.1:9/a/b.git',
+          defaultBranch: 'main',
+        },
+        spec: {
+          accountId: 'bench',
+          projectPath: 'a/b',
+          task: 'bench',
+          agent: { kind: 'command', command: 'while [ ! -e /tmp/bench-done ]; do sleep 0.2; done' },
+          allow: [],
+        },
         timeoutMs: 900_000,
         onLog: () => undefined,
         signal: new AbortController().signal,
@@ -339,7 +459,8 @@ async function benchInContainers(shape: EgressShape): Promise<BenchResult[]> {
                 times.get(t.label)?.proxied.push(...p);
               }
               const batch = Math.ceil(LATENCY_REQUESTS / (ROUNDS + 1));
-              const loop = (proxy: boolean) => `for i in $(seq ${batch}); do ${curlTimed(small.url, small.headers, proxy)}; done`;
+              const loop = (proxy: boolean) =>
+                `for i in $(seq ${batch}); do ${curlTimed(small.url, small.headers, proxy)}; done`;
               latency.direct.push(...(await direct(loop(false))));
               latency.proxied.push(...(await proxied(loop(true))));
             }
@@ -398,9 +519,12 @@ export async function benchSandbox(): Promise<BenchResult[]> {
   if (!PARTS.has('start') && !PARTS.has('containers')) return results;
   try {
     const engine = await connectEngine(SOCKET);
-    if (!(await engine.inspectImage(BASE_IMAGE))) throw new Error(`the image ${BASE_IMAGE} is missing (scripts/setup/sandbox-image.sh)`);
+    if (!(await engine.inspectImage(BASE_IMAGE)))
+      throw new Error(`the image ${BASE_IMAGE} is missing (scripts/setup/sandbox-image.sh)`);
   } catch (error) {
-    process.stderr.write(`bench: sandbox: container benchmarks skipped: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `bench: sandbox: container benchmarks skipped: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     return results;
   }
   if (PARTS.has('start')) results.push(...(await benchStart()));

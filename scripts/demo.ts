@@ -61,16 +61,28 @@ async function main(): Promise<number> {
       protocolRegistered: false,
       policyPath: join(dataDir, 'no-policy.json'),
     });
-    const api = createCospecApi({ invoke: createDispatcher(services.handlers, logger), subscribe: (e, l) => events.on(e, l) });
+    const api = createCospecApi({
+      invoke: createDispatcher(services.handlers, logger),
+      subscribe: (e, l) => events.on(e, l),
+    });
 
     step(2, 'Connecting the bot account with a personal access token');
-    const { account, warnings } = await api.accounts.connectWithToken({ instanceUrl: gitlab.url, token: bot.token, allowHttp: true });
+    const { account, warnings } = await api.accounts.connectWithToken({
+      instanceUrl: gitlab.url,
+      token: bot.token,
+      allowHttp: true,
+    });
     say(`   connected ${account.username} on ${account.host} (GitLab ${account.gitlabVersion ?? '?'})`);
     for (const w of warnings) say(`   note: ${w.message}`);
 
     step(3, 'Listing repositories with Developer access or higher');
     const projects = await api.repositories.refresh(account.id);
-    say(`   ${projects.projects.length} repositories, e.g. ${projects.projects.slice(0, 3).map((p) => p.pathWithNamespace).join(', ')}`);
+    say(
+      `   ${projects.projects.length} repositories, e.g. ${projects.projects
+        .slice(0, 3)
+        .map((p) => p.pathWithNamespace)
+        .join(', ')}`,
+    );
 
     step(4, `Running the sample agent on ${PROJECT} in the container sandbox`);
     const started = await api.runs.start({
@@ -100,7 +112,9 @@ async function main(): Promise<number> {
     }
     for (const o of finished.outputs) say(`   ${describeOutput(o)}`);
     const denied = finished.egress.filter((e) => e.verdict === 'denied');
-    say(`   egress: ${finished.egress.filter((e) => e.verdict === 'allowed').length} allowed destination(s), ${denied.length} denied`);
+    say(
+      `   egress: ${finished.egress.filter((e) => e.verdict === 'allowed').length} allowed destination(s), ${denied.length} denied`,
+    );
     const kinds = new Set(finished.outputs.map((o) => o.kind));
     if (!kinds.has('branch') || !kinds.has('merge_request') || !kinds.has('issue')) {
       say('   expected a branch, a merge request and an issue');

@@ -23,7 +23,8 @@ export function findElectronBinary(env = process.env) {
     const path = join(env.ELECTRON_OVERRIDE_DIST_PATH, relative || defaultExecutable());
     return existsSync(path) ? { path } : { missing: `ELECTRON_OVERRIDE_DIST_PATH is set but ${path} does not exist.` };
   }
-  if (!relative) return { missing: 'The Electron binary has not been downloaded yet (node_modules/electron/path.txt is absent).' };
+  if (!relative)
+    return { missing: 'The Electron binary has not been downloaded yet (node_modules/electron/path.txt is absent).' };
   const path = join(electronDir, 'dist', relative);
   return existsSync(path) ? { path } : { missing: `${path} does not exist.` };
 }
@@ -36,10 +37,18 @@ function defaultExecutable() {
 /** Runs Electron's own downloader (what `require('electron')` would do); returns its last error line. */
 export function downloadElectron() {
   const electronDir = dirname(require.resolve('electron/package.json'));
-  const result = spawnSync(process.execPath, [join(electronDir, 'install.js')], { encoding: 'utf8', timeout: 10 * 60_000 });
+  const result = spawnSync(process.execPath, [join(electronDir, 'install.js')], {
+    encoding: 'utf8',
+    timeout: 10 * 60_000,
+  });
   if (result.status === 0) return undefined;
-  const lines = `${result.stderr ?? ''}\n${result.error?.message ?? ''}`.split('\n').map((l) => l.trim()).filter(Boolean);
-  return lines.find((l) => /^(Error|TypeError|RequestError|HTTPError)\b/.test(l)) ?? lines[0] ?? `exit code ${result.status}`;
+  const lines = `${result.stderr ?? ''}\n${result.error?.message ?? ''}`
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return (
+    lines.find((l) => /^(Error|TypeError|RequestError|HTTPError)\b/.test(l)) ?? lines[0] ?? `exit code ${result.status}`
+  );
 }
 
 export const missingBinaryHelp = [
@@ -61,17 +70,23 @@ function main(args) {
   let binary = findElectronBinary();
   if (!binary.path) {
     // COSPEC_NO_ELECTRON_DOWNLOAD=1 skips the attempt (closed networks, tests).
-    const failure = process.env.COSPEC_NO_ELECTRON_DOWNLOAD === '1' ? 'skipped (COSPEC_NO_ELECTRON_DOWNLOAD=1)' : download();
+    const failure =
+      process.env.COSPEC_NO_ELECTRON_DOWNLOAD === '1' ? 'skipped (COSPEC_NO_ELECTRON_DOWNLOAD=1)' : download();
     binary = findElectronBinary();
     if (!binary.path) {
-      console.error(`start: coSPEC Desktop cannot open its window: the Electron binary is missing.\n  ${binary.missing}`);
+      console.error(
+        `start: coSPEC Desktop cannot open its window: the Electron binary is missing.\n  ${binary.missing}`,
+      );
       if (failure) console.error(`  The download failed: ${failure}`);
       console.error(missingBinaryHelp);
       return 2;
     }
   }
 
-  const build = spawnSync(process.execPath, [require.resolve('electron-vite/bin/electron-vite.js'), 'build'], { cwd: root, stdio: 'inherit' });
+  const build = spawnSync(process.execPath, [require.resolve('electron-vite/bin/electron-vite.js'), 'build'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (build.status !== 0) {
     console.error('start: the build failed (see above); nothing was started.');
     return build.status ?? 1;
@@ -79,11 +94,15 @@ function main(args) {
 
   const electronArgs = ['.', ...args];
   if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
-    console.error('start: no display (DISPLAY and WAYLAND_DISPLAY are unset); run under `xvfb-run -a npm start` or use the CLI.');
+    console.error(
+      'start: no display (DISPLAY and WAYLAND_DISPLAY are unset); run under `xvfb-run -a npm start` or use the CLI.',
+    );
   }
   if (process.platform === 'linux' && process.getuid?.() === 0) {
     // Chromium refuses to start as root with its OS sandbox on; say plainly that it is off.
-    console.error('start: running as root: Chromium\'s OS-level sandbox is switched off (--no-sandbox). Run as a normal user to keep it.');
+    console.error(
+      "start: running as root: Chromium's OS-level sandbox is switched off (--no-sandbox). Run as a normal user to keep it.",
+    );
     electronArgs.push('--no-sandbox');
   }
   const env = { ...process.env };

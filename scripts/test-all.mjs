@@ -40,7 +40,9 @@ function readReport(file) {
 }
 const vitestCounts = (file) => () => {
   const r = readReport(file);
-  return r && { passed: r.numPassedTests, failed: r.numFailedTests, skipped: r.numPendingTests + (r.numTodoTests ?? 0) };
+  return (
+    r && { passed: r.numPassedTests, failed: r.numFailedTests, skipped: r.numPendingTests + (r.numTodoTests ?? 0) }
+  );
 };
 const playwrightCounts = (file) => () => {
   const s = readReport(file)?.stats;
@@ -53,12 +55,34 @@ run('setup', 'bash', ['scripts/setup-system.sh']);
 run('format', 'npx', ['prettier', '--check', '.']);
 run('lint', 'npx', ['eslint', '.', '--max-warnings=0']);
 run('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
-run('unit', 'npx', ['vitest', 'run', '--project', 'unit', '--reporter=default', '--reporter=json', `--outputFile.json=${join(reports, 'unit.json')}`], {
-  counts: vitestCounts('unit.json'),
-});
+run(
+  'unit',
+  'npx',
+  [
+    'vitest',
+    'run',
+    '--project',
+    'unit',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${join(reports, 'unit.json')}`,
+  ],
+  {
+    counts: vitestCounts('unit.json'),
+  },
+);
 run(
   'integration',
-  ...withKeyring(['npx', 'vitest', 'run', '--project', 'integration', '--reporter=default', '--reporter=json', `--outputFile.json=${join(reports, 'integration.json')}`]),
+  ...withKeyring([
+    'npx',
+    'vitest',
+    'run',
+    '--project',
+    'integration',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${join(reports, 'integration.json')}`,
+  ]),
   { counts: vitestCounts('integration.json') },
 );
 run('ui', ...withKeyring(['npx', 'playwright', 'test', '-c', 'test/ui/playwright.config.ts', '--reporter=list,json']), {

@@ -9,9 +9,21 @@ import { createLogger, fileSink, stderrSink } from './platform/logger';
 import { createServices, type AppServices } from './services';
 import { spawnedStandInStarter } from './services/local-gitlab/spawned';
 import { APP_SCHEME, appSchemeDefinition, createAppProtocolHandler } from './shell/app-protocol';
-import { electronPaths, externalOpener, followSystemTheme, safeStorageEncryptor, sessionProxyResolver } from './shell/adapters';
+import {
+  electronPaths,
+  externalOpener,
+  followSystemTheme,
+  safeStorageEncryptor,
+  sessionProxyResolver,
+} from './shell/adapters';
 import { folderPicker } from './shell/folder-picker';
-import { createDeepLinkQueue, findDeepLink, registerProtocolClient, routeDeepLinks, strayLinkMessage } from './shell/deep-links';
+import {
+  createDeepLinkQueue,
+  findDeepLink,
+  registerProtocolClient,
+  routeDeepLinks,
+  strayLinkMessage,
+} from './shell/deep-links';
 import { forwardEvents, registerIpcBridge } from './shell/ipc-bridge';
 import { hardenSession } from './shell/session-security';
 import { guardWebContents } from './shell/web-contents-guard';
@@ -44,7 +56,9 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 async function start(): Promise<void> {
-  const logger = createLogger({ sinks: [fileSink(join(paths.logsDir, 'main.log')), stderrSink] }).child({ process: 'main' });
+  const logger = createLogger({ sinks: [fileSink(join(paths.logsDir, 'main.log')), stderrSink] }).child({
+    process: 'main',
+  });
   const openExternal = externalOpener(shell);
   const trustedContentIds = new Set<number>();
   let window: BrowserWindow | undefined;
@@ -52,7 +66,13 @@ async function start(): Promise<void> {
   const deepLinks = createDeepLinkQueue((error) => {
     logger.warn('a cospec:// link was not accepted', { error });
     const message = strayLinkMessage(error);
-    if (message) void dialog.showMessageBox({ type: 'warning', title: 'coSPEC Desktop', message: 'Link ignored', detail: message });
+    if (message)
+      void dialog.showMessageBox({
+        type: 'warning',
+        title: 'coSPEC Desktop',
+        message: 'Link ignored',
+        detail: message,
+      });
   });
   routeDeepLinks({
     app,
@@ -117,7 +137,14 @@ async function start(): Promise<void> {
   forwardEvents(events, () => (window && !window.isDestroyed() ? [window.webContents] : []), logger);
 
   const openWindow = () => {
-    window = createMainWindow({ BrowserWindow, preloadPath, dark: nativeTheme.shouldUseDarkColors, devTools: !app.isPackaged, openExternal, logger });
+    window = createMainWindow({
+      BrowserWindow,
+      preloadPath,
+      dark: nativeTheme.shouldUseDarkColors,
+      devTools: !app.isPackaged,
+      openExternal,
+      logger,
+    });
     const id = window.webContents.id;
     trustedContentIds.add(id);
     window.on('closed', () => {

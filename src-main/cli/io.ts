@@ -41,7 +41,10 @@ export function createOutput(json: boolean, stdout = process.stdout, stderr = pr
     progress(label, percent) {
       if (!tty) return;
       const width = 30;
-      const bar = percent === undefined ? '' : ` [${'#'.repeat(Math.round((percent / 100) * width)).padEnd(width, '.')}] ${Math.round(percent)}%`;
+      const bar =
+        percent === undefined
+          ? ''
+          : ` [${'#'.repeat(Math.round((percent / 100) * width)).padEnd(width, '.')}] ${Math.round(percent)}%`;
       stderr.write(`\r\x1b[2K${label}${bar}`);
       progressShown = true;
     },
@@ -58,7 +61,8 @@ export async function readSecret(prompt: string, stdin = process.stdin, stderr =
     const chunks: Buffer[] = [];
     for await (const chunk of stdin) chunks.push(Buffer.from(chunk as Buffer));
     const value = Buffer.concat(chunks).toString('utf8').trim();
-    if (!value) throw new UsageError('No token on standard input. Pipe it in, e.g. `cospec accounts add --url URL < token.txt`.');
+    if (!value)
+      throw new UsageError('No token on standard input. Pipe it in, e.g. `cospec accounts add --url URL < token.txt`.');
     return value;
   }
   stderr.write(prompt);
@@ -83,7 +87,11 @@ export function reportError(error: unknown, out: Output, stderr = process.stderr
   if (error instanceof CospecError) {
     if (out.json) process.stdout.write(JSON.stringify({ error: error.toEnvelope() }) + '\n');
     else stderr.write(`cospec: ${error.message} [${error.code}]${error.detail ? `\n${error.detail}` : ''}\n`);
-    return error.code === 'ENGINE_UNAVAILABLE' ? EXIT.engine : error.code === 'INVALID_INPUT' ? EXIT.usage : EXIT.failed;
+    return error.code === 'ENGINE_UNAVAILABLE'
+      ? EXIT.engine
+      : error.code === 'INVALID_INPUT'
+        ? EXIT.usage
+        : EXIT.failed;
   }
   stderr.write(`cospec: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
   return EXIT.failed;
@@ -93,6 +101,10 @@ export function reportError(error: unknown, out: Output, stderr = process.stderr
 export function table(headers: string[], rows: string[][]): string {
   if (rows.length === 0) return '';
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (c ?? '').padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (c ?? '').padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(headers), ...rows.map(line)].join('\n');
 }

@@ -76,7 +76,12 @@ function serialise(fields: Record<string, unknown> | undefined): Record<string, 
   for (const [key, value] of Object.entries(fields)) {
     out[key] =
       value instanceof Error
-        ? { name: value.name, message: value.message, stack: value.stack, cause: value.cause ? inspect(value.cause) : undefined }
+        ? {
+            name: value.name,
+            message: value.message,
+            stack: value.stack,
+            cause: value.cause ? inspect(value.cause) : undefined,
+          }
         : value;
   }
   return out;

@@ -9,7 +9,10 @@ const PATTERNS: Array<[RegExp, string]> = [
   // GitLab token prefixes: personal, OAuth app secret, deploy, runner, feed, trigger, CI job …
   [/\bgl(?:pat|oas|dt|rt|cbt|ptt|ft|imt|agent|soat|ffct|ldt|wt)-[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]+)*/g, REDACTED],
   // Authorization / Private-Token / Proxy-Authorization headers, in any "name: value" or "name=value" form
-  [/\b((?:proxy-)?authorization|private-token|job-token)(["']?\s*[:=]\s*["']?)(?:(?:bearer|basic|token)\s+)?[^\s"',;}]+/gi, `$1$2${REDACTED}`],
+  [
+    /\b((?:proxy-)?authorization|private-token|job-token)(["']?\s*[:=]\s*["']?)(?:(?:bearer|basic|token)\s+)?[^\s"',;}]+/gi,
+    `$1$2${REDACTED}`,
+  ],
   // URL userinfo: https://user:secret@host → https://user:[REDACTED]@host
   [/\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@]*):[^\s/@]+@/gi, `$1:${REDACTED}@`],
   // key=value and "key": "value" where the key names a secret

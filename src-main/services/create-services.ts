@@ -80,10 +80,17 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
 
   const preferences = createPreferencesService({ settings, policy, secrets, engineStatus: () => engineStatus() });
   const runsDir = join(deps.paths.dataDir, 'runs');
-  const realSandbox = deps.runtime?.sandbox ? undefined : createRuntimeSandbox(deps, () => preferences.sandboxLimits(), () => preferences.containerSocket());
+  const realSandbox = deps.runtime?.sandbox
+    ? undefined
+    : createRuntimeSandbox(
+        deps,
+        () => preferences.sandboxLimits(),
+        () => preferences.containerSocket(),
+      );
   const sandbox = deps.runtime?.sandbox ?? realSandbox;
   if (!sandbox) throw new Error('unreachable: a sandbox is always built');
-  const engineStatus = () => realSandbox?.diagnose() ?? Promise.resolve({ ok: true, message: 'A test sandbox is in use.' });
+  const engineStatus = () =>
+    realSandbox?.diagnose() ?? Promise.resolve({ ok: true, message: 'A test sandbox is in use.' });
   const runs = createRunsService({
     runsDir,
     accounts,
@@ -113,7 +120,11 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
   });
 
   const review = createReviewService({
-    runs: { get: (id) => runs.orchestrator.get(id), paths: (id) => runs.store.paths(id), list: () => runs.orchestrator.list() },
+    runs: {
+      get: (id) => runs.orchestrator.get(id),
+      paths: (id) => runs.store.paths(id),
+      list: () => runs.orchestrator.list(),
+    },
     gitlabFor: reviewGitLabFromAccounts(accounts),
     logger: deps.logger,
   });
@@ -156,4 +167,3 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
     },
   };
 }
-

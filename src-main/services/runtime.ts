@@ -19,13 +19,20 @@ export function createRuntimeGit(deps: ServiceDeps): RunGit {
  * chosen in settings (read at each use, so a change applies to the next run), else the app's
  * configured socket, else found where engines usually listen.
  */
-export function createRuntimeSandbox(deps: ServiceDeps, limits: () => SandboxLimits, chosenSocket: () => string | undefined): RunSandbox & { diagnose: Sandbox['diagnose'] } {
+export function createRuntimeSandbox(
+  deps: ServiceDeps,
+  limits: () => SandboxLimits,
+  chosenSocket: () => string | undefined,
+): RunSandbox & { diagnose: Sandbox['diagnose'] } {
   let current: { socket: string | undefined; sandbox: Sandbox } | undefined;
   const get = (): Sandbox => {
     const socket = chosenSocket() ?? deps.containerSocket;
     if (current?.socket !== socket || !current) {
       // The engine changed in settings: the old one is let go once its runs have ended.
-      if (current) void current.sandbox.dispose().catch((error: unknown) => deps.logger.warn('sandbox: closing the previous engine failed', { error }));
+      if (current)
+        void current.sandbox
+          .dispose()
+          .catch((error: unknown) => deps.logger.warn('sandbox: closing the previous engine failed', { error }));
       current = {
         socket,
         sandbox: createSandbox({

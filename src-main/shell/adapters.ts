@@ -10,7 +10,10 @@ import type { Encryptor } from '../services/secrets/types';
 
 /** Electron safeStorage as the services' Encryptor; undefined when the OS offers no encryption at all. */
 export function safeStorageEncryptor(
-  safeStorage: Pick<SafeStorage, 'isEncryptionAvailable' | 'getSelectedStorageBackend' | 'encryptString' | 'decryptString'>,
+  safeStorage: Pick<
+    SafeStorage,
+    'isEncryptionAvailable' | 'getSelectedStorageBackend' | 'encryptString' | 'decryptString'
+  >,
   platform: NodeJS.Platform = process.platform,
 ): Encryptor | undefined {
   // Without encryption the services fall back to the OS keychain through @napi-rs/keyring.
@@ -50,7 +53,10 @@ export function externalOpener(shell: Pick<Shell, 'openExternal'>): (url: string
  * Follows the OS light/dark setting (the renderer reads it through prefers-color-scheme) and tells
  * the caller when it changes, so the window background matches before the page repaints.
  */
-export function followSystemTheme(nativeTheme: Pick<NativeTheme, 'themeSource' | 'shouldUseDarkColors' | 'on'>, onChange: (dark: boolean) => void): boolean {
+export function followSystemTheme(
+  nativeTheme: Pick<NativeTheme, 'themeSource' | 'shouldUseDarkColors' | 'on'>,
+  onChange: (dark: boolean) => void,
+): boolean {
   nativeTheme.themeSource = 'system';
   nativeTheme.on('updated', () => onChange(nativeTheme.shouldUseDarkColors));
   return nativeTheme.shouldUseDarkColors;

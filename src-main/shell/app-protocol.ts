@@ -76,7 +76,10 @@ export function createAppProtocolHandler(options: AppProtocolOptions): (request:
       const body = await read(file);
       return new Response(request.method === 'HEAD' ? null : body, {
         status: 200,
-        headers: { ...securityHeaders(), 'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream' },
+        headers: {
+          ...securityHeaders(),
+          'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream',
+        },
       });
     } catch {
       return plain(404, 'Not found');

@@ -23,7 +23,10 @@ export interface ProtocolRegistrationContext {
  * Linux resolves the scheme through an installed .desktop file, which a development build and a
  * non-integrated AppImage do not have, so there the OAuth flow uses the loopback redirect instead.
  */
-export function registerProtocolClient(app: Pick<App, 'setAsDefaultProtocolClient'>, ctx: ProtocolRegistrationContext): boolean {
+export function registerProtocolClient(
+  app: Pick<App, 'setAsDefaultProtocolClient'>,
+  ctx: ProtocolRegistrationContext,
+): boolean {
   // In development Electron runs as `electron <app dir>`: the OS must be told to pass that path too.
   const registered =
     ctx.defaultApp && ctx.argv[1] !== undefined

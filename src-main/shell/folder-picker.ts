@@ -17,7 +17,10 @@ export function folderPicker(
       ...(defaultPath ? { defaultPath } : {}),
     };
     const window = parent();
-    const result = window && !window.isDestroyed() ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
+    const result =
+      window && !window.isDestroyed()
+        ? await dialog.showOpenDialog(window, options)
+        : await dialog.showOpenDialog(options);
     return result.canceled ? undefined : result.filePaths[0];
   };
 }

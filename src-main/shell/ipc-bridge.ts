@@ -41,13 +41,19 @@ export interface IpcBridgeOptions {
 export function registerIpcBridge(options: IpcBridgeOptions): () => void {
   const channels = allInvokeChannels();
   for (const { service, method, channel } of channels) {
-    options.ipcMain.handle(channel, async (event: IpcMainInvokeEvent | InvokeEventLike, ...args: unknown[]): Promise<WireResult> => {
-      if (!isTrustedSender(event as InvokeEventLike, options.trustedContentIds)) {
-        options.logger.warn('refused an IPC call from an untrusted sender', { service, method });
-        return { ok: false, error: { code: 'UNTRUSTED_SENDER', message: 'This call is only accepted from the coSPEC window.' } };
-      }
-      return options.dispatch(service, method, args);
-    });
+    options.ipcMain.handle(
+      channel,
+      async (event: IpcMainInvokeEvent | InvokeEventLike, ...args: unknown[]): Promise<WireResult> => {
+        if (!isTrustedSender(event as InvokeEventLike, options.trustedContentIds)) {
+          options.logger.warn('refused an IPC call from an untrusted sender', { service, method });
+          return {
+            ok: false,
+            error: { code: 'UNTRUSTED_SENDER', message: 'This call is only accepted from the coSPEC window.' },
+          };
+        }
+        return options.dispatch(service, method, args);
+      },
+    );
   }
   return () => {
     for (const { channel } of channels) options.ipcMain.removeHandler(channel);
@@ -66,7 +72,10 @@ export function forwardEvents(bus: EventBus, targets: () => Iterable<EventTarget
     bus.on(name, (payload) => {
       const parsed = eventSchemas[name].safeParse(payload);
       if (!parsed.success) {
-        logger.error('dropped an event that does not match the contract', { event: name, issues: parsed.error.issues.length });
+        logger.error('dropped an event that does not match the contract', {
+          event: name,
+          issues: parsed.error.issues.length,
+        });
         return;
       }
       for (const target of targets()) {

@@ -6,7 +6,10 @@ import { CONTENT_SECURITY_POLICY } from './csp';
 /** The parts of a Session the hardening touches; a test passes a recorder with the same shape. */
 export type HardenedSession = Pick<
   Session,
-  'setPermissionRequestHandler' | 'setPermissionCheckHandler' | 'setDevicePermissionHandler' | 'setDisplayMediaRequestHandler'
+  | 'setPermissionRequestHandler'
+  | 'setPermissionCheckHandler'
+  | 'setDevicePermissionHandler'
+  | 'setDisplayMediaRequestHandler'
 > & { webRequest: Pick<Session['webRequest'], 'onHeadersReceived'> };
 
 /**
@@ -26,7 +29,9 @@ export function hardenSession(session: HardenedSession, logger: Logger): void {
     if (!granted) logger.warn('denied a permission request', { permission });
     callback(granted);
   });
-  session.setPermissionCheckHandler((_contents, permission, requestingOrigin) => ALLOWED_FOR_APP.has(permission) && requestingOrigin === APP_ORIGIN);
+  session.setPermissionCheckHandler(
+    (_contents, permission, requestingOrigin) => ALLOWED_FOR_APP.has(permission) && requestingOrigin === APP_ORIGIN,
+  );
   session.setDevicePermissionHandler(() => false);
   session.setDisplayMediaRequestHandler((_request, callback) => {
     logger.warn('denied a screen capture request');

@@ -6,7 +6,10 @@ export interface AutoUpdaterLike {
   autoInstallOnAppQuit: boolean;
   checkForUpdates(): Promise<{
     isUpdateAvailable: boolean;
-    updateInfo: { version: string; releaseNotes?: string | ReadonlyArray<{ version: string; note: string | null }> | null };
+    updateInfo: {
+      version: string;
+      releaseNotes?: string | ReadonlyArray<{ version: string; note: string | null }> | null;
+    };
   } | null>;
   downloadUpdate(): Promise<unknown>;
   quitAndInstall(): void;
@@ -26,7 +29,9 @@ export function electronUpdaterAdapter(autoUpdater: AutoUpdaterLike): Updater {
       const result = await autoUpdater.checkForUpdates();
       if (!result?.isUpdateAvailable) return null;
       const notes = releaseNotesText(result.updateInfo.releaseNotes);
-      return notes ? { version: result.updateInfo.version, releaseNotes: notes } : { version: result.updateInfo.version };
+      return notes
+        ? { version: result.updateInfo.version, releaseNotes: notes }
+        : { version: result.updateInfo.version };
     },
     async download(onPercent) {
       const listener = (info: { percent: number }) => onPercent(Math.max(0, Math.min(100, Math.round(info.percent))));
@@ -42,7 +47,9 @@ export function electronUpdaterAdapter(autoUpdater: AutoUpdaterLike): Updater {
 }
 
 /** Release notes arrive as HTML or as one note per version; the UI shows plain text. */
-export function releaseNotesText(notes: string | ReadonlyArray<{ version: string; note: string | null }> | null | undefined): string | undefined {
+export function releaseNotesText(
+  notes: string | ReadonlyArray<{ version: string; note: string | null }> | null | undefined,
+): string | undefined {
   if (!notes) return undefined;
   const text = typeof notes === 'string' ? notes : notes.map((n) => `${n.version}\n${n.note ?? ''}`).join('\n\n');
   const plain = text
@@ -67,7 +74,10 @@ export async function installedAppUpdater(isPackaged: boolean, resourcesPath: st
   const { existsSync } = await import('node:fs');
   const { join } = await import('node:path');
   if (!isPackaged || !existsSync(join(resourcesPath, 'app-update.yml'))) return undefined;
-  const mod = (await import('electron-updater')) as { autoUpdater?: AutoUpdaterLike; default?: { autoUpdater: AutoUpdaterLike } };
+  const mod = (await import('electron-updater')) as {
+    autoUpdater?: AutoUpdaterLike;
+    default?: { autoUpdater: AutoUpdaterLike };
+  };
   const autoUpdater = mod.autoUpdater ?? mod.default?.autoUpdater;
   return autoUpdater ? electronUpdaterAdapter(autoUpdater) : undefined;
 }

@@ -59,6 +59,8 @@ export function createMainWindow(deps: MainWindowDeps): BrowserWindow {
   window.webContents.on('render-process-gone', (_event, details) => {
     deps.logger.error('the window renderer stopped', { reason: details.reason, exitCode: details.exitCode });
   });
-  void window.loadURL(APP_ENTRY_URL).catch((error: unknown) => deps.logger.error('could not load the app page', { error }));
+  void window
+    .loadURL(APP_ENTRY_URL)
+    .catch((error: unknown) => deps.logger.error('could not load the app page', { error }));
   return window;
 }

@@ -1,6 +1,11 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Account, NetworkSettings } from '../../src-shared/model/account';
-import type { BeginOAuthInput, ConnectResult, ConnectWithTokenInput, OAuthFlow } from '../../src-shared/ipc/services/accounts';
+import type {
+  BeginOAuthInput,
+  ConnectResult,
+  ConnectWithTokenInput,
+  OAuthFlow,
+} from '../../src-shared/ipc/services/accounts';
 import { cospec, useCospecEvent } from './client';
 
 export type { Account, NetworkSettings, ConnectResult, OAuthFlow, ConnectWithTokenInput, BeginOAuthInput };
@@ -49,7 +54,9 @@ export function useRevalidateAccount() {
 
 /** Replaces one account's CA and proxy settings. */
 export function useUpdateNetwork() {
-  return useAccountsMutation(({ accountId, network }: { accountId: string; network: NetworkSettings }) => cospec().accounts.updateNetwork(accountId, network));
+  return useAccountsMutation(({ accountId, network }: { accountId: string; network: NetworkSettings }) =>
+    cospec().accounts.updateNetwork(accountId, network),
+  );
 }
 
 /** Revokes (OAuth) and deletes one account with its secrets and cached data. */

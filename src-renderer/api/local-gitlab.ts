@@ -17,7 +17,11 @@ export function useStartLocalGitLab() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: () => cospec().localGitLab.start(),
-    onSettled: () => Promise.all([client.invalidateQueries({ queryKey: key }), client.invalidateQueries({ queryKey: accountKeys.all })]),
+    onSettled: () =>
+      Promise.all([
+        client.invalidateQueries({ queryKey: key }),
+        client.invalidateQueries({ queryKey: accountKeys.all }),
+      ]),
   });
 }
 
@@ -25,6 +29,10 @@ export function useStopLocalGitLab() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: () => cospec().localGitLab.stop(),
-    onSettled: () => Promise.all([client.invalidateQueries({ queryKey: key }), client.invalidateQueries({ queryKey: accountKeys.all })]),
+    onSettled: () =>
+      Promise.all([
+        client.invalidateQueries({ queryKey: key }),
+        client.invalidateQueries({ queryKey: accountKeys.all }),
+      ]),
   });
 }

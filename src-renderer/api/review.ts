@@ -52,7 +52,13 @@ const BATCH_MAX = 100;
  * together mount together) into one fileDiffs call per MR, so main runs one git diff for them.
  */
 function createFileBatcher() {
-  const pending = new Map<string, { target: ReviewTarget; waiting: Map<string, Array<{ resolve: (f: ReviewFile) => void; reject: (e: unknown) => void }>> }>();
+  const pending = new Map<
+    string,
+    {
+      target: ReviewTarget;
+      waiting: Map<string, Array<{ resolve: (f: ReviewFile) => void; reject: (e: unknown) => void }>>;
+    }
+  >();
   let timer: ReturnType<typeof setTimeout> | undefined;
 
   function flush(): void {
@@ -159,7 +165,9 @@ export function useUnapprove(target: ReviewTarget) {
 
 /** Merges with the options chosen in the confirmation; `sha` pins what was reviewed. */
 export function useMerge(target: ReviewTarget) {
-  return useSummaryAction(target, (options: Omit<MergeInput, 'runId' | 'mrIid'>) => cospec().review.merge({ ...target, ...options }));
+  return useSummaryAction(target, (options: Omit<MergeInput, 'runId' | 'mrIid'>) =>
+    cospec().review.merge({ ...target, ...options }),
+  );
 }
 
 export function useCloseMergeRequest(target: ReviewTarget) {

@@ -123,7 +123,12 @@ export function useRunLog(runId: string | undefined, tail = 5_000): RunLog {
         (error: unknown) => {
           if (closed) return;
           loaded = pending;
-          setState({ runId, lines: pending, loading: false, error: error instanceof Error ? error : new Error(String(error)) });
+          setState({
+            runId,
+            lines: pending,
+            loading: false,
+            error: error instanceof Error ? error : new Error(String(error)),
+          });
         },
       );
     return () => {

@@ -27,5 +27,9 @@ export function useSetAgentKey() {
 
 /** Whether a container engine answers (asked when the settings screen opens and on "Check again"). */
 export function useEngineStatus() {
-  return useQuery({ queryKey: [...settingsKeys.all, 'engine'], queryFn: () => cospec().settings.engineStatus(), staleTime: 0 });
+  return useQuery({
+    queryKey: [...settingsKeys.all, 'engine'],
+    queryFn: () => cospec().settings.engineStatus(),
+    staleTime: 0,
+  });
 }

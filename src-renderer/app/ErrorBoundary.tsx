@@ -2,7 +2,10 @@ import { Component, type ErrorInfo, type ReactNode } from 'react';
 import { ErrorBanner } from '../components';
 
 /** Keeps one broken screen from blanking the whole window; the sidebar stays usable. */
-export class ErrorBoundary extends Component<{ children: ReactNode; resetKey: string }, { error: Error | null; key: string }> {
+export class ErrorBoundary extends Component<
+  { children: ReactNode; resetKey: string },
+  { error: Error | null; key: string }
+> {
   override state = { error: null as Error | null, key: this.props.resetKey };
 
   static getDerivedStateFromError(error: Error) {
@@ -20,7 +23,9 @@ export class ErrorBoundary extends Component<{ children: ReactNode; resetKey: st
 
   override render() {
     if (this.state.error) {
-      return <ErrorBanner title="This screen hit an unexpected problem" error={{ message: this.state.error.message }} />;
+      return (
+        <ErrorBanner title="This screen hit an unexpected problem" error={{ message: this.state.error.message }} />
+      );
     }
     return this.props.children;
   }

@@ -29,6 +29,14 @@ export function RouteView({ route }: { route: Route }) {
 
 /** The window title for a route. */
 export function routeTitle(route: Route): string {
-  const names = { integrations: 'GitLab', accounts: 'Accounts', repositories: 'Repositories', settings: 'Settings', reviews: 'Reviews', runs: 'Runs', review: 'Review' } as const;
+  const names = {
+    integrations: 'GitLab',
+    accounts: 'Accounts',
+    repositories: 'Repositories',
+    settings: 'Settings',
+    reviews: 'Reviews',
+    runs: 'Runs',
+    review: 'Review',
+  } as const;
   return `${names[route.name]} · coSPEC`;
 }

@@ -6,9 +6,25 @@ import { GitLabLogo } from '../features/integrations/GitLabLogo';
 import { cx } from '../components';
 import { routeHref, type Route } from './navigation';
 
-function NavItem({ to, active, icon, label, trailing }: { to: Route; active: boolean; icon: ReactNode; label: string; trailing?: ReactNode }) {
+function NavItem({
+  to,
+  active,
+  icon,
+  label,
+  trailing,
+}: {
+  to: Route;
+  active: boolean;
+  icon: ReactNode;
+  label: string;
+  trailing?: ReactNode;
+}) {
   return (
-    <a className={cx('nav-item', active && 'nav-item-active')} href={routeHref(to)} aria-current={active ? 'page' : undefined}>
+    <a
+      className={cx('nav-item', active && 'nav-item-active')}
+      href={routeHref(to)}
+      aria-current={active ? 'page' : undefined}
+    >
       <span className="nav-icon">{icon}</span>
       <span className="nav-label">{label}</span>
       {trailing}
@@ -36,7 +52,12 @@ export function Sidebar({ route }: { route: Route }) {
 
       <div className="nav-section">
         <div className="nav-heading">Integrations</div>
-        <NavItem to={{ name: 'integrations' }} active={route.name === 'integrations'} icon={<GitLabLogo size={16} mono={route.name !== 'integrations'} />} label="GitLab" />
+        <NavItem
+          to={{ name: 'integrations' }}
+          active={route.name === 'integrations'}
+          icon={<GitLabLogo size={16} mono={route.name !== 'integrations'} />}
+          label="GitLab"
+        />
       </div>
 
       <div className="nav-section">
@@ -46,11 +67,23 @@ export function Sidebar({ route }: { route: Route }) {
           active={route.name === 'accounts'}
           icon={<UsersRound />}
           label="Accounts"
-          trailing={count > 0 ? <span className={cx('nav-count', unhealthy && 'nav-count-alert')}>{count}</span> : undefined}
+          trailing={
+            count > 0 ? <span className={cx('nav-count', unhealthy && 'nav-count-alert')}>{count}</span> : undefined
+          }
         />
-        <NavItem to={{ name: 'repositories' }} active={route.name === 'repositories'} icon={<FolderGit2 />} label="Repositories" />
+        <NavItem
+          to={{ name: 'repositories' }}
+          active={route.name === 'repositories'}
+          icon={<FolderGit2 />}
+          label="Repositories"
+        />
         <NavItem to={{ name: 'runs' }} active={route.name === 'runs'} icon={<Play />} label="Runs" />
-        <NavItem to={{ name: 'reviews' }} active={route.name === 'reviews' || route.name === 'review'} icon={<GitMerge />} label="Reviews" />
+        <NavItem
+          to={{ name: 'reviews' }}
+          active={route.name === 'reviews' || route.name === 'review'}
+          icon={<GitMerge />}
+          label="Reviews"
+        />
       </div>
 
       <div className="nav-section">

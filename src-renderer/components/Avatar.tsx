@@ -15,7 +15,16 @@ export function Avatar({ url, name, size = 32 }: { url?: string | null; name: st
     el.style.fontSize = `${Math.round(size * 0.4)}px`;
   };
   if (url && loadable && !failed) {
-    return <img ref={sizeIt} className="avatar" src={url} alt="" onError={() => setFailed(true)} referrerPolicy="no-referrer" />;
+    return (
+      <img
+        ref={sizeIt}
+        className="avatar"
+        src={url}
+        alt=""
+        onError={() => setFailed(true)}
+        referrerPolicy="no-referrer"
+      />
+    );
   }
   const initials = name
     .split(/[\s._-]+/)

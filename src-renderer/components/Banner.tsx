@@ -7,7 +7,21 @@ export type BannerTone = 'info' | 'success' | 'warning' | 'danger';
 const icons = { info: Info, success: CircleCheck, warning: TriangleAlert, danger: CircleAlert } as const;
 
 /** An inline message with a title, text, optional technical detail and actions. */
-export function Notice({ tone = 'info', title, children, detail, actions, className }: { tone?: BannerTone; title?: ReactNode; children?: ReactNode; detail?: ReactNode; actions?: ReactNode; className?: string }) {
+export function Notice({
+  tone = 'info',
+  title,
+  children,
+  detail,
+  actions,
+  className,
+}: {
+  tone?: BannerTone;
+  title?: ReactNode;
+  children?: ReactNode;
+  detail?: ReactNode;
+  actions?: ReactNode;
+  className?: string;
+}) {
   const Icon = icons[tone];
   return (
     <div className={cx('banner', `banner-${tone}`, className)} role={tone === 'danger' ? 'alert' : 'status'}>
@@ -30,9 +44,22 @@ export interface DisplayableError {
 }
 
 /** Shows an error from a service call: its message, its code, and optional actions (retry…). */
-export function ErrorBanner({ error, title, actions }: { error: DisplayableError; title?: ReactNode; actions?: ReactNode }) {
+export function ErrorBanner({
+  error,
+  title,
+  actions,
+}: {
+  error: DisplayableError;
+  title?: ReactNode;
+  actions?: ReactNode;
+}) {
   return (
-    <Notice tone="danger" title={title ?? error.message} detail={error.code ? `${error.code}${error.detail ? ` · ${error.detail}` : ''}` : error.detail} actions={actions}>
+    <Notice
+      tone="danger"
+      title={title ?? error.message}
+      detail={error.code ? `${error.code}${error.detail ? ` · ${error.detail}` : ''}` : error.detail}
+      actions={actions}
+    >
       {title ? error.message : undefined}
     </Notice>
   );

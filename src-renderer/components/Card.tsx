@@ -6,7 +6,17 @@ export function Card({ className, ...rest }: HTMLAttributes<HTMLElement>) {
   return <section className={cx('card', className)} {...rest} />;
 }
 
-export function CardHeader({ title, description, icon, actions }: { title: ReactNode; description?: ReactNode; icon?: ReactNode; actions?: ReactNode }) {
+export function CardHeader({
+  title,
+  description,
+  icon,
+  actions,
+}: {
+  title: ReactNode;
+  description?: ReactNode;
+  icon?: ReactNode;
+  actions?: ReactNode;
+}) {
   return (
     <header className="card-header">
       {icon}

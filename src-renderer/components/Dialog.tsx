@@ -5,7 +5,23 @@ import { cx } from './cx';
  * A modal dialog: Escape and a click on the backdrop close it, focus moves into it when it opens
  * and returns to where it was when it closes.
  */
-export function Dialog({ open, onClose, title, description, children, footer, wide }: { open: boolean; onClose(): void; title: ReactNode; description?: ReactNode; children?: ReactNode; footer?: ReactNode; wide?: boolean }) {
+export function Dialog({
+  open,
+  onClose,
+  title,
+  description,
+  children,
+  footer,
+  wide,
+}: {
+  open: boolean;
+  onClose(): void;
+  title: ReactNode;
+  description?: ReactNode;
+  children?: ReactNode;
+  footer?: ReactNode;
+  wide?: boolean;
+}) {
   const titleId = useId();
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -25,7 +41,13 @@ export function Dialog({ open, onClose, title, description, children, footer, wi
   if (!open) return null;
   return (
     <div className="dialog-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
-      <div ref={ref} className={cx('dialog', wide && 'dialog-wide')} role="dialog" aria-modal="true" aria-labelledby={titleId}>
+      <div
+        ref={ref}
+        className={cx('dialog', wide && 'dialog-wide')}
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby={titleId}
+      >
         <div className="dialog-header">
           <h2 id={titleId}>{title}</h2>
           {description && <p>{description}</p>}

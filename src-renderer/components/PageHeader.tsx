@@ -1,7 +1,17 @@
 import type { ReactNode } from 'react';
 
 /** The title block at the top of a screen; the title is the page's only h1. */
-export function PageHeader({ title, description, icon, actions }: { title: ReactNode; description?: ReactNode; icon?: ReactNode; actions?: ReactNode }) {
+export function PageHeader({
+  title,
+  description,
+  icon,
+  actions,
+}: {
+  title: ReactNode;
+  description?: ReactNode;
+  icon?: ReactNode;
+  actions?: ReactNode;
+}) {
   return (
     <header className="page-header">
       {icon && <div className="page-header-icon">{icon}</div>}

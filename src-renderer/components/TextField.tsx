@@ -15,7 +15,13 @@ export function TextField({ label, hint, error, id, ...input }: FieldShell & Com
       <label className="field-label" htmlFor={fieldId}>
         {label}
       </label>
-      <input id={fieldId} className="input" aria-invalid={error ? true : undefined} aria-describedby={hint || error ? `${fieldId}-hint` : undefined} {...input} />
+      <input
+        id={fieldId}
+        className="input"
+        aria-invalid={error ? true : undefined}
+        aria-describedby={hint || error ? `${fieldId}-hint` : undefined}
+        {...input}
+      />
       {(error || hint) && (
         <span id={`${fieldId}-hint`} className={error ? 'field-error' : 'field-hint'}>
           {error ?? hint}
@@ -34,17 +40,40 @@ export function TextArea({ label, hint, error, id, ...input }: FieldShell & Comp
       <label className="field-label" htmlFor={fieldId}>
         {label}
       </label>
-      <textarea id={fieldId} className="textarea" aria-invalid={error ? true : undefined} spellCheck={false} {...input} />
+      <textarea
+        id={fieldId}
+        className="textarea"
+        aria-invalid={error ? true : undefined}
+        spellCheck={false}
+        {...input}
+      />
       {(error || hint) && <span className={error ? 'field-error' : 'field-hint'}>{error ?? hint}</span>}
     </div>
   );
 }
 
 /** A checkbox with a label and an optional line of explanation under it. */
-export function Checkbox({ label, hint, checked, onChange, disabled }: { label: ReactNode; hint?: ReactNode; checked: boolean; onChange(checked: boolean): void; disabled?: boolean }) {
+export function Checkbox({
+  label,
+  hint,
+  checked,
+  onChange,
+  disabled,
+}: {
+  label: ReactNode;
+  hint?: ReactNode;
+  checked: boolean;
+  onChange(checked: boolean): void;
+  disabled?: boolean;
+}) {
   return (
     <label className="checkbox">
-      <input type="checkbox" checked={checked} disabled={disabled} onChange={(e) => onChange(e.currentTarget.checked)} />
+      <input
+        type="checkbox"
+        checked={checked}
+        disabled={disabled}
+        onChange={(e) => onChange(e.currentTarget.checked)}
+      />
       <span>
         {label}
         {hint && <span className="checkbox-hint">{hint}</span>}

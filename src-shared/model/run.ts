@@ -18,7 +18,12 @@ export const RunSpecSchema = z.object({
   agent: AgentChoiceSchema,
   /** Extra egress destinations for this run only (host, *.domain or host:port). */
   allow: z.array(z.string().min(1).max(253)).max(100).default([]),
-  timeoutMinutes: z.number().int().min(1).max(24 * 60).optional(),
+  timeoutMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .optional(),
 });
 export type RunSpec = z.infer<typeof RunSpecSchema>;
 export type RunSpecInput = z.input<typeof RunSpecSchema>;
@@ -57,7 +62,13 @@ export const RunOutputSchema = z.discriminatedUnion('kind', [
     pipelineStatus: z.string().nullable(),
     webUrl: z.string(),
   }),
-  z.object({ kind: z.literal('issue'), iid: z.number().int(), title: z.string(), state: z.string(), webUrl: z.string() }),
+  z.object({
+    kind: z.literal('issue'),
+    iid: z.number().int(),
+    title: z.string(),
+    state: z.string(),
+    webUrl: z.string(),
+  }),
 ]);
 export type RunOutput = z.infer<typeof RunOutputSchema>;
 

@@ -16,12 +16,22 @@ test('serves the window from app:// with the CSP header', async ({ window: page 
 test('exposes exactly window.cospec, built from the contract', async ({ window: page }) => {
   const shape = await page.evaluate(() => {
     const api = (window as unknown as { cospec?: Record<string, unknown> }).cospec;
-    return api && Object.fromEntries(Object.entries(api).map(([k, v]) => [k, typeof v === 'function' ? 'function' : Object.keys(v as object).sort()]));
+    return (
+      api &&
+      Object.fromEntries(
+        Object.entries(api).map(([k, v]) => [
+          k,
+          typeof v === 'function' ? 'function' : Object.keys(v as object).sort(),
+        ]),
+      )
+    );
   });
   const expected: Record<string, unknown> = { on: 'function' };
   for (const [service, methods] of Object.entries(contract)) expected[service] = Object.keys(methods).sort();
   expect(shape).toEqual(expected);
-  const info = await page.evaluate(() => (window as unknown as { cospec: { app: { getInfo(): Promise<{ host: string }> } } }).cospec.app.getInfo());
+  const info = await page.evaluate(() =>
+    (window as unknown as { cospec: { app: { getInfo(): Promise<{ host: string }> } } }).cospec.app.getInfo(),
+  );
   expect(info.host).toBe('electron');
 });
 
@@ -33,18 +43,46 @@ test('gives the page no Node.js and no Electron internals', async ({ window: pag
     ipcRenderer: typeof (globalThis as { ipcRenderer?: unknown }).ipcRenderer,
     electron: typeof (globalThis as { electron?: unknown }).electron,
   }));
-  expect(globals).toEqual({ require: 'undefined', process: 'undefined', module: 'undefined', ipcRenderer: 'undefined', electron: 'undefined' });
+  expect(globals).toEqual({
+    require: 'undefined',
+    process: 'undefined',
+    module: 'undefined',
+    ipcRenderer: 'undefined',
+    electron: 'undefined',
+  });
 });
 
 test('runs the window with the security baseline', async ({ app }) => {
   const prefs = await app.evaluate(({ BrowserWindow }) => {
     // getLastWebPreferences exists at run time but is missing from electron.d.ts.
-    type Prefs = { contextIsolation: boolean; sandbox: boolean; nodeIntegration: boolean; webviewTag: boolean; webSecurity: boolean };
-    const contents = BrowserWindow.getAllWindows()[0]!.webContents as unknown as { getLastWebPreferences(): Prefs | null };
+    type Prefs = {
+      contextIsolation: boolean;
+      sandbox: boolean;
+      nodeIntegration: boolean;
+      webviewTag: boolean;
+      webSecurity: boolean;
+    };
+    const contents = BrowserWindow.getAllWindows()[0]!.webContents as unknown as {
+      getLastWebPreferences(): Prefs | null;
+    };
     const p = contents.getLastWebPreferences();
-    return p && { contextIsolation: p.contextIsolation, sandbox: p.sandbox, nodeIntegration: p.nodeIntegration, webviewTag: p.webviewTag, webSecurity: p.webSecurity };
+    return (
+      p && {
+        contextIsolation: p.contextIsolation,
+        sandbox: p.sandbox,
+        nodeIntegration: p.nodeIntegration,
+        webviewTag: p.webviewTag,
+        webSecurity: p.webSecurity,
+      }
+    );
   });
-  expect(prefs).toEqual({ contextIsolation: true, sandbox: true, nodeIntegration: false, webviewTag: false, webSecurity: true });
+  expect(prefs).toEqual({
+    contextIsolation: true,
+    sandbox: true,
+    nodeIntegration: false,
+    webviewTag: false,
+    webSecurity: true,
+  });
 });
 
 test('denies navigation away from the app', async ({ app, window: page }) => {
@@ -65,7 +103,9 @@ test('denies navigation away from the app', async ({ app, window: page }) => {
 });
 
 test('denies new windows', async ({ app, window: page }) => {
-  const opened = await page.evaluate(() => window.open('file:///etc/passwd') === null && window.open('about:blank') === null);
+  const opened = await page.evaluate(
+    () => window.open('file:///etc/passwd') === null && window.open('about:blank') === null,
+  );
   expect(opened).toBe(true);
   expect(await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().length)).toBe(1);
 });
@@ -81,7 +121,12 @@ test('denies permission requests, except notifications for the app page', async 
       ),
   );
   expect(geolocation).toBe('denied');
-  const camera = await page.evaluate(() => navigator.mediaDevices.getUserMedia({ video: true }).then(() => 'granted', (e: Error) => e.name));
+  const camera = await page.evaluate(() =>
+    navigator.mediaDevices.getUserMedia({ video: true }).then(
+      () => 'granted',
+      (e: Error) => e.name,
+    ),
+  );
   expect(camera).not.toBe('granted');
   expect(await page.evaluate(() => Notification.requestPermission())).toBe('granted'); // run-finished notifications (issue 6)
 });
@@ -89,19 +134,31 @@ test('denies permission requests, except notifications for the app page', async 
 test('refuses calls that do not match the contract, and links that are not web pages', async ({ window: page }) => {
   const codes = await page.evaluate(async () => {
     const api = (window as unknown as { cospec: { app: { openExternal(url: unknown): Promise<void> } } }).cospec;
-    const codeOf = (call: Promise<unknown>) => call.then(() => 'accepted', (e: { code?: string }) => e.code);
-    return { notAString: await codeOf(api.app.openExternal(42)), fileUrl: await codeOf(api.app.openExternal('file:///etc/passwd')) };
+    const codeOf = (call: Promise<unknown>) =>
+      call.then(
+        () => 'accepted',
+        (e: { code?: string }) => e.code,
+      );
+    return {
+      notAString: await codeOf(api.app.openExternal(42)),
+      fileUrl: await codeOf(api.app.openExternal('file:///etc/passwd')),
+    };
   });
   expect(codes).toEqual({ notAString: 'INVALID_INPUT', fileUrl: 'INVALID_URL' });
 });
 
-test('keeps one instance: a second launch hands its cospec:// link to the running app and exits', async ({ app, launcher, window: page }) => {
+test('keeps one instance: a second launch hands its cospec:// link to the running app and exits', async ({
+  app,
+  launcher,
+  window: page,
+}) => {
   expect(page.url()).toMatch(/^app:\/\//); // the first instance is up
   const code = await launcher.secondLaunch(['cospec://oauth/callback?code=SECRETCODE123&state=not-started-here']);
   expect(code).toBe(0);
   expect(await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().length)).toBe(1);
   // The running instance received and refused the link (no sign-in was started); bounded by the test timeout.
   const log = join(launcher.dataDir, 'logs/main.log');
-  while (!(await readFile(log, 'utf8').catch(() => '')).includes('cospec:// link was not accepted')) await new Promise((r) => setTimeout(r, 50));
+  while (!(await readFile(log, 'utf8').catch(() => '')).includes('cospec:// link was not accepted'))
+    await new Promise((r) => setTimeout(r, 50));
   expect(await readFile(log, 'utf8')).not.toContain('SECRETCODE123');
 });

@@ -13,10 +13,17 @@ export function findElectronBinary(env: NodeJS.ProcessEnv = process.env): { path
   const pathFile = join(electronDir, 'path.txt');
   const relative = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : undefined;
   if (env.ELECTRON_OVERRIDE_DIST_PATH) {
-    const path = join(env.ELECTRON_OVERRIDE_DIST_PATH, relative || (process.platform === 'win32' ? 'electron.exe' : 'electron'));
+    const path = join(
+      env.ELECTRON_OVERRIDE_DIST_PATH,
+      relative || (process.platform === 'win32' ? 'electron.exe' : 'electron'),
+    );
     return existsSync(path) ? { path } : { missing: `ELECTRON_OVERRIDE_DIST_PATH is set but ${path} does not exist` };
   }
-  if (!relative) return { missing: 'the Electron binary was never downloaded (node_modules/electron/path.txt is absent; GitHub is unreachable here)' };
+  if (!relative)
+    return {
+      missing:
+        'the Electron binary was never downloaded (node_modules/electron/path.txt is absent; GitHub is unreachable here)',
+    };
   const path = join(electronDir, 'dist', relative);
   return existsSync(path) ? { path } : { missing: `${path} does not exist` };
 }

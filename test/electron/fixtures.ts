@@ -24,7 +24,11 @@ export const test = base.extend<{ launcher: Launcher; app: ElectronApplication; 
       dataDir,
       secondLaunch: (extraArgs) =>
         new Promise((resolve, reject) => {
-          const child = spawn(process.env.COSPEC_ELECTRON_BINARY!, [...baseArgs(), ...extraArgs], { cwd: root, env: appEnv(dataDir), stdio: 'ignore' });
+          const child = spawn(process.env.COSPEC_ELECTRON_BINARY!, [...baseArgs(), ...extraArgs], {
+            cwd: root,
+            env: appEnv(dataDir),
+            stdio: 'ignore',
+          });
           child.once('error', reject);
           child.once('exit', (code) => resolve(code));
         }),
@@ -32,7 +36,12 @@ export const test = base.extend<{ launcher: Launcher; app: ElectronApplication; 
     await rm(dataDir, { recursive: true, force: true });
   },
   app: async ({ launcher }, use) => {
-    const app = await _electron.launch({ executablePath: process.env.COSPEC_ELECTRON_BINARY!, args: baseArgs(), cwd: root, env: appEnv(launcher.dataDir) });
+    const app = await _electron.launch({
+      executablePath: process.env.COSPEC_ELECTRON_BINARY!,
+      args: baseArgs(),
+      cwd: root,
+      env: appEnv(launcher.dataDir),
+    });
     await use(app);
     await app.close();
   },
@@ -51,7 +60,8 @@ function baseArgs(): string[] {
 /** The test runner's environment for the app, without ELECTRON_RUN_AS_NODE (it would start plain Node). */
 function appEnv(dataDir: string): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) if (value !== undefined && key !== 'ELECTRON_RUN_AS_NODE') env[key] = value;
+  for (const [key, value] of Object.entries(process.env))
+    if (value !== undefined && key !== 'ELECTRON_RUN_AS_NODE') env[key] = value;
   return { ...env, COSPEC_DATA_DIR: dataDir, COSPEC_POLICY_PATH: join(dataDir, 'no-policy.json') };
 }
 

@@ -17,7 +17,10 @@ export default async function globalSetup(): Promise<(() => Promise<void>) | und
   if ('missing' in binary) return skip(`Electron binary not available: ${binary.missing}`);
   process.env.COSPEC_ELECTRON_BINARY = binary.path;
 
-  const build = spawnSync(process.execPath, [require.resolve('electron-vite/bin/electron-vite.js'), 'build'], { cwd: root, stdio: 'inherit' });
+  const build = spawnSync(process.execPath, [require.resolve('electron-vite/bin/electron-vite.js'), 'build'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (build.status !== 0) throw new Error('electron-vite build failed; see the output above.');
 
   if (process.platform !== 'linux' || process.env.DISPLAY || process.env.WAYLAND_DISPLAY) return undefined;
@@ -35,7 +38,9 @@ function skip(reason: string): undefined {
 /** Starts Xvfb on a free display number (-displayfd reports which) and points DISPLAY at it. */
 function startXvfb(): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/Xvfb', ['-displayfd', '1', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn('/usr/bin/Xvfb', ['-displayfd', '1', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     child.once('error', reject);
     child.stdout?.once('data', (chunk: Buffer) => {
       process.env.DISPLAY = `:${chunk.toString().trim()}`;

@@ -13,7 +13,9 @@ async function fillSelfHosted(page: Page, url: string, token: string) {
 test.describe('Integrations → GitLab: self-hosted with a Personal Access Token', () => {
   test.use({ withGitLab: { tls: true } });
 
-  test('diagnoses an untrusted CA, connects once the CA is added, lists, re-validates and disconnects', async ({ app }) => {
+  test('diagnoses an untrusted CA, connects once the CA is added, lists, re-validates and disconnects', async ({
+    app,
+  }) => {
     const { page } = app;
     const gitlab = app.gitlab!;
     const token = gitlab.user('cospec-bot').token;
@@ -38,9 +40,14 @@ test.describe('Integrations → GitLab: self-hosted with a Personal Access Token
     const list = page.getByRole('list', { name: 'Connected accounts' });
     await expect(list.getByRole('listitem')).toHaveCount(1);
     await expect(list.getByText('@cospec-bot')).toBeVisible();
-    await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /Accounts/ })).toContainText('1');
+    await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /Accounts/ })).toContainText(
+      '1',
+    );
 
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /Accounts/ }).click();
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: /Accounts/ })
+      .click();
     const row = page.getByRole('listitem', { name: `cospec-bot on ${new URL(gitlab.url).host}` });
     await expect(row).toBeVisible();
     await expect(row.getByText('Personal Access Token')).toBeVisible();
@@ -77,18 +84,25 @@ test.describe('Integrations → GitLab: self-hosted with a Personal Access Token
     await expect(page.getByText('GitLab didn’t accept the token')).toBeVisible();
     await app.snap('integrations-error-unauthorized');
 
-    const readOnly = await gitlab.createPersonalAccessToken('cospec-bot', { scopes: ['read_user'], expiresAt: '2099-01-01' });
+    const readOnly = await gitlab.createPersonalAccessToken('cospec-bot', {
+      scopes: ['read_user'],
+      expiresAt: '2099-01-01',
+    });
     await page.getByLabel('Personal Access Token').fill(readOnly);
     await page.getByRole('button', { name: 'Connect', exact: true }).click();
     await expect(page.getByText('The token is missing a scope')).toBeVisible();
     expect(await app.services.handlers.accounts.list()).toEqual([]);
   });
 
-  test('OAuth with PKCE for a self-hosted instance: waits for the browser, connects through the deep link', async ({ app }) => {
+  test('OAuth with PKCE for a self-hosted instance: waits for the browser, connects through the deep link', async ({
+    app,
+  }) => {
     const { page } = app;
     const gitlab = app.gitlab!;
     // What an admin configures: coSPEC registered as an OAuth application on this instance.
-    app.services.internal.settings.write('oauth', { applications: [{ instanceUrl: gitlab.url, clientId: gitlab.oauthApp.clientId }] });
+    app.services.internal.settings.write('oauth', {
+      applications: [{ instanceUrl: gitlab.url, clientId: gitlab.oauthApp.clientId }],
+    });
 
     await page.getByRole('radio', { name: /Self-hosted instance/ }).click();
     await page.getByLabel('GitLab instance URL').fill(gitlab.url);
@@ -117,7 +131,9 @@ test.describe('Integrations → GitLab: self-hosted with a Personal Access Token
   test('cancelling a pending OAuth sign-in changes nothing', async ({ app }) => {
     const { page } = app;
     const gitlab = app.gitlab!;
-    app.services.internal.settings.write('oauth', { applications: [{ instanceUrl: gitlab.url, clientId: gitlab.oauthApp.clientId }] });
+    app.services.internal.settings.write('oauth', {
+      applications: [{ instanceUrl: gitlab.url, clientId: gitlab.oauthApp.clientId }],
+    });
     await page.getByRole('radio', { name: /Self-hosted instance/ }).click();
     await page.getByLabel('GitLab instance URL').fill(gitlab.url);
     await page.getByRole('button', { name: 'Sign in with OAuth instead' }).click();
@@ -155,7 +171,9 @@ test.describe('Integrations → GitLab: connection diagnostics', () => {
 });
 
 test.describe('Integrations → GitLab: gitlab.com', () => {
-  test('Connect Account opens gitlab.com’s authorization page (PKCE) in the browser and waits; Cancel changes nothing', async ({ app }) => {
+  test('Connect Account opens gitlab.com’s authorization page (PKCE) in the browser and waits; Cancel changes nothing', async ({
+    app,
+  }) => {
     const { page } = app;
     app.services.internal.settings.write('oauth', { applications: [], gitlabComClientId: 'cospec-desktop-test' });
     const before = app.opened.length;
@@ -172,7 +190,10 @@ test.describe('Integrations → GitLab: gitlab.com', () => {
   });
 
   test('without a registered OAuth application it says so and points to tokens', async ({ app }) => {
-    test.skip(Boolean(process.env.COSPEC_GITLAB_OAUTH_CLIENT_ID), 'COSPEC_GITLAB_OAUTH_CLIENT_ID is set in this environment');
+    test.skip(
+      Boolean(process.env.COSPEC_GITLAB_OAUTH_CLIENT_ID),
+      'COSPEC_GITLAB_OAUTH_CLIENT_ID is set in this environment',
+    );
     await app.page.getByRole('button', { name: 'Connect Account' }).click();
     await expect(app.page.getByText('Signing in with OAuth isn’t set up')).toBeVisible();
     await expect(app.page.getByText('OAUTH_NOT_CONFIGURED')).toBeVisible();
@@ -183,10 +204,14 @@ test.describe('Integrations → GitLab: gitlab.com', () => {
 test.describe('Integrations → GitLab: OAuth through the loopback redirect', () => {
   test.use({ withGitLab: true, protocolRegistered: false });
 
-  test('where cospec:// is not registered, the browser comes back to a loopback port and the account appears', async ({ app }) => {
+  test('where cospec:// is not registered, the browser comes back to a loopback port and the account appears', async ({
+    app,
+  }) => {
     const { page } = app;
     const gitlab = app.gitlab!;
-    app.services.internal.settings.write('oauth', { applications: [{ instanceUrl: gitlab.url, clientId: gitlab.oauthApp.clientId }] });
+    app.services.internal.settings.write('oauth', {
+      applications: [{ instanceUrl: gitlab.url, clientId: gitlab.oauthApp.clientId }],
+    });
     await page.getByRole('radio', { name: /Self-hosted instance/ }).click();
     await page.getByLabel('GitLab instance URL').fill(gitlab.url);
     const before = app.opened.length;
@@ -209,7 +234,11 @@ test.describe('Accounts: per-account network settings', () => {
     const { page } = app;
     const gitlab = app.gitlab!;
     // Connected through the service directly: the UI path is covered above; this test is about the Accounts screen.
-    await app.services.handlers.accounts.connectWithToken({ instanceUrl: gitlab.url, token: gitlab.user('cospec-bot').token, allowHttp: true });
+    await app.services.handlers.accounts.connectWithToken({
+      instanceUrl: gitlab.url,
+      token: gitlab.user('cospec-bot').token,
+      allowHttp: true,
+    });
     const row = page.getByRole('listitem', { name: `cospec-bot on ${new URL(gitlab.url).host}` });
     // plain http to the stand-in: working, with a warning
     await expect(row.getByText('Needs attention')).toBeVisible();

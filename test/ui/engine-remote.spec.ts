@@ -1,7 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, test } from './fixtures';
-import { remoteEngineSkipReason, startSshEngine, type SshEngineFixture } from '../integration/sandbox/remote-engine-harness';
+import {
+  remoteEngineSkipReason,
+  startSshEngine,
+  type SshEngineFixture,
+} from '../integration/sandbox/remote-engine-harness';
 
 /**
  * Settings → Container engine with a remote engine over ssh (issue 5): the user enters the build
@@ -22,7 +26,10 @@ test.describe('settings: a remote container engine over ssh', () => {
     ssh = await startSshEngine();
   });
   test.afterAll(async () => {
-    for (const [key, value] of [['COSPEC_SSH_IDENTITY', saved.identity], ['COSPEC_SSH_KNOWN_HOSTS', saved.knownHosts]] as const) {
+    for (const [key, value] of [
+      ['COSPEC_SSH_IDENTITY', saved.identity],
+      ['COSPEC_SSH_KNOWN_HOSTS', saved.knownHosts],
+    ] as const) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
     }

@@ -92,7 +92,8 @@ export const test = base.extend<Options & { app: UiApp; _requirements: void }, {
   staticServer: [
     // eslint-disable-next-line no-empty-pattern -- as above
     async ({}, use) => {
-      if (!existsSync(join(RENDERER_OUT, 'index.html'))) throw new Error('the renderer was not built; run through test/ui/playwright.config.ts (globalSetup builds it)');
+      if (!existsSync(join(RENDERER_OUT, 'index.html')))
+        throw new Error('the renderer was not built; run through test/ui/playwright.config.ts (globalSetup builds it)');
       const server = await serveStatic(RENDERER_OUT);
       await use(server);
       await server.close();
@@ -100,8 +101,16 @@ export const test = base.extend<Options & { app: UiApp; _requirements: void }, {
     { scope: 'worker' },
   ],
 
-  app: async ({ page, staticServer, withGitLab, protocolRegistered, policy, startAt, dataDirFiles, localGitLab, pickedFolder }, use) => {
-    const { app, close } = await launchUiApp(page, staticServer.url, { withGitLab, protocolRegistered, policy, startAt, dataDirFiles, localGitLab, pickedFolder }, staticServer.stash);
+  app: async (
+    { page, staticServer, withGitLab, protocolRegistered, policy, startAt, dataDirFiles, localGitLab, pickedFolder },
+    use,
+  ) => {
+    const { app, close } = await launchUiApp(
+      page,
+      staticServer.url,
+      { withGitLab, protocolRegistered, policy, startAt, dataDirFiles, localGitLab, pickedFolder },
+      staticServer.stash,
+    );
     await use(app);
     await close();
   },
@@ -172,7 +181,10 @@ export async function launchUiApp(
   // allows the fetch) and only their path crosses the binding.
   await page.exposeBinding('__cospecInvoke', async (_source, service: string, method: string, args: unknown[]) => {
     const result = await dispatch(service, method, args);
-    if (process.env.COSPEC_UI_DEBUG) console.log(`[ui] ${service}.${method} → ${result.ok ? JSON.stringify(result.value ?? null).slice(0, 300) : JSON.stringify(result.error)}`);
+    if (process.env.COSPEC_UI_DEBUG)
+      console.log(
+        `[ui] ${service}.${method} → ${result.ok ? JSON.stringify(result.value ?? null).slice(0, 300) : JSON.stringify(result.error)}`,
+      );
     const json = JSON.stringify(result);
     ipcTraffic.push(json);
     return stash && json.length > LARGE_ANSWER ? `fetch:${stash(json)}` : json;
@@ -183,7 +195,12 @@ export async function launchUiApp(
       ipcTraffic.push(JSON.stringify({ event: name, payload }));
       if (process.env.COSPEC_UI_DEBUG) console.log(`[ui] event ${name} ${JSON.stringify(payload).slice(0, 200)}`);
       // The page may be navigating or closed; a lost event then matters to nobody.
-      page.evaluate(([n, p]) => (window as unknown as { __cospecEmit?: (n: string, p: unknown) => void }).__cospecEmit?.(n, p), [name, payload] as const).catch(() => undefined);
+      page
+        .evaluate(
+          ([n, p]) => (window as unknown as { __cospecEmit?: (n: string, p: unknown) => void }).__cospecEmit?.(n, p),
+          [name, payload] as const,
+        )
+        .catch(() => undefined);
     }),
   );
   page.on('pageerror', (error) => console.error(`[ui] page error: ${error.message}`));
@@ -203,7 +220,9 @@ export async function launchUiApp(
     ipcTraffic,
     cspViolations,
     nextOpened: (since = opened.length) =>
-      opened.length > since ? Promise.resolve(opened[since]!) : new Promise((resolve) => waiters.push(() => resolve(opened[since]!))),
+      opened.length > since
+        ? Promise.resolve(opened[since]!)
+        : new Promise((resolve) => waiters.push(() => resolve(opened[since]!))),
     goto: async (hash) => {
       await page.evaluate((h) => (window.location.hash = h), hash);
       await page.locator('.content-inner').first().waitFor();
@@ -212,7 +231,11 @@ export async function launchUiApp(
       mkdirSync(SCREENSHOTS, { recursive: true });
       for (const colorScheme of ['light', 'dark'] as const) {
         await page.emulateMedia({ colorScheme });
-        await page.screenshot({ path: join(SCREENSHOTS, `${name}-${colorScheme}.png`), animations: 'disabled', caret: 'hide' });
+        await page.screenshot({
+          path: join(SCREENSHOTS, `${name}-${colorScheme}.png`),
+          animations: 'disabled',
+          caret: 'hide',
+        });
       }
       await page.emulateMedia({ colorScheme: 'light' });
     },
@@ -240,5 +263,8 @@ export { expect };
 
 /** Skips a test that stores tokens when no Secret Service could be provided, saying why. */
 export function requireKeyring() {
-  test.skip(process.env.COSPEC_UI_KEYRING === 'missing', `no Secret Service for tokens: ${process.env.COSPEC_UI_KEYRING_REASON ?? ''}`);
+  test.skip(
+    process.env.COSPEC_UI_KEYRING === 'missing',
+    `no Secret Service for tokens: ${process.env.COSPEC_UI_KEYRING_REASON ?? ''}`,
+  );
 }

@@ -22,7 +22,9 @@ async function connectBot(app: UiApp): Promise<string> {
 test.describe('Repositories', () => {
   test.use({ withGitLab: true });
 
-  test('lists the Developer+ projects from GitLab, warns on an unprotected default branch, searches and opens the run form', async ({ app }) => {
+  test('lists the Developer+ projects from GitLab, warns on an unprotected default branch, searches and opens the run form', async ({
+    app,
+  }) => {
     const { page } = app;
     await connectBot(app);
     await app.goto('#/repositories');
@@ -54,7 +56,11 @@ test.describe('Repositories', () => {
 
     await search(page).fill('');
     await expect(list.getByTestId('project-row').first()).toBeVisible();
-    await expect(page.getByText(/repositories have an unprotected default branch|One repository has an unprotected default branch/)).toBeVisible();
+    await expect(
+      page.getByText(
+        /repositories have an unprotected default branch|One repository has an unprotected default branch/,
+      ),
+    ).toBeVisible();
     await app.snap('repositories');
 
     // The run form: agents come from settings (policy applied), the default branch is the placeholder.
@@ -104,7 +110,10 @@ test.describe('Repositories', () => {
     });
     const dir = join(app.dataDir, 'cache', 'projects');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `${encodeURIComponent(accountId)}.json`), JSON.stringify({ fetchedAt: new Date().toISOString(), projects }));
+    writeFileSync(
+      join(dir, `${encodeURIComponent(accountId)}.json`),
+      JSON.stringify({ fetchedAt: new Date().toISOString(), projects }),
+    );
 
     await app.goto('#/repositories');
     const list = page.getByRole('list', { name: 'Repositories' });

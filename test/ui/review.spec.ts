@@ -2,7 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { expect, requireKeyring, test } from './fixtures';
-import { branchHead, git, openAgentMergeRequest, PROJECT, seedReviewRun, type AgentChange } from './harness/merge-requests';
+import {
+  branchHead,
+  git,
+  openAgentMergeRequest,
+  PROJECT,
+  seedReviewRun,
+  type AgentChange,
+} from './harness/merge-requests';
 
 requireKeyring();
 
@@ -22,10 +29,18 @@ const AGENT_CHANGE: AgentChange = {
   description: 'Opened by the sample agent.\n\nExplains how to install, test and propose changes.',
   message: 'Add a contributing guide\n\nAlso return the greeting and add product fixtures.',
   files: {
-    'CONTRIBUTING.md': '# Contributing\n\n1. Install the dependencies with `npm ci`.\n2. Run the tests with `npm test`.\n3. Open a merge request.\n',
-    'src/app.js': "export function start(name = 'world') {\n  const greeting = `hello ${name}`;\n  console.log(greeting);\n  return greeting;\n}\n",
-    'src/greeting.ts': 'export interface Greeting {\n  name: string;\n}\n\n// Says hello.\nexport function greet({ name }: Greeting): string {\n  return `hello ${name}`;\n}\n',
-    'fixtures/products.json': JSON.stringify(Array.from({ length: 500 }, (_, i) => ({ id: i + 1, name: `Product ${i + 1}` })), null, 1) + '\n',
+    'CONTRIBUTING.md':
+      '# Contributing\n\n1. Install the dependencies with `npm ci`.\n2. Run the tests with `npm test`.\n3. Open a merge request.\n',
+    'src/app.js':
+      "export function start(name = 'world') {\n  const greeting = `hello ${name}`;\n  console.log(greeting);\n  return greeting;\n}\n",
+    'src/greeting.ts':
+      'export interface Greeting {\n  name: string;\n}\n\n// Says hello.\nexport function greet({ name }: Greeting): string {\n  return `hello ${name}`;\n}\n',
+    'fixtures/products.json':
+      JSON.stringify(
+        Array.from({ length: 500 }, (_, i) => ({ id: i + 1, name: `Product ${i + 1}` })),
+        null,
+        1,
+      ) + '\n',
   },
   renames: [['src/index.js', 'src/main.js']],
 };
@@ -41,9 +56,20 @@ test.describe('Review', () => {
     page.on('console', (m) => {
       if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
     });
-    const { account } = await app.services.handlers.accounts.connectWithToken({ instanceUrl: gitlab.url, token: gitlab.user('cospec-bot').token, allowHttp: true });
+    const { account } = await app.services.handlers.accounts.connectWithToken({
+      instanceUrl: gitlab.url,
+      token: gitlab.user('cospec-bot').token,
+      allowHttp: true,
+    });
     const iid = await openAgentMergeRequest(app, AGENT_CHANGE);
-    const runId = await seedReviewRun(app, { runId: 'run-review', accountId: account.id, iid, branch: BRANCH, title: TITLE, task: 'Write a contributing guide' });
+    const runId = await seedReviewRun(app, {
+      runId: 'run-review',
+      accountId: account.id,
+      iid,
+      branch: BRANCH,
+      title: TITLE,
+      task: 'Write a contributing guide',
+    });
 
     // From the run's outputs to the review.
     await app.goto(`#/runs/${runId}`);
@@ -139,16 +165,35 @@ test.describe('Review', () => {
     // The diff component, the virtualised lists and the dialogs all work under the strict CSP.
     expect(cspViolations).toEqual([]);
   });
-  test('files beyond the first page get their hunks when scrolled or jumped to, and take line comments', async ({ app }) => {
+  test('files beyond the first page get their hunks when scrolled or jumped to, and take line comments', async ({
+    app,
+  }) => {
     const { page } = app;
     const gitlab = app.gitlab!;
-    const { account } = await app.services.handlers.accounts.connectWithToken({ instanceUrl: gitlab.url, token: gitlab.user('cospec-bot').token, allowHttp: true });
+    const { account } = await app.services.handlers.accounts.connectWithToken({
+      instanceUrl: gitlab.url,
+      token: gitlab.user('cospec-bot').token,
+      allowHttp: true,
+    });
     // More files than the first page holds (40): the last ones come from main without hunks.
     const files: Record<string, string> = {};
-    for (let i = 0; i < 60; i++) files[`src/mod-${String(i).padStart(2, '0')}.ts`] = `// Module ${i}.\nexport const value${i} = ${i};\n`;
-    const change: AgentChange = { branch: 'cospec/many-modules', title: 'Add sixty modules', description: 'Many files.', message: 'Add sixty modules', files };
+    for (let i = 0; i < 60; i++)
+      files[`src/mod-${String(i).padStart(2, '0')}.ts`] = `// Module ${i}.\nexport const value${i} = ${i};\n`;
+    const change: AgentChange = {
+      branch: 'cospec/many-modules',
+      title: 'Add sixty modules',
+      description: 'Many files.',
+      message: 'Add sixty modules',
+      files,
+    };
     const iid = await openAgentMergeRequest(app, change);
-    const runId = await seedReviewRun(app, { runId: 'run-many', accountId: account.id, iid, branch: change.branch, title: change.title });
+    const runId = await seedReviewRun(app, {
+      runId: 'run-many',
+      accountId: account.id,
+      iid,
+      branch: change.branch,
+      title: change.title,
+    });
     const { diff } = await app.services.handlers.review.get({ runId, mrIid: iid });
     const deferred = diff.files.filter((f) => f.deferred).map((f) => f.newPath);
     expect(deferred).toContain('src/mod-59.ts');
@@ -183,6 +228,5 @@ test.describe('Review', () => {
     await expect(last.getByText('export const value59 = 59;')).toBeVisible();
     await expect(last.locator('.token.comment')).toHaveText('// Module 59.');
     await expect(last.getByTestId('deferred-placeholder')).toHaveCount(0);
-
   });
 });

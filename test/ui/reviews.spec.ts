@@ -11,21 +11,31 @@ const run = promisify(execFile);
 test.describe('Reviews', () => {
   test.use({ withGitLab: true, startAt: '#/reviews' });
 
-  test('lists the open merge requests of runs and opens one for review; an empty list says what will appear', async ({ app }) => {
+  test('lists the open merge requests of runs and opens one for review; an empty list says what will appear', async ({
+    app,
+  }) => {
     requireKeyring();
     const { page, services } = app;
     const gitlab = app.gitlab!;
     await expect(page.getByText('Nothing to review')).toBeVisible();
     await app.snap('reviews-empty');
 
-    const { account } = await services.handlers.accounts.connectWithToken({ instanceUrl: gitlab.url, token: gitlab.user('cospec-bot').token, allowHttp: true });
+    const { account } = await services.handlers.accounts.connectWithToken({
+      instanceUrl: gitlab.url,
+      token: gitlab.user('cospec-bot').token,
+      allowHttp: true,
+    });
     // An agent's work, done the way an agent does it: a pushed branch and an MR opened through the API.
     const work = mkdtempSync(join(tmpdir(), 'cospec-reviews-'));
     try {
-      const remote = gitlab.url.replace('://', `://cospec-bot:${gitlab.user('cospec-bot').token}@`) + '/acme/api-service.git';
+      const remote =
+        gitlab.url.replace('://', `://cospec-bot:${gitlab.user('cospec-bot').token}@`) + '/acme/api-service.git';
       await run('git', ['clone', '-q', remote, work]);
       await run('git', ['-C', work, 'checkout', '-q', '-b', 'agent/docs']);
-      await run('sh', ['-c', `echo "# Docs" > ${work}/DOCS.md && git -C ${work} add DOCS.md && git -C ${work} -c user.name=a -c user.email=a@x commit -qm "Add docs" && git -C ${work} push -q origin agent/docs`]);
+      await run('sh', [
+        '-c',
+        `echo "# Docs" > ${work}/DOCS.md && git -C ${work} add DOCS.md && git -C ${work} -c user.name=a -c user.email=a@x commit -qm "Add docs" && git -C ${work} push -q origin agent/docs`,
+      ]);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
@@ -39,17 +49,37 @@ test.describe('Reviews', () => {
     const now = new Date().toISOString();
     await services.internal.runs.store.save({
       id: '6f1c1a52-5d7e-4c39-9a43-0d5c6f1f3a11',
-      spec: { accountId: account.id, projectPath: 'acme/api-service', task: 'Document the service', agent: { kind: 'adapter', name: 'sample' }, allow: [] },
+      spec: {
+        accountId: account.id,
+        projectPath: 'acme/api-service',
+        task: 'Document the service',
+        agent: { kind: 'adapter', name: 'sample' },
+        allow: [],
+      },
       state: 'succeeded',
       instanceUrl: gitlab.url,
       projectWebUrl: `${gitlab.url}/acme/api-service`,
       createdAt: now,
       updatedAt: now,
       endedAt: now,
-      transitions: [{ state: 'queued', at: now }, { state: 'succeeded', at: now }],
+      transitions: [
+        { state: 'queued', at: now },
+        { state: 'succeeded', at: now },
+      ],
       allowlist: [],
       egress: [],
-      outputs: [{ kind: 'merge_request', iid: mr.iid, title: 'Document the service', sourceBranch: 'agent/docs', targetBranch: 'main', state: 'opened', pipelineStatus: null, webUrl: mr.web_url }],
+      outputs: [
+        {
+          kind: 'merge_request',
+          iid: mr.iid,
+          title: 'Document the service',
+          sourceBranch: 'agent/docs',
+          targetBranch: 'main',
+          state: 'opened',
+          pipelineStatus: null,
+          webUrl: mr.web_url,
+        },
+      ],
     });
 
     await page.getByRole('button', { name: 'Refresh' }).click();

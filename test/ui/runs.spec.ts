@@ -21,7 +21,13 @@ function transitions(states: RunState[], startMinutesAgo: number): RunRecord['tr
 function baseRecord(id: string, task: string, createdMinutesAgo: number): RunRecord {
   return {
     id,
-    spec: { accountId: 'acct-1', projectPath: 'acme/web-app', task, agent: { kind: 'adapter', name: 'sample' }, allow: [] },
+    spec: {
+      accountId: 'acct-1',
+      projectPath: 'acme/web-app',
+      task,
+      agent: { kind: 'adapter', name: 'sample' },
+      allow: [],
+    },
     state: 'queued',
     instanceUrl: `https://${HOST}`,
     projectWebUrl: WEB,
@@ -62,11 +68,26 @@ const succeeded: RunRecord = {
       change: 'created',
       webUrl: `${WEB}/-/tree/cospec/contributing-guide`,
       commits: [
-        { sha: 'a1b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d0', title: 'Explain how to run the tests', webUrl: `${WEB}/-/commit/a1b2c3d4` },
-        { sha: 'b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d0a1', title: 'Add CONTRIBUTING.md', webUrl: `${WEB}/-/commit/b2c3d4e5` },
+        {
+          sha: 'a1b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d0',
+          title: 'Explain how to run the tests',
+          webUrl: `${WEB}/-/commit/a1b2c3d4`,
+        },
+        {
+          sha: 'b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d0a1',
+          title: 'Add CONTRIBUTING.md',
+          webUrl: `${WEB}/-/commit/b2c3d4e5`,
+        },
       ],
     },
-    { kind: 'branch', name: 'cospec/scratch', sha: 'c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d0a1b2', change: 'created', webUrl: null, commits: [] },
+    {
+      kind: 'branch',
+      name: 'cospec/scratch',
+      sha: 'c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d0a1b2',
+      change: 'created',
+      webUrl: null,
+      commits: [],
+    },
     {
       kind: 'merge_request',
       iid: 7,
@@ -77,8 +98,20 @@ const succeeded: RunRecord = {
       pipelineStatus: 'success',
       webUrl: `${WEB}/-/merge_requests/7`,
     },
-    { kind: 'issue', iid: 12, title: 'Tests need a database that is not documented', state: 'opened', webUrl: `${WEB}/-/issues/12` },
-    { kind: 'issue', iid: 13, title: 'Lint config disagrees with the editorconfig', state: 'closed', webUrl: `${WEB}/-/issues/13` },
+    {
+      kind: 'issue',
+      iid: 12,
+      title: 'Tests need a database that is not documented',
+      state: 'opened',
+      webUrl: `${WEB}/-/issues/12`,
+    },
+    {
+      kind: 'issue',
+      iid: 13,
+      title: 'Lint config disagrees with the editorconfig',
+      state: 'closed',
+      webUrl: `${WEB}/-/issues/13`,
+    },
   ],
 };
 
@@ -101,11 +134,21 @@ const running: RunRecord = {
 };
 
 test.describe('Runs', () => {
-  test('lists runs with their states and shows a finished run’s timeline, outputs and network decisions', async ({ app }) => {
+  test('lists runs with their states and shows a finished run’s timeline, outputs and network decisions', async ({
+    app,
+  }) => {
     const { page } = app;
-    const log = Array.from({ length: 300 }, (_, i) => `[agent] step ${i + 1}: ${i % 7 === 0 ? 'git push origin cospec/contributing-guide' : 'editing files'}`);
+    const log = Array.from(
+      { length: 300 },
+      (_, i) => `[agent] step ${i + 1}: ${i % 7 === 0 ? 'git push origin cospec/contributing-guide' : 'editing files'}`,
+    );
     await seed(app, succeeded, log);
-    await seed(app, failed, ['[agent] npm ci', 'npm ERR! network request to https://registry.npmjs.org/ failed', 'npm ERR! code ECONNREFUSED', '[agent] giving up']);
+    await seed(app, failed, [
+      '[agent] npm ci',
+      'npm ERR! network request to https://registry.npmjs.org/ failed',
+      'npm ERR! code ECONNREFUSED',
+      '[agent] giving up',
+    ]);
     await app.goto('#/runs/run-succeeded');
 
     const list = page.getByRole('navigation', { name: 'Runs' });
@@ -153,7 +196,10 @@ test.describe('Runs', () => {
     await expect(detail.getByRole('button', { name: 'Cancel run' })).toBeVisible();
     await expect(detail.getByTestId('run-log').getByText('[agent] running the test suite')).toBeVisible();
 
-    events.emit('runs.didLog', { runId: 'run-live', lines: ['[agent] test login.spec.ts … retry 1', '[agent] found the race: the token refresh'] });
+    events.emit('runs.didLog', {
+      runId: 'run-live',
+      lines: ['[agent] test login.spec.ts … retry 1', '[agent] found the race: the token refresh'],
+    });
     await expect(detail.getByTestId('run-log').getByText('[agent] found the race: the token refresh')).toBeVisible();
     await expect(detail.getByText('4 lines, live')).toBeVisible();
     await app.snap('runs-live');

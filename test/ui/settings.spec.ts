@@ -9,7 +9,9 @@ test.describe('settings', () => {
     await expect(page.getByRole('heading', { level: 1, name: 'Settings' })).toBeVisible();
     await expect(page.getByText('Managed by your organization')).toHaveCount(0);
     // The engine card says whether runs can start (this machine has Podman from the set-up script).
-    await expect(page.getByText(/Ready|The container engine cannot be used|The sandbox image is missing/).first()).toBeVisible();
+    await expect(
+      page.getByText(/Ready|The container engine cannot be used|The sandbox image is missing/).first(),
+    ).toBeVisible();
 
     const limit = page.getByLabel('Time limit per run');
     await limit.fill('25');
@@ -22,7 +24,9 @@ test.describe('settings', () => {
     await expect(page.getByText(/Enter a host name like/)).toBeVisible();
     await page.getByLabel('Add a destination').fill('registry.npmjs.org');
     await page.getByRole('button', { name: 'Add', exact: true }).click();
-    await expect(page.getByRole('list', { name: 'Allowed destinations' }).getByText('registry.npmjs.org')).toBeVisible();
+    await expect(
+      page.getByRole('list', { name: 'Allowed destinations' }).getByText('registry.npmjs.org'),
+    ).toBeVisible();
     expect((await app.services.handlers.settings.get()).egress.user).toEqual(['registry.npmjs.org']);
 
     const key = 'sk-ant-ui-test-0123456789';
@@ -34,7 +38,9 @@ test.describe('settings', () => {
     await app.snap('settings');
 
     await page.getByRole('button', { name: `Remove registry.npmjs.org` }).click();
-    await expect(page.getByRole('list', { name: 'Allowed destinations' }).getByText('registry.npmjs.org')).toHaveCount(0);
+    await expect(page.getByRole('list', { name: 'Allowed destinations' }).getByText('registry.npmjs.org')).toHaveCount(
+      0,
+    );
   });
 });
 
@@ -43,14 +49,25 @@ test.describe('settings managed by a policy', () => {
     startAt: '#/settings',
     policy: {
       version: 1,
-      gitlab: { instances: [{ url: 'https://gitlab.corp.example', oauthApplicationId: 'abc123' }], allowOtherInstances: false, allowGitLabCom: false },
+      gitlab: {
+        instances: [{ url: 'https://gitlab.corp.example', oauthApplicationId: 'abc123' }],
+        allowOtherInstances: false,
+        allowGitLabCom: false,
+      },
       egress: { allow: ['pypi.org', '*.corp.example'], allowUserAdditions: false },
-      sandbox: { timeoutMinutes: 30, memoryMb: 2048, allowedAgents: ['sample', 'claude-code'], allowCustomCommands: false },
+      sandbox: {
+        timeoutMinutes: 30,
+        memoryMb: 2048,
+        allowedAgents: ['sample', 'claude-code'],
+        allowCustomCommands: false,
+      },
       updates: { enabled: false },
     },
   });
 
-  test('shows locked settings as managed by the organization and does not let them change (screenshot)', async ({ app }) => {
+  test('shows locked settings as managed by the organization and does not let them change (screenshot)', async ({
+    app,
+  }) => {
     const { page } = app;
     await expect(page.getByText('Some settings are managed by your organization')).toBeVisible();
     await expect(page.getByLabel('Time limit per run')).toBeDisabled();

@@ -54,7 +54,9 @@ test.describe('window shell', () => {
     await app.snap('runs-empty');
   });
 
-  test('the page runs under the strict CSP with no violations and the app reports the harness host', async ({ app }) => {
+  test('the page runs under the strict CSP with no violations and the app reports the harness host', async ({
+    app,
+  }) => {
     const { page } = app;
     const violations: string[] = [];
     page.on('console', (m) => {

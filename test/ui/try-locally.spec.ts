@@ -3,7 +3,9 @@ import { expect, requireKeyring, test } from './fixtures';
 test.describe('try it locally', () => {
   test.use({ localGitLab: true });
 
-  test('a new user starts the bundled GitLab, is connected as its bot, sees its projects, and stops it', async ({ app }) => {
+  test('a new user starts the bundled GitLab, is connected as its bot, sees its projects, and stops it', async ({
+    app,
+  }) => {
     requireKeyring();
     const { page } = app;
     await page.getByRole('radio', { name: /Try it locally/ }).click();

@@ -11,7 +11,10 @@ export interface Principal {
 
 /** GitLab's (Doorkeeper's) 401 bodies for tokens that exist but no longer work. */
 export const INVALID_TOKEN = {
-  expired: { error: 'invalid_token', error_description: 'Token is expired. You can either do re-authorization or token refresh.' },
+  expired: {
+    error: 'invalid_token',
+    error_description: 'Token is expired. You can either do re-authorization or token refresh.',
+  },
   revoked: { error: 'invalid_token', error_description: 'Token was revoked. You have to re-authorize from the user.' },
 };
 
@@ -96,5 +99,7 @@ export function principalForBasic(store: Store, header: string | undefined): Pri
 export function tokenAllowsGit(principal: Principal, write: boolean): boolean {
   const scopes = principal.token?.scopes;
   if (!scopes) return true;
-  return write ? scopes.includes('api') || scopes.includes('write_repository') : scopes.some((s) => ['api', 'read_api', 'read_repository', 'write_repository'].includes(s));
+  return write
+    ? scopes.includes('api') || scopes.includes('write_repository')
+    : scopes.some((s) => ['api', 'read_api', 'read_repository', 'write_repository'].includes(s));
 }

@@ -18,15 +18,26 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    process.stdout.write('Usage: npm run gitlab:local -- [--port N] [--host ADDR] [--tls] [--data-dir DIR] [--version X.Y.Z] [--json]\n');
+    process.stdout.write(
+      'Usage: npm run gitlab:local -- [--port N] [--host ADDR] [--tls] [--data-dir DIR] [--version X.Y.Z] [--json]\n',
+    );
     return;
   }
   const port = values.port === undefined ? 0 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, got "${values.port}"`);
-  const gitlab = await startGitLabStandIn({ port, host: values.host, tls: values.tls, dataDir: values['data-dir'], version: values.version });
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port must be a port number, got "${values.port}"`);
+  const gitlab = await startGitLabStandIn({
+    port,
+    host: values.host,
+    tls: values.tls,
+    dataDir: values['data-dir'],
+    version: values.version,
+  });
   const users = gitlab.users.map(({ username, password, token, role }) => ({ username, password, token, role }));
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ url: gitlab.url, users, ...(gitlab.caPem ? { caPem: gitlab.caPem } : {}) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ url: gitlab.url, users, ...(gitlab.caPem ? { caPem: gitlab.caPem } : {}) })}\n`,
+    );
   } else {
     const lines = [
       `GitLab stand-in listening on ${gitlab.url}`,

@@ -56,10 +56,17 @@ export interface StandIn {
   /** Special personal access tokens of cospec-bot. */
   tokens: SeedTokens;
   oauthApp: { clientId: string; redirectUris: string[] };
-  faults: { add(fault: Fault): () => void; clear(): void; readonly hits: ReadonlyArray<{ method: string; path: string; fault: Fault }> };
+  faults: {
+    add(fault: Fault): () => void;
+    clear(): void;
+    readonly hits: ReadonlyArray<{ method: string; path: string; fault: Fault }>;
+  };
   /** Drives the consent page like a browser; returns the redirect (callback URL with code+state, or error). */
   approveAuthorization(authorizeUrl: string, username: string, options?: { deny?: boolean }): Promise<string>;
-  createPersonalAccessToken(username: string, options: { scopes: string[]; expiresAt: string | null; name?: string }): Promise<string>;
+  createPersonalAccessToken(
+    username: string,
+    options: { scopes: string[]; expiresAt: string | null; name?: string },
+  ): Promise<string>;
   /** Every request served (method, path, status), oldest first. */
   readonly requests: ReadonlyArray<{ method: string; path: string; status: number }>;
   /** How many TCP connections the server has accepted so far (e.g. to prove all came through a proxy). */
@@ -90,14 +97,30 @@ export async function startGitLabStandIn(options: StandInOptions = {}): Promise<
   const listenHost = options.host ?? '127.0.0.1';
   const urlHost = listenHost === '0.0.0.0' || listenHost === '::' ? '127.0.0.1' : listenHost;
   let url = '';
-  const inner = createHandler({ store, faults, oauth, version: options.version ?? '17.5.0', reposDir, hooksDir, baseUrl: () => url });
+  const inner = createHandler({
+    store,
+    faults,
+    oauth,
+    version: options.version ?? '17.5.0',
+    reposDir,
+    hooksDir,
+    baseUrl: () => url,
+  });
   const requests: Array<{ method: string; path: string; status: number }> = [];
   const handler = (req: IncomingMessage, res: ServerResponse) => {
-    res.on('finish', () => requests.push({ method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0] ?? '/', status: res.statusCode }));
+    res.on('finish', () =>
+      requests.push({
+        method: req.method ?? 'GET',
+        path: (req.url ?? '/').split('?')[0] ?? '/',
+        status: res.statusCode,
+      }),
+    );
     void inner(req, res);
   };
   const tls = options.tls ? createTlsMaterial(urlHost) : undefined;
-  const server: Server = tls ? createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, handler) : createHttpServer(handler);
+  const server: Server = tls
+    ? createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, handler)
+    : createHttpServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, listenHost, () => resolve());
@@ -134,9 +157,14 @@ export async function startGitLabStandIn(options: StandInOptions = {}): Promise<
     },
     oauthApp: { clientId: app.clientId, redirectUris: [...app.redirectUris] },
     faults,
-    approveAuthorization: (authorizeUrl, username, opts) => approveAuthorization(store, tls?.caPem, authorizeUrl, username, opts),
+    approveAuthorization: (authorizeUrl, username, opts) =>
+      approveAuthorization(store, tls?.caPem, authorizeUrl, username, opts),
     async createPersonalAccessToken(username, opts) {
-      return store.issuePat(store.requireUser(username), { name: opts.name, scopes: opts.scopes, expiresAt: opts.expiresAt }).token;
+      return store.issuePat(store.requireUser(username), {
+        name: opts.name,
+        scopes: opts.scopes,
+        expiresAt: opts.expiresAt,
+      }).token;
     },
     async revokeToken(token) {
       const record = store.tokens.find((t) => t.token === token || t.refresh_token === token);
@@ -147,7 +175,10 @@ export async function startGitLabStandIn(options: StandInOptions = {}): Promise<
     expireToken(token) {
       const record = store.findToken(token);
       if (!record) throw new Error('the GitLab stand-in knows no such token');
-      record.expires_at = record.kind === 'pat' ? new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10) : new Date(Date.now() - 1000).toISOString();
+      record.expires_at =
+        record.kind === 'pat'
+          ? new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10)
+          : new Date(Date.now() - 1000).toISOString();
     },
     mergeRequests: (path) => store.requireProject(path).merge_requests,
     issues: (path) => store.requireProject(path).issues,

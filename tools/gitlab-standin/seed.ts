@@ -6,8 +6,20 @@ import type { Store } from './store';
 /** Seed users: who they are and what they may do. Passwords are for the consent page and git Basic auth. */
 const USERS = [
   { username: 'root', name: 'Administrator', role: 'admin', admin: true, bot: false },
-  { username: 'cospec-bot', name: 'coSPEC Bot', role: 'bot (Developer on acme/*, Reporter on tools/cli)', admin: false, bot: true },
-  { username: 'alice', name: 'Alice Maintainer', role: 'Maintainer on acme/*, Developer on tools/*', admin: false, bot: false },
+  {
+    username: 'cospec-bot',
+    name: 'coSPEC Bot',
+    role: 'bot (Developer on acme/*, Reporter on tools/cli)',
+    admin: false,
+    bot: true,
+  },
+  {
+    username: 'alice',
+    name: 'Alice Maintainer',
+    role: 'Maintainer on acme/*, Developer on tools/*',
+    admin: false,
+    bot: false,
+  },
   { username: 'maya', name: 'Maya Developer', role: 'Developer on acme/*', admin: false, bot: false },
   { username: 'rita', name: 'Rita Reporter', role: 'Reporter on acme/*', admin: false, bot: false },
   { username: 'gus', name: 'Gus Guest', role: 'Guest on acme/*', admin: false, bot: false },
@@ -43,7 +55,14 @@ export async function seed(store: Store, reposDir: string): Promise<SeedTokens> 
     store.users.push(user);
     store.issuePat(user, { name: `${u.username}-main`, scopes: FULL_SCOPES, expiresAt: day(store.now(), 365) });
   }
-  const [root, bot, alice, maya, rita, gus] = USERS.map((u) => store.requireUser(u.username)) as [UserRecord, UserRecord, UserRecord, UserRecord, UserRecord, UserRecord];
+  const [root, bot, alice, maya, rita, gus] = USERS.map((u) => store.requireUser(u.username)) as [
+    UserRecord,
+    UserRecord,
+    UserRecord,
+    UserRecord,
+    UserRecord,
+    UserRecord,
+  ];
 
   const acme = group(store, 'acme', 'Acme', [
     [root, ACCESS.owner],
@@ -82,12 +101,22 @@ export async function seed(store: Store, reposDir: string): Promise<SeedTokens> 
       repo_dir: join(reposDir, g.path, `${path}.git`),
       ...options,
     };
-    writes.push(() => (history === 'filler' ? createFillerRepo(project.repo_dir, sig(root)) : createSeededRepo(project.repo_dir, project.default_branch, history)));
+    writes.push(() =>
+      history === 'filler'
+        ? createFillerRepo(project.repo_dir, sig(root))
+        : createSeededRepo(project.repo_dir, project.default_branch, history),
+    );
     store.projects.push(project);
     return project;
   };
   const protect = (p: ProjectRecord, name: string, push: AccessLevel, merge: AccessLevel) =>
-    p.protected_branches.push({ id: store.ids.take('protected_branch'), name, push_access_level: push, merge_access_level: merge, allow_force_push: false });
+    p.protected_branches.push({
+      id: store.ids.take('protected_branch'),
+      name,
+      push_access_level: push,
+      merge_access_level: merge,
+      allow_force_push: false,
+    });
 
   // acme/web-app: the main demo project. main is protected (Maintainers push, Developers may merge MRs).
   const webApp = add(acme, 'web-app', { description: 'The Acme storefront.' }, webAppHistory(people, sig));
@@ -95,17 +124,43 @@ export async function seed(store: Store, reposDir: string): Promise<SeedTokens> 
   const api = add(acme, 'api-service', { description: 'Acme public API.' }, apiHistory(people, sig));
   protect(api, 'main', ACCESS.maintainer, ACCESS.maintainer);
   protect(api, 'release/*', ACCESS.maintainer, ACCESS.maintainer);
-  add(acme, 'unprotected-lib', { description: 'A library whose default branch is not protected.' }, libHistory(people, sig));
-  const cli = add(tools, 'cli', { description: 'Internal command line tools.', members: new Map([[bot.id, ACCESS.reporter]]) }, cliHistory(people, sig));
+  add(
+    acme,
+    'unprotected-lib',
+    { description: 'A library whose default branch is not protected.' },
+    libHistory(people, sig),
+  );
+  const cli = add(
+    tools,
+    'cli',
+    { description: 'Internal command line tools.', members: new Map([[bot.id, ACCESS.reporter]]) },
+    cliHistory(people, sig),
+  );
   protect(cli, 'main', ACCESS.maintainer, ACCESS.maintainer);
-  const secret = add(tools, 'secret', { description: 'Nobody but tool maintainers may see this.', members: new Map([[alice.id, ACCESS.maintainer]]) }, [
-    { branch: 'main', author: sig(alice), time: 1_705_000_000, message: 'Keep the secrets here\n', files: { 'README.md': '# Secret\n' } },
-  ]);
+  const secret = add(
+    tools,
+    'secret',
+    { description: 'Nobody but tool maintainers may see this.', members: new Map([[alice.id, ACCESS.maintainer]]) },
+    [
+      {
+        branch: 'main',
+        author: sig(alice),
+        time: 1_705_000_000,
+        message: 'Keep the secrets here\n',
+        files: { 'README.md': '# Secret\n' },
+      },
+    ],
+  );
   protect(secret, 'main', ACCESS.maintainer, ACCESS.maintainer);
   // Filler so that project lists span several pages; one is public, one archived.
   for (let i = 1; i <= 30; i++) {
     const n = String(i).padStart(2, '0');
-    const p = add(acme, `service-${n}`, { description: `Filler service ${n}.`, visibility: i === 7 ? 'public' : 'private', archived: i === 30 }, 'filler');
+    const p = add(
+      acme,
+      `service-${n}`,
+      { description: `Filler service ${n}.`, visibility: i === 7 ? 'public' : 'private', archived: i === 30 },
+      'filler',
+    );
     p.created_at = new Date(Date.parse(created) + i * DAY).toISOString();
     p.last_activity_at = p.created_at;
     protect(p, 'main', ACCESS.maintainer, ACCESS.maintainer);
@@ -116,7 +171,8 @@ export async function seed(store: Store, reposDir: string): Promise<SeedTokens> 
   const now = store.now();
   const tokens = {
     expired: store.issuePat(bot, { name: 'expired', scopes: FULL_SCOPES, expiresAt: day(now, -2) }).token,
-    revoked: store.issuePat(bot, { name: 'revoked', scopes: FULL_SCOPES, expiresAt: day(now, 30), revoked: true }).token,
+    revoked: store.issuePat(bot, { name: 'revoked', scopes: FULL_SCOPES, expiresAt: day(now, 30), revoked: true })
+      .token,
     readUserOnly: store.issuePat(bot, { name: 'read-user-only', scopes: ['read_user'], expiresAt: day(now, 30) }).token,
     expiringSoon: store.issuePat(bot, { name: 'expiring-soon', scopes: FULL_SCOPES, expiresAt: day(now, 3) }).token,
     noExpiry: store.issuePat(bot, { name: 'no-expiry', scopes: FULL_SCOPES, expiresAt: null }).token,
@@ -133,7 +189,12 @@ async function runLimited(tasks: Array<() => Promise<void>>, limit: number): Pro
 }
 
 function group(store: Store, path: string, name: string, members: Array<[UserRecord, AccessLevel]>): GroupRecord {
-  const g: GroupRecord = { id: store.ids.take('namespace'), path, name, members: new Map(members.map(([u, level]) => [u.id, level])) };
+  const g: GroupRecord = {
+    id: store.ids.take('namespace'),
+    path,
+    name,
+    members: new Map(members.map(([u, level]) => [u.id, level])),
+  };
   store.groups.push(g);
   return g;
 }
@@ -144,34 +205,128 @@ const T0 = 1_704_067_200; // 2024-01-01
 
 function webAppHistory({ root, alice, maya }: People, sig: Sig): SeedCommit[] {
   return [
-    { branch: 'main', author: sig(root), time: T0, message: 'Initial commit\n', files: { 'README.md': '# Web app\n\nThe Acme storefront.\n', 'package.json': '{\n  "name": "web-app",\n  "version": "1.0.0"\n}\n' } },
-    { branch: 'main', author: sig(alice), time: T0 + 3600, message: 'Add the app entry point\n', files: { 'src/index.js': "import { start } from './app.js';\n\nstart();\n", 'src/app.js': "export function start() {\n  console.log('hello');\n}\n" } },
-    { branch: 'main', author: sig(maya), time: T0 + 7200, message: 'Greet by name\n\nThe greeting now names the visitor.\n', files: { 'src/app.js': "export function start(name = 'world') {\n  console.log(`hello ${name}`);\n}\n" } },
-    { branch: 'feature/login', from: 'main', author: sig(maya), time: T0 + 10800, message: 'Add a login form\n', files: { 'src/login.js': 'export const login = () => true;\n' } },
-    { branch: 'feature/conflict', from: 'main', author: sig(maya), time: T0 + 12000, message: 'Change the title (conflicts with main)\n', files: { 'README.md': '# Web shop\n\nConflicting title.\n' } },
-    { branch: 'main', author: sig(alice), time: T0 + 14400, message: 'Document how to run it\n', files: { 'README.md': '# Web app\n\nThe Acme storefront.\n\nRun `npm start`.\n' } },
+    {
+      branch: 'main',
+      author: sig(root),
+      time: T0,
+      message: 'Initial commit\n',
+      files: {
+        'README.md': '# Web app\n\nThe Acme storefront.\n',
+        'package.json': '{\n  "name": "web-app",\n  "version": "1.0.0"\n}\n',
+      },
+    },
+    {
+      branch: 'main',
+      author: sig(alice),
+      time: T0 + 3600,
+      message: 'Add the app entry point\n',
+      files: {
+        'src/index.js': "import { start } from './app.js';\n\nstart();\n",
+        'src/app.js': "export function start() {\n  console.log('hello');\n}\n",
+      },
+    },
+    {
+      branch: 'main',
+      author: sig(maya),
+      time: T0 + 7200,
+      message: 'Greet by name\n\nThe greeting now names the visitor.\n',
+      files: { 'src/app.js': "export function start(name = 'world') {\n  console.log(`hello ${name}`);\n}\n" },
+    },
+    {
+      branch: 'feature/login',
+      from: 'main',
+      author: sig(maya),
+      time: T0 + 10800,
+      message: 'Add a login form\n',
+      files: { 'src/login.js': 'export const login = () => true;\n' },
+    },
+    {
+      branch: 'feature/conflict',
+      from: 'main',
+      author: sig(maya),
+      time: T0 + 12000,
+      message: 'Change the title (conflicts with main)\n',
+      files: { 'README.md': '# Web shop\n\nConflicting title.\n' },
+    },
+    {
+      branch: 'main',
+      author: sig(alice),
+      time: T0 + 14400,
+      message: 'Document how to run it\n',
+      files: { 'README.md': '# Web app\n\nThe Acme storefront.\n\nRun `npm start`.\n' },
+    },
   ];
 }
 
 function apiHistory({ root, alice }: People, sig: Sig): SeedCommit[] {
   return [
-    { branch: 'main', author: sig(root), time: T0 + 100, message: 'Initial commit\n', files: { 'README.md': '# API service\n', 'server.py': 'print("api")\n' } },
-    { branch: 'main', author: sig(alice), time: T0 + 5000, message: 'Add health endpoint\n', files: { 'health.py': 'def health():\n    return "ok"\n' } },
-    { branch: 'develop', from: 'main', author: sig(alice), time: T0 + 9000, message: 'Start v2\n', files: { 'VERSION': '2.0.0-dev\n' } },
-    { branch: 'release/1.0', from: 'main', author: sig(alice), time: T0 + 9500, message: 'Release 1.0\n', files: { 'VERSION': '1.0.0\n' } },
+    {
+      branch: 'main',
+      author: sig(root),
+      time: T0 + 100,
+      message: 'Initial commit\n',
+      files: { 'README.md': '# API service\n', 'server.py': 'print("api")\n' },
+    },
+    {
+      branch: 'main',
+      author: sig(alice),
+      time: T0 + 5000,
+      message: 'Add health endpoint\n',
+      files: { 'health.py': 'def health():\n    return "ok"\n' },
+    },
+    {
+      branch: 'develop',
+      from: 'main',
+      author: sig(alice),
+      time: T0 + 9000,
+      message: 'Start v2\n',
+      files: { VERSION: '2.0.0-dev\n' },
+    },
+    {
+      branch: 'release/1.0',
+      from: 'main',
+      author: sig(alice),
+      time: T0 + 9500,
+      message: 'Release 1.0\n',
+      files: { VERSION: '1.0.0\n' },
+    },
   ];
 }
 
 function libHistory({ alice, maya }: People, sig: Sig): SeedCommit[] {
   return [
-    { branch: 'main', author: sig(alice), time: T0 + 200, message: 'Initial commit\n', files: { 'README.md': '# Unprotected lib\n', 'lib.js': 'module.exports = {};\n' } },
-    { branch: 'main', author: sig(maya), time: T0 + 6000, message: 'Export add()\n', files: { 'lib.js': 'module.exports = { add: (a, b) => a + b };\n' } },
+    {
+      branch: 'main',
+      author: sig(alice),
+      time: T0 + 200,
+      message: 'Initial commit\n',
+      files: { 'README.md': '# Unprotected lib\n', 'lib.js': 'module.exports = {};\n' },
+    },
+    {
+      branch: 'main',
+      author: sig(maya),
+      time: T0 + 6000,
+      message: 'Export add()\n',
+      files: { 'lib.js': 'module.exports = { add: (a, b) => a + b };\n' },
+    },
   ];
 }
 
 function cliHistory({ root }: People, sig: Sig): SeedCommit[] {
   return [
-    { branch: 'main', author: sig(root), time: T0 + 300, message: 'Initial commit\n', files: { 'README.md': '# CLI\n', 'cli.sh': '#!/bin/sh\necho cli\n' } },
-    { branch: 'main', author: sig(root), time: T0 + 7000, message: 'Add --help\n', files: { 'cli.sh': '#!/bin/sh\n[ "$1" = --help ] && echo usage\necho cli\n' } },
+    {
+      branch: 'main',
+      author: sig(root),
+      time: T0 + 300,
+      message: 'Initial commit\n',
+      files: { 'README.md': '# CLI\n', 'cli.sh': '#!/bin/sh\necho cli\n' },
+    },
+    {
+      branch: 'main',
+      author: sig(root),
+      time: T0 + 7000,
+      message: 'Add --help\n',
+      files: { 'cli.sh': '#!/bin/sh\n[ "$1" = --help ] && echo usage\necho cli\n' },
+    },
   ];
 }

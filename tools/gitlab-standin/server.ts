@@ -41,7 +41,8 @@ export function createHandler(parts: ServerParts) {
     const pathname = url.pathname;
     try {
       if (await parts.faults.apply(req, res, pathname)) return;
-      if (pathname.startsWith('/api/v4/')) return await api(req, res, router, parts, pathname.slice('/api/v4'.length), url.searchParams);
+      if (pathname.startsWith('/api/v4/'))
+        return await api(req, res, router, parts, pathname.slice('/api/v4'.length), url.searchParams);
       if (pathname.startsWith('/oauth/') && (await parts.oauth.handle(req, res, pathname, url.searchParams))) return;
       if (isGitRequest(pathname)) {
         return await handleGit(req, res, {
@@ -55,17 +56,40 @@ export function createHandler(parts: ServerParts) {
       }
       if (pathname === '/-/health') return send(res, 200, 'GitLab OK', 'text/plain');
       if (pathname === '/' || pathname === '/users/sign_in') {
-        return send(res, 200, '<!DOCTYPE html><html><head><title>Sign in · GitLab</title></head><body><h1>GitLab</h1><p>GitLab stand-in for coSPEC tests.</p></body></html>', 'text/html; charset=utf-8');
+        return send(
+          res,
+          200,
+          '<!DOCTYPE html><html><head><title>Sign in · GitLab</title></head><body><h1>GitLab</h1><p>GitLab stand-in for coSPEC tests.</p></body></html>',
+          'text/html; charset=utf-8',
+        );
       }
-      send(res, 404, '<!DOCTYPE html><html><head><title>Not Found</title></head><body><h1>404</h1><p>Page Not Found</p></body></html>', 'text/html; charset=utf-8');
+      send(
+        res,
+        404,
+        '<!DOCTYPE html><html><head><title>Not Found</title></head><body><h1>404</h1><p>Page Not Found</p></body></html>',
+        'text/html; charset=utf-8',
+      );
     } catch (error) {
-      if (!res.headersSent) send(res, 500, JSON.stringify({ message: '500 Internal Server Error', detail: String(error) }), 'application/json');
+      if (!res.headersSent)
+        send(
+          res,
+          500,
+          JSON.stringify({ message: '500 Internal Server Error', detail: String(error) }),
+          'application/json',
+        );
       else res.destroy();
     }
   };
 }
 
-async function api(req: IncomingMessage, res: ServerResponse, router: Router, parts: ServerParts, path: string, query: URLSearchParams): Promise<void> {
+async function api(
+  req: IncomingMessage,
+  res: ServerResponse,
+  router: Router,
+  parts: ServerParts,
+  path: string,
+  query: URLSearchParams,
+): Promise<void> {
   const method = req.method ?? 'GET';
   let reply: Reply;
   try {
@@ -86,7 +110,11 @@ async function api(req: IncomingMessage, res: ServerResponse, router: Router, pa
     reply = { status: error.status, body: error.body, headers: error.headers };
   }
   const status = reply.status ?? 200;
-  const headers: Record<string, string> = { 'cache-control': 'max-age=0, private, must-revalidate', 'x-request-id': Math.random().toString(36).slice(2), ...reply.headers };
+  const headers: Record<string, string> = {
+    'cache-control': 'max-age=0, private, must-revalidate',
+    'x-request-id': Math.random().toString(36).slice(2),
+    ...reply.headers,
+  };
   if (reply.body === undefined) {
     res.writeHead(status, headers);
     res.end();

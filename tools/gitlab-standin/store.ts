@@ -84,7 +84,10 @@ export class Store {
     );
   }
 
-  issuePat(user: UserRecord, options: { name?: string; scopes: string[]; expiresAt: string | null; revoked?: boolean }): TokenRecord {
+  issuePat(
+    user: UserRecord,
+    options: { name?: string; scopes: string[]; expiresAt: string | null; revoked?: boolean },
+  ): TokenRecord {
     const record: TokenRecord = {
       id: this.ids.take('token'),
       kind: 'pat',
@@ -129,7 +132,9 @@ export class Store {
   /** Whether a token is past its expiry (a PAT stays valid through its expiry date, UTC). */
   isExpired(record: TokenRecord): boolean {
     if (!record.expires_at) return false;
-    const end = /^\d{4}-\d{2}-\d{2}$/.test(record.expires_at) ? Date.parse(`${record.expires_at}T23:59:59.999Z`) : Date.parse(record.expires_at);
+    const end = /^\d{4}-\d{2}-\d{2}$/.test(record.expires_at)
+      ? Date.parse(`${record.expires_at}T23:59:59.999Z`)
+      : Date.parse(record.expires_at);
     return end < this.now().getTime();
   }
 }
@@ -137,7 +142,10 @@ export class Store {
 export const OAUTH_TOKEN_LIFETIME_S = 7200;
 
 export function randomToken(length: number, alphabet: 'base62' | 'hex' = 'base62'): string {
-  if (alphabet === 'hex') return randomBytes(Math.ceil(length / 2)).toString('hex').slice(0, length);
+  if (alphabet === 'hex')
+    return randomBytes(Math.ceil(length / 2))
+      .toString('hex')
+      .slice(0, length);
   const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
   return [...randomBytes(length)].map((b) => chars[b % chars.length]).join('');
 }

@@ -6,7 +6,15 @@ import { readSecret, table, UsageError } from '../io';
 
 function describeAccount(a: Account): string[] {
   const expiry = a.expiresAt ? a.expiresAt.slice(0, 10) : 'never';
-  return [a.id, a.host, a.username, a.authMethod === 'pat' ? 'token' : 'oauth', a.scopes.join(','), expiry, a.health.status];
+  return [
+    a.id,
+    a.host,
+    a.username,
+    a.authMethod === 'pat' ? 'token' : 'oauth',
+    a.scopes.join(','),
+    expiry,
+    a.health.status,
+  ];
 }
 
 const HEADERS = ['ID', 'INSTANCE', 'USER', 'AUTH', 'SCOPES', 'EXPIRES', 'HEALTH'];
@@ -37,10 +45,18 @@ export function registerAccounts(program: Command, ctx: CliContext): void {
       } else {
         if (!opts.url) throw new UsageError('--url is required for a token (use --oauth for gitlab.com sign-in).');
         const token = await readSecret(`Personal access token for ${opts.url}: `);
-        result = await api.accounts.connectWithToken({ instanceUrl: opts.url, token, allowHttp: Boolean(opts.allowHttp), network });
+        result = await api.accounts.connectWithToken({
+          instanceUrl: opts.url,
+          token,
+          allowHttp: Boolean(opts.allowHttp),
+          network,
+        });
       }
       ctx.out.result(result, (r) =>
-        [`Connected ${r.account.username} on ${r.account.host} (${r.account.id}).`, ...r.warnings.map((w) => `warning: ${w.message}`)].join('\n'),
+        [
+          `Connected ${r.account.username} on ${r.account.host} (${r.account.id}).`,
+          ...r.warnings.map((w) => `warning: ${w.message}`),
+        ].join('\n'),
       );
     });
 
@@ -49,7 +65,11 @@ export function registerAccounts(program: Command, ctx: CliContext): void {
     .description('list connected accounts')
     .action(async () => {
       const list = await (await ctx.api()).accounts.list();
-      ctx.out.result(list, (l) => (l.length ? table(HEADERS, l.map(describeAccount)) : 'No accounts. Add one with `cospec accounts add --url URL`.'));
+      ctx.out.result(list, (l) =>
+        l.length
+          ? table(HEADERS, l.map(describeAccount))
+          : 'No accounts. Add one with `cospec accounts add --url URL`.',
+      );
     });
 
   accounts
@@ -57,7 +77,10 @@ export function registerAccounts(program: Command, ctx: CliContext): void {
     .description('validate an account again (token, scopes, instance reachability)')
     .action(async (id: string) => {
       const account = await (await ctx.api()).accounts.revalidate(id);
-      ctx.out.result(account, (a) => `${a.username} on ${a.host}: ${a.health.status}${a.health.message ? ` — ${a.health.message}` : ''}`);
+      ctx.out.result(
+        account,
+        (a) => `${a.username} on ${a.host}: ${a.health.status}${a.health.message ? ` — ${a.health.message}` : ''}`,
+      );
     });
 
   accounts

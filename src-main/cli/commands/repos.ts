@@ -14,7 +14,8 @@ export function registerRepos(program: Command, ctx: CliContext): void {
       const api = await ctx.api();
       const accounts = await api.accounts.list();
       const chosen = opts.account ? accounts.filter((a) => a.id === opts.account) : accounts;
-      if (opts.account && chosen.length === 0) throw new UsageError(`No account ${opts.account}; see \`cospec accounts list\`.`);
+      if (opts.account && chosen.length === 0)
+        throw new UsageError(`No account ${opts.account}; see \`cospec accounts list\`.`);
       const projects: Project[] = [];
       for (const account of chosen) {
         if (opts.refresh) await api.repositories.refresh(account.id);

@@ -23,7 +23,12 @@ function showRun(r: RunRecord): string {
     `  created  ${r.createdAt}`,
     ...(r.exitCode !== undefined ? [`  exit     ${r.exitCode}`] : []),
     ...(r.egress.some((e) => e.verdict === 'denied')
-      ? ['  denied destinations:', ...r.egress.filter((e) => e.verdict === 'denied').map((e) => `    ${e.destination} (${e.count}×)${e.reason ? ` ${e.reason}` : ''}`)]
+      ? [
+          '  denied destinations:',
+          ...r.egress
+            .filter((e) => e.verdict === 'denied')
+            .map((e) => `    ${e.destination} (${e.count}×)${e.reason ? ` ${e.reason}` : ''}`),
+        ]
       : []),
     ...(r.outputs.length ? ['  outputs:', ...r.outputs.map((o) => `    ${outputLine(o)}`)] : []),
   ].join('\n');
@@ -49,7 +54,10 @@ export function registerRuns(program: Command, ctx: CliContext, setExit: (code: 
       const runs = await (await ctx.api()).runs.list();
       ctx.out.result(runs, (rs) =>
         rs.length
-          ? table(['ID', 'PROJECT', 'STATE', 'CREATED', 'OUTPUTS'], rs.map((r) => [r.id, r.spec.projectPath, r.state, r.createdAt.slice(0, 19), String(r.outputs.length)]))
+          ? table(
+              ['ID', 'PROJECT', 'STATE', 'CREATED', 'OUTPUTS'],
+              rs.map((r) => [r.id, r.spec.projectPath, r.state, r.createdAt.slice(0, 19), String(r.outputs.length)]),
+            )
           : 'No runs yet. Start one with `cospec run --repo GROUP/PROJECT --task TEXT`.',
       );
     });
@@ -65,7 +73,12 @@ export function registerRuns(program: Command, ctx: CliContext, setExit: (code: 
     .option('--task <text>', 'what the agent should do')
     .option('--agent <name>', 'agent adapter, e.g. sample, claude-code, codex, aider')
     .option('--command <cmd>', 'run this command as the agent instead of an adapter')
-    .option('--allow <domain>', 'extra egress destination for this run (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option(
+      '--allow <domain>',
+      'extra egress destination for this run (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .option('--timeout <minutes>', 'wall-clock limit')
     .option('--tail <n>', 'with logs: only the last n lines')
     .action(async (action: string | undefined, id: string | undefined, opts: RunOptions) => {
@@ -77,7 +90,9 @@ export function registerRuns(program: Command, ctx: CliContext, setExit: (code: 
             return ctx.out.result(await api.runs.get(id), showRun);
           case 'outputs': {
             const record = await api.runs.refreshOutputs(id);
-            return ctx.out.result(record.outputs, (os) => (os.length ? os.map(outputLine).join('\n') : 'This run produced no outputs.'));
+            return ctx.out.result(record.outputs, (os) =>
+              os.length ? os.map(outputLine).join('\n') : 'This run produced no outputs.',
+            );
           }
           case 'logs': {
             const lines = await api.runs.logs(id, opts.tail ? { tail: Number(opts.tail) } : {});
@@ -96,7 +111,9 @@ export function registerRuns(program: Command, ctx: CliContext, setExit: (code: 
         accountId,
         projectPath: opts.repo,
         task: opts.task,
-        agent: opts.command ? { kind: 'command', command: opts.command } : { kind: 'adapter', name: opts.agent ?? 'sample' },
+        agent: opts.command
+          ? { kind: 'command', command: opts.command }
+          : { kind: 'adapter', name: opts.agent ?? 'sample' },
         allow: opts.allow,
         ...(opts.branch ? { branch: opts.branch } : {}),
         ...(opts.timeout ? { timeoutMinutes: Number(opts.timeout) } : {}),
@@ -115,7 +132,8 @@ async function pickAccount(ctx: CliContext, repo: string, explicit?: string): Pr
   const api = await ctx.api();
   const accounts = await api.accounts.list();
   if (explicit) {
-    if (!accounts.some((a) => a.id === explicit)) throw new UsageError(`No account ${explicit}; see \`cospec accounts list\`.`);
+    if (!accounts.some((a) => a.id === explicit))
+      throw new UsageError(`No account ${explicit}; see \`cospec accounts list\`.`);
     return explicit;
   }
   if (accounts.length === 0) throw new UsageError('No accounts. Add one with `cospec accounts add --url URL`.');
@@ -127,7 +145,9 @@ async function pickAccount(ctx: CliContext, repo: string, explicit?: string): Pr
   }
   if (having.length === 1) return having[0]!;
   throw new UsageError(
-    having.length ? `Several accounts can reach ${repo} (${having.join(', ')}): choose one with --account.` : `No connected account can reach ${repo}.`,
+    having.length
+      ? `Several accounts can reach ${repo} (${having.join(', ')}): choose one with --account.`
+      : `No connected account can reach ${repo}.`,
   );
 }
 

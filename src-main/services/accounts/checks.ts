@@ -26,7 +26,12 @@ export interface TokenInspection {
  * token identifies a user (GET /user), and for a PAT its scopes, state and expiry
  * (GET /personal_access_tokens/self).
  */
-export async function inspectToken(client: GitLabClient, token: string, kind: 'pat' | 'oauth', now: Date): Promise<TokenInspection> {
+export async function inspectToken(
+  client: GitLabClient,
+  token: string,
+  kind: 'pat' | 'oauth',
+  now: Date,
+): Promise<TokenInspection> {
   const { version } = await client.json('/version', VersionSchema, { token });
   checkGitLabVersion(version, client.host);
   const user = await client.json('/user', UserSchema, { token });
@@ -37,9 +42,16 @@ export async function inspectToken(client: GitLabClient, token: string, kind: 'p
 }
 
 export function assertUsablePat(pat: PersonalAccessToken, host: string, now: Date): void {
-  if (pat.revoked) throw new CospecError('TOKEN_REVOKED', `The token "${pat.name}" on ${host} was revoked. Create a new one and paste it here.`);
+  if (pat.revoked)
+    throw new CospecError(
+      'TOKEN_REVOKED',
+      `The token "${pat.name}" on ${host} was revoked. Create a new one and paste it here.`,
+    );
   if (isExpired(pat.expires_at, now) || !pat.active) {
-    throw new CospecError('TOKEN_EXPIRED', `The token "${pat.name}" on ${host} has expired. Create a new one with a later expiry date.`);
+    throw new CospecError(
+      'TOKEN_EXPIRED',
+      `The token "${pat.name}" on ${host} has expired. Create a new one with a later expiry date.`,
+    );
   }
   const missing = REQUIRED_SCOPES.filter((s) => !pat.scopes.includes(s));
   if (missing.length > 0) {
@@ -80,9 +92,14 @@ export function warningsFor(input: {
   const warnings: AccountWarning[] = [];
   if (input.kind === 'pat') {
     if (input.expiresAt === null) {
-      warnings.push({ code: 'NO_EXPIRY', message: 'This token never expires. A token with an expiry date limits the damage if it leaks.' });
+      warnings.push({
+        code: 'NO_EXPIRY',
+        message: 'This token never expires. A token with an expiry date limits the damage if it leaks.',
+      });
     } else {
-      const end = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(input.expiresAt) ? `${input.expiresAt}T23:59:59Z` : input.expiresAt);
+      const end = Date.parse(
+        /^\d{4}-\d{2}-\d{2}$/.test(input.expiresAt) ? `${input.expiresAt}T23:59:59Z` : input.expiresAt,
+      );
       if (end - input.now.getTime() < SOON_MS) {
         warnings.push({
           code: 'TOKEN_EXPIRES_SOON',
@@ -98,11 +115,17 @@ export function warningsFor(input: {
     });
   }
   if (input.instanceUrl.startsWith('http:')) {
-    warnings.push({ code: 'INSECURE_HTTP', message: 'This instance is reached over plain http: the token travels unencrypted.' });
+    warnings.push({
+      code: 'INSECURE_HTTP',
+      message: 'This instance is reached over plain http: the token travels unencrypted.',
+    });
   }
   const extra = input.scopes.filter((s) => POWERFUL_SCOPES.includes(s));
   if (extra.length > 0) {
-    warnings.push({ code: 'EXTRA_SCOPES', message: `The token also has ${extra.join(', ')}, which coSPEC does not need. A token with only "api" and "read_user" is safer.` });
+    warnings.push({
+      code: 'EXTRA_SCOPES',
+      message: `The token also has ${extra.join(', ')}, which coSPEC does not need. A token with only "api" and "read_user" is safer.`,
+    });
   }
   return warnings;
 }

@@ -3,6 +3,12 @@
  * createAccountsService returns: credentialsFor (refreshes OAuth tokens), networkFor (the
  * dispatcher, CA bundle and proxy of an account), get, withToken and apiGet.
  */
-export { createAccountsService, type AccountsService, type AccountsDeps, type Credentials, type OAuthConnectInput } from './service';
+export {
+  createAccountsService,
+  type AccountsService,
+  type AccountsDeps,
+  type Credentials,
+  type OAuthConnectInput,
+} from './service';
 export { isBotAccount, warningsFor, inspectToken, REQUIRED_SCOPES } from './checks';
 export { StoredAccountSchema, type StoredAccount } from './store';

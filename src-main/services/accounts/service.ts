@@ -3,11 +3,22 @@ import { z } from 'zod';
 import type { ServiceHandlers } from '../../../src-shared/ipc/define';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import type { ConnectResult, accountsContract } from '../../../src-shared/ipc/services/accounts';
-import { NetworkSettingsSchema, type Account, type AuthMethod, type NetworkSettings } from '../../../src-shared/model/account';
+import {
+  NetworkSettingsSchema,
+  type Account,
+  type AuthMethod,
+  type NetworkSettings,
+} from '../../../src-shared/model/account';
 import type { EventBus } from '../../platform/events';
 import type { Logger } from '../../platform/logger';
 import { refreshTokens, revokeToken, type OAuthTokens } from '../auth/oauth-client';
-import { createAccountNetwork, GitLabClient, normalizeInstanceUrl, type AccountNetwork, type GitLabUser } from '../gitlab';
+import {
+  createAccountNetwork,
+  GitLabClient,
+  normalizeInstanceUrl,
+  type AccountNetwork,
+  type GitLabUser,
+} from '../gitlab';
 import { secretKeys, type SecretStore } from '../secrets';
 import type { SettingsStore } from '../settings';
 import { inspectToken, isBotAccount, warningsFor } from './checks';
@@ -24,7 +35,9 @@ export interface AccountsDeps {
   /** Instance gate from the managed policy (POLICY_FORBIDS); absent means everything is allowed. */
   assertInstanceAllowed?: (instanceUrl: string) => void;
   /** The managed policy's entry for an instance: its CA and proxy apply on top of the user's settings. */
-  managedInstance?: (instanceUrl: string) => { caCertificatesPem?: string; proxyUrl?: string; noProxy?: string } | undefined;
+  managedInstance?: (
+    instanceUrl: string,
+  ) => { caCertificatesPem?: string; proxyUrl?: string; noProxy?: string } | undefined;
   /** Deletes other services' cached data of an account (project lists, clones) on disconnect. */
   onDisconnected?: (accountId: string) => Promise<void>;
   /** Test seam: per-request timeout and retry pacing of GitLab calls. */
@@ -65,13 +78,17 @@ export async function createAccountsService(deps: AccountsDeps) {
     if (!managed) return settings;
     return {
       ...settings,
-      caCertificatesPem: [managed.caCertificatesPem, settings.caCertificatesPem].filter(Boolean).join('\n') || undefined,
+      caCertificatesPem:
+        [managed.caCertificatesPem, settings.caCertificatesPem].filter(Boolean).join('\n') || undefined,
       proxyUrl: managed.proxyUrl ?? settings.proxyUrl,
       noProxy: managed.noProxy ?? settings.noProxy,
     };
   };
   const buildNetwork = (instanceUrl: string, settings: NetworkSettings) =>
-    createAccountNetwork(instanceUrl, effective(instanceUrl, settings), { env: deps.env, resolveProxy: deps.resolveProxy });
+    createAccountNetwork(instanceUrl, effective(instanceUrl, settings), {
+      env: deps.env,
+      resolveProxy: deps.resolveProxy,
+    });
   const clientFor = (instanceUrl: string, net: AccountNetwork) =>
     new GitLabClient({ instanceUrl, dispatcher: net.dispatcher, proxyUrl: net.proxyUrl, ...deps.http });
 
@@ -144,15 +161,31 @@ export async function createAccountsService(deps: AccountsDeps) {
     const run = (async () => {
       const refresh = await deps.secrets.get(secretKeys.refresh(account.id));
       if (!refresh || !account.oauthClientId) {
-        throw new CospecError('TOKEN_EXPIRED', `The sign-in for ${account.username} on ${account.host} has expired. Reconnect the account.`);
+        throw new CospecError(
+          'TOKEN_EXPIRED',
+          `The sign-in for ${account.username} on ${account.host} has expired. Reconnect the account.`,
+        );
       }
       const net = await network(account);
       let tokens: OAuthTokens;
       try {
-        tokens = await refreshTokens({ instanceUrl: account.instanceUrl, clientId: account.oauthClientId, dispatcher: net.dispatcher, proxyUrl: net.proxyUrl }, refresh, now());
+        tokens = await refreshTokens(
+          {
+            instanceUrl: account.instanceUrl,
+            clientId: account.oauthClientId,
+            dispatcher: net.dispatcher,
+            proxyUrl: net.proxyUrl,
+          },
+          refresh,
+          now(),
+        );
       } catch (error) {
         if (error instanceof CospecError && error.code === 'OAUTH_INVALID_GRANT') {
-          const expired = new CospecError('TOKEN_EXPIRED', `The sign-in for ${account.username} on ${account.host} is no longer valid. Reconnect the account.`, error.detail);
+          const expired = new CospecError(
+            'TOKEN_EXPIRED',
+            `The sign-in for ${account.username} on ${account.host} is no longer valid. Reconnect the account.`,
+            error.detail,
+          );
           markHealth(account.id, expired);
           throw expired;
         }
@@ -160,7 +193,10 @@ export async function createAccountsService(deps: AccountsDeps) {
       }
       const current = repo.find(account.id);
       if (!current) throw new CospecError('NOT_FOUND', 'The account was disconnected during a token refresh.');
-      await save({ ...current, expiresAt: tokens.expiresAt?.toISOString() ?? null, scopes: tokens.scopes }, { access: tokens.accessToken, refresh: tokens.refreshToken });
+      await save(
+        { ...current, expiresAt: tokens.expiresAt?.toISOString() ?? null, scopes: tokens.scopes },
+        { access: tokens.accessToken, refresh: tokens.refreshToken },
+      );
       log.info('refreshed an OAuth token', { accountId: account.id });
       changed();
       return tokens.accessToken;
@@ -176,7 +212,10 @@ export async function createAccountsService(deps: AccountsDeps) {
   function markHealth(id: string, error: CospecError) {
     const current = repo.find(id);
     if (!current) return;
-    repo.put({ ...current, health: { status: 'error', code: error.code, message: error.message, checkedAt: now().toISOString() } });
+    repo.put({
+      ...current,
+      health: { status: 'error', code: error.code, message: error.message, checkedAt: now().toISOString() },
+    });
     changed();
   }
 
@@ -184,10 +223,17 @@ export async function createAccountsService(deps: AccountsDeps) {
   async function credentialsFor(accountId: string, options: { forceRefresh?: boolean } = {}): Promise<Credentials> {
     const account = require(accountId);
     let token: string | undefined;
-    const expiring = account.authMethod === 'oauth' && account.expiresAt !== null && Date.parse(account.expiresAt) - now().getTime() < REFRESH_MARGIN_MS;
+    const expiring =
+      account.authMethod === 'oauth' &&
+      account.expiresAt !== null &&
+      Date.parse(account.expiresAt) - now().getTime() < REFRESH_MARGIN_MS;
     if (account.authMethod === 'oauth' && (options.forceRefresh || expiring)) token = await refreshAccess(account);
     token ??= await deps.secrets.get(secretKeys.token(accountId));
-    if (!token) throw new CospecError('UNAUTHORIZED', `No token is stored for ${account.username} on ${account.host}. Reconnect the account.`);
+    if (!token)
+      throw new CospecError(
+        'UNAUTHORIZED',
+        `No token is stored for ${account.username} on ${account.host}. Reconnect the account.`,
+      );
     return { token, username: account.username, authMethod: account.authMethod };
   }
 
@@ -197,7 +243,8 @@ export async function createAccountsService(deps: AccountsDeps) {
     try {
       return await call(first.token);
     } catch (error) {
-      if (!(error instanceof CospecError) || !AUTH_FAILURES.has(error.code) || first.authMethod !== 'oauth') throw error;
+      if (!(error instanceof CospecError) || !AUTH_FAILURES.has(error.code) || first.authMethod !== 'oauth')
+        throw error;
       const again = await credentialsFor(accountId, { forceRefresh: true });
       return call(again.token);
     }
@@ -220,7 +267,14 @@ export async function createAccountsService(deps: AccountsDeps) {
   }): Promise<ConnectResult> {
     const existing = existingFor(input.instanceUrl, input.user.id, input.method);
     const at = now();
-    const warnings = warningsFor({ user: input.user, scopes: input.scopes, expiresAt: input.method === 'pat' ? input.expiresAt : '9999-12-31', kind: input.method, instanceUrl: input.instanceUrl, now: at });
+    const warnings = warningsFor({
+      user: input.user,
+      scopes: input.scopes,
+      expiresAt: input.method === 'pat' ? input.expiresAt : '9999-12-31',
+      kind: input.method,
+      instanceUrl: input.instanceUrl,
+      now: at,
+    });
     const account: StoredAccount = {
       id: existing?.id ?? randomUUID(),
       instanceUrl: input.instanceUrl,
@@ -240,7 +294,11 @@ export async function createAccountsService(deps: AccountsDeps) {
     };
     await save(account, input.tokens);
     replaceNetwork(account.id, input.net);
-    log.info(existing ? 'updated the token of an account' : 'connected an account', { accountId: account.id, host: account.host, method: account.authMethod });
+    log.info(existing ? 'updated the token of an account' : 'connected an account', {
+      accountId: account.id,
+      host: account.host,
+      method: account.authMethod,
+    });
     changed();
     return { account: toPublic(account), warnings };
   }
@@ -282,11 +340,20 @@ export async function createAccountsService(deps: AccountsDeps) {
       const at = now();
       try {
         const net = await network(account);
-        const found = await withToken(id, (token) => inspectToken(clientFor(account.instanceUrl, net), token, account.authMethod, at));
+        const found = await withToken(id, (token) =>
+          inspectToken(clientFor(account.instanceUrl, net), token, account.authMethod, at),
+        );
         const current = require(id);
         const scopes = found.pat?.scopes ?? current.scopes;
         const expiresAt = current.authMethod === 'pat' ? (found.pat?.expires_at ?? null) : current.expiresAt;
-        const warnings = warningsFor({ user: found.user, scopes, expiresAt: current.authMethod === 'pat' ? expiresAt : '9999-12-31', kind: current.authMethod, instanceUrl: current.instanceUrl, now: at });
+        const warnings = warningsFor({
+          user: found.user,
+          scopes,
+          expiresAt: current.authMethod === 'pat' ? expiresAt : '9999-12-31',
+          kind: current.authMethod,
+          instanceUrl: current.instanceUrl,
+          now: at,
+        });
         repo.put({
           ...current,
           ...profile(found.user),
@@ -299,7 +366,10 @@ export async function createAccountsService(deps: AccountsDeps) {
       } catch (error) {
         if (!(error instanceof CospecError)) throw error;
         const current = require(id);
-        repo.put({ ...current, health: { status: 'error', code: error.code, message: error.message, checkedAt: at.toISOString() } });
+        repo.put({
+          ...current,
+          health: { status: 'error', code: error.code, message: error.message, checkedAt: at.toISOString() },
+        });
       }
       changed();
       return toPublic(require(id));
@@ -318,12 +388,22 @@ export async function createAccountsService(deps: AccountsDeps) {
       const account = require(id);
       if (account.authMethod === 'oauth' && account.oauthClientId) {
         const net = await network(account);
-        const target = { instanceUrl: account.instanceUrl, clientId: account.oauthClientId, dispatcher: net.dispatcher, proxyUrl: net.proxyUrl };
-        for (const [key, hint] of [[secretKeys.refresh(id), 'refresh_token'], [secretKeys.token(id), 'access_token']] as const) {
+        const target = {
+          instanceUrl: account.instanceUrl,
+          clientId: account.oauthClientId,
+          dispatcher: net.dispatcher,
+          proxyUrl: net.proxyUrl,
+        };
+        for (const [key, hint] of [
+          [secretKeys.refresh(id), 'refresh_token'],
+          [secretKeys.token(id), 'access_token'],
+        ] as const) {
           const token = await deps.secrets.get(key).catch(() => undefined);
           if (!token) continue;
           // Best effort: an unreachable instance must not keep the user from removing the account.
-          await revokeToken(target, token, hint).catch((error: unknown) => log.warn('could not revoke an OAuth token', { accountId: id, hint, error }));
+          await revokeToken(target, token, hint).catch((error: unknown) =>
+            log.warn('could not revoke an OAuth token', { accountId: id, hint, error }),
+          );
         }
       }
       await deps.secrets.delete(secretKeys.token(id));
@@ -332,7 +412,9 @@ export async function createAccountsService(deps: AccountsDeps) {
       const net = networks.get(id);
       networks.delete(id);
       await net?.close().catch(() => undefined);
-      await deps.onDisconnected?.(id).catch((error: unknown) => log.warn('could not delete cached data of an account', { accountId: id, error }));
+      await deps
+        .onDisconnected?.(id)
+        .catch((error: unknown) => log.warn('could not delete cached data of an account', { accountId: id, error }));
       log.info('disconnected an account', { accountId: id, host: account.host });
       changed();
       return undefined;
@@ -356,11 +438,17 @@ export async function createAccountsService(deps: AccountsDeps) {
       return a && toPublic(a);
     },
     /** A GET on the account's API with its token and network (the shape the repositories service consumes). */
-    async apiGet(accountId: string, pathAndQuery: string, signal?: AbortSignal): Promise<{ json: unknown; headers: Headers }> {
+    async apiGet(
+      accountId: string,
+      pathAndQuery: string,
+      signal?: AbortSignal,
+    ): Promise<{ json: unknown; headers: Headers }> {
       const account = require(accountId);
       const net = await network(account);
       const client = clientFor(account.instanceUrl, net);
-      const { data, headers } = await withToken(accountId, (token) => client.jsonWithHeaders(pathAndQuery, z.unknown(), { token, signal }));
+      const { data, headers } = await withToken(accountId, (token) =>
+        client.jsonWithHeaders(pathAndQuery, z.unknown(), { token, signal }),
+      );
       return { json: data, headers };
     },
     /** Connects (or updates) an account from tokens an OAuth flow obtained. */

@@ -35,12 +35,17 @@ export class AccountRepository {
 
   put(account: StoredAccount): void {
     const others = this.all().filter((a) => a.id !== account.id);
-    const list = [...others, StoredAccountSchema.parse(account)].sort((a, b) => a.connectedAt.localeCompare(b.connectedAt));
+    const list = [...others, StoredAccountSchema.parse(account)].sort((a, b) =>
+      a.connectedAt.localeCompare(b.connectedAt),
+    );
     this.settings.write(SECTION, list);
   }
 
   remove(id: string): void {
-    this.settings.write(SECTION, this.all().filter((a) => a.id !== id));
+    this.settings.write(
+      SECTION,
+      this.all().filter((a) => a.id !== id),
+    );
   }
 }
 

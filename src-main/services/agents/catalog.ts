@@ -40,7 +40,8 @@ export const AGENT_ADAPTERS: readonly AgentAdapter[] = [
     name: 'claude-code',
     label: 'Claude Code',
     install: [NODE_RUNTIME_STEP, npmGlobalInstallStep('@anthropic-ai/claude-code', '2.1.332', 'claude')],
-    command: 'claude -p "$(cat "$COSPEC_TASK_FILE")" --permission-mode acceptEdits --output-format stream-json --verbose',
+    command:
+      'claude -p "$(cat "$COSPEC_TASK_FILE")" --permission-mode acceptEdits --output-format stream-json --verbose',
     modelDomains: ['api.anthropic.com'],
     modelKey: { env: 'ANTHROPIC_API_KEY', secretKey: 'agent:claude-code:key', label: 'Anthropic API key' },
   },
@@ -78,7 +79,15 @@ export function resolveAgent(choice: AgentChoice): ResolvedAgent {
   if (choice.kind === 'command') return { name: 'command', command: choice.command, modelDomains: [] };
   const adapter = AGENT_ADAPTERS.find((a) => a.name === choice.name);
   if (!adapter) {
-    throw new CospecError('INVALID_INPUT', `Unknown agent "${choice.name}". Known agents: ${AGENT_ADAPTERS.map((a) => a.name).join(', ')}.`);
+    throw new CospecError(
+      'INVALID_INPUT',
+      `Unknown agent "${choice.name}". Known agents: ${AGENT_ADAPTERS.map((a) => a.name).join(', ')}.`,
+    );
   }
-  return { name: adapter.name, command: adapter.command, modelDomains: adapter.modelDomains, ...(adapter.modelKey ? { modelKey: adapter.modelKey } : {}) };
+  return {
+    name: adapter.name,
+    command: adapter.command,
+    modelDomains: adapter.modelDomains,
+    ...(adapter.modelKey ? { modelKey: adapter.modelKey } : {}),
+  };
 }

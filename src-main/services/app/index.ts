@@ -14,7 +14,9 @@ export interface AppServiceDeps {
 
 export function createAppService(deps: AppServiceDeps): ServiceHandlers<typeof appContract> {
   const platform =
-    process.platform === 'darwin' || process.platform === 'win32' || process.platform === 'linux' ? process.platform : 'other';
+    process.platform === 'darwin' || process.platform === 'win32' || process.platform === 'linux'
+      ? process.platform
+      : 'other';
   return {
     async getInfo() {
       return { name: 'coSPEC Desktop', version: deps.appVersion, platform, host: deps.host, dataDir: deps.dataDir };
@@ -25,7 +27,11 @@ export function createAppService(deps: AppServiceDeps): ServiceHandlers<typeof a
     },
     async pickFolder(options) {
       if (!deps.pickFolder) {
-        throw new CospecError('INTERNAL', 'Choosing a folder needs the coSPEC desktop app; type the folder’s path instead.', `no folder picker in the ${deps.host} host`);
+        throw new CospecError(
+          'INTERNAL',
+          'Choosing a folder needs the coSPEC desktop app; type the folder’s path instead.',
+          `no folder picker in the ${deps.host} host`,
+        );
       }
       return (await deps.pickFolder(options)) ?? null;
     },

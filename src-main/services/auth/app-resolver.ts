@@ -39,5 +39,8 @@ export function notConfigured(instanceUrl: string): CospecError {
     instanceUrl === GITLAB_COM_URL
       ? 'set COSPEC_GITLAB_OAUTH_CLIENT_ID (or "oauth.gitlabComClientId" in coSPEC\'s settings) to the Application ID of the coSPEC application registered on gitlab.com'
       : `an admin must register an OAuth application on ${host} (Admin Area → Applications; not confidential; scopes api and read_user; redirect URIs cospec://oauth/callback and http://127.0.0.1/callback) and add its Application ID for this instance in coSPEC's settings or managed policy`;
-  return new CospecError('OAUTH_NOT_CONFIGURED', `Signing in with ${host} is not set up: ${where}. Alternatively, connect with a personal access token.`);
+  return new CospecError(
+    'OAUTH_NOT_CONFIGURED',
+    `Signing in with ${host} is not set up: ${where}. Alternatively, connect with a personal access token.`,
+  );
 }

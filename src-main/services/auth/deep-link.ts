@@ -33,12 +33,23 @@ export function parseOAuthDeepLink(raw: string): CallbackParams {
   } catch {
     throw invalid('not a URL');
   }
-  if (url.protocol !== 'cospec:' || url.host !== 'oauth' || url.pathname !== '/callback' || url.username || url.password || url.hash) {
+  if (
+    url.protocol !== 'cospec:' ||
+    url.host !== 'oauth' ||
+    url.pathname !== '/callback' ||
+    url.username ||
+    url.password ||
+    url.hash
+  ) {
     throw invalid(`unexpected target ${url.protocol}//${url.host}${url.pathname}`);
   }
   return parseCallbackQuery(url.searchParams);
 }
 
 function invalid(why: string): CospecError {
-  return new CospecError('INVALID_DEEP_LINK', 'coSPEC received a link it does not recognise, so it ignored it. If you were connecting an account, start again from Integrations → GitLab.', why);
+  return new CospecError(
+    'INVALID_DEEP_LINK',
+    'coSPEC received a link it does not recognise, so it ignored it. If you were connecting an account, start again from Integrations → GitLab.',
+    why,
+  );
 }

@@ -17,7 +17,12 @@ export interface OAuthFlowsDeps {
   protocolRegistered: boolean;
   buildNetwork(instanceUrl: string, settings: NetworkSettings): Promise<AccountNetwork>;
   /** Stores the account once tokens are in hand (accounts service). */
-  connect(input: { instanceUrl: string; clientId: string; network: NetworkSettings; tokens: OAuthTokens }): Promise<ConnectResult>;
+  connect(input: {
+    instanceUrl: string;
+    clientId: string;
+    network: NetworkSettings;
+    tokens: OAuthTokens;
+  }): Promise<ConnectResult>;
   assertInstanceAllowed?: (instanceUrl: string) => void;
   logger: Logger;
   now?: () => Date;
@@ -76,7 +81,10 @@ export function createOAuthFlows(deps: OAuthFlowsDeps) {
     const flow = params.state ? byState.get(params.state) : undefined;
     if (!flow || flow.kind !== kind) {
       if (params.state && usedStates.includes(params.state)) {
-        throw new CospecError('OAUTH_INVALID_GRANT', 'This sign-in link was already used. If you are connecting an account, start again.');
+        throw new CospecError(
+          'OAUTH_INVALID_GRANT',
+          'This sign-in link was already used. If you are connecting an account, start again.',
+        );
       }
       throw new CospecError(
         'OAUTH_STATE_MISMATCH',
@@ -95,18 +103,33 @@ export function createOAuthFlows(deps: OAuthFlowsDeps) {
     let tokens: OAuthTokens | undefined;
     try {
       if (params.error) {
-        if (params.error === 'access_denied') throw new CospecError('OAUTH_DENIED', `You did not authorize coSPEC on ${host}, so nothing was connected.`);
-        throw new CospecError('OAUTH_INVALID_GRANT', `${host} could not complete the sign-in (${params.error}). Start again.`, params.error_description);
+        if (params.error === 'access_denied')
+          throw new CospecError('OAUTH_DENIED', `You did not authorize coSPEC on ${host}, so nothing was connected.`);
+        throw new CospecError(
+          'OAUTH_INVALID_GRANT',
+          `${host} could not complete the sign-in (${params.error}). Start again.`,
+          params.error_description,
+        );
       }
       tokens = await exchangeCode(
-        { instanceUrl: flow.instanceUrl, clientId: flow.clientId, dispatcher: flow.net.dispatcher, proxyUrl: flow.net.proxyUrl },
+        {
+          instanceUrl: flow.instanceUrl,
+          clientId: flow.clientId,
+          dispatcher: flow.net.dispatcher,
+          proxyUrl: flow.net.proxyUrl,
+        },
         query,
         flow.state,
         flow.redirectUri,
         flow.codeVerifier,
         now(),
       );
-      const result = await deps.connect({ instanceUrl: flow.instanceUrl, clientId: flow.clientId, network: flow.network, tokens });
+      const result = await deps.connect({
+        instanceUrl: flow.instanceUrl,
+        clientId: flow.clientId,
+        network: flow.network,
+        tokens,
+      });
       await end(flow);
       flow.resolve(result);
       return result;
@@ -121,7 +144,12 @@ export function createOAuthFlows(deps: OAuthFlowsDeps) {
 
   /** Tokens obtained for an account that could not be stored are revoked, so nothing outlives the failure. */
   async function revokeQuietly(flow: Flow, tokens: OAuthTokens) {
-    const target = { instanceUrl: flow.instanceUrl, clientId: flow.clientId, dispatcher: flow.net.dispatcher, proxyUrl: flow.net.proxyUrl };
+    const target = {
+      instanceUrl: flow.instanceUrl,
+      clientId: flow.clientId,
+      dispatcher: flow.net.dispatcher,
+      proxyUrl: flow.net.proxyUrl,
+    };
     await revokeToken(target, tokens.accessToken, 'access_token').catch(() => undefined);
     if (tokens.refreshToken) await revokeToken(target, tokens.refreshToken, 'refresh_token').catch(() => undefined);
   }
@@ -136,7 +164,10 @@ export function createOAuthFlows(deps: OAuthFlowsDeps) {
       const clientId = deps.resolver.clientIdFor(instanceUrl);
       if (!clientId) throw notConfigured(instanceUrl);
       const network = NetworkSettingsSchema.parse(input.network ?? {});
-      const kind = input.redirect === 'protocol' || (input.redirect === 'auto' && deps.protocolRegistered) ? 'protocol' : 'loopback';
+      const kind =
+        input.redirect === 'protocol' || (input.redirect === 'auto' && deps.protocolRegistered)
+          ? 'protocol'
+          : 'loopback';
       const net = await deps.buildNetwork(instanceUrl, network);
       const id = randomUUID();
       let loopback: LoopbackReceiver | undefined;
@@ -146,12 +177,17 @@ export function createOAuthFlows(deps: OAuthFlowsDeps) {
           try {
             params = parseCallbackQuery(query);
             const flow = match(params, 'loopback');
-            if (flow.id !== id) throw new CospecError('OAUTH_STATE_MISMATCH', 'This response belongs to another sign-in.');
+            if (flow.id !== id)
+              throw new CospecError('OAUTH_STATE_MISMATCH', 'This response belongs to another sign-in.');
             await complete(flow, params, query);
             return { status: 200, title: 'Connected', message: 'You can close this tab and return to coSPEC Desktop.' };
           } catch (error) {
             const envelope = toErrorEnvelope(error);
-            return { status: 400, title: 'Sign-in not completed', message: `${envelope.message} You can close this tab.` };
+            return {
+              status: 400,
+              title: 'Sign-in not completed',
+              message: `${envelope.message} You can close this tab.`,
+            };
           }
         });
       }
@@ -179,7 +215,13 @@ export function createOAuthFlows(deps: OAuthFlowsDeps) {
         resolve,
         reject,
         timer: setTimeout(() => {
-          void fail(flow, new CospecError('OAUTH_TIMEOUT', `The sign-in on ${hostnameOf(instanceUrl)} was not completed in time. Start "Connect Account" again when you are ready.`));
+          void fail(
+            flow,
+            new CospecError(
+              'OAUTH_TIMEOUT',
+              `The sign-in on ${hostnameOf(instanceUrl)} was not completed in time. Start "Connect Account" again when you are ready.`,
+            ),
+          );
         }, timeoutMs),
       };
       flow.timer.unref();
@@ -189,7 +231,11 @@ export function createOAuthFlows(deps: OAuthFlowsDeps) {
         await deps.openExternal(authorizeUrl);
       } catch (error) {
         await fail(flow, new CospecError('INTERNAL', 'The browser could not be opened for signing in.', String(error)));
-        throw new CospecError('INTERNAL', 'coSPEC could not open your browser. Open this address yourself to continue.', authorizeUrl);
+        throw new CospecError(
+          'INTERNAL',
+          'coSPEC could not open your browser. Open this address yourself to continue.',
+          authorizeUrl,
+        );
       }
       log.info('OAuth flow started', { flowId: id, host: hostnameOf(instanceUrl), redirect: kind });
       return { flowId: id, authorizeUrl, redirectUri, expiresAt: new Date(now().getTime() + timeoutMs).toISOString() };
@@ -219,7 +265,9 @@ export function createOAuthFlows(deps: OAuthFlowsDeps) {
     /** Whether any flow is pending (for tests and diagnostics). */
     pendingCount: () => flows.size,
     async dispose() {
-      await Promise.all([...flows.values()].map((f) => fail(f, new CospecError('CANCELLED', 'coSPEC is shutting down.'))));
+      await Promise.all(
+        [...flows.values()].map((f) => fail(f, new CospecError('CANCELLED', 'coSPEC is shutting down.'))),
+      );
     },
   };
 }

@@ -16,11 +16,17 @@ export interface LoopbackPage {
  * A one-shot loopback redirect receiver (RFC 8252 §7.3) on 127.0.0.1 and a random port. Each
  * /callback request is handed to onCallback, which decides the page shown in the browser.
  */
-export async function startLoopbackReceiver(onCallback: (query: URLSearchParams) => Promise<LoopbackPage>): Promise<LoopbackReceiver> {
+export async function startLoopbackReceiver(
+  onCallback: (query: URLSearchParams) => Promise<LoopbackPage>,
+): Promise<LoopbackReceiver> {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (req.method !== 'GET' || url.pathname !== '/callback') {
-      send(res, { status: 404, title: 'Not found', message: 'This address is only used to finish signing in to coSPEC.' });
+      send(res, {
+        status: 404,
+        title: 'Not found',
+        message: 'This address is only used to finish signing in to coSPEC.',
+      });
       return;
     }
     onCallback(url.searchParams).then(

@@ -35,7 +35,10 @@ export function authorizationServer(instanceUrl: string): oauth.AuthorizationSer
 /** oauth4webapi options that route its requests through the account's dispatcher (proxy, CA). */
 function requestOptions(target: OAuthTarget) {
   const customFetch = async (url: string, init: oauth.CustomFetchOptions<string, unknown>): Promise<Response> =>
-    (await undiciFetch(url, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher: target.dispatcher })) as unknown as Response;
+    (await undiciFetch(url, {
+      ...(init as Parameters<typeof undiciFetch>[1]),
+      dispatcher: target.dispatcher,
+    })) as unknown as Response;
   return {
     [oauth.customFetch]: customFetch,
     // http is only ever reached here for an instance the user explicitly allowed http for.
@@ -72,7 +75,15 @@ export async function exchangeCode(
   const client: oauth.Client = { client_id: target.clientId };
   return guard(target, now, async () => {
     const params = oauth.validateAuthResponse(as, client, callback, expectedState);
-    const response = await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, redirectUri, codeVerifier, requestOptions(target));
+    const response = await oauth.authorizationCodeGrantRequest(
+      as,
+      client,
+      oauth.None(),
+      params,
+      redirectUri,
+      codeVerifier,
+      requestOptions(target),
+    );
     return oauth.processAuthorizationCodeResponse(as, client, response);
   });
 }
@@ -82,14 +93,24 @@ export async function refreshTokens(target: OAuthTarget, refreshToken: string, n
   const as = authorizationServer(target.instanceUrl);
   const client: oauth.Client = { client_id: target.clientId };
   const tokens = await guard(target, now, async () => {
-    const response = await oauth.refreshTokenGrantRequest(as, client, oauth.None(), refreshToken, requestOptions(target));
+    const response = await oauth.refreshTokenGrantRequest(
+      as,
+      client,
+      oauth.None(),
+      refreshToken,
+      requestOptions(target),
+    );
     return oauth.processRefreshTokenResponse(as, client, response);
   });
   return { ...tokens, refreshToken: tokens.refreshToken ?? refreshToken };
 }
 
 /** Revokes one token (access or refresh) at /oauth/revoke. */
-export async function revokeToken(target: OAuthTarget, token: string, hint: 'access_token' | 'refresh_token'): Promise<void> {
+export async function revokeToken(
+  target: OAuthTarget,
+  token: string,
+  hint: 'access_token' | 'refresh_token',
+): Promise<void> {
   const as = authorizationServer(target.instanceUrl);
   const client: oauth.Client = { client_id: target.clientId };
   await guard(target, new Date(), async () => {
@@ -102,39 +123,70 @@ export async function revokeToken(target: OAuthTarget, token: string, hint: 'acc
   });
 }
 
-async function guard<T>(target: OAuthTarget, now: Date, run: () => Promise<T>): Promise<T extends oauth.TokenEndpointResponse ? OAuthTokens : T> {
+async function guard<T>(
+  target: OAuthTarget,
+  now: Date,
+  run: () => Promise<T>,
+): Promise<T extends oauth.TokenEndpointResponse ? OAuthTokens : T> {
   const host = hostnameOf(target.instanceUrl);
   try {
     const result = await run();
-    return (isTokenResponse(result) ? toTokens(result, now) : result) as T extends oauth.TokenEndpointResponse ? OAuthTokens : T;
+    return (isTokenResponse(result) ? toTokens(result, now) : result) as T extends oauth.TokenEndpointResponse
+      ? OAuthTokens
+      : T;
   } catch (error) {
     if (error instanceof oauth.AuthorizationResponseError) {
-      if (error.error === 'access_denied') throw new CospecError('OAUTH_DENIED', `Access was not granted on ${host}. Start "Connect Account" again if you want to connect.`);
-      throw new CospecError('OAUTH_INVALID_GRANT', `${host} reported a sign-in error (${error.error}). Start "Connect Account" again.`, error.error_description);
+      if (error.error === 'access_denied')
+        throw new CospecError(
+          'OAUTH_DENIED',
+          `Access was not granted on ${host}. Start "Connect Account" again if you want to connect.`,
+        );
+      throw new CospecError(
+        'OAUTH_INVALID_GRANT',
+        `${host} reported a sign-in error (${error.error}). Start "Connect Account" again.`,
+        error.error_description,
+      );
     }
     if (error instanceof oauth.ResponseBodyError) {
       if (error.error === 'invalid_grant') {
-        throw new CospecError('OAUTH_INVALID_GRANT', `${host} did not accept the sign-in (the code was already used, has expired, or the session was revoked). Connect again.`, error.error_description);
+        throw new CospecError(
+          'OAUTH_INVALID_GRANT',
+          `${host} did not accept the sign-in (the code was already used, has expired, or the session was revoked). Connect again.`,
+          error.error_description,
+        );
       }
-      throw new CospecError('OAUTH_INVALID_GRANT', `${host} refused the sign-in (${error.error}). Check the OAuth application settings and connect again.`, error.error_description);
+      throw new CospecError(
+        'OAUTH_INVALID_GRANT',
+        `${host} refused the sign-in (${error.error}). Check the OAuth application settings and connect again.`,
+        error.error_description,
+      );
     }
     if (error instanceof oauth.OperationProcessingError || error instanceof CospecError) {
       if (error instanceof CospecError) throw error;
-      throw new CospecError('NOT_GITLAB', `${host} answered the sign-in in a way coSPEC does not understand.`, error.message);
+      throw new CospecError(
+        'NOT_GITLAB',
+        `${host} answered the sign-in in a way coSPEC does not understand.`,
+        error.message,
+      );
     }
     throw diagnoseNetworkError(error, { host, proxyUrl: target.proxyUrl });
   }
 }
 
 function isTokenResponse(value: unknown): value is oauth.TokenEndpointResponse {
-  return typeof value === 'object' && value !== null && typeof (value as { access_token?: unknown }).access_token === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { access_token?: unknown }).access_token === 'string'
+  );
 }
 
 function toTokens(response: oauth.TokenEndpointResponse, now: Date): OAuthTokens {
   return {
     accessToken: response.access_token,
     refreshToken: response.refresh_token,
-    expiresAt: typeof response.expires_in === 'number' ? new Date(now.getTime() + response.expires_in * 1000) : undefined,
+    expiresAt:
+      typeof response.expires_in === 'number' ? new Date(now.getTime() + response.expires_in * 1000) : undefined,
     scopes: (response.scope ?? OAUTH_SCOPES.join(' ')).split(/\s+/).filter(Boolean),
   };
 }

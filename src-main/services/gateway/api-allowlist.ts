@@ -56,7 +56,10 @@ export const PROJECT_RULES: readonly ApiRule[] = [
   { methods: ['GET'], pattern: R('/merge_requests') },
   { methods: ['POST'], pattern: R('/merge_requests'), records: 'merge_request' },
   { methods: ['GET', 'PUT'], pattern: R(`/merge_requests/${NUM}`) },
-  { methods: ['GET'], pattern: R(`/merge_requests/${NUM}/(changes|diffs|commits|pipelines|participants|approvals|versions(/${NUM})?)`) },
+  {
+    methods: ['GET'],
+    pattern: R(`/merge_requests/${NUM}/(changes|diffs|commits|pipelines|participants|approvals|versions(/${NUM})?)`),
+  },
   { methods: ['GET'], pattern: R(`/merge_requests/${NUM}/notes`) },
   { methods: ['POST'], pattern: R(`/merge_requests/${NUM}/notes`), records: 'note' },
   { methods: ['GET', 'PUT'], pattern: R(`/merge_requests/${NUM}/notes/${NUM}`) },

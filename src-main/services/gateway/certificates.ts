@@ -49,7 +49,12 @@ export function signCaAndLeaf(opts: CaAndLeafOptions): CaAndLeaf {
   ca.setSubject(opts.caSubject);
   ca.setIssuer(opts.caSubject);
   ca.setExtensions([
-    { name: 'basicConstraints', cA: true, critical: true, ...(opts.pathLenConstraint === undefined ? {} : { pathLenConstraint: opts.pathLenConstraint }) },
+    {
+      name: 'basicConstraints',
+      cA: true,
+      critical: true,
+      ...(opts.pathLenConstraint === undefined ? {} : { pathLenConstraint: opts.pathLenConstraint }),
+    },
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);

@@ -45,7 +45,13 @@ export function trustBundleCommand(systemBundle: string, runCaPath: string, bund
 }
 
 /** The variables the sample agent (and any agent adapter that wants them) reads. */
-export function agentGitLabEnv(opts: { instanceUrl: string; projectPath: string; projectId?: number; taskFile: string; runId: string }): Record<string, string> {
+export function agentGitLabEnv(opts: {
+  instanceUrl: string;
+  projectPath: string;
+  projectId?: number;
+  taskFile: string;
+  runId: string;
+}): Record<string, string> {
   return {
     COSPEC_GITLAB_URL: gitlabUrlForContainer(opts.instanceUrl),
     COSPEC_PROJECT_PATH: opts.projectPath,

@@ -7,7 +7,13 @@ import { request, type Dispatcher } from 'undici';
 import type { Logger } from '../../platform/logger';
 import { classifyRequest, isRunProject, type RouteDecision } from './guard';
 import { downstreamResponseHeaders, stripCredentialQuery, upstreamRequestHeaders } from './headers';
-import { createdIssueSchema, createdMergeRequestSchema, createdNoteSchema, parseJson, type ProjectIdResolver } from './gitlab-json';
+import {
+  createdIssueSchema,
+  createdMergeRequestSchema,
+  createdNoteSchema,
+  parseJson,
+  type ProjectIdResolver,
+} from './gitlab-json';
 import { parseReceivePackCommands, parseReportStatus, type RefUpdateCommand } from './pkt-line';
 import type { PushedRef } from './record';
 import type { GatewayRecorder } from './recorder';
@@ -41,7 +47,10 @@ function reply(res: ServerResponse, status: number, message: string, json: boole
     return;
   }
   const body = json ? JSON.stringify({ message: `coSPEC gateway: ${message}` }) : `coSPEC gateway: ${message}\n`;
-  res.writeHead(status, { 'content-type': json ? 'application/json' : 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, {
+    'content-type': json ? 'application/json' : 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
 }
 
@@ -59,7 +68,13 @@ function commandsFrom(prefix: Buffer, gzip: boolean): ReturnType<typeof parseRec
  * @param rawPath path relative to the instance base, still percent-encoded
  * @param search the query string ('' or '?…')
  */
-export async function forwardRequest(ctx: ForwardContext, req: IncomingMessage, res: ServerResponse, rawPath: string, search: string): Promise<void> {
+export async function forwardRequest(
+  ctx: ForwardContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  rawPath: string,
+  search: string,
+): Promise<void> {
   const started = performance.now();
   const method = (req.method ?? 'GET').toUpperCase();
   const isApi = rawPath.startsWith('/api/');
@@ -166,7 +181,12 @@ export async function forwardRequest(ctx: ForwardContext, req: IncomingMessage, 
   }
 }
 
-function pushResults(commands: RefUpdateCommand[], status: number, response: Buffer | undefined, streamError: string | undefined): Array<Omit<PushedRef, 'at' | 'projectPath'>> {
+function pushResults(
+  commands: RefUpdateCommand[],
+  status: number,
+  response: Buffer | undefined,
+  streamError: string | undefined,
+): Array<Omit<PushedRef, 'at' | 'projectPath'>> {
   const report = status === 200 && response ? parseReportStatus(response) : undefined;
   const remote = report?.messages.length ? ` (${report.messages.join(' ').slice(0, 400)})` : '';
   return commands.map((c) => {
@@ -175,17 +195,31 @@ function pushResults(commands: RefUpdateCommand[], status: number, response: Buf
       ...(c.ref.startsWith('refs/heads/') ? { branch: c.ref.slice('refs/heads/'.length) } : {}),
       oldSha: c.oldSha,
       newSha: c.newSha,
-      change: ZERO_SHA.test(c.oldSha) ? ('created' as const) : ZERO_SHA.test(c.newSha) ? ('deleted' as const) : ('updated' as const),
+      change: ZERO_SHA.test(c.oldSha)
+        ? ('created' as const)
+        : ZERO_SHA.test(c.newSha)
+          ? ('deleted' as const)
+          : ('updated' as const),
     };
     if (status !== 200) return { ...base, result: 'rejected' as const, reason: `HTTP ${status}` };
     const ref = report?.refs.get(c.ref);
-    if (ref) return ref.ok ? { ...base, result: 'ok' as const } : { ...base, result: 'rejected' as const, reason: `${ref.reason ?? 'rejected'}${remote}` };
-    if (report?.unpack && report.unpack !== 'ok') return { ...base, result: 'rejected' as const, reason: `unpack ${report.unpack}${remote}` };
+    if (ref)
+      return ref.ok
+        ? { ...base, result: 'ok' as const }
+        : { ...base, result: 'rejected' as const, reason: `${ref.reason ?? 'rejected'}${remote}` };
+    if (report?.unpack && report.unpack !== 'ok')
+      return { ...base, result: 'rejected' as const, reason: `unpack ${report.unpack}${remote}` };
     return { ...base, result: 'unknown' as const, reason: streamError ?? 'no report-status for this ref' };
   });
 }
 
-function recordCreated(ctx: ForwardContext, decision: Extract<RouteDecision, { kind: 'api' }>, projectPath: string, body: Buffer, at: string): void {
+function recordCreated(
+  ctx: ForwardContext,
+  decision: Extract<RouteDecision, { kind: 'api' }>,
+  projectPath: string,
+  body: Buffer,
+  at: string,
+): void {
   if (decision.records === 'merge_request') {
     const mr = parseJson(createdMergeRequestSchema, body);
     if (mr) {
@@ -201,11 +235,18 @@ function recordCreated(ctx: ForwardContext, decision: Extract<RouteDecision, { k
     }
   } else if (decision.records === 'issue') {
     const issue = parseJson(createdIssueSchema, body);
-    if (issue) ctx.recorder.add('gateway.issue', { at, projectPath, iid: issue.iid, webUrl: issue.web_url, title: issue.title });
+    if (issue)
+      ctx.recorder.add('gateway.issue', { at, projectPath, iid: issue.iid, webUrl: issue.web_url, title: issue.title });
   } else if (decision.records === 'note' && decision.noteable) {
     const note = parseJson(createdNoteSchema, body);
     if (note) {
-      ctx.recorder.add('gateway.note', { at, projectPath, noteableType: decision.noteable.type, noteableIid: decision.noteable.iid, id: note.id });
+      ctx.recorder.add('gateway.note', {
+        at,
+        projectPath,
+        noteableType: decision.noteable.type,
+        noteableIid: decision.noteable.iid,
+        id: note.id,
+      });
     }
   }
 }

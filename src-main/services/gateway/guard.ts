@@ -26,7 +26,10 @@ const API_PREFIX = '/api/v4';
 
 /** Case-insensitive, as GitLab treats namespace and project paths. */
 export function normaliseProjectPath(path: string): string {
-  return path.replace(/^\/+|\/+$/g, '').replace(/\.git$/i, '').toLowerCase();
+  return path
+    .replace(/^\/+|\/+$/g, '')
+    .replace(/\.git$/i, '')
+    .toLowerCase();
 }
 
 export function isRunProject(projectPaths: readonly string[], path: string): boolean {
@@ -46,7 +49,12 @@ function safeDecode(segment: string): string | undefined {
  * @param rawPath the request path relative to the instance's base URL, still percent-encoded
  * @param query the request's query parameters
  */
-export function classifyRequest(method: string, rawPath: string, query: URLSearchParams, projectPaths: readonly string[]): RouteDecision {
+export function classifyRequest(
+  method: string,
+  rawPath: string,
+  query: URLSearchParams,
+  projectPaths: readonly string[],
+): RouteDecision {
   const segments = rawPath.split('/').slice(1);
   for (const seg of segments) {
     const decoded = safeDecode(seg);
@@ -55,28 +63,51 @@ export function classifyRequest(method: string, rawPath: string, query: URLSearc
       return { kind: 'refused', status: 400, reason: 'malformed or dot-segment path' };
     }
   }
-  if (query.has('sudo')) return { kind: 'refused', status: 403, reason: 'sudo (acting as another user) is not allowed through the gateway' };
+  if (query.has('sudo'))
+    return { kind: 'refused', status: 403, reason: 'sudo (acting as another user) is not allowed through the gateway' };
 
-  if (rawPath === API_PREFIX || rawPath.startsWith(API_PREFIX + '/')) return classifyApi(method, rawPath.slice(API_PREFIX.length), projectPaths);
-  if (rawPath.startsWith('/api/')) return { kind: 'refused', status: 403, reason: 'only the REST API v4 is reachable through the gateway (no GraphQL)' };
+  if (rawPath === API_PREFIX || rawPath.startsWith(API_PREFIX + '/'))
+    return classifyApi(method, rawPath.slice(API_PREFIX.length), projectPaths);
+  if (rawPath.startsWith('/api/'))
+    return {
+      kind: 'refused',
+      status: 403,
+      reason: 'only the REST API v4 is reachable through the gateway (no GraphQL)',
+    };
 
   if (/\/info\/lfs(\/|$)/.test(rawPath)) {
     // LFS batch responses hand out credentials in their "header" fields, which would reach the sandbox.
     return { kind: 'refused', status: 403, reason: 'git LFS is not available through the credential gateway' };
   }
   const git = GIT_PATH.exec(rawPath);
-  if (!git) return { kind: 'refused', status: 403, reason: 'only git smart HTTP and the REST API v4 are reachable through the gateway' };
-  const projectPath = git[1]!.split('/').map((s) => safeDecode(s) ?? s).join('/');
+  if (!git)
+    return {
+      kind: 'refused',
+      status: 403,
+      reason: 'only git smart HTTP and the REST API v4 are reachable through the gateway',
+    };
+  const projectPath = git[1]!
+    .split('/')
+    .map((s) => safeDecode(s) ?? s)
+    .join('/');
   const endpoint = git[2] === 'info/refs' ? 'info-refs' : 'rpc';
   const service = endpoint === 'info-refs' ? query.get('service') : git[2];
   if (service !== 'git-upload-pack' && service !== 'git-receive-pack') {
-    return { kind: 'refused', status: 403, reason: 'only git smart HTTP (upload-pack, receive-pack) is reachable through the gateway' };
+    return {
+      kind: 'refused',
+      status: 403,
+      reason: 'only git smart HTTP (upload-pack, receive-pack) is reachable through the gateway',
+    };
   }
   if (endpoint === 'info-refs' ? method !== 'GET' && method !== 'HEAD' : method !== 'POST') {
     return { kind: 'refused', status: 403, reason: `method ${method} not allowed on ${git[2]}` };
   }
   if (!isRunProject(projectPaths, projectPath)) {
-    return { kind: 'refused', status: 403, reason: `project ${projectPath} is not part of this run (allowed: ${projectPaths.join(', ')})` };
+    return {
+      kind: 'refused',
+      status: 403,
+      reason: `project ${projectPath} is not part of this run (allowed: ${projectPaths.join(', ')})`,
+    };
   }
   return { kind: 'git', projectPath, service, endpoint };
 }
@@ -99,7 +130,11 @@ function classifyApi(method: string, rest: string, projectPaths: readonly string
   else {
     const path = safeDecode(idSegment)!;
     if (!isRunProject(projectPaths, path)) {
-      return { kind: 'refused', status: 403, reason: `project ${path} is not part of this run (allowed: ${projectPaths.join(', ')})` };
+      return {
+        kind: 'refused',
+        status: 403,
+        reason: `project ${path} is not part of this run (allowed: ${projectPaths.join(', ')})`,
+      };
     }
     ref = { path };
   }

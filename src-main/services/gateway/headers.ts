@@ -8,10 +8,28 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
  */
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and ones undici refuses to forward. */
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'host'];
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+  'host',
+];
 
 /** Anything that could carry an identity or act for another user. */
-const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'private-token', 'job-token', 'deploy-token', 'sudo', 'cookie'];
+const CREDENTIAL_HEADERS = [
+  'authorization',
+  'proxy-authorization',
+  'private-token',
+  'job-token',
+  'deploy-token',
+  'sudo',
+  'cookie',
+];
 
 /** Query parameters GitLab reads credentials or impersonation from. */
 const CREDENTIAL_PARAMS = ['private_token', 'access_token', 'job_token', 'sudo'];
@@ -23,7 +41,11 @@ export function authorizationFor(kind: AuthKind, token: string): string {
 }
 
 /** The headers sent to GitLab: the client's, minus hop-by-hop and credentials, plus the account's. */
-export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, kind: AuthKind, token: string): Record<string, string | string[]> {
+export function upstreamRequestHeaders(
+  incoming: IncomingHttpHeaders,
+  kind: AuthKind,
+  token: string,
+): Record<string, string | string[]> {
   const dropped = new Set([...HOP_BY_HOP, ...CREDENTIAL_HEADERS]);
   for (const name of String(incoming.connection ?? '').split(',')) dropped.add(name.trim().toLowerCase());
   const out: Record<string, string | string[]> = {};
@@ -51,7 +73,9 @@ export function stripCredentialQuery(search: string): string {
  * The headers sent back to the sandbox. Authentication challenges are dropped: the gateway holds
  * the credentials, so a challenge would only make git wait for a password prompt that cannot come.
  */
-export function downstreamResponseHeaders(upstream: Record<string, string | string[] | undefined>): OutgoingHttpHeaders {
+export function downstreamResponseHeaders(
+  upstream: Record<string, string | string[] | undefined>,
+): OutgoingHttpHeaders {
   const dropped = new Set([...HOP_BY_HOP, 'www-authenticate', 'proxy-authenticate', 'set-cookie']);
   const out: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(upstream)) {

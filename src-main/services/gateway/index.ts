@@ -47,7 +47,13 @@ import { createRunCa } from './run-ca';
 export type { GatewayRecord } from './record';
 export { gatewayRecordSchema } from './record';
 export { readGatewayLog } from './recorder';
-export { gitRemoteForContainer, gitlabUrlForContainer, containerTrustEnv, trustBundleCommand, agentGitLabEnv } from './container';
+export {
+  gitRemoteForContainer,
+  gitlabUrlForContainer,
+  containerTrustEnv,
+  trustBundleCommand,
+  agentGitLabEnv,
+} from './container';
 
 export interface CredentialGatewayOptions {
   runId: string;
@@ -103,12 +109,19 @@ function parseAuthority(authority: string, protocol: string): { host: string; po
 /** Creates the gateway for one run (generates the run CA first for https instances). */
 export async function createCredentialGateway(options: CredentialGatewayOptions): Promise<CredentialGateway> {
   const instance = new URL(options.instanceUrl);
-  if (instance.protocol !== 'http:' && instance.protocol !== 'https:') throw new Error(`unsupported GitLab URL ${options.instanceUrl}`);
+  if (instance.protocol !== 'http:' && instance.protocol !== 'https:')
+    throw new Error(`unsupported GitLab URL ${options.instanceUrl}`);
   const host = instance.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   const port = instance.port ? Number(instance.port) : defaultPort(instance.protocol);
   const basePath = instance.pathname.replace(/\/+$/, '');
   const secrets = new Set<string>();
-  const recorder = new GatewayRecorder(options.runId, options.instanceUrl, options.projectPaths, options.logDir, () => secrets);
+  const recorder = new GatewayRecorder(
+    options.runId,
+    options.instanceUrl,
+    options.projectPaths,
+    options.logDir,
+    () => secrets,
+  );
   const ctx: ForwardContext = {
     origin: instance.origin,
     basePath,
@@ -132,11 +145,21 @@ export async function createCredentialGateway(options: CredentialGatewayOptions)
     const refuse = (status: number, message: string) => {
       req.resume();
       res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`coSPEC gateway: ${message}\n`);
-      recorder.add('gateway.request', { at: new Date().toISOString(), method: req.method ?? '', path: target?.path ?? '', kind: 'refused', status, durationMs: 0, reason: message });
+      recorder.add('gateway.request', {
+        at: new Date().toISOString(),
+        method: req.method ?? '',
+        path: target?.path ?? '',
+        kind: 'refused',
+        status,
+        durationMs: 0,
+        reason: message,
+      });
     };
     if (!target || !dest) return refuse(400, 'malformed request target');
-    if (protocol !== instance.protocol || !handles(dest.host, dest.port)) return refuse(403, `${authority} is not this run's GitLab instance`);
-    if (basePath && target.path !== basePath && !target.path.startsWith(basePath + '/')) return refuse(403, 'path outside the GitLab instance');
+    if (protocol !== instance.protocol || !handles(dest.host, dest.port))
+      return refuse(403, `${authority} is not this run's GitLab instance`);
+    if (basePath && target.path !== basePath && !target.path.startsWith(basePath + '/'))
+      return refuse(403, 'path outside the GitLab instance');
     forwardRequest(ctx, req, res, target.path.slice(basePath.length) || '/', target.search).catch((err: unknown) => {
       options.logger.error('gateway: request failed', { error: err instanceof Error ? err.message : String(err) });
       if (!res.headersSent) res.writeHead(502).end();
@@ -155,7 +178,9 @@ export async function createCredentialGateway(options: CredentialGatewayOptions)
   }
 
   const refuseConnect = (socket: Duplex, message: string) => {
-    socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\ncoSPEC gateway: ${message}\n`);
+    socket.end(
+      `HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\ncoSPEC gateway: ${message}\n`,
+    );
   };
 
   return {
@@ -166,7 +191,15 @@ export async function createCredentialGateway(options: CredentialGatewayOptions)
     handleConnect(req, clientSocket, head) {
       const dest = parseAuthority(req.url ?? '', 'https:');
       if (!secureContext || !dest || !handles(dest.host, dest.port)) {
-        recorder.add('gateway.request', { at: new Date().toISOString(), method: 'CONNECT', path: req.url ?? '', kind: 'refused', status: 403, durationMs: 0, reason: 'not an https GitLab instance of this run' });
+        recorder.add('gateway.request', {
+          at: new Date().toISOString(),
+          method: 'CONNECT',
+          path: req.url ?? '',
+          kind: 'refused',
+          status: 403,
+          durationMs: 0,
+          reason: 'not an https GitLab instance of this run',
+        });
         return refuseConnect(clientSocket, `${req.url ?? ''} is not this run's https GitLab instance`);
       }
       sockets.add(clientSocket);

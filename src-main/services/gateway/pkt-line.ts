@@ -12,7 +12,8 @@ export function splitPktLines(buf: Buffer): { pkts: Pkt[]; rest: Buffer; error?:
   let pos = 0;
   while (pos + 4 <= buf.length) {
     const hex = buf.toString('latin1', pos, pos + 4);
-    if (!/^[0-9a-fA-F]{4}$/.test(hex)) return { pkts, rest: buf.subarray(pos), error: `invalid pkt-line length "${hex}"` };
+    if (!/^[0-9a-fA-F]{4}$/.test(hex))
+      return { pkts, rest: buf.subarray(pos), error: `invalid pkt-line length "${hex}"` };
     const len = parseInt(hex, 16);
     if (len === 0) pkts.push({ type: 'flush' });
     else if (len === 1) pkts.push({ type: 'delim' });
@@ -50,7 +51,11 @@ const COMMAND = /^([0-9a-f]{40}|[0-9a-f]{64}) ([0-9a-f]{40}|[0-9a-f]{64}) (\S+)$
  * commands (shallow lines, push-cert headers and signature) are skipped; commands inside a push
  * certificate have the same shape and are picked up.
  */
-export function parseReceivePackCommands(prefix: Buffer): { commands: RefUpdateCommand[]; complete: boolean; error?: string } {
+export function parseReceivePackCommands(prefix: Buffer): {
+  commands: RefUpdateCommand[];
+  complete: boolean;
+  error?: string;
+} {
   const commands: RefUpdateCommand[] = [];
   const { pkts, error } = splitPktLines(prefix);
   let inCert = false;
@@ -94,7 +99,14 @@ export function parseReportStatus(body: Buffer): ReportStatus {
       const band = p.payload[0];
       const data = p.payload.subarray(1);
       if (band === 1) band1.push(data);
-      else messages.push(...data.toString('utf8').split(/[\r\n]+/).map((s) => s.trim()).filter(Boolean));
+      else
+        messages.push(
+          ...data
+            .toString('utf8')
+            .split(/[\r\n]+/)
+            .map((s) => s.trim())
+            .filter(Boolean),
+        );
     }
     statusPkts = splitPktLines(Buffer.concat(band1)).pkts;
   }

@@ -67,7 +67,12 @@ const ENTRY_SCHEMAS = {
  * Lines that are not events, or do not validate, are skipped: the log is the app's own file but
  * may end in a half-written line if the app died mid-write.
  */
-export async function readGatewayLog(path: string, runId: string, instanceUrl: string, projectPaths: string[]): Promise<GatewayRecord> {
+export async function readGatewayLog(
+  path: string,
+  runId: string,
+  instanceUrl: string,
+  projectPaths: string[],
+): Promise<GatewayRecord> {
   const record = emptyRecord(runId, instanceUrl, projectPaths);
   const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return '';

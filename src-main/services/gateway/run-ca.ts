@@ -39,5 +39,9 @@ export async function createRunCa(runId: string, hostname: string): Promise<RunC
     leafDays: 7,
     pathLenConstraint: 0,
   });
-  return { caCertPem: signed.caCertPem, leafChainPem: signed.leafCertPem + signed.caCertPem, leafKeyPem: signed.leafKeyPem };
+  return {
+    caCertPem: signed.caCertPem,
+    leafChainPem: signed.leafCertPem + signed.caCertPem,
+    leafKeyPem: signed.leafKeyPem,
+  };
 }

@@ -112,7 +112,8 @@ export function parseTree(data: Buffer): Array<{ mode: number; name: string; oid
     if (space < 0 || nul < 0 || nul + 21 > data.length) throw new PackFormatError('Malformed tree object.');
     const mode = Number.parseInt(data.toString('latin1', i, space), 8);
     const name = data.toString('utf8', space + 1, nul);
-    if (!isSafeName(name)) throw new PackFormatError(`The repository contains a path that cannot be checked out safely: "${name}".`);
+    if (!isSafeName(name))
+      throw new PackFormatError(`The repository contains a path that cannot be checked out safely: "${name}".`);
     entries.push({ mode: normalizeMode(mode), name, oid: data.subarray(nul + 1, nul + 21) });
     i = nul + 21;
   }

@@ -26,7 +26,10 @@ export async function detectGit(path = 'git'): Promise<GitInstall | undefined> {
     if (!m) return undefined;
     const [major, minor] = [Number(m[1]), Number(m[2])];
     if (major < MIN_VERSION[0] || (major === MIN_VERSION[0] && minor < MIN_VERSION[1])) return undefined;
-    const lfs = await run(path, ['lfs', 'version'], { timeout: 10_000 }).then(() => true, () => false);
+    const lfs = await run(path, ['lfs', 'version'], { timeout: 10_000 }).then(
+      () => true,
+      () => false,
+    );
     return { path, version: stdout.trim(), lfs };
   } catch {
     return undefined;
@@ -53,9 +56,14 @@ export function createCliEngine(install: GitInstall): CloneEngine {
         args.push('--', req.url, req.dir);
         const env = gitEnv(creds, helper.askpassPath, { caPath: helper.caPath, network: req.network });
         await runClone(install.path, args, env, req, ctx);
-        const branch = await readGit(install.path, req.dir, ['symbolic-ref', '--short', 'HEAD']).catch(() => req.branch ?? 'HEAD');
+        const branch = await readGit(install.path, req.dir, ['symbolic-ref', '--short', 'HEAD']).catch(
+          () => req.branch ?? 'HEAD',
+        );
         const head = await readGit(install.path, req.dir, ['rev-parse', 'HEAD']).catch(() => {
-          throw new CospecError('CLONE_FAILED', `${repoLabel(req.url)} has no commits yet (an empty repository). Push a first commit and try again.`);
+          throw new CospecError(
+            'CLONE_FAILED',
+            `${repoLabel(req.url)} has no commits yet (an empty repository). Push a first commit and try again.`,
+          );
         });
         const lfs = await lfsWarning(req.dir, 'git', install.lfs);
         return { branch, head, warnings: lfs ? [lfs] : [] };
@@ -73,7 +81,11 @@ function gitEnv(
 ): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (/^GIT_CONFIG_(COUNT|KEY_\d+|VALUE_\d+|PARAMETERS)$/.test(key) || /^(GIT_ASKPASS|SSH_ASKPASS|LC_ALL|LANGUAGE)$/.test(key)) continue;
+    if (
+      /^GIT_CONFIG_(COUNT|KEY_\d+|VALUE_\d+|PARAMETERS)$/.test(key) ||
+      /^(GIT_ASKPASS|SSH_ASKPASS|LC_ALL|LANGUAGE)$/.test(key)
+    )
+      continue;
     env[key] = value;
   }
   const config: Array<[string, string]> = [
@@ -91,7 +103,8 @@ function gitEnv(
     config.push(['http.proxy', opts.network.proxyUrl]);
   } else if (opts.network) {
     // The account's network decided to go direct (NO_PROXY or no proxy at all): the environment's proxy must not apply.
-    for (const name of ['http_proxy', 'https_proxy', 'all_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY']) delete env[name];
+    for (const name of ['http_proxy', 'https_proxy', 'all_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY'])
+      delete env[name];
     env.NO_PROXY = '*';
     env.no_proxy = '*';
   }
@@ -110,11 +123,22 @@ function gitEnv(
   return env;
 }
 
-function runClone(gitPath: string, args: string[], env: NodeJS.ProcessEnv, req: EngineRequest, ctx: { url: string; branch?: string; proxyUrl?: string }): Promise<void> {
+function runClone(
+  gitPath: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  req: EngineRequest,
+  ctx: { url: string; branch?: string; proxyUrl?: string },
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const posix = process.platform !== 'win32';
     // Its own process group on POSIX, so cancel also stops git's helpers (remote-https, index-pack).
-    const child = spawn(gitPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'], detached: posix, windowsHide: true });
+    const child = spawn(gitPath, args, {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: posix,
+      windowsHide: true,
+    });
     const parser = gitProgressParser((phase, loaded, total) => {
       const { detail, percent } = overallProgress(phase, loaded, total);
       req.onProgress(detail, percent);
@@ -150,6 +174,9 @@ function runClone(gitPath: string, args: string[], env: NodeJS.ProcessEnv, req: 
 }
 
 async function readGit(gitPath: string, dir: string, args: string[]): Promise<string> {
-  const { stdout } = await run(gitPath, ['-C', dir, ...args], { timeout: 30_000, env: { ...process.env, LC_ALL: 'C' } });
+  const { stdout } = await run(gitPath, ['-C', dir, ...args], {
+    timeout: 30_000,
+    env: { ...process.env, LC_ALL: 'C' },
+  });
   return stdout.trim();
 }

@@ -31,7 +31,18 @@ export function serializeIndex(entries: IndexEntry[]): Buffer {
   for (const e of sorted) {
     const s = e.stat;
     const fields = s
-      ? [s.ctimeNs / NS, s.ctimeNs % NS, s.mtimeNs / NS, s.mtimeNs % NS, s.dev, s.ino, BigInt(e.mode), s.uid, s.gid, s.size]
+      ? [
+          s.ctimeNs / NS,
+          s.ctimeNs % NS,
+          s.mtimeNs / NS,
+          s.mtimeNs % NS,
+          s.dev,
+          s.ino,
+          BigInt(e.mode),
+          s.uid,
+          s.gid,
+          s.size,
+        ]
       : [0n, 0n, 0n, 0n, 0n, 0n, BigInt(e.mode), 0n, 0n, 0n];
     for (const f of fields) {
       out.writeUInt32BE(u32(f), at);

@@ -67,7 +67,11 @@ export function createGitService(deps: GitServiceDeps): GitService {
     if (wanted === 'isomorphic-git') return iso;
     const install = await installedGit();
     if (wanted === 'git') {
-      if (!install) throw new CospecError('CLONE_FAILED', 'git (2.31 or later) is not installed, so the git clone path cannot run. Install git or use the built-in clone.');
+      if (!install)
+        throw new CospecError(
+          'CLONE_FAILED',
+          'git (2.31 or later) is not installed, so the git clone path cannot run. Install git or use the built-in clone.',
+        );
       return createCliEngine(install);
     }
     // A dispatcher without its CA/proxy as plain settings can only be honoured by isomorphic-git.
@@ -82,7 +86,11 @@ export function createGitService(deps: GitServiceDeps): GitService {
 
     async clone(req) {
       const parsed = RequestSchema.safeParse(req);
-      if (!parsed.success) throw new CospecError('INVALID_INPUT', `The clone request is not valid: ${parsed.error.issues.map((i) => i.message).join('; ')}.`);
+      if (!parsed.success)
+        throw new CospecError(
+          'INVALID_INPUT',
+          `The clone request is not valid: ${parsed.error.issues.map((i) => i.message).join('; ')}.`,
+        );
       const signal = req.signal ?? new AbortController().signal;
       const engine = await pickEngine(req);
       const onProgress = monotonicReporter(req.onProgress ?? (() => undefined));
@@ -101,8 +109,13 @@ export function createGitService(deps: GitServiceDeps): GitService {
           log.info('clone finished', { ...fields, ms: Date.now() - started, head: result.head, attempt });
           return { ...result, engine: engine.name };
         } catch (raw) {
-          await staging.discard().catch((error: unknown) => log.warn('could not remove a failed clone', { ...fields, error }));
-          const error = raw instanceof CospecError ? raw : mapIsomorphicError(raw, { url: req.url, branch: req.branch, proxyUrl: req.network?.proxyUrl }, signal);
+          await staging
+            .discard()
+            .catch((error: unknown) => log.warn('could not remove a failed clone', { ...fields, error }));
+          const error =
+            raw instanceof CospecError
+              ? raw
+              : mapIsomorphicError(raw, { url: req.url, branch: req.branch, proxyUrl: req.network?.proxyUrl }, signal);
           if (signal.aborted) {
             log.info('clone cancelled', fields);
             throw cancelledError();
@@ -113,7 +126,9 @@ export function createGitService(deps: GitServiceDeps): GitService {
           }
           const delay = retry.baseDelayMs * 2 ** (attempt - 1);
           log.warn('clone interrupted, retrying', { ...fields, attempt, code: error.code, delayMs: delay });
-          onProgress(`Connection dropped; retrying in ${Math.round(delay / 1000)} s (attempt ${attempt + 1} of ${retry.attempts})`);
+          onProgress(
+            `Connection dropped; retrying in ${Math.round(delay / 1000)} s (attempt ${attempt + 1} of ${retry.attempts})`,
+          );
           await sleep(delay, signal);
         }
       }

@@ -22,7 +22,9 @@ export interface IsomorphicCloneJob {
   signal: AbortSignal;
 }
 
-export async function isomorphicClone(job: IsomorphicCloneJob): Promise<{ branch: string; head: string; warnings: string[] }> {
+export async function isomorphicClone(
+  job: IsomorphicCloneJob,
+): Promise<{ branch: string; head: string; warnings: string[] }> {
   const check = () => {
     if (job.signal.aborted) throw cancelledError();
   };
@@ -33,10 +35,14 @@ export async function isomorphicClone(job: IsomorphicCloneJob): Promise<{ branch
   const gitdir = join(job.dir, '.git');
   // The pack goes to our streaming indexer instead of isomorphic-git's in-memory one (pack-tap.ts),
   // and the work tree is written from it by checkout.ts; isomorphic-git does the protocol and refs.
-  const tap = tapUploadPack(job.http, () => join(gitdir, 'objects', 'pack'), (p) => {
-    check();
-    report(p.phase, p.loaded, p.total);
-  });
+  const tap = tapUploadPack(
+    job.http,
+    () => join(gitdir, 'objects', 'pack'),
+    (p) => {
+      check();
+      report(p.phase, p.loaded, p.total);
+    },
+  );
   try {
     // git.clone is init + addRemote + fetch + checkout; its checkout step would load the whole
     // pack into memory to read one commit, so the last step is ours (see checkoutRef).
@@ -67,7 +73,14 @@ export async function isomorphicClone(job: IsomorphicCloneJob): Promise<{ branch
     // An empty repository has no pack, no branch and nothing to check out.
     if (pack && fetched.fetchHead && ref) {
       const commit = await checkoutRef(job.dir, ref, pack.reader);
-      await checkoutFromPack({ dir: job.dir, gitdir, reader: pack.reader, commit, signal: job.signal, onProgress: (loaded, total) => report('Updating workdir', loaded, total) });
+      await checkoutFromPack({
+        dir: job.dir,
+        gitdir,
+        reader: pack.reader,
+        commit,
+        signal: job.signal,
+        onProgress: (loaded, total) => report('Updating workdir', loaded, total),
+      });
     }
   } catch (error) {
     throw unwrapCancel(error);
@@ -112,7 +125,8 @@ function peel(reader: PackReader, oid: string): string {
   for (let hops = 0; hops < 10; hops++) {
     const object = reader.read(current);
     if (object.type === 'commit') return current;
-    const target = object.type === 'tag' ? /^object ([0-9a-f]{40})\n/.exec(object.data.toString('latin1', 0, 48))?.[1] : undefined;
+    const target =
+      object.type === 'tag' ? /^object ([0-9a-f]{40})\n/.exec(object.data.toString('latin1', 0, 48))?.[1] : undefined;
     if (!target) throw new PackFormatError(`${oid} does not lead to a commit.`);
     current = target;
   }
@@ -131,7 +145,8 @@ function onAuthOnce(credentials: IsomorphicCloneJob['credentials']) {
 /** isomorphic-git maps onAuthFailure's cancel to UserCanceledError; the server really said 401. */
 function unwrapCancel(error: unknown): unknown {
   const e = error as { code?: unknown };
-  if (e?.code === 'UserCanceledError') return Object.assign(new Error('HTTP Error: 401 Unauthorized'), { code: 'HttpError', data: { statusCode: 401 } });
+  if (e?.code === 'UserCanceledError')
+    return Object.assign(new Error('HTTP Error: 401 Unauthorized'), { code: 'HttpError', data: { statusCode: 401 } });
   return error;
 }
 

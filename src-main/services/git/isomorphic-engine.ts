@@ -34,7 +34,8 @@ export interface IsomorphicEngineOptions {
 export function createIsomorphicEngine(options: IsomorphicEngineOptions = {}): CloneEngine {
   const nativeZlib = options.nativeZlib ?? true;
   const worker = (options.worker ?? true) ? workerEntry(options.workerUrl) : undefined;
-  if ((options.worker ?? true) && !worker) options.logger?.warn('isomorphic-git worker entry not found; cloning on the calling thread');
+  if ((options.worker ?? true) && !worker)
+    options.logger?.warn('isomorphic-git worker entry not found; cloning on the calling thread');
   return {
     name: 'isomorphic-git',
     async clone(req: EngineRequest) {
@@ -43,7 +44,10 @@ export function createIsomorphicEngine(options: IsomorphicEngineOptions = {}): C
       if (worker) return cloneInWorker(worker, req, nativeZlib, ctx);
       if (nativeZlib) useNativeZlibForIsomorphicGit();
       try {
-        return await isomorphicClone({ ...req, http: undiciHttpClient({ dispatcher: req.dispatcher, signal: req.signal }) });
+        return await isomorphicClone({
+          ...req,
+          http: undiciHttpClient({ dispatcher: req.dispatcher, signal: req.signal }),
+        });
       } catch (error) {
         throw mapIsomorphicError(error, ctx, req.signal);
       }
@@ -80,8 +84,19 @@ function bundleForDev(source: string): URL {
   if (devBundle) return devBundle;
   // esbuild comes with the dev toolchain (tsx, vite); a packaged app never reaches this line.
   const require = createRequire(import.meta.url);
-  const esbuild = require('esbuild') as { buildSync(o: Record<string, unknown>): { outputFiles: Array<{ text: string }> } };
-  const built = esbuild.buildSync({ entryPoints: [source], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', write: false, logLevel: 'silent' });
+  const esbuild = require('esbuild') as {
+    buildSync(o: Record<string, unknown>): { outputFiles: Array<{ text: string }> };
+  };
+  const built = esbuild.buildSync({
+    entryPoints: [source],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    write: false,
+    logLevel: 'silent',
+  });
   const text = built.outputFiles[0]?.text ?? '';
   // Inside node_modules, so the bundle's package imports resolve like the sources' do; named by
   // content, so concurrent test workers share one file and edits get a new one.
@@ -101,16 +116,27 @@ function bundleForDev(source: string): URL {
 
 const YOUNG_GENERATION_MB = 3;
 
-function cloneInWorker(entry: WorkerEntry, req: EngineRequest, nativeZlib: boolean, ctx: { url: string; branch?: string; proxyUrl?: string }) {
+function cloneInWorker(
+  entry: WorkerEntry,
+  req: EngineRequest,
+  nativeZlib: boolean,
+  ctx: { url: string; branch?: string; proxyUrl?: string },
+) {
   return new Promise<{ branch: string; head: string; warnings: string[] }>((resolve, reject) => {
     const job: WorkerJob = { url: req.url, dir: req.dir, branch: req.branch, depth: req.depth, nativeZlib };
     // A small young generation: the clone makes many short-lived buffers (inflated objects,
     // chunks), and frequent scavenges free them before they pile up; measured in bench/clone.ts,
     // this lowers both peak memory and CPU time (less to copy per scavenge).
-    const worker = new Worker(entry.url, { workerData: job, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    const worker = new Worker(entry.url, {
+      workerData: job,
+      resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+    });
     const http = undiciHttpClient({ dispatcher: req.dispatcher, signal: req.signal });
     const send = (message: ToWorker, transfer: ArrayBuffer[] = []) => worker.postMessage(message, transfer);
-    let outcome: { ok: true; value: { branch: string; head: string; warnings: string[] } } | { ok: false; error: CospecError } | undefined;
+    let outcome:
+      | { ok: true; value: { branch: string; head: string; warnings: string[] } }
+      | { ok: false; error: CospecError }
+      | undefined;
     let killTimer: NodeJS.Timeout | undefined;
 
     const onAbort = () => {
@@ -125,7 +151,12 @@ function cloneInWorker(entry: WorkerEntry, req: EngineRequest, nativeZlib: boole
       const flow = new FlowControl();
       credits.set(m.id, flow);
       try {
-        const res = await http.request({ url: m.url, method: m.method, headers: m.headers, body: m.body ? one(m.body) : undefined });
+        const res = await http.request({
+          url: m.url,
+          method: m.method,
+          headers: m.headers,
+          body: m.body ? one(m.body) : undefined,
+        });
         send({ type: 'http-head', id: m.id, statusCode: res.statusCode, headers: res.headers ?? {} });
         // Socket reads are batched into messages of BATCH_BYTES: fewer wake-ups of both threads.
         let batch: Uint8Array[] = [];
@@ -135,7 +166,8 @@ function cloneInWorker(entry: WorkerEntry, req: EngineRequest, nativeZlib: boole
           // One buffer the worker owns (moved, not copied, across the thread boundary).
           const own = Buffer.concat(batch, batched);
           const bytes = new Uint8Array(own.buffer, own.byteOffset, own.byteLength);
-          const transfer = own.byteOffset === 0 && own.byteLength === own.buffer.byteLength ? [own.buffer as ArrayBuffer] : [];
+          const transfer =
+            own.byteOffset === 0 && own.byteLength === own.buffer.byteLength ? [own.buffer as ArrayBuffer] : [];
           batch = [];
           batched = 0;
           send({ type: 'http-chunk', id: m.id, chunk: bytes }, transfer);

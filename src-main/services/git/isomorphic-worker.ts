@@ -56,7 +56,10 @@ class BodyQueue implements AsyncIterableIterator<Uint8Array> {
   }
 }
 
-const requests = new Map<number, { head: (r: GitHttpResponse) => void; fail: (e: unknown) => void; body: BodyQueue; url: string; method: string }>();
+const requests = new Map<
+  number,
+  { head: (r: GitHttpResponse) => void; fail: (e: unknown) => void; body: BodyQueue; url: string; method: string }
+>();
 
 const http: HttpClient = {
   async request(req: GitHttpRequest): Promise<GitHttpResponse> {
@@ -93,12 +96,20 @@ port.on('message', (message: ToWorker) => {
       const waiter = credentialWaiters.get(message.id);
       credentialWaiters.delete(message.id);
       if (message.value) waiter?.resolve(message.value);
-      else waiter?.reject(CospecError.fromEnvelope(message.error ?? { code: 'UNAUTHORIZED', message: 'No credentials.' }));
+      else
+        waiter?.reject(CospecError.fromEnvelope(message.error ?? { code: 'UNAUTHORIZED', message: 'No credentials.' }));
       return;
     }
     case 'http-head': {
       const r = requests.get(message.id);
-      r?.head({ url: r.url, method: r.method, statusCode: message.statusCode, statusMessage: '', headers: message.headers, body: r.body });
+      r?.head({
+        url: r.url,
+        method: r.method,
+        statusCode: message.statusCode,
+        statusMessage: '',
+        headers: message.headers,
+        body: r.body,
+      });
       return;
     }
     case 'http-chunk':
@@ -158,7 +169,10 @@ isomorphicClone({
     port.close();
   },
   (error: unknown) => {
-    post({ type: 'error', error: toErrorEnvelope(mapIsomorphicError(error, { url: job.url, branch: job.branch }, controller.signal)) });
+    post({
+      type: 'error',
+      error: toErrorEnvelope(mapIsomorphicError(error, { url: job.url, branch: job.branch }, controller.signal)),
+    });
     port.close();
   },
 );

@@ -6,7 +6,11 @@ import type { CloneEngineName } from './types';
  * Whether the repository tracks files with Git LFS (a `filter=lfs` rule in its root
  * .gitattributes), and if so what the user should know about the files they got.
  */
-export async function lfsWarning(dir: string, engine: CloneEngineName, gitLfsInstalled = false): Promise<string | undefined> {
+export async function lfsWarning(
+  dir: string,
+  engine: CloneEngineName,
+  gitLfsInstalled = false,
+): Promise<string | undefined> {
   const attributes = await readFile(join(dir, '.gitattributes'), 'utf8').catch(() => '');
   if (!/\bfilter=lfs\b/.test(attributes)) return undefined;
   if (engine === 'git' && gitLfsInstalled) return undefined;

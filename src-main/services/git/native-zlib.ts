@@ -41,7 +41,10 @@ class NativeInflate implements InflateLike {
     this.pending.push(chunk);
     const input = this.pending.length === 1 ? chunk : Buffer.concat(this.pending);
     try {
-      const { buffer, engine } = inflateSync(input, { info: true }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
+      const { buffer, engine } = inflateSync(input, { info: true }) as unknown as {
+        buffer: Buffer;
+        engine: { bytesWritten: number };
+      };
       this.result = buffer;
       this.strm.avail_in = input.length - engine.bytesWritten;
       this.pending = [];
@@ -92,8 +95,13 @@ function selfTest(patched: PakoLike, original: Pick<PakoLike, 'Inflate' | 'infla
     reference.push(stream, false);
     const ours = new patched.Inflate();
     ours.push(stream, false);
-    const same = (a: Uint8Array | undefined | false, b: Uint8Array | undefined | false) => !!a && !!b && Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
-    return same(ours.result, reference.result) && ours.strm.avail_in === reference.strm.avail_in && same(patched.inflate(deflateSync(text)), original.inflate(deflateSync(text)));
+    const same = (a: Uint8Array | undefined | false, b: Uint8Array | undefined | false) =>
+      !!a && !!b && Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
+    return (
+      same(ours.result, reference.result) &&
+      ours.strm.avail_in === reference.strm.avail_in &&
+      same(patched.inflate(deflateSync(text)), original.inflate(deflateSync(text)))
+    );
   } catch {
     return false;
   }

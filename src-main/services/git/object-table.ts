@@ -87,7 +87,8 @@ export class ObjectTable {
 
   /** Sorts by id once every object is named; lookups by id then use the sorted table. */
   seal(): void {
-    for (let i = 0; i < this.count; i++) if (!this.named[i]) throw new PackFormatError('An object of the pack was not resolved.');
+    for (let i = 0; i < this.count; i++)
+      if (!this.named[i]) throw new PackFormatError('An object of the pack was not resolved.');
     const order = new Uint32Array(this.count);
     for (let i = 0; i < this.count; i++) order[i] = i;
     // buf.compare(target, tStart, tEnd, sStart, sEnd) compares the source range with the target range.

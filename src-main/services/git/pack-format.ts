@@ -159,7 +159,9 @@ export class ObjectCache {
     }
     this.evictOverlapping(this.pos, this.pos + length);
     // Buffer#copy is a plain memcpy; TypedArray#set measured several times slower here.
-    const data = Buffer.isBuffer(value.data) ? value.data : Buffer.from(value.data.buffer, value.data.byteOffset, value.data.byteLength);
+    const data = Buffer.isBuffer(value.data)
+      ? value.data
+      : Buffer.from(value.data.buffer, value.data.byteOffset, value.data.byteLength);
     data.copy(this.ring, this.pos);
     this.entries.set(offset, { type: value.type, start: this.pos, length });
     this.order.push(offset);

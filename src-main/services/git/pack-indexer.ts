@@ -3,7 +3,15 @@ import { closeSync, openSync, renameSync, rmSync, writeFileSync, writeSync } fro
 import { join } from 'node:path';
 import { crc32, inflateSync } from 'node:zlib';
 import { ObjectTable } from './object-table';
-import { ObjectCache, objectId, applyDelta, OBJ_OFS_DELTA, PackFormatError, parseObjectHeader, typeName } from './pack-format';
+import {
+  ObjectCache,
+  objectId,
+  applyDelta,
+  OBJ_OFS_DELTA,
+  PackFormatError,
+  parseObjectHeader,
+  typeName,
+} from './pack-format';
 import { PackReader } from './pack-reader';
 
 /**
@@ -73,7 +81,8 @@ export class PackIndexer {
   /** Checks the trailer, resolves the remaining deltas and writes the .idx; call once the pack ended. */
   finish(): IndexedPack {
     this.parse(true);
-    if (this.total < 0 || this.table.count < this.total) throw new PackFormatError('The pack ended early (truncated download).');
+    if (this.total < 0 || this.table.count < this.total)
+      throw new PackFormatError('The pack ended early (truncated download).');
     const trailer = this.buf.subarray(0, 20);
     if (trailer.length < 20) throw new PackFormatError('The pack has no checksum trailer (truncated download).');
     if (this.buf.length > 20) throw new PackFormatError('Unexpected bytes after the end of the pack.');
@@ -85,9 +94,19 @@ export class PackIndexer {
     const name = `pack-${packSha.toString('hex')}`;
     const packPath = join(this.packDir, `${name}.pack`);
     const idxPath = join(this.packDir, `${name}.idx`);
-    writeFileSync(idxPath, this.table.idxV2(packSha, (data) => createHash('sha1').update(data).digest()));
+    writeFileSync(
+      idxPath,
+      this.table.idxV2(packSha, (data) => createHash('sha1').update(data).digest()),
+    );
     renameSync(this.tempPath, packPath);
-    return { packPath, idxPath, packSha: packSha.toString('hex'), objects: this.table.count, reader, close: () => this.close() };
+    return {
+      packPath,
+      idxPath,
+      packSha: packSha.toString('hex'),
+      objects: this.table.count,
+      reader,
+      close: () => this.close(),
+    };
   }
 
   /** Releases the file; removes the partial pack unless finish() succeeded. */
@@ -101,7 +120,11 @@ export class PackIndexer {
 
   private parse(final: boolean): void {
     if (this.queued.length) {
-      this.buf = this.buf.length ? Buffer.concat([this.buf, ...this.queued]) : this.queued.length === 1 ? (this.queued[0] as Buffer) : Buffer.concat(this.queued);
+      this.buf = this.buf.length
+        ? Buffer.concat([this.buf, ...this.queued])
+        : this.queued.length === 1
+          ? (this.queued[0] as Buffer)
+          : Buffer.concat(this.queued);
       this.queued = [];
       this.queuedBytes = 0;
     }
@@ -110,7 +133,8 @@ export class PackIndexer {
     if (this.total < 0) {
       if (buf.length < 12) return this.wait(0, final);
       const version = buf.readUInt32BE(4);
-      if (buf.toString('latin1', 0, 4) !== 'PACK' || (version !== 2 && version !== 3)) throw new PackFormatError('Not a git pack (bad header).');
+      if (buf.toString('latin1', 0, 4) !== 'PACK' || (version !== 2 && version !== 3))
+        throw new PackFormatError('Not a git pack (bad header).');
       this.total = buf.readUInt32BE(8);
       this.packHash.update(buf.subarray(0, 12));
       pos = 12;
@@ -122,7 +146,11 @@ export class PackIndexer {
       let data: Buffer;
       let consumed: number;
       try {
-        const out = inflateSync(buf.subarray(pos + header.headerLength), { info: true, chunkSize: Math.max(64, header.size + 1), maxOutputLength: Math.max(1, header.size + 1) }) as unknown as {
+        const out = inflateSync(buf.subarray(pos + header.headerLength), {
+          info: true,
+          chunkSize: Math.max(64, header.size + 1),
+          maxOutputLength: Math.max(1, header.size + 1),
+        }) as unknown as {
           buffer: Buffer;
           engine: { bytesWritten: number };
         };
@@ -133,7 +161,10 @@ export class PackIndexer {
         if ((error as NodeJS.ErrnoException).code === 'Z_BUF_ERROR') return this.wait(pos, final);
         throw new PackFormatError(`Corrupt object at offset ${offset} of the pack: ${(error as Error).message}`);
       }
-      if (data.length !== header.size) throw new PackFormatError(`Object at ${offset} inflated to ${data.length} bytes, the pack says ${header.size}.`);
+      if (data.length !== header.size)
+        throw new PackFormatError(
+          `Object at ${offset} inflated to ${data.length} bytes, the pack says ${header.size}.`,
+        );
       const endPos = pos + header.headerLength + consumed;
       const raw = buf.subarray(pos, endPos);
       this.packHash.update(raw);
@@ -161,7 +192,8 @@ export class PackIndexer {
     if (header.baseOffset === undefined && header.baseOid === undefined) {
       object = { type: typeName(header.typeCode), data };
     } else {
-      const baseOffset = header.typeCode === OBJ_OFS_DELTA ? header.baseOffset : this.table.offsetOfId(header.baseOid ?? '');
+      const baseOffset =
+        header.typeCode === OBJ_OFS_DELTA ? header.baseOffset : this.table.offsetOfId(header.baseOid ?? '');
       const base = baseOffset === undefined ? undefined : this.cache.get(baseOffset);
       if (base) object = { type: base.type, data: applyDelta(data, base.data) };
     }
@@ -193,7 +225,8 @@ export class PackIndexer {
           else throw error;
         }
       }
-      if (next.length === pending.length) throw new PackFormatError(`The pack has ${next.length} deltas whose base is missing.`);
+      if (next.length === pending.length)
+        throw new PackFormatError(`The pack has ${next.length} deltas whose base is missing.`);
       pending = next;
     }
   }

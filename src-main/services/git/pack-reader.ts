@@ -1,6 +1,14 @@
 import { readSync } from 'node:fs';
 import { inflateSync } from 'node:zlib';
-import { applyDelta, ObjectCache, OBJ_OFS_DELTA, PackFormatError, parseObjectHeader, typeName, type ObjectType } from './pack-format';
+import {
+  applyDelta,
+  ObjectCache,
+  OBJ_OFS_DELTA,
+  PackFormatError,
+  parseObjectHeader,
+  typeName,
+  type ObjectType,
+} from './pack-format';
 
 /** Where objects lie in the .pack file (see ObjectTable). */
 export interface PackLayout {
@@ -53,7 +61,8 @@ export class PackReader {
       }
       chain.push({ offset: at, delta: data });
       const base = header.typeCode === OBJ_OFS_DELTA ? header.baseOffset : this.layout.offsetOfId(header.baseOid ?? '');
-      if (base === undefined) throw new PackFormatError(`The base ${header.baseOid ?? '?'} of the delta at ${at} is not in the pack.`);
+      if (base === undefined)
+        throw new PackFormatError(`The base ${header.baseOid ?? '?'} of the delta at ${at} is not in the pack.`);
       if (chain.length > 10_000) throw new PackFormatError('Delta chain too long (a loop?).');
       at = base;
     }
@@ -88,6 +97,7 @@ export function inflateExact(input: Uint8Array, size: number): Buffer {
   // One output buffer of the right size (no chunk concatenation); a larger result is refused
   // instead of allocated, so a corrupt or hostile size cannot blow up memory.
   const data = inflateSync(input, { chunkSize: Math.max(64, size + 1), maxOutputLength: Math.max(1, size + 1) });
-  if (data.length !== size) throw new PackFormatError(`Object inflated to ${data.length} bytes, the pack says ${size}.`);
+  if (data.length !== size)
+    throw new PackFormatError(`Object inflated to ${data.length} bytes, the pack says ${size}.`);
   return data;
 }

@@ -18,13 +18,18 @@ export interface PackTap {
   close(): void;
 }
 
-export function tapUploadPack(inner: HttpClient, packDir: () => string, onProgress: (p: PackIndexProgress) => void): PackTap {
+export function tapUploadPack(
+  inner: HttpClient,
+  packDir: () => string,
+  onProgress: (p: PackIndexProgress) => void,
+): PackTap {
   let indexer: PackIndexer | undefined;
   let indexed: IndexedPack | undefined;
   const http: HttpClient = {
     async request(req: GitHttpRequest): Promise<GitHttpResponse> {
       const res = await inner.request(req);
-      const isPack = (req.method ?? 'GET').toUpperCase() === 'POST' && /\/git-upload-pack$/.test(new URL(req.url).pathname);
+      const isPack =
+        (req.method ?? 'GET').toUpperCase() === 'POST' && /\/git-upload-pack$/.test(new URL(req.url).pathname);
       if (!isPack || res.statusCode !== 200 || !res.body) return res;
       const body = res.body;
       const divert = (chunk: Uint8Array) => {
@@ -64,7 +69,11 @@ function pktLine(payload: Buffer): Buffer {
  * collected across chunk boundaries; payload bytes are handed on as views of the chunk they
  * arrived in (no copy of the pack here), and isomorphic-git's reader reassembles what it gets.
  */
-async function* divertPack(body: AsyncIterableIterator<Uint8Array>, divert: (chunk: Uint8Array) => void, finish: () => void): AsyncIterableIterator<Uint8Array> {
+async function* divertPack(
+  body: AsyncIterableIterator<Uint8Array>,
+  divert: (chunk: Uint8Array) => void,
+  finish: () => void,
+): AsyncIterableIterator<Uint8Array> {
   let header = Buffer.alloc(0);
   /** Payload bytes of the current packet still to come, and whether they are pack data. */
   let remaining = 0;

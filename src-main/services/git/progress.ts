@@ -24,7 +24,9 @@ export function overallProgress(phase: string, loaded: number, total: number): {
  * Keeps the bar moving forward only (phases can restart their counts, e.g. "Receiving objects"
  * after "Counting objects" on the server) and drops repeats, so the UI is not flooded.
  */
-export function monotonicReporter(sink: (detail: string, percent?: number) => void): (detail: string, percent?: number) => void {
+export function monotonicReporter(
+  sink: (detail: string, percent?: number) => void,
+): (detail: string, percent?: number) => void {
   let best = 0;
   let lastDetail = '';
   let lastPercent: number | undefined = -1;

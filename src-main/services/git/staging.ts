@@ -51,7 +51,10 @@ async function assertTargetFree(dir: string): Promise<void> {
   if (!info) return;
   const entries = info.isDirectory() ? await readdir(dir) : ['(a file)'];
   if (entries.length > 0) {
-    throw new CospecError('INVALID_INPUT', `The folder ${dir} already exists and is not empty; coSPEC clones only into a new folder.`);
+    throw new CospecError(
+      'INVALID_INPUT',
+      `The folder ${dir} already exists and is not empty; coSPEC clones only into a new folder.`,
+    );
   }
 }
 
@@ -81,5 +84,9 @@ function isAlive(pid: number): boolean {
 function fsError(error: unknown, path: string): CospecError {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOSPC' || code === 'EDQUOT') return diskError(String(error));
-  return new CospecError('CLONE_FAILED', `The workspace ${path} could not be written (${code ?? 'error'}).`, String(error));
+  return new CospecError(
+    'CLONE_FAILED',
+    `The workspace ${path} could not be written (${code ?? 'error'}).`,
+    String(error),
+  );
 }

@@ -49,11 +49,18 @@ export class GitLabClient {
   }
 
   /** Like json(), also returning the headers (pagination). */
-  async jsonWithHeaders<S extends z.ZodType>(path: string, schema: S, req: GitLabRequest = {}): Promise<{ data: z.infer<S>; headers: Headers }> {
+  async jsonWithHeaders<S extends z.ZodType>(
+    path: string,
+    schema: S,
+    req: GitLabRequest = {},
+  ): Promise<{ data: z.infer<S>; headers: Headers }> {
     const { status, body, contentType, headers } = await this.raw(path, req);
     if (status >= 400) throw diagnoseHttpStatus(status, body, this.ctx());
     if (!/json/i.test(contentType)) {
-      throw new CospecError('NOT_GITLAB', `${this.host} answered, but not like GitLab (got ${contentType || 'no content type'} instead of JSON). Check the address.`);
+      throw new CospecError(
+        'NOT_GITLAB',
+        `${this.host} answered, but not like GitLab (got ${contentType || 'no content type'} instead of JSON). Check the address.`,
+      );
     }
     let data: unknown;
     try {
@@ -63,7 +70,11 @@ export class GitLabClient {
     }
     const parsed = schema.safeParse(data);
     if (!parsed.success) {
-      throw new CospecError('NOT_GITLAB', `${this.host} answered ${path} in a shape GitLab does not use. Check the address.`, parsed.error.message);
+      throw new CospecError(
+        'NOT_GITLAB',
+        `${this.host} answered ${path} in a shape GitLab does not use. Check the address.`,
+        parsed.error.message,
+      );
     }
     return { data: parsed.data, headers };
   }

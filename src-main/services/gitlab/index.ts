@@ -3,5 +3,11 @@ export { createAccountNetwork, parseCaPem, type AccountNetwork, type NetworkOpti
 export { parsePacResult, matchesNoProxy } from './proxy';
 export { GitLabClient, type GitLabClientOptions, type GitLabRequest, type RawResponse } from './client';
 export { diagnoseNetworkError, diagnoseHttpStatus } from './diagnose';
-export { VersionSchema, UserSchema, PersonalAccessTokenSchema, type GitLabUser, type PersonalAccessToken } from './schemas';
+export {
+  VersionSchema,
+  UserSchema,
+  PersonalAccessTokenSchema,
+  type GitLabUser,
+  type PersonalAccessToken,
+} from './schemas';
 export { checkGitLabVersion, MIN_GITLAB_VERSION } from './version';

@@ -39,7 +39,11 @@ export function parseCaPem(pem: string): string[] {
     try {
       new X509Certificate(block);
     } catch (error) {
-      throw new CospecError('INVALID_INPUT', 'One of the CA certificates could not be read. Check that the PEM file is complete.', String(error));
+      throw new CospecError(
+        'INVALID_INPUT',
+        'One of the CA certificates could not be read. Check that the PEM file is complete.',
+        String(error),
+      );
     }
   }
   return blocks;
@@ -68,7 +72,11 @@ export async function createAccountNetwork(
     try {
       dispatcher = new ProxyAgent({ uri: proxyUrl, requestTls: tls, proxyTls: tls, connect });
     } catch (error) {
-      throw new CospecError('PROXY_ERROR', `The proxy address ${redactProxyUrl(proxyUrl)} is not usable. Check the proxy setting.`, String(error));
+      throw new CospecError(
+        'PROXY_ERROR',
+        `The proxy address ${redactProxyUrl(proxyUrl)} is not usable. Check the proxy setting.`,
+        String(error),
+      );
     }
     return { dispatcher, caPem, proxyUrl, proxySource: source, close: () => dispatcher.close() };
   };

@@ -32,7 +32,10 @@ export function normalizeInstanceUrl(raw: string, options: { allowHttp?: boolean
     throw new CospecError('INVALID_URL', `"${text}" is not a valid address. Enter it like https://gitlab.company.com.`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new CospecError('INVALID_URL', `GitLab is reached over https, not ${url.protocol.replace(/:$/, '')}. Enter an https:// address.`);
+    throw new CospecError(
+      'INVALID_URL',
+      `GitLab is reached over https, not ${url.protocol.replace(/:$/, '')}. Enter an https:// address.`,
+    );
   }
   if (url.protocol === 'http:' && !options.allowHttp) {
     throw new CospecError(
@@ -41,7 +44,10 @@ export function normalizeInstanceUrl(raw: string, options: { allowHttp?: boolean
     );
   }
   if (url.username || url.password) {
-    throw new CospecError('INVALID_URL', 'Remove the user name and password from the address; the token is entered separately.');
+    throw new CospecError(
+      'INVALID_URL',
+      'Remove the user name and password from the address; the token is entered separately.',
+    );
   }
   if (url.search || url.hash) {
     throw new CospecError('INVALID_URL', 'Enter only the address of the GitLab instance, without "?…" or "#…".');

@@ -44,7 +44,10 @@ export function createLocalGitLabService(deps: LocalGitLabDeps) {
 
   async function start(): Promise<{ status: LocalGitLabStatus; account: Account }> {
     if (!deps.start) {
-      throw new CospecError('NOT_FOUND', 'This build does not include the local GitLab. Run coSPEC from a source checkout (npm start) to try it locally.');
+      throw new CospecError(
+        'NOT_FOUND',
+        'This build does not include the local GitLab. Run coSPEC from a source checkout (npm start) to try it locally.',
+      );
     }
     const gitlab = await deps.start({ dataDir: deps.dataDir });
     try {
@@ -62,7 +65,9 @@ export function createLocalGitLabService(deps: LocalGitLabDeps) {
     const current = running;
     running = undefined;
     if (current) {
-      await deps.disconnect(current.accountId).catch((error) => deps.logger.warn('local GitLab account disconnect failed', { error }));
+      await deps
+        .disconnect(current.accountId)
+        .catch((error) => deps.logger.warn('local GitLab account disconnect failed', { error }));
       await current.gitlab.close();
     }
     return status();
@@ -71,7 +76,8 @@ export function createLocalGitLabService(deps: LocalGitLabDeps) {
   const handlers: ServiceHandlers<typeof localGitLabContract> = {
     status: async () => status(),
     start: async () => {
-      if (running) throw new CospecError('ACCOUNT_EXISTS', `The local GitLab is already running at ${running.gitlab.url}.`);
+      if (running)
+        throw new CospecError('ACCOUNT_EXISTS', `The local GitLab is already running at ${running.gitlab.url}.`);
       starting ??= start().finally(() => (starting = undefined));
       return starting;
     },

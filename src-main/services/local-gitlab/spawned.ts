@@ -26,7 +26,10 @@ export function spawnedStandInStarter(repoRoot: string, node = 'node'): LocalGit
 
   return ({ dataDir }) =>
     new Promise<LocalGitLab>((resolve, reject) => {
-      const child = spawn(node, [tsx, cli, '--json', '--data-dir', dataDir], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(node, [tsx, cli, '--json', '--data-dir', dataDir], {
+        cwd: repoRoot,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
       const fail = (why: string) => {

@@ -59,7 +59,16 @@ export async function detectOutputs(get: GitLabGet, req: DetectRequest): Promise
   const mrs = new Map<number, RunOutput & { kind: 'merge_request' }>();
   for (const m of req.record?.mergeRequests ?? []) {
     if (m.projectPath.toLowerCase() !== req.projectPath.toLowerCase()) continue;
-    mrs.set(m.iid, { kind: 'merge_request', iid: m.iid, title: m.title, sourceBranch: m.sourceBranch, targetBranch: m.targetBranch, state: 'opened', pipelineStatus: null, webUrl: m.webUrl });
+    mrs.set(m.iid, {
+      kind: 'merge_request',
+      iid: m.iid,
+      title: m.title,
+      sourceBranch: m.sourceBranch,
+      targetBranch: m.targetBranch,
+      state: 'opened',
+      pipelineStatus: null,
+      webUrl: m.webUrl,
+    });
   }
   for (const b of branches.filter((x) => x.change !== 'deleted')) {
     const q = `source_branch=${encodeURIComponent(b.name)}&created_after=${encodeURIComponent(req.startedAt)}&per_page=100`;
@@ -81,7 +90,8 @@ export async function detectOutputs(get: GitLabGet, req: DetectRequest): Promise
   }
   const windowQuery = `author_id=${req.userId}&created_after=${encodeURIComponent(req.startedAt)}&created_before=${encodeURIComponent(req.endedAt)}&per_page=100`;
   const { json: issueJson } = await get(req.accountId, `/projects/${project}/issues?${windowQuery}`);
-  for (const i of z.array(IssueSchema).parse(issueJson)) issues.set(i.iid, { kind: 'issue', iid: i.iid, title: i.title, state: i.state, webUrl: i.web_url });
+  for (const i of z.array(IssueSchema).parse(issueJson))
+    issues.set(i.iid, { kind: 'issue', iid: i.iid, title: i.title, state: i.state, webUrl: i.web_url });
 
   return [
     ...branchOutputs,

@@ -15,7 +15,9 @@ export async function listCommitsInClone(
 ): Promise<Array<{ sha: string; title: string }>> {
   const exclude = from ?? `refs/remotes/origin/${defaultBranch}`;
   try {
-    const { stdout } = await run('git', ['-C', workspace, 'log', '--format=%H%x09%s', to, '--not', exclude, '--'], { maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await run('git', ['-C', workspace, 'log', '--format=%H%x09%s', to, '--not', exclude, '--'], {
+      maxBuffer: 16 * 1024 * 1024,
+    });
     return stdout
       .split('\n')
       .filter(Boolean)

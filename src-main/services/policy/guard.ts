@@ -58,7 +58,10 @@ export class PolicyGuard {
       throw new CospecError('POLICY_FORBIDS', 'Your organization does not allow connecting gitlab.com accounts.');
     }
     if (!isGitLabCom && !gitlab.allowOtherInstances) {
-      const allowed = this.managedInstances().map((i) => i.url).join(', ') || 'none';
+      const allowed =
+        this.managedInstances()
+          .map((i) => i.url)
+          .join(', ') || 'none';
       throw new CospecError('POLICY_FORBIDS', `Your organization allows only these GitLab instances: ${allowed}.`);
     }
   }
@@ -97,7 +100,10 @@ export class PolicyGuard {
     const sandbox = this.policy?.sandbox;
     if (!sandbox) return;
     if (agent.kind === 'command' && !sandbox.allowCustomCommands) {
-      throw new CospecError('POLICY_FORBIDS', 'Your organization allows only its approved agents, not custom commands.');
+      throw new CospecError(
+        'POLICY_FORBIDS',
+        'Your organization allows only its approved agents, not custom commands.',
+      );
     }
     if (agent.kind === 'adapter' && sandbox.allowedAgents && !sandbox.allowedAgents.includes(agent.name)) {
       throw new CospecError(

@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import { PolicySchema, type Policy } from './schema';
 
 /** Where admins put the policy on each OS; COSPEC_POLICY_PATH overrides it (tests, staged roll-outs). */
-export function defaultPolicyPath(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): string {
+export function defaultPolicyPath(
+  platform: NodeJS.Platform = process.platform,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   if (env.COSPEC_POLICY_PATH) return env.COSPEC_POLICY_PATH;
   if (platform === 'darwin') return '/Library/Application Support/coSPEC/policy.json';
   if (platform === 'win32') return join(env.ProgramData ?? 'C:\\ProgramData', 'coSPEC', 'policy.json');

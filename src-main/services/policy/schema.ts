@@ -47,7 +47,12 @@ export const PolicySchema = z.strictObject({
       cpus: z.number().positive().max(256).optional(),
       memoryMb: z.number().int().min(128).optional(),
       pidsLimit: z.number().int().min(16).optional(),
-      timeoutMinutes: z.number().int().min(1).max(24 * 60).optional(),
+      timeoutMinutes: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 60)
+        .optional(),
       /** Agent adapters users may run, by name (e.g. "claude-code", "sample"); absent = all. */
       allowedAgents: z.array(z.string().min(1)).optional(),
       /** false: the generic "run this command" agent is disabled. */

@@ -1,6 +1,11 @@
 import type { ServiceHandlers } from '../../../src-shared/ipc/define';
 import { CospecError } from '../../../src-shared/ipc/errors';
-import type { EngineStatus, SettingsPatch, SettingsView, settingsContract } from '../../../src-shared/ipc/services/settings';
+import type {
+  EngineStatus,
+  SettingsPatch,
+  SettingsView,
+  settingsContract,
+} from '../../../src-shared/ipc/services/settings';
 import { AGENT_ADAPTERS } from '../agents/catalog';
 import { BASE_IMAGE } from '../sandbox/image';
 import type { PolicyGuard } from '../policy';
@@ -60,7 +65,8 @@ export function createPreferencesService(deps: {
       memoryMb: deps.policy.sandboxSetting('memoryMb', user.memoryMb, SANDBOX_DEFAULTS.memoryMb).value,
       cpus: deps.policy.sandboxSetting('cpus', user.cpus, SANDBOX_DEFAULTS.cpus).value,
       pidsLimit: deps.policy.sandboxSetting('pidsLimit', undefined, SANDBOX_DEFAULTS.pidsLimit).value,
-      timeoutMinutes: deps.policy.sandboxSetting('timeoutMinutes', user.timeoutMinutes, SANDBOX_DEFAULTS.timeoutMinutes).value,
+      timeoutMinutes: deps.policy.sandboxSetting('timeoutMinutes', user.timeoutMinutes, SANDBOX_DEFAULTS.timeoutMinutes)
+        .value,
     };
   }
 
@@ -68,9 +74,15 @@ export function createPreferencesService(deps: {
     const state = deps.policy.state;
     const policy = state.status === 'active' ? state.policy : undefined;
     const user = runs();
-    const sandbox = (key: 'image' | 'memoryMb' | 'cpus' | 'pidsLimit' | 'timeoutMinutes', userValue: number | string | undefined) => {
+    const sandbox = (
+      key: 'image' | 'memoryMb' | 'cpus' | 'pidsLimit' | 'timeoutMinutes',
+      userValue: number | string | undefined,
+    ) => {
       const fallback = SANDBOX_DEFAULTS[key];
-      return deps.policy.sandboxSetting(key, userValue as never, fallback as never) as { value: never; managed: boolean };
+      return deps.policy.sandboxSetting(key, userValue as never, fallback as never) as {
+        value: never;
+        managed: boolean;
+      };
     };
     return {
       policy: {
@@ -100,14 +112,16 @@ export function createPreferencesService(deps: {
         timeoutMinutes: sandbox('timeoutMinutes', user.timeoutMinutes),
       },
       agents: {
-        list: await Promise.all(AGENT_ADAPTERS.map(async (a) => ({
-          name: a.name,
-          label: a.label,
-          modelDomains: a.modelDomains,
-          modelKeyLabel: a.modelKey?.label ?? null,
-          allowed: isAllowed(() => deps.policy.assertAgentAllowed({ kind: 'adapter', name: a.name })),
-          hasKey: a.modelKey ? Boolean(await deps.secrets.get(a.modelKey.secretKey).catch(() => undefined)) : false,
-        }))),
+        list: await Promise.all(
+          AGENT_ADAPTERS.map(async (a) => ({
+            name: a.name,
+            label: a.label,
+            modelDomains: a.modelDomains,
+            modelKeyLabel: a.modelKey?.label ?? null,
+            allowed: isAllowed(() => deps.policy.assertAgentAllowed({ kind: 'adapter', name: a.name })),
+            hasKey: a.modelKey ? Boolean(await deps.secrets.get(a.modelKey.secretKey).catch(() => undefined)) : false,
+          })),
+        ),
         customCommandsAllowed: isAllowed(() => deps.policy.assertAgentAllowed({ kind: 'command' })),
       },
       updates: { checkAutomatically: deps.policy.updatesEnabled(updates().checkAutomatically) },
@@ -116,12 +130,16 @@ export function createPreferencesService(deps: {
 
   async function update(patch: SettingsPatch): Promise<SettingsView> {
     const current = await view();
-    const locked = (what: string) => new CospecError('POLICY_FORBIDS', `${what} is managed by your organization and cannot be changed here.`);
-    if (patch.egressAllow && !current.egress.userAdditionsAllowed && patch.egressAllow.length > 0) throw locked('The egress allowlist');
-    if (patch.timeoutMinutes !== undefined && current.sandbox.timeoutMinutes.managed) throw locked('The run time limit');
+    const locked = (what: string) =>
+      new CospecError('POLICY_FORBIDS', `${what} is managed by your organization and cannot be changed here.`);
+    if (patch.egressAllow && !current.egress.userAdditionsAllowed && patch.egressAllow.length > 0)
+      throw locked('The egress allowlist');
+    if (patch.timeoutMinutes !== undefined && current.sandbox.timeoutMinutes.managed)
+      throw locked('The run time limit');
     if (patch.memoryMb !== undefined && current.sandbox.memoryMb.managed) throw locked('The memory limit');
     if (patch.cpus !== undefined && current.sandbox.cpus.managed) throw locked('The CPU limit');
-    if (patch.checkUpdatesAutomatically !== undefined && current.updates.checkAutomatically.managed) throw locked('Automatic update checks');
+    if (patch.checkUpdatesAutomatically !== undefined && current.updates.checkAutomatically.managed)
+      throw locked('Automatic update checks');
 
     const next = { ...runs() };
     if (patch.egressAllow) next.egressAllow = [...new Set(patch.egressAllow.map((e) => e.toLowerCase()))];
@@ -144,11 +162,13 @@ export function createPreferencesService(deps: {
     containerSocket: () => runs().containerSocket,
     handlers: {
       get: () => view(),
-      engineStatus: async () => (deps.engineStatus ? deps.engineStatus() : { ok: false, message: 'No container sandbox in this build.' }),
+      engineStatus: async () =>
+        deps.engineStatus ? deps.engineStatus() : { ok: false, message: 'No container sandbox in this build.' },
       update: (patch) => update(patch),
       async setAgentKey({ agent, key }) {
         const adapter = AGENT_ADAPTERS.find((a) => a.name === agent);
-        if (!adapter?.modelKey) throw new CospecError('INVALID_INPUT', `The agent "${agent}" does not use a model key.`);
+        if (!adapter?.modelKey)
+          throw new CospecError('INVALID_INPUT', `The agent "${agent}" does not use a model key.`);
         if (key === null) await deps.secrets.delete(adapter.modelKey.secretKey);
         else await deps.secrets.set(adapter.modelKey.secretKey, key);
         return view();

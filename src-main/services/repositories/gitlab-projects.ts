@@ -2,7 +2,11 @@ import { z } from 'zod';
 import type { Project } from '../../../src-shared/model/project';
 
 /** One authenticated GET on an account's instance (the accounts service supplies it, with CA/proxy). */
-export type GitLabGet = (accountId: string, pathAndQuery: string, signal?: AbortSignal) => Promise<{ json: unknown; headers: Headers }>;
+export type GitLabGet = (
+  accountId: string,
+  pathAndQuery: string,
+  signal?: AbortSignal,
+) => Promise<{ json: unknown; headers: Headers }>;
 
 // The fields of GitLab's project entity this app reads; everything else is ignored.
 const ApiProjectSchema = z.object({
@@ -65,7 +69,10 @@ function escapeRegex(text: string): string {
 }
 
 function toProject(accountId: string, raw: z.infer<typeof ApiProjectSchema>): Project {
-  const access = Math.max(raw.permissions?.project_access?.access_level ?? 0, raw.permissions?.group_access?.access_level ?? 0);
+  const access = Math.max(
+    raw.permissions?.project_access?.access_level ?? 0,
+    raw.permissions?.group_access?.access_level ?? 0,
+  );
   return {
     accountId,
     id: raw.id,

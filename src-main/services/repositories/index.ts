@@ -109,7 +109,9 @@ export function createRepositoriesService(deps: RepositoriesDeps): RepositoriesS
     await Promise.all(
       Array.from({ length: 4 }, async () => {
         for (let p = queue.shift(); p; p = queue.shift()) {
-          p.defaultBranchProtected = await isDefaultBranchProtected(deps.get, accountId, p).catch(() => p!.defaultBranchProtected);
+          p.defaultBranchProtected = await isDefaultBranchProtected(deps.get, accountId, p).catch(
+            () => p!.defaultBranchProtected,
+          );
         }
       }),
     );

@@ -17,7 +17,8 @@ async function act(gl: ReviewGitLab, method: 'POST' | 'PUT', path: string, body:
   try {
     return await gl.call(method, path, body);
   } catch (error) {
-    if (error instanceof CospecError && error.code === 'UNAUTHORIZED') throw new CospecError('FORBIDDEN', refusal, error.message);
+    if (error instanceof CospecError && error.code === 'UNAUTHORIZED')
+      throw new CospecError('FORBIDDEN', refusal, error.message);
     throw error;
   }
 }
@@ -32,12 +33,27 @@ export async function approve(gl: ReviewGitLab, project: ApiProject, iid: number
   const { summary } = await fetchSummary(gl, project, iid);
   assertOpen(summary, 'approve');
   if (summary.approvals?.userHasApproved) return summary;
-  const answer = await act(gl, 'POST', `${mrPath(project, iid)}/approve`, {}, `${gl.host} refused the approval of !${iid} by this account.`);
+  const answer = await act(
+    gl,
+    'POST',
+    `${mrPath(project, iid)}/approve`,
+    {},
+    `${gl.host} refused the approval of !${iid} by this account.`,
+  );
   if (answer.status === 403 || answer.status === 405) {
-    throw new CospecError('FORBIDDEN', `This account may not approve !${iid} (the project may forbid approvals by the author or by this role).`, gitlabMessage(answer));
+    throw new CospecError(
+      'FORBIDDEN',
+      `This account may not approve !${iid} (the project may forbid approvals by the author or by this role).`,
+      gitlabMessage(answer),
+    );
   }
   if (answer.status === 404) throw new CospecError('NOT_FOUND', `${gl.host} does not offer approvals for !${iid}.`);
-  if (answer.status >= 400) throw new CospecError('SERVER_ERROR', `${gl.host} did not record the approval (${answer.status}).`, gitlabMessage(answer));
+  if (answer.status >= 400)
+    throw new CospecError(
+      'SERVER_ERROR',
+      `${gl.host} did not record the approval (${answer.status}).`,
+      gitlabMessage(answer),
+    );
   return (await fetchSummary(gl, project, iid)).summary;
 }
 
@@ -48,33 +64,58 @@ export async function unapprove(gl: ReviewGitLab, project: ApiProject, iid: numb
   const answer = await gl.call('POST', `${mrPath(project, iid)}/unapprove`, {});
   // 404 means there was no approval by this account to revoke: the wanted state already holds.
   if (answer.status >= 400 && answer.status !== 404) {
-    throw new CospecError(answer.status === 403 ? 'FORBIDDEN' : 'SERVER_ERROR', `${gl.host} did not revoke the approval (${answer.status}).`, gitlabMessage(answer));
+    throw new CospecError(
+      answer.status === 403 ? 'FORBIDDEN' : 'SERVER_ERROR',
+      `${gl.host} did not revoke the approval (${answer.status}).`,
+      gitlabMessage(answer),
+    );
   }
   return (await fetchSummary(gl, project, iid)).summary;
 }
 
-export async function merge(gl: ReviewGitLab, project: ApiProject, iid: number, input: Omit<MergeInput, 'runId' | 'mrIid'>): Promise<MergeRequestSummary> {
+export async function merge(
+  gl: ReviewGitLab,
+  project: ApiProject,
+  iid: number,
+  input: Omit<MergeInput, 'runId' | 'mrIid'>,
+): Promise<MergeRequestSummary> {
   const { summary } = await fetchSummary(gl, project, iid);
   assertOpen(summary, 'merge');
-  if (!summary.mergeStatus.userCanMerge) throw new CospecError('FORBIDDEN', `This account may not merge into ${summary.targetBranch}.`);
+  if (!summary.mergeStatus.userCanMerge)
+    throw new CospecError('FORBIDDEN', `This account may not merge into ${summary.targetBranch}.`);
   const body: Record<string, unknown> = {};
   if (input.squash !== undefined) body.squash = input.squash;
   if (input.removeSourceBranch !== undefined) body.should_remove_source_branch = input.removeSourceBranch;
   if (input.sha !== undefined) body.sha = input.sha;
   if (input.squashCommitMessage !== undefined) body.squash_commit_message = input.squashCommitMessage;
-  const answer = await act(gl, 'PUT', `${mrPath(project, iid)}/merge`, body, `This account may not merge into ${summary.targetBranch}.`);
+  const answer = await act(
+    gl,
+    'PUT',
+    `${mrPath(project, iid)}/merge`,
+    body,
+    `This account may not merge into ${summary.targetBranch}.`,
+  );
   if (answer.status < 400) return (await fetchSummary(gl, project, iid)).summary;
 
   const why = gitlabMessage(answer);
   if (answer.status === 409) {
-    throw new CospecError('MR_HEAD_CHANGED', `!${iid} got new commits since you reviewed it. Reload the diff and review them before merging.`, why);
+    throw new CospecError(
+      'MR_HEAD_CHANGED',
+      `!${iid} got new commits since you reviewed it. Reload the diff and review them before merging.`,
+      why,
+    );
   }
-  if (answer.status === 403) throw new CospecError('FORBIDDEN', `This account may not merge into ${summary.targetBranch}.`, why);
+  if (answer.status === 403)
+    throw new CospecError('FORBIDDEN', `This account may not merge into ${summary.targetBranch}.`, why);
   if (answer.status === 405 || answer.status === 406 || answer.status === 422) {
     // Say what GitLab says blocks it now, not just the status code.
     const fresh = await fetchSummary(gl, project, iid).catch(() => undefined);
     const status = fresh ? mergeStatusOf(fresh.mr) : summary.mergeStatus;
-    throw new CospecError('MR_NOT_MERGEABLE', `GitLab can't merge !${iid} now. ${status.blockedReason ?? why}`.trim(), why);
+    throw new CospecError(
+      'MR_NOT_MERGEABLE',
+      `GitLab can't merge !${iid} now. ${status.blockedReason ?? why}`.trim(),
+      why,
+    );
   }
   throw new CospecError('SERVER_ERROR', `${gl.host} did not merge !${iid} (${answer.status}).`, why);
 }
@@ -83,7 +124,13 @@ export async function close(gl: ReviewGitLab, project: ApiProject, iid: number):
   const { summary } = await fetchSummary(gl, project, iid);
   assertOpen(summary, 'close');
   const answer = await gl.call('PUT', mrPath(project, iid), { state_event: 'close' });
-  if (answer.status === 403) throw new CospecError('FORBIDDEN', `This account may not close !${iid}.`, gitlabMessage(answer));
-  if (answer.status >= 400) throw new CospecError('SERVER_ERROR', `${gl.host} did not close !${iid} (${answer.status}).`, gitlabMessage(answer));
+  if (answer.status === 403)
+    throw new CospecError('FORBIDDEN', `This account may not close !${iid}.`, gitlabMessage(answer));
+  if (answer.status >= 400)
+    throw new CospecError(
+      'SERVER_ERROR',
+      `${gl.host} did not close !${iid} (${answer.status}).`,
+      gitlabMessage(answer),
+    );
   return (await fetchSummary(gl, project, iid)).summary;
 }

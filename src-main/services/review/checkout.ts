@@ -35,9 +35,13 @@ export async function checkTargetDir(dir: string): Promise<string> {
   const target = normalize(dir).replace(/[\\/]+$/, '') || dir;
   const info = await stat(target).catch(() => undefined);
   if (!info) return target;
-  if (!info.isDirectory()) throw new CospecError('INVALID_INPUT', `${target} is a file; pick a new or empty folder for the checkout.`);
+  if (!info.isDirectory())
+    throw new CospecError('INVALID_INPUT', `${target} is a file; pick a new or empty folder for the checkout.`);
   if ((await readdir(target)).length > 0) {
-    throw new CospecError('INVALID_INPUT', `The folder ${target} is not empty; pick a new or empty folder so nothing of yours is overwritten.`);
+    throw new CospecError(
+      'INVALID_INPUT',
+      `The folder ${target} is not empty; pick a new or empty folder so nothing of yours is overwritten.`,
+    );
   }
   return target;
 }
@@ -83,13 +87,21 @@ export async function checkoutMergeRequest(req: CheckoutRequest): Promise<Checko
     if (sourceGone || head !== sha) {
       const fetched = await fetchMergeRequestHead(staging, req.targetUrl, mr.iid, access);
       if (fetched !== sha) {
-        throw new CospecError('MR_HEAD_CHANGED', `The branch of !${mr.iid} moved while it was being checked out. Try again.`, `expected ${sha}, GitLab has ${fetched}`);
+        throw new CospecError(
+          'MR_HEAD_CHANGED',
+          `The branch of !${mr.iid} moved while it was being checked out. Try again.`,
+          `expected ${sha}, GitLab has ${fetched}`,
+        );
       }
       // The local branch carries the MR's source branch name, at exactly the MR's head.
       await git.branch({ fs, dir: staging, ref: mr.source_branch, object: sha, force: true, checkout: false });
       await git.checkout({ fs, dir: staging, ref: mr.source_branch, force: true });
       head = await git.resolveRef({ fs, dir: staging, ref: 'HEAD' });
-      if (head !== sha) throw new CospecError('CLONE_FAILED', `The checkout of !${mr.iid} ended at ${head.slice(0, 8)} instead of its head commit ${sha.slice(0, 8)}.`);
+      if (head !== sha)
+        throw new CospecError(
+          'CLONE_FAILED',
+          `The checkout of !${mr.iid} ended at ${head.slice(0, 8)} instead of its head commit ${sha.slice(0, 8)}.`,
+        );
     }
     await checkTargetDir(dir);
     // An empty folder the user picked is replaced (a rename over a directory needs it gone on Windows).
@@ -97,7 +109,8 @@ export async function checkoutMergeRequest(req: CheckoutRequest): Promise<Checko
     await rename(staging, dir).catch((error: unknown) => {
       const code = (error as { code?: unknown }).code;
       // Another checkout (or the user) filled the folder while we cloned: theirs stays, ours goes.
-      if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new CospecError('INVALID_INPUT', `The folder ${dir} is no longer empty; pick another folder.`);
+      if (code === 'ENOTEMPTY' || code === 'EEXIST')
+        throw new CospecError('INVALID_INPUT', `The folder ${dir} is no longer empty; pick another folder.`);
       throw new CospecError('CLONE_FAILED', `The checkout could not be moved into ${dir}.`, String(error));
     });
     return { dir, branch: mr.source_branch, head };
@@ -133,7 +146,12 @@ async function fetchMergeRequestHead(dir: string, url: string, iid: number, acce
   } catch (error) {
     if (error instanceof CospecError) throw error;
     const code = (error as { code?: unknown }).code;
-    if (code === 'NotFoundError') throw new CospecError('NOT_FOUND', `The commits of !${iid} are no longer on GitLab (its branch was deleted and GitLab kept no copy).`, String(error));
+    if (code === 'NotFoundError')
+      throw new CospecError(
+        'NOT_FOUND',
+        `The commits of !${iid} are no longer on GitLab (its branch was deleted and GitLab kept no copy).`,
+        String(error),
+      );
     throw mapIsomorphicError(error, { url });
   }
 }

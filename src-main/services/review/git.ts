@@ -17,7 +17,16 @@ export interface GitAccess {
   dispatcher?: Dispatcher;
 }
 
-const PROXY_ENV = ['http_proxy', 'https_proxy', 'all_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'no_proxy', 'NO_PROXY'];
+const PROXY_ENV = [
+  'http_proxy',
+  'https_proxy',
+  'all_proxy',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'ALL_PROXY',
+  'no_proxy',
+  'NO_PROXY',
+];
 
 /** The plain environment for local git commands: no prompts, no user pager or external diff tools. */
 function baseEnv(): NodeJS.ProcessEnv {
@@ -30,7 +39,11 @@ export interface GitResult {
 }
 
 /** Runs git in a repository; failures keep git's stderr as detail (it never holds our token, which travels in the environment). */
-export function git(repo: string, args: string[], options: { env?: NodeJS.ProcessEnv; maxBuffer?: number } = {}): Promise<GitResult> {
+export function git(
+  repo: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; maxBuffer?: number } = {},
+): Promise<GitResult> {
   return new Promise((resolve, reject) => {
     execFile(
       'git',
@@ -38,7 +51,11 @@ export function git(repo: string, args: string[], options: { env?: NodeJS.Proces
       { env: options.env ?? baseEnv(), maxBuffer: options.maxBuffer ?? 64 * 1024 * 1024, encoding: 'utf8' },
       (error, stdout, stderr) => {
         if (error) {
-          const wrapped = new GitCommandError(args[0] ?? 'git', stderr || error.message, (error as { code?: unknown }).code);
+          const wrapped = new GitCommandError(
+            args[0] ?? 'git',
+            stderr || error.message,
+            (error as { code?: unknown }).code,
+          );
           reject(wrapped);
           return;
         }
@@ -63,7 +80,9 @@ let gitVersion: Promise<string | undefined> | undefined;
 /** The installed git's version, or undefined when there is no git on PATH (the app can clone without it). */
 export function installedGit(): Promise<string | undefined> {
   gitVersion ??= new Promise((resolve) => {
-    execFile('git', ['--version'], { env: baseEnv() }, (error, stdout) => resolve(error ? undefined : String(stdout).trim()));
+    execFile('git', ['--version'], { env: baseEnv() }, (error, stdout) =>
+      resolve(error ? undefined : String(stdout).trim()),
+    );
   });
   return gitVersion;
 }
@@ -127,7 +146,10 @@ export async function mergeBase(repo: string, a: string, b: string): Promise<str
 export async function fetchAs(repo: string, url: string, refspecs: string[], access: GitAccess): Promise<void> {
   const config: Array<[string, string]> = [
     ['credential.helper', ''],
-    ['http.extraHeader', `Authorization: Basic ${Buffer.from(`${access.username}:${access.password}`).toString('base64')}`],
+    [
+      'http.extraHeader',
+      `Authorization: Basic ${Buffer.from(`${access.username}:${access.password}`).toString('base64')}`,
+    ],
   ];
   let caDir: string | undefined;
   const env = baseEnv();
@@ -168,5 +190,9 @@ export function diffFailed(error: unknown): CospecError {
 /** Maps a failed fetch to an error the user can act on. */
 export function fetchFailed(error: unknown, what: string): CospecError {
   const detail = error instanceof GitCommandError ? error.stderr.trim() : String(error);
-  return new CospecError('DIFF_UNAVAILABLE', `Could not fetch ${what} from GitLab to compute the diff locally.`, detail);
+  return new CospecError(
+    'DIFF_UNAVAILABLE',
+    `Could not fetch ${what} from GitLab to compute the diff locally.`,
+    detail,
+  );
 }

@@ -37,10 +37,17 @@ export interface ReviewAccounts {
 }
 
 /** Builds `gitlabFor(accountId)` from the accounts service: its token handling, CA and proxy. */
-export function reviewGitLabFromAccounts(accounts: ReviewAccounts, http?: { timeoutMs?: number; retries?: number }): (accountId: string) => ReviewGitLab {
+export function reviewGitLabFromAccounts(
+  accounts: ReviewAccounts,
+  http?: { timeoutMs?: number; retries?: number },
+): (accountId: string) => ReviewGitLab {
   return (accountId) => {
     const account = accounts.get(accountId);
-    if (!account) throw new CospecError('NOT_FOUND', 'The account of this run is no longer connected. Reconnect it under Integrations → GitLab.');
+    if (!account)
+      throw new CospecError(
+        'NOT_FOUND',
+        'The account of this run is no longer connected. Reconnect it under Integrations → GitLab.',
+      );
     return createReviewGitLab({
       instanceUrl: account.instanceUrl,
       network: () => accounts.networkFor(accountId),
@@ -69,7 +76,12 @@ export function createReviewGitLab(options: ReviewGitLabOptions): ReviewGitLab {
   const host = hostnameOf(options.instanceUrl);
   const client = () => {
     const net = options.network();
-    return new GitLabClient({ instanceUrl: options.instanceUrl, dispatcher: net.dispatcher, proxyUrl: net.proxyUrl, ...options.http });
+    return new GitLabClient({
+      instanceUrl: options.instanceUrl,
+      dispatcher: net.dispatcher,
+      proxyUrl: net.proxyUrl,
+      ...options.http,
+    });
   };
   return {
     host,
@@ -109,16 +121,34 @@ export function gitlabMessage(answer: ApiAnswer): string {
 }
 
 /** Validates a successful answer, mapping failures the way every review call shares. */
-export function expectOk<S extends z.ZodType>(gl: ReviewGitLab, answer: ApiAnswer, schema: S, what: string): z.infer<S> {
-  if (answer.status === 404) throw new CospecError('NOT_FOUND', `${what} was not found on ${gl.host} (deleted, or the account lost access).`);
-  if (answer.status >= 400) throw diagnoseHttpStatus(answer.status, JSON.stringify(answer.json ?? {}), { host: gl.host });
+export function expectOk<S extends z.ZodType>(
+  gl: ReviewGitLab,
+  answer: ApiAnswer,
+  schema: S,
+  what: string,
+): z.infer<S> {
+  if (answer.status === 404)
+    throw new CospecError('NOT_FOUND', `${what} was not found on ${gl.host} (deleted, or the account lost access).`);
+  if (answer.status >= 400)
+    throw diagnoseHttpStatus(answer.status, JSON.stringify(answer.json ?? {}), { host: gl.host });
   const parsed = schema.safeParse(answer.json);
-  if (!parsed.success) throw new CospecError('NOT_GITLAB', `${gl.host} answered in a shape GitLab does not use (${what}).`, parsed.error.message);
+  if (!parsed.success)
+    throw new CospecError(
+      'NOT_GITLAB',
+      `${gl.host} answered in a shape GitLab does not use (${what}).`,
+      parsed.error.message,
+    );
   return parsed.data;
 }
 
 /** Every page of a list endpoint (x-next-page), up to a sane bound. */
-export async function getAllPages<S extends z.ZodType>(gl: ReviewGitLab, path: string, item: S, what: string, maxPages = 50): Promise<Array<z.infer<S>>> {
+export async function getAllPages<S extends z.ZodType>(
+  gl: ReviewGitLab,
+  path: string,
+  item: S,
+  what: string,
+  maxPages = 50,
+): Promise<Array<z.infer<S>>> {
   const out: Array<z.infer<S>> = [];
   let page: string | null = '1';
   for (let n = 0; page && n < maxPages; n++) {

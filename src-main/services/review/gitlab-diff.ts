@@ -39,7 +39,10 @@ export async function fetchGitLabChanges(gl: ReviewGitLab, project: ApiProject, 
 }
 
 /** Compares the paths each side touched (old and new paths both, so a rename one side detected and the other did not still agrees). */
-export function crossCheck(local: ReadonlyArray<Pick<ReviewFile, 'oldPath' | 'newPath'>>, remote: GitLabChanges): DiffCrossCheck {
+export function crossCheck(
+  local: ReadonlyArray<Pick<ReviewFile, 'oldPath' | 'newPath'>>,
+  remote: GitLabChanges,
+): DiffCrossCheck {
   const localPaths = new Set(local.flatMap((f) => [f.oldPath, f.newPath]));
   const remotePaths = new Set(remote.changes.flatMap((c) => [c.old_path, c.new_path]));
   const onlyLocal = [...localPaths].filter((p) => !remotePaths.has(p)).sort();
@@ -52,7 +55,11 @@ export function crossCheck(local: ReadonlyArray<Pick<ReviewFile, 'oldPath' | 'ne
     onlyLocal,
     onlyGitLab,
     gitlabOverflow: remote.overflow,
-    ...(consistent ? {} : { note: 'The local diff and GitLab list different files. The branch may have moved since GitLab computed its diff; refresh to compare again.' }),
+    ...(consistent
+      ? {}
+      : {
+          note: 'The local diff and GitLab list different files. The branch may have moved since GitLab computed its diff; refresh to compare again.',
+        }),
   };
 }
 
@@ -62,11 +69,20 @@ export function filesFromGitLab(remote: GitLabChanges): ReviewFile[] {
 }
 
 function fileFromChange(change: ApiChange): ReviewFile {
-  const type: ReviewFile['type'] = change.new_file ? 'add' : change.deleted_file ? 'delete' : change.renamed_file ? 'rename' : 'modify';
+  const type: ReviewFile['type'] = change.new_file
+    ? 'add'
+    : change.deleted_file
+      ? 'delete'
+      : change.renamed_file
+        ? 'rename'
+        : 'modify';
   const text = change.diff ?? '';
   const isBinary = /^Binary files /m.test(text);
   // GitLab sends only the hunks of each file; a minimal header lets gitdiff-parser read them.
-  const parsed = text && !isBinary ? parsePatch(`diff --git a/f b/f\n--- a/f\n+++ b/f\n${text.endsWith('\n') ? text : text + '\n'}`)[0] : undefined;
+  const parsed =
+    text && !isBinary
+      ? parsePatch(`diff --git a/f b/f\n--- a/f\n+++ b/f\n${text.endsWith('\n') ? text : text + '\n'}`)[0]
+      : undefined;
   const hunks = parsed?.hunks ?? [];
   const { additions, deletions } = countChanges(hunks);
   return {

@@ -10,9 +10,24 @@ import type { ReviewGitLab } from './gitlab-api';
 import { diffFailed } from './git';
 import { crossCheck, fetchGitLabChanges, filesFromGitLab, type GitLabChanges } from './gitlab-diff';
 import { listReviews } from './list';
-import { DEFAULT_LIMITS, firstPage, localDiff, localFileDiff, localFileDiffs, localPaths, type DiffLimits } from './local-diff';
+import {
+  DEFAULT_LIMITS,
+  firstPage,
+  localDiff,
+  localFileDiff,
+  localFileDiffs,
+  localPaths,
+  type DiffLimits,
+} from './local-diff';
 import { locateRange, type DiffRange } from './locate';
-import { fetchApprovals, fetchMergeRequest, fetchProject, toSummary, type ApiMergeRequest, type ApiProject } from './merge-request';
+import {
+  fetchApprovals,
+  fetchMergeRequest,
+  fetchProject,
+  toSummary,
+  type ApiMergeRequest,
+  type ApiProject,
+} from './merge-request';
 import { addGeneralNote, addLineNote, listNotes } from './notes';
 import { displayPath } from './parse';
 import { resolvePosition } from './position';
@@ -46,7 +61,11 @@ const PROJECT_TTL_MS = 30_000;
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 /** A promise that never rejects, so work started early cannot become an unhandled rejection before it is awaited. */
-const settle = <T>(p: Promise<T>): Promise<Settled<T>> => p.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
+const settle = <T>(p: Promise<T>): Promise<Settled<T>> =>
+  p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
 const unsettle = <T>(s: Settled<T>): T => {
   if (s.ok) return s.value;
   throw s.error;
@@ -64,7 +83,8 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
   const limits = deps.limits ?? DEFAULT_LIMITS;
   // git fetch into one clone must not run twice at once (ref locks); different runs proceed in parallel.
   let cloner = deps.git;
-  const gitService = (): ReviewCloner => (cloner ??= createGitService({ logger: deps.logger, engine: 'isomorphic-git' }));
+  const gitService = (): ReviewCloner =>
+    (cloner ??= createGitService({ logger: deps.logger, engine: 'isomorphic-git' }));
   const locks = new Map<string, Promise<unknown>>();
   const serialized = <T>(key: string, work: () => Promise<T>): Promise<T> => {
     const next = (locks.get(key) ?? Promise.resolve()).catch(() => undefined).then(work);
@@ -105,13 +125,17 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
   async function urls(ctx: Context, mr: ApiMergeRequest): Promise<{ targetUrl: string; sourceUrl: string }> {
     const targetUrl = cloneUrl(ctx.gl, ctx.project);
     const sourceUrl =
-      mr.source_project_id !== undefined && mr.source_project_id !== ctx.project.id ? cloneUrl(ctx.gl, await fetchProject(ctx.gl, mr.source_project_id)) : targetUrl;
+      mr.source_project_id !== undefined && mr.source_project_id !== ctx.project.id
+        ? cloneUrl(ctx.gl, await fetchProject(ctx.gl, mr.source_project_id))
+        : targetUrl;
     return { targetUrl, sourceUrl };
   }
 
   async function range(ctx: Context, mr: ApiMergeRequest): Promise<DiffRange> {
     const { targetUrl, sourceUrl } = await urls(ctx, mr);
-    return serialized(ctx.workspace, () => locateRange({ repo: ctx.workspace, mr, targetUrl, sourceUrl, access: () => ctx.gl.gitAccess() }));
+    return serialized(ctx.workspace, () =>
+      locateRange({ repo: ctx.workspace, mr, targetUrl, sourceUrl, access: () => ctx.gl.gitAccess() }),
+    );
   }
 
   /** GitLab's change list, or undefined (logged) when it cannot be read: the local diff stands alone then. */
@@ -135,7 +159,9 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
     } catch (error) {
       if (!(error instanceof CospecError) || error.code !== 'DIFF_UNAVAILABLE') throw error;
       const remote = await remoteChanges(ctx, mr.iid);
-      const file = remote && filesFromGitLab(remote).find((f) => displayPath(f) === path || f.oldPath === path || f.newPath === path);
+      const file =
+        remote &&
+        filesFromGitLab(remote).find((f) => displayPath(f) === path || f.oldPath === path || f.newPath === path);
       if (file) return file;
       throw error;
     }
@@ -226,7 +252,14 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
           const local = await localP.then(unsettle);
           ({ baseSha, headSha } = local.range);
           files = local.files;
-          check = { checked: false, consistent: true, onlyLocal: [], onlyGitLab: [], gitlabOverflow: false, pending: true };
+          check = {
+            checked: false,
+            consistent: true,
+            onlyLocal: [],
+            onlyGitLab: [],
+            gitlabOverflow: false,
+            pending: true,
+          };
         } catch (error) {
           if (!(error instanceof CospecError) || error.code !== 'DIFF_UNAVAILABLE') throw error;
           const remote = await remoteChanges(ctx, mrIid);
@@ -234,9 +267,23 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
           log.warn('showing GitLab’s diff: the run’s clone could not be used', { runId, mrIid, error });
           source = 'gitlab';
           files = deferBeyondFirstPage(filesFromGitLab(remote));
-          check = { checked: false, consistent: true, onlyLocal: [], onlyGitLab: [], gitlabOverflow: remote.overflow, note: `${error.message} This is GitLab’s diff.` };
+          check = {
+            checked: false,
+            consistent: true,
+            onlyLocal: [],
+            onlyGitLab: [],
+            gitlabOverflow: remote.overflow,
+            note: `${error.message} This is GitLab’s diff.`,
+          };
         }
-        const stats = files.reduce((s, f) => ({ files: s.files + 1, additions: s.additions + f.additions, deletions: s.deletions + f.deletions }), { files: 0, additions: 0, deletions: 0 });
+        const stats = files.reduce(
+          (s, f) => ({
+            files: s.files + 1,
+            additions: s.additions + f.additions,
+            deletions: s.deletions + f.deletions,
+          }),
+          { files: 0, additions: 0, deletions: 0 },
+        );
         return { summary, diff: { source, baseSha, headSha, files, stats, crossCheck: check } };
       },
 
@@ -257,7 +304,9 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
           return { ...unchecked, note: `${error.message} There is no local diff to compare.` };
         }
         const remote = await remoteP;
-        return remote ? crossCheck(paths, remote) : { ...unchecked, note: 'GitLab’s list of changes could not be read to compare.' };
+        return remote
+          ? crossCheck(paths, remote)
+          : { ...unchecked, note: 'GitLab’s list of changes could not be read to compare.' };
       },
 
       async fileDiff({ runId, mrIid, path }) {
@@ -281,11 +330,21 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
         const mr = await fetchMergeRequest(ctx.gl, ctx.project, mrIid);
         const refs = mr.diff_refs;
         if (!refs?.base_sha || !refs.head_sha) {
-          throw new CospecError('DIFF_POSITION_INVALID', `GitLab has not computed the diff of !${mrIid} yet, so a line can't be commented on. Comment on the MR instead, or try again shortly.`);
+          throw new CospecError(
+            'DIFF_POSITION_INVALID',
+            `GitLab has not computed the diff of !${mrIid} yet, so a line can't be commented on. Comment on the MR instead, or try again shortly.`,
+          );
         }
         const file = await oneFile(ctx, mr, position.path);
         const line = resolvePosition(file, position);
-        return addLineNote(ctx.gl, ctx.project, mrIid, body, { baseSha: refs.base_sha, startSha: refs.start_sha ?? refs.base_sha, headSha: refs.head_sha }, line);
+        return addLineNote(
+          ctx.gl,
+          ctx.project,
+          mrIid,
+          body,
+          { baseSha: refs.base_sha, startSha: refs.start_sha ?? refs.base_sha, headSha: refs.head_sha },
+          line,
+        );
       },
 
       async approve({ runId, mrIid }) {

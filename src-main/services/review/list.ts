@@ -77,7 +77,10 @@ export async function listReviews(req: ListRequest): Promise<ReviewListItem[]> {
 async function refresh(gl: ReviewGitLab, item: ReviewListItem, log: Logger): Promise<ReviewListItem | undefined> {
   try {
     const what = `Merge request !${item.mrIid} of ${item.projectPath}`;
-    const answer = await gl.call('GET', `/projects/${encodeURIComponent(item.projectPath)}/merge_requests/${item.mrIid}`);
+    const answer = await gl.call(
+      'GET',
+      `/projects/${encodeURIComponent(item.projectPath)}/merge_requests/${item.mrIid}`,
+    );
     const mr = expectOk(gl, answer, ApiMergeRequestSchema, what);
     const pipeline = mr.head_pipeline ?? mr.pipeline ?? null;
     return {
@@ -92,7 +95,11 @@ async function refresh(gl: ReviewGitLab, item: ReviewListItem, log: Logger): Pro
     };
   } catch (error) {
     if (error instanceof CospecError && error.code === 'NOT_FOUND') return undefined;
-    log.warn('could not refresh a merge request; listing its recorded state', { runId: item.runId, mrIid: item.mrIid, error });
+    log.warn('could not refresh a merge request; listing its recorded state', {
+      runId: item.runId,
+      mrIid: item.mrIid,
+      error,
+    });
     return item;
   }
 }

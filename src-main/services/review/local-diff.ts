@@ -1,6 +1,15 @@
 import type { ReviewFile } from '../../../src-shared/ipc/services/review';
 import { git } from './git';
-import { countChanges, fileTypeOf, parseNumstat, parsePatch, parseRaw, shortSha, ZERO_MODE, type RawEntry } from './parse';
+import {
+  countChanges,
+  fileTypeOf,
+  parseNumstat,
+  parsePatch,
+  parseRaw,
+  shortSha,
+  ZERO_MODE,
+  type RawEntry,
+} from './parse';
 
 export interface DiffLimits {
   /** A file with more changed lines than this is sent without hunks (tooLarge) and loaded on demand. */
@@ -16,7 +25,12 @@ export interface DiffLimits {
   firstPageFiles?: number;
 }
 
-export const DEFAULT_LIMITS: DiffLimits = { maxFileChangedLines: 5_000, maxSingleFileChangedLines: 100_000, firstPageChangedLines: 1_500, firstPageFiles: 40 };
+export const DEFAULT_LIMITS: DiffLimits = {
+  maxFileChangedLines: 5_000,
+  maxSingleFileChangedLines: 100_000,
+  firstPageChangedLines: 1_500,
+  firstPageFiles: 40,
+};
 
 /** Which files get their hunks in the first answer: a prefix of the list, in the diff's order. */
 export function firstPage<T>(items: T[], changedLines: (item: T) => number, limits: DiffLimits): Set<T> {
@@ -59,7 +73,12 @@ async function listEntries(repo: string, base: string, head: string, pathspec: s
  * for every text file below the size limit. Big files are excluded from the patch itself (not just
  * dropped after), so a generated 50 MB file does not cost 50 MB of parsing.
  */
-export async function localDiff(repo: string, base: string, head: string, limits: DiffLimits = DEFAULT_LIMITS): Promise<ReviewFile[]> {
+export async function localDiff(
+  repo: string,
+  base: string,
+  head: string,
+  limits: DiffLimits = DEFAULT_LIMITS,
+): Promise<ReviewFile[]> {
   const { entries, counts } = await listEntries(repo, base, head);
   const changed = (entry: RawEntry) => {
     const c = counts.get(entry.newPath);
@@ -67,11 +86,19 @@ export async function localDiff(repo: string, base: string, head: string, limits
   };
   const tooLarge = new Set(entries.filter((e) => changed(e) > limits.maxFileChangedLines).map(keyOf));
   // Too-large files cost nothing on the first page: they are sent without hunks anyway.
-  const page = firstPage(entries.filter((e) => !tooLarge.has(keyOf(e))), changed, limits);
+  const page = firstPage(
+    entries.filter((e) => !tooLarge.has(keyOf(e))),
+    changed,
+    limits,
+  );
   const deferred = new Set(entries.filter((e) => !tooLarge.has(keyOf(e)) && !page.has(e)).map(keyOf));
   // Only the first page's files go into the patch: deferred and too-large files cost no diffing or parsing.
-  const spec = deferred.size > 0 ? pathsOf([...page]) : ['.', ...[...tooLarge].map((path) => `:(exclude,literal)${path}`)];
-  const patch = spec.length === 0 || entries.length === 0 ? '' : (await git(repo, ['diff', ...DIFF_OPTS, base, head, '--', ...spec], BIG)).stdout;
+  const spec =
+    deferred.size > 0 ? pathsOf([...page]) : ['.', ...[...tooLarge].map((path) => `:(exclude,literal)${path}`)];
+  const patch =
+    spec.length === 0 || entries.length === 0
+      ? ''
+      : (await git(repo, ['diff', ...DIFF_OPTS, base, head, '--', ...spec], BIG)).stdout;
   const hunksByPath = new Map(parsePatch(patch).map((f) => [keyOf(f), f] as const));
   return entries.map((entry) => {
     const key = keyOf(entry);
@@ -81,13 +108,19 @@ export async function localDiff(repo: string, base: string, head: string, limits
 }
 
 /** The old and new paths of every changed file, without computing any content diff beyond rename detection. */
-export async function localPaths(repo: string, base: string, head: string): Promise<Array<{ oldPath: string; newPath: string }>> {
+export async function localPaths(
+  repo: string,
+  base: string,
+  head: string,
+): Promise<Array<{ oldPath: string; newPath: string }>> {
   return (await rawEntries(repo, base, head)).map((e) => ({ oldPath: e.oldPath, newPath: e.newPath }));
 }
 
 /** The changed files with their modes, blob ids and rename pairing: no content diff beyond rename detection. */
 async function rawEntries(repo: string, base: string, head: string): Promise<RawEntry[]> {
-  return parseRaw((await git(repo, ['diff', '--raw', '-z', '--no-abbrev', ...DIFF_OPTS, base, head, '--'], BIG)).stdout);
+  return parseRaw(
+    (await git(repo, ['diff', '--raw', '-z', '--no-abbrev', ...DIFF_OPTS, base, head, '--'], BIG)).stdout,
+  );
 }
 
 /** Both paths of each entry, so rename detection still pairs them inside the narrowed pathspec. */
@@ -99,7 +132,13 @@ function pathsOf(entries: RawEntry[]): string[] {
  * The diffs of several files at once (those get() deferred), in the order asked: the MR's file list
  * once, then one numstat and one patch narrowed to those files. Paths the diff does not have are left out.
  */
-export async function localFileDiffs(repo: string, base: string, head: string, paths: string[], limits: DiffLimits = DEFAULT_LIMITS): Promise<ReviewFile[]> {
+export async function localFileDiffs(
+  repo: string,
+  base: string,
+  head: string,
+  paths: string[],
+  limits: DiffLimits = DEFAULT_LIMITS,
+): Promise<ReviewFile[]> {
   const all = await rawEntries(repo, base, head);
   const found: RawEntry[] = [];
   for (const path of paths) {
@@ -119,13 +158,20 @@ export async function localFileDiffs(repo: string, base: string, head: string, p
       .map(keyOf),
   );
   const wanted = pathsOf(found.filter((e) => !tooLarge.has(keyOf(e))));
-  const patch = wanted.length === 0 ? '' : (await git(repo, ['diff', ...DIFF_OPTS, base, head, '--', ...wanted], BIG)).stdout;
+  const patch =
+    wanted.length === 0 ? '' : (await git(repo, ['diff', ...DIFF_OPTS, base, head, '--', ...wanted], BIG)).stdout;
   const hunksByPath = new Map(parsePatch(patch).map((f) => [keyOf(f), f] as const));
   return found.map((entry) => toReviewFile(entry, counts, hunksByPath, tooLarge.has(keyOf(entry))));
 }
 
 /** One file's full diff (for a file localDiff marked tooLarge); undefined when the path is not in the diff. */
-export async function localFileDiff(repo: string, base: string, head: string, path: string, limits: DiffLimits = DEFAULT_LIMITS): Promise<ReviewFile | undefined> {
+export async function localFileDiff(
+  repo: string,
+  base: string,
+  head: string,
+  path: string,
+  limits: DiffLimits = DEFAULT_LIMITS,
+): Promise<ReviewFile | undefined> {
   return (await localFileDiffs(repo, base, head, [path], limits))[0];
 }
 

@@ -1,5 +1,15 @@
 import { CospecError } from '../../../src-shared/ipc/errors';
-import { fetchAs, fetchFailed, hasCommit, haveCommits, installedGit, isRepository, mergeBase, resolveCommit, type GitAccess } from './git';
+import {
+  fetchAs,
+  fetchFailed,
+  hasCommit,
+  haveCommits,
+  installedGit,
+  isRepository,
+  mergeBase,
+  resolveCommit,
+  type GitAccess,
+} from './git';
 import type { ApiMergeRequest } from './merge-request';
 
 /** The two commits the MR's diff is between, both present in the local repository. */
@@ -35,13 +45,23 @@ export async function locateRange(req: LocateRequest): Promise<DiffRange> {
   const complete = wanted?.base_sha && wanted.head_sha;
   // The usual case (the clone has both commits) costs one git process; anything else is looked at closely below.
   if (complete && (await haveCommits(repo, [wanted.base_sha as string, wanted.head_sha as string]))) {
-    return { baseSha: wanted.base_sha as string, headSha: wanted.head_sha as string, startSha: wanted.start_sha ?? (wanted.base_sha as string) };
+    return {
+      baseSha: wanted.base_sha as string,
+      headSha: wanted.head_sha as string,
+      startSha: wanted.start_sha ?? (wanted.base_sha as string),
+    };
   }
   if (!(await installedGit())) {
-    throw new CospecError('DIFF_UNAVAILABLE', 'git is not installed on this computer, so the diff could not be computed from the run’s clone.');
+    throw new CospecError(
+      'DIFF_UNAVAILABLE',
+      'git is not installed on this computer, so the diff could not be computed from the run’s clone.',
+    );
   }
   if (!(await isRepository(repo))) {
-    throw new CospecError('DIFF_UNAVAILABLE', 'The run’s clone is not there any more (it was removed or the run never cloned).');
+    throw new CospecError(
+      'DIFF_UNAVAILABLE',
+      'The run’s clone is not there any more (it was removed or the run never cloned).',
+    );
   }
   const refs = reviewRefs(mr.iid);
   const access = await req.access();
@@ -61,13 +81,26 @@ export async function locateRange(req: LocateRequest): Promise<DiffRange> {
     }
   }
 
-  if (complete && (await hasCommit(repo, wanted.base_sha as string)) && (await hasCommit(repo, wanted.head_sha as string))) {
-    return { baseSha: wanted.base_sha as string, headSha: wanted.head_sha as string, startSha: wanted.start_sha ?? (wanted.base_sha as string) };
+  if (
+    complete &&
+    (await hasCommit(repo, wanted.base_sha as string)) &&
+    (await hasCommit(repo, wanted.head_sha as string))
+  ) {
+    return {
+      baseSha: wanted.base_sha as string,
+      headSha: wanted.head_sha as string,
+      startSha: wanted.start_sha ?? (wanted.base_sha as string),
+    };
   }
   const headSha = await resolveCommit(repo, refs.head);
   const targetSha = await resolveCommit(repo, refs.target);
-  if (!headSha || !targetSha) throw new CospecError('DIFF_UNAVAILABLE', `The branches of !${mr.iid} could not be read after fetching them.`);
+  if (!headSha || !targetSha)
+    throw new CospecError('DIFF_UNAVAILABLE', `The branches of !${mr.iid} could not be read after fetching them.`);
   const baseSha = await mergeBase(repo, targetSha, headSha);
-  if (!baseSha) throw new CospecError('DIFF_UNAVAILABLE', `${mr.source_branch} and ${mr.target_branch} share no history, so there is no diff to review.`);
+  if (!baseSha)
+    throw new CospecError(
+      'DIFF_UNAVAILABLE',
+      `${mr.source_branch} and ${mr.target_branch} share no history, so there is no diff to review.`,
+    );
   return { baseSha, headSha, startSha: targetSha };
 }

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import type { MergeRequestSummary, ReviewApprovals, ReviewMergeStatus, ReviewUser } from '../../../src-shared/ipc/services/review';
+import type {
+  MergeRequestSummary,
+  ReviewApprovals,
+  ReviewMergeStatus,
+  ReviewUser,
+} from '../../../src-shared/ipc/services/review';
 import { MergeRequestStateSchema } from '../../../src-shared/ipc/services/review';
 import { expectOk, type ReviewGitLab } from './gitlab-api';
 
@@ -30,13 +35,22 @@ export const ApiMergeRequestSchema = z.object({
   created_at: z.string(),
   updated_at: z.string().optional(),
   sha: z.string().nullable().optional(),
-  diff_refs: z.object({ base_sha: z.string().nullable(), head_sha: z.string().nullable(), start_sha: z.string().nullable() }).nullable().optional(),
+  diff_refs: z
+    .object({ base_sha: z.string().nullable(), head_sha: z.string().nullable(), start_sha: z.string().nullable() })
+    .nullable()
+    .optional(),
   detailed_merge_status: z.string().optional(),
   merge_status: z.string().optional(),
   has_conflicts: z.boolean().optional(),
   user: z.object({ can_merge: z.boolean() }).optional(),
-  head_pipeline: z.object({ id: z.number().int(), status: z.string(), web_url: z.string().nullable().optional() }).nullable().optional(),
-  pipeline: z.object({ id: z.number().int(), status: z.string(), web_url: z.string().nullable().optional() }).nullable().optional(),
+  head_pipeline: z
+    .object({ id: z.number().int(), status: z.string(), web_url: z.string().nullable().optional() })
+    .nullable()
+    .optional(),
+  pipeline: z
+    .object({ id: z.number().int(), status: z.string(), web_url: z.string().nullable().optional() })
+    .nullable()
+    .optional(),
   squash: z.boolean().optional(),
   squash_on_merge: z.boolean().optional(),
   force_remove_source_branch: z.boolean().nullable().optional(),
@@ -62,7 +76,13 @@ export const ApiProjectSchema = z.object({
 export type ApiProject = z.infer<typeof ApiProjectSchema>;
 
 export function toUser(u: z.infer<typeof ApiUserSchema>): ReviewUser {
-  return { id: u.id, username: u.username, name: u.name ?? u.username, avatarUrl: u.avatar_url ?? null, webUrl: u.web_url ?? null };
+  return {
+    id: u.id,
+    username: u.username,
+    name: u.name ?? u.username,
+    avatarUrl: u.avatar_url ?? null,
+    webUrl: u.web_url ?? null,
+  };
 }
 
 export function mrPath(project: ApiProject | number, iid: number): string {
@@ -81,7 +101,11 @@ export async function fetchMergeRequest(gl: ReviewGitLab, project: ApiProject, i
 }
 
 /** Approval state, or null where GitLab does not expose it for this MR (so the UI hides approve). */
-export async function fetchApprovals(gl: ReviewGitLab, project: ApiProject, iid: number): Promise<ReviewApprovals | null> {
+export async function fetchApprovals(
+  gl: ReviewGitLab,
+  project: ApiProject,
+  iid: number,
+): Promise<ReviewApprovals | null> {
   const answer = await gl.call('GET', `${mrPath(project, iid)}/approvals`);
   if (answer.status === 404 || answer.status === 403) return null;
   const a = expectOk(gl, answer, ApiApprovalsSchema, `The approvals of !${iid}`);
@@ -125,7 +149,12 @@ const CHECKING = new Set(['unchecked', 'checking', 'preparing', 'approvals_synci
 
 export function mergeStatusOf(mr: ApiMergeRequest): ReviewMergeStatus {
   // detailed_merge_status arrived in GitLab 15.6; older instances only have merge_status.
-  const legacy = mr.merge_status === 'can_be_merged' ? 'mergeable' : mr.merge_status === 'cannot_be_merged' ? 'conflict' : mr.merge_status;
+  const legacy =
+    mr.merge_status === 'can_be_merged'
+      ? 'mergeable'
+      : mr.merge_status === 'cannot_be_merged'
+        ? 'conflict'
+        : mr.merge_status;
   const detailed = mr.state !== 'opened' ? 'not_open' : (mr.detailed_merge_status ?? legacy ?? 'unchecked');
   // An answer without the per-user field leaves the decision to GitLab when merge() is called.
   const userCanMerge = mr.user?.can_merge ?? true;
@@ -136,16 +165,22 @@ export function mergeStatusOf(mr: ApiMergeRequest): ReviewMergeStatus {
     if (mr.state !== 'opened') blockedReason = `It is ${mr.state}.`;
     else if (!userCanMerge) blockedReason = `This account may not merge into ${mr.target_branch}.`;
     else if (hasConflicts) blockedReason = BLOCKED.conflict;
-    else if (CHECKING.has(detailed)) blockedReason = 'GitLab is still checking whether it can be merged; refresh in a moment.';
+    else if (CHECKING.has(detailed))
+      blockedReason = 'GitLab is still checking whether it can be merged; refresh in a moment.';
     else blockedReason = BLOCKED[detailed] ?? `GitLab reports it cannot be merged yet (${detailed}).`;
   }
   return { detailed, canMerge, userCanMerge, hasConflicts, ...(blockedReason ? { blockedReason } : {}) };
 }
 
-export function toSummary(project: ApiProject, mr: ApiMergeRequest, approvals: ReviewApprovals | null): MergeRequestSummary {
+export function toSummary(
+  project: ApiProject,
+  mr: ApiMergeRequest,
+  approvals: ReviewApprovals | null,
+): MergeRequestSummary {
   const state = MergeRequestStateSchema.safeParse(mr.state);
   const pipeline = mr.head_pipeline ?? mr.pipeline ?? null;
-  const squashDefault = mr.squash_on_merge ?? mr.squash ?? (project.squash_option === 'always' || project.squash_option === 'default_on');
+  const squashDefault =
+    mr.squash_on_merge ?? mr.squash ?? (project.squash_option === 'always' || project.squash_option === 'default_on');
   return {
     iid: mr.iid,
     projectId: project.id,
@@ -170,7 +205,11 @@ export function toSummary(project: ApiProject, mr: ApiMergeRequest, approvals: R
 }
 
 /** The MR's summary as GitLab sees it now. */
-export async function fetchSummary(gl: ReviewGitLab, project: ApiProject, iid: number): Promise<{ summary: MergeRequestSummary; mr: ApiMergeRequest }> {
+export async function fetchSummary(
+  gl: ReviewGitLab,
+  project: ApiProject,
+  iid: number,
+): Promise<{ summary: MergeRequestSummary; mr: ApiMergeRequest }> {
   // Both reads at once; the MR's error (NOT_FOUND …) still wins when both fail.
   const approvalsP = fetchApprovals(gl, project, iid);
   approvalsP.catch(() => undefined);

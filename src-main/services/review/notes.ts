@@ -12,7 +12,12 @@ const ApiNoteSchema = z.object({
   created_at: z.string(),
   system: z.boolean().optional(),
   position: z
-    .object({ new_path: z.string().nullable().optional(), old_path: z.string().nullable().optional(), new_line: z.number().int().nullable().optional(), old_line: z.number().int().nullable().optional() })
+    .object({
+      new_path: z.string().nullable().optional(),
+      old_path: z.string().nullable().optional(),
+      new_line: z.number().int().nullable().optional(),
+      old_line: z.number().int().nullable().optional(),
+    })
     .nullable()
     .optional(),
   resolvable: z.boolean().optional(),
@@ -31,7 +36,9 @@ function toNote(note: ApiNote, discussionId: string | null): ReviewNote {
     author: toUser(note.author),
     createdAt: note.created_at,
     system: note.system ?? false,
-    position: p ? { path: p.new_path ?? p.old_path ?? '', newLine: p.new_line ?? null, oldLine: p.old_line ?? null } : null,
+    position: p
+      ? { path: p.new_path ?? p.old_path ?? '', newLine: p.new_line ?? null, oldLine: p.old_line ?? null }
+      : null,
     resolvable: note.resolvable ?? false,
     resolved: note.resolved ?? false,
   };
@@ -42,7 +49,12 @@ export async function listNotes(gl: ReviewGitLab, project: ApiProject, iid: numb
   const base = mrPath(project, iid);
   const probe = await gl.call('GET', `${base}/discussions?per_page=1`);
   if (probe.status === 404) {
-    const notes = await getAllPages(gl, `${base}/notes?sort=asc&order_by=created_at`, ApiNoteSchema, `The comments of !${iid}`);
+    const notes = await getAllPages(
+      gl,
+      `${base}/notes?sort=asc&order_by=created_at`,
+      ApiNoteSchema,
+      `The comments of !${iid}`,
+    );
     return notes.map((n) => toNote(n, null));
   }
   const discussions = await getAllPages(gl, `${base}/discussions`, ApiDiscussionSchema, `The threads of !${iid}`);
@@ -52,7 +64,12 @@ export async function listNotes(gl: ReviewGitLab, project: ApiProject, iid: numb
 }
 
 /** A comment on the whole MR. */
-export async function addGeneralNote(gl: ReviewGitLab, project: ApiProject, iid: number, body: string): Promise<ReviewNote> {
+export async function addGeneralNote(
+  gl: ReviewGitLab,
+  project: ApiProject,
+  iid: number,
+  body: string,
+): Promise<ReviewNote> {
   const answer = await gl.call('POST', `${mrPath(project, iid)}/notes`, { body });
   refuseCommonFailures(answer.status, gl, iid);
   return toNote(expectOk(gl, answer, ApiNoteSchema, `The new comment on !${iid}`), null);
@@ -67,11 +84,21 @@ export async function addLineNote(
   refs: { baseSha: string; startSha: string; headSha: string },
   line: LinePosition,
 ): Promise<ReviewNote> {
-  const position = { position_type: 'text', base_sha: refs.baseSha, start_sha: refs.startSha, head_sha: refs.headSha, ...line };
+  const position = {
+    position_type: 'text',
+    base_sha: refs.baseSha,
+    start_sha: refs.startSha,
+    head_sha: refs.headSha,
+    ...line,
+  };
   const answer = await gl.call('POST', `${mrPath(project, iid)}/discussions`, { body, position });
   refuseCommonFailures(answer.status, gl, iid);
   if (answer.status === 400) {
-    throw new CospecError('DIFF_POSITION_INVALID', 'GitLab did not accept a comment on that line (the MR may have changed since the diff was loaded; refresh and try again).', gitlabMessage(answer));
+    throw new CospecError(
+      'DIFF_POSITION_INVALID',
+      'GitLab did not accept a comment on that line (the MR may have changed since the diff was loaded; refresh and try again).',
+      gitlabMessage(answer),
+    );
   }
   const discussion = expectOk(gl, answer, ApiDiscussionSchema, `The new thread on !${iid}`);
   const first = discussion.notes[0];
@@ -80,5 +107,9 @@ export async function addLineNote(
 }
 
 function refuseCommonFailures(status: number, gl: ReviewGitLab, iid: number): void {
-  if (status === 403) throw new CospecError('FORBIDDEN', `${gl.host} does not let this account comment on !${iid} (the MR may be locked).`);
+  if (status === 403)
+    throw new CospecError(
+      'FORBIDDEN',
+      `${gl.host} does not let this account comment on !${iid} (the MR may be locked).`,
+    );
 }

@@ -27,7 +27,7 @@ const ZERO_MODE = '000000';
 export function parseRaw(output: string): RawEntry[] {
   const fields = output.split('\0');
   const entries: RawEntry[] = [];
-  for (let i = 0; i < fields.length; ) {
+  for (let i = 0; i < fields.length;) {
     const meta = fields[i++];
     if (!meta) continue;
     const match = /^:(\d{6}) (\d{6}) ([0-9a-f]+) ([0-9a-f]+) ([A-Z])(\d*)$/.exec(meta);
@@ -54,7 +54,7 @@ export function parseRaw(output: string): RawEntry[] {
 export function parseNumstat(output: string): Map<string, { additions: number; deletions: number } | null> {
   const out = new Map<string, { additions: number; deletions: number } | null>();
   const fields = output.split('\0');
-  for (let i = 0; i < fields.length; ) {
+  for (let i = 0; i < fields.length;) {
     const head = fields[i++];
     if (!head) continue;
     const [add = '', del = '', path = ''] = head.split('\t');

@@ -16,7 +16,8 @@ export interface LinePosition {
  */
 export function resolvePosition(file: ReviewFile, position: DiffPosition): LinePosition {
   const base = { old_path: file.oldPath, new_path: file.newPath };
-  const invalid = (why: string) => new CospecError('DIFF_POSITION_INVALID', `Can't comment on that line: ${why}`, JSON.stringify(position));
+  const invalid = (why: string) =>
+    new CospecError('DIFF_POSITION_INVALID', `Can't comment on that line: ${why}`, JSON.stringify(position));
   const changes = file.hunks.flatMap((h) => h.changes);
 
   if (position.newLine !== undefined) {
@@ -24,7 +25,8 @@ export function resolvePosition(file: ReviewFile, position: DiffPosition): LineP
     const line = position.newLine;
     for (const c of changes) {
       if (c.type === 'insert' && c.lineNumber === line) return { ...base, new_line: line };
-      if (c.type === 'normal' && c.newLineNumber === line) return { ...base, new_line: line, old_line: c.oldLineNumber };
+      if (c.type === 'normal' && c.newLineNumber === line)
+        return { ...base, new_line: line, old_line: c.oldLineNumber };
     }
     if (file.type === 'add') throw invalid(`${file.newPath} has no line ${line}.`);
     if (position.oldLine !== undefined) return { ...base, new_line: line, old_line: position.oldLine };

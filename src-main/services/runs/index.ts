@@ -9,9 +9,22 @@ import { RunOrchestrator, type RunPorts } from './orchestrator';
 import { collectRunOutputs, type RunAccounts } from './ports';
 import { RunStore } from './store';
 
-export { RunOrchestrator, type RunPorts, type ExecuteRequest, type ExecuteResult, type ResolvedProject } from './orchestrator';
+export {
+  RunOrchestrator,
+  type RunPorts,
+  type ExecuteRequest,
+  type ExecuteResult,
+  type ResolvedProject,
+} from './orchestrator';
 export { RunStore, runPaths, type RunPaths } from './store';
-export { createRunPorts, collectRunOutputs, egressHostOf, type RunAccounts, type RunGit, type RunSandbox } from './ports';
+export {
+  createRunPorts,
+  collectRunOutputs,
+  egressHostOf,
+  type RunAccounts,
+  type RunGit,
+  type RunSandbox,
+} from './ports';
 
 export interface RunsDeps {
   runsDir: string;
@@ -69,8 +82,15 @@ export function createRunsService(deps: RunsDeps): RunsService {
         const record = await orchestrator.get(id);
         const paths = store.paths(id);
         const project = await deps.ports.resolveProject(record.spec);
-        const gatewayRecord = await readGatewayLog(paths.gatewayLog, id, project.instanceUrl, [record.spec.projectPath]);
-        const outputs = await collectRunOutputs(deps.accounts, { record, project, gatewayRecord, workspace: paths.workspace });
+        const gatewayRecord = await readGatewayLog(paths.gatewayLog, id, project.instanceUrl, [
+          record.spec.projectPath,
+        ]);
+        const outputs = await collectRunOutputs(deps.accounts, {
+          record,
+          project,
+          gatewayRecord,
+          workspace: paths.workspace,
+        });
         const updated: RunRecord = { ...record, outputs, updatedAt: new Date().toISOString() };
         await store.save(updated);
         deps.events.emit('runs.didChange', updated);
@@ -82,7 +102,9 @@ export function createRunsService(deps: RunsDeps): RunsService {
 
 /** The last `count` lines of a file, reading only its end. */
 async function tailLines(file: string, count: number): Promise<string[]> {
-  const size = await stat(file).then((s) => s.size).catch(() => 0);
+  const size = await stat(file)
+    .then((s) => s.size)
+    .catch(() => 0);
   if (size === 0) return [];
   const length = Math.min(size, count * TAIL_BYTES_PER_LINE);
   const handle = await open(file, 'r');

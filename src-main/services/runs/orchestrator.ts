@@ -46,8 +46,18 @@ export interface RunPorts {
   /** Refuses an agent the policy forbids or whose model key is missing, before a run record exists. */
   assertAgentAllowed(agent: AgentChoice): void | Promise<void>;
   allowlistFor(spec: RunSpec, project: ResolvedProject): string[];
-  ensureImage(onProgress: (detail: string, percent?: number) => void, signal: AbortSignal, spec: RunSpec): Promise<string>;
-  clone(req: { spec: RunSpec; project: ResolvedProject; dir: string; onProgress: (detail: string, percent?: number) => void; signal: AbortSignal }): Promise<void>;
+  ensureImage(
+    onProgress: (detail: string, percent?: number) => void,
+    signal: AbortSignal,
+    spec: RunSpec,
+  ): Promise<string>;
+  clone(req: {
+    spec: RunSpec;
+    project: ResolvedProject;
+    dir: string;
+    onProgress: (detail: string, percent?: number) => void;
+    signal: AbortSignal;
+  }): Promise<void>;
   execute(req: ExecuteRequest): Promise<ExecuteResult>;
   collectOutputs(req: { record: RunRecord; project: ResolvedProject; gatewayRecord: unknown }): Promise<RunOutput[]>;
   /** Removes containers left by runs that were live when the app stopped. */
@@ -87,7 +97,10 @@ export class RunOrchestrator {
     for (const record of stale) {
       await this.transition(record, 'interrupted', { detail: 'The app stopped while this run was in progress.' });
     }
-    if (stale.length) await this.deps.ports.removeOrphans(stale.map((r) => r.id)).catch((error) => this.deps.logger.warn('orphan cleanup failed', { error }));
+    if (stale.length)
+      await this.deps.ports
+        .removeOrphans(stale.map((r) => r.id))
+        .catch((error) => this.deps.logger.warn('orphan cleanup failed', { error }));
     return stale;
   }
 
@@ -164,7 +177,11 @@ export class RunOrchestrator {
       const project = await ports.resolveProject(live.record.spec);
       const allowlist = ports.allowlistFor(live.record.spec, project);
       await this.update(live.record, { instanceUrl: project.instanceUrl, projectWebUrl: project.webUrl, allowlist });
-      const image = await ports.ensureImage((detail, progress) => this.progress(live.record, detail, progress), signal, live.record.spec);
+      const image = await ports.ensureImage(
+        (detail, progress) => this.progress(live.record, detail, progress),
+        signal,
+        live.record.spec,
+      );
       signal.throwIfAborted();
 
       await this.transition(live.record, 'cloning', { detail: `Cloning ${live.record.spec.projectPath}`, progress: 0 });
@@ -180,7 +197,17 @@ export class RunOrchestrator {
 
       await this.transition(live.record, 'running', { detail: 'Agent running', progress: undefined });
       const timeoutMs = (live.record.spec.timeoutMinutes ?? this.deps.defaultTimeoutMinutes) * 60_000;
-      const result = await ports.execute({ runId: live.record.id, paths, image, allowlist, project, spec: live.record.spec, timeoutMs, onLog: log, signal });
+      const result = await ports.execute({
+        runId: live.record.id,
+        paths,
+        image,
+        allowlist,
+        project,
+        spec: live.record.spec,
+        timeoutMs,
+        onLog: log,
+        signal,
+      });
       await this.update(live.record, { exitCode: result.exitCode, egress: result.egress });
       signal.throwIfAborted();
 
@@ -225,7 +252,9 @@ export class RunOrchestrator {
 
   private appendLog(paths: RunPaths, runId: string, line: string): void {
     this.deps.onLog(runId, [line]);
-    void appendFile(paths.agentLog, line + '\n').catch((error) => this.deps.logger.warn('run log write failed', { runId, error }));
+    void appendFile(paths.agentLog, line + '\n').catch((error) =>
+      this.deps.logger.warn('run log write failed', { runId, error }),
+    );
   }
 
   private async transition(record: RunRecord, state: RunState, patch: Partial<RunRecord> = {}): Promise<void> {
@@ -246,7 +275,9 @@ export class RunOrchestrator {
     const t = Date.now();
     if (t - (this.lastProgressAt.get(record.id) ?? 0) < 250 && progress !== 100) return;
     this.lastProgressAt.set(record.id, t);
-    void this.update(record, { detail, progress }).catch((error) => this.deps.logger.warn('progress save failed', { error }));
+    void this.update(record, { detail, progress }).catch((error) =>
+      this.deps.logger.warn('progress save failed', { error }),
+    );
   }
 
   private async update(record: RunRecord, patch: Partial<RunRecord>): Promise<void> {
@@ -257,12 +288,16 @@ export class RunOrchestrator {
 }
 
 function summarise(outputs: RunOutput[]): string {
-  if (outputs.length === 0) return 'The agent finished without pushing branches, opening merge requests or filing issues.';
+  if (outputs.length === 0)
+    return 'The agent finished without pushing branches, opening merge requests or filing issues.';
   const count = (kind: RunOutput['kind']) => outputs.filter((o) => o.kind === kind).length;
   const parts = [
     [count('branch'), 'branch', 'branches'],
     [count('merge_request'), 'merge request', 'merge requests'],
     [count('issue'), 'issue', 'issues'],
   ] as const;
-  return parts.filter(([n]) => n > 0).map(([n, one, many]) => `${n} ${n === 1 ? one : many}`).join(', ');
+  return parts
+    .filter(([n]) => n > 0)
+    .map(([n, one, many]) => `${n} ${n === 1 ? one : many}`)
+    .join(', ');
 }

@@ -82,14 +82,21 @@ export function egressHostOf(instanceUrl: string): string {
 /** The error of a run whose agent has no model key stored: what is missing and where to add it. */
 export function missingModelKey(agentName: string, keyLabel: string): CospecError {
   const label = AGENT_ADAPTERS.find((a) => a.name === agentName)?.label ?? agentName;
-  return new CospecError('INVALID_INPUT', `${label} needs an ${keyLabel}, and none is stored. Add it under Settings → Agents → ${label}, then start the run again.`);
+  return new CospecError(
+    'INVALID_INPUT',
+    `${label} needs an ${keyLabel}, and none is stored. Add it under Settings → Agents → ${label}, then start the run again.`,
+  );
 }
 
 /** Connects the orchestrator to the real services: accounts + GitLab API, policy, the cloner, the sandbox, output detection. */
 export function createRunPorts(deps: RunPortsDeps): RunPorts {
   const account = (accountId: string): Account => {
     const found = deps.accounts.get(accountId);
-    if (!found) throw new CospecError('NOT_FOUND', `There is no connected account ${accountId}. Connect it under Integrations → GitLab.`);
+    if (!found)
+      throw new CospecError(
+        'NOT_FOUND',
+        `There is no connected account ${accountId}. Connect it under Integrations → GitLab.`,
+      );
     return found;
   };
 
@@ -99,7 +106,10 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
       const { json } = await deps.accounts.apiGet(spec.accountId, `/projects/${encodeURIComponent(spec.projectPath)}`);
       const project = ApiProjectSchema.parse(json);
       if (!project.default_branch && !spec.branch) {
-        throw new CospecError('INVALID_INPUT', `${spec.projectPath} has no default branch (an empty repository?). Push a first commit or name a branch.`);
+        throw new CospecError(
+          'INVALID_INPUT',
+          `${spec.projectPath} has no default branch (an empty repository?). Push a first commit or name a branch.`,
+        );
       }
       return {
         instanceUrl: acc.instanceUrl,
@@ -114,7 +124,8 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
       const resolved = resolveAgent(agent);
       deps.policy.assertAgentAllowed(agent.kind === 'adapter' ? agent : { kind: 'command' });
       // Refused before a run exists: without its key the agent could only fail, after minutes of image build and clone.
-      if (resolved.modelKey && !(await deps.modelKey(resolved.modelKey.secretKey))) throw missingModelKey(resolved.name, resolved.modelKey.label);
+      if (resolved.modelKey && !(await deps.modelKey(resolved.modelKey.secretKey)))
+        throw missingModelKey(resolved.name, resolved.modelKey.label);
     },
 
     allowlistFor(spec, project) {
@@ -127,7 +138,11 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
     ensureImage: (onProgress, signal, spec) => {
       const { image, imagePinned } = deps.limits();
       const agent = resolveAgent(spec.agent);
-      return deps.sandbox.ensureImage(onProgress, signal, { image, pinned: imagePinned, agentNames: agent.name === 'command' ? [] : [agent.name] });
+      return deps.sandbox.ensureImage(onProgress, signal, {
+        image,
+        pinned: imagePinned,
+        agentNames: agent.name === 'command' ? [] : [agent.name],
+      });
     },
 
     async clone({ spec, project, dir, onProgress, signal }) {
@@ -158,15 +173,24 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
         if (!key) throw missingModelKey(agent.name, agent.modelKey.label);
         env[agent.modelKey.env] = key;
       }
-      return deps.sandbox.execute(req, {
-        getCredentials: async () => ({ token: (await deps.accounts.credentialsFor(req.spec.accountId)).token }),
-        dispatcher,
-        projectPaths: [req.spec.projectPath],
-      }, env);
+      return deps.sandbox.execute(
+        req,
+        {
+          getCredentials: async () => ({ token: (await deps.accounts.credentialsFor(req.spec.accountId)).token }),
+          dispatcher,
+          projectPaths: [req.spec.projectPath],
+        },
+        env,
+      );
     },
 
     async collectOutputs({ record, project, gatewayRecord }): Promise<RunOutput[]> {
-      return collectRunOutputs(deps.accounts, { record, project, gatewayRecord, workspace: deps.workspaceOf(record.id) });
+      return collectRunOutputs(deps.accounts, {
+        record,
+        project,
+        gatewayRecord,
+        workspace: deps.workspaceOf(record.id),
+      });
     },
 
     removeOrphans: (runIds) => deps.sandbox.removeOrphans(runIds),
@@ -181,7 +205,11 @@ export async function collectRunOutputs(
   const { record, project } = req;
   const parsed = gatewayRecordSchema.safeParse(req.gatewayRecord);
   const acc = accounts.get(record.spec.accountId);
-  if (!acc) throw new CospecError('NOT_FOUND', 'The account of this run is no longer connected; reconnect it to see the run’s outputs.');
+  if (!acc)
+    throw new CospecError(
+      'NOT_FOUND',
+      'The account of this run is no longer connected; reconnect it to see the run’s outputs.',
+    );
   return detectOutputs(accounts.apiGet, {
     accountId: record.spec.accountId,
     userId: acc.userId,

@@ -47,9 +47,11 @@ export class RunStore {
     const previous = this.pending.get(record.id) ?? Promise.resolve();
     const next = previous.catch(() => undefined).then(() => this.write(record.id, snapshot));
     this.pending.set(record.id, next);
-    void next.finally(() => {
-      if (this.pending.get(record.id) === next) this.pending.delete(record.id);
-    }).catch(() => undefined);
+    void next
+      .finally(() => {
+        if (this.pending.get(record.id) === next) this.pending.delete(record.id);
+      })
+      .catch(() => undefined);
     return next;
   }
 
@@ -79,6 +81,8 @@ export class RunStore {
       return [];
     }
     const records = await Promise.all(ids.map((id) => this.get(id)));
-    return records.filter((r): r is RunRecord => r !== undefined).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    return records
+      .filter((r): r is RunRecord => r !== undefined)
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 }

@@ -18,7 +18,11 @@ const WEB_PORTS = new Set([80, 443]);
 
 /** Lower-cases, strips IPv6 brackets and a trailing dot, so "Example.COM." and "example.com" compare equal. */
 export function normaliseHost(host: string): string {
-  return host.trim().replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
+  return host
+    .trim()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
+    .toLowerCase();
 }
 
 /** Parses one allowlist entry; undefined for entries that cannot be an allowlist host. */
@@ -40,7 +44,8 @@ export function parseAllowEntry(raw: string): AllowEntry | undefined {
   if (port !== undefined && (port < 1 || port > 65535)) return undefined;
   const wildcard = hostPart.startsWith('*.');
   const host = normaliseHost(wildcard ? hostPart.slice(2) : hostPart);
-  if (!host || (!isIP(host) && !/^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/.test(host))) return undefined;
+  if (!host || (!isIP(host) && !/^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/.test(host)))
+    return undefined;
   if (wildcard && isIP(host)) return undefined;
   return { host, wildcard, ...(port !== undefined ? { port } : {}) };
 }
@@ -55,7 +60,8 @@ export interface Allowlist {
 
 export function compileAllowlist(raw: readonly string[]): Allowlist {
   const entries = raw.map(parseAllowEntry).filter((e): e is AllowEntry => e !== undefined);
-  const describe = (e: AllowEntry) => `${e.wildcard ? '*.' : ''}${e.host.includes(':') ? `[${e.host}]` : e.host}${e.port ? `:${e.port}` : ''}`;
+  const describe = (e: AllowEntry) =>
+    `${e.wildcard ? '*.' : ''}${e.host.includes(':') ? `[${e.host}]` : e.host}${e.port ? `:${e.port}` : ''}`;
   return {
     entries,
     match(rawHost, port) {
@@ -67,11 +73,15 @@ export function compileAllowlist(raw: readonly string[]): Allowlist {
           if (e.wildcard === exactPass) continue;
           const hostOk = e.wildcard ? host.endsWith('.' + e.host) && !isIP(host) : host === e.host;
           if (!hostOk) continue;
-          if (e.port !== undefined ? e.port === port : WEB_PORTS.has(port)) return { allowed: true, exact: !e.wildcard, entry: describe(e) };
+          if (e.port !== undefined ? e.port === port : WEB_PORTS.has(port))
+            return { allowed: true, exact: !e.wildcard, entry: describe(e) };
           portMismatch = true;
         }
       }
-      return { allowed: false, reason: portMismatch ? `port ${port} is not allowed for ${host}` : `${host} is not on the allowlist` };
+      return {
+        allowed: false,
+        reason: portMismatch ? `port ${port} is not allowed for ${host}` : `${host} is not on the allowlist`,
+      };
     },
   };
 }
@@ -84,12 +94,30 @@ export function compileAllowlist(raw: readonly string[]): Allowlist {
  */
 const forbidden = new BlockList();
 for (const [net, bits] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) forbidden.addSubnet(net, bits, 'ipv4');
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  forbidden.addSubnet(net, bits, 'ipv4');
 for (const [net, bits] of [
-  ['::', 128], ['::1', 128], ['fe80::', 10], ['fc00::', 7], ['fec0::', 10], ['ff00::', 8], ['64:ff9b::', 96], ['2001:db8::', 32],
-] as const) forbidden.addSubnet(net, bits, 'ipv6');
+  ['::', 128],
+  ['::1', 128],
+  ['fe80::', 10],
+  ['fc00::', 7],
+  ['fec0::', 10],
+  ['ff00::', 8],
+  ['64:ff9b::', 96],
+  ['2001:db8::', 32],
+] as const)
+  forbidden.addSubnet(net, bits, 'ipv6');
 
 /** Why an address is off limits for a name matched only by a wildcard, or undefined when it is a public address. */
 export function forbiddenAddressReason(address: string): string | undefined {
@@ -99,7 +127,8 @@ export function forbiddenAddressReason(address: string): string | undefined {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (mapped) return forbiddenAddressReason(mapped[1]!);
   if (family === 4 ? forbidden.check(address, 'ipv4') : forbidden.check(address, 'ipv6')) {
-    if (address === '169.254.169.254' || address.toLowerCase() === 'fd00:ec2::254') return `${address} is a cloud metadata address`;
+    if (address === '169.254.169.254' || address.toLowerCase() === 'fd00:ec2::254')
+      return `${address} is a cloud metadata address`;
     if (/^127\./.test(address) || address === '::1') return `${address} is a loopback address`;
     if (/^169\.254\./.test(address) || /^fe[89ab]/i.test(address)) return `${address} is a link-local address`;
     return `${address} is a private or reserved address`;

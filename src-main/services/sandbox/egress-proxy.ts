@@ -2,7 +2,13 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { timingSafeEqual } from 'node:crypto';
 import { chmod, rm } from 'node:fs/promises';
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import { connect, isIP, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { RunRecord } from '../../../src-shared/model/run';
@@ -61,7 +67,16 @@ export interface EgressProxy {
 }
 
 const MAX_KEPT_DECISIONS = 5000;
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'upgrade'];
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'te',
+  'trailer',
+  'upgrade',
+];
 
 const defaultLookup: Lookup = (host) => dnsLookup(host, { all: true, verbatim: true });
 
@@ -77,9 +92,14 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   const allowlist = compileAllowlist(options.allowlist);
   const lookup = options.lookup ?? defaultLookup;
   const kept: EgressDecision[] = [];
-  const counts = new Map<string, { destination: string; verdict: 'allowed' | 'denied'; reason?: string; count: number }>();
+  const counts = new Map<
+    string,
+    { destination: string; verdict: 'allowed' | 'denied'; reason?: string; count: number }
+  >();
   const sockets = new Set<Duplex>();
-  const log: WriteStream | undefined = options.logPath ? createWriteStream(options.logPath, { flags: 'a', mode: 0o600 }) : undefined;
+  const log: WriteStream | undefined = options.logPath
+    ? createWriteStream(options.logPath, { flags: 'a', mode: 0o600 })
+    : undefined;
   log?.on('error', () => undefined);
 
   const decide = (d: Omit<EgressDecision, 'at'>, opts: { summarise?: boolean } = {}): EgressDecision => {
@@ -94,12 +114,22 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     const key = `${destination} ${decision.allowed}`;
     const entry = counts.get(key);
     if (entry) entry.count++;
-    else counts.set(key, { destination, verdict: decision.allowed ? 'allowed' : 'denied', ...(decision.allowed ? {} : { reason: decision.reason }), count: 1 });
+    else
+      counts.set(key, {
+        destination,
+        verdict: decision.allowed ? 'allowed' : 'denied',
+        ...(decision.allowed ? {} : { reason: decision.reason }),
+        count: 1,
+      });
     return decision;
   };
 
   /** Allowlist, then resolution, then the address rules; a denied name is never resolved. */
-  const judge = async (method: string, host: string, port: number): Promise<{ ok: true; address: string } | { ok: false; status: number; reason: string }> => {
+  const judge = async (
+    method: string,
+    host: string,
+    port: number,
+  ): Promise<{ ok: true; address: string } | { ok: false; status: number; reason: string }> => {
     const match = allowlist.match(host, port);
     if (!match.allowed) {
       decide({ method, host, port, allowed: false, reason: match.reason });
@@ -127,13 +157,24 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   };
 
   const refuseSocket = (socket: Duplex, status: number, reason: string) => {
-    const text = status === 403 ? 'Forbidden' : status === 400 ? 'Bad Request' : status === 407 ? 'Proxy Authentication Required' : 'Bad Gateway';
+    const text =
+      status === 403
+        ? 'Forbidden'
+        : status === 400
+          ? 'Bad Request'
+          : status === 407
+            ? 'Proxy Authentication Required'
+            : 'Bad Gateway';
     const challenge = status === 407 ? 'proxy-authenticate: Basic realm="coSPEC egress"\r\n' : '';
-    socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-type: text/plain\r\n${challenge}connection: close\r\n\r\ncoSPEC egress: ${reason}\n`);
+    socket.end(
+      `HTTP/1.1 ${status} ${text}\r\ncontent-type: text/plain\r\n${challenge}connection: close\r\n\r\ncoSPEC egress: ${reason}\n`,
+    );
   };
 
   const expected = options.credentials
-    ? Buffer.from(`Basic ${Buffer.from(`${options.credentials.username}:${options.credentials.password}`).toString('base64')}`)
+    ? Buffer.from(
+        `Basic ${Buffer.from(`${options.credentials.username}:${options.credentials.password}`).toString('base64')}`,
+      )
     : undefined;
   /** Whether the request carries the run's proxy credentials (always true for the run's private socket). */
   const authorised = (req: IncomingMessage): boolean => {
@@ -148,16 +189,31 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     client.on('close', () => sockets.delete(client));
     client.on('error', () => client.destroy());
     if (!authorised(req)) {
-      decide({ method: 'CONNECT', host: String(req.url ?? '').slice(0, 200), port: 0, allowed: false, reason: UNAUTHORISED }, { summarise: false });
+      decide(
+        { method: 'CONNECT', host: String(req.url ?? '').slice(0, 200), port: 0, allowed: false, reason: UNAUTHORISED },
+        { summarise: false },
+      );
       return refuseSocket(client, 407, UNAUTHORISED);
     }
     const target = parseConnectTarget(req.url ?? '');
     if (!target) {
-      decide({ method: 'CONNECT', host: String(req.url ?? '').slice(0, 200), port: 0, allowed: false, reason: 'malformed CONNECT target' });
+      decide({
+        method: 'CONNECT',
+        host: String(req.url ?? '').slice(0, 200),
+        port: 0,
+        allowed: false,
+        reason: 'malformed CONNECT target',
+      });
       return refuseSocket(client, 400, 'malformed CONNECT target');
     }
     if (options.gateway?.handles(target.host, target.port)) {
-      decide({ method: 'CONNECT', host: target.host, port: target.port, allowed: true, reason: 'the run’s GitLab instance (credential gateway)' });
+      decide({
+        method: 'CONNECT',
+        host: target.host,
+        port: target.port,
+        allowed: true,
+        reason: 'the run’s GitLab instance (credential gateway)',
+      });
       return options.gateway.handleConnect(req, client, head);
     }
     void judge('CONNECT', target.host, target.port).then((verdict) => {
@@ -189,9 +245,20 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     if (!authorised(req)) {
-      decide({ method: req.method ?? '', host: String(req.url ?? '').slice(0, 200), port: 0, allowed: false, reason: UNAUTHORISED }, { summarise: false });
+      decide(
+        {
+          method: req.method ?? '',
+          host: String(req.url ?? '').slice(0, 200),
+          port: 0,
+          allowed: false,
+          reason: UNAUTHORISED,
+        },
+        { summarise: false },
+      );
       req.resume();
-      res.writeHead(407, { 'content-type': 'text/plain', 'proxy-authenticate': 'Basic realm="coSPEC egress"' }).end(`coSPEC egress: ${UNAUTHORISED}\n`);
+      res
+        .writeHead(407, { 'content-type': 'text/plain', 'proxy-authenticate': 'Basic realm="coSPEC egress"' })
+        .end(`coSPEC egress: ${UNAUTHORISED}\n`);
       return;
     }
     let url: URL | undefined;
@@ -201,15 +268,29 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       url = undefined;
     }
     if (!url) {
-      decide({ method: req.method ?? '', host: String(req.headers.host ?? '').slice(0, 200), port: 0, allowed: false, reason: 'not a proxy request (absolute http:// URI expected)' });
+      decide({
+        method: req.method ?? '',
+        host: String(req.headers.host ?? '').slice(0, 200),
+        port: 0,
+        allowed: false,
+        reason: 'not a proxy request (absolute http:// URI expected)',
+      });
       req.resume();
-      res.writeHead(400, { 'content-type': 'text/plain' }).end('coSPEC egress: send absolute http:// URIs or CONNECT\n');
+      res
+        .writeHead(400, { 'content-type': 'text/plain' })
+        .end('coSPEC egress: send absolute http:// URIs or CONNECT\n');
       return;
     }
     const host = normaliseHost(url.hostname);
     const port = url.port ? Number(url.port) : 80;
     if (options.gateway?.handles(host, port)) {
-      decide({ method: req.method ?? '', host, port, allowed: true, reason: 'the run’s GitLab instance (credential gateway)' });
+      decide({
+        method: req.method ?? '',
+        host,
+        port,
+        allowed: true,
+        reason: 'the run’s GitLab instance (credential gateway)',
+      });
       return options.gateway.handleHttpRequest(req, res);
     }
     void judge(req.method ?? 'GET', host, port).then((verdict) => {
@@ -221,14 +302,20 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       const headers: IncomingHttpHeaders = { ...req.headers };
       for (const h of HOP_BY_HOP) delete headers[h];
       headers.host = url.host;
-      const upstream = httpRequest({ host: verdict.address, port, method: req.method, path: url.pathname + url.search, headers, setHost: false }, (up) => {
-        const back: IncomingHttpHeaders = { ...up.headers };
-        for (const h of HOP_BY_HOP) delete back[h];
-        res.writeHead(up.statusCode ?? 502, back as Record<string, string | string[]>);
-        up.pipe(res);
-      });
+      const upstream = httpRequest(
+        { host: verdict.address, port, method: req.method, path: url.pathname + url.search, headers, setHost: false },
+        (up) => {
+          const back: IncomingHttpHeaders = { ...up.headers };
+          for (const h of HOP_BY_HOP) delete back[h];
+          res.writeHead(up.statusCode ?? 502, back as Record<string, string | string[]>);
+          up.pipe(res);
+        },
+      );
       upstream.on('error', (err) => {
-        if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end(`coSPEC egress: cannot reach ${host}:${port}: ${err.message}\n`);
+        if (!res.headersSent)
+          res
+            .writeHead(502, { 'content-type': 'text/plain' })
+            .end(`coSPEC egress: cannot reach ${host}:${port}: ${err.message}\n`);
         else res.destroy();
       });
       req.pipe(upstream);
@@ -273,7 +360,8 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await new Promise<void>((resolve) => (log ? log.end(resolve) : resolve()));
-      if (options.socketPath && !options.socketPath.startsWith('\\\\.\\pipe\\')) await rm(options.socketPath, { force: true });
+      if (options.socketPath && !options.socketPath.startsWith('\\\\.\\pipe\\'))
+        await rm(options.socketPath, { force: true });
     },
   };
 }

@@ -69,7 +69,11 @@ const RELAY_USER = '65534:65534';
  * The shape to use with this engine: the tunnel for a remote engine (nothing else can reach the
  * proxy from there), else an explicit choice, else the socket where it can work.
  */
-export async function chooseEgressShape(engine: ContainerEngine, requested: EgressShape | 'auto' = 'auto', platform: NodeJS.Platform = process.platform): Promise<EgressShape> {
+export async function chooseEgressShape(
+  engine: ContainerEngine,
+  requested: EgressShape | 'auto' = 'auto',
+  platform: NodeJS.Platform = process.platform,
+): Promise<EgressShape> {
   if (engine.remote) return 'tunnel';
   if (requested !== 'auto') return requested;
   if (platform !== 'linux') return 'network';
@@ -122,9 +126,12 @@ async function openNetworkRoute(opts: EgressRouteOptions): Promise<EgressRoute> 
     const port = new URL(proxy.address).port;
     // The script travels as an argument: nothing to mount, and the relay's root stays read-only.
     const script = await readFile(join(opts.resourcesDir, 'sandbox/relay.pl'), 'utf8');
-    await relay.execDetached(['perl', '-e', script, '0.0.0.0', String(RELAY_PORT), `tcp:${dialHost}:${port}`], { user: RELAY_USER });
+    await relay.execDetached(['perl', '-e', script, '0.0.0.0', String(RELAY_PORT), `tcp:${dialHost}:${port}`], {
+      user: RELAY_USER,
+    });
     const relayAddress = await relay.addressOn(network);
-    if (!relayAddress) throw new CospecError('RUN_FAILED', `The egress relay got no address on the run's network ${network}.`);
+    if (!relayAddress)
+      throw new CospecError('RUN_FAILED', `The egress relay got no address on the run's network ${network}.`);
     const url = `http://${credentials.username}:${credentials.password}@${relayAddress}:${RELAY_PORT}`;
     logger.debug('sandbox: egress relay ready', { relay: relayAddress, proxy: `${listenHost}:${port}` });
     return {
@@ -169,12 +176,17 @@ async function openTunnelRoute(opts: EgressRouteOptions): Promise<EgressRoute> {
     });
     tunnel = serveEgressTunnel(stream, socketPath, (error) => logger.warn('sandbox: egress tunnel failed', { error }));
     const relayAddress = await relay.addressOn(network);
-    if (!relayAddress) throw new CospecError('RUN_FAILED', `The egress relay got no address on the run's network ${network}.`);
+    if (!relayAddress)
+      throw new CospecError('RUN_FAILED', `The egress relay got no address on the run's network ${network}.`);
     logger.debug('sandbox: egress tunnel ready', { relay: relayAddress });
     return {
       shape: 'tunnel',
       proxy,
-      env: { ...proxyEnv(`http://${relayAddress}:${RELAY_PORT}`), COSPEC_EGRESS: 'tunnel', COSPEC_PROXY_ADDR: `${relayAddress}:${RELAY_PORT}` },
+      env: {
+        ...proxyEnv(`http://${relayAddress}:${RELAY_PORT}`),
+        COSPEC_EGRESS: 'tunnel',
+        COSPEC_PROXY_ADDR: `${relayAddress}:${RELAY_PORT}`,
+      },
       networks: [network],
       close,
     };
@@ -189,7 +201,12 @@ async function openTunnelRoute(opts: EgressRouteOptions): Promise<EgressRoute> {
  * (`sleep`) until a relay process is started in it; `created` hears of the container before it starts,
  * so a failed start still gets it removed.
  */
-async function startRelayContainer(opts: EgressRouteOptions, network: string, alsoOn: string[], created: (relay: ContainerHandle) => void): Promise<ContainerHandle> {
+async function startRelayContainer(
+  opts: EgressRouteOptions,
+  network: string,
+  alsoOn: string[],
+  created: (relay: ContainerHandle) => void,
+): Promise<ContainerHandle> {
   // A network left by an earlier attempt of this run was removed with its containers (removeRunContainers).
   await opts.engine.createInternalNetwork(network, opts.labels);
   const relay = await opts.engine.createContainer({
@@ -214,9 +231,15 @@ async function startRelayContainer(opts: EgressRouteOptions, network: string, al
 }
 
 /** Removes the relay container and the run's network; failures are logged, the run's result stands. */
-async function removeRelay(opts: EgressRouteOptions, network: string, relay: ContainerHandle | undefined): Promise<void> {
+async function removeRelay(
+  opts: EgressRouteOptions,
+  network: string,
+  relay: ContainerHandle | undefined,
+): Promise<void> {
   await relay?.remove().catch((error: unknown) => opts.logger.warn('sandbox: relay removal failed', { error }));
-  await opts.engine.removeNetwork(network).catch((error: unknown) => opts.logger.warn('sandbox: network removal failed', { error }));
+  await opts.engine
+    .removeNetwork(network)
+    .catch((error: unknown) => opts.logger.warn('sandbox: network removal failed', { error }));
 }
 
 /**
@@ -225,13 +248,24 @@ async function removeRelay(opts: EgressRouteOptions, network: string, relay: Con
  * interface); an engine in a VM forwards host.docker.internal / host.containers.internal to this
  * machine's loopback, so the proxy stays on 127.0.0.1.
  */
-async function hostSide(engine: ContainerEngine, info: EngineInfo, platform: NodeJS.Platform = process.platform): Promise<{ listenHost: string; dialHost: string }> {
+async function hostSide(
+  engine: ContainerEngine,
+  info: EngineInfo,
+  platform: NodeJS.Platform = process.platform,
+): Promise<{ listenHost: string; dialHost: string }> {
   if (platform === 'linux' && !/docker desktop/i.test(info.operatingSystem)) {
     const gateway = await engine.networkGateway(info.defaultNetwork);
-    if (!gateway) throw new CospecError('RUN_FAILED', `The container network ${info.defaultNetwork} has no gateway address, so the egress relay cannot reach the proxy.`);
+    if (!gateway)
+      throw new CospecError(
+        'RUN_FAILED',
+        `The container network ${info.defaultNetwork} has no gateway address, so the egress relay cannot reach the proxy.`,
+      );
     return { listenHost: gateway, dialHost: gateway };
   }
-  return { listenHost: '127.0.0.1', dialHost: info.engine === 'Podman' ? 'host.containers.internal' : 'host.docker.internal' };
+  return {
+    listenHost: '127.0.0.1',
+    dialHost: info.engine === 'Podman' ? 'host.containers.internal' : 'host.docker.internal',
+  };
 }
 
 function proxyEnv(url: string): Record<string, string> {
@@ -239,7 +273,12 @@ function proxyEnv(url: string): Record<string, string> {
 }
 
 /** Removes the per-run networks of these runs (orphans of a crashed app). */
-export async function removeRunNetworks(engine: ContainerEngine, label: string, runIds: readonly string[]): Promise<void> {
+export async function removeRunNetworks(
+  engine: ContainerEngine,
+  label: string,
+  runIds: readonly string[],
+): Promise<void> {
   const wanted = new Set(runIds);
-  for (const n of await engine.listNetworks(label)) if (wanted.has(n.labels[label] ?? '')) await engine.removeNetwork(n.name);
+  for (const n of await engine.listNetworks(label))
+    if (wanted.has(n.labels[label] ?? '')) await engine.removeNetwork(n.name);
 }

@@ -29,7 +29,11 @@ export interface EgressTunnel {
 }
 
 /** Serves the tunnel on `stream` until it ends, opening one connection to `proxyPath` per tunnelled one. */
-export function serveEgressTunnel(stream: ExecStream, proxyPath: string, onError: (error: unknown) => void): EgressTunnel {
+export function serveEgressTunnel(
+  stream: ExecStream,
+  proxyPath: string,
+  onError: (error: unknown) => void,
+): EgressTunnel {
   const connections = new Map<number, Connection>();
   let opened = 0;
 
@@ -113,7 +117,7 @@ export function serveEgressTunnel(stream: ExecStream, proxyPath: string, onError
       return head.subarray(0, n);
     }
     const out = Buffer.allocUnsafe(n);
-    for (let off = 0; off < n; ) {
+    for (let off = 0; off < n;) {
       const first = queue[0]!;
       const m = Math.min(first.length, n - off);
       first.copy(out, off, 0, m);

@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { CospecError } from '../../../src-shared/ipc/errors';
-import type { ContainerEngine, ContainerExit, ContainerHandle, ContainerSpec, EngineInfo, ExecStream, ImageInfo } from './engine';
+import type {
+  ContainerEngine,
+  ContainerExit,
+  ContainerHandle,
+  ContainerSpec,
+  EngineInfo,
+  ExecStream,
+  ImageInfo,
+} from './engine';
 import { remoteEngineOptions } from './engine-remote';
 import { splitLines } from './lines';
 import { singleFileTar } from './tar';
@@ -23,11 +31,17 @@ export interface EngineLocation {
 }
 
 /** Where engines usually listen, in the order users expect them to be found. */
-export function candidateLocations(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): EngineLocation[] {
+export function candidateLocations(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): EngineLocation[] {
   const home = homedir();
   const unix = (path: string): EngineLocation => ({ endpoint: `unix://${path}`, options: { socketPath: path } });
   if (platform === 'win32') {
-    return ['//./pipe/docker_engine', '//./pipe/podman-machine-default'].map((p) => ({ endpoint: `npipe:${p}`, options: { socketPath: p } }));
+    return ['//./pipe/docker_engine', '//./pipe/podman-machine-default'].map((p) => ({
+      endpoint: `npipe:${p}`,
+      options: { socketPath: p },
+    }));
   }
   const paths = [
     DEFAULT_SOCKET,
@@ -54,9 +68,17 @@ export function locationFromDockerHost(value: string): EngineLocation {
 }
 
 /** The locations to try: an explicit socket (argument or COSPEC_CONTAINER_SOCKET) alone, else DOCKER_HOST alone, else the usual paths. */
-export function engineLocations(socketPath: string | undefined, env: NodeJS.ProcessEnv = process.env): EngineLocation[] {
+export function engineLocations(
+  socketPath: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): EngineLocation[] {
   const explicit = socketPath ?? env.COSPEC_CONTAINER_SOCKET;
-  if (explicit) return [explicit.includes('://') ? locationFromDockerHost(explicit) : { endpoint: `unix://${explicit}`, options: { socketPath: explicit } }];
+  if (explicit)
+    return [
+      explicit.includes('://')
+        ? locationFromDockerHost(explicit)
+        : { endpoint: `unix://${explicit}`, options: { socketPath: explicit } },
+    ];
   if (env.DOCKER_HOST) return [locationFromDockerHost(env.DOCKER_HOST)];
   return candidateLocations(env);
 }
@@ -66,11 +88,18 @@ const INSTALL_HINT =
   'Or set the engine socket in Settings (COSPEC_CONTAINER_SOCKET / DOCKER_HOST).';
 
 function unavailable(tried: string[], detail?: string): CospecError {
-  return new CospecError('ENGINE_UNAVAILABLE', `No container engine answered (tried ${tried.join(', ')}). ${INSTALL_HINT}`, detail);
+  return new CospecError(
+    'ENGINE_UNAVAILABLE',
+    `No container engine answered (tried ${tried.join(', ')}). ${INSTALL_HINT}`,
+    detail,
+  );
 }
 
 /** Finds the first engine that answers a ping, or throws ENGINE_UNAVAILABLE naming where it looked. */
-export async function connectEngine(socketPath?: string, env: NodeJS.ProcessEnv = process.env): Promise<ContainerEngine> {
+export async function connectEngine(
+  socketPath?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ContainerEngine> {
   const locations = engineLocations(socketPath, env);
   const errors: string[] = [];
   for (const loc of locations) {
@@ -87,10 +116,15 @@ export async function connectEngine(socketPath?: string, env: NodeJS.ProcessEnv 
       return new DockerEngine(docker, loc.endpoint, new Docker(loc.options));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      errors.push(`${loc.endpoint}: ${/EACCES/.test(message) ? 'permission denied (the socket is root-only?)' : message}`);
+      errors.push(
+        `${loc.endpoint}: ${/EACCES/.test(message) ? 'permission denied (the socket is root-only?)' : message}`,
+      );
     }
   }
-  throw unavailable(locations.map((l) => l.endpoint), errors.join('; '));
+  throw unavailable(
+    locations.map((l) => l.endpoint),
+    errors.join('; '),
+  );
 }
 
 /** A remote engine (ssh://, tcp://): its own errors already say what to fix, so they pass unchanged. */
@@ -102,7 +136,10 @@ async function connectRemote(value: string, env: NodeJS.ProcessEnv): Promise<Con
   } catch (error) {
     await remote.close();
     if (error instanceof CospecError) throw error;
-    throw new CospecError('ENGINE_UNAVAILABLE', `The container engine at ${remote.endpoint} does not answer: ${error instanceof Error ? error.message : String(error)}`);
+    throw new CospecError(
+      'ENGINE_UNAVAILABLE',
+      `The container engine at ${remote.endpoint} does not answer: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   return new DockerEngine(docker, remote.endpoint, new Docker(remote.options), remote.close);
 }
@@ -153,9 +190,16 @@ class DockerEngine implements ContainerEngine {
 
   info(): Promise<EngineInfo> {
     this.infoCache ??= (async () => {
-      const [v, i] = await Promise.all([this.version(), this.call(() => this.docker.info() as Promise<{ OperatingSystem?: string }>)]);
+      const [v, i] = await Promise.all([
+        this.version(),
+        this.call(() => this.docker.info() as Promise<{ OperatingSystem?: string }>),
+      ]);
       const engine = v.engine === 'Podman' ? 'Podman' : 'Docker';
-      return { engine, operatingSystem: String(i.OperatingSystem ?? ''), defaultNetwork: engine === 'Podman' ? 'podman' : 'bridge' } satisfies EngineInfo;
+      return {
+        engine,
+        operatingSystem: String(i.OperatingSystem ?? ''),
+        defaultNetwork: engine === 'Podman' ? 'podman' : 'bridge',
+      } satisfies EngineInfo;
     })().catch((error: unknown) => {
       this.infoCache = undefined;
       throw error;
@@ -168,22 +212,41 @@ class DockerEngine implements ContainerEngine {
     if (engine === 'Podman') {
       // The Docker-compatible endpoint turns DNS on under netavark, and aardvark-dns forwards to the
       // host's resolver (a DNS leak, ENVIRONMENT.md): Podman's own endpoint can say no.
-      await this.dial('POST', '/v4.0.0/libpod/networks/create', { name, driver: 'bridge', internal: true, dns_enabled: false, ipv6_enabled: false, labels });
+      await this.dial('POST', '/v4.0.0/libpod/networks/create', {
+        name,
+        driver: 'bridge',
+        internal: true,
+        dns_enabled: false,
+        ipv6_enabled: false,
+        labels,
+      });
       return;
     }
     // inhibit_ipv4: the bridge gets no host address, so nothing on the engine's host is reachable from it.
     await this.call(() =>
-      this.docker.createNetwork({ Name: name, Driver: 'bridge', Internal: true, EnableIPv6: false, Labels: labels, Options: { 'com.docker.network.bridge.inhibit_ipv4': 'true' } }),
+      this.docker.createNetwork({
+        Name: name,
+        Driver: 'bridge',
+        Internal: true,
+        EnableIPv6: false,
+        Labels: labels,
+        Options: { 'com.docker.network.bridge.inhibit_ipv4': 'true' },
+      }),
     );
   }
 
   async networkGateway(name: string): Promise<string | undefined> {
-    const net = (await this.call(() => this.docker.getNetwork(name).inspect())) as { IPAM?: { Config?: Array<{ Gateway?: string; Subnet?: string }> } };
+    const net = (await this.call(() => this.docker.getNetwork(name).inspect())) as {
+      IPAM?: { Config?: Array<{ Gateway?: string; Subnet?: string }> };
+    };
     return net.IPAM?.Config?.find((c) => c.Gateway && !c.Gateway.includes(':'))?.Gateway;
   }
 
   async listNetworks(label: string) {
-    const list = (await this.call(() => this.docker.listNetworks({ filters: { label: [label] } }))) as Array<{ Name: string; Labels?: Record<string, string> }>;
+    const list = (await this.call(() => this.docker.listNetworks({ filters: { label: [label] } }))) as Array<{
+      Name: string;
+      Labels?: Record<string, string>;
+    }>;
     return list.map((n) => ({ name: n.Name, labels: n.Labels ?? {} }));
   }
 
@@ -200,7 +263,9 @@ class DockerEngine implements ContainerEngine {
   }
 
   async listVolumes(label: string) {
-    const list = (await this.call(() => this.docker.listVolumes({ filters: { label: [label] } }))) as { Volumes?: Array<{ Name: string; Labels?: Record<string, string> | null }> | null };
+    const list = (await this.call(() => this.docker.listVolumes({ filters: { label: [label] } }))) as {
+      Volumes?: Array<{ Name: string; Labels?: Record<string, string> | null }> | null;
+    };
     return (list.Volumes ?? []).map((v) => ({ name: v.Name, labels: v.Labels ?? {} }));
   }
 
@@ -218,7 +283,20 @@ class DockerEngine implements ContainerEngine {
       () =>
         new Promise((resolve, reject) => {
           this.docker.modem.dial(
-            { path, method, options: body as Record<string, unknown>, statusCodes: { 200: true, 201: true, 204: true, 400: 'bad request', 404: 'not found', 409: 'conflict', 500: 'server error' } },
+            {
+              path,
+              method,
+              options: body as Record<string, unknown>,
+              statusCodes: {
+                200: true,
+                201: true,
+                204: true,
+                400: 'bad request',
+                404: 'not found',
+                409: 'conflict',
+                500: 'server error',
+              },
+            },
             (err: Error | null, data: unknown) => (err ? reject(err) : resolve(data)),
           );
         }),
@@ -235,9 +313,22 @@ class DockerEngine implements ContainerEngine {
     }
   }
 
-  async buildImage(opts: { tag: string; containerfile: string; labels: Record<string, string>; onProgress(line: string): void; signal: AbortSignal }): Promise<void> {
+  async buildImage(opts: {
+    tag: string;
+    containerfile: string;
+    labels: Record<string, string>;
+    onProgress(line: string): void;
+    signal: AbortSignal;
+  }): Promise<void> {
     const context = singleFileTar('Dockerfile', opts.containerfile);
-    const stream = (await this.call(() => this.streaming.buildImage(context as unknown as NodeJS.ReadableStream, { t: opts.tag, labels: opts.labels, rm: true, forcerm: true }))) as Readable;
+    const stream = (await this.call(() =>
+      this.streaming.buildImage(context as unknown as NodeJS.ReadableStream, {
+        t: opts.tag,
+        labels: opts.labels,
+        rm: true,
+        forcerm: true,
+      }),
+    )) as Readable;
     const abort = () => stream.destroy(new CospecError('CANCELLED', 'Image build cancelled.'));
     opts.signal.addEventListener('abort', abort, { once: true });
     try {
@@ -246,7 +337,13 @@ class DockerEngine implements ContainerEngine {
           stream,
           (err: Error | null, output: Array<{ error?: string; errorDetail?: { message?: string } }>) => {
             const failed = output?.find((o) => o.error);
-            if (err || failed) reject(new CospecError('IMAGE_BUILD_FAILED', `Building the sandbox image failed: ${err?.message ?? failed?.error ?? ''}`));
+            if (err || failed)
+              reject(
+                new CospecError(
+                  'IMAGE_BUILD_FAILED',
+                  `Building the sandbox image failed: ${err?.message ?? failed?.error ?? ''}`,
+                ),
+              );
             else resolve();
           },
           (event: { stream?: string; status?: string }) => {
@@ -277,7 +374,10 @@ class DockerEngine implements ContainerEngine {
         ...(first ? {} : { NetworkDisabled: true }),
         HostConfig: {
           NetworkMode: first ?? 'none',
-          Binds: [...spec.binds.map((b) => `${b.host}:${b.container}:${b.readOnly ? 'ro' : 'rw'}`), ...(spec.volumes ?? []).map((v) => `${v.volume}:${v.container}:rw`)],
+          Binds: [
+            ...spec.binds.map((b) => `${b.host}:${b.container}:${b.readOnly ? 'ro' : 'rw'}`),
+            ...(spec.volumes ?? []).map((v) => `${v.volume}:${v.container}:rw`),
+          ],
           Tmpfs: spec.tmpfs,
           ReadonlyRootfs: true,
           CapDrop: ['ALL'],
@@ -305,7 +405,12 @@ class DockerEngine implements ContainerEngine {
   }
 
   async listContainers(label: string, value?: string) {
-    const list = await this.call(() => this.docker.listContainers({ all: true, filters: { label: [value === undefined ? label : `${label}=${value}`] } }));
+    const list = await this.call(() =>
+      this.docker.listContainers({
+        all: true,
+        filters: { label: [value === undefined ? label : `${label}=${value}`] },
+      }),
+    );
     return list.map((c) => ({ id: c.Id, labels: c.Labels ?? {} }));
   }
 
@@ -338,7 +443,10 @@ class DockerContainer implements ContainerHandle {
     }
   }
 
-  async followLogs(onLine: (line: string, stream: 'stdout' | 'stderr') => void, stopped: Promise<unknown>): Promise<void> {
+  async followLogs(
+    onLine: (line: string, stream: 'stdout' | 'stderr') => void,
+    stopped: Promise<unknown>,
+  ): Promise<void> {
     const seen = { stdout: 0, stderr: 0 };
     const emit = (line: string, stream: 'stdout' | 'stderr') => {
       seen[stream]++;
@@ -357,7 +465,9 @@ class DockerContainer implements ContainerHandle {
     // Podman 4.3 sometimes never ends a follow stream when the container exits around the time it
     // was opened. Once the container has stopped, give the stream a moment, then read the stored
     // log instead and deliver the lines the stream missed.
-    const graceAfterStop = stopped.then(() => new Promise<'stuck'>((resolve) => setTimeout(() => resolve('stuck'), 2000).unref()));
+    const graceAfterStop = stopped.then(
+      () => new Promise<'stuck'>((resolve) => setTimeout(() => resolve('stuck'), 2000).unref()),
+    );
     const outcome = await Promise.race([ended.then(() => 'ended' as const), graceAfterStop]);
     raw.destroy();
     out.end();
@@ -379,13 +489,16 @@ class DockerContainer implements ContainerHandle {
       while (polling) {
         await new Promise((resolve) => setTimeout(resolve, 1000).unref());
         const info = await this.container.inspect().catch(() => undefined);
-        if (info && !info.State.Running && info.State.Status !== 'created' && info.State.Status !== 'configured') return { StatusCode: info.State.ExitCode };
+        if (info && !info.State.Running && info.State.Status !== 'created' && info.State.Status !== 'configured')
+          return { StatusCode: info.State.ExitCode };
       }
       return new Promise(() => undefined);
     };
-    const result = (await Promise.race([this.container.wait() as Promise<{ StatusCode: number }>, poll()]).finally(() => {
-      polling = false;
-    })) as { StatusCode: number };
+    const result = (await Promise.race([this.container.wait() as Promise<{ StatusCode: number }>, poll()]).finally(
+      () => {
+        polling = false;
+      },
+    )) as { StatusCode: number };
     let oomKilled = false;
     try {
       oomKilled = (await this.container.inspect()).State.OOMKilled;
@@ -406,7 +519,12 @@ class DockerContainer implements ContainerHandle {
   }
 
   async exec(cmd: string[], opts: { user?: string } = {}): Promise<{ exitCode: number; output: string }> {
-    const exec = await this.container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, ...(opts.user ? { User: opts.user } : {}) });
+    const exec = await this.container.exec({
+      Cmd: cmd,
+      AttachStdout: true,
+      AttachStderr: true,
+      ...(opts.user ? { User: opts.user } : {}),
+    });
     const stream = (await exec.start({ hijack: true, stdin: false })) as unknown as Readable;
     const chunks: Buffer[] = [];
     const sink = new PassThrough();
@@ -423,16 +541,31 @@ class DockerContainer implements ContainerHandle {
 
   async execDetached(cmd: string[], opts: { user?: string } = {}): Promise<void> {
     try {
-      const exec = await this.container.exec({ Cmd: cmd, AttachStdout: false, AttachStderr: false, ...(opts.user ? { User: opts.user } : {}) });
+      const exec = await this.container.exec({
+        Cmd: cmd,
+        AttachStdout: false,
+        AttachStderr: false,
+        ...(opts.user ? { User: opts.user } : {}),
+      });
       await exec.start({ Detach: true });
     } catch (error) {
       throw asEngineError(error, this.endpoint);
     }
   }
 
-  async execStream(cmd: string[], opts: { user?: string; onStderr?: (line: string) => void } = {}): Promise<ExecStream> {
+  async execStream(
+    cmd: string[],
+    opts: { user?: string; onStderr?: (line: string) => void } = {},
+  ): Promise<ExecStream> {
     try {
-      const exec = await this.streaming.exec({ Cmd: cmd, AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: false, ...(opts.user ? { User: opts.user } : {}) });
+      const exec = await this.streaming.exec({
+        Cmd: cmd,
+        AttachStdin: true,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
+        ...(opts.user ? { User: opts.user } : {}),
+      });
       const socket = (await exec.start({ hijack: true, stdin: true })) as unknown as Duplex;
       const stdout = new PassThrough();
       const stderr = new PassThrough();

@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import ssh2, { type Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { CospecError } from '../../../src-shared/ipc/errors';
-import { fingerprint, hostKeyAlgorithmsFor, keysForHost, keyTypeOf, knownHostName, verifyHostKey, type HostKeyVerdict } from './ssh-known-hosts';
+import {
+  fingerprint,
+  hostKeyAlgorithmsFor,
+  keysForHost,
+  keyTypeOf,
+  knownHostName,
+  verifyHostKey,
+  type HostKeyVerdict,
+} from './ssh-known-hosts';
 
 /**
  * The engine API over ONE ssh connection (docker-modem's own ssh mode dials a new connection per
@@ -45,7 +53,10 @@ function display(path: string, home: string): string {
 export function selectIdentity(env: NodeJS.ProcessEnv, home: string): SshIdentity {
   if (env.COSPEC_SSH_IDENTITY) {
     if (!existsSync(env.COSPEC_SSH_IDENTITY)) {
-      throw new CospecError('ENGINE_UNAVAILABLE', `COSPEC_SSH_IDENTITY points at ${env.COSPEC_SSH_IDENTITY}, which does not exist.`);
+      throw new CospecError(
+        'ENGINE_UNAVAILABLE',
+        `COSPEC_SSH_IDENTITY points at ${env.COSPEC_SSH_IDENTITY}, which does not exist.`,
+      );
     }
     return { keyPath: env.COSPEC_SSH_IDENTITY };
   }
@@ -78,7 +89,13 @@ export function loadPrivateKey(path: string, home: string, agentPresent: boolean
 }
 
 /** What to run so the host's key becomes known, and the message for each way verification fails. */
-export function hostKeyError(verdict: Exclude<HostKeyVerdict, { ok: true }>, target: SshTarget, presented: Buffer, knownHostsPath: string, home: string): CospecError {
+export function hostKeyError(
+  verdict: Exclude<HostKeyVerdict, { ok: true }>,
+  target: SshTarget,
+  presented: Buffer,
+  knownHostsPath: string,
+  home: string,
+): CospecError {
   const name = knownHostName(target.host, target.port);
   const file = display(knownHostsPath, home);
   const keyscan = `ssh-keyscan ${target.port === 22 ? '' : `-p ${target.port} `}${target.host} >> ${file}`;
@@ -92,7 +109,10 @@ export function hostKeyError(verdict: Exclude<HostKeyVerdict, { ok: true }>, tar
     );
   }
   if (verdict.reason === 'revoked') {
-    return new CospecError('ENGINE_UNAVAILABLE', `The SSH host key of ${name} (${presentedText}) is marked @revoked in ${file} (line ${verdict.line}); coSPEC will not connect.`);
+    return new CospecError(
+      'ENGINE_UNAVAILABLE',
+      `The SSH host key of ${name} (${presentedText}) is marked @revoked in ${file} (line ${verdict.line}); coSPEC will not connect.`,
+    );
   }
   return new CospecError(
     'ENGINE_UNAVAILABLE',
@@ -120,7 +140,13 @@ function describeSocketError(error: NodeJS.ErrnoException, target: SshTarget): C
  * behaves like net.Socket's: 'timeout' after that long without traffic, nothing else.
  */
 function asSocket(channel: ClientChannel): Duplex {
-  type SocketLike = { setTimeout(ms: number, cb?: () => void): unknown; setNoDelay(): unknown; setKeepAlive(): unknown; ref(): unknown; unref(): unknown };
+  type SocketLike = {
+    setTimeout(ms: number, cb?: () => void): unknown;
+    setNoDelay(): unknown;
+    setKeepAlive(): unknown;
+    ref(): unknown;
+    unref(): unknown;
+  };
   const socket = channel as unknown as ClientChannel & SocketLike;
   let timeoutMs = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -187,7 +213,8 @@ export class SshEngineConnection {
     this.agent.createConnection = (_options, callback) => {
       this.openChannel().then(
         (channel) => callback?.(null, channel),
-        (error: unknown) => callback?.(error instanceof Error ? error : new Error(String(error)), undefined as unknown as Duplex),
+        (error: unknown) =>
+          callback?.(error instanceof Error ? error : new Error(String(error)), undefined as unknown as Duplex),
       );
       return undefined;
     };
@@ -306,7 +333,12 @@ export class SshEngineConnection {
 }
 
 /** Opens and authenticates one ssh connection, checking the host key against known_hosts. */
-async function dialSsh(target: SshTarget, identity: SshIdentity, knownHostsPath: string, home: string): Promise<Client> {
+async function dialSsh(
+  target: SshTarget,
+  identity: SshIdentity,
+  knownHostsPath: string,
+  home: string,
+): Promise<Client> {
   const knownHosts = existsSync(knownHostsPath) ? readFileSync(knownHostsPath, 'utf8') : '';
   const keys = keysForHost(knownHosts, target.host, target.port);
   const privateKey = identity.keyPath ? loadPrivateKey(identity.keyPath, home, Boolean(identity.agent)) : undefined;
@@ -333,7 +365,9 @@ async function dialSsh(target: SshTarget, identity: SshIdentity, knownHostsPath:
       if (!verdict.ok) rejected = hostKeyError(verdict, target, presented, knownHostsPath, home);
       return verdict.ok;
     },
-    ...(algorithms ? { algorithms: { serverHostKey: algorithms as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] } } : {}),
+    ...(algorithms
+      ? { algorithms: { serverHostKey: algorithms as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] } }
+      : {}),
     // Notices a dropped connection under long-lived streams (the egress tunnel); then we reconnect.
     keepaliveInterval: 15_000,
     keepaliveCountMax: 3,
@@ -345,7 +379,12 @@ async function dialSsh(target: SshTarget, identity: SshIdentity, knownHostsPath:
       sock.destroy();
       if (rejected) reject(rejected);
       else if (error.level === 'client-authentication') {
-        const tried = [identity.agent ? 'the keys in ssh-agent' : '', identity.keyPath ? display(identity.keyPath, home) : ''].filter(Boolean).join(' and ');
+        const tried = [
+          identity.agent ? 'the keys in ssh-agent' : '',
+          identity.keyPath ? display(identity.keyPath, home) : '',
+        ]
+          .filter(Boolean)
+          .join(' and ');
         reject(
           new CospecError(
             'ENGINE_UNAVAILABLE',
@@ -353,7 +392,14 @@ async function dialSsh(target: SshTarget, identity: SshIdentity, knownHostsPath:
             error.message,
           ),
         );
-      } else reject(new CospecError('ENGINE_UNAVAILABLE', `SSH connection to ${target.host}:${target.port} failed: ${error.message}`, error.message));
+      } else
+        reject(
+          new CospecError(
+            'ENGINE_UNAVAILABLE',
+            `SSH connection to ${target.host}:${target.port} failed: ${error.message}`,
+            error.message,
+          ),
+        );
     });
     client.connect(config);
   });

@@ -20,9 +20,7 @@ import { selectIdentity, SshEngineConnection, type SshTarget } from './engine-re
  * nothing listening) surface as CospecError('ENGINE_UNAVAILABLE') saying what to do.
  */
 
-export type RemoteTarget =
-  | { kind: 'tcp'; host: string; port: number; tls: boolean }
-  | ({ kind: 'ssh' } & SshTarget);
+export type RemoteTarget = { kind: 'tcp'; host: string; port: number; tls: boolean } | ({ kind: 'ssh' } & SshTarget);
 
 export interface RemoteEngineOptions {
   /** The URL as shown to users (no secrets in it). */
@@ -34,7 +32,10 @@ export interface RemoteEngineOptions {
 }
 
 function invalid(value: string, why: string): CospecError {
-  return new CospecError('ENGINE_UNAVAILABLE', `The engine address ${value} is not usable: ${why}. Expected tcp://host:port or ssh://user@host[:port][/path/to/engine.sock].`);
+  return new CospecError(
+    'ENGINE_UNAVAILABLE',
+    `The engine address ${value} is not usable: ${why}. Expected tcp://host:port or ssh://user@host[:port][/path/to/engine.sock].`,
+  );
 }
 
 function wantsTls(port: string, env: NodeJS.ProcessEnv): boolean {
@@ -61,7 +62,13 @@ export function parseRemoteHost(value: string, env: NodeJS.ProcessEnv): RemoteTa
     if (url.password) throw invalid(value, 'passwords in the URL are not supported (use an ssh key or ssh-agent)');
     const socketPath = url.pathname && url.pathname !== '/' ? decodeURIComponent(url.pathname) : undefined;
     const username = decodeURIComponent(url.username) || env.USER || env.LOGNAME || userInfo().username;
-    return { kind: 'ssh', host, port: url.port ? Number(url.port) : 22, username, ...(socketPath ? { socketPath } : {}) };
+    return {
+      kind: 'ssh',
+      host,
+      port: url.port ? Number(url.port) : 22,
+      username,
+      ...(socketPath ? { socketPath } : {}),
+    };
   }
   throw invalid(value, `the scheme ${url.protocol.replace(/:$/, '')}:// is not one of tcp, ssh`);
 }
@@ -87,31 +94,60 @@ export function readTlsFiles(env: NodeJS.ProcessEnv): { dir: string; ca: Buffer;
     }
     return readFileSync(path);
   };
-  return { dir, ca: read('ca.pem', 'the CA certificate (ca.pem)'), cert: read('cert.pem', 'the client certificate (cert.pem)'), key: read('key.pem', 'the client key (key.pem)') };
+  return {
+    dir,
+    ca: read('ca.pem', 'the CA certificate (ca.pem)'),
+    cert: read('cert.pem', 'the client certificate (cert.pem)'),
+    key: read('key.pem', 'the client key (key.pem)'),
+  };
 }
 
 /** Turns socket and TLS errors into messages that say which side is wrong and what to check. */
-export function explainTcpError(error: unknown, endpoint: string, certDir: string | undefined, receivedNothing = false): Error {
-  if (!(error instanceof Error) || error instanceof CospecError) return error instanceof Error ? error : new Error(String(error));
+export function explainTcpError(
+  error: unknown,
+  endpoint: string,
+  certDir: string | undefined,
+  receivedNothing = false,
+): Error {
+  if (!(error instanceof Error) || error instanceof CospecError)
+    return error instanceof Error ? error : new Error(String(error));
   const code = (error as NodeJS.ErrnoException).code ?? '';
   const say = (message: string) => new CospecError('ENGINE_UNAVAILABLE', message, `${code} ${error.message}`.trim());
-  if (code === 'ECONNREFUSED') return say(`Nothing listens at ${endpoint} (connection refused): is the engine running there with its TCP port open?`);
+  if (code === 'ECONNREFUSED')
+    return say(
+      `Nothing listens at ${endpoint} (connection refused): is the engine running there with its TCP port open?`,
+    );
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return say(`The engine host in ${endpoint} does not resolve.`);
-  if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return say(`The engine host in ${endpoint} is unreachable from here.`);
+  if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH')
+    return say(`The engine host in ${endpoint} is unreachable from here.`);
   if (/CERT_HAS_EXPIRED/.test(code)) return say(`The engine's TLS certificate at ${endpoint} has expired.`);
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return say(`The engine's TLS certificate is not issued for the host in ${endpoint}; use the name the certificate was made for.`);
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return say(
+      `The engine's TLS certificate is not issued for the host in ${endpoint}; use the name the certificate was made for.`,
+    );
   if (/SELF_SIGNED|UNABLE_TO_VERIFY_LEAF|UNABLE_TO_GET_ISSUER|CERT_SIGNATURE_FAILURE|CERT_UNTRUSTED/.test(code)) {
-    return say(`The engine at ${endpoint} presented a TLS certificate that the CA in ${certDir}/ca.pem did not sign: wrong ca.pem, or not the engine you meant.`);
+    return say(
+      `The engine at ${endpoint} presented a TLS certificate that the CA in ${certDir}/ca.pem did not sign: wrong ca.pem, or not the engine you meant.`,
+    );
   }
-  if (/ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN|DECRYPT_ERROR|HANDSHAKE_FAILURE|ACCESS_DENIED)/.test(code)) {
-    return say(`The engine at ${endpoint} refused our client certificate (${certDir}/cert.pem): it must be signed by the CA the engine trusts (dockerd --tlscacert).`);
+  if (
+    /ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN|DECRYPT_ERROR|HANDSHAKE_FAILURE|ACCESS_DENIED)/.test(
+      code,
+    )
+  ) {
+    return say(
+      `The engine at ${endpoint} refused our client certificate (${certDir}/cert.pem): it must be signed by the CA the engine trusts (dockerd --tlscacert).`,
+    );
   }
   // A TLS engine that rejects the client certificate often just resets the connection (TLS 1.3
   // checks it after the client's handshake is done), before a single byte of answer.
   if (certDir && receivedNothing && (code === 'ECONNRESET' || code === 'EPIPE')) {
-    return say(`The engine at ${endpoint} closed the connection before answering, which usually means it refused our client certificate (${certDir}/cert.pem): it must be signed by the CA the engine trusts (dockerd --tlscacert).`);
+    return say(
+      `The engine at ${endpoint} closed the connection before answering, which usually means it refused our client certificate (${certDir}/cert.pem): it must be signed by the CA the engine trusts (dockerd --tlscacert).`,
+    );
   }
-  if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS')) return say(`TLS with the engine at ${endpoint} failed: ${error.message}`);
+  if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS'))
+    return say(`TLS with the engine at ${endpoint} failed: ${error.message}`);
   return error;
 }
 
@@ -119,8 +155,14 @@ export function explainTcpError(error: unknown, endpoint: string, certDir: strin
  * Wraps an agent's sockets so their errors reach the request (and dockerode's caller) explained.
  * Replacing the emitted error keeps every other listener and Node's own handling unchanged.
  */
-function explainingAgent<A extends http.Agent>(agent: A, explain: (error: unknown, receivedNothing: boolean) => Error): A {
-  const create = agent.createConnection.bind(agent) as (options: object, callback?: (err: Error | null, s: Duplex) => void) => Duplex | null | undefined;
+function explainingAgent<A extends http.Agent>(
+  agent: A,
+  explain: (error: unknown, receivedNothing: boolean) => Error,
+): A {
+  const create = agent.createConnection.bind(agent) as (
+    options: object,
+    callback?: (err: Error | null, s: Duplex) => void,
+  ) => Duplex | null | undefined;
   agent.createConnection = ((options: object, callback?: (err: Error | null, s: Duplex) => void) => {
     const socket = create(options, callback);
     if (socket) {
@@ -171,8 +213,20 @@ export async function remoteEngineOptions(value: string, env: NodeJS.ProcessEnv)
       return { endpoint, options, close: async () => agent.destroy() };
     }
     const files = readTlsFiles(env);
-    const agent = explainingAgent(new https.Agent({ ca: files.ca, cert: files.cert, key: files.key }), (error, nothing) => explainTcpError(error, endpoint, files.dir, nothing));
-    const options: OptionsWithAgent = { ...cleared, protocol: 'https', host: target.host, port: target.port, ca: files.ca, cert: files.cert, key: files.key, agent };
+    const agent = explainingAgent(
+      new https.Agent({ ca: files.ca, cert: files.cert, key: files.key }),
+      (error, nothing) => explainTcpError(error, endpoint, files.dir, nothing),
+    );
+    const options: OptionsWithAgent = {
+      ...cleared,
+      protocol: 'https',
+      host: target.host,
+      port: target.port,
+      ca: files.ca,
+      cert: files.cert,
+      key: files.key,
+      agent,
+    };
     return { endpoint, options, close: async () => agent.destroy() };
   }
 
@@ -182,6 +236,12 @@ export async function remoteEngineOptions(value: string, env: NodeJS.ProcessEnv)
   const hostPart = isIP(target.host) === 6 ? `[${target.host}]` : target.host;
   const endpoint = `ssh://${target.username}@${hostPart}${target.port === 22 ? '' : `:${target.port}`}${target.socketPath ?? ''}`;
   // The host and port only fill the Host header: every request travels on a channel of the connection.
-  const options: OptionsWithAgent = { ...cleared, protocol: 'http', host: 'localhost', port: 80, agent: connection.agent };
+  const options: OptionsWithAgent = {
+    ...cleared,
+    protocol: 'http',
+    host: 'localhost',
+    port: 80,
+    agent: connection.agent,
+  };
   return { endpoint, options, close: () => connection.close() };
 }

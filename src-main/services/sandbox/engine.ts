@@ -109,7 +109,13 @@ export interface ContainerEngine {
   version(): Promise<{ engine: string; version: string; apiVersion: string }>;
   inspectImage(name: string): Promise<ImageInfo | undefined>;
   /** Builds an image from a Containerfile text (no other context files), streaming progress lines. */
-  buildImage(opts: { tag: string; containerfile: string; labels: Record<string, string>; onProgress(line: string): void; signal: AbortSignal }): Promise<void>;
+  buildImage(opts: {
+    tag: string;
+    containerfile: string;
+    labels: Record<string, string>;
+    onProgress(line: string): void;
+    signal: AbortSignal;
+  }): Promise<void>;
   createContainer(spec: ContainerSpec): Promise<ContainerHandle>;
   /** Containers carrying this label (any state). */
   listContainers(label: string, value?: string): Promise<Array<{ id: string; labels: Record<string, string> }>>;

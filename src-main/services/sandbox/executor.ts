@@ -4,11 +4,23 @@ import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../../platform/logger';
 import { resolveAgent } from '../agents/catalog';
-import { agentGitLabEnv, containerTrustEnv, createCredentialGateway, trustBundleCommand, type CredentialGateway } from '../gateway';
+import {
+  agentGitLabEnv,
+  containerTrustEnv,
+  createCredentialGateway,
+  trustBundleCommand,
+  type CredentialGateway,
+} from '../gateway';
 import type { ExecuteRequest, ExecuteResult } from '../runs/orchestrator';
 import type { BindMount, ContainerEngine, ContainerHandle, VolumeMount } from './engine';
 import type { Lookup } from './egress-proxy';
-import { chooseEgressShape, openEgressRoute, removeRunNetworks, type EgressRoute, type EgressShape } from './egress-route';
+import {
+  chooseEgressShape,
+  openEgressRoute,
+  removeRunNetworks,
+  type EgressRoute,
+  type EgressShape,
+} from './egress-route';
 import { AGENT_GID, AGENT_UID, prepareWorkspaceOwner, type WorkspaceOwnership } from './workspace-owner';
 import { copyIntoContainer, copyOutOfContainer } from './workspace-transfer';
 
@@ -67,7 +79,12 @@ export const IN_CONTAINER = {
 
 export const RUN_LABEL = 'cospec.run';
 
-export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, gitlab: GitLabAccess, extras: ExecuteExtras = {}): Promise<ExecuteResult> {
+export async function executeInSandbox(
+  deps: ExecutorDeps,
+  req: ExecuteRequest,
+  gitlab: GitLabAccess,
+  extras: ExecuteExtras = {},
+): Promise<ExecuteResult> {
   const logger = deps.logger.child({ runId: req.runId });
   const agent = resolveAgent(req.spec.agent);
   const engine = await deps.engine();
@@ -140,8 +157,12 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
       },
     });
     // A remote engine gets copies owned by the image's agent user; the local clone stays as it is.
-    owner = engine.remote ? { user: `${AGENT_UID}:${AGENT_GID}`, restore: async () => undefined } : await prepareWorkspaceOwner(req.paths.workspace);
-    const mounts = engine.remote ? await createRunVolumes(engine, req.runId, labels, volumes) : { binds: localBinds(req.paths.workspace, runDir), volumes: [] };
+    owner = engine.remote
+      ? { user: `${AGENT_UID}:${AGENT_GID}`, restore: async () => undefined }
+      : await prepareWorkspaceOwner(req.paths.workspace);
+    const mounts = engine.remote
+      ? await createRunVolumes(engine, req.runId, labels, volumes)
+      : { binds: localBinds(req.paths.workspace, runDir), volumes: [] };
 
     const env: Record<string, string> = {
       // A tmpfs at /home/agent would be root-owned (podman 4.3 ignores tmpfs mode=), so home lives in /tmp.
@@ -180,9 +201,15 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
     });
     if (engine.remote) {
       req.onLog('[coSPEC] copying the workspace to the container engine at ' + engine.endpoint);
-      await copyIntoContainer(container, req.paths.workspace, IN_CONTAINER.workspace, { uid: AGENT_UID, gid: AGENT_GID });
+      await copyIntoContainer(container, req.paths.workspace, IN_CONTAINER.workspace, {
+        uid: AGENT_UID,
+        gid: AGENT_GID,
+      });
       // Root-owned: the agent can read the task and its scripts but not change them.
-      await copyIntoContainer(container, runDir, IN_CONTAINER.runDir, { uid: 0, gid: 0 }, ['task.md', ...(gateway.caCertPem ? ['gitlab-ca.pem'] : [])]);
+      await copyIntoContainer(container, runDir, IN_CONTAINER.runDir, { uid: 0, gid: 0 }, [
+        'task.md',
+        ...(gateway.caCertPem ? ['gitlab-ca.pem'] : []),
+      ]);
       await copyIntoContainer(container, runDir, '/opt/cospec', { uid: 0, gid: 0 }, ['entrypoint.sh', 'agents']);
     }
     if (req.signal.aborted) cancelled = true;
@@ -199,7 +226,10 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
     const exited = container.wait();
     const logs = container.followLogs(
       (line) => req.onLog(line),
-      exited.then(() => undefined, () => undefined),
+      exited.then(
+        () => undefined,
+        () => undefined,
+      ),
     );
     // A lost log stream must not lose the run's result; the agent log says so instead.
     const logsDone = logs.catch((error: unknown) => {
@@ -218,9 +248,14 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
     req.signal.removeEventListener('abort', onAbort);
     await container?.remove().catch((error: unknown) => logger.warn('sandbox: container removal failed', { error }));
     await route?.close().catch(() => undefined);
-    for (const volume of volumes) await engine.removeVolume(volume).catch((error: unknown) => logger.warn('sandbox: volume removal failed', { volume, error }));
+    for (const volume of volumes)
+      await engine
+        .removeVolume(volume)
+        .catch((error: unknown) => logger.warn('sandbox: volume removal failed', { volume, error }));
     await gateway?.close().catch(() => undefined);
-    await owner?.restore().catch((error: unknown) => logger.warn('sandbox: giving the workspace back failed', { error }));
+    await owner
+      ?.restore()
+      .catch((error: unknown) => logger.warn('sandbox: giving the workspace back failed', { error }));
     await rm(outer, { recursive: true, force: true });
   }
 
@@ -228,12 +263,20 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
   async function bringWorkspaceBack(from: ContainerHandle): Promise<void> {
     try {
       const result = await copyOutOfContainer(from, IN_CONTAINER.workspace, req.paths.workspace);
-      if (result.skippedLinks.length) req.onLog(`[coSPEC] ${result.skippedLinks.length} symbolic link(s) pointing outside the workspace were not copied back: ${result.skippedLinks.slice(0, 5).join(', ')}`);
-      if (result.skippedOther.length) req.onLog(`[coSPEC] ${result.skippedOther.length} special file(s) were not copied back: ${result.skippedOther.slice(0, 5).join(', ')}`);
+      if (result.skippedLinks.length)
+        req.onLog(
+          `[coSPEC] ${result.skippedLinks.length} symbolic link(s) pointing outside the workspace were not copied back: ${result.skippedLinks.slice(0, 5).join(', ')}`,
+        );
+      if (result.skippedOther.length)
+        req.onLog(
+          `[coSPEC] ${result.skippedOther.length} special file(s) were not copied back: ${result.skippedOther.slice(0, 5).join(', ')}`,
+        );
       req.onLog('[coSPEC] the workspace was copied back from the container engine');
     } catch (error) {
       logger.warn('sandbox: copying the workspace back failed', { error });
-      req.onLog(`[coSPEC] copying the workspace back from the container engine failed (${error instanceof Error ? error.message : String(error)}); what the agent pushed is unaffected.`);
+      req.onLog(
+        `[coSPEC] copying the workspace back from the container engine failed (${error instanceof Error ? error.message : String(error)}); what the agent pushed is unaffected.`,
+      );
     }
   }
 
@@ -241,7 +284,8 @@ export async function executeInSandbox(deps: ExecutorDeps, req: ExecuteRequest, 
     let reason: string | undefined;
     if (cancelled) reason = 'Cancelled; the container was stopped.';
     else if (timedOut) reason = `Timed out after ${Math.round(req.timeoutMs / 1000)} s; the container was stopped.`;
-    else if (oomKilled || exitCode === 137) reason = `The agent was killed (exit 137), probably out of memory (limit ${limits.memoryMb} MB).`;
+    else if (oomKilled || exitCode === 137)
+      reason = `The agent was killed (exit 137), probably out of memory (limit ${limits.memoryMb} MB).`;
     return {
       exitCode,
       ...(reason ? { reason } : {}),
@@ -261,7 +305,12 @@ function localBinds(workspace: string, runDir: string): BindMount[] {
 }
 
 /** The run's volumes on a remote engine (the workspace, the run's files, the entrypoint and agents), recorded in `created` for removal. */
-async function createRunVolumes(engine: ContainerEngine, runId: string, labels: Record<string, string>, created: string[]): Promise<{ binds: BindMount[]; volumes: VolumeMount[] }> {
+async function createRunVolumes(
+  engine: ContainerEngine,
+  runId: string,
+  labels: Record<string, string>,
+  created: string[],
+): Promise<{ binds: BindMount[]; volumes: VolumeMount[] }> {
   const wanted: Array<[string, string]> = [
     [`cospec-ws-${runId}`, IN_CONTAINER.workspace],
     [`cospec-files-${runId}`, IN_CONTAINER.runDir],
@@ -282,5 +331,6 @@ export async function removeRunContainers(engine: ContainerEngine, runIds: reado
     if (wanted.has(c.labels[RUN_LABEL] ?? '')) await engine.removeContainer(c.id);
   }
   await removeRunNetworks(engine, RUN_LABEL, runIds);
-  for (const v of await engine.listVolumes(RUN_LABEL)) if (wanted.has(v.labels[RUN_LABEL] ?? '')) await engine.removeVolume(v.name);
+  for (const v of await engine.listVolumes(RUN_LABEL))
+    if (wanted.has(v.labels[RUN_LABEL] ?? '')) await engine.removeVolume(v.name);
 }

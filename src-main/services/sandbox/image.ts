@@ -37,7 +37,11 @@ export function installStepsFor(agentNames: readonly string[]): string[] {
  * and the registries): without them every https download in the steps fails certificate checks.
  * They go into the image's system store, which Node and pip are pointed at (both ignore it by default).
  */
-export function agentLayerContainerfile(base: string, steps: readonly string[], extraCaPems: readonly string[] = []): string {
+export function agentLayerContainerfile(
+  base: string,
+  steps: readonly string[],
+  extraCaPems: readonly string[] = [],
+): string {
   const usesApt = steps.some((s) => s.includes('apt-get'));
   return [
     `FROM ${base}`,
@@ -78,7 +82,11 @@ const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/
 const pemBody = (pem: string) => pem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, '');
 
 /** Where Linux distributions keep certificates an administrator added (Debian/Ubuntu, Fedora/RHEL, Arch). */
-const LOCAL_ANCHOR_DIRS = ['/usr/local/share/ca-certificates', '/etc/pki/ca-trust/source/anchors', '/etc/ca-certificates/trust-source/anchors'];
+const LOCAL_ANCHOR_DIRS = [
+  '/usr/local/share/ca-certificates',
+  '/etc/pki/ca-trust/source/anchors',
+  '/etc/ca-certificates/trust-source/anchors',
+];
 /** Where Debian and Ubuntu keep the public roots they ship (already in the image's own ca-certificates). */
 const DISTRO_ROOT_DIRS = ['/usr/share/ca-certificates'];
 
@@ -88,7 +96,8 @@ async function pemsUnder(dir: string, depth = 2): Promise<string[]> {
   for (const e of entries) {
     const path = join(dir, e.name);
     if (e.isDirectory() && depth > 0) out.push(...(await pemsUnder(path, depth - 1)));
-    else if (/\.(crt|pem)$/.test(e.name)) out.push(...((await readFile(path, 'utf8').catch(() => '')).match(PEM_BLOCK) ?? []));
+    else if (/\.(crt|pem)$/.test(e.name))
+      out.push(...((await readFile(path, 'utf8').catch(() => '')).match(PEM_BLOCK) ?? []));
   }
   return out;
 }
@@ -102,12 +111,18 @@ async function pemsUnder(dir: string, depth = 2): Promise<string[]> {
  */
 export async function hostExtraCaCertificates(
   env: NodeJS.ProcessEnv = process.env,
-  dirs: { anchors: readonly string[]; distroRoots: readonly string[] } = { anchors: LOCAL_ANCHOR_DIRS, distroRoots: DISTRO_ROOT_DIRS },
+  dirs: { anchors: readonly string[]; distroRoots: readonly string[] } = {
+    anchors: LOCAL_ANCHOR_DIRS,
+    distroRoots: DISTRO_ROOT_DIRS,
+  },
 ): Promise<string[]> {
   const found: string[] = [];
   for (const dir of dirs.anchors) found.push(...(await pemsUnder(dir)));
-  if (env.NODE_EXTRA_CA_CERTS) found.push(...((await readFile(env.NODE_EXTRA_CA_CERTS, 'utf8').catch(() => '')).match(PEM_BLOCK) ?? []));
-  const publicRoots = new Set([...tls.rootCertificates, ...(await Promise.all(dirs.distroRoots.map((d) => pemsUnder(d)))).flat()].map(pemBody));
+  if (env.NODE_EXTRA_CA_CERTS)
+    found.push(...((await readFile(env.NODE_EXTRA_CA_CERTS, 'utf8').catch(() => '')).match(PEM_BLOCK) ?? []));
+  const publicRoots = new Set(
+    [...tls.rootCertificates, ...(await Promise.all(dirs.distroRoots.map((d) => pemsUnder(d)))).flat()].map(pemBody),
+  );
   const extra = new Map<string, string>();
   for (const pem of found) {
     const body = pemBody(pem);
@@ -116,13 +131,25 @@ export async function hostExtraCaCertificates(
   return [...extra.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, pem]) => pem);
 }
 
-async function ensureBase(engine: ContainerEngine, baseImage: string, resourcesDir: string, onProgress: Progress, signal: AbortSignal): Promise<string> {
+async function ensureBase(
+  engine: ContainerEngine,
+  baseImage: string,
+  resourcesDir: string,
+  onProgress: Progress,
+  signal: AbortSignal,
+): Promise<string> {
   const existing = await engine.inspectImage(baseImage);
   if (existing) return existing.id;
   onProgress(`Building the sandbox image ${baseImage} (first use)`);
   const containerfile = await readFile(join(resourcesDir, 'sandbox/Containerfile'), 'utf8');
   try {
-    await engine.buildImage({ tag: baseImage, containerfile, labels: {}, onProgress: (line) => onProgress(line), signal });
+    await engine.buildImage({
+      tag: baseImage,
+      containerfile,
+      labels: {},
+      onProgress: (line) => onProgress(line),
+      signal,
+    });
   } catch (error) {
     if (signal.aborted) throw error;
     throw new CospecError(
@@ -132,7 +159,8 @@ async function ensureBase(engine: ContainerEngine, baseImage: string, resourcesD
     );
   }
   const built = await engine.inspectImage(baseImage);
-  if (!built) throw new CospecError('IMAGE_BUILD_FAILED', `Building ${baseImage} reported success but the image is not there.`);
+  if (!built)
+    throw new CospecError('IMAGE_BUILD_FAILED', `Building ${baseImage} reported success but the image is not there.`);
   return built.id;
 }
 
@@ -155,7 +183,11 @@ export async function ensureSandboxImage(opts: {
     onProgress('Sandbox image ready', 100);
     return opts.baseImage;
   }
-  const containerfile = agentLayerContainerfile(opts.baseImage, steps, opts.extraCaPems ?? (await hostExtraCaCertificates()));
+  const containerfile = agentLayerContainerfile(
+    opts.baseImage,
+    steps,
+    opts.extraCaPems ?? (await hostExtraCaCertificates()),
+  );
   const key = createHash('sha256').update(baseId).update('\0').update(containerfile).digest('hex').slice(0, 16);
   const tag = `${LAYER_REPO}:${key}`;
   const layer = await engine.inspectImage(tag);

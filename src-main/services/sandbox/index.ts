@@ -3,7 +3,14 @@ import type { Logger } from '../../platform/logger';
 import type { ExecuteRequest, ExecuteResult } from '../runs/orchestrator';
 import type { ContainerEngine } from './engine';
 import { connectEngine } from './engine-docker';
-import { DEFAULT_LIMITS, executeInSandbox, removeRunContainers, type ExecuteExtras, type GitLabAccess, type SandboxLimits } from './executor';
+import {
+  DEFAULT_LIMITS,
+  executeInSandbox,
+  removeRunContainers,
+  type ExecuteExtras,
+  type GitLabAccess,
+  type SandboxLimits,
+} from './executor';
 import type { Lookup } from './egress-proxy';
 import { BASE_IMAGE, ensureSandboxImage, type Progress } from './image';
 import { isEgressShape, type EgressShape } from './egress-route';
@@ -58,7 +65,14 @@ export interface Sandbox {
   /** Lets go of the engine (a remote engine's ssh session) once the runs started here have ended. */
   dispose(): Promise<void>;
   /** Whether an engine answers, which one, and whether the image is there. */
-  diagnose(): Promise<{ ok: boolean; engine?: string; version?: string; endpoint?: string; image?: boolean; message?: string }>;
+  diagnose(): Promise<{
+    ok: boolean;
+    engine?: string;
+    version?: string;
+    endpoint?: string;
+    image?: boolean;
+    message?: string;
+  }>;
 }
 
 const REPO_RESOURCES = fileURLToPath(new URL('../../../resources/', import.meta.url));
@@ -77,7 +91,7 @@ export function createSandbox(deps: SandboxDeps): Sandbox {
   const resourcesDir = deps.resourcesDir ?? REPO_RESOURCES;
   const egressShape = deps.egressShape ?? shapeFromEnv(process.env.COSPEC_EGRESS_SHAPE) ?? 'auto';
   const active = new Set<Promise<unknown>>();
-  const track = <T,>(run: Promise<T>): Promise<T> => {
+  const track = <T>(run: Promise<T>): Promise<T> => {
     active.add(run);
     void run.then(
       () => active.delete(run),
@@ -91,19 +105,21 @@ export function createSandbox(deps: SandboxDeps): Sandbox {
       return ensureSandboxImage({ engine: await getEngine(), baseImage, resourcesDir, agentNames, onProgress, signal });
     },
     execute: (req, gitlab, extras) =>
-      track(executeInSandbox(
-        {
-          engine: getEngine,
-          logger: deps.logger,
-          resourcesDir,
-          limits: () => ({ ...DEFAULT_LIMITS, ...deps.limits?.() }),
-          ...(deps.lookup ? { lookup: deps.lookup } : {}),
-          egressShape,
-        },
-        req,
-        gitlab,
-        extras,
-      )),
+      track(
+        executeInSandbox(
+          {
+            engine: getEngine,
+            logger: deps.logger,
+            resourcesDir,
+            limits: () => ({ ...DEFAULT_LIMITS, ...deps.limits?.() }),
+            ...(deps.lookup ? { lookup: deps.lookup } : {}),
+            egressShape,
+          },
+          req,
+          gitlab,
+          extras,
+        ),
+      ),
     async dispose() {
       await Promise.allSettled([...active]);
       const connected = await engine?.catch(() => undefined);
@@ -124,7 +140,11 @@ export function createSandbox(deps: SandboxDeps): Sandbox {
           version: v.version,
           endpoint: e.endpoint,
           image,
-          ...(image ? {} : { message: `The sandbox image ${baseImage} is missing; run \`npm run setup:system\` or start a run to build it.` }),
+          ...(image
+            ? {}
+            : {
+                message: `The sandbox image ${baseImage} is missing; run \`npm run setup:system\` or start a run to build it.`,
+              }),
         };
       } catch (error) {
         return { ok: false, message: error instanceof Error ? error.message : String(error) };

@@ -7,7 +7,8 @@ import { Readable } from 'node:stream';
 export function singleFileTar(name: string, content: string): Readable {
   const body = Buffer.from(content, 'utf8');
   const header = Buffer.alloc(512, 0);
-  const put = (text: string, offset: number, length: number) => header.write(text.slice(0, length), offset, length, 'ascii');
+  const put = (text: string, offset: number, length: number) =>
+    header.write(text.slice(0, length), offset, length, 'ascii');
   const octal = (n: number, length: number) => n.toString(8).padStart(length - 1, '0') + '\0';
   put(name, 0, 100);
   put(octal(0o644, 8), 100, 8);

@@ -16,7 +16,13 @@ export interface Owner {
 }
 
 /** Puts `hostDir` (or only `entries` of it) into `containerPath` of a created container, owned by `owner`. */
-export async function copyIntoContainer(container: ContainerHandle, hostDir: string, containerPath: string, owner: Owner, entries?: string[]): Promise<void> {
+export async function copyIntoContainer(
+  container: ContainerHandle,
+  hostDir: string,
+  containerPath: string,
+  owner: Owner,
+  entries?: string[],
+): Promise<void> {
   const pack = tarFs.pack(hostDir, {
     ...(entries ? { entries } : {}),
     map: (header) => ({ ...header, uid: owner.uid, gid: owner.gid, uname: '', gname: '' }),
@@ -38,7 +44,11 @@ export interface CopyOutResult {
  * inside it; owned by this app's user; tar-fs refuses paths through links) and swapped in only once
  * complete: a failed copy leaves the old workspace as it was.
  */
-export async function copyOutOfContainer(container: ContainerHandle, containerPath: string, hostDir: string): Promise<CopyOutResult> {
+export async function copyOutOfContainer(
+  container: ContainerHandle,
+  containerPath: string,
+  hostDir: string,
+): Promise<CopyOutResult> {
   const skipped: CopyOutResult = { skippedLinks: [], skippedOther: [] };
   const incoming = `${hostDir}.from-sandbox`;
   const previous = `${hostDir}.before-sandbox`;
@@ -61,7 +71,12 @@ export async function copyOutOfContainer(container: ContainerHandle, containerPa
             const rel = relative(incoming, path);
             return !rel.startsWith('..') && !isAbsolute(rel);
           };
-          if (type === 'symlink' && typeof header?.linkname === 'string' && inside(resolve(dirname(name), header.linkname))) return false;
+          if (
+            type === 'symlink' &&
+            typeof header?.linkname === 'string' &&
+            inside(resolve(dirname(name), header.linkname))
+          )
+            return false;
           (type === 'symlink' ? skipped.skippedLinks : skipped.skippedOther).push(relative(incoming, name));
           return true;
         },

@@ -13,8 +13,16 @@ export const secretKeys = {
 };
 
 /** safeStorage (through the shell's Encryptor) in the app; the OS keychain everywhere else. */
-export function createSecretStore(options: { dataDir: string; encryptor?: Encryptor; allowPlaintext: () => boolean }): SecretStore {
+export function createSecretStore(options: {
+  dataDir: string;
+  encryptor?: Encryptor;
+  allowPlaintext: () => boolean;
+}): SecretStore {
   return options.encryptor
-    ? createEncryptedFileSecretStore({ dataDir: options.dataDir, encryptor: options.encryptor, allowPlaintext: options.allowPlaintext })
+    ? createEncryptedFileSecretStore({
+        dataDir: options.dataDir,
+        encryptor: options.encryptor,
+        allowPlaintext: options.allowPlaintext,
+      })
     : createKeyringSecretStore();
 }

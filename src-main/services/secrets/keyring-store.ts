@@ -42,5 +42,9 @@ function unavailable(error: unknown): CospecError {
     process.platform === 'linux'
       ? 'On Linux, coSPEC needs a Secret Service such as GNOME Keyring or KWallet running and unlocked in your session (a D-Bus session bus is required).'
       : 'Unlock your keychain and try again.';
-  return new CospecError('SECURE_STORAGE_UNAVAILABLE', `coSPEC could not use the system's secure storage to keep your token. ${hint}`, message);
+  return new CospecError(
+    'SECURE_STORAGE_UNAVAILABLE',
+    `coSPEC could not use the system's secure storage to keep your token. ${hint}`,
+    message,
+  );
 }

@@ -53,7 +53,8 @@ export function createSettingsStore(options: SettingsOptions): SettingsStore {
   if (existsSync(path)) {
     try {
       const data: unknown = JSON.parse(readFileSync(path, 'utf8'));
-      if (!data || typeof data !== 'object' || Array.isArray(data)) throw new Error('the file does not hold a JSON object');
+      if (!data || typeof data !== 'object' || Array.isArray(data))
+        throw new Error('the file does not hold a JSON object');
     } catch (error) {
       backup('move', String(error));
     }
@@ -115,7 +116,12 @@ export const RunSettingsSchema = z
     /** Extra egress destinations for every run (host, *.domain or host:port), applied under the policy. */
     egressAllow: z.array(z.string().min(1).max(253)).max(200).default([]),
     /** How long an agent may run before it is stopped. */
-    timeoutMinutes: z.number().int().min(1).max(24 * 60).default(60),
+    timeoutMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .default(60),
     memoryMb: z.number().int().min(256).max(262_144).optional(),
     cpus: z.number().min(0.5).max(256).optional(),
     /** The container engine: a socket path or a DOCKER_HOST-style URL; absent = find it. */

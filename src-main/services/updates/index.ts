@@ -41,14 +41,17 @@ export function createUpdatesService(deps: UpdatesDeps): UpdatesService {
 
   function initialState(): UpdateState {
     const base = { currentVersion: deps.currentVersion, managed: false };
-    if (!deps.updater) return { ...base, status: 'unsupported', message: 'Updates are available only in the installed app.' };
+    if (!deps.updater)
+      return { ...base, status: 'unsupported', message: 'Updates are available only in the installed app.' };
     const enabled = deps.enabled();
     if (!enabled.value) {
       return {
         ...base,
         managed: enabled.managed,
         status: 'disabled',
-        message: enabled.managed ? 'Updates are managed by your organization.' : 'Automatic update checks are turned off.',
+        message: enabled.managed
+          ? 'Updates are managed by your organization.'
+          : 'Automatic update checks are turned off.',
       };
     }
     return { ...base, status: 'idle' };
@@ -103,7 +106,8 @@ export function createUpdatesService(deps: UpdatesDeps): UpdatesService {
       },
       async installAndRestart() {
         const updater = usableUpdater();
-        if (state.status !== 'ready') throw new CospecError('INVALID_INPUT', 'No downloaded update is ready to install.');
+        if (state.status !== 'ready')
+          throw new CospecError('INVALID_INPUT', 'No downloaded update is ready to install.');
         updater.quitAndInstall();
         return undefined;
       },

@@ -4,7 +4,15 @@ import { toUiError } from '../../api/client';
 import { AccountRow } from './AccountRow';
 
 /** Every connected account; `compact` is the summary the Integrations screen shows. */
-export function AccountList({ compact, emptyText, empty }: { compact?: boolean; emptyText?: string; empty?: React.ReactNode }) {
+export function AccountList({
+  compact,
+  emptyText,
+  empty,
+}: {
+  compact?: boolean;
+  emptyText?: string;
+  empty?: React.ReactNode;
+}) {
   const accounts = useAccounts();
   if (accounts.isPending) return <LoadingState label="Loading accounts…" />;
   if (accounts.error) {

@@ -17,7 +17,11 @@ export function AccountRow({ account, compact }: { account: Account; compact?: b
   const revalidateError = revalidate.error ? toUiError(revalidate.error) : null;
 
   return (
-    <li className={cx('account', compact && 'account-compact')} aria-label={`${account.username} on ${account.host}`} data-account-id={account.id}>
+    <li
+      className={cx('account', compact && 'account-compact')}
+      aria-label={`${account.username} on ${account.host}`}
+      data-account-id={account.id}
+    >
       <div className="account-main">
         <Avatar url={account.avatarUrl} name={account.name || account.username} size={compact ? 32 : 40} />
         <div className="account-who">
@@ -31,7 +35,11 @@ export function AccountRow({ account, compact }: { account: Account; compact?: b
             <span aria-hidden>·</span>
             <span>{account.authMethod === 'oauth' ? 'OAuth' : 'Personal Access Token'}</span>
             <span aria-hidden>·</span>
-            <span className={cx(expiry.tone === 'danger' && 'text-danger', expiry.tone === 'warning' && 'text-warning')}>{expiry.text}</span>
+            <span
+              className={cx(expiry.tone === 'danger' && 'text-danger', expiry.tone === 'warning' && 'text-warning')}
+            >
+              {expiry.text}
+            </span>
           </div>
         </div>
         <div className="account-status">
@@ -41,7 +49,13 @@ export function AccountRow({ account, compact }: { account: Account; compact?: b
           </Badge>
         </div>
         <div className="account-actions">
-          <Button size="sm" variant="ghost" icon={<RefreshCw />} busy={revalidate.isPending} onClick={() => revalidate.mutate(account.id)}>
+          <Button
+            size="sm"
+            variant="ghost"
+            icon={<RefreshCw />}
+            busy={revalidate.isPending}
+            onClick={() => revalidate.mutate(account.id)}
+          >
             Re-validate
           </Button>
           {!compact && (
@@ -74,16 +88,31 @@ export function AccountRow({ account, compact }: { account: Account; compact?: b
               [
                 'Scopes',
                 <span className="row-wrap" key="s">
-                  {account.scopes.length ? account.scopes.map((s) => <Badge key={s}>{s}</Badge>) : <span className="faint">none reported</span>}
+                  {account.scopes.length ? (
+                    account.scopes.map((s) => <Badge key={s}>{s}</Badge>)
+                  ) : (
+                    <span className="faint">none reported</span>
+                  )}
                 </span>,
               ],
               ['Connected', <RelativeTime key="c" iso={account.connectedAt} />],
-              ['Last checked', account.health.checkedAt ? <RelativeTime key="h" iso={account.health.checkedAt} /> : <span className="faint">never</span>],
+              [
+                'Last checked',
+                account.health.checkedAt ? (
+                  <RelativeTime key="h" iso={account.health.checkedAt} />
+                ) : (
+                  <span className="faint">never</span>
+                ),
+              ],
               [
                 'Network',
                 <span key="n">
-                  {[account.network.caCertificatesPem ? 'custom CA' : null, account.network.proxyUrl ? `proxy ${account.network.proxyUrl}` : null].filter(Boolean).join(', ') ||
-                    'system defaults'}
+                  {[
+                    account.network.caCertificatesPem ? 'custom CA' : null,
+                    account.network.proxyUrl ? `proxy ${account.network.proxyUrl}` : null,
+                  ]
+                    .filter(Boolean)
+                    .join(', ') || 'system defaults'}
                 </span>,
               ],
             ]}

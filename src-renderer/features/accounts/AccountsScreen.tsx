@@ -29,8 +29,8 @@ export function AccountsScreen() {
               </Button>
             }
           >
-            Connect gitlab.com or your company’s GitLab so coSPEC can list your repositories and run agents on them. You can add several accounts, even two
-            users on the same instance.
+            Connect gitlab.com or your company’s GitLab so coSPEC can list your repositories and run agents on them. You
+            can add several accounts, even two users on the same instance.
           </EmptyState>
         }
       />

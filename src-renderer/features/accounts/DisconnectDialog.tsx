@@ -20,7 +20,11 @@ export function DisconnectDialog({ account, open, onClose }: { account: Account;
           <Button variant="ghost" onClick={close} data-dialog-skip>
             Keep account
           </Button>
-          <Button variant="danger" busy={disconnect.isPending} onClick={() => disconnect.mutate(account.id, { onSuccess: close })}>
+          <Button
+            variant="danger"
+            busy={disconnect.isPending}
+            onClick={() => disconnect.mutate(account.id, { onSuccess: close })}
+          >
             Disconnect
           </Button>
         </>
@@ -28,11 +32,14 @@ export function DisconnectDialog({ account, open, onClose }: { account: Account;
     >
       <div className="stack-sm">
         <p className="muted">
-          coSPEC will {account.authMethod === 'oauth' ? 'revoke its access on GitLab, ' : ''}delete the stored token and forget this account’s cached
-          repositories. Past runs stay in your history.
+          coSPEC will {account.authMethod === 'oauth' ? 'revoke its access on GitLab, ' : ''}delete the stored token and
+          forget this account’s cached repositories. Past runs stay in your history.
         </p>
         {account.authMethod === 'pat' && (
-          <p className="muted">The token itself stays valid on GitLab; revoke it there under Preferences → Access Tokens if you no longer need it.</p>
+          <p className="muted">
+            The token itself stays valid on GitLab; revoke it there under Preferences → Access Tokens if you no longer
+            need it.
+          </p>
         )}
         {disconnect.error && <ErrorBanner error={toUiError(disconnect.error)} />}
       </div>

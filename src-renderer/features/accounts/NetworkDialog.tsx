@@ -20,7 +20,13 @@ export function NetworkDialog({ account, onClose }: { account: Account; onClose(
           <Button variant="ghost" onClick={onClose}>
             Cancel
           </Button>
-          <Button variant="primary" busy={update.isPending} onClick={() => update.mutate({ accountId: account.id, network: toNetworkSettings(draft) }, { onSuccess: onClose })}>
+          <Button
+            variant="primary"
+            busy={update.isPending}
+            onClick={() =>
+              update.mutate({ accountId: account.id, network: toNetworkSettings(draft) }, { onSuccess: onClose })
+            }
+          >
             Save
           </Button>
         </>

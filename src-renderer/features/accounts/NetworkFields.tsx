@@ -21,17 +21,38 @@ export function toNetworkSettings(draft: NetworkDraft) {
   };
 }
 
-export function fromNetworkSettings(n: { caCertificatesPem?: string; useSystemCa?: boolean; proxyUrl?: string; noProxy?: string }): NetworkDraft {
-  return { caCertificatesPem: n.caCertificatesPem ?? '', useSystemCa: n.useSystemCa ?? true, proxyUrl: n.proxyUrl ?? '', noProxy: n.noProxy ?? '' };
+export function fromNetworkSettings(n: {
+  caCertificatesPem?: string;
+  useSystemCa?: boolean;
+  proxyUrl?: string;
+  noProxy?: string;
+}): NetworkDraft {
+  return {
+    caCertificatesPem: n.caCertificatesPem ?? '',
+    useSystemCa: n.useSystemCa ?? true,
+    proxyUrl: n.proxyUrl ?? '',
+    noProxy: n.noProxy ?? '',
+  };
 }
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
 
 /** CA certificates and proxy of one account, used for its API, git and OAuth traffic. */
-export function NetworkFields({ value, onChange, caRef }: { value: NetworkDraft; onChange(next: NetworkDraft): void; caRef?: React.RefObject<HTMLTextAreaElement | null> }) {
+export function NetworkFields({
+  value,
+  onChange,
+  caRef,
+}: {
+  value: NetworkDraft;
+  onChange(next: NetworkDraft): void;
+  caRef?: React.RefObject<HTMLTextAreaElement | null>;
+}) {
   const file = useRef<HTMLInputElement>(null);
   const set = (patch: Partial<NetworkDraft>) => onChange({ ...value, ...patch });
-  const pemError = value.caCertificatesPem.trim() && !PEM_BLOCK.test(value.caCertificatesPem) ? 'Paste one or more PEM certificates (-----BEGIN CERTIFICATE----- …).' : undefined;
+  const pemError =
+    value.caCertificatesPem.trim() && !PEM_BLOCK.test(value.caCertificatesPem)
+      ? 'Paste one or more PEM certificates (-----BEGIN CERTIFICATE----- …).'
+      : undefined;
   return (
     <div className="stack">
       <div className="stack-sm">
@@ -62,11 +83,28 @@ export function NetworkFields({ value, onChange, caRef }: { value: NetworkDraft;
             }}
           />
         </div>
-        <Checkbox label="Also trust this computer’s certificate store" hint="Turn off to trust only the certificates above." checked={value.useSystemCa} onChange={(useSystemCa) => set({ useSystemCa })} />
+        <Checkbox
+          label="Also trust this computer’s certificate store"
+          hint="Turn off to trust only the certificates above."
+          checked={value.useSystemCa}
+          onChange={(useSystemCa) => set({ useSystemCa })}
+        />
       </div>
       <div className="form-grid">
-        <TextField label="Proxy" placeholder="http://proxy.company.com:3128" hint="Leave empty to use HTTPS_PROXY or the system proxy." value={value.proxyUrl} onChange={(e) => set({ proxyUrl: e.currentTarget.value })} />
-        <TextField label="No proxy for" placeholder="localhost, .internal" hint="Comma-separated hosts that bypass the proxy." value={value.noProxy} onChange={(e) => set({ noProxy: e.currentTarget.value })} />
+        <TextField
+          label="Proxy"
+          placeholder="http://proxy.company.com:3128"
+          hint="Leave empty to use HTTPS_PROXY or the system proxy."
+          value={value.proxyUrl}
+          onChange={(e) => set({ proxyUrl: e.currentTarget.value })}
+        />
+        <TextField
+          label="No proxy for"
+          placeholder="localhost, .internal"
+          hint="Comma-separated hosts that bypass the proxy."
+          value={value.noProxy}
+          onChange={(e) => set({ noProxy: e.currentTarget.value })}
+        />
       </div>
     </div>
   );

@@ -20,7 +20,12 @@ export function expiryText(expiresAt: string | null, now = new Date()): { text: 
   if (!expiresAt) return { text: 'Never expires', tone: 'neutral' };
   const ms = new Date(expiresAt).getTime() - now.getTime();
   const days = Math.round(ms / 86_400_000);
-  if (ms <= 0) return { text: days === 0 ? 'Expired today' : `Expired ${-days} day${days === -1 ? '' : 's'} ago`, tone: 'danger' };
-  if (days <= 7) return { text: days === 0 ? 'Expires today' : `Expires in ${days} day${days === 1 ? '' : 's'}`, tone: 'warning' };
-  return { text: `Expires ${new Date(expiresAt).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' })}`, tone: 'neutral' };
+  if (ms <= 0)
+    return { text: days === 0 ? 'Expired today' : `Expired ${-days} day${days === -1 ? '' : 's'} ago`, tone: 'danger' };
+  if (days <= 7)
+    return { text: days === 0 ? 'Expires today' : `Expires in ${days} day${days === 1 ? '' : 's'}`, tone: 'warning' };
+  return {
+    text: `Expires ${new Date(expiresAt).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' })}`,
+    tone: 'neutral',
+  };
 }

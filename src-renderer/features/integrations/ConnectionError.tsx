@@ -3,14 +3,27 @@ import { Button, Notice } from '../../components';
 import type { UiError } from '../../api/client';
 import { diagnose, type Diagnosis } from './diagnostics';
 
-const ACTION_LABEL = { 'trust-ca': 'Add a CA certificate…', 'allow-http': 'Allow http for this instance', proxy: 'Set a proxy…', retry: 'Try again' } as const;
+const ACTION_LABEL = {
+  'trust-ca': 'Add a CA certificate…',
+  'allow-http': 'Allow http for this instance',
+  proxy: 'Set a proxy…',
+  retry: 'Try again',
+} as const;
 
 /**
  * A failed connection: a plain-words title for its code, the service's message (which names the
  * host and usually says what to do), our advice when the message is a bare statement, and the fix
  * the screen can apply.
  */
-export function ConnectionError({ error, onAction, busy }: { error: UiError; onAction?: (action: NonNullable<Diagnosis['action']>) => void; busy?: boolean }) {
+export function ConnectionError({
+  error,
+  onAction,
+  busy,
+}: {
+  error: UiError;
+  onAction?: (action: NonNullable<Diagnosis['action']>) => void;
+  busy?: boolean;
+}) {
   const diagnosis = diagnose(error.code);
   const ref = useRef<HTMLDivElement>(null);
   const sentences = error.message.split(/(?<=[.!?])\s+/).filter(Boolean).length;

@@ -1,7 +1,14 @@
 import { useEffect, useRef, useState } from 'react';
 import { ExternalLink, Globe, ShieldCheck } from 'lucide-react';
 import { Button, Spinner, formatRelative } from '../../components';
-import { cancelOAuth, useBeginOAuth, useWaitForOAuth, type ConnectResult, type NetworkSettings, type OAuthFlow } from '../../api/accounts';
+import {
+  cancelOAuth,
+  useBeginOAuth,
+  useWaitForOAuth,
+  type ConnectResult,
+  type NetworkSettings,
+  type OAuthFlow,
+} from '../../api/accounts';
 import { openExternal } from '../../api/app';
 import { toUiError } from '../../api/client';
 import { ConnectionError } from './ConnectionError';
@@ -10,7 +17,17 @@ import { ConnectionError } from './ConnectionError';
  * OAuth with PKCE: main opens the system browser at the instance's authorize page and waits for
  * the redirect (cospec:// or a loopback port). This panel only shows where the flow stands.
  */
-export function OAuthConnect({ instanceUrl, network, onConnected, autoStart = false }: { instanceUrl?: string; network?: NetworkSettings; onConnected(result: ConnectResult): void; autoStart?: boolean }) {
+export function OAuthConnect({
+  instanceUrl,
+  network,
+  onConnected,
+  autoStart = false,
+}: {
+  instanceUrl?: string;
+  network?: NetworkSettings;
+  onConnected(result: ConnectResult): void;
+  autoStart?: boolean;
+}) {
   const begin = useBeginOAuth();
   const wait = useWaitForOAuth();
   const [flow, setFlow] = useState<OAuthFlow | null>(null);
@@ -46,7 +63,8 @@ export function OAuthConnect({ instanceUrl, network, onConnected, autoStart = fa
         <div className="stack-sm">
           <h3>Finish signing in in your browser</h3>
           <p className="muted">
-            We opened {host}’s authorization page. Approve access there and you’ll come straight back here. This request expires {formatRelative(flow.expiresAt)}.
+            We opened {host}’s authorization page. Approve access there and you’ll come straight back here. This request
+            expires {formatRelative(flow.expiresAt)}.
           </p>
           <div className="row">
             <Button size="sm" icon={<ExternalLink />} onClick={() => openExternal(flow.authorizeUrl)}>
@@ -88,4 +106,3 @@ function safeHost(url: string): string {
     return url;
   }
 }
-

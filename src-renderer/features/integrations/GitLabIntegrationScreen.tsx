@@ -23,11 +23,15 @@ export function GitLabIntegrationScreen() {
 
   return (
     <div className="stack-lg">
-      <PageHeader icon={<GitLabLogo size={22} />} title="GitLab" description="Connect repositories and manage GitLab integrations" />
+      <PageHeader
+        icon={<GitLabLogo size={22} />}
+        title="GitLab"
+        description="Connect repositories and manage GitLab integrations"
+      />
 
       <Notice tone="info" title="Protect your default branch">
-        Turn on branch protection for the default branch in each GitLab project’s settings, so merge requests opened by the agent
-        always go through code review before they’re merged.
+        Turn on branch protection for the default branch in each GitLab project’s settings, so merge requests opened by
+        the agent always go through code review before they’re merged.
       </Notice>
 
       <section aria-labelledby="connect-heading">
@@ -82,10 +86,18 @@ export function GitLabIntegrationScreen() {
               {target === 'self-hosted-oauth' && (
                 <div className="stack">
                   <p className="muted">
-                    Signing in to <strong>{oauthInstance}</strong> with OAuth works when your administrator has registered coSPEC as an OAuth
-                    application on that instance. <button type="button" className="link-button" onClick={() => setTarget('self-hosted')}>Use a token instead</button>
+                    Signing in to <strong>{oauthInstance}</strong> with OAuth works when your administrator has
+                    registered coSPEC as an OAuth application on that instance.{' '}
+                    <button type="button" className="link-button" onClick={() => setTarget('self-hosted')}>
+                      Use a token instead
+                    </button>
                   </p>
-                  <OAuthConnect instanceUrl={oauthInstance} network={oauthNetwork} onConnected={setConnected} autoStart />
+                  <OAuthConnect
+                    instanceUrl={oauthInstance}
+                    network={oauthNetwork}
+                    onConnected={setConnected}
+                    autoStart
+                  />
                 </div>
               )}
             </div>
@@ -96,8 +108,9 @@ export function GitLabIntegrationScreen() {
       <section aria-labelledby="bot-heading" className="callout">
         <h3 id="bot-heading">Use a dedicated GitLab user</h3>
         <p className="muted">
-          Connect a bot user such as <code>cospec-bot</code> rather than your personal account. Agent activity stays clearly attributed,
-          access doesn’t break when someone leaves the team, and every action the agent takes is easy to audit.
+          Connect a bot user such as <code>cospec-bot</code> rather than your personal account. Agent activity stays
+          clearly attributed, access doesn’t break when someone leaves the team, and every action the agent takes is
+          easy to audit.
         </p>
       </section>
 
@@ -105,15 +118,36 @@ export function GitLabIntegrationScreen() {
         <div className="section-title" id="accounts-heading">
           Connected accounts
         </div>
-        <AccountList compact emptyText="No GitLab accounts yet. Connect gitlab.com or a self-hosted instance above; you can connect several at once." />
+        <AccountList
+          compact
+          emptyText="No GitLab accounts yet. Connect gitlab.com or a self-hosted instance above; you can connect several at once."
+        />
       </section>
     </div>
   );
 }
 
-function Choice({ selected, onSelect, icon, title, description }: { selected: boolean; onSelect(): void; icon: React.ReactNode; title: string; description: string }) {
+function Choice({
+  selected,
+  onSelect,
+  icon,
+  title,
+  description,
+}: {
+  selected: boolean;
+  onSelect(): void;
+  icon: React.ReactNode;
+  title: string;
+  description: string;
+}) {
   return (
-    <button type="button" role="radio" aria-checked={selected} className={cx('choice', selected && 'choice-selected')} onClick={onSelect}>
+    <button
+      type="button"
+      role="radio"
+      aria-checked={selected}
+      className={cx('choice', selected && 'choice-selected')}
+      onClick={onSelect}
+    >
       <span className="choice-icon">{icon}</span>
       <span className="choice-text">
         <span className="choice-title">{title}</span>

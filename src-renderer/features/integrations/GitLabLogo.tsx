@@ -1,6 +1,8 @@
 /** The GitLab tanuki, drawn here (no remote images under the CSP). `mono` uses the text colour. */
 export function GitLabLogo({ size = 20, mono = false }: { size?: number; mono?: boolean }) {
-  const [dark, mid, light] = mono ? ['currentColor', 'currentColor', 'currentColor'] : ['#E24329', '#FC6D26', '#FCA326'];
+  const [dark, mid, light] = mono
+    ? ['currentColor', 'currentColor', 'currentColor']
+    : ['#E24329', '#FC6D26', '#FCA326'];
   return (
     <svg width={size} height={size} viewBox="0 0 24 24" aria-hidden focusable="false" className="gitlab-logo">
       <path fill={dark} d="M12 21.6 16.1 9H7.9z" />

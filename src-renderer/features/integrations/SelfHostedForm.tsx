@@ -11,7 +11,13 @@ import type { Diagnosis } from './diagnostics';
  * Connects a self-hosted GitLab with a Personal Access Token. Main validates before it saves
  * (version, user, token scopes and expiry), so an error here means nothing was stored.
  */
-export function SelfHostedForm({ onConnected, onUseOAuth }: { onConnected(result: ConnectResult): void; onUseOAuth(instanceUrl: string, network: NetworkSettings): void }) {
+export function SelfHostedForm({
+  onConnected,
+  onUseOAuth,
+}: {
+  onConnected(result: ConnectResult): void;
+  onUseOAuth(instanceUrl: string, network: NetworkSettings): void;
+}) {
   const [instanceUrl, setInstanceUrl] = useState('');
   const [token, setToken] = useState('');
   const [allowHttp, setAllowHttp] = useState(false);
@@ -81,7 +87,12 @@ export function SelfHostedForm({ onConnected, onUseOAuth }: { onConnected(result
       />
 
       <div className="disclosure">
-        <button type="button" className={cx('disclosure-toggle', showNetwork && 'open')} aria-expanded={showNetwork} onClick={() => setShowNetwork(!showNetwork)}>
+        <button
+          type="button"
+          className={cx('disclosure-toggle', showNetwork && 'open')}
+          aria-expanded={showNetwork}
+          onClick={() => setShowNetwork(!showNetwork)}
+        >
           <ChevronRight aria-hidden />
           Certificates and proxy
           <span className="faint">for a GitLab behind a VPN or a company CA</span>
@@ -96,10 +107,20 @@ export function SelfHostedForm({ onConnected, onUseOAuth }: { onConnected(result
       {error && <ConnectionError error={error} onAction={onAction} busy={connect.isPending} />}
 
       <div className="form-actions">
-        <Button type="submit" variant="primary" icon={<KeyRound />} busy={connect.isPending} disabled={!instanceUrl.trim() || !token.trim()}>
+        <Button
+          type="submit"
+          variant="primary"
+          icon={<KeyRound />}
+          busy={connect.isPending}
+          disabled={!instanceUrl.trim() || !token.trim()}
+        >
           {connect.isPending ? 'Checking…' : 'Connect'}
         </Button>
-        <Button variant="ghost" disabled={!instanceUrl.trim() || connect.isPending} onClick={() => onUseOAuth(instanceUrl.trim(), toNetworkSettings(network))}>
+        <Button
+          variant="ghost"
+          disabled={!instanceUrl.trim() || connect.isPending}
+          onClick={() => onUseOAuth(instanceUrl.trim(), toNetworkSettings(network))}
+        >
           Sign in with OAuth instead
         </Button>
       </div>

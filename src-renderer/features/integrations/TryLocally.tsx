@@ -24,22 +24,26 @@ export function TryLocally({ onConnected }: { onConnected(result: ConnectResult)
           </Button>
         }
       >
-        It serves {status.data.url} on this computer only. Start a run on <code>{status.data.sampleProject}</code> from Repositories.
+        It serves {status.data.url} on this computer only. Start a run on <code>{status.data.sampleProject}</code> from
+        Repositories.
       </Notice>
     );
   }
   return (
     <div className="stack">
       <p className="muted">
-        No GitLab account at hand? Start the local GitLab that comes with coSPEC: it runs on this computer only, with sample projects and a
-        dedicated bot user, so you can watch an agent push a branch, open a merge request and file an issue — all offline.
+        No GitLab account at hand? Start the local GitLab that comes with coSPEC: it runs on this computer only, with
+        sample projects and a dedicated bot user, so you can watch an agent push a branch, open a merge request and file
+        an issue — all offline.
       </p>
       <div>
         <Button
           variant="primary"
           icon={<FlaskConical />}
           busy={start.isPending}
-          onClick={() => start.mutate(undefined, { onSuccess: ({ account }) => onConnected({ account, warnings: [] }) })}
+          onClick={() =>
+            start.mutate(undefined, { onSuccess: ({ account }) => onConnected({ account, warnings: [] }) })
+          }
         >
           Start local GitLab
         </Button>

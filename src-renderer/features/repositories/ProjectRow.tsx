@@ -1,5 +1,15 @@
 import { memo } from 'react';
-import { Building2, ExternalLink, GitBranch, Globe, Lock, Play, ShieldAlert, ShieldCheck, ShieldQuestion } from 'lucide-react';
+import {
+  Building2,
+  ExternalLink,
+  GitBranch,
+  Globe,
+  Lock,
+  Play,
+  ShieldAlert,
+  ShieldCheck,
+  ShieldQuestion,
+} from 'lucide-react';
 import type { Project } from '../../../src-shared/model/project';
 import { Badge, Button, formatRelative, type Tone } from '../../components';
 import { ExternalAnchor } from '../runs/ExternalAnchor';
@@ -20,7 +30,11 @@ function Protection({ project }: { project: Project }) {
   if (project.defaultBranch === null) return <Badge>Empty repository</Badge>;
   if (project.defaultBranchProtected === true) {
     return (
-      <Badge tone="success" icon={<ShieldCheck aria-hidden />} title="Changes reach the default branch only through a merge request">
+      <Badge
+        tone="success"
+        icon={<ShieldCheck aria-hidden />}
+        title="Changes reach the default branch only through a merge request"
+      >
         Protected
       </Badge>
     );
@@ -83,7 +97,12 @@ export const ProjectRow = memo(function ProjectRow({ project, onStartRun }: Prop
         <ExternalAnchor href={project.webUrl} className="btn btn-ghost btn-sm" title="Open in GitLab">
           <ExternalLink aria-hidden /> GitLab
         </ExternalAnchor>
-        <Button size="sm" icon={<Play aria-hidden />} onClick={() => onStartRun(project)} disabled={project.defaultBranch === null}>
+        <Button
+          size="sm"
+          icon={<Play aria-hidden />}
+          onClick={() => onStartRun(project)}
+          disabled={project.defaultBranch === null}
+        >
           Start run
         </Button>
       </div>

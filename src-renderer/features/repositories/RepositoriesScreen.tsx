@@ -32,7 +32,11 @@ export function RepositoriesScreen() {
       description="Projects where the account has Developer access or higher, most recently active first."
       actions={
         accountId && (
-          <Button icon={<RefreshCw aria-hidden className={refreshing ? 'spin' : undefined} />} disabled={refreshing} onClick={() => refresh.mutate(accountId)}>
+          <Button
+            icon={<RefreshCw aria-hidden className={refreshing ? 'spin' : undefined} />}
+            disabled={refreshing}
+            onClick={() => refresh.mutate(accountId)}
+          >
             {refreshing ? 'Refreshing…' : 'Refresh'}
           </Button>
         )
@@ -79,7 +83,12 @@ export function RepositoriesScreen() {
     <div className="repositories-screen">
       {header}
       <div className="repositories-toolbar">
-        <select className="input select repositories-account" value={accountId} onChange={(e) => setPicked(e.target.value)} aria-label="Account">
+        <select
+          className="input select repositories-account"
+          value={accountId}
+          onChange={(e) => setPicked(e.target.value)}
+          aria-label="Account"
+        >
           {accounts.data?.map((a) => (
             <option key={a.id} value={a.id}>
               {a.username} · {a.host}
@@ -98,15 +107,20 @@ export function RepositoriesScreen() {
           />
         </div>
         <span className="repositories-count faint" aria-live="polite" data-testid="repositories-count">
-          {list ? `${list.projects.length.toLocaleString()} ${list.projects.length === 1 ? 'repository' : 'repositories'}` : ''}
+          {list
+            ? `${list.projects.length.toLocaleString()} ${list.projects.length === 1 ? 'repository' : 'repositories'}`
+            : ''}
           {list?.fetchedAt && !refreshing ? ` · updated ${formatRelative(list.fetchedAt)}` : ''}
         </span>
       </div>
 
       {unprotected > 0 && !deferredSearch && (
-        <Notice tone="warning" title={`${unprotected === 1 ? 'One repository has' : `${unprotected} repositories have`} an unprotected default branch`}>
-          Protect the default branch in GitLab (Settings → Repository → Protected branches) so merge requests opened by agents go through review before they
-          land.
+        <Notice
+          tone="warning"
+          title={`${unprotected === 1 ? 'One repository has' : `${unprotected} repositories have`} an unprotected default branch`}
+        >
+          Protect the default branch in GitLab (Settings → Repository → Protected branches) so merge requests opened by
+          agents go through review before they land.
         </Notice>
       )}
       {list?.error && <ErrorBanner error={list.error} title="The list could not be refreshed; showing the last copy" />}

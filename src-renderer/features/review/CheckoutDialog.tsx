@@ -10,7 +10,15 @@ import { Button, Dialog, ErrorBanner, Notice, TextField } from '../../components
  * the OS folder picker ("Choose…", which can also create it) or typed as a path; main refuses a
  * non-empty folder.
  */
-export function CheckoutDialog({ target, summary, onClose }: { target: ReviewTarget; summary: MergeRequestSummary; onClose(): void }) {
+export function CheckoutDialog({
+  target,
+  summary,
+  onClose,
+}: {
+  target: ReviewTarget;
+  summary: MergeRequestSummary;
+  onClose(): void;
+}) {
   const [dir, setDir] = useState('');
   const checkout = useCheckout(target);
   const picker = usePickFolder();
@@ -18,7 +26,10 @@ export function CheckoutDialog({ target, summary, onClose }: { target: ReviewTar
   const hintId = `${formId}-hint`;
 
   function choose() {
-    picker.mutate({ title: `Check out ${summary.sourceBranch} into…`, ...(dir.trim() ? { defaultPath: dir.trim() } : {}) }, { onSuccess: (picked) => picked && setDir(picked) });
+    picker.mutate(
+      { title: `Check out ${summary.sourceBranch} into…`, ...(dir.trim() ? { defaultPath: dir.trim() } : {}) },
+      { onSuccess: (picked) => picked && setDir(picked) },
+    );
   }
 
   function submit(event: FormEvent) {
@@ -33,8 +44,8 @@ export function CheckoutDialog({ target, summary, onClose }: { target: ReviewTar
       title="Check out the branch locally"
       description={
         <>
-          Clones <span className="mono">{summary.sourceBranch}</span> at the merge request’s head commit, with this account’s credentials, into a new or empty
-          folder.
+          Clones <span className="mono">{summary.sourceBranch}</span> at the merge request’s head commit, with this
+          account’s credentials, into a new or empty folder.
         </>
       }
       footer={
@@ -45,7 +56,14 @@ export function CheckoutDialog({ target, summary, onClose }: { target: ReviewTar
         ) : (
           <>
             <Button onClick={onClose}>Cancel</Button>
-            <Button type="submit" form={formId} variant="primary" icon={<FolderDown aria-hidden />} busy={checkout.isPending} disabled={!dir.trim()}>
+            <Button
+              type="submit"
+              form={formId}
+              variant="primary"
+              icon={<FolderDown aria-hidden />}
+              busy={checkout.isPending}
+              disabled={!dir.trim()}
+            >
               Check out
             </Button>
           </>
@@ -54,8 +72,19 @@ export function CheckoutDialog({ target, summary, onClose }: { target: ReviewTar
     >
       <form id={formId} onSubmit={submit} className="stack-sm">
         <div className="checkout-folder">
-          <TextField label="Folder" value={dir} onChange={(e) => setDir(e.target.value)} placeholder="/home/me/review/web-app-contributing" aria-describedby={hintId} />
-          <Button icon={<FolderOpen aria-hidden />} busy={picker.isPending} disabled={checkout.isPending || Boolean(checkout.data)} onClick={choose}>
+          <TextField
+            label="Folder"
+            value={dir}
+            onChange={(e) => setDir(e.target.value)}
+            placeholder="/home/me/review/web-app-contributing"
+            aria-describedby={hintId}
+          />
+          <Button
+            icon={<FolderOpen aria-hidden />}
+            busy={picker.isPending}
+            disabled={checkout.isPending || Boolean(checkout.data)}
+            onClick={choose}
+          >
             Choose…
           </Button>
         </div>
@@ -66,7 +95,8 @@ export function CheckoutDialog({ target, summary, onClose }: { target: ReviewTar
         {checkout.error && <ErrorBanner error={checkout.error} title="The branch was not checked out" />}
         {checkout.data && (
           <Notice tone="success" title={`Checked out ${checkout.data.branch}`}>
-            At <span className="mono">{checkout.data.head.slice(0, 8)}</span> in <span className="mono">{checkout.data.dir}</span>.
+            At <span className="mono">{checkout.data.head.slice(0, 8)}</span> in{' '}
+            <span className="mono">{checkout.data.dir}</span>.
           </Notice>
         )}
       </form>

@@ -46,7 +46,14 @@ export function CommentBox({ placeholder, submitLabel, busy, error, onSubmit, on
             Cancel
           </Button>
         )}
-        <Button size="sm" variant="primary" type="submit" icon={<MessageSquarePlus aria-hidden />} busy={busy} disabled={!body.trim()}>
+        <Button
+          size="sm"
+          variant="primary"
+          type="submit"
+          icon={<MessageSquarePlus aria-hidden />}
+          busy={busy}
+          disabled={!body.trim()}
+        >
           {submitLabel}
         </Button>
       </div>

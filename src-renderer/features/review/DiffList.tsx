@@ -59,8 +59,21 @@ export function DiffList({ target, files, viewType, notes, canComment }: Props) 
             const file = files[item.index];
             if (!file) return null;
             return (
-              <div key={item.key} data-index={item.index} ref={virtualizer.measureElement} className="diff-item" style={{ transform: `translateY(${item.start}px)` }}>
-                <FileDiff target={target} file={file} viewType={viewType} notes={notes} canComment={canComment} scrolling={virtualizer.isScrolling} />
+              <div
+                key={item.key}
+                data-index={item.index}
+                ref={virtualizer.measureElement}
+                className="diff-item"
+                style={{ transform: `translateY(${item.start}px)` }}
+              >
+                <FileDiff
+                  target={target}
+                  file={file}
+                  viewType={viewType}
+                  notes={notes}
+                  canComment={canComment}
+                  scrolling={virtualizer.isScrolling}
+                />
               </div>
             );
           })}

@@ -48,7 +48,9 @@ const Hunks = memo(function Hunks({ target, file, viewType, notes, canComment }:
       const key = getChangeKey(draft);
       result[key] = (
         <div className="line-notes">
-          {byChange.get(key)?.map((n) => <Note key={n.id} note={n} />)}
+          {byChange.get(key)?.map((n) => (
+            <Note key={n.id} note={n} />
+          ))}
           <CommentBox
             autoFocus
             placeholder="Comment on this line"
@@ -115,9 +117,18 @@ function DeferredHunks({ settled, rows, ...props }: Props & { settled: boolean; 
   const version = `${file.oldRevision}..${file.newRevision} +${file.additions} -${file.deletions}`;
   const full = useDeferredFile(props.target, pathOf(file), version, settled);
   if (full.error) return <ErrorBanner error={full.error} title="This file’s diff could not be loaded" />;
-  if (!full.data) return <div className="file-diff-placeholder" style={{ height: rows * LINE_PX }} aria-busy="true" data-testid="deferred-placeholder" />;
+  if (!full.data)
+    return (
+      <div
+        className="file-diff-placeholder"
+        style={{ height: rows * LINE_PX }}
+        aria-busy="true"
+        data-testid="deferred-placeholder"
+      />
+    );
   if (full.data.tooLarge) return <p className="file-diff-note">Too large to show here.</p>;
-  if (full.data.hunks.length === 0) return <p className="file-diff-note">No content changes{full.data.type === 'rename' ? ' (renamed only)' : ''}.</p>;
+  if (full.data.hunks.length === 0)
+    return <p className="file-diff-note">No content changes{full.data.type === 'rename' ? ' (renamed only)' : ''}.</p>;
   return <Hunks {...props} file={full.data} />;
 }
 
@@ -134,7 +145,9 @@ export const FileDiff = memo(function FileDiff({ scrolling, ...props }: Props & 
   const big = file.tooLarge || rows > COLLAPSE_ROWS;
   const [open, setOpen] = useState(!big);
   const Icon = ICONS[file.type];
-  const commentCount = notes.filter((n) => n.position && (n.position.path === file.newPath || n.position.path === file.oldPath)).length;
+  const commentCount = notes.filter(
+    (n) => n.position && (n.position.path === file.newPath || n.position.path === file.oldPath),
+  ).length;
 
   let body: ReactNode;
   if (file.isBinary) body = <p className="file-diff-note">Binary file; not shown.</p>;
@@ -152,19 +165,31 @@ export const FileDiff = memo(function FileDiff({ scrolling, ...props }: Props & 
     );
   else if (file.tooLarge) body = <LazyHunks {...props} />;
   else if (file.deferred) body = <DeferredHunks {...props} settled={settled} rows={rows} />;
-  else if (file.hunks.length === 0) body = <p className="file-diff-note">No content changes{file.type === 'rename' ? ' (renamed only)' : ''}.</p>;
-  else if (!settled) body = <div className="file-diff-placeholder" style={{ height: rows * LINE_PX }} aria-busy="true" />;
+  else if (file.hunks.length === 0)
+    body = <p className="file-diff-note">No content changes{file.type === 'rename' ? ' (renamed only)' : ''}.</p>;
+  else if (!settled)
+    body = <div className="file-diff-placeholder" style={{ height: rows * LINE_PX }} aria-busy="true" />;
   else body = <Hunks {...props} />;
 
   return (
     <section className="file-diff" data-testid="file-diff" data-path={file.newPath}>
       <header className="file-diff-header">
-        <button type="button" className="file-diff-toggle" aria-expanded={open} onClick={() => setOpen((o) => !o)} aria-label={open ? 'Collapse file' : 'Expand file'}>
+        <button
+          type="button"
+          className="file-diff-toggle"
+          aria-expanded={open}
+          onClick={() => setOpen((o) => !o)}
+          aria-label={open ? 'Collapse file' : 'Expand file'}
+        >
           {open ? <ChevronDown aria-hidden /> : <ChevronRight aria-hidden />}
         </button>
         <Icon aria-hidden className={`file-icon file-icon-${file.type}`} />
         <span className="file-diff-path mono">{displayPath(file)}</span>
-        {commentCount > 0 && <span className="file-diff-comments">{commentCount} comment{commentCount === 1 ? '' : 's'}</span>}
+        {commentCount > 0 && (
+          <span className="file-diff-comments">
+            {commentCount} comment{commentCount === 1 ? '' : 's'}
+          </span>
+        )}
         <span className="file-diff-stats">
           <span className="add">+{file.additions}</span> <span className="del">−{file.deletions}</span>
         </span>

@@ -44,8 +44,18 @@ export const FileTree = memo(function FileTree({ files, active, onPick }: Props)
           if (!file) return null;
           const [dir, name] = splitPath(pathOf(file));
           return (
-            <li key={item.key} data-index={item.index} ref={virtualizer.measureElement} style={{ transform: `translateY(${item.start}px)` }}>
-              <button type="button" className={cx('file-tree-item', item.index === active && 'file-tree-active')} onClick={() => onPick(item.index)} title={pathOf(file)}>
+            <li
+              key={item.key}
+              data-index={item.index}
+              ref={virtualizer.measureElement}
+              style={{ transform: `translateY(${item.start}px)` }}
+            >
+              <button
+                type="button"
+                className={cx('file-tree-item', item.index === active && 'file-tree-active')}
+                onClick={() => onPick(item.index)}
+                title={pathOf(file)}
+              >
                 <span className={`file-mark file-mark-${file.type}`} aria-label={file.type}>
                   {MARK[file.type]}
                 </span>

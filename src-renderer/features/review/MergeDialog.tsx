@@ -9,7 +9,15 @@ import { Button, Checkbox, Dialog, ErrorBanner } from '../../components';
  * defaults preset. The reviewed head commit is sent along, so a branch that moved meanwhile is
  * refused instead of merging changes nobody looked at.
  */
-export function MergeDialog({ target, summary, onClose }: { target: ReviewTarget; summary: MergeRequestSummary; onClose(): void }) {
+export function MergeDialog({
+  target,
+  summary,
+  onClose,
+}: {
+  target: ReviewTarget;
+  summary: MergeRequestSummary;
+  onClose(): void;
+}) {
   const [squash, setSquash] = useState(summary.squashDefault);
   const [removeSource, setRemoveSource] = useState(summary.removeSourceBranchDefault);
   const merge = useMerge(target);
@@ -28,7 +36,8 @@ export function MergeDialog({ target, summary, onClose }: { target: ReviewTarget
       title={`Merge !${summary.iid}?`}
       description={
         <>
-          <span className="mono">{summary.sourceBranch}</span> will be merged into <span className="mono">{summary.targetBranch}</span> on GitLab
+          <span className="mono">{summary.sourceBranch}</span> will be merged into{' '}
+          <span className="mono">{summary.targetBranch}</span> on GitLab
           {summary.headSha ? (
             <>
               {' '}
@@ -41,15 +50,30 @@ export function MergeDialog({ target, summary, onClose }: { target: ReviewTarget
       footer={
         <>
           <Button onClick={onClose}>Cancel</Button>
-          <Button variant="primary" icon={<GitMerge aria-hidden />} busy={merge.isPending} onClick={confirm} data-testid="confirm-merge">
+          <Button
+            variant="primary"
+            icon={<GitMerge aria-hidden />}
+            busy={merge.isPending}
+            onClick={confirm}
+            data-testid="confirm-merge"
+          >
             Merge
           </Button>
         </>
       }
     >
       <div className="stack-sm">
-        <Checkbox label="Squash commits" hint="Land the branch as a single commit." checked={squash} onChange={setSquash} />
-        <Checkbox label={`Delete ${summary.sourceBranch} after merging`} checked={removeSource} onChange={setRemoveSource} />
+        <Checkbox
+          label="Squash commits"
+          hint="Land the branch as a single commit."
+          checked={squash}
+          onChange={setSquash}
+        />
+        <Checkbox
+          label={`Delete ${summary.sourceBranch} after merging`}
+          checked={removeSource}
+          onChange={setRemoveSource}
+        />
         {merge.error && <ErrorBanner error={merge.error} title="GitLab did not merge it" />}
       </div>
     </Dialog>

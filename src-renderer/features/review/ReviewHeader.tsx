@@ -5,8 +5,20 @@ import { Avatar, Badge, Button, ErrorBanner, Notice, RelativeTime, type Tone } f
 import { ExternalAnchor } from '../runs/ExternalAnchor';
 import { safeAvatar } from './lines';
 
-const STATE_TONE: Record<MergeRequestSummary['state'], Tone> = { opened: 'success', merged: 'accent', closed: 'danger', locked: 'neutral' };
-const PIPELINE_TONE: Record<string, Tone> = { success: 'success', failed: 'danger', running: 'info', pending: 'warning', canceled: 'neutral', skipped: 'neutral' };
+const STATE_TONE: Record<MergeRequestSummary['state'], Tone> = {
+  opened: 'success',
+  merged: 'accent',
+  closed: 'danger',
+  locked: 'neutral',
+};
+const PIPELINE_TONE: Record<string, Tone> = {
+  success: 'success',
+  failed: 'danger',
+  running: 'info',
+  pending: 'warning',
+  canceled: 'neutral',
+  skipped: 'neutral',
+};
 
 interface Props {
   target: ReviewTarget;
@@ -56,20 +68,29 @@ export function ReviewHeader({ target, summary, onMerge, onCheckout }: Props) {
             </Button>
           )}
           {open && (
-            <Button variant="primary" icon={<GitMerge aria-hidden />} disabled={!status.canMerge} title={status.blockedReason} onClick={onMerge}>
+            <Button
+              variant="primary"
+              icon={<GitMerge aria-hidden />}
+              disabled={!status.canMerge}
+              title={status.blockedReason}
+              onClick={onMerge}
+            >
               Merge
             </Button>
           )}
         </div>
       </div>
       <div className="review-meta">
-        <Badge tone={STATE_TONE[summary.state]}>{summary.state === 'opened' ? 'Open' : summary.state[0]!.toUpperCase() + summary.state.slice(1)}</Badge>
+        <Badge tone={STATE_TONE[summary.state]}>
+          {summary.state === 'opened' ? 'Open' : summary.state[0]!.toUpperCase() + summary.state.slice(1)}
+        </Badge>
         {summary.draft && <Badge tone="warning">Draft</Badge>}
         <span className="review-branches mono">
           {summary.sourceBranch} <span className="faint">→</span> {summary.targetBranch}
         </span>
         <span className="review-author">
-          <Avatar url={safeAvatar(summary.author.avatarUrl)} name={summary.author.name} size={18} /> {summary.author.name} opened <RelativeTime iso={summary.createdAt} />
+          <Avatar url={safeAvatar(summary.author.avatarUrl)} name={summary.author.name} size={18} />{' '}
+          {summary.author.name} opened <RelativeTime iso={summary.createdAt} />
         </span>
         {summary.pipeline &&
           (summary.pipeline.webUrl ? (
@@ -97,7 +118,11 @@ export function ReviewHeader({ target, summary, onMerge, onCheckout }: Props) {
           {status.blockedReason}
         </Notice>
       )}
-      {summary.state === 'merged' && <Notice tone="success" title="Merged">This merge request has been merged on GitLab.</Notice>}
+      {summary.state === 'merged' && (
+        <Notice tone="success" title="Merged">
+          This merge request has been merged on GitLab.
+        </Notice>
+      )}
     </header>
   );
 }

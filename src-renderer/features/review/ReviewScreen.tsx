@@ -26,7 +26,8 @@ function Discussion({ target }: { target: ReviewTarget }) {
   return (
     <section className="review-discussion" aria-labelledby="discussion-title">
       <h2 id="discussion-title" className="section-title">
-        <MessagesSquare aria-hidden /> Discussion {notes.length > 0 && <span>({notes.filter((n) => !n.system).length})</span>}
+        <MessagesSquare aria-hidden /> Discussion{' '}
+        {notes.length > 0 && <span>({notes.filter((n) => !n.system).length})</span>}
       </h2>
       {discussions.error && <ErrorBanner error={discussions.error} title="Comments could not be read" />}
       <div className="review-notes">
@@ -71,7 +72,12 @@ export function ReviewScreen({ runId, mrIid }: { runId: string; mrIid: number })
   const { summary, diff } = review.data;
   return (
     <div className="review-screen" data-testid="review-screen">
-      <ReviewHeader target={target} summary={summary} onMerge={() => setMerging(true)} onCheckout={() => setCheckingOut(true)} />
+      <ReviewHeader
+        target={target}
+        summary={summary}
+        onMerge={() => setMerging(true)}
+        onCheckout={() => setCheckingOut(true)}
+      />
 
       {summary.description.trim() && <div className="review-description">{summary.description}</div>}
 
@@ -80,13 +86,20 @@ export function ReviewScreen({ runId, mrIid }: { runId: string; mrIid: number })
       <div className="diff-toolbar">
         <span className="diff-stats">
           <strong>{diff.stats.files.toLocaleString()}</strong> {diff.stats.files === 1 ? 'file' : 'files'} changed ·{' '}
-          <span className="add">+{diff.stats.additions.toLocaleString()}</span> <span className="del">−{diff.stats.deletions.toLocaleString()}</span>
+          <span className="add">+{diff.stats.additions.toLocaleString()}</span>{' '}
+          <span className="del">−{diff.stats.deletions.toLocaleString()}</span>
           <span className="faint">
             {' '}
-            · {diff.source === 'local' ? 'computed in the run’s clone' : 'from GitLab'} · {diff.baseSha.slice(0, 8)}…{diff.headSha.slice(0, 8)}
+            · {diff.source === 'local' ? 'computed in the run’s clone' : 'from GitLab'} · {diff.baseSha.slice(0, 8)}…
+            {diff.headSha.slice(0, 8)}
           </span>
         </span>
-        <SegmentedControl<ViewType> label="Diff layout" value={viewType} options={VIEW_OPTIONS} onChange={setViewType} />
+        <SegmentedControl<ViewType>
+          label="Diff layout"
+          value={viewType}
+          options={VIEW_OPTIONS}
+          onChange={setViewType}
+        />
       </div>
 
       {diff.files.length === 0 ? (
@@ -94,7 +107,13 @@ export function ReviewScreen({ runId, mrIid }: { runId: string; mrIid: number })
           The source branch has no changes against {summary.targetBranch}.
         </Notice>
       ) : (
-        <DiffList target={target} files={diff.files} viewType={viewType} notes={discussions.data ?? []} canComment={summary.state === 'opened'} />
+        <DiffList
+          target={target}
+          files={diff.files}
+          viewType={viewType}
+          notes={discussions.data ?? []}
+          canComment={summary.state === 'opened'}
+        />
       )}
 
       <Discussion target={target} />
@@ -111,7 +130,8 @@ function CrossCheckNotice({ target, given }: { target: ReviewTarget; given: Diff
   if (!cross?.checked || cross.consistent) return null;
   return (
     <Notice tone="warning" title="GitLab lists different files">
-      {cross.note ?? `Only in the local diff: ${cross.onlyLocal.join(', ') || 'none'}. Only on GitLab: ${cross.onlyGitLab.join(', ') || 'none'}.`}
+      {cross.note ??
+        `Only in the local diff: ${cross.onlyLocal.join(', ') || 'none'}. Only on GitLab: ${cross.onlyGitLab.join(', ') || 'none'}.`}
     </Notice>
   );
 }

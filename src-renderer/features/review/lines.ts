@@ -20,7 +20,9 @@ function linesOf(change: ChangeData): { oldLine?: number; newLine?: number } {
  * their line. A note matches the change whose line numbers agree with every number the note has.
  */
 export function notesByChange(file: ReviewFile, notes: readonly ReviewNote[]): Map<string, ReviewNote[]> {
-  const mine = notes.filter((n) => n.position && (n.position.path === file.newPath || n.position.path === file.oldPath));
+  const mine = notes.filter(
+    (n) => n.position && (n.position.path === file.newPath || n.position.path === file.oldPath),
+  );
   const result = new Map<string, ReviewNote[]>();
   if (mine.length === 0) return result;
   const changes = file.hunks.flatMap((h) => h.changes as ChangeData[]);

@@ -13,21 +13,29 @@ function ReviewRow({ item, host }: { item: ReviewListItem; host: string }) {
   const open = () => navigate({ name: 'review', runId: item.runId, mrIid: item.mrIid });
   return (
     <li className="review-row">
-      <button type="button" className="review-row-main" onClick={open} aria-label={`Review !${item.mrIid} ${item.title}`}>
+      <button
+        type="button"
+        className="review-row-main"
+        onClick={open}
+        aria-label={`Review !${item.mrIid} ${item.title}`}
+      >
         <GitPullRequest className="review-row-icon" aria-hidden />
         <span className="review-row-text">
           <span className="review-row-title">
             {item.title} <span className="muted">!{item.mrIid}</span>
           </span>
           <span className="review-row-meta muted">
-            <span className="mono">{item.projectPath}</span> · <span className="mono">{item.sourceBranch}</span> → <span className="mono">{item.targetBranch}</span> · {host} · updated{' '}
-            <RelativeTime iso={item.updatedAt} />
+            <span className="mono">{item.projectPath}</span> · <span className="mono">{item.sourceBranch}</span> →{' '}
+            <span className="mono">{item.targetBranch}</span> · {host} · updated <RelativeTime iso={item.updatedAt} />
           </span>
         </span>
       </button>
       <span className="review-row-badges">
         {item.pipelineStatus && (
-          <Badge tone={item.pipelineStatus === 'success' ? 'success' : item.pipelineStatus === 'failed' ? 'danger' : 'info'} dot>
+          <Badge
+            tone={item.pipelineStatus === 'success' ? 'success' : item.pipelineStatus === 'failed' ? 'danger' : 'info'}
+            dot
+          >
             pipeline {item.pipelineStatus}
           </Badge>
         )}
@@ -93,7 +101,11 @@ export function ReviewsScreen() {
         <Card>
           <ul className="review-list" aria-label="Merge requests to review">
             {list.data?.map((item) => (
-              <ReviewRow key={`${item.accountId}:${item.projectPath}!${item.mrIid}`} item={item} host={hostOf(item.accountId)} />
+              <ReviewRow
+                key={`${item.accountId}:${item.projectPath}!${item.mrIid}`}
+                item={item}
+                host={hostOf(item.accountId)}
+              />
             ))}
           </ul>
         </Card>

@@ -6,7 +6,9 @@ import type { RunRecord } from '../../../src-shared/model/run';
  * they are the ones a user may want to add for the next run.
  */
 export function EgressPanel({ run }: { run: RunRecord }) {
-  const attempts = [...run.egress].sort((a, b) => (a.verdict === b.verdict ? b.count - a.count : a.verdict === 'denied' ? -1 : 1));
+  const attempts = [...run.egress].sort((a, b) =>
+    a.verdict === b.verdict ? b.count - a.count : a.verdict === 'denied' ? -1 : 1,
+  );
   const denied = attempts.filter((a) => a.verdict === 'denied').length;
   return (
     <div className="egress">
@@ -16,8 +18,8 @@ export function EgressPanel({ run }: { run: RunRecord }) {
         <>
           {denied > 0 && (
             <p className="egress-hint">
-              {denied === 1 ? 'One destination was' : `${denied} destinations were`} blocked. Add it under “Extra allowed destinations” when you start
-              the next run if the agent needs it.
+              {denied === 1 ? 'One destination was' : `${denied} destinations were`} blocked. Add it under “Extra
+              allowed destinations” when you start the next run if the agent needs it.
             </p>
           )}
           <table className="table">

@@ -5,7 +5,12 @@ import { openExternal } from '../../api/app';
  * A link to a GitLab page. The window never navigates away (main denies it): a click asks main to
  * open the URL in the system browser, which vets it first. The href stays for hover and copy.
  */
-export function ExternalAnchor({ href, onClick, children, ...rest }: AnchorHTMLAttributes<HTMLAnchorElement> & { href: string }) {
+export function ExternalAnchor({
+  href,
+  onClick,
+  children,
+  ...rest
+}: AnchorHTMLAttributes<HTMLAnchorElement> & { href: string }) {
   function open(event: MouseEvent<HTMLAnchorElement>) {
     onClick?.(event);
     event.preventDefault();

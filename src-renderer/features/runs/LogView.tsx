@@ -43,10 +43,21 @@ export function LogView({ lines, live, emptyText }: Props) {
 
   return (
     <div className="log-frame">
-      <div ref={scrollRef} className="log" onScroll={onScroll} data-testid="run-log" role="log" aria-live={live ? 'polite' : 'off'}>
+      <div
+        ref={scrollRef}
+        className="log"
+        onScroll={onScroll}
+        data-testid="run-log"
+        role="log"
+        aria-live={live ? 'polite' : 'off'}
+      >
         <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
           {virtualizer.getVirtualItems().map((item) => (
-            <div key={item.key} className="log-line" style={{ height: LINE_HEIGHT, transform: `translateY(${item.start}px)` }}>
+            <div
+              key={item.key}
+              className="log-line"
+              style={{ height: LINE_HEIGHT, transform: `translateY(${item.start}px)` }}
+            >
               <span className="log-number" aria-hidden>
                 {item.index + 1}
               </span>

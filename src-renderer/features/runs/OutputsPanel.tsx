@@ -79,7 +79,12 @@ function MergeRequestItem({ runId, mr }: { runId: string; mr: Of<'merge_request'
         <StatePill state={mr.state} />
         {mr.pipelineStatus && <StatePill state={mr.pipelineStatus} prefix="pipeline" />}
         <span className="spacer" />
-        <Button size="sm" variant="primary" icon={<Eye aria-hidden />} onClick={() => navigate(`#/review/${runId}/${mr.iid}`)}>
+        <Button
+          size="sm"
+          variant="primary"
+          icon={<Eye aria-hidden />}
+          onClick={() => navigate(`#/review/${runId}/${mr.iid}`)}
+        >
           Review
         </Button>
       </div>
@@ -134,19 +139,31 @@ export function OutputsPanel({ run, lastLines }: { run: RunRecord; lastLines: st
       {mrs.length > 0 && (
         <section>
           <h3>Merge requests</h3>
-          <ul>{mrs.map((mr) => <MergeRequestItem key={mr.iid} runId={run.id} mr={mr} />)}</ul>
+          <ul>
+            {mrs.map((mr) => (
+              <MergeRequestItem key={mr.iid} runId={run.id} mr={mr} />
+            ))}
+          </ul>
         </section>
       )}
       {branches.length > 0 && (
         <section>
           <h3>Branches</h3>
-          <ul>{branches.map((b) => <BranchItem key={b.name} branch={b} />)}</ul>
+          <ul>
+            {branches.map((b) => (
+              <BranchItem key={b.name} branch={b} />
+            ))}
+          </ul>
         </section>
       )}
       {issues.length > 0 && (
         <section>
           <h3>Issues</h3>
-          <ul>{issues.map((i) => <IssueItem key={i.iid} issue={i} />)}</ul>
+          <ul>
+            {issues.map((i) => (
+              <IssueItem key={i.iid} issue={i} />
+            ))}
+          </ul>
         </section>
       )}
     </div>

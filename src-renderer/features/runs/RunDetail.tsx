@@ -64,7 +64,9 @@ export function RunDetail({ runId }: { runId: string }) {
             <span>{agentName(record)}</span>
             {record.spec.branch && <span className="mono">{record.spec.branch}</span>}
             <span title={new Date(record.createdAt).toLocaleString()}>started {timeAgo(record.createdAt, now)}</span>
-            <span>{ended ? 'took' : 'running for'} {duration(record.createdAt, record.endedAt ?? now.toISOString())}</span>
+            <span>
+              {ended ? 'took' : 'running for'} {duration(record.createdAt, record.endedAt ?? now.toISOString())}
+            </span>
             {record.exitCode !== undefined && <span>exit code {record.exitCode}</span>}
           </p>
         </div>
@@ -75,7 +77,13 @@ export function RunDetail({ runId }: { runId: string }) {
             </ExternalAnchor>
           )}
           {!ended && (
-            <Button size="sm" variant="danger" icon={<Square aria-hidden />} busy={cancel.isPending} onClick={() => cancel.mutate(record.id)}>
+            <Button
+              size="sm"
+              variant="danger"
+              icon={<Square aria-hidden />}
+              busy={cancel.isPending}
+              onClick={() => cancel.mutate(record.id)}
+            >
               {cancel.isPending ? 'Cancelling…' : 'Cancel run'}
             </Button>
           )}
@@ -107,7 +115,13 @@ export function RunDetail({ runId }: { runId: string }) {
           description="Found by the app from what the agent pushed and opened, checked against GitLab."
           actions={
             ended && (
-              <Button size="sm" variant="ghost" icon={<RefreshCw aria-hidden />} busy={refreshOutputs.isPending} onClick={() => refreshMutate(record.id)}>
+              <Button
+                size="sm"
+                variant="ghost"
+                icon={<RefreshCw aria-hidden />}
+                busy={refreshOutputs.isPending}
+                onClick={() => refreshMutate(record.id)}
+              >
                 Refresh
               </Button>
             )
@@ -129,7 +143,9 @@ export function RunDetail({ runId }: { runId: string }) {
         <LogView
           lines={log.lines}
           live={!ended}
-          emptyText={log.loading ? 'Loading…' : ended ? 'The agent printed nothing.' : 'Waiting for the agent’s first line…'}
+          emptyText={
+            log.loading ? 'Loading…' : ended ? 'The agent printed nothing.' : 'Waiting for the agent’s first line…'
+          }
         />
       </Card>
 

@@ -11,7 +11,8 @@ export function RunTimeline({ run }: { run: RunRecord }) {
   const reached = new Map<RunState, string>(run.transitions.map((t) => [t.state, t.at]));
   const tone = stateTone(run.state);
   const ended = tone !== 'live';
-  const steps: RunState[] = ended && run.state !== 'succeeded' ? [...RUN_PATH.filter((s) => reached.has(s)), run.state] : [...RUN_PATH];
+  const steps: RunState[] =
+    ended && run.state !== 'succeeded' ? [...RUN_PATH.filter((s) => reached.has(s)), run.state] : [...RUN_PATH];
   return (
     <ol className="timeline" aria-label="Run progress" data-testid="run-timeline">
       {steps.map((state, i) => {
@@ -22,7 +23,12 @@ export function RunTimeline({ run }: { run: RunRecord }) {
         return (
           <li
             key={state}
-            className={cx('timeline-step', at && 'timeline-done', current && !ended && 'timeline-current', current && ended && `timeline-end-${tone}`)}
+            className={cx(
+              'timeline-step',
+              at && 'timeline-done',
+              current && !ended && 'timeline-current',
+              current && ended && `timeline-end-${tone}`,
+            )}
             data-state={state}
             aria-current={current ? 'step' : undefined}
           >

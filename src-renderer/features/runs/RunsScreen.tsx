@@ -49,7 +49,11 @@ export function RunsScreen({ runId }: { runId?: string }) {
 
   return (
     <div className="runs-screen">
-      <PageHeader title="Runs" description="Agents at work in the local sandbox, and what they left on GitLab." actions={newRun} />
+      <PageHeader
+        title="Runs"
+        description="Agents at work in the local sandbox, and what they left on GitLab."
+        actions={newRun}
+      />
       {runs.error && <ErrorBanner error={runs.error} />}
       {runs.isPending ? (
         <LoadingState label="Loading runs…" />
@@ -61,7 +65,9 @@ export function RunsScreen({ runId }: { runId?: string }) {
         <div className="runs-layout">
           <nav className="runs-list" aria-label="Runs">
             <ul>
-              {runs.data?.map((run) => <RunListItem key={run.id} run={run} selected={run.id === selected} />)}
+              {runs.data?.map((run) => (
+                <RunListItem key={run.id} run={run} selected={run.id === selected} />
+              ))}
             </ul>
           </nav>
           <div className="runs-detail">{selected ? <RunDetail key={selected} runId={selected} /> : null}</div>

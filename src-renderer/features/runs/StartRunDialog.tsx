@@ -25,13 +25,16 @@ export function parseAllow(text: string): string[] {
 }
 
 function agentHint(agent: AgentInfo | undefined): string {
-  if (!agent) return 'Runs with sh -c in the repository folder inside the sandbox; the task text is in $COSPEC_TASK_FILE.';
+  if (!agent)
+    return 'Runs with sh -c in the repository folder inside the sandbox; the task text is in $COSPEC_TASK_FILE.';
   if (!agent.allowed) return 'Your organization’s policy does not allow this agent.';
   const needs = [
     agent.modelKeyLabel && `needs an ${agent.modelKeyLabel}`,
     agent.modelDomains.length > 0 && `may reach ${agent.modelDomains.join(', ')}`,
   ].filter(Boolean);
-  return needs.length ? `This agent ${needs.join(' and ')}.` : 'Runs without a model: edits, pushes a branch, opens a merge request and files an issue.';
+  return needs.length
+    ? `This agent ${needs.join(' and ')}.`
+    : 'Runs without a model: edits, pushes a branch, opens a merge request and files an issue.';
 }
 
 /** The run form: which agent, what task, which branch. On success the new run's page opens. */
@@ -42,7 +45,8 @@ export function StartRunDialog({ project, onClose }: Props) {
   const agents = choices.data?.list ?? [];
   const [picked, setPicked] = useState<string | undefined>();
   // Until the user picks, the first agent the policy allows.
-  const agent = picked ?? agents.find((a) => a.allowed)?.name ?? (choices.data?.customCommandsAllowed ? CUSTOM_COMMAND : '');
+  const agent =
+    picked ?? agents.find((a) => a.allowed)?.name ?? (choices.data?.customCommandsAllowed ? CUSTOM_COMMAND : '');
   const [command, setCommand] = useState('');
   const [task, setTask] = useState('');
   const [branch, setBranch] = useState('');
@@ -50,7 +54,11 @@ export function StartRunDialog({ project, onClose }: Props) {
   const start = useStartRun();
 
   const chosen = agents.find((a) => a.name === agent);
-  const ready = task.trim() !== '' && agent !== '' && (agent !== CUSTOM_COMMAND || command.trim() !== '') && (chosen?.allowed ?? true);
+  const ready =
+    task.trim() !== '' &&
+    agent !== '' &&
+    (agent !== CUSTOM_COMMAND || command.trim() !== '') &&
+    (chosen?.allowed ?? true);
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -79,13 +87,21 @@ export function StartRunDialog({ project, onClose }: Props) {
       title="Start a run"
       description={
         <>
-          An agent works on <span className="mono">{project.pathWithNamespace}</span> in a local sandbox that can reach only the allowlist.
+          An agent works on <span className="mono">{project.pathWithNamespace}</span> in a local sandbox that can reach
+          only the allowlist.
         </>
       }
       footer={
         <>
           <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" form={formId} variant="primary" icon={<Play aria-hidden />} busy={start.isPending} disabled={!ready}>
+          <Button
+            type="submit"
+            form={formId}
+            variant="primary"
+            icon={<Play aria-hidden />}
+            busy={start.isPending}
+            disabled={!ready}
+          >
             Start run
           </Button>
         </>
@@ -96,7 +112,13 @@ export function StartRunDialog({ project, onClose }: Props) {
           <label className="field-label" htmlFor={agentId}>
             Agent
           </label>
-          <select id={agentId} className="input select" value={agent} onChange={(e) => setPicked(e.target.value)} disabled={choices.isPending}>
+          <select
+            id={agentId}
+            className="input select"
+            value={agent}
+            onChange={(e) => setPicked(e.target.value)}
+            disabled={choices.isPending}
+          >
             {agents.map((a) => (
               <option key={a.name} value={a.name} disabled={!a.allowed}>
                 {a.label}

@@ -12,7 +12,8 @@ import { STATE_LABELS } from './format';
 export function useRunFinishedNotifications(): void {
   const announced = useRef(new Set<string>());
   useEffect(() => {
-    if (typeof Notification !== 'undefined' && Notification.permission === 'default') void Notification.requestPermission();
+    if (typeof Notification !== 'undefined' && Notification.permission === 'default')
+      void Notification.requestPermission();
   }, []);
   useCospecEvent('runs.didChange', (run: RunRecord) => {
     if (!TERMINAL_RUN_STATES.includes(run.state) || announced.current.has(run.id)) return;

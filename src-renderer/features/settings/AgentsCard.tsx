@@ -13,9 +13,18 @@ function AgentRow({ agent }: { agent: AgentInfo }) {
         <div className="row">
           <strong>{agent.label}</strong>
           {!agent.allowed && <Badge tone="warning">Not allowed by your organization</Badge>}
-          {agent.modelKeyLabel && (agent.hasKey ? <Badge tone="success" dot>Key stored</Badge> : <Badge tone="neutral">No key yet</Badge>)}
+          {agent.modelKeyLabel &&
+            (agent.hasKey ? (
+              <Badge tone="success" dot>
+                Key stored
+              </Badge>
+            ) : (
+              <Badge tone="neutral">No key yet</Badge>
+            ))}
         </div>
-        <span className="muted">{agent.modelDomains.length ? `Reaches ${agent.modelDomains.join(', ')}` : 'Needs no model API'}</span>
+        <span className="muted">
+          {agent.modelDomains.length ? `Reaches ${agent.modelDomains.join(', ')}` : 'Needs no model API'}
+        </span>
       </div>
       {agent.modelKeyLabel && agent.allowed && (
         <form
@@ -25,7 +34,13 @@ function AgentRow({ agent }: { agent: AgentInfo }) {
             setKey.mutate({ agent: agent.name, key: key.trim() }, { onSuccess: () => setKeyValue('') });
           }}
         >
-          <TextField label={agent.modelKeyLabel} type="password" autoComplete="off" value={key} onChange={(e) => setKeyValue(e.currentTarget.value)} />
+          <TextField
+            label={agent.modelKeyLabel}
+            type="password"
+            autoComplete="off"
+            value={key}
+            onChange={(e) => setKeyValue(e.currentTarget.value)}
+          />
           <Button type="submit" icon={<KeyRound />} disabled={key.trim().length < 8} busy={setKey.isPending}>
             {agent.hasKey ? 'Replace' : 'Save'}
           </Button>
@@ -57,7 +72,9 @@ export function AgentsCard({ view }: { view: SettingsView }) {
           ))}
         </ul>
         <p className="muted">
-          {view.agents.customCommandsAllowed ? 'You can also run any command as the agent from the run form.' : 'Your organization allows only the agents above, not custom commands.'}
+          {view.agents.customCommandsAllowed
+            ? 'You can also run any command as the agent from the run form.'
+            : 'Your organization allows only the agents above, not custom commands.'}
         </p>
       </CardBody>
     </Card>

@@ -44,23 +44,40 @@ export function EgressCard({ view }: { view: SettingsView }) {
             <li key={`u-${host}`} className="chip">
               <span>{host}</span>
               {userAdditionsAllowed && (
-                <button type="button" className="chip-remove" aria-label={`Remove ${host}`} onClick={() => remove(host)}>
+                <button
+                  type="button"
+                  className="chip-remove"
+                  aria-label={`Remove ${host}`}
+                  onClick={() => remove(host)}
+                >
                   <X size={12} aria-hidden />
                 </button>
               )}
             </li>
           ))}
-          {forced.length + user.length === 0 && <li className="muted">No extra destinations: runs can reach only their GitLab and their agent’s model API.</li>}
+          {forced.length + user.length === 0 && (
+            <li className="muted">
+              No extra destinations: runs can reach only their GitLab and their agent’s model API.
+            </li>
+          )}
         </ul>
         {userAdditionsAllowed ? (
           <form className="row settings-add" onSubmit={add}>
-            <TextField label="Add a destination" placeholder="registry.npmjs.org" value={entry} error={invalid} onChange={(e) => setEntry(e.currentTarget.value)} />
+            <TextField
+              label="Add a destination"
+              placeholder="registry.npmjs.org"
+              value={entry}
+              error={invalid}
+              onChange={(e) => setEntry(e.currentTarget.value)}
+            />
             <Button type="submit" icon={<Plus />} busy={update.isPending} disabled={!entry.trim()}>
               Add
             </Button>
           </form>
         ) : (
-          <Notice tone="info">Your organization does not allow adding destinations. Ask your admin to add one to the policy.</Notice>
+          <Notice tone="info">
+            Your organization does not allow adding destinations. Ask your admin to add one to the policy.
+          </Notice>
         )}
         {update.error && <ErrorBanner error={toUiError(update.error)} />}
       </CardBody>

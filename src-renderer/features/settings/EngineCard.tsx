@@ -1,6 +1,17 @@
 import { useState } from 'react';
 import { Container, RefreshCw } from 'lucide-react';
-import { Badge, Button, Card, CardBody, CardFooter, CardHeader, ErrorBanner, Notice, Spinner, TextField } from '../../components';
+import {
+  Badge,
+  Button,
+  Card,
+  CardBody,
+  CardFooter,
+  CardHeader,
+  ErrorBanner,
+  Notice,
+  Spinner,
+  TextField,
+} from '../../components';
 import { toUiError } from '../../api/client';
 import { useEngineStatus, useUpdateSettings, type SettingsView } from '../../api/settings';
 
@@ -20,7 +31,13 @@ export function EngineCard({ view }: { view: SettingsView }) {
         title="Container engine"
         description="Docker, Podman, Colima or Rancher Desktop, local or remote (DOCKER_HOST-style ssh:// or tcp://)."
         actions={
-          <Button variant="ghost" size="sm" icon={<RefreshCw />} busy={status.isFetching} onClick={() => void status.refetch()}>
+          <Button
+            variant="ghost"
+            size="sm"
+            icon={<RefreshCw />}
+            busy={status.isFetching}
+            onClick={() => void status.refetch()}
+          >
             Check again
           </Button>
         }
@@ -38,7 +55,10 @@ export function EngineCard({ view }: { view: SettingsView }) {
             </span>
           </div>
         ) : status.data ? (
-          <Notice tone="warning" title={status.data.engine ? 'The sandbox image is missing' : 'The container engine cannot be used'}>
+          <Notice
+            tone="warning"
+            title={status.data.engine ? 'The sandbox image is missing' : 'The container engine cannot be used'}
+          >
             {status.data.message}
           </Notice>
         ) : null}

@@ -21,13 +21,18 @@ export function SandboxCard({ view }: { view: SettingsView }) {
 
   const save = () => {
     const patch: Partial<Record<Limit, number>> = {};
-    for (const { key } of LIMITS) if (draft[key] !== undefined && !view.sandbox[key].managed) patch[key] = Number(draft[key]);
+    for (const { key } of LIMITS)
+      if (draft[key] !== undefined && !view.sandbox[key].managed) patch[key] = Number(draft[key]);
     update.mutate(patch, { onSuccess: () => setDraft({}) });
   };
 
   return (
     <Card>
-      <CardHeader icon={<Boxes />} title="Sandbox" description="Every run works in a fresh container with these limits. It is removed when the run ends." />
+      <CardHeader
+        icon={<Boxes />}
+        title="Sandbox"
+        description="Every run works in a fresh container with these limits. It is removed when the run ends."
+      />
       <CardBody>
         <div className="settings-grid">
           {LIMITS.map(({ key, label, unit, min, step }) => (
@@ -50,7 +55,9 @@ export function SandboxCard({ view }: { view: SettingsView }) {
               <span className="field-label">Image</span>
               <code className="settings-code">{view.sandbox.image.value}</code>
               <span className="field-hint">
-                {view.sandbox.image.managed ? 'Pinned by your organization; used as published.' : 'Built locally from Debian with the agent’s tools.'}
+                {view.sandbox.image.managed
+                  ? 'Pinned by your organization; used as published.'
+                  : 'Built locally from Debian with the agent’s tools.'}
               </span>
             </div>
             {view.sandbox.image.managed && <ManagedBadge />}

@@ -31,7 +31,12 @@ function UpdatesCard({ view }: { view: SettingsView }) {
   const setting = view.updates.checkAutomatically;
   return (
     <Card>
-      <CardHeader icon={<RefreshCw />} title="Updates" description="coSPEC never downloads or installs an update without asking you." actions={setting.managed ? <ManagedBadge /> : undefined} />
+      <CardHeader
+        icon={<RefreshCw />}
+        title="Updates"
+        description="coSPEC never downloads or installs an update without asking you."
+        actions={setting.managed ? <ManagedBadge /> : undefined}
+      />
       <CardBody>
         <Checkbox
           label="Check for updates automatically"
@@ -51,13 +56,22 @@ function ManagedInstancesCard({ view }: { view: SettingsView }) {
   if (managedInstances.length === 0 && otherInstancesAllowed && gitlabComAllowed) return null;
   return (
     <Card>
-      <CardHeader icon={<Building2 />} title="GitLab instances" description="Set up by your organization." actions={<ManagedBadge />} />
+      <CardHeader
+        icon={<Building2 />}
+        title="GitLab instances"
+        description="Set up by your organization."
+        actions={<ManagedBadge />}
+      />
       <CardBody>
         <ul className="managed-list">
           {managedInstances.map((i) => (
             <li key={i.url}>
               <code>{i.url}</code>
-              <span className="muted">{[i.oauth && 'sign-in with GitLab', i.customCa && 'company CA', i.proxy && 'proxy'].filter(Boolean).join(' · ') || 'preconfigured'}</span>
+              <span className="muted">
+                {[i.oauth && 'sign-in with GitLab', i.customCa && 'company CA', i.proxy && 'proxy']
+                  .filter(Boolean)
+                  .join(' · ') || 'preconfigured'}
+              </span>
             </li>
           ))}
         </ul>
@@ -73,7 +87,11 @@ export function SettingsScreen() {
   const settings = useSettings();
   return (
     <div className="stack-lg">
-      <PageHeader icon={<Settings />} title="Settings" description="How runs are sandboxed, what they may reach, and which agents they use." />
+      <PageHeader
+        icon={<Settings />}
+        title="Settings"
+        description="How runs are sandboxed, what they may reach, and which agents they use."
+      />
       {settings.isPending && <LoadingState label="Loading settings" />}
       {settings.error && <ErrorBanner error={toUiError(settings.error)} />}
       {settings.data && (

@@ -13,11 +13,19 @@ export const LocalGitLabStatusSchema = z.object({
 export type LocalGitLabStatus = z.infer<typeof LocalGitLabStatusSchema>;
 
 export const localGitLabContract = {
-  status: method({ args: z.tuple([]), result: LocalGitLabStatusSchema, doc: 'Whether the bundled local GitLab can be started, and where it runs.' }),
+  status: method({
+    args: z.tuple([]),
+    result: LocalGitLabStatusSchema,
+    doc: 'Whether the bundled local GitLab can be started, and where it runs.',
+  }),
   start: method({
     args: z.tuple([]),
     result: z.object({ status: LocalGitLabStatusSchema, account: AccountSchema }),
     doc: 'Starts the bundled local GitLab with seeded projects and connects its bot account ("try it locally").',
   }),
-  stop: method({ args: z.tuple([]), result: LocalGitLabStatusSchema, doc: 'Stops the local GitLab and disconnects its account.' }),
+  stop: method({
+    args: z.tuple([]),
+    result: LocalGitLabStatusSchema,
+    doc: 'Stops the local GitLab and disconnects its account.',
+  }),
 };

@@ -199,7 +199,9 @@ export const ReviewNoteSchema = z.object({
   createdAt: z.string(),
   /** GitLab's own notes ("approved this merge request", "added 1 commit"). */
   system: z.boolean(),
-  position: z.object({ path: z.string(), newLine: z.number().int().nullable(), oldLine: z.number().int().nullable() }).nullable(),
+  position: z
+    .object({ path: z.string(), newLine: z.number().int().nullable(), oldLine: z.number().int().nullable() })
+    .nullable(),
   resolvable: z.boolean(),
   resolved: z.boolean(),
 });
@@ -216,7 +218,10 @@ export const MergeInputSchema = ReviewTargetSchema.extend({
   squash: z.boolean().optional(),
   removeSourceBranch: z.boolean().optional(),
   /** The head commit the user reviewed; GitLab refuses (MR_HEAD_CHANGED) if the branch moved since. */
-  sha: z.string().regex(/^[0-9a-f]{7,64}$/).optional(),
+  sha: z
+    .string()
+    .regex(/^[0-9a-f]{7,64}$/)
+    .optional(),
   squashCommitMessage: z.string().max(100_000).optional(),
 });
 export type MergeInput = z.input<typeof MergeInputSchema>;
@@ -225,7 +230,9 @@ export const FileDiffInputSchema = ReviewTargetSchema.extend({ path: z.string().
 export type FileDiffInput = z.input<typeof FileDiffInputSchema>;
 
 /** Up to 100 files at once: the files get() marked deferred that came into view together. */
-export const FileDiffsInputSchema = ReviewTargetSchema.extend({ paths: z.array(z.string().min(1).max(4096)).min(1).max(100) });
+export const FileDiffsInputSchema = ReviewTargetSchema.extend({
+  paths: z.array(z.string().min(1).max(4096)).min(1).max(100),
+});
 export type FileDiffsInput = z.input<typeof FileDiffsInputSchema>;
 
 export const CheckoutInputSchema = ReviewTargetSchema.extend({
@@ -307,12 +314,24 @@ export const reviewContract = {
     result: ReviewNoteSchema,
     doc: 'Adds a general comment, or a comment on one line of the diff.',
   }),
-  approve: method({ args: z.tuple([ReviewTargetSchema]), result: MergeRequestSummarySchema, doc: 'Approves the MR as the run’s account.' }),
-  unapprove: method({ args: z.tuple([ReviewTargetSchema]), result: MergeRequestSummarySchema, doc: 'Revokes the account’s approval.' }),
+  approve: method({
+    args: z.tuple([ReviewTargetSchema]),
+    result: MergeRequestSummarySchema,
+    doc: 'Approves the MR as the run’s account.',
+  }),
+  unapprove: method({
+    args: z.tuple([ReviewTargetSchema]),
+    result: MergeRequestSummarySchema,
+    doc: 'Revokes the account’s approval.',
+  }),
   merge: method({
     args: z.tuple([MergeInputSchema]),
     result: MergeRequestSummarySchema,
     doc: 'Merges the MR now, when GitLab allows it and the account may.',
   }),
-  close: method({ args: z.tuple([ReviewTargetSchema]), result: MergeRequestSummarySchema, doc: 'Closes the MR without merging.' }),
+  close: method({
+    args: z.tuple([ReviewTargetSchema]),
+    result: MergeRequestSummarySchema,
+    doc: 'Closes the MR without merging.',
+  }),
 };

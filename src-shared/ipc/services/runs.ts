@@ -7,8 +7,16 @@ export const RunLogSchema = z.object({ runId: z.string(), lines: z.array(z.strin
 export const runsContract = {
   list: method({ args: z.tuple([]), result: z.array(RunRecordSchema), doc: 'All runs, newest first.' }),
   get: method({ args: z.tuple([z.string()]), result: RunRecordSchema, doc: 'One run with its state and outputs.' }),
-  start: method({ args: z.tuple([RunSpecSchema]), result: RunRecordSchema, doc: 'Queues a run; it proceeds in the background.' }),
-  cancel: method({ args: z.tuple([z.string()]), result: RunRecordSchema, doc: 'Stops a run and removes its container.' }),
+  start: method({
+    args: z.tuple([RunSpecSchema]),
+    result: RunRecordSchema,
+    doc: 'Queues a run; it proceeds in the background.',
+  }),
+  cancel: method({
+    args: z.tuple([z.string()]),
+    result: RunRecordSchema,
+    doc: 'Stops a run and removes its container.',
+  }),
   logs: method({
     args: z.tuple([z.string(), z.object({ tail: z.number().int().min(1).max(100_000).optional() }).default({})]),
     result: z.array(z.string()),

@@ -23,7 +23,9 @@ export const SettingsViewSchema = z.object({
     status: z.enum(['absent', 'active', 'invalid']),
     path: z.string(),
     problems: z.array(z.string()),
-    managedInstances: z.array(z.object({ url: z.string(), oauth: z.boolean(), customCa: z.boolean(), proxy: z.boolean() })),
+    managedInstances: z.array(
+      z.object({ url: z.string(), oauth: z.boolean(), customCa: z.boolean(), proxy: z.boolean() }),
+    ),
     otherInstancesAllowed: z.boolean(),
     gitlabComAllowed: z.boolean(),
   }),
@@ -51,10 +53,22 @@ export type SettingsView = z.infer<typeof SettingsViewSchema>;
 
 export const SettingsPatchSchema = z.strictObject({
   egressAllow: z
-    .array(z.string().trim().min(1).max(253).regex(/^(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/i, 'a host name, "*.domain" or "host:port"'))
+    .array(
+      z
+        .string()
+        .trim()
+        .min(1)
+        .max(253)
+        .regex(/^(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/i, 'a host name, "*.domain" or "host:port"'),
+    )
     .max(200)
     .optional(),
-  timeoutMinutes: z.number().int().min(1).max(24 * 60).optional(),
+  timeoutMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .optional(),
   memoryMb: z.number().int().min(256).max(262_144).optional(),
   cpus: z.number().min(0.5).max(256).optional(),
   checkUpdatesAutomatically: z.boolean().optional(),
@@ -89,8 +103,16 @@ export const EngineStatusSchema = z.object({
 export type EngineStatus = z.infer<typeof EngineStatusSchema>;
 
 export const settingsContract = {
-  engineStatus: method({ args: z.tuple([]), result: EngineStatusSchema, doc: 'Whether a container engine answers, which one, and whether the sandbox image is there.' }),
-  get: method({ args: z.tuple([]), result: SettingsViewSchema, doc: 'Effective settings, each marked when the organization manages it.' }),
+  engineStatus: method({
+    args: z.tuple([]),
+    result: EngineStatusSchema,
+    doc: 'Whether a container engine answers, which one, and whether the sandbox image is there.',
+  }),
+  get: method({
+    args: z.tuple([]),
+    result: SettingsViewSchema,
+    doc: 'Effective settings, each marked when the organization manages it.',
+  }),
   update: method({
     args: z.tuple([SettingsPatchSchema]),
     result: SettingsViewSchema,

@@ -2,7 +2,17 @@ import { z } from 'zod';
 import { method } from '../define';
 
 export const UpdateStateSchema = z.object({
-  status: z.enum(['unsupported', 'disabled', 'idle', 'checking', 'available', 'not-available', 'downloading', 'ready', 'error']),
+  status: z.enum([
+    'unsupported',
+    'disabled',
+    'idle',
+    'checking',
+    'available',
+    'not-available',
+    'downloading',
+    'ready',
+    'error',
+  ]),
   /** Why updates are unsupported/disabled, or what failed. */
   message: z.string().optional(),
   /** True when the organisation's policy turned updates off. */
@@ -18,7 +28,11 @@ export type UpdateState = z.infer<typeof UpdateStateSchema>;
 export const updatesContract = {
   getState: method({ args: z.tuple([]), result: UpdateStateSchema, doc: 'Where the update check stands.' }),
   check: method({ args: z.tuple([]), result: UpdateStateSchema, doc: 'Checks the update feed now (never downloads).' }),
-  download: method({ args: z.tuple([]), result: UpdateStateSchema, doc: 'Downloads the available update, on the user’s request.' }),
+  download: method({
+    args: z.tuple([]),
+    result: UpdateStateSchema,
+    doc: 'Downloads the available update, on the user’s request.',
+  }),
   installAndRestart: method({
     args: z.tuple([]),
     result: z.undefined(),

@@ -24,13 +24,18 @@ describe('connect diagnostics without a GitLab', () => {
   });
 
   it('connection refused on a closed loopback port', async () => {
-    await expect(connect(`http://127.0.0.1:${await closedPort()}`)).rejects.toMatchObject({ code: 'CONNECTION_REFUSED' });
+    await expect(connect(`http://127.0.0.1:${await closedPort()}`)).rejects.toMatchObject({
+      code: 'CONNECTION_REFUSED',
+    });
   });
 
   it('NOT_GITLAB for a web server that answers HTML', async () => {
     const html = await startHtmlServer();
     try {
-      await expect(connect(html.url)).rejects.toMatchObject({ code: 'NOT_GITLAB', message: expect.stringContaining('not like GitLab') });
+      await expect(connect(html.url)).rejects.toMatchObject({
+        code: 'NOT_GITLAB',
+        message: expect.stringContaining('not like GitLab'),
+      });
     } finally {
       await html.close();
     }
@@ -40,7 +45,9 @@ describe('connect diagnostics without a GitLab', () => {
     const cert = selfSignedCert({ notBefore: new Date('2020-01-01'), notAfter: new Date('2021-01-01') });
     const server = await startHttpsJson(cert);
     try {
-      await expect(connect(server.url, { network: { caCertificatesPem: cert.certPem } })).rejects.toMatchObject({ code: 'TLS_CERT_EXPIRED' });
+      await expect(connect(server.url, { network: { caCertificatesPem: cert.certPem } })).rejects.toMatchObject({
+        code: 'TLS_CERT_EXPIRED',
+      });
     } finally {
       await server.close();
     }
@@ -57,10 +64,14 @@ describe('connect diagnostics without a GitLab', () => {
 
   it('PROXY_ERROR when the configured proxy is down or refuses the tunnel', async () => {
     const down = `http://127.0.0.1:${await closedPort()}`;
-    await expect(connect('https://gitlab.example.com', { network: { proxyUrl: down } })).rejects.toMatchObject({ code: 'PROXY_ERROR' });
+    await expect(connect('https://gitlab.example.com', { network: { proxyUrl: down } })).rejects.toMatchObject({
+      code: 'PROXY_ERROR',
+    });
     const refusing = await startConnectProxy({ refuse: true });
     try {
-      await expect(connect('https://gitlab.example.com', { network: { proxyUrl: refusing.url } })).rejects.toMatchObject({
+      await expect(
+        connect('https://gitlab.example.com', { network: { proxyUrl: refusing.url } }),
+      ).rejects.toMatchObject({
         code: 'PROXY_ERROR',
         message: expect.stringContaining('403'),
       });
@@ -70,8 +81,12 @@ describe('connect diagnostics without a GitLab', () => {
   });
 
   it('INVALID_URL and INSECURE_URL before any network traffic', async () => {
-    await expect(ctx.accounts.connectWithToken({ instanceUrl: 'gitlab.company.com', token: 'x', allowHttp: false })).rejects.toMatchObject({ code: 'INVALID_URL' });
-    await expect(ctx.accounts.connectWithToken({ instanceUrl: 'http://gitlab.company.com', token: 'x', allowHttp: false })).rejects.toMatchObject({ code: 'INSECURE_URL' });
+    await expect(
+      ctx.accounts.connectWithToken({ instanceUrl: 'gitlab.company.com', token: 'x', allowHttp: false }),
+    ).rejects.toMatchObject({ code: 'INVALID_URL' });
+    await expect(
+      ctx.accounts.connectWithToken({ instanceUrl: 'http://gitlab.company.com', token: 'x', allowHttp: false }),
+    ).rejects.toMatchObject({ code: 'INSECURE_URL' });
   });
 
   it('changed nothing stored after all these failures', async () => {

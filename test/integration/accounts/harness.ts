@@ -11,7 +11,9 @@ import type { EventPayload } from '../../../src-shared/ipc/contract';
 import type { LocalGitLabStarter } from '../../../src-main/services/local-gitlab';
 
 /** A fresh data dir plus a services instance over it, as the UI harness would build one. */
-export async function startServices(options: { dataDir?: string; protocolRegistered?: boolean; now?: () => Date; localGitLab?: LocalGitLabStarter } = {}) {
+export async function startServices(
+  options: { dataDir?: string; protocolRegistered?: boolean; now?: () => Date; localGitLab?: LocalGitLabStarter } = {},
+) {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'cospec-accounts-'));
   const sink = memorySink();
   const logger = createLogger({ level: 'debug', sinks: [sink] });
@@ -31,7 +33,16 @@ export async function startServices(options: { dataDir?: string; protocolRegiste
     now: options.now,
     localGitLab: options.localGitLab,
   });
-  return { services, accounts: services.handlers.accounts, dataDir, logLines: sink.lines, changes, opened, logger, events };
+  return {
+    services,
+    accounts: services.handlers.accounts,
+    dataDir,
+    logLines: sink.lines,
+    changes,
+    opened,
+    logger,
+    events,
+  };
 }
 
 export function removeDir(dir: string) {

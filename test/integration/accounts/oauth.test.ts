@@ -14,7 +14,9 @@ beforeAll(async () => {
   gitlab = await startGitLabStandIn({ tls: true });
   ctx = await startServices({ now: () => new Date(clock) });
   // What an admin would configure: the OAuth application registered on this instance.
-  ctx.services.internal.settings.write('oauth', { applications: [{ instanceUrl: gitlab.url, clientId: gitlab.oauthApp.clientId }] });
+  ctx.services.internal.settings.write('oauth', {
+    applications: [{ instanceUrl: gitlab.url, clientId: gitlab.oauthApp.clientId }],
+  });
 });
 afterAll(async () => {
   await ctx?.services.dispose();
@@ -23,13 +25,18 @@ afterAll(async () => {
 });
 
 const network = () => ({ caCertificatesPem: gitlab.caPem!, useSystemCa: true });
-const begin = (redirect: 'protocol' | 'loopback') => ctx.accounts.beginOAuth({ instanceUrl: gitlab.url, redirect, network: network() });
-const keyringHas = (key: string) => spawnSync('secret-tool', ['lookup', 'service', KEYRING_SERVICE, 'username', key], { encoding: 'utf8' }).stdout !== '';
+const begin = (redirect: 'protocol' | 'loopback') =>
+  ctx.accounts.beginOAuth({ instanceUrl: gitlab.url, redirect, network: network() });
+const keyringHas = (key: string) =>
+  spawnSync('secret-tool', ['lookup', 'service', KEYRING_SERVICE, 'username', key], { encoding: 'utf8' }).stdout !== '';
 /** Calls the stand-in's API with a bearer token, trusting its CA, as an independent client. */
 async function apiStatus(token: string): Promise<number> {
   const dispatcher = new Agent({ connect: { ca: gitlab.caPem } });
   try {
-    const res = await undiciFetch(`${gitlab.url}/api/v4/user`, { headers: { authorization: `Bearer ${token}` }, dispatcher });
+    const res = await undiciFetch(`${gitlab.url}/api/v4/user`, {
+      headers: { authorization: `Bearer ${token}` },
+      dispatcher,
+    });
     await res.arrayBuffer();
     return res.status;
   } finally {
@@ -79,13 +86,15 @@ describe('OAuth with PKCE against the GitLab stand-in', () => {
   it('ignores a redirect with a wrong state and still completes with the right one', async () => {
     const flow = await begin('protocol');
     const location = await gitlab.approveAuthorization(flow.authorizeUrl, 'rita');
-    await expect(ctx.services.handleDeepLink(withState(location, 'forged-state'))).rejects.toMatchObject({ code: 'OAUTH_STATE_MISMATCH' });
+    await expect(ctx.services.handleDeepLink(withState(location, 'forged-state'))).rejects.toMatchObject({
+      code: 'OAUTH_STATE_MISMATCH',
+    });
     const waiting = ctx.accounts.waitForOAuth(flow.flowId);
     await ctx.services.handleDeepLink(location);
     expect((await waiting).account.username).toBe('rita');
   });
 
-  it('refuses a code from one flow replayed with another flow\'s state (the stand-in rejects the grant)', async () => {
+  it("refuses a code from one flow replayed with another flow's state (the stand-in rejects the grant)", async () => {
     const first = await begin('protocol');
     const location = await gitlab.approveAuthorization(first.authorizeUrl, 'gus');
     await ctx.services.handleDeepLink(location);
@@ -142,7 +151,9 @@ describe('OAuth with PKCE against the GitLab stand-in', () => {
       network: network(),
     });
     const list = await ctx.accounts.list();
-    expect(list.map((a) => `${a.username}/${a.authMethod}`)).toEqual(expect.arrayContaining(['alice/oauth', 'maya/oauth', 'cospec-bot/pat']));
+    expect(list.map((a) => `${a.username}/${a.authMethod}`)).toEqual(
+      expect.arrayContaining(['alice/oauth', 'maya/oauth', 'cospec-bot/pat']),
+    );
     await ctx.accounts.disconnect(account.id);
   });
 
@@ -158,7 +169,9 @@ describe('OAuth with PKCE against the GitLab stand-in', () => {
   });
 
   it('says what to configure for an instance without an OAuth application', async () => {
-    await expect(ctx.accounts.beginOAuth({ instanceUrl: 'https://gitlab.example.org', redirect: 'protocol' })).rejects.toMatchObject({
+    await expect(
+      ctx.accounts.beginOAuth({ instanceUrl: 'https://gitlab.example.org', redirect: 'protocol' }),
+    ).rejects.toMatchObject({
       code: 'OAUTH_NOT_CONFIGURED',
       message: expect.stringContaining('Application ID'),
     });

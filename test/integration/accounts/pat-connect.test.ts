@@ -22,17 +22,25 @@ const network = () => ({ caCertificatesPem: gitlab.caPem!, useSystemCa: true });
 const connect = (token: string, extra: Record<string, unknown> = {}) =>
   ctx.accounts.connectWithToken({ instanceUrl: gitlab.url, token, allowHttp: false, network: network(), ...extra });
 const codes = (warnings: Array<{ code: string }>) => warnings.map((w) => w.code).sort();
-const keyringHas = (key: string) => spawnSync('secret-tool', ['lookup', 'service', KEYRING_SERVICE, 'username', key], { encoding: 'utf8' }).stdout !== '';
+const keyringHas = (key: string) =>
+  spawnSync('secret-tool', ['lookup', 'service', KEYRING_SERVICE, 'username', key], { encoding: 'utf8' }).stdout !== '';
 
 describe('connect with a personal access token (GitLab stand-in over TLS)', () => {
-  it('refuses the stand-in\'s certificate until its CA is added, then connects', async () => {
+  it("refuses the stand-in's certificate until its CA is added, then connects", async () => {
     const bot = gitlab.user('cospec-bot');
-    await expect(ctx.accounts.connectWithToken({ instanceUrl: gitlab.url, token: bot.token, allowHttp: false })).rejects.toMatchObject({
+    await expect(
+      ctx.accounts.connectWithToken({ instanceUrl: gitlab.url, token: bot.token, allowHttp: false }),
+    ).rejects.toMatchObject({
       code: 'TLS_UNKNOWN_CA',
       message: expect.stringContaining('CA certificate (PEM)'),
     });
     const result = await connect(bot.token);
-    expect(result.account).toMatchObject({ username: 'cospec-bot', isBot: true, authMethod: 'pat', health: { status: expect.stringMatching(/ok|warning/) } });
+    expect(result.account).toMatchObject({
+      username: 'cospec-bot',
+      isBot: true,
+      authMethod: 'pat',
+      health: { status: expect.stringMatching(/ok|warning/) },
+    });
     expect(result.account.scopes).toEqual(expect.arrayContaining(['api', 'read_user']));
     expect(codes(result.warnings)).not.toContain('PERSONAL_ACCOUNT');
     expect(keyringHas(`account:${result.account.id}:token`)).toBe(true);
@@ -54,7 +62,10 @@ describe('connect with a personal access token (GitLab stand-in over TLS)', () =
 
   it('re-entering a token for a connected user updates that account instead of duplicating it', async () => {
     const before = await ctx.accounts.list();
-    const fresh = await gitlab.createPersonalAccessToken('cospec-bot', { scopes: ['api', 'read_user'], expiresAt: '2099-01-01' });
+    const fresh = await gitlab.createPersonalAccessToken('cospec-bot', {
+      scopes: ['api', 'read_user'],
+      expiresAt: '2099-01-01',
+    });
     const result = await connect(typeof fresh === 'string' ? fresh : (fresh as { token: string }).token);
     const after = await ctx.accounts.list();
     expect(after).toHaveLength(before.length);
@@ -80,7 +91,12 @@ describe('connect with a personal access token (GitLab stand-in over TLS)', () =
     const url = new URL(gitlab.url);
     const other = url.hostname === '127.0.0.1' ? 'localhost' : '127.0.0.1';
     await expect(
-      ctx.accounts.connectWithToken({ instanceUrl: `https://${other}:${url.port}`, token: gitlab.user('cospec-bot').token, allowHttp: false, network: network() }),
+      ctx.accounts.connectWithToken({
+        instanceUrl: `https://${other}:${url.port}`,
+        token: gitlab.user('cospec-bot').token,
+        allowHttp: false,
+        network: network(),
+      }),
     ).rejects.toMatchObject({ code: 'TLS_HOSTNAME_MISMATCH' });
   });
 
@@ -127,7 +143,10 @@ describe('connect with a personal access token (GitLab stand-in over TLS)', () =
   });
 
   it('revalidate reports a token revoked after connecting, without removing the account', async () => {
-    const token = await gitlab.createPersonalAccessToken('gus', { scopes: ['api', 'read_user'], expiresAt: '2099-01-01' });
+    const token = await gitlab.createPersonalAccessToken('gus', {
+      scopes: ['api', 'read_user'],
+      expiresAt: '2099-01-01',
+    });
     const plain = typeof token === 'string' ? token : (token as { token: string }).token;
     const { account } = await connect(plain);
     await gitlab.revokeToken(plain);

@@ -16,11 +16,15 @@ describe.runIf(hasBus)('OS keychain secret store (real Secret Service)', () => {
     await store.set(key, token);
     expect(await store.get(key)).toBe(token);
     // secret-tool reads the same item through libsecret: it really is in the Secret Service.
-    const lookup = spawnSync('secret-tool', ['lookup', 'service', KEYRING_SERVICE, 'username', key], { encoding: 'utf8' });
+    const lookup = spawnSync('secret-tool', ['lookup', 'service', KEYRING_SERVICE, 'username', key], {
+      encoding: 'utf8',
+    });
     expect(lookup.stdout).toBe(token);
     await store.delete(key);
     expect(await store.get(key)).toBeUndefined();
-    expect(spawnSync('secret-tool', ['lookup', 'service', KEYRING_SERVICE, 'username', key], { encoding: 'utf8' }).stdout).toBe('');
+    expect(
+      spawnSync('secret-tool', ['lookup', 'service', KEYRING_SERVICE, 'username', key], { encoding: 'utf8' }).stdout,
+    ).toBe('');
     await expect(store.delete(key)).resolves.toBeUndefined();
   });
 
@@ -35,6 +39,9 @@ describe.runIf(hasBus)('OS keychain secret store (real Secret Service)', () => {
       timeout: 60_000,
     });
     const line = run.stdout.trim().split('\n').pop() ?? '';
-    expect(JSON.parse(line)).toMatchObject({ code: 'SECURE_STORAGE_UNAVAILABLE', message: expect.stringContaining('Secret Service') });
+    expect(JSON.parse(line)).toMatchObject({
+      code: 'SECURE_STORAGE_UNAVAILABLE',
+      message: expect.stringContaining('Secret Service'),
+    });
   });
 });

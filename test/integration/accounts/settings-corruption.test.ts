@@ -16,7 +16,10 @@ describe('a corrupt settings file at start-up', () => {
     const ctx = await startServices({ dataDir });
     try {
       const first = ctx.accounts.list();
-      await expect(first).rejects.toMatchObject({ code: 'SETTINGS_CORRUPT', message: expect.stringContaining('config.json.corrupt-') });
+      await expect(first).rejects.toMatchObject({
+        code: 'SETTINGS_CORRUPT',
+        message: expect.stringContaining('config.json.corrupt-'),
+      });
       const backups = readdirSync(dataDir).filter((f) => f.startsWith('config.json.corrupt-'));
       expect(backups).toHaveLength(1);
       expect(readFileSync(join(dataDir, backups[0]!), 'utf8')).toBe(damaged);
@@ -35,7 +38,9 @@ describe('a corrupt settings file at start-up', () => {
     try {
       await expect(ctx.accounts.list()).rejects.toMatchObject({ code: 'SETTINGS_CORRUPT' });
       const backup = readdirSync(dataDir).find((f) => f.startsWith('config.json.corrupt-'))!;
-      expect(JSON.parse(readFileSync(join(dataDir, backup), 'utf8'))).toEqual({ accounts: [{ id: 'a1', username: 42 }] });
+      expect(JSON.parse(readFileSync(join(dataDir, backup), 'utf8'))).toEqual({
+        accounts: [{ id: 'a1', username: 42 }],
+      });
     } finally {
       await ctx.services.dispose();
     }

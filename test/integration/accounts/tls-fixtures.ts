@@ -22,7 +22,10 @@ export function selfSignedCert(options: { notBefore: Date; notAfter: Date; commo
 }
 
 /** An https server answering GitLab-like JSON, with the given certificate. */
-export async function startHttpsJson(cert: { certPem: string; keyPem: string }): Promise<{ url: string; close(): Promise<void> }> {
+export async function startHttpsJson(cert: {
+  certPem: string;
+  keyPem: string;
+}): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer({ cert: cert.certPem, key: cert.keyPem }, (_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end('{"version":"17.0.0"}');
@@ -31,9 +34,10 @@ export async function startHttpsJson(cert: { certPem: string; keyPem: string }):
   const { port } = server.address() as AddressInfo;
   return {
     url: `https://127.0.0.1:${port}`,
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

@@ -13,7 +13,9 @@ let ctx: Awaited<ReturnType<typeof startServices>>;
 beforeAll(async () => {
   gitlab = await startGitLabStandIn({ tls: true });
   ctx = await startServices();
-  ctx.services.internal.settings.write('oauth', { applications: [{ instanceUrl: gitlab.url, clientId: gitlab.oauthApp.clientId }] });
+  ctx.services.internal.settings.write('oauth', {
+    applications: [{ instanceUrl: gitlab.url, clientId: gitlab.oauthApp.clientId }],
+  });
 });
 afterAll(async () => {
   await ctx?.services.dispose();
@@ -49,7 +51,9 @@ describe('tokens never leave the secret store', () => {
     const patId = (connected as { value: { account: { id: string } } }).value.account.id;
 
     // OAuth through the same dispatcher; the deep link carries the code, the exchange yields tokens
-    const begun = (await call('beginOAuth', { instanceUrl: gitlab.url, redirect: 'protocol', network })) as { value: { flowId: string; authorizeUrl: string } };
+    const begun = (await call('beginOAuth', { instanceUrl: gitlab.url, redirect: 'protocol', network })) as {
+      value: { flowId: string; authorizeUrl: string };
+    };
     const waiting = call('waitForOAuth', begun.value.flowId);
     await ctx.services.handleDeepLink(await gitlab.approveAuthorization(begun.value.authorizeUrl, 'alice'));
     const oauthResult = (await waiting) as { ok: boolean; value: { account: { id: string } } };

@@ -74,7 +74,9 @@ describe('cospec accounts', () => {
   }, 60_000);
 
   it('refuses a wrong token with a clear message and exit code 1, keeping the existing account', async () => {
-    const r = await cospec(['accounts', 'add', '--url', gitlab.url, '--allow-http'], { stdin: 'glpat-not-a-real-token-000\n' });
+    const r = await cospec(['accounts', 'add', '--url', gitlab.url, '--allow-http'], {
+      stdin: 'glpat-not-a-real-token-000\n',
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/cospec: .+\[(UNAUTHORIZED|TOKEN_REVOKED|TOKEN_EXPIRED)\]/);
     expect(json<unknown[]>(await cospec(['accounts', 'list', '--json']))).toHaveLength(1);
@@ -103,11 +105,15 @@ describe('bad arguments', () => {
     [['accounts', 'add'], /--url is required/],
     [['--no-such-flag'], /unknown option/],
     [['run', '--repo', 'acme/web-app', '--task', 'x', '--agent', 'sample', '--command', 'ls'], /--agent or --command/],
-  ])('cospec %j exits 2 with a clear message', async (args, message) => {
-    const r = await cospec(args);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(message);
-  }, 60_000);
+  ])(
+    'cospec %j exits 2 with a clear message',
+    async (args, message) => {
+      const r = await cospec(args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+    },
+    60_000,
+  );
 
   it('reports an unknown run id with exit code 1', async () => {
     const r = await cospec(['run', 'show', 'no-such-run']);
@@ -137,15 +143,21 @@ describe.skipIf(skipRuns)('cospec run', () => {
     const logs = await cospec(['run', 'logs', runId, '--tail', '3']);
     expect(logs.code).toBe(0);
     expect(logs.stdout.trim().split('\n')).toHaveLength(3);
-    const outputs = json<Array<{ kind: string; webUrl: string | null }>>(await cospec(['run', 'outputs', runId, '--json']));
+    const outputs = json<Array<{ kind: string; webUrl: string | null }>>(
+      await cospec(['run', 'outputs', runId, '--json']),
+    );
     expect(outputs.find((o) => o.kind === 'merge_request')?.webUrl).toMatch(/\/acme\/web-app\/-\/merge_requests\/\d+$/);
   }, 120_000);
 
   it('Ctrl-C cancels a running agent: exit 130, the run recorded as cancelled, its container removed', async () => {
-    const child = spawn(process.execPath, ['scripts/cospec.mjs', 'run', '--repo', 'acme/web-app', '--task', 'x', '--command', 'echo agent-up; sleep 600'], {
-      env: { ...process.env, COSPEC_DATA_DIR: dataDir },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['scripts/cospec.mjs', 'run', '--repo', 'acme/web-app', '--task', 'x', '--command', 'echo agent-up; sleep 600'],
+      {
+        env: { ...process.env, COSPEC_DATA_DIR: dataDir },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     const code = new Promise<number | null>((resolve) => child.on('close', resolve));
     await new Promise<void>((resolve, reject) => {

@@ -18,8 +18,12 @@ describe.skipIf(skip)('npm run demo', () => {
     const { stdout } = await run('npx', ['tsx', 'scripts/demo.ts'], { timeout: 300_000, maxBuffer: 8 * 1024 * 1024 });
     expect(stdout).toMatch(/connected cospec-bot on 127\.0\.0\.1:\d+/);
     expect(stdout).toMatch(/\[succeeded\] 1 branch, 1 merge request, 1 issue/);
-    expect(stdout).toMatch(/branch {2}cospec\/sample-[\w-]+ \(created, 1 commit\) {2}http:\/\/127\.0\.0\.1:\d+\/acme\/web-app\/-\/tree\//);
-    expect(stdout).toMatch(/MR {6}!\d+ .+ \[opened\] {2}http:\/\/127\.0\.0\.1:\d+\/acme\/web-app\/-\/merge_requests\/\d+/);
+    expect(stdout).toMatch(
+      /branch {2}cospec\/sample-[\w-]+ \(created, 1 commit\) {2}http:\/\/127\.0\.0\.1:\d+\/acme\/web-app\/-\/tree\//,
+    );
+    expect(stdout).toMatch(
+      /MR {6}!\d+ .+ \[opened\] {2}http:\/\/127\.0\.0\.1:\d+\/acme\/web-app\/-\/merge_requests\/\d+/,
+    );
     expect(stdout).toMatch(/issue {3}#\d+ .+ \[opened\] {2}http:\/\/127\.0\.0\.1:\d+\/acme\/web-app\/-\/issues\/\d+/);
     expect(stdout).toContain('Demo finished');
     expect(demoDirs().filter((d) => !before.has(d))).toEqual([]);

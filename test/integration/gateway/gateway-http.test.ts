@@ -25,7 +25,10 @@ const appLog = memorySink();
 const seen: string[] = [];
 
 async function git(args: string[], cwd?: string): Promise<RunResult> {
-  const r = await run('git', ['-c', `http.proxy=${proxy.url}`, ...args], { cwd: cwd ?? work.dir, env: bareEnv(work.dir) });
+  const r = await run('git', ['-c', `http.proxy=${proxy.url}`, ...args], {
+    cwd: cwd ?? work.dir,
+    env: bareEnv(work.dir),
+  });
   seen.push(r.stdout, r.stderr);
   return r;
 }
@@ -76,16 +79,30 @@ describe('git through the credential gateway', () => {
     const push = await git(['push', 'origin', 'HEAD:refs/heads/agent/feature'], repo);
     expect(push.code, push.stderr).toBe(0);
 
-    const onServer = await run('git', ['--git-dir', gitlab.repoDir('acme/web-app'), 'rev-parse', 'refs/heads/agent/feature']);
+    const onServer = await run('git', [
+      '--git-dir',
+      gitlab.repoDir('acme/web-app'),
+      'rev-parse',
+      'refs/heads/agent/feature',
+    ]);
     expect(onServer.stdout.trim()).toBe(head);
     expect(gateway.record().pushes).toContainEqual(
-      expect.objectContaining({ projectPath: 'acme/web-app', branch: 'agent/feature', change: 'created', newSha: head, result: 'ok' }),
+      expect.objectContaining({
+        projectPath: 'acme/web-app',
+        branch: 'agent/feature',
+        change: 'created',
+        newSha: head,
+        result: 'ok',
+      }),
     );
   });
 
   it('needs the gateway: the same push straight to GitLab is refused for lack of credentials', async () => {
     const repo = join(work.dir, 'web-app');
-    const direct = await run('git', ['push', 'origin', 'HEAD:refs/heads/agent/direct'], { cwd: repo, env: bareEnv(work.dir) });
+    const direct = await run('git', ['push', 'origin', 'HEAD:refs/heads/agent/direct'], {
+      cwd: repo,
+      env: bareEnv(work.dir),
+    });
     expect(direct.code).not.toBe(0);
   });
 
@@ -127,7 +144,12 @@ describe('GitLab API through the credential gateway', () => {
     ]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const [mr] = gateway.record().mergeRequests;
-    expect(mr).toMatchObject({ projectPath: 'acme/web-app', sourceBranch: 'agent/feature', targetBranch: 'main', title: 'Agent change' });
+    expect(mr).toMatchObject({
+      projectPath: 'acme/web-app',
+      sourceBranch: 'agent/feature',
+      targetBranch: 'main',
+      title: 'Agent change',
+    });
     expect(mr!.webUrl).toMatch(/\/acme\/web-app\/-\/merge_requests\/\d+$/);
     const onServer = gitlab.mergeRequests('acme/web-app').find((m) => m.iid === mr!.iid);
     expect(onServer).toMatchObject({ source_branch: 'agent/feature', author_id: botId });
@@ -159,7 +181,15 @@ describe('GitLab API through the credential gateway', () => {
   });
 
   it('refuses token, admin and other-project endpoints with the reason', async () => {
-    const tokenMint = await curl(['-w', '\n%{http_code}', '-X', 'POST', '-d', 'name=x', api('/user/personal_access_tokens')]);
+    const tokenMint = await curl([
+      '-w',
+      '\n%{http_code}',
+      '-X',
+      'POST',
+      '-d',
+      'name=x',
+      api('/user/personal_access_tokens'),
+    ]);
     expect(tokenMint.stdout).toMatch(/allowlist[\s\S]*\n403$/);
     const other = await curl(['-w', '\n%{http_code}', api('/projects/tools%2Fsecret')]);
     expect(other.stdout).toMatch(/not part of this run[\s\S]*\n403$/);

@@ -51,7 +51,10 @@ afterAll(async () => {
 });
 
 const gitVia = (proxyUrl: string, caFile: string, args: string[], cwd?: string) =>
-  run('git', ['-c', `http.proxy=${proxyUrl}`, ...args], { cwd: cwd ?? work.dir, env: bareEnv(work.dir, { GIT_SSL_CAINFO: caFile }) });
+  run('git', ['-c', `http.proxy=${proxyUrl}`, ...args], {
+    cwd: cwd ?? work.dir,
+    env: bareEnv(work.dir, { GIT_SSL_CAINFO: caFile }),
+  });
 
 describe('https instance through the gateway', () => {
   it('gives a run CA certificate and never its key', () => {
@@ -89,7 +92,12 @@ describe('https instance through the gateway', () => {
     const strictProxy = await startTestProxy(strict);
     try {
       await writeFile(join(work.dir, 'strict-ca.pem'), strict.caCertPem ?? '');
-      const clone = await gitVia(strictProxy.url, join(work.dir, 'strict-ca.pem'), ['clone', '-q', `${gitlab.url}/acme/web-app.git`, 'strict']);
+      const clone = await gitVia(strictProxy.url, join(work.dir, 'strict-ca.pem'), [
+        'clone',
+        '-q',
+        `${gitlab.url}/acme/web-app.git`,
+        'strict',
+      ]);
       expect(clone.code).not.toBe(0);
       expect(strict.record().requests).toContainEqual(expect.objectContaining({ status: 502 }));
     } finally {

@@ -46,7 +46,11 @@ describe('sample agent', () => {
   it('pushes exactly one branch, opens one MR and files one issue, holding no token', async () => {
     const workspace = join(work.dir, 'workspace');
     const env = bareEnv(work.dir, { HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url });
-    const clone = await run('git', ['-c', `http.proxy=${proxy.url}`, 'clone', '-q', `${gitlab.url}/acme/web-app.git`, workspace], { env });
+    const clone = await run(
+      'git',
+      ['-c', `http.proxy=${proxy.url}`, 'clone', '-q', `${gitlab.url}/acme/web-app.git`, workspace],
+      { env },
+    );
     expect(clone.code, clone.stderr).toBe(0);
     const taskFile = join(work.dir, 'task.md');
     await writeFile(taskFile, 'Add a sample note to the repository\n\nKeep it short.\n');
@@ -62,13 +66,26 @@ describe('sample agent', () => {
 
     const record = gateway.record();
     expect(record.pushes).toEqual([
-      expect.objectContaining({ projectPath: 'acme/web-app', branch: 'cospec/sample-run-sample', change: 'created', result: 'ok' }),
+      expect.objectContaining({
+        projectPath: 'acme/web-app',
+        branch: 'cospec/sample-run-sample',
+        change: 'created',
+        result: 'ok',
+      }),
     ]);
     expect(record.mergeRequests).toEqual([
-      expect.objectContaining({ sourceBranch: 'cospec/sample-run-sample', targetBranch: 'main', title: 'Add a sample note to the repository' }),
+      expect.objectContaining({
+        sourceBranch: 'cospec/sample-run-sample',
+        targetBranch: 'main',
+        title: 'Add a sample note to the repository',
+      }),
     ]);
-    expect(record.issues).toEqual([expect.objectContaining({ title: 'Follow-up: Add a sample note to the repository' })]);
+    expect(record.issues).toEqual([
+      expect.objectContaining({ title: 'Follow-up: Add a sample note to the repository' }),
+    ]);
     expect(result.stdout).toContain(record.mergeRequests[0]!.webUrl);
-    expect(gitlab.mergeRequests('acme/web-app').filter((m) => m.source_branch === 'cospec/sample-run-sample')).toHaveLength(1);
+    expect(
+      gitlab.mergeRequests('acme/web-app').filter((m) => m.source_branch === 'cospec/sample-run-sample'),
+    ).toHaveLength(1);
   });
 });

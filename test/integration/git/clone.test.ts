@@ -4,7 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import { startGitHttpServer, type GitHttpServer } from './support/git-http-server';
 import { createFixtureRepo, git, scratchDir } from './support/repos';
-import { ENGINES, credentialsOf, exists, filesContaining, leftovers, progressRecorder, serviceWithLog } from './support/harness';
+import {
+  ENGINES,
+  credentialsOf,
+  exists,
+  filesContaining,
+  leftovers,
+  progressRecorder,
+  serviceWithLog,
+} from './support/harness';
 
 /**
  * Real clones, on both paths (the user's git and isomorphic-git), from a real smart-HTTP server
@@ -34,7 +42,10 @@ afterAll(async () => {
 const repoUrl = (path = 'acme/web-app') => `${server.url}/${path}.git`;
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<CospecError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(CospecError);
   expect((error as CospecError).code).toBe(code);
   return error as CospecError;
@@ -46,7 +57,13 @@ describe.each(ENGINES)('clone with %s', (engine) => {
     const dir = join(out, `${engine}-default`);
     const firstRequest = server.requests.length;
     const progress = progressRecorder();
-    const result = await service.clone({ url: repoUrl(), dir, engine, credentials: credentialsOf(TOKEN), onProgress: progress.onProgress });
+    const result = await service.clone({
+      url: repoUrl(),
+      dir,
+      engine,
+      credentials: credentialsOf(TOKEN),
+      onProgress: progress.onProgress,
+    });
     expect(result).toMatchObject({ branch: 'main', head: heads.mainHead, engine, warnings: [] });
     expect(await git(['rev-parse', 'HEAD'], dir)).toBe(heads.mainHead);
     expect(await git(['status', '--porcelain'], dir)).toBe('');
@@ -69,7 +86,13 @@ describe.each(ENGINES)('clone with %s', (engine) => {
   it('clones a named branch', async () => {
     const { service } = serviceWithLog();
     const dir = join(out, `${engine}-branch`);
-    const result = await service.clone({ url: repoUrl(), dir, engine, branch: 'feature/login', credentials: credentialsOf(TOKEN, 'cospec-bot') });
+    const result = await service.clone({
+      url: repoUrl(),
+      dir,
+      engine,
+      branch: 'feature/login',
+      credentials: credentialsOf(TOKEN, 'cospec-bot'),
+    });
     expect(result).toMatchObject({ branch: 'feature/login', head: heads.featureHead });
     expect(await exists(join(dir, 'login.txt'))).toBe(true);
   });
@@ -85,18 +108,26 @@ describe.each(ENGINES)('clone with %s', (engine) => {
   it('fails with UNAUTHORIZED on a wrong token, leaves nothing behind, and can be retried', async () => {
     const { service, logLines } = serviceWithLog();
     const dir = join(out, `${engine}-badtoken`);
-    await expectCode(service.clone({ url: repoUrl(), dir, engine, credentials: credentialsOf('glpat-wrong-token-000') }), 'UNAUTHORIZED');
+    await expectCode(
+      service.clone({ url: repoUrl(), dir, engine, credentials: credentialsOf('glpat-wrong-token-000') }),
+      'UNAUTHORIZED',
+    );
     expect(await exists(dir)).toBe(false);
     expect(await leftovers(dir)).toEqual([]);
     expect(logLines.join('\n')).not.toContain('glpat-wrong-token-000');
     // Nothing left in the way: the same clone with the right token succeeds.
-    expect((await service.clone({ url: repoUrl(), dir, engine, credentials: credentialsOf(TOKEN) })).head).toBe(heads.mainHead);
+    expect((await service.clone({ url: repoUrl(), dir, engine, credentials: credentialsOf(TOKEN) })).head).toBe(
+      heads.mainHead,
+    );
   });
 
   it('fails with NOT_FOUND naming a missing branch', async () => {
     const { service } = serviceWithLog();
     const dir = join(out, `${engine}-nobranch`);
-    const error = await expectCode(service.clone({ url: repoUrl(), dir, engine, branch: 'does-not-exist', credentials: credentialsOf(TOKEN) }), 'NOT_FOUND');
+    const error = await expectCode(
+      service.clone({ url: repoUrl(), dir, engine, branch: 'does-not-exist', credentials: credentialsOf(TOKEN) }),
+      'NOT_FOUND',
+    );
     expect(error.message).toContain('does-not-exist');
     expect(await exists(dir)).toBe(false);
   });
@@ -104,7 +135,10 @@ describe.each(ENGINES)('clone with %s', (engine) => {
   it('fails with NOT_FOUND when the repository is gone', async () => {
     const { service } = serviceWithLog();
     const dir = join(out, `${engine}-gone`);
-    const error = await expectCode(service.clone({ url: repoUrl('acme/deleted'), dir, engine, credentials: credentialsOf(TOKEN) }), 'NOT_FOUND');
+    const error = await expectCode(
+      service.clone({ url: repoUrl('acme/deleted'), dir, engine, credentials: credentialsOf(TOKEN) }),
+      'NOT_FOUND',
+    );
     expect(error.message).toMatch(/not found|no longer has access/);
   });
 
@@ -113,7 +147,10 @@ describe.each(ENGINES)('clone with %s', (engine) => {
     const dead = await startGitHttpServer({ root, token: TOKEN });
     const url = `${dead.url}/acme/web-app.git`;
     await dead.close();
-    await expectCode(service.clone({ url, dir: join(out, `${engine}-refused`), engine, credentials: credentialsOf(TOKEN) }), 'CONNECTION_REFUSED');
+    await expectCode(
+      service.clone({ url, dir: join(out, `${engine}-refused`), engine, credentials: credentialsOf(TOKEN) }),
+      'CONNECTION_REFUSED',
+    );
   });
 
   it('cancels mid-transfer and removes the partial clone', async () => {
@@ -122,7 +159,13 @@ describe.each(ENGINES)('clone with %s', (engine) => {
       const { service } = serviceWithLog();
       const dir = join(out, `${engine}-cancel`);
       const controller = new AbortController();
-      const cloning = service.clone({ url: `${held.url}/acme/web-app.git`, dir, engine, signal: controller.signal, credentials: credentialsOf(TOKEN) });
+      const cloning = service.clone({
+        url: `${held.url}/acme/web-app.git`,
+        dir,
+        engine,
+        signal: controller.signal,
+        credentials: credentialsOf(TOKEN),
+      });
       await held.held;
       controller.abort();
       await expectCode(cloning, 'CANCELLED');
@@ -139,7 +182,13 @@ describe.each(ENGINES)('clone with %s', (engine) => {
       const { service, logLines } = serviceWithLog();
       const dir = join(out, `${engine}-retry`);
       const progress = progressRecorder();
-      const result = await service.clone({ url: `${flaky.url}/acme/web-app.git`, dir, engine, credentials: credentialsOf(TOKEN), onProgress: progress.onProgress });
+      const result = await service.clone({
+        url: `${flaky.url}/acme/web-app.git`,
+        dir,
+        engine,
+        credentials: credentialsOf(TOKEN),
+        onProgress: progress.onProgress,
+      });
       expect(result.head).toBe(heads.mainHead);
       expect(flaky.dropped()).toBe(1);
       expect(progress.events.some((e) => /retrying/.test(e.detail))).toBe(true);
@@ -152,7 +201,12 @@ describe.each(ENGINES)('clone with %s', (engine) => {
 
   it('says so when the repository uses Git LFS', async () => {
     const { service } = serviceWithLog();
-    const result = await service.clone({ url: repoUrl('acme/lfs-assets'), dir: join(out, `${engine}-lfs`), engine, credentials: credentialsOf(TOKEN) });
+    const result = await service.clone({
+      url: repoUrl('acme/lfs-assets'),
+      dir: join(out, `${engine}-lfs`),
+      engine,
+      credentials: credentialsOf(TOKEN),
+    });
     expect(result.warnings.join(' ')).toMatch(/Git LFS/);
   });
 
@@ -161,7 +215,10 @@ describe.each(ENGINES)('clone with %s', (engine) => {
     const busy = join(out, `${engine}-busy`);
     await mkdir(busy, { recursive: true });
     await writeFile(join(busy, 'keep.txt'), 'mine');
-    await expectCode(service.clone({ url: repoUrl(), dir: busy, engine, credentials: credentialsOf(TOKEN) }), 'INVALID_INPUT');
+    await expectCode(
+      service.clone({ url: repoUrl(), dir: busy, engine, credentials: credentialsOf(TOKEN) }),
+      'INVALID_INPUT',
+    );
 
     const dir = join(out, `${engine}-aftercrash`);
     // What a process killed mid-clone leaves: a staging folder named after its (now dead) pid.
@@ -174,7 +231,14 @@ describe.each(ENGINES)('clone with %s', (engine) => {
 describe('request validation', () => {
   it('refuses a URL that carries credentials', async () => {
     const { service } = serviceWithLog();
-    await expectCode(service.clone({ url: `http://oauth2:${TOKEN}@127.0.0.1:1/a.git`, dir: join(out, 'creds-in-url'), credentials: credentialsOf(TOKEN) }), 'INVALID_INPUT');
+    await expectCode(
+      service.clone({
+        url: `http://oauth2:${TOKEN}@127.0.0.1:1/a.git`,
+        dir: join(out, 'creds-in-url'),
+        credentials: credentialsOf(TOKEN),
+      }),
+      'INVALID_INPUT',
+    );
   });
 });
 
@@ -188,7 +252,10 @@ describe('engine choice', () => {
     expect(await service.engineFor({ dispatcher, network: {} })).toBe('git');
     const noGit = serviceWithLog({ gitPath: join(out, 'no-such-git') }).service;
     expect(await noGit.engineFor({})).toBe('isomorphic-git');
-    await expectCode(noGit.clone({ url: repoUrl(), dir: join(out, 'forced-git'), engine: 'git', credentials: credentialsOf(TOKEN) }), 'CLONE_FAILED');
+    await expectCode(
+      noGit.clone({ url: repoUrl(), dir: join(out, 'forced-git'), engine: 'git', credentials: credentialsOf(TOKEN) }),
+      'CLONE_FAILED',
+    );
     await dispatcher.close();
   });
 });

@@ -15,14 +15,22 @@ describe('progress', () => {
   it('reads git progress redrawn with carriage returns, across chunk boundaries', () => {
     const seen: Array<[string, number, number]> = [];
     const parser = gitProgressParser((phase, loaded, total) => seen.push([phase, loaded, total]));
-    parser.push("Cloning into 'x'...\nremote: Enumerating objects: 12, done.\nReceiving objects:  50% (5/10)\rReceiving obj");
-    parser.push('ects: 100% (10/10), 1.2 MiB | 3 MiB/s, done.\nResolving deltas: 100% (4/4), done.\nfatal: something\n');
+    parser.push(
+      "Cloning into 'x'...\nremote: Enumerating objects: 12, done.\nReceiving objects:  50% (5/10)\rReceiving obj",
+    );
+    parser.push(
+      'ects: 100% (10/10), 1.2 MiB | 3 MiB/s, done.\nResolving deltas: 100% (4/4), done.\nfatal: something\n',
+    );
     expect(seen).toEqual([
       ['Receiving objects', 5, 10],
       ['Receiving objects', 10, 10],
       ['Resolving deltas', 4, 4],
     ]);
-    expect(parser.messages()).toEqual(["Cloning into 'x'...", 'remote: Enumerating objects: 12, done.', 'fatal: something']);
+    expect(parser.messages()).toEqual([
+      "Cloning into 'x'...",
+      'remote: Enumerating objects: 12, done.',
+      'fatal: something',
+    ]);
   });
 
   it('maps phases to one bar that only moves forward', () => {
@@ -44,16 +52,28 @@ describe('git CLI messages', () => {
   const code = (text: string, c = { ...ctx }) => mapGitCliError(text.split('\n'), 128, c).code;
   it.each([
     ["fatal: Authentication failed for 'https://gitlab.example.com/acme/web-app.git/'", 'UNAUTHORIZED'],
-    ['fatal: could not read Username for \'https://gitlab.example.com\': terminal prompts disabled', 'UNAUTHORIZED'],
+    ["fatal: could not read Username for 'https://gitlab.example.com': terminal prompts disabled", 'UNAUTHORIZED'],
     ["fatal: unable to access '…': The requested URL returned error: 403", 'FORBIDDEN'],
-    ["remote: The project you were looking for could not be found\nfatal: repository 'https://…/web-app.git/' not found", 'NOT_FOUND'],
-    ['warning: Could not find remote branch feature/x to clone.\nfatal: Remote branch feature/x not found in upstream origin', 'NOT_FOUND'],
+    [
+      "remote: The project you were looking for could not be found\nfatal: repository 'https://…/web-app.git/' not found",
+      'NOT_FOUND',
+    ],
+    [
+      'warning: Could not find remote branch feature/x to clone.\nfatal: Remote branch feature/x not found in upstream origin',
+      'NOT_FOUND',
+    ],
     ["fatal: unable to access '…': Could not resolve host: gitlab.example.com", 'DNS_FAILURE'],
-    ["fatal: unable to access '…': Failed to connect to gitlab.example.com port 443 after 1 ms: Connection refused", 'CONNECTION_REFUSED'],
+    [
+      "fatal: unable to access '…': Failed to connect to gitlab.example.com port 443 after 1 ms: Connection refused",
+      'CONNECTION_REFUSED',
+    ],
     ["fatal: unable to access '…': server certificate verification failed. CAfile: /x CRLfile: none", 'TLS_UNKNOWN_CA'],
     ["fatal: unable to access '…': SSL certificate problem: certificate has expired", 'TLS_CERT_EXPIRED'],
     ["fatal: unable to access '…': Received HTTP code 407 from proxy after CONNECT", 'PROXY_ERROR'],
-    ['error: RPC failed; curl 18 transfer closed with outstanding read data remaining\nfatal: early EOF', 'CONNECTION_RESET'],
+    [
+      'error: RPC failed; curl 18 transfer closed with outstanding read data remaining\nfatal: early EOF',
+      'CONNECTION_RESET',
+    ],
     ['fatal: write error: No space left on device', 'DISK_FULL'],
     ["fatal: unable to access '…': The requested URL returned error: 502", 'SERVER_ERROR'],
     ['fatal: something nobody expected', 'CLONE_FAILED'],
@@ -67,22 +87,34 @@ describe('git CLI messages', () => {
   });
 
   it('blames the proxy for a refused connection when one is set', () => {
-    expect(code('fatal: Failed to connect to 127.0.0.1 port 3128: Connection refused', { ...ctx, proxyUrl: 'http://user:pw@proxy:3128' } as typeof ctx)).toBe('PROXY_ERROR');
+    expect(
+      code('fatal: Failed to connect to 127.0.0.1 port 3128: Connection refused', {
+        ...ctx,
+        proxyUrl: 'http://user:pw@proxy:3128',
+      } as typeof ctx),
+    ).toBe('PROXY_ERROR');
   });
 });
 
 describe('isomorphic-git errors', () => {
   it('maps HTTP statuses, missing refs, full disks and cancellation', () => {
-    const http = (statusCode: number) => Object.assign(new Error(`HTTP Error: ${statusCode}`), { code: 'HttpError', data: { statusCode } });
+    const http = (statusCode: number) =>
+      Object.assign(new Error(`HTTP Error: ${statusCode}`), { code: 'HttpError', data: { statusCode } });
     expect(mapIsomorphicError(http(401), ctx).code).toBe('UNAUTHORIZED');
     expect(mapIsomorphicError(http(404), ctx).code).toBe('NOT_FOUND');
     expect(mapIsomorphicError(http(503), ctx).code).toBe('SERVER_ERROR');
-    expect(mapIsomorphicError(Object.assign(new Error('Could not find feature/x.'), { code: 'NotFoundError' }), ctx).code).toBe('NOT_FOUND');
-    expect(mapIsomorphicError(Object.assign(new Error('ENOSPC: no space left'), { code: 'ENOSPC' }), ctx).code).toBe('DISK_FULL');
+    expect(
+      mapIsomorphicError(Object.assign(new Error('Could not find feature/x.'), { code: 'NotFoundError' }), ctx).code,
+    ).toBe('NOT_FOUND');
+    expect(mapIsomorphicError(Object.assign(new Error('ENOSPC: no space left'), { code: 'ENOSPC' }), ctx).code).toBe(
+      'DISK_FULL',
+    );
     const aborted = new AbortController();
     aborted.abort();
     expect(mapIsomorphicError(new Error('whatever'), ctx, aborted.signal).code).toBe('CANCELLED');
-    expect(mapIsomorphicError(Object.assign(new Error('x'), { cause: { code: 'ECONNRESET' } }), ctx).code).toBe('CONNECTION_RESET');
+    expect(mapIsomorphicError(Object.assign(new Error('x'), { cause: { code: 'ECONNRESET' } }), ctx).code).toBe(
+      'CONNECTION_RESET',
+    );
   });
 });
 

@@ -30,7 +30,10 @@ beforeAll(async () => {
   root = await scratchDir('git-net-srv-');
   out = await scratchDir('git-net-out-');
   await createFixtureRepo(root, 'acme/api-service', { files: 50 });
-  const cert = selfSignedCert({ notBefore: new Date(Date.now() - 86_400_000), notAfter: new Date(Date.now() + 86_400_000) });
+  const cert = selfSignedCert({
+    notBefore: new Date(Date.now() - 86_400_000),
+    notAfter: new Date(Date.now() + 86_400_000),
+  });
   certPem = cert.certPem;
   https = await startGitHttpServer({ root, token: TOKEN, tls: cert });
   http = await startGitHttpServer({ root, token: TOKEN });
@@ -51,7 +54,10 @@ async function accountNetwork(instanceUrl: string, settings: { caCertificatesPem
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   return error instanceof CospecError ? error.code : String(error);
 }
 
@@ -60,10 +66,26 @@ describe.each(ENGINES)('network settings with %s', (engine) => {
     const { service } = serviceWithLog();
     const url = `${https.url}/acme/api-service.git`;
     const net = await accountNetwork(https.url, { caCertificatesPem: certPem });
-    const result = await service.clone({ url, dir: join(out, `${engine}-tls`), engine, credentials: credentialsOf(TOKEN), ...net });
+    const result = await service.clone({
+      url,
+      dir: join(out, `${engine}-tls`),
+      engine,
+      credentials: credentialsOf(TOKEN),
+      ...net,
+    });
     expect(result.branch).toBe('main');
     const plain = await accountNetwork(https.url, {});
-    expect(await codeOf(service.clone({ url, dir: join(out, `${engine}-tls-untrusted`), engine, credentials: credentialsOf(TOKEN), ...plain }))).toBe('TLS_UNKNOWN_CA');
+    expect(
+      await codeOf(
+        service.clone({
+          url,
+          dir: join(out, `${engine}-tls-untrusted`),
+          engine,
+          credentials: credentialsOf(TOKEN),
+          ...plain,
+        }),
+      ),
+    ).toBe('TLS_UNKNOWN_CA');
     expect(await exists(join(out, `${engine}-tls-untrusted`))).toBe(false);
   });
 
@@ -71,7 +93,13 @@ describe.each(ENGINES)('network settings with %s', (engine) => {
     const { service } = serviceWithLog();
     const before = proxy.seen.length;
     const net = await accountNetwork(https.url, { caCertificatesPem: certPem, proxyUrl: proxy.url });
-    await service.clone({ url: `${https.url}/acme/api-service.git`, dir: join(out, `${engine}-proxy-https`), engine, credentials: credentialsOf(TOKEN), ...net });
+    await service.clone({
+      url: `${https.url}/acme/api-service.git`,
+      dir: join(out, `${engine}-proxy-https`),
+      engine,
+      credentials: credentialsOf(TOKEN),
+      ...net,
+    });
     const port = new URL(https.url).port;
     expect(proxy.seen.slice(before).some((line) => line === `CONNECT 127.0.0.1:${port}`)).toBe(true);
   });
@@ -80,7 +108,13 @@ describe.each(ENGINES)('network settings with %s', (engine) => {
     const { service } = serviceWithLog();
     const before = proxy.seen.length;
     const net = await accountNetwork(http.url, { proxyUrl: proxy.url });
-    await service.clone({ url: `${http.url}/acme/api-service.git`, dir: join(out, `${engine}-proxy-http`), engine, credentials: credentialsOf(TOKEN), ...net });
+    await service.clone({
+      url: `${http.url}/acme/api-service.git`,
+      dir: join(out, `${engine}-proxy-http`),
+      engine,
+      credentials: credentialsOf(TOKEN),
+      ...net,
+    });
     const port = new URL(http.url).port;
     expect(proxy.seen.slice(before).some((line) => line.includes(`127.0.0.1:${port}`))).toBe(true);
   });
@@ -90,7 +124,17 @@ describe.each(ENGINES)('network settings with %s', (engine) => {
     const dead = await startForwardProxy();
     await dead.close();
     const net = await accountNetwork(http.url, { proxyUrl: dead.url });
-    expect(await codeOf(service.clone({ url: `${http.url}/acme/api-service.git`, dir: join(out, `${engine}-proxy-dead`), engine, credentials: credentialsOf(TOKEN), ...net }))).toBe('PROXY_ERROR');
+    expect(
+      await codeOf(
+        service.clone({
+          url: `${http.url}/acme/api-service.git`,
+          dir: join(out, `${engine}-proxy-dead`),
+          engine,
+          credentials: credentialsOf(TOKEN),
+          ...net,
+        }),
+      ),
+    ).toBe('PROXY_ERROR');
   });
 
   it('reports a full disk as DISK_FULL and leaves nothing behind', async (ctx) => {
@@ -109,7 +153,11 @@ describe.each(ENGINES)('network settings with %s', (engine) => {
     try {
       const { service } = serviceWithLog();
       const dir = join(small, 'clone');
-      expect(await codeOf(service.clone({ url: `${http.url}/acme/api-service.git`, dir, engine, credentials: credentialsOf(TOKEN) }))).toBe('DISK_FULL');
+      expect(
+        await codeOf(
+          service.clone({ url: `${http.url}/acme/api-service.git`, dir, engine, credentials: credentialsOf(TOKEN) }),
+        ),
+      ).toBe('DISK_FULL');
       expect(await exists(dir)).toBe(false);
       expect((await run('ls', ['-A', small])).stdout.trim()).toBe('');
     } finally {
@@ -130,7 +178,13 @@ describe('the git path keeps the token off command lines and out of git config',
     const { service, logLines } = serviceWithLog({ gitPath: wrapper });
     const dir = join(out, 'cli-no-token');
     const net = await accountNetwork(https.url, { caCertificatesPem: certPem });
-    await service.clone({ url: `${https.url}/acme/api-service.git`, dir, engine: 'git', credentials: credentialsOf(TOKEN), ...net });
+    await service.clone({
+      url: `${https.url}/acme/api-service.git`,
+      dir,
+      engine: 'git',
+      credentials: credentialsOf(TOKEN),
+      ...net,
+    });
     const argv = await readFile(argvLog, 'utf8');
     expect(argv).toContain('clone');
     expect(argv).not.toContain(TOKEN);

@@ -23,7 +23,11 @@ let out: string;
 const networks: AccountNetwork[] = [];
 
 beforeAll(async () => {
-  [plain, tls, proxy] = await Promise.all([startGitLabStandIn(), startGitLabStandIn({ tls: true }), startForwardProxy()]);
+  [plain, tls, proxy] = await Promise.all([
+    startGitLabStandIn(),
+    startGitLabStandIn({ tls: true }),
+    startForwardProxy(),
+  ]);
   out = await scratchDir('git-standin-out-');
 });
 
@@ -34,16 +38,24 @@ afterAll(async () => {
 });
 
 async function networkFor(standIn: StandIn, proxyUrl?: string) {
-  const net = await createAccountNetwork(standIn.url, { useSystemCa: true, caCertificatesPem: standIn.caPem, proxyUrl }, { env: {} });
+  const net = await createAccountNetwork(
+    standIn.url,
+    { useSystemCa: true, caCertificatesPem: standIn.caPem, proxyUrl },
+    { env: {} },
+  );
   networks.push(net);
   return { dispatcher: net.dispatcher, network: { caPem: net.caPem, proxyUrl: net.proxyUrl } };
 }
 
 const bot = () => plain.user('cospec-bot');
-const headOf = async (standIn: StandIn, project: string, branch: string) => (await run('git', ['--git-dir', standIn.repoDir(project), 'rev-parse', branch])).stdout.trim();
+const headOf = async (standIn: StandIn, project: string, branch: string) =>
+  (await run('git', ['--git-dir', standIn.repoDir(project), 'rev-parse', branch])).stdout.trim();
 
 async function failure(promise: Promise<unknown>): Promise<CospecError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(CospecError);
   return error as CospecError;
 }
@@ -53,7 +65,13 @@ describe.each(ENGINES)('GitLab stand-in clones with %s', (engine) => {
     const { service, logLines } = serviceWithLog();
     const { token, username } = bot();
     const dir = join(out, `${engine}-web-app`);
-    const result = await service.clone({ url: `${plain.url}/acme/web-app.git`, dir, engine, credentials: credentialsOf(token, username), ...(await networkFor(plain)) });
+    const result = await service.clone({
+      url: `${plain.url}/acme/web-app.git`,
+      dir,
+      engine,
+      credentials: credentialsOf(token, username),
+      ...(await networkFor(plain)),
+    });
     expect(result).toMatchObject({ branch: 'main', head: await headOf(plain, 'acme/web-app', 'main'), engine });
     expect(await git(['status', '--porcelain'], dir)).toBe('');
     expect(await filesContaining(dir, token)).toEqual([]);
@@ -65,7 +83,13 @@ describe.each(ENGINES)('GitLab stand-in clones with %s', (engine) => {
     const { token, username } = tls.user('cospec-bot');
     const before = proxy.seen.length;
     const dir = join(out, `${engine}-api-tls-proxy`);
-    const result = await service.clone({ url: `${tls.url}/acme/api-service.git`, dir, engine, credentials: credentialsOf(token, username), ...(await networkFor(tls, proxy.url)) });
+    const result = await service.clone({
+      url: `${tls.url}/acme/api-service.git`,
+      dir,
+      engine,
+      credentials: credentialsOf(token, username),
+      ...(await networkFor(tls, proxy.url)),
+    });
     expect(result.head).toBe(await headOf(tls, 'acme/api-service', 'main'));
     expect(proxy.seen.slice(before).some((l) => l.startsWith(`CONNECT ${new URL(tls.url).host}`))).toBe(true);
   });
@@ -73,7 +97,14 @@ describe.each(ENGINES)('GitLab stand-in clones with %s', (engine) => {
   it('refuses a revoked token with UNAUTHORIZED', async () => {
     const { service } = serviceWithLog();
     const dir = join(out, `${engine}-revoked`);
-    const error = await failure(service.clone({ url: `${plain.url}/acme/web-app.git`, dir, engine, credentials: credentialsOf(plain.tokens.revoked, 'cospec-bot') }));
+    const error = await failure(
+      service.clone({
+        url: `${plain.url}/acme/web-app.git`,
+        dir,
+        engine,
+        credentials: credentialsOf(plain.tokens.revoked, 'cospec-bot'),
+      }),
+    );
     expect(error.code).toBe('UNAUTHORIZED');
     expect(await exists(dir)).toBe(false);
     expect(await leftovers(dir)).toEqual([]);
@@ -82,14 +113,29 @@ describe.each(ENGINES)('GitLab stand-in clones with %s', (engine) => {
   it('reports a project the account cannot see as NOT_FOUND (access lost or repository gone)', async () => {
     const { service } = serviceWithLog();
     const { token, username } = bot();
-    const error = await failure(service.clone({ url: `${plain.url}/tools/secret.git`, dir: join(out, `${engine}-secret`), engine, credentials: credentialsOf(token, username) }));
+    const error = await failure(
+      service.clone({
+        url: `${plain.url}/tools/secret.git`,
+        dir: join(out, `${engine}-secret`),
+        engine,
+        credentials: credentialsOf(token, username),
+      }),
+    );
     expect(error.code).toBe('NOT_FOUND');
   });
 
   it('names a missing branch', async () => {
     const { service } = serviceWithLog();
     const { token, username } = bot();
-    const error = await failure(service.clone({ url: `${plain.url}/acme/web-app.git`, dir: join(out, `${engine}-nobranch`), branch: 'no-such-branch', engine, credentials: credentialsOf(token, username) }));
+    const error = await failure(
+      service.clone({
+        url: `${plain.url}/acme/web-app.git`,
+        dir: join(out, `${engine}-nobranch`),
+        branch: 'no-such-branch',
+        engine,
+        credentials: credentialsOf(token, username),
+      }),
+    );
     expect(error.code).toBe('NOT_FOUND');
     expect(error.message).toContain('no-such-branch');
   });
@@ -98,10 +144,19 @@ describe.each(ENGINES)('GitLab stand-in clones with %s', (engine) => {
     const { service } = serviceWithLog();
     const { token, username } = bot();
     const hitsBefore = plain.faults.hits.length;
-    const remove = plain.faults.add({ match: { path: /\/git-upload-pack$/, method: 'POST' }, reset: 'before-response', times: 1 });
+    const remove = plain.faults.add({
+      match: { path: /\/git-upload-pack$/, method: 'POST' },
+      reset: 'before-response',
+      times: 1,
+    });
     try {
       const dir = join(out, `${engine}-dropped`);
-      const result = await service.clone({ url: `${plain.url}/acme/web-app.git`, dir, engine, credentials: credentialsOf(token, username) });
+      const result = await service.clone({
+        url: `${plain.url}/acme/web-app.git`,
+        dir,
+        engine,
+        credentials: credentialsOf(token, username),
+      });
       expect(result.head).toBe(await headOf(plain, 'acme/web-app', 'main'));
       expect(plain.faults.hits.length - hitsBefore).toBe(1);
     } finally {

@@ -10,7 +10,10 @@ import { startGitLabStandIn, type StandIn } from '../../../tools/gitlab-standin'
 let gitlab: StandIn;
 const api = (token: string) => new Gitlab({ host: gitlab.url, token });
 const raw = (path: string, token?: string, init: RequestInit = {}) =>
-  fetch(`${gitlab.url}/api/v4${path}`, { ...init, headers: { ...(token ? { 'PRIVATE-TOKEN': token } : {}), ...(init.headers as Record<string, string>) } });
+  fetch(`${gitlab.url}/api/v4${path}`, {
+    ...init,
+    headers: { ...(token ? { 'PRIVATE-TOKEN': token } : {}), ...(init.headers as Record<string, string>) },
+  });
 
 beforeAll(async () => {
   gitlab = await startGitLabStandIn();
@@ -24,9 +27,20 @@ describe('identity endpoints', () => {
     const bot = api(gitlab.user('cospec-bot').token);
     expect(await bot.Metadata.show()).toMatchObject({ version: '17.5.0' });
     const me = await bot.Users.showCurrentUser();
-    expect(me).toMatchObject({ id: gitlab.user('cospec-bot').id, username: 'cospec-bot', state: 'active', bot: false, is_admin: false });
+    expect(me).toMatchObject({
+      id: gitlab.user('cospec-bot').id,
+      username: 'cospec-bot',
+      state: 'active',
+      bot: false,
+      is_admin: false,
+    });
     const self = await (await raw('/personal_access_tokens/self', gitlab.user('cospec-bot').token)).json();
-    expect(self).toMatchObject({ active: true, revoked: false, scopes: expect.arrayContaining(['api', 'read_user']), user_id: me.id });
+    expect(self).toMatchObject({
+      active: true,
+      revoked: false,
+      scopes: expect.arrayContaining(['api', 'read_user']),
+      user_id: me.id,
+    });
     expect(self.expires_at).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(JSON.stringify(self)).not.toContain(gitlab.user('cospec-bot').token);
   });
@@ -51,9 +65,15 @@ describe('identity endpoints', () => {
     expect(await unknown.json()).toEqual({ message: '401 Unauthorized' });
     const expired = await raw('/personal_access_tokens/self', gitlab.tokens.expired);
     expect(expired.status).toBe(401);
-    expect(await expired.json()).toEqual({ error: 'invalid_token', error_description: 'Token is expired. You can either do re-authorization or token refresh.' });
+    expect(await expired.json()).toEqual({
+      error: 'invalid_token',
+      error_description: 'Token is expired. You can either do re-authorization or token refresh.',
+    });
     const revoked = await raw('/user', gitlab.tokens.revoked);
-    expect(await revoked.json()).toEqual({ error: 'invalid_token', error_description: 'Token was revoked. You have to re-authorize from the user.' });
+    expect(await revoked.json()).toEqual({
+      error: 'invalid_token',
+      error_description: 'Token was revoked. You have to re-authorize from the user.',
+    });
   });
 
   it('a read_user token reads /user but gets insufficient_scope on the API', async () => {
@@ -98,17 +118,26 @@ describe('projects', () => {
 
   it('search narrows the list; Reporter projects appear without min_access_level', async () => {
     const bot = api(gitlab.user('cospec-bot').token);
-    expect((await bot.Projects.all({ membership: true, search: 'web' })).map((p) => p.path_with_namespace)).toEqual(['acme/web-app']);
+    expect((await bot.Projects.all({ membership: true, search: 'web' })).map((p) => p.path_with_namespace)).toEqual([
+      'acme/web-app',
+    ]);
     const reporter = await bot.Projects.all({ membership: true, minAccessLevel: 20, search: 'cli' });
     expect(reporter.map((p) => p.path_with_namespace)).toEqual(['tools/cli']);
   });
 
-  it('shows a project by URL-encoded path or id, with the caller\'s permissions', async () => {
+  it("shows a project by URL-encoded path or id, with the caller's permissions", async () => {
     const bot = api(gitlab.user('cospec-bot').token);
     const byPath = await bot.Projects.show('acme/web-app');
     const byId = await bot.Projects.show(byPath.id);
-    expect(byId).toMatchObject({ path_with_namespace: 'acme/web-app', default_branch: 'main', http_url_to_repo: `${gitlab.url}/acme/web-app.git` });
-    expect(byPath.permissions).toEqual({ project_access: null, group_access: { access_level: 30, notification_level: 3 } });
+    expect(byId).toMatchObject({
+      path_with_namespace: 'acme/web-app',
+      default_branch: 'main',
+      http_url_to_repo: `${gitlab.url}/acme/web-app.git`,
+    });
+    expect(byPath.permissions).toEqual({
+      project_access: null,
+      group_access: { access_level: 30, notification_level: 3 },
+    });
   });
 
   it("answers 404 for a project the caller can't see, 401 without a token", async () => {
@@ -126,7 +155,13 @@ describe('branches and repository', () => {
     const branches = await bot.Branches.all('acme/web-app');
     expect(branches.map((b) => b.name)).toEqual(expect.arrayContaining(['main', 'feature/login']));
     const main = branches.find((b) => b.name === 'main')!;
-    expect(main).toMatchObject({ protected: true, default: true, can_push: false, developers_can_merge: true, developers_can_push: false });
+    expect(main).toMatchObject({
+      protected: true,
+      default: true,
+      can_push: false,
+      developers_can_merge: true,
+      developers_can_push: false,
+    });
     const login = await bot.Branches.show('acme/web-app', 'feature/login');
     expect(login).toMatchObject({ name: 'feature/login', protected: false, can_push: true });
     expect(login.commit.id).toMatch(/^[0-9a-f]{40}$/);
@@ -137,7 +172,10 @@ describe('branches and repository', () => {
   it('lists protected branches with access levels', async () => {
     const list = await api(gitlab.user('cospec-bot').token).ProtectedBranches.all('acme/api-service');
     expect(list.map((b) => b.name).sort()).toEqual(['main', 'release/*']);
-    expect(list[0]!.push_access_levels![0]).toMatchObject({ access_level: 40, access_level_description: 'Maintainers' });
+    expect(list[0]!.push_access_levels![0]).toMatchObject({
+      access_level: 40,
+      access_level_description: 'Maintainers',
+    });
     expect(await api(gitlab.user('cospec-bot').token).ProtectedBranches.all('acme/unprotected-lib')).toEqual([]);
   });
 
@@ -147,12 +185,19 @@ describe('branches and repository', () => {
     expect(cmp.commits!.map((c) => c.title)).toEqual(['Add a login form']);
     expect(cmp.diffs![0]).toMatchObject({ new_path: 'src/login.js', new_file: true });
     const commits = await bot.Commits.all('acme/web-app', { refName: 'main' });
-    expect(commits.map((c) => c.title)).toEqual(['Document how to run it', 'Greet by name', 'Add the app entry point', 'Initial commit']);
+    expect(commits.map((c) => c.title)).toEqual([
+      'Document how to run it',
+      'Greet by name',
+      'Add the app entry point',
+      'Initial commit',
+    ]);
   });
 
   it('only Maintainers protect branches; Developers create unprotected branches', async () => {
     const maya = api(gitlab.user('maya').token);
-    await expect(maya.ProtectedBranches.protect('acme/unprotected-lib', 'stable')).rejects.toMatchObject({ cause: { response: { status: 403 } } });
+    await expect(maya.ProtectedBranches.protect('acme/unprotected-lib', 'stable')).rejects.toMatchObject({
+      cause: { response: { status: 403 } },
+    });
     const created = await maya.Branches.create('acme/unprotected-lib', 'maya/topic', 'main');
     expect(created).toMatchObject({ name: 'maya/topic', protected: false });
     const alice = api(gitlab.user('alice').token);
@@ -162,7 +207,7 @@ describe('branches and repository', () => {
 });
 
 describe('unknown routes', () => {
-  it('answers 404 with GitLab\'s route body', async () => {
+  it("answers 404 with GitLab's route body", async () => {
     const res = await raw('/nothing/here', gitlab.user('root').token);
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({ error: '404 Not Found' });

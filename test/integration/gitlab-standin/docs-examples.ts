@@ -87,7 +87,15 @@ export const docsExamples = {
     forks_count: 0,
     star_count: 0,
     last_activity_at: '2013-09-30T13:46:02Z',
-    namespace: { id: 3, name: 'Diaspora', path: 'diaspora', kind: 'group', full_path: 'diaspora', avatar_url: null, web_url: 'http://example.com/groups/diaspora' },
+    namespace: {
+      id: 3,
+      name: 'Diaspora',
+      path: 'diaspora',
+      kind: 'group',
+      full_path: 'diaspora',
+      avatar_url: null,
+      web_url: 'http://example.com/groups/diaspora',
+    },
     _links: {
       self: 'http://example.com/api/v4/projects',
       issues: 'http://example.com/api/v4/projects/1/issues',
@@ -109,7 +117,10 @@ export const docsExamples = {
     request_access_enabled: false,
     remove_source_branch_after_merge: false,
     merge_method: 'merge',
-    permissions: { project_access: { access_level: 10, notification_level: 3 }, group_access: { access_level: 50, notification_level: 3 } },
+    permissions: {
+      project_access: { access_level: 10, notification_level: 3 },
+      group_access: { access_level: 50, notification_level: 3 },
+    },
   },
 
   // https://docs.gitlab.com/ee/api/branches.html#get-single-repository-branch

@@ -14,7 +14,8 @@ let gitlab: StandIn;
 function shapeProblems(example: unknown, actual: unknown, path = '$'): string[] {
   if (example === null || actual === null) return [];
   const kind = (v: unknown) => (Array.isArray(v) ? 'array' : typeof v);
-  if (kind(example) !== kind(actual)) return [`${path}: expected ${kind(example)}, got ${kind(actual)} (${JSON.stringify(actual)})`];
+  if (kind(example) !== kind(actual))
+    return [`${path}: expected ${kind(example)}, got ${kind(actual)} (${JSON.stringify(actual)})`];
   if (Array.isArray(example) && Array.isArray(actual)) {
     return example.length > 0 && actual.length > 0 ? shapeProblems(example[0], actual[0], `${path}[0]`) : [];
   }
@@ -62,9 +63,15 @@ describe("the stand-in's responses have the shape of GitLab's documented example
   });
 
   it('mergeRequest, issue and note', async () => {
-    const mr = await post('/projects/acme%2Fweb-app/merge_requests', { source_branch: 'feature/login', target_branch: 'main', title: 'Login' });
+    const mr = await post('/projects/acme%2Fweb-app/merge_requests', {
+      source_branch: 'feature/login',
+      target_branch: 'main',
+      title: 'Login',
+    });
     expect(shapeProblems(docsExamples.mergeRequest, mr)).toEqual([]);
-    expect(shapeProblems(docsExamples.mergeRequest, await get(`/projects/acme%2Fweb-app/merge_requests/${mr.iid}`))).toEqual([]);
+    expect(
+      shapeProblems(docsExamples.mergeRequest, await get(`/projects/acme%2Fweb-app/merge_requests/${mr.iid}`)),
+    ).toEqual([]);
     const issue = await post('/projects/acme%2Fweb-app/issues', { title: 'Broken' });
     expect(shapeProblems(docsExamples.issue, issue)).toEqual([]);
     const note = await post(`/projects/acme%2Fweb-app/merge_requests/${mr.iid}/notes`, { body: 'ok' });
@@ -87,7 +94,13 @@ describe("the stand-in's responses have the shape of GitLab's documented example
     const code = new URL(await gitlab.approveAuthorization(authorize.toString(), 'alice')).searchParams.get('code')!;
     const res = await fetch(`${gitlab.url}/oauth/token`, {
       method: 'POST',
-      body: new URLSearchParams({ grant_type: 'authorization_code', client_id: gitlab.oauthApp.clientId, code, redirect_uri: redirect, code_verifier: verifier }),
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        client_id: gitlab.oauthApp.clientId,
+        code,
+        redirect_uri: redirect,
+        code_verifier: verifier,
+      }),
     });
     expect(shapeProblems(docsExamples.oauthToken, await res.json())).toEqual([]);
   });

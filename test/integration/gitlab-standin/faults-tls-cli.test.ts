@@ -29,7 +29,12 @@ describe('faults', () => {
   });
 
   it('429 carries Retry-After', async () => {
-    gitlab.faults.add({ match: { path: '/api/v4/projects*', method: 'GET' }, status: 429, retryAfterSeconds: 7, times: 1 });
+    gitlab.faults.add({
+      match: { path: '/api/v4/projects*', method: 'GET' },
+      status: 429,
+      retryAfterSeconds: 7,
+      times: 1,
+    });
     const res = await get('/api/v4/projects?membership=true');
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('7');
@@ -77,11 +82,16 @@ describe('TLS mode', () => {
     expect(tls.caPem).toMatch(/^-----BEGIN CERTIFICATE-----/);
     const trusting = new Agent({ connect: { ca: tls.caPem } });
     try {
-      const res = await undiciFetch(`${tls.url}/api/v4/version`, { headers: { 'PRIVATE-TOKEN': tls.user('root').token }, dispatcher: trusting });
+      const res = await undiciFetch(`${tls.url}/api/v4/version`, {
+        headers: { 'PRIVATE-TOKEN': tls.user('root').token },
+        dispatcher: trusting,
+      });
       expect(await res.json()).toMatchObject({ version: '17.5.0' });
       // the same CA, but the name the certificate does not carry
       const other = tls.url.replace('127.0.0.1', 'localhost');
-      await expect(undiciFetch(`${other}/api/v4/version`, { dispatcher: trusting })).rejects.toMatchObject({ cause: { code: 'ERR_TLS_CERT_ALTNAME_INVALID' } });
+      await expect(undiciFetch(`${other}/api/v4/version`, { dispatcher: trusting })).rejects.toMatchObject({
+        cause: { code: 'ERR_TLS_CERT_ALTNAME_INVALID' },
+      });
     } finally {
       await trusting.close();
     }
@@ -101,14 +111,20 @@ describe('TLS mode', () => {
 
 describe('npm run gitlab:local', () => {
   it('--json prints exactly one line with url and users, serves, and stops on SIGINT', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tools/gitlab-standin/cli.ts', '--json'], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tools/gitlab-standin/cli.ts', '--json'], {
+      cwd: process.cwd(),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
       const lines = createInterface({ input: child.stdout });
       const first = await new Promise<string>((resolve, reject) => {
         lines.once('line', resolve);
         child.once('exit', (code) => reject(new Error(`gitlab:local exited with ${code}`)));
       });
-      const info = JSON.parse(first) as { url: string; users: Array<{ username: string; password: string; token: string; role: string }> };
+      const info = JSON.parse(first) as {
+        url: string;
+        users: Array<{ username: string; password: string; token: string; role: string }>;
+      };
       expect(info.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(info.users.map((u) => u.username)).toEqual(['root', 'cospec-bot', 'alice', 'maya', 'rita', 'gus']);
       for (const u of info.users) expect(Object.keys(u).sort()).toEqual(['password', 'role', 'token', 'username']);

@@ -30,7 +30,12 @@ function git(args: string[], cwd = work): Promise<{ code: number; stdout: string
         },
         timeout: 60_000,
       },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) }),
+      (err, stdout, stderr) =>
+        resolve({
+          code: err ? (typeof err.code === 'number' ? err.code : 1) : 0,
+          stdout: String(stdout),
+          stderr: String(stderr),
+        }),
     );
   });
 }
@@ -53,7 +58,8 @@ async function commitFile(dir: string, name: string) {
   expect((await git(['commit', '-q', '-m', `add ${name}`], dir)).code).toBe(0);
 }
 
-const serverRef = async (project: string, ref: string) => (await git(['--git-dir', gitlab.repoDir(project), 'rev-parse', '--verify', '--quiet', ref])).stdout.trim();
+const serverRef = async (project: string, ref: string) =>
+  (await git(['--git-dir', gitlab.repoDir(project), 'rev-parse', '--verify', '--quiet', ref])).stdout.trim();
 
 beforeAll(async () => {
   gitlab = await startGitLabStandIn();
@@ -71,7 +77,12 @@ describe('authentication as GitLab takes it', () => {
     expect((await cloneAs('cospec-bot', bot.token, 'acme/web-app', 'c2')).code).toBe(0);
     expect((await cloneAs('cospec-bot', bot.password, 'acme/web-app', 'c3')).code).toBe(0);
     const log = await git(['log', '--format=%s', 'origin/main'], join(work, 'c1'));
-    expect(log.stdout.trim().split('\n')).toEqual(['Document how to run it', 'Greet by name', 'Add the app entry point', 'Initial commit']);
+    expect(log.stdout.trim().split('\n')).toEqual([
+      'Document how to run it',
+      'Greet by name',
+      'Add the app entry point',
+      'Initial commit',
+    ]);
   });
 
   it('refuses missing, wrong, revoked and expired credentials with HTTP Basic: Access denied', async () => {
@@ -125,7 +136,9 @@ describe('push permission by access level', () => {
     await commitFile(dir, 'bot.txt');
     const push = await git(['push', 'origin', 'HEAD:refs/heads/cospec/topic'], dir);
     expect(push.code, push.stderr).toBe(0);
-    expect(await serverRef('acme/web-app', 'refs/heads/cospec/topic')).toBe((await git(['rev-parse', 'HEAD'], dir)).stdout.trim());
+    expect(await serverRef('acme/web-app', 'refs/heads/cospec/topic')).toBe(
+      (await git(['rev-parse', 'HEAD'], dir)).stdout.trim(),
+    );
   });
 
   it('a Developer push to the protected default branch is refused by the pre-receive hook, as on GitLab', async () => {
@@ -187,7 +200,13 @@ async function oauthToken(username: string): Promise<string> {
   const code = new URL(await gitlab.approveAuthorization(authorize.toString(), username)).searchParams.get('code')!;
   const res = await fetch(`${gitlab.url}/oauth/token`, {
     method: 'POST',
-    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: params.redirect_uri, client_id: params.client_id, code_verifier: verifier }),
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: params.redirect_uri,
+      client_id: params.client_id,
+      code_verifier: verifier,
+    }),
   });
   return ((await res.json()) as { access_token: string }).access_token;
 }

@@ -34,7 +34,8 @@ function authorizeUrl(overrides: Record<string, string | null> = {}, challenge =
   return url.toString();
 }
 
-const token = (form: Record<string, string>) => fetch(`${gitlab.url}/oauth/token`, { method: 'POST', body: new URLSearchParams(form) });
+const token = (form: Record<string, string>) =>
+  fetch(`${gitlab.url}/oauth/token`, { method: 'POST', body: new URLSearchParams(form) });
 
 async function codeFor(username: string, redirectUri = 'cospec://oauth/callback') {
   const { verifier, challenge } = pkce();
@@ -45,11 +46,25 @@ async function codeFor(username: string, redirectUri = 'cospec://oauth/callback'
 
 async function exchange(username: string) {
   const c = await codeFor(username);
-  const res = await token({ grant_type: 'authorization_code', client_id: gitlab.oauthApp.clientId, code: c.code, redirect_uri: c.redirectUri, code_verifier: c.verifier });
-  return (await res.json()) as { access_token: string; refresh_token: string; expires_in: number; scope: string; token_type: string; created_at: number };
+  const res = await token({
+    grant_type: 'authorization_code',
+    client_id: gitlab.oauthApp.clientId,
+    code: c.code,
+    redirect_uri: c.redirectUri,
+    code_verifier: c.verifier,
+  });
+  return (await res.json()) as {
+    access_token: string;
+    refresh_token: string;
+    expires_in: number;
+    scope: string;
+    token_type: string;
+    created_at: number;
+  };
 }
 
-const userStatus = async (accessToken: string) => (await fetch(`${gitlab.url}/api/v4/user`, { headers: { authorization: `Bearer ${accessToken}` } })).status;
+const userStatus = async (accessToken: string) =>
+  (await fetch(`${gitlab.url}/api/v4/user`, { headers: { authorization: `Bearer ${accessToken}` } })).status;
 
 describe('the consent page', () => {
   it('shows GitLab\'s "Authorize … to use your account?" with the scopes and both buttons', async () => {
@@ -63,7 +78,12 @@ describe('the consent page', () => {
   });
 
   it('an unknown client or an unregistered redirect URI gets an error page, never a redirect', async () => {
-    const bad: Array<Record<string, string>> = [{ client_id: 'nope' }, { redirect_uri: 'https://evil.example/callback' }, { redirect_uri: 'cospec://oauth/callback/extra' }, { redirect_uri: 'http://localhost:4000/callback' }];
+    const bad: Array<Record<string, string>> = [
+      { client_id: 'nope' },
+      { redirect_uri: 'https://evil.example/callback' },
+      { redirect_uri: 'cospec://oauth/callback/extra' },
+      { redirect_uri: 'http://localhost:4000/callback' },
+    ];
     for (const overrides of bad) {
       const res = await fetch(authorizeUrl(overrides), { redirect: 'manual' });
       expect(res.status).toBe(400);
@@ -99,7 +119,9 @@ describe('the consent page', () => {
     const c = await codeFor('maya', 'http://127.0.0.1:54321/callback');
     expect(c.location.startsWith('http://127.0.0.1:54321/callback?code=')).toBe(true);
     expect(c.state).toBe('state-123');
-    const wrongPath = await fetch(authorizeUrl({ redirect_uri: 'http://127.0.0.1:54321/other' }), { redirect: 'manual' });
+    const wrongPath = await fetch(authorizeUrl({ redirect_uri: 'http://127.0.0.1:54321/other' }), {
+      redirect: 'manual',
+    });
     expect(wrongPath.status).toBe(400);
   });
 });
@@ -116,7 +138,13 @@ describe('the token endpoint', () => {
 
   it('codes are single use', async () => {
     const c = await codeFor('alice');
-    const form = { grant_type: 'authorization_code', client_id: gitlab.oauthApp.clientId, code: c.code, redirect_uri: c.redirectUri, code_verifier: c.verifier };
+    const form = {
+      grant_type: 'authorization_code',
+      client_id: gitlab.oauthApp.clientId,
+      code: c.code,
+      redirect_uri: c.redirectUri,
+      code_verifier: c.verifier,
+    };
     expect((await token(form)).status).toBe(200);
     const again = await token(form);
     expect(again.status).toBe(400);
@@ -128,19 +156,39 @@ describe('the token endpoint', () => {
   });
 
   it.each([
-    ['a wrong verifier', (c: Awaited<ReturnType<typeof codeFor>>) => ({ code_verifier: pkce().verifier, redirect_uri: c.redirectUri })],
+    [
+      'a wrong verifier',
+      (c: Awaited<ReturnType<typeof codeFor>>) => ({ code_verifier: pkce().verifier, redirect_uri: c.redirectUri }),
+    ],
     ['no verifier', (c: Awaited<ReturnType<typeof codeFor>>) => ({ redirect_uri: c.redirectUri })],
-    ['another redirect URI', (c: Awaited<ReturnType<typeof codeFor>>) => ({ code_verifier: c.verifier, redirect_uri: 'http://127.0.0.1/callback' })],
+    [
+      'another redirect URI',
+      (c: Awaited<ReturnType<typeof codeFor>>) => ({
+        code_verifier: c.verifier,
+        redirect_uri: 'http://127.0.0.1/callback',
+      }),
+    ],
   ])('refuses %s with invalid_grant', async (_name, extra) => {
     const c = await codeFor('maya');
-    const res = await token({ grant_type: 'authorization_code', client_id: gitlab.oauthApp.clientId, code: c.code, ...extra(c) });
+    const res = await token({
+      grant_type: 'authorization_code',
+      client_id: gitlab.oauthApp.clientId,
+      code: c.code,
+      ...extra(c),
+    });
     expect(res.status).toBe(400);
     expect((await res.json()).error).toBe('invalid_grant');
   });
 
   it('refuses an unknown client (401 invalid_client), a missing code and an unknown grant type', async () => {
     const c = await codeFor('maya');
-    const unknown = await token({ grant_type: 'authorization_code', client_id: 'nope', code: c.code, redirect_uri: c.redirectUri, code_verifier: c.verifier });
+    const unknown = await token({
+      grant_type: 'authorization_code',
+      client_id: 'nope',
+      code: c.code,
+      redirect_uri: c.redirectUri,
+      code_verifier: c.verifier,
+    });
     expect(unknown.status).toBe(401);
     expect((await unknown.json()).error).toBe('invalid_client');
     const missing = await token({ grant_type: 'authorization_code', client_id: gitlab.oauthApp.clientId });
@@ -151,13 +199,21 @@ describe('the token endpoint', () => {
 
   it('refresh rotates: a new pair, the old refresh token and access token stop working', async () => {
     const first = await exchange('rita');
-    const res = await token({ grant_type: 'refresh_token', client_id: gitlab.oauthApp.clientId, refresh_token: first.refresh_token });
+    const res = await token({
+      grant_type: 'refresh_token',
+      client_id: gitlab.oauthApp.clientId,
+      refresh_token: first.refresh_token,
+    });
     const second = (await res.json()) as typeof first;
     expect(second.expires_in).toBe(7200);
     expect(second.refresh_token).not.toBe(first.refresh_token);
     expect(await userStatus(second.access_token)).toBe(200);
     expect(await userStatus(first.access_token)).toBe(401);
-    const reuse = await token({ grant_type: 'refresh_token', client_id: gitlab.oauthApp.clientId, refresh_token: first.refresh_token });
+    const reuse = await token({
+      grant_type: 'refresh_token',
+      client_id: gitlab.oauthApp.clientId,
+      refresh_token: first.refresh_token,
+    });
     expect(reuse.status).toBe(400);
     expect((await reuse.json()).error).toBe('invalid_grant');
   });
@@ -168,7 +224,11 @@ describe('the token endpoint', () => {
     const res = await fetch(`${gitlab.url}/api/v4/user`, { headers: { authorization: `Bearer ${t.access_token}` } });
     expect(res.status).toBe(401);
     expect((await res.json()).error_description).toMatch(/Token is expired/);
-    const refreshed = await token({ grant_type: 'refresh_token', client_id: gitlab.oauthApp.clientId, refresh_token: t.refresh_token });
+    const refreshed = await token({
+      grant_type: 'refresh_token',
+      client_id: gitlab.oauthApp.clientId,
+      refresh_token: t.refresh_token,
+    });
     expect(await userStatus(((await refreshed.json()) as typeof t).access_token)).toBe(200);
   });
 });
@@ -178,21 +238,42 @@ describe('POST /oauth/revoke', () => {
     const t = await exchange('alice');
     const res = await fetch(`${gitlab.url}/oauth/revoke`, {
       method: 'POST',
-      body: new URLSearchParams({ token: t.access_token, token_type_hint: 'access_token', client_id: gitlab.oauthApp.clientId }),
+      body: new URLSearchParams({
+        token: t.access_token,
+        token_type_hint: 'access_token',
+        client_id: gitlab.oauthApp.clientId,
+      }),
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({});
     const after = await fetch(`${gitlab.url}/api/v4/user`, { headers: { authorization: `Bearer ${t.access_token}` } });
-    expect(await after.json()).toEqual({ error: 'invalid_token', error_description: 'Token was revoked. You have to re-authorize from the user.' });
-    const refresh = await token({ grant_type: 'refresh_token', client_id: gitlab.oauthApp.clientId, refresh_token: t.refresh_token });
+    expect(await after.json()).toEqual({
+      error: 'invalid_token',
+      error_description: 'Token was revoked. You have to re-authorize from the user.',
+    });
+    const refresh = await token({
+      grant_type: 'refresh_token',
+      client_id: gitlab.oauthApp.clientId,
+      refresh_token: t.refresh_token,
+    });
     expect(refresh.status).toBe(400);
-    const unknown = await fetch(`${gitlab.url}/oauth/revoke`, { method: 'POST', body: new URLSearchParams({ token: 'nope', client_id: gitlab.oauthApp.clientId }) });
+    const unknown = await fetch(`${gitlab.url}/oauth/revoke`, {
+      method: 'POST',
+      body: new URLSearchParams({ token: 'nope', client_id: gitlab.oauthApp.clientId }),
+    });
     expect(unknown.status).toBe(200);
   });
 
   it('revoking the refresh token also ends the access token', async () => {
     const t = await exchange('maya');
-    await fetch(`${gitlab.url}/oauth/revoke`, { method: 'POST', body: new URLSearchParams({ token: t.refresh_token, token_type_hint: 'refresh_token', client_id: gitlab.oauthApp.clientId }) });
+    await fetch(`${gitlab.url}/oauth/revoke`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        token: t.refresh_token,
+        token_type_hint: 'refresh_token',
+        client_id: gitlab.oauthApp.clientId,
+      }),
+    });
     expect(await userStatus(t.access_token)).toBe(401);
   });
 });

@@ -40,7 +40,10 @@ describe('try it locally', () => {
       expect(spawnedStandInStarter(dir)).toBeUndefined();
       const other = await startServices();
       expect(await other.services.handlers.localGitLab.status()).toMatchObject({ available: false });
-      await expect(other.services.handlers.localGitLab.start()).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/source checkout/) });
+      await expect(other.services.handlers.localGitLab.start()).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+        message: expect.stringMatching(/source checkout/),
+      });
       await other.services.dispose();
       removeDir(other.dataDir);
     } finally {

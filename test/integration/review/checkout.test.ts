@@ -39,11 +39,26 @@ async function pushBranch(clone: string, branch: string, file: string, text: str
 }
 
 function mrOutput(iid: number, branch: string, state = 'opened'): RunOutput {
-  return { kind: 'merge_request', iid, title: `recorded !${iid}`, sourceBranch: branch, targetBranch: 'main', state, pipelineStatus: null, webUrl: `${gitlab.url}/${PROJECT}/-/merge_requests/${iid}` };
+  return {
+    kind: 'merge_request',
+    iid,
+    title: `recorded !${iid}`,
+    sourceBranch: branch,
+    targetBranch: 'main',
+    state,
+    pipelineStatus: null,
+    webUrl: `${gitlab.url}/${PROJECT}/-/merge_requests/${iid}`,
+  };
 }
 
 function runRecord(id: string, accountId: string, createdAt: string, outputs: RunOutput[]): RunRecord {
-  return { id, spec: { accountId, projectPath: PROJECT }, createdAt, updatedAt: createdAt, outputs } as unknown as RunRecord;
+  return {
+    id,
+    spec: { accountId, projectPath: PROJECT },
+    createdAt,
+    updatedAt: createdAt,
+    outputs,
+  } as unknown as RunRecord;
 }
 
 beforeAll(async () => {
@@ -63,8 +78,17 @@ beforeAll(async () => {
 
   // The merged MR's source branch is deleted. GitLab keeps refs/merge-requests/<iid>/head for every
   // MR; the stand-in does not maintain it, so the test writes it where GitLab would.
-  await api('PUT', `/projects/${project}/merge_requests/${iids.merged}/merge`, { should_remove_source_branch: true, sha: shas.merged });
-  await exec('git', ['--git-dir', gitlab.repoDir(PROJECT), 'update-ref', `refs/merge-requests/${iids.merged}/head`, shas.merged]);
+  await api('PUT', `/projects/${project}/merge_requests/${iids.merged}/merge`, {
+    should_remove_source_branch: true,
+    sha: shas.merged,
+  });
+  await exec('git', [
+    '--git-dir',
+    gitlab.repoDir(PROJECT),
+    'update-ref',
+    `refs/merge-requests/${iids.merged}/head`,
+    shas.merged,
+  ]);
   await api('PUT', `/projects/${project}/merge_requests/${iids.closed}`, { state_event: 'close' });
 
   const runs = [
@@ -118,7 +142,9 @@ describe('checkout of an MR branch', () => {
     expect(refused).toBeInstanceOf(CospecError);
     expect(refused).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/not empty/) });
     expect(readdirSync(busy)).toEqual(['mine.txt']);
-    expect(await codeOf(review.checkout({ runId: 'run-new', mrIid: iids.open, dir: 'relative/folder' }))).toBe('INVALID_INPUT');
+    expect(await codeOf(review.checkout({ runId: 'run-new', mrIid: iids.open, dir: 'relative/folder' }))).toBe(
+      'INVALID_INPUT',
+    );
 
     // The closed MR's branch still exists but its commits are fine; an unknown MR fails before cloning.
     const parent = join(root, 'failed');
@@ -128,10 +154,18 @@ describe('checkout of an MR branch', () => {
   });
 
   it('fails cleanly, without a half-written folder, when GitLab has no copy of a deleted branch', async () => {
-    await exec('git', ['--git-dir', gitlab.repoDir(PROJECT), 'update-ref', '-d', `refs/merge-requests/${iids.merged}/head`]);
+    await exec('git', [
+      '--git-dir',
+      gitlab.repoDir(PROJECT),
+      'update-ref',
+      '-d',
+      `refs/merge-requests/${iids.merged}/head`,
+    ]);
     const parent = join(root, 'gone');
     mkdirSync(parent);
-    expect(await codeOf(review.checkout({ runId: 'run-new', mrIid: iids.merged, dir: join(parent, 'x') }))).toBe('NOT_FOUND');
+    expect(await codeOf(review.checkout({ runId: 'run-new', mrIid: iids.merged, dir: join(parent, 'x') }))).toBe(
+      'NOT_FOUND',
+    );
     expect(readdirSync(parent)).toEqual([]);
     expect(existsSync(join(parent, 'x'))).toBe(false);
   });

@@ -52,7 +52,11 @@ export async function startReviewFixture(name: string): Promise<ReviewFixture> {
   const token = gitlab.user('cospec-bot').token;
   const root = mkdtempSync(join(tmpdir(), `cospec-${name}-it-`));
   writeFileSync(join(root, 'ca.pem'), gitlab.caPem!);
-  const net = await createAccountNetwork(gitlab.url, { caCertificatesPem: gitlab.caPem!, useSystemCa: true }, { env: {} });
+  const net = await createAccountNetwork(
+    gitlab.url,
+    { caCertificatesPem: gitlab.caPem!, useSystemCa: true },
+    { env: {} },
+  );
   const logSink = memorySink();
 
   // Asynchronous on purpose: the stand-in serves git from this same process, so a blocking call would starve it.
@@ -60,7 +64,15 @@ export async function startReviewFixture(name: string): Promise<ReviewFixture> {
     const auth = `Authorization: Basic ${Buffer.from(`cospec-bot:${token}`).toString('base64')}`;
     const { stdout } = await exec('git', ['-C', dir, '-c', `http.extraHeader=${auth}`, ...args], {
       encoding: 'utf8',
-      env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_SSL_CAINFO: join(root, 'ca.pem'), GIT_AUTHOR_NAME: 'Agent', GIT_AUTHOR_EMAIL: 'a@example.com', GIT_COMMITTER_NAME: 'Agent', GIT_COMMITTER_EMAIL: 'a@example.com' },
+      env: {
+        ...process.env,
+        GIT_TERMINAL_PROMPT: '0',
+        GIT_SSL_CAINFO: join(root, 'ca.pem'),
+        GIT_AUTHOR_NAME: 'Agent',
+        GIT_AUTHOR_EMAIL: 'a@example.com',
+        GIT_COMMITTER_NAME: 'Agent',
+        GIT_COMMITTER_EMAIL: 'a@example.com',
+      },
     });
     return stdout;
   };
@@ -86,7 +98,14 @@ export async function startReviewFixture(name: string): Promise<ReviewFixture> {
     git,
     api,
     openMr: async (source, title, description) =>
-      ((await api('POST', `/projects/${project}/merge_requests`, { source_branch: source, target_branch: 'main', title, ...(description ? { description } : {}) })) as { iid: number }).iid,
+      (
+        (await api('POST', `/projects/${project}/merge_requests`, {
+          source_branch: source,
+          target_branch: 'main',
+          title,
+          ...(description ? { description } : {}),
+        })) as { iid: number }
+      ).iid,
     reviewService(runs, workspaceOf = (id) => join(root, id, 'workspace')) {
       return createReviewService({
         runs: {
@@ -99,7 +118,8 @@ export async function startReviewFixture(name: string): Promise<ReviewFixture> {
           list: async () => runs,
         },
         gitlabFor: (accountId) => {
-          if (accountId !== 'acc-bot') throw new CospecError('NOT_FOUND', 'The account of this run is no longer connected.');
+          if (accountId !== 'acc-bot')
+            throw new CospecError('NOT_FOUND', 'The account of this run is no longer connected.');
           return createReviewGitLab({
             instanceUrl: gitlab.url,
             network: () => net,

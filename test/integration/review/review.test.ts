@@ -3,7 +3,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MergeRequestReviewSchema, MergeRequestSummarySchema, ReviewNoteSchema } from '../../../src-shared/ipc/services/review';
+import {
+  MergeRequestReviewSchema,
+  MergeRequestSummarySchema,
+  ReviewNoteSchema,
+} from '../../../src-shared/ipc/services/review';
 import type { RunRecord } from '../../../src-shared/model/run';
 import type { ReviewService } from '../../../src-main/services/review';
 import { codeOf, PROJECT, startReviewFixture, type ReviewFixture } from './fixture';
@@ -36,7 +40,10 @@ beforeAll(async () => {
   workspace = join(root, 'run-1', 'workspace');
   await git(root, 'clone', '-q', repoUrl, workspace);
   await git(workspace, 'checkout', '-q', '-b', 'cospec/greeting');
-  writeFileSync(join(workspace, 'src/app.js'), "export function start(name = 'world') {\n  console.log(`hello, ${name}!`);\n}\n");
+  writeFileSync(
+    join(workspace, 'src/app.js'),
+    "export function start(name = 'world') {\n  console.log(`hello, ${name}!`);\n}\n",
+  );
   writeFileSync(join(workspace, 'src/greet.test.js'), "import { start } from './app.js';\nstart('test');\n");
   await git(workspace, 'mv', 'src/index.js', 'src/main.js');
   await git(workspace, 'add', '-A');
@@ -55,7 +62,9 @@ beforeAll(async () => {
   iids.remote = await openMr('cospec/docs', 'Add contributing notes');
 
   // run-1 has its clone; run-gone's clone was deleted (the service must fall back to GitLab's diff).
-  const runs = ['run-1', 'run-gone'].map((id) => ({ id, spec: { accountId: 'acc-bot', projectPath: PROJECT } }) as unknown as RunRecord);
+  const runs = ['run-1', 'run-gone'].map(
+    (id) => ({ id, spec: { accountId: 'acc-bot', projectPath: PROJECT } }) as unknown as RunRecord,
+  );
   review = fx.reviewService(runs, (id) => (id === 'run-1' ? workspace : join(root, id, 'workspace')));
 }, 120_000);
 
@@ -76,9 +85,18 @@ describe('review against the GitLab stand-in', () => {
       pipeline: null,
     });
     expect(result.summary.description).toContain('Opened by a run.');
-    expect(result.diff).toMatchObject({ source: 'local', headSha: (await git(workspace, 'rev-parse', 'HEAD')).trim(), crossCheck: { pending: true } });
+    expect(result.diff).toMatchObject({
+      source: 'local',
+      headSha: (await git(workspace, 'rev-parse', 'HEAD')).trim(),
+      crossCheck: { pending: true },
+    });
     // The comparison with GitLab's list of changes comes apart, so the diff does not wait for it.
-    expect(await review.crossCheck({ runId: 'run-1', mrIid: iids.local })).toMatchObject({ checked: true, consistent: true, onlyLocal: [], onlyGitLab: [] });
+    expect(await review.crossCheck({ runId: 'run-1', mrIid: iids.local })).toMatchObject({
+      checked: true,
+      consistent: true,
+      onlyLocal: [],
+      onlyGitLab: [],
+    });
     const byPath = Object.fromEntries(result.diff.files.map((f) => [f.newPath, f]));
     expect(Object.keys(byPath).sort()).toEqual(['src/app.js', 'src/greet.test.js', 'src/main.js']);
     expect(byPath['src/app.js']).toMatchObject({ type: 'modify', additions: 1, deletions: 1 });
@@ -91,7 +109,9 @@ describe('review against the GitLab stand-in', () => {
     const result = await review.get({ runId: 'run-1', mrIid: iids.remote });
     expect(result.diff.source, logSink.lines.join('\n')).toBe('local');
     expect(result.diff.files.map((f) => [f.newPath, f.type, f.additions])).toEqual([['CONTRIBUTING.md', 'add', 3]]);
-    expect((await git(workspace, 'rev-parse', `refs/cospec/review/${iids.remote}/head`)).trim()).toBe(result.diff.headSha);
+    expect((await git(workspace, 'rev-parse', `refs/cospec/review/${iids.remote}/head`)).trim()).toBe(
+      result.diff.headSha,
+    );
     // The token stays out of the clone's configuration.
     expect(await git(workspace, 'config', '--list', '--local')).not.toContain(token);
   });
@@ -99,7 +119,10 @@ describe('review against the GitLab stand-in', () => {
   it('loads one file’s full diff on demand', async () => {
     const file = await review.fileDiff({ runId: 'run-1', mrIid: iids.local, path: 'src/app.js' });
     expect(file).toMatchObject({ type: 'modify', additions: 1, deletions: 1, tooLarge: false });
-    expect(file.hunks[0]!.changes.find((c) => c.type === 'insert')).toMatchObject({ lineNumber: 2, content: '  console.log(`hello, ${name}!`);' });
+    expect(file.hunks[0]!.changes.find((c) => c.type === 'insert')).toMatchObject({
+      lineNumber: 2,
+      content: '  console.log(`hello, ${name}!`);',
+    });
     expect(await codeOf(review.fileDiff({ runId: 'run-1', mrIid: iids.local, path: 'README.md' }))).toBe('NOT_FOUND');
   });
 
@@ -108,7 +131,11 @@ describe('review against the GitLab stand-in', () => {
     const dir = join(root, 'many-files');
     await git(root, 'clone', '-q', `${gitlab.url}/${PROJECT}.git`, dir);
     await git(dir, 'checkout', '-q', '-b', 'cospec/many-files');
-    for (let i = 0; i < 45; i++) writeFileSync(join(dir, `file-${String(i).padStart(2, '0')}.txt`), `line one of ${i}\nline two\n${'x\n'.repeat(i)}`);
+    for (let i = 0; i < 45; i++)
+      writeFileSync(
+        join(dir, `file-${String(i).padStart(2, '0')}.txt`),
+        `line one of ${i}\nline two\n${'x\n'.repeat(i)}`,
+      );
     writeFileSync(join(dir, 'README.md'), '# Changed too\n');
     await git(dir, 'add', '-A');
     await git(dir, 'commit', '-q', '-m', 'Many files');
@@ -124,8 +151,12 @@ describe('review against the GitLab stand-in', () => {
     expect(page.every((f) => f.hunks.length > 0)).toBe(true);
     expect(deferred.map((f) => f.hunks.length)).toEqual(deferred.map(() => 0));
     // Deferred files keep their counts, so the totals are the whole MR's.
-    const numstat = (await git(dir, 'diff', '--numstat', `${diff.baseSha}..${diff.headSha}`)).trim().split('\n').map((l) => l.split('\t'));
-    for (const f of diff.files) expect([String(f.additions), String(f.deletions), f.newPath]).toEqual(numstat.find((n) => n[2] === f.newPath));
+    const numstat = (await git(dir, 'diff', '--numstat', `${diff.baseSha}..${diff.headSha}`))
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'));
+    for (const f of diff.files)
+      expect([String(f.additions), String(f.deletions), f.newPath]).toEqual(numstat.find((n) => n[2] === f.newPath));
     expect(diff.stats.files).toBe(46);
 
     const paths = deferred.map((f) => f.newPath);
@@ -133,11 +164,21 @@ describe('review against the GitLab stand-in', () => {
     expect(files.map((f) => f.newPath)).toEqual(paths);
     for (const file of files) {
       expect(file.deferred).toBeFalsy();
-      expect(file).toMatchObject({ tooLarge: false, additions: deferred.find((f) => f.newPath === file.newPath)!.additions });
+      expect(file).toMatchObject({
+        tooLarge: false,
+        additions: deferred.find((f) => f.newPath === file.newPath)!.additions,
+      });
       // The same lines and hunk headers git diff prints for that path.
-      const patch = (await git(dir, 'diff', '--no-color', `${diff.baseSha}..${diff.headSha}`, '--', file.newPath)).split('\n');
-      const fromGit = patch.slice(patch.findIndex((l) => l.startsWith('@@'))).filter((l) => l !== '' && !l.startsWith('\\'));
-      const fromService = file.hunks.flatMap((h) => [h.content, ...h.changes.map((c) => (c.type === 'insert' ? '+' : c.type === 'delete' ? '-' : ' ') + c.content)]);
+      const patch = (
+        await git(dir, 'diff', '--no-color', `${diff.baseSha}..${diff.headSha}`, '--', file.newPath)
+      ).split('\n');
+      const fromGit = patch
+        .slice(patch.findIndex((l) => l.startsWith('@@')))
+        .filter((l) => l !== '' && !l.startsWith('\\'));
+      const fromService = file.hunks.flatMap((h) => [
+        h.content,
+        ...h.changes.map((c) => (c.type === 'insert' ? '+' : c.type === 'delete' ? '-' : ' ') + c.content),
+      ]);
       expect(fromService).toEqual(fromGit);
     }
 
@@ -153,35 +194,77 @@ describe('review against the GitLab stand-in', () => {
     const result = await review.get({ runId: 'run-gone', mrIid: iids.remote });
     expect(result.diff).toMatchObject({ source: 'gitlab', crossCheck: { checked: false } });
     expect(result.diff.crossCheck.note).toMatch(/clone/);
-    expect(await review.crossCheck({ runId: 'run-gone', mrIid: iids.remote })).toMatchObject({ checked: false, note: expect.stringMatching(/no local diff/) });
+    expect(await review.crossCheck({ runId: 'run-gone', mrIid: iids.remote })).toMatchObject({
+      checked: false,
+      note: expect.stringMatching(/no local diff/),
+    });
     expect(result.diff.files.map((f) => [f.newPath, f.type, f.additions])).toEqual([['CONTRIBUTING.md', 'add', 3]]);
   });
 
   it('comments on the MR and lists the comment', async () => {
-    const note = ReviewNoteSchema.parse(await review.comment({ runId: 'run-1', mrIid: iids.local, body: 'Looks good, one nit.' }));
+    const note = ReviewNoteSchema.parse(
+      await review.comment({ runId: 'run-1', mrIid: iids.local, body: 'Looks good, one nit.' }),
+    );
     expect(note).toMatchObject({ body: 'Looks good, one nit.', author: { username: 'cospec-bot' }, position: null });
     const notes = await review.discussions({ runId: 'run-1', mrIid: iids.local });
     expect(notes.map((n) => n.body)).toContain('Looks good, one nit.');
   });
 
   it('comments on a line of the diff, and GitLab refuses a line outside it', async () => {
-    const note = await review.comment({ runId: 'run-1', mrIid: iids.local, body: 'Why the comma?', position: { path: 'src/app.js', newLine: 2 } });
+    const note = await review.comment({
+      runId: 'run-1',
+      mrIid: iids.local,
+      body: 'Why the comma?',
+      position: { path: 'src/app.js', newLine: 2 },
+    });
     expect(note.position).toMatchObject({ path: 'src/app.js', newLine: 2 });
     // An unchanged line: GitLab needs both numbers; the UI gives one and the service fills in the other.
-    const context = await review.comment({ runId: 'run-1', mrIid: iids.local, body: 'Context', position: { path: 'src/app.js', newLine: 3 } });
+    const context = await review.comment({
+      runId: 'run-1',
+      mrIid: iids.local,
+      body: 'Context',
+      position: { path: 'src/app.js', newLine: 3 },
+    });
     expect(context.position).toMatchObject({ newLine: 3, oldLine: 3 });
     const threads = await review.discussions({ runId: 'run-1', mrIid: iids.local });
-    expect(threads.find((n) => n.body === 'Why the comma?')).toMatchObject({ discussionId: expect.any(String), position: { path: 'src/app.js' }, resolvable: true });
+    expect(threads.find((n) => n.body === 'Why the comma?')).toMatchObject({
+      discussionId: expect.any(String),
+      position: { path: 'src/app.js' },
+      resolvable: true,
+    });
     // A line the diff does not show (the file has 3 lines): the service finds no line to anchor on.
-    expect(await codeOf(review.comment({ runId: 'run-1', mrIid: iids.local, body: 'Nowhere', position: { path: 'src/app.js', newLine: 40 } }))).toBe('DIFF_POSITION_INVALID');
+    expect(
+      await codeOf(
+        review.comment({
+          runId: 'run-1',
+          mrIid: iids.local,
+          body: 'Nowhere',
+          position: { path: 'src/app.js', newLine: 40 },
+        }),
+      ),
+    ).toBe('DIFF_POSITION_INVALID');
     // A position on another diff version than the MR's current one.
-    const stale = { position_type: 'text', base_sha: '0'.repeat(40), start_sha: '0'.repeat(40), head_sha: '0'.repeat(40), old_path: 'src/app.js', new_path: 'src/app.js', new_line: 2 };
-    await expect(api('POST', `/projects/${project}/merge_requests/${iids.local}/discussions`, { body: 'Stale', position: stale })).rejects.toThrow(/: 400 /);
+    const stale = {
+      position_type: 'text',
+      base_sha: '0'.repeat(40),
+      start_sha: '0'.repeat(40),
+      head_sha: '0'.repeat(40),
+      old_path: 'src/app.js',
+      new_path: 'src/app.js',
+      new_line: 2,
+    };
+    await expect(
+      api('POST', `/projects/${project}/merge_requests/${iids.local}/discussions`, { body: 'Stale', position: stale }),
+    ).rejects.toThrow(/: 400 /);
   });
 
   it('approves, keeps a second approval harmless, and revokes it', async () => {
     const approved = MergeRequestSummarySchema.parse(await review.approve({ runId: 'run-1', mrIid: iids.local }));
-    expect(approved.approvals).toMatchObject({ approved: true, userHasApproved: true, approvedBy: [{ username: 'cospec-bot' }] });
+    expect(approved.approvals).toMatchObject({
+      approved: true,
+      userHasApproved: true,
+      approvedBy: [{ username: 'cospec-bot' }],
+    });
     expect((await review.approve({ runId: 'run-1', mrIid: iids.local })).approvals?.userHasApproved).toBe(true);
     const revoked = await review.unapprove({ runId: 'run-1', mrIid: iids.local });
     expect(revoked.approvals).toMatchObject({ approved: false, userHasApproved: false });
@@ -190,13 +273,24 @@ describe('review against the GitLab stand-in', () => {
 
   it('refuses to merge if the branch moved since the review, then merges what was reviewed', async () => {
     const { summary } = await review.get({ runId: 'run-1', mrIid: iids.local });
-    expect(await codeOf(review.merge({ runId: 'run-1', mrIid: iids.local, sha: '0'.repeat(40) }))).toBe('MR_HEAD_CHANGED');
-    const merged = await review.merge({ runId: 'run-1', mrIid: iids.local, sha: summary.headSha!, removeSourceBranch: true });
+    expect(await codeOf(review.merge({ runId: 'run-1', mrIid: iids.local, sha: '0'.repeat(40) }))).toBe(
+      'MR_HEAD_CHANGED',
+    );
+    const merged = await review.merge({
+      runId: 'run-1',
+      mrIid: iids.local,
+      sha: summary.headSha!,
+      removeSourceBranch: true,
+    });
     expect(merged).toMatchObject({ state: 'merged', mergeStatus: { canMerge: false } });
     // GitLab's main now contains the reviewed commit, and the source branch is gone.
     const bare = gitlab.repoDir(PROJECT);
     await exec('git', ['--git-dir', bare, 'merge-base', '--is-ancestor', summary.headSha!, 'main']);
-    expect((await exec('git', ['--git-dir', bare, 'branch', '--list', 'cospec/greeting'], { encoding: 'utf8' })).stdout.trim()).toBe('');
+    expect(
+      (
+        await exec('git', ['--git-dir', bare, 'branch', '--list', 'cospec/greeting'], { encoding: 'utf8' })
+      ).stdout.trim(),
+    ).toBe('');
     expect(await codeOf(review.merge({ runId: 'run-1', mrIid: iids.local }))).toBe('MR_NOT_OPEN');
   });
 

@@ -31,7 +31,10 @@ beforeAll(async () => {
   let accountId: string;
   try {
     const connected = await ctx.accounts.connectWithToken({
-      instanceUrl: gitlab.url, token: bot.token, allowHttp: false, network: { caCertificatesPem: gitlab.caPem!, useSystemCa: true },
+      instanceUrl: gitlab.url,
+      token: bot.token,
+      allowHttp: false,
+      network: { caCertificatesPem: gitlab.caPem!, useSystemCa: true },
     });
     accountId = connected.account.id;
   } catch (error) {
@@ -46,7 +49,15 @@ beforeAll(async () => {
   const workspace = runs.store.paths(RUN_ID).workspace;
   const auth = `http.extraHeader=Authorization: Basic ${Buffer.from(`cospec-bot:${bot.token}`).toString('base64')}`;
   writeFileSync(join(ctx.dataDir, 'ca.pem'), gitlab.caPem!);
-  const env = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_SSL_CAINFO: join(ctx.dataDir, 'ca.pem'), GIT_AUTHOR_NAME: 'Agent', GIT_AUTHOR_EMAIL: 'a@example.com', GIT_COMMITTER_NAME: 'Agent', GIT_COMMITTER_EMAIL: 'a@example.com' };
+  const env = {
+    ...process.env,
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_SSL_CAINFO: join(ctx.dataDir, 'ca.pem'),
+    GIT_AUTHOR_NAME: 'Agent',
+    GIT_AUTHOR_EMAIL: 'a@example.com',
+    GIT_COMMITTER_NAME: 'Agent',
+    GIT_COMMITTER_EMAIL: 'a@example.com',
+  };
   // Asynchronous: the stand-in serves git from this process.
   const git = (...args: string[]) => exec('git', ['-c', auth, ...args], { env });
   await git('clone', '-q', `${gitlab.url}/${PROJECT}.git`, workspace);
@@ -78,7 +89,18 @@ beforeAll(async () => {
     transitions: [{ state: 'succeeded', at: now }],
     allowlist: [],
     egress: [],
-    outputs: [{ kind: 'merge_request', iid: mrIid, title: 'Add notes', sourceBranch: 'cospec/notes', targetBranch: 'main', state: 'opened', pipelineStatus: null, webUrl: 'x' }],
+    outputs: [
+      {
+        kind: 'merge_request',
+        iid: mrIid,
+        title: 'Add notes',
+        sourceBranch: 'cospec/notes',
+        targetBranch: 'main',
+        state: 'opened',
+        pipelineStatus: null,
+        webUrl: 'x',
+      },
+    ],
   };
   await runs.store.save(record);
 }, 120_000);
@@ -102,12 +124,24 @@ describe('review through createServices (real accounts, secrets and runs)', () =
     if (!wire.ok) throw new Error(JSON.stringify(wire.error));
     const { summary, diff } = MergeRequestReviewSchema.parse(wire.value);
     expect(summary).toMatchObject({ title: 'Add notes', state: 'opened', mergeStatus: { canMerge: true } });
-    expect(diff).toMatchObject({ source: 'local', stats: { files: 1, additions: 1, deletions: 0 }, crossCheck: { consistent: true } });
-    expect((await review.comment({ runId: RUN_ID, mrIid, body: 'Reviewed in coSPEC.' })).author.username).toBe('cospec-bot');
+    expect(diff).toMatchObject({
+      source: 'local',
+      stats: { files: 1, additions: 1, deletions: 0 },
+      crossCheck: { consistent: true },
+    });
+    expect((await review.comment({ runId: RUN_ID, mrIid, body: 'Reviewed in coSPEC.' })).author.username).toBe(
+      'cospec-bot',
+    );
     expect((await review.approve({ runId: RUN_ID, mrIid })).approvals?.userHasApproved).toBe(true);
     expect(await review.merge({ runId: RUN_ID, mrIid, sha: summary.headSha! })).toMatchObject({ state: 'merged' });
-    expect(await dispatch('review', 'merge', [{ runId: RUN_ID, mrIid }])).toMatchObject({ ok: false, error: { code: 'MR_NOT_OPEN' } });
-    expect(await dispatch('review', 'comment', [{ runId: RUN_ID, mrIid, body: '   ' }])).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    expect(await dispatch('review', 'merge', [{ runId: RUN_ID, mrIid }])).toMatchObject({
+      ok: false,
+      error: { code: 'MR_NOT_OPEN' },
+    });
+    expect(await dispatch('review', 'comment', [{ runId: RUN_ID, mrIid, body: '   ' }])).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_INPUT' },
+    });
     // No token in what the app logged.
     const token = gitlab.user('cospec-bot').token;
     expect(ctx.logLines.join('\n')).not.toContain(token);

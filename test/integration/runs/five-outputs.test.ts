@@ -58,7 +58,11 @@ describe.skipIf(skip)('run outputs', () => {
   });
 
   it('shows exactly the two branches, one merge request and two issues an agent made', async () => {
-    const { account } = await services.handlers.accounts.connectWithToken({ instanceUrl: gitlab.url, token: gitlab.user('cospec-bot').token, allowHttp: true });
+    const { account } = await services.handlers.accounts.connectWithToken({
+      instanceUrl: gitlab.url,
+      token: gitlab.user('cospec-bot').token,
+      allowHttp: true,
+    });
     const started = await services.handlers.runs.start({
       accountId: account.id,
       projectPath: 'acme/unprotected-lib',
@@ -71,7 +75,13 @@ describe.skipIf(skip)('run outputs', () => {
     expect(run.state).toBe('succeeded');
 
     const summary = run.outputs
-      .map((o) => (o.kind === 'branch' ? `branch ${o.name} ${o.commits.map((c) => c.title).join('|')}` : o.kind === 'merge_request' ? `mr ${o.title} ${o.sourceBranch}` : `issue ${o.title}`))
+      .map((o) =>
+        o.kind === 'branch'
+          ? `branch ${o.name} ${o.commits.map((c) => c.title).join('|')}`
+          : o.kind === 'merge_request'
+            ? `mr ${o.title} ${o.sourceBranch}`
+            : `issue ${o.title}`,
+      )
       .sort();
     expect(summary).toEqual([
       'branch agent/feature-one Add feature-one',

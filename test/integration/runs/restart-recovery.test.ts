@@ -35,13 +35,21 @@ describe.skipIf(skip)('restart recovery', () => {
 
   it('marks a run interrupted and removes its container after the app was killed mid-run', async () => {
     const first = await startServices({ dataDir });
-    await first.accounts.connectWithToken({ instanceUrl: gitlab.url, token: gitlab.user('cospec-bot').token, allowHttp: true });
+    await first.accounts.connectWithToken({
+      instanceUrl: gitlab.url,
+      token: gitlab.user('cospec-bot').token,
+      allowHttp: true,
+    });
     await first.services.dispose();
 
-    const child = spawn(process.execPath, ['scripts/cospec.mjs', 'run', '--repo', 'acme/web-app', '--task', 'x', '--command', 'echo agent-up; sleep 600'], {
-      env: { ...process.env, COSPEC_DATA_DIR: dataDir },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['scripts/cospec.mjs', 'run', '--repo', 'acme/web-app', '--task', 'x', '--command', 'echo agent-up; sleep 600'],
+      {
+        env: { ...process.env, COSPEC_DATA_DIR: dataDir },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let stderr = '';
     await new Promise<void>((resolve, reject) => {
       child.stderr.on('data', (d: Buffer) => {

@@ -48,7 +48,11 @@ describe.skipIf(skip)('a sandboxed agent run against the GitLab stand-in', () =>
     dataDir = mkdtempSync(join(tmpdir(), 'cospec-run-e2e-'));
     services = await newServices(dataDir);
     const bot = gitlab.user('cospec-bot');
-    const { account } = await services.handlers.accounts.connectWithToken({ instanceUrl: gitlab.url, token: bot.token, allowHttp: true });
+    const { account } = await services.handlers.accounts.connectWithToken({
+      instanceUrl: gitlab.url,
+      token: bot.token,
+      allowHttp: true,
+    });
     accountId = account.id;
   }, 120_000);
 
@@ -72,7 +76,14 @@ describe.skipIf(skip)('a sandboxed agent run against the GitLab stand-in', () =>
     finished = await services.internal.runs.orchestrator.whenDone(started.id);
     expect(finished.error).toBeUndefined();
     expect(finished.state).toBe('succeeded');
-    expect(finished.transitions.map((t) => t.state)).toEqual(['queued', 'preparing', 'cloning', 'running', 'collecting', 'succeeded']);
+    expect(finished.transitions.map((t) => t.state)).toEqual([
+      'queued',
+      'preparing',
+      'cloning',
+      'running',
+      'collecting',
+      'succeeded',
+    ]);
 
     const branch = finished.outputs.find((o) => o.kind === 'branch');
     const mr = finished.outputs.find((o) => o.kind === 'merge_request');
@@ -85,12 +96,19 @@ describe.skipIf(skip)('a sandboxed agent run against the GitLab stand-in', () =>
     // What the app shows is what GitLab holds.
     const mrs = gitlab.mergeRequests('acme/api-service');
     expect(mrs.map((m) => m.iid)).toContain(mr?.kind === 'merge_request' ? mr.iid : -1);
-    const pushed = execFileSync('git', ['--git-dir', gitlab.repoDir('acme/api-service'), 'branch', '--list'], { encoding: 'utf8' });
+    const pushed = execFileSync('git', ['--git-dir', gitlab.repoDir('acme/api-service'), 'branch', '--list'], {
+      encoding: 'utf8',
+    });
     expect(pushed).toContain(branch?.kind === 'branch' ? branch.name : '?');
 
     // The run's own GitLab host was on the allowlist; nothing else was reached.
     expect(finished.allowlist).toContain(new URL(gitlab.url).host);
-    expect(finished.egress.filter((e) => e.verdict === 'allowed').map((e) => e.destination).join(' ')).toContain(new URL(gitlab.url).hostname);
+    expect(
+      finished.egress
+        .filter((e) => e.verdict === 'allowed')
+        .map((e) => e.destination)
+        .join(' '),
+    ).toContain(new URL(gitlab.url).hostname);
   }, 300_000);
 
   it('keeps the agent log and never writes the token to it or to the run record', async () => {
@@ -107,10 +125,13 @@ describe.skipIf(skip)('a sandboxed agent run against the GitLab stand-in', () =>
     const mr = finished.outputs.find((o) => o.kind === 'merge_request');
     if (mr?.kind !== 'merge_request') throw new Error('no MR');
     const root = gitlab.user('root');
-    const res = await fetch(`${gitlab.url}/api/v4/projects/${encodeURIComponent('acme/api-service')}/merge_requests/${mr.iid}/merge`, {
-      method: 'PUT',
-      headers: { 'PRIVATE-TOKEN': root.token },
-    });
+    const res = await fetch(
+      `${gitlab.url}/api/v4/projects/${encodeURIComponent('acme/api-service')}/merge_requests/${mr.iid}/merge`,
+      {
+        method: 'PUT',
+        headers: { 'PRIVATE-TOKEN': root.token },
+      },
+    );
     expect(res.status).toBe(200);
     const refreshed = await services.handlers.runs.refreshOutputs(finished.id);
     expect(refreshed.outputs.find((o) => o.kind === 'merge_request')).toMatchObject({ state: 'merged' });
@@ -124,14 +145,20 @@ describe.skipIf(skip)('a sandboxed agent run against the GitLab stand-in', () =>
       agent: { kind: 'command', command: 'echo started; sleep 600' },
       allow: [],
     });
-    await waitFor(async () => (await services.handlers.runs.get(started.id)).state === 'running' && logLines.includes('started'));
+    await waitFor(
+      async () => (await services.handlers.runs.get(started.id)).state === 'running' && logLines.includes('started'),
+    );
     const cancelled = await services.handlers.runs.cancel(started.id);
     expect(cancelled.state).toBe('cancelled');
     expect(cancelled.error?.code).toBe('CANCELLED');
-    const left = execFileSync('podman', ['ps', '-a', '--filter', `label=cospec.run=${started.id}`, '--format', '{{.ID}}'], {
-      encoding: 'utf8',
-      env: { ...process.env, CONTAINERS_CONF: process.env.CONTAINERS_CONF ?? '/etc/cospec/containers.conf' },
-    });
+    const left = execFileSync(
+      'podman',
+      ['ps', '-a', '--filter', `label=cospec.run=${started.id}`, '--format', '{{.ID}}'],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, CONTAINERS_CONF: process.env.CONTAINERS_CONF ?? '/etc/cospec/containers.conf' },
+      },
+    );
     expect(left.trim()).toBe('');
   }, 300_000);
 
@@ -140,7 +167,11 @@ describe.skipIf(skip)('a sandboxed agent run against the GitLab stand-in', () =>
     const other = await newServices(dir, { containerSocket: join(dir, 'no-engine.sock') });
     try {
       const bot = gitlab.user('cospec-bot');
-      const { account } = await other.handlers.accounts.connectWithToken({ instanceUrl: gitlab.url, token: bot.token, allowHttp: true });
+      const { account } = await other.handlers.accounts.connectWithToken({
+        instanceUrl: gitlab.url,
+        token: bot.token,
+        allowHttp: true,
+      });
       const started = await other.handlers.runs.start({
         accountId: account.id,
         projectPath: 'acme/api-service',

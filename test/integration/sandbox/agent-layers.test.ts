@@ -24,7 +24,8 @@ async function unreachable(name: string, url: string): Promise<string | undefine
     await res.body?.cancel();
     return res.ok ? undefined : `${name} answered ${res.status} for ${url}`;
   } catch (error) {
-    const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+    const cause =
+      error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
     return `${name} is not reachable from this machine (${url}: ${cause})`;
   }
 }
@@ -33,7 +34,10 @@ const engineSkip = await sandboxSkipReason();
 const npmSkip = engineSkip ?? (await unreachable('the npm registry', 'https://registry.npmjs.org/npm/10.9.9'));
 const pypiSkip = engineSkip ?? (await unreachable('PyPI', 'https://pypi.org/simple/aider-chat/'));
 if (npmSkip) console.warn(`[sandbox] skipping the claude-code and codex layer tests: ${npmSkip}`);
-if (pypiSkip) console.warn(`[sandbox] skipping the aider layer test: ${pypiSkip}; aider installs from PyPI (pipx install aider-chat)`);
+if (pypiSkip)
+  console.warn(
+    `[sandbox] skipping the aider layer test: ${pypiSkip}; aider installs from PyPI (pipx install aider-chat)`,
+  );
 
 interface Built {
   image: string;
@@ -52,7 +56,11 @@ function build(agent: string): Promise<Built> {
       if (!h) throw new Error('no harness');
       const progress: Built['progress'] = [];
       const started = Date.now();
-      const image = await h.sandbox.ensureImage((detail, percent) => progress.push({ detail, ...(percent === undefined ? {} : { percent }) }), new AbortController().signal, [agent]);
+      const image = await h.sandbox.ensureImage(
+        (detail, percent) => progress.push({ detail, ...(percent === undefined ? {} : { percent }) }),
+        new AbortController().signal,
+        [agent],
+      );
       const seconds = Math.round((Date.now() - started) / 1000);
       console.info(`[sandbox] ${agent} layer ${image}: ${seconds} s (${progress.length} progress lines)`);
       return { image, progress, seconds };
@@ -78,13 +86,28 @@ async function runIn(image: string, command: string): Promise<{ exitCode: number
     paths,
     image,
     allowlist: [],
-    project: { instanceUrl, projectId: 1, webUrl: `${instanceUrl}/acme/web-app`, httpUrlToRepo: `${instanceUrl}/acme/web-app.git`, defaultBranch: 'main' },
-    spec: { accountId: 'acct', projectPath: 'acme/web-app', task: 'Print your version', agent: { kind: 'command', command }, allow: [] },
+    project: {
+      instanceUrl,
+      projectId: 1,
+      webUrl: `${instanceUrl}/acme/web-app`,
+      httpUrlToRepo: `${instanceUrl}/acme/web-app.git`,
+      defaultBranch: 'main',
+    },
+    spec: {
+      accountId: 'acct',
+      projectPath: 'acme/web-app',
+      task: 'Print your version',
+      agent: { kind: 'command', command },
+      allow: [],
+    },
     timeoutMs: 120_000,
     onLog: (line) => lines.push(line),
     signal: new AbortController().signal,
   };
-  const result = await h.sandbox.execute(req, { getCredentials: async () => ({ token: 'glpat-unused' }), projectPaths: ['acme/web-app'] });
+  const result = await h.sandbox.execute(req, {
+    getCredentials: async () => ({ token: 'glpat-unused' }),
+    projectPaths: ['acme/web-app'],
+  });
   return { exitCode: result.exitCode, lines };
 }
 
@@ -151,7 +174,10 @@ describe.skipIf(npmSkip)('agent layers from the npm registry', () => {
       expectHardened(lines);
       expect(lines).toContain('version=codex-cli 0.169.0');
       expect(lines.filter((l) => l.startsWith('stderr='))).toEqual([]);
-      expect(lines.some((l) => /^native=codex-linux-(x64|arm64)$/.test(l)), lines.join('\n')).toBe(true);
+      expect(
+        lines.some((l) => /^native=codex-linux-(x64|arm64)$/.test(l)),
+        lines.join('\n'),
+      ).toBe(true);
     },
     BUILD_TIMEOUT_MS,
   );

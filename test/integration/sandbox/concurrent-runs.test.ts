@@ -48,7 +48,9 @@ find / -xdev -name 'marker-*' 2>/dev/null | sort
     expect(b.lines.join('\n')).toMatch(/403/);
     expect(a.lines.join('\n')).not.toContain('marker-b');
     expect(b.lines.join('\n')).not.toContain('marker-a');
-    expect(a.result.egress).toEqual([expect.objectContaining({ destination: `127.0.0.1:${port}`, verdict: 'allowed' })]);
+    expect(a.result.egress).toEqual([
+      expect.objectContaining({ destination: `127.0.0.1:${port}`, verdict: 'allowed' }),
+    ]);
     expect(b.result.egress).toEqual([expect.objectContaining({ destination: `127.0.0.1:${port}`, verdict: 'denied' })]);
   });
 });

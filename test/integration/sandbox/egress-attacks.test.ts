@@ -19,47 +19,48 @@ const skip = await sandboxSkipReason();
 if (skip) console.warn(`[sandbox] skipping egress attack tests: ${skip}`);
 
 function attackSuite(shape: EgressShape) {
-let harness: Harness;
-let server: Server;
-let udp: UdpSocket;
-let run: CommandRun;
-const hits: string[] = [];
-const udpHits: string[] = [];
-const lookedUp: string[] = [];
-const results = new Map<string, { ok: boolean; output: string }>();
+  let harness: Harness;
+  let server: Server;
+  let udp: UdpSocket;
+  let run: CommandRun;
+  const hits: string[] = [];
+  const udpHits: string[] = [];
+  const lookedUp: string[] = [];
+  const results = new Map<string, { ok: boolean; output: string }>();
 
-/** A host address other than loopback, so "no route out" is tested against this machine only. */
-function hostAddress(): string {
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  return '127.0.0.1';
-}
+  /** A host address other than loopback, so "no route out" is tested against this machine only. */
+  function hostAddress(): string {
+    for (const list of Object.values(networkInterfaces()))
+      for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+    return '127.0.0.1';
+  }
 
-describe.skipIf(skip)(`egress from a real sandbox container (${shape} shape)`, () => {
-  beforeAll(async () => {
-    server = createServer((req, res) => {
-      hits.push(`${req.method} ${req.headers.host} ${req.url}`);
-      res.end('hello from outside\n');
-    });
-    // '::' is dual-stack: the server answers on every host address, loopback and IPv6 included.
-    await new Promise<void>((resolve) => server.listen(0, '::', resolve));
-    const port = (server.address() as AddressInfo).port;
-    udp = createSocket('udp4');
-    udp.on('message', (m) => udpHits.push(m.toString()));
-    await new Promise<void>((resolve) => udp.bind(0, '0.0.0.0', resolve));
-    const udpPort = udp.address().port;
+  describe.skipIf(skip)(`egress from a real sandbox container (${shape} shape)`, () => {
+    beforeAll(async () => {
+      server = createServer((req, res) => {
+        hits.push(`${req.method} ${req.headers.host} ${req.url}`);
+        res.end('hello from outside\n');
+      });
+      // '::' is dual-stack: the server answers on every host address, loopback and IPv6 included.
+      await new Promise<void>((resolve) => server.listen(0, '::', resolve));
+      const port = (server.address() as AddressInfo).port;
+      udp = createSocket('udp4');
+      udp.on('message', (m) => udpHits.push(m.toString()));
+      await new Promise<void>((resolve) => udp.bind(0, '0.0.0.0', resolve));
+      const udpPort = udp.address().port;
 
-    harness = await createHarness({
-      egressShape: shape,
-      // The proxy's resolver: the allowed name and a wildcard-matched name both point at this
-      // machine's loopback; any other name is recorded (a leak would show here) and unknown.
-      lookup: async (name) => {
-        lookedUp.push(name);
-        if (name === 'allowed.test' || name === 'x.wild.test') return [{ address: '127.0.0.1', family: 4 }];
-        throw Object.assign(new Error(`ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
-      },
-    });
-    const hostIp = hostAddress();
-    const script = `
+      harness = await createHarness({
+        egressShape: shape,
+        // The proxy's resolver: the allowed name and a wildcard-matched name both point at this
+        // machine's loopback; any other name is recorded (a leak would show here) and unknown.
+        lookup: async (name) => {
+          lookedUp.push(name);
+          if (name === 'allowed.test' || name === 'x.wild.test') return [{ address: '127.0.0.1', family: 4 }];
+          throw Object.assign(new Error(`ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
+        },
+      });
+      const hostIp = hostAddress();
+      const script = `
 P=${port}; U=${udpPort}; H=${hostIp}
 t() { name=$1; shift; if "$@" >/tmp/out 2>&1; then r=ok; else r=fail; fi; echo "RESULT $name $r $(head -c 300 /tmp/out | tr '\\n' ' ')"; }
 t allowed_http curl -sS -f -m 10 http://allowed.test:$P/hello
@@ -95,103 +96,132 @@ if [ "$COSPEC_EGRESS" != socket ]; then
 fi
 echo END
 `;
-    const timer = setTimeout(() => console.warn(`[sandbox] the probe container is still running after 60 s; sandbox log:\n${harness.logs.join('\n')}`), 60_000);
-    run = await runCommand(harness, script, { allowlist: [`allowed.test:${port}`, `*.wild.test:${port}`] });
-    clearTimeout(timer);
-    for (const line of run.lines) {
-      const m = /^RESULT (\S+) (ok|fail) ?(.*)$/.exec(line);
-      if (m) results.set(m[1]!, { ok: m[2] === 'ok', output: m[3] ?? '' });
-    }
-  }, 180_000);
+      const timer = setTimeout(
+        () =>
+          console.warn(
+            `[sandbox] the probe container is still running after 60 s; sandbox log:\n${harness.logs.join('\n')}`,
+          ),
+        60_000,
+      );
+      run = await runCommand(harness, script, { allowlist: [`allowed.test:${port}`, `*.wild.test:${port}`] });
+      clearTimeout(timer);
+      for (const line of run.lines) {
+        const m = /^RESULT (\S+) (ok|fail) ?(.*)$/.exec(line);
+        if (m) results.set(m[1]!, { ok: m[2] === 'ok', output: m[3] ?? '' });
+      }
+    }, 180_000);
 
-  afterAll(async () => {
-    server?.closeAllConnections();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    udp?.close();
-    await harness?.cleanup();
-  });
+    afterAll(async () => {
+      server?.closeAllConnections();
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      udp?.close();
+      await harness?.cleanup();
+    });
 
-  const probe = (name: string) => {
-    const r = results.get(name);
-    expect(r, `probe ${name} did not run; log:\n${run.lines.join('\n')}`).toBeDefined();
-    return r!;
-  };
+    const probe = (name: string) => {
+      const r = results.get(name);
+      expect(r, `probe ${name} did not run; log:\n${run.lines.join('\n')}`).toBeDefined();
+      return r!;
+    };
 
-  it('ran every probe', () => {
-    expect(run.result.exitCode, run.lines.join('\n')).toBe(0);
-    expect(run.lines).toContain('END');
-  });
+    it('ran every probe', () => {
+      expect(run.result.exitCode, run.lines.join('\n')).toBe(0);
+      expect(run.lines).toContain('END');
+    });
 
-  it('reaches the allowed host, by absolute URI and through CONNECT', () => {
-    expect(probe('allowed_http')).toMatchObject({ ok: true, output: expect.stringContaining('hello from outside') });
-    expect(probe('allowed_connect')).toMatchObject({ ok: true, output: expect.stringContaining('hello from outside') });
-  });
+    it('reaches the allowed host, by absolute URI and through CONNECT', () => {
+      expect(probe('allowed_http')).toMatchObject({ ok: true, output: expect.stringContaining('hello from outside') });
+      expect(probe('allowed_connect')).toMatchObject({
+        ok: true,
+        output: expect.stringContaining('hello from outside'),
+      });
+    });
 
-  it.each([
-    'other_domain',
-    'other_domain_connect',
-    'other_domain_https',
-    'host_header_smuggling',
-    'allowed_name_other_port',
-    'raw_ip',
-    'raw_ip_connect',
-    'host_ip_via_proxy',
-    'metadata',
-    'metadata_connect',
-    'ipv6_via_proxy',
-    'ipv6_connect',
-    'wildcard_name_to_loopback',
-  ])('the proxy refuses %s', (name) => {
-    const r = probe(name);
-    expect(r.ok, r.output).toBe(false);
-    expect(r.output).toMatch(/403|coSPEC egress/);
-  });
-
-  it.each(['direct_loopback', 'direct_ipv6_loopback', 'direct_host_ip', 'direct_metadata', 'raw_tcp', 'raw_udp'])('%s has no way out', (name) => {
-    const r = probe(name);
-    expect(r.ok, r.output).toBe(false);
-  });
-
-  it('has no route and no resolver of its own, and the proxy resolves only allowed names', () => {
-    expect(probe('has_route').ok).toBe(false);
-    expect(probe('dns_lookup').ok).toBe(false);
-    expect(probe('dns_leak').ok).toBe(false);
-    expect(new Set(lookedUp)).toEqual(new Set(['allowed.test', 'x.wild.test']));
-  });
-
-  it('answers non-HTTP bytes sent to the relay with an error', () => {
-    expect(probe('non_http_through_relay').ok).toBe(false);
-  });
-
-  // Only the network shape has a proxy that others could reach (on the engine's gateway), so only it asks for credentials.
-  if (shape === 'network') {
-    it('on the run’s network, reaches the proxy only with the run’s credentials', () => {
-      const r = probe('proxy_without_credentials');
+    it.each([
+      'other_domain',
+      'other_domain_connect',
+      'other_domain_https',
+      'host_header_smuggling',
+      'allowed_name_other_port',
+      'raw_ip',
+      'raw_ip_connect',
+      'host_ip_via_proxy',
+      'metadata',
+      'metadata_connect',
+      'ipv6_via_proxy',
+      'ipv6_connect',
+      'wildcard_name_to_loopback',
+    ])('the proxy refuses %s', (name) => {
+      const r = probe(name);
       expect(r.ok, r.output).toBe(false);
-      expect(r.output).toMatch(/407/);
+      expect(r.output).toMatch(/403|coSPEC egress/);
     });
-  }
-  if (shape !== 'socket') {
-    it('on the run’s network, reaches the relay container only on the proxy port', () => {
-      expect(probe('relay_other_port').ok).toBe(false);
+
+    it.each(['direct_loopback', 'direct_ipv6_loopback', 'direct_host_ip', 'direct_metadata', 'raw_tcp', 'raw_udp'])(
+      '%s has no way out',
+      (name) => {
+        const r = probe(name);
+        expect(r.ok, r.output).toBe(false);
+      },
+    );
+
+    it('has no route and no resolver of its own, and the proxy resolves only allowed names', () => {
+      expect(probe('has_route').ok).toBe(false);
+      expect(probe('dns_lookup').ok).toBe(false);
+      expect(probe('dns_leak').ok).toBe(false);
+      expect(new Set(lookedUp)).toEqual(new Set(['allowed.test', 'x.wild.test']));
     });
-  }
 
-  it('lets only the two allowed requests reach the host servers, and no UDP at all', () => {
-    expect(hits).toEqual([`GET allowed.test:${(server.address() as AddressInfo).port} /hello`, `GET allowed.test:${(server.address() as AddressInfo).port} /hello`]);
-    expect(udpHits).toEqual([]);
-  });
+    it('answers non-HTTP bytes sent to the relay with an error', () => {
+      expect(probe('non_http_through_relay').ok).toBe(false);
+    });
 
-  it('records each verdict for the run record', () => {
-    const port = (server.address() as AddressInfo).port;
-    const egress = run.result.egress;
-    expect(egress).toContainEqual(expect.objectContaining({ destination: `allowed.test:${port}`, verdict: 'allowed', count: 2 }));
-    expect(egress).toContainEqual(expect.objectContaining({ destination: `other.test:${port}`, verdict: 'denied', reason: 'other.test is not on the allowlist' }));
-    expect(egress).toContainEqual(expect.objectContaining({ destination: '169.254.169.254:80', verdict: 'denied' }));
-    expect(egress).toContainEqual(expect.objectContaining({ destination: `x.wild.test:${port}`, verdict: 'denied', reason: expect.stringContaining('loopback') }));
-    expect(egress.filter((e) => e.verdict === 'allowed').map((e) => e.destination)).toEqual([`allowed.test:${port}`]);
+    // Only the network shape has a proxy that others could reach (on the engine's gateway), so only it asks for credentials.
+    if (shape === 'network') {
+      it('on the run’s network, reaches the proxy only with the run’s credentials', () => {
+        const r = probe('proxy_without_credentials');
+        expect(r.ok, r.output).toBe(false);
+        expect(r.output).toMatch(/407/);
+      });
+    }
+    if (shape !== 'socket') {
+      it('on the run’s network, reaches the relay container only on the proxy port', () => {
+        expect(probe('relay_other_port').ok).toBe(false);
+      });
+    }
+
+    it('lets only the two allowed requests reach the host servers, and no UDP at all', () => {
+      expect(hits).toEqual([
+        `GET allowed.test:${(server.address() as AddressInfo).port} /hello`,
+        `GET allowed.test:${(server.address() as AddressInfo).port} /hello`,
+      ]);
+      expect(udpHits).toEqual([]);
+    });
+
+    it('records each verdict for the run record', () => {
+      const port = (server.address() as AddressInfo).port;
+      const egress = run.result.egress;
+      expect(egress).toContainEqual(
+        expect.objectContaining({ destination: `allowed.test:${port}`, verdict: 'allowed', count: 2 }),
+      );
+      expect(egress).toContainEqual(
+        expect.objectContaining({
+          destination: `other.test:${port}`,
+          verdict: 'denied',
+          reason: 'other.test is not on the allowlist',
+        }),
+      );
+      expect(egress).toContainEqual(expect.objectContaining({ destination: '169.254.169.254:80', verdict: 'denied' }));
+      expect(egress).toContainEqual(
+        expect.objectContaining({
+          destination: `x.wild.test:${port}`,
+          verdict: 'denied',
+          reason: expect.stringContaining('loopback'),
+        }),
+      );
+      expect(egress.filter((e) => e.verdict === 'allowed').map((e) => e.destination)).toEqual([`allowed.test:${port}`]);
+    });
   });
-});
 }
 
 for (const shape of EGRESS_SHAPES) attackSuite(shape);

@@ -7,7 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileAllowlist, forbiddenAddressReason, parseAllowEntry, startEgressProxy, type EgressProxy } from '../../../src-main/services/sandbox';
+import {
+  compileAllowlist,
+  forbiddenAddressReason,
+  parseAllowEntry,
+  startEgressProxy,
+  type EgressProxy,
+} from '../../../src-main/services/sandbox';
 import { createTlsMaterial } from '../../../tools/gitlab-standin/tls';
 
 /**
@@ -18,8 +24,15 @@ import { createTlsMaterial } from '../../../tools/gitlab-standin/tls';
 
 function curl(args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile('curl', ['-sS', '-m', '10', ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: String(stdout) + String(stderr) }),
+    execFile(
+      'curl',
+      ['-sS', '-m', '10', ...args],
+      { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
+      (err, stdout, stderr) =>
+        resolve({
+          code: err ? (typeof err.code === 'number' ? err.code : 1) : 0,
+          out: String(stdout) + String(stderr),
+        }),
     );
   });
 }
@@ -47,7 +60,8 @@ describe('allowlist entries and addresses', () => {
     expect(parseAllowEntry('*.pypi.org')).toEqual({ host: 'pypi.org', wildcard: true });
     expect(parseAllowEntry('127.0.0.1:8929')).toEqual({ host: '127.0.0.1', wildcard: false, port: 8929 });
     expect(parseAllowEntry('[fd00::1]:443')).toEqual({ host: 'fd00::1', wildcard: false, port: 443 });
-    for (const bad of ['', 'a b', 'http://x.com', 'x.com:99999', '*.10.0.0.1', 'x.com:abc']) expect(parseAllowEntry(bad), bad).toBeUndefined();
+    for (const bad of ['', 'a b', 'http://x.com', 'x.com:99999', '*.10.0.0.1', 'x.com:abc'])
+      expect(parseAllowEntry(bad), bad).toBeUndefined();
   });
 
   it('matches wildcards on sub-domains only and web ports unless a port is named', () => {
@@ -56,7 +70,10 @@ describe('allowlist entries and addresses', () => {
     expect(list.match('pypi.org', 443).allowed).toBe(false);
     expect(list.match('evilpypi.org', 443).allowed).toBe(false);
     expect(list.match('GITLAB.corp.', 80)).toMatchObject({ allowed: true, exact: true });
-    expect(list.match('gitlab.corp', 22)).toMatchObject({ allowed: false, reason: 'port 22 is not allowed for gitlab.corp' });
+    expect(list.match('gitlab.corp', 22)).toMatchObject({
+      allowed: false,
+      reason: 'port 22 is not allowed for gitlab.corp',
+    });
     expect(list.match('registry.corp', 5000).allowed).toBe(true);
     expect(list.match('registry.corp', 443).allowed).toBe(false);
   });
@@ -68,7 +85,8 @@ describe('allowlist entries and addresses', () => {
     expect(forbiddenAddressReason('fd00:ec2::254')).toMatch(/metadata/);
     expect(forbiddenAddressReason('169.254.1.1')).toMatch(/link-local/);
     expect(forbiddenAddressReason('fe80::1')).toMatch(/link-local/);
-    for (const a of ['10.1.2.3', '172.16.0.1', '192.168.1.1', '100.64.0.1', 'fc00::1', '0.0.0.0', '224.0.0.1']) expect(forbiddenAddressReason(a), a).toMatch(/private or reserved/);
+    for (const a of ['10.1.2.3', '172.16.0.1', '192.168.1.1', '100.64.0.1', 'fc00::1', '0.0.0.0', '224.0.0.1'])
+      expect(forbiddenAddressReason(a), a).toMatch(/private or reserved/);
     expect(forbiddenAddressReason('::ffff:127.0.0.1')).toMatch(/loopback/);
     expect(forbiddenAddressReason('93.184.216.34')).toBeUndefined();
     expect(forbiddenAddressReason('2606:2800:220:1:248:1893:25c8:1946')).toBeUndefined();
@@ -99,11 +117,21 @@ describe('the egress proxy', () => {
     httpsPort = (https.address() as AddressInfo).port;
 
     proxy = await startEgressProxy({
-      allowlist: [`allowed.test:${httpPort}`, `allowed.test:${httpsPort}`, `*.wild.test:${httpPort}`, `vpn-gitlab.corp:${httpPort}`],
+      allowlist: [
+        `allowed.test:${httpPort}`,
+        `allowed.test:${httpsPort}`,
+        `*.wild.test:${httpPort}`,
+        `vpn-gitlab.corp:${httpPort}`,
+      ],
       logPath: join(dir, 'egress.log'),
       lookup: async (name) => {
         lookedUp.push(name);
-        const table: Record<string, string> = { 'allowed.test': '127.0.0.1', 'a.wild.test': '10.0.0.7', 'b.wild.test': '::ffff:169.254.169.254', 'vpn-gitlab.corp': '127.0.0.1' };
+        const table: Record<string, string> = {
+          'allowed.test': '127.0.0.1',
+          'a.wild.test': '10.0.0.7',
+          'b.wild.test': '::ffff:169.254.169.254',
+          'vpn-gitlab.corp': '127.0.0.1',
+        };
         const address = table[name];
         if (!address) throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
         return [{ address, family: address.includes(':') ? 6 : 4 }];
@@ -130,7 +158,15 @@ describe('the egress proxy', () => {
   });
 
   it('passes TLS to an allowed host through untouched (the client verifies the real certificate)', async () => {
-    const r = await curl(['--cacert', caFile, '-x', proxy.address, '--resolve', `allowed.test:${httpsPort}:127.0.0.1`, `https://allowed.test:${httpsPort}/`]);
+    const r = await curl([
+      '--cacert',
+      caFile,
+      '-x',
+      proxy.address,
+      '--resolve',
+      `allowed.test:${httpsPort}:127.0.0.1`,
+      `https://allowed.test:${httpsPort}/`,
+    ]);
     expect(r.out).toContain('secret over tls');
     expect(r.code).toBe(0);
   });
@@ -157,25 +193,42 @@ describe('the egress proxy', () => {
   });
 
   it('hands the run’s GitLab host to the gateway, by CONNECT and by absolute URI', async () => {
-    expect(await rawStatus(proxy.address, 'CONNECT gitlab.test:443 HTTP/1.1\r\nhost: gitlab.test:443\r\n\r\n')).toBe('HTTP/1.1 418 Gateway');
+    expect(await rawStatus(proxy.address, 'CONNECT gitlab.test:443 HTTP/1.1\r\nhost: gitlab.test:443\r\n\r\n')).toBe(
+      'HTTP/1.1 418 Gateway',
+    );
     // An http:// request to the same host but another port is not the gateway's, and not listed.
-    expect(await rawStatus(proxy.address, 'GET http://gitlab.test:80/ HTTP/1.1\r\nhost: gitlab.test\r\n\r\n')).toMatch(/403/);
+    expect(await rawStatus(proxy.address, 'GET http://gitlab.test:80/ HTTP/1.1\r\nhost: gitlab.test\r\n\r\n')).toMatch(
+      /403/,
+    );
     expect(gatewayCalls).toEqual(['CONNECT gitlab.test:443']);
   });
 
   it('answers malformed and origin-form requests with 400', async () => {
     expect(await rawStatus(proxy.address, 'CONNECT nonsense HTTP/1.1\r\n\r\n')).toMatch(/400/);
     expect(await rawStatus(proxy.address, 'GET / HTTP/1.1\r\nhost: allowed.test\r\n\r\n')).toMatch(/400/);
-    expect(await rawStatus(proxy.address, 'GET https://allowed.test/ HTTP/1.1\r\nhost: allowed.test\r\n\r\n')).toMatch(/400/);
+    expect(await rawStatus(proxy.address, 'GET https://allowed.test/ HTTP/1.1\r\nhost: allowed.test\r\n\r\n')).toMatch(
+      /400/,
+    );
   });
 
   it('writes every decision to the run’s egress log and sums them up', async () => {
-    const lines = (await readFile(join(dir, 'egress.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { host: string; allowed: boolean });
+    const lines = (await readFile(join(dir, 'egress.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { host: string; allowed: boolean });
     expect(lines.some((l) => l.host === 'allowed.test' && l.allowed)).toBe(true);
     expect(lines.some((l) => l.host === 'exfiltrate-this.attacker.test' && !l.allowed)).toBe(true);
     const summary = proxy.summary();
-    expect(summary).toContainEqual(expect.objectContaining({ destination: 'gitlab.test:443', verdict: 'allowed', count: 1 }));
-    expect(summary).toContainEqual(expect.objectContaining({ destination: `a.wild.test:${httpPort}`, verdict: 'denied', reason: expect.stringContaining('10.0.0.7') }));
+    expect(summary).toContainEqual(
+      expect.objectContaining({ destination: 'gitlab.test:443', verdict: 'allowed', count: 1 }),
+    );
+    expect(summary).toContainEqual(
+      expect.objectContaining({
+        destination: `a.wild.test:${httpPort}`,
+        verdict: 'denied',
+        reason: expect.stringContaining('10.0.0.7'),
+      }),
+    );
     expect(proxy.decisions().length).toBe(lines.length);
   });
 });
@@ -190,7 +243,11 @@ describe('a proxy reachable over TCP by more than its run (the network shape)', 
     upstream = createServer((req, res) => res.end(`plain ${req.headers.host}\n`));
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
     port = (upstream.address() as AddressInfo).port;
-    guarded = await startEgressProxy({ allowlist: [`allowed.test:${port}`], credentials, lookup: async () => [{ address: '127.0.0.1', family: 4 }] });
+    guarded = await startEgressProxy({
+      allowlist: [`allowed.test:${port}`],
+      credentials,
+      lookup: async () => [{ address: '127.0.0.1', family: 4 }],
+    });
   });
 
   afterAll(async () => {
@@ -198,19 +255,33 @@ describe('a proxy reachable over TCP by more than its run (the network shape)', 
     upstream?.close();
   });
 
-  const withCredentials = (user: string, password: string) => guarded.address.replace('http://', `http://${user}:${password}@`);
+  const withCredentials = (user: string, password: string) =>
+    guarded.address.replace('http://', `http://${user}:${password}@`);
 
   it('serves requests that carry the run’s credentials, by absolute URI and CONNECT', async () => {
-    expect((await curl(['-x', withCredentials('cospec', credentials.password), `http://allowed.test:${port}/`])).out).toContain('plain allowed.test');
-    expect((await curl(['-p', '-x', withCredentials('cospec', credentials.password), `http://allowed.test:${port}/`])).out).toContain('plain allowed.test');
+    expect(
+      (await curl(['-x', withCredentials('cospec', credentials.password), `http://allowed.test:${port}/`])).out,
+    ).toContain('plain allowed.test');
+    expect(
+      (await curl(['-p', '-x', withCredentials('cospec', credentials.password), `http://allowed.test:${port}/`])).out,
+    ).toContain('plain allowed.test');
   });
 
   it('answers 407 without them or with wrong ones, and logs the refusal', async () => {
-    expect(await rawStatus(guarded.address, `GET http://allowed.test:${port}/ HTTP/1.1\r\nhost: allowed.test\r\n\r\n`)).toMatch(/^HTTP\/1.1 407/);
-    expect(await rawStatus(guarded.address, `CONNECT allowed.test:${port} HTTP/1.1\r\nhost: allowed.test\r\n\r\n`)).toMatch(/^HTTP\/1.1 407/);
+    expect(
+      await rawStatus(guarded.address, `GET http://allowed.test:${port}/ HTTP/1.1\r\nhost: allowed.test\r\n\r\n`),
+    ).toMatch(/^HTTP\/1.1 407/);
+    expect(
+      await rawStatus(guarded.address, `CONNECT allowed.test:${port} HTTP/1.1\r\nhost: allowed.test\r\n\r\n`),
+    ).toMatch(/^HTTP\/1.1 407/);
     const wrong = await curl(['-sS', '-x', withCredentials('cospec', 'guess'), `http://allowed.test:${port}/`]);
     expect(wrong.out).not.toContain('plain allowed.test');
-    expect(guarded.decisions().filter((d) => !d.allowed).map((d) => d.reason)).toContainEqual(expect.stringContaining('proxy credentials'));
+    expect(
+      guarded
+        .decisions()
+        .filter((d) => !d.allowed)
+        .map((d) => d.reason),
+    ).toContainEqual(expect.stringContaining('proxy credentials'));
     // Not a destination the user could allow, so not in the run's list of denied destinations.
     expect(guarded.summary().filter((e) => e.verdict === 'denied')).toEqual([]);
   });

@@ -118,7 +118,9 @@ exit 3
     const ws = join(harness.dir, 'owned-ws');
     await sh('git', ['init', '-q', ws]);
     await writeFile(join(ws, 'file.txt'), 'x');
-    const r = await runCommand(harness, 'stat -c %u /workspace/file.txt; echo changed >> /workspace/file.txt', { workspace: ws });
+    const r = await runCommand(harness, 'stat -c %u /workspace/file.txt; echo changed >> /workspace/file.txt', {
+      workspace: ws,
+    });
     expect(r.result.exitCode, r.lines.join('\n')).toBe(0);
     expect(r.lines[0]).toBe('1000');
     expect((await stat(join(ws, 'file.txt'))).uid).toBe(0);

@@ -7,7 +7,16 @@ import type { Dispatcher } from 'undici';
 import { createLogger, memorySink } from '../../../src-main/platform/logger';
 import type { ExecuteRequest, ExecuteResult } from '../../../src-main/services/runs/orchestrator';
 import { runPaths } from '../../../src-main/services/runs/store';
-import { BASE_IMAGE, connectEngine, createSandbox, EGRESS_SHAPES, type ContainerHandle, type EgressShape, type Lookup, type Sandbox } from '../../../src-main/services/sandbox';
+import {
+  BASE_IMAGE,
+  connectEngine,
+  createSandbox,
+  EGRESS_SHAPES,
+  type ContainerHandle,
+  type EgressShape,
+  type Lookup,
+  type Sandbox,
+} from '../../../src-main/services/sandbox';
 
 /**
  * Plumbing for the sandbox suites: real Podman through the app's own sandbox, a scratch data dir
@@ -19,10 +28,12 @@ export const SOCKET = process.env.COSPEC_CONTAINER_SOCKET ?? '/run/cospec/podman
 
 /** Why the container suites cannot run here, or undefined when they can. */
 export async function sandboxSkipReason(): Promise<string | undefined> {
-  if (!SOCKET.includes('://') && !existsSync(SOCKET)) return `no container engine socket at ${SOCKET}; run \`bash scripts/setup/podman.sh && bash scripts/setup/sandbox-image.sh\``;
+  if (!SOCKET.includes('://') && !existsSync(SOCKET))
+    return `no container engine socket at ${SOCKET}; run \`bash scripts/setup/podman.sh && bash scripts/setup/sandbox-image.sh\``;
   try {
     const engine = await connectEngine(SOCKET);
-    if (!(await engine.inspectImage(BASE_IMAGE))) return `the image ${BASE_IMAGE} is missing; run \`bash scripts/setup/sandbox-image.sh\``;
+    if (!(await engine.inspectImage(BASE_IMAGE)))
+      return `the image ${BASE_IMAGE} is missing; run \`bash scripts/setup/sandbox-image.sh\``;
   } catch (error) {
     return `the container engine does not answer: ${error instanceof Error ? error.message : String(error)}`;
   }
@@ -69,10 +80,18 @@ export async function createHarness(
   return { sandbox, dir, logs: sink.lines, cleanup };
 }
 
-export function sh(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export function sh(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(cmd, args, { ...opts, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) });
+      resolve({
+        code: err ? (typeof err.code === 'number' ? err.code : 1) : 0,
+        stdout: String(stdout),
+        stderr: String(stderr),
+      });
     });
   });
 }
@@ -125,8 +144,20 @@ export async function runCommand(
     paths,
     image: BASE_IMAGE,
     allowlist: opts.allowlist ?? [],
-    project: { instanceUrl, projectId: opts.projectId ?? 1, webUrl: `${instanceUrl}/${projectPath}`, httpUrlToRepo: `${instanceUrl}/${projectPath}.git`, defaultBranch: 'main' },
-    spec: { accountId: 'acct', projectPath, task: opts.task ?? 'Test task', agent: opts.agent ?? { kind: 'command', command }, allow: [] },
+    project: {
+      instanceUrl,
+      projectId: opts.projectId ?? 1,
+      webUrl: `${instanceUrl}/${projectPath}`,
+      httpUrlToRepo: `${instanceUrl}/${projectPath}.git`,
+      defaultBranch: 'main',
+    },
+    spec: {
+      accountId: 'acct',
+      projectPath,
+      task: opts.task ?? 'Test task',
+      agent: opts.agent ?? { kind: 'command', command },
+      allow: [],
+    },
     timeoutMs: opts.timeoutMs ?? 120_000,
     onLog: (line) => {
       lines.push(line);

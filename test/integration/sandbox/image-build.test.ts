@@ -38,13 +38,19 @@ describe('agent image layers', () => {
       });
       const info = await engine.inspectImage(tag);
       expect(info?.labels['cospec.definition']).toBe('test');
-      const out = await sh('podman', ['run', '--rm', '--network', 'none', tag, 'sh', '-c', 'cat /opt/cospec/layer.txt; id -un'], {
-        env: { ...process.env, CONTAINERS_CONF: process.env.CONTAINERS_CONF ?? '/etc/cospec/containers.conf' },
-      });
+      const out = await sh(
+        'podman',
+        ['run', '--rm', '--network', 'none', tag, 'sh', '-c', 'cat /opt/cospec/layer.txt; id -un'],
+        {
+          env: { ...process.env, CONTAINERS_CONF: process.env.CONTAINERS_CONF ?? '/etc/cospec/containers.conf' },
+        },
+      );
       expect(out.stdout).toBe('layered\nagent\n');
       expect(progress.length).toBeGreaterThan(0);
     } finally {
-      await sh('podman', ['rmi', '-f', tag], { env: { ...process.env, CONTAINERS_CONF: process.env.CONTAINERS_CONF ?? '/etc/cospec/containers.conf' } });
+      await sh('podman', ['rmi', '-f', tag], {
+        env: { ...process.env, CONTAINERS_CONF: process.env.CONTAINERS_CONF ?? '/etc/cospec/containers.conf' },
+      });
     }
   });
 });

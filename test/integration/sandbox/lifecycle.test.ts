@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import { createLogger, memorySink } from '../../../src-main/platform/logger';
-import { BASE_IMAGE, connectEngine, createSandbox, RUN_LABEL, type ContainerEngine } from '../../../src-main/services/sandbox';
+import {
+  BASE_IMAGE,
+  connectEngine,
+  createSandbox,
+  RUN_LABEL,
+  type ContainerEngine,
+} from '../../../src-main/services/sandbox';
 import { createHarness, runCommand, sandboxSkipReason, sh, SOCKET, type Harness } from './harness';
 import { remoteEngineSkipReason, startTlsEngine, type RemoteEngineFixture } from './remote-engine-harness';
 
@@ -20,8 +26,10 @@ let harness: Harness;
 let engine: ContainerEngine;
 
 const containersOf = async (runId: string) => (await engine.listContainers(RUN_LABEL, runId)).length;
-const networksOf = async (runId: string) => (await engine.listNetworks(RUN_LABEL)).filter((n) => n.labels[RUN_LABEL] === runId).length;
-const volumesOf = async (runId: string) => (await engine.listVolumes(RUN_LABEL)).filter((v) => v.labels[RUN_LABEL] === runId).length;
+const networksOf = async (runId: string) =>
+  (await engine.listNetworks(RUN_LABEL)).filter((n) => n.labels[RUN_LABEL] === runId).length;
+const volumesOf = async (runId: string) =>
+  (await engine.listVolumes(RUN_LABEL)).filter((v) => v.labels[RUN_LABEL] === runId).length;
 
 describe.skipIf(skip)('sandbox run lifecycle', () => {
   beforeAll(async () => {
@@ -113,7 +121,12 @@ describe.skipIf(skip)('sandbox run lifecycle', () => {
 
   it('finds the base image, and says how to build one that is missing', async () => {
     expect(await harness.sandbox.ensureImage(() => undefined, new AbortController().signal)).toBe(BASE_IMAGE);
-    const missing = createSandbox({ logger: createLogger({ sinks: [memorySink()] }), socketPath: SOCKET, dataDir: harness.dir, imageName: 'localhost/cospec-no-such-image' });
+    const missing = createSandbox({
+      logger: createLogger({ sinks: [memorySink()] }),
+      socketPath: SOCKET,
+      dataDir: harness.dir,
+      imageName: 'localhost/cospec-no-such-image',
+    });
     const error = await missing.ensureImage(() => undefined, new AbortController().signal).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CospecError);
     expect((error as CospecError).code).toBe('IMAGE_BUILD_FAILED');
@@ -135,12 +148,16 @@ describe.skipIf(skip)('sandbox run lifecycle, network shape (relay container and
     const r = await runCommand(networked, 'echo started; sleep 600', {
       signal: abort.signal,
       inside: async () => {
-        const runId = [...(await engine.listContainers(RUN_LABEL))].map((c) => c.labels[RUN_LABEL] ?? '').find((id) => id.startsWith(`t${process.pid}-`)) ?? '';
+        const runId =
+          [...(await engine.listContainers(RUN_LABEL))]
+            .map((c) => c.labels[RUN_LABEL] ?? '')
+            .find((id) => id.startsWith(`t${process.pid}-`)) ?? '';
         during.containers = await containersOf(runId);
         during.networks = await networksOf(runId);
       },
       onLine: (line) => {
-        if (line === 'started') setTimeout(() => abort.abort(new CospecError('CANCELLED', 'Cancelled by the test.')), 500);
+        if (line === 'started')
+          setTimeout(() => abort.abort(new CospecError('CANCELLED', 'Cancelled by the test.')), 500);
       },
     });
     expect(r.result.reason).toMatch(/Cancelled/);
@@ -196,10 +213,15 @@ describe.skipIf(skip)('sandbox run lifecycle on a remote engine (tcp with TLS: v
       signal: abort.signal,
       inside: async (c) => {
         const runId = (await engine.listContainers(RUN_LABEL)).find((x) => x.id === c.id)?.labels[RUN_LABEL] ?? '';
-        Object.assign(during, { containers: await containersOf(runId), networks: await networksOf(runId), volumes: await volumesOf(runId) });
+        Object.assign(during, {
+          containers: await containersOf(runId),
+          networks: await networksOf(runId),
+          volumes: await volumesOf(runId),
+        });
       },
       onLine: (line) => {
-        if (line === 'started') setTimeout(() => abort.abort(new CospecError('CANCELLED', 'Cancelled by the test.')), 500);
+        if (line === 'started')
+          setTimeout(() => abort.abort(new CospecError('CANCELLED', 'Cancelled by the test.')), 500);
       },
     });
     expect(r.result.reason).toMatch(/Cancelled/);
@@ -234,7 +256,8 @@ describe.skipIf(skip)('sandbox run lifecycle on a remote engine (tcp with TLS: v
     expect((await sh('git', ['-C', workspace, 'log', '-1', '--format=%s'])).stdout.trim()).toBe('agent-work');
     expect((await stat(join(workspace, 'src/new.txt'))).uid).toBe(process.getuid?.());
     expect(await readlink(join(workspace, 'inside-link'))).toBe('src/new.txt');
-    for (const left of ['outside-link', 'src/climbing-link', 'a-fifo']) await expect(lstat(join(workspace, left)), `${left}: ${r.lines.join('\n')}`).rejects.toThrow(/ENOENT/);
+    for (const left of ['outside-link', 'src/climbing-link', 'a-fifo'])
+      await expect(lstat(join(workspace, left)), `${left}: ${r.lines.join('\n')}`).rejects.toThrow(/ENOENT/);
     const log = r.lines.join('\n');
     expect(log).toMatch(/2 symbolic link\(s\) pointing outside the workspace were not copied back: .*outside-link/);
     expect(log).toMatch(/1 special file\(s\) were not copied back: a-fifo/);
@@ -252,7 +275,11 @@ describe.skipIf(skip)('sandbox run lifecycle on a remote engine (tcp with TLS: v
 
 describe('without a container engine', () => {
   const noEngine = () =>
-    createSandbox({ logger: createLogger({ sinks: [memorySink()] }), socketPath: '/nonexistent/cospec/podman.sock', dataDir: '/nonexistent' });
+    createSandbox({
+      logger: createLogger({ sinks: [memorySink()] }),
+      socketPath: '/nonexistent/cospec/podman.sock',
+      dataDir: '/nonexistent',
+    });
 
   it('says which socket it tried and what to install or start', async () => {
     const error = await noEngine()

@@ -8,7 +8,13 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import { remoteEngineOptions, type RemoteEngineOptions } from '../../../src-main/services/sandbox/engine-remote';
-import { remoteEngineSkipReason, startSshEngine, startTlsEngine, type RemoteEngineFixture, type SshEngineFixture } from './remote-engine-harness';
+import {
+  remoteEngineSkipReason,
+  startSshEngine,
+  startTlsEngine,
+  type RemoteEngineFixture,
+  type SshEngineFixture,
+} from './remote-engine-harness';
 
 /**
  * The local Podman reached as a remote engine, over ssh (a real sshd, Podman's socket-forwarding
@@ -24,7 +30,10 @@ const ULIMITS = [
   { Name: 'nproc', Soft: 4096, Hard: 4096 },
 ];
 
-async function connect(dockerHost: string, env: NodeJS.ProcessEnv): Promise<{ docker: Docker; remote: RemoteEngineOptions }> {
+async function connect(
+  dockerHost: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ docker: Docker; remote: RemoteEngineOptions }> {
   const remote = await remoteEngineOptions(dockerHost, env);
   return { docker: new Docker({ ...remote.options, timeout: 20_000 }), remote };
 }
@@ -40,7 +49,11 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
 }
 
 async function runToCompletion(docker: Docker, cmd: string[]): Promise<{ exit: number; output: string }> {
-  const container = await docker.createContainer({ Image: IMAGE, Cmd: cmd, HostConfig: { Ulimits: ULIMITS, NetworkMode: 'none' } });
+  const container = await docker.createContainer({
+    Image: IMAGE,
+    Cmd: cmd,
+    HostConfig: { Ulimits: ULIMITS, NetworkMode: 'none' },
+  });
   try {
     await container.start();
     const { StatusCode } = (await container.wait()) as { StatusCode: number };
@@ -54,7 +67,7 @@ async function runToCompletion(docker: Docker, cmd: string[]): Promise<{ exit: n
 /** The text of a non-TTY log buffer: frames of an 8-byte header (stream, 0, 0, 0, uint32 length) and payload. */
 function demuxed(buffer: Buffer): string {
   const parts: Buffer[] = [];
-  for (let at = 0; at + 8 <= buffer.length; ) {
+  for (let at = 0; at + 8 <= buffer.length;) {
     const length = buffer.readUInt32BE(at + 4);
     parts.push(buffer.subarray(at + 8, at + 8 + length));
     at += 8 + length;
@@ -64,10 +77,20 @@ function demuxed(buffer: Buffer): string {
 
 /** `cat` in a container through a hijacked exec: what goes into stdin must come back on stdout. */
 async function catRoundTrip(docker: Docker, payload: Buffer): Promise<Buffer> {
-  const container = await docker.createContainer({ Image: IMAGE, Cmd: ['sleep', '600'], HostConfig: { Ulimits: ULIMITS, NetworkMode: 'none' } });
+  const container = await docker.createContainer({
+    Image: IMAGE,
+    Cmd: ['sleep', '600'],
+    HostConfig: { Ulimits: ULIMITS, NetworkMode: 'none' },
+  });
   try {
     await container.start();
-    const exec = await container.exec({ Cmd: ['cat'], AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: false });
+    const exec = await container.exec({
+      Cmd: ['cat'],
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
+    });
     const stream = (await exec.start({ hijack: true, stdin: true })) as unknown as Duplex;
     const stdout = new PassThrough();
     const chunks: Buffer[] = [];
@@ -79,7 +102,8 @@ async function catRoundTrip(docker: Docker, payload: Buffer): Promise<Buffer> {
       stream.once('error', reject);
     });
     // Several writes, then half-close: cat sees EOF only through the engine's stdin, then exits.
-    for (let offset = 0; offset < payload.length; offset += 16_384) stream.write(payload.subarray(offset, offset + 16_384));
+    for (let offset = 0; offset < payload.length; offset += 16_384)
+      stream.write(payload.subarray(offset, offset + 16_384));
     stream.end();
     await ended;
     return Buffer.concat(chunks);
@@ -184,7 +208,11 @@ function engineSuite(name: string, kind: 'ssh' | 'tls', start: () => Promise<Rem
 
     it('carries a hijacked exec with stdin both ways (cat round trip)', async () => {
       // Larger than one ssh window / TLS record, with every byte value in it.
-      const payload = Buffer.concat([Buffer.from(Array.from({ length: 256 }, (_, i) => i)), Buffer.alloc(300_000, 'x'), Buffer.from('\nend\n')]);
+      const payload = Buffer.concat([
+        Buffer.from(Array.from({ length: 256 }, (_, i) => i)),
+        Buffer.alloc(300_000, 'x'),
+        Buffer.from('\nend\n'),
+      ]);
       const echoed = await catRoundTrip(docker, payload);
       expect(echoed.length).toBe(payload.length);
       expect(echoed.equals(payload)).toBe(true);
@@ -195,7 +223,8 @@ function engineSuite(name: string, kind: 'ssh' | 'tls', start: () => Promise<Rem
     });
 
     it('serves many requests at once (on one ssh connection where sshd allows)', async () => {
-      const logins = () => ('log' in fixture ? (fixture as SshEngineFixture).log().split('Accepted publickey').length : 0);
+      const logins = () =>
+        'log' in fixture ? (fixture as SshEngineFixture).log().split('Accepted publickey').length : 0;
       const before = logins();
       const answers = await Promise.all(Array.from({ length: 12 }, () => docker.ping()));
       expect(answers.map(String)).toEqual(Array(12).fill('OK'));
@@ -212,9 +241,15 @@ engineSuite(
   'ssh',
   async () => {
     const fixture = await startSshEngine();
-    return { ...fixture, dockerHost: fixture.dockerStyleHost, env: { ...fixture.env, DOCKER_HOST: fixture.dockerStyleHost } };
+    return {
+      ...fixture,
+      dockerHost: fixture.dockerStyleHost,
+      env: { ...fixture.env, DOCKER_HOST: fixture.dockerStyleHost },
+    };
   },
-  existsSync('/usr/bin/docker') || existsSync('/usr/local/bin/docker') ? undefined : 'the docker CLI (for `docker system dial-stdio` on the ssh side) is not installed',
+  existsSync('/usr/bin/docker') || existsSync('/usr/local/bin/docker')
+    ? undefined
+    : 'the docker CLI (for `docker system dial-stdio` on the ssh side) is not installed',
 );
 engineSuite('remote engine over tcp with TLS client certificates', 'tls', startTlsEngine);
 
@@ -243,7 +278,10 @@ describe.skipIf(Boolean(remoteEngineSkipReason('ssh')))('ssh failures say what t
 
   it('a changed host key is refused and called out as such', async () => {
     const otherKey = 'AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
-    await writeFile(fixture.env.COSPEC_SSH_KNOWN_HOSTS ?? '', `[127.0.0.1]:${new URL(fixture.dockerHost).port} ssh-ed25519 ${otherKey}\n`);
+    await writeFile(
+      fixture.env.COSPEC_SSH_KNOWN_HOSTS ?? '',
+      `[127.0.0.1]:${new URL(fixture.dockerHost).port} ssh-ed25519 ${otherKey}\n`,
+    );
     const { docker, remote } = await connect(fixture.dockerHost, fixture.env);
     try {
       const error = await failure(docker.ping());
@@ -315,7 +353,12 @@ describe.skipIf(Boolean(remoteEngineSkipReason('ssh')))('ssh failures say what t
   it('nothing listening on the ssh port is told apart from ssh failures', async () => {
     const port = new URL(fixture.dockerHost).port;
     await fixture.stop();
-    const { docker, remote } = await connect(`ssh://root@127.0.0.1:${port}/run/cospec/podman.sock`, { ...fixture.env, COSPEC_SSH_IDENTITY: undefined, HOME: '/nonexistent', SSH_AUTH_SOCK: '/nonexistent/agent' });
+    const { docker, remote } = await connect(`ssh://root@127.0.0.1:${port}/run/cospec/podman.sock`, {
+      ...fixture.env,
+      COSPEC_SSH_IDENTITY: undefined,
+      HOME: '/nonexistent',
+      SSH_AUTH_SOCK: '/nonexistent/agent',
+    });
     try {
       const error = await failure(docker.ping());
       expect((error as CospecError).code).toBe('ENGINE_UNAVAILABLE');
@@ -364,7 +407,9 @@ describe.skipIf(Boolean(remoteEngineSkipReason('tls')))('tcp+TLS failures say wh
   });
 
   it('a missing certificate file is named before any connection', async () => {
-    const error = await failure(remoteEngineOptions(fixture.dockerHost, { ...fixture.env, DOCKER_CERT_PATH: join(fixture.dir, 'empty') }));
+    const error = await failure(
+      remoteEngineOptions(fixture.dockerHost, { ...fixture.env, DOCKER_CERT_PATH: join(fixture.dir, 'empty') }),
+    );
     expect((error as CospecError).code).toBe('ENGINE_UNAVAILABLE');
     expect(error.message).toContain(join(fixture.dir, 'empty', 'ca.pem'));
   });
@@ -379,7 +424,9 @@ describe.skipIf(Boolean(remoteEngineSkipReason('tls')))('tcp+TLS failures say wh
       try {
         const error = await failure(docker.ping());
         expect((error as CospecError).code).toBe('ENGINE_UNAVAILABLE');
-        expect(error.message).toBe(`Nothing listens at tcp://127.0.0.1:${port} (connection refused): is the engine running there with its TCP port open?`);
+        expect(error.message).toBe(
+          `Nothing listens at tcp://127.0.0.1:${port} (connection refused): is the engine running there with its TCP port open?`,
+        );
       } finally {
         await remote.close();
       }

@@ -31,7 +31,8 @@ export interface RemoteEngineFixture {
 export function remoteEngineSkipReason(kind: 'ssh' | 'tls'): string | undefined {
   if (!existsSync(ENGINE_SOCKET)) return `no engine socket at ${ENGINE_SOCKET}; run \`bash scripts/setup/podman.sh\``;
   if (kind === 'ssh' && !existsSync(SSHD)) return `${SSHD} is missing; run \`bash scripts/setup/sshd.sh\``;
-  if (kind === 'ssh' && process.getuid?.() !== 0) return 'the ssh harness logs in as root to reach the root-only Podman socket; run the suite as root';
+  if (kind === 'ssh' && process.getuid?.() !== 0)
+    return 'the ssh harness logs in as root to reach the root-only Podman socket; run the suite as root';
   return undefined;
 }
 
@@ -140,7 +141,9 @@ export async function startSshEngine(): Promise<SshEngineFixture> {
     dockerStyleHost: `ssh://root@127.0.0.1:${port}`,
     log: () => log,
     async dropConnections() {
-      const children = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).split('\n').filter(Boolean);
+      const children = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean);
       for (const pid of children) process.kill(Number(pid), 'SIGKILL');
     },
     async stop() {
@@ -156,7 +159,9 @@ export async function startSshEngine(): Promise<SshEngineFixture> {
 
 function rsaKeyPair(): forge.pki.rsa.KeyPair {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const key = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()) as forge.pki.rsa.PrivateKey;
+  const key = forge.pki.privateKeyFromPem(
+    privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+  ) as forge.pki.rsa.PrivateKey;
   return { privateKey: key, publicKey: forge.pki.setRsaPublicKey(key.n, key.e) };
 }
 
@@ -205,7 +210,9 @@ async function writeCertDir(dir: string, caPem: string, client: { certPem: strin
  * A TLS front for the engine socket that, like `dockerd --tlsverify`, accepts only clients whose
  * certificate its CA signed. `rogueEnv` has the right ca.pem but a client certificate from another CA.
  */
-export async function startTlsEngine(): Promise<RemoteEngineFixture & { dir: string; rogueEnv: NodeJS.ProcessEnv; port: number }> {
+export async function startTlsEngine(): Promise<
+  RemoteEngineFixture & { dir: string; rogueEnv: NodeJS.ProcessEnv; port: number }
+> {
   const dir = await mkdtemp(join(tmpdir(), 'cospec-tls-engine-'));
   const ca = newCa('coSPEC remote engine test CA', '127.0.0.1');
   const rogue = newCa('Some other CA', '127.0.0.1');
@@ -215,7 +222,14 @@ export async function startTlsEngine(): Promise<RemoteEngineFixture & { dir: str
   const sockets = new Set<net.Socket>();
   const server = tls.createServer(
     // allowHalfOpen: a client's end of stdin (hijacked exec) must not cut the engine's answer short.
-    { key: ca.leafKeyPem, cert: ca.leafCertPem, ca: ca.caCertPem, requestCert: true, rejectUnauthorized: true, allowHalfOpen: true },
+    {
+      key: ca.leafKeyPem,
+      cert: ca.leafCertPem,
+      ca: ca.caCertPem,
+      requestCert: true,
+      rejectUnauthorized: true,
+      allowHalfOpen: true,
+    },
     (client) => {
       const engine = net.connect({ path: ENGINE_SOCKET, allowHalfOpen: true });
       sockets.add(client).add(engine);

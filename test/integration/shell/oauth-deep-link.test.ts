@@ -17,8 +17,8 @@ type Connected = { account: { id: string; username: string; authMethod: string }
 
 let gitlab: StandIn;
 let app: RecordedApp;
-const invoke = <T,>(channel: string, ...args: unknown[]) => app.ask<Wire<T>>('invoke', { channel, args });
-const value = <T,>(wire: Wire<T>): T => {
+const invoke = <T>(channel: string, ...args: unknown[]) => app.ask<Wire<T>>('invoke', { channel, args });
+const value = <T>(wire: Wire<T>): T => {
   if (!wire.ok) throw new Error(`${wire.error.code}: ${wire.error.message}`);
   return wire.value;
 };
@@ -27,7 +27,15 @@ beforeAll(async () => {
   gitlab = await startGitLabStandIn({ tls: true });
   const policyPath = join(gitlab.dataDir, 'policy.json');
   // The admin's managed entry: OAuth application id and the instance's CA.
-  await writeFile(policyPath, JSON.stringify({ version: 1, gitlab: { instances: [{ url: gitlab.url, oauthApplicationId: gitlab.oauthApp.clientId, caCertificatesPem: gitlab.caPem }] } }));
+  await writeFile(
+    policyPath,
+    JSON.stringify({
+      version: 1,
+      gitlab: {
+        instances: [{ url: gitlab.url, oauthApplicationId: gitlab.oauthApp.clientId, caCertificatesPem: gitlab.caPem }],
+      },
+    }),
+  );
   app = await startRecordedApp({ COSPEC_POLICY_PATH: policyPath });
   await app.ask('ready');
   await app.until((calls) => calls.some((c) => c.api === 'window.loadURL'));
@@ -40,7 +48,9 @@ afterAll(async () => {
 
 /** Starts a flow over IPC and approves it in the stand-in's consent page; returns the cospec:// redirect. */
 async function approvedFlow(username: string) {
-  const flow = value(await invoke<Flow>('cospec:accounts:beginOAuth', { instanceUrl: gitlab.url, redirect: 'protocol' }));
+  const flow = value(
+    await invoke<Flow>('cospec:accounts:beginOAuth', { instanceUrl: gitlab.url, redirect: 'protocol' }),
+  );
   expect(flow.redirectUri).toBe('cospec://oauth/callback');
   const opened = (await app.calls()).filter((c) => c.api === 'shell.openExternal').map((c) => c.detail);
   expect(opened).toContain(flow.authorizeUrl); // the system browser, never an embedded view
@@ -51,14 +61,21 @@ async function approvedFlow(username: string) {
 }
 
 describe('OAuth through the cospec:// deep link', () => {
-  it('connects when the link arrives as the argv of a second launch (Windows, Linux)', { timeout: 60_000 }, async () => {
-    const { waiting, redirect } = await approvedFlow('alice');
-    await app.ask('appEvent', { name: 'second-instance', args: [['/opt/coSPEC/cospec-desktop', '--flag', redirect], '/home/alice'] });
-    const connected = value(await waiting);
-    expect(connected.account).toMatchObject({ username: 'alice', authMethod: 'oauth' });
-    const listed = value(await invoke<Array<{ username: string }>>('cospec:accounts:list'));
-    expect(listed.map((a) => a.username)).toContain('alice');
-  });
+  it(
+    'connects when the link arrives as the argv of a second launch (Windows, Linux)',
+    { timeout: 60_000 },
+    async () => {
+      const { waiting, redirect } = await approvedFlow('alice');
+      await app.ask('appEvent', {
+        name: 'second-instance',
+        args: [['/opt/coSPEC/cospec-desktop', '--flag', redirect], '/home/alice'],
+      });
+      const connected = value(await waiting);
+      expect(connected.account).toMatchObject({ username: 'alice', authMethod: 'oauth' });
+      const listed = value(await invoke<Array<{ username: string }>>('cospec:accounts:list'));
+      expect(listed.map((a) => a.username)).toContain('alice');
+    },
+  );
 
   it('connects when the link arrives through open-url (macOS)', { timeout: 60_000 }, async () => {
     const { waiting, redirect } = await approvedFlow('maya');
@@ -72,7 +89,8 @@ describe('OAuth through the cospec:// deep link', () => {
     value(await waiting);
     const before = value(await invoke<unknown[]>('cospec:accounts:list')).length;
     const log = join(app.dataDir, 'logs/main.log');
-    const refusals = async () => ((await readFile(log, 'utf8').catch(() => '')).match(/cospec:\/\/ link was not accepted/g) ?? []).length;
+    const refusals = async () =>
+      ((await readFile(log, 'utf8').catch(() => '')).match(/cospec:\/\/ link was not accepted/g) ?? []).length;
     const earlier = await refusals();
     await app.ask('appEvent', { name: 'open-url', args: [redirect] });
     while ((await refusals()) === earlier) await new Promise((r) => setTimeout(r, 25)); // bounded by the test timeout

@@ -29,7 +29,12 @@ export async function buildHarness(): Promise<void> {
       outDir: join(HARNESS_OUT, 'bridge'),
       emptyOutDir: true,
       minify: false,
-      lib: { entry: join(ROOT, 'test/ui/harness/bridge.ts'), formats: ['iife'], name: 'cospecHarnessBridge', fileName: () => 'bridge.js' },
+      lib: {
+        entry: join(ROOT, 'test/ui/harness/bridge.ts'),
+        formats: ['iife'],
+        name: 'cospecHarnessBridge',
+        fileName: () => 'bridge.js',
+      },
     },
   });
   for (const file of [join(RENDERER_OUT, 'index.html'), BRIDGE_FILE]) {

@@ -23,7 +23,8 @@ export async function ensureSecretService(): Promise<SecretServiceSession> {
   const noop = async () => undefined;
   if (process.env.GNOME_KEYRING_CONTROL?.includes('cospec-keyring-home')) return { status: 'inherited', stop: noop };
   for (const tool of ['dbus-daemon', 'gnome-keyring-daemon']) {
-    if (!has(tool)) return { status: 'missing', reason: `${tool} is not installed (run: bash scripts/setup/keyring.sh)`, stop: noop };
+    if (!has(tool))
+      return { status: 'missing', reason: `${tool} is not installed (run: bash scripts/setup/keyring.sh)`, stop: noop };
   }
   const scratch = mkdtempSync(join(tmpdir(), 'cospec-ui-keyring-'));
   mkdirSync(join(scratch, '.local/share/keyrings'), { recursive: true });
@@ -35,14 +36,21 @@ export async function ensureSecretService(): Promise<SecretServiceSession> {
     rmSync(scratch, { recursive: true, force: true });
   };
   try {
-    const bus = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    const bus = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1'], {
+      env,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     children.push(bus);
     const address = await firstLine(bus);
     // stdbuf: in the foreground it block-buffers stdout into a pipe, and we wait for its first line.
-    const keyring = spawn('stdbuf', ['-oL', 'gnome-keyring-daemon', '--foreground', '--unlock', '--components=secrets'], {
-      env: { ...env, DBUS_SESSION_BUS_ADDRESS: address },
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    const keyring = spawn(
+      'stdbuf',
+      ['-oL', 'gnome-keyring-daemon', '--foreground', '--unlock', '--components=secrets'],
+      {
+        env: { ...env, DBUS_SESSION_BUS_ADDRESS: address },
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
     children.push(keyring);
     keyring.stdin?.end('cospec-test');
     // It prints GNOME_KEYRING_CONTROL=… once the unlocked keyring is ready.
@@ -52,7 +60,11 @@ export async function ensureSecretService(): Promise<SecretServiceSession> {
     return { status: 'started', stop };
   } catch (error) {
     await stop();
-    return { status: 'missing', reason: `could not start a private Secret Service: ${(error as Error).message}`, stop: noop };
+    return {
+      status: 'missing',
+      reason: `could not start a private Secret Service: ${(error as Error).message}`,
+      stop: noop,
+    };
   }
 }
 

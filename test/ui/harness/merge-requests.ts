@@ -17,7 +17,13 @@ import type { UiApp } from '../fixtures';
 
 export const PROJECT = 'acme/web-app';
 const exec = promisify(execFile);
-const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 'coSPEC Bot', GIT_AUTHOR_EMAIL: 'cospec-bot@example.com', GIT_COMMITTER_NAME: 'coSPEC Bot', GIT_COMMITTER_EMAIL: 'cospec-bot@example.com' };
+const GIT_ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'coSPEC Bot',
+  GIT_AUTHOR_EMAIL: 'cospec-bot@example.com',
+  GIT_COMMITTER_NAME: 'coSPEC Bot',
+  GIT_COMMITTER_EMAIL: 'cospec-bot@example.com',
+};
 
 /** git in `cwd`, asynchronous: the stand-in serves git from this same process and must not be starved. */
 export async function git(cwd: string, ...args: string[]): Promise<string> {
@@ -70,24 +76,41 @@ export async function openAgentMergeRequest(app: UiApp, change: AgentChange): Pr
   const response = await fetch(`${gitlab.url}/api/v4/projects/${encodeURIComponent(PROJECT)}/merge_requests`, {
     method: 'POST',
     headers: { 'PRIVATE-TOKEN': gitlab.user('cospec-bot').token, 'content-type': 'application/json' },
-    body: JSON.stringify({ source_branch: change.branch, target_branch: 'main', title: change.title, description: change.description }),
+    body: JSON.stringify({
+      source_branch: change.branch,
+      target_branch: 'main',
+      title: change.title,
+      description: change.description,
+    }),
   });
-  if (response.status !== 201) throw new Error(`opening the merge request failed: ${response.status} ${await response.text()}`);
+  if (response.status !== 201)
+    throw new Error(`opening the merge request failed: ${response.status} ${await response.text()}`);
   return ((await response.json()) as { iid: number }).iid;
 }
 
 /** The commit a branch of the stand-in's repository points at. */
 export function branchHead(app: UiApp, branch: string): string {
-  return execFileSync('git', ['--git-dir', app.gitlab!.repoDir(PROJECT), 'rev-parse', `refs/heads/${branch}`], { encoding: 'utf8' }).trim();
+  return execFileSync('git', ['--git-dir', app.gitlab!.repoDir(PROJECT), 'rev-parse', `refs/heads/${branch}`], {
+    encoding: 'utf8',
+  }).trim();
 }
 
 /** Seeds a finished run that opened MR `iid` from `branch`, with its clone of the default branch; returns the run id. */
-export async function seedReviewRun(app: UiApp, opts: { runId: string; accountId: string; iid: number; branch: string; title: string; task?: string }): Promise<string> {
+export async function seedReviewRun(
+  app: UiApp,
+  opts: { runId: string; accountId: string; iid: number; branch: string; title: string; task?: string },
+): Promise<string> {
   const gitlab = app.gitlab!;
   const at = new Date().toISOString();
   const record: RunRecord = {
     id: opts.runId,
-    spec: { accountId: opts.accountId, projectPath: PROJECT, task: opts.task ?? opts.title, agent: { kind: 'adapter', name: 'sample' }, allow: [] },
+    spec: {
+      accountId: opts.accountId,
+      projectPath: PROJECT,
+      task: opts.task ?? opts.title,
+      agent: { kind: 'adapter', name: 'sample' },
+      allow: [],
+    },
     state: 'succeeded',
     detail: '1 branch, 1 merge request',
     instanceUrl: gitlab.url,
@@ -96,7 +119,10 @@ export async function seedReviewRun(app: UiApp, opts: { runId: string; accountId
     updatedAt: at,
     endedAt: at,
     exitCode: 0,
-    transitions: (['queued', 'preparing', 'cloning', 'running', 'collecting', 'succeeded'] as const).map((state) => ({ state, at })),
+    transitions: (['queued', 'preparing', 'cloning', 'running', 'collecting', 'succeeded'] as const).map((state) => ({
+      state,
+      at,
+    })),
     allowlist: [new URL(gitlab.url).host],
     egress: [],
     outputs: [

@@ -39,7 +39,12 @@ export async function serveStatic(dir: string): Promise<StaticServer> {
       const body = stashed.get(path);
       stashed.delete(path);
       if (body === undefined) return void res.writeHead(404).end('not found');
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-security-policy': CSP, 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' });
+      res.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-security-policy': CSP,
+        'x-content-type-options': 'nosniff',
+        'cache-control': 'no-store',
+      });
       return void res.end(body);
     }
     const file = normalize(join(dir, path === '/' ? 'index.html' : path));

@@ -3,7 +3,14 @@ import { assertUsablePat, isBotAccount, warningsFor } from '../../../src-main/se
 
 const now = new Date('2026-11-25T08:00:00Z');
 const user = (username: string, bot?: boolean) => ({ id: 1, username, name: username, bot });
-const pat = { id: 1, name: 'coSPEC', revoked: false, active: true, scopes: ['api', 'read_user'], expires_at: '2027-06-01' };
+const pat = {
+  id: 1,
+  name: 'coSPEC',
+  revoked: false,
+  active: true,
+  scopes: ['api', 'read_user'],
+  expires_at: '2027-06-01',
+};
 
 describe('account checks', () => {
   it('treats GitLab bots and users named *-bot / *_bot as dedicated accounts, not names merely containing "bot"', () => {
@@ -19,13 +26,23 @@ describe('account checks', () => {
   it('warns about a personal account, a token expiring within 7 days, and a token without expiry', () => {
     const codes = (w: Array<{ code: string }>) => w.map((x) => x.code).sort();
     const base = { scopes: ['api', 'read_user'], kind: 'pat' as const, instanceUrl: 'https://g', now };
-    expect(codes(warningsFor({ ...base, user: user('alice'), expiresAt: '2026-11-30' }))).toEqual(['PERSONAL_ACCOUNT', 'TOKEN_EXPIRES_SOON']);
+    expect(codes(warningsFor({ ...base, user: user('alice'), expiresAt: '2026-11-30' }))).toEqual([
+      'PERSONAL_ACCOUNT',
+      'TOKEN_EXPIRES_SOON',
+    ]);
     expect(codes(warningsFor({ ...base, user: user('cospec-bot', true), expiresAt: '2027-11-30' }))).toEqual([]);
     expect(codes(warningsFor({ ...base, user: user('cospec-bot', true), expiresAt: null }))).toEqual(['NO_EXPIRY']);
-    expect(codes(warningsFor({ ...base, user: user('cospec-bot', true), expiresAt: '2027-01-01', instanceUrl: 'http://g', scopes: ['api', 'read_user', 'sudo'] }))).toEqual([
-      'EXTRA_SCOPES',
-      'INSECURE_HTTP',
-    ]);
+    expect(
+      codes(
+        warningsFor({
+          ...base,
+          user: user('cospec-bot', true),
+          expiresAt: '2027-01-01',
+          instanceUrl: 'http://g',
+          scopes: ['api', 'read_user', 'sudo'],
+        }),
+      ),
+    ).toEqual(['EXTRA_SCOPES', 'INSECURE_HTTP']);
   });
 
   it('refuses revoked, expired and under-scoped tokens with distinct codes', () => {

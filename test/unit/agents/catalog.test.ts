@@ -16,10 +16,16 @@ describe('agent catalog', () => {
   });
 
   it('resolves a custom command with no model domains', () => {
-    expect(resolveAgent({ kind: 'command', command: 'make test' })).toEqual({ name: 'command', command: 'make test', modelDomains: [] });
+    expect(resolveAgent({ kind: 'command', command: 'make test' })).toEqual({
+      name: 'command',
+      command: 'make test',
+      modelDomains: [],
+    });
   });
 
   it('refuses an unknown adapter with the list of known ones', () => {
-    expect(() => resolveAgent({ kind: 'adapter', name: 'nope' })).toThrow(/Known agents: sample, claude-code, codex, aider/);
+    expect(() => resolveAgent({ kind: 'adapter', name: 'nope' })).toThrow(
+      /Known agents: sample, claude-code, codex, aider/,
+    );
   });
 });

@@ -4,8 +4,17 @@ import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { AGENT_ADAPTERS } from '../../../src-main/services/agents/catalog';
-import { NODE_RUNTIME_STEP, NODE_VERSION, npmGlobalInstallStep, sha512Hex } from '../../../src-main/services/agents/install-steps';
-import { agentLayerContainerfile, hostExtraCaCertificates, installStepsFor } from '../../../src-main/services/sandbox/image';
+import {
+  NODE_RUNTIME_STEP,
+  NODE_VERSION,
+  npmGlobalInstallStep,
+  sha512Hex,
+} from '../../../src-main/services/agents/install-steps';
+import {
+  agentLayerContainerfile,
+  hostExtraCaCertificates,
+  installStepsFor,
+} from '../../../src-main/services/sandbox/image';
 
 /**
  * The install steps are the definition the agent layers are cached by: they must pin what they
@@ -17,7 +26,9 @@ const fakeCa = (seed: string) => `-----BEGIN CERTIFICATE-----\nMIIB${seed}AAAA\n
 
 describe('agent install steps', () => {
   it('turns an npm integrity string into the hex sha512sum checks', () => {
-    expect(sha512Hex('sha512-qHnz5tFsHoj/WM+uRENVjWONi5hVvmwrgq8A4V76KpuVNAc4+jwK8x4gwbobE9BtHNg/AKR2583eYorLF/c7ng==')).toBe(
+    expect(
+      sha512Hex('sha512-qHnz5tFsHoj/WM+uRENVjWONi5hVvmwrgq8A4V76KpuVNAc4+jwK8x4gwbobE9BtHNg/AKR2583eYorLF/c7ng=='),
+    ).toBe(
       'a879f3e6d16c1e88ff58cfae4443558d638d8b9855be6c2b82af00e15efa2a9b95340738fa3c0af31e20c1ba1b13d06d1cd83f00a476e7cdde628acb17f73b9e',
     );
     expect(() => sha512Hex('sha1-abc')).toThrow(/sha512/);
@@ -50,7 +61,9 @@ describe('agent layer Containerfile', () => {
     const node = agentLayerContainerfile('base', installStepsFor(['claude-code']));
     expect(node).not.toContain('apt-get update');
     expect(node).toMatch(/USER root[\s\S]*USER agent\nWORKDIR \/workspace\n$/);
-    expect(agentLayerContainerfile('base', installStepsFor(['aider']))).toMatch(/RUN apt-get update\n[\s\S]*RUN rm -rf \/var\/lib\/apt\/lists\/\*/);
+    expect(agentLayerContainerfile('base', installStepsFor(['aider']))).toMatch(
+      /RUN apt-get update\n[\s\S]*RUN rm -rf \/var\/lib\/apt\/lists\/\*/,
+    );
   });
 
   it('carries extra certificate authorities into the system bundle and points Node and pip at it', () => {
@@ -58,7 +71,9 @@ describe('agent layer Containerfile', () => {
     const b64 = Buffer.from(fakeCa('one')).toString('base64');
     expect(file).toContain(`RUN echo ${b64} | base64 -d > /usr/local/share/ca-certificates/cospec-host-`);
     expect(file).toContain('>> /etc/ssl/certs/ca-certificates.crt');
-    expect(file).toContain('ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt PIP_CERT=/etc/ssl/certs/ca-certificates.crt');
+    expect(file).toContain(
+      'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt PIP_CERT=/etc/ssl/certs/ca-certificates.crt',
+    );
     expect(agentLayerContainerfile('base', ['true'])).not.toContain('ca-certificates');
   });
 

@@ -11,17 +11,28 @@ async function restrictedImports(filePath: string, code: string): Promise<string
 
 describe('layer rules', { timeout: 120_000 }, () => {
   it('forbid electron in services', async () => {
-    const messages = await restrictedImports('src-main/services/x/y.ts', "import { app } from 'electron';\nexport const a = app;\n");
+    const messages = await restrictedImports(
+      'src-main/services/x/y.ts',
+      "import { app } from 'electron';\nexport const a = app;\n",
+    );
     expect(messages.join()).toMatch(/Only src-main\/shell/);
   });
 
   it('allow electron in the shell and the preload', async () => {
-    expect(await restrictedImports('src-main/shell/x.ts', "import { app } from 'electron';\nexport const a = app;\n")).toEqual([]);
-    expect(await restrictedImports('src-main/preload/x.ts', "import { ipcRenderer } from 'electron';\nexport const a = ipcRenderer;\n")).toEqual([]);
+    expect(
+      await restrictedImports('src-main/shell/x.ts', "import { app } from 'electron';\nexport const a = app;\n"),
+    ).toEqual([]);
+    expect(
+      await restrictedImports(
+        'src-main/preload/x.ts',
+        "import { ipcRenderer } from 'electron';\nexport const a = ipcRenderer;\n",
+      ),
+    ).toEqual([]);
   });
 
   it('forbid Node built-ins and electron in the renderer', async () => {
-    const code = "import { readFileSync } from 'node:fs';\nimport { ipcRenderer } from 'electron';\nexport const a = [readFileSync, ipcRenderer];\n";
+    const code =
+      "import { readFileSync } from 'node:fs';\nimport { ipcRenderer } from 'electron';\nexport const a = [readFileSync, ipcRenderer];\n";
     expect(await restrictedImports('src-renderer/features/x.tsx', code)).toHaveLength(2);
   });
 
@@ -31,7 +42,9 @@ describe('layer rules', { timeout: 120_000 }, () => {
   });
 
   it('forbid the preload from importing Node built-ins', async () => {
-    expect(await restrictedImports('src-main/preload/x.ts', "import fs from 'node:fs';\nexport const a = fs;\n")).toHaveLength(1);
+    expect(
+      await restrictedImports('src-main/preload/x.ts', "import fs from 'node:fs';\nexport const a = fs;\n"),
+    ).toHaveLength(1);
   });
 
   it('forbid the renderer from importing main-process code', async () => {

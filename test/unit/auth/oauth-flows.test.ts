@@ -60,7 +60,15 @@ describe('OAuth flow start', () => {
 describe('OAuth deep links', () => {
   it('accepts only cospec://oauth/callback with known parameters', () => {
     expect(parseOAuthDeepLink('cospec://oauth/callback?code=c&state=s')).toEqual({ code: 'c', state: 's' });
-    for (const bad of ['cospec://evil/callback?code=c&state=s', 'cospec://oauth/other?code=c', 'https://oauth/callback?code=c', 'cospec://oauth/callback?code=c&state=s&next=http://x', 'cospec://oauth/callback?state=s', 'cospec://oauth/callback?code=a&code=b&state=s', 'not a url']) {
+    for (const bad of [
+      'cospec://evil/callback?code=c&state=s',
+      'cospec://oauth/other?code=c',
+      'https://oauth/callback?code=c',
+      'cospec://oauth/callback?code=c&state=s&next=http://x',
+      'cospec://oauth/callback?state=s',
+      'cospec://oauth/callback?code=a&code=b&state=s',
+      'not a url',
+    ]) {
       expect(() => parseOAuthDeepLink(bad), bad).toThrow(expect.objectContaining({ code: 'INVALID_DEEP_LINK' }));
     }
   });
@@ -68,13 +76,21 @@ describe('OAuth deep links', () => {
   it('refuses a missing or mismatched state without consuming the pending flow', async () => {
     const { flows } = setup();
     const flow = await flows.handlers.beginOAuth({ instanceUrl: INSTANCE, redirect: 'protocol' });
-    await expect(flows.handleDeepLink('cospec://oauth/callback?code=abc')).rejects.toMatchObject({ code: 'OAUTH_STATE_MISMATCH' });
-    await expect(flows.handleDeepLink('cospec://oauth/callback?code=abc&state=forged')).rejects.toMatchObject({ code: 'OAUTH_STATE_MISMATCH' });
-    await expect(flows.handleDeepLink('cospec://elsewhere?code=abc')).rejects.toMatchObject({ code: 'INVALID_DEEP_LINK' });
+    await expect(flows.handleDeepLink('cospec://oauth/callback?code=abc')).rejects.toMatchObject({
+      code: 'OAUTH_STATE_MISMATCH',
+    });
+    await expect(flows.handleDeepLink('cospec://oauth/callback?code=abc&state=forged')).rejects.toMatchObject({
+      code: 'OAUTH_STATE_MISMATCH',
+    });
+    await expect(flows.handleDeepLink('cospec://elsewhere?code=abc')).rejects.toMatchObject({
+      code: 'INVALID_DEEP_LINK',
+    });
     expect(flows.pendingCount()).toBe(1);
     const state = new URL(flow.authorizeUrl).searchParams.get('state')!;
     // the real answer still completes it (here: the user denied)
-    await expect(flows.handleDeepLink(`cospec://oauth/callback?error=access_denied&state=${state}`)).rejects.toMatchObject({ code: 'OAUTH_DENIED' });
+    await expect(
+      flows.handleDeepLink(`cospec://oauth/callback?error=access_denied&state=${state}`),
+    ).rejects.toMatchObject({ code: 'OAUTH_DENIED' });
     await expect(flows.handlers.waitForOAuth(flow.flowId)).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 

@@ -13,12 +13,22 @@ describe('git smart HTTP guard', () => {
       service: 'git-upload-pack',
       endpoint: 'info-refs',
     });
-    expect(classify('POST', '/acme/web-app.git/git-receive-pack')).toMatchObject({ kind: 'git', service: 'git-receive-pack', endpoint: 'rpc' });
-    expect(classify('GET', '/acme/web-app/info/refs', 'service=git-receive-pack')).toMatchObject({ kind: 'git', projectPath: 'acme/web-app' });
+    expect(classify('POST', '/acme/web-app.git/git-receive-pack')).toMatchObject({
+      kind: 'git',
+      service: 'git-receive-pack',
+      endpoint: 'rpc',
+    });
+    expect(classify('GET', '/acme/web-app/info/refs', 'service=git-receive-pack')).toMatchObject({
+      kind: 'git',
+      projectPath: 'acme/web-app',
+    });
   });
 
   it('matches nested groups case-insensitively, as GitLab does', () => {
-    expect(classify('POST', '/group/sub/lib.git/git-upload-pack')).toMatchObject({ kind: 'git', projectPath: 'group/sub/lib' });
+    expect(classify('POST', '/group/sub/lib.git/git-upload-pack')).toMatchObject({
+      kind: 'git',
+      projectPath: 'group/sub/lib',
+    });
   });
 
   it('refuses other projects with a reason naming the allowed ones', () => {
@@ -30,25 +40,45 @@ describe('git smart HTTP guard', () => {
   it('refuses dumb HTTP, LFS, wrong methods and the web UI', () => {
     expect(classify('GET', '/acme/web-app.git/info/refs')).toMatchObject({ kind: 'refused' });
     expect(classify('GET', '/acme/web-app.git/HEAD')).toMatchObject({ kind: 'refused' });
-    expect(classify('POST', '/acme/web-app.git/info/lfs/objects/batch')).toMatchObject({ kind: 'refused', reason: expect.stringMatching(/LFS/) });
+    expect(classify('POST', '/acme/web-app.git/info/lfs/objects/batch')).toMatchObject({
+      kind: 'refused',
+      reason: expect.stringMatching(/LFS/),
+    });
     expect(classify('GET', '/acme/web-app.git/git-receive-pack')).toMatchObject({ kind: 'refused' });
     expect(classify('GET', '/users/sign_in')).toMatchObject({ kind: 'refused' });
     expect(classify('POST', '/oauth/token')).toMatchObject({ kind: 'refused' });
   });
 
   it('refuses dot segments that a front server could normalise into another project', () => {
-    expect(classify('GET', '/acme/web-app/../../tools/secret.git/info/refs', 'service=git-upload-pack')).toMatchObject({ kind: 'refused', status: 400 });
-    expect(classify('GET', '/acme/web-app/%2e%2e/%2E%2E/tools/secret.git/info/refs', 'service=git-upload-pack')).toMatchObject({ kind: 'refused', status: 400 });
+    expect(classify('GET', '/acme/web-app/../../tools/secret.git/info/refs', 'service=git-upload-pack')).toMatchObject({
+      kind: 'refused',
+      status: 400,
+    });
+    expect(
+      classify('GET', '/acme/web-app/%2e%2e/%2E%2E/tools/secret.git/info/refs', 'service=git-upload-pack'),
+    ).toMatchObject({ kind: 'refused', status: 400 });
   });
 });
 
 describe('REST API allowlist', () => {
   it('allows the work an agent does on its project: MRs, issues, notes, reads', () => {
-    expect(classify('POST', '/api/v4/projects/acme%2Fweb-app/merge_requests')).toEqual({ kind: 'api', project: { path: 'acme/web-app' }, records: 'merge_request' });
+    expect(classify('POST', '/api/v4/projects/acme%2Fweb-app/merge_requests')).toEqual({
+      kind: 'api',
+      project: { path: 'acme/web-app' },
+      records: 'merge_request',
+    });
     expect(classify('POST', '/api/v4/projects/acme%2Fweb-app/issues')).toMatchObject({ kind: 'api', records: 'issue' });
-    expect(classify('POST', '/api/v4/projects/acme%2Fweb-app/merge_requests/3/notes')).toMatchObject({ records: 'note', noteable: { type: 'merge_request', iid: 3 } });
-    expect(classify('POST', '/api/v4/projects/acme%2Fweb-app/issues/7/notes')).toMatchObject({ records: 'note', noteable: { type: 'issue', iid: 7 } });
-    expect(classify('GET', '/api/v4/projects/acme%2Fweb-app/repository/files/src%2Fmain.ts/raw')).toMatchObject({ kind: 'api' });
+    expect(classify('POST', '/api/v4/projects/acme%2Fweb-app/merge_requests/3/notes')).toMatchObject({
+      records: 'note',
+      noteable: { type: 'merge_request', iid: 3 },
+    });
+    expect(classify('POST', '/api/v4/projects/acme%2Fweb-app/issues/7/notes')).toMatchObject({
+      records: 'note',
+      noteable: { type: 'issue', iid: 7 },
+    });
+    expect(classify('GET', '/api/v4/projects/acme%2Fweb-app/repository/files/src%2Fmain.ts/raw')).toMatchObject({
+      kind: 'api',
+    });
     expect(classify('PUT', '/api/v4/projects/acme%2Fweb-app/merge_requests/3')).toMatchObject({ kind: 'api' });
     expect(classify('GET', '/api/v4/user')).toEqual({ kind: 'api' });
   });

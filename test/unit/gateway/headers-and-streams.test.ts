@@ -1,7 +1,11 @@
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
-import { downstreamResponseHeaders, stripCredentialQuery, upstreamRequestHeaders } from '../../../src-main/services/gateway/headers';
+import {
+  downstreamResponseHeaders,
+  stripCredentialQuery,
+  upstreamRequestHeaders,
+} from '../../../src-main/services/gateway/headers';
 import { CaptureStream, RedactStream } from '../../../src-main/services/gateway/streams';
 
 const TOKEN = 'glpat-abcdefghijklmnopqrst';
@@ -42,7 +46,14 @@ describe('header rewriting', () => {
   });
 
   it('drops challenges so git fails at once instead of waiting for a password prompt', () => {
-    expect(downstreamResponseHeaders({ 'www-authenticate': 'Basic realm="GitLab"', 'set-cookie': 'a=b', 'transfer-encoding': 'chunked', 'content-type': 'text/plain' })).toEqual({
+    expect(
+      downstreamResponseHeaders({
+        'www-authenticate': 'Basic realm="GitLab"',
+        'set-cookie': 'a=b',
+        'transfer-encoding': 'chunked',
+        'content-type': 'text/plain',
+      }),
+    ).toEqual({
       'content-type': 'text/plain',
     });
   });
@@ -51,7 +62,9 @@ describe('header rewriting', () => {
 describe('body streams', () => {
   it('masks the token even when it is split across chunks, keeping the length', async () => {
     const text = `{"a":"${TOKEN}","b":"x${TOKEN}${TOKEN}"}`;
-    const chunks = [text.slice(0, 10), text.slice(10, 13), text.slice(13, 40), text.slice(40)].map((s) => Buffer.from(s));
+    const chunks = [text.slice(0, 10), text.slice(10, 13), text.slice(13, 40), text.slice(40)].map((s) =>
+      Buffer.from(s),
+    );
     const redact = new RedactStream(TOKEN);
     const out = (await buffer(Readable.from(chunks).pipe(redact))).toString();
     expect(out).not.toContain(TOKEN);

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { FLUSH_PKT, parseReceivePackCommands, parseReportStatus, pktLine } from '../../../src-main/services/gateway/pkt-line';
+import {
+  FLUSH_PKT,
+  parseReceivePackCommands,
+  parseReportStatus,
+  pktLine,
+} from '../../../src-main/services/gateway/pkt-line';
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
@@ -37,8 +42,14 @@ describe('receive-pack command parsing', () => {
 
   it('accepts SHA-256 object names and skips shallow lines', () => {
     const a = 'c'.repeat(64);
-    const body = Buffer.concat([pktLine(`shallow ${'d'.repeat(40)}\n`), pktLine(`${'0'.repeat(64)} ${a} refs/heads/x\0 object-format=sha256\n`), FLUSH_PKT]);
-    expect(parseReceivePackCommands(body).commands).toEqual([{ oldSha: '0'.repeat(64), newSha: a, ref: 'refs/heads/x' }]);
+    const body = Buffer.concat([
+      pktLine(`shallow ${'d'.repeat(40)}\n`),
+      pktLine(`${'0'.repeat(64)} ${a} refs/heads/x\0 object-format=sha256\n`),
+      FLUSH_PKT,
+    ]);
+    expect(parseReceivePackCommands(body).commands).toEqual([
+      { oldSha: '0'.repeat(64), newSha: a, ref: 'refs/heads/x' },
+    ]);
   });
 
   it('stops with an error instead of looping on a body that is not pkt-lines', () => {
@@ -50,7 +61,12 @@ describe('receive-pack command parsing', () => {
 
 describe('report-status parsing', () => {
   it('reads ok and ng per ref from a plain report', () => {
-    const body = Buffer.concat([pktLine('unpack ok\n'), pktLine('ok refs/heads/feature\n'), pktLine('ng refs/heads/main pre-receive hook declined\n'), FLUSH_PKT]);
+    const body = Buffer.concat([
+      pktLine('unpack ok\n'),
+      pktLine('ok refs/heads/feature\n'),
+      pktLine('ng refs/heads/main pre-receive hook declined\n'),
+      FLUSH_PKT,
+    ]);
     const report = parseReportStatus(body);
     expect(report.unpack).toBe('ok');
     expect(report.refs.get('refs/heads/feature')).toEqual({ ok: true });
@@ -58,7 +74,11 @@ describe('report-status parsing', () => {
   });
 
   it('demultiplexes side-band-64k and keeps the remote messages that explain a refusal', () => {
-    const inner = Buffer.concat([pktLine('unpack ok\n'), pktLine('ng refs/heads/main pre-receive hook declined\n'), FLUSH_PKT]);
+    const inner = Buffer.concat([
+      pktLine('unpack ok\n'),
+      pktLine('ng refs/heads/main pre-receive hook declined\n'),
+      FLUSH_PKT,
+    ]);
     const body = Buffer.concat([
       sideband(2, 'GitLab: You are not allowed to push code to protected branches on this project.\n'),
       sideband(1, inner.subarray(0, 7)), // channel-1 data may be split across packets
@@ -67,11 +87,19 @@ describe('report-status parsing', () => {
     ]);
     const report = parseReportStatus(body);
     expect(report.refs.get('refs/heads/main')).toEqual({ ok: false, reason: 'pre-receive hook declined' });
-    expect(report.messages).toEqual(['GitLab: You are not allowed to push code to protected branches on this project.']);
+    expect(report.messages).toEqual([
+      'GitLab: You are not allowed to push code to protected branches on this project.',
+    ]);
   });
 
   it('reports an unpack failure', () => {
-    const report = parseReportStatus(Buffer.concat([pktLine('unpack index-pack abnormal exit\n'), pktLine('ng refs/heads/x unpacker error\n'), FLUSH_PKT]));
+    const report = parseReportStatus(
+      Buffer.concat([
+        pktLine('unpack index-pack abnormal exit\n'),
+        pktLine('ng refs/heads/x unpacker error\n'),
+        FLUSH_PKT,
+      ]),
+    );
     expect(report.unpack).toBe('index-pack abnormal exit');
     expect(report.refs.get('refs/heads/x')?.ok).toBe(false);
   });

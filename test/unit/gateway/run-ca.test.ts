@@ -1,10 +1,16 @@
 import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createRunCa } from '../../../src-main/services/gateway/run-ca';
-import { containerTrustEnv, gitRemoteForContainer, trustBundleCommand } from '../../../src-main/services/gateway/container';
+import {
+  containerTrustEnv,
+  gitRemoteForContainer,
+  trustBundleCommand,
+} from '../../../src-main/services/gateway/container';
 
 function certs(pem: string): X509Certificate[] {
-  return (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((p) => new X509Certificate(p));
+  return (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map(
+    (p) => new X509Certificate(p),
+  );
 }
 
 describe('run CA', () => {
@@ -32,12 +38,22 @@ describe('run CA', () => {
 
 describe('container wiring', () => {
   it('gives the clone the real instance URL with no credentials in it', () => {
-    expect(gitRemoteForContainer('https://bot:secret@gitlab.example.com/gitlab/', 'acme/web-app')).toBe('https://gitlab.example.com/gitlab/acme/web-app.git');
-    expect(gitRemoteForContainer('http://127.0.0.1:8929', '/acme/web-app.git')).toBe('http://127.0.0.1:8929/acme/web-app.git');
+    expect(gitRemoteForContainer('https://bot:secret@gitlab.example.com/gitlab/', 'acme/web-app')).toBe(
+      'https://gitlab.example.com/gitlab/acme/web-app.git',
+    );
+    expect(gitRemoteForContainer('http://127.0.0.1:8929', '/acme/web-app.git')).toBe(
+      'http://127.0.0.1:8929/acme/web-app.git',
+    );
   });
 
   it('points every TLS client at the bundle and Node at the run CA', () => {
-    expect(containerTrustEnv('/tmp/bundle.pem', '/run/cospec/ca.pem')).toMatchObject({ GIT_SSL_CAINFO: '/tmp/bundle.pem', SSL_CERT_FILE: '/tmp/bundle.pem', NODE_EXTRA_CA_CERTS: '/run/cospec/ca.pem' });
-    expect(trustBundleCommand('/etc/ssl/certs/ca-certificates.crt', '/run/cospec/ca.pem', '/tmp/b.pem')).toBe("cat '/etc/ssl/certs/ca-certificates.crt' '/run/cospec/ca.pem' > '/tmp/b.pem'");
+    expect(containerTrustEnv('/tmp/bundle.pem', '/run/cospec/ca.pem')).toMatchObject({
+      GIT_SSL_CAINFO: '/tmp/bundle.pem',
+      SSL_CERT_FILE: '/tmp/bundle.pem',
+      NODE_EXTRA_CA_CERTS: '/run/cospec/ca.pem',
+    });
+    expect(trustBundleCommand('/etc/ssl/certs/ca-certificates.crt', '/run/cospec/ca.pem', '/tmp/b.pem')).toBe(
+      "cat '/etc/ssl/certs/ca-certificates.crt' '/run/cospec/ca.pem' > '/tmp/b.pem'",
+    );
   });
 });

@@ -14,7 +14,15 @@ import { applyDelta, ObjectCache } from '../../../src-main/services/git/pack-for
 import { PackIndexer, type IndexedPack } from '../../../src-main/services/git/pack-indexer';
 
 const run = promisify(execFile);
-const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@test.invalid', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@test.invalid', LC_ALL: 'C' };
+const env = {
+  ...process.env,
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_AUTHOR_NAME: 'T',
+  GIT_AUTHOR_EMAIL: 't@test.invalid',
+  GIT_COMMITTER_NAME: 'T',
+  GIT_COMMITTER_EMAIL: 't@test.invalid',
+  LC_ALL: 'C',
+};
 const git = async (args: string[], cwd: string, input?: string) => {
   const child = run('git', args, { cwd, env, maxBuffer: 64 * 1024 * 1024, encoding: 'latin1' });
   if (input !== undefined) child.child.stdin?.end(input);
@@ -27,7 +35,10 @@ let head: string;
 
 /** Text that changes a little between versions, so git stores most versions as deltas. */
 const text = (seed: number, version: number) =>
-  Array.from({ length: 120 }, (_, line) => `line ${line} of file ${seed}${line % 17 === version % 17 ? ` changed in v${version}` : ''}\n`).join('');
+  Array.from(
+    { length: 120 },
+    (_, line) => `line ${line} of file ${seed}${line % 17 === version % 17 ? ` changed in v${version}` : ''}\n`,
+  ).join('');
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'cospec-pack-test-'));
@@ -36,7 +47,10 @@ beforeAll(async () => {
   for (let v = 0; v < 6; v++) {
     for (let f = 0; f < 30; f++) {
       await mkdir(join(work, 'src', `dir${f % 4}`, 'deep'), { recursive: true });
-      await writeFile(join(work, 'src', `dir${f % 4}`, f % 3 ? `file${f}.txt` : join('deep', `file${f}.txt`)), text(f, v));
+      await writeFile(
+        join(work, 'src', `dir${f % 4}`, f % 3 ? `file${f}.txt` : join('deep', `file${f}.txt`)),
+        text(f, v),
+      );
     }
     await writeFile(join(work, 'big.bin'), Buffer.alloc(300_000 + v, v));
     await git(['add', '-A'], work);
@@ -61,7 +75,9 @@ async function gitPack(name: string, offsetDeltas: boolean): Promise<{ pack: Buf
   const dir = join(root, name);
   await mkdir(dir, { recursive: true });
   const revs = await git(['rev-list', '--objects', '--all'], work);
-  const sha = (await git(['pack-objects', '-q', ...(offsetDeltas ? ['--delta-base-offset'] : []), join(dir, 'pack')], work, revs)).trim();
+  const sha = (
+    await git(['pack-objects', '-q', ...(offsetDeltas ? ['--delta-base-offset'] : []), join(dir, 'pack')], work, revs)
+  ).trim();
   return { pack: await readFile(join(dir, `pack-${sha}.pack`)), idx: await readFile(join(dir, `pack-${sha}.idx`)) };
 }
 
@@ -133,7 +149,14 @@ describe('checkoutFromPack', () => {
     try {
       await git(['update-ref', 'refs/heads/main', head], clone);
       const seen: number[] = [];
-      const { files } = await checkoutFromPack({ dir: clone, gitdir: join(clone, '.git'), reader: indexed.reader, commit: head, signal: new AbortController().signal, onProgress: (loaded) => seen.push(loaded) });
+      const { files } = await checkoutFromPack({
+        dir: clone,
+        gitdir: join(clone, '.git'),
+        reader: indexed.reader,
+        commit: head,
+        signal: new AbortController().signal,
+        onProgress: (loaded) => seen.push(loaded),
+      });
       expect(files).toBe((await git(['ls-tree', '-r', '--name-only', 'HEAD'], work)).trim().split('\n').length);
       expect(seen.at(-1)).toBe(files);
     } finally {
@@ -155,7 +178,16 @@ describe('checkoutFromPack', () => {
     const controller = new AbortController();
     controller.abort();
     try {
-      await expect(checkoutFromPack({ dir: clone, gitdir: join(clone, '.git'), reader: indexed.reader, commit: head, signal: controller.signal, onProgress: () => undefined })).rejects.toMatchObject({ code: 'CANCELLED' });
+      await expect(
+        checkoutFromPack({
+          dir: clone,
+          gitdir: join(clone, '.git'),
+          reader: indexed.reader,
+          commit: head,
+          signal: controller.signal,
+          onProgress: () => undefined,
+        }),
+      ).rejects.toMatchObject({ code: 'CANCELLED' });
     } finally {
       indexed.close();
     }
@@ -191,6 +223,7 @@ describe('ObjectCache (ring buffer of delta bases)', () => {
     for (let i = 2; i < 8; i++) expect(cache.get(100 + i)?.data.equals(Buffer.alloc(12, 10 + i))).toBe(true);
     // Whatever is still cached reads back intact after many more wraps.
     for (let i = 0; i < 200; i++) cache.set(1000 + i, blob(i % 250, 1 + (i % 12)));
-    for (let i = 190; i < 200; i++) expect(cache.get(1000 + i)?.data.equals(Buffer.alloc(1 + (i % 12), i % 250))).toBe(true);
+    for (let i = 190; i < 200; i++)
+      expect(cache.get(1000 + i)?.data.equals(Buffer.alloc(1 + (i % 12), i % 250))).toBe(true);
   });
 });

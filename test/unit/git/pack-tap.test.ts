@@ -13,7 +13,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tapUploadPack } from '../../../src-main/services/git/pack-tap';
 
 const run = promisify(execFile);
-const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@test.invalid', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@test.invalid' };
+const env = {
+  ...process.env,
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_AUTHOR_NAME: 'T',
+  GIT_AUTHOR_EMAIL: 't@test.invalid',
+  GIT_COMMITTER_NAME: 'T',
+  GIT_COMMITTER_EMAIL: 't@test.invalid',
+};
 let root: string;
 let response: Buffer;
 
@@ -26,7 +33,9 @@ function uploadPack(repo: string, request: string): Promise<Buffer> {
     const out: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`upload-pack exited ${code}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`upload-pack exited ${code}`)),
+    );
     child.stdin.end(request);
   });
 }
@@ -70,49 +79,88 @@ afterAll(async () => {
 });
 
 describe('tapUploadPack', () => {
-  it.each([[1], [5], [65536]])('diverts the pack to the indexer in chunks of %i bytes and hands on an empty pack', async (chunkSize) => {
-    const packDir = join(root, `pack-${chunkSize}`);
-    await mkdir(packDir);
-    const inner: HttpClient = {
-      async request(req: GitHttpRequest): Promise<GitHttpResponse> {
-        async function* body() {
-          for (let i = 0; i < response.length; i += chunkSize) yield response.subarray(i, i + chunkSize);
-        }
-        return { url: req.url, method: req.method ?? 'GET', statusCode: 200, statusMessage: 'OK', headers: {}, body: body() };
-      },
-    };
-    const progress: string[] = [];
-    const tap = tapUploadPack(inner, () => packDir, (p) => progress.push(p.phase));
-    try {
-      const res = await tap.http.request({ url: 'http://example.invalid/acme/app.git/git-upload-pack', method: 'POST', headers: {} });
-      const out: Buffer[] = [];
-      for await (const chunk of res.body ?? []) out.push(Buffer.from(chunk));
-      const seen = pktLines(Buffer.concat(out));
-      const original = pktLines(response);
-      // Band 1 became one empty pack ("PACK", version 2, no objects, checksum).
-      const packs = seen.filter((l) => l !== 'flush' && l.band === 1);
-      expect(packs).toHaveLength(1);
-      expect(packs[0] !== 'flush' && packs[0]?.payload.toString('latin1', 0, 12)).toBe('PACK\0\0\0\x02\0\0\0\0');
-      // Everything else is unchanged and in order.
-      const rest = (lines: typeof seen) => lines.filter((l) => l === 'flush' || l.band !== 1).map((l) => (l === 'flush' ? 'flush' : `${l.band ?? '-'}:${l.payload.toString('latin1')}`));
-      expect(rest(seen)).toEqual(rest(original));
-      const indexed = tap.result();
-      expect(indexed?.objects).toBeGreaterThan(40);
-      expect(progress).toContain('Receiving objects');
-      await run('git', ['verify-pack', indexed?.idxPath ?? ''], { env });
-    } finally {
-      tap.close();
-    }
-  }, 60_000);
+  it.each([[1], [5], [65536]])(
+    'diverts the pack to the indexer in chunks of %i bytes and hands on an empty pack',
+    async (chunkSize) => {
+      const packDir = join(root, `pack-${chunkSize}`);
+      await mkdir(packDir);
+      const inner: HttpClient = {
+        async request(req: GitHttpRequest): Promise<GitHttpResponse> {
+          async function* body() {
+            for (let i = 0; i < response.length; i += chunkSize) yield response.subarray(i, i + chunkSize);
+          }
+          return {
+            url: req.url,
+            method: req.method ?? 'GET',
+            statusCode: 200,
+            statusMessage: 'OK',
+            headers: {},
+            body: body(),
+          };
+        },
+      };
+      const progress: string[] = [];
+      const tap = tapUploadPack(
+        inner,
+        () => packDir,
+        (p) => progress.push(p.phase),
+      );
+      try {
+        const res = await tap.http.request({
+          url: 'http://example.invalid/acme/app.git/git-upload-pack',
+          method: 'POST',
+          headers: {},
+        });
+        const out: Buffer[] = [];
+        for await (const chunk of res.body ?? []) out.push(Buffer.from(chunk));
+        const seen = pktLines(Buffer.concat(out));
+        const original = pktLines(response);
+        // Band 1 became one empty pack ("PACK", version 2, no objects, checksum).
+        const packs = seen.filter((l) => l !== 'flush' && l.band === 1);
+        expect(packs).toHaveLength(1);
+        expect(packs[0] !== 'flush' && packs[0]?.payload.toString('latin1', 0, 12)).toBe('PACK\0\0\0\x02\0\0\0\0');
+        // Everything else is unchanged and in order.
+        const rest = (lines: typeof seen) =>
+          lines
+            .filter((l) => l === 'flush' || l.band !== 1)
+            .map((l) => (l === 'flush' ? 'flush' : `${l.band ?? '-'}:${l.payload.toString('latin1')}`));
+        expect(rest(seen)).toEqual(rest(original));
+        const indexed = tap.result();
+        expect(indexed?.objects).toBeGreaterThan(40);
+        expect(progress).toContain('Receiving objects');
+        await run('git', ['verify-pack', indexed?.idxPath ?? ''], { env });
+      } finally {
+        tap.close();
+      }
+    },
+    60_000,
+  );
 
   it('leaves other requests alone', async () => {
     const inner: HttpClient = {
       async request(req) {
-        return { url: req.url, method: 'GET', statusCode: 200, statusMessage: 'OK', headers: {}, body: [Buffer.from('001e# service=git-upload-pack\n')][Symbol.iterator]() as unknown as AsyncIterableIterator<Uint8Array> };
+        return {
+          url: req.url,
+          method: 'GET',
+          statusCode: 200,
+          statusMessage: 'OK',
+          headers: {},
+          body: [Buffer.from('001e# service=git-upload-pack\n')][
+            Symbol.iterator
+          ]() as unknown as AsyncIterableIterator<Uint8Array>,
+        };
       },
     };
-    const tap = tapUploadPack(inner, () => root, () => undefined);
-    const res = await tap.http.request({ url: 'http://example.invalid/acme/app.git/info/refs?service=git-upload-pack', method: 'GET', headers: {} });
+    const tap = tapUploadPack(
+      inner,
+      () => root,
+      () => undefined,
+    );
+    const res = await tap.http.request({
+      url: 'http://example.invalid/acme/app.git/info/refs?service=git-upload-pack',
+      method: 'GET',
+      headers: {},
+    });
     const out: Uint8Array[] = [];
     for await (const chunk of res.body ?? []) out.push(chunk);
     expect(Buffer.concat(out).toString()).toBe('001e# service=git-upload-pack\n');

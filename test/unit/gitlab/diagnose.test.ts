@@ -5,7 +5,8 @@ import { checkGitLabVersion } from '../../../src-main/services/gitlab/version';
 
 const ctx = { host: 'gitlab.company.com' };
 /** What undici's fetch throws: a TypeError whose cause carries the system error code. */
-const fetchFailure = (code: string) => Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error(code), { code }) });
+const fetchFailure = (code: string) =>
+  Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error(code), { code }) });
 
 describe('network error diagnostics', () => {
   it.each([
@@ -20,16 +21,20 @@ describe('network error diagnostics', () => {
     ['ERR_TLS_CERT_ALTNAME_INVALID', 'TLS_HOSTNAME_MISMATCH'],
     ['CERT_HAS_EXPIRED', 'TLS_CERT_EXPIRED'],
     ['ECONNRESET', 'CONNECTION_RESET'],
-  ])('maps %s (wrapped in fetch\'s cause) to %s', (sysCode, expected) => {
+  ])("maps %s (wrapped in fetch's cause) to %s", (sysCode, expected) => {
     expect(diagnoseNetworkError(fetchFailure(sysCode), ctx).code).toBe(expected);
   });
 
   it('tells a VPN user what to check when the name does not resolve', () => {
-    expect(diagnoseNetworkError(fetchFailure('ENOTFOUND'), ctx).message).toMatch(/Can't resolve gitlab\.company\.com — are you connected to the VPN\?/);
+    expect(diagnoseNetworkError(fetchFailure('ENOTFOUND'), ctx).message).toMatch(
+      /Can't resolve gitlab\.company\.com — are you connected to the VPN\?/,
+    );
   });
 
   it('offers the CA PEM or the system store for an unknown CA', () => {
-    expect(diagnoseNetworkError(fetchFailure('SELF_SIGNED_CERT_IN_CHAIN'), ctx).message).toMatch(/CA certificate \(PEM\).*system certificate store/);
+    expect(diagnoseNetworkError(fetchFailure('SELF_SIGNED_CERT_IN_CHAIN'), ctx).message).toMatch(
+      /CA certificate \(PEM\).*system certificate store/,
+    );
   });
 
   it('blames the proxy, without its credentials, when a proxy is in use', () => {
@@ -38,20 +43,30 @@ describe('network error diagnostics', () => {
     expect(error.code).toBe('PROXY_ERROR');
     expect(error.message).toContain('http://proxy.corp:3128');
     expect(JSON.stringify(error.toEnvelope())).not.toContain('s3cret');
-    expect(diagnoseNetworkError(fetchFailure('ECONNREFUSED'), { ...ctx, proxyUrl: 'http://proxy.corp:3128' }).code).toBe('PROXY_ERROR');
+    expect(
+      diagnoseNetworkError(fetchFailure('ECONNREFUSED'), { ...ctx, proxyUrl: 'http://proxy.corp:3128' }).code,
+    ).toBe('PROXY_ERROR');
   });
 });
 
 describe('GitLab answer diagnostics', () => {
   it('reads GitLab 401 bodies to tell expired from revoked from wrong', () => {
     const body = (d: string) => JSON.stringify({ error: 'invalid_token', error_description: d });
-    expect(diagnoseHttpStatus(401, body('Token was revoked. You have to re-authorize from the user.'), ctx).code).toBe('TOKEN_REVOKED');
-    expect(diagnoseHttpStatus(401, body('Token is expired. You can either do re-authorization or token refresh.'), ctx).code).toBe('TOKEN_EXPIRED');
+    expect(diagnoseHttpStatus(401, body('Token was revoked. You have to re-authorize from the user.'), ctx).code).toBe(
+      'TOKEN_REVOKED',
+    );
+    expect(
+      diagnoseHttpStatus(401, body('Token is expired. You can either do re-authorization or token refresh.'), ctx).code,
+    ).toBe('TOKEN_EXPIRED');
     expect(diagnoseHttpStatus(401, JSON.stringify({ message: '401 Unauthorized' }), ctx).code).toBe('UNAUTHORIZED');
   });
 
   it('maps 403 insufficient_scope to MISSING_SCOPE naming the scopes to pick', () => {
-    const body = JSON.stringify({ error: 'insufficient_scope', error_description: 'The request requires higher privileges than provided by the access token.', scope: 'api read_api' });
+    const body = JSON.stringify({
+      error: 'insufficient_scope',
+      error_description: 'The request requires higher privileges than provided by the access token.',
+      scope: 'api read_api',
+    });
     const error = diagnoseHttpStatus(403, body, ctx);
     expect(error.code).toBe('MISSING_SCOPE');
     expect(error.message).toMatch(/"api" and "read_user"/);

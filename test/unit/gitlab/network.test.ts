@@ -6,10 +6,18 @@ const URL_ = 'https://gitlab.corp.example';
 
 describe('per-account network', () => {
   it('uses an explicit proxy first, unless the account excludes the host', async () => {
-    const net = await createAccountNetwork(URL_, { ...base, proxyUrl: 'http://proxy.corp:3128' }, { env: { HTTPS_PROXY: 'http://env:1' } });
+    const net = await createAccountNetwork(
+      URL_,
+      { ...base, proxyUrl: 'http://proxy.corp:3128' },
+      { env: { HTTPS_PROXY: 'http://env:1' } },
+    );
     expect([net.proxySource, net.proxyUrl]).toEqual(['explicit', 'http://proxy.corp:3128']);
     await net.close();
-    const excluded = await createAccountNetwork(URL_, { ...base, proxyUrl: 'http://proxy.corp:3128', noProxy: '.corp.example' });
+    const excluded = await createAccountNetwork(URL_, {
+      ...base,
+      proxyUrl: 'http://proxy.corp:3128',
+      noProxy: '.corp.example',
+    });
     expect(excluded.proxySource).toBe('none');
     await excluded.close();
   });
@@ -18,14 +26,19 @@ describe('per-account network', () => {
     const viaEnv = await createAccountNetwork(URL_, base, { env: { HTTPS_PROXY: 'http://env-proxy:8080' } });
     expect([viaEnv.proxySource, viaEnv.proxyUrl]).toEqual(['environment', 'http://env-proxy:8080']);
     await viaEnv.close();
-    const bypass = await createAccountNetwork(URL_, base, { env: { HTTPS_PROXY: 'http://env-proxy:8080', NO_PROXY: 'corp.example' } });
+    const bypass = await createAccountNetwork(URL_, base, {
+      env: { HTTPS_PROXY: 'http://env-proxy:8080', NO_PROXY: 'corp.example' },
+    });
     expect(bypass.proxySource).toBe('none');
     await bypass.close();
   });
 
   it('falls back to the OS proxy as Electron resolves it (PAC answer)', async () => {
     const asked: string[] = [];
-    const net = await createAccountNetwork(URL_, base, { env: {}, resolveProxy: async (u) => (asked.push(u), 'PROXY os-proxy:3128; DIRECT') });
+    const net = await createAccountNetwork(URL_, base, {
+      env: {},
+      resolveProxy: async (u) => (asked.push(u), 'PROXY os-proxy:3128; DIRECT'),
+    });
     expect(asked).toEqual([URL_]);
     expect([net.proxySource, net.proxyUrl]).toEqual(['os', 'http://os-proxy:3128']);
     await net.close();
@@ -41,9 +54,14 @@ describe('per-account network', () => {
     const noSystem = await createAccountNetwork(URL_, { useSystemCa: false }, { env: {} });
     expect(noSystem.caPem).toBe('');
     await noSystem.close();
-    await expect(createAccountNetwork(URL_, { ...base, caCertificatesPem: 'hello' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(createAccountNetwork(URL_, { ...base, caCertificatesPem: 'hello' })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
     await expect(
-      createAccountNetwork(URL_, { ...base, caCertificatesPem: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----' }),
+      createAccountNetwork(URL_, {
+        ...base,
+        caCertificatesPem: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----',
+      }),
     ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 });

@@ -19,7 +19,11 @@ describe('instance URL normalisation', () => {
 
   it('keeps the path of a relative-URL install and the port', () => {
     const n = normalizeInstanceUrl('https://host.example:8443/gitlab/api/v4');
-    expect(n).toEqual({ instanceUrl: 'https://host.example:8443/gitlab', host: 'host.example:8443', apiBase: 'https://host.example:8443/gitlab/api/v4' });
+    expect(n).toEqual({
+      instanceUrl: 'https://host.example:8443/gitlab',
+      host: 'host.example:8443',
+      apiBase: 'https://host.example:8443/gitlab/api/v4',
+    });
   });
 
   it('requires a scheme instead of guessing one', () => {
@@ -28,12 +32,23 @@ describe('instance URL normalisation', () => {
 
   it('refuses http unless explicitly allowed, with INSECURE_URL', () => {
     expect(code(() => normalizeInstanceUrl('http://gitlab.company.com'))).toBe('INSECURE_URL');
-    expect(normalizeInstanceUrl('http://gitlab.company.com', { allowHttp: true }).instanceUrl).toBe('http://gitlab.company.com');
+    expect(normalizeInstanceUrl('http://gitlab.company.com', { allowHttp: true }).instanceUrl).toBe(
+      'http://gitlab.company.com',
+    );
   });
 
   it('refuses other schemes, credentials, queries and garbage with INVALID_URL', () => {
-    for (const bad of ['ftp://gitlab.company.com', 'https://user:pw@gitlab.company.com', 'https://gitlab.company.com/?x=1', 'https://', 'https://exa mple.com']) {
-      expect(code(() => normalizeInstanceUrl(bad)), bad).toBe('INVALID_URL');
+    for (const bad of [
+      'ftp://gitlab.company.com',
+      'https://user:pw@gitlab.company.com',
+      'https://gitlab.company.com/?x=1',
+      'https://',
+      'https://exa mple.com',
+    ]) {
+      expect(
+        code(() => normalizeInstanceUrl(bad)),
+        bad,
+      ).toBe('INVALID_URL');
     }
   });
 });

@@ -28,14 +28,18 @@ describe('electron-builder configuration', { timeout: 120_000 }, () => {
     const { DebugLogger } = require('builder-util') as { DebugLogger: new (enabled: boolean) => unknown };
     await expect(validateConfiguration(loadConfig(), new DebugLogger(false))).resolves.toBeUndefined();
     // The validator is real: an unknown key is refused.
-    await expect(validateConfiguration({ ...loadConfig(), notAnOption: true } as Configuration, new DebugLogger(false))).rejects.toThrow(/notAnOption/);
+    await expect(
+      validateConfiguration({ ...loadConfig(), notAnOption: true } as Configuration, new DebugLogger(false)),
+    ).rejects.toThrow(/notAnOption/);
   });
 
   it('registers the cospec:// protocol on every OS', () => {
     const config = loadConfig();
     expect(config.protocols).toEqual([{ name: 'coSPEC Desktop', schemes: ['cospec'] }]);
     expect(config.linux?.mimeTypes).toContain('x-scheme-handler/cospec');
-    expect((config.linux?.desktop as { entry?: Record<string, string> })?.entry?.MimeType).toBe('x-scheme-handler/cospec;');
+    expect((config.linux?.desktop as { entry?: Record<string, string> })?.entry?.MimeType).toBe(
+      'x-scheme-handler/cospec;',
+    );
   });
 
   it('flips the security fuses', () => {
@@ -52,30 +56,48 @@ describe('electron-builder configuration', { timeout: 120_000 }, () => {
 
   it('builds every installer the admins distribute, with a hardened runtime on macOS', () => {
     const config = loadConfig();
-    const targets = (t: unknown) => (t as Array<{ target: string } | string>).map((x) => (typeof x === 'string' ? x : x.target));
+    const targets = (t: unknown) =>
+      (t as Array<{ target: string } | string>).map((x) => (typeof x === 'string' ? x : x.target));
     expect(targets(config.mac?.target)).toEqual(['dmg', 'zip']);
     expect(targets(config.win?.target)).toEqual(['nsis', 'msi']);
     expect(targets(config.linux?.target)).toEqual(['AppImage', 'deb', 'rpm']);
     expect(config.mac?.hardenedRuntime).toBe(true);
-    for (const file of [config.mac?.entitlements, config.mac?.entitlementsInherit]) expect(existsSync(String(file))).toBe(true);
+    for (const file of [config.mac?.entitlements, config.mac?.entitlementsInherit])
+      expect(existsSync(String(file))).toBe(true);
   });
 
   it('labels unsigned builds and takes signing only from the environment', () => {
-    const clean = { CSC_LINK: undefined, CSC_NAME: undefined, WIN_CSC_LINK: undefined, APPLE_API_KEY: undefined, APPLE_ID: undefined, APPLE_KEYCHAIN_PROFILE: undefined };
+    const clean = {
+      CSC_LINK: undefined,
+      CSC_NAME: undefined,
+      WIN_CSC_LINK: undefined,
+      APPLE_API_KEY: undefined,
+      APPLE_ID: undefined,
+      APPLE_KEYCHAIN_PROFILE: undefined,
+    };
     const unsigned = loadConfig(clean);
     expect(unsigned.mac?.artifactName).toContain('-UNSIGNED');
     expect(unsigned.win?.artifactName).toContain('-UNSIGNED');
     expect(unsigned.mac?.notarize).toBe(false);
-    const signed = loadConfig({ ...clean, CSC_LINK: '/secure/cert.p12', WIN_CSC_LINK: '/secure/win.pfx', APPLE_API_KEY: '/secure/key.p8' });
+    const signed = loadConfig({
+      ...clean,
+      CSC_LINK: '/secure/cert.p12',
+      WIN_CSC_LINK: '/secure/win.pfx',
+      APPLE_API_KEY: '/secure/key.p8',
+    });
     expect(signed.mac?.artifactName).not.toContain('UNSIGNED');
     expect(signed.win?.artifactName).not.toContain('UNSIGNED');
     expect(signed.mac?.notarize).toBe(true);
   });
 
   const electronPresent = existsSync(join(dirname(require.resolve('electron/package.json')), 'dist'));
-  if (electronPresent) console.log('packaging failure test skipped: the Electron binary exists here, so packaging would really run');
+  if (electronPresent)
+    console.log('packaging failure test skipped: the Electron binary exists here, so packaging would really run');
   it.skipIf(electronPresent)('fails with a clear message where the Electron binary is missing', () => {
-    const r = spawnSync(process.execPath, ['scripts/package.mjs', '--linux'], { encoding: 'utf8', env: { ...process.env, COSPEC_ELECTRON_DIST: '' } });
+    const r = spawnSync(process.execPath, ['scripts/package.mjs', '--linux'], {
+      encoding: 'utf8',
+      env: { ...process.env, COSPEC_ELECTRON_DIST: '' },
+    });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/Electron binary is not available/);
   });

@@ -10,7 +10,13 @@ function handlers(overrides: Partial<CospecHandlers['app']> = {}): CospecHandler
   };
   return {
     app: {
-      getInfo: async () => ({ name: 'coSPEC Desktop', version: '1.0.0', platform: 'linux', host: 'harness', dataDir: '/tmp/x' }),
+      getInfo: async () => ({
+        name: 'coSPEC Desktop',
+        version: '1.0.0',
+        platform: 'linux',
+        host: 'harness',
+        dataDir: '/tmp/x',
+      }),
       openExternal: async () => undefined,
       pickFolder: async () => null,
       ...overrides,
@@ -30,7 +36,20 @@ function handlers(overrides: Partial<CospecHandlers['app']> = {}): CospecHandler
     updates: { getState: fail, check: fail, download: fail, installAndRestart: fail },
     settings: { get: fail, update: fail, setAgentKey: fail, engineStatus: fail },
     localGitLab: { status: fail, start: fail, stop: fail },
-    review: { list: fail, checkout: fail, get: fail, fileDiff: fail, fileDiffs: fail, crossCheck: fail, discussions: fail, comment: fail, approve: fail, unapprove: fail, merge: fail, close: fail },
+    review: {
+      list: fail,
+      checkout: fail,
+      get: fail,
+      fileDiff: fail,
+      fileDiffs: fail,
+      crossCheck: fail,
+      discussions: fail,
+      comment: fail,
+      approve: fail,
+      unapprove: fail,
+      merge: fail,
+      close: fail,
+    },
   };
 }
 
@@ -52,7 +71,14 @@ describe('IPC dispatcher', () => {
   it('strips fields the result schema does not name, so secrets cannot leak by accident', async () => {
     const leaky = handlers({
       getInfo: async () =>
-        ({ name: 'n', version: 'v', platform: 'linux', host: 'harness', dataDir: '/d', token: 'glpat-secret' }) as never,
+        ({
+          name: 'n',
+          version: 'v',
+          platform: 'linux',
+          host: 'harness',
+          dataDir: '/d',
+          token: 'glpat-secret',
+        }) as never,
     });
     const result = await createDispatcher(leaky, logger)('app', 'getInfo', []);
     expect(JSON.stringify(result)).not.toContain('glpat-secret');
@@ -64,14 +90,33 @@ describe('IPC dispatcher', () => {
   });
 
   it('answers unknown methods and unexpected exceptions with INTERNAL, keeping the app alive', async () => {
-    const dispatch = createDispatcher(handlers({ getInfo: async () => { throw new TypeError('bug'); } }), logger);
+    const dispatch = createDispatcher(
+      handlers({
+        getInfo: async () => {
+          throw new TypeError('bug');
+        },
+      }),
+      logger,
+    );
     expect(await dispatch('nope', 'x', [])).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
     expect(await dispatch('app', 'getInfo', [])).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
   });
 
   describe('app.pickFolder', () => {
     const withPicker = (pickFolder?: (o: { title?: string; defaultPath?: string }) => Promise<string | undefined>) =>
-      createDispatcher({ ...handlers(), app: createAppService({ host: pickFolder ? 'electron' : 'harness', appVersion: '1', dataDir: '/d', openExternal: async () => undefined, pickFolder }) }, logger);
+      createDispatcher(
+        {
+          ...handlers(),
+          app: createAppService({
+            host: pickFolder ? 'electron' : 'harness',
+            appVersion: '1',
+            dataDir: '/d',
+            openExternal: async () => undefined,
+            pickFolder,
+          }),
+        },
+        logger,
+      );
 
     it('returns the folder the picker chose, and null when the user cancelled', async () => {
       const asked: unknown[] = [];
@@ -79,20 +124,32 @@ describe('IPC dispatcher', () => {
         asked.push(options);
         return asked.length === 1 ? '/home/me/review' : undefined;
       });
-      expect(await dispatch('app', 'pickFolder', [{ title: 'Check out into', defaultPath: '/home/me' }])).toEqual({ ok: true, value: '/home/me/review' });
+      expect(await dispatch('app', 'pickFolder', [{ title: 'Check out into', defaultPath: '/home/me' }])).toEqual({
+        ok: true,
+        value: '/home/me/review',
+      });
       expect(await dispatch('app', 'pickFolder', [{}])).toEqual({ ok: true, value: null });
       expect(asked).toEqual([{ title: 'Check out into', defaultPath: '/home/me' }, {}]);
     });
 
     it('says that folder picking needs the desktop app where there is no picker', async () => {
       const result = await withPicker()('app', 'pickFolder', [{}]);
-      expect(result).toMatchObject({ ok: false, error: { message: expect.stringContaining('needs the coSPEC desktop app') } });
+      expect(result).toMatchObject({
+        ok: false,
+        error: { message: expect.stringContaining('needs the coSPEC desktop app') },
+      });
     });
 
     it('refuses options that do not match the contract', async () => {
       const dispatch = withPicker(async () => '/x');
-      expect(await dispatch('app', 'pickFolder', [{ title: 42 }])).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
-      expect(await dispatch('app', 'pickFolder', ['/etc'])).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+      expect(await dispatch('app', 'pickFolder', [{ title: 42 }])).toMatchObject({
+        ok: false,
+        error: { code: 'INVALID_INPUT' },
+      });
+      expect(await dispatch('app', 'pickFolder', ['/etc'])).toMatchObject({
+        ok: false,
+        error: { code: 'INVALID_INPUT' },
+      });
     });
   });
 });

@@ -46,7 +46,10 @@ describe('logger', () => {
     const sink = memorySink();
     const logger = createLogger({ sinks: [sink], level: 'debug' });
     logger.info(`connecting with ${PAT}`);
-    logger.warn('request failed', { url: `https://bot:${PAT}@gitlab.local/x.git`, headers: { Authorization: `Bearer ${OAUTH}` } });
+    logger.warn('request failed', {
+      url: `https://bot:${PAT}@gitlab.local/x.git`,
+      headers: { Authorization: `Bearer ${OAUTH}` },
+    });
     logger.error('boom', { error: new Error(`401 for token ${PAT}`) });
     logger.child({ account: 'a1' }).debug('token refresh', { response: { access_token: OAUTH } });
     const all = sink.lines.join('\n');

@@ -24,16 +24,28 @@ describe('policy loading', () => {
   });
 
   it('treats a missing file as no policy', async () => {
-    expect(await loadPolicy('/nonexistent/cospec/policy.json')).toEqual({ status: 'absent', path: '/nonexistent/cospec/policy.json' });
+    expect(await loadPolicy('/nonexistent/cospec/policy.json')).toEqual({
+      status: 'absent',
+      path: '/nonexistent/cospec/policy.json',
+    });
   });
 
   it('accepts a complete valid policy', async () => {
     const state = await loadPolicy(
       policyFile({
         version: 1,
-        gitlab: { instances: [{ url: 'https://gitlab.corp.example', oauthApplicationId: 'app-1' }], allowOtherInstances: false, allowGitLabCom: false },
+        gitlab: {
+          instances: [{ url: 'https://gitlab.corp.example', oauthApplicationId: 'app-1' }],
+          allowOtherInstances: false,
+          allowGitLabCom: false,
+        },
         egress: { allow: ['pypi.org', '*.npmjs.org'], allowUserAdditions: false },
-        sandbox: { image: 'corp/cospec-sandbox:3', memoryMb: 4096, allowedAgents: ['claude-code'], allowCustomCommands: false },
+        sandbox: {
+          image: 'corp/cospec-sandbox:3',
+          memoryMb: 4096,
+          allowedAgents: ['claude-code'],
+          allowCustomCommands: false,
+        },
         updates: { enabled: false },
       }),
     );
@@ -46,7 +58,9 @@ describe('policy loading', () => {
   });
 
   it('reports every schema problem with its path, including unknown keys', async () => {
-    const state = await loadPolicy(policyFile({ version: 1, egress: { allow: ['ok.example', 'bad host!'], allowUserAdditon: false } }));
+    const state = await loadPolicy(
+      policyFile({ version: 1, egress: { allow: ['ok.example', 'bad host!'], allowUserAdditon: false } }),
+    );
     expect(state.status).toBe('invalid');
     const problems = (state as Extract<PolicyState, { status: 'invalid' }>).problems.join('\n');
     expect(problems).toMatch(/egress\.allow\.1/);
@@ -59,8 +73,12 @@ describe('an invalid policy is never half-applied', () => {
     const guard = await guardFor({ version: 1, egress: { allow: ['forced.example'] }, sandbox: { image: 42 } });
     expect(guard.egressAllowlist(['user.example']).value).toEqual(['user.example']);
     expect(() => guard.assertUsable()).toThrow(/invalid/);
-    expect(() => guard.assertInstanceAllowed('https://gitlab.com')).toThrow(expect.objectContaining({ code: 'POLICY_FORBIDS' }));
-    expect(() => guard.assertAgentAllowed({ kind: 'command' })).toThrow(expect.objectContaining({ code: 'POLICY_FORBIDS' }));
+    expect(() => guard.assertInstanceAllowed('https://gitlab.com')).toThrow(
+      expect.objectContaining({ code: 'POLICY_FORBIDS' }),
+    );
+    expect(() => guard.assertAgentAllowed({ kind: 'command' })).toThrow(
+      expect.objectContaining({ code: 'POLICY_FORBIDS' }),
+    );
   });
 });
 
@@ -68,21 +86,33 @@ describe('policy beats user settings', () => {
   it('restricts GitLab instances to the managed ones', async () => {
     const guard = await guardFor({
       version: 1,
-      gitlab: { instances: [{ url: 'https://gitlab.corp.example/' }], allowOtherInstances: false, allowGitLabCom: false },
+      gitlab: {
+        instances: [{ url: 'https://gitlab.corp.example/' }],
+        allowOtherInstances: false,
+        allowGitLabCom: false,
+      },
     });
     expect(() => guard.assertInstanceAllowed('https://GITLAB.corp.example/api/v4')).not.toThrow();
     expect(() => guard.assertInstanceAllowed('https://gitlab.com')).toThrow(/gitlab\.com/);
-    expect(() => guard.assertInstanceAllowed('https://other.example')).toThrow(/only these GitLab instances: https:\/\/gitlab\.corp\.example/);
+    expect(() => guard.assertInstanceAllowed('https://other.example')).toThrow(
+      /only these GitLab instances: https:\/\/gitlab\.corp\.example/,
+    );
   });
 
   it('provides the admin-registered OAuth application for an instance', async () => {
-    const guard = await guardFor({ version: 1, gitlab: { instances: [{ url: 'https://gitlab.corp.example', oauthApplicationId: 'abc' }] } });
+    const guard = await guardFor({
+      version: 1,
+      gitlab: { instances: [{ url: 'https://gitlab.corp.example', oauthApplicationId: 'abc' }] },
+    });
     expect(guard.oauthApplicationId('https://gitlab.corp.example')).toBe('abc');
     expect(guard.oauthApplicationId('https://gitlab.com')).toBeUndefined();
   });
 
   it('forces allowlist entries and drops user additions when forbidden', async () => {
-    const guard = await guardFor({ version: 1, egress: { allow: ['Registry.corp.example'], allowUserAdditions: false } });
+    const guard = await guardFor({
+      version: 1,
+      egress: { allow: ['Registry.corp.example'], allowUserAdditions: false },
+    });
     expect(guard.egressAllowlist(['pypi.org'])).toEqual({
       value: ['registry.corp.example'],
       managed: true,
@@ -97,14 +127,20 @@ describe('policy beats user settings', () => {
 
   it('pins sandbox image and limits over the user and the app default', async () => {
     const guard = await guardFor({ version: 1, sandbox: { image: 'corp/sandbox:7', memoryMb: 2048 } });
-    expect(guard.sandboxSetting('image', 'my/image:1', 'cospec/sandbox:latest')).toEqual({ value: 'corp/sandbox:7', managed: true });
+    expect(guard.sandboxSetting('image', 'my/image:1', 'cospec/sandbox:latest')).toEqual({
+      value: 'corp/sandbox:7',
+      managed: true,
+    });
     expect(guard.sandboxSetting('memoryMb', 8192, 4096)).toEqual({ value: 2048, managed: true });
     expect(guard.sandboxSetting('cpus', 4, 2)).toEqual({ value: 4, managed: false });
     expect(guard.sandboxSetting('cpus', undefined, 2)).toEqual({ value: 2, managed: false });
   });
 
   it('limits agents to the approved list and can forbid custom commands', async () => {
-    const guard = await guardFor({ version: 1, sandbox: { allowedAgents: ['claude-code'], allowCustomCommands: false } });
+    const guard = await guardFor({
+      version: 1,
+      sandbox: { allowedAgents: ['claude-code'], allowCustomCommands: false },
+    });
     expect(() => guard.assertAgentAllowed({ kind: 'adapter', name: 'claude-code' })).not.toThrow();
     expect(() => guard.assertAgentAllowed({ kind: 'adapter', name: 'aider' })).toThrow(/aider/);
     expect(() => guard.assertAgentAllowed({ kind: 'command' })).toThrow(/custom commands/);
@@ -113,6 +149,9 @@ describe('policy beats user settings', () => {
   it('turns off updates whatever the user chose', async () => {
     const guard = await guardFor({ version: 1, updates: { enabled: false } });
     expect(guard.updatesEnabled(true)).toEqual({ value: false, managed: true });
-    expect(new PolicyGuard({ status: 'absent', path: '/x' }).updatesEnabled(true)).toEqual({ value: true, managed: false });
+    expect(new PolicyGuard({ status: 'absent', path: '/x' }).updatesEnabled(true)).toEqual({
+      value: true,
+      managed: false,
+    });
   });
 });

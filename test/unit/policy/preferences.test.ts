@@ -32,7 +32,11 @@ describe('settings under the managed policy', () => {
     const before = await prefs.handlers.get();
     expect(before.policy.status).toBe('absent');
     expect(before.sandbox.timeoutMinutes).toEqual({ value: SANDBOX_DEFAULTS.timeoutMinutes, managed: false });
-    const after = await prefs.handlers.update({ egressAllow: ['Registry.npmjs.org', 'registry.npmjs.org'], timeoutMinutes: 15, checkUpdatesAutomatically: false });
+    const after = await prefs.handlers.update({
+      egressAllow: ['Registry.npmjs.org', 'registry.npmjs.org'],
+      timeoutMinutes: 15,
+      checkUpdatesAutomatically: false,
+    });
     expect(after.egress.user).toEqual(['registry.npmjs.org']);
     expect(after.sandbox.timeoutMinutes).toEqual({ value: 15, managed: false });
     expect(after.updates.checkAutomatically).toEqual({ value: false, managed: false });
@@ -43,7 +47,12 @@ describe('settings under the managed policy', () => {
     const { prefs } = await setup({
       version: 1,
       egress: { allow: ['pypi.org'], allowUserAdditions: false },
-      sandbox: { timeoutMinutes: 30, image: 'registry.example.com/agents@sha256:abc', allowedAgents: ['sample'], allowCustomCommands: false },
+      sandbox: {
+        timeoutMinutes: 30,
+        image: 'registry.example.com/agents@sha256:abc',
+        allowedAgents: ['sample'],
+        allowCustomCommands: false,
+      },
       updates: { enabled: false },
     });
     const view = await prefs.handlers.get();
@@ -56,20 +65,29 @@ describe('settings under the managed policy', () => {
     expect(view.agents.list.filter((a) => a.allowed).map((a) => a.name)).toEqual(['sample']);
 
     await expect(prefs.handlers.update({ timeoutMinutes: 90 })).rejects.toMatchObject({ code: 'POLICY_FORBIDS' });
-    await expect(prefs.handlers.update({ egressAllow: ['evil.example'] })).rejects.toMatchObject({ code: 'POLICY_FORBIDS' });
-    await expect(prefs.handlers.update({ checkUpdatesAutomatically: true })).rejects.toMatchObject({ code: 'POLICY_FORBIDS' });
+    await expect(prefs.handlers.update({ egressAllow: ['evil.example'] })).rejects.toMatchObject({
+      code: 'POLICY_FORBIDS',
+    });
+    await expect(prefs.handlers.update({ checkUpdatesAutomatically: true })).rejects.toMatchObject({
+      code: 'POLICY_FORBIDS',
+    });
     expect(prefs.sandboxLimits()).toMatchObject({ timeoutMinutes: 30, imagePinned: true });
   });
 
   it('keeps an agent’s model key in the secret store and reports only that it is there', async () => {
     const { prefs, stored } = await setup();
     const view = await prefs.handlers.setAgentKey({ agent: 'claude-code', key: 'sk-ant-test-0123456789' });
-    expect(view.agents.list.find((a) => a.name === 'claude-code')).toMatchObject({ hasKey: true, modelKeyLabel: 'Anthropic API key' });
+    expect(view.agents.list.find((a) => a.name === 'claude-code')).toMatchObject({
+      hasKey: true,
+      modelKeyLabel: 'Anthropic API key',
+    });
     expect(JSON.stringify(view)).not.toContain('sk-ant-test');
     expect(stored.get('agent:claude-code:key')).toBe('sk-ant-test-0123456789');
     await prefs.handlers.setAgentKey({ agent: 'claude-code', key: null });
     expect(stored.size).toBe(0);
-    await expect(prefs.handlers.setAgentKey({ agent: 'sample', key: 'whatever-123' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(prefs.handlers.setAgentKey({ agent: 'sample', key: 'whatever-123' })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
   });
 
   it('reports an invalid policy with its problems', async () => {

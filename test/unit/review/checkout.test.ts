@@ -22,7 +22,16 @@ let second: string;
 
 const mr = (sha: string): ApiMergeRequest =>
   ApiMergeRequestSchema.parse({
-    iid: 7, project_id: 1, title: 't', state: 'opened', source_branch: 'feature', target_branch: 'main', web_url: 'w', author: { id: 1, username: 'u' }, created_at: 'c', sha,
+    iid: 7,
+    project_id: 1,
+    title: 't',
+    state: 'opened',
+    source_branch: 'feature',
+    target_branch: 'main',
+    web_url: 'w',
+    author: { id: 1, username: 'u' },
+    created_at: 'c',
+    sha,
   });
 
 /** Clones `origin` with the system git into req.dir; `before` runs first (to move the branch, or to fail). */
@@ -67,7 +76,9 @@ describe('checkoutMergeRequest', () => {
     const dir = join(root, 'moved');
     const result = await checkoutMergeRequest(request(dir, cloner, mr(second)));
     expect(result).toEqual({ dir, branch: 'feature', head: second });
-    expect(cloner.requests).toMatchObject([{ url: 'https://gitlab.test/acme/app.git', branch: 'feature', engine: 'isomorphic-git' }]);
+    expect(cloner.requests).toMatchObject([
+      { url: 'https://gitlab.test/acme/app.git', branch: 'feature', engine: 'isomorphic-git' },
+    ]);
     // The account's credentials reach the clone through the callback only.
     expect(await cloner.requests[0]!.credentials()).toEqual({ username: 'oauth2', password: 'token' });
     origin.git('reset', '-q', '--hard', first);

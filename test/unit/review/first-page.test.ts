@@ -9,8 +9,20 @@ import { lines, TempRepo } from './repo';
  */
 
 describe('firstPage', () => {
-  const limits = (lines: number, files: number): DiffLimits => ({ maxFileChangedLines: 1_000, maxSingleFileChangedLines: 10_000, firstPageChangedLines: lines, firstPageFiles: files });
-  const page = (sizes: number[], l: DiffLimits) => [...firstPage(sizes.map((n, i) => ({ i, n })), (x) => x.n, l)].map((x) => x.i);
+  const limits = (lines: number, files: number): DiffLimits => ({
+    maxFileChangedLines: 1_000,
+    maxSingleFileChangedLines: 10_000,
+    firstPageChangedLines: lines,
+    firstPageFiles: files,
+  });
+  const page = (sizes: number[], l: DiffLimits) =>
+    [
+      ...firstPage(
+        sizes.map((n, i) => ({ i, n })),
+        (x) => x.n,
+        l,
+      ),
+    ].map((x) => x.i);
 
   it('takes files in order until the next would pass the budget', () => {
     expect(page([10, 10, 10, 10], limits(25, 40))).toEqual([0, 1]);
@@ -31,7 +43,12 @@ describe('localDiff with a first page', () => {
   let repo: TempRepo;
   let files: ReviewFile[];
   let range: { base: string; head: string };
-  const limits: DiffLimits = { maxFileChangedLines: 100, maxSingleFileChangedLines: 10_000, firstPageChangedLines: 30, firstPageFiles: 40 };
+  const limits: DiffLimits = {
+    maxFileChangedLines: 100,
+    maxSingleFileChangedLines: 10_000,
+    firstPageChangedLines: 30,
+    firstPageFiles: 40,
+  };
 
   beforeAll(() => {
     repo = new TempRepo();
@@ -49,7 +66,18 @@ describe('localDiff with a first page', () => {
 
   it('marks the files past the page deferred, with their counts, and leaves too-large and binary files as they are', async () => {
     files = await localDiff(repo.dir, range.base, range.head, limits);
-    const state = Object.fromEntries(files.map((f) => [f.newPath, { deferred: f.deferred ?? false, tooLarge: f.tooLarge, binary: f.isBinary, hunks: f.hunks.length > 0, changed: f.additions + f.deletions }]));
+    const state = Object.fromEntries(
+      files.map((f) => [
+        f.newPath,
+        {
+          deferred: f.deferred ?? false,
+          tooLarge: f.tooLarge,
+          binary: f.isBinary,
+          hunks: f.hunks.length > 0,
+          changed: f.additions + f.deletions,
+        },
+      ]),
+    );
     expect(state).toEqual({
       'a.txt': { deferred: false, tooLarge: false, binary: false, hunks: true, changed: 21 },
       'b-big.txt': { deferred: false, tooLarge: true, binary: false, hunks: false, changed: 200 },

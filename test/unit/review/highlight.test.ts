@@ -2,11 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { parseDiff, type HunkData, type TokenNode } from 'react-diff-view';
 import { refractor } from '../../../src-renderer/features/review/highlight/grammars';
 import { languageOf } from '../../../src-renderer/features/review/highlight/languages';
-import { CHANGES_PER_PIECE, merge, pieces, tokenizePiece } from '../../../src-renderer/features/review/highlight/tokenize';
+import {
+  CHANGES_PER_PIECE,
+  merge,
+  pieces,
+  tokenizePiece,
+} from '../../../src-renderer/features/review/highlight/tokenize';
 
 /** A real `git diff` of a TypeScript file with two hunks far apart, the second one large. */
 function twoHunkDiff(): HunkData[] {
-  const lines = (from: number, count: number, mark: string, text: (i: number) => string) => Array.from({ length: count }, (_, i) => `${mark}${text(from + i)}`);
+  const lines = (from: number, count: number, mark: string, text: (i: number) => string) =>
+    Array.from({ length: count }, (_, i) => `${mark}${text(from + i)}`);
   const big = CHANGES_PER_PIECE; // enough for the second hunk to make a piece of its own
   const patch = [
     'diff --git a/src/app.ts b/src/app.ts',
@@ -29,7 +35,9 @@ function twoHunkDiff(): HunkData[] {
 function visible(nodes: TokenNode[] | undefined): unknown[] {
   return (nodes ?? [])
     .filter((n) => !(n.type === 'text' && n.value === ''))
-    .map((n) => ('children' in n && Array.isArray(n.children) ? { ...n, children: visible(n.children as TokenNode[]) } : n));
+    .map((n) =>
+      'children' in n && Array.isArray(n.children) ? { ...n, children: visible(n.children as TokenNode[]) } : n,
+    );
 }
 
 function classesOf(nodes: TokenNode[] | undefined): string[] {
@@ -55,7 +63,36 @@ describe('review diff highlighting', () => {
     expect(languageOf('data.unknownext')).toBe(null);
     expect(languageOf('.gitignore')).toBe(null);
     // Every grammar the map names is registered in the lazily loaded chunk.
-    for (const path of ['a.ts', 'a.tsx', 'a.js', 'a.jsx', 'a.json', 'a.md', 'a.css', 'a.scss', 'a.html', 'a.py', 'a.rb', 'a.go', 'a.rs', 'a.java', 'a.kt', 'a.c', 'a.cpp', 'a.cs', 'a.sh', 'a.yml', 'a.toml', 'a.ini', 'a.sql', 'a.php', 'a.swift', 'a.diff', 'Makefile', 'Dockerfile']) {
+    for (const path of [
+      'a.ts',
+      'a.tsx',
+      'a.js',
+      'a.jsx',
+      'a.json',
+      'a.md',
+      'a.css',
+      'a.scss',
+      'a.html',
+      'a.py',
+      'a.rb',
+      'a.go',
+      'a.rs',
+      'a.java',
+      'a.kt',
+      'a.c',
+      'a.cpp',
+      'a.cs',
+      'a.sh',
+      'a.yml',
+      'a.toml',
+      'a.ini',
+      'a.sql',
+      'a.php',
+      'a.swift',
+      'a.diff',
+      'Makefile',
+      'Dockerfile',
+    ]) {
       expect(refractor.registered(languageOf(path)!), path).toBe(true);
     }
   });

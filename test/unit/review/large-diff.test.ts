@@ -15,7 +15,10 @@ beforeAll(async () => {
   const base = repo.commit('base');
   // Each file: 20 lines replaced (20 deletions + 20 additions) = 40 changed lines, 20,000 in all.
   for (let i = 0; i < FILES; i++) {
-    const text = lines(40, `f${i}`).split('\n').map((l, n) => (n % 2 === 0 && l ? `${l} changed` : l)).join('\n');
+    const text = lines(40, `f${i}`)
+      .split('\n')
+      .map((l, n) => (n % 2 === 0 && l ? `${l} changed` : l))
+      .join('\n');
     repo.write(`pkg/${Math.floor(i / 50)}/file-${i}.ts`, text);
   }
   const head = repo.commit('big change');
@@ -48,9 +51,17 @@ describe('a large merge request', { timeout: 60_000 }, () => {
   });
 
   it('gives deferred files, in batches, the same hunks as a whole diff', async () => {
-    const whole = await localDiff(repo.dir, range.base, range.head, { ...DEFAULT_LIMITS, firstPageChangedLines: Infinity, firstPageFiles: Infinity });
+    const whole = await localDiff(repo.dir, range.base, range.head, {
+      ...DEFAULT_LIMITS,
+      firstPageChangedLines: Infinity,
+      firstPageFiles: Infinity,
+    });
     expect(whole.every((f) => !f.deferred && f.hunks.length > 0)).toBe(true);
-    const paths = files.filter((f) => f.deferred).slice(0, 100).map((f) => f.newPath).reverse();
+    const paths = files
+      .filter((f) => f.deferred)
+      .slice(0, 100)
+      .map((f) => f.newPath)
+      .reverse();
     const batch = await localFileDiffs(repo.dir, range.base, range.head, [...paths, 'not/in/the/diff.ts']);
     expect(batch.map((f) => f.newPath)).toEqual(paths);
     for (const file of batch) expect(file).toEqual(whole.find((f) => f.newPath === file.newPath));

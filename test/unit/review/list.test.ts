@@ -15,10 +15,23 @@ import { listReviews } from '../../../src-main/services/review/list';
  * test/integration/review/checkout.test.ts.
  */
 const mrOut = (iid: number, state = 'opened'): RunOutput => ({
-  kind: 'merge_request', iid, title: `recorded ${iid}`, sourceBranch: `b${iid}`, targetBranch: 'main', state, pipelineStatus: 'pending', webUrl: `https://gl.test/acme/app/-/merge_requests/${iid}`,
+  kind: 'merge_request',
+  iid,
+  title: `recorded ${iid}`,
+  sourceBranch: `b${iid}`,
+  targetBranch: 'main',
+  state,
+  pipelineStatus: 'pending',
+  webUrl: `https://gl.test/acme/app/-/merge_requests/${iid}`,
 });
 const run = (id: string, accountId: string, createdAt: string, outputs: RunOutput[]): RunRecord =>
-  ({ id, spec: { accountId, projectPath: 'acme/app' }, createdAt, updatedAt: createdAt, outputs }) as unknown as RunRecord;
+  ({
+    id,
+    spec: { accountId, projectPath: 'acme/app' },
+    createdAt,
+    updatedAt: createdAt,
+    outputs,
+  }) as unknown as RunRecord;
 
 /** GitLab answers per MR iid: a status and body, or a thrown error (network failure). */
 function gitlab(answers: Record<number, { status: number; json?: unknown } | Error>, calls: string[]): ReviewGitLab {
@@ -39,8 +52,17 @@ function gitlab(answers: Record<number, { status: number; json?: unknown } | Err
 const apiMr = (iid: number, state: string, updatedAt: string, pipeline: string | null = null) => ({
   status: 200,
   json: {
-    iid, project_id: 1, title: `live ${iid}`, state, source_branch: `b${iid}`, target_branch: 'main', web_url: `https://gl.test/acme/app/-/merge_requests/${iid}`,
-    author: { id: 1, username: 'bot' }, created_at: '2026-11-01T00:00:00Z', updated_at: updatedAt, head_pipeline: pipeline ? { id: 9, status: pipeline } : null,
+    iid,
+    project_id: 1,
+    title: `live ${iid}`,
+    state,
+    source_branch: `b${iid}`,
+    target_branch: 'main',
+    web_url: `https://gl.test/acme/app/-/merge_requests/${iid}`,
+    author: { id: 1, username: 'bot' },
+    created_at: '2026-11-01T00:00:00Z',
+    updated_at: updatedAt,
+    head_pipeline: pipeline ? { id: 9, status: pipeline } : null,
   },
 });
 
@@ -72,14 +94,29 @@ describe('listReviews', () => {
     ]);
     // Recorded-as-merged MRs are not asked about; MR 4 was deleted (404) and is left out.
     expect(calls.sort()).toEqual([1, 2, 3, 4].map((iid) => `GET /projects/acme%2Fapp/merge_requests/${iid}`));
-    expect(await listReviews({ runs, accountId: 'gone', gitlabFor, log: createLogger({ sinks: [memorySink()] }) })).toEqual([]);
+    expect(
+      await listReviews({ runs, accountId: 'gone', gitlabFor, log: createLogger({ sinks: [memorySink()] }) }),
+    ).toEqual([]);
   });
 
   it('keeps the recorded state of an MR GitLab cannot be asked about right now, and says so in the log', async () => {
     const sink = memorySink();
     const gl = gitlab({ 1: new CospecError('CONNECTION_REFUSED', 'down') }, []);
-    const items = await listReviews({ runs: [run('r', 'acc', '2026-11-20T00:00:00.000Z', [mrOut(1)])], gitlabFor: () => gl, log: createLogger({ sinks: [sink] }) });
-    expect(items).toMatchObject([{ runId: 'r', mrIid: 1, title: 'recorded 1', state: 'opened', pipelineStatus: 'pending', updatedAt: '2026-11-20T00:00:00.000Z' }]);
+    const items = await listReviews({
+      runs: [run('r', 'acc', '2026-11-20T00:00:00.000Z', [mrOut(1)])],
+      gitlabFor: () => gl,
+      log: createLogger({ sinks: [sink] }),
+    });
+    expect(items).toMatchObject([
+      {
+        runId: 'r',
+        mrIid: 1,
+        title: 'recorded 1',
+        state: 'opened',
+        pipelineStatus: 'pending',
+        updatedAt: '2026-11-20T00:00:00.000Z',
+      },
+    ]);
     expect(sink.lines.join('\n')).toMatch(/could not refresh/);
   });
 });

@@ -44,7 +44,17 @@ afterAll(() => repo.dispose());
 describe('localDiff', { timeout: 60_000 }, () => {
   it('lists every changed file once, each valid against the contract', () => {
     expect(files.map((f) => f.newPath).sort()).toEqual(
-      ['docs/new name.md', 'empty.txt', 'generated.json', 'gone.txt', 'logo.png', 'script.sh', 'src/app.ts', 'src/new.ts', 'ünïcode.txt'].sort(),
+      [
+        'docs/new name.md',
+        'empty.txt',
+        'generated.json',
+        'gone.txt',
+        'logo.png',
+        'script.sh',
+        'src/app.ts',
+        'src/new.ts',
+        'ünïcode.txt',
+      ].sort(),
     );
     for (const f of files) expect(() => ReviewFileSchema.parse(f)).not.toThrow();
   });
@@ -64,26 +74,48 @@ describe('localDiff', { timeout: 60_000 }, () => {
 
   it('flags a rename with its similarity and keeps both paths, spaces included', () => {
     const f = byPath('docs/new name.md');
-    expect(f).toMatchObject({ type: 'rename', oldPath: 'docs/old name.md', newPath: 'docs/new name.md', additions: 1, deletions: 1 });
+    expect(f).toMatchObject({
+      type: 'rename',
+      oldPath: 'docs/old name.md',
+      newPath: 'docs/new name.md',
+      additions: 1,
+      deletions: 1,
+    });
     expect(f.similarity).toBeGreaterThan(80);
     expect(f.hunks).toHaveLength(1);
   });
 
   it('reads added, deleted, empty, binary, mode-only and non-ASCII files', () => {
-    expect(byPath('src/new.ts')).toMatchObject({ type: 'add', oldMode: '', newMode: '100644', additions: 2, deletions: 0, newEndingNewLine: false });
+    expect(byPath('src/new.ts')).toMatchObject({
+      type: 'add',
+      oldMode: '',
+      newMode: '100644',
+      additions: 2,
+      deletions: 0,
+      newEndingNewLine: false,
+    });
     const gone = byPath('gone.txt');
     expect(gone).toMatchObject({ type: 'delete', additions: 0, deletions: 1 });
     expect(gone.hunks[0]).toMatchObject({ oldStart: 1, oldLines: 1, newStart: 0, newLines: 0 });
     expect(byPath('empty.txt')).toMatchObject({ type: 'add', hunks: [], additions: 0 });
     expect(byPath('logo.png')).toMatchObject({ type: 'modify', isBinary: true, hunks: [] });
-    expect(byPath('script.sh')).toMatchObject({ type: 'modify', oldMode: '100644', newMode: '100755', hunks: [], additions: 0 });
+    expect(byPath('script.sh')).toMatchObject({
+      type: 'modify',
+      oldMode: '100644',
+      newMode: '100755',
+      hunks: [],
+      additions: 0,
+    });
     expect(byPath('ünïcode.txt')).toMatchObject({ additions: 1, deletions: 1 });
   });
 
   it('sends a file over the limit without hunks but with its counts, and loads it on demand', async () => {
     const big = byPath('generated.json');
     expect(big).toMatchObject({ tooLarge: true, hunks: [], additions: 400, deletions: 50 });
-    const full = await localFileDiff(repo.dir, base, head, 'generated.json', { maxFileChangedLines: 300, maxSingleFileChangedLines: 10_000 });
+    const full = await localFileDiff(repo.dir, base, head, 'generated.json', {
+      maxFileChangedLines: 300,
+      maxSingleFileChangedLines: 10_000,
+    });
     expect(full).toMatchObject({ tooLarge: false, additions: 400, deletions: 50 });
     expect(full!.hunks.flatMap((h) => h.changes).filter((c) => c.type === 'insert')).toHaveLength(400);
   });

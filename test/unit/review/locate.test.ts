@@ -41,8 +41,16 @@ function world() {
 
 const mr = (over: Record<string, unknown> = {}): ApiMergeRequest =>
   ApiMergeRequestSchema.parse({
-    iid: 4, project_id: 1, title: 't', state: 'opened', source_branch: 'cospec/fix', target_branch: 'main', web_url: 'w',
-    author: { id: 1, username: 'bot' }, created_at: '2026-11-25T10:00:00Z', ...over,
+    iid: 4,
+    project_id: 1,
+    title: 't',
+    state: 'opened',
+    source_branch: 'cospec/fix',
+    target_branch: 'main',
+    web_url: 'w',
+    author: { id: 1, username: 'bot' },
+    created_at: '2026-11-25T10:00:00Z',
+    ...over,
   });
 const access = async () => ({ username: 'bot', password: 'not-a-real-token' });
 
@@ -51,7 +59,11 @@ describe('locateRange', { timeout: 60_000 }, () => {
   it('fetches the agent’s branch into our own refs and returns GitLab’s diff_refs', async () => {
     const w = world();
     const range = await locateRange({
-      repo: w.clone, mr: mr({ diff_refs: { base_sha: w.base, head_sha: w.head, start_sha: w.base } }), targetUrl: w.url, sourceUrl: w.url, access,
+      repo: w.clone,
+      mr: mr({ diff_refs: { base_sha: w.base, head_sha: w.head, start_sha: w.base } }),
+      targetUrl: w.url,
+      sourceUrl: w.url,
+      access,
     });
     expect(range).toEqual({ baseSha: w.base, headSha: w.head, startSha: w.base });
     const clone = new TempRepo(w.clone);
@@ -78,17 +90,33 @@ describe('locateRange', { timeout: 60_000 }, () => {
   it('needs no fetch when the clone has both commits', async () => {
     const w = world();
     const range = await locateRange({
-      repo: w.author.dir, mr: mr({ diff_refs: { base_sha: w.base, head_sha: w.head, start_sha: null } }), targetUrl: 'file:///nonexistent', sourceUrl: 'file:///nonexistent', access,
+      repo: w.author.dir,
+      mr: mr({ diff_refs: { base_sha: w.base, head_sha: w.head, start_sha: null } }),
+      targetUrl: 'file:///nonexistent',
+      sourceUrl: 'file:///nonexistent',
+      access,
     });
     expect(range).toEqual({ baseSha: w.base, headSha: w.head, startSha: w.base });
   });
 
   it('reports DIFF_UNAVAILABLE for a missing clone or an unreachable remote', async () => {
     const w = world();
-    const missing = await locateRange({ repo: join(w.clone, 'nope'), mr: mr(), targetUrl: w.url, sourceUrl: w.url, access }).catch((e: unknown) => e);
+    const missing = await locateRange({
+      repo: join(w.clone, 'nope'),
+      mr: mr(),
+      targetUrl: w.url,
+      sourceUrl: w.url,
+      access,
+    }).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(CospecError);
     expect((missing as CospecError).code).toBe('DIFF_UNAVAILABLE');
-    const unreachable = await locateRange({ repo: w.clone, mr: mr(), targetUrl: 'file:///nonexistent', sourceUrl: 'file:///nonexistent', access }).catch((e: unknown) => e);
+    const unreachable = await locateRange({
+      repo: w.clone,
+      mr: mr(),
+      targetUrl: 'file:///nonexistent',
+      sourceUrl: 'file:///nonexistent',
+      access,
+    }).catch((e: unknown) => e);
     expect((unreachable as CospecError).code).toBe('DIFF_UNAVAILABLE');
   });
 
@@ -103,7 +131,9 @@ describe('locateRange', { timeout: 60_000 }, () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     cleanup.push(() => server.close());
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/acme/app.git`;
-    const error = await locateRange({ repo: w.clone, mr: mr(), targetUrl: url, sourceUrl: url, access }).catch((e: unknown) => e);
+    const error = await locateRange({ repo: w.clone, mr: mr(), targetUrl: url, sourceUrl: url, access }).catch(
+      (e: unknown) => e,
+    );
     expect((error as CospecError).code).toBe('DIFF_UNAVAILABLE');
     expect(seen[0]).toBe(`Basic ${Buffer.from('bot:not-a-real-token').toString('base64')}`);
     // Nothing of the token is left in the clone's config.

@@ -14,7 +14,9 @@ beforeAll(async () => {
   repo = new TempRepo();
   repo.write('a.txt', lines(60));
   const base = repo.commit('base');
-  repo.write('a.txt', lines(60).replace('line 3\n', 'line III\n').replace('line 40\n', 'line 40\nnew 1\nnew 2\n')).write('b.txt', 'one\ntwo\n');
+  repo
+    .write('a.txt', lines(60).replace('line 3\n', 'line III\n').replace('line 40\n', 'line 40\nnew 1\nnew 2\n'))
+    .write('b.txt', 'one\ntwo\n');
   const head = repo.commit('change');
   file = (await localFileDiff(repo.dir, base, head, 'a.txt'))!;
   added = (await localFileDiff(repo.dir, base, head, 'b.txt'))!;
@@ -32,8 +34,16 @@ const codeOf = (fn: () => unknown) => {
 
 describe('resolvePosition', { timeout: 60_000 }, () => {
   it('an added line gets only new_line; a removed line only old_line', () => {
-    expect(resolvePosition(file, { path: 'a.txt', newLine: 3 })).toEqual({ old_path: 'a.txt', new_path: 'a.txt', new_line: 3 });
-    expect(resolvePosition(file, { path: 'a.txt', oldLine: 3 })).toEqual({ old_path: 'a.txt', new_path: 'a.txt', old_line: 3 });
+    expect(resolvePosition(file, { path: 'a.txt', newLine: 3 })).toEqual({
+      old_path: 'a.txt',
+      new_path: 'a.txt',
+      new_line: 3,
+    });
+    expect(resolvePosition(file, { path: 'a.txt', oldLine: 3 })).toEqual({
+      old_path: 'a.txt',
+      new_path: 'a.txt',
+      old_line: 3,
+    });
     expect(resolvePosition(file, { path: 'a.txt', newLine: 42 })).toMatchObject({ new_line: 42 });
   });
 

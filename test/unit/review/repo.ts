@@ -17,7 +17,10 @@ export class TempRepo {
   }
 
   git(...args: string[]): string {
-    return execFileSync('git', ['-C', this.dir, ...args], { encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+    return execFileSync('git', ['-C', this.dir, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+    });
   }
 
   write(path: string, content: string | Buffer, mode?: number): this {

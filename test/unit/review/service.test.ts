@@ -22,13 +22,30 @@ const calls: string[] = [];
 
 function gitlab(): ReviewGitLab {
   const answers: Record<string, unknown> = {
-    'GET /projects/acme%2Fapp': { id: 1, path_with_namespace: 'acme/app', http_url_to_repo: 'http://127.0.0.1:9/elsewhere/app.git' },
-    'GET /projects/1/merge_requests/1': {
-      iid: 1, project_id: 1, source_project_id: 1, title: 'Agent work', description: 'desc', state: 'opened', source_branch: 'cospec/x', target_branch: 'main',
-      web_url: 'w', author: { id: 5, username: 'cospec-bot', name: 'Bot' }, created_at: '2026-11-25T10:00:00Z',
-      diff_refs: { base_sha: base, head_sha: head, start_sha: base }, detailed_merge_status: 'mergeable', user: { can_merge: true },
+    'GET /projects/acme%2Fapp': {
+      id: 1,
+      path_with_namespace: 'acme/app',
+      http_url_to_repo: 'http://127.0.0.1:9/elsewhere/app.git',
     },
-    'GET /projects/1/merge_requests/1/changes': { changes: [{ old_path: 'a.txt', new_path: 'a.txt', diff: '@@ -1 +1 @@\n-x\n+y\n' }] },
+    'GET /projects/1/merge_requests/1': {
+      iid: 1,
+      project_id: 1,
+      source_project_id: 1,
+      title: 'Agent work',
+      description: 'desc',
+      state: 'opened',
+      source_branch: 'cospec/x',
+      target_branch: 'main',
+      web_url: 'w',
+      author: { id: 5, username: 'cospec-bot', name: 'Bot' },
+      created_at: '2026-11-25T10:00:00Z',
+      diff_refs: { base_sha: base, head_sha: head, start_sha: base },
+      detailed_merge_status: 'mergeable',
+      user: { can_merge: true },
+    },
+    'GET /projects/1/merge_requests/1/changes': {
+      changes: [{ old_path: 'a.txt', new_path: 'a.txt', diff: '@@ -1 +1 @@\n-x\n+y\n' }],
+    },
   };
   return {
     host: 'gitlab.test',
@@ -36,7 +53,11 @@ function gitlab(): ReviewGitLab {
     async call(method: HttpMethod, path: string): Promise<ApiAnswer> {
       calls.push(`${method} ${path}`);
       const json = answers[`${method} ${path}`];
-      return { status: json === undefined ? 404 : 200, json: json ?? { message: '404 Not Found' }, headers: new Headers() };
+      return {
+        status: json === undefined ? 404 : 200,
+        json: json ?? { message: '404 Not Found' },
+        headers: new Headers(),
+      };
     },
     gitAccess: async () => ({ username: 'cospec-bot', password: 'secret-token' }),
   };
@@ -62,17 +83,33 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 describe('createReviewService', { timeout: 60_000 }, () => {
   it('diffs in the run’s clone, fetching from the account’s instance URL, and cross-checks with GitLab', async () => {
     const service = createReviewService({
-      runs: { get: async (id) => ({ id, spec: { accountId: 'a', projectPath: 'acme/app' } }) as unknown as RunRecord, paths: () => ({ workspace }) },
+      runs: {
+        get: async (id) => ({ id, spec: { accountId: 'a', projectPath: 'acme/app' } }) as unknown as RunRecord,
+        paths: () => ({ workspace }),
+      },
       gitlabFor: () => gitlab(),
       logger: createLogger({ sinks: [memorySink()] }),
     });
     const { summary, diff } = await service.handlers.get({ runId: 'r', mrIid: 1 });
-    expect(summary).toMatchObject({ title: 'Agent work', approvals: null, mergeStatus: { canMerge: true }, headSha: head });
-    expect(diff).toMatchObject({ source: 'local', baseSha: base, headSha: head, stats: { files: 1, additions: 1, deletions: 1 } });
+    expect(summary).toMatchObject({
+      title: 'Agent work',
+      approvals: null,
+      mergeStatus: { canMerge: true },
+      headSha: head,
+    });
+    expect(diff).toMatchObject({
+      source: 'local',
+      baseSha: base,
+      headSha: head,
+      stats: { files: 1, additions: 1, deletions: 1 },
+    });
     // get() does not wait for GitLab's list of changes; crossCheck() compares.
     expect(diff.crossCheck).toMatchObject({ pending: true, checked: false });
     expect(calls).not.toContain('GET /projects/1/merge_requests/1/changes');
-    expect(await service.handlers.crossCheck({ runId: 'r', mrIid: 1 })).toMatchObject({ checked: true, consistent: true });
+    expect(await service.handlers.crossCheck({ runId: 'r', mrIid: 1 })).toMatchObject({
+      checked: true,
+      consistent: true,
+    });
     // 'local' proves the fetch went to file://…/instance/acme/app.git: http_url_to_repo's host is closed,
     // so a fetch there would have failed and the diff would have come from GitLab instead.
     expect(calls).toContain('GET /projects/1/merge_requests/1/changes');

@@ -10,7 +10,11 @@ import type { Account } from '../../../src-shared/model/account';
 // The composition root wires review from the real accounts and runs services; these types must fit as they are.
 export function wire(accounts: AccountsService, runs: RunsService, logger: ReviewDeps['logger']) {
   return createReviewService({
-    runs: { get: (id) => runs.orchestrator.get(id), paths: (id) => runs.store.paths(id), list: () => runs.orchestrator.list() },
+    runs: {
+      get: (id) => runs.orchestrator.get(id),
+      paths: (id) => runs.store.paths(id),
+      list: () => runs.orchestrator.list(),
+    },
     gitlabFor: reviewGitLabFromAccounts(accounts),
     logger,
   });

@@ -17,7 +17,13 @@ import type { RunSpec } from '../../../src-shared/model/run';
  * account, the cloner and the sandbox are recorders (nothing of theirs may be reached here).
  */
 
-const spec = (agent: RunSpec['agent']): RunSpec => ({ accountId: 'a1', projectPath: 'acme/web-app', task: 'Fix it', agent, allow: [] });
+const spec = (agent: RunSpec['agent']): RunSpec => ({
+  accountId: 'a1',
+  projectPath: 'acme/web-app',
+  task: 'Fix it',
+  agent,
+  allow: [],
+});
 
 function setup(keys: Record<string, string>) {
   const calls: string[] = [];
@@ -34,13 +40,25 @@ function setup(keys: Record<string, string>) {
   };
   const deps: RunPortsDeps = {
     accounts: {
-      get: () => ({ id: 'a1', instanceUrl: 'http://127.0.0.1:1', userId: 1 }) as unknown as ReturnType<RunPortsDeps['accounts']['get']>,
+      get: () =>
+        ({ id: 'a1', instanceUrl: 'http://127.0.0.1:1', userId: 1 }) as unknown as ReturnType<
+          RunPortsDeps['accounts']['get']
+        >,
       apiGet: async () => {
         calls.push('gitlab');
-        return { json: { id: 1, web_url: 'http://127.0.0.1:1/acme/web-app', http_url_to_repo: 'http://127.0.0.1:1/acme/web-app.git', default_branch: 'main' } } as Awaited<ReturnType<RunPortsDeps['accounts']['apiGet']>>;
+        return {
+          json: {
+            id: 1,
+            web_url: 'http://127.0.0.1:1/acme/web-app',
+            http_url_to_repo: 'http://127.0.0.1:1/acme/web-app.git',
+            default_branch: 'main',
+          },
+        } as Awaited<ReturnType<RunPortsDeps['accounts']['apiGet']>>;
       },
       credentialsFor: async () => ({ token: 't', username: 'u', authMethod: 'pat' }),
-      networkFor: () => ({ dispatcher: undefined as unknown as ReturnType<RunPortsDeps['accounts']['networkFor']>['dispatcher'] }),
+      networkFor: () => ({
+        dispatcher: undefined as unknown as ReturnType<RunPortsDeps['accounts']['networkFor']>['dispatcher'],
+      }),
     },
     git: {
       clone: async () => {
@@ -51,7 +69,14 @@ function setup(keys: Record<string, string>) {
     policy: new PolicyGuard({ status: 'absent', path: '/nonexistent' }),
     userAllowlist: () => [],
     modelKey: async (secretKey) => keys[secretKey],
-    limits: () => ({ image: 'cospec-sandbox-base', memoryMb: 512, cpus: 1, pidsLimit: 64, timeoutMinutes: 5, imagePinned: false }),
+    limits: () => ({
+      image: 'cospec-sandbox-base',
+      memoryMb: 512,
+      cpus: 1,
+      pidsLimit: 64,
+      timeoutMinutes: 5,
+      imagePinned: false,
+    }),
     workspaceOf: (id) => join(tmpdir(), id),
   };
   const logger = createLogger({ sinks: [memorySink()] });
@@ -83,12 +108,16 @@ describe('agents that need a model key', () => {
 
   it('names the right key for codex', async () => {
     const { orchestrator } = setup({ 'agent:claude-code:key': 'sk-ant-x' });
-    await expect(orchestrator.start(spec({ kind: 'adapter', name: 'codex' }))).rejects.toThrow(/^Codex CLI needs an OpenAI API key, and none is stored\./);
+    await expect(orchestrator.start(spec({ kind: 'adapter', name: 'codex' }))).rejects.toThrow(
+      /^Codex CLI needs an OpenAI API key, and none is stored\./,
+    );
   });
 
   it('hands the stored key to that run only, as the variable the CLI reads', async () => {
     const { orchestrator, calls } = setup({ 'agent:claude-code:key': 'sk-ant-x' });
-    const done = await orchestrator.whenDone((await orchestrator.start(spec({ kind: 'adapter', name: 'claude-code' }))).id);
+    const done = await orchestrator.whenDone(
+      (await orchestrator.start(spec({ kind: 'adapter', name: 'claude-code' }))).id,
+    );
     // (Output detection afterwards asks the recorder GitLab for more than it knows; not the point here.)
     expect(done.transitions.map((t) => t.state)).toContain('running');
     expect(calls.slice(0, 4)).toEqual(['gitlab', 'ensureImage', 'clone', 'execute ANTHROPIC_API_KEY']);
@@ -96,7 +125,9 @@ describe('agents that need a model key', () => {
 
   it('asks for no key when the agent needs none', async () => {
     const { orchestrator, calls } = setup({});
-    const done = await orchestrator.whenDone((await orchestrator.start(spec({ kind: 'command', command: 'make test' }))).id);
+    const done = await orchestrator.whenDone(
+      (await orchestrator.start(spec({ kind: 'command', command: 'make test' }))).id,
+    );
     expect(done.transitions.map((t) => t.state)).toContain('running');
     expect(calls).toContain('execute ');
   });

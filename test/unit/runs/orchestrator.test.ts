@@ -20,7 +20,13 @@ const spec: RunSpec = {
 // cancellation. The real parts are exercised end to end in test/integration/runs.
 function ports(overrides: Partial<RunPorts> = {}): RunPorts {
   return {
-    resolveProject: async () => ({ instanceUrl: 'http://127.0.0.1:1', projectId: 1, webUrl: 'http://127.0.0.1:1/acme/web-app', httpUrlToRepo: 'x', defaultBranch: 'main' }),
+    resolveProject: async () => ({
+      instanceUrl: 'http://127.0.0.1:1',
+      projectId: 1,
+      webUrl: 'http://127.0.0.1:1/acme/web-app',
+      httpUrlToRepo: 'x',
+      defaultBranch: 'main',
+    }),
     assertAgentAllowed: () => undefined,
     allowlistFor: () => ['127.0.0.1:1'],
     ensureImage: async () => 'cospec/sandbox:test',
@@ -55,7 +61,14 @@ describe('run orchestration', () => {
     const { orchestrator, logs, dir } = setup(ports());
     const { id } = await orchestrator.start(spec);
     const done = await orchestrator.whenDone(id);
-    expect(done.transitions.map((t) => t.state)).toEqual(['queued', 'preparing', 'cloning', 'running', 'collecting', 'succeeded']);
+    expect(done.transitions.map((t) => t.state)).toEqual([
+      'queued',
+      'preparing',
+      'cloning',
+      'running',
+      'collecting',
+      'succeeded',
+    ]);
     expect(done.outputs).toHaveLength(1);
     expect(done.detail).toBe('1 issue');
     expect(logs).toEqual(['hello from the agent']);
@@ -72,7 +85,13 @@ describe('run orchestration', () => {
   });
 
   it('reports a failing stage with its error code', async () => {
-    const { orchestrator } = setup(ports({ clone: async () => { throw new CospecError('NOT_FOUND', 'The repository is gone.'); } }));
+    const { orchestrator } = setup(
+      ports({
+        clone: async () => {
+          throw new CospecError('NOT_FOUND', 'The repository is gone.');
+        },
+      }),
+    );
     const done = await orchestrator.whenDone((await orchestrator.start(spec)).id);
     expect(done).toMatchObject({ state: 'failed', error: { code: 'NOT_FOUND', message: 'The repository is gone.' } });
   });
@@ -97,7 +116,13 @@ describe('run orchestration', () => {
   });
 
   it('refuses an agent the policy forbids before anything starts', async () => {
-    const { orchestrator, dir } = setup(ports({ assertAgentAllowed: () => { throw new CospecError('POLICY_FORBIDS', 'no'); } }));
+    const { orchestrator, dir } = setup(
+      ports({
+        assertAgentAllowed: () => {
+          throw new CospecError('POLICY_FORBIDS', 'no');
+        },
+      }),
+    );
     await expect(orchestrator.start(spec)).rejects.toMatchObject({ code: 'POLICY_FORBIDS' });
     expect(await new RunStore(dir, createLogger({ sinks: [] })).list()).toEqual([]);
   });

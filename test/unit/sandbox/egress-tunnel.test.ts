@@ -69,7 +69,11 @@ describe('the egress tunnel (tunnel.pl ⇄ serveEgressTunnel)', () => {
     relay.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const ended = new Promise<void>((resolve) => relay.stdout.once('close', () => resolve()));
     // Writes to a relay that already exited fail with EPIPE: expected once a test has stopped it.
-    tunnel = serveEgressTunnel({ stdin: relay.stdin, stdout: relay.stdout, ended, close: () => relay.kill() }, proxyPath, () => undefined);
+    tunnel = serveEgressTunnel(
+      { stdin: relay.stdin, stdout: relay.stdout, ended, close: () => relay.kill() },
+      proxyPath,
+      () => undefined,
+    );
   });
 
   afterEach(async () => {
@@ -156,7 +160,8 @@ describe('the egress tunnel (tunnel.pl ⇄ serveEgressTunnel)', () => {
         return { body, answer: await answer };
       }),
     );
-    for (const { body, answer } of results) expect(answer.equals(Buffer.concat([Buffer.from('echo:'), body]))).toBe(true);
+    for (const { body, answer } of results)
+      expect(answer.equals(Buffer.concat([Buffer.from('echo:'), body]))).toBe(true);
     expect(tunnel.opened).toBe(40);
   });
 

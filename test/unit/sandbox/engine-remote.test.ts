@@ -4,9 +4,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CospecError } from '../../../src-shared/ipc/errors';
-import { explainTcpError, parseRemoteHost, remoteEngineOptions } from '../../../src-main/services/sandbox/engine-remote';
+import {
+  explainTcpError,
+  parseRemoteHost,
+  remoteEngineOptions,
+} from '../../../src-main/services/sandbox/engine-remote';
 import { hostKeyError, loadPrivateKey, selectIdentity } from '../../../src-main/services/sandbox/engine-remote-ssh';
-import { fingerprint, hostFieldMatches, hostKeyAlgorithmsFor, keysForHost, keyTypeOf, knownHostName, verifyHostKey } from '../../../src-main/services/sandbox/ssh-known-hosts';
+import {
+  fingerprint,
+  hostFieldMatches,
+  hostKeyAlgorithmsFor,
+  keysForHost,
+  keyTypeOf,
+  knownHostName,
+  verifyHostKey,
+} from '../../../src-main/services/sandbox/ssh-known-hosts';
 
 // A real ed25519 host key and what `ssh-keygen -lf` and `ssh-keygen -H` said about it.
 const KEY = 'AAAAC3NzaC1lZDI1NTE5AAAAIGox0WpGfWSTdATKhsi6ZxOO0Nn57HlR+0WsK6mfcPIV';
@@ -28,11 +40,29 @@ function codeAndMessage(fn: () => unknown): { code: string; message: string } {
 
 describe('parseRemoteHost', () => {
   it('reads tcp:// with and without TLS, defaulting the port like Docker', () => {
-    expect(parseRemoteHost('tcp://build.example:2375', {})).toEqual({ kind: 'tcp', host: 'build.example', port: 2375, tls: false });
-    expect(parseRemoteHost('tcp://build.example', {})).toEqual({ kind: 'tcp', host: 'build.example', port: 2375, tls: false });
-    expect(parseRemoteHost('tcp://build.example', { DOCKER_TLS_VERIFY: '1' })).toEqual({ kind: 'tcp', host: 'build.example', port: 2376, tls: true });
+    expect(parseRemoteHost('tcp://build.example:2375', {})).toEqual({
+      kind: 'tcp',
+      host: 'build.example',
+      port: 2375,
+      tls: false,
+    });
+    expect(parseRemoteHost('tcp://build.example', {})).toEqual({
+      kind: 'tcp',
+      host: 'build.example',
+      port: 2375,
+      tls: false,
+    });
+    expect(parseRemoteHost('tcp://build.example', { DOCKER_TLS_VERIFY: '1' })).toEqual({
+      kind: 'tcp',
+      host: 'build.example',
+      port: 2376,
+      tls: true,
+    });
     expect(parseRemoteHost('tcp://build.example:2376', {})).toMatchObject({ tls: true, port: 2376 });
-    expect(parseRemoteHost('tcp://build.example:9000', { DOCKER_CERT_PATH: '/certs' })).toMatchObject({ tls: true, port: 9000 });
+    expect(parseRemoteHost('tcp://build.example:9000', { DOCKER_CERT_PATH: '/certs' })).toMatchObject({
+      tls: true,
+      port: 9000,
+    });
     expect(parseRemoteHost('tcp://build.example:9000', { DOCKER_TLS_VERIFY: '0' })).toMatchObject({ tls: false });
     expect(parseRemoteHost('tcp://[::1]:2376', {})).toMatchObject({ host: '::1', port: 2376 });
   });
@@ -45,7 +75,12 @@ describe('parseRemoteHost', () => {
       username: 'ci',
       socketPath: '/run/podman/podman.sock',
     });
-    expect(parseRemoteHost('ssh://build.example', { USER: 'alice' })).toEqual({ kind: 'ssh', host: 'build.example', port: 22, username: 'alice' });
+    expect(parseRemoteHost('ssh://build.example', { USER: 'alice' })).toEqual({
+      kind: 'ssh',
+      host: 'build.example',
+      port: 22,
+      username: 'alice',
+    });
     expect(parseRemoteHost('ssh://build.example/', { USER: 'alice' })).not.toHaveProperty('socketPath');
     expect(parseRemoteHost('ssh://root@[::1]:22', {})).toMatchObject({ host: '::1', port: 22, username: 'root' });
   });
@@ -109,9 +144,17 @@ describe('known_hosts', () => {
     const listed = keysForHost(`build.example ssh-ed25519 ${KEY}\n`, 'build.example', 22);
     expect(verifyHostKey(listed, blob)).toEqual({ ok: true, line: 1 });
     expect(verifyHostKey([], blob)).toEqual({ ok: false, reason: 'unknown' });
-    const changed = keysForHost(`build.example ssh-ed25519 ${OTHER_KEY}\n\nbuild.example ssh-rsa AAAAB3NzaC1yc2E\n`, 'build.example', 22);
+    const changed = keysForHost(
+      `build.example ssh-ed25519 ${OTHER_KEY}\n\nbuild.example ssh-rsa AAAAB3NzaC1yc2E\n`,
+      'build.example',
+      22,
+    );
     expect(verifyHostKey(changed, blob)).toEqual({ ok: false, reason: 'mismatch', lines: [1, 3] });
-    const revoked = keysForHost(`build.example ssh-ed25519 ${KEY}\n@revoked * ssh-ed25519 ${KEY}\n`, 'build.example', 22);
+    const revoked = keysForHost(
+      `build.example ssh-ed25519 ${KEY}\n@revoked * ssh-ed25519 ${KEY}\n`,
+      'build.example',
+      22,
+    );
     expect(verifyHostKey(revoked, blob)).toEqual({ ok: false, reason: 'revoked', line: 2 });
   });
 
@@ -121,7 +164,11 @@ describe('known_hosts', () => {
   });
 
   it('offers only the host key algorithms the file knows for the host', () => {
-    expect(hostKeyAlgorithmsFor([{ type: 'ssh-rsa', key: 'x', line: 1, revoked: false }])).toEqual(['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa']);
+    expect(hostKeyAlgorithmsFor([{ type: 'ssh-rsa', key: 'x', line: 1, revoked: false }])).toEqual([
+      'rsa-sha2-512',
+      'rsa-sha2-256',
+      'ssh-rsa',
+    ]);
     expect(hostKeyAlgorithmsFor([{ type: 'ssh-ed25519', key: 'x', line: 1, revoked: true }])).toBeUndefined();
     expect(hostKeyAlgorithmsFor([])).toBeUndefined();
   });
@@ -136,12 +183,24 @@ describe('host key errors', () => {
     expect(error.message).toContain('`ssh-keyscan -p 2222 build.example >> ~/.ssh/known_hosts`');
     expect(error.message).toContain('`ssh -p 2222 ci@build.example true`');
     expect(error.message).toContain(`ssh-ed25519 ${KEY_FINGERPRINT}`);
-    const port22 = hostKeyError({ ok: false, reason: 'unknown' }, { ...target, port: 22 }, blob, '/etc/cospec/known_hosts', '/home/ci');
+    const port22 = hostKeyError(
+      { ok: false, reason: 'unknown' },
+      { ...target, port: 22 },
+      blob,
+      '/etc/cospec/known_hosts',
+      '/home/ci',
+    );
     expect(port22.message).toContain('`ssh-keyscan build.example >> /etc/cospec/known_hosts`');
   });
 
   it('a changed key warns, names the lines, and says how to replace it once confirmed', () => {
-    const error = hostKeyError({ ok: false, reason: 'mismatch', lines: [3] }, target, blob, '/home/ci/.ssh/known_hosts', '/home/ci');
+    const error = hostKeyError(
+      { ok: false, reason: 'mismatch', lines: [3] },
+      target,
+      blob,
+      '/home/ci/.ssh/known_hosts',
+      '/home/ci',
+    );
     expect(error.message).toContain('has CHANGED');
     expect(error.message).toContain('(line 3)');
     expect(error.message).toContain("`ssh-keygen -R '[build.example]:2222' -f ~/.ssh/known_hosts`");
@@ -156,7 +215,12 @@ describe('ssh credentials', () => {
   });
   afterEach(() => rmSync(home, { recursive: true, force: true }));
 
-  const plainKey = () => generateKeyPairSync('rsa', { modulusLength: 1024, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey;
+  const plainKey = () =>
+    generateKeyPairSync('rsa', {
+      modulusLength: 1024,
+      privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    }).privateKey;
   const encryptedKey = () =>
     generateKeyPairSync('rsa', {
       modulusLength: 1024,
@@ -170,14 +234,21 @@ describe('ssh credentials', () => {
     writeFileSync(join(home, '.ssh', 'id_ecdsa'), plainKey());
     expect(selectIdentity({}, home)).toEqual({ keyPath: join(home, '.ssh', 'id_ecdsa') });
     writeFileSync(join(home, '.ssh', 'id_ed25519'), plainKey());
-    expect(selectIdentity({ SSH_AUTH_SOCK: '/tmp/agent.sock' }, home)).toEqual({ agent: '/tmp/agent.sock', keyPath: join(home, '.ssh', 'id_ed25519') });
+    expect(selectIdentity({ SSH_AUTH_SOCK: '/tmp/agent.sock' }, home)).toEqual({
+      agent: '/tmp/agent.sock',
+      keyPath: join(home, '.ssh', 'id_ed25519'),
+    });
   });
 
   it('COSPEC_SSH_IDENTITY overrides both, and must exist', () => {
     const key = join(home, 'deploy_key');
     writeFileSync(key, plainKey());
-    expect(selectIdentity({ COSPEC_SSH_IDENTITY: key, SSH_AUTH_SOCK: '/tmp/agent.sock' }, home)).toEqual({ keyPath: key });
-    expect(codeAndMessage(() => selectIdentity({ COSPEC_SSH_IDENTITY: join(home, 'gone') }, home)).message).toContain(`COSPEC_SSH_IDENTITY points at ${join(home, 'gone')}`);
+    expect(selectIdentity({ COSPEC_SSH_IDENTITY: key, SSH_AUTH_SOCK: '/tmp/agent.sock' }, home)).toEqual({
+      keyPath: key,
+    });
+    expect(codeAndMessage(() => selectIdentity({ COSPEC_SSH_IDENTITY: join(home, 'gone') }, home)).message).toContain(
+      `COSPEC_SSH_IDENTITY points at ${join(home, 'gone')}`,
+    );
   });
 
   it('with no agent and no key, says how to make one', () => {
@@ -205,9 +276,13 @@ describe('remoteEngineOptions without a connection', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cospec-certs-unit-'));
     try {
       writeFileSync(join(dir, 'ca.pem'), 'x');
-      const error = await remoteEngineOptions('tcp://build.example:2376', { DOCKER_CERT_PATH: dir }).catch((e: unknown) => e);
+      const error = await remoteEngineOptions('tcp://build.example:2376', { DOCKER_CERT_PATH: dir }).catch(
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(CospecError);
-      expect((error as CospecError).message).toContain(`the client certificate (cert.pem) at ${join(dir, 'cert.pem')}, which does not exist`);
+      expect((error as CospecError).message).toContain(
+        `the client certificate (cert.pem) at ${join(dir, 'cert.pem')}, which does not exist`,
+      );
       const fromHome = await remoteEngineOptions('tcp://build.example:2376', { HOME: dir }).catch((e: unknown) => e);
       expect((fromHome as CospecError).message).toContain(join(dir, '.docker', 'ca.pem'));
     } finally {
@@ -229,8 +304,17 @@ describe('remoteEngineOptions without a connection', () => {
   it('shows ssh endpoints without a password and with the socket path', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cospec-ssh-unit-'));
     try {
-      writeFileSync(join(dir, 'key'), generateKeyPairSync('ed25519', { privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey);
-      const remote = await remoteEngineOptions('ssh://ci@build.example:2222/run/podman/podman.sock', { HOME: dir, COSPEC_SSH_IDENTITY: join(dir, 'key') });
+      writeFileSync(
+        join(dir, 'key'),
+        generateKeyPairSync('ed25519', {
+          privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+          publicKeyEncoding: { type: 'spki', format: 'pem' },
+        }).privateKey,
+      );
+      const remote = await remoteEngineOptions('ssh://ci@build.example:2222/run/podman/podman.sock', {
+        HOME: dir,
+        COSPEC_SSH_IDENTITY: join(dir, 'key'),
+      });
       expect(remote.endpoint).toBe('ssh://ci@build.example:2222/run/podman/podman.sock');
       await remote.close();
     } finally {
@@ -244,11 +328,21 @@ describe('explainTcpError', () => {
 
   it('says which side is wrong for the usual failures', () => {
     const at = 'tcp://build.example:2376';
-    expect(explainTcpError(errno('ECONNREFUSED'), at, '/c').message).toBe(`Nothing listens at ${at} (connection refused): is the engine running there with its TCP port open?`);
-    expect(explainTcpError(errno('UNABLE_TO_VERIFY_LEAF_SIGNATURE'), at, '/c').message).toContain('/c/ca.pem did not sign');
-    expect(explainTcpError(errno('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED'), at, '/c').message).toContain('refused our client certificate (/c/cert.pem)');
-    expect(explainTcpError(errno('ECONNRESET'), at, '/c', true).message).toContain('usually means it refused our client certificate');
-    expect(explainTcpError(errno('ERR_TLS_CERT_ALTNAME_INVALID'), at, '/c').message).toContain('not issued for the host');
+    expect(explainTcpError(errno('ECONNREFUSED'), at, '/c').message).toBe(
+      `Nothing listens at ${at} (connection refused): is the engine running there with its TCP port open?`,
+    );
+    expect(explainTcpError(errno('UNABLE_TO_VERIFY_LEAF_SIGNATURE'), at, '/c').message).toContain(
+      '/c/ca.pem did not sign',
+    );
+    expect(explainTcpError(errno('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED'), at, '/c').message).toContain(
+      'refused our client certificate (/c/cert.pem)',
+    );
+    expect(explainTcpError(errno('ECONNRESET'), at, '/c', true).message).toContain(
+      'usually means it refused our client certificate',
+    );
+    expect(explainTcpError(errno('ERR_TLS_CERT_ALTNAME_INVALID'), at, '/c').message).toContain(
+      'not issued for the host',
+    );
   });
 
   it('leaves other errors as they are', () => {

@@ -37,7 +37,11 @@ const TOKEN = 'glpat-AbCdEfGhIjKlMnOpQrSt';
 describe('safeStorage-backed secret store', () => {
   it('keeps only ciphertext in secrets.json (mode 0600) and reads it back', async () => {
     const dir = scratch();
-    const store = createEncryptedFileSecretStore({ dataDir: dir, encryptor: aesEncryptor(), allowPlaintext: () => false });
+    const store = createEncryptedFileSecretStore({
+      dataDir: dir,
+      encryptor: aesEncryptor(),
+      allowPlaintext: () => false,
+    });
     await store.set('account:1:token', TOKEN);
     const file = readFileSync(join(dir, 'secrets.json'), 'utf8');
     expect(file).not.toContain(TOKEN);
@@ -51,8 +55,15 @@ describe('safeStorage-backed secret store', () => {
   it('refuses to store with a plaintext-grade backend unless the user opted in', async () => {
     const dir = scratch();
     let optedIn = false;
-    const store = createEncryptedFileSecretStore({ dataDir: dir, encryptor: aesEncryptor(false, 'basic_text'), allowPlaintext: () => optedIn });
-    await expect(store.set('k', TOKEN)).rejects.toMatchObject({ code: 'PLAINTEXT_STORAGE_REFUSED', message: expect.stringContaining('basic_text') });
+    const store = createEncryptedFileSecretStore({
+      dataDir: dir,
+      encryptor: aesEncryptor(false, 'basic_text'),
+      allowPlaintext: () => optedIn,
+    });
+    await expect(store.set('k', TOKEN)).rejects.toMatchObject({
+      code: 'PLAINTEXT_STORAGE_REFUSED',
+      message: expect.stringContaining('basic_text'),
+    });
     expect(await store.get('k')).toBeUndefined();
     optedIn = true;
     await store.set('k', TOKEN);
@@ -61,8 +72,15 @@ describe('safeStorage-backed secret store', () => {
 
   it('reports SECURE_STORAGE_UNAVAILABLE when the OS key changed and ciphertext no longer decrypts', async () => {
     const dir = scratch();
-    await createEncryptedFileSecretStore({ dataDir: dir, encryptor: aesEncryptor(), allowPlaintext: () => false }).set('k', TOKEN);
-    const other = createEncryptedFileSecretStore({ dataDir: dir, encryptor: aesEncryptor(), allowPlaintext: () => false });
+    await createEncryptedFileSecretStore({ dataDir: dir, encryptor: aesEncryptor(), allowPlaintext: () => false }).set(
+      'k',
+      TOKEN,
+    );
+    const other = createEncryptedFileSecretStore({
+      dataDir: dir,
+      encryptor: aesEncryptor(),
+      allowPlaintext: () => false,
+    });
     await expect(other.get('k')).rejects.toMatchObject({ code: 'SECURE_STORAGE_UNAVAILABLE' });
   });
 });

@@ -8,7 +8,9 @@ import { dirname } from 'node:path';
 const require = createRequire(import.meta.url);
 const toolDir = dirname(require.resolve('@doyensec/electronegativity/package.json'));
 const gotPath = require.resolve('got', { paths: [toolDir] });
-const offline = Object.assign(() => Promise.reject(new Error('offline: network look-ups are disabled in tests')), { __esModule: true });
+const offline = Object.assign(() => Promise.reject(new Error('offline: network look-ups are disabled in tests')), {
+  __esModule: true,
+});
 offline.head = offline;
 offline.default = offline;
 require.cache[gotPath] = { id: gotPath, filename: gotPath, loaded: true, exports: offline };
@@ -35,4 +37,6 @@ const findings = result.issues.map((issue) => ({
   confidence: issue.confidence.name,
   description: issue.description,
 }));
-process.stdout.write(`\n@@FINDINGS@@${JSON.stringify({ checks: result.atomicChecks + result.globalChecks, errors: result.errors, findings })}\n`);
+process.stdout.write(
+  `\n@@FINDINGS@@${JSON.stringify({ checks: result.atomicChecks + result.globalChecks, errors: result.errors, findings })}\n`,
+);

@@ -31,7 +31,11 @@ describe('settings store', () => {
     const dir = scratch();
     writeFileSync(join(dir, 'config.json'), '{"accounts": [ {"id": "a"} ');
     const sink = memorySink();
-    const store = createSettingsStore({ dataDir: dir, logger: createLogger({ sinks: [sink] }), now: () => new Date('2026-11-25T08:00:00Z') });
+    const store = createSettingsStore({
+      dataDir: dir,
+      logger: createLogger({ sinks: [sink] }),
+      now: () => new Date('2026-11-25T08:00:00Z'),
+    });
     const backups = readdirSync(dir).filter((f) => f.startsWith('config.json.corrupt-'));
     expect(backups).toEqual(['config.json.corrupt-2026-11-25T08-00-00-000Z']);
     expect(readFileSync(join(dir, backups[0]!), 'utf8')).toBe('{"accounts": [ {"id": "a"} ');

@@ -1,7 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { electronPaths, externalOpener, followSystemTheme, safeStorageEncryptor, sessionProxyResolver } from '../../../src-main/shell/adapters';
+import {
+  electronPaths,
+  externalOpener,
+  followSystemTheme,
+  safeStorageEncryptor,
+  sessionProxyResolver,
+} from '../../../src-main/shell/adapters';
 
 /** A reversible stand-in for safeStorage's OS encryption, recording the backend it reports. */
 function safeStorage(available: boolean, backend: 'basic_text' | 'gnome_libsecret' | 'kwallet6') {
@@ -38,7 +44,10 @@ describe('shell adapters', () => {
   it('takes the data folder from userData, or from COSPEC_DATA_DIR for Chromium too', () => {
     const set: Array<[string, string]> = [];
     let userData = '/home/u/.config/coSPEC Desktop';
-    const app = { getPath: () => userData, setPath: (name: string, value: string) => (set.push([name, value]), (userData = value)) };
+    const app = {
+      getPath: () => userData,
+      setPath: (name: string, value: string) => (set.push([name, value]), (userData = value)),
+    };
     expect(electronPaths(app as never, {})).toEqual({
       dataDir: '/home/u/.config/coSPEC Desktop',
       logsDir: join('/home/u/.config/coSPEC Desktop', 'logs'),
@@ -53,7 +62,13 @@ describe('shell adapters', () => {
     const opened: string[] = [];
     const open = externalOpener({ openExternal: async (url: string) => void opened.push(url) });
     await open('https://gitlab.example.com/-/profile/personal_access_tokens');
-    for (const bad of ['file:///etc/passwd', 'javascript:alert(1)', 'ms-msdt:/id', 'https://user:pw@host/', 'smb://host/x']) {
+    for (const bad of [
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'ms-msdt:/id',
+      'https://user:pw@host/',
+      'smb://host/x',
+    ]) {
       await expect(open(bad), bad).rejects.toMatchObject({ code: 'INVALID_URL' });
     }
     expect(opened).toEqual(['https://gitlab.example.com/-/profile/personal_access_tokens']);
@@ -61,13 +76,18 @@ describe('shell adapters', () => {
 
   it('resolves the OS proxy through the session', async () => {
     const asked: string[] = [];
-    const resolveProxy = sessionProxyResolver({ resolveProxy: async (url: string) => (asked.push(url), 'PROXY proxy.corp:3128') });
+    const resolveProxy = sessionProxyResolver({
+      resolveProxy: async (url: string) => (asked.push(url), 'PROXY proxy.corp:3128'),
+    });
     expect(await resolveProxy('https://gitlab.corp/')).toBe('PROXY proxy.corp:3128');
     expect(asked).toEqual(['https://gitlab.corp/']);
   });
 
   it('follows the OS theme and reports changes', () => {
-    const theme = Object.assign(new EventEmitter(), { themeSource: 'light' as 'light' | 'dark' | 'system', shouldUseDarkColors: true });
+    const theme = Object.assign(new EventEmitter(), {
+      themeSource: 'light' as 'light' | 'dark' | 'system',
+      shouldUseDarkColors: true,
+    });
     const changes: boolean[] = [];
     expect(followSystemTheme(theme as never, (dark) => changes.push(dark))).toBe(true);
     expect(theme.themeSource).toBe('system');

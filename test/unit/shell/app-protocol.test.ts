@@ -2,7 +2,12 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APP_ENTRY_URL, appSchemeDefinition, createAppProtocolHandler, isAppUrl } from '../../../src-main/shell/app-protocol';
+import {
+  APP_ENTRY_URL,
+  appSchemeDefinition,
+  createAppProtocolHandler,
+  isAppUrl,
+} from '../../../src-main/shell/app-protocol';
 import { CONTENT_SECURITY_POLICY } from '../../../src-main/shell/csp';
 
 let base: string;
@@ -42,7 +47,11 @@ describe('app:// protocol', () => {
   });
 
   it('never serves a file outside the renderer folder', async () => {
-    for (const url of ['app://cospec/%2e%2e/secret.txt', 'app://cospec/..%2fsecret.txt', 'app://cospec/assets/%2e%2e%2f%2e%2e%2fsecret.txt']) {
+    for (const url of [
+      'app://cospec/%2e%2e/secret.txt',
+      'app://cospec/..%2fsecret.txt',
+      'app://cospec/assets/%2e%2e%2f%2e%2e%2fsecret.txt',
+    ]) {
       const response = await get(url);
       // The URL parser folds "%2e%2e" into ".." (then 404 inside the folder); "%2f" survives to the guard (403).
       expect([403, 404], url).toContain(response.status);

@@ -30,10 +30,14 @@ async function loadPreload() {
   let answer: WireResult = { ok: true, value: undefined };
   const ipcRenderer = {
     invoke: async (channel: string, ...args: unknown[]) => (invoked.push({ channel, args }), answer),
-    on: (channel: string, fn: (...args: unknown[]) => void) => void (listeners.get(channel) ?? listeners.set(channel, new Set()).get(channel)!).add(fn),
+    on: (channel: string, fn: (...args: unknown[]) => void) =>
+      void (listeners.get(channel) ?? listeners.set(channel, new Set()).get(channel)!).add(fn),
     removeListener: (channel: string, fn: (...args: unknown[]) => void) => void listeners.get(channel)?.delete(fn),
   };
-  const electron = { contextBridge: { exposeInMainWorld: (key: string, api: unknown) => void exposed.push([key, api]) }, ipcRenderer };
+  const electron = {
+    contextBridge: { exposeInMainWorld: (key: string, api: unknown) => void exposed.push([key, api]) },
+    ipcRenderer,
+  };
   const required: string[] = [];
   const sandboxRequire = (id: string) => {
     required.push(id);
@@ -41,13 +45,29 @@ async function loadPreload() {
     throw new Error(`module not found: ${id} (a sandboxed preload can require only electron)`);
   };
   const module = { exports: {} };
-  runInNewContext(code, { require: sandboxRequire, module, exports: module.exports, console, Promise, Error, TypeError, Symbol, Object, Array, Set, Map, JSON, URL });
+  runInNewContext(code, {
+    require: sandboxRequire,
+    module,
+    exports: module.exports,
+    console,
+    Promise,
+    Error,
+    TypeError,
+    Symbol,
+    Object,
+    Array,
+    Set,
+    Map,
+    JSON,
+    URL,
+  });
   return {
     exposed,
     invoked,
     required,
     setAnswer: (a: WireResult) => void (answer = a),
-    emit: (channel: string, payload: unknown) => listeners.get(channel)?.forEach((fn) => fn({ sender: ipcRenderer }, payload)),
+    emit: (channel: string, payload: unknown) =>
+      listeners.get(channel)?.forEach((fn) => fn({ sender: ipcRenderer }, payload)),
     listenerCount: (channel: string) => listeners.get(channel)?.size ?? 0,
   };
 }
@@ -71,19 +91,29 @@ describe('preload bundle', () => {
     expect(JSON.stringify(Object.keys(api))).not.toMatch(/ipc|invoke|send|require/i);
   });
 
-  it('sends each call on its contract channel and unwraps results and error envelopes', { timeout: 60_000 }, async () => {
-    const preload = await loadPreload();
-    const api = preload.exposed[0]![1] as CospecApi;
-    preload.setAnswer({ ok: true, value: { name: 'coSPEC Desktop' } });
-    await expect(api.app.getInfo()).resolves.toEqual({ name: 'coSPEC Desktop' });
-    preload.setAnswer({ ok: false, error: { code: 'INVALID_URL', message: 'Only http and https links can be opened' } });
-    await expect(api.app.openExternal('file:///etc/passwd')).rejects.toMatchObject({ code: 'INVALID_URL', message: 'Only http and https links can be opened' });
-    expect(preload.invoked).toEqual([
-      { channel: 'cospec:app:getInfo', args: [] },
-      { channel: 'cospec:app:openExternal', args: ['file:///etc/passwd'] },
-    ]);
-    expect(allInvokeChannels().map((c) => c.channel)).toContain('cospec:app:getInfo');
-  });
+  it(
+    'sends each call on its contract channel and unwraps results and error envelopes',
+    { timeout: 60_000 },
+    async () => {
+      const preload = await loadPreload();
+      const api = preload.exposed[0]![1] as CospecApi;
+      preload.setAnswer({ ok: true, value: { name: 'coSPEC Desktop' } });
+      await expect(api.app.getInfo()).resolves.toEqual({ name: 'coSPEC Desktop' });
+      preload.setAnswer({
+        ok: false,
+        error: { code: 'INVALID_URL', message: 'Only http and https links can be opened' },
+      });
+      await expect(api.app.openExternal('file:///etc/passwd')).rejects.toMatchObject({
+        code: 'INVALID_URL',
+        message: 'Only http and https links can be opened',
+      });
+      expect(preload.invoked).toEqual([
+        { channel: 'cospec:app:getInfo', args: [] },
+        { channel: 'cospec:app:openExternal', args: ['file:///etc/passwd'] },
+      ]);
+      expect(allInvokeChannels().map((c) => c.channel)).toContain('cospec:app:getInfo');
+    },
+  );
 
   it('delivers events without the IPC event object and unsubscribes', { timeout: 60_000 }, async () => {
     const preload = await loadPreload();
@@ -105,8 +135,12 @@ describe('main bundle', () => {
     // index.js, the isomorphic-git worker and the chunks they share: all of them ship.
     const files = (await readdir(outDir, { recursive: true })).filter((f) => f.endsWith('.js'));
     const code = (await Promise.all(files.map((f) => readFile(join(outDir, f), 'utf8')))).join('\n');
-    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-    const specifiers = new Set([...code.matchAll(/^import\s+(?:[^'"]*?\s+from\s+)?["']([^"']+)["']/gm)].map((m) => m[1]!));
+    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    const specifiers = new Set(
+      [...code.matchAll(/^import\s+(?:[^'"]*?\s+from\s+)?["']([^"']+)["']/gm)].map((m) => m[1]!),
+    );
     const allowed = (s: string) =>
       s.startsWith('./') ||
       s === 'electron' ||

@@ -13,7 +13,7 @@ import { startRecordedApp, type Call, type RecordedApp } from './recorded-electr
  */
 let app: RecordedApp;
 let dataDir: string;
-const ask = <T = unknown,>(command: string, input?: unknown) => app.ask<T>(command, input);
+const ask = <T = unknown>(command: string, input?: unknown) => app.ask<T>(command, input);
 const calls = () => app.calls();
 const apis = async () => (await calls()).map((c) => c.api);
 const until = (predicate: (calls: Call[]) => boolean) => app.until(predicate);
@@ -42,35 +42,63 @@ describe('composition root under a recorded Electron API', () => {
     await ask('ready');
     const after = (await until((c) => c.some((x) => x.api === 'window.loadURL'))).map((c) => c.api);
     const window = after.indexOf('new BrowserWindow');
-    for (const api of ['session.setPermissionRequestHandler', 'session.setPermissionCheckHandler', 'session.webRequest.onHeadersReceived', 'protocol.handle']) {
+    for (const api of [
+      'session.setPermissionRequestHandler',
+      'session.setPermissionCheckHandler',
+      'session.webRequest.onHeadersReceived',
+      'protocol.handle',
+    ]) {
       expect(after.indexOf(api), api).toBeGreaterThan(after.indexOf('app.ready'));
       expect(after.indexOf(api), api).toBeLessThan(window);
     }
-    const options = (await calls()).find((c) => c.api === 'new BrowserWindow')?.detail as { webPreferences: Record<string, unknown> };
-    expect(options.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webviewTag: false, devTools: true });
+    const options = (await calls()).find((c) => c.api === 'new BrowserWindow')?.detail as {
+      webPreferences: Record<string, unknown>;
+    };
+    expect(options.webPreferences).toMatchObject({
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webviewTag: false,
+      devTools: true,
+    });
     expect(existsSync(options.webPreferences.preload as string)).toBe(true);
     expect((await calls()).find((c) => c.api === 'window.loadURL')?.detail).toBe('app://cospec/index.html');
   });
 
   it('serves the built renderer folder with the CSP', async () => {
-    const page = await ask<{ status: number; headers: Record<string, string>; body: string }>('protocol', { url: 'app://cospec/index.html' });
+    const page = await ask<{ status: number; headers: Record<string, string>; body: string }>('protocol', {
+      url: 'app://cospec/index.html',
+    });
     expect(page.status).toBe(200);
     expect(page.body).toContain('stand-in renderer');
     expect(page.headers['content-security-policy']).toContain("default-src 'none'");
   });
 
   it('answers every contract channel through the sender-checked bridge with the real services', async () => {
-    expect((await ask<string[]>('channels')).sort()).toEqual(allInvokeChannels().map((c) => c.channel).sort());
+    expect((await ask<string[]>('channels')).sort()).toEqual(
+      allInvokeChannels()
+        .map((c) => c.channel)
+        .sort(),
+    );
     const info = await ask('invoke', { channel: 'cospec:app:getInfo' });
-    expect(info).toEqual({ ok: true, value: expect.objectContaining({ host: 'electron', version: '0.1.0-test', dataDir }) });
+    expect(info).toEqual({
+      ok: true,
+      value: expect.objectContaining({ host: 'electron', version: '0.1.0-test', dataDir }),
+    });
     expect(await ask('invoke', { channel: 'cospec:accounts:list' })).toEqual({ ok: true, value: [] });
     for (const untrusted of [{ frameUrl: 'https://evil.example/' }, { senderId: 999 }, { subFrame: true }]) {
-      expect(await ask('invoke', { channel: 'cospec:app:getInfo', ...untrusted })).toMatchObject({ ok: false, error: { code: 'UNTRUSTED_SENDER' } });
+      expect(await ask('invoke', { channel: 'cospec:app:getInfo', ...untrusted })).toMatchObject({
+        ok: false,
+        error: { code: 'UNTRUSTED_SENDER' },
+      });
     }
   });
 
   it('hands a second launch its window and its deep link, without logging the code', async () => {
-    await ask('appEvent', { name: 'second-instance', args: [['/opt/coSPEC/cospec', 'cospec://oauth/callback?code=SECRETCODE123&state=unknown-state'], '/'] });
+    await ask('appEvent', {
+      name: 'second-instance',
+      args: [['/opt/coSPEC/cospec', 'cospec://oauth/callback?code=SECRETCODE123&state=unknown-state'], '/'],
+    });
     await until((c) => c.some((x) => x.api === 'window.focus'));
     const log = join(dataDir, 'logs/main.log');
     for (;;) {
@@ -79,8 +107,13 @@ describe('composition root under a recorded Electron API', () => {
     }
     expect(await readFile(log, 'utf8')).not.toContain('SECRETCODE123');
     // No sign-in is waiting for this response, so the user is told directly.
-    const shown = (await until((c) => c.some((x) => x.api === 'dialog.showMessageBox'))).find((c) => c.api === 'dialog.showMessageBox');
-    expect(shown?.detail).toMatchObject({ type: 'warning', detail: expect.stringContaining('does not belong to a sign-in coSPEC started') });
+    const shown = (await until((c) => c.some((x) => x.api === 'dialog.showMessageBox'))).find(
+      (c) => c.api === 'dialog.showMessageBox',
+    );
+    expect(shown?.detail).toMatchObject({
+      type: 'warning',
+      detail: expect.stringContaining('does not belong to a sign-in coSPEC started'),
+    });
     expect(app.stderr()).not.toContain('SECRETCODE123');
     expect(await ask('appEvent', { name: 'open-url', args: ['cospec://oauth/callback?code=x&state=y'] })).toBe(true);
   });
@@ -89,7 +122,9 @@ describe('composition root under a recorded Electron API', () => {
     expect(await ask('contentsEvent', { name: 'will-navigate', args: ['https://gitlab.com/'] })).toBe(true);
     expect(await ask('windowOpen', { url: 'file:///etc/passwd' })).toEqual({ action: 'deny' });
     await until((c) => c.some((x) => x.api === 'shell.openExternal'));
-    expect((await calls()).filter((c) => c.api === 'shell.openExternal').map((c) => c.detail)).toEqual(['https://gitlab.com/']);
+    expect((await calls()).filter((c) => c.api === 'shell.openExternal').map((c) => c.detail)).toEqual([
+      'https://gitlab.com/',
+    ]);
   });
 
   it('holds the first quit until the services are disposed, then quits', { timeout: 30_000 }, async () => {
@@ -99,7 +134,10 @@ describe('composition root under a recorded Electron API', () => {
   });
 
   it('logged no error on the way (a missing handler, a failed service start …)', () => {
-    const errors = app.stderr().split('\n').filter((line) => line.includes('"level":"error"'));
+    const errors = app
+      .stderr()
+      .split('\n')
+      .filter((line) => line.includes('"level":"error"'));
     expect(errors).toEqual([]);
   });
 });

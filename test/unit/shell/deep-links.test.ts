@@ -1,7 +1,14 @@
 import { EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createDeepLinkQueue, findDeepLink, registerProtocolClient, routeDeepLinks, strayLinkMessage, type ProtocolRegistrationContext } from '../../../src-main/shell/deep-links';
+import {
+  createDeepLinkQueue,
+  findDeepLink,
+  registerProtocolClient,
+  routeDeepLinks,
+  strayLinkMessage,
+  type ProtocolRegistrationContext,
+} from '../../../src-main/shell/deep-links';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import { preventable } from './recorders';
 
@@ -30,7 +37,12 @@ describe('deep links', () => {
     const delivered: string[] = [];
     let focused = 0;
     routeDeepLinks({ app: app as never, deliver: (url) => delivered.push(url), focus: () => focused++ });
-    app.emit('second-instance', preventable(), ['C:\\coSPEC\\cospec.exe', '--allow-file-access-from-files', link], 'C:\\');
+    app.emit(
+      'second-instance',
+      preventable(),
+      ['C:\\coSPEC\\cospec.exe', '--allow-file-access-from-files', link],
+      'C:\\',
+    );
     app.emit('second-instance', preventable(), ['C:\\coSPEC\\cospec.exe'], 'C:\\');
     expect(delivered).toEqual([link]);
     expect(focused).toBe(2);
@@ -48,14 +60,20 @@ describe('deep links', () => {
     });
     queue.push('cospec://oauth/callback?n=3');
     await new Promise((r) => setImmediate(r));
-    expect(handled).toEqual(['cospec://oauth/callback?n=1', 'cospec://oauth/callback?n=2', 'cospec://oauth/callback?n=3']);
+    expect(handled).toEqual([
+      'cospec://oauth/callback?n=1',
+      'cospec://oauth/callback?n=2',
+      'cospec://oauth/callback?n=3',
+    ]);
     expect(errors).toEqual([new Error('unknown state')]);
   });
 });
 
 describe('refused links', () => {
   it('are explained to the user only when no sign-in is waiting to show the error', () => {
-    expect(strayLinkMessage(new CospecError('INVALID_DEEP_LINK', 'coSPEC received a link it does not recognise'))).toBe('coSPEC received a link it does not recognise');
+    expect(strayLinkMessage(new CospecError('INVALID_DEEP_LINK', 'coSPEC received a link it does not recognise'))).toBe(
+      'coSPEC received a link it does not recognise',
+    );
     expect(strayLinkMessage(new CospecError('OAUTH_STATE_MISMATCH', 'not ours'))).toBe('not ours');
     expect(strayLinkMessage(new CospecError('OAUTH_DENIED', 'you said no'))).toBeUndefined(); // the waiting flow shows it
     expect(strayLinkMessage(new Error('boom'))).toBeUndefined();
@@ -68,7 +86,15 @@ describe('cospec:// registration', () => {
     const calls: unknown[][] = [];
     const registered = registerProtocolClient(
       { setAsDefaultProtocolClient: (...args: unknown[]) => (calls.push(args), answer) } as never,
-      { platform: 'darwin', isPackaged: true, defaultApp: false, argv: ['/Applications/coSPEC.app/Contents/MacOS/coSPEC'], execPath: '/x', env: {}, ...ctx },
+      {
+        platform: 'darwin',
+        isPackaged: true,
+        defaultApp: false,
+        argv: ['/Applications/coSPEC.app/Contents/MacOS/coSPEC'],
+        execPath: '/x',
+        env: {},
+        ...ctx,
+      },
     );
     return { registered, calls };
   }
@@ -80,12 +106,20 @@ describe('cospec:// registration', () => {
   });
 
   it('passes the app folder when running from a development checkout', () => {
-    const { calls } = register({ platform: 'win32', isPackaged: false, defaultApp: true, argv: ['electron.exe', 'out/main/index.js'], execPath: 'C:\\electron.exe' });
+    const { calls } = register({
+      platform: 'win32',
+      isPackaged: false,
+      defaultApp: true,
+      argv: ['electron.exe', 'out/main/index.js'],
+      execPath: 'C:\\electron.exe',
+    });
     expect(calls).toEqual([['cospec', 'C:\\electron.exe', [resolve('out/main/index.js')]]]);
   });
 
   it('reports no registration where Linux cannot route the scheme to this build, so OAuth uses loopback', () => {
-    expect(register({ platform: 'linux', isPackaged: false, defaultApp: true, argv: ['electron', '.'] }).registered).toBe(false);
+    expect(
+      register({ platform: 'linux', isPackaged: false, defaultApp: true, argv: ['electron', '.'] }).registered,
+    ).toBe(false);
     expect(register({ platform: 'linux', env: { APPIMAGE: '/home/u/coSPEC.AppImage' } }).registered).toBe(false);
     expect(register({ platform: 'darwin' }, false).registered).toBe(false);
   });

@@ -3,8 +3,20 @@ import { createEventBus } from '../../../src-main/platform/events';
 import { createDispatcher } from '../../../src-main/platform/ipc-dispatch';
 import { createLogger, memorySink } from '../../../src-main/platform/logger';
 import { createAppService } from '../../../src-main/services/app';
-import { forwardEvents, isTrustedSender, registerIpcBridge, type InvokeEventLike } from '../../../src-main/shell/ipc-bridge';
-import { allInvokeChannels, contract, CospecError, eventChannel, type CospecHandlers, type WireResult } from '../../../src-shared/ipc';
+import {
+  forwardEvents,
+  isTrustedSender,
+  registerIpcBridge,
+  type InvokeEventLike,
+} from '../../../src-main/shell/ipc-bridge';
+import {
+  allInvokeChannels,
+  contract,
+  CospecError,
+  eventChannel,
+  type CospecHandlers,
+  type WireResult,
+} from '../../../src-shared/ipc';
 import { RecordedWebContents } from './recorders';
 
 type Handler = (event: InvokeEventLike, ...args: unknown[]) => Promise<WireResult>;
@@ -14,10 +26,18 @@ function handlers(opened: string[]): CospecHandlers {
   const all: Record<string, Record<string, () => Promise<never>>> = {};
   for (const [service, methods] of Object.entries(contract)) {
     all[service] = Object.fromEntries(
-      Object.keys(methods).map((m) => [m, async () => Promise.reject(new CospecError('NOT_FOUND', `${service}.${m} is not used here`))]),
+      Object.keys(methods).map((m) => [
+        m,
+        async () => Promise.reject(new CospecError('NOT_FOUND', `${service}.${m} is not used here`)),
+      ]),
     );
   }
-  const app = createAppService({ host: 'electron', appVersion: '1.2.3', dataDir: '/data', openExternal: async (url) => void opened.push(url) });
+  const app = createAppService({
+    host: 'electron',
+    appVersion: '1.2.3',
+    dataDir: '/data',
+    openExternal: async (url) => void opened.push(url),
+  });
   return { ...all, app } as unknown as CospecHandlers;
 }
 
@@ -49,22 +69,35 @@ function eventFrom(url: string, id = 7): InvokeEventLike {
 describe('IPC bridge', () => {
   it('registers exactly one handler per contract method, on the contract channels', () => {
     const { registered } = bridge();
-    expect([...registered.keys()].sort()).toEqual(allInvokeChannels().map((c) => c.channel).sort());
+    expect([...registered.keys()].sort()).toEqual(
+      allInvokeChannels()
+        .map((c) => c.channel)
+        .sort(),
+    );
   });
 
   it('dispatches a call from the app window through the contract', async () => {
     const { registered } = bridge();
     const result = await registered.get('cospec:app:getInfo')!(eventFrom('app://cospec/index.html#/accounts'));
-    expect(result).toEqual({ ok: true, value: expect.objectContaining({ name: 'coSPEC Desktop', version: '1.2.3', host: 'electron' }) });
+    expect(result).toEqual({
+      ok: true,
+      value: expect.objectContaining({ name: 'coSPEC Desktop', version: '1.2.3', host: 'electron' }),
+    });
   });
 
   it('validates arguments with the contract schema before any service sees them', async () => {
     const { registered, opened } = bridge();
-    const bad = await registered.get('cospec:app:openExternal')!(eventFrom('app://cospec/index.html'), 'file:///etc/passwd');
+    const bad = await registered.get('cospec:app:openExternal')!(
+      eventFrom('app://cospec/index.html'),
+      'file:///etc/passwd',
+    );
     expect(bad).toMatchObject({ ok: false, error: { code: 'INVALID_URL' } });
     const notUrl = await registered.get('cospec:app:openExternal')!(eventFrom('app://cospec/index.html'), 42);
     expect(notUrl).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
-    const good = await registered.get('cospec:app:openExternal')!(eventFrom('app://cospec/index.html'), 'https://gitlab.com/');
+    const good = await registered.get('cospec:app:openExternal')!(
+      eventFrom('app://cospec/index.html'),
+      'https://gitlab.com/',
+    );
     expect(good).toEqual({ ok: true, value: undefined });
     expect(opened).toEqual(['https://gitlab.com/']);
   });
@@ -79,12 +112,21 @@ describe('IPC bridge', () => {
       ['another app:// host', eventFrom('app://evil/index.html')],
       ['other web contents', eventFrom('app://cospec/index.html', 99)],
       ['a destroyed frame', { sender: { id: 7, mainFrame }, senderFrame: null }],
-      ['an iframe', { sender: { id: 7, mainFrame }, senderFrame: { url: 'app://cospec/frame.html', parent: mainFrame } }],
-      ['a frame that is not the main frame', { sender: { id: 7, mainFrame }, senderFrame: { url: 'app://cospec/index.html', parent: null } }],
+      [
+        'an iframe',
+        { sender: { id: 7, mainFrame }, senderFrame: { url: 'app://cospec/frame.html', parent: mainFrame } },
+      ],
+      [
+        'a frame that is not the main frame',
+        { sender: { id: 7, mainFrame }, senderFrame: { url: 'app://cospec/index.html', parent: null } },
+      ],
     ];
     for (const [what, event] of untrusted) {
       expect(isTrustedSender(event, new Set([7])), what).toBe(false);
-      expect(await call(event, 'https://gitlab.com/'), what).toMatchObject({ ok: false, error: { code: 'UNTRUSTED_SENDER' } });
+      expect(await call(event, 'https://gitlab.com/'), what).toMatchObject({
+        ok: false,
+        error: { code: 'UNTRUSTED_SENDER' },
+      });
     }
     expect(opened).toEqual([]);
     expect(logLines.filter((l) => l.includes('untrusted sender'))).toHaveLength(untrusted.length);
@@ -93,7 +135,9 @@ describe('IPC bridge', () => {
   it('stops trusting a window once it is no longer in the trusted set', async () => {
     const { registered, trusted } = bridge();
     trusted.delete(7);
-    expect(await registered.get('cospec:app:getInfo')!(eventFrom('app://cospec/index.html'))).toMatchObject({ error: { code: 'UNTRUSTED_SENDER' } });
+    expect(await registered.get('cospec:app:getInfo')!(eventFrom('app://cospec/index.html'))).toMatchObject({
+      error: { code: 'UNTRUSTED_SENDER' },
+    });
   });
 
   it('removes every handler it registered', () => {

@@ -8,7 +8,10 @@ type Handlers = {
   check?: Parameters<HardenedSession['setPermissionCheckHandler']>[0];
   device?: Parameters<HardenedSession['setDevicePermissionHandler']>[0];
   display?: Parameters<HardenedSession['setDisplayMediaRequestHandler']>[0];
-  headers?: (details: { responseHeaders?: Record<string, string[]> }, callback: (response: { responseHeaders?: Record<string, string[]> }) => void) => void;
+  headers?: (
+    details: { responseHeaders?: Record<string, string[]> },
+    callback: (response: { responseHeaders?: Record<string, string[]> }) => void,
+  ) => void;
 };
 
 function recordedSession() {
@@ -27,13 +30,25 @@ function recordedSession() {
 describe('session hardening', () => {
   const ask = (h: Handlers, permission: string, requestingUrl: string, isMainFrame = true) => {
     let granted: boolean | undefined;
-    h.request!({} as never, permission as never, (answer) => (granted = answer), { requestingUrl, isMainFrame } as never);
+    h.request!({} as never, permission as never, (answer) => (granted = answer), {
+      requestingUrl,
+      isMainFrame,
+    } as never);
     return granted;
   };
 
   it('denies every permission request but notifications from the app page', () => {
     const h = recordedSession();
-    for (const permission of ['media', 'geolocation', 'clipboard-read', 'clipboard-sanitized-write', 'openExternal', 'fullscreen', 'midi', 'pointerLock']) {
+    for (const permission of [
+      'media',
+      'geolocation',
+      'clipboard-read',
+      'clipboard-sanitized-write',
+      'openExternal',
+      'fullscreen',
+      'midi',
+      'pointerLock',
+    ]) {
       expect(ask(h, permission, 'app://cospec/index.html'), permission).toBe(false);
     }
     expect(ask(h, 'notifications', 'app://cospec/index.html#/runs')).toBe(true);
@@ -64,13 +79,18 @@ describe('session hardening', () => {
   it('puts the CSP on every response, replacing one the response brought', () => {
     const h = recordedSession();
     let headers: Record<string, string[]> | undefined;
-    h.headers!({ responseHeaders: { 'Content-Security-Policy': ["default-src *"], 'Content-Type': ['text/html'] } }, (r) => (headers = r.responseHeaders));
+    h.headers!(
+      { responseHeaders: { 'Content-Security-Policy': ['default-src *'], 'Content-Type': ['text/html'] } },
+      (r) => (headers = r.responseHeaders),
+    );
     expect(headers).toEqual({ 'Content-Security-Policy': [CONTENT_SECURITY_POLICY], 'Content-Type': ['text/html'] });
   });
 });
 
 describe('content security policy', () => {
-  const directives = new Map(CONTENT_SECURITY_POLICY.split('; ').map((d) => [d.split(' ')[0], d.split(' ').slice(1)] as const));
+  const directives = new Map(
+    CONTENT_SECURITY_POLICY.split('; ').map((d) => [d.split(' ')[0], d.split(' ').slice(1)] as const),
+  );
 
   it('loads nothing by default and only bundled scripts', () => {
     expect(directives.get('default-src')).toEqual(["'none'"]);

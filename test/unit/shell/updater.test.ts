@@ -38,7 +38,10 @@ describe('electron-updater adapter', () => {
     expect(await updater.check()).toBeNull();
     auto.nextCheck = { isUpdateAvailable: false, updateInfo: { version: '0.1.0' } };
     expect(await updater.check()).toBeNull();
-    auto.nextCheck = { isUpdateAvailable: true, updateInfo: { version: '0.2.0', releaseNotes: '<p>Faster runs &amp; fixes</p><ul><li>one</li></ul>' } };
+    auto.nextCheck = {
+      isUpdateAvailable: true,
+      updateInfo: { version: '0.2.0', releaseNotes: '<p>Faster runs &amp; fixes</p><ul><li>one</li></ul>' },
+    };
     expect(await updater.check()).toEqual({ version: '0.2.0', releaseNotes: 'Faster runs & fixes\none' });
   });
 
@@ -57,7 +60,12 @@ describe('electron-updater adapter', () => {
   });
 
   it('turns per-version notes into text', () => {
-    expect(releaseNotesText([{ version: '0.2.0', note: 'New' }, { version: '0.1.1', note: null }])).toBe('0.2.0\nNew\n\n0.1.1');
+    expect(
+      releaseNotesText([
+        { version: '0.2.0', note: 'New' },
+        { version: '0.1.1', note: null },
+      ]),
+    ).toBe('0.2.0\nNew\n\n0.1.1');
     expect(releaseNotesText(null)).toBeUndefined();
     expect(releaseNotesText('<p></p>')).toBeUndefined();
   });

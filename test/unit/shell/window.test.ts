@@ -79,7 +79,10 @@ describe('main window factory', () => {
   it('guards a web contents once, however many times it is handed over', () => {
     const { window } = openWindow();
     const listeners = window.webContents.listenerCount('will-navigate');
-    guardWebContents(window.webContents as never, { openExternal: async () => undefined, logger: createLogger({ sinks: [memorySink()] }) });
+    guardWebContents(window.webContents as never, {
+      openExternal: async () => undefined,
+      logger: createLogger({ sinks: [memorySink()] }),
+    });
     expect(window.webContents.listenerCount('will-navigate')).toBe(listeners);
     expect(listeners).toBe(1);
   });
@@ -94,7 +97,14 @@ describe('main window factory', () => {
     const { window } = openWindow();
     const contents = window.webContents;
     expect(contents.fire('will-redirect', 'https://evil.example/')).toBe(true);
-    const frameNav = { isMainFrame: false, url: 'https://evil.example/', defaultPrevented: false, preventDefault() { this.defaultPrevented = true; } };
+    const frameNav = {
+      isMainFrame: false,
+      url: 'https://evil.example/',
+      defaultPrevented: false,
+      preventDefault() {
+        this.defaultPrevented = true;
+      },
+    };
     contents.emit('will-frame-navigate', frameNav);
     expect(frameNav.defaultPrevented).toBe(true);
     expect(contents.fire('will-attach-webview', {}, {})).toBe(true);
@@ -104,8 +114,16 @@ describe('main window factory', () => {
     const { window, opened, logLines } = openWindow();
     const handler = window.webContents.windowOpenHandler;
     expect(handler).toBeDefined();
-    const details = (url: string) => ({ url, frameName: '', features: '', disposition: 'new-window' as const, referrer: { url: '', policy: 'no-referrer' as const } });
-    expect(handler!(details('https://docs.gitlab.com/ee/user/profile/personal_access_tokens.html'))).toEqual({ action: 'deny' });
+    const details = (url: string) => ({
+      url,
+      frameName: '',
+      features: '',
+      disposition: 'new-window' as const,
+      referrer: { url: '', policy: 'no-referrer' as const },
+    });
+    expect(handler!(details('https://docs.gitlab.com/ee/user/profile/personal_access_tokens.html'))).toEqual({
+      action: 'deny',
+    });
     expect(handler!(details('file:///etc/shadow'))).toEqual({ action: 'deny' });
     expect(handler!(details('smb://host/share'))).toEqual({ action: 'deny' });
     expect(handler!(details('app://cospec/index.html'))).toEqual({ action: 'deny' });

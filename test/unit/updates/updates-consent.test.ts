@@ -71,7 +71,13 @@ describe('updates', () => {
   });
 
   it('reports a failed check as an error state instead of throwing', async () => {
-    const failing: Updater = { check: async () => { throw new Error('feed unreachable'); }, download: async () => {}, quitAndInstall: () => {} };
+    const failing: Updater = {
+      check: async () => {
+        throw new Error('feed unreachable');
+      },
+      download: async () => {},
+      quitAndInstall: () => {},
+    };
     const { svc } = service(failing);
     expect(await svc.handlers.check()).toMatchObject({ status: 'error', message: /feed unreachable/ });
   });

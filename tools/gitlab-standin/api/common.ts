@@ -7,7 +7,11 @@ import { ACCESS, type AccessLevel, type ProjectRecord } from '../model';
  * "404 Project Not Found" (never 403, so private names don't leak); one they see but lack the
  * role for is "403 Forbidden".
  */
-export function projectFor(ctx: Ctx, minLevel: AccessLevel | 0, need: Need = minLevel >= ACCESS.developer ? 'write' : 'read'): { project: ProjectRecord; level: AccessLevel | 0 } {
+export function projectFor(
+  ctx: Ctx,
+  minLevel: AccessLevel | 0,
+  need: Need = minLevel >= ACCESS.developer ? 'write' : 'read',
+): { project: ProjectRecord; level: AccessLevel | 0 } {
   if (need === 'write') requireAuth(ctx.principal, need);
   else requireScope(ctx.principal, need);
   const project = ctx.store.projectByRef(ctx.params.id ?? '');
@@ -27,7 +31,12 @@ export function requireParams(ctx: Ctx, names: string[]): void {
 }
 
 /** Sorting by a field with GitLab's order_by/sort parameters. */
-export function sortBy<T>(items: T[], key: (item: T) => string | number, sort: string | null, fallback: 'asc' | 'desc' = 'desc'): T[] {
+export function sortBy<T>(
+  items: T[],
+  key: (item: T) => string | number,
+  sort: string | null,
+  fallback: 'asc' | 'desc' = 'desc',
+): T[] {
   const dir = (sort ?? fallback) === 'asc' ? 1 : -1;
   return [...items].sort((a, b) => {
     const ka = key(a);

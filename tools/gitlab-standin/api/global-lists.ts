@@ -28,22 +28,31 @@ export function globalListRoutes(router: Router): void {
   router.get('/issues', (ctx) => {
     const items = collect(ctx, (p) => p.issues, ACCESS.guest);
     const page = paginate(ctx, items);
-    page.body = (page.body as Array<{ project: ProjectRecord; item: IssueRecord }>).map(({ project, item }) => issueJson(ctx.store, project, item, ctx.baseUrl));
+    page.body = (page.body as Array<{ project: ProjectRecord; item: IssueRecord }>).map(({ project, item }) =>
+      issueJson(ctx.store, project, item, ctx.baseUrl),
+    );
     return page;
   });
 }
 
-function collect<T extends MergeRequestRecord | IssueRecord>(ctx: Ctx, of: (p: ProjectRecord) => T[], minLevel: number) {
+function collect<T extends MergeRequestRecord | IssueRecord>(
+  ctx: Ctx,
+  of: (p: ProjectRecord) => T[],
+  minLevel: number,
+) {
   const { user } = requireAuth(ctx.principal, 'read');
   const scope = ctx.query.get('scope') ?? 'created_by_me';
   const state = ctx.query.get('state') ?? 'all';
   const authorId = int(ctx.query.get('author_id') ?? undefined);
   const items = ctx.store.projects
-    .filter((p) => ctx.store.canSee(user, p) && (p.visibility !== 'private' || ctx.store.accessLevel(user, p) >= minLevel))
+    .filter(
+      (p) => ctx.store.canSee(user, p) && (p.visibility !== 'private' || ctx.store.accessLevel(user, p) >= minLevel),
+    )
     .flatMap((project) => of(project).map((item) => ({ project, item })))
     .filter(
       ({ item }) =>
-        (scope === 'all' || (scope === 'created_by_me' ? item.author_id === user.id : item.assignee_ids.includes(user.id))) &&
+        (scope === 'all' ||
+          (scope === 'created_by_me' ? item.author_id === user.id : item.assignee_ids.includes(user.id))) &&
         (state === 'all' || item.state === state) &&
         (authorId === undefined || item.author_id === authorId) &&
         inTimeWindow(ctx, item),

@@ -34,8 +34,15 @@ export function issueRoutes(router: Router): void {
         (!search || `${i.title} ${i.description}`.toLowerCase().includes(search)) &&
         inTimeWindow(ctx, i),
     );
-    items = sortBy(items, (i) => (q.get('order_by') === 'updated_at' ? i.updated_at : i.created_at) + String(i.id).padStart(9, '0'), q.get('sort'));
-    return paginate(ctx, items.map((i) => issueJson(ctx.store, project, i, ctx.baseUrl)));
+    items = sortBy(
+      items,
+      (i) => (q.get('order_by') === 'updated_at' ? i.updated_at : i.created_at) + String(i.id).padStart(9, '0'),
+      q.get('sort'),
+    );
+    return paginate(
+      ctx,
+      items.map((i) => issueJson(ctx.store, project, i, ctx.baseUrl)),
+    );
   });
 
   router.post(base, (ctx) => {
@@ -79,8 +86,10 @@ export function issueRoutes(router: Router): void {
     if (str(b.description) !== undefined) issue.description = str(b.description)!;
     if (b.labels !== undefined) issue.labels = list(b.labels) ?? [];
     const event = str(b.state_event);
-    if (event === 'close' && issue.state === 'opened') Object.assign(issue, { state: 'closed', closed_at: ctx.store.nowIso(), closed_by_id: principal.user.id });
-    if (event === 'reopen' && issue.state === 'closed') Object.assign(issue, { state: 'opened', closed_at: null, closed_by_id: null });
+    if (event === 'close' && issue.state === 'opened')
+      Object.assign(issue, { state: 'closed', closed_at: ctx.store.nowIso(), closed_by_id: principal.user.id });
+    if (event === 'reopen' && issue.state === 'closed')
+      Object.assign(issue, { state: 'opened', closed_at: null, closed_by_id: null });
     issue.updated_at = ctx.store.nowIso();
     return { body: issueJson(ctx.store, project, issue, ctx.baseUrl) };
   });
@@ -94,6 +103,7 @@ export function issueRoutes(router: Router): void {
 function find(ctx: Ctx) {
   const { project, level } = projectFor(ctx, ACCESS.none);
   const issue = project.issues.find((i) => i.iid === Number(ctx.params.iid));
-  if (!issue || (issue.confidential && level < ACCESS.reporter && issue.author_id !== ctx.principal?.user.id)) throw errors.notFound();
+  if (!issue || (issue.confidential && level < ACCESS.reporter && issue.author_id !== ctx.principal?.user.id))
+    throw errors.notFound();
   return { project, issue, level };
 }

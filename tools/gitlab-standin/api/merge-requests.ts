@@ -36,7 +36,11 @@ export function mergeRequestRoutes(router: Router): void {
         (!search || `${mr.title} ${mr.description}`.toLowerCase().includes(search)) &&
         inTimeWindow(ctx, mr),
     );
-    items = sortBy(items, (mr) => (q.get('order_by') === 'updated_at' ? mr.updated_at : mr.created_at) + String(mr.id).padStart(9, '0'), q.get('sort'));
+    items = sortBy(
+      items,
+      (mr) => (q.get('order_by') === 'updated_at' ? mr.updated_at : mr.created_at) + String(mr.id).padStart(9, '0'),
+      q.get('sort'),
+    );
     const page = paginate(ctx, items);
     page.body = await Promise.all((page.body as MergeRequestRecord[]).map((mr) => present(ctx, project, mr)));
     return page;
@@ -50,9 +54,13 @@ export function mergeRequestRoutes(router: Router): void {
     let title = str(ctx.body.title) ?? '';
     const problems: string[] = [];
     if (source === target) problems.push("You can't use same project/branch for source and target");
-    if (!(await repo.revParse(project.repo_dir, `refs/heads/${source}`))) problems.push(`Source branch "${source}" does not exist`);
-    if (!(await repo.revParse(project.repo_dir, `refs/heads/${target}`))) problems.push(`Target branch "${target}" does not exist`);
-    const existing = project.merge_requests.find((m) => m.state === 'opened' && m.source_branch === source && m.target_branch === target);
+    if (!(await repo.revParse(project.repo_dir, `refs/heads/${source}`)))
+      problems.push(`Source branch "${source}" does not exist`);
+    if (!(await repo.revParse(project.repo_dir, `refs/heads/${target}`)))
+      problems.push(`Target branch "${target}" does not exist`);
+    const existing = project.merge_requests.find(
+      (m) => m.state === 'opened' && m.source_branch === source && m.target_branch === target,
+    );
     if (existing) problems.push(`Another open merge request already exists for this source branch: !${existing.iid}`);
     if (problems.length > 0) throw new ApiError(409, { message: problems });
     const draftPrefix = /^\s*(\[draft\]|\(draft\)|draft:|draft\s-\s)\s*/i;
@@ -104,7 +112,8 @@ export function mergeRequestRoutes(router: Router): void {
     if (str(b.description) !== undefined) mr.description = str(b.description)!;
     if (str(b.target_branch) !== undefined) mr.target_branch = str(b.target_branch)!;
     if (b.labels !== undefined) mr.labels = list(b.labels) ?? [];
-    if (b.assignee_ids !== undefined || b.assignee_id !== undefined) mr.assignee_ids = ids(b.assignee_ids ?? b.assignee_id);
+    if (b.assignee_ids !== undefined || b.assignee_id !== undefined)
+      mr.assignee_ids = ids(b.assignee_ids ?? b.assignee_id);
     if (bool(b.draft) !== undefined) mr.draft = bool(b.draft)!;
     const event = str(b.state_event);
     if (event === 'close' && mr.state === 'opened') {
@@ -120,14 +129,24 @@ export function mergeRequestRoutes(router: Router): void {
   router.get(`${base}/:iid/changes`, async (ctx) => {
     const { project, mr } = find(ctx, readLevel(ctx));
     const state = await gitState(project, mr);
-    const { has_conflicts: _c, blocking_discussions_resolved: _b, approvals_before_merge: _a, ...rest } = await present(ctx, project, mr, state);
+    const {
+      has_conflicts: _c,
+      blocking_discussions_resolved: _b,
+      approvals_before_merge: _a,
+      ...rest
+    } = await present(ctx, project, mr, state);
     return { body: { ...rest, changes: await repo.diff(project.repo_dir, state.baseSha, state.sha), overflow: false } };
   });
 
   router.get(`${base}/:iid/diffs`, async (ctx) => {
     const { project, mr } = find(ctx, readLevel(ctx));
     const state = await gitState(project, mr);
-    const diffs = (await repo.diff(project.repo_dir, state.baseSha, state.sha)).map((d) => ({ ...d, generated_file: false, too_large: false, collapsed: false }));
+    const diffs = (await repo.diff(project.repo_dir, state.baseSha, state.sha)).map((d) => ({
+      ...d,
+      generated_file: false,
+      too_large: false,
+      collapsed: false,
+    }));
     return paginate(ctx, diffs);
   });
 
@@ -135,13 +154,21 @@ export function mergeRequestRoutes(router: Router): void {
     const { project, mr } = find(ctx, readLevel(ctx));
     const state = await gitState(project, mr);
     const all = await repo.commits(project.repo_dir, [`${state.baseSha}..${state.sha}`]);
-    return paginate(ctx, all.map((c) => commitJson(c, project, ctx.baseUrl)));
+    return paginate(
+      ctx,
+      all.map((c) => commitJson(c, project, ctx.baseUrl)),
+    );
   });
 
   router.get(`${base}/:iid/participants`, (ctx) => {
     const { mr } = find(ctx, readLevel(ctx));
     const ids = [...new Set([mr.author_id, ...mr.notes.map((n) => n.author_id)])];
-    return { body: ids.map((id) => ctx.store.userById(id)).filter((u) => u !== undefined).map((u) => basicUser(u, ctx.baseUrl)) };
+    return {
+      body: ids
+        .map((id) => ctx.store.userById(id))
+        .filter((u) => u !== undefined)
+        .map((u) => basicUser(u, ctx.baseUrl)),
+    };
   });
 
   router.get(`${base}/:iid/pipelines`, (ctx) => {
@@ -178,12 +205,16 @@ export function mergeRequestRoutes(router: Router): void {
     if (mr.state !== 'opened' || mr.draft) throw errors.methodNotAllowed();
     const state = await gitState(project, mr);
     const expected = str(ctx.body.sha);
-    if (expected && expected !== state.sha) throw errors.conflict('SHA does not match HEAD of source branch: ' + state.sha);
+    if (expected && expected !== state.sha)
+      throw errors.conflict('SHA does not match HEAD of source branch: ' + state.sha);
     const user = ctx.principal!.user;
     const message =
       str(ctx.body.merge_commit_message) ??
       `Merge branch '${mr.source_branch}' into '${mr.target_branch}'\n\n${mr.title}\n\nSee merge request ${pathWithNamespace(project)}!${mr.iid}`;
-    const merged = await repo.mergeBranches(project.repo_dir, mr.target_branch, state.sha, message, { name: user.name, email: user.email });
+    const merged = await repo.mergeBranches(project.repo_dir, mr.target_branch, state.sha, message, {
+      name: user.name,
+      email: user.email,
+    });
     if (!merged.ok) throw new ApiError(406, { message: 'Branch cannot be merged' });
     Object.assign(mr, {
       state: 'merged',
@@ -195,7 +226,8 @@ export function mergeRequestRoutes(router: Router): void {
       updated_at: ctx.store.nowIso(),
     });
     if (bool(ctx.body.should_remove_source_branch) ?? mr.remove_source_branch) {
-      if (!ctx.store.protectionFor(project, mr.source_branch)) await repo.deleteBranch(project.repo_dir, mr.source_branch);
+      if (!ctx.store.protectionFor(project, mr.source_branch))
+        await repo.deleteBranch(project.repo_dir, mr.source_branch);
     }
     touch(ctx, project);
     return { body: await present(ctx, project, mr) };
@@ -232,7 +264,8 @@ export async function gitState(project: ProjectRecord, mr: MergeRequestRecord): 
   const dir = project.repo_dir;
   const open = mr.state === 'opened';
   const target = (await repo.revParse(dir, `refs/heads/${mr.target_branch}`)) ?? '';
-  const sha = (open ? await repo.revParse(dir, `refs/heads/${mr.source_branch}`) : mr.frozen_sha) ?? mr.frozen_sha ?? target;
+  const sha =
+    (open ? await repo.revParse(dir, `refs/heads/${mr.source_branch}`) : mr.frozen_sha) ?? mr.frozen_sha ?? target;
   if (!open && mr.frozen_base_sha) {
     const changesCount = (await repo.diff(dir, mr.frozen_base_sha, sha)).length;
     return { sha, baseSha: mr.frozen_base_sha, startSha: mr.frozen_base_sha, mergeable: true, changesCount };

@@ -13,7 +13,9 @@ export function metaRoutes(router: Router, version: string): void {
   });
   router.get('/metadata', (ctx) => {
     requireAuth(ctx.principal, 'user');
-    return { body: { version, revision, kas: { enabled: false, externalUrl: null, version: null }, enterprise: false } };
+    return {
+      body: { version, revision, kas: { enabled: false, externalUrl: null, version: null }, enterprise: false },
+    };
   });
   router.get('/user', (ctx) => {
     const { user } = requireAuth(ctx.principal, 'user');
@@ -24,9 +26,14 @@ export function metaRoutes(router: Router, version: string): void {
     const username = ctx.query.get('username');
     const search = ctx.query.get('search')?.toLowerCase();
     const users = ctx.store.users.filter(
-      (u) => (!username || u.username.toLowerCase() === username.toLowerCase()) && (!search || `${u.username} ${u.name}`.toLowerCase().includes(search)),
+      (u) =>
+        (!username || u.username.toLowerCase() === username.toLowerCase()) &&
+        (!search || `${u.username} ${u.name}`.toLowerCase().includes(search)),
     );
-    return paginate(ctx, users.map((u) => basicUser(u, ctx.baseUrl)));
+    return paginate(
+      ctx,
+      users.map((u) => basicUser(u, ctx.baseUrl)),
+    );
   });
   router.get('/users/:uid', (ctx) => {
     requireAuth(ctx.principal, 'read');
@@ -50,6 +57,9 @@ export function metaRoutes(router: Router, version: string): void {
   router.get('/personal_access_tokens', (ctx) => {
     const { user } = requireAuth(ctx.principal, 'read');
     const mine = ctx.store.tokens.filter((t) => t.kind === 'pat' && (t.user_id === user.id || user.is_admin));
-    return paginate(ctx, mine.map((t) => personalAccessToken(t, !t.revoked && !ctx.store.isExpired(t))));
+    return paginate(
+      ctx,
+      mine.map((t) => personalAccessToken(t, !t.revoked && !ctx.store.isExpired(t))),
+    );
   });
 }

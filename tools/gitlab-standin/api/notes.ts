@@ -21,11 +21,19 @@ export function noteRoutes(
 ): void {
   const describe = (item: Noteable['item']) => ({ type, id: item.id, iid: item.iid });
   // Every note goes out through here (noteJson adds a line comment's position and resolved state).
-  const noteOut = (ctx: Ctx, project: ProjectRecord, note: NoteRecord, item: Noteable['item']) => noteJson(ctx.store, project, note, describe(item), ctx.baseUrl);
+  const noteOut = (ctx: Ctx, project: ProjectRecord, note: NoteRecord, item: Noteable['item']) =>
+    noteJson(ctx.store, project, note, describe(item), ctx.baseUrl);
   router.get(`${base}/:iid/notes`, (ctx) => {
     const { project, item } = find(ctx);
-    const ordered = sortBy(item.notes, (n) => (ctx.query.get('order_by') === 'updated_at' ? n.updated_at : n.created_at) + String(n.id).padStart(9, '0'), ctx.query.get('sort'));
-    return paginate(ctx, ordered.map((n) => noteOut(ctx, project, n, item)));
+    const ordered = sortBy(
+      item.notes,
+      (n) => (ctx.query.get('order_by') === 'updated_at' ? n.updated_at : n.created_at) + String(n.id).padStart(9, '0'),
+      ctx.query.get('sort'),
+    );
+    return paginate(
+      ctx,
+      ordered.map((n) => noteOut(ctx, project, n, item)),
+    );
   });
   router.get(`${base}/:iid/notes/:note_id`, (ctx) => {
     const { project, item } = find(ctx);
@@ -38,7 +46,14 @@ export function noteRoutes(
     const { project, item } = find(ctx);
     requireParams(ctx, ['body']);
     const now = ctx.store.nowIso();
-    const note: NoteRecord = { id: ctx.store.ids.take('note'), body: str(ctx.body.body) ?? '', author_id: principal.user.id, created_at: now, updated_at: now, system: false };
+    const note: NoteRecord = {
+      id: ctx.store.ids.take('note'),
+      body: str(ctx.body.body) ?? '',
+      author_id: principal.user.id,
+      created_at: now,
+      updated_at: now,
+      system: false,
+    };
     item.notes.push(note);
     item.updated_at = now;
     return { status: 201, body: noteOut(ctx, project, note, item) };
@@ -57,7 +72,10 @@ export function noteRoutes(
       const key = n.discussion_id ?? discussionId(n);
       threads.set(key, [...(threads.get(key) ?? []), n]);
     }
-    return paginate(ctx, [...threads.values()].map((notes) => discussion(ctx, project, item, notes)));
+    return paginate(
+      ctx,
+      [...threads.values()].map((notes) => discussion(ctx, project, item, notes)),
+    );
   });
   const addNote = (ctx: Ctx, threadId?: string, position?: DiffPosition) => {
     const principal = requireAuth(ctx.principal, 'write');
@@ -66,7 +84,16 @@ export function noteRoutes(
     const thread = threadId ? item.notes.filter((n) => (n.discussion_id ?? discussionId(n)) === threadId) : [];
     if (threadId && thread.length === 0) throw errors.notFound('Discussion');
     const now = ctx.store.nowIso();
-    const note: NoteRecord = { id: ctx.store.ids.take('note'), body: str(ctx.body.body) ?? '', author_id: principal.user.id, created_at: now, updated_at: now, system: false, discussion_id: threadId, position };
+    const note: NoteRecord = {
+      id: ctx.store.ids.take('note'),
+      body: str(ctx.body.body) ?? '',
+      author_id: principal.user.id,
+      created_at: now,
+      updated_at: now,
+      system: false,
+      discussion_id: threadId,
+      position,
+    };
     item.notes.push(note);
     item.updated_at = now;
     return { project, item, note, thread: [...thread, note] };
@@ -101,7 +128,8 @@ export function noteRoutes(
 
 /** `position` as a JSON object, or as form fields `position[new_line]=…`; undefined when absent. */
 function positionParams(body: Record<string, unknown>): Record<string, unknown> | undefined {
-  if (body.position && typeof body.position === 'object' && !Array.isArray(body.position)) return body.position as Record<string, unknown>;
+  if (body.position && typeof body.position === 'object' && !Array.isArray(body.position))
+    return body.position as Record<string, unknown>;
   const fields = Object.entries(body).filter(([k]) => /^position\[\w+\]$/.test(k));
   if (fields.length === 0) return undefined;
   return Object.fromEntries(fields.map(([k, v]) => [k.slice('position['.length, -1), v]));
@@ -119,21 +147,42 @@ const lineOf = (value: unknown): number | null => {
  * and a line of the diff (new_line alone: an added line; old_line alone: a removed line; both: an
  * unchanged line shown in a hunk). Anything else is GitLab's 400 "line_code can't be blank".
  */
-async function checkPosition(project: ProjectRecord, mr: MergeRequestRecord, raw: Record<string, unknown>): Promise<DiffPosition> {
-  const bad = (why: string) => errors.badRequest(`Note {:line_code=>["can't be blank", "must be a valid line code"], :position=>["${why}"]}`);
-  if ((str(raw.position_type) ?? 'text') !== 'text') throw errors.badRequest({ position: ['only text positions are supported'] });
+async function checkPosition(
+  project: ProjectRecord,
+  mr: MergeRequestRecord,
+  raw: Record<string, unknown>,
+): Promise<DiffPosition> {
+  const bad = (why: string) =>
+    errors.badRequest(`Note {:line_code=>["can't be blank", "must be a valid line code"], :position=>["${why}"]}`);
+  if ((str(raw.position_type) ?? 'text') !== 'text')
+    throw errors.badRequest({ position: ['only text positions are supported'] });
   const state = await gitState(project, mr);
   const shas = { base_sha: str(raw.base_sha), start_sha: str(raw.start_sha), head_sha: str(raw.head_sha) };
-  if (shas.base_sha !== state.baseSha || shas.start_sha !== state.startSha || shas.head_sha !== state.sha) throw bad('is incomplete or does not match a diff version');
+  if (shas.base_sha !== state.baseSha || shas.start_sha !== state.startSha || shas.head_sha !== state.sha)
+    throw bad('is incomplete or does not match a diff version');
   const newPath = str(raw.new_path) ?? str(raw.old_path);
   const oldPath = str(raw.old_path) ?? newPath;
   if (!newPath || !oldPath) throw bad('is incomplete');
   const newLine = lineOf(raw.new_line);
   const oldLine = lineOf(raw.old_line);
   if (newLine === null && oldLine === null) throw bad('is incomplete');
-  const file = (await repo.diff(project.repo_dir, state.baseSha, state.sha)).find((f) => f.new_path === newPath && f.old_path === oldPath);
-  if (!file || !diffLines(file.diff).some((l) => l.newLine === newLine && l.oldLine === oldLine)) throw bad('is not a line of the diff');
-  return { ...shas, base_sha: state.baseSha, start_sha: state.startSha, head_sha: state.sha, position_type: 'text', old_path: oldPath, new_path: newPath, old_line: oldLine, new_line: newLine, line_range: null };
+  const file = (await repo.diff(project.repo_dir, state.baseSha, state.sha)).find(
+    (f) => f.new_path === newPath && f.old_path === oldPath,
+  );
+  if (!file || !diffLines(file.diff).some((l) => l.newLine === newLine && l.oldLine === oldLine))
+    throw bad('is not a line of the diff');
+  return {
+    ...shas,
+    base_sha: state.baseSha,
+    start_sha: state.startSha,
+    head_sha: state.sha,
+    position_type: 'text',
+    old_path: oldPath,
+    new_path: newPath,
+    old_line: oldLine,
+    new_line: newLine,
+    line_range: null,
+  };
 }
 
 /** Every line a unified diff shows, with its old and new numbers (null on the side it is missing from). */

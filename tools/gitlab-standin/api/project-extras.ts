@@ -14,7 +14,12 @@ export function projectExtraRoutes(router: Router): void {
     const { project } = projectFor(ctx, ACCESS.reporter);
     const ref = ctx.query.get('ref') ?? project.default_branch;
     const path = (ctx.query.get('path') ?? '').replace(/^\/+|\/+$/g, '');
-    const args = ['ls-tree', ...(ctx.query.get('recursive') === 'true' ? ['-r', '-t'] : []), ref, ...(path ? [`${path}/`] : [])];
+    const args = [
+      'ls-tree',
+      ...(ctx.query.get('recursive') === 'true' ? ['-r', '-t'] : []),
+      ref,
+      ...(path ? [`${path}/`] : []),
+    ];
     const r = await git(args, { gitDir: project.repo_dir });
     if (r.code !== 0) throw new ApiError(404, { message: '404 Tree Not Found' });
     const entries = r.stdout
@@ -58,7 +63,13 @@ export function projectExtraRoutes(router: Router): void {
   router.get('/projects/:id/repository/tags', async (ctx) => {
     const { project } = projectFor(ctx, ACCESS.reporter);
     const r = await git(['for-each-ref', '--format=%(refname:strip=2)', 'refs/tags'], { gitDir: project.repo_dir });
-    return paginate(ctx, r.stdout.split('\n').filter(Boolean).map((name) => ({ name, message: '', target: '', commit: null, release: null, protected: false })));
+    return paginate(
+      ctx,
+      r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((name) => ({ name, message: '', target: '', commit: null, release: null, protected: false })),
+    );
   });
 
   const members = (store: Store, project: ProjectRecord, all: boolean, baseUrl: string) => {
@@ -81,7 +92,18 @@ export function projectExtraRoutes(router: Router): void {
   router.get('/projects/:id/labels', (ctx) => {
     const { project } = projectFor(ctx, ACCESS.none);
     const names = [...new Set([...project.merge_requests, ...project.issues].flatMap((x) => x.labels))].sort();
-    return paginate(ctx, names.map((name, i) => ({ id: i + 1, name, color: '#6699cc', text_color: '#FFFFFF', description: null, priority: null, is_project_label: true })));
+    return paginate(
+      ctx,
+      names.map((name, i) => ({
+        id: i + 1,
+        name,
+        color: '#6699cc',
+        text_color: '#FFFFFF',
+        description: null,
+        priority: null,
+        is_project_label: true,
+      })),
+    );
   });
   router.get('/projects/:id/milestones', (ctx) => {
     projectFor(ctx, ACCESS.none);

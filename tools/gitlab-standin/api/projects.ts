@@ -26,7 +26,10 @@ export function projectRoutes(router: Router): void {
       const level = (p: ProjectRecord) => memberLevel(ctx, p);
       items = items.filter((p) => level(p) > 0 && level(p) >= (minLevel ?? 0) && (!owned || level(p) >= 50));
     }
-    if (search) items = items.filter((p) => `${p.name} ${p.path}${searchNamespaces ? ` ${pathWithNamespace(p)}` : ''}`.toLowerCase().includes(search));
+    if (search)
+      items = items.filter((p) =>
+        `${p.name} ${p.path}${searchNamespaces ? ` ${pathWithNamespace(p)}` : ''}`.toLowerCase().includes(search),
+      );
     if (archived !== undefined) items = items.filter((p) => p.archived === archived);
     if (visibility) items = items.filter((p) => p.visibility === visibility);
     const orderBy = q.get('order_by') ?? 'created_at';

@@ -12,8 +12,13 @@ export function repositoryRoutes(router: Router): void {
   router.get('/projects/:id/repository/branches', async (ctx) => {
     const { project, level } = projectFor(ctx, ACCESS.reporter);
     const search = ctx.query.get('search')?.toLowerCase();
-    const branches = (await repo.branchesWithCommits(project.repo_dir, project.default_branch)).filter((b) => !search || b.name.toLowerCase().includes(search));
-    return paginate(ctx, branches.map((b) => presentBranch(ctx, project, level, b)));
+    const branches = (await repo.branchesWithCommits(project.repo_dir, project.default_branch)).filter(
+      (b) => !search || b.name.toLowerCase().includes(search),
+    );
+    return paginate(
+      ctx,
+      branches.map((b) => presentBranch(ctx, project, level, b)),
+    );
   });
 
   router.get('/projects/:id/repository/branches/:branch', async (ctx) => {
@@ -51,7 +56,10 @@ export function repositoryRoutes(router: Router): void {
   router.get('/projects/:id/protected_branches', (ctx) => {
     const { project } = projectFor(ctx, ACCESS.reporter);
     const search = ctx.query.get('search');
-    return paginate(ctx, project.protected_branches.filter((b) => !search || b.name.includes(search)).map(protectedBranchJson));
+    return paginate(
+      ctx,
+      project.protected_branches.filter((b) => !search || b.name.includes(search)).map(protectedBranchJson),
+    );
   });
 
   router.get('/projects/:id/protected_branches/:name', (ctx) => {
@@ -65,7 +73,8 @@ export function repositoryRoutes(router: Router): void {
     const { project } = projectFor(ctx, ACCESS.maintainer);
     requireParams(ctx, ['name']);
     const name = str(ctx.body.name) ?? '';
-    if (project.protected_branches.some((b) => b.name === name)) throw errors.conflict('Protected branch \'' + name + '\' already exists');
+    if (project.protected_branches.some((b) => b.name === name))
+      throw errors.conflict("Protected branch '" + name + "' already exists");
     const access = (key: string): AccessLevel => (int(ctx.body[key]) ?? ACCESS.maintainer) as AccessLevel;
     const record = {
       id: ctx.store.ids.take('protected_branch'),
@@ -139,7 +148,9 @@ export function repositoryRoutes(router: Router): void {
 }
 
 async function showBranch(ctx: Ctx, project: ProjectRecord, level: number, name: string) {
-  const found = (await repo.branchesWithCommits(project.repo_dir, project.default_branch, `refs/heads/${name}`)).find((b) => b.name === name);
+  const found = (await repo.branchesWithCommits(project.repo_dir, project.default_branch, `refs/heads/${name}`)).find(
+    (b) => b.name === name,
+  );
   return found && presentBranch(ctx, project, level, found);
 }
 

@@ -28,27 +28,38 @@ const MESSAGES = {
 export async function handleGit(
   req: IncomingMessage,
   res: ServerResponse,
-  options: { store: Store; pathname: string; query: URLSearchParams; reposDir: string; hooksDir: string; onPush: (p: ProjectRecord) => void },
+  options: {
+    store: Store;
+    pathname: string;
+    query: URLSearchParams;
+    reposDir: string;
+    hooksDir: string;
+    onPush: (p: ProjectRecord) => void;
+  },
 ): Promise<void> {
   const m = GIT_PATH.exec(options.pathname);
   if (!m) return text(res, 404, MESSAGES.notFound);
   const [, projectPath = '', action = ''] = m;
   const service = action === 'info/refs' ? options.query.get('service') : action;
-  if (service !== 'git-upload-pack' && service !== 'git-receive-pack') return text(res, 403, 'Dumb HTTP is not supported; use a git client that speaks smart HTTP.');
+  if (service !== 'git-upload-pack' && service !== 'git-receive-pack')
+    return text(res, 403, 'Dumb HTTP is not supported; use a git client that speaks smart HTTP.');
   const write = service === 'git-receive-pack';
   const auth = principalForBasic(options.store, req.headers.authorization);
   if (auth === 'invalid') return challenge(res, MESSAGES.denied);
   const principal: Principal | undefined = auth;
   const project = options.store.projectByRef(safeDecode(projectPath));
   const user = principal?.user;
-  if (!project || !options.store.canSee(user, project)) return user ? text(res, 404, MESSAGES.notFound) : challenge(res, MESSAGES.denied);
+  if (!project || !options.store.canSee(user, project))
+    return user ? text(res, 404, MESSAGES.notFound) : challenge(res, MESSAGES.denied);
   if (write && !principal) return challenge(res, MESSAGES.denied);
   if (principal && !tokenAllowsGit(principal, write)) return challenge(res, MESSAGES.denied);
   const level = options.store.accessLevel(user, project);
   if (!write && project.visibility === 'private' && level < ACCESS.reporter) return text(res, 403, MESSAGES.noDownload);
   if (write && level < ACCESS.developer) return text(res, 403, MESSAGES.noPush);
 
-  const protectedRules = project.protected_branches.map((b) => `${b.name}:${b.push_access_level}:${b.allow_force_push ? 1 : 0}`).join(' ');
+  const protectedRules = project.protected_branches
+    .map((b) => `${b.name}:${b.push_access_level}:${b.allow_force_push ? 1 : 0}`)
+    .join(' ');
   const env: Record<string, string> = {
     ...cleanGitEnv(),
     GIT_PROJECT_ROOT: options.reposDir,

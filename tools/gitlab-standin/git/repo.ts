@@ -45,7 +45,11 @@ export async function listBranches(gitDir: string): Promise<Array<{ name: string
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
-export async function commits(gitDir: string, range: string[], options: { maxCount?: number; skip?: number; path?: string } = {}): Promise<CommitInfo[]> {
+export async function commits(
+  gitDir: string,
+  range: string[],
+  options: { maxCount?: number; skip?: number; path?: string } = {},
+): Promise<CommitInfo[]> {
   const args = ['log', `--format=${FORMAT}`];
   if (options.maxCount !== undefined) args.push(`--max-count=${options.maxCount}`);
   if (options.skip) args.push(`--skip=${options.skip}`);
@@ -67,7 +71,8 @@ export async function commit(gitDir: string, ref: string): Promise<CommitInfo | 
 }
 
 function parseCommit(record: string): CommitInfo {
-  const [id = '', parents = '', an = '', ae = '', ad = '', cn = '', ce = '', cd = '', message = ''] = record.split('\0');
+  const [id = '', parents = '', an = '', ae = '', ad = '', cn = '', ce = '', cd = '', message = ''] =
+    record.split('\0');
   return {
     id,
     parent_ids: parents.split(' ').filter(Boolean),
@@ -116,7 +121,8 @@ function parseBlock(block: string): FileDiff {
     if (line.startsWith('@@') || line.startsWith('Binary files')) break;
     let m: RegExpExecArray | null;
     if ((m = /^new file mode (\d+)/.exec(line))) Object.assign(file, { new_file: true, a_mode: '0', b_mode: m[1] });
-    else if ((m = /^deleted file mode (\d+)/.exec(line))) Object.assign(file, { deleted_file: true, a_mode: m[1], b_mode: '0' });
+    else if ((m = /^deleted file mode (\d+)/.exec(line)))
+      Object.assign(file, { deleted_file: true, a_mode: m[1], b_mode: '0' });
     else if ((m = /^old mode (\d+)/.exec(line))) file.a_mode = m[1] ?? '';
     else if ((m = /^new mode (\d+)/.exec(line))) file.b_mode = m[1] ?? '';
     else if ((m = /^rename from (.*)/.exec(line))) Object.assign(file, { renamed_file: true, old_path: m[1] });
@@ -141,7 +147,9 @@ export interface MergeResult {
 
 /** Whether `source` merges cleanly into `target`, without changing anything. */
 export async function canMerge(gitDir: string, target: string, source: string): Promise<boolean> {
-  return (await git(['merge-tree', '--write-tree', '--name-only', '--no-messages', target, source], { gitDir })).code === 0;
+  return (
+    (await git(['merge-tree', '--write-tree', '--name-only', '--no-messages', target, source], { gitDir })).code === 0
+  );
 }
 
 /**
@@ -162,8 +170,15 @@ export async function mergeBranches(
   const tree = await git(['merge-tree', '--write-tree', '--no-messages', targetSha, sourceSha], { gitDir });
   if (tree.code !== 0) return { ok: false, conflicts: tree.stdout };
   const treeSha = tree.stdout.split('\n')[0]?.trim() ?? '';
-  const env = { GIT_AUTHOR_NAME: committer.name, GIT_AUTHOR_EMAIL: committer.email, GIT_COMMITTER_NAME: committer.name, GIT_COMMITTER_EMAIL: committer.email };
-  const sha = (await gitOk(['commit-tree', treeSha, '-p', targetSha, '-p', sourceSha, '-m', message], { gitDir, env })).trim();
+  const env = {
+    GIT_AUTHOR_NAME: committer.name,
+    GIT_AUTHOR_EMAIL: committer.email,
+    GIT_COMMITTER_NAME: committer.name,
+    GIT_COMMITTER_EMAIL: committer.email,
+  };
+  const sha = (
+    await gitOk(['commit-tree', treeSha, '-p', targetSha, '-p', sourceSha, '-m', message], { gitDir, env })
+  ).trim();
   await gitOk(['update-ref', `refs/heads/${target}`, sha, targetSha], { gitDir });
   return { ok: true, sha };
 }
@@ -207,7 +222,11 @@ const REF_FORMAT = [
 ].join('%00');
 
 /** Branches with their head commits in two git runs, however many branches there are. */
-export async function branchesWithCommits(gitDir: string, mergedInto: string, pattern = 'refs/heads'): Promise<BranchInfo[]> {
+export async function branchesWithCommits(
+  gitDir: string,
+  mergedInto: string,
+  pattern = 'refs/heads',
+): Promise<BranchInfo[]> {
   const [all, merged] = await Promise.all([
     gitOk(['for-each-ref', `--format=${REF_FORMAT}%1e`, pattern], { gitDir }),
     git(['for-each-ref', '--format=%(refname:strip=2)', `--merged=refs/heads/${mergedInto}`, pattern], { gitDir }),

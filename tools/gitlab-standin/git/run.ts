@@ -11,7 +11,10 @@ export interface GitResult {
  * blocking spawn would starve them). No user or system config is read, so results do not depend
  * on the machine.
  */
-export function git(args: string[], options: { gitDir?: string; input?: string | Buffer; env?: Record<string, string> } = {}): Promise<GitResult> {
+export function git(
+  args: string[],
+  options: { gitDir?: string; input?: string | Buffer; env?: Record<string, string> } = {},
+): Promise<GitResult> {
   return new Promise((resolve, reject) => {
     const child = spawn('git', options.gitDir ? ['--git-dir', options.gitDir, ...args] : args, {
       env: { ...cleanGitEnv(), ...options.env },
@@ -22,7 +25,13 @@ export function git(args: string[], options: { gitDir?: string; input?: string |
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => err.push(d));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+    child.on('close', (code) =>
+      resolve({
+        code: code ?? 1,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
+    );
     child.stdin.on('error', () => undefined);
     child.stdin.end(options.input);
   });

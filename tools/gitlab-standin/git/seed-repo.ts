@@ -54,8 +54,20 @@ export async function createFillerRepo(gitDir: string, author: { name: string; e
   fillerTemplate ??= (async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'gitlab-standin-template-')), 'filler.git');
     await createSeededRepo(dir, 'main', [
-      { branch: 'main', author, time: 1_700_000_000, message: 'Initial commit\n', files: { 'README.md': '# Service\n\nA filler project of the GitLab stand-in.\n' } },
-      { branch: 'main', author, time: 1_700_086_400, message: 'Add a config file\n', files: { 'config.yml': 'replicas: 1\n' } },
+      {
+        branch: 'main',
+        author,
+        time: 1_700_000_000,
+        message: 'Initial commit\n',
+        files: { 'README.md': '# Service\n\nA filler project of the GitLab stand-in.\n' },
+      },
+      {
+        branch: 'main',
+        author,
+        time: 1_700_086_400,
+        message: 'Add a config file\n',
+        files: { 'config.yml': 'replicas: 1\n' },
+      },
     ]);
     return dir;
   })();

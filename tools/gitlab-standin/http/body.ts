@@ -18,7 +18,11 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
  * Parameters as Grape takes them: JSON, form-encoded or query. Form arrays (`labels[]=a`) become
  * arrays; the query fills what the body does not set.
  */
-export function parseParams(contentType: string | undefined, raw: Buffer, query: URLSearchParams): Record<string, unknown> {
+export function parseParams(
+  contentType: string | undefined,
+  raw: Buffer,
+  query: URLSearchParams,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const addPairs = (pairs: URLSearchParams) => {
     for (const [key, value] of pairs) {
@@ -29,7 +33,10 @@ export function parseParams(contentType: string | undefined, raw: Buffer, query:
       } else if (/^\w+\[\w+\]$/.test(key)) {
         // position[new_path]=… as Rails reads it: a nested object.
         const [, outer = '', inner = ''] = /^(\w+)\[(\w+)\]$/.exec(key) ?? [];
-        const nested = (typeof out[outer] === 'object' && out[outer] !== null ? out[outer] : {}) as Record<string, unknown>;
+        const nested = (typeof out[outer] === 'object' && out[outer] !== null ? out[outer] : {}) as Record<
+          string,
+          unknown
+        >;
         if (!(inner in nested)) nested[inner] = value;
         out[outer] = nested;
       } else if (!(key in out)) out[key] = value;
@@ -46,8 +53,10 @@ export function parseParams(contentType: string | undefined, raw: Buffer, query:
   return out;
 }
 
-export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined);
-export const bool = (v: unknown): boolean | undefined => (v === undefined ? undefined : v === true || v === 'true' || v === '1' || v === 1);
+export const str = (v: unknown): string | undefined =>
+  typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+export const bool = (v: unknown): boolean | undefined =>
+  v === undefined ? undefined : v === true || v === 'true' || v === '1' || v === 1;
 export const int = (v: unknown): number | undefined => {
   const s = str(v);
   return s !== undefined && /^-?\d+$/.test(s) ? Number(s) : undefined;
@@ -55,7 +64,17 @@ export const int = (v: unknown): number | undefined => {
 /** A list given as `a,b`, an array, or `x[]=` pairs. */
 export const list = (v: unknown): string[] | undefined => {
   if (v === undefined) return undefined;
-  if (Array.isArray(v)) return v.map(String).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  if (Array.isArray(v))
+    return v
+      .map(String)
+      .flatMap((s) => s.split(','))
+      .map((s) => s.trim())
+      .filter(Boolean);
   const s = str(v);
-  return s === undefined ? undefined : s.split(',').map((x) => x.trim()).filter(Boolean);
+  return s === undefined
+    ? undefined
+    : s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
 };

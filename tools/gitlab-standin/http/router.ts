@@ -35,7 +35,8 @@ export class Router {
       const params = matchParts(route.parts, segments);
       if (!params) continue;
       pathMatched = true;
-      if (route.method === method || (method === 'HEAD' && route.method === 'GET')) return { handler: route.handler, params, pathMatched };
+      if (route.method === method || (method === 'HEAD' && route.method === 'GET'))
+        return { handler: route.handler, params, pathMatched };
     }
     return { params: {}, pathMatched };
   }

@@ -10,7 +10,13 @@ export interface OAuthApp {
 export const DEFAULT_REDIRECT_URIS = ['cospec://oauth/callback', 'http://127.0.0.1/callback'];
 
 export function defaultApp(redirectUris: string[] = DEFAULT_REDIRECT_URIS): OAuthApp {
-  return { name: 'coSPEC Desktop', clientId: 'cospec-desktop-local', redirectUris, scopes: ['api', 'read_user', 'read_api', 'read_repository', 'write_repository'], confidential: false };
+  return {
+    name: 'coSPEC Desktop',
+    clientId: 'cospec-desktop-local',
+    redirectUris,
+    scopes: ['api', 'read_user', 'read_api', 'read_repository', 'write_repository'],
+    confidential: false,
+  };
 }
 
 /**

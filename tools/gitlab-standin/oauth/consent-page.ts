@@ -1,6 +1,7 @@
 import type { OAuthApp } from './app';
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+const esc = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
 /** GitLab's "Authorize … to use your account?" page, with sign-in fields since the stand-in has no sessions. */
 export function consentPage(app: OAuthApp, scopes: string[], hidden: Record<string, string>): string {

@@ -6,7 +6,13 @@ import type { Store } from '../store';
  * Authorize (or Deny) and returns where GitLab redirects to (the callback URL with code and state,
  * or with error=access_denied). An error page throws with its text.
  */
-export async function approveAuthorization(store: Store, caPem: string | undefined, authorizeUrl: string, username: string, options: { deny?: boolean } = {}): Promise<string> {
+export async function approveAuthorization(
+  store: Store,
+  caPem: string | undefined,
+  authorizeUrl: string,
+  username: string,
+  options: { deny?: boolean } = {},
+): Promise<string> {
   const user = store.requireUser(username);
   const dispatcher = new Agent({ connect: caPem ? { ca: caPem } : {} });
   try {
@@ -18,7 +24,8 @@ export async function approveAuthorization(store: Store, caPem: string | undefin
     }
     if (page.statusCode !== 200) throw new Error(`the consent page answered ${page.statusCode}: ${textOf(body)}`);
     const form = new URLSearchParams();
-    for (const m of body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) form.set(unescape(m[1] ?? ''), unescape(m[2] ?? ''));
+    for (const m of body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g))
+      form.set(unescape(m[1] ?? ''), unescape(m[2] ?? ''));
     form.set('username', user.username);
     form.set('password', user.password);
     form.set('decision', options.deny ? 'deny' : 'authorize');
@@ -31,7 +38,8 @@ export async function approveAuthorization(store: Store, caPem: string | undefin
     });
     const answerBody = await answer.body.text();
     const location = answer.headers.location;
-    if (answer.statusCode !== 302 || typeof location !== 'string') throw new Error(`authorizing failed (${answer.statusCode}): ${textOf(answerBody)}`);
+    if (answer.statusCode !== 302 || typeof location !== 'string')
+      throw new Error(`authorizing failed (${answer.statusCode}): ${textOf(answerBody)}`);
     return location;
   } finally {
     await dispatcher.close();
@@ -39,9 +47,17 @@ export async function approveAuthorization(store: Store, caPem: string | undefin
 }
 
 function unescape(s: string): string {
-  return s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 function textOf(html: string): string {
-  return html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
+  return html
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }

@@ -20,7 +20,8 @@ interface Grant {
 
 /** Doorkeeper's error descriptions, as GitLab sends them. */
 const DESCRIPTIONS = {
-  invalid_client: 'Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.',
+  invalid_client:
+    'Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.',
   invalid_grant:
     'The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.',
   unsupported_grant_type: 'The authorization grant type is not supported by the authorization server.',
@@ -46,7 +47,8 @@ export class OAuthServer {
 
   async handle(req: IncomingMessage, res: ServerResponse, pathname: string, query: URLSearchParams): Promise<boolean> {
     if (pathname === '/oauth/authorize' && req.method === 'GET') this.authorizePage(res, query);
-    else if (pathname === '/oauth/authorize' && req.method === 'POST') this.decide(res, new URLSearchParams((await readBody(req)).toString('utf8')));
+    else if (pathname === '/oauth/authorize' && req.method === 'POST')
+      this.decide(res, new URLSearchParams((await readBody(req)).toString('utf8')));
     else if (pathname === '/oauth/token' && req.method === 'POST') this.token(req, res, await formOf(req));
     else if (pathname === '/oauth/revoke' && req.method === 'POST') this.revoke(res, await formOf(req));
     else return false;
@@ -54,19 +56,25 @@ export class OAuthServer {
   }
 
   /** Validates the request; errors that cannot be redirected (unknown client, bad redirect URI) are shown on a page. */
-  private validate(params: URLSearchParams): { app: OAuthApp; redirectUri: string; scopes: string[] } | { page: string } | { redirect: string } {
+  private validate(
+    params: URLSearchParams,
+  ): { app: OAuthApp; redirectUri: string; scopes: string[] } | { page: string } | { redirect: string } {
     const app = this.apps.find((a) => a.clientId === params.get('client_id'));
     if (!app) return { page: DESCRIPTIONS.invalid_client };
     const redirectUri = params.get('redirect_uri') ?? '';
     if (!redirectAllowed(app, redirectUri)) return { page: DESCRIPTIONS.invalid_redirect_uri };
     const state = params.get('state');
-    const fail = (error: string, description: string) => ({ redirect: withParams(redirectUri, { error, error_description: description, state }) });
-    if (params.get('response_type') !== 'code') return fail('unsupported_response_type', DESCRIPTIONS.unsupported_response_type);
+    const fail = (error: string, description: string) => ({
+      redirect: withParams(redirectUri, { error, error_description: description, state }),
+    });
+    if (params.get('response_type') !== 'code')
+      return fail('unsupported_response_type', DESCRIPTIONS.unsupported_response_type);
     const scopes = (params.get('scope') ?? 'api').split(/[\s+]+/).filter(Boolean);
     if (scopes.some((s) => !app.scopes.includes(s))) return fail('invalid_scope', DESCRIPTIONS.invalid_scope);
     // Public (non-confidential) applications must use PKCE.
     if (!params.get('code_challenge')) return fail('invalid_request', DESCRIPTIONS.pkce_required);
-    if (!['S256', 'plain', null].includes(params.get('code_challenge_method'))) return fail('invalid_request', DESCRIPTIONS.pkce_method);
+    if (!['S256', 'plain', null].includes(params.get('code_challenge_method')))
+      return fail('invalid_request', DESCRIPTIONS.pkce_method);
     return { app, redirectUri, scopes };
   }
 
@@ -77,7 +85,16 @@ export class OAuthServer {
     const token = randomBytes(16).toString('hex');
     this.csrf.add(token);
     const hidden: Record<string, string> = { authenticity_token: token };
-    for (const key of ['client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'code_challenge', 'code_challenge_method', 'nonce']) {
+    for (const key of [
+      'client_id',
+      'redirect_uri',
+      'response_type',
+      'scope',
+      'state',
+      'code_challenge',
+      'code_challenge_method',
+      'nonce',
+    ]) {
       const value = query.get(key);
       if (value !== null) hidden[key] = value;
     }
@@ -86,16 +103,21 @@ export class OAuthServer {
 
   private decide(res: ServerResponse, form: URLSearchParams): void {
     const csrf = form.get('authenticity_token') ?? '';
-    if (!this.csrf.delete(csrf)) return html(res, 422, errorPage('The change you requested was rejected', 'Invalid authenticity token.'));
+    if (!this.csrf.delete(csrf))
+      return html(res, 422, errorPage('The change you requested was rejected', 'Invalid authenticity token.'));
     const v = this.validate(form);
     if ('page' in v) return html(res, 400, errorPage('Authorization error', v.page));
     if ('redirect' in v) return redirect(res, v.redirect);
     const state = form.get('state');
     if (form.get('decision') === 'deny') {
-      return redirect(res, withParams(v.redirectUri, { error: 'access_denied', error_description: DESCRIPTIONS.access_denied, state }));
+      return redirect(
+        res,
+        withParams(v.redirectUri, { error: 'access_denied', error_description: DESCRIPTIONS.access_denied, state }),
+      );
     }
     const user = this.store.userByName(form.get('username') ?? '');
-    if (!user || user.password !== form.get('password')) return html(res, 401, errorPage('Sign in', 'Invalid login or password.'));
+    if (!user || user.password !== form.get('password'))
+      return html(res, 401, errorPage('Sign in', 'Invalid login or password.'));
     const code = randomToken(64, 'hex');
     this.grants.set(code, {
       code,
@@ -120,7 +142,8 @@ export class OAuthServer {
       const code = form.get('code');
       if (!code) return oauthError(res, 400, 'invalid_request', 'Missing required parameter: code.');
       const grant = this.grants.get(code);
-      if (!grant || grant.used || grant.clientId !== app.clientId || grant.expiresAt < this.store.now().getTime()) return oauthError(res, 400, 'invalid_grant');
+      if (!grant || grant.used || grant.clientId !== app.clientId || grant.expiresAt < this.store.now().getTime())
+        return oauthError(res, 400, 'invalid_grant');
       if (grant.redirectUri !== form.get('redirect_uri')) return oauthError(res, 400, 'invalid_grant');
       if (!pkceMatches(grant, form.get('code_verifier'))) return oauthError(res, 400, 'invalid_grant');
       grant.used = true; // single use, even if anything below fails
@@ -131,7 +154,8 @@ export class OAuthServer {
       const refresh = form.get('refresh_token');
       if (!refresh) return oauthError(res, 400, 'invalid_request', 'Missing required parameter: refresh_token.');
       const old = this.store.tokens.find((t) => t.kind === 'oauth' && t.refresh_token === refresh);
-      if (!old || old.refresh_revoked || old.application_id !== app.clientId) return oauthError(res, 400, 'invalid_grant');
+      if (!old || old.refresh_revoked || old.application_id !== app.clientId)
+        return oauthError(res, 400, 'invalid_grant');
       // Rotation: the old pair is revoked, a new access and refresh token are issued.
       old.refresh_revoked = true;
       old.revoked = true;
@@ -146,7 +170,9 @@ export class OAuthServer {
   private revoke(res: ServerResponse, form: URLSearchParams): void {
     const token = form.get('token');
     if (!token) return oauthError(res, 400, 'invalid_request', 'Missing required parameter: token.');
-    const record = this.store.tokens.find((t) => t.kind === 'oauth' && (t.token === token || t.refresh_token === token));
+    const record = this.store.tokens.find(
+      (t) => t.kind === 'oauth' && (t.token === token || t.refresh_token === token),
+    );
     if (record) {
       record.revoked = true;
       record.refresh_revoked = true;
@@ -163,7 +189,10 @@ function pkceMatches(grant: Grant, verifier: string | null): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function tokenResponse(res: ServerResponse, t: { token: string; refresh_token?: string; scopes: string[]; created_at: string }): void {
+function tokenResponse(
+  res: ServerResponse,
+  t: { token: string; refresh_token?: string; scopes: string[]; created_at: string },
+): void {
   json(res, 200, {
     access_token: t.token,
     token_type: 'Bearer',
@@ -174,12 +203,21 @@ function tokenResponse(res: ServerResponse, t: { token: string; refresh_token?: 
   });
 }
 
-function oauthError(res: ServerResponse, status: number, error: keyof typeof DESCRIPTIONS | 'invalid_request', description?: string): void {
+function oauthError(
+  res: ServerResponse,
+  status: number,
+  error: keyof typeof DESCRIPTIONS | 'invalid_request',
+  description?: string,
+): void {
   json(res, status, { error, error_description: description ?? DESCRIPTIONS[error as keyof typeof DESCRIPTIONS] });
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', pragma: 'no-cache' });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    pragma: 'no-cache',
+  });
   res.end(JSON.stringify(body));
 }
 

@@ -1,6 +1,19 @@
-import type { BranchSchema, CommitSchema, ProjectSchema, ProtectedBranchAccessLevel, ProtectedBranchSchema, SimpleProjectSchema } from '@gitbeaker/rest';
+import type {
+  BranchSchema,
+  CommitSchema,
+  ProjectSchema,
+  ProtectedBranchAccessLevel,
+  ProtectedBranchSchema,
+  SimpleProjectSchema,
+} from '@gitbeaker/rest';
 import type { CommitInfo } from '../git/repo';
-import { ACCESS_NAMES, pathWithNamespace, type AccessLevel, type ProjectRecord, type ProtectedBranchRecord } from '../model';
+import {
+  ACCESS_NAMES,
+  pathWithNamespace,
+  type AccessLevel,
+  type ProjectRecord,
+  type ProtectedBranchRecord,
+} from '../model';
 
 type Access = { access_level: number; notification_level: number } | null;
 
@@ -46,7 +59,22 @@ export function project(
   baseUrl: string,
   access: { project: AccessLevel | 0; group: AccessLevel | 0 },
 ): SimpleProjectSchema &
-  Pick<ProjectSchema, 'visibility' | 'archived' | 'empty_repo' | 'issues_enabled' | 'merge_requests_enabled' | 'open_issues_count' | 'creator_id' | 'merge_method' | 'remove_source_branch_after_merge' | 'only_allow_merge_if_pipeline_succeeds' | 'request_access_enabled' | '_links' | 'updated_at'> & {
+  Pick<
+    ProjectSchema,
+    | 'visibility'
+    | 'archived'
+    | 'empty_repo'
+    | 'issues_enabled'
+    | 'merge_requests_enabled'
+    | 'open_issues_count'
+    | 'creator_id'
+    | 'merge_method'
+    | 'remove_source_branch_after_merge'
+    | 'only_allow_merge_if_pipeline_succeeds'
+    | 'request_access_enabled'
+    | '_links'
+    | 'updated_at'
+  > & {
     permissions: { project_access: Access; group_access: Access };
   } {
   const self = `${baseUrl}/api/v4/projects/${p.id}`;
@@ -79,7 +107,11 @@ export function project(
   };
 }
 
-export function commitJson(c: CommitInfo, p: ProjectRecord, baseUrl: string): CommitSchema & { authored_date: string; committed_date: string } {
+export function commitJson(
+  c: CommitInfo,
+  p: ProjectRecord,
+  baseUrl: string,
+): CommitSchema & { authored_date: string; committed_date: string } {
   const title = c.message.split('\n')[0] ?? '';
   return {
     id: c.id,

@@ -3,7 +3,9 @@ import type { TokenRecord, UserRecord } from '../model';
 
 /** Response builders typed against @gitbeaker's schemas, so a field GitLab has can't go missing unnoticed. */
 
-export type BasicUser = Pick<SimpleUserSchema, 'id' | 'name' | 'username' | 'state' | 'avatar_url' | 'web_url'> & { locked: boolean };
+export type BasicUser = Pick<SimpleUserSchema, 'id' | 'name' | 'username' | 'state' | 'avatar_url' | 'web_url'> & {
+  locked: boolean;
+};
 
 export function basicUser(user: UserRecord, baseUrl: string): BasicUser {
   return {

@@ -1,5 +1,11 @@
 import type { ExpandedMergeRequestSchema, IssueSchema, MergeRequestNoteSchema, NoteSchema } from '@gitbeaker/rest';
-import { pathWithNamespace, type IssueRecord, type MergeRequestRecord, type NoteRecord, type ProjectRecord } from '../model';
+import {
+  pathWithNamespace,
+  type IssueRecord,
+  type MergeRequestRecord,
+  type NoteRecord,
+  type ProjectRecord,
+} from '../model';
 import type { Store } from '../store';
 import { basicUser } from './users';
 
@@ -94,12 +100,20 @@ export function mergeRequestJson(
   };
 }
 
-export function issueJson(store: Store, p: ProjectRecord, issue: IssueRecord, baseUrl: string): IssueSchema & { author_id?: never } {
+export function issueJson(
+  store: Store,
+  p: ProjectRecord,
+  issue: IssueRecord,
+  baseUrl: string,
+): IssueSchema & { author_id?: never } {
   const author = store.userById(issue.author_id);
   if (!author) throw new Error(`issue #${issue.iid} has no author`);
   const self = `${baseUrl}/api/v4/projects/${p.id}/issues/${issue.iid}`;
   const closedBy = issue.closed_by_id === null ? undefined : store.userById(issue.closed_by_id);
-  const assignees = issue.assignee_ids.map((id) => store.userById(id)).filter((u) => u !== undefined).map((u) => basicUser(u, baseUrl));
+  const assignees = issue.assignee_ids
+    .map((id) => store.userById(id))
+    .filter((u) => u !== undefined)
+    .map((u) => basicUser(u, baseUrl));
   return {
     id: issue.id,
     iid: issue.iid,
@@ -133,7 +147,12 @@ export function issueJson(store: Store, p: ProjectRecord, issue: IssueRecord, ba
     task_status: '',
     confidential: issue.confidential,
     discussion_locked: false,
-    _links: { self, notes: `${self}/notes`, award_emoji: `${self}/award_emoji`, project: `${baseUrl}/api/v4/projects/${p.id}` },
+    _links: {
+      self,
+      notes: `${self}/notes`,
+      award_emoji: `${self}/award_emoji`,
+      project: `${baseUrl}/api/v4/projects/${p.id}`,
+    },
     task_completion_status: { count: 0, completed_count: 0 },
     subscribed: false,
   };
@@ -162,7 +181,9 @@ export function noteJson(
     noteable_iid: noteable.iid,
     project_id: p.id,
     resolvable: note.position !== undefined,
-    ...(note.position ? { resolved: note.resolved ?? false, resolved_by: null, resolved_at: null, position: note.position } : {}),
+    ...(note.position
+      ? { resolved: note.resolved ?? false, resolved_by: null, resolved_at: null, position: note.position }
+      : {}),
     confidential: false,
     internal: false,
     imported: false,

@@ -27,7 +27,31 @@ import tsx from 'refractor/lang/tsx.js';
 import yaml from 'refractor/lang/yaml.js';
 
 // markup, css, clike and javascript come with refractor/core; tsx brings jsx and typescript.
-for (const grammar of [bash, c, cpp, csharp, diff, docker, go, ini, java, json, kotlin, makefile, markdown, php, python, ruby, rust, scss, sql, swift, toml, tsx, yaml]) {
+for (const grammar of [
+  bash,
+  c,
+  cpp,
+  csharp,
+  diff,
+  docker,
+  go,
+  ini,
+  java,
+  json,
+  kotlin,
+  makefile,
+  markdown,
+  php,
+  python,
+  ruby,
+  rust,
+  scss,
+  sql,
+  swift,
+  toml,
+  tsx,
+  yaml,
+]) {
   refractor.register(grammar);
 }
 

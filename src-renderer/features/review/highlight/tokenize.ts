@@ -10,7 +10,11 @@ import type { Refractor } from 'refractor/core.js';
 export const CHANGES_PER_PIECE = 300;
 
 /** Syntax colours (when the language is known) plus word-level edit marks, for some whole hunks. */
-export function tokenizePiece(hunks: HunkData[], language: string | null, refractor: Refractor | null): HunkTokens | null {
+export function tokenizePiece(
+  hunks: HunkData[],
+  language: string | null,
+  refractor: Refractor | null,
+): HunkTokens | null {
   const enhancers = [markEdits(hunks, { type: 'block' })];
   if (language && refractor) {
     try {
@@ -50,8 +54,10 @@ export function merge(parts: Array<{ hunks: HunkData[]; tokens: HunkTokens | nul
   for (const { hunks, tokens } of parts) {
     if (!tokens) continue;
     for (const change of hunks.flatMap((h) => h.changes as ChangeData[])) {
-      const oldLine = change.type === 'insert' ? null : change.type === 'delete' ? change.lineNumber : change.oldLineNumber;
-      const newLine = change.type === 'delete' ? null : change.type === 'insert' ? change.lineNumber : change.newLineNumber;
+      const oldLine =
+        change.type === 'insert' ? null : change.type === 'delete' ? change.lineNumber : change.oldLineNumber;
+      const newLine =
+        change.type === 'delete' ? null : change.type === 'insert' ? change.lineNumber : change.newLineNumber;
       if (oldLine !== null && tokens.old[oldLine - 1]) merged.old[oldLine - 1] = tokens.old[oldLine - 1]!;
       if (newLine !== null && tokens.new[newLine - 1]) merged.new[newLine - 1] = tokens.new[newLine - 1]!;
     }

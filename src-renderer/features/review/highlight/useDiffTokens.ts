@@ -15,11 +15,16 @@ function loadGrammars(): Promise<Refractor | null> {
   return grammars;
 }
 
-async function tokenizeWhenIdle(hunks: HunkData[], language: string | null, signal: AbortSignal): Promise<HunkTokens | null> {
+async function tokenizeWhenIdle(
+  hunks: HunkData[],
+  language: string | null,
+  signal: AbortSignal,
+): Promise<HunkTokens | null> {
   const refractor = language ? await loadGrammars() : null;
   const groups = pieces(hunks);
   const parts: Array<{ hunks: HunkData[]; tokens: HunkTokens | null }> = [];
-  for (const group of groups) parts.push({ hunks: group, tokens: await whenIdle(() => tokenizePiece(group, language, refractor), signal) });
+  for (const group of groups)
+    parts.push({ hunks: group, tokens: await whenIdle(() => tokenizePiece(group, language, refractor), signal) });
   return parts.length === 1 ? (parts[0]?.tokens ?? null) : merge(parts);
 }
 

@@ -58,7 +58,9 @@ export async function startGitHttpServer(options: GitHttpServerOptions): Promise
     runBackend(options.root, req, res, url, auth?.username ?? '', { drop, hold, onHeld: markHeld, released });
   };
 
-  const server: Server = options.tls ? createHttpsServer({ cert: options.tls.certPem, key: options.tls.keyPem }, handler) : createHttpServer(handler);
+  const server: Server = options.tls
+    ? createHttpsServer({ cert: options.tls.certPem, key: options.tls.keyPem }, handler)
+    : createHttpServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -90,7 +92,12 @@ function runBackend(
   res: ServerResponse,
   url: URL,
   user: string,
-  hooks: { drop?: { afterBytes: number; take: () => boolean }; hold?: number; onHeld: () => void; released: Promise<void> },
+  hooks: {
+    drop?: { afterBytes: number; take: () => boolean };
+    hold?: number;
+    onHeld: () => void;
+    released: Promise<void>;
+  },
 ) {
   const child = spawn('git', ['http-backend'], {
     env: {

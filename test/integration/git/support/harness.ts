@@ -8,11 +8,17 @@ export const ENGINES: CloneEngineName[] = ['git', 'isomorphic-git'];
 /** A git service whose log lines a test can read back (retries kept fast). */
 export function serviceWithLog(opts: { gitPath?: string } = {}): { service: GitService; logLines: string[] } {
   const sink = memorySink();
-  const service = createGitService({ logger: createLogger({ level: 'debug', sinks: [sink] }), gitPath: opts.gitPath, retry: { attempts: 3, baseDelayMs: 50 } });
+  const service = createGitService({
+    logger: createLogger({ level: 'debug', sinks: [sink] }),
+    gitPath: opts.gitPath,
+    retry: { attempts: 3, baseDelayMs: 50 },
+  });
   return { service, logLines: sink.lines };
 }
 
-export const credentialsOf = (token: string, username = 'oauth2') => async () => ({ username, password: token });
+export const credentialsOf =
+  (token: string, username = 'oauth2') =>
+  async () => ({ username, password: token });
 
 /** Every file under dir (including .git) whose bytes contain needle. */
 export async function filesContaining(dir: string, needle: string): Promise<string[]> {
@@ -28,7 +34,11 @@ export async function filesContaining(dir: string, needle: string): Promise<stri
   return hits;
 }
 
-export const exists = (p: string) => stat(p).then(() => true, () => false);
+export const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 /** Staging folders a clone of dir might have left behind next to it. */
 export async function leftovers(dir: string): Promise<string[]> {
@@ -37,7 +47,10 @@ export async function leftovers(dir: string): Promise<string[]> {
 }
 
 /** Progress events, checked for moving only forward. */
-export function progressRecorder(): { events: Array<{ detail: string; percent?: number }>; onProgress: (detail: string, percent?: number) => void } {
+export function progressRecorder(): {
+  events: Array<{ detail: string; percent?: number }>;
+  onProgress: (detail: string, percent?: number) => void;
+} {
   const events: Array<{ detail: string; percent?: number }> = [];
   return { events, onProgress: (detail, percent) => events.push({ detail, percent }) };
 }

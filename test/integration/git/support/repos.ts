@@ -30,7 +30,11 @@ export async function scratchDir(prefix: string): Promise<string> {
  * a tag, `files` text files and `commits` commits on main: small enough for quick tests, big
  * enough that a pack takes more than one chunk to arrive.
  */
-export async function createFixtureRepo(root: string, name: string, opts: { files?: number; commits?: number; lfs?: boolean } = {}): Promise<{ bare: string; mainHead: string; featureHead: string }> {
+export async function createFixtureRepo(
+  root: string,
+  name: string,
+  opts: { files?: number; commits?: number; lfs?: boolean } = {},
+): Promise<{ bare: string; mainHead: string; featureHead: string }> {
   const work = await mkdtemp(join(tmpdir(), 'fixture-work-'));
   await git(['init', '-q', '-b', 'main', work]);
   const files = opts.files ?? 200;
@@ -64,7 +68,24 @@ export async function createFixtureRepo(root: string, name: string, opts: { file
 
 /** Deterministic text that compresses like source code rather than like zeros. */
 export function pseudoRandomText(seed: number, length: number): string {
-  const words = ['const', 'return', 'function', 'value', 'index', 'await', 'import', 'export', 'type', 'string', 'number', 'if', 'else', 'for', 'of', 'new'];
+  const words = [
+    'const',
+    'return',
+    'function',
+    'value',
+    'index',
+    'await',
+    'import',
+    'export',
+    'type',
+    'string',
+    'number',
+    'if',
+    'else',
+    'for',
+    'of',
+    'new',
+  ];
   let x = (seed * 2654435761) >>> 0 || 1;
   const out: string[] = [];
   let size = 0;
@@ -86,11 +107,21 @@ export function pseudoRandomText(seed: number, length: number): string {
  * A large repository built with git fast-import (seconds instead of minutes): `files` files in the
  * first commit, then `commits - 1` commits each changing `perCommit` files. Used by the benchmark.
  */
-export async function createLargeRepo(bare: string, opts: { files: number; commits: number; perCommit: number; fileBytes: number }): Promise<void> {
+export async function createLargeRepo(
+  bare: string,
+  opts: { files: number; commits: number; perCommit: number; fileBytes: number },
+): Promise<void> {
   await git(['init', '-q', '--bare', '-b', 'main', bare]);
-  const child = spawn('git', ['fast-import', '--quiet'], { cwd: bare, env: { ...gitEnv, GIT_DIR: bare }, stdio: ['pipe', 'ignore', 'inherit'] });
-  const done = new Promise<void>((resolve, reject) => child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`fast-import exited ${code}`)))));
-  const write = (s: string) => new Promise<void>((resolve) => (child.stdin.write(s) ? resolve() : child.stdin.once('drain', () => resolve())));
+  const child = spawn('git', ['fast-import', '--quiet'], {
+    cwd: bare,
+    env: { ...gitEnv, GIT_DIR: bare },
+    stdio: ['pipe', 'ignore', 'inherit'],
+  });
+  const done = new Promise<void>((resolve, reject) =>
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`fast-import exited ${code}`)))),
+  );
+  const write = (s: string) =>
+    new Promise<void>((resolve) => (child.stdin.write(s) ? resolve() : child.stdin.once('drain', () => resolve())));
   const blob = async (path: string, content: string) => {
     const data = Buffer.from(content);
     await write(`M 100644 inline ${path}\ndata ${data.length}\n`);
@@ -100,13 +131,18 @@ export async function createLargeRepo(bare: string, opts: { files: number; commi
   let time = 1_700_000_000;
   for (let c = 0; c < opts.commits; c++) {
     const message = c === 0 ? 'initial import' : `change ${c}`;
-    await write(`commit refs/heads/main\ncommitter Bench <bench@test.invalid> ${time++} +0000\ndata ${Buffer.byteLength(message)}\n${message}\n`);
+    await write(
+      `commit refs/heads/main\ncommitter Bench <bench@test.invalid> ${time++} +0000\ndata ${Buffer.byteLength(message)}\n${message}\n`,
+    );
     if (c === 0) {
       for (let i = 0; i < opts.files; i++) await blob(pathOf(i), pseudoRandomText(i + 1, opts.fileBytes));
     } else {
       for (let k = 0; k < opts.perCommit; k++) {
         const i = (c * 7919 + k * 104729) % opts.files;
-        await blob(pathOf(i), pseudoRandomText(i + 1, opts.fileBytes) + `\n// revision ${c}\n` + pseudoRandomText(c * 1000 + k, 200));
+        await blob(
+          pathOf(i),
+          pseudoRandomText(i + 1, opts.fileBytes) + `\n// revision ${c}\n` + pseudoRandomText(c * 1000 + k, 200),
+        );
       }
     }
   }

@@ -5,7 +5,12 @@ import { EventEmitter } from 'node:events';
 
 const calls = [];
 const record = (api, detail) => calls.push(detail === undefined ? { api } : { api, detail });
-const preventable = () => ({ defaultPrevented: false, preventDefault() { this.defaultPrevented = true; } });
+const preventable = () => ({
+  defaultPrevented: false,
+  preventDefault() {
+    this.defaultPrevented = true;
+  },
+});
 
 const paths = { userData: '/nonexistent/default-user-data' };
 let resolveReady;
@@ -16,7 +21,10 @@ export const app = Object.assign(new EventEmitter(), {
   getVersion: () => '0.1.0-test',
   getPath: (name) => paths[name],
   setPath: (name, value) => (record('app.setPath', [name, value]), (paths[name] = value)),
-  requestSingleInstanceLock: () => (record('app.requestSingleInstanceLock', paths.userData), process.env.RECORDED_LOCK !== 'taken'),
+  requestSingleInstanceLock: () => (
+    record('app.requestSingleInstanceLock', paths.userData),
+    process.env.RECORDED_LOCK !== 'taken'
+  ),
   enableSandbox: () => record('app.enableSandbox'),
   setAsDefaultProtocolClient: (...args) => (record('app.setAsDefaultProtocolClient', args), true),
   whenReady: () => ready,
@@ -34,9 +42,15 @@ class WebContents extends EventEmitter {
   id = nextContentsId++;
   mainFrame = { url: 'app://cospec/index.html', parent: null };
   windowOpenHandler = undefined;
-  setWindowOpenHandler(fn) { this.windowOpenHandler = fn; }
-  send(channel, payload) { record('webContents.send', { channel, payload }); }
-  isDestroyed() { return false; }
+  setWindowOpenHandler(fn) {
+    this.windowOpenHandler = fn;
+  }
+  send(channel, payload) {
+    record('webContents.send', { channel, payload });
+  }
+  isDestroyed() {
+    return false;
+  }
 }
 
 export class BrowserWindow extends EventEmitter {
@@ -48,14 +62,29 @@ export class BrowserWindow extends EventEmitter {
     BrowserWindow.all.push(this);
     record('new BrowserWindow', options);
   }
-  static getAllWindows() { return BrowserWindow.all; }
-  loadURL(url) { record('window.loadURL', url); return Promise.resolve(); }
-  isDestroyed() { return false; }
-  isMinimized() { return false; }
+  static getAllWindows() {
+    return BrowserWindow.all;
+  }
+  loadURL(url) {
+    record('window.loadURL', url);
+    return Promise.resolve();
+  }
+  isDestroyed() {
+    return false;
+  }
+  isMinimized() {
+    return false;
+  }
   restore() {}
-  focus() { record('window.focus'); }
-  show() { record('window.show'); }
-  setBackgroundColor(color) { record('window.setBackgroundColor', color); }
+  focus() {
+    record('window.focus');
+  }
+  show() {
+    record('window.show');
+  }
+  setBackgroundColor(color) {
+    record('window.setBackgroundColor', color);
+  }
 }
 
 const ipcHandlers = new Map();
@@ -93,7 +122,10 @@ export const shell = { openExternal: async (url) => record('shell.openExternal',
 export const nativeTheme = Object.assign(new EventEmitter(), { themeSource: 'system', shouldUseDarkColors: false });
 export const dialog = {
   showErrorBox: (title, text) => record('dialog.showErrorBox', [title, text]),
-  showMessageBox: async (options) => (record('dialog.showMessageBox', options), { response: 0, checkboxChecked: false }),
+  showMessageBox: async (options) => (
+    record('dialog.showMessageBox', options),
+    { response: 0, checkboxChecked: false }
+  ),
 };
 
 export default { app, BrowserWindow, ipcMain, protocol, session, safeStorage, shell, nativeTheme, dialog };
@@ -116,7 +148,11 @@ const commands = {
   },
   async protocol({ url }) {
     const response = await protocolHandlers.get('app')(new Request(url));
-    return { status: response.status, headers: Object.fromEntries(response.headers), body: (await response.text()).slice(0, 400) };
+    return {
+      status: response.status,
+      headers: Object.fromEntries(response.headers),
+      body: (await response.text()).slice(0, 400),
+    };
   },
   appEvent: ({ name, args }) => {
     const event = preventable();

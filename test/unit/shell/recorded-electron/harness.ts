@@ -58,7 +58,7 @@ export async function startRecordedApp(env: NodeJS.ProcessEnv = {}): Promise<Rec
   });
   await started;
 
-  const ask = <T,>(command: string, input?: unknown) =>
+  const ask = <T>(command: string, input?: unknown) =>
     new Promise<T>((resolve, reject) => {
       const id = nextId++;
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
