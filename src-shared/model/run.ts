@@ -24,6 +24,8 @@ export const RunSpecSchema = z.object({
     .min(1)
     .max(24 * 60)
     .optional(),
+  /** The run this one continues (a follow-up on the same branch and merge request). */
+  continues: z.string().min(1).max(64).optional(),
 });
 export type RunSpec = z.infer<typeof RunSpecSchema>;
 export type RunSpecInput = z.input<typeof RunSpecSchema>;
@@ -79,6 +81,15 @@ export const EgressAttemptSummarySchema = z.object({
   count: z.number().int(),
 });
 
+/** What the credential gateway refused because the product does not allow it, grouped by target. */
+export const GatewayRefusalSummarySchema = z.object({
+  kind: z.enum(['push', 'push_option', 'api', 'quick_action']),
+  target: z.string(),
+  reason: z.string(),
+  count: z.number().int(),
+});
+export type GatewayRefusalSummary = z.infer<typeof GatewayRefusalSummarySchema>;
+
 export const RunRecordSchema = z.object({
   id: z.string(),
   spec: RunSpecSchema,
@@ -96,6 +107,8 @@ export const RunRecordSchema = z.object({
   transitions: z.array(z.object({ state: RunStateSchema, at: z.string().datetime() })),
   allowlist: z.array(z.string()),
   egress: z.array(EgressAttemptSummarySchema),
+  /** Pushes and API calls the gateway refused (not GitLab). */
+  refusals: z.array(GatewayRefusalSummarySchema).default([]),
   outputs: z.array(RunOutputSchema),
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;

@@ -68,6 +68,7 @@ test.describe('Reviews', () => {
       ],
       allowlist: [],
       egress: [],
+      refusals: [],
       outputs: [
         {
           kind: 'merge_request',

@@ -36,6 +36,7 @@ function baseRecord(id: string, task: string, createdMinutesAgo: number): RunRec
     transitions: [],
     allowlist: [HOST],
     egress: [],
+    refusals: [],
     outputs: [],
   };
 }

@@ -65,6 +65,21 @@ export const gatewayRequestSchema = z.object({
 });
 export type GatewayRequest = z.infer<typeof gatewayRequestSchema>;
 
+/**
+ * Something the gateway refused because the product does not allow it (a push outside the run's
+ * branch prefix, a push option, a quick action, a request aimed at another project …), as opposed
+ * to a request GitLab itself refused. Shown in the run like a denied egress destination.
+ */
+export const gatewayRefusalSchema = z.object({
+  at,
+  kind: z.enum(['push', 'push_option', 'api', 'quick_action']),
+  /** What was refused: a ref, a push option's key, "METHOD /path", a quick action's command. */
+  target: z.string(),
+  /** The message the agent was given. */
+  reason: z.string(),
+});
+export type GatewayRefusal = z.infer<typeof gatewayRefusalSchema>;
+
 export const gatewayRecordSchema = z.object({
   runId: z.string(),
   instanceUrl: z.string(),
@@ -74,6 +89,7 @@ export const gatewayRecordSchema = z.object({
   issues: z.array(issueFiledSchema),
   notes: z.array(noteAddedSchema),
   requests: z.array(gatewayRequestSchema),
+  refusals: z.array(gatewayRefusalSchema).default([]),
 });
 export type GatewayRecord = z.infer<typeof gatewayRecordSchema>;
 
@@ -84,9 +100,20 @@ export const LOG_EVENTS = {
   'gateway.issue': 'issues',
   'gateway.note': 'notes',
   'gateway.request': 'requests',
+  'gateway.refusal': 'refusals',
 } as const;
 export type LogEvent = keyof typeof LOG_EVENTS;
 
 export function emptyRecord(runId: string, instanceUrl: string, projectPaths: string[]): GatewayRecord {
-  return { runId, instanceUrl, projectPaths, pushes: [], mergeRequests: [], issues: [], notes: [], requests: [] };
+  return {
+    runId,
+    instanceUrl,
+    projectPaths,
+    pushes: [],
+    mergeRequests: [],
+    issues: [],
+    notes: [],
+    requests: [],
+    refusals: [],
+  };
 }

@@ -11,6 +11,7 @@ import {
   noteAddedSchema,
   pushedRefSchema,
   gatewayRequestSchema,
+  gatewayRefusalSchema,
   type GatewayRecord,
   type LogEvent,
 } from './record';
@@ -60,6 +61,7 @@ const ENTRY_SCHEMAS = {
   'gateway.issue': issueFiledSchema,
   'gateway.note': noteAddedSchema,
   'gateway.request': gatewayRequestSchema,
+  'gateway.refusal': gatewayRefusalSchema,
 } as const;
 
 /**

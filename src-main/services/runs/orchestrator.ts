@@ -131,6 +131,7 @@ export class RunOrchestrator {
       transitions: [{ state: 'queued', at }],
       allowlist: [],
       egress: [],
+      refusals: [],
       outputs: [],
     };
     await this.deps.store.save(record);

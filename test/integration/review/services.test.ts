@@ -89,6 +89,7 @@ beforeAll(async () => {
     transitions: [{ state: 'succeeded', at: now }],
     allowlist: [],
     egress: [],
+    refusals: [],
     outputs: [
       {
         kind: 'merge_request',

@@ -125,6 +125,7 @@ export async function seedReviewRun(
     })),
     allowlist: [new URL(gitlab.url).host],
     egress: [],
+    refusals: [],
     outputs: [
       { kind: 'branch', name: opts.branch, sha: null, change: 'created', webUrl: null, commits: [] },
       {
