@@ -45,9 +45,7 @@ async function benchRepo(): Promise<string> {
 }
 
 interface StandInModule {
-  startGitLabStandIn(options?: {
-    tls?: boolean;
-  }): Promise<{
+  startGitLabStandIn(options?: { tls?: boolean }): Promise<{
     url: string;
     user(name: string): { token: string };
     repoDir(path: string): string;
