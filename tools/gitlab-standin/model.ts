@@ -136,6 +136,8 @@ export interface IssueRecord {
   updated_at: string;
   closed_at: string | null;
   closed_by_id: number | null;
+  /** Set when /move moved the issue to another project: the new issue's id. */
+  moved_to_id?: number | null;
   notes: NoteRecord[];
 }
 

@@ -6,7 +6,9 @@ import { ACCESS, type IssueRecord } from '../model';
 import { issueJson } from '../present/work-items';
 import { requireAuth } from '../auth';
 import { inTimeWindow, projectFor, requireParams, sortBy } from './common';
+import { mergeMergeRequest } from './merge-requests';
 import { noteRoutes } from './notes';
+import { runDescriptionCommands } from './quick-actions';
 import { touch } from './repository';
 
 /** Issues: create (Guest and up, as in GitLab), list with filters, show, update (close/reopen), notes. */
@@ -45,7 +47,7 @@ export function issueRoutes(router: Router): void {
     );
   });
 
-  router.post(base, (ctx) => {
+  router.post(base, async (ctx) => {
     const principal = requireAuth(ctx.principal, 'write');
     const { project } = projectFor(ctx, ACCESS.guest, 'write');
     requireParams(ctx, ['title']);
@@ -67,6 +69,8 @@ export function issueRoutes(router: Router): void {
       closed_by_id: null,
       notes: [],
     };
+    const target = { kind: 'issue' as const, project, item: issue, persisted: false };
+    issue.description = await runDescriptionCommands(ctx, target, issue.description, mergeMergeRequest);
     project.issues.push(issue);
     touch(ctx, project);
     return { status: 201, body: issueJson(ctx.store, project, issue, ctx.baseUrl) };
@@ -77,13 +81,16 @@ export function issueRoutes(router: Router): void {
     return { body: issueJson(ctx.store, project, issue, ctx.baseUrl) };
   });
 
-  router.put(`${base}/:iid`, (ctx) => {
+  router.put(`${base}/:iid`, async (ctx) => {
     const principal = requireAuth(ctx.principal, 'write');
     const { project, issue, level } = find(ctx);
     if (level < ACCESS.reporter && issue.author_id !== principal.user.id) throw errors.forbidden();
     const b = ctx.body;
     if (str(b.title) !== undefined) issue.title = str(b.title)!;
-    if (str(b.description) !== undefined) issue.description = str(b.description)!;
+    if (str(b.description) !== undefined) {
+      const target = { kind: 'issue' as const, project, item: issue, persisted: true };
+      issue.description = await runDescriptionCommands(ctx, target, str(b.description)!, mergeMergeRequest);
+    }
     if (b.labels !== undefined) issue.labels = list(b.labels) ?? [];
     const event = str(b.state_event);
     if (event === 'close' && issue.state === 'opened')

@@ -10,6 +10,7 @@ import { basicUser } from '../present/users';
 import { mergeRequestJson, type MergeRequestGitState } from '../present/work-items';
 import { inTimeWindow, projectFor, requireParams, sortBy } from './common';
 import { noteRoutes } from './notes';
+import { runDescriptionCommands } from './quick-actions';
 import { touch } from './repository';
 
 /** Merge requests: create, list with filters, show, update, changes/diffs/commits, approve, merge. */
@@ -94,6 +95,8 @@ export function mergeRequestRoutes(router: Router): void {
       approved_by_ids: [],
       notes: [],
     };
+    const onNew = { kind: 'merge_request' as const, project, item: mr, persisted: false };
+    mr.description = await runDescriptionCommands(ctx, onNew, mr.description, mergeMergeRequest);
     project.merge_requests.push(mr);
     touch(ctx, project);
     return { status: 201, body: await present(ctx, project, mr) };
@@ -109,7 +112,10 @@ export function mergeRequestRoutes(router: Router): void {
     if (level < ACCESS.developer && mr.author_id !== ctx.principal?.user.id) throw errors.forbidden();
     const b = ctx.body;
     if (str(b.title) !== undefined) mr.title = str(b.title)!;
-    if (str(b.description) !== undefined) mr.description = str(b.description)!;
+    if (str(b.description) !== undefined) {
+      const target = { kind: 'merge_request' as const, project, item: mr, persisted: true };
+      mr.description = await runDescriptionCommands(ctx, target, str(b.description)!, mergeMergeRequest);
+    }
     if (str(b.target_branch) !== undefined) mr.target_branch = str(b.target_branch)!;
     if (b.labels !== undefined) mr.labels = list(b.labels) ?? [];
     if (b.assignee_ids !== undefined || b.assignee_id !== undefined)
@@ -207,29 +213,10 @@ export function mergeRequestRoutes(router: Router): void {
     const expected = str(ctx.body.sha);
     if (expected && expected !== state.sha)
       throw errors.conflict('SHA does not match HEAD of source branch: ' + state.sha);
-    const user = ctx.principal!.user;
-    const message =
-      str(ctx.body.merge_commit_message) ??
-      `Merge branch '${mr.source_branch}' into '${mr.target_branch}'\n\n${mr.title}\n\nSee merge request ${pathWithNamespace(project)}!${mr.iid}`;
-    const merged = await repo.mergeBranches(project.repo_dir, mr.target_branch, state.sha, message, {
-      name: user.name,
-      email: user.email,
+    await mergeMergeRequest(ctx, project, mr, {
+      message: str(ctx.body.merge_commit_message),
+      removeSourceBranch: bool(ctx.body.should_remove_source_branch),
     });
-    if (!merged.ok) throw new ApiError(406, { message: 'Branch cannot be merged' });
-    Object.assign(mr, {
-      state: 'merged',
-      merged_at: ctx.store.nowIso(),
-      merged_by_id: user.id,
-      merge_commit_sha: merged.sha,
-      frozen_sha: state.sha,
-      frozen_base_sha: state.baseSha,
-      updated_at: ctx.store.nowIso(),
-    });
-    if (bool(ctx.body.should_remove_source_branch) ?? mr.remove_source_branch) {
-      if (!ctx.store.protectionFor(project, mr.source_branch))
-        await repo.deleteBranch(project.repo_dir, mr.source_branch);
-    }
-    touch(ctx, project);
     return { body: await present(ctx, project, mr) };
   });
 
@@ -237,6 +224,42 @@ export function mergeRequestRoutes(router: Router): void {
     const { project, mr } = find(ctx, readLevel(ctx));
     return { project, item: mr };
   });
+}
+
+/**
+ * Merges an open MR into its target with a real merge commit (PUT …/merge and /merge share it);
+ * the caller has checked the rights. 406 when git cannot merge it.
+ */
+export async function mergeMergeRequest(
+  ctx: Ctx,
+  project: ProjectRecord,
+  mr: MergeRequestRecord,
+  opts: { message?: string; removeSourceBranch?: boolean } = {},
+): Promise<void> {
+  const state = await gitState(project, mr);
+  const user = ctx.principal!.user;
+  const message =
+    opts.message ??
+    `Merge branch '${mr.source_branch}' into '${mr.target_branch}'\n\n${mr.title}\n\nSee merge request ${pathWithNamespace(project)}!${mr.iid}`;
+  const merged = await repo.mergeBranches(project.repo_dir, mr.target_branch, state.sha, message, {
+    name: user.name,
+    email: user.email,
+  });
+  if (!merged.ok) throw new ApiError(406, { message: 'Branch cannot be merged' });
+  Object.assign(mr, {
+    state: 'merged',
+    merged_at: ctx.store.nowIso(),
+    merged_by_id: user.id,
+    merge_commit_sha: merged.sha,
+    frozen_sha: state.sha,
+    frozen_base_sha: state.baseSha,
+    updated_at: ctx.store.nowIso(),
+  });
+  if (opts.removeSourceBranch ?? mr.remove_source_branch) {
+    if (!ctx.store.protectionFor(project, mr.source_branch))
+      await repo.deleteBranch(project.repo_dir, mr.source_branch);
+  }
+  touch(ctx, project);
 }
 
 /** Merge requests of a private project need Reporter; public ones are readable by anyone. */

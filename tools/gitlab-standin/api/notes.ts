@@ -2,13 +2,14 @@ import { createHash } from 'node:crypto';
 import { str } from '../http/body';
 import { paginate } from '../http/paginate';
 import type { Router } from '../http/router';
-import { errors, type Ctx } from '../http/types';
+import { errors, type Ctx, type Reply } from '../http/types';
 import type { DiffPosition, IssueRecord, MergeRequestRecord, NoteRecord, ProjectRecord } from '../model';
 import { noteJson } from '../present/work-items';
 import { requireAuth } from '../auth';
 import { requireParams, sortBy } from './common';
 import * as repo from '../git/repo';
-import { gitState } from './merge-requests';
+import { gitState, mergeMergeRequest } from './merge-requests';
+import { applyCommands, commandsOnlyBody, extractCommands, type QuickTarget } from './quick-actions';
 
 type Noteable = { project: ProjectRecord; item: MergeRequestRecord | IssueRecord };
 
@@ -41,14 +42,33 @@ export function noteRoutes(
     if (!note) throw errors.notFound('Note');
     return { body: noteOut(ctx, project, note, item) };
   });
-  router.post(`${base}/:iid/notes`, (ctx) => {
+  // Quick actions in a note run on its item; a note made only of them is not saved (202).
+  const commandsIn = async (
+    ctx: Ctx,
+    { project, item }: Noteable,
+    text: string,
+  ): Promise<{ content: string; onlyCommands?: Reply }> => {
+    const { content, commands } = extractCommands(text);
+    if (commands.length === 0) return { content: text };
+    const target: QuickTarget =
+      type === 'Issue'
+        ? { kind: 'issue', project, item: item as IssueRecord, persisted: true }
+        : { kind: 'merge_request', project, item: item as MergeRequestRecord, persisted: true };
+    const result = await applyCommands(ctx, target, commands, mergeMergeRequest);
+    return content.trim() === ''
+      ? { content, onlyCommands: { status: 202, body: commandsOnlyBody(result) } }
+      : { content };
+  };
+  router.post(`${base}/:iid/notes`, async (ctx) => {
     const principal = requireAuth(ctx.principal, 'write');
     const { project, item } = find(ctx);
     requireParams(ctx, ['body']);
+    const text = await commandsIn(ctx, { project, item }, str(ctx.body.body) ?? '');
+    if (text.onlyCommands) return text.onlyCommands;
     const now = ctx.store.nowIso();
     const note: NoteRecord = {
       id: ctx.store.ids.take('note'),
-      body: str(ctx.body.body) ?? '',
+      body: text.content,
       author_id: principal.user.id,
       created_at: now,
       updated_at: now,
@@ -77,16 +97,23 @@ export function noteRoutes(
       [...threads.values()].map((notes) => discussion(ctx, project, item, notes)),
     );
   });
-  const addNote = (ctx: Ctx, threadId?: string, position?: DiffPosition) => {
+  type Added = { project: ProjectRecord; item: Noteable['item']; note: NoteRecord; thread: NoteRecord[] };
+  const addNote = async (
+    ctx: Ctx,
+    threadId?: string,
+    position?: DiffPosition,
+  ): Promise<Added | { onlyCommands: Reply }> => {
     const principal = requireAuth(ctx.principal, 'write');
     const { project, item } = find(ctx);
     requireParams(ctx, ['body']);
     const thread = threadId ? item.notes.filter((n) => (n.discussion_id ?? discussionId(n)) === threadId) : [];
     if (threadId && thread.length === 0) throw errors.notFound('Discussion');
+    const text = await commandsIn(ctx, { project, item }, str(ctx.body.body) ?? '');
+    if (text.onlyCommands) return { onlyCommands: text.onlyCommands };
     const now = ctx.store.nowIso();
     const note: NoteRecord = {
       id: ctx.store.ids.take('note'),
-      body: str(ctx.body.body) ?? '',
+      body: text.content,
       author_id: principal.user.id,
       created_at: now,
       updated_at: now,
@@ -107,8 +134,9 @@ export function noteRoutes(
       if (type !== 'MergeRequest') throw errors.badRequest('position is only valid on merge requests');
       position = await checkPosition(project, item as MergeRequestRecord, raw);
     }
-    const { project, item, thread } = addNote(ctx, undefined, position);
-    return { status: 201, body: discussion(ctx, project, item, thread) };
+    const added = await addNote(ctx, undefined, position);
+    if ('onlyCommands' in added) return added.onlyCommands;
+    return { status: 201, body: discussion(ctx, added.project, added.item, added.thread) };
   });
   // Resolve or unresolve a thread of line comments.
   router.put(`${base}/:iid/discussions/:discussion_id`, (ctx) => {
@@ -120,9 +148,28 @@ export function noteRoutes(
     for (const n of thread) if (n.position) n.resolved = resolved;
     return { body: discussion(ctx, project, item, thread) };
   });
-  router.post(`${base}/:iid/discussions/:discussion_id/notes`, (ctx) => {
-    const { project, item, note } = addNote(ctx, ctx.params.discussion_id);
-    return { status: 201, body: noteOut(ctx, project, note, item) };
+  router.post(`${base}/:iid/discussions/:discussion_id/notes`, async (ctx) => {
+    const added = await addNote(ctx, ctx.params.discussion_id);
+    if ('onlyCommands' in added) return added.onlyCommands;
+    return { status: 201, body: noteOut(ctx, added.project, added.note, added.item) };
+  });
+  // Editing a note runs the quick actions in its new text too (app/services/notes/update_service.rb);
+  // one left with nothing but commands is deleted.
+  router.put(`${base}/:iid/notes/:note_id`, async (ctx) => {
+    const principal = requireAuth(ctx.principal, 'write');
+    const { project, item } = find(ctx);
+    const note = item.notes.find((n) => n.id === Number(ctx.params.note_id));
+    if (!note) throw errors.notFound('Note');
+    if (note.author_id !== principal.user.id) throw errors.forbidden();
+    requireParams(ctx, ['body']);
+    const text = await commandsIn(ctx, { project, item }, str(ctx.body.body) ?? '');
+    if (text.onlyCommands) {
+      item.notes.splice(item.notes.indexOf(note), 1);
+      return text.onlyCommands;
+    }
+    note.body = text.content;
+    note.updated_at = ctx.store.nowIso();
+    return { body: noteOut(ctx, project, note, item) };
   });
 }
 

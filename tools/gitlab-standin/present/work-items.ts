@@ -128,7 +128,7 @@ export function issueJson(
     closed_by: (closedBy ? basicUser(closedBy, baseUrl) : null) as unknown as string,
     labels: issue.labels,
     milestone: null as unknown as undefined,
-    moved_to_id: null as unknown as string,
+    moved_to_id: (issue.moved_to_id ?? null) as unknown as string,
     service_desk_reply_to: null as unknown as string,
     assignee: assignees[0] ?? null,
     assignees,
