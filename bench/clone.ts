@@ -54,7 +54,7 @@ interface StandInModule {
 }
 
 async function serve(bare: string): Promise<Server> {
-  const standInFile = join(here, '..', 'test', 'support', 'gitlab', 'index.ts');
+  const standInFile = join(here, '..', 'tools', 'gitlab-standin', 'index.ts');
   if (existsSync(standInFile)) {
     try {
       const { startGitLabStandIn } = (await import(standInFile)) as StandInModule;

@@ -20,7 +20,7 @@ const STARTUP_TIMEOUT_MS = 60_000;
  * with a kill. Returns undefined where the checkout does not ship it (installed builds).
  */
 export function spawnedStandInStarter(repoRoot: string, node = 'node'): LocalGitLabStarter | undefined {
-  const cli = join(repoRoot, 'test', 'support', 'gitlab', 'cli.ts');
+  const cli = join(repoRoot, 'tools', 'gitlab-standin', 'cli.ts');
   const tsx = join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
   if (!existsSync(cli) || !existsSync(tsx)) return undefined;
 
