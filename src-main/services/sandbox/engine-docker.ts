@@ -1,8 +1,5 @@
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { PassThrough, type Duplex, type Readable } from 'node:stream';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import type {
   ContainerEngine,
@@ -13,7 +10,6 @@ import type {
   ExecStream,
   ImageInfo,
 } from './engine';
-import { remoteEngineOptions } from './engine-remote';
 import { splitLines } from './lines';
 import { singleFileTar } from './tar';
 
@@ -23,71 +19,11 @@ import { singleFileTar } from './tar';
  * OOMKilled is not trusted (the executor reports exit 137 as "probably out of memory").
  */
 
-export const DEFAULT_SOCKET = '/run/cospec/podman.sock';
-
-export interface EngineLocation {
-  endpoint: string;
-  options: Docker.DockerOptions;
-}
-
-/** Where engines usually listen, in the order users expect them to be found. */
-export function candidateLocations(
-  env: NodeJS.ProcessEnv = process.env,
-  platform: NodeJS.Platform = process.platform,
-): EngineLocation[] {
-  const home = homedir();
-  const unix = (path: string): EngineLocation => ({ endpoint: `unix://${path}`, options: { socketPath: path } });
-  if (platform === 'win32') {
-    return ['//./pipe/docker_engine', '//./pipe/podman-machine-default'].map((p) => ({
-      endpoint: `npipe:${p}`,
-      options: { socketPath: p },
-    }));
-  }
-  const paths = [
-    DEFAULT_SOCKET,
-    '/var/run/docker.sock',
-    '/run/podman/podman.sock',
-    env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'podman/podman.sock') : '',
-    join(home, '.docker/run/docker.sock'),
-    join(home, '.colima/default/docker.sock'),
-    join(home, '.rd/docker.sock'),
-    join(home, '.local/share/containers/podman/machine/podman.sock'),
-    join(home, '.local/share/containers/podman/machine/podman-machine-default/podman.sock'),
-  ].filter(Boolean);
-  return paths.map(unix);
-}
-
-/**
- * DOCKER_HOST as a location: unix:// and npipe:// carry their socket; tcp:// and ssh:// are remote
- * and get their options (TLS files, the ssh connection) from engine-remote.ts when connecting.
- */
-export function locationFromDockerHost(value: string): EngineLocation {
-  if (value.startsWith('unix://')) return { endpoint: value, options: { socketPath: value.slice('unix://'.length) } };
-  if (value.startsWith('npipe://')) return { endpoint: value, options: { socketPath: value.slice('npipe:'.length) } };
-  return { endpoint: value, options: {} };
-}
-
-/** The locations to try: an explicit socket (argument or COSPEC_CONTAINER_SOCKET) alone, else DOCKER_HOST alone, else the usual paths. */
-export function engineLocations(
-  socketPath: string | undefined,
-  env: NodeJS.ProcessEnv = process.env,
-): EngineLocation[] {
-  const explicit = socketPath ?? env.COSPEC_CONTAINER_SOCKET;
-  if (explicit)
-    return [
-      explicit.includes('://')
-        ? locationFromDockerHost(explicit)
-        : { endpoint: `unix://${explicit}`, options: { socketPath: explicit } },
-    ];
-  if (env.DOCKER_HOST) return [locationFromDockerHost(env.DOCKER_HOST)];
-  return candidateLocations(env);
-}
-
 const INSTALL_HINT =
   'Install and start a container engine: on Linux run `npm run setup:system` (Podman) or start Docker; on macOS and Windows start Docker Desktop, Podman Desktop (podman machine start), Colima or Rancher Desktop. ' +
   'Or set the engine socket in Settings (COSPEC_CONTAINER_SOCKET / DOCKER_HOST).';
 
-function unavailable(tried: string[], detail?: string): CospecError {
+export function engineUnavailable(tried: string[], detail?: string): CospecError {
   return new CospecError(
     'ENGINE_UNAVAILABLE',
     `No container engine answered (tried ${tried.join(', ')}). ${INSTALL_HINT}`,
@@ -95,58 +31,9 @@ function unavailable(tried: string[], detail?: string): CospecError {
   );
 }
 
-/** Finds the first engine that answers a ping, or throws ENGINE_UNAVAILABLE naming where it looked. */
-export async function connectEngine(
-  socketPath?: string,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<ContainerEngine> {
-  const locations = engineLocations(socketPath, env);
-  const errors: string[] = [];
-  for (const loc of locations) {
-    if (isRemoteEndpoint(loc.endpoint)) return connectRemote(loc.endpoint, env);
-    if (loc.options.socketPath && !loc.options.socketPath.startsWith('//') && !existsSync(loc.options.socketPath)) {
-      errors.push(`${loc.endpoint}: no such socket`);
-      continue;
-    }
-    const docker = new Docker({ ...loc.options, timeout: 10_000 });
-    try {
-      await docker.ping();
-      // Builds stream nothing while a layer downloads or commits (40 s here for a CLI's native binary):
-      // they get a client without the 10 s idle timeout; cancelling goes through their abort signal.
-      return new DockerEngine(docker, loc.endpoint, new Docker(loc.options));
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      errors.push(
-        `${loc.endpoint}: ${/EACCES/.test(message) ? 'permission denied (the socket is root-only?)' : message}`,
-      );
-    }
-  }
-  throw unavailable(
-    locations.map((l) => l.endpoint),
-    errors.join('; '),
-  );
-}
-
-/** A remote engine (ssh://, tcp://): its own errors already say what to fix, so they pass unchanged. */
-async function connectRemote(value: string, env: NodeJS.ProcessEnv): Promise<ContainerEngine> {
-  const remote = await remoteEngineOptions(value, env);
-  const docker = new Docker({ ...remote.options, timeout: 30_000 });
-  try {
-    await docker.ping();
-  } catch (error) {
-    await remote.close();
-    if (error instanceof CospecError) throw error;
-    throw new CospecError(
-      'ENGINE_UNAVAILABLE',
-      `The container engine at ${remote.endpoint} does not answer: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
-  return new DockerEngine(docker, remote.endpoint, new Docker(remote.options), remote.close);
-}
-
 function asEngineError(error: unknown, endpoint: string): unknown {
   const message = error instanceof Error ? error.message : String(error);
-  if (/ECONNREFUSED|ENOENT|EACCES|socket hang up|EPIPE/.test(message)) return unavailable([endpoint], message);
+  if (/ECONNREFUSED|ENOENT|EACCES|socket hang up|EPIPE/.test(message)) return engineUnavailable([endpoint], message);
   return error;
 }
 
@@ -155,7 +42,7 @@ export function isRemoteEndpoint(endpoint: string): boolean {
   return !endpoint.startsWith('unix://') && !endpoint.startsWith('npipe:');
 }
 
-class DockerEngine implements ContainerEngine {
+export class DockerEngine implements ContainerEngine {
   readonly remote: boolean;
 
   constructor(

@@ -1,7 +1,7 @@
 /**
  * The narrow view of a container engine the sandbox needs (ARCHITECTURE.md: "`sandbox` works
  * through a `ContainerEngine` interface"). The implementation speaks the Docker Engine API
- * (engine-docker.ts), which Docker, Podman, Colima and Rancher Desktop all serve.
+ * (engine-docker.ts; finding one is engine-locate.ts), which Docker, Podman, Colima and Rancher Desktop all serve.
  */
 
 export interface BindMount {

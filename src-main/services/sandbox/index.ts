@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../platform/logger';
 import type { ExecuteRequest, ExecuteResult } from '../runs/orchestrator';
 import type { ContainerEngine } from './engine';
-import { connectEngine } from './engine-docker';
+import { connectEngine } from './engine-locate';
 import {
   DEFAULT_LIMITS,
   executeInSandbox,
@@ -25,7 +25,7 @@ export type { ContainerEngine, ContainerHandle, ContainerSpec } from './engine';
 export type { EgressDecision, EgressProxy, EgressProxyOptions, Lookup } from './egress-proxy';
 export { startEgressProxy } from './egress-proxy';
 export { compileAllowlist, forbiddenAddressReason, parseAllowEntry } from './allowlist';
-export { connectEngine, engineLocations, DEFAULT_SOCKET } from './engine-docker';
+export { connectEngine, engineLocations, DEFAULT_SOCKET } from './engine-locate';
 export type { ExecuteExtras, GitLabAccess, SandboxLimits } from './executor';
 export { DEFAULT_LIMITS, IN_CONTAINER, RUN_LABEL } from './executor';
 export { BASE_IMAGE } from './image';
