@@ -118,6 +118,7 @@ async function start(): Promise<void> {
       pickFolder: folderPicker(dialog, () => window),
       resolveProxy: sessionProxyResolver(session.defaultSession),
       protocolRegistered,
+      packaged: app.isPackaged,
       updater: await installedAppUpdater(app.isPackaged, process.resourcesPath),
       // Installers copy resources/sandbox and resources/agents next to app.asar; a checkout has them at its root.
       resourcesDir: app.isPackaged ? process.resourcesPath : join(repoRoot, 'resources'),

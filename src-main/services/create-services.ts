@@ -2,7 +2,7 @@ import type { AppServices, ServiceDeps } from './index';
 import { createAppService } from './app';
 import { createAccountsService, type AccountsService } from './accounts';
 import { createOAuthAppResolver, createOAuthFlows } from './auth';
-import { defaultPolicyPath, loadPolicy, PolicyGuard } from './policy';
+import { loadPolicy, PolicyGuard, resolvePolicyPath } from './policy';
 import { createSecretStore, type SecretStore } from './secrets';
 import { createSettingsStore, SecuritySettingsSchema, UpdateSettingsSchema, type SettingsStore } from './settings';
 import { createRepositoriesService, type RepositoriesService } from './repositories';
@@ -34,7 +34,8 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
     openExternal: deps.openExternal,
     pickFolder: deps.pickFolder,
   });
-  const policy = new PolicyGuard(await loadPolicy(deps.policyPath ?? defaultPolicyPath()));
+  const policyPath = deps.policyPath ?? choosePolicyPath(deps);
+  const policy = new PolicyGuard(await loadPolicy(policyPath));
   const settings = createSettingsStore({ dataDir: deps.paths.dataDir, logger: deps.logger, now: deps.now });
   const secrets = createSecretStore({
     dataDir: deps.paths.dataDir,
@@ -86,6 +87,7 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
         deps,
         () => preferences.sandboxLimits(),
         () => preferences.containerSocket(),
+        (entry) => policy.mayReachPrivate(entry),
       );
   const sandbox = deps.runtime?.sandbox ?? realSandbox;
   if (!sandbox) throw new Error('unreachable: a sandbox is always built');
@@ -166,4 +168,11 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
       await accounts.dispose();
     },
   };
+}
+
+/** The machine's policy file, or the development override when resolvePolicyPath allows it (logged when not). */
+function choosePolicyPath(deps: ServiceDeps): string {
+  const choice = resolvePolicyPath({ packaged: deps.packaged === true });
+  if (choice.ignoredOverride) deps.logger.warn(choice.ignoredOverride);
+  return choice.path;
 }

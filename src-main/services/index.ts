@@ -35,7 +35,9 @@ export interface ServiceDeps {
   containerSocket?: string;
   /** Where resources/ (sandbox entrypoint, sample agent) lives; the repository's by default, process.resourcesPath in a package. */
   resourcesDir?: string;
-  /** Overrides for tests: the policy file path, the clock. */
+  /** The installed app (app.isPackaged): development overrides in the environment are ignored. */
+  packaged?: boolean;
+  /** Overrides for in-process tests: the policy file path, the clock. */
   policyPath?: string;
   now?: () => Date;
 }

@@ -23,6 +23,7 @@ export function createRuntimeSandbox(
   deps: ServiceDeps,
   limits: () => SandboxLimits,
   chosenSocket: () => string | undefined,
+  mayReachPrivate: (entry: string) => boolean,
 ): RunSandbox & { diagnose: Sandbox['diagnose'] } {
   let current: { socket: string | undefined; sandbox: Sandbox } | undefined;
   const get = (): Sandbox => {
@@ -39,6 +40,7 @@ export function createRuntimeSandbox(
           logger: deps.logger.child({ service: 'sandbox' }),
           dataDir: deps.paths.dataDir,
           limits,
+          mayReachPrivate,
           ...(socket ? { socketPath: socket } : {}),
           ...(deps.resourcesDir ? { resourcesDir: deps.resourcesDir } : {}),
         }),

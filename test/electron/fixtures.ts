@@ -62,7 +62,12 @@ function appEnv(dataDir: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env))
     if (value !== undefined && key !== 'ELECTRON_RUN_AS_NODE') env[key] = value;
-  return { ...env, COSPEC_DATA_DIR: dataDir, COSPEC_POLICY_PATH: join(dataDir, 'no-policy.json') };
+  return {
+    ...env,
+    COSPEC_DATA_DIR: dataDir,
+    COSPEC_POLICY_PATH: join(dataDir, 'no-policy.json'),
+    COSPEC_DEVELOPMENT: '1',
+  };
 }
 
 /** Marks every test of the calling file skipped, with the reason global-setup printed. */

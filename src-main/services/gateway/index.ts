@@ -43,6 +43,7 @@ import { ProjectIdResolver } from './gitlab-json';
 import type { GatewayRecord } from './record';
 import { GatewayRecorder } from './recorder';
 import { createRunCa } from './run-ca';
+import { normaliseHost } from '../../platform/host';
 
 export type { GatewayRecord } from './record';
 export { gatewayRecordSchema } from './record';
@@ -103,7 +104,8 @@ function parseAuthority(authority: string, protocol: string): { host: string; po
   const hostPort = authority.slice(authority.lastIndexOf('@') + 1);
   const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostPort);
   if (!m) return undefined;
-  return { host: m[1]!.replace(/^\[|\]$/g, '').toLowerCase(), port: m[2] ? Number(m[2]) : defaultPort(protocol) };
+  const host = normaliseHost(m[1]!);
+  return host ? { host, port: m[2] ? Number(m[2]) : defaultPort(protocol) } : undefined;
 }
 
 /** Creates the gateway for one run (generates the run CA first for https instances). */
@@ -111,7 +113,8 @@ export async function createCredentialGateway(options: CredentialGatewayOptions)
   const instance = new URL(options.instanceUrl);
   if (instance.protocol !== 'http:' && instance.protocol !== 'https:')
     throw new Error(`unsupported GitLab URL ${options.instanceUrl}`);
-  const host = instance.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const host = normaliseHost(instance.hostname);
+  if (!host) throw new Error(`unsupported GitLab URL ${options.instanceUrl}`);
   const port = instance.port ? Number(instance.port) : defaultPort(instance.protocol);
   const basePath = instance.pathname.replace(/\/+$/, '');
   const secrets = new Set<string>();
@@ -136,7 +139,8 @@ export async function createCredentialGateway(options: CredentialGatewayOptions)
       return token;
     },
   };
-  const handles = (h: string, p: number) => h.replace(/^\[|\]$/g, '').toLowerCase() === host && p === port;
+  // Every spelling of the instance's host (case, trailing dot, IPv4/IPv6 literal forms) is the instance.
+  const handles = (h: string, p: number) => normaliseHost(h) === host && p === port;
 
   const serve = (req: IncomingMessage, res: ServerResponse, protocol: 'http:' | 'https:') => {
     const target = splitTarget(req.url ?? '');

@@ -1,4 +1,5 @@
 import { CospecError } from '../../../src-shared/ipc/errors';
+import { formatHost, normaliseHost } from '../../platform/host';
 
 export const GITLAB_COM_URL = 'https://gitlab.com';
 
@@ -52,11 +53,14 @@ export function normalizeInstanceUrl(raw: string, options: { allowHttp?: boolean
   if (url.search || url.hash) {
     throw new CospecError('INVALID_URL', 'Enter only the address of the GitLab instance, without "?…" or "#…".');
   }
-  if (!url.hostname) throw new CospecError('INVALID_URL', `"${text}" has no host name.`);
+  const hostname = normaliseHost(url.hostname);
+  if (!hostname) throw new CospecError('INVALID_URL', `"${text}" has no valid host name.`);
+  // One spelling per instance (src-main/platform/host.ts): "GitLab.com." is gitlab.com for the policy and for accounts.
+  const host = `${formatHost(hostname)}${url.port ? `:${url.port}` : ''}`;
   let path = url.pathname.replace(/\/+$/, '');
   path = path.replace(/\/api\/v4$/i, '').replace(/\/+$/, '');
-  const instanceUrl = `${url.protocol}//${url.host}${path}`;
-  return { instanceUrl, host: url.host, apiBase: `${instanceUrl}/api/v4` };
+  const instanceUrl = `${url.protocol}//${host}${path}`;
+  return { instanceUrl, host, apiBase: `${instanceUrl}/api/v4` };
 }
 
 /** The host name alone (no port), for messages. */

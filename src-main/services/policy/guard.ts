@@ -1,4 +1,7 @@
 import { CospecError } from '../../../src-shared/ipc/errors';
+import type { RunSpec } from '../../../src-shared/model/run';
+import { formatHost, normaliseHost } from '../../platform/host';
+import { checkAllowEntry, describeEntry, parseAllowEntry } from '../sandbox/allowlist';
 import type { PolicyState } from './load';
 import type { ManagedInstance, Policy } from './schema';
 
@@ -10,11 +13,15 @@ export interface Effective<T> {
 
 const GITLAB_COM = 'gitlab.com';
 
-/** Compares instance URLs the way users mean them: case-insensitive host, no trailing slash or /api/v4. */
+/**
+ * Compares instance URLs the way users mean them: the host in its one normalised form
+ * (src-main/platform/host.ts: case, trailing dot, IDN, IP literal spellings), no trailing slash or /api/v4.
+ */
 export function instanceKey(url: string): string {
   const u = new URL(url);
-  const path = u.pathname.replace(/\/+$/, '').replace(/\/api\/v4$/, '');
-  return `${u.protocol}//${u.host.toLowerCase()}${path}`;
+  const path = u.pathname.replace(/\/+$/, '').replace(/\/api\/v4$/i, '');
+  const host = normaliseHost(u.hostname) ?? u.hostname;
+  return `${u.protocol}//${formatHost(host)}${u.port ? `:${u.port}` : ''}${path}`;
 }
 
 /**
@@ -53,7 +60,7 @@ export class PolicyGuard {
     this.assertUsable();
     const gitlab = this.policy?.gitlab;
     if (!gitlab || this.managedInstance(instanceUrl)) return;
-    const isGitLabCom = new URL(instanceUrl).hostname.toLowerCase() === GITLAB_COM;
+    const isGitLabCom = normaliseHost(new URL(instanceUrl).hostname) === GITLAB_COM;
     if (isGitLabCom && !gitlab.allowGitLabCom) {
       throw new CospecError('POLICY_FORBIDS', 'Your organization does not allow connecting gitlab.com accounts.');
     }
@@ -71,16 +78,68 @@ export class PolicyGuard {
     return this.managedInstance(instanceUrl)?.oauthApplicationId;
   }
 
-  /** Egress allowlist entries: the policy's are forced; the user's are dropped when additions are forbidden. */
+  /**
+   * Egress allowlist entries: the policy's are forced; the user's are dropped when additions are
+   * forbidden, and so is any user entry `checkUserEntry` refuses (settings written by an older version).
+   */
   egressAllowlist(userEntries: string[]): Effective<string[]> & { ignoredUserEntries: string[] } {
     const egress = this.policy?.egress;
-    if (!egress) return { value: dedupe(userEntries), managed: false, ignoredUserEntries: [] };
-    const user = egress.allowUserAdditions ? userEntries : [];
-    return {
-      value: dedupe([...egress.allow, ...user]),
-      managed: !egress.allowUserAdditions,
-      ignoredUserEntries: egress.allowUserAdditions ? [] : userEntries,
-    };
+    const additions = egress?.allowUserAdditions ?? true;
+    const kept: string[] = [];
+    const ignored: string[] = [];
+    for (const raw of userEntries) {
+      const checked = additions ? checkAllowEntry(raw, { allowPrivate: this.privateDestinationsAllowed() }) : undefined;
+      if (checked && 'text' in checked) kept.push(checked.text);
+      else ignored.push(raw);
+    }
+    const forced = (egress?.allow ?? []).map(canonicalEntry);
+    return { value: [...new Set([...forced, ...kept])], managed: !additions, ignoredUserEntries: ignored };
+  }
+
+  /** Whether users' allowlist entries may name or resolve to loopback, private or metadata addresses. */
+  privateDestinationsAllowed(): boolean {
+    return this.policy?.egress?.allowPrivateDestinations === true;
+  }
+
+  /**
+   * Whether an allowlist entry (canonical text) may name or resolve to loopback, private,
+   * link-local or metadata addresses: the policy's own entries, or any when the policy allows it.
+   */
+  mayReachPrivate(entry: string): boolean {
+    if (this.state.status !== 'active') return false;
+    if (this.privateDestinationsAllowed()) return true;
+    const canonical = canonicalEntry(entry);
+    return (this.policy?.egress?.allow ?? []).some((e) => canonicalEntry(e) === canonical);
+  }
+
+  /** The canonical text of a user's allowlist entry, or INVALID_INPUT / POLICY_FORBIDS saying why it is refused. */
+  checkUserEntry(raw: string): string {
+    const checked = checkAllowEntry(raw, { allowPrivate: this.privateDestinationsAllowed() });
+    if ('text' in checked) return checked.text;
+    const code = /organization's policy/.test(checked.reason) ? 'POLICY_FORBIDS' : 'INVALID_INPUT';
+    throw new CospecError(code, checked.reason);
+  }
+
+  /**
+   * Refuses a run whose own options go beyond the policy, before it exists: the agent, a time
+   * limit above the pinned one, and extra destinations the policy forbids. The IPC dispatcher,
+   * the CLI and the UI all start runs through here, so none of them can ask for more.
+   */
+  assertRunAllowed(spec: Pick<RunSpec, 'agent' | 'allow' | 'timeoutMinutes'>): void {
+    this.assertUsable();
+    this.assertAgentAllowed(spec.agent.kind === 'adapter' ? spec.agent : { kind: 'command' });
+    const pinned = this.policy?.sandbox?.timeoutMinutes;
+    if (pinned !== undefined && spec.timeoutMinutes !== undefined && spec.timeoutMinutes > pinned)
+      throw new CospecError(
+        'POLICY_FORBIDS',
+        `Your organization limits runs to ${pinned} minutes; ${spec.timeoutMinutes} was asked. Leave the time limit out or ask for ${pinned} or less.`,
+      );
+    if (spec.allow.length > 0 && this.policy?.egress?.allowUserAdditions === false)
+      throw new CospecError(
+        'POLICY_FORBIDS',
+        `Your organization manages the egress allowlist; a run cannot add destinations (${spec.allow.join(', ')}).`,
+      );
+    for (const entry of spec.allow) this.checkUserEntry(entry);
   }
 
   /** A sandbox setting: the policy's pinned value when set, else the user's, else the app default. */
@@ -121,6 +180,8 @@ export class PolicyGuard {
   }
 }
 
-function dedupe(entries: string[]): string[] {
-  return [...new Set(entries.map((e) => e.trim().toLowerCase()).filter(Boolean))];
+/** The canonical text of an entry (the policy's are validated at load), or the trimmed text when it is none. */
+function canonicalEntry(raw: string): string {
+  const entry = parseAllowEntry(raw);
+  return entry ? describeEntry(entry) : raw.trim().toLowerCase();
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseAllowEntryOrReason } from '../sandbox/allowlist';
 
 /**
  * The admin's managed policy (policy.json). Strict: an unknown key is an error, because a typo in
@@ -7,8 +8,12 @@ import { z } from 'zod';
 const HostPattern = z
   .string()
   .min(1)
-  .max(253)
-  .regex(/^(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/i, 'a host name, "*.domain" or "host:port"');
+  .max(260)
+  .superRefine((text, ctx) => {
+    // The proxy's own parser: what it would not apply (a typo, "*.com") is an error here, not a silent drop.
+    const parsed = parseAllowEntryOrReason(text);
+    if ('reason' in parsed) ctx.addIssue({ code: 'custom', message: parsed.reason });
+  });
 
 export const ManagedInstanceSchema = z.strictObject({
   url: z.string().url(),
@@ -38,6 +43,11 @@ export const PolicySchema = z.strictObject({
       allow: z.array(HostPattern).default([]),
       /** false: users cannot add their own allowlist entries. */
       allowUserAdditions: z.boolean().default(true),
+      /**
+       * true: users' entries may also name or resolve to loopback, private, link-local, CGNAT or
+       * metadata addresses. The policy's own `allow` entries always may (the admin named them).
+       */
+      allowPrivateDestinations: z.boolean().default(false),
     })
     .optional(),
   sandbox: z

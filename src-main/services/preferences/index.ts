@@ -142,7 +142,8 @@ export function createPreferencesService(deps: {
       throw locked('Automatic update checks');
 
     const next = { ...runs() };
-    if (patch.egressAllow) next.egressAllow = [...new Set(patch.egressAllow.map((e) => e.toLowerCase()))];
+    // Each entry is checked and stored in its canonical form; the first refused one says why.
+    if (patch.egressAllow) next.egressAllow = [...new Set(patch.egressAllow.map((e) => deps.policy.checkUserEntry(e)))];
     if (patch.timeoutMinutes !== undefined) next.timeoutMinutes = patch.timeoutMinutes;
     if (patch.memoryMb !== undefined) next.memoryMb = patch.memoryMb;
     if (patch.cpus !== undefined) next.cpus = patch.cpus;

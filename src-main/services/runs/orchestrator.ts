@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendFile, mkdir, rm } from 'node:fs/promises';
 import { CospecError, toErrorEnvelope } from '../../../src-shared/ipc/errors';
-import type { AgentChoice, RunOutput, RunRecord, RunSpec, RunState } from '../../../src-shared/model/run';
+import type { RunOutput, RunRecord, RunSpec, RunState } from '../../../src-shared/model/run';
 import type { Logger } from '../../platform/logger';
 import { canTransition, isTerminal } from './state-machine';
 import type { RunPaths, RunStore } from './store';
@@ -43,8 +43,11 @@ export interface ExecuteResult {
  */
 export interface RunPorts {
   resolveProject(spec: RunSpec): Promise<ResolvedProject>;
-  /** Refuses an agent the policy forbids or whose model key is missing, before a run record exists. */
-  assertAgentAllowed(agent: AgentChoice): void | Promise<void>;
+  /**
+   * Refuses, before a run record exists, a run whose options go beyond the policy (agent, time
+   * limit, extra destinations) or whose agent has no model key.
+   */
+  assertRunAllowed(spec: RunSpec): void | Promise<void>;
   allowlistFor(spec: RunSpec, project: ResolvedProject): string[];
   ensureImage(
     onProgress: (detail: string, percent?: number) => void,
@@ -118,7 +121,7 @@ export class RunOrchestrator {
 
   /** Queues a run and returns its record at once; the run proceeds in the background. */
   async start(spec: RunSpec): Promise<RunRecord> {
-    await this.deps.ports.assertAgentAllowed(spec.agent);
+    await this.deps.ports.assertRunAllowed(spec);
     const at = this.now().toISOString();
     const record: RunRecord = {
       id: randomUUID(),

@@ -7,6 +7,7 @@ import { AGENT_ADAPTERS, resolveAgent } from '../agents/catalog';
 import { gatewayRecordSchema } from '../gateway';
 import { detectOutputs } from '../outputs/detect';
 import { listCommitsInClone } from '../outputs/git-log';
+import { formatHost, normaliseHost } from '../../platform/host';
 import type { PolicyGuard } from '../policy';
 import type { SandboxLimits } from '../preferences';
 import type { GitLabGet } from '../repositories/gitlab-projects';
@@ -73,10 +74,14 @@ const ApiProjectSchema = z.object({
   default_branch: z.string().nullable().optional(),
 });
 
-/** The host (with a non-default port) that a GitLab instance URL lives on, as the egress proxy matches it. */
+/**
+ * The allowlist entry of a run's GitLab instance: its host and its one port, always written out, so
+ * the entry opens only what the credential gateway serves (an https instance's port 80 stays closed).
+ */
 export function egressHostOf(instanceUrl: string): string {
   const url = new URL(instanceUrl);
-  return url.host;
+  const port = url.port || (url.protocol === 'http:' ? '80' : '443');
+  return `${formatHost(normaliseHost(url.hostname) ?? url.hostname)}:${port}`;
 }
 
 /** The error of a run whose agent has no model key stored: what is missing and where to add it. */
@@ -120,9 +125,9 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
       };
     },
 
-    async assertAgentAllowed(agent) {
-      const resolved = resolveAgent(agent);
-      deps.policy.assertAgentAllowed(agent.kind === 'adapter' ? agent : { kind: 'command' });
+    async assertRunAllowed(spec) {
+      const resolved = resolveAgent(spec.agent);
+      deps.policy.assertRunAllowed(spec);
       // Refused before a run exists: without its key the agent could only fail, after minutes of image build and clone.
       if (resolved.modelKey && !(await deps.modelKey(resolved.modelKey.secretKey)))
         throw missingModelKey(resolved.name, resolved.modelKey.label);

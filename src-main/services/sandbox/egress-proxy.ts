@@ -13,7 +13,8 @@ import { connect, isIP, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { RunRecord } from '../../../src-shared/model/run';
 import type { CredentialGateway } from '../gateway';
-import { compileAllowlist, forbiddenAddressReason, normaliseHost } from './allowlist';
+import { normaliseHost } from '../../platform/host';
+import { compileAllowlist, forbiddenAddressReason } from './allowlist';
 
 /**
  * The run's only way out (issue 5): the container reaches it through a relay, over a mounted unix
@@ -49,6 +50,12 @@ export interface EgressProxyOptions {
    */
   credentials?: { username: string; password: string };
   allowlist: readonly string[];
+  /**
+   * Whether an allowlist entry (canonical text) may name or resolve to loopback, private,
+   * link-local or metadata addresses: only what the admin's policy allows. Never by default, so a
+   * listed name that resolves to 127.0.0.1 (DNS rebinding) is refused.
+   */
+  mayReachPrivate?: (entry: string) => boolean;
   gateway?: Pick<CredentialGateway, 'handles' | 'handleHttpRequest' | 'handleConnect'>;
   /** Name resolution; the OS resolver by default. */
   lookup?: Lookup;
@@ -82,14 +89,17 @@ const defaultLookup: Lookup = (host) => dnsLookup(host, { all: true, verbatim: t
 
 /** "host:port" or "[v6]:port" from a CONNECT line. */
 function parseConnectTarget(target: string): { host: string; port: number } | undefined {
-  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s/]+):(\d{1,5})$/.exec(target);
+  const m = /^(\[[0-9a-fA-F:.%\w-]+\]|[^:[\]\s/]+):(\d{1,5})$/.exec(target);
   if (!m) return undefined;
   const port = Number(m[2]);
-  return port >= 1 && port <= 65535 ? { host: normaliseHost(m[1]!), port } : undefined;
+  const host = normaliseHost(m[1]!);
+  return host && port >= 1 && port <= 65535 ? { host, port } : undefined;
 }
 
 export async function startEgressProxy(options: EgressProxyOptions): Promise<EgressProxy> {
-  const allowlist = compileAllowlist(options.allowlist);
+  const allowlist = compileAllowlist(options.allowlist, {
+    ...(options.mayReachPrivate ? { mayReachPrivate: options.mayReachPrivate } : {}),
+  });
   const lookup = options.lookup ?? defaultLookup;
   const kept: EgressDecision[] = [];
   const counts = new Map<
@@ -143,11 +153,14 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       decide({ method, host, port, allowed: false, reason });
       return { ok: false, status: 502, reason };
     }
-    const usable = match.exact ? addresses : addresses.filter((a) => !forbiddenAddressReason(a));
+    // The address checked is the address connected to: a name cannot be re-resolved to another in between.
+    const usable = match.privateOk ? addresses : addresses.filter((a) => !forbiddenAddressReason(a));
     const address = usable[0];
     if (!address) {
       const reason = addresses.length
-        ? `${host} resolves to ${forbiddenAddressReason(addresses[0]!)}; only a host listed exactly may use it`
+        ? isIP(host)
+          ? `${forbiddenAddressReason(host)}; only your organization's policy can open it to the sandbox`
+          : `${host} resolves to ${forbiddenAddressReason(addresses[0]!)}; only your organization's policy can open it to the sandbox`
         : `${host} has no address`;
       decide({ method, host, port, allowed: false, reason });
       return { ok: false, status: 403, reason };
@@ -283,6 +296,18 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     }
     const host = normaliseHost(url.hostname);
     const port = url.port ? Number(url.port) : 80;
+    if (!host) {
+      decide({
+        method: req.method ?? '',
+        host: url.hostname.slice(0, 200),
+        port,
+        allowed: false,
+        reason: 'malformed host',
+      });
+      req.resume();
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('coSPEC egress: malformed host\n');
+      return;
+    }
     if (options.gateway?.handles(host, port)) {
       decide({
         method: req.method ?? '',

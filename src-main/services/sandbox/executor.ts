@@ -62,6 +62,11 @@ export interface ExecutorDeps {
   limits: () => SandboxLimits;
   /** Name resolution for the egress proxy (the OS resolver by default). */
   lookup?: Lookup;
+  /**
+   * Whether an allowlist entry may name or resolve to loopback, private, link-local or metadata
+   * addresses (the admin's policy decides: PolicyGuard.mayReachPrivate); never by default.
+   */
+  mayReachPrivate?: (entry: string) => boolean;
   /** How the container reaches the proxy; chosen from the engine by default. */
   egressShape?: EgressShape | 'auto';
 }
@@ -153,6 +158,7 @@ export async function executeInSandbox(
         gateway,
         logPath: req.paths.egressLog,
         ...(deps.lookup ? { lookup: deps.lookup } : {}),
+        ...(deps.mayReachPrivate ? { mayReachPrivate: deps.mayReachPrivate } : {}),
         onDecision: (d) => logger.debug('egress', { host: d.host, port: d.port, allowed: d.allowed, reason: d.reason }),
       },
     });

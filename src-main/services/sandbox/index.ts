@@ -51,6 +51,11 @@ export interface SandboxDeps {
   limits?: () => Partial<SandboxLimits>;
   /** Name resolution for the egress proxy (tests); the OS resolver by default. */
   lookup?: Lookup;
+  /**
+   * Whether an allowlist entry may name or resolve to loopback, private, link-local or metadata
+   * addresses (the admin's policy decides: PolicyGuard.mayReachPrivate); never by default.
+   */
+  mayReachPrivate?: (entry: string) => boolean;
   /** How containers reach the egress proxy; else COSPEC_EGRESS_SHAPE, else chosen from the engine. */
   egressShape?: EgressShape | 'auto';
 }
@@ -113,6 +118,7 @@ export function createSandbox(deps: SandboxDeps): Sandbox {
             resourcesDir,
             limits: () => ({ ...DEFAULT_LIMITS, ...deps.limits?.() }),
             ...(deps.lookup ? { lookup: deps.lookup } : {}),
+            ...(deps.mayReachPrivate ? { mayReachPrivate: deps.mayReachPrivate } : {}),
             egressShape,
           },
           req,

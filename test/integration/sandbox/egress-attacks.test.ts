@@ -13,6 +13,11 @@ import { createHarness, EGRESS_SHAPES, runCommand, sandboxSkipReason, type Comma
  * an HTTP server on all of the host's addresses (standing in for an allowed site and for services
  * on the host), a UDP listener, and names that the proxy's resolver maps to them. Every probe but
  * the two allowed ones must fail, and the host servers must see nothing else.
+ *
+ * Only `allowed.test` is opened to loopback (as an admin's policy would, PolicyGuard.mayReachPrivate).
+ * The allowlist also carries loopback and metadata destinations in other spellings and a name that
+ * resolves to loopback (DNS rebinding), as if they had slipped past the checks users' entries get:
+ * the proxy itself must still refuse every one of them.
  */
 
 const skip = await sandboxSkipReason();
@@ -55,9 +60,13 @@ function attackSuite(shape: EgressShape) {
         // machine's loopback; any other name is recorded (a leak would show here) and unknown.
         lookup: async (name) => {
           lookedUp.push(name);
-          if (name === 'allowed.test' || name === 'x.wild.test') return [{ address: '127.0.0.1', family: 4 }];
+          if (['allowed.test', 'x.wild.test', 'rebind.test', 'localhost'].includes(name))
+            return [{ address: '127.0.0.1', family: 4 }];
+          if (name === 'metadata.google.internal') return [{ address: '169.254.169.254', family: 4 }];
+          if (name === 'rebind6.test') return [{ address: '::ffff:127.0.0.1', family: 6 }];
           throw Object.assign(new Error(`ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
         },
+        mayReachPrivate: (entry) => entry === `allowed.test:${port}`,
       });
       const hostIp = hostAddress();
       const script = `
@@ -78,6 +87,23 @@ t metadata_connect curl -sS -f -m 10 -p http://169.254.169.254:80/
 t ipv6_via_proxy curl -sS -f -m 10 "http://[::1]:$P/"
 t ipv6_connect curl -sS -f -m 10 -p "http://[::1]:$P/"
 t wildcard_name_to_loopback curl -sS -f -m 10 -p http://x.wild.test:$P/
+t alt_loopback_short curl -sS -f -m 10 http://127.1:$P/
+t alt_loopback_short_connect curl -sS -f -m 10 -p http://127.1:$P/
+t alt_loopback_decimal curl -sS -f -m 10 http://2130706433:$P/
+t alt_loopback_hex curl -sS -f -m 10 -p http://0x7f.1:$P/
+t alt_loopback_octal curl -sS -f -m 10 http://0177.0.0.1:$P/
+t alt_loopback_mapped curl -sS -f -m 10 "http://[::ffff:127.0.0.1]:$P/"
+t alt_loopback_mapped_connect curl -sS -f -m 10 -p "http://[::ffff:7f00:1]:$P/"
+t alt_loopback_v6_long curl -sS -f -m 10 -p "http://[0:0:0:0:0:0:0:1]:$P/"
+t alt_loopback_name curl -sS -f -m 10 http://localhost:$P/
+t alt_loopback_name_dot curl -sS -f -m 10 -p http://LOCALHOST.:$P/
+t rebinding_name curl -sS -f -m 10 http://rebind.test:$P/
+t rebinding_name_connect curl -sS -f -m 10 -p http://rebind.test:$P/
+t rebinding_name_mapped curl -sS -f -m 10 -p http://rebind6.test:$P/
+t alt_metadata_octal curl -sS -f -m 10 http://0251.0376.0251.0376/latest/meta-data/
+t alt_metadata_decimal curl -sS -f -m 10 -p http://2852039166:80/
+t alt_metadata_v6 curl -sS -f -m 10 "http://[fd00:ec2::254]/"
+t alt_metadata_name curl -sS -f -m 10 http://metadata.google.internal/computeMetadata/v1/
 t direct_loopback curl -sS -f -m 5 --noproxy '*' http://127.0.0.1:$P/
 t direct_ipv6_loopback curl -sS -f -m 5 --noproxy '*' "http://[::1]:$P/"
 t direct_host_ip curl -sS -f -m 5 --noproxy '*' http://$H:$P/
@@ -103,7 +129,23 @@ echo END
           ),
         60_000,
       );
-      run = await runCommand(harness, script, { allowlist: [`allowed.test:${port}`, `*.wild.test:${port}`] });
+      run = await runCommand(harness, script, {
+        allowlist: [
+          `allowed.test:${port}`,
+          `*.wild.test:${port}`,
+          // Entries the policy did not open to private addresses: listed, and still refused.
+          `127.1:${port}`,
+          `2130706433:${port}`,
+          `[::ffff:127.0.0.1]:${port}`,
+          `[::1]:${port}`,
+          `localhost:${port}`,
+          `rebind.test:${port}`,
+          `rebind6.test:${port}`,
+          '0251.0376.0251.0376',
+          '[fd00:ec2::254]',
+          'metadata.google.internal',
+        ],
+      });
       clearTimeout(timer);
       for (const line of run.lines) {
         const m = /^RESULT (\S+) (ok|fail) ?(.*)$/.exec(line);
@@ -151,6 +193,23 @@ echo END
       'ipv6_via_proxy',
       'ipv6_connect',
       'wildcard_name_to_loopback',
+      'alt_loopback_short',
+      'alt_loopback_short_connect',
+      'alt_loopback_decimal',
+      'alt_loopback_hex',
+      'alt_loopback_octal',
+      'alt_loopback_mapped',
+      'alt_loopback_mapped_connect',
+      'alt_loopback_v6_long',
+      'alt_loopback_name',
+      'alt_loopback_name_dot',
+      'rebinding_name',
+      'rebinding_name_connect',
+      'rebinding_name_mapped',
+      'alt_metadata_octal',
+      'alt_metadata_decimal',
+      'alt_metadata_v6',
+      'alt_metadata_name',
     ])('the proxy refuses %s', (name) => {
       const r = probe(name);
       expect(r.ok, r.output).toBe(false);
@@ -169,7 +228,17 @@ echo END
       expect(probe('has_route').ok).toBe(false);
       expect(probe('dns_lookup').ok).toBe(false);
       expect(probe('dns_leak').ok).toBe(false);
-      expect(new Set(lookedUp)).toEqual(new Set(['allowed.test', 'x.wild.test']));
+      // Listed names are resolved (and then refused for where they lead); nothing else is.
+      expect(new Set(lookedUp)).toEqual(
+        new Set([
+          'allowed.test',
+          'x.wild.test',
+          'localhost',
+          'rebind.test',
+          'rebind6.test',
+          'metadata.google.internal',
+        ]),
+      );
     });
 
     it('answers non-HTTP bytes sent to the relay with an error', () => {

@@ -85,8 +85,9 @@ describe('allowlist entries and addresses', () => {
     expect(forbiddenAddressReason('fd00:ec2::254')).toMatch(/metadata/);
     expect(forbiddenAddressReason('169.254.1.1')).toMatch(/link-local/);
     expect(forbiddenAddressReason('fe80::1')).toMatch(/link-local/);
-    for (const a of ['10.1.2.3', '172.16.0.1', '192.168.1.1', '100.64.0.1', 'fc00::1', '0.0.0.0', '224.0.0.1'])
+    for (const a of ['10.1.2.3', '172.16.0.1', '192.168.1.1', 'fc00::1', '0.0.0.0', '224.0.0.1'])
       expect(forbiddenAddressReason(a), a).toMatch(/private or reserved/);
+    expect(forbiddenAddressReason('100.64.0.1')).toMatch(/carrier-grade NAT/);
     expect(forbiddenAddressReason('::ffff:127.0.0.1')).toMatch(/loopback/);
     expect(forbiddenAddressReason('93.184.216.34')).toBeUndefined();
     expect(forbiddenAddressReason('2606:2800:220:1:248:1893:25c8:1946')).toBeUndefined();
@@ -122,7 +123,13 @@ describe('the egress proxy', () => {
         `allowed.test:${httpsPort}`,
         `*.wild.test:${httpPort}`,
         `vpn-gitlab.corp:${httpPort}`,
+        `rebind.attacker.test:${httpPort}`,
       ],
+      // What the admin's policy opened to private addresses (PolicyGuard.mayReachPrivate); not rebind.attacker.test.
+      mayReachPrivate: (entry) =>
+        entry === `allowed.test:${httpPort}` ||
+        entry === `vpn-gitlab.corp:${httpPort}` ||
+        entry === `allowed.test:${httpsPort}`,
       logPath: join(dir, 'egress.log'),
       lookup: async (name) => {
         lookedUp.push(name);
@@ -131,6 +138,7 @@ describe('the egress proxy', () => {
           'a.wild.test': '10.0.0.7',
           'b.wild.test': '::ffff:169.254.169.254',
           'vpn-gitlab.corp': '127.0.0.1',
+          'rebind.attacker.test': '127.0.0.1',
         };
         const address = table[name];
         if (!address) throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
@@ -176,9 +184,20 @@ describe('the egress proxy', () => {
     expect(r.out).toBe(`plain allowed.test:${httpPort} /path?q=1\n`);
   });
 
-  it('lets an exactly listed name use a private or loopback address (a GitLab behind a VPN)', async () => {
+  it('lets a name the policy opened use a private or loopback address (a registry behind a VPN)', async () => {
     const r = await curl(['-x', proxy.address, `http://vpn-gitlab.corp:${httpPort}/`]);
     expect(r.out).toContain('plain vpn-gitlab.corp');
+  });
+
+  it('refuses a listed name that resolves to loopback when the policy did not open it (DNS rebinding)', async () => {
+    const before = lookedUp.length;
+    const viaUri = await curl(['-x', proxy.address, `http://rebind.attacker.test:${httpPort}/`]);
+    expect(viaUri.out).toMatch(/403|loopback/);
+    expect(viaUri.out).not.toContain('plain');
+    const viaConnect = await curl(['-p', '-x', proxy.address, `http://rebind.attacker.test:${httpPort}/`]);
+    expect(viaConnect.out).toMatch(/403/);
+    expect(viaConnect.out).not.toContain('plain');
+    expect(lookedUp.slice(before)).toContain('rebind.attacker.test');
   });
 
   it('refuses a wildcard-matched name that resolves to a private or metadata address', async () => {
@@ -189,7 +208,7 @@ describe('the egress proxy', () => {
   it('never resolves a name that is not on the list', async () => {
     await curl(['-x', proxy.address, `http://exfiltrate-this.attacker.test:${httpPort}/`]);
     await curl(['-p', '-x', proxy.address, `http://also-not.attacker.test:443/`]);
-    expect(lookedUp.filter((n) => n.includes('attacker'))).toEqual([]);
+    expect(lookedUp.filter((n) => n.includes('attacker') && n !== 'rebind.attacker.test')).toEqual([]);
   });
 
   it('hands the run’s GitLab host to the gateway, by CONNECT and by absolute URI', async () => {
@@ -245,6 +264,7 @@ describe('a proxy reachable over TCP by more than its run (the network shape)', 
     port = (upstream.address() as AddressInfo).port;
     guarded = await startEgressProxy({
       allowlist: [`allowed.test:${port}`],
+      mayReachPrivate: () => true,
       credentials,
       lookup: async () => [{ address: '127.0.0.1', family: 4 }],
     });

@@ -56,6 +56,8 @@ export { EGRESS_SHAPES };
 export async function createHarness(
   opts: {
     lookup?: Lookup;
+    /** Entries the "policy" opened to loopback and private addresses (the test servers listen on loopback). */
+    mayReachPrivate?: (entry: string) => boolean;
     limits?: { memoryMb?: number; pidsLimit?: number; cpus?: number };
     egressShape?: EgressShape;
     /** Another engine address (a remote engine's DOCKER_HOST) and the environment its keys and certificates come from. */
@@ -70,6 +72,7 @@ export async function createHarness(
     ...(opts.engine ? { engineEnv: opts.engine.env } : {}),
     dataDir: dir,
     ...(opts.lookup ? { lookup: opts.lookup } : {}),
+    ...(opts.mayReachPrivate ? { mayReachPrivate: opts.mayReachPrivate } : {}),
     ...(opts.limits ? { limits: () => opts.limits ?? {} } : {}),
     ...(opts.egressShape ? { egressShape: opts.egressShape } : {}),
   });

@@ -36,7 +36,7 @@ beforeAll(async () => {
       },
     }),
   );
-  app = await startRecordedApp({ COSPEC_POLICY_PATH: policyPath });
+  app = await startRecordedApp({ COSPEC_POLICY_PATH: policyPath, COSPEC_DEVELOPMENT: '1' });
   await app.ask('ready');
   await app.until((calls) => calls.some((c) => c.api === 'window.loadURL'));
 }, 180_000);

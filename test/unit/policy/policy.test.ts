@@ -2,7 +2,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PolicyGuard, defaultPolicyPath, loadPolicy, type PolicyState } from '../../../src-main/services/policy';
+import type { RunSpec } from '../../../src-shared/model/run';
+import {
+  PolicyGuard,
+  defaultPolicyPath,
+  instanceKey,
+  resolvePolicyPath,
+  loadPolicy,
+  type PolicyState,
+} from '../../../src-main/services/policy';
 
 function policyFile(content: unknown): string {
   const dir = mkdtempSync(join(tmpdir(), 'cospec-policy-'));
@@ -16,11 +24,30 @@ async function guardFor(content: unknown): Promise<PolicyGuard> {
 }
 
 describe('policy loading', () => {
-  it('uses each OS path and lets COSPEC_POLICY_PATH override it', () => {
+  it('uses each OS path, which no environment variable moves', () => {
     expect(defaultPolicyPath('linux', {})).toBe('/etc/cospec/policy.json');
     expect(defaultPolicyPath('darwin', {})).toBe('/Library/Application Support/coSPEC/policy.json');
-    expect(defaultPolicyPath('win32', { ProgramData: 'D:\\PD' })).toMatch(/^D:\\PD.coSPEC.policy\.json$/);
-    expect(defaultPolicyPath('linux', { COSPEC_POLICY_PATH: '/tmp/p.json' })).toBe('/tmp/p.json');
+    // %ProgramData% is the user's to set: the machine path does not follow it.
+    expect(defaultPolicyPath('win32', { ProgramData: 'D:\\PD' })).toBe('C:\\ProgramData\\coSPEC\\policy.json');
+  });
+
+  it('honours COSPEC_POLICY_PATH only in development, with the flag, and while the machine has no policy', () => {
+    const over = { COSPEC_POLICY_PATH: '/tmp/p.json' };
+    const dev = { ...over, COSPEC_DEVELOPMENT: '1' };
+    const none = () => false;
+    const present = (p: string) => p === '/etc/cospec/policy.json';
+    expect(resolvePolicyPath({ platform: 'linux', env: dev, exists: none })).toEqual({ path: '/tmp/p.json' });
+    const cases: Array<[Parameters<typeof resolvePolicyPath>[0], RegExp]> = [
+      [{ platform: 'linux', env: over, exists: none }, /needs COSPEC_DEVELOPMENT=1/],
+      [{ platform: 'linux', env: dev, exists: none, packaged: true }, /installed app/],
+      [{ platform: 'linux', env: dev, exists: present }, /machine has a policy file/],
+      [{ platform: 'linux', env: { ...dev, COSPEC_DEVELOPMENT: 'true' }, exists: none }, /COSPEC_DEVELOPMENT=1/],
+    ];
+    for (const [opts, why] of cases) {
+      const choice = resolvePolicyPath(opts);
+      expect(choice.path).toBe('/etc/cospec/policy.json');
+      expect(choice.ignoredOverride).toMatch(why);
+    }
   });
 
   it('treats a missing file as no policy', async () => {
@@ -153,5 +180,78 @@ describe('policy beats user settings', () => {
       value: true,
       managed: false,
     });
+  });
+});
+
+describe('a run’s own options under the policy', () => {
+  const spec = (over: Partial<RunSpec> = {}): RunSpec => ({
+    accountId: 'a',
+    projectPath: 'g/p',
+    task: 't',
+    agent: { kind: 'adapter', name: 'sample' },
+    allow: [],
+    ...over,
+  });
+
+  it('refuses a time limit above the pinned one, and accepts one at or below it', async () => {
+    const guard = await guardFor({ version: 1, sandbox: { timeoutMinutes: 30 } });
+    expect(() => guard.assertRunAllowed(spec({ timeoutMinutes: 31 }))).toThrow(/limits runs to 30 minutes/);
+    expect(() => guard.assertRunAllowed(spec({ timeoutMinutes: 30 }))).not.toThrow();
+    expect(() => guard.assertRunAllowed(spec())).not.toThrow();
+  });
+
+  it('refuses extra destinations when additions are off, whatever they are', async () => {
+    const guard = await guardFor({ version: 1, egress: { allow: ['pypi.org'], allowUserAdditions: false } });
+    expect(() => guard.assertRunAllowed(spec({ allow: ['pypi.org'] }))).toThrow(
+      expect.objectContaining({ code: 'POLICY_FORBIDS' }),
+    );
+  });
+
+  it('refuses loopback, metadata and public-suffix wildcards in any spelling, without a policy too', async () => {
+    const guard = new PolicyGuard({ status: 'absent', path: '/nonexistent/policy.json' });
+    for (const entry of [
+      '127.1',
+      '[::ffff:127.0.0.1]:22',
+      '0251.0376.0251.0376',
+      'LOCALHOST.',
+      'metadata.google.internal',
+    ])
+      expect(() => guard.assertRunAllowed(spec({ allow: [entry] })), entry).toThrow(
+        expect.objectContaining({ code: 'POLICY_FORBIDS' }),
+      );
+    expect(() => guard.assertRunAllowed(spec({ allow: ['*.com'] }))).toThrow(/public suffix/);
+    expect(() => guard.assertRunAllowed(spec({ allow: ['pypi.org', '*.pypi.org'] }))).not.toThrow();
+  });
+
+  it('opens private destinations only as the policy says', async () => {
+    const open = await guardFor({ version: 1, egress: { allow: ['10.0.0.5:5000'], allowPrivateDestinations: true } });
+    expect(() => open.assertRunAllowed(spec({ allow: ['10.0.0.9'] }))).not.toThrow();
+    expect(open.mayReachPrivate('anything.example')).toBe(true);
+    const listed = await guardFor({ version: 1, egress: { allow: ['012.0.0.5:5000'] } });
+    expect(listed.mayReachPrivate('10.0.0.5:5000')).toBe(true);
+    expect(listed.mayReachPrivate('10.0.0.6:5000')).toBe(false);
+    expect(() => listed.assertRunAllowed(spec({ allow: ['10.0.0.6'] }))).toThrow(/policy/);
+    const none = new PolicyGuard({ status: 'absent', path: '/nonexistent/policy.json' });
+    expect(none.mayReachPrivate('localhost')).toBe(false);
+  });
+
+  it('refuses agents and custom commands the policy forbids', async () => {
+    const guard = await guardFor({ version: 1, sandbox: { allowedAgents: ['sample'], allowCustomCommands: false } });
+    expect(() => guard.assertRunAllowed(spec({ agent: { kind: 'command', command: 'id' } }))).toThrow(
+      /custom commands/,
+    );
+    expect(() => guard.assertRunAllowed(spec({ agent: { kind: 'adapter', name: 'codex' } }))).toThrow(/codex/);
+  });
+
+  it('refuses a policy whose allowlist has a public-suffix wildcard', async () => {
+    const state = await loadPolicy(policyFile({ version: 1, egress: { allow: ['*.co.uk'] } }));
+    expect(state).toMatchObject({ status: 'invalid', problems: [expect.stringMatching(/public suffix/)] });
+  });
+
+  it('knows gitlab.com in every spelling', async () => {
+    const guard = await guardFor({ version: 1, gitlab: { allowGitLabCom: false, allowOtherInstances: true } });
+    for (const url of ['https://gitlab.com', 'https://GitLab.COM.', 'https://gitlab.com.:443/'])
+      expect(() => guard.assertInstanceAllowed(url), url).toThrow(/gitlab\.com/);
+    expect(instanceKey('https://GitLab.Example.COM./api/v4')).toBe(instanceKey('https://gitlab.example.com'));
   });
 });

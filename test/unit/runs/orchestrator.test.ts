@@ -27,7 +27,7 @@ function ports(overrides: Partial<RunPorts> = {}): RunPorts {
       httpUrlToRepo: 'x',
       defaultBranch: 'main',
     }),
-    assertAgentAllowed: () => undefined,
+    assertRunAllowed: () => undefined,
     allowlistFor: () => ['127.0.0.1:1'],
     ensureImage: async () => 'cospec/sandbox:test',
     clone: async () => undefined,
@@ -118,7 +118,7 @@ describe('run orchestration', () => {
   it('refuses an agent the policy forbids before anything starts', async () => {
     const { orchestrator, dir } = setup(
       ports({
-        assertAgentAllowed: () => {
+        assertRunAllowed: () => {
           throw new CospecError('POLICY_FORBIDS', 'no');
         },
       }),

@@ -35,7 +35,13 @@ export async function startRecordedApp(env: NodeJS.ProcessEnv = {}): Promise<Rec
 
   const child = fork(join(work, 'out/main/index.js'), [], {
     execArgv: ['--import', new URL('./register.mjs', import.meta.url).href],
-    env: { ...process.env, COSPEC_DATA_DIR: dataDir, COSPEC_POLICY_PATH: join(work, 'no-policy.json'), ...env },
+    env: {
+      ...process.env,
+      COSPEC_DATA_DIR: dataDir,
+      COSPEC_POLICY_PATH: join(work, 'no-policy.json'),
+      COSPEC_DEVELOPMENT: '1',
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
   let stderr = '';
