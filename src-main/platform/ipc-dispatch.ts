@@ -1,5 +1,6 @@
 import {
   contract,
+  invalidInput,
   toErrorEnvelope,
   type CospecHandlers,
   type ServiceName,
@@ -12,15 +13,18 @@ import type { Logger } from './logger';
  * Validates and dispatches one contract call, independent of how it arrived (Electron IPC or the
  * UI harness's exposeBinding): arguments are parsed by the contract's schema, the result is parsed
  * on the way out so nothing the schema does not name (a token, say) leaves main, and every failure
- * becomes an error envelope.
+ * becomes an error envelope: bad arguments are INVALID_INPUT, anything else that fails validation
+ * inside (a result, GitLab's JSON) is INTERNAL with a log entry.
  */
 export function createDispatcher(handlers: CospecHandlers, logger: Logger) {
   return async function dispatch(service: string, methodName: string, rawArgs: unknown): Promise<WireResult> {
     try {
       const spec = lookup(service, methodName);
       const handler = lookupHandler(handlers, service as ServiceName, methodName);
-      const args = spec.args.parse(rawArgs) as unknown[];
-      const value: unknown = await handler(...args);
+      const args = spec.args.safeParse(rawArgs);
+      if (!args.success) throw invalidInput(args.error);
+      const value: unknown = await handler(...(args.data as unknown[]));
+      // A result that fails its own contract is coSPEC's bug: INTERNAL, logged below.
       return { ok: true, value: spec.result.parse(value) };
     } catch (error) {
       const envelope = toErrorEnvelope(error);

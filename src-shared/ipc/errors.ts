@@ -89,11 +89,25 @@ export class CospecError extends Error {
   }
 }
 
-/** Turns anything thrown into an envelope; unknown errors keep no internals beyond their message. */
+/** Arguments that fail their contract: the caller's mistake, said as such. */
+export function invalidInput(error: z.ZodError): CospecError {
+  return new CospecError('INVALID_INPUT', 'The request was not valid.', z.prettifyError(error));
+}
+
+/**
+ * Turns anything thrown into an envelope; unknown errors keep no internals beyond their message.
+ * A ZodError that reaches here was raised inside coSPEC (GitLab JSON of an unexpected shape, a
+ * result that fails its own contract): an internal error, not the caller's; the dispatcher turns
+ * only argument failures into INVALID_INPUT (invalidInput).
+ */
 export function toErrorEnvelope(error: unknown): ErrorEnvelope {
   if (error instanceof CospecError) return error.toEnvelope();
   if (error instanceof z.ZodError) {
-    return { code: 'INVALID_INPUT', message: 'The request was not valid.', detail: z.prettifyError(error) };
+    return {
+      code: 'INTERNAL',
+      message: 'coSPEC received data of a shape it did not expect.',
+      detail: z.prettifyError(error),
+    };
   }
   const message = error instanceof Error ? error.message : String(error);
   return { code: 'INTERNAL', message: 'Something went wrong inside coSPEC.', detail: message };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createDispatcher } from '../../../src-main/platform/ipc-dispatch';
 import { createLogger, memorySink } from '../../../src-main/platform/logger';
 import { createAppService } from '../../../src-main/services/app';
@@ -100,6 +101,30 @@ describe('IPC dispatcher', () => {
     );
     expect(await dispatch('nope', 'x', [])).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
     expect(await dispatch('app', 'getInfo', [])).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
+  });
+
+  it("calls a result that fails its own contract INTERNAL, with a log entry, not the caller's mistake", async () => {
+    const sink = memorySink();
+    const dispatch = createDispatcher(
+      handlers({ getInfo: async () => ({ name: 'n' }) as never }),
+      createLogger({ sinks: [sink] }),
+    );
+    const result = await dispatch('app', 'getInfo', []);
+    expect(result).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
+    expect(sink.lines.join('\n')).toContain('ipc call failed');
+  });
+
+  it('calls GitLab JSON of an unexpected shape (a ZodError inside a service) INTERNAL, with a log entry', async () => {
+    const sink = memorySink();
+    const dispatch = createDispatcher(
+      handlers({
+        getInfo: async () => z.object({ id: z.number() }).parse({ id: 'not a number' }) as never,
+      }),
+      createLogger({ sinks: [sink] }),
+    );
+    const result = await dispatch('app', 'getInfo', []);
+    expect(result).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
+    expect(sink.lines.join('\n')).toContain('ipc call failed');
   });
 
   describe('app.pickFolder', () => {
