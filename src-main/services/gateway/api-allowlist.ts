@@ -30,6 +30,8 @@ export interface ApiRule {
   pattern: RegExp;
   /** Responses of a successful POST to this rule become record entries. */
   records?: RecordKind;
+  /** Answered by the gateway with the run's projects only (project-list.ts), never forwarded. */
+  runProjects?: true;
 }
 
 const SEG = '[^/]+';
@@ -39,7 +41,8 @@ const R = (s: string) => new RegExp(`^${s}$`);
 export const GLOBAL_RULES: readonly ApiRule[] = [
   { methods: ['GET'], pattern: R('/user') }, // who the agent acts as
   { methods: ['GET'], pattern: R('/(version|metadata)') },
-  { methods: ['GET'], pattern: R('/projects') }, // list/search; details of other projects stay refused
+  // List and search: answered with the run's projects only; details of other projects stay refused.
+  { methods: ['GET'], pattern: R('/projects'), runProjects: true },
   { methods: ['GET'], pattern: R(`/users(/${NUM})?`) }, // look up reviewers and assignees
 ];
 

@@ -5,6 +5,9 @@ import type { Readable, Transform } from 'node:stream';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { request, type Dispatcher } from 'undici';
 import type { Logger } from '../../platform/logger';
+import { admitApiWrite } from './api-guard';
+import { isJsonResponse, sendScrubbedJson } from './api-response';
+import { answerRunProjects } from './project-list';
 import { classifyRequest, isRunProject, type RouteDecision } from './guard';
 import { downstreamResponseHeaders, stripCredentialQuery, upstreamRequestHeaders } from './headers';
 import {
@@ -94,8 +97,18 @@ export async function forwardRequest(
     logRequest(kind, status, reason);
   };
 
+  const refusal = (reason: string) =>
+    ctx.recorder.add('gateway.refusal', {
+      at: new Date().toISOString(),
+      kind: /git-receive-pack/.test(rawPath + search) ? 'push' : 'api',
+      target: `${method} ${ctx.basePath + rawPath}`,
+      reason,
+    });
   const decision: RouteDecision = classifyRequest(method, rawPath, new URLSearchParams(search), ctx.projectPaths);
-  if (decision.kind === 'refused') return refuse(decision.status, decision.reason);
+  if (decision.kind === 'refused') {
+    refusal(decision.reason);
+    return refuse(decision.status, decision.reason);
+  }
 
   let token: string;
   try {
@@ -111,7 +124,9 @@ export async function forwardRequest(
       const id = decision.project.id;
       const path = await ctx.resolver.pathOf(id, token).catch(() => undefined);
       if (!path || !isRunProject(ctx.projectPaths, path)) {
-        return refuse(403, `project id ${id} is not part of this run (allowed: ${ctx.projectPaths.join(', ')})`);
+        const reason = `project id ${id} is not part of this run (allowed: ${ctx.projectPaths.join(', ')})`;
+        refusal(reason);
+        return refuse(403, reason);
       }
       projectPath = path;
     } else projectPath = decision.project.path;
@@ -121,7 +136,26 @@ export async function forwardRequest(
   const hasBody = method !== 'GET' && method !== 'HEAD';
   const isPush = decision.kind === 'git' && decision.service === 'git-receive-pack' && decision.endpoint === 'rpc';
   const gzipRequest = /gzip/i.test(String(req.headers['content-encoding'] ?? ''));
-  let body: Readable | null = hasBody ? req : null;
+  let body: Readable | Buffer | null = hasBody ? req : null;
+  const scrub = { projectPaths: ctx.projectPaths, secrets: [token] };
+  if (decision.kind === 'api' && decision.runProjects) {
+    req.resume();
+    const apiBase = `${ctx.origin}${ctx.basePath}/api/v4`;
+    const listed = await answerRunProjects(res, {
+      apiBase,
+      token,
+      dispatcher: ctx.dispatcher,
+      query: new URLSearchParams(search),
+      scrub,
+    });
+    return logRequest('api', listed);
+  }
+  if (decision.kind === 'api' && hasBody) {
+    const guard = { projectPaths: ctx.projectPaths, resolver: ctx.resolver, recorder: ctx.recorder, token };
+    const admission = await admitApiWrite(guard, req, res, method, ctx.basePath + rawPath, search);
+    if (!admission.admitted) return logRequest('refused', res.statusCode, admission.reason);
+    body = admission.body;
+  }
   let pushCommands: CaptureStream | undefined;
   if (isPush) {
     pushCommands = new CaptureStream(CAPTURE_LIMIT, (prefix) => commandsFrom(prefix, gzipRequest).complete);
@@ -153,6 +187,17 @@ export async function forwardRequest(
     return refuse(401, "GitLab refused the account's credentials (token revoked or expired?)", kind);
   }
 
+  const wantsRecord = kind === 'api' && decision.kind === 'api' && !!decision.records && status === 201;
+  if (kind === 'api' && isJsonResponse(upstream.headers)) {
+    // Secrets are fields of the JSON, so the answer is read whole, cleaned and then sent.
+    const sent = await sendScrubbedJson(upstream, res, scrub);
+    logRequest(kind, res.statusCode);
+    if (status === 202 && decision.kind === 'api' && decision.records === 'note')
+      ctx.recorder.note('info', 'gateway.note_commands_only', { path: ctx.basePath + rawPath });
+    if (wantsRecord && sent && projectPath && decision.kind === 'api')
+      recordCreated(ctx, decision, projectPath, sent, new Date().toISOString());
+    return;
+  }
   const transforms: Transform[] = [];
   if (kind === 'api') transforms.push(new RedactStream(token));
   let responseCopy: CaptureStream | undefined;

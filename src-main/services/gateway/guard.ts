@@ -18,6 +18,8 @@ export type RouteDecision =
       records?: RecordKind;
       /** For notes: which merge request or issue the note belongs to. */
       noteable?: { type: 'merge_request' | 'issue'; iid: number };
+      /** The project list, which the gateway answers itself with the run's projects. */
+      runProjects?: true;
     }
   | { kind: 'refused'; status: 400 | 403; reason: string };
 
@@ -119,7 +121,11 @@ function classifyApi(method: string, rest: string, projectPaths: readonly string
     reason: `${method} /api/v4${rest} is not on the gateway's API allowlist for agents`,
   });
   const project = /^\/projects\/([^/]+)(\/.*)?$/.exec(rest);
-  if (!project) return matchRule(GLOBAL_RULES, method, rest) ? { kind: 'api' } : refuse();
+  if (!project) {
+    const global = matchRule(GLOBAL_RULES, method, rest);
+    if (!global) return refuse();
+    return global.runProjects ? { kind: 'api', runProjects: true } : { kind: 'api' };
+  }
 
   const idSegment = project[1]!;
   const sub = project[2] ?? '';

@@ -26,6 +26,13 @@
  * CONNECT tunnels in the proxy. A connection handed over for a host/scheme the gateway does not
  * serve is refused (403), never tunnelled.
  *
+ * API calls: beyond the route allowlist (api-allowlist.ts), every call that can change something
+ * has its whole body read and judged first (api-guard.ts): no line GitLab could run as a quick
+ * action, in any parameter or encoding, and no field that moves work to another project. The
+ * project list is answered with the run's projects only (project-list.ts), and every JSON answer
+ * is cleaned of secrets and of other projects before the agent sees it (response-scrub.ts).
+ * Refusals are answered with the reason and recorded as `gateway.refusal`.
+ *
  * Recording: every request (method, path, status — never headers, query or bodies), each ref a
  * push created/updated/deleted with GitLab's ok/ng, MRs opened, issues filed, notes added; in
  * memory (`record()`) and as JSON lines in `<logDir>/gateway.log` (`readGatewayLog` rebuilds the
@@ -158,6 +165,12 @@ export async function createCredentialGateway(options: CredentialGatewayOptions)
         durationMs: 0,
         reason: message,
       });
+      recorder.add('gateway.refusal', {
+        at: new Date().toISOString(),
+        kind: 'api',
+        target: `${req.method ?? ''} ${target?.path ?? ''}`,
+        reason: message,
+      });
     };
     if (!target || !dest) return refuse(400, 'malformed request target');
     if (protocol !== instance.protocol || !handles(dest.host, dest.port))
@@ -202,6 +215,12 @@ export async function createCredentialGateway(options: CredentialGatewayOptions)
           kind: 'refused',
           status: 403,
           durationMs: 0,
+          reason: 'not an https GitLab instance of this run',
+        });
+        recorder.add('gateway.refusal', {
+          at: new Date().toISOString(),
+          kind: 'api',
+          target: `CONNECT ${req.url ?? ''}`,
           reason: 'not an https GitLab instance of this run',
         });
         return refuseConnect(clientSocket, `${req.url ?? ''} is not this run's https GitLab instance`);

@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { requireScope } from '../auth';
 import { bool, int } from '../http/body';
 import { paginate } from '../http/paginate';
 import type { Router } from '../http/router';
 import type { Ctx } from '../http/types';
-import { pathWithNamespace, type ProjectRecord } from '../model';
+import { ACCESS, pathWithNamespace, type ProjectRecord } from '../model';
 import { project as projectJson, simpleProject } from '../present/projects';
 import { projectFor, sortBy } from './common';
 
@@ -64,8 +65,16 @@ function memberLevel(ctx: Ctx, p: ProjectRecord): number {
 
 function present(ctx: Ctx, p: ProjectRecord) {
   const user = ctx.principal?.user;
-  return projectJson(p, ctx.baseUrl, {
+  const json = projectJson(p, ctx.baseUrl, {
     project: user ? ((p.members.get(user.id) ?? 0) as 0) : 0,
     group: user ? ((p.group.members.get(user.id) ?? 0) as 0) : 0,
   });
+  // GitLab shows the project's runner registration token to those who administer it (Maintainer+).
+  if (ctx.store.accessLevel(user, p) < ACCESS.maintainer) return json;
+  return { ...json, runners_token: runnersToken(p) };
+}
+
+/** A stable per-project registration token in GitLab's legacy format. */
+function runnersToken(p: ProjectRecord): string {
+  return `GR1348941${createHash('sha256').update(`runners-${p.id}-${p.created_at}`).digest('base64url').slice(0, 20)}`;
 }

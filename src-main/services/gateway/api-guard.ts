@@ -1,0 +1,137 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isRunProject } from './guard';
+import type { ProjectIdResolver } from './gitlab-json';
+import { findQuickActions } from './quick-actions';
+import type { GatewayRefusal } from './record';
+import type { GatewayRecorder } from './recorder';
+import { MalformedBodyError, requestParams } from './request-params';
+
+/**
+ * Reads the whole body of an allowlisted API call that can change something (anything but GET
+ * and HEAD) and decides it before GitLab sees a byte, on top of the route allowlist
+ * (api-allowlist.ts), which cannot see inside bodies:
+ *
+ * - quick actions: GitLab runs `/merge`, `/approve`, `/move …` written in notes, discussion
+ *   replies, note edits and issue or merge request descriptions (new or edited). Any line GitLab
+ *   might run (quick-actions.ts) in any parameter, body or query, however encoded
+ *   (request-params.ts), refuses the request: rewriting the agent's text would change what it
+ *   meant to say, a refusal tells it what to fix;
+ * - fields that move work to another project: `target_project_id`, `to_project_id`, any
+ *   `*project*` field, must name a run project; namespace, group and fork fields are refused;
+ * - bodies the gateway cannot read the way GitLab would: compressed, over the size bound, or
+ *   claiming a format they do not have.
+ *
+ * Each refusal is answered in GitLab's JSON error shape with the reason, and recorded as a
+ * `gateway.refusal`. An admitted body is handed back for forwarding unchanged.
+ */
+
+const BODY_LIMIT = 16 * 1024 * 1024;
+const PROJECT_FIELD = /project(_id|_path|_ids)?$/i;
+const NAMESPACE_FIELD = /(^|_)(namespace|namespace_id|namespace_path|group|group_id|group_path|fork|forked_from_id)$/i;
+
+export interface ApiGuardContext {
+  projectPaths: readonly string[];
+  resolver: ProjectIdResolver;
+  recorder: GatewayRecorder;
+  token: string;
+}
+
+export type ApiAdmission = { admitted: true; body: Buffer } | { admitted: false; reason: string };
+
+async function readBounded(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > BODY_LIMIT) {
+      req.resume();
+      return undefined;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+type Verdict = { status: number; kind: GatewayRefusal['kind']; target: string; reason: string };
+
+async function judge(ctx: ApiGuardContext, target: string, search: string, body: Buffer, type?: string) {
+  let parsed: ReturnType<typeof requestParams>;
+  try {
+    parsed = requestParams(search, body, type);
+  } catch (err) {
+    if (!(err instanceof MalformedBodyError)) throw err;
+    return { status: 400, kind: 'api', target, reason: `${err.message}; send JSON or form parameters` } as Verdict;
+  }
+  const commands = [...new Set(parsed.texts.flatMap((t) => findQuickActions(t).map((q) => q.command)))];
+  if (commands.length > 0) {
+    return {
+      status: 403,
+      kind: 'quick_action',
+      target: commands.join(' '),
+      reason:
+        `GitLab would run ${commands.join(', ')} as quick action${commands.length > 1 ? 's' : ''}, which agents ` +
+        'may not use (they can merge, approve or move work). Nothing was sent. To write such a line as text, ' +
+        'put it inside a ``` code block or start the line with another character.',
+    } as Verdict;
+  }
+  for (const { key, value } of parsed.params) {
+    if (NAMESPACE_FIELD.test(key))
+      return {
+        status: 403,
+        kind: 'api',
+        target,
+        reason: `${key} is not allowed: agents may not move work to another namespace or group`,
+      } as Verdict;
+    if (!PROJECT_FIELD.test(key) || value === '') continue;
+    const path = /^\d+$/.test(value)
+      ? await ctx.resolver.pathOf(Number(value), ctx.token).catch(() => undefined)
+      : value;
+    if (!path || !isRunProject(ctx.projectPaths, path))
+      return {
+        status: 403,
+        kind: 'api',
+        target,
+        reason: `${key}=${value} is not a project of this run (allowed: ${ctx.projectPaths.join(', ')})`,
+      } as Verdict;
+  }
+  return undefined;
+}
+
+/**
+ * Decides one API write. On refusal the answer has been sent and the refusal recorded; the
+ * caller only logs the request.
+ */
+export async function admitApiWrite(
+  ctx: ApiGuardContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  method: string,
+  path: string,
+  search: string,
+): Promise<ApiAdmission> {
+  const target = `${method} ${path}`;
+  const encoding = String(req.headers['content-encoding'] ?? 'identity').toLowerCase();
+  let verdict: Verdict | undefined;
+  const body = encoding === 'identity' ? await readBounded(req) : undefined;
+  if (encoding !== 'identity') {
+    req.resume();
+    verdict = { status: 415, kind: 'api', target, reason: 'compressed API request bodies are not accepted' };
+  } else if (!body) {
+    verdict = { status: 413, kind: 'api', target, reason: `API request bodies are limited to ${BODY_LIMIT} bytes` };
+  } else {
+    verdict = await judge(ctx, target, search, body, req.headers['content-type']);
+  }
+  if (!verdict && body) return { admitted: true, body };
+  const refusal = verdict!;
+  const message = `coSPEC gateway: ${refusal.reason}`;
+  const json = JSON.stringify({ message });
+  res.writeHead(refusal.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+  res.end(json);
+  ctx.recorder.add('gateway.refusal', {
+    at: new Date().toISOString(),
+    kind: refusal.kind,
+    target: refusal.target,
+    reason: refusal.reason,
+  });
+  return { admitted: false, reason: refusal.reason };
+}
