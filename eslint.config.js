@@ -38,6 +38,10 @@ const noReact = {
   group: ['react', 'react-dom', 'react/*', 'react-dom/*'],
   message: 'src-shared is framework-free (layer rule).',
 };
+const noFeatures = {
+  group: ['**/features/**', '**/features', '**/api/**', '**/api'],
+  message: 'Generic components never import features/ or api/ (layer rule).',
+};
 const noRenderer = {
   group: ['**/src-renderer/**'],
   message: 'Main-process code must not import the renderer (layer rule).',
@@ -79,5 +83,9 @@ export default tseslint.config(
       ...reactHooks.configs.recommended.rules,
       'no-restricted-imports': ['error', { patterns: [noElectron, noNode, noMain] }],
     },
+  },
+  {
+    files: ['src-renderer/components/**/*.{ts,tsx}'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [noElectron, noNode, noMain, noFeatures] }] },
   },
 );

@@ -51,4 +51,11 @@ describe('layer rules', { timeout: 120_000 }, () => {
     const code = "import { createLogger } from '../../src-main/platform/logger';\nexport const a = createLogger;\n";
     expect(await restrictedImports('src-renderer/app/x.ts', code)).toHaveLength(1);
   });
+
+  it('forbid generic components from importing features or the api layer', async () => {
+    const code =
+      "import { useRuns } from '../api/runs';\nimport { RunDetail } from '../features/runs/RunDetail';\nexport const a = [useRuns, RunDetail];\n";
+    expect(await restrictedImports('src-renderer/components/x.tsx', code)).toHaveLength(2);
+    expect(await restrictedImports('src-renderer/features/runs/x.tsx', code.replace(/\.\.\//g, '../../'))).toEqual([]);
+  });
 });
