@@ -60,7 +60,10 @@ async function judge(ctx: ApiGuardContext, target: string, search: string, body:
     parsed = requestParams(search, body, type);
   } catch (err) {
     if (!(err instanceof MalformedBodyError)) throw err;
-    return { status: 400, kind: 'api', target, reason: `${err.message}; send JSON or form parameters` } as Verdict;
+    // A quick action is the more useful thing to tell the agent about, if there is one.
+    parsed = { params: [], texts: err.texts };
+    if (!parsed.texts.some((t) => findQuickActions(t).length > 0))
+      return { status: 400, kind: 'api', target, reason: `${err.message}; send JSON or form parameters` } as Verdict;
   }
   const commands = [...new Set(parsed.texts.flatMap((t) => findQuickActions(t).map((q) => q.command)))];
   if (commands.length > 0) {

@@ -16,7 +16,15 @@ export interface RequestParams {
   texts: string[];
 }
 
-export class MalformedBodyError extends Error {}
+/** The body claims a format it does not have; `texts` still holds what could be read from it. */
+export class MalformedBodyError extends Error {
+  constructor(
+    message: string,
+    readonly texts: string[] = [],
+  ) {
+    super(message);
+  }
+}
 
 /** Rack's decoding of a form component: "+" is a space, %XX a byte (invalid escapes stay as written). */
 function formDecode(s: string): string {
@@ -62,7 +70,7 @@ function walkJson(value: unknown, key: string, out: RequestParams): void {
 function multipartPairs(body: Buffer, contentType: string): Array<{ key: string; value: string }> {
   const boundary = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
   const mark = boundary?.[1] ?? boundary?.[2];
-  if (!mark) throw new MalformedBodyError('multipart body without a boundary');
+  if (!mark) throw new MalformedBodyError('multipart body without a boundary', [body.toString('utf8')]);
   const out: Array<{ key: string; value: string }> = [];
   for (const part of body.toString('utf8').split(`--${mark}`).slice(1)) {
     if (part.startsWith('--')) break;
@@ -115,7 +123,7 @@ export function requestParams(search: string, body: Buffer, contentType: string 
     parsed = JSON.parse(text);
     isJson = true;
   } catch {
-    if (type.includes('json')) throw new MalformedBodyError('the body is not valid JSON');
+    if (type.includes('json')) throw new MalformedBodyError('the body is not valid JSON', out.texts);
   }
   if (isJson) walkJson(parsed, '', out);
   if (type.startsWith('multipart/')) add(multipartPairs(body, contentType ?? ''));

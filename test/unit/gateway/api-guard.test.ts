@@ -86,7 +86,17 @@ describe('request parameters, however encoded', () => {
   });
 
   it('refuses a body that says JSON and is not', () => {
-    expect(() => requestParams('', Buffer.from('{"body": /merge'), 'application/json')).toThrow(MalformedBodyError);
+    expect(() => requestParams('', Buffer.from('{"body": x'), 'application/json')).toThrow(MalformedBodyError);
+    // What it could read is kept, so a quick action in it is still named.
+    const err = (() => {
+      try {
+        requestParams('', Buffer.from('{"body": "ok",\n/merge'), 'application/json');
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(MalformedBodyError);
+    expect((err as MalformedBodyError).texts.flatMap(commands)).toEqual(['/merge']);
   });
 });
 
