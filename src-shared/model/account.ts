@@ -21,6 +21,11 @@ export const AccountHealthSchema = z.object({
   code: z.string().optional(),
   message: z.string().optional(),
   checkedAt: z.string().datetime().optional(),
+  /**
+   * The saved credentials are dead for good (refresh refused, token expired or revoked): only
+   * signing in again (OAuth) or a new token (PAT) brings the account back.
+   */
+  signInAgain: z.boolean().optional(),
 });
 export type AccountHealth = z.infer<typeof AccountHealthSchema>;
 

@@ -288,3 +288,43 @@ test.describe('Accounts: a damaged settings file', () => {
     await expect(page.getByRole('heading', { name: 'No accounts connected' })).toBeVisible();
   });
 });
+
+test.describe('Accounts: an OAuth sign-in GitLab no longer accepts', () => {
+  test.use({ withGitLab: true, protocolRegistered: false, startAt: '#/accounts' });
+
+  test('a refused refresh shows "Sign in again"; signing in again in the browser brings the account back', async ({
+    app,
+  }) => {
+    const { page } = app;
+    const gitlab = app.gitlab!;
+    app.services.internal.settings.write('oauth', {
+      applications: [{ instanceUrl: gitlab.url, clientId: gitlab.oauthApp.clientId }],
+    });
+    // Connected through the real OAuth flow (loopback redirect), as the Integrations screen does.
+    const flow = await app.services.handlers.accounts.beginOAuth({ instanceUrl: gitlab.url, redirect: 'loopback' });
+    const connected = app.services.handlers.accounts.waitForOAuth(flow.flowId);
+    await fetch(await gitlab.approveAuthorization(flow.authorizeUrl, 'alice'));
+    const { account } = await connected;
+
+    // On GitLab, alice revokes coSPEC (Preferences → Applications): access and refresh tokens die.
+    expect(gitlab.revokeAuthorizedApplication('alice')).toBeGreaterThan(0);
+    const row = page.getByRole('listitem', { name: `alice on ${account.host}` });
+    await row.getByRole('button', { name: 'Re-validate' }).click();
+    await expect(row.getByText('Sign in again', { exact: true }).first()).toBeVisible();
+    await expect(row.getByText(/alice on .+ no longer works: GitLab refused to renew it/)).toBeVisible();
+    await expect(row.getByText('SIGN_IN_AGAIN')).toBeVisible();
+    await app.snap('accounts-sign-in-again');
+
+    const before = app.opened.length;
+    await row.getByRole('button', { name: 'Sign in again' }).click();
+    const dialog = page.getByRole('dialog', { name: `Sign in to ${account.host} again` });
+    await expect(dialog.getByTestId('oauth-waiting')).toBeVisible();
+    await app.snap('accounts-sign-in-again-dialog');
+    const authorizeUrl = await app.nextOpened(before);
+    await fetch(await gitlab.approveAuthorization(authorizeUrl, 'alice'));
+    await expect(dialog).toBeHidden();
+    await expect(row.getByText(/Healthy|Needs attention/)).toBeVisible();
+    await expect(row.getByRole('button', { name: 'Sign in again' })).toHaveCount(0);
+    expect((await app.services.handlers.accounts.list()).map((a) => a.id)).toEqual([account.id]);
+  });
+});

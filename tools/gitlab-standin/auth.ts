@@ -18,6 +18,16 @@ export const INVALID_TOKEN = {
   revoked: { error: 'invalid_token', error_description: 'Token was revoked. You have to re-authorize from the user.' },
 };
 
+/**
+ * GitLab's API answers a dead token through rack-oauth2's Bearer::Unauthorized (lib/api/api_guard.rb):
+ * the body and a challenge whose realm is rack-oauth2's default, since GitLab sets none there.
+ */
+function invalidToken(body: { error: string; error_description: string }): ApiError {
+  return new ApiError(401, body, {
+    'www-authenticate': `Bearer realm="Protected by OAuth 2.0", error="${body.error}", error_description="${body.error_description}"`,
+  });
+}
+
 /** The token a REST request carries, in the places GitLab looks for one. */
 export function apiTokenOf(req: IncomingMessage, query: URLSearchParams): string | undefined {
   const header = (name: string) => {
@@ -33,8 +43,8 @@ export function principalForToken(store: Store, token: string): Principal {
   const record = store.findToken(token);
   const user = record && store.userById(record.user_id);
   if (!record || !user) throw new ApiError(401, { message: '401 Unauthorized' });
-  if (record.revoked) throw new ApiError(401, INVALID_TOKEN.revoked);
-  if (store.isExpired(record)) throw new ApiError(401, INVALID_TOKEN.expired);
+  if (record.revoked) throw invalidToken(INVALID_TOKEN.revoked);
+  if (store.isExpired(record)) throw invalidToken(INVALID_TOKEN.expired);
   record.last_used_at = store.nowIso();
   return { user, token: record };
 }

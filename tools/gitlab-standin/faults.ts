@@ -14,7 +14,10 @@ export interface Fault {
   /** Answer with this status instead (GitLab-shaped body unless `body` is given). */
   status?: number;
   body?: unknown;
-  /** With 429 (or 503): the Retry-After header, in seconds. */
+  /**
+   * With 429 (or 503): the Retry-After header, in seconds. A 429 without it gets 60, the period of
+   * GitLab's default throttles, which is what Rack::Attack announces at the start of a period.
+   */
   retryAfterSeconds?: number;
   latencyMs?: number;
   /** 'before-response': drop the connection at once; 'mid-response': send headers and part of a body, then drop it. */
@@ -27,7 +30,6 @@ const STATUS_BODIES: Record<number, unknown> = {
   401: { message: '401 Unauthorized' },
   403: { message: '403 Forbidden' },
   404: { message: '404 Not Found' },
-  429: { message: 'Retry later' },
   500: { message: '500 Internal Server Error' },
   502: { message: '502 Bad Gateway' },
   503: { message: '503 Service Unavailable' },
@@ -71,12 +73,36 @@ export class Faults {
       return true;
     }
     if (fault.status === undefined) return false;
+    if (fault.status === 429 && fault.body === undefined) {
+      throttled(res, fault.retryAfterSeconds ?? 60);
+      return true;
+    }
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
     res.writeHead(fault.status, headers);
     res.end(JSON.stringify(fault.body ?? STATUS_BODIES[fault.status] ?? { message: `${fault.status}` }));
     return true;
   }
+}
+
+/**
+ * GitLab's Rack::Attack answer (lib/gitlab/rack_attack.rb, Gitlab::Throttle): text/plain "Retry later"
+ * (the default rate_limiting_response_text) with Retry-After and the RateLimit-* headers, for the
+ * API, git over HTTP, OAuth and web pages alike.
+ */
+function throttled(res: ServerResponse, retryAfter: number): void {
+  const reset = Math.floor(Date.now() / 1000) + retryAfter;
+  res.writeHead(429, {
+    'content-type': 'text/plain',
+    'retry-after': String(retryAfter),
+    'ratelimit-name': 'throttle_authenticated_api',
+    'ratelimit-limit': '2000',
+    'ratelimit-observed': '2001',
+    'ratelimit-remaining': '0',
+    'ratelimit-reset': String(reset),
+    'ratelimit-resettime': new Date(reset * 1000).toUTCString(),
+  });
+  res.end('Retry later\n');
 }
 
 function matches(f: Fault, method: string, pathname: string): boolean {

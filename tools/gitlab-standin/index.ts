@@ -75,6 +75,12 @@ export interface StandIn {
   revokeToken(token: string): Promise<void>;
   /** Makes a token expired (OAuth or PAT) without waiting. */
   expireToken(token: string): void;
+  /**
+   * What a user's "Revoke" under Preferences → Applications → Authorized applications does: every
+   * OAuth access and refresh token of that user for the application stops working. Returns how many
+   * pairs were revoked.
+   */
+  revokeAuthorizedApplication(username: string, clientId?: string): number;
   mergeRequests(projectPath: string): MergeRequestRecord[];
   issues(projectPath: string): IssueRecord[];
   /** The bare repository of a project, for `git --git-dir`. */
@@ -171,6 +177,17 @@ export async function startGitLabStandIn(options: StandInOptions = {}): Promise<
       if (!record) throw new Error('the GitLab stand-in knows no such token');
       record.revoked = true;
       record.refresh_revoked = true;
+    },
+    revokeAuthorizedApplication(username, clientId = app.clientId) {
+      const user = store.requireUser(username);
+      const pairs = store.tokens.filter(
+        (t) => t.kind === 'oauth' && t.user_id === user.id && t.application_id === clientId && !t.refresh_revoked,
+      );
+      for (const t of pairs) {
+        t.revoked = true;
+        t.refresh_revoked = true;
+      }
+      return pairs.length;
     },
     expireToken(token) {
       const record = store.findToken(token);

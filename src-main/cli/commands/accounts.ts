@@ -13,7 +13,7 @@ function describeAccount(a: Account): string[] {
     a.authMethod === 'pat' ? 'token' : 'oauth',
     a.scopes.join(','),
     expiry,
-    a.health.status,
+    a.health.signInAgain ? 'sign in again' : a.health.status,
   ];
 }
 
@@ -79,7 +79,8 @@ export function registerAccounts(program: Command, ctx: CliContext): void {
       const account = await (await ctx.api()).accounts.revalidate(id);
       ctx.out.result(
         account,
-        (a) => `${a.username} on ${a.host}: ${a.health.status}${a.health.message ? ` — ${a.health.message}` : ''}`,
+        (a) =>
+          `${a.username} on ${a.host}: ${a.health.signInAgain ? 'sign in again' : a.health.status}${a.health.message ? ` — ${a.health.message}` : ''}`,
       );
     });
 

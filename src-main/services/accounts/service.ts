@@ -61,6 +61,19 @@ export interface OAuthConnectInput {
 
 const REFRESH_MARGIN_MS = 60_000;
 const AUTH_FAILURES = new Set(['UNAUTHORIZED', 'TOKEN_EXPIRED', 'TOKEN_REVOKED']);
+/** Answers after which the stored credentials can never work again: the user has to sign in again. */
+const DEAD_CREDENTIALS = new Set(['SIGN_IN_AGAIN', 'UNAUTHORIZED', 'TOKEN_EXPIRED', 'TOKEN_REVOKED']);
+
+/** The health of an account after a failure; dead credentials are flagged for signing in again. */
+function errorHealth(error: CospecError, at: Date): Account['health'] {
+  return {
+    status: 'error',
+    code: error.code,
+    message: error.message,
+    checkedAt: at.toISOString(),
+    ...(DEAD_CREDENTIALS.has(error.code) ? { signInAgain: true } : {}),
+  };
+}
 
 export type AccountsService = Awaited<ReturnType<typeof createAccountsService>>;
 
@@ -160,12 +173,16 @@ export async function createAccountsService(deps: AccountsDeps) {
     if (inflight) return inflight;
     const run = (async () => {
       const refresh = await deps.secrets.get(secretKeys.refresh(account.id));
-      if (!refresh || !account.oauthClientId) {
-        throw new CospecError(
-          'TOKEN_EXPIRED',
-          `The sign-in for ${account.username} on ${account.host} has expired. Reconnect the account.`,
+      const dead = (reason: string, detail?: string) => {
+        const error = new CospecError(
+          'SIGN_IN_AGAIN',
+          `The sign-in of ${account.username} on ${account.host} no longer works: ${reason} Sign in again (Accounts → Sign in again, or \`cospec accounts add --oauth --url ${account.instanceUrl}\`).`,
+          detail,
         );
-      }
+        markHealth(account.id, error);
+        return error;
+      };
+      if (!refresh || !account.oauthClientId) throw dead('coSPEC holds no refresh token for it.');
       const net = await network(account);
       let tokens: OAuthTokens;
       try {
@@ -180,15 +197,18 @@ export async function createAccountsService(deps: AccountsDeps) {
           now(),
         );
       } catch (error) {
-        if (error instanceof CospecError && error.code === 'OAUTH_INVALID_GRANT') {
-          const expired = new CospecError(
-            'TOKEN_EXPIRED',
-            `The sign-in for ${account.username} on ${account.host} is no longer valid. Reconnect the account.`,
+        // A refused refresh is final (GitLab revoked the grant, or the application is gone); throttling,
+        // outages and network trouble are not, and keep their own errors.
+        if (
+          error instanceof CospecError &&
+          (error.code === 'OAUTH_INVALID_GRANT' || error.code === 'OAUTH_NOT_CONFIGURED')
+        )
+          throw dead(
+            error.code === 'OAUTH_INVALID_GRANT'
+              ? 'GitLab refused to renew it (it was revoked, or coSPEC’s access was removed on GitLab).'
+              : 'GitLab no longer knows coSPEC’s OAuth application.',
             error.detail,
           );
-          markHealth(account.id, expired);
-          throw expired;
-        }
         throw error;
       }
       const current = repo.find(account.id);
@@ -212,10 +232,7 @@ export async function createAccountsService(deps: AccountsDeps) {
   function markHealth(id: string, error: CospecError) {
     const current = repo.find(id);
     if (!current) return;
-    repo.put({
-      ...current,
-      health: { status: 'error', code: error.code, message: error.message, checkedAt: now().toISOString() },
-    });
+    repo.put({ ...current, health: errorHealth(error, now()) });
     changed();
   }
 
@@ -366,10 +383,7 @@ export async function createAccountsService(deps: AccountsDeps) {
       } catch (error) {
         if (!(error instanceof CospecError)) throw error;
         const current = require(id);
-        repo.put({
-          ...current,
-          health: { status: 'error', code: error.code, message: error.message, checkedAt: at.toISOString() },
-        });
+        repo.put({ ...current, health: errorHealth(error, at) });
       }
       changed();
       return toPublic(require(id));

@@ -3,6 +3,7 @@ import { fetch as undiciFetch, type Dispatcher } from 'undici';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import { diagnoseNetworkError } from '../gitlab/diagnose';
 import { hostnameOf } from '../gitlab/url';
+import { oauthEndpointError, type OAuthEndpoint } from './oauth-errors';
 
 /** GitLab's OAuth scopes coSPEC asks for: the API (clone, push, merge requests) and the user's identity. */
 export const OAUTH_SCOPES = ['api', 'read_user'] as const;
@@ -84,7 +85,7 @@ export async function exchangeCode(
       codeVerifier,
       requestOptions(target),
     );
-    return oauth.processAuthorizationCodeResponse(as, client, response);
+    return oauth.processAuthorizationCodeResponse(as, client, await okOrRefusal(response, 'exchange', target));
   });
 }
 
@@ -100,7 +101,7 @@ export async function refreshTokens(target: OAuthTarget, refreshToken: string, n
       refreshToken,
       requestOptions(target),
     );
-    return oauth.processRefreshTokenResponse(as, client, response);
+    return oauth.processRefreshTokenResponse(as, client, await okOrRefusal(response, 'refresh', target));
   });
   return { ...tokens, refreshToken: tokens.refreshToken ?? refreshToken };
 }
@@ -118,9 +119,46 @@ export async function revokeToken(
       ...requestOptions(target),
       additionalParameters: { token_type_hint: hint },
     });
-    await oauth.processRevocationResponse(response);
+    await oauth.processRevocationResponse(await okOrRefusal(response, 'revoke', target));
     return undefined;
   });
+}
+
+const MAX_ERROR_BODY = 64 * 1024;
+
+/**
+ * Reads a refusal before oauth4webapi does: GitLab sends a WWW-Authenticate challenge with every
+ * token endpoint error, on which the library throws a generic challenge error, and it rejects
+ * non-JSON answers (a 429 or a proxy's page) before their status can be looked at.
+ */
+async function okOrRefusal(response: Response, endpoint: OAuthEndpoint, target: OAuthTarget): Promise<Response> {
+  if (response.status === 200) return response;
+  const body = await boundedText(response, MAX_ERROR_BODY);
+  throw oauthEndpointError(endpoint, hostnameOf(target.instanceUrl), {
+    status: response.status,
+    contentType: response.headers.get('content-type') ?? '',
+    body,
+    wwwAuthenticate: response.headers.get('www-authenticate'),
+    retryAfter: response.headers.get('retry-after'),
+  });
+}
+
+async function boundedText(response: Response, limit: number): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > limit) {
+      await reader.cancel();
+      break;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 async function guard<T>(
@@ -147,19 +185,9 @@ async function guard<T>(
         error.error_description,
       );
     }
-    if (error instanceof oauth.ResponseBodyError) {
-      if (error.error === 'invalid_grant') {
-        throw new CospecError(
-          'OAUTH_INVALID_GRANT',
-          `${host} did not accept the sign-in (the code was already used, has expired, or the session was revoked). Connect again.`,
-          error.error_description,
-        );
-      }
-      throw new CospecError(
-        'OAUTH_INVALID_GRANT',
-        `${host} refused the sign-in (${error.error}). Check the OAuth application settings and connect again.`,
-        error.error_description,
-      );
+    if (error instanceof oauth.ResponseBodyError || error instanceof oauth.WWWAuthenticateChallengeError) {
+      // okOrRefusal reads every non-200 answer first; this covers a refusal with an unexpected success status.
+      throw new CospecError('NOT_GITLAB', `${host} answered the sign-in in a way GitLab does not.`, error.message);
     }
     if (error instanceof oauth.OperationProcessingError || error instanceof CospecError) {
       if (error instanceof CospecError) throw error;

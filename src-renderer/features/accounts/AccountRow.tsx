@@ -1,17 +1,19 @@
 import { useState } from 'react';
-import { ExternalLink, Network, RefreshCw, Unplug } from 'lucide-react';
+import { ExternalLink, KeyRound, LogIn, Network, RefreshCw, Unplug } from 'lucide-react';
 import { Avatar, Badge, Button, KeyValue, Notice, RelativeTime, cx } from '../../components';
 import { useRevalidateAccount, type Account } from '../../api/accounts';
 import { openExternal } from '../../api/app';
 import { toUiError } from '../../api/client';
+import { navigate } from '../../app/navigation';
 import { DisconnectDialog } from './DisconnectDialog';
 import { NetworkDialog } from './NetworkDialog';
+import { SignInAgainDialog } from './SignInAgainDialog';
 import { expiryText, healthBadge } from './health';
 
 /** One connected account: who, where, how, whether it still works, and what you can do with it. */
 export function AccountRow({ account, compact }: { account: Account; compact?: boolean }) {
   const revalidate = useRevalidateAccount();
-  const [dialog, setDialog] = useState<'disconnect' | 'network' | null>(null);
+  const [dialog, setDialog] = useState<'disconnect' | 'network' | 'sign-in' | null>(null);
   const health = healthBadge(account.health);
   const expiry = expiryText(account.expiresAt);
   const revalidateError = revalidate.error ? toUiError(revalidate.error) : null;
@@ -49,6 +51,21 @@ export function AccountRow({ account, compact }: { account: Account; compact?: b
           </Badge>
         </div>
         <div className="account-actions">
+          {account.health.signInAgain &&
+            (account.authMethod === 'oauth' ? (
+              <Button size="sm" variant="primary" icon={<LogIn />} onClick={() => setDialog('sign-in')}>
+                Sign in again
+              </Button>
+            ) : (
+              <Button
+                size="sm"
+                variant="primary"
+                icon={<KeyRound />}
+                onClick={() => navigate({ name: 'integrations' })}
+              >
+                Add a new token
+              </Button>
+            ))}
           <Button
             size="sm"
             variant="ghost"
@@ -134,6 +151,7 @@ export function AccountRow({ account, compact }: { account: Account; compact?: b
 
       <DisconnectDialog account={account} open={dialog === 'disconnect'} onClose={() => setDialog(null)} />
       {dialog === 'network' && <NetworkDialog account={account} onClose={() => setDialog(null)} />}
+      {dialog === 'sign-in' && <SignInAgainDialog account={account} onClose={() => setDialog(null)} />}
     </li>
   );
 }

@@ -3,6 +3,7 @@ import type { Tone } from '../../components';
 
 /** The badge for an account's last health check. */
 export function healthBadge(health: Account['health']): { tone: Tone; label: string } {
+  if (health.signInAgain) return { tone: 'danger', label: 'Sign in again' };
   switch (health.status) {
     case 'ok':
       return { tone: 'success', label: 'Healthy' };

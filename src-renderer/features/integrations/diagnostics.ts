@@ -143,6 +143,10 @@ const DIAGNOSES: Partial<Record<ErrorCode, Diagnosis>> = {
     title: 'GitLab rejected the sign-in code',
     advice: 'The code was already used or has expired. Start again.',
   },
+  SIGN_IN_AGAIN: {
+    title: 'Sign in again',
+    advice: 'GitLab no longer accepts this account’s saved sign-in. Open Accounts and choose “Sign in again”.',
+  },
   INVALID_DEEP_LINK: {
     title: 'An unexpected link was received',
     advice: 'coSPEC ignored a link it did not recognise. Start the sign-in again.',

@@ -143,6 +143,45 @@ describe('OAuth with PKCE against the GitLab stand-in', () => {
     expect(await apiStatus(after.token)).toBe(200);
   });
 
+  it('a refresh GitLab refuses (access revoked on GitLab) marks the account "sign in again"; signing in again restores it', async () => {
+    const maya = (await ctx.accounts.list()).find((a) => a.username === 'maya')!;
+    const internal = ctx.services.internal.accounts;
+    // What the user does on GitLab: Preferences → Applications → Revoke. Access and refresh tokens die.
+    expect(gitlab.revokeAuthorizedApplication('maya')).toBeGreaterThan(0);
+    const checked = await ctx.accounts.revalidate(maya.id);
+    expect(checked.health).toMatchObject({ status: 'error', code: 'SIGN_IN_AGAIN', signInAgain: true });
+    expect(checked.health.message).toMatch(/maya on .+ no longer works: GitLab refused to renew it.*Sign in again/);
+    await expect(internal.credentialsFor(maya.id, { forceRefresh: true })).rejects.toMatchObject({
+      code: 'SIGN_IN_AGAIN',
+      detail: expect.stringContaining('invalid_grant: The provided authorization grant is invalid'),
+    });
+    // The refresh really went to GitLab and was refused there (400 with Doorkeeper's challenge).
+    expect(gitlab.requests.filter((r) => r.path === '/oauth/token').at(-1)?.status).toBe(400);
+
+    const flow = await begin('protocol');
+    const waiting = ctx.accounts.waitForOAuth(flow.flowId);
+    await ctx.services.handleDeepLink(await gitlab.approveAuthorization(flow.authorizeUrl, 'maya'));
+    const { account } = await waiting;
+    expect(account.id).toBe(maya.id);
+    expect(account.health.status).not.toBe('error');
+    expect(account.health.signInAgain).toBeUndefined();
+    expect(await apiStatus((await internal.credentialsFor(maya.id)).token)).toBe(200);
+  });
+
+  it('a token endpoint throttled like GitLab (429 text/plain) is a rate limit, not a dead sign-in', async () => {
+    const rita = (await ctx.accounts.list()).find((a) => a.username === 'rita')!;
+    gitlab.faults.add({ match: { path: '/oauth/token' }, status: 429, retryAfterSeconds: 30, times: 1 });
+    await expect(ctx.services.internal.accounts.credentialsFor(rita.id, { forceRefresh: true })).rejects.toMatchObject({
+      code: 'RATE_LIMITED',
+      message: expect.stringContaining('30 s'),
+    });
+    gitlab.faults.clear();
+    expect((await ctx.accounts.list()).find((a) => a.id === rita.id)!.health.signInAgain).toBeUndefined();
+    expect(
+      await apiStatus((await ctx.services.internal.accounts.credentialsFor(rita.id, { forceRefresh: true })).token),
+    ).toBe(200);
+  });
+
   it('holds an OAuth account and a PAT account of the same instance at once', async () => {
     const { account } = await ctx.accounts.connectWithToken({
       instanceUrl: gitlab.url,

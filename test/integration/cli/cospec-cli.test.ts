@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,6 +81,63 @@ describe('cospec accounts', () => {
     expect(r.stderr).toMatch(/cospec: .+\[(UNAUTHORIZED|TOKEN_REVOKED|TOKEN_EXPIRED)\]/);
     expect(json<unknown[]>(await cospec(['accounts', 'list', '--json']))).toHaveLength(1);
   }, 60_000);
+});
+
+describe('cospec accounts with OAuth', () => {
+  it('signs in through the browser, and shows "sign in again" once GitLab refuses the refresh', async () => {
+    // What an admin configures: coSPEC's OAuth application on this instance, in the shared settings file.
+    const settingsPath = join(dataDir, 'config.json');
+    const settings = JSON.parse(readFileSync(settingsPath, 'utf8')) as Record<string, unknown>;
+    settings.oauth = { applications: [{ instanceUrl: gitlab.url, clientId: gitlab.oauthApp.clientId }] };
+    writeFileSync(settingsPath, JSON.stringify(settings));
+
+    // `accounts add --oauth` prints the authorize URL and waits for the loopback redirect; the test is the browser.
+    const child = spawn(process.execPath, ['scripts/cospec.mjs', 'accounts', 'add', '--oauth', '--url', gitlab.url], {
+      env: { ...process.env, COSPEC_DATA_DIR: dataDir, BROWSER: 'true', DISPLAY: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const authorizeUrl = await new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        const url = /(http\S+\/oauth\/authorize\S+)/.exec(stderr)?.[1];
+        if (url) resolve(url);
+      });
+      child.on('close', () => reject(new Error(`cospec exited before printing the authorize URL: ${stderr}`)));
+    });
+    let code: number | null;
+    try {
+      const landing = await fetch(await gitlab.approveAuthorization(authorizeUrl, 'alice'));
+      expect(landing.status).toBe(200);
+      code = await exited;
+    } finally {
+      child.kill();
+    }
+    expect(code, stderr).toBe(0);
+    const id = /^Connected alice on \S+ \((\S+)\)\.$/m.exec(stdout)?.[1];
+    const alice = json<Array<{ id: string; username: string; authMethod: string }>>(
+      await cospec(['accounts', 'list', '--json']),
+    ).find((a) => a.id === id)!;
+    expect(alice).toMatchObject({ username: 'alice', authMethod: 'oauth' });
+
+    // The user revokes coSPEC under Preferences → Applications on GitLab; the next check needs a refresh, which is refused.
+    expect(gitlab.revokeAuthorizedApplication('alice')).toBeGreaterThan(0);
+    const test = await cospec(['accounts', 'test', alice.id]);
+    expect(test.stdout).toMatch(
+      /alice on 127\.0\.0\.1:\d+: sign in again — .*no longer works.*cospec accounts add --oauth/,
+    );
+    const human = await cospec(['accounts', 'list']);
+    expect(human.stdout).toMatch(new RegExp(`^${alice.id}\\s.*alice\\s.*oauth.*sign in again$`, 'm'));
+    const machine = json<Array<{ id: string; health: { code?: string; signInAgain?: boolean } }>>(
+      await cospec(['accounts', 'list', '--json']),
+    );
+    expect(machine.find((a) => a.id === alice.id)?.health).toMatchObject({ code: 'SIGN_IN_AGAIN', signInAgain: true });
+    const removed = await cospec(['accounts', 'remove', alice.id]);
+    expect(removed.code, removed.stderr).toBe(0);
+  }, 90_000);
 });
 
 describe('cospec repos', () => {

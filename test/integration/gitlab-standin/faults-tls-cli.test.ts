@@ -28,7 +28,7 @@ describe('faults', () => {
     expect((await get('/api/v4/user')).status).toBe(200);
   });
 
-  it('429 carries Retry-After', async () => {
+  it('429 as GitLab throttles: text/plain "Retry later", Retry-After and the RateLimit-* headers', async () => {
     gitlab.faults.add({
       match: { path: '/api/v4/projects*', method: 'GET' },
       status: 429,
@@ -38,7 +38,14 @@ describe('faults', () => {
     const res = await get('/api/v4/projects?membership=true');
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('7');
+    expect(res.headers.get('content-type')).toBe('text/plain');
+    expect(await res.text()).toBe('Retry later\n');
+    expect(res.headers.get('ratelimit-remaining')).toBe('0');
+    expect(Number(res.headers.get('ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000);
+    expect(Date.parse(res.headers.get('ratelimit-resettime')!)).not.toBeNaN();
     expect((await get('/api/v4/projects?membership=true')).status).toBe(200);
+    gitlab.faults.add({ match: { path: '/api/v4/user' }, status: 429, times: 1 });
+    expect((await get('/api/v4/user')).headers.get('retry-after')).toBe('60');
   });
 
   it('drops the connection before answering, or in the middle of the body', async () => {

@@ -160,7 +160,6 @@ describe('the token endpoint', () => {
       'a wrong verifier',
       (c: Awaited<ReturnType<typeof codeFor>>) => ({ code_verifier: pkce().verifier, redirect_uri: c.redirectUri }),
     ],
-    ['no verifier', (c: Awaited<ReturnType<typeof codeFor>>) => ({ redirect_uri: c.redirectUri })],
     [
       'another redirect URI',
       (c: Awaited<ReturnType<typeof codeFor>>) => ({
@@ -178,6 +177,57 @@ describe('the token endpoint', () => {
     });
     expect(res.status).toBe(400);
     expect((await res.json()).error).toBe('invalid_grant');
+  });
+
+  it('a code issued with PKCE but exchanged without a verifier is an invalid_request naming it', async () => {
+    const c = await codeFor('maya');
+    const res = await token({
+      grant_type: 'authorization_code',
+      client_id: gitlab.oauthApp.clientId,
+      code: c.code,
+      redirect_uri: c.redirectUri,
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      error: 'invalid_request',
+      error_description: 'Missing required parameter: code_verifier.',
+    });
+  });
+
+  it("every token endpoint error carries Doorkeeper's Bearer challenge, as GitLab sends it", async () => {
+    const c = await codeFor('maya');
+    const reused = await token({
+      grant_type: 'authorization_code',
+      client_id: gitlab.oauthApp.clientId,
+      code: 'no-such-code',
+      redirect_uri: c.redirectUri,
+      code_verifier: c.verifier,
+    });
+    expect(reused.status).toBe(400);
+    expect(reused.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(reused.headers.get('cache-control')).toBe('no-store');
+    expect(reused.headers.get('www-authenticate')).toBe(
+      'Bearer realm="Doorkeeper", error="invalid_grant", error_description="The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client."',
+    );
+    const client = await token({ grant_type: 'refresh_token', client_id: 'nope', refresh_token: 'nope' });
+    expect(client.status).toBe(400); // an unknown refresh token is checked before the client
+    const unknownClient = await token({
+      grant_type: 'authorization_code',
+      client_id: 'nope',
+      code: c.code,
+      redirect_uri: c.redirectUri,
+      code_verifier: c.verifier,
+    });
+    expect(unknownClient.status).toBe(401);
+    expect(unknownClient.headers.get('www-authenticate')).toMatch(
+      /^Bearer realm="Doorkeeper", error="invalid_client", /,
+    );
+    const grantType = await token({ grant_type: 'password', client_id: gitlab.oauthApp.clientId });
+    expect(grantType.headers.get('www-authenticate')).toMatch(/error="unsupported_grant_type"/);
+    const noGrant = await token({ client_id: gitlab.oauthApp.clientId });
+    expect(noGrant.headers.get('www-authenticate')).toBe(
+      'Bearer realm="Doorkeeper", error="invalid_request", error_description="Missing required parameter: grant_type."',
+    );
   });
 
   it('refuses an unknown client (401 invalid_client), a missing code and an unknown grant type', async () => {
@@ -224,6 +274,10 @@ describe('the token endpoint', () => {
     const res = await fetch(`${gitlab.url}/api/v4/user`, { headers: { authorization: `Bearer ${t.access_token}` } });
     expect(res.status).toBe(401);
     expect((await res.json()).error_description).toMatch(/Token is expired/);
+    // lib/api/api_guard.rb answers through rack-oauth2, whose challenge has its default realm.
+    expect(res.headers.get('www-authenticate')).toBe(
+      'Bearer realm="Protected by OAuth 2.0", error="invalid_token", error_description="Token is expired. You can either do re-authorization or token refresh."',
+    );
     const refreshed = await token({
       grant_type: 'refresh_token',
       client_id: gitlab.oauthApp.clientId,
@@ -262,6 +316,26 @@ describe('POST /oauth/revoke', () => {
       body: new URLSearchParams({ token: 'nope', client_id: gitlab.oauthApp.clientId }),
     });
     expect(unknown.status).toBe(200);
+  });
+
+  it('refuses a request without a known client (403 unauthorized_client) and a token of another client', async () => {
+    const t = await exchange('rita');
+    const noClient = await fetch(`${gitlab.url}/oauth/revoke`, {
+      method: 'POST',
+      body: new URLSearchParams({ token: t.access_token }),
+    });
+    expect(noClient.status).toBe(403);
+    expect(noClient.headers.get('www-authenticate')).toBeNull();
+    expect(await noClient.json()).toEqual({
+      error: 'unauthorized_client',
+      error_description: 'You are not authorized to revoke this token',
+    });
+    expect(await userStatus(t.access_token)).toBe(200);
+    const noToken = await fetch(`${gitlab.url}/oauth/revoke`, {
+      method: 'POST',
+      body: new URLSearchParams({ client_id: gitlab.oauthApp.clientId }),
+    });
+    expect(noToken.status).toBe(200);
   });
 
   it('revoking the refresh token also ends the access token', async () => {

@@ -50,7 +50,7 @@ export class OAuthServer {
     else if (pathname === '/oauth/authorize' && req.method === 'POST')
       this.decide(res, new URLSearchParams((await readBody(req)).toString('utf8')));
     else if (pathname === '/oauth/token' && req.method === 'POST') this.token(req, res, await formOf(req));
-    else if (pathname === '/oauth/revoke' && req.method === 'POST') this.revoke(res, await formOf(req));
+    else if (pathname === '/oauth/revoke' && req.method === 'POST') this.revoke(req, res, await formOf(req));
     else return false;
     return true;
   }
@@ -133,46 +133,61 @@ export class OAuthServer {
     redirect(res, withParams(v.redirectUri, { code, state }));
   }
 
+  /**
+   * Doorkeeper's token endpoint, its checks in its order (AuthorizationCodeRequest and
+   * RefreshTokenRequest validate params, client, grant, redirect URI, PKCE verifier).
+   */
   private token(req: IncomingMessage, res: ServerResponse, form: URLSearchParams): void {
     const clientId = form.get('client_id') ?? basicClientId(req.headers.authorization);
     const app = this.apps.find((a) => a.clientId === clientId);
-    if (!app) return oauthError(res, 401, 'invalid_client');
     const grantType = form.get('grant_type');
+    if (!grantType) return oauthError(res, 'invalid_request', 'Missing required parameter: grant_type.');
     if (grantType === 'authorization_code') {
-      const code = form.get('code');
-      if (!code) return oauthError(res, 400, 'invalid_request', 'Missing required parameter: code.');
-      const grant = this.grants.get(code);
+      const grant = this.grants.get(form.get('code') ?? '');
+      if (grant?.challenge && !form.get('code_verifier'))
+        return oauthError(res, 'invalid_request', 'Missing required parameter: code_verifier.');
+      if (!form.get('redirect_uri'))
+        return oauthError(res, 'invalid_request', 'Missing required parameter: redirect_uri.');
+      if (!app) return oauthError(res, 'invalid_client');
       if (!grant || grant.used || grant.clientId !== app.clientId || grant.expiresAt < this.store.now().getTime())
-        return oauthError(res, 400, 'invalid_grant');
-      if (grant.redirectUri !== form.get('redirect_uri')) return oauthError(res, 400, 'invalid_grant');
-      if (!pkceMatches(grant, form.get('code_verifier'))) return oauthError(res, 400, 'invalid_grant');
+        return oauthError(res, 'invalid_grant');
+      if (grant.redirectUri !== form.get('redirect_uri')) return oauthError(res, 'invalid_grant');
+      if (!pkceMatches(grant, form.get('code_verifier'))) return oauthError(res, 'invalid_grant');
       grant.used = true; // single use, even if anything below fails
       const user = this.store.userById(grant.userId) as UserRecord;
       return tokenResponse(res, this.store.issueOAuth(user, grant.scopes, app.clientId));
     }
     if (grantType === 'refresh_token') {
       const refresh = form.get('refresh_token');
-      if (!refresh) return oauthError(res, 400, 'invalid_request', 'Missing required parameter: refresh_token.');
+      if (!refresh) return oauthError(res, 'invalid_request', 'Missing required parameter: refresh_token.');
       const old = this.store.tokens.find((t) => t.kind === 'oauth' && t.refresh_token === refresh);
-      if (!old || old.refresh_revoked || old.application_id !== app.clientId)
-        return oauthError(res, 400, 'invalid_grant');
+      if (!old || old.refresh_revoked) return oauthError(res, 'invalid_grant');
+      if (clientId && !app) return oauthError(res, 'invalid_client');
+      if (old.application_id !== app?.clientId) return oauthError(res, 'invalid_grant');
       // Rotation: the old pair is revoked, a new access and refresh token are issued.
       old.refresh_revoked = true;
       old.revoked = true;
       const user = this.store.userById(old.user_id) as UserRecord;
-      return tokenResponse(res, this.store.issueOAuth(user, old.scopes, app.clientId));
+      return tokenResponse(res, this.store.issueOAuth(user, old.scopes, old.application_id ?? ''));
     }
-    if (!grantType) return oauthError(res, 400, 'invalid_request', 'Missing required parameter: grant_type.');
-    return oauthError(res, 400, 'unsupported_grant_type');
+    return oauthError(res, 'unsupported_grant_type');
   }
 
-  /** RFC 7009: always 200 for an unknown token; revoking either token of a pair ends both. */
-  private revoke(res: ServerResponse, form: URLSearchParams): void {
-    const token = form.get('token');
-    if (!token) return oauthError(res, 400, 'invalid_request', 'Missing required parameter: token.');
-    const record = this.store.tokens.find(
-      (t) => t.kind === 'oauth' && (t.token === token || t.refresh_token === token),
-    );
+  /**
+   * RFC 7009 as GitLab's Oauth::TokensController does it: no known client → 403 unauthorized_client
+   * (plain JSON, no challenge header); no or an unknown token → 200; a token of another client →
+   * 403; else both tokens of the pair end.
+   */
+  private revoke(req: IncomingMessage, res: ServerResponse, form: URLSearchParams): void {
+    const clientId = form.get('client_id') ?? basicClientId(req.headers.authorization);
+    const app = this.apps.find((a) => a.clientId === clientId);
+    const refused = { error: 'unauthorized_client', error_description: 'You are not authorized to revoke this token' };
+    if (!app) return json(res, 403, refused);
+    const token = form.get('token') ?? '';
+    const record = token
+      ? this.store.tokens.find((t) => t.kind === 'oauth' && (t.token === token || t.refresh_token === token))
+      : undefined;
+    if (record && record.application_id !== app.clientId) return json(res, 403, refused);
     if (record) {
       record.revoked = true;
       record.refresh_revoked = true;
@@ -203,13 +218,28 @@ function tokenResponse(
   });
 }
 
+/**
+ * Doorkeeper's ErrorResponse: 401 for invalid_client, 400 otherwise, the JSON body and the same
+ * error as a Bearer challenge in WWW-Authenticate (realm "Doorkeeper": GitLab keeps the default).
+ */
 function oauthError(
   res: ServerResponse,
-  status: number,
   error: keyof typeof DESCRIPTIONS | 'invalid_request',
   description?: string,
 ): void {
-  json(res, status, { error, error_description: description ?? DESCRIPTIONS[error as keyof typeof DESCRIPTIONS] });
+  const text = description ?? DESCRIPTIONS[error as keyof typeof DESCRIPTIONS];
+  res.writeHead(error === 'invalid_client' ? 401 : 400, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    pragma: 'no-cache',
+    'www-authenticate': `Bearer realm="Doorkeeper", error="${challengeSafe(error)}", error_description="${challengeSafe(text)}"`,
+  });
+  res.end(JSON.stringify({ error, error_description: text }));
+}
+
+/** Doorkeeper replaces characters RFC 6750 forbids in error values (outside %x20-21 / %x23-5B / %x5D-7E) by "_". */
+function challengeSafe(value: string): string {
+  return value.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '_');
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
