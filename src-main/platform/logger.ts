@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { inspect } from 'node:util';
 import { scrub } from './scrub';
@@ -26,16 +26,30 @@ export interface LoggerOptions {
   knownSecrets?: () => Iterable<string>;
 }
 
-/** A sink appending JSON lines to a file, creating its folder on first write. */
-export function fileSink(path: string): LogSink {
-  let ready = false;
+/**
+ * A sink appending JSON lines to a file, creating its folder on first write. Past `maxBytes` the
+ * file is rotated (main.log → main.log.1 → … → main.log.{keep}), so a long-lived app's log
+ * cannot fill the disk.
+ */
+export function fileSink(path: string, { maxBytes = 10 * 1024 * 1024, keep = 3 } = {}): LogSink {
+  let size: number | undefined;
+  const rotate = () => {
+    for (let i = keep - 1; i >= 1; i--) {
+      if (existsSync(`${path}.${i}`)) renameSync(`${path}.${i}`, `${path}.${i + 1}`);
+    }
+    renameSync(path, `${path}.1`);
+    size = 0;
+  };
   return {
     write(line) {
-      if (!ready) {
-        mkdirSync(dirname(path), { recursive: true });
-        ready = true;
+      if (size === undefined) {
+        mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+        size = existsSync(path) ? statSync(path).size : 0;
       }
+      const bytes = Buffer.byteLength(line) + 1;
+      if (size > 0 && size + bytes > maxBytes) rotate();
       appendFileSync(path, line + '\n', { mode: 0o600 });
+      size += bytes;
     },
   };
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { appendFile, mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { CospecError, toErrorEnvelope } from '../../../src-shared/ipc/errors';
 import type { RunOutput, RunRecord, RunSpec, RunState } from '../../../src-shared/model/run';
 import type { Logger } from '../../platform/logger';
+import { RunLog } from './run-log';
 import { canTransition, isTerminal } from './state-machine';
 import type { RunPaths, RunStore } from './store';
 
@@ -174,7 +175,13 @@ export class RunOrchestrator {
     const { ports } = this.deps;
     const signal = live.abort.signal;
     const paths = this.deps.store.paths(live.record.id);
-    const log = (line: string) => this.appendLog(paths, live.record.id, line);
+    const runLog = new RunLog(paths.agentLog, (error) =>
+      this.deps.logger.warn('run log write failed', { runId: live.record.id, error }),
+    );
+    const log = (line: string) => {
+      this.deps.onLog(live.record.id, [line]);
+      runLog.append(line);
+    };
     try {
       await this.acquireSlot(signal);
       await this.transition(live.record, 'preparing', { detail: 'Preparing the sandbox image' });
@@ -235,6 +242,7 @@ export class RunOrchestrator {
       if (cancelled) await rm(paths.workspace, { recursive: true, force: true }).catch(() => undefined);
     } finally {
       this.releaseSlot();
+      await runLog.close();
     }
   }
 
@@ -252,13 +260,6 @@ export class RunOrchestrator {
   private releaseSlot(): void {
     this.running = Math.max(0, this.running - 1);
     this.waiting.shift()?.();
-  }
-
-  private appendLog(paths: RunPaths, runId: string, line: string): void {
-    this.deps.onLog(runId, [line]);
-    void appendFile(paths.agentLog, line + '\n').catch((error) =>
-      this.deps.logger.warn('run log write failed', { runId, error }),
-    );
   }
 
   private async transition(record: RunRecord, state: RunState, patch: Partial<RunRecord> = {}): Promise<void> {
