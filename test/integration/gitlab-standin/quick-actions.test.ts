@@ -108,6 +108,21 @@ describe('quick actions in notes', () => {
     expect(serverGit('rev-parse', 'main')).not.toBe(before);
   });
 
+  it('a draft MR is made ready and given a reviewer by a note; the issue made confidential', async () => {
+    const opened = await api('POST', `/projects/${enc}/merge_requests`, {
+      source_branch: 'feature/conflict',
+      target_branch: 'feature/login',
+      title: 'Draft: later',
+    });
+    const iid = opened.json.iid as number;
+    const res = await api('POST', `/projects/${enc}/merge_requests/${iid}/notes`, { body: '/ready\n/reviewer @alice' });
+    expect(res.status).toBe(202);
+    expect(mr(iid)).toMatchObject({ draft: false, reviewer_ids: [gitlab.user('alice').id] });
+    const filed = await api('POST', `/projects/${enc}/issues`, { title: 'Secret' });
+    await api('POST', `/projects/${enc}/issues/${filed.json.iid as number}/notes`, { body: '/confidential' });
+    expect(issue(filed.json.iid as number).confidential).toBe(true);
+  });
+
   it('runs nothing written in a code block', async () => {
     const created = await api('POST', `/projects/${enc}/issues`, { title: 'Code' });
     const iid = created.json.iid as number;

@@ -250,6 +250,48 @@ export async function applyCommands(
           messages.push(`${target.item.draft ? 'Marked' : 'Unmarked'} this merge request as a draft.`);
         }
         break;
+      case 'ready':
+        if (target.kind === 'merge_request' && target.item.draft && (canUpdate || !persisted)) {
+          target.item.draft = false;
+          changes.wip_event = 'ready';
+          messages.push('Marked this merge request as ready.');
+        }
+        break;
+      case 'confidential':
+        if (target.kind === 'issue' && !target.item.confidential && canUpdate) {
+          target.item.confidential = true;
+          changes.confidential = true;
+          messages.push('Made this issue confidential.');
+        }
+        break;
+      case 'assign_reviewer':
+      case 'reviewer':
+      case 'request_review': {
+        const found = users(ctx, arg);
+        if (target.kind !== 'merge_request' || level < ACCESS.developer) break;
+        if (!found || found.length === 0) {
+          messages.push('Failed to assign a reviewer because no user was found.');
+          break;
+        }
+        target.item.reviewer_ids = [...new Set([...target.item.reviewer_ids, ...found.map((u) => u.id)])];
+        changes.reviewer_ids = target.item.reviewer_ids;
+        messages.push(
+          `Assigned ${found.map((u) => `@${u.username}`).join(' and ')} as reviewer${found.length > 1 ? 's' : ''}.`,
+        );
+        break;
+      }
+      case 'unassign_reviewer':
+      case 'remove_reviewer': {
+        if (target.kind !== 'merge_request' || !persisted || level < ACCESS.developer) break;
+        if (target.item.reviewer_ids.length === 0) break;
+        const found = users(ctx, arg) ?? [];
+        target.item.reviewer_ids = found.length
+          ? target.item.reviewer_ids.filter((id) => !found.some((u) => u.id === id))
+          : [];
+        changes.reviewer_ids = target.item.reviewer_ids;
+        messages.push('Removed reviewers.');
+        break;
+      }
       case 'approve':
         if (
           target.kind === 'merge_request' &&
