@@ -1,3 +1,4 @@
+import { useEffect } from 'react';
 import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import type {
   CommentInput,
@@ -168,6 +169,34 @@ export function useMerge(target: ReviewTarget) {
   return useSummaryAction(target, (options: Omit<MergeInput, 'runId' | 'mrIid'>) =>
     cospec().review.merge({ ...target, ...options }),
   );
+}
+
+/** How often the summary is read again while GitLab checks mergeability (its background job takes seconds). */
+const CHECKING_POLL_MS = 1_500;
+
+/**
+ * While GitLab is still working out whether the MR can be merged (a new MR, a push), reads the
+ * summary again until the answer is final and puts it in the loaded review: the header updates by
+ * itself instead of showing "not mergeable". Each read of the MR also moves GitLab's check along.
+ */
+export function useMergeStatusPolling(target: ReviewTarget, summary: MergeRequestSummary): void {
+  const client = useQueryClient();
+  const checking = summary.state === 'opened' && summary.mergeStatus.checking;
+  const polled = useQuery({
+    queryKey: [...reviewKey(target), 'summary'] as const,
+    queryFn: () => cospec().review.summary(target),
+    enabled: checking,
+    refetchInterval: (query) => (query.state.data?.mergeStatus.checking === false ? false : CHECKING_POLL_MS),
+    staleTime: 0,
+    gcTime: 0,
+  });
+  const fresh = polled.data;
+  useEffect(() => {
+    if (!fresh) return;
+    client.setQueryData<MergeRequestReview>(reviewKey(target), (review) =>
+      review ? { ...review, summary: fresh } : review,
+    );
+  }, [client, target, fresh]);
 }
 
 export function useCloseMergeRequest(target: ReviewTarget) {

@@ -13,20 +13,25 @@ async function main(): Promise<void> {
       tls: { type: 'boolean', default: false },
       'data-dir': { type: 'string' },
       version: { type: 'string' },
+      'mergeability-delay': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'Usage: npm run gitlab:local -- [--port N] [--host ADDR] [--tls] [--data-dir DIR] [--version X.Y.Z] [--json]\n',
+      'Usage: npm run gitlab:local -- [--port N] [--host ADDR] [--tls] [--data-dir DIR] [--version X.Y.Z] [--mergeability-delay MS] [--json]\n',
     );
     return;
   }
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`--port must be a port number, got "${values.port}"`);
+  const delay = values['mergeability-delay'] === undefined ? 0 : Number(values['mergeability-delay']);
+  if (!Number.isInteger(delay) || delay < 0)
+    throw new Error(`--mergeability-delay must be milliseconds, got "${values['mergeability-delay']}"`);
   const gitlab = await startGitLabStandIn({
+    mergeabilityDelayMs: delay,
     port,
     host: values.host,
     tls: values.tls,

@@ -31,6 +31,11 @@ export interface StandInOptions {
   oauthRedirectUris?: string[];
   /** What GET /api/v4/version reports (default 17.5.0). */
   version?: string;
+  /**
+   * How long each background phase of GitLab's mergeability check lasts: a new MR is `preparing`,
+   * then `checking`; after a push it is `unchecked` until read, then `checking` (default 0).
+   */
+  mergeabilityDelayMs?: number;
 }
 
 export interface StandInUser {
@@ -85,6 +90,8 @@ export interface StandIn {
   issues(projectPath: string): IssueRecord[];
   /** The bare repository of a project, for `git --git-dir`. */
   repoDir(projectPath: string): string;
+  /** Changes how long each phase of the mergeability check lasts, from now on (see StandInOptions). */
+  setMergeabilityDelay(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -96,6 +103,7 @@ export async function startGitLabStandIn(options: StandInOptions = {}): Promise<
   mkdirSync(reposDir, { recursive: true });
   const hooksDir = writeHooks(dataDir);
   const store = new Store();
+  store.mergeabilityDelayMs = options.mergeabilityDelayMs ?? 0;
   const tokens = await seed(store, reposDir);
   const app: OAuthApp = defaultApp(options.oauthRedirectUris);
   const faults = new Faults();
@@ -200,6 +208,9 @@ export async function startGitLabStandIn(options: StandInOptions = {}): Promise<
     mergeRequests: (path) => store.requireProject(path).merge_requests,
     issues: (path) => store.requireProject(path).issues,
     repoDir: (path) => store.requireProject(path).repo_dir,
+    setMergeabilityDelay(ms) {
+      store.mergeabilityDelayMs = ms;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -119,7 +119,32 @@ export interface MergeRequestRecord {
   frozen_base_sha: string | null;
   approved_by_ids: number[];
   notes: NoteRecord[];
+  /** The MR's own squash flag (`squash` on create, update or merge); the project's squash_option may override it. */
+  squash: boolean;
+  /** The single commit the source branch was squashed into on merge. */
+  squash_commit_sha: string | null;
+  /** Why the last merge attempt failed (GitLab's merge_error), cleared by a successful merge. */
+  merge_error: string | null;
+  /** When the MR's preparation (diff, pipelines, first mergeability check) finished; null while preparing. */
+  prepared_at: string | null;
+  /** Where GitLab's asynchronous mergeability check stands (see api/mergeability.ts). */
+  mergeability: Mergeability;
+  /** The target tip when the MR was last looked at after a push, to notice pushes to the target. */
+  target_sha_seen: string | null;
 }
+
+/**
+ * GitLab computes mergeability in background jobs: a new MR is `preparing`, a push to its source
+ * branch marks it `unchecked`, the next read starts a check (`checking`), and only then is it final.
+ * `ready_at` (epoch ms) is when the running phase ends.
+ */
+export interface Mergeability {
+  phase: 'preparing' | 'unchecked' | 'checking' | 'checked';
+  ready_at: number;
+}
+
+/** GitLab's project setting for squashing on merge (project_setting.squash_option). */
+export type SquashOption = 'never' | 'always' | 'default_on' | 'default_off';
 
 export interface IssueRecord {
   id: number;
@@ -160,6 +185,7 @@ export interface ProjectRecord {
   issues: IssueRecord[];
   /** Bare repository on disk. */
   repo_dir: string;
+  squash_option: SquashOption;
 }
 
 export const pathWithNamespace = (p: ProjectRecord) => `${p.group.path}/${p.path}`;

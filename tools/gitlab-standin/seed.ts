@@ -99,6 +99,7 @@ export async function seed(store: Store, reposDir: string): Promise<SeedTokens> 
       merge_requests: [],
       issues: [],
       repo_dir: join(reposDir, g.path, `${path}.git`),
+      squash_option: 'default_off',
       ...options,
     };
     writes.push(() =>

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { globalListRoutes } from './api/global-lists';
 import { metaRoutes } from './api/meta';
 import { issueRoutes } from './api/issues';
-import { mergeRequestRoutes } from './api/merge-requests';
+import { mergeRequestRoutes, refreshMergeRequests } from './api/merge-requests';
 import { projectExtraRoutes } from './api/project-extras';
 import { projectRoutes } from './api/projects';
 import { repositoryRoutes } from './api/repository';
@@ -51,7 +51,10 @@ export function createHandler(parts: ServerParts) {
           query: url.searchParams,
           reposDir: parts.reposDir,
           hooksDir: parts.hooksDir,
-          onPush: (p) => (p.last_activity_at = parts.store.nowIso()),
+          onPush: async (p) => {
+            p.last_activity_at = parts.store.nowIso();
+            await refreshMergeRequests(p);
+          },
         });
       }
       if (pathname === '/-/health') return send(res, 200, 'GitLab OK', 'text/plain');

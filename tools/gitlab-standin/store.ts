@@ -27,6 +27,11 @@ export class Store {
   readonly groups: GroupRecord[] = [];
   readonly projects: ProjectRecord[] = [];
   readonly tokens: TokenRecord[] = [];
+  /**
+   * How long each background phase of GitLab's mergeability check lasts (preparing a new MR,
+   * checking after a push). 0 finishes every phase as soon as something reads the MR.
+   */
+  mergeabilityDelayMs = 0;
 
   constructor(readonly now: () => Date = () => new Date()) {}
 

@@ -1,7 +1,7 @@
 import { CospecError } from '../../../src-shared/ipc/errors';
 import type { MergeInput, MergeRequestSummary } from '../../../src-shared/ipc/services/review';
 import { gitlabMessage, type ReviewGitLab } from './gitlab-api';
-import { fetchSummary, mergeStatusOf, mrPath, type ApiProject } from './merge-request';
+import { fetchSummary, mrPath, type ApiMergeRequest, type ApiProject } from './merge-request';
 
 /*
  * The state-changing calls. Each re-reads the MR first, so a repeated click (approve twice,
@@ -73,51 +73,119 @@ export async function unapprove(gl: ReviewGitLab, project: ApiProject, iid: numb
   return (await fetchSummary(gl, project, iid)).summary;
 }
 
+/** How long merge() waits for GitLab to finish a mergeability check before giving up, and how it polls. */
+export interface MergeWaiting {
+  /** Total wait for a running check (GitLab's background job usually takes well under a minute). */
+  checkWaitMs: number;
+  /** First pause between reads; it doubles up to maxPollMs. */
+  pollMs: number;
+  maxPollMs: number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const DEFAULT_MERGE_WAITING: MergeWaiting = {
+  checkWaitMs: 60_000,
+  pollMs: 500,
+  maxPollMs: 4_000,
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/**
+ * Reads the MR until GitLab's mergeability check has finished (each read of the single MR starts or
+ * advances the check on GitLab), within waiting.checkWaitMs.
+ */
+async function settled(
+  gl: ReviewGitLab,
+  project: ApiProject,
+  iid: number,
+  first: { summary: MergeRequestSummary; mr: ApiMergeRequest },
+  waiting: MergeWaiting,
+): Promise<{ summary: MergeRequestSummary; mr: ApiMergeRequest }> {
+  let current = first;
+  let pause = waiting.pollMs;
+  let waited = 0;
+  while (current.summary.mergeStatus.checking) {
+    if (waited >= waiting.checkWaitMs) {
+      throw new CospecError(
+        'MR_NOT_MERGEABLE',
+        `GitLab is still checking whether !${iid} can be merged (after ${Math.round(waited / 1000)} s). Try again in a moment.`,
+      );
+    }
+    await waiting.sleep(pause);
+    waited += pause;
+    pause = Math.min(pause * 2, waiting.maxPollMs);
+    current = await fetchSummary(gl, project, iid);
+  }
+  return current;
+}
+
 export async function merge(
   gl: ReviewGitLab,
   project: ApiProject,
   iid: number,
   input: Omit<MergeInput, 'runId' | 'mrIid'>,
+  waiting: MergeWaiting = DEFAULT_MERGE_WAITING,
 ): Promise<MergeRequestSummary> {
-  const { summary } = await fetchSummary(gl, project, iid);
+  // GitLab may still be checking (a new MR, a push): wait for its answer instead of failing.
+  let { summary, mr } = await settled(gl, project, iid, await fetchSummary(gl, project, iid), waiting);
   assertOpen(summary, 'merge');
   if (!summary.mergeStatus.userCanMerge)
     throw new CospecError('FORBIDDEN', `This account may not merge into ${summary.targetBranch}.`);
+  // 'always' and 'never' are the project's to decide; GitLab refuses an unsquashed merge under 'always'.
+  const squash = summary.squashOption === 'always' ? true : summary.squashOption === 'never' ? undefined : input.squash;
+  if (squash === false && mr.squash === true) {
+    // The merge endpoint only ever turns squashing on (`squash: false` is ignored); the MR's own flag
+    // must be cleared first, or GitLab squashes what the user chose to keep as separate commits.
+    const cleared = await gl.call('PUT', mrPath(project, iid), { squash: false });
+    if (cleared.status >= 400)
+      throw new CospecError(
+        cleared.status === 403 ? 'FORBIDDEN' : 'SERVER_ERROR',
+        `${gl.host} did not turn off squashing for !${iid} (${cleared.status}).`,
+        gitlabMessage(cleared),
+      );
+  }
   const body: Record<string, unknown> = {};
-  if (input.squash !== undefined) body.squash = input.squash;
+  if (squash !== undefined) body.squash = squash;
   if (input.removeSourceBranch !== undefined) body.should_remove_source_branch = input.removeSourceBranch;
   if (input.sha !== undefined) body.sha = input.sha;
-  if (input.squashCommitMessage !== undefined) body.squash_commit_message = input.squashCommitMessage;
-  const answer = await act(
-    gl,
-    'PUT',
-    `${mrPath(project, iid)}/merge`,
-    body,
-    `This account may not merge into ${summary.targetBranch}.`,
-  );
-  if (answer.status < 400) return (await fetchSummary(gl, project, iid)).summary;
+  if (input.squashCommitMessage !== undefined && squash !== false)
+    body.squash_commit_message = input.squashCommitMessage;
 
-  const why = gitlabMessage(answer);
-  if (answer.status === 409) {
-    throw new CospecError(
-      'MR_HEAD_CHANGED',
-      `!${iid} got new commits since you reviewed it. Reload the diff and review them before merging.`,
-      why,
+  // A refusal while GitLab (re)checks is retried once the check is done; a real refusal is not.
+  for (let attempt = 1; ; attempt++) {
+    const answer = await act(
+      gl,
+      'PUT',
+      `${mrPath(project, iid)}/merge`,
+      body,
+      `This account may not merge into ${summary.targetBranch}.`,
     );
+    if (answer.status < 400) return (await fetchSummary(gl, project, iid)).summary;
+
+    const why = gitlabMessage(answer);
+    if (answer.status === 409) {
+      throw new CospecError(
+        'MR_HEAD_CHANGED',
+        `!${iid} got new commits since you reviewed it. Reload the diff and review them before merging.`,
+        why,
+      );
+    }
+    if (answer.status === 403)
+      throw new CospecError('FORBIDDEN', `This account may not merge into ${summary.targetBranch}.`, why);
+    if (answer.status === 405 || answer.status === 406 || answer.status === 422) {
+      // Say what GitLab says blocks it now, not just the status code.
+      const fresh = await fetchSummary(gl, project, iid).catch(() => undefined);
+      if (fresh?.summary.mergeStatus.checking && attempt < 3) {
+        ({ summary, mr } = await settled(gl, project, iid, fresh, waiting));
+        assertOpen(summary, 'merge');
+        continue;
+      }
+      const status = fresh ? fresh.summary.mergeStatus : summary.mergeStatus;
+      const reason = fresh?.mr.merge_error ?? status.blockedReason ?? why;
+      throw new CospecError('MR_NOT_MERGEABLE', `GitLab can't merge !${iid} now. ${reason}`.trim(), why);
+    }
+    throw new CospecError('SERVER_ERROR', `${gl.host} did not merge !${iid} (${answer.status}).`, why);
   }
-  if (answer.status === 403)
-    throw new CospecError('FORBIDDEN', `This account may not merge into ${summary.targetBranch}.`, why);
-  if (answer.status === 405 || answer.status === 406 || answer.status === 422) {
-    // Say what GitLab says blocks it now, not just the status code.
-    const fresh = await fetchSummary(gl, project, iid).catch(() => undefined);
-    const status = fresh ? mergeStatusOf(fresh.mr) : summary.mergeStatus;
-    throw new CospecError(
-      'MR_NOT_MERGEABLE',
-      `GitLab can't merge !${iid} now. ${status.blockedReason ?? why}`.trim(),
-      why,
-    );
-  }
-  throw new CospecError('SERVER_ERROR', `${gl.host} did not merge !${iid} (${answer.status}).`, why);
 }
 
 export async function close(gl: ReviewGitLab, project: ApiProject, iid: number): Promise<MergeRequestSummary> {

@@ -24,6 +24,7 @@ import {
   fetchApprovals,
   fetchMergeRequest,
   fetchProject,
+  fetchSummary,
   toSummary,
   type ApiMergeRequest,
   type ApiProject,
@@ -50,6 +51,8 @@ export interface ReviewDeps {
   git?: ReviewCloner;
   /** Test seam: when a file counts as too large to send with the others. */
   limits?: DiffLimits;
+  /** Test seam: how merge() waits for GitLab's mergeability check (actions.DEFAULT_MERGE_WAITING). */
+  mergeWaiting?: actions.MergeWaiting;
 }
 
 export interface ReviewService {
@@ -347,6 +350,11 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
         );
       },
 
+      async summary({ runId, mrIid }) {
+        const ctx = await context(runId);
+        return (await fetchSummary(ctx.gl, ctx.project, mrIid)).summary;
+      },
+
       async approve({ runId, mrIid }) {
         const ctx = await context(runId);
         return actions.approve(ctx.gl, ctx.project, mrIid);
@@ -359,7 +367,7 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
 
       async merge({ runId, mrIid, ...options }) {
         const ctx = await context(runId);
-        const summary = await actions.merge(ctx.gl, ctx.project, mrIid, options);
+        const summary = await actions.merge(ctx.gl, ctx.project, mrIid, options, deps.mergeWaiting);
         log.info('merged a merge request', { runId, mrIid, state: summary.state });
         return summary;
       },

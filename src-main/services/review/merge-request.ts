@@ -5,7 +5,7 @@ import type {
   ReviewMergeStatus,
   ReviewUser,
 } from '../../../src-shared/ipc/services/review';
-import { MergeRequestStateSchema } from '../../../src-shared/ipc/services/review';
+import { MergeRequestStateSchema, SquashOptionSchema } from '../../../src-shared/ipc/services/review';
 import { expectOk, type ReviewGitLab } from './gitlab-api';
 
 // The fields of GitLab's entities this service reads; everything else is ignored. Optional where
@@ -54,6 +54,8 @@ export const ApiMergeRequestSchema = z.object({
   squash: z.boolean().optional(),
   squash_on_merge: z.boolean().optional(),
   force_remove_source_branch: z.boolean().nullable().optional(),
+  /** Why GitLab's last attempt to merge failed (e.g. the project requires squashing). */
+  merge_error: z.string().nullable().optional(),
 });
 export type ApiMergeRequest = z.infer<typeof ApiMergeRequestSchema>;
 
@@ -160,16 +162,24 @@ export function mergeStatusOf(mr: ApiMergeRequest): ReviewMergeStatus {
   const userCanMerge = mr.user?.can_merge ?? true;
   const hasConflicts = mr.has_conflicts ?? detailed === 'conflict';
   const canMerge = mr.state === 'opened' && detailed === 'mergeable' && userCanMerge && !hasConflicts;
+  // GitLab computes mergeability in the background after a push or a new MR; reading the MR starts it.
+  const checking = mr.state === 'opened' && CHECKING.has(detailed);
   let blockedReason: string | undefined;
   if (!canMerge) {
     if (mr.state !== 'opened') blockedReason = `It is ${mr.state}.`;
     else if (!userCanMerge) blockedReason = `This account may not merge into ${mr.target_branch}.`;
     else if (hasConflicts) blockedReason = BLOCKED.conflict;
-    else if (CHECKING.has(detailed))
-      blockedReason = 'GitLab is still checking whether it can be merged; refresh in a moment.';
+    else if (checking) blockedReason = 'GitLab is still checking whether it can be merged.';
     else blockedReason = BLOCKED[detailed] ?? `GitLab reports it cannot be merged yet (${detailed}).`;
   }
-  return { detailed, canMerge, userCanMerge, hasConflicts, ...(blockedReason ? { blockedReason } : {}) };
+  return {
+    detailed,
+    canMerge,
+    userCanMerge,
+    hasConflicts,
+    checking,
+    ...(blockedReason ? { blockedReason } : {}),
+  };
 }
 
 export function toSummary(
@@ -179,8 +189,15 @@ export function toSummary(
 ): MergeRequestSummary {
   const state = MergeRequestStateSchema.safeParse(mr.state);
   const pipeline = mr.head_pipeline ?? mr.pipeline ?? null;
+  const option = SquashOptionSchema.safeParse(project.squash_option);
+  const squashOption = option.success ? option.data : null;
+  // 'always' and 'never' are the project's decision; otherwise the MR's own flag, else the project's default.
   const squashDefault =
-    mr.squash_on_merge ?? mr.squash ?? (project.squash_option === 'always' || project.squash_option === 'default_on');
+    squashOption === 'always'
+      ? true
+      : squashOption === 'never'
+        ? false
+        : (mr.squash_on_merge ?? mr.squash ?? squashOption === 'default_on');
   return {
     iid: mr.iid,
     projectId: project.id,
@@ -200,6 +217,7 @@ export function toSummary(
     mergeStatus: mergeStatusOf(mr),
     pipeline: pipeline ? { id: pipeline.id, status: pipeline.status, webUrl: pipeline.web_url ?? null } : null,
     squashDefault,
+    squashOption,
     removeSourceBranchDefault: mr.force_remove_source_branch ?? project.remove_source_branch_after_merge ?? false,
   };
 }

@@ -2,12 +2,20 @@ import { useState } from 'react';
 import { GitMerge } from 'lucide-react';
 import type { MergeRequestSummary } from '../../../src-shared/ipc/services/review';
 import { useMerge, type ReviewTarget } from '../../api/review';
-import { Button, Checkbox, Dialog, ErrorBanner } from '../../components';
+import { Button, Checkbox, Dialog, ErrorBanner, TextArea } from '../../components';
+
+/** What the squash checkbox says under each of GitLab's project settings (squash_readonly for always/never). */
+const SQUASH_HINT = {
+  always: 'Required by this project’s settings on GitLab.',
+  editable: 'Land the branch as a single commit.',
+} as const;
 
 /**
  * The confirmation before merging: what goes where, with GitLab's squash and branch-deletion
- * defaults preset. The reviewed head commit is sent along, so a branch that moved meanwhile is
- * refused instead of merging changes nobody looked at.
+ * defaults preset. Squashing follows the project's setting as GitLab's merge widget does: fixed on
+ * under "always", not offered under "never", a choice otherwise, with the squash commit's message
+ * editable (GitLab's default: the MR's title). The reviewed head commit is sent along, so a branch
+ * that moved meanwhile is refused instead of merging changes nobody looked at.
  */
 export function MergeDialog({
   target,
@@ -18,13 +26,22 @@ export function MergeDialog({
   summary: MergeRequestSummary;
   onClose(): void;
 }) {
-  const [squash, setSquash] = useState(summary.squashDefault);
+  const option = summary.squashOption;
+  const [chosen, setSquash] = useState(summary.squashDefault);
+  const squash = option === 'always' ? true : option === 'never' ? false : chosen;
+  const [squashMessage, setSquashMessage] = useState(summary.title);
   const [removeSource, setRemoveSource] = useState(summary.removeSourceBranchDefault);
   const merge = useMerge(target);
 
   function confirm() {
+    const message = squashMessage.trim();
     merge.mutate(
-      { squash, removeSourceBranch: removeSource, ...(summary.headSha ? { sha: summary.headSha } : {}) },
+      {
+        ...(option === 'never' ? {} : { squash }),
+        ...(squash && message && message !== summary.title ? { squashCommitMessage: message } : {}),
+        removeSourceBranch: removeSource,
+        ...(summary.headSha ? { sha: summary.headSha } : {}),
+      },
       { onSuccess: onClose },
     );
   }
@@ -63,12 +80,25 @@ export function MergeDialog({
       }
     >
       <div className="stack-sm">
-        <Checkbox
-          label="Squash commits"
-          hint="Land the branch as a single commit."
-          checked={squash}
-          onChange={setSquash}
-        />
+        {option !== 'never' && (
+          <Checkbox
+            label="Squash commits"
+            hint={option === 'always' ? SQUASH_HINT.always : SQUASH_HINT.editable}
+            checked={squash}
+            disabled={option === 'always'}
+            onChange={setSquash}
+          />
+        )}
+        {squash && (
+          <TextArea
+            label="Squash commit message"
+            rows={3}
+            value={squashMessage}
+            maxLength={100_000}
+            onChange={(e) => setSquashMessage(e.currentTarget.value)}
+            data-testid="squash-message"
+          />
+        )}
         <Checkbox
           label={`Delete ${summary.sourceBranch} after merging`}
           checked={removeSource}

@@ -1,7 +1,7 @@
 import { ArrowLeft, ExternalLink, FolderDown, GitMerge, ThumbsUp, Undo2 } from 'lucide-react';
 import type { MergeRequestSummary } from '../../../src-shared/ipc/services/review';
-import { useApprove, useUnapprove, type ReviewTarget } from '../../api/review';
-import { Avatar, Badge, Button, ErrorBanner, Notice, RelativeTime, type Tone } from '../../components';
+import { useApprove, useMergeStatusPolling, useUnapprove, type ReviewTarget } from '../../api/review';
+import { Avatar, Badge, Button, ErrorBanner, Notice, RelativeTime, Spinner, type Tone } from '../../components';
 import { ExternalAnchor } from '../runs/ExternalAnchor';
 import { safeAvatar } from './lines';
 
@@ -34,6 +34,8 @@ export function ReviewHeader({ target, summary, onMerge, onCheckout }: Props) {
   const approvals = summary.approvals;
   const open = summary.state === 'opened';
   const status = summary.mergeStatus;
+  // GitLab checks mergeability in the background after a push or a new MR: wait for it, visibly.
+  useMergeStatusPolling(target, summary);
 
   return (
     <header className="review-header">
@@ -113,7 +115,14 @@ export function ReviewHeader({ target, summary, onMerge, onCheckout }: Props) {
       </div>
       {approve.error && <ErrorBanner error={approve.error} title="The approval was not recorded" />}
       {unapprove.error && <ErrorBanner error={unapprove.error} title="The approval was not revoked" />}
-      {open && !status.canMerge && status.blockedReason && (
+      {open && status.checking && (
+        <Notice tone="info" title="Checking whether it can be merged">
+          <span className="review-checking" data-testid="merge-checking">
+            <Spinner size={14} /> GitLab is checking this merge request; this updates by itself.
+          </span>
+        </Notice>
+      )}
+      {open && !status.checking && !status.canMerge && status.blockedReason && (
         <Notice tone={status.hasConflicts ? 'danger' : 'info'} title="Not mergeable yet">
           {status.blockedReason}
         </Notice>

@@ -47,6 +47,10 @@ export type ReviewApprovals = z.infer<typeof ReviewApprovalsSchema>;
 export const MergeRequestStateSchema = z.enum(['opened', 'closed', 'locked', 'merged']);
 export type MergeRequestState = z.infer<typeof MergeRequestStateSchema>;
 
+/** GitLab's project setting for squashing commits on merge. */
+export const SquashOptionSchema = z.enum(['never', 'always', 'default_on', 'default_off']);
+export type SquashOption = z.infer<typeof SquashOptionSchema>;
+
 export const ReviewMergeStatusSchema = z.object({
   /** GitLab's detailed_merge_status (mergeable, not_approved, ci_must_pass, conflict, draft_status …), or its older merge_status. */
   detailed: z.string(),
@@ -55,6 +59,11 @@ export const ReviewMergeStatusSchema = z.object({
   /** The account has the permission to merge into the target branch (whatever blocks it now). */
   userCanMerge: z.boolean(),
   hasConflicts: z.boolean(),
+  /**
+   * GitLab has not finished working out whether it can be merged (preparing a new MR, or checking
+   * after a push): not a refusal; ask for the summary again shortly.
+   */
+  checking: z.boolean(),
   /** Why merging is blocked, in words for the user; absent when canMerge. */
   blockedReason: z.string().optional(),
 });
@@ -82,6 +91,11 @@ export const MergeRequestSummarySchema = z.object({
   pipeline: ReviewPipelineSchema.nullable(),
   /** The project's (or the MR's) squash and delete-source-branch defaults, to preset the merge dialog. */
   squashDefault: z.boolean(),
+  /**
+   * The project's squash setting: 'always' and 'never' leave the user no choice (GitLab's
+   * squash_readonly); null when GitLab does not say.
+   */
+  squashOption: SquashOptionSchema.nullable(),
   removeSourceBranchDefault: z.boolean(),
 });
 export type MergeRequestSummary = z.infer<typeof MergeRequestSummarySchema>;
@@ -313,6 +327,11 @@ export const reviewContract = {
     args: z.tuple([CommentInputSchema]),
     result: ReviewNoteSchema,
     doc: 'Adds a general comment, or a comment on one line of the diff.',
+  }),
+  summary: method({
+    args: z.tuple([ReviewTargetSchema]),
+    result: MergeRequestSummarySchema,
+    doc: 'The MR’s summary (state, approvals, merge status) as GitLab has it now, without the diff; polled while GitLab checks mergeability.',
   }),
   approve: method({
     args: z.tuple([ReviewTargetSchema]),

@@ -76,19 +76,11 @@ beforeAll(async () => {
   await pushBranch(agent, 'cospec/second', 'SECOND.md', 'second\n');
   iids.second = await openMr('cospec/second', 'Second');
 
-  // The merged MR's source branch is deleted. GitLab keeps refs/merge-requests/<iid>/head for every
-  // MR; the stand-in does not maintain it, so the test writes it where GitLab would.
+  // The merged MR's source branch is deleted; GitLab (and the stand-in) keep refs/merge-requests/<iid>/head.
   await api('PUT', `/projects/${project}/merge_requests/${iids.merged}/merge`, {
     should_remove_source_branch: true,
     sha: shas.merged,
   });
-  await exec('git', [
-    '--git-dir',
-    gitlab.repoDir(PROJECT),
-    'update-ref',
-    `refs/merge-requests/${iids.merged}/head`,
-    shas.merged,
-  ]);
   await api('PUT', `/projects/${project}/merge_requests/${iids.closed}`, { state_event: 'close' });
 
   const runs = [
@@ -154,6 +146,7 @@ describe('checkout of an MR branch', () => {
   });
 
   it('fails cleanly, without a half-written folder, when GitLab has no copy of a deleted branch', async () => {
+    // GitLab keeps the MR's ref; an instance that lost it (a restored backup, a housekeeping bug) is simulated.
     await exec('git', [
       '--git-dir',
       gitlab.repoDir(PROJECT),

@@ -44,6 +44,7 @@ function handlers(overrides: Partial<CospecHandlers['app']> = {}): CospecHandler
       fileDiff: fail,
       fileDiffs: fail,
       crossCheck: fail,
+      summary: fail,
       discussions: fail,
       comment: fail,
       approve: fail,

@@ -29,6 +29,7 @@ describe('mergeStatusOf', () => {
       canMerge: true,
       userCanMerge: true,
       hasConflicts: false,
+      checking: false,
     });
   });
 
@@ -48,6 +49,11 @@ describe('mergeStatusOf', () => {
       blockedReason: 'It is merged.',
     });
     expect(mergeStatusOf(mr({ detailed_merge_status: 'checking' })).blockedReason).toMatch(/still checking/);
+    // GitLab's background phases are "not yet", not a refusal: the UI polls and merge() waits.
+    for (const phase of ['preparing', 'unchecked', 'checking'])
+      expect(mergeStatusOf(mr({ detailed_merge_status: phase }))).toMatchObject({ checking: true, canMerge: false });
+    expect(mergeStatusOf(mr({ detailed_merge_status: 'conflict' }))).toMatchObject({ checking: false });
+    expect(mergeStatusOf(mr({ state: 'merged', detailed_merge_status: 'checking' })).checking).toBe(false);
     expect(mergeStatusOf(mr({ detailed_merge_status: 'something_new' })).blockedReason).toMatch(/something_new/);
   });
 
@@ -76,8 +82,28 @@ describe('toSummary', () => {
       headSha: 'abc',
       pipeline: { id: 9, status: 'success', webUrl: 'p' },
       squashDefault: true,
+      squashOption: 'default_on',
       removeSourceBranchDefault: true,
       author: { username: 'cospec-bot', name: 'cospec-bot' },
     });
+  });
+
+  it('squash: the project decides under always and never, else the MR’s flag, else the project default', () => {
+    const project = (squash_option?: string) => ({
+      id: 3,
+      path_with_namespace: 'acme/app',
+      http_url_to_repo: 'x',
+      ...(squash_option ? { squash_option } : {}),
+    });
+    const of = (option: string | undefined, over: Partial<ApiMergeRequest>) => {
+      const s = toSummary(project(option), mr(over), null);
+      return [s.squashDefault, s.squashOption];
+    };
+    expect(of('always', { squash: false, squash_on_merge: true })).toEqual([true, 'always']);
+    expect(of('never', { squash: true, squash_on_merge: false })).toEqual([false, 'never']);
+    expect(of('default_off', { squash: true, squash_on_merge: true })).toEqual([true, 'default_off']);
+    expect(of('default_on', {})).toEqual([true, 'default_on']);
+    expect(of('something_new', {})).toEqual([false, null]);
+    expect(of(undefined, {})).toEqual([false, null]);
   });
 });

@@ -1,5 +1,5 @@
 import { requireAuth } from '../auth';
-import { int } from '../http/body';
+import { bool, int } from '../http/body';
 import { paginate } from '../http/paginate';
 import type { Router } from '../http/router';
 import type { Ctx } from '../http/types';
@@ -7,6 +7,7 @@ import type { IssueRecord, MergeRequestRecord, ProjectRecord } from '../model';
 import { issueJson } from '../present/work-items';
 import { inTimeWindow, sortBy } from './common';
 import { gitState } from './merge-requests';
+import { advance } from './mergeability';
 import { mergeRequestJson } from '../present/work-items';
 import { ACCESS } from '../model';
 
@@ -20,7 +21,16 @@ export function globalListRoutes(router: Router): void {
     const page = paginate(ctx, items);
     page.body = await Promise.all(
       (page.body as Array<{ project: ProjectRecord; item: MergeRequestRecord }>).map(async ({ project, item }) =>
-        mergeRequestJson(ctx.store, project, item, await gitState(project, item), ctx.baseUrl, { canMerge: false }),
+        mergeRequestJson(
+          ctx.store,
+          project,
+          item,
+          await gitState(project, item),
+          ctx.baseUrl,
+          { canMerge: false },
+          // A list: no recheck unless with_merge_status_recheck=true.
+          advance(ctx.store, item, bool(ctx.query.get('with_merge_status_recheck') ?? undefined) ?? false),
+        ),
       ),
     );
     return page;

@@ -9,6 +9,7 @@ import { commitJson } from '../present/projects';
 import { basicUser } from '../present/users';
 import { mergeRequestJson, type MergeRequestGitState } from '../present/work-items';
 import { inTimeWindow, projectFor, requireParams, sortBy } from './common';
+import { advance, checkNow, markUnchecked, preparing } from './mergeability';
 import { noteRoutes } from './notes';
 import { runDescriptionCommands } from './quick-actions';
 import { touch } from './repository';
@@ -43,7 +44,11 @@ export function mergeRequestRoutes(router: Router): void {
       q.get('sort'),
     );
     const page = paginate(ctx, items);
-    page.body = await Promise.all((page.body as MergeRequestRecord[]).map((mr) => present(ctx, project, mr)));
+    // Lists skip the mergeability recheck unless asked (GitLab's with_merge_status_recheck).
+    const recheck = bool(q.get('with_merge_status_recheck') ?? undefined) ?? false;
+    page.body = await Promise.all(
+      (page.body as MergeRequestRecord[]).map((mr) => present(ctx, project, mr, undefined, recheck)),
+    );
     return page;
   });
 
@@ -94,10 +99,17 @@ export function mergeRequestRoutes(router: Router): void {
       frozen_base_sha: null,
       approved_by_ids: [],
       notes: [],
+      // Through the API an MR squashes only when asked; the project's default_on presets the web form only.
+      squash: bool(ctx.body.squash) ?? false,
+      squash_commit_sha: null,
+      merge_error: null,
+      ...preparing(ctx.store),
+      target_sha_seen: await repo.revParse(project.repo_dir, `refs/heads/${target}`),
     };
     const onNew = { kind: 'merge_request' as const, project, item: mr, persisted: false };
     mr.description = await runDescriptionCommands(ctx, onNew, mr.description, mergeMergeRequest);
     project.merge_requests.push(mr);
+    await keepHeadRef(project, mr);
     touch(ctx, project);
     return { status: 201, body: await present(ctx, project, mr) };
   });
@@ -121,6 +133,8 @@ export function mergeRequestRoutes(router: Router): void {
     if (b.assignee_ids !== undefined || b.assignee_id !== undefined)
       mr.assignee_ids = ids(b.assignee_ids ?? b.assignee_id);
     if (bool(b.draft) !== undefined) mr.draft = bool(b.draft)!;
+    if (bool(b.squash) !== undefined) mr.squash = bool(b.squash)!;
+    if (str(b.target_branch) !== undefined) markUnchecked(mr);
     const event = str(b.state_event);
     if (event === 'close' && mr.state === 'opened') {
       Object.assign(mr, { state: 'closed', closed_at: ctx.store.nowIso(), closed_by_id: ctx.principal!.user.id });
@@ -204,17 +218,25 @@ export function mergeRequestRoutes(router: Router): void {
     return { status: 201, body: approvals(ctx, project, mr) };
   });
 
+  // The checks in the order lib/api/merge_requests.rb makes them: 401 no right to merge, 405 the MR
+  // is not in a mergeable state (closed, merged, draft), 422 GitLab can't merge it now (conflicts, a
+  // background check holds the lease, the merge itself failed), then 409 for a sha that is not the head.
   router.put(`${base}/:iid/merge`, async (ctx) => {
-    const { project, mr, level } = find(ctx, ACCESS.developer);
+    const { project, mr, level } = find(ctx, readLevel(ctx), 'write');
     const protection = ctx.store.protectionFor(project, mr.target_branch);
     if (level < (protection?.merge_access_level ?? ACCESS.developer)) throw errors.unauthorized();
     if (mr.state !== 'opened' || mr.draft) throw errors.methodNotAllowed();
     const state = await gitState(project, mr);
+    // GitLab checks mergeability before the sha: a background check or a conflict answers 422 first.
+    if (!checkNow(ctx.store, mr) || !state.mergeable) throw new ApiError(422, { message: 'Branch cannot be merged' });
     const expected = str(ctx.body.sha);
     if (expected && expected !== state.sha)
       throw errors.conflict('SHA does not match HEAD of source branch: ' + state.sha);
+    // `squash` only ever turns squashing on (`update(squash:) if params[:squash]`).
+    if (bool(ctx.body.squash)) mr.squash = true;
     await mergeMergeRequest(ctx, project, mr, {
       message: str(ctx.body.merge_commit_message),
+      squashMessage: str(ctx.body.squash_commit_message),
       removeSourceBranch: bool(ctx.body.should_remove_source_branch),
     });
     return { body: await present(ctx, project, mr) };
@@ -227,30 +249,59 @@ export function mergeRequestRoutes(router: Router): void {
 }
 
 /**
- * Merges an open MR into its target with a real merge commit (PUT …/merge and /merge share it);
- * the caller has checked the rights. 406 when git cannot merge it.
+ * Merges an open MR into its target with a real merge commit (PUT …/merge and /merge share it),
+ * squashing first when the MR or the project says so; the caller has checked the rights. A failure
+ * is GitLab's 422 "Branch cannot be merged", with the reason in the MR's merge_error.
  */
 export async function mergeMergeRequest(
   ctx: Ctx,
   project: ProjectRecord,
   mr: MergeRequestRecord,
-  opts: { message?: string; removeSourceBranch?: boolean } = {},
+  opts: { message?: string; squashMessage?: string; removeSourceBranch?: boolean } = {},
 ): Promise<void> {
   const state = await gitState(project, mr);
+  const cannot = () => new ApiError(422, { message: 'Branch cannot be merged' });
+  if (!checkNow(ctx.store, mr) || !state.mergeable) throw cannot();
+  if (project.squash_option === 'always' && !mr.squash) {
+    mr.merge_error = 'This project requires squashing commits when merge requests are accepted.';
+    throw cannot();
+  }
+  const squashOnMerge = project.squash_option === 'always' || (project.squash_option !== 'never' && mr.squash);
   const user = ctx.principal!.user;
+  const committer = { name: user.name, email: user.email };
+  let squashSha: string | null = null;
+  if (squashOnMerge) {
+    const author = ctx.store.userById(mr.author_id) ?? user;
+    squashSha = await repo.squashCommit(
+      project.repo_dir,
+      state.baseSha,
+      state.sha,
+      opts.squashMessage ?? mr.title,
+      { name: author.name, email: author.email },
+      committer,
+    );
+  }
   const message =
     opts.message ??
     `Merge branch '${mr.source_branch}' into '${mr.target_branch}'\n\n${mr.title}\n\nSee merge request ${pathWithNamespace(project)}!${mr.iid}`;
-  const merged = await repo.mergeBranches(project.repo_dir, mr.target_branch, state.sha, message, {
-    name: user.name,
-    email: user.email,
-  });
-  if (!merged.ok) throw new ApiError(406, { message: 'Branch cannot be merged' });
+  const merged = await repo.mergeBranches(
+    project.repo_dir,
+    mr.target_branch,
+    squashSha ?? state.sha,
+    message,
+    committer,
+  );
+  if (!merged.ok) {
+    mr.merge_error = 'Merge request is not mergeable';
+    throw cannot();
+  }
   Object.assign(mr, {
     state: 'merged',
     merged_at: ctx.store.nowIso(),
     merged_by_id: user.id,
     merge_commit_sha: merged.sha,
+    squash_commit_sha: squashSha,
+    merge_error: null,
     frozen_sha: state.sha,
     frozen_base_sha: state.baseSha,
     updated_at: ctx.store.nowIso(),
@@ -259,6 +310,8 @@ export async function mergeMergeRequest(
     if (!ctx.store.protectionFor(project, mr.source_branch))
       await repo.deleteBranch(project.repo_dir, mr.source_branch);
   }
+  // The target moved: every other open MR into it needs a new check.
+  await refreshMergeRequests(project);
   touch(ctx, project);
 }
 
@@ -307,13 +360,52 @@ export async function gitState(project: ProjectRecord, mr: MergeRequestRecord): 
   return { sha, baseSha, startSha: open ? target : baseSha, mergeable: open ? mergeable : true, changesCount };
 }
 
-async function present(ctx: Ctx, project: ProjectRecord, mr: MergeRequestRecord, state?: MergeRequestGitState) {
+/** An MR as the API shows it; `recheck` false is a list's skip_merge_status_recheck. */
+async function present(
+  ctx: Ctx,
+  project: ProjectRecord,
+  mr: MergeRequestRecord,
+  state?: MergeRequestGitState,
+  recheck = true,
+) {
   const user = ctx.principal?.user;
   const level = ctx.store.accessLevel(user, project);
   const protection = ctx.store.protectionFor(project, mr.target_branch);
-  return mergeRequestJson(ctx.store, project, mr, state ?? (await gitState(project, mr)), ctx.baseUrl, {
-    canMerge: level >= (protection?.merge_access_level ?? ACCESS.developer),
-  });
+  const phase = advance(ctx.store, mr, recheck);
+  return mergeRequestJson(
+    ctx.store,
+    project,
+    mr,
+    state ?? (await gitState(project, mr)),
+    ctx.baseUrl,
+    { canMerge: level >= (protection?.merge_access_level ?? ACCESS.developer) },
+    phase,
+  );
+}
+
+const headRef = (mr: MergeRequestRecord) => `refs/merge-requests/${mr.iid}/head`;
+
+/** GitLab's refs/merge-requests/<iid>/head: written at create and on every push to the source, kept after the branch goes. */
+async function keepHeadRef(project: ProjectRecord, mr: MergeRequestRecord): Promise<boolean> {
+  const source = await repo.revParse(project.repo_dir, `refs/heads/${mr.source_branch}`);
+  if (!source || source === (await repo.revParse(project.repo_dir, headRef(mr)))) return false;
+  await repo.setRef(project.repo_dir, headRef(mr), source);
+  return true;
+}
+
+/**
+ * After something moved branches (a push, a merge): open MRs whose source moved get their head ref
+ * updated, and those whose source or target moved need a new mergeability check.
+ */
+export async function refreshMergeRequests(project: ProjectRecord): Promise<void> {
+  for (const mr of project.merge_requests) {
+    if (mr.state !== 'opened') continue;
+    const sourceMoved = await keepHeadRef(project, mr);
+    const target = await repo.revParse(project.repo_dir, `refs/heads/${mr.target_branch}`);
+    const targetMoved = target !== mr.target_sha_seen;
+    mr.target_sha_seen = target;
+    if (sourceMoved || targetMoved) markUnchecked(mr);
+  }
 }
 
 function approvals(ctx: Ctx, project: ProjectRecord, mr: MergeRequestRecord) {

@@ -192,7 +192,8 @@ const lineOf = (value: unknown): number | null => {
 /**
  * Validates a position the way GitLab does: text only, the shas of the MR's current diff version,
  * and a line of the diff (new_line alone: an added line; old_line alone: a removed line; both: an
- * unchanged line shown in a hunk). Anything else is GitLab's 400 "line_code can't be blank".
+ * unchanged line, in a hunk or outside them, which GitLab unfolds). Anything else is GitLab's 400
+ * "line_code can't be blank".
  */
 async function checkPosition(
   project: ProjectRecord,
@@ -216,7 +217,9 @@ async function checkPosition(
   const file = (await repo.diff(project.repo_dir, state.baseSha, state.sha)).find(
     (f) => f.new_path === newPath && f.old_path === oldPath,
   );
-  if (!file || !diffLines(file.diff).some((l) => l.newLine === newLine && l.oldLine === oldLine))
+  if (!file) throw bad('is not a file of the diff');
+  const shown = diffLines(file.diff).some((l) => l.newLine === newLine && l.oldLine === oldLine);
+  if (!shown && !(await isUnfoldedLine(project, state.sha, file, oldLine, newLine)))
     throw bad('is not a line of the diff');
   return {
     ...shas,
@@ -230,6 +233,46 @@ async function checkPosition(
     new_line: newLine,
     line_range: null,
   };
+}
+
+/**
+ * An unchanged line outside every hunk, as GitLab takes it after unfolding the diff
+ * (DiffNote#unfold_diff_lines): both numbers given, the line exists in the new file, and the old
+ * number is the new one shifted by the lines the hunks above it added or removed.
+ */
+async function isUnfoldedLine(
+  project: ProjectRecord,
+  headSha: string,
+  file: repo.FileDiff,
+  oldLine: number | null,
+  newLine: number | null,
+): Promise<boolean> {
+  if (oldLine === null || newLine === null || file.new_file || file.deleted_file) return false;
+  const content = await repo.readFile(project.repo_dir, headSha, file.new_path);
+  if (content === null) return false;
+  const text = content.toString('utf8');
+  const lines = text.length === 0 ? 0 : text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+  if (newLine > lines) return false;
+  let shift = 0;
+  for (const hunk of hunksOf(file.diff)) {
+    if (newLine >= hunk.newStart && newLine < hunk.newStart + hunk.newLines) return false;
+    if (hunk.newStart + hunk.newLines <= newLine) shift += hunk.newLines - hunk.oldLines;
+  }
+  return oldLine === newLine - shift;
+}
+
+function hunksOf(diff: string): Array<{ newStart: number; newLines: number; oldLines: number }> {
+  const out: Array<{ newStart: number; newLines: number; oldLines: number }> = [];
+  for (const line of diff.split('\n')) {
+    const m = /^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(line);
+    if (m)
+      out.push({
+        oldLines: m[1] === undefined ? 1 : Number(m[1]),
+        newStart: Number(m[2]),
+        newLines: m[3] === undefined ? 1 : Number(m[3]),
+      });
+  }
+  return out;
 }
 
 /** Every line a unified diff shows, with its old and new numbers (null on the side it is missing from). */

@@ -1,14 +1,16 @@
 import { createHash } from 'node:crypto';
 import { requireScope } from '../auth';
-import { bool, int } from '../http/body';
+import { bool, int, str } from '../http/body';
 import { paginate } from '../http/paginate';
 import type { Router } from '../http/router';
-import type { Ctx } from '../http/types';
-import { ACCESS, pathWithNamespace, type ProjectRecord } from '../model';
+import { ApiError, type Ctx } from '../http/types';
+import { ACCESS, pathWithNamespace, type ProjectRecord, type SquashOption } from '../model';
 import { project as projectJson, simpleProject } from '../present/projects';
 import { projectFor, sortBy } from './common';
 
-/** GET /projects (with GitLab's filters) and GET /projects/:id. */
+const SQUASH_OPTIONS: SquashOption[] = ['never', 'always', 'default_on', 'default_off'];
+
+/** GET /projects (with GitLab's filters), GET /projects/:id and PUT /projects/:id (squash_option, description). */
 export function projectRoutes(router: Router): void {
   router.get('/projects', (ctx) => {
     requireScope(ctx.principal, 'read');
@@ -53,6 +55,20 @@ export function projectRoutes(router: Router): void {
 
   router.get('/projects/:id', (ctx) => {
     const { project } = projectFor(ctx, 0);
+    return { body: present(ctx, project) };
+  });
+
+  // Editing a project needs Maintainer (admin_project). Only the settings the stand-in acts on change.
+  router.put('/projects/:id', (ctx) => {
+    const { project } = projectFor(ctx, ACCESS.maintainer);
+    const squash = str(ctx.body.squash_option);
+    if (squash !== undefined) {
+      if (!SQUASH_OPTIONS.includes(squash as SquashOption))
+        throw new ApiError(400, { error: 'squash_option does not have a valid value' });
+      project.squash_option = squash as SquashOption;
+    }
+    if (str(ctx.body.description) !== undefined) project.description = str(ctx.body.description)!;
+    project.last_activity_at = ctx.store.nowIso();
     return { body: present(ctx, project) };
   });
 }

@@ -13,6 +13,15 @@ export function isGitRequest(pathname: string): boolean {
   return GIT_PATH.test(pathname);
 }
 
+/** Gitaly's internal ref namespaces that receive-pack hides. */
+const HIDDEN_FROM_PUSH = [
+  'refs/environments/',
+  'refs/keep-around/',
+  'refs/merge-requests/',
+  'refs/pipelines/',
+  'refs/tmp/',
+];
+
 const MESSAGES = {
   denied:
     "HTTP Basic: Access denied. If a password was provided for Git authentication, the password was incorrect or you're required to use a token instead of a password. If a token was provided, it was either incorrect, expired, or improperly scoped.",
@@ -34,7 +43,8 @@ export async function handleGit(
     query: URLSearchParams;
     reposDir: string;
     hooksDir: string;
-    onPush: (p: ProjectRecord) => void;
+    /** Runs after a push, before its response ends, so the pusher sees its effects (MR refs, statuses) at once. */
+    onPush: (p: ProjectRecord) => Promise<void>;
   },
 ): Promise<void> {
   const m = GIT_PATH.exec(options.pathname);
@@ -70,7 +80,6 @@ export async function handleGit(
     CONTENT_TYPE: String(req.headers['content-type'] ?? ''),
     REMOTE_ADDR: req.socket.remoteAddress ?? '127.0.0.1',
     REMOTE_USER: user?.username ?? '',
-    GIT_CONFIG_COUNT: '2',
     GIT_CONFIG_KEY_0: 'core.hooksPath',
     GIT_CONFIG_VALUE_0: options.hooksDir,
     GIT_CONFIG_KEY_1: 'http.receivepack',
@@ -78,15 +87,27 @@ export async function handleGit(
     GL_ACCESS_LEVEL: String(level),
     GL_PROTECTED: protectedRules,
   };
+  // GitLab's internal refs are fetchable but hidden from pushes, so a push to them is refused
+  // ("deny updating a hidden ref"), as Gitaly's receive-pack does.
+  HIDDEN_FROM_PUSH.forEach((prefix, i) => {
+    env[`GIT_CONFIG_KEY_${2 + i}`] = 'receive.hideRefs';
+    env[`GIT_CONFIG_VALUE_${2 + i}`] = prefix;
+  });
+  env.GIT_CONFIG_COUNT = String(2 + HIDDEN_FROM_PUSH.length);
   if (req.headers['content-length']) env.CONTENT_LENGTH = String(req.headers['content-length']);
   if (req.headers['content-encoding']) env.HTTP_CONTENT_ENCODING = String(req.headers['content-encoding']);
   if (req.headers['git-protocol']) env.GIT_PROTOCOL = String(req.headers['git-protocol']);
 
-  await runCgi(req, res, env);
-  if (write && req.method === 'POST') options.onPush(project);
+  const pushed = write && req.method === 'POST' ? () => options.onPush(project) : undefined;
+  await runCgi(req, res, env, pushed);
 }
 
-function runCgi(req: IncomingMessage, res: ServerResponse, env: Record<string, string>): Promise<void> {
+function runCgi(
+  req: IncomingMessage,
+  res: ServerResponse,
+  env: Record<string, string>,
+  beforeEnd?: () => Promise<void>,
+): Promise<void> {
   return new Promise((resolve) => {
     const child = spawn('git', ['http-backend'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let head = Buffer.alloc(0);
@@ -120,8 +141,15 @@ function runCgi(req: IncomingMessage, res: ServerResponse, env: Record<string, s
       if (!headersSent) {
         res.writeHead(500, { 'content-type': 'text/plain' });
         res.end(`git http-backend failed (${code}): ${Buffer.concat(stderr).toString('utf8')}`);
-      } else res.end();
-      resolve();
+        resolve();
+        return;
+      }
+      void (beforeEnd ?? (async () => undefined))()
+        .catch(() => undefined)
+        .finally(() => {
+          res.end();
+          resolve();
+        });
     });
     child.on('error', () => undefined);
     child.stdin.on('error', () => undefined);

@@ -183,6 +183,32 @@ export async function mergeBranches(
   return { ok: true, sha };
 }
 
+/**
+ * GitLab's squash (Gitaly's UserSquash): one commit with the source head's tree whose parent is
+ * where the branch left the target, authored by the MR's author and committed by the merger.
+ */
+export async function squashCommit(
+  gitDir: string,
+  baseSha: string,
+  headSha: string,
+  message: string,
+  author: { name: string; email: string },
+  committer: { name: string; email: string },
+): Promise<string> {
+  const env = {
+    GIT_AUTHOR_NAME: author.name,
+    GIT_AUTHOR_EMAIL: author.email,
+    GIT_COMMITTER_NAME: committer.name,
+    GIT_COMMITTER_EMAIL: committer.email,
+  };
+  return (await gitOk(['commit-tree', `${headSha}^{tree}`, '-p', baseSha, '-m', message], { gitDir, env })).trim();
+}
+
+/** Points a ref (any namespace, e.g. refs/merge-requests/1/head) at a commit. */
+export async function setRef(gitDir: string, ref: string, sha: string): Promise<void> {
+  await gitOk(['update-ref', ref, sha], { gitDir });
+}
+
 export async function createBranch(gitDir: string, name: string, sha: string): Promise<void> {
   await gitOk(['update-ref', `refs/heads/${name}`, sha, ZERO], { gitDir });
 }

@@ -69,6 +69,7 @@ export function project(
     | 'open_issues_count'
     | 'creator_id'
     | 'merge_method'
+    | 'squash_option'
     | 'remove_source_branch_after_merge'
     | 'only_allow_merge_if_pipeline_succeeds'
     | 'request_access_enabled'
@@ -89,6 +90,7 @@ export function project(
     open_issues_count: p.issues.filter((i) => i.state === 'opened').length,
     creator_id: p.creator_id,
     merge_method: 'merge',
+    squash_option: p.squash_option,
     remove_source_branch_after_merge: true,
     only_allow_merge_if_pipeline_succeeds: false,
     request_access_enabled: true,

@@ -6,6 +6,7 @@ import {
   type NoteRecord,
   type ProjectRecord,
 } from '../model';
+import type { MergeStatusWord } from '../api/mergeability';
 import type { Store } from '../store';
 import { basicUser } from './users';
 
@@ -27,6 +28,7 @@ export function mergeRequestJson(
   git: MergeRequestGitState,
   baseUrl: string,
   viewer: { canMerge: boolean },
+  phase: MergeStatusWord,
 ): ExpandedMergeRequestSchema {
   const user = (id: number | null) => {
     const u = id === null ? undefined : store.userById(id);
@@ -36,7 +38,27 @@ export function mergeRequestJson(
   const author = user(mr.author_id);
   if (!author) throw new Error(`merge request !${mr.iid} has no author`);
   const open = mr.state === 'opened';
-  const detailed = !open ? 'not_open' : mr.draft ? 'draft_status' : git.mergeable ? 'mergeable' : 'broken_status';
+  // DetailedMergeStatusService: the running phases first, then the first check that fails.
+  const detailed =
+    phase !== 'checked'
+      ? phase
+      : !open
+        ? 'not_open'
+        : mr.draft
+          ? 'draft_status'
+          : git.mergeable
+            ? 'mergeable'
+            : 'conflict';
+  // public_merge_status: a preparing MR shows as checking; an unchecked one keeps saying unchecked.
+  const mergeStatus =
+    phase === 'preparing' || phase === 'checking'
+      ? 'checking'
+      : phase === 'unchecked'
+        ? 'unchecked'
+        : git.mergeable
+          ? 'can_be_merged'
+          : 'cannot_be_merged';
+  const squashOnMerge = p.squash_option === 'always' || (p.squash_option !== 'never' && mr.squash);
   return {
     id: mr.id,
     iid: mr.iid,
@@ -67,11 +89,12 @@ export function mergeRequestJson(
     work_in_progress: mr.draft,
     milestone: null,
     merge_when_pipeline_succeeds: false,
-    merge_status: git.mergeable ? 'can_be_merged' : 'cannot_be_merged',
-    detailed_merge_status: detailed,
+    merge_status: mergeStatus,
+    // GitLab 17's values (preparing, conflict) postdate gitbeaker's list of them.
+    detailed_merge_status: detailed as ExpandedMergeRequestSchema['detailed_merge_status'],
     sha: git.sha,
     merge_commit_sha: mr.merge_commit_sha,
-    squash_commit_sha: null,
+    squash_commit_sha: mr.squash_commit_sha,
     discussion_locked: null,
     should_remove_source_branch: mr.remove_source_branch,
     force_remove_source_branch: mr.remove_source_branch,
@@ -79,13 +102,14 @@ export function mergeRequestJson(
     references: { short: `!${mr.iid}`, relative: `!${mr.iid}`, full: `${pathWithNamespace(p)}!${mr.iid}` },
     web_url: `${baseUrl}/${pathWithNamespace(p)}/-/merge_requests/${mr.iid}`,
     time_stats: TIME_STATS,
-    squash: false,
-    squash_on_merge: false,
+    squash: mr.squash,
+    squash_on_merge: squashOnMerge,
     task_completion_status: { count: 0, completed_count: 0 },
-    has_conflicts: open && !git.mergeable,
+    // GitLab: false unless merge_status is cannot_be_merged.
+    has_conflicts: mergeStatus === 'cannot_be_merged',
     blocking_discussions_resolved: true,
     approvals_before_merge: null,
-    prepared_at: mr.created_at,
+    prepared_at: mr.prepared_at,
     subscribed: false,
     changes_count: String(git.changesCount),
     latest_build_started_at: null,
@@ -94,7 +118,7 @@ export function mergeRequestJson(
     pipeline: null,
     head_pipeline: null,
     diff_refs: { base_sha: git.baseSha, head_sha: git.sha, start_sha: git.startSha },
-    merge_error: null,
+    merge_error: mr.merge_error,
     first_contribution: false,
     user: { can_merge: viewer.canMerge },
   };
