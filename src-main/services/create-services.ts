@@ -7,12 +7,13 @@ import { createSecretStore, type SecretStore } from './secrets';
 import { createSettingsStore, SecuritySettingsSchema, UpdateSettingsSchema, type SettingsStore } from './settings';
 import { createRepositoriesService, type RepositoriesService } from './repositories';
 import { createUpdatesService, type UpdatesService } from './updates';
-import { createRunPorts, createRunsService, runPaths, type RunsService } from './runs';
+import { createRunPorts, createRunsService, type RunsService } from './runs';
 import { join } from 'node:path';
 import { createRuntimeGit, createRuntimeSandbox } from './runtime';
 import { createPreferencesService } from './preferences';
 import { createLocalGitLabService } from './local-gitlab';
 import { createReviewService, reviewGitLabFromAccounts } from './review';
+import { createMirrorStore } from './git/mirror';
 
 /** What later main-process services (git, runs) consume; never exposed over IPC. */
 export interface ServiceInternals {
@@ -93,21 +94,25 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
   if (!sandbox) throw new Error('unreachable: a sandbox is always built');
   const engineStatus = () =>
     realSandbox?.diagnose() ?? Promise.resolve({ ok: true, message: 'A test sandbox is in use.' });
+  // After a run, git runs only in these app-owned repositories, never in a run's workspace (git/mirror.ts).
+  const mirrors = createMirrorStore({ root: join(deps.paths.dataDir, 'git-mirrors'), logger: deps.logger });
+  // One cloner for runs and review checkouts, with the same settings.
+  const gitService = createRuntimeGit(deps);
   const runs = createRunsService({
     runsDir,
-    accounts,
     logger: deps.logger,
     events: deps.events,
     defaultTimeoutMinutes: () => preferences.sandboxLimits().timeoutMinutes,
     ports: createRunPorts({
       accounts,
       policy,
-      git: deps.runtime?.git ?? createRuntimeGit(deps),
+      git: deps.runtime?.git ?? gitService,
       sandbox,
       userAllowlist: () => preferences.userEgress(),
       limits: () => preferences.sandboxLimits(),
       modelKey: (key) => secrets.get(key),
-      workspaceOf: (runId) => runPaths(runsDir, runId).workspace,
+      mirrors,
+      logger: deps.logger.child({ service: 'runs' }),
     }),
   });
   await runs.recover();
@@ -124,11 +129,12 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
   const review = createReviewService({
     runs: {
       get: (id) => runs.orchestrator.get(id),
-      paths: (id) => runs.store.paths(id),
       list: () => runs.orchestrator.list(),
     },
     gitlabFor: reviewGitLabFromAccounts(accounts),
     logger: deps.logger,
+    mirrors,
+    git: gitService,
   });
 
   const localGitLab = createLocalGitLabService({

@@ -1,6 +1,6 @@
-import { createGitService } from './git';
+import { createGitService, type GitService } from './git';
 import type { ServiceDeps } from './index';
-import type { RunGit, RunSandbox } from './runs/ports';
+import type { RunSandbox } from './runs/ports';
 import type { SandboxLimits } from './preferences';
 import { createSandbox, type Sandbox } from './sandbox';
 
@@ -8,7 +8,7 @@ import { createSandbox, type Sandbox } from './sandbox';
  * Runs clone with the user's git when one is installed (several times faster, see `npm run bench`)
  * and with the built-in isomorphic-git otherwise; COSPEC_CLONE_ENGINE=git|isomorphic-git forces one.
  */
-export function createRuntimeGit(deps: ServiceDeps): RunGit {
+export function createRuntimeGit(deps: ServiceDeps): GitService {
   const forced = process.env.COSPEC_CLONE_ENGINE;
   const engine = forced === 'git' || forced === 'isomorphic-git' ? forced : 'auto';
   return createGitService({ logger: deps.logger, engine });

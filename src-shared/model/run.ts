@@ -103,6 +103,8 @@ export const RunRecordSchema = z.object({
   updatedAt: z.string().datetime(),
   endedAt: z.string().datetime().optional(),
   exitCode: z.number().int().optional(),
+  /** The commit the run's clone started from (read before the agent ran); new branches' commits are counted from it. */
+  baseSha: z.string().optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
   transitions: z.array(z.object({ state: RunStateSchema, at: z.string().datetime() })),
   allowlist: z.array(z.string()),

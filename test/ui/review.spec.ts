@@ -80,7 +80,7 @@ test.describe('Review', () => {
     await expect(screen.getByRole('heading', { level: 1 })).toContainText('Add a contributing guide');
     await expect(screen.getByText('Opened by the sample agent.', { exact: false })).toBeVisible();
     await expect(screen.getByText(/5 files changed/)).toBeVisible();
-    await expect(screen.getByText('computed in the run’s clone', { exact: false })).toBeVisible();
+    await expect(screen.getByText('computed on this computer', { exact: false })).toBeVisible();
 
     const tree = page.getByRole('navigation', { name: 'Changed files' });
     await expect(tree.getByRole('button')).toHaveCount(5);

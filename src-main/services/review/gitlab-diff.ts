@@ -63,7 +63,7 @@ export function crossCheck(
   };
 }
 
-/** When the run's clone cannot be used: the same ReviewFile shape, parsed from GitLab's per-file diffs. */
+/** When no local diff can be computed (no git, GitLab unreachable over git): the same ReviewFile shape, parsed from GitLab's per-file diffs. */
 export function filesFromGitLab(remote: GitLabChanges): ReviewFile[] {
   return remote.changes.map(fileFromChange);
 }

@@ -3,7 +3,7 @@ import { CospecError } from '../../../src-shared/ipc/errors';
 import type { DiffCrossCheck, ReviewFile, reviewContract } from '../../../src-shared/ipc/services/review';
 import type { RunRecord } from '../../../src-shared/model/run';
 import type { Logger } from '../../platform/logger';
-import { createGitService } from '../git';
+import type { Mirror, MirrorStore } from '../git/mirror';
 import * as actions from './actions';
 import { checkoutMergeRequest, checkTargetDir, type ReviewCloner } from './checkout';
 import type { ReviewGitLab } from './gitlab-api';
@@ -39,16 +39,16 @@ export interface ReviewDeps {
   runs: {
     /** The run's record (rejects with NOT_FOUND for an unknown id). */
     get(runId: string): Promise<RunRecord>;
-    /** Where the run keeps its files; only the clone (workspace) is read. */
-    paths(runId: string): { workspace: string };
     /** Every run's record, for the reviews list (runs.orchestrator.list); without it the list is empty. */
     list?(): Promise<RunRecord[]>;
   };
   /** A GitLab API client acting as one account (see reviewGitLabFromAccounts). */
   gitlabFor(accountId: string): ReviewGitLab;
   logger: Logger;
-  /** Clones for checkout(); by default the git service on isomorphic-git (needs no git installed). */
-  git?: ReviewCloner;
+  /** The app-owned repositories diffs are computed in; a run's workspace is never read (git/mirror.ts). */
+  mirrors: MirrorStore;
+  /** Clones for checkout(): the git service runs use. */
+  git: ReviewCloner;
   /** Test seam: when a file counts as too large to send with the others. */
   limits?: DiffLimits;
   /** Test seam: how merge() waits for GitLab's mergeability check (actions.DEFAULT_MERGE_WAITING). */
@@ -77,24 +77,17 @@ const unsettle = <T>(s: Settled<T>): T => {
 interface Context {
   gl: ReviewGitLab;
   project: ApiProject;
-  workspace: string;
+  accountId: string;
 }
 
-/** Reviewing the MRs a run opened: the diff from the run's clone, GitLab for state and actions. */
+/**
+ * Reviewing the MRs a run opened: the diff computed here from what was pushed to GitLab, fetched
+ * into the project's app-owned mirror (the run's workspace is the agent's and is never read),
+ * GitLab for state and actions.
+ */
 export function createReviewService(deps: ReviewDeps): ReviewService {
   const log = deps.logger.child({ service: 'review' });
   const limits = deps.limits ?? DEFAULT_LIMITS;
-  // git fetch into one clone must not run twice at once (ref locks); different runs proceed in parallel.
-  let cloner = deps.git;
-  const gitService = (): ReviewCloner =>
-    (cloner ??= createGitService({ logger: deps.logger, engine: 'isomorphic-git' }));
-  const locks = new Map<string, Promise<unknown>>();
-  const serialized = <T>(key: string, work: () => Promise<T>): Promise<T> => {
-    const next = (locks.get(key) ?? Promise.resolve()).catch(() => undefined).then(work);
-    locks.set(key, next);
-    void next.finally(() => locks.get(key) === next && locks.delete(key)).catch(() => undefined);
-    return next;
-  };
 
   // Every call needs the run's project; reading it once per call cost a GitLab round trip each time
   // (opening a review makes several calls at once). Kept briefly, per account and project, so a
@@ -115,7 +108,17 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
     const run = await deps.runs.get(runId);
     const gl = deps.gitlabFor(run.spec.accountId);
     const project = await projectOf(gl, run.spec.accountId, run.spec.projectPath);
-    return { gl, project, workspace: deps.runs.paths(runId).workspace };
+    return { gl, project, accountId: run.spec.accountId };
+  }
+
+  /** The project's mirror, or DIFF_UNAVAILABLE (GitLab's diff is shown then) when git is not installed. */
+  async function mirrorOf(ctx: Context): Promise<Mirror> {
+    if (!(await deps.mirrors.available()))
+      throw new CospecError(
+        'DIFF_UNAVAILABLE',
+        'git is not installed on this computer, so the diff could not be computed locally.',
+      );
+    return deps.mirrors.open({ accountId: ctx.accountId, projectId: ctx.project.id });
   }
 
   /**
@@ -134,11 +137,14 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
     return { targetUrl, sourceUrl };
   }
 
-  async function range(ctx: Context, mr: ApiMergeRequest): Promise<DiffRange> {
+  /** The MR's range, with the mirror it is in; fetches into one mirror never run twice at once (ref locks). */
+  async function range(ctx: Context, mr: ApiMergeRequest): Promise<DiffRange & { repo: Mirror }> {
     const { targetUrl, sourceUrl } = await urls(ctx, mr);
-    return serialized(ctx.workspace, () =>
-      locateRange({ repo: ctx.workspace, mr, targetUrl, sourceUrl, access: () => ctx.gl.gitAccess() }),
+    const mirror = await mirrorOf(ctx);
+    const r = await mirror.exclusive(() =>
+      locateRange({ mirror, mr, targetUrl, sourceUrl, access: () => ctx.gl.gitAccess() }),
     );
+    return { ...r, repo: mirror };
   }
 
   /** GitLab's change list, or undefined (logged) when it cannot be read: the local diff stands alone then. */
@@ -155,7 +161,7 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
   async function oneFile(ctx: Context, mr: ApiMergeRequest, path: string): Promise<ReviewFile> {
     try {
       const r = await range(ctx, mr);
-      const file = await localFileDiff(ctx.workspace, r.baseSha, r.headSha, path, limits).catch((error: unknown) => {
+      const file = await localFileDiff(r.repo, r.baseSha, r.headSha, path, limits).catch((error: unknown) => {
         throw diffFailed(error);
       });
       if (file) return file;
@@ -185,7 +191,7 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
   async function someFiles(ctx: Context, mr: ApiMergeRequest, paths: string[]): Promise<ReviewFile[]> {
     try {
       const r = await range(ctx, mr);
-      return await localFileDiffs(ctx.workspace, r.baseSha, r.headSha, paths, limits).catch((error: unknown) => {
+      return await localFileDiffs(r.repo, r.baseSha, r.headSha, paths, limits).catch((error: unknown) => {
         throw diffFailed(error);
       });
     } catch (error) {
@@ -220,7 +226,7 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
           ...(await urls(ctx, mr)),
           access: () => ctx.gl.gitAccess(),
           refresh: () => fetchMergeRequest(ctx.gl, ctx.project, mrIid),
-          cloner: gitService(),
+          cloner: deps.git,
         });
         log.info('checked out a merge request', { runId, mrIid, head: result.head });
         return result;
@@ -230,17 +236,17 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
         const ctx = await context(runId);
         // The local diff needs only the MR, so it runs while the approvals are read. GitLab's list of
         // changes (as big as the MR, slow to serve) is not waited for: the comparison is crossCheck()'s,
-        // and the list is read here only when the clone cannot be used. Errors surface in the
+        // and the list is read here only when no local diff can be computed. Errors surface in the
         // sequential order (summary first, then the local diff).
         const mrP = fetchMergeRequest(ctx.gl, ctx.project, mrIid);
         const approvalsP = fetchApprovals(ctx.gl, ctx.project, mrIid);
         const localP = settle(
           mrP.then(async (mr) => {
             const r = await range(ctx, mr);
-            const files = await localDiff(ctx.workspace, r.baseSha, r.headSha, limits).catch((error: unknown) => {
+            const files = await localDiff(r.repo, r.baseSha, r.headSha, limits).catch((error: unknown) => {
               throw diffFailed(error);
             });
-            return { range: r, files };
+            return { range: { baseSha: r.baseSha, headSha: r.headSha, startSha: r.startSha }, files };
           }),
         );
         approvalsP.catch(() => undefined); // awaited below, after the MR: only its order of errors counts
@@ -267,7 +273,7 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
           if (!(error instanceof CospecError) || error.code !== 'DIFF_UNAVAILABLE') throw error;
           const remote = await remoteChanges(ctx, mrIid);
           if (!remote) throw error;
-          log.warn('showing GitLab’s diff: the run’s clone could not be used', { runId, mrIid, error });
+          log.warn('showing GitLab’s diff: the local diff could not be computed', { runId, mrIid, error });
           source = 'gitlab';
           files = deferBeyondFirstPage(filesFromGitLab(remote));
           check = {
@@ -298,7 +304,7 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
         let paths: Array<{ oldPath: string; newPath: string }>;
         try {
           const r = await range(ctx, mr);
-          paths = await localPaths(ctx.workspace, r.baseSha, r.headSha).catch((error: unknown) => {
+          paths = await localPaths(r.repo, r.baseSha, r.headSha).catch((error: unknown) => {
             throw diffFailed(error);
           });
         } catch (error) {

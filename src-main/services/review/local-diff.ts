@@ -1,5 +1,5 @@
 import type { ReviewFile } from '../../../src-shared/ipc/services/review';
-import { git } from './git';
+import type { RepoGit } from './git';
 import {
   countChanges,
   fileTypeOf,
@@ -47,7 +47,7 @@ export function firstPage<T>(items: T[], changedLines: (item: T) => number, limi
   return page;
 }
 
-// Fixed options so the user's git config (external diff tools, textconv, noprefix, colour) cannot change what we parse.
+// Fixed options so no configuration (external diff tools, textconv, noprefix, colour) changes what we parse.
 const DIFF_OPTS = ['--no-color', '--no-ext-diff', '--no-textconv', '-M', '--src-prefix=a/', '--dst-prefix=b/'];
 const BIG = { maxBuffer: 512 * 1024 * 1024 };
 
@@ -59,11 +59,11 @@ function keyOf(entry: { status?: string; oldPath: string; newPath: string }): st
   return entry.status === 'D' || entry.newPath === '/dev/null' ? entry.oldPath : entry.newPath;
 }
 
-async function listEntries(repo: string, base: string, head: string, pathspec: string[] = []) {
+async function listEntries(repo: RepoGit, base: string, head: string, pathspec: string[] = []) {
   const rangeAndSpec = [base, head, '--', ...pathspec];
   const [raw, numstat] = await Promise.all([
-    git(repo, ['diff', '--raw', '-z', '--no-abbrev', ...DIFF_OPTS, ...rangeAndSpec], BIG),
-    git(repo, ['diff', '--numstat', '-z', ...DIFF_OPTS, ...rangeAndSpec], BIG),
+    repo.git(['diff', '--raw', '-z', '--no-abbrev', ...DIFF_OPTS, ...rangeAndSpec], BIG),
+    repo.git(['diff', '--numstat', '-z', ...DIFF_OPTS, ...rangeAndSpec], BIG),
   ]);
   return { entries: parseRaw(raw.stdout), counts: parseNumstat(numstat.stdout) };
 }
@@ -74,7 +74,7 @@ async function listEntries(repo: string, base: string, head: string, pathspec: s
  * dropped after), so a generated 50 MB file does not cost 50 MB of parsing.
  */
 export async function localDiff(
-  repo: string,
+  repo: RepoGit,
   base: string,
   head: string,
   limits: DiffLimits = DEFAULT_LIMITS,
@@ -98,7 +98,7 @@ export async function localDiff(
   const patch =
     spec.length === 0 || entries.length === 0
       ? ''
-      : (await git(repo, ['diff', ...DIFF_OPTS, base, head, '--', ...spec], BIG)).stdout;
+      : (await repo.git(['diff', ...DIFF_OPTS, base, head, '--', ...spec], BIG)).stdout;
   const hunksByPath = new Map(parsePatch(patch).map((f) => [keyOf(f), f] as const));
   return entries.map((entry) => {
     const key = keyOf(entry);
@@ -109,7 +109,7 @@ export async function localDiff(
 
 /** The old and new paths of every changed file, without computing any content diff beyond rename detection. */
 export async function localPaths(
-  repo: string,
+  repo: RepoGit,
   base: string,
   head: string,
 ): Promise<Array<{ oldPath: string; newPath: string }>> {
@@ -117,10 +117,8 @@ export async function localPaths(
 }
 
 /** The changed files with their modes, blob ids and rename pairing: no content diff beyond rename detection. */
-async function rawEntries(repo: string, base: string, head: string): Promise<RawEntry[]> {
-  return parseRaw(
-    (await git(repo, ['diff', '--raw', '-z', '--no-abbrev', ...DIFF_OPTS, base, head, '--'], BIG)).stdout,
-  );
+async function rawEntries(repo: RepoGit, base: string, head: string): Promise<RawEntry[]> {
+  return parseRaw((await repo.git(['diff', '--raw', '-z', '--no-abbrev', ...DIFF_OPTS, base, head, '--'], BIG)).stdout);
 }
 
 /** Both paths of each entry, so rename detection still pairs them inside the narrowed pathspec. */
@@ -133,7 +131,7 @@ function pathsOf(entries: RawEntry[]): string[] {
  * once, then one numstat and one patch narrowed to those files. Paths the diff does not have are left out.
  */
 export async function localFileDiffs(
-  repo: string,
+  repo: RepoGit,
   base: string,
   head: string,
   paths: string[],
@@ -147,7 +145,7 @@ export async function localFileDiffs(
   }
   if (found.length === 0) return [];
   const spec = pathsOf(found);
-  const numstat = await git(repo, ['diff', '--numstat', '-z', ...DIFF_OPTS, base, head, '--', ...spec], BIG);
+  const numstat = await repo.git(['diff', '--numstat', '-z', ...DIFF_OPTS, base, head, '--', ...spec], BIG);
   const counts = parseNumstat(numstat.stdout);
   const tooLarge = new Set(
     found
@@ -159,14 +157,14 @@ export async function localFileDiffs(
   );
   const wanted = pathsOf(found.filter((e) => !tooLarge.has(keyOf(e))));
   const patch =
-    wanted.length === 0 ? '' : (await git(repo, ['diff', ...DIFF_OPTS, base, head, '--', ...wanted], BIG)).stdout;
+    wanted.length === 0 ? '' : (await repo.git(['diff', ...DIFF_OPTS, base, head, '--', ...wanted], BIG)).stdout;
   const hunksByPath = new Map(parsePatch(patch).map((f) => [keyOf(f), f] as const));
   return found.map((entry) => toReviewFile(entry, counts, hunksByPath, tooLarge.has(keyOf(entry))));
 }
 
 /** One file's full diff (for a file localDiff marked tooLarge); undefined when the path is not in the diff. */
 export async function localFileDiff(
-  repo: string,
+  repo: RepoGit,
   base: string,
   head: string,
   path: string,

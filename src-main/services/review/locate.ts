@@ -1,15 +1,7 @@
 import { CospecError } from '../../../src-shared/ipc/errors';
-import {
-  fetchAs,
-  fetchFailed,
-  hasCommit,
-  haveCommits,
-  installedGit,
-  isRepository,
-  mergeBase,
-  resolveCommit,
-  type GitAccess,
-} from './git';
+import { isSafeBranchName } from '../git/host-git';
+import type { Mirror } from '../git/mirror';
+import { fetchFailed, hasCommit, haveCommits, mergeBase, resolveCommit, type GitAccess } from './git';
 import type { ApiMergeRequest } from './merge-request';
 
 /** The two commits the MR's diff is between, both present in the local repository. */
@@ -21,7 +13,8 @@ export interface DiffRange {
 }
 
 export interface LocateRequest {
-  repo: string;
+  /** The project's app-owned mirror (git/mirror.ts); the caller holds its exclusive lock. */
+  mirror: Mirror;
   mr: ApiMergeRequest;
   /** Clone URLs of the MR's target project and (for a fork) its source project. */
   targetUrl: string;
@@ -29,21 +22,21 @@ export interface LocateRequest {
   access: () => Promise<GitAccess>;
 }
 
-/** Local refs of our own, outside refs/heads, so the user's and the agent's branches are never touched. */
+/** Refs of our own in the mirror, outside refs/heads (which mirrors GitLab's branches for run outputs). */
 export function reviewRefs(iid: number) {
   return { head: `refs/cospec/review/${iid}/head`, target: `refs/cospec/review/${iid}/target` };
 }
 
 /**
- * Finds the MR's base and head in the run's clone, fetching the source and target branches from
- * GitLab when the commits are not there (the agent pushed from the container, or the target moved).
+ * Finds the MR's base and head in the project's mirror, fetching the source and target branches
+ * from GitLab when the commits are not there yet (first review, new pushes, the target moved).
  * With GitLab's diff_refs the range is exactly GitLab's; without them it is merge-base(target, source)..source.
  */
 export async function locateRange(req: LocateRequest): Promise<DiffRange> {
-  const { repo, mr } = req;
+  const { mirror: repo, mr } = req;
   const wanted = mr.diff_refs;
   const complete = wanted?.base_sha && wanted.head_sha;
-  // The usual case (the clone has both commits) costs one git process; anything else is looked at closely below.
+  // The usual case (the mirror has both commits) costs one git process; anything else is looked at closely below.
   if (complete && (await haveCommits(repo, [wanted.base_sha as string, wanted.head_sha as string]))) {
     return {
       baseSha: wanted.base_sha as string,
@@ -51,31 +44,24 @@ export async function locateRange(req: LocateRequest): Promise<DiffRange> {
       startSha: wanted.start_sha ?? (wanted.base_sha as string),
     };
   }
-  if (!(await installedGit())) {
-    throw new CospecError(
-      'DIFF_UNAVAILABLE',
-      'git is not installed on this computer, so the diff could not be computed from the run’s clone.',
-    );
-  }
-  if (!(await isRepository(repo))) {
-    throw new CospecError(
-      'DIFF_UNAVAILABLE',
-      'The run’s clone is not there any more (it was removed or the run never cloned).',
-    );
-  }
+  // Branch names come from GitLab's answer, which repeats what the agent chose: they go into a refspec.
+  for (const name of [mr.target_branch, mr.source_branch])
+    if (!isSafeBranchName(name))
+      throw new CospecError('DIFF_UNAVAILABLE', `The branch name "${name.slice(0, 100)}" cannot be fetched safely.`);
   const refs = reviewRefs(mr.iid);
   const access = await req.access();
+  const fetchAs = (url: string, refspecs: string[]) => repo.fetch(url, refspecs, access);
   try {
-    await fetchAs(repo, req.targetUrl, [`+refs/heads/${mr.target_branch}:${refs.target}`], access);
+    await fetchAs(req.targetUrl, [`+refs/heads/${mr.target_branch}:${refs.target}`]);
   } catch (error) {
     throw fetchFailed(error, `the target branch ${mr.target_branch}`);
   }
   try {
-    await fetchAs(repo, req.sourceUrl, [`+refs/heads/${mr.source_branch}:${refs.head}`], access);
+    await fetchAs(req.sourceUrl, [`+refs/heads/${mr.source_branch}:${refs.head}`]);
   } catch (sourceError) {
     // A merged MR's source branch is often deleted; GitLab keeps the MR's head under refs/merge-requests.
     try {
-      await fetchAs(repo, req.targetUrl, [`+refs/merge-requests/${mr.iid}/head:${refs.head}`], access);
+      await fetchAs(req.targetUrl, [`+refs/merge-requests/${mr.iid}/head:${refs.head}`]);
     } catch {
       throw fetchFailed(sourceError, `the source branch ${mr.source_branch}`);
     }

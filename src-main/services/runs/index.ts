@@ -6,7 +6,6 @@ import type { EventBus } from '../../platform/events';
 import type { Logger } from '../../platform/logger';
 import { readGatewayLog } from '../gateway';
 import { RunOrchestrator, type RunPorts } from './orchestrator';
-import { collectRunOutputs, type RunAccounts } from './ports';
 import { RunStore } from './store';
 
 export {
@@ -17,19 +16,11 @@ export {
   type ResolvedProject,
 } from './orchestrator';
 export { RunStore, runPaths, type RunPaths } from './store';
-export {
-  createRunPorts,
-  collectRunOutputs,
-  egressHostOf,
-  type RunAccounts,
-  type RunGit,
-  type RunSandbox,
-} from './ports';
+export { createRunPorts, egressHostOf, type RunAccounts, type RunGit, type RunSandbox } from './ports';
 
 export interface RunsDeps {
   runsDir: string;
   ports: RunPorts;
-  accounts: RunAccounts;
   logger: Logger;
   events: EventBus;
   defaultTimeoutMinutes: () => number;
@@ -85,12 +76,8 @@ export function createRunsService(deps: RunsDeps): RunsService {
         const gatewayRecord = await readGatewayLog(paths.gatewayLog, id, project.instanceUrl, [
           record.spec.projectPath,
         ]);
-        const outputs = await collectRunOutputs(deps.accounts, {
-          record,
-          project,
-          gatewayRecord,
-          workspace: paths.workspace,
-        });
+        // The same port as the end of a run, so a refresh finds exactly what the run found, now.
+        const outputs = await deps.ports.collectOutputs({ record, project, gatewayRecord });
         const updated: RunRecord = { ...record, outputs, updatedAt: new Date().toISOString() };
         await store.save(updated);
         deps.events.emit('runs.didChange', updated);

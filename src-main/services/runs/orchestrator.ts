@@ -61,8 +61,9 @@ export interface RunPorts {
     dir: string;
     onProgress: (detail: string, percent?: number) => void;
     signal: AbortSignal;
-  }): Promise<void>;
+  }): Promise<{ head: string } | void>;
   execute(req: ExecuteRequest): Promise<ExecuteResult>;
+  /** The run's outputs from its gateway record, GitLab and the project's mirror (end of a run and refresh alike). */
   collectOutputs(req: { record: RunRecord; project: ResolvedProject; gatewayRecord: unknown }): Promise<RunOutput[]>;
   /** Removes containers left by runs that were live when the app stopped. */
   removeOrphans(runIds: string[]): Promise<void>;
@@ -197,13 +198,15 @@ export class RunOrchestrator {
 
       await this.transition(live.record, 'cloning', { detail: `Cloning ${live.record.spec.projectPath}`, progress: 0 });
       await mkdir(paths.dir, { recursive: true });
-      await ports.clone({
+      const cloned = await ports.clone({
         spec: live.record.spec,
         project,
         dir: paths.workspace,
         signal,
         onProgress: (detail, progress) => this.progress(live.record, detail, progress),
       });
+      // Read before the agent runs: afterwards the workspace is the agent's and is never read again.
+      if (cloned) await this.update(live.record, { baseSha: cloned.head });
       signal.throwIfAborted();
 
       await this.transition(live.record, 'running', { detail: 'Agent running', progress: undefined });

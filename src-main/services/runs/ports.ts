@@ -6,8 +6,10 @@ import type { RunOutput, RunRecord, RunSpec } from '../../../src-shared/model/ru
 import { AGENT_ADAPTERS, resolveAgent } from '../agents/catalog';
 import { gatewayRecordSchema } from '../gateway';
 import { detectOutputs } from '../outputs/detect';
-import { listCommitsInClone } from '../outputs/git-log';
 import { formatHost, normaliseHost } from '../../platform/host';
+import type { MirrorAccess, MirrorStore } from '../git/mirror';
+import { mirrorCommitLister } from '../outputs/mirror-commits';
+import type { Logger } from '../../platform/logger';
 import type { PolicyGuard } from '../policy';
 import type { SandboxLimits } from '../preferences';
 import type { GitLabGet } from '../repositories/gitlab-projects';
@@ -33,7 +35,7 @@ export interface RunGit {
     network?: { caPem?: string; proxyUrl?: string };
     onProgress?: (detail: string, percent?: number) => void;
     signal?: AbortSignal;
-  }): Promise<unknown>;
+  }): Promise<{ head: string }>;
 }
 
 /** The container sandbox with its egress proxy and credential gateway (src-main/services/sandbox). */
@@ -63,8 +65,9 @@ export interface RunPortsDeps {
   modelKey(secretKey: string): Promise<string | undefined>;
   /** Image and resource limits after policy and user settings. */
   limits(): SandboxLimits;
-  /** The clone of a run (the runs store owns the paths). */
-  workspaceOf(runId: string): string;
+  /** The app-owned repositories outputs are read from (never the run's workspace). */
+  mirrors: MirrorStore;
+  logger: Logger;
 }
 
 const ApiProjectSchema = z.object({
@@ -152,7 +155,7 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
 
     async clone({ spec, project, dir, onProgress, signal }) {
       const { dispatcher, caPem, proxyUrl } = deps.accounts.networkFor(spec.accountId);
-      await deps.git.clone({
+      const { head } = await deps.git.clone({
         url: project.httpUrlToRepo,
         dir,
         branch: spec.branch ?? project.defaultBranch,
@@ -160,12 +163,9 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
         network: { ...(caPem ? { caPem } : {}), ...(proxyUrl ? { proxyUrl } : {}) },
         onProgress,
         signal,
-        credentials: async () => {
-          const c = await deps.accounts.credentialsFor(spec.accountId);
-          // GitLab takes OAuth tokens as oauth2:<token>, PATs with any username; the account's own keeps logs readable.
-          return { username: c.authMethod === 'oauth' ? 'oauth2' : c.username, password: c.token };
-        },
+        credentials: () => gitCredentials(deps.accounts, spec.accountId),
       });
+      return { head };
     },
 
     async execute(req) {
@@ -190,24 +190,29 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
     },
 
     async collectOutputs({ record, project, gatewayRecord }): Promise<RunOutput[]> {
-      return collectRunOutputs(deps.accounts, {
-        record,
-        project,
-        gatewayRecord,
-        workspace: deps.workspaceOf(record.id),
-      });
+      return collectRunOutputs(deps, { record, project, gatewayRecord });
     },
 
     removeOrphans: (runIds) => deps.sandbox.removeOrphans(runIds),
   };
 }
 
-/** Detects a run's outputs from its gateway record and the GitLab API; also used to refresh them later. */
-export async function collectRunOutputs(
-  accounts: RunAccounts,
-  req: { record: RunRecord; project: ResolvedProject; gatewayRecord: unknown; workspace: string },
+/** git's HTTP credentials for an account: GitLab takes OAuth tokens as oauth2:<token>, PATs with any username (the account's own keeps logs readable). */
+async function gitCredentials(accounts: RunAccounts, accountId: string): Promise<MirrorAccess> {
+  const c = await accounts.credentialsFor(accountId);
+  return { username: c.authMethod === 'oauth' ? 'oauth2' : c.username, password: c.token };
+}
+
+/**
+ * Detects a run's outputs from its gateway record and the GitLab API, with commit lists read from
+ * the project's app-owned mirror; the end of a run and a later refresh both come through here.
+ */
+async function collectRunOutputs(
+  deps: Pick<RunPortsDeps, 'accounts' | 'mirrors' | 'logger'>,
+  req: { record: RunRecord; project: ResolvedProject; gatewayRecord: unknown },
 ): Promise<RunOutput[]> {
   const { record, project } = req;
+  const { accounts } = deps;
   const parsed = gatewayRecordSchema.safeParse(req.gatewayRecord);
   const acc = accounts.get(record.spec.accountId);
   if (!acc)
@@ -215,6 +220,28 @@ export async function collectRunOutputs(
       'NOT_FOUND',
       'The account of this run is no longer connected; reconnect it to see the run’s outputs.',
     );
+  let lister: ReturnType<typeof mirrorCommitLister> | undefined;
+  const listCommits = async (from: string | null, to: string) => {
+    if (!lister) {
+      if (!(await deps.mirrors.available())) return [];
+      const mirror = await deps.mirrors.open({ accountId: record.spec.accountId, projectId: project.projectId });
+      const { caPem, proxyUrl } = accounts.networkFor(record.spec.accountId);
+      lister = mirrorCommitLister({
+        mirror,
+        // On the account's own instance URL, where its credentials belong (http_url_to_repo may name another host).
+        url: `${project.instanceUrl.replace(/\/+$/, '')}/${record.spec.projectPath}.git`,
+        defaultBranch: project.defaultBranch,
+        ...(record.baseSha ? { baseSha: record.baseSha } : {}),
+        logger: deps.logger,
+        access: async () => ({
+          ...(await gitCredentials(accounts, record.spec.accountId)),
+          ...(caPem ? { caPem } : {}),
+          ...(proxyUrl ? { proxyUrl } : {}),
+        }),
+      });
+    }
+    return lister(from, to);
+  };
   return detectOutputs(accounts.apiGet, {
     accountId: record.spec.accountId,
     userId: acc.userId,
@@ -225,6 +252,6 @@ export async function collectRunOutputs(
     startedAt: record.transitions.find((t) => t.state === 'running')?.at ?? record.createdAt,
     endedAt: record.endedAt ?? new Date().toISOString(),
     record: parsed.success ? parsed.data : undefined,
-    listCommits: (from, to) => listCommitsInClone(req.workspace, project.defaultBranch, from, to),
+    listCommits,
   });
 }

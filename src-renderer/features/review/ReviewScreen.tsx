@@ -90,7 +90,7 @@ export function ReviewScreen({ runId, mrIid }: { runId: string; mrIid: number })
           <span className="del">−{diff.stats.deletions.toLocaleString()}</span>
           <span className="faint">
             {' '}
-            · {diff.source === 'local' ? 'computed in the run’s clone' : 'from GitLab'} · {diff.baseSha.slice(0, 8)}…
+            · {diff.source === 'local' ? 'computed on this computer' : 'from GitLab'} · {diff.baseSha.slice(0, 8)}…
             {diff.headSha.slice(0, 8)}
           </span>
         </span>

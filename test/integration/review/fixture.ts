@@ -9,6 +9,8 @@ import { createLogger, memorySink } from '../../../src-main/platform/logger';
 import { createAccountNetwork, type AccountNetwork } from '../../../src-main/services/gitlab';
 import { createReviewGitLab, createReviewService, type ReviewService } from '../../../src-main/services/review';
 import { startGitLabStandIn } from '../../../tools/gitlab-standin';
+import { createGitService } from '../../../src-main/services/git';
+import { createMirrorStore } from '../../../src-main/services/git/mirror';
 
 /**
  * What the review suites share: the GitLab stand-in over TLS with its own CA, the bot account's
@@ -32,8 +34,8 @@ export interface ReviewFixture {
   git(dir: string, ...args: string[]): Promise<string>;
   api(method: string, path: string, body?: unknown): Promise<unknown>;
   openMr(source: string, title: string, description?: string): Promise<number>;
-  /** The review service over these runs; `workspaceOf` says where each run's clone is. */
-  reviewService(runs: RunRecord[], workspaceOf?: (runId: string) => string): ReviewService['handlers'];
+  /** The review service over these runs (diffs in app-owned mirrors under root/mirrors; `git` forces the no-git path). */
+  reviewService(runs: RunRecord[], options?: { noGit?: boolean }): ReviewService['handlers'];
   close(): Promise<void>;
 }
 
@@ -106,7 +108,9 @@ export async function startReviewFixture(name: string): Promise<ReviewFixture> {
           ...(description ? { description } : {}),
         })) as { iid: number }
       ).iid,
-    reviewService(runs, workspaceOf = (id) => join(root, id, 'workspace')) {
+    reviewService(runs, options = {}) {
+      const logger = createLogger({ sinks: [logSink] });
+      const mirrors = createMirrorStore({ root: join(root, 'mirrors'), logger });
       return createReviewService({
         runs: {
           get: async (id) => {
@@ -114,7 +118,6 @@ export async function startReviewFixture(name: string): Promise<ReviewFixture> {
             if (!run) throw new CospecError('NOT_FOUND', 'no such run');
             return run;
           },
-          paths: (id) => ({ workspace: workspaceOf(id) }),
           list: async () => runs,
         },
         gitlabFor: (accountId) => {
@@ -127,7 +130,9 @@ export async function startReviewFixture(name: string): Promise<ReviewFixture> {
             gitCredentials: async () => ({ username: 'cospec-bot', password: token }),
           });
         },
-        logger: createLogger({ sinks: [logSink] }),
+        logger,
+        mirrors: options.noGit ? { available: async () => false, open: mirrors.open } : mirrors,
+        git: createGitService({ logger }),
       }).handlers;
     },
     async close() {

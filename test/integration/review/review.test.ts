@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,8 @@ let gitlab: ReviewFixture['gitlab'];
 let root: string;
 let workspace: string;
 let review: ReviewService['handlers'];
+/** The same service on a computer without git: GitLab's diff. */
+let noGit: ReviewService['handlers'];
 let token: string;
 let logSink: ReviewFixture['logSink'];
 let git: ReviewFixture['git'];
@@ -61,11 +63,12 @@ beforeAll(async () => {
   await git(elsewhere, 'push', '-q', 'origin', 'cospec/docs');
   iids.remote = await openMr('cospec/docs', 'Add contributing notes');
 
-  // run-1 has its clone; run-gone's clone was deleted (the service must fall back to GitLab's diff).
+  // The run's workspace is never read: both services diff what GitLab has (or show GitLab's diff).
   const runs = ['run-1', 'run-gone'].map(
     (id) => ({ id, spec: { accountId: 'acc-bot', projectPath: PROJECT } }) as unknown as RunRecord,
   );
-  review = fx.reviewService(runs, (id) => (id === 'run-1' ? workspace : join(root, id, 'workspace')));
+  review = fx.reviewService(runs);
+  noGit = fx.reviewService(runs, { noGit: true });
 }, 120_000);
 
 afterAll(async () => fx?.close());
@@ -105,15 +108,18 @@ describe('review against the GitLab stand-in', () => {
     expect(result.diff.stats).toEqual({ files: 3, additions: 3, deletions: 1 });
   });
 
-  it('fetches a branch the clone does not have, as the account, over TLS with the account’s CA', async () => {
+  it('fetches the MR’s branches into the project’s mirror, as the account, over TLS with the account’s CA', async () => {
     const result = await review.get({ runId: 'run-1', mrIid: iids.remote });
     expect(result.diff.source, logSink.lines.join('\n')).toBe('local');
     expect(result.diff.files.map((f) => [f.newPath, f.type, f.additions])).toEqual([['CONTRIBUTING.md', 'add', 3]]);
-    expect((await git(workspace, 'rev-parse', `refs/cospec/review/${iids.remote}/head`)).trim()).toBe(
+    const mirror = join(root, 'mirrors', 'repos', 'acc-bot');
+    const [gitDir] = readdirSync(mirror);
+    expect((await git(join(mirror, gitDir!), 'rev-parse', `refs/cospec/review/${iids.remote}/head`)).trim()).toBe(
       result.diff.headSha,
     );
-    // The token stays out of the clone's configuration.
-    expect(await git(workspace, 'config', '--list', '--local')).not.toContain(token);
+    // The token stays out of the mirror's configuration and the workspace is untouched.
+    expect(await git(join(mirror, gitDir!), 'config', '--list', '--local')).not.toContain(token);
+    expect(await git(workspace, 'for-each-ref', 'refs/cospec')).toBe('');
   });
 
   it('loads one file’s full diff on demand', async () => {
@@ -182,19 +188,19 @@ describe('review against the GitLab stand-in', () => {
       expect(fromService).toEqual(fromGit);
     }
 
-    // Without the clone: GitLab's diff, deferred the same way, and fileDiffs reads it from GitLab.
-    const gone = await review.get({ runId: 'run-gone', mrIid: iid });
+    // Without git: GitLab's diff, deferred the same way, and fileDiffs reads it from GitLab.
+    const gone = await noGit.get({ runId: 'run-gone', mrIid: iid });
     expect(gone.diff.source).toBe('gitlab');
     expect(gone.diff.files.filter((f) => f.deferred).map((f) => f.newPath)).toEqual(paths);
-    const fromGitLab = await review.fileDiffs({ runId: 'run-gone', mrIid: iid, paths });
+    const fromGitLab = await noGit.fileDiffs({ runId: 'run-gone', mrIid: iid, paths });
     expect(fromGitLab.map((f) => [f.newPath, f.hunks])).toEqual(files.map((f) => [f.newPath, f.hunks]));
   });
 
-  it('falls back to GitLab’s diff, and says so, when the run’s clone is gone', async () => {
-    const result = await review.get({ runId: 'run-gone', mrIid: iids.remote });
+  it('falls back to GitLab’s diff, and says so, when git is not installed', async () => {
+    const result = await noGit.get({ runId: 'run-gone', mrIid: iids.remote });
     expect(result.diff).toMatchObject({ source: 'gitlab', crossCheck: { checked: false } });
-    expect(result.diff.crossCheck.note).toMatch(/clone/);
-    expect(await review.crossCheck({ runId: 'run-gone', mrIid: iids.remote })).toMatchObject({
+    expect(result.diff.crossCheck.note).toMatch(/git is not installed/);
+    expect(await noGit.crossCheck({ runId: 'run-gone', mrIid: iids.remote })).toMatchObject({
       checked: false,
       note: expect.stringMatching(/no local diff/),
     });

@@ -65,7 +65,7 @@ describe('localDiff with a first page', () => {
   afterAll(() => repo.dispose());
 
   it('marks the files past the page deferred, with their counts, and leaves too-large and binary files as they are', async () => {
-    files = await localDiff(repo.dir, range.base, range.head, limits);
+    files = await localDiff(repo.reader, range.base, range.head, limits);
     const state = Object.fromEntries(
       files.map((f) => [
         f.newPath,
@@ -88,8 +88,8 @@ describe('localDiff with a first page', () => {
   });
 
   it('gives the deferred files their hunks in one batch, as a whole diff has them', async () => {
-    const whole = await localDiff(repo.dir, range.base, range.head, { ...limits, firstPageChangedLines: Infinity });
-    const batch = await localFileDiffs(repo.dir, range.base, range.head, ['e.txt', 'c.txt', 'e.txt']);
+    const whole = await localDiff(repo.reader, range.base, range.head, { ...limits, firstPageChangedLines: Infinity });
+    const batch = await localFileDiffs(repo.reader, range.base, range.head, ['e.txt', 'c.txt', 'e.txt']);
     expect(batch.map((f) => f.newPath)).toEqual(['e.txt', 'c.txt']);
     for (const f of batch) expect(f).toEqual(whole.find((w) => w.newPath === f.newPath));
   });

@@ -35,7 +35,7 @@ beforeAll(async () => {
     .remove('old.md')
     .write('new.md', lines(20));
   repo.commit('work');
-  local = await localDiff(repo.dir, 'HEAD~1', 'HEAD');
+  local = await localDiff(repo.reader, 'HEAD~1', 'HEAD');
   changes = {
     overflow: false,
     changes: [

@@ -23,7 +23,7 @@ beforeAll(async () => {
   }
   const head = repo.commit('big change');
   range = { base, head };
-  files = await localDiff(repo.dir, base, head);
+  files = await localDiff(repo.reader, base, head);
 }, 180_000);
 afterAll(() => repo.dispose());
 
@@ -51,7 +51,7 @@ describe('a large merge request', { timeout: 60_000 }, () => {
   });
 
   it('gives deferred files, in batches, the same hunks as a whole diff', async () => {
-    const whole = await localDiff(repo.dir, range.base, range.head, {
+    const whole = await localDiff(repo.reader, range.base, range.head, {
       ...DEFAULT_LIMITS,
       firstPageChangedLines: Infinity,
       firstPageFiles: Infinity,
@@ -62,7 +62,7 @@ describe('a large merge request', { timeout: 60_000 }, () => {
       .slice(0, 100)
       .map((f) => f.newPath)
       .reverse();
-    const batch = await localFileDiffs(repo.dir, range.base, range.head, [...paths, 'not/in/the/diff.ts']);
+    const batch = await localFileDiffs(repo.reader, range.base, range.head, [...paths, 'not/in/the/diff.ts']);
     expect(batch.map((f) => f.newPath)).toEqual(paths);
     for (const file of batch) expect(file).toEqual(whole.find((f) => f.newPath === file.newPath));
   });

@@ -37,7 +37,7 @@ beforeAll(async () => {
     .write('empty.txt', '')
     .write('generated.json', lines(400, 'gen2'));
   head = repo.commit('agent work');
-  files = await localDiff(repo.dir, base, head, { maxFileChangedLines: 300, maxSingleFileChangedLines: 10_000 });
+  files = await localDiff(repo.reader, base, head, { maxFileChangedLines: 300, maxSingleFileChangedLines: 10_000 });
 }, 60_000);
 afterAll(() => repo.dispose());
 
@@ -112,7 +112,7 @@ describe('localDiff', { timeout: 60_000 }, () => {
   it('sends a file over the limit without hunks but with its counts, and loads it on demand', async () => {
     const big = byPath('generated.json');
     expect(big).toMatchObject({ tooLarge: true, hunks: [], additions: 400, deletions: 50 });
-    const full = await localFileDiff(repo.dir, base, head, 'generated.json', {
+    const full = await localFileDiff(repo.reader, base, head, 'generated.json', {
       maxFileChangedLines: 300,
       maxSingleFileChangedLines: 10_000,
     });
@@ -121,12 +121,12 @@ describe('localDiff', { timeout: 60_000 }, () => {
   });
 
   it('loads one renamed file by its new path, still paired with its old one', async () => {
-    const f = await localFileDiff(repo.dir, base, head, 'docs/new name.md');
+    const f = await localFileDiff(repo.reader, base, head, 'docs/new name.md');
     expect(f).toMatchObject({ type: 'rename', oldPath: 'docs/old name.md' });
-    expect(await localFileDiff(repo.dir, base, head, 'not/changed.txt')).toBeUndefined();
+    expect(await localFileDiff(repo.reader, base, head, 'not/changed.txt')).toBeUndefined();
   });
 
   it('is empty for identical commits', async () => {
-    expect(await localDiff(repo.dir, head, head)).toEqual([]);
+    expect(await localDiff(repo.reader, head, head)).toEqual([]);
   });
 });

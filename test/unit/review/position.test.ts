@@ -18,8 +18,8 @@ beforeAll(async () => {
     .write('a.txt', lines(60).replace('line 3\n', 'line III\n').replace('line 40\n', 'line 40\nnew 1\nnew 2\n'))
     .write('b.txt', 'one\ntwo\n');
   const head = repo.commit('change');
-  file = (await localFileDiff(repo.dir, base, head, 'a.txt'))!;
-  added = (await localFileDiff(repo.dir, base, head, 'b.txt'))!;
+  file = (await localFileDiff(repo.reader, base, head, 'a.txt'))!;
+  added = (await localFileDiff(repo.reader, base, head, 'b.txt'))!;
 }, 60_000);
 afterAll(() => repo.dispose());
 

@@ -2,18 +2,45 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { runHostGit, type HostGitHome } from '../../../src-main/services/git/host-git';
+import type { RepoGit } from '../../../src-main/services/review/git';
+
+let home: HostGitHome | undefined;
+/** An empty config home for hardened git in tests (git/host-git.ts), made once per test file. */
+export function testGitHome(): HostGitHome {
+  if (home) return home;
+  const dir = mkdtempSync(join(tmpdir(), 'cospec-git-home-'));
+  mkdirSync(join(dir, 'no-hooks'));
+  writeFileSync(join(dir, '.gitconfig'), '');
+  writeFileSync(join(dir, 'no-attributes'), '');
+  home = {
+    home: dir,
+    globalConfig: join(dir, '.gitconfig'),
+    noHooks: join(dir, 'no-hooks'),
+    noAttributes: join(dir, 'no-attributes'),
+  };
+  return home;
+}
 
 /** A real git repository in a temp folder, for tests that need git to compute diffs. */
 export class TempRepo {
   readonly dir: string;
+  private readonly bare: boolean;
   constructor(dir?: string, options: { bare?: boolean } = {}) {
     this.dir = dir ?? mkdtempSync(join(tmpdir(), 'cospec-review-'));
+    this.bare = options.bare === true;
     mkdirSync(this.dir, { recursive: true });
     this.git('init', '-q', '-b', 'main', ...(options.bare ? ['--bare'] : []));
     if (!options.bare) {
       this.git('config', 'user.email', 'agent@example.test');
       this.git('config', 'user.name', 'Agent');
     }
+  }
+
+  /** The repository as review's diff code reads it: hardened git on its git directory (as on a mirror). */
+  get reader(): RepoGit {
+    const gitDir = this.bare ? this.dir : join(this.dir, '.git');
+    return { git: (args, options = {}) => runHostGit({ gitDir, home: testGitHome(), args, ...options }) };
   }
 
   git(...args: string[]): string {

@@ -6,6 +6,7 @@ import { createLogger, memorySink } from '../../../src-main/platform/logger';
 import { createReviewService, type ReviewGitLab } from '../../../src-main/services/review';
 import type { ApiAnswer, HttpMethod } from '../../../src-main/services/review/gitlab-api';
 import type { RunRecord } from '../../../src-shared/model/run';
+import { createMirrorStore } from '../../../src-main/services/git/mirror';
 import { lines, TempRepo } from './repo';
 
 /*
@@ -15,7 +16,6 @@ import { lines, TempRepo } from './repo';
  */
 let root: string;
 let remote: TempRepo;
-let workspace: string;
 let base: string;
 let head: string;
 const calls: string[] = [];
@@ -71,8 +71,6 @@ beforeAll(() => {
   author.write('a.txt', lines(5)).write('b.txt', 'b\n');
   base = author.commit('base');
   author.git('push', '-q', remote.dir, 'main');
-  author.git('clone', '-q', remote.dir, join(root, 'run', 'workspace'));
-  workspace = join(root, 'run', 'workspace');
   author.git('checkout', '-q', '-b', 'cospec/x');
   author.write('a.txt', lines(5).replace('line 2', 'line two'));
   head = author.commit('work');
@@ -81,14 +79,16 @@ beforeAll(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('createReviewService', { timeout: 60_000 }, () => {
-  it('diffs in the run’s clone, fetching from the account’s instance URL, and cross-checks with GitLab', async () => {
+  it('diffs in the project’s mirror, fetching from the account’s instance URL, and cross-checks with GitLab', async () => {
+    const logger = createLogger({ sinks: [memorySink()] });
     const service = createReviewService({
       runs: {
         get: async (id) => ({ id, spec: { accountId: 'a', projectPath: 'acme/app' } }) as unknown as RunRecord,
-        paths: () => ({ workspace }),
       },
       gitlabFor: () => gitlab(),
-      logger: createLogger({ sinks: [memorySink()] }),
+      logger,
+      mirrors: createMirrorStore({ root: join(root, 'mirrors'), logger, allowFileUrls: true }),
+      git: { clone: () => Promise.reject(new Error('unused')) },
     });
     const { summary, diff } = await service.handlers.get({ runId: 'r', mrIid: 1 });
     expect(summary).toMatchObject({

@@ -7,23 +7,31 @@ import { CospecError } from '../../../src-shared/ipc/errors';
 import { reviewContract } from '../../../src-shared/ipc/services/review';
 import type { Account } from '../../../src-shared/model/account';
 
+const unusedMirrors: ReviewDeps['mirrors'] = {
+  available: async () => false,
+  open: () => Promise.reject(new Error('unused')),
+};
+
 // The composition root wires review from the real accounts and runs services; these types must fit as they are.
 export function wire(accounts: AccountsService, runs: RunsService, logger: ReviewDeps['logger']) {
   return createReviewService({
     runs: {
       get: (id) => runs.orchestrator.get(id),
-      paths: (id) => runs.store.paths(id),
       list: () => runs.orchestrator.list(),
     },
     gitlabFor: reviewGitLabFromAccounts(accounts),
     logger,
+    mirrors: unusedMirrors,
+    git: { clone: () => Promise.reject(new Error('unused')) },
   });
 }
 
 describe('review wiring', () => {
   it('implements every method of the contract', () => {
     const service = createReviewService({
-      runs: { get: async () => Promise.reject(new Error('unused')), paths: () => ({ workspace: '/nonexistent' }) },
+      runs: { get: async () => Promise.reject(new Error('unused')) },
+      mirrors: unusedMirrors,
+      git: { clone: () => Promise.reject(new Error('unused')) },
       gitlabFor: () => {
         throw new Error('unused');
       },

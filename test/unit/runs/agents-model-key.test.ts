@@ -63,6 +63,7 @@ function setup(keys: Record<string, string>) {
     git: {
       clone: async () => {
         calls.push('clone');
+        return { head: '0'.repeat(40) };
       },
     },
     sandbox,
@@ -77,9 +78,10 @@ function setup(keys: Record<string, string>) {
       timeoutMinutes: 5,
       imagePinned: false,
     }),
-    workspaceOf: (id) => join(tmpdir(), id),
+    mirrors: { available: async () => false, open: async () => Promise.reject(new Error('unused')) },
+    logger: createLogger({ sinks: [memorySink()] }),
   };
-  const logger = createLogger({ sinks: [memorySink()] });
+  const logger = deps.logger;
   const dir = mkdtempSync(join(tmpdir(), 'cospec-runs-key-'));
   const orchestrator = new RunOrchestrator({
     store: new RunStore(dir, logger),
