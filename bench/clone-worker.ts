@@ -15,14 +15,34 @@ interface Job {
   url: string;
   dir: string;
   token: string;
-  engine: 'git' | 'isomorphic-git' | 'cli';
+  engine: 'git' | 'isomorphic-git' | 'cli' | 'stock-isomorphic-git';
   /** For `cli`: write git's peak memory here with GNU time. */
   timeFile?: string;
 }
 
 const job = JSON.parse(process.argv[2] ?? '{}') as Job;
 const service =
-  job.engine === 'cli' ? undefined : createGitService({ logger: createLogger({ level: 'error' }), engine: job.engine });
+  job.engine === 'cli' || job.engine === 'stock-isomorphic-git'
+    ? undefined
+    : createGitService({ logger: createLogger({ level: 'error' }), engine: job.engine });
+
+/**
+ * isomorphic-git as it ships (its own http client, pack indexing and checkout, in this thread):
+ * the baseline that shows what the app's streamed pack path (src-main/services/git/pack-tap.ts)
+ * earns over stock isomorphic-git, so it keeps earning its place.
+ */
+async function stockIsomorphicClone(): Promise<void> {
+  const git = await import('isomorphic-git');
+  const http = await import('isomorphic-git/http/node');
+  const fs = await import('node:fs');
+  await git.clone({
+    fs,
+    http: http.default,
+    dir: job.dir,
+    url: job.url,
+    onAuth: () => ({ username: 'oauth2', password: job.token }),
+  });
+}
 
 function plainGitClone(): Promise<void> {
   const basic = Buffer.from(`oauth2:${job.token}`).toString('base64');
@@ -61,7 +81,9 @@ const engine = service
         credentials: async () => ({ username: 'oauth2', password: job.token }),
       })
     ).engine
-  : (await plainGitClone(), 'cli');
+  : job.engine === 'stock-isomorphic-git'
+    ? (await stockIsomorphicClone(), 'stock-isomorphic-git')
+    : (await plainGitClone(), 'cli');
 const ms = performance.now() - started;
 loop.disable();
 const used = process.cpuUsage(cpu);
