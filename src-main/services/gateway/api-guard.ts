@@ -19,13 +19,19 @@ import { MalformedBodyError, requestParams } from './request-params';
  * - fields that move work to another project: `target_project_id`, `to_project_id`, any
  *   `*project*` field, must name a run project; namespace, group and fork fields are refused;
  * - bodies the gateway cannot read the way GitLab would: compressed, over the size bound, or
- *   claiming a format they do not have.
+ *   claiming a format they do not have; and method overrides, which would make GitLab run
+ *   another route than the one the allowlist checked.
  *
  * Each refusal is answered in GitLab's JSON error shape with the reason, and recorded as a
  * `gateway.refusal`. An admitted body is handed back for forwarding unchanged.
  */
 
 const BODY_LIMIT = 16 * 1024 * 1024;
+// Rails' Rack::MethodOverride turns a POST with `_method` or this header into another method: the
+// allowlist judged the POST, so the route GitLab would run is not the one that was checked.
+const METHOD_OVERRIDE_HEADERS = ['x-http-method-override', 'x-http-method', 'x-method-override'];
+const METHOD_OVERRIDE_REASON =
+  'method overrides (_method, X-HTTP-Method-Override) are not allowed: send the real method';
 const PROJECT_FIELD = /project(_id|_path|_ids)?$/i;
 const NAMESPACE_FIELD = /(^|_)(namespace|namespace_id|namespace_path|group|group_id|group_path|fork|forked_from_id)$/i;
 
@@ -78,6 +84,8 @@ async function judge(ctx: ApiGuardContext, target: string, search: string, body:
     } as Verdict;
   }
   for (const { key, value } of parsed.params) {
+    if (key.toLowerCase() === '_method')
+      return { status: 403, kind: 'api', target, reason: METHOD_OVERRIDE_REASON } as Verdict;
     if (NAMESPACE_FIELD.test(key))
       return {
         status: 403,
@@ -115,8 +123,12 @@ export async function admitApiWrite(
   const target = `${method} ${path}`;
   const encoding = String(req.headers['content-encoding'] ?? 'identity').toLowerCase();
   let verdict: Verdict | undefined;
-  const body = encoding === 'identity' ? await readBounded(req) : undefined;
-  if (encoding !== 'identity') {
+  const overridden = Object.keys(req.headers).some((h) => METHOD_OVERRIDE_HEADERS.includes(h.toLowerCase()));
+  const body = encoding === 'identity' && !overridden ? await readBounded(req) : undefined;
+  if (overridden) {
+    req.resume();
+    verdict = { status: 403, kind: 'api', target, reason: METHOD_OVERRIDE_REASON };
+  } else if (encoding !== 'identity') {
     req.resume();
     verdict = { status: 415, kind: 'api', target, reason: 'compressed API request bodies are not accepted' };
   } else if (!body) {

@@ -255,6 +255,18 @@ describe('quick actions never reach GitLab', () => {
   });
 });
 
+describe('the route GitLab runs is the one that was checked', () => {
+  it.each([
+    ['a _method field', '', ['-H', 'content-type: application/json', '-d', '{"_method":"DELETE","body":"x"}']],
+    ['a _method query parameter', '?_method=PUT', ['--data-urlencode', 'body=x']],
+    ['an X-HTTP-Method-Override header', '', ['-H', 'X-HTTP-Method-Override: DELETE', '--data-urlencode', 'body=x']],
+  ])('refuses a method override in %s', async (_name, query, args) => {
+    const answer = await curl(bot, 'POST', `/projects/${enc}/merge_requests/${mrIid}/notes${query}`, args);
+    expect(answer.status, answer.body).toBe(403);
+    expect(answer.body).toMatch(/method override/);
+  });
+});
+
 describe('work stays in the run’s projects', () => {
   it('refuses an MR aimed at another project, and allows one aimed at its own', async () => {
     const before = refusals().length;
