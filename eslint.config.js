@@ -64,7 +64,7 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [noElectron, noNode, noReact, noMain, noRenderer] }] },
   },
   {
-    files: ['src-main/services/**/*.ts', 'src-main/platform/**/*.ts'],
+    files: ['src-main/services/**/*.ts', 'src-main/platform/**/*.ts', 'src-main/web-host/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [noElectron, noShell, noRenderer] }] },
   },
   {

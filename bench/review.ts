@@ -211,9 +211,8 @@ export const benchReview: BenchModule = async () => {
     await rm(scratch, { recursive: true, force: true });
     return [];
   }
-  const { buildHarness, RENDERER_OUT } = await import('../test/ui/harness/build');
+  const { buildHarness } = await import('../test/ui/harness/build');
   const { ensureSecretService } = await import('../test/ui/harness/keyring');
-  const { serveStatic } = await import('../test/ui/harness/server');
   const { launchUiApp } = await import('../test/ui/fixtures');
   const mrs = await import('../test/ui/harness/merge-requests');
   const { chromium } = await import('@playwright/test');
@@ -228,23 +227,17 @@ export const benchReview: BenchModule = async () => {
     await rm(scratch, { recursive: true, force: true });
     return [];
   }
-  const server = await serveStatic(RENDERER_OUT);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   const context = await browser.newContext({ viewport: { width: 1280, height: 820 }, deviceScaleFactor: 1 });
   const page = await context.newPage();
-  const ui = await launchUiApp(
-    page,
-    server.url,
-    {
-      withGitLab: true,
-      protocolRegistered: true,
-      policy: undefined,
-      startAt: '#/runs',
-      dataDirFiles: undefined,
-      localGitLab: false,
-    },
-    server.stash,
-  );
+  const ui = await launchUiApp(page, {
+    withGitLab: true,
+    protocolRegistered: true,
+    policy: undefined,
+    startAt: '#/runs',
+    dataDirFiles: undefined,
+    localGitLab: false,
+  });
   try {
     const { app } = ui;
     const gitlab = app.gitlab!;
@@ -303,7 +296,7 @@ export const benchReview: BenchModule = async () => {
     await page.addInitScript(installPaintProbe);
     // A new query each time: the same URL with another hash would navigate inside the page, not load it.
     let loads = 0;
-    const urlOf = (runId: string, iid: number) => `${server.url}/index.html?load=${++loads}#/review/${runId}/${iid}`;
+    const urlOf = (runId: string, iid: number) => `${app.origin}/index.html?load=${++loads}#/review/${runId}/${iid}`;
     const big: PaintMarks[] = [];
     const small: PaintMarks[] = [];
     process.stderr.write(`bench: review: ${ROUNDS} page loads of each MR (after a warm-up)…\n`);
@@ -316,8 +309,8 @@ export const benchReview: BenchModule = async () => {
     }
     const inApp = { big: [] as number[], small: [] as number[] };
     for (let round = 0; round < ROUNDS; round++) {
-      inApp.small.push(await openInApp(page, server.url, `#/review/${smallRun}/${smallIid}`));
-      inApp.big.push(await openInApp(page, server.url, `#/review/${bigRun}/${bigIid}`));
+      inApp.small.push(await openInApp(page, app.origin, `#/review/${smallRun}/${smallIid}`));
+      inApp.big.push(await openInApp(page, app.origin, `#/review/${bigRun}/${bigIid}`));
     }
     const stats = await app.services.handlers.review.get({ runId: bigRun, mrIid: bigIid });
     // What main alone takes to answer review.get through the IPC dispatcher (GitLab calls, git diff,
@@ -335,7 +328,7 @@ export const benchReview: BenchModule = async () => {
     };
     const service = { big: await serviceMs(bigRun, bigIid), small: await serviceMs(smallRun, smallIid) };
     // The same call from the page with nothing else going on: minus main alone, what the harness's
-    // transport (JSON text fetched from the static server, then JSON.parse) adds for this answer.
+    // transport (a loopback POST to the web host, then JSON.parse) adds for this answer.
     const fromPage = async (runId: string, mrIid: number) => {
       const times: number[] = [];
       for (let i = 0; i < ROUNDS; i++) {
@@ -403,7 +396,6 @@ export const benchReview: BenchModule = async () => {
   } finally {
     await ui.close();
     await browser.close();
-    await server.close();
     await keyring.stop();
     await rm(scratch, { recursive: true, force: true });
   }

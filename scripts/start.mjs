@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // `npm start`: builds main, preload and renderer with electron-vite, then runs coSPEC Desktop in
 // Electron. Electron ≥42 downloads its binary on first use; where that download is impossible
-// (no access to GitHub) this says so, points to what runs without a window, and exits with code 2.
+// (no access to GitHub) it says so in one line and runs the same app in browser mode instead
+// (`cospec serve-web`: the renderer and the contract over loopback, opened in the system browser).
+// COSPEC_BROWSER=1 asks for browser mode even where Electron could run (a build host reached over ssh).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const require = createRequire(import.meta.url);
@@ -52,14 +55,15 @@ export function downloadElectron() {
 }
 
 export const missingBinaryHelp = [
-  'Electron downloads its binary from GitHub on first start, and that download failed on this machine.',
-  'Everything except the window works without it:',
-  '  npm run demo                      the offline demo: GitLab stand-in, a sample agent in the sandbox, detected outputs',
-  '  npm run cospec -- --help          the cospec CLI (accounts, repos, runs) over the same services',
-  '  npm run test:ui                   the UI in Chromium against the real services (screenshots in test-results/)',
-  'To run the window here, give it a binary: ELECTRON_OVERRIDE_DIST_PATH=<unpacked Electron 45 folder> npm start,',
+  'To run the window instead: ELECTRON_OVERRIDE_DIST_PATH=<unpacked Electron 45 folder> npm start,',
   'or run `npx install-electron` on a machine that can reach github.com.',
 ].join('\n');
+
+/** electron-vite's command (its package exports no bin path, so it is found through package.json). */
+function electronViteBin() {
+  const pkgPath = require.resolve('electron-vite/package.json');
+  return join(dirname(pkgPath), JSON.parse(readFileSync(pkgPath, 'utf8')).bin['electron-vite']);
+}
 
 function download() {
   console.log('start: downloading the Electron binary (first start)…');
@@ -67,23 +71,16 @@ function download() {
 }
 
 function main(args) {
-  let binary = findElectronBinary();
-  if (!binary.path) {
+  const browserMode = process.env.COSPEC_BROWSER === '1';
+  let binary = browserMode ? { missing: 'COSPEC_BROWSER=1 asks for browser mode.' } : findElectronBinary();
+  let failure;
+  if (!binary.path && !browserMode) {
     // COSPEC_NO_ELECTRON_DOWNLOAD=1 skips the attempt (closed networks, tests).
-    const failure =
-      process.env.COSPEC_NO_ELECTRON_DOWNLOAD === '1' ? 'skipped (COSPEC_NO_ELECTRON_DOWNLOAD=1)' : download();
+    failure = process.env.COSPEC_NO_ELECTRON_DOWNLOAD === '1' ? 'skipped (COSPEC_NO_ELECTRON_DOWNLOAD=1)' : download();
     binary = findElectronBinary();
-    if (!binary.path) {
-      console.error(
-        `start: coSPEC Desktop cannot open its window: the Electron binary is missing.\n  ${binary.missing}`,
-      );
-      if (failure) console.error(`  The download failed: ${failure}`);
-      console.error(missingBinaryHelp);
-      return 2;
-    }
   }
 
-  const build = spawnSync(process.execPath, [require.resolve('electron-vite/bin/electron-vite.js'), 'build'], {
+  const build = spawnSync(process.execPath, [electronViteBin(), 'build'], {
     cwd: root,
     stdio: 'inherit',
   });
@@ -91,6 +88,8 @@ function main(args) {
     console.error('start: the build failed (see above); nothing was started.');
     return build.status ?? 1;
   }
+
+  if (!binary.path) return startBrowserMode(args, browserMode ? undefined : { missing: binary.missing, failure });
 
   const electronArgs = ['.', ...args];
   if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
@@ -107,7 +106,44 @@ function main(args) {
   }
   const env = { ...process.env };
   delete env.ELECTRON_RUN_AS_NODE; // would turn the app into a plain Node process
-  const child = spawn(binary.path, electronArgs, { cwd: root, stdio: 'inherit', env });
+  return runChild(binary.path, electronArgs, env);
+}
+
+/**
+ * Browser mode: `cospec serve-web --json` in the foreground; its first line names the address, which
+ * is printed in the one line that says why the window is not used (serve-web also asks the system
+ * to open it in the default browser; `npm start -- --no-open` does not).
+ */
+function startBrowserMode(args, electron) {
+  const child = spawn(process.execPath, [join(root, 'scripts', 'cospec.mjs'), 'serve-web', '--json', ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: process.env,
+  });
+  const why = electron ? 'the Electron binary is missing here' : 'COSPEC_BROWSER=1';
+  createInterface({ input: child.stdout }).once('line', (line) => {
+    let url;
+    try {
+      url = JSON.parse(line).url;
+    } catch {
+      url = undefined;
+    }
+    if (!url) return console.error(`start: browser mode printed something unexpected: ${line}`);
+    console.log(`start: ${why}, so coSPEC Desktop runs in browser mode: open ${url}`);
+    if (electron) {
+      console.error(`  (${electron.missing}${electron.failure ? ` The download: ${electron.failure}.` : ''})`);
+      console.error(missingBinaryHelp);
+    }
+    console.error('  Ctrl-C stops it. The address signs one browser in; keep it private.');
+  });
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  return undefined;
+}
+
+/** Runs the app (Electron) in the foreground, passing signals on. */
+function runChild(command, args, env) {
+  const child = spawn(command, args, { cwd: root, stdio: 'inherit', env });
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
   return undefined;

@@ -10,4 +10,6 @@ export interface CliContext {
   out: Output;
   api(): Promise<CospecApi>;
   events: EventBus;
+  /** Runs `dispose` before the process ends (after the command, or on Ctrl-C before exiting 130). */
+  onExit(dispose: () => Promise<void>): void;
 }

@@ -1,19 +1,15 @@
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { createCospecApi } from '../../src-shared/ipc/client';
 import type { CospecApi } from '../../src-shared/ipc/contract';
 import { createEventBus } from '../platform/events';
-import { createDispatcher } from '../platform/ipc-dispatch';
-import { createLogger, fileSink } from '../platform/logger';
-import { defaultDataDir, pathsFor } from '../platform/paths';
-import { createServices, type AppServices } from '../services';
+import type { AppServices } from '../services';
 import { registerAccounts } from './commands/accounts';
 import { registerRepos } from './commands/repos';
 import { registerRuns } from './commands/runs';
+import { registerServeWeb } from './commands/serve-web';
 import type { CliContext } from './context';
 import { createOutput, EXIT, reportError } from './io';
+import { appVersion, createNodeServices } from './node-services';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -28,17 +24,6 @@ Environment:
   COSPEC_DATA_DIR   data directory shared with the desktop app (same as --data-dir)
   DOCKER_HOST       container engine to use (unix://, tcp:// with TLS, ssh://)`;
 
-function appVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-      version?: string;
-    };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
-
 /** Runs the cospec CLI with these arguments and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('cospec');
@@ -46,6 +31,11 @@ export async function main(argv: string[]): Promise<number> {
   let services: AppServices | undefined;
   let api: CospecApi | undefined;
   const events = createEventBus();
+  const disposers: Array<() => Promise<void>> = [];
+  const disposeAll = async () => {
+    for (const dispose of disposers.splice(0).reverse()) await dispose();
+    await services?.dispose();
+  };
   let json = argv.includes('--json');
   const out = () => createOutput(json);
 
@@ -54,21 +44,13 @@ export async function main(argv: string[]): Promise<number> {
       return out();
     },
     events,
+    onExit: (dispose) => void disposers.push(dispose),
     async api() {
       if (api) return api;
       const opts = program.opts<{ dataDir?: string }>();
-      const paths = pathsFor(opts.dataDir ?? defaultDataDir());
-      const logger = createLogger({ sinks: [fileSink(join(paths.logsDir, 'cli.log'))] });
-      services = await createServices({
-        host: 'cli',
-        appVersion: appVersion(),
-        paths,
-        logger,
-        events,
-        openExternal: openInBrowser,
-        protocolRegistered: false,
-      });
-      const dispatch = createDispatcher(services.handlers, logger);
+      const built = await createNodeServices({ host: 'cli', dataDir: opts.dataDir, events, logFile: 'cli.log' });
+      services = built.services;
+      const dispatch = built.dispatch;
       api = createCospecApi({ invoke: dispatch, subscribe: (event, listener) => events.on(event, listener) });
       return api;
     },
@@ -88,13 +70,18 @@ export async function main(argv: string[]): Promise<number> {
   registerAccounts(program, ctx);
   registerRepos(program, ctx);
   registerRuns(program, ctx, (code) => (exitCode = code));
+  registerServeWeb(program, ctx);
 
   // Ctrl-C: cancel what is running (containers are stopped and removed), then exit 130.
+  // Once: `npm start` passes the terminal's Ctrl-C on to this process, which then sees it twice.
+  let interrupted = false;
   const onInterrupt = () => {
+    if (interrupted) return;
+    interrupted = true;
     process.stderr.write('\ncospec: interrupted, cleaning up…\n');
-    void (services?.dispose() ?? Promise.resolve()).finally(() => process.exit(EXIT.interrupted));
+    void disposeAll().finally(() => process.exit(EXIT.interrupted));
   };
-  process.once('SIGINT', onInterrupt);
+  process.on('SIGINT', onInterrupt);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
@@ -105,19 +92,7 @@ export async function main(argv: string[]): Promise<number> {
     exitCode = reportError(error, out());
   } finally {
     process.off('SIGINT', onInterrupt);
-    await services?.dispose();
+    await disposeAll();
   }
   return exitCode;
-}
-
-async function openInBrowser(url: string): Promise<void> {
-  const command = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
-  await new Promise<void>((resolve) => {
-    const child = spawn(command, [url], { stdio: 'ignore', detached: true });
-    child.on('error', () => resolve()); // no browser launcher: the URL is printed for the user anyway
-    child.on('spawn', () => {
-      child.unref();
-      resolve();
-    });
-  });
 }

@@ -1,17 +1,21 @@
 import {
   contract,
+  events as eventSchemas,
+  eventNames,
   invalidInput,
   toErrorEnvelope,
   type CospecHandlers,
+  type EventName,
   type ServiceName,
   type WireResult,
 } from '../../src-shared/ipc';
 import type { MethodSpec } from '../../src-shared/ipc/define';
+import type { EventBus } from './events';
 import type { Logger } from './logger';
 
 /**
- * Validates and dispatches one contract call, independent of how it arrived (Electron IPC or the
- * UI harness's exposeBinding): arguments are parsed by the contract's schema, the result is parsed
+ * Validates and dispatches one contract call, independent of how it arrived (Electron IPC, the CLI,
+ * or browser mode's loopback HTTP, which the UI suite drives too): arguments are parsed by the contract's schema, the result is parsed
  * on the way out so nothing the schema does not name (a token, say) leaves main, and every failure
  * becomes an error envelope: bad arguments are INVALID_INPUT, anything else that fails validation
  * inside (a result, GitLab's JSON) is INTERNAL with a log entry.
@@ -62,4 +66,30 @@ export function missingHandlers(handlers: Partial<Record<string, Record<string, 
     }
   }
   return missing;
+}
+
+/**
+ * Hands every contract event on the bus to `deliver`, each payload parsed by its schema first so
+ * only what the contract names leaves main; the Electron bridge and the browser-mode web host both
+ * forward events through it. Returns the unsubscribe function.
+ */
+export function forwardContractEvents(
+  bus: EventBus,
+  logger: Logger,
+  deliver: (event: EventName, payload: unknown) => void,
+): () => void {
+  const unsubscribers = eventNames.map((name) =>
+    bus.on(name, (payload) => {
+      const parsed = eventSchemas[name].safeParse(payload);
+      if (!parsed.success) {
+        logger.error('dropped an event that does not match the contract', {
+          event: name,
+          issues: parsed.error.issues.length,
+        });
+        return;
+      }
+      deliver(name, parsed.data);
+    }),
+  );
+  return () => unsubscribers.forEach((off) => off());
 }

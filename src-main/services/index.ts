@@ -1,5 +1,5 @@
 import type { CospecHandlers } from '../../src-shared/ipc';
-import type { PickFolderOptions } from '../../src-shared/ipc/services/app';
+import type { AppInfo, PickFolderOptions } from '../../src-shared/ipc/services/app';
 import type { EventBus } from '../platform/events';
 import type { Logger } from '../platform/logger';
 import type { Paths } from '../platform/paths';
@@ -10,7 +10,7 @@ import type { Updater } from './updates';
 
 /** What the composition root hands the services; everything Electron-specific arrives as an adapter. */
 export interface ServiceDeps {
-  host: 'electron' | 'harness' | 'cli';
+  host: AppInfo['host'];
   appVersion: string;
   paths: Paths;
   logger: Logger;

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
 import type { CustomScheme } from 'electron';
-import { CONTENT_SECURITY_POLICY } from './csp';
+import { securityHeaders } from '../platform/csp';
 
 /**
  * The app's pages come from app://cospec/… rather than file://, so the renderer gets a real origin
@@ -84,15 +84,6 @@ export function createAppProtocolHandler(options: AppProtocolOptions): (request:
     } catch {
       return plain(404, 'Not found');
     }
-  };
-}
-
-export function securityHeaders(): Record<string, string> {
-  return {
-    'Content-Security-Policy': CONTENT_SECURITY_POLICY,
-    'X-Content-Type-Options': 'nosniff',
-    'Cross-Origin-Opener-Policy': 'same-origin',
-    'Referrer-Policy': 'no-referrer',
   };
 }
 

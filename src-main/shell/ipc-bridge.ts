@@ -1,8 +1,7 @@
 import type { IpcMain, IpcMainInvokeEvent, WebContents, WebFrameMain } from 'electron';
-import { allInvokeChannels, eventChannel, eventNames, type WireResult } from '../../src-shared/ipc/channels';
-import { events as eventSchemas } from '../../src-shared/ipc/contract';
+import { allInvokeChannels, eventChannel, type WireResult } from '../../src-shared/ipc/channels';
 import type { EventBus } from '../platform/events';
-import type { Dispatch } from '../platform/ipc-dispatch';
+import { forwardContractEvents, type Dispatch } from '../platform/ipc-dispatch';
 import type { Logger } from '../platform/logger';
 import { isAppUrl } from './app-protocol';
 
@@ -68,20 +67,9 @@ export type EventTarget = Pick<WebContents, 'send' | 'isDestroyed'>;
  * first so only what the contract names crosses to the renderer. Returns the unsubscribe function.
  */
 export function forwardEvents(bus: EventBus, targets: () => Iterable<EventTarget>, logger: Logger): () => void {
-  const unsubscribers = eventNames.map((name) =>
-    bus.on(name, (payload) => {
-      const parsed = eventSchemas[name].safeParse(payload);
-      if (!parsed.success) {
-        logger.error('dropped an event that does not match the contract', {
-          event: name,
-          issues: parsed.error.issues.length,
-        });
-        return;
-      }
-      for (const target of targets()) {
-        if (!target.isDestroyed()) target.send(eventChannel(name), parsed.data);
-      }
-    }),
-  );
-  return () => unsubscribers.forEach((off) => off());
+  return forwardContractEvents(bus, logger, (name, payload) => {
+    for (const target of targets()) {
+      if (!target.isDestroyed()) target.send(eventChannel(name), payload);
+    }
+  });
 }

@@ -1,7 +1,7 @@
 import type { Session } from 'electron';
 import type { Logger } from '../platform/logger';
 import { APP_ORIGIN, isAppUrl } from './app-protocol';
-import { CONTENT_SECURITY_POLICY } from './csp';
+import { CONTENT_SECURITY_POLICY } from '../platform/csp';
 
 /** The parts of a Session the hardening touches; a test passes a recorder with the same shape. */
 export type HardenedSession = Pick<

@@ -5,7 +5,7 @@ import { CospecError, ErrorCodeSchema, type ErrorCode } from '../../src-shared/i
 
 declare global {
   interface Window {
-    /** Installed by the preload (Electron) or the UI harness (tests); read only through cospec(). */
+    /** Installed by the preload (Electron) or, in browser mode and the UI suite, by ./web-bridge.ts; read only through cospec(). */
     cospec?: CospecApi;
   }
 }

@@ -94,7 +94,7 @@ export function Sidebar({ route }: { route: Route }) {
         {info.data ? (
           <span title={`${info.data.name} ${info.data.version}\nData: ${info.data.dataDir}`}>
             Version {info.data.version}
-            {info.data.host === 'harness' ? ' · test harness' : ''}
+            {info.data.host === 'harness' ? ' · test harness' : info.data.host === 'browser' ? ' · browser mode' : ''}
           </span>
         ) : (
           <span>&nbsp;</span>

@@ -2,7 +2,7 @@ import { contract, type CospecApi, type EventName } from './contract';
 import { CospecError, ErrorEnvelopeSchema } from './errors';
 import type { WireResult } from './channels';
 
-/** How a client reaches main: Electron's ipcRenderer in the preload, exposeBinding in the UI harness. */
+/** How a client reaches main: Electron's ipcRenderer in the preload, loopback HTTP in browser mode (./web-transport.ts). */
 export interface Transport {
   invoke(service: string, method: string, args: unknown[]): Promise<WireResult>;
   subscribe(event: EventName, listener: (payload: unknown) => void): () => void;

@@ -5,20 +5,24 @@ import { test as base, expect, type Page } from '@playwright/test';
 import { eventNames } from '../../src-shared/ipc/channels';
 import type { PickFolderOptions } from '../../src-shared/ipc/services/app';
 import { createEventBus, type EventBus } from '../../src-main/platform/events';
-import { createDispatcher } from '../../src-main/platform/ipc-dispatch';
+import { createDispatcher, type Dispatch } from '../../src-main/platform/ipc-dispatch';
 import { createLogger, memorySink } from '../../src-main/platform/logger';
 import { pathsFor } from '../../src-main/platform/paths';
 import { createServices } from '../../src-main/services';
 import { spawnedStandInStarter } from '../../src-main/services/local-gitlab/spawned';
+import { startWebHost } from '../../src-main/web-host/server';
 import { startGitLabStandIn, type StandIn } from '../../tools/gitlab-standin';
-import { BRIDGE_FILE, RENDERER_OUT, ROOT } from './harness/build';
+import { RENDERER_OUT, ROOT } from './harness/build';
 import { CHROMIUM } from './harness/chromium';
-import { serveStatic, type StaticServer } from './harness/server';
 
 type Services = Awaited<ReturnType<typeof createServices>>;
 
 export interface UiApp {
   page: Page;
+  /** The browser-mode web host's origin the page was loaded from (http://127.0.0.1:PORT). */
+  origin: string;
+  /** How many contract calls reached the dispatcher through the web host (attack tests assert none did). */
+  dispatched: Array<{ service: string; method: string }>;
   /** The real services behind window.cospec (handlers, handleDeepLink, internal …). */
   services: Services;
   events: EventBus;
@@ -31,7 +35,7 @@ export interface UiApp {
   nextOpened(since?: number): Promise<string>;
   /** Every log line the services wrote. */
   logLines: string[];
-  /** What crossed the bridge towards the renderer: call results and events, as JSON text. */
+  /** What the web host sent towards the renderer: call results and events, as JSON text. */
   ipcTraffic: string[];
   /** Console messages about Content Security Policy violations since the page opened. */
   cspViolations: string[];
@@ -67,10 +71,7 @@ export interface Options {
 
 const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 export const SCREENSHOTS = join(ROOT, 'test-results', 'screenshots');
-/** IPC answers longer than this (JSON characters) are fetched by the page instead of crossing the binding. */
-const LARGE_ANSWER = 64 * 1024;
-
-export const test = base.extend<Options & { app: UiApp; _requirements: void }, { staticServer: StaticServer }>({
+export const test = base.extend<Options & { app: UiApp; _requirements: void }>({
   withGitLab: [false, { option: true }],
   protocolRegistered: [true, { option: true }],
   policy: [undefined, { option: true }],
@@ -89,45 +90,34 @@ export const test = base.extend<Options & { app: UiApp; _requirements: void }, {
     { auto: true },
   ],
 
-  staticServer: [
-    // eslint-disable-next-line no-empty-pattern -- as above
-    async ({}, use) => {
-      if (!existsSync(join(RENDERER_OUT, 'index.html')))
-        throw new Error('the renderer was not built; run through test/ui/playwright.config.ts (globalSetup builds it)');
-      const server = await serveStatic(RENDERER_OUT);
-      await use(server);
-      await server.close();
-    },
-    { scope: 'worker' },
-  ],
-
   app: async (
-    { page, staticServer, withGitLab, protocolRegistered, policy, startAt, dataDirFiles, localGitLab, pickedFolder },
+    { page, withGitLab, protocolRegistered, policy, startAt, dataDirFiles, localGitLab, pickedFolder },
     use,
   ) => {
-    const { app, close } = await launchUiApp(
-      page,
-      staticServer.url,
-      { withGitLab, protocolRegistered, policy, startAt, dataDirFiles, localGitLab, pickedFolder },
-      staticServer.stash,
-    );
+    const { app, close } = await launchUiApp(page, {
+      withGitLab,
+      protocolRegistered,
+      policy,
+      startAt,
+      dataDirFiles,
+      localGitLab,
+      pickedFolder,
+    });
     await use(app);
     await close();
   },
 });
 
 /**
- * Starts the real services (and the GitLab stand-in when asked), binds them into `page` as
- * window.cospec and opens the built renderer at `baseUrl`. The `app` fixture above uses it; so
- * does `npm run bench review`, which drives Chromium without the test runner.
+ * Starts the real services (and the GitLab stand-in when asked) behind a browser-mode web host of
+ * their own (src-main/web-host: the same server `cospec serve-web` runs, with its secret, cookie,
+ * Host and Origin checks) and opens the built renderer from it through the secret URL, so window.cospec
+ * is the renderer's own web transport, as in browser mode. The `app` fixture above uses it; so does
+ * `npm run bench review`, which drives Chromium without the test runner.
  */
-export async function launchUiApp(
-  page: Page,
-  baseUrl: string,
-  options: Options,
-  /** The static server's stash (harness/server.ts), for large IPC answers; without it they cross the binding. */
-  stash?: (body: string) => string,
-): Promise<{ app: UiApp; close(): Promise<void> }> {
+export async function launchUiApp(page: Page, options: Options): Promise<{ app: UiApp; close(): Promise<void> }> {
+  if (!existsSync(join(RENDERER_OUT, 'index.html')))
+    throw new Error('the renderer was not built; run through test/ui/playwright.config.ts (globalSetup builds it)');
   const { withGitLab, protocolRegistered, policy, startAt, dataDirFiles, localGitLab } = options;
   const pickFolderRequests: PickFolderOptions[] = [];
   // The picker reads app.pickedFolder when called, so a test can choose its folder after start-up.
@@ -171,36 +161,25 @@ export async function launchUiApp(
         }),
   });
   mark('services ready');
-  const dispatch = createDispatcher(services.handlers, logger);
+  const realDispatch = createDispatcher(services.handlers, logger);
   const ipcTraffic: string[] = [];
-
-  // The answer crosses as JSON text (parsed by harness/bridge.ts): Playwright's own value
-  // serialisation of a large object (a 20,000-line diff) costs seconds in the page, which
-  // Electron's structured clone does not. Even as a string, a binding carries about 2.5 MB a
-  // second, so large answers are handed over through the static server (same origin, so the CSP
-  // allows the fetch) and only their path crosses the binding.
-  await page.exposeBinding('__cospecInvoke', async (_source, service: string, method: string, args: unknown[]) => {
-    const result = await dispatch(service, method, args);
+  const dispatched: UiApp['dispatched'] = [];
+  // The web host's dispatcher, recording what reached it and what it answered (as the JSON it sends).
+  const dispatch: Dispatch = async (service, method, args) => {
+    dispatched.push({ service, method });
+    const result = await realDispatch(service, method, args);
     if (process.env.COSPEC_UI_DEBUG)
       console.log(
         `[ui] ${service}.${method} → ${result.ok ? JSON.stringify(result.value ?? null).slice(0, 300) : JSON.stringify(result.error)}`,
       );
-    const json = JSON.stringify(result);
-    ipcTraffic.push(json);
-    return stash && json.length > LARGE_ANSWER ? `fetch:${stash(json)}` : json;
-  });
-  await page.addInitScript({ path: BRIDGE_FILE });
+    ipcTraffic.push(JSON.stringify(result));
+    return result;
+  };
+  const host = await startWebHost({ rendererDir: RENDERER_OUT, dispatch, events, logger });
   const unsubscribe = eventNames.map((name) =>
     events.on(name, (payload) => {
       ipcTraffic.push(JSON.stringify({ event: name, payload }));
       if (process.env.COSPEC_UI_DEBUG) console.log(`[ui] event ${name} ${JSON.stringify(payload).slice(0, 200)}`);
-      // The page may be navigating or closed; a lost event then matters to nobody.
-      page
-        .evaluate(
-          ([n, p]) => (window as unknown as { __cospecEmit?: (n: string, p: unknown) => void }).__cospecEmit?.(n, p),
-          [name, payload] as const,
-        )
-        .catch(() => undefined);
     }),
   );
   page.on('pageerror', (error) => console.error(`[ui] page error: ${error.message}`));
@@ -211,6 +190,8 @@ export async function launchUiApp(
 
   const app: UiApp = {
     page,
+    origin: host.origin,
+    dispatched,
     services,
     events,
     dataDir,
@@ -245,13 +226,17 @@ export async function launchUiApp(
   picker = app;
 
   await page.emulateMedia({ colorScheme: 'light', reducedMotion: 'reduce' });
-  await page.goto(`${baseUrl}/index.html${startAt}`);
+  // The secret URL: the web host sets the session cookie and redirects to / (the #route is kept).
+  await page.goto(`${host.openUrl}${startAt}`);
   mark('page loaded');
   await page.getByRole('navigation', { name: 'Main' }).waitFor({ state: 'visible', timeout: 30_000 });
   mark('shell visible');
+  // Events sent before the page's WebSocket is open would be lost, as for a window still loading.
+  await expect.poll(() => host.connections(), { timeout: 30_000 }).toBeGreaterThan(0);
 
   const close = async () => {
     unsubscribe.forEach((off) => off());
+    await host.close();
     await services.dispose();
     await gitlab?.close();
     rmSync(dataDir, { recursive: true, force: true });

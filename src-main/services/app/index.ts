@@ -1,10 +1,10 @@
 import type { ServiceHandlers } from '../../../src-shared/ipc/define';
 import { CospecError } from '../../../src-shared/ipc/errors';
-import type { appContract, PickFolderOptions } from '../../../src-shared/ipc/services/app';
+import type { AppInfo, appContract, PickFolderOptions } from '../../../src-shared/ipc/services/app';
 import { vetExternalUrl } from './external-url';
 
 export interface AppServiceDeps {
-  host: 'electron' | 'harness' | 'cli';
+  host: AppInfo['host'];
   appVersion: string;
   dataDir: string;
   openExternal(url: string): Promise<void>;

@@ -5,8 +5,11 @@ export const AppInfoSchema = z.object({
   name: z.string(),
   version: z.string(),
   platform: z.enum(['darwin', 'win32', 'linux', 'other']),
-  /** 'electron' inside the desktop app, 'harness' when the renderer is driven by tests, 'cli' for the cospec command. */
-  host: z.enum(['electron', 'harness', 'cli']),
+  /**
+   * 'electron' inside the desktop app, 'browser' for `cospec serve-web` (browser mode), 'harness' when
+   * the renderer is driven by tests, 'cli' for the cospec command.
+   */
+  host: z.enum(['electron', 'browser', 'harness', 'cli']),
   dataDir: z.string(),
 });
 export type AppInfo = z.infer<typeof AppInfoSchema>;

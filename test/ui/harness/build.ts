@@ -7,11 +7,10 @@ export const ROOT = resolve(import.meta.dirname, '../../..');
 // COSPEC_UI_BUILD_DIR lets two suites run side by side without rebuilding under each other.
 export const HARNESS_OUT = process.env.COSPEC_UI_BUILD_DIR ?? join(ROOT, 'out', 'ui-harness');
 export const RENDERER_OUT = join(HARNESS_OUT, 'renderer');
-export const BRIDGE_FILE = join(HARNESS_OUT, 'bridge', 'bridge.js');
 
 /**
- * Builds what the UI suite serves: the production renderer bundle (same Vite settings as the
- * electron-vite renderer target) and the bridge as one classic script for addInitScript.
+ * Builds what the UI suite serves through the browser-mode web host: the production renderer bundle
+ * (same Vite settings as the electron-vite renderer target), which builds window.cospec itself.
  */
 export async function buildHarness(): Promise<void> {
   await build({
@@ -22,22 +21,7 @@ export async function buildHarness(): Promise<void> {
     logLevel: 'warn',
     build: { outDir: RENDERER_OUT, emptyOutDir: true, sourcemap: true },
   });
-  await build({
-    configFile: false,
-    logLevel: 'warn',
-    build: {
-      outDir: join(HARNESS_OUT, 'bridge'),
-      emptyOutDir: true,
-      minify: false,
-      lib: {
-        entry: join(ROOT, 'test/ui/harness/bridge.ts'),
-        formats: ['iife'],
-        name: 'cospecHarnessBridge',
-        fileName: () => 'bridge.js',
-      },
-    },
-  });
-  for (const file of [join(RENDERER_OUT, 'index.html'), BRIDGE_FILE]) {
+  for (const file of [join(RENDERER_OUT, 'index.html')]) {
     if (!existsSync(file)) throw new Error(`UI harness build did not produce ${file}`);
   }
 }

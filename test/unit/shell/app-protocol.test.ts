@@ -8,7 +8,7 @@ import {
   createAppProtocolHandler,
   isAppUrl,
 } from '../../../src-main/shell/app-protocol';
-import { CONTENT_SECURITY_POLICY } from '../../../src-main/shell/csp';
+import { CONTENT_SECURITY_POLICY } from '../../../src-main/platform/csp';
 
 let base: string;
 let handler: (request: Request) => Promise<Response>;

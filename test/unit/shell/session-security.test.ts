@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hardenSession, type HardenedSession } from '../../../src-main/shell/session-security';
-import { CONTENT_SECURITY_POLICY } from '../../../src-main/shell/csp';
+import { CONTENT_SECURITY_POLICY } from '../../../src-main/platform/csp';
 import { createLogger, memorySink } from '../../../src-main/platform/logger';
 
 type Handlers = {

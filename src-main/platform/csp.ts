@@ -1,6 +1,7 @@
 /**
- * The Content-Security-Policy every page of the app is served with (as a response header from the
- * app:// protocol and again on any response the session sees). Each relaxation carries its reason.
+ * The Content-Security-Policy every page of the app is served with: as a response header from the
+ * app:// protocol and again on any response the Electron session sees, and by the browser-mode web
+ * host (src-main/web-host), which is why it lives outside the shell. Each relaxation carries its reason.
  */
 const directives: Record<string, string[]> = {
   // Nothing loads unless a directive below names it.
@@ -27,3 +28,13 @@ const directives: Record<string, string[]> = {
 export const CONTENT_SECURITY_POLICY = Object.entries(directives)
   .map(([name, sources]) => `${name} ${sources.join(' ')}`)
   .join('; ');
+
+/** The headers every page and file of the app is served with, in the window and in browser mode. */
+export function securityHeaders(): Record<string, string> {
+  return {
+    'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+    'X-Content-Type-Options': 'nosniff',
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Referrer-Policy': 'no-referrer',
+  };
+}
