@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,13 +66,13 @@ beforeAll(async () => {
     { id: 'run-1', spec: { accountId: 'acc-bot', projectPath: PROJECT } },
     { id: 'run-lib', spec: { accountId: 'acc-bot', projectPath: LIB } },
   ] as unknown as RunRecord[];
-  review = fx.reviewService(runs, (id) => (id === 'run-1' ? workspace : join(fx.root, id, 'workspace')));
+  review = fx.reviewService(runs);
 }, 120_000);
 
 afterAll(async () => fx?.close());
 
 describe('review after the source branch was deleted', () => {
-  it('diffs a merged MR from GitLab’s refs/merge-requests/<iid>/head, fetched into the run’s clone', async () => {
+  it('diffs a merged MR from GitLab’s refs/merge-requests/<iid>/head, fetched into the project’s mirror', async () => {
     const head = await pushElsewhere(PROJECT, 'cospec/gone', { 'GONE.md': '# Gone\n\nThe branch is deleted.\n' });
     const iid = await openMrIn(PROJECT, 'cospec/gone', 'Gone after merging');
     await fx.api('PUT', `/projects/${encodeURIComponent(PROJECT)}/merge_requests/${iid}/merge`, {
@@ -84,7 +84,11 @@ describe('review after the source branch was deleted', () => {
     expect(result.summary.state).toBe('merged');
     expect(result.diff, fx.logSink.lines.join('\n')).toMatchObject({ source: 'local', headSha: head });
     expect(result.diff.files.map((f) => [f.newPath, f.type, f.additions])).toEqual([['GONE.md', 'add', 3]]);
-    expect(await git(workspace, 'rev-parse', `refs/cospec/review/${iid}/head`)).toBe(head);
+    const mirrors = join(fx.root, 'mirrors', 'repos', 'acc-bot');
+    const mirror = readdirSync(mirrors).find((name) => name.endsWith('.git'));
+    expect(await git(join(mirrors, mirror!), 'rev-parse', `refs/cospec/review/${iid}/head`)).toBe(head);
+    // The run's workspace is never fetched into.
+    expect(await git(workspace, 'for-each-ref', 'refs/cospec')).toBe('');
   });
 });
 
@@ -183,7 +187,7 @@ describe('line comments outside the hunks', () => {
     await review.merge({ runId: 'run-lib', mrIid: baseIid });
     await pushElsewhere(LIB, 'cospec/long-change', { 'long.txt': `inserted\n${long}` });
     const iid = await openMrIn(LIB, 'cospec/long-change', 'Insert a line');
-    // The run-lib clone is gone: the service reads GitLab's diff (hunk: new lines 1-4), the line is outside it.
+    // The diff's hunk covers new lines 1-4; the line is outside it.
     const note = await review.comment({
       runId: 'run-lib',
       mrIid: iid,

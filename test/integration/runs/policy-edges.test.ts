@@ -19,7 +19,10 @@ import type { RunGit, RunSandbox } from '../../../src-main/services/runs/ports';
 
 const touched: string[] = [];
 const git: RunGit = {
-  clone: async () => void touched.push('clone'),
+  clone: async () => {
+    touched.push('clone');
+    return { head: '0'.repeat(40) };
+  },
 };
 const sandbox: RunSandbox = {
   ensureImage: async () => {
