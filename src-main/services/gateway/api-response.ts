@@ -3,12 +3,12 @@ import { promisify } from 'node:util';
 import { brotliDecompress, gunzip, inflate } from 'node:zlib';
 import type { Dispatcher } from 'undici';
 import { downstreamResponseHeaders } from './headers';
-import { scrubJsonBody, type ScrubContext } from './response-scrub';
+import { scrubJsonBody, scrubTextBody, type ScrubContext } from './response-scrub';
 
 /**
- * Sends a JSON API answer to the sandbox after response-scrub.ts has cleaned it. JSON is read
- * whole (bounded) because a secret is a field, not a byte pattern; other answers (raw files,
- * archives) keep streaming through forward.ts with only the token masked.
+ * Sends a JSON or plain-text API answer to the sandbox after response-scrub.ts has cleaned it.
+ * They are read whole (bounded) because a secret is a field or a pattern that may straddle chunks;
+ * other answers (archives, binary files) keep streaming through forward.ts with the token masked.
  */
 
 const JSON_LIMIT = 64 * 1024 * 1024;
@@ -19,8 +19,9 @@ const DECODERS: Record<string, (b: Buffer) => Promise<Buffer>> = {
   br: promisify(brotliDecompress),
 };
 
-export function isJsonResponse(headers: Dispatcher.ResponseData['headers']): boolean {
-  return /\bjson\b/i.test(String(headers['content-type'] ?? ''));
+/** JSON and text/plain answers are cleaned whole; others stream. */
+export function isScrubbedResponse(headers: Dispatcher.ResponseData['headers']): boolean {
+  return /\bjson\b|^\s*text\/plain\b/i.test(String(headers['content-type'] ?? ''));
 }
 
 class TooLarge extends Error {}
@@ -42,7 +43,7 @@ async function readBounded(body: Dispatcher.ResponseData['body']): Promise<Buffe
 /**
  * @returns the body as sent (for the record), or undefined when the answer was replaced by an error
  */
-export async function sendScrubbedJson(
+export async function sendScrubbed(
   upstream: Dispatcher.ResponseData,
   res: ServerResponse,
   scrub: ScrubContext,
@@ -66,7 +67,7 @@ export async function sendScrubbedJson(
     if (err instanceof TooLarge) return fail(`the answer is over ${JSON_LIMIT} bytes, too large to check for secrets`);
     throw err;
   }
-  const body = scrubJsonBody(raw, scrub) ?? maskSecrets(raw, scrub.secrets);
+  const body = scrubJsonBody(raw, scrub) ?? scrubTextBody(raw, scrub);
   const headers = downstreamResponseHeaders(upstream.headers);
   for (const name of Object.keys(headers)) {
     if (/^(content-length|content-encoding|etag)$/i.test(name)) delete headers[name];
@@ -75,13 +76,4 @@ export async function sendScrubbedJson(
   res.writeHead(upstream.statusCode, headers);
   res.end(body);
   return body;
-}
-
-function maskSecrets(body: Buffer, secrets: readonly string[]): Buffer {
-  let text = body.toString('latin1');
-  for (const secret of secrets) {
-    const bytes = Buffer.from(secret, 'utf8').toString('latin1');
-    if (bytes.length >= 6) text = text.split(bytes).join('*'.repeat(bytes.length));
-  }
-  return Buffer.from(text, 'latin1');
 }

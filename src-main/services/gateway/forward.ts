@@ -6,7 +6,7 @@ import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { request, type Dispatcher } from 'undici';
 import type { Logger } from '../../platform/logger';
 import { admitApiWrite } from './api-guard';
-import { isJsonResponse, sendScrubbedJson } from './api-response';
+import { isScrubbedResponse, sendScrubbed } from './api-response';
 import { answerRunProjects } from './project-list';
 import { classifyRequest, isRunProject, type RouteDecision } from './guard';
 import { downstreamResponseHeaders, stripCredentialQuery, upstreamRequestHeaders } from './headers';
@@ -188,9 +188,9 @@ export async function forwardRequest(
   }
 
   const wantsRecord = kind === 'api' && decision.kind === 'api' && !!decision.records && status === 201;
-  if (kind === 'api' && isJsonResponse(upstream.headers)) {
+  if (kind === 'api' && isScrubbedResponse(upstream.headers)) {
     // Secrets are fields of the JSON, so the answer is read whole, cleaned and then sent.
-    const sent = await sendScrubbedJson(upstream, res, scrub);
+    const sent = await sendScrubbed(upstream, res, scrub);
     logRequest(kind, res.statusCode);
     if (status === 202 && decision.kind === 'api' && decision.records === 'note')
       ctx.recorder.note('info', 'gateway.note_commands_only', { path: ctx.basePath + rawPath });

@@ -14,6 +14,8 @@ import { isRunProject } from './guard';
  * - any project other than the run's (an object with `path_with_namespace`): dropped from lists,
  *   null where it is a field (`forked_from_project`), so lookups show only the run's projects.
  *
+ * Plain-text answers (job logs) get the string rules (`scrubTextBody`).
+ *
  * Content the agent can read in its own workspace anyway (file text in diffs) is otherwise left
  * as it is: a generic "password=…" rule would rewrite code under review for nothing.
  */
@@ -67,6 +69,16 @@ export function scrubJson(value: unknown, ctx: ScrubContext): unknown {
     else out[key] = scrubJson(v, ctx);
   }
   return out;
+}
+
+/**
+ * A text answer (a CI job's log) with the same string rules as JSON strings: URL credentials,
+ * GitLab-shaped tokens and the account's token. Read as latin1 so bytes that are not UTF-8 pass
+ * through unchanged; every pattern is ASCII.
+ */
+export function scrubTextBody(body: Buffer, ctx: ScrubContext): Buffer {
+  const latin1 = { ...ctx, secrets: ctx.secrets.map((s) => Buffer.from(s, 'utf8').toString('latin1')) };
+  return Buffer.from(scrubString(body.toString('latin1'), latin1), 'latin1');
 }
 
 /** The scrubbed body, or undefined when it is not JSON (the caller then masks the token only). */

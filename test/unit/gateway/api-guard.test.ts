@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findQuickActions } from '../../../src-main/services/gateway/quick-actions';
 import { MalformedBodyError, requestParams } from '../../../src-main/services/gateway/request-params';
-import { REDACTED, scrubJson } from '../../../src-main/services/gateway/response-scrub';
+import { REDACTED, scrubJson, scrubTextBody } from '../../../src-main/services/gateway/response-scrub';
 
 const commands = (text: string) => findQuickActions(text).map((q) => q.command);
 
@@ -129,6 +129,18 @@ describe('JSON answers, cleaned', () => {
       description: `token ${REDACTED} and ${REDACTED}`,
       hooks: [{ url: 'https://h.example', token: REDACTED }],
     });
+  });
+
+  it('cleans a plain-text job log the same way, leaving bytes that are not UTF-8 alone', () => {
+    const log = Buffer.concat([
+      Buffer.from('$ echo glrt-runner_token_123456 https://ci:s3cret@registry.example/x glpat-accounttoken123\n'),
+      Buffer.from([0xff, 0xfe, 0x0a]),
+    ]);
+    const out = scrubTextBody(log, ctx);
+    expect(out.subarray(0, out.length - 3).toString('utf8')).toBe(
+      `$ echo ${REDACTED} https://registry.example/x ${REDACTED}\n`,
+    );
+    expect([...out.subarray(out.length - 3)]).toEqual([0xff, 0xfe, 0x0a]);
   });
 
   it('shows only the run’s projects: others leave lists and become null as fields', () => {
