@@ -14,6 +14,7 @@ import { createPreferencesService } from './preferences';
 import { createLocalGitLabService } from './local-gitlab';
 import { createReviewService, reviewGitLabFromAccounts } from './review';
 import { createMirrorStore } from './git/mirror';
+import { modelUpstream } from './gateway/model-apis';
 
 /** What later main-process services (git, runs) consume; never exposed over IPC. */
 export interface ServiceInternals {
@@ -113,6 +114,7 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
       modelKey: (key) => secrets.get(key),
       mirrors,
       logger: deps.logger.child({ service: 'runs' }),
+      modelUpstream: (api) => modelUpstream(api),
     }),
   });
   await runs.recover();

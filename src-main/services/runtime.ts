@@ -55,7 +55,7 @@ export function createRuntimeSandbox(
       if (want.pinned) return want.image;
       return get().ensureImage(onProgress, signal, want.agentNames);
     },
-    execute: (req, gitlab, env) => get().execute(req, gitlab, { env }),
+    execute: (req, gitlab, model) => get().execute(req, gitlab, { modelApis: model }),
     removeOrphans: (runIds) => get().removeOrphans(runIds),
   };
 }

@@ -90,6 +90,40 @@ export const GatewayRefusalSummarySchema = z.object({
 });
 export type GatewayRefusalSummary = z.infer<typeof GatewayRefusalSummarySchema>;
 
+/** The model APIs coSPEC's model gateway serves to agents (the key is added outside the sandbox). */
+export const ModelApiSchema = z.enum(['anthropic', 'openai']);
+export type ModelApi = z.infer<typeof ModelApiSchema>;
+
+/**
+ * What a run's model calls cost, as the APIs reported it, per API and model. Input tokens count
+ * every input token the call processed (for Anthropic: plain, cache writes and cache reads), of
+ * which `cachedInputTokens` were read from the prompt cache.
+ */
+export const ModelUsageEntrySchema = z.object({
+  api: ModelApiSchema,
+  /** The model the API said answered; empty when the response did not say (errors). */
+  model: z.string(),
+  requests: z.number().int(),
+  inputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  cachedInputTokens: z.number().int(),
+});
+export type ModelUsageEntry = z.infer<typeof ModelUsageEntrySchema>;
+
+/** Model API requests the gateway refused (a path or method the agent needs no access to), grouped. */
+export const ModelRefusalSummarySchema = z.object({
+  api: z.string(),
+  target: z.string(),
+  reason: z.string(),
+  count: z.number().int(),
+});
+
+export const ModelUsageSchema = z.object({
+  calls: z.array(ModelUsageEntrySchema),
+  refused: z.array(ModelRefusalSummarySchema),
+});
+export type ModelUsage = z.infer<typeof ModelUsageSchema>;
+
 export const RunRecordSchema = z.object({
   id: z.string(),
   spec: RunSpecSchema,
@@ -112,5 +146,7 @@ export const RunRecordSchema = z.object({
   /** Pushes and API calls the gateway refused (not GitLab). */
   refusals: z.array(GatewayRefusalSummarySchema).default([]),
   outputs: z.array(RunOutputSchema),
+  /** The run's model calls through the model gateway (absent for agents that call no model API). */
+  modelUsage: ModelUsageSchema.optional(),
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;

@@ -31,7 +31,26 @@ function showRun(r: RunRecord): string {
         ]
       : []),
     ...(r.outputs.length ? ['  outputs:', ...r.outputs.map((o) => `    ${outputLine(o)}`)] : []),
+    ...modelUsageLines(r.modelUsage),
   ].join('\n');
+}
+
+const n = (value: number) => value.toLocaleString('en-US');
+
+/** The run's model calls as the APIs reported their cost, and what the model gateway refused. */
+function modelUsageLines(usage: RunRecord['modelUsage']): string[] {
+  if (!usage) return [];
+  const calls = usage.calls.map(
+    (c) =>
+      `    ${c.api} ${c.model || '(no model named)'}: ${n(c.requests)} request${c.requests === 1 ? '' : 's'}, ` +
+      `${n(c.inputTokens)} input tokens${c.cachedInputTokens ? ` (${n(c.cachedInputTokens)} cached)` : ''}, ` +
+      `${n(c.outputTokens)} output tokens`,
+  );
+  const refused = usage.refused.map((f) => `    ${f.api} ${f.target} (${f.count}×) ${f.reason}`);
+  return [
+    ...(calls.length ? ['  model calls (through the model gateway):', ...calls] : ['  model calls  none']),
+    ...(refused.length ? ['  refused model calls:', ...refused] : []),
+  ];
 }
 
 interface RunOptions {

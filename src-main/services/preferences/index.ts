@@ -6,7 +6,7 @@ import type {
   SettingsView,
   settingsContract,
 } from '../../../src-shared/ipc/services/settings';
-import { AGENT_ADAPTERS } from '../agents/catalog';
+import { AGENT_ADAPTERS, modelHostOf } from '../agents/catalog';
 import { BASE_IMAGE } from '../sandbox/image';
 import type { PolicyGuard } from '../policy';
 import type { SecretStore } from '../secrets';
@@ -116,7 +116,7 @@ export function createPreferencesService(deps: {
           AGENT_ADAPTERS.map(async (a) => ({
             name: a.name,
             label: a.label,
-            modelDomains: a.modelDomains,
+            modelDomains: modelHostOf(a),
             modelKeyLabel: a.modelKey?.label ?? null,
             allowed: isAllowed(() => deps.policy.assertAgentAllowed({ kind: 'adapter', name: a.name })),
             hasKey: a.modelKey ? Boolean(await deps.secrets.get(a.modelKey.secretKey).catch(() => undefined)) : false,

@@ -35,6 +35,8 @@ export interface ExecuteResult {
   egress: RunRecord['egress'];
   /** The credential gateway's record of what the agent did on GitLab, for output detection. */
   gatewayRecord: unknown;
+  /** What the agent's model calls cost, from the model gateway (agents that call a model API). */
+  modelUsage?: RunRecord['modelUsage'];
 }
 
 /**
@@ -222,7 +224,11 @@ export class RunOrchestrator {
         onLog: log,
         signal,
       });
-      await this.update(live.record, { exitCode: result.exitCode, egress: result.egress });
+      await this.update(live.record, {
+        exitCode: result.exitCode,
+        egress: result.egress,
+        ...(result.modelUsage ? { modelUsage: result.modelUsage } : {}),
+      });
       signal.throwIfAborted();
 
       await this.transition(live.record, 'collecting', { detail: 'Detecting branches, merge requests and issues' });

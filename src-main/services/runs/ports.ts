@@ -2,9 +2,10 @@ import { z } from 'zod';
 import type { Dispatcher } from 'undici';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import type { Account } from '../../../src-shared/model/account';
-import type { RunOutput, RunRecord, RunSpec } from '../../../src-shared/model/run';
+import type { ModelApi, RunOutput, RunRecord, RunSpec } from '../../../src-shared/model/run';
 import { AGENT_ADAPTERS, resolveAgent } from '../agents/catalog';
 import { gatewayRecordSchema } from '../gateway';
+import type { ModelApiAccess } from '../gateway/model-gateway';
 import { detectOutputs } from '../outputs/detect';
 import { formatHost, normaliseHost } from '../../platform/host';
 import type { MirrorAccess, MirrorStore } from '../git/mirror';
@@ -46,10 +47,11 @@ export interface RunSandbox {
     signal: AbortSignal,
     want: { image: string; pinned: boolean; agentNames: string[] },
   ): Promise<string>;
+  /** Runs the agent; `model` lists the model APIs its gateway serves (the keys never enter the container). */
   execute(
     req: ExecuteRequest,
     gitlab: { getCredentials: () => Promise<{ token: string }>; dispatcher?: Dispatcher; projectPaths: string[] },
-    env: Record<string, string>,
+    model: ModelApiAccess[],
   ): Promise<ExecuteResult>;
   removeOrphans(runIds: string[]): Promise<void>;
 }
@@ -61,8 +63,10 @@ export interface RunPortsDeps {
   policy: PolicyGuard;
   /** The user's own extra egress entries from settings (applied under the policy). */
   userAllowlist: () => string[];
-  /** An agent's model API key from secure storage (handed to that run's container only). */
+  /** An agent's model API key from secure storage (added to its model calls outside the container). */
   modelKey(secretKey: string): Promise<string | undefined>;
+  /** Where a model API's calls go (an override for an organisation's gateway or a stand-in); the real API by default. */
+  modelUpstream?(api: ModelApi): string;
   /** Image and resource limits after policy and user settings. */
   limits(): SandboxLimits;
   /** The app-owned repositories outputs are read from (never the run's workspace). */
@@ -137,10 +141,10 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
     },
 
     allowlistFor(spec, project) {
-      const agent = resolveAgent(spec.agent);
       const base = deps.policy.egressAllowlist([...deps.userAllowlist(), ...spec.allow]).value;
-      // The run's own GitLab instance is always reachable (through the credential gateway).
-      return [...new Set([egressHostOf(project.instanceUrl), ...agent.modelDomains, ...base])];
+      // The run's own GitLab instance is always reachable (through the credential gateway). Model APIs
+      // are not listed: the agent reaches them only through the model gateway, which holds the key.
+      return [...new Set([egressHostOf(project.instanceUrl), ...base])];
     },
 
     ensureImage: (onProgress, signal, spec) => {
@@ -171,12 +175,13 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
     async execute(req) {
       const { dispatcher } = deps.accounts.networkFor(req.spec.accountId);
       const agent = resolveAgent(req.spec.agent);
-      const env: Record<string, string> = {};
+      const model: ModelApiAccess[] = [];
       if (agent.modelKey) {
-        const key = await deps.modelKey(agent.modelKey.secretKey);
+        const { api, secretKey, label } = agent.modelKey;
         // Checked at start too; the key may have been removed since.
-        if (!key) throw missingModelKey(agent.name, agent.modelKey.label);
-        env[agent.modelKey.env] = key;
+        if (!(await deps.modelKey(secretKey))) throw missingModelKey(agent.name, label);
+        const upstream = deps.modelUpstream?.(api);
+        model.push({ api, getKey: () => deps.modelKey(secretKey), ...(upstream ? { upstream } : {}) });
       }
       return deps.sandbox.execute(
         req,
@@ -185,7 +190,7 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
           dispatcher,
           projectPaths: [req.spec.projectPath],
         },
-        env,
+        model,
       );
     },
 

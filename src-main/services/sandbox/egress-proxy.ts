@@ -13,6 +13,7 @@ import { connect, isIP, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { RunRecord } from '../../../src-shared/model/run';
 import type { CredentialGateway } from '../gateway';
+import type { ModelGateway } from '../gateway/model-gateway';
 import { normaliseHost } from '../../platform/host';
 import { compileAllowlist, forbiddenAddressReason } from './allowlist';
 
@@ -57,6 +58,8 @@ export interface EgressProxyOptions {
    */
   mayReachPrivate?: (entry: string) => boolean;
   gateway?: Pick<CredentialGateway, 'handles' | 'handleHttpRequest' | 'handleConnect'>;
+  /** The run's model gateway: its reserved model API names are handed there and never resolved. */
+  modelGateway?: Pick<ModelGateway, 'handles' | 'handleHttpRequest' | 'handleConnect'>;
   /** Name resolution; the OS resolver by default. */
   lookup?: Lookup;
   /** Each decision as a JSON line (the run's egress.log). */
@@ -219,6 +222,16 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       });
       return refuseSocket(client, 400, 'malformed CONNECT target');
     }
+    if (options.modelGateway?.handles(target.host, target.port)) {
+      decide({
+        method: 'CONNECT',
+        host: target.host,
+        port: target.port,
+        allowed: false,
+        reason: 'model APIs are reached over plain http through the model gateway',
+      });
+      return options.modelGateway.handleConnect(req, client, head);
+    }
     if (options.gateway?.handles(target.host, target.port)) {
       decide({
         method: 'CONNECT',
@@ -307,6 +320,10 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       req.resume();
       res.writeHead(400, { 'content-type': 'text/plain' }).end('coSPEC egress: malformed host\n');
       return;
+    }
+    if (options.modelGateway?.handles(host, port)) {
+      decide({ method: req.method ?? '', host, port, allowed: true, reason: 'the run’s model API (model gateway)' });
+      return options.modelGateway.handleHttpRequest(req, res);
     }
     if (options.gateway?.handles(host, port)) {
       decide({

@@ -11,6 +11,7 @@ import {
   trustBundleCommand,
   type CredentialGateway,
 } from '../gateway';
+import { createModelGateway, type ModelApiAccess, type ModelGateway } from '../gateway/model-gateway';
 import type { ExecuteRequest, ExecuteResult } from '../runs/orchestrator';
 import type { BindMount, ContainerEngine, ContainerHandle, VolumeMount } from './engine';
 import type { Lookup } from './egress-proxy';
@@ -49,8 +50,10 @@ export interface GitLabAccess {
 }
 
 export interface ExecuteExtras {
-  /** Extra environment for this run only (an agent's model key). */
+  /** Extra environment for this run only (never a secret: the container's environment is readable by the agent). */
   env?: Record<string, string>;
+  /** The model APIs this run's model gateway serves; their keys stay on this side of the proxy. */
+  modelApis?: ModelApiAccess[];
   /** Called with the running container (attack tests look inside it). */
   onContainer?: (container: ContainerHandle) => void | Promise<void>;
 }
@@ -102,6 +105,7 @@ export async function executeInSandbox(
   const runDir = join(outer, 'r');
 
   let gateway: CredentialGateway | undefined;
+  let modelGateway: ModelGateway | undefined;
   let route: EgressRoute | undefined;
   let container: ContainerHandle | undefined;
   let owner: WorkspaceOwnership | undefined;
@@ -135,6 +139,8 @@ export async function executeInSandbox(
       logDir: req.paths.dir,
       logger,
     });
+    if (extras.modelApis?.length)
+      modelGateway = createModelGateway({ apis: extras.modelApis, logDir: req.paths.dir, logger });
     const trustEnv: Record<string, string> = {};
     if (gateway.caCertPem) {
       await writeFile(join(runDir, 'gitlab-ca.pem'), gateway.caCertPem, { mode: 0o644 });
@@ -156,6 +162,7 @@ export async function executeInSandbox(
       proxy: {
         allowlist: req.allowlist,
         gateway,
+        ...(modelGateway ? { modelGateway } : {}),
         logPath: req.paths.egressLog,
         ...(deps.lookup ? { lookup: deps.lookup } : {}),
         ...(deps.mayReachPrivate ? { mayReachPrivate: deps.mayReachPrivate } : {}),
@@ -183,6 +190,7 @@ export async function executeInSandbox(
         runId: req.runId,
       }),
       ...trustEnv,
+      ...agent.env,
       ...extras.env,
       COSPEC_RUN_DIR: IN_CONTAINER.runDir,
       COSPEC_WORKSPACE: IN_CONTAINER.workspace,
@@ -259,6 +267,7 @@ export async function executeInSandbox(
         .removeVolume(volume)
         .catch((error: unknown) => logger.warn('sandbox: volume removal failed', { volume, error }));
     await gateway?.close().catch(() => undefined);
+    await modelGateway?.close().catch(() => undefined);
     await owner
       ?.restore()
       .catch((error: unknown) => logger.warn('sandbox: giving the workspace back failed', { error }));
@@ -297,6 +306,7 @@ export async function executeInSandbox(
       ...(reason ? { reason } : {}),
       egress: route?.proxy.summary() ?? [],
       gatewayRecord: gateway?.record(),
+      ...(modelGateway ? { modelUsage: modelGateway.usage() } : {}),
     };
   }
 }

@@ -1,11 +1,12 @@
 import { useEffect, useState } from 'react';
-import { ExternalLink, Network, Package, RefreshCw, ScrollText, Square } from 'lucide-react';
+import { Cpu, ExternalLink, Network, Package, RefreshCw, ScrollText, Square } from 'lucide-react';
 import { TERMINAL_RUN_STATES, type RunRecord } from '../../../src-shared/model/run';
 import { useCancelRun, useRefreshOutputs, useRun, useRunLog } from '../../api/runs';
 import { Button, Card, CardBody, CardHeader, ErrorBanner, LoadingState } from '../../components';
 import { EgressPanel } from './EgressPanel';
 import { ExternalAnchor } from './ExternalAnchor';
 import { LogView } from './LogView';
+import { ModelUsagePanel } from './ModelUsagePanel';
 import { OutputsPanel } from './OutputsPanel';
 import { RunTimeline } from './RunTimeline';
 import { StateBadge } from './StateBadge';
@@ -148,6 +149,19 @@ export function RunDetail({ runId }: { runId: string }) {
           }
         />
       </Card>
+
+      {record.modelUsage && (
+        <Card>
+          <CardHeader
+            icon={<Cpu aria-hidden className="card-icon" />}
+            title="Model calls"
+            description="As the model API reported them to coSPEC's model gateway, which added the key outside the sandbox."
+          />
+          <CardBody>
+            <ModelUsagePanel usage={record.modelUsage} />
+          </CardBody>
+        </Card>
+      )}
 
       <Card>
         <CardHeader

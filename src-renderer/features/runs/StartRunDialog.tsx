@@ -30,7 +30,7 @@ function agentHint(agent: AgentInfo | undefined): string {
   if (!agent.allowed) return 'Your organization’s policy does not allow this agent.';
   const needs = [
     agent.modelKeyLabel && `needs an ${agent.modelKeyLabel}`,
-    agent.modelDomains.length > 0 && `may reach ${agent.modelDomains.join(', ')}`,
+    agent.modelDomains.length > 0 && `calls ${agent.modelDomains.join(', ')}`,
   ].filter(Boolean);
   return needs.length
     ? `This agent ${needs.join(' and ')}.`

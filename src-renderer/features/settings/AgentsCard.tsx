@@ -23,7 +23,9 @@ function AgentRow({ agent }: { agent: AgentInfo }) {
             ))}
         </div>
         <span className="muted">
-          {agent.modelDomains.length ? `Reaches ${agent.modelDomains.join(', ')}` : 'Needs no model API'}
+          {agent.modelDomains.length
+            ? `Calls ${agent.modelDomains.join(', ')} through coSPEC’s model gateway`
+            : 'Needs no model API'}
         </span>
       </div>
       {agent.modelKeyLabel && agent.allowed && (
@@ -63,7 +65,7 @@ export function AgentsCard({ view }: { view: SettingsView }) {
       <CardHeader
         icon={<Bot />}
         title="Agents"
-        description="Model keys are kept in your system's secure storage and handed only to the container of a run that uses them."
+        description="Model keys are kept in your system's secure storage and never enter a run's container: coSPEC adds them to the agent's model calls outside the sandbox."
       />
       <CardBody>
         <ul className="agent-list">

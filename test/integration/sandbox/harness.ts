@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { createLogger, memorySink } from '../../../src-main/platform/logger';
+import type { ModelApiAccess } from '../../../src-main/services/gateway/model-gateway';
 import type { ExecuteRequest, ExecuteResult } from '../../../src-main/services/runs/orchestrator';
 import { runPaths } from '../../../src-main/services/runs/store';
 import {
@@ -126,6 +127,10 @@ export async function runCommand(
     dispatcher?: Dispatcher;
     task?: string;
     agent?: ExecuteRequest['spec']['agent'];
+    /** The image to run (an agent layer); the base image by default. */
+    image?: string;
+    /** Model APIs the run's model gateway serves (their keys stay outside the container). */
+    modelApis?: ModelApiAccess[];
     token?: string;
     onLine?: (line: string) => void;
     inside?: (c: ContainerHandle) => Promise<void>;
@@ -145,7 +150,7 @@ export async function runCommand(
   const req: ExecuteRequest = {
     runId,
     paths,
-    image: BASE_IMAGE,
+    image: opts.image ?? BASE_IMAGE,
     allowlist: opts.allowlist ?? [],
     project: {
       instanceUrl,
@@ -175,7 +180,10 @@ export async function runCommand(
       projectPaths: [projectPath],
       ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
     },
-    opts.inside ? { onContainer: opts.inside } : {},
+    {
+      ...(opts.inside ? { onContainer: opts.inside } : {}),
+      ...(opts.modelApis ? { modelApis: opts.modelApis } : {}),
+    },
   );
   return { result, lines, runId };
 }

@@ -32,8 +32,9 @@ function setup(keys: Record<string, string>) {
       calls.push('ensureImage');
       return 'img';
     },
-    execute: async (_req, _gitlab, env) => {
-      calls.push(`execute ${Object.keys(env).join(',')}`);
+    execute: async (_req, _gitlab, model) => {
+      const keys = await Promise.all(model.map(async (m) => `${m.api}=${await m.getKey()}`));
+      calls.push(`execute ${keys.join(',')}`);
       return { exitCode: 0, egress: [], gatewayRecord: {} };
     },
     removeOrphans: async () => undefined,
@@ -115,14 +116,14 @@ describe('agents that need a model key', () => {
     );
   });
 
-  it('hands the stored key to that run only, as the variable the CLI reads', async () => {
+  it('hands the stored key to that run’s model gateway, not to its container environment', async () => {
     const { orchestrator, calls } = setup({ 'agent:claude-code:key': 'sk-ant-x' });
     const done = await orchestrator.whenDone(
       (await orchestrator.start(spec({ kind: 'adapter', name: 'claude-code' }))).id,
     );
     // (Output detection afterwards asks the recorder GitLab for more than it knows; not the point here.)
     expect(done.transitions.map((t) => t.state)).toContain('running');
-    expect(calls.slice(0, 4)).toEqual(['gitlab', 'ensureImage', 'clone', 'execute ANTHROPIC_API_KEY']);
+    expect(calls.slice(0, 4)).toEqual(['gitlab', 'ensureImage', 'clone', 'execute anthropic=sk-ant-x']);
   });
 
   it('asks for no key when the agent needs none', async () => {
