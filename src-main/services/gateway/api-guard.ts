@@ -17,7 +17,8 @@ import { MalformedBodyError, requestParams } from './request-params';
  *   (request-params.ts), refuses the request: rewriting the agent's text would change what it
  *   meant to say, a refusal tells it what to fix;
  * - fields that move work to another project: `target_project_id`, `to_project_id`, any
- *   `*project*` field, must name a run project; namespace, group and fork fields are refused;
+ *   `*project*` field, must name a run project; namespace, group, fork and epic fields are
+ *   refused. The query of a read is held to the same rule (`admitApiRead`);
  * - bodies the gateway cannot read the way GitLab would: compressed, over the size bound, or
  *   claiming a format they do not have; and method overrides, which would make GitLab run
  *   another route than the one the allowlist checked.
@@ -33,7 +34,8 @@ const METHOD_OVERRIDE_HEADERS = ['x-http-method-override', 'x-http-method', 'x-m
 const METHOD_OVERRIDE_REASON =
   'method overrides (_method, X-HTTP-Method-Override) are not allowed: send the real method';
 const PROJECT_FIELD = /project(_id|_path|_ids)?$/i;
-const NAMESPACE_FIELD = /(^|_)(namespace|namespace_id|namespace_path|group|group_id|group_path|fork|forked_from_id)$/i;
+const NAMESPACE_FIELD =
+  /(^|_)(namespace|namespace_id|namespace_path|group|group_id|group_path|fork|forked_from_id|epic|epic_id|epic_iid)$/i;
 
 export interface ApiGuardContext {
   projectPaths: readonly string[];
@@ -83,7 +85,16 @@ async function judge(ctx: ApiGuardContext, target: string, search: string, body:
         'put it inside a ``` code block or start the line with another character.',
     } as Verdict;
   }
-  for (const { key, value } of parsed.params) {
+  return fieldVerdict(ctx, target, parsed.params);
+}
+
+/** A method override or a field naming another project, namespace, group or epic, in `params`. */
+async function fieldVerdict(
+  ctx: ApiGuardContext,
+  target: string,
+  params: Array<{ key: string; value: string }>,
+): Promise<Verdict | undefined> {
+  for (const { key, value } of params) {
     if (key.toLowerCase() === '_method')
       return { status: 403, kind: 'api', target, reason: METHOD_OVERRIDE_REASON } as Verdict;
     if (NAMESPACE_FIELD.test(key))
@@ -91,7 +102,7 @@ async function judge(ctx: ApiGuardContext, target: string, search: string, body:
         status: 403,
         kind: 'api',
         target,
-        reason: `${key} is not allowed: agents may not move work to another namespace or group`,
+        reason: `${key} is not allowed: agents may not move work to another namespace, group or epic`,
       } as Verdict;
     if (!PROJECT_FIELD.test(key) || value === '') continue;
     const path = /^\d+$/.test(value)
@@ -106,6 +117,25 @@ async function judge(ctx: ApiGuardContext, target: string, search: string, body:
       } as Verdict;
   }
   return undefined;
+}
+
+/**
+ * Decides the query of one API read: a lookup may name another project too (`from_project_id`
+ * of a compare reads another project's commits). On refusal the answer has been sent and the
+ * refusal recorded.
+ */
+export async function admitApiRead(
+  ctx: ApiGuardContext,
+  res: ServerResponse,
+  method: string,
+  path: string,
+  search: string,
+): Promise<ApiAdmission> {
+  if (!search) return { admitted: true, body: Buffer.alloc(0) };
+  const target = `${method} ${path}`;
+  const verdict = await fieldVerdict(ctx, target, requestParams(search, Buffer.alloc(0), undefined).params);
+  if (!verdict) return { admitted: true, body: Buffer.alloc(0) };
+  return refuseWith(ctx, res, verdict);
 }
 
 /**
@@ -137,7 +167,10 @@ export async function admitApiWrite(
     verdict = await judge(ctx, target, search, body, req.headers['content-type']);
   }
   if (!verdict && body) return { admitted: true, body };
-  const refusal = verdict!;
+  return refuseWith(ctx, res, verdict!);
+}
+
+function refuseWith(ctx: ApiGuardContext, res: ServerResponse, refusal: Verdict): ApiAdmission {
   const message = `coSPEC gateway: ${refusal.reason}`;
   const json = JSON.stringify({ message });
   res.writeHead(refusal.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });

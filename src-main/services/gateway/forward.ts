@@ -5,7 +5,7 @@ import type { Readable, Transform } from 'node:stream';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { request, type Dispatcher } from 'undici';
 import type { Logger } from '../../platform/logger';
-import { admitApiWrite } from './api-guard';
+import { admitApiRead, admitApiWrite } from './api-guard';
 import { isScrubbedResponse, sendScrubbed } from './api-response';
 import { answerRunProjects } from './project-list';
 import { classifyRequest, isRunProject, type RouteDecision } from './guard';
@@ -138,6 +138,14 @@ export async function forwardRequest(
   const gzipRequest = /gzip/i.test(String(req.headers['content-encoding'] ?? ''));
   let body: Readable | Buffer | null = hasBody ? req : null;
   const scrub = { projectPaths: ctx.projectPaths, secrets: [token] };
+  if (decision.kind === 'api' && !hasBody) {
+    const guard = { projectPaths: ctx.projectPaths, resolver: ctx.resolver, recorder: ctx.recorder, token };
+    const admission = await admitApiRead(guard, res, method, ctx.basePath + rawPath, search);
+    if (!admission.admitted) {
+      req.resume();
+      return logRequest('refused', res.statusCode, admission.reason);
+    }
+  }
   if (decision.kind === 'api' && decision.runProjects) {
     req.resume();
     const apiBase = `${ctx.origin}${ctx.basePath}/api/v4`;

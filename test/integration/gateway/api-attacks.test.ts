@@ -326,6 +326,16 @@ describe('work stays in the run’s projects', () => {
     },
   );
 
+  it('refuses a lookup that names another project in its query, and allows its own', async () => {
+    const compare = (id: number) =>
+      curl(bot, 'GET', `/projects/${enc}/repository/compare?from=main&to=feature/login&from_project_id=${id}`);
+    const other = await compare(otherProjectId);
+    expect(other.status, other.body).toBe(403);
+    expect(other.body).toMatch(/from_project_id/);
+    expect(refusals().at(-1)).toMatchObject({ kind: 'api', target: expect.stringMatching(/^GET .*compare$/) });
+    expect((await compare(ownProjectId)).status).toBe(200);
+  });
+
   it('lists only the run’s projects, whatever the filters and pages', async () => {
     const list = await curl(bot, 'GET', '/projects?membership=true&per_page=100');
     expect(list.status).toBe(200);
