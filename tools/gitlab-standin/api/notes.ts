@@ -47,7 +47,7 @@ export function noteRoutes(
     ctx: Ctx,
     { project, item }: Noteable,
     text: string,
-  ): Promise<{ content: string; onlyCommands?: Reply }> => {
+  ): Promise<{ content: string; changes?: Record<string, unknown>; onlyCommands?: Reply }> => {
     const { content, commands } = extractCommands(text);
     if (commands.length === 0) return { content: text };
     const target: QuickTarget =
@@ -57,7 +57,7 @@ export function noteRoutes(
     const result = await applyCommands(ctx, target, commands, mergeMergeRequest);
     return content.trim() === ''
       ? { content, onlyCommands: { status: 202, body: commandsOnlyBody(result) } }
-      : { content };
+      : { content, changes: result.changes };
   };
   router.post(`${base}/:iid/notes`, async (ctx) => {
     const principal = requireAuth(ctx.principal, 'write');
@@ -76,7 +76,7 @@ export function noteRoutes(
     };
     item.notes.push(note);
     item.updated_at = now;
-    return { status: 201, body: noteOut(ctx, project, note, item) };
+    return { status: 201, body: { ...noteOut(ctx, project, note, item), commands_changes: text.changes ?? {} } };
   });
 
   // Discussions: every stand-in note is its own (individual) discussion, replies append to it.

@@ -212,5 +212,7 @@ export function noteJson(
     internal: false,
     imported: false,
     imported_from: 'none',
+    // Filled only in the answer to a note whose quick actions ran (a transient attribute in GitLab).
+    ...({ commands_changes: {} } as object),
   };
 }
