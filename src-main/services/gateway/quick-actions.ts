@@ -15,8 +15,8 @@
  * - the only text exempted is a fenced block that every GitLab version treats as code: opened at
  *   column 0 by exactly three backticks (info string without backticks), closed by the next line
  *   holding a backtick, which must be exactly three backticks; and only when the text has no other
- *   backtick, no line starting with "<" and no ">>>" line that could re-pair the fences in one of
- *   GitLab's regular expressions or open an HTML block around them.
+ *   backtick, no line starting with "<", no ">>>" line and no front matter that could re-pair the
+ *   fences in one of GitLab's regular expressions or swallow an opener into another block.
  */
 
 export interface QuickActionLine {
@@ -42,6 +42,8 @@ function exemptLines(lines: string[]): Set<number> {
     for (let k = i + 1; k < j; k++) exempt.add(k);
     i = j;
   }
+  // Front matter (---, +++, ;;; on the first line) would swallow an opener and end inside the "fence".
+  if (/^(---|\+\+\+|;;;)/.test(lines[0] ?? '')) return new Set();
   for (let i = 0; i < lines.length; i++) {
     if (exempt.has(i) || fenceLines.has(i)) continue;
     const line = lines[i]!;

@@ -52,6 +52,7 @@ describe('quick action lines the gateway refuses', () => {
     expect(commands('a `b\n```\n/merge\n```')).toEqual(['/merge']);
     expect(commands('<div>\n```\n/merge\n```')).toEqual(['/merge']);
     expect(commands('>>>\n```\n/merge\n```\n>>>')).toEqual(['/merge']);
+    expect(commands('---\n```\n---\n/merge\n```')).toEqual(['/merge']);
     // After a fence, scanning resumes.
     expect(commands('```\nx\n```\n/merge')).toEqual(['/merge']);
   });
