@@ -208,18 +208,7 @@ export async function launchUiApp(page: Page, options: Options): Promise<{ app: 
       await page.evaluate((h) => (window.location.hash = h), hash);
       await page.locator('.content-inner').first().waitFor();
     },
-    snap: async (name) => {
-      mkdirSync(SCREENSHOTS, { recursive: true });
-      for (const colorScheme of ['light', 'dark'] as const) {
-        await page.emulateMedia({ colorScheme });
-        await page.screenshot({
-          path: join(SCREENSHOTS, `${name}-${colorScheme}.png`),
-          animations: 'disabled',
-          caret: 'hide',
-        });
-      }
-      await page.emulateMedia({ colorScheme: 'light' });
-    },
+    snap: (name) => snapPage(page, name),
     pickedFolder: options.pickedFolder,
     pickFolderRequests,
   };
@@ -245,6 +234,20 @@ export async function launchUiApp(page: Page, options: Options): Promise<{ app: 
 }
 
 export { expect };
+
+/** Saves test-results/screenshots/<name>-light.png and -dark.png of what `page` shows. */
+export async function snapPage(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    await page.screenshot({
+      path: join(SCREENSHOTS, `${name}-${colorScheme}.png`),
+      animations: 'disabled',
+      caret: 'hide',
+    });
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+}
 
 /** Skips a test that stores tokens when no Secret Service could be provided, saying why. */
 export function requireKeyring() {
