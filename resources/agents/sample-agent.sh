@@ -11,6 +11,7 @@
 #   COSPEC_TASK_FILE      the task text (required)
 #   COSPEC_WORKSPACE      the clone (default /workspace)
 #   COSPEC_RUN_ID         names the branch (default: the task file's checksum)
+#   COSPEC_BRANCH_PREFIX  the branches the gateway lets the agent push start with (default cospec/)
 #   COSPEC_TARGET_BRANCH  MR target (default: the clone's current branch)
 #   HTTPS_PROXY / https_proxy / HTTP_PROXY / http_proxy   the run's proxy
 set -eu
@@ -79,7 +80,7 @@ api_post() {
 TASK_TITLE=$(sed -n '/[^[:space:]]/{s/^[[:space:]]*//;p;q;}' "$COSPEC_TASK_FILE" | cut -c1-120)
 [ -n "$TASK_TITLE" ] || TASK_TITLE="Sample task"
 RUN_ID=${COSPEC_RUN_ID:-$(cksum <"$COSPEC_TASK_FILE" | cut -d' ' -f1)}
-BRANCH="cospec/sample-$RUN_ID"
+BRANCH="${COSPEC_BRANCH_PREFIX:-cospec/}sample-$RUN_ID"
 PROJECT_REF=${COSPEC_PROJECT_ID:-$(urlencode "$COSPEC_PROJECT_PATH")}
 say "task: $TASK_TITLE"
 

@@ -115,6 +115,7 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
       mirrors,
       logger: deps.logger.child({ service: 'runs' }),
       modelUpstream: (api) => modelUpstream(api),
+      pushRules: () => preferences.pushRules(),
     }),
   });
   await runs.recover();

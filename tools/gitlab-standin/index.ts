@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Faults, type Fault } from './faults';
+import type { PushEvent } from './git/push-options';
 import { writeHooks } from './git/hooks';
 import type { IssueRecord, MergeRequestRecord } from './model';
 import { defaultApp, type OAuthApp } from './oauth/app';
@@ -88,6 +89,8 @@ export interface StandIn {
   revokeAuthorizedApplication(username: string, clientId?: string): number;
   mergeRequests(projectPath: string): MergeRequestRecord[];
   issues(projectPath: string): IssueRecord[];
+  /** Every accepted push with its push options: what its branch pipeline would have been (ci.skip, ci.variable). */
+  pushEvents(projectPath: string): PushEvent[];
   /** The bare repository of a project, for `git --git-dir`. */
   repoDir(projectPath: string): string;
   /** Changes how long each phase of the mergeability check lasts, from now on (see StandInOptions). */
@@ -111,8 +114,10 @@ export async function startGitLabStandIn(options: StandInOptions = {}): Promise<
   const listenHost = options.host ?? '127.0.0.1';
   const urlHost = listenHost === '0.0.0.0' || listenHost === '::' ? '127.0.0.1' : listenHost;
   let url = '';
+  const pushEvents = new Map<number, PushEvent[]>();
   const inner = createHandler({
     store,
+    pushEvents,
     faults,
     oauth,
     version: options.version ?? '17.5.0',
@@ -207,6 +212,7 @@ export async function startGitLabStandIn(options: StandInOptions = {}): Promise<
     },
     mergeRequests: (path) => store.requireProject(path).merge_requests,
     issues: (path) => store.requireProject(path).issues,
+    pushEvents: (path) => pushEvents.get(store.requireProject(path).id) ?? [],
     repoDir: (path) => store.requireProject(path).repo_dir,
     setMergeabilityDelay(ms) {
       store.mergeabilityDelayMs = ms;

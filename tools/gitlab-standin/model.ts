@@ -131,6 +131,10 @@ export interface MergeRequestRecord {
   mergeability: Mergeability;
   /** The target tip when the MR was last looked at after a push, to notice pushes to the target. */
   target_sha_seen: string | null;
+  /** Auto-merge (set by the API or the merge_request.merge_when_pipeline_succeeds push option). */
+  merge_when_pipeline_succeeds?: boolean;
+  /** Who set auto-merge. */
+  merge_user_id?: number | null;
 }
 
 /**

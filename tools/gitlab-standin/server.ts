@@ -9,6 +9,7 @@ import { repositoryRoutes } from './api/repository';
 import { authenticateApi } from './auth';
 import type { Faults } from './faults';
 import { handleGit, isGitRequest } from './git/http-backend';
+import { applyPushOptions, type PushEvent } from './git/push-options';
 import { parseParams, readBody } from './http/body';
 import { Router } from './http/router';
 import { ApiError, type Ctx, type Reply } from './http/types';
@@ -17,6 +18,8 @@ import type { Store } from './store';
 
 export interface ServerParts {
   store: Store;
+  /** Accepted pushes with their push options, per project id. */
+  pushEvents: Map<number, PushEvent[]>;
   faults: Faults;
   oauth: OAuthServer;
   version: string;
@@ -51,8 +54,12 @@ export function createHandler(parts: ServerParts) {
           query: url.searchParams,
           reposDir: parts.reposDir,
           hooksDir: parts.hooksDir,
-          onPush: async (p) => {
+          onPush: async (p, push) => {
             p.last_activity_at = parts.store.nowIso();
+            if (push.refs.length) {
+              const event = await applyPushOptions(parts.store, p, push.userId, push.refs, push.options);
+              parts.pushEvents.set(p.id, [...(parts.pushEvents.get(p.id) ?? []), event]);
+            }
             await refreshMergeRequests(p);
           },
         });

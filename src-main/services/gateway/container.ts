@@ -51,6 +51,8 @@ export function agentGitLabEnv(opts: {
   projectId?: number;
   taskFile: string;
   runId: string;
+  /** Branches the agent may push start with this (the gateway refuses others). */
+  branchPrefix?: string;
 }): Record<string, string> {
   return {
     COSPEC_GITLAB_URL: gitlabUrlForContainer(opts.instanceUrl),
@@ -58,6 +60,7 @@ export function agentGitLabEnv(opts: {
     ...(opts.projectId !== undefined ? { COSPEC_PROJECT_ID: String(opts.projectId) } : {}),
     COSPEC_TASK_FILE: opts.taskFile,
     COSPEC_RUN_ID: opts.runId,
+    ...(opts.branchPrefix ? { COSPEC_BRANCH_PREFIX: opts.branchPrefix } : {}),
     GIT_TERMINAL_PROMPT: '0',
   };
 }

@@ -1,8 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import type { Readable, Transform } from 'node:stream';
-import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { request, type Dispatcher } from 'undici';
 import type { Logger } from '../../platform/logger';
 import { admitApiRead, admitApiWrite } from './api-guard';
@@ -17,7 +15,8 @@ import {
   parseJson,
   type ProjectIdResolver,
 } from './gitlab-json';
-import { parseReceivePackCommands, parseReportStatus, type RefUpdateCommand } from './pkt-line';
+import { parseReportStatus, type RefUpdateCommand } from './pkt-line';
+import type { PushGuard } from './push-guard';
 import type { PushedRef } from './record';
 import type { GatewayRecorder } from './recorder';
 import { CaptureStream, RedactStream } from './streams';
@@ -39,6 +38,8 @@ export interface ForwardContext {
   resolver: ProjectIdResolver;
   recorder: GatewayRecorder;
   logger: Logger;
+  /** Decides every push before it reaches GitLab (push-guard.ts). */
+  pushGuard: PushGuard;
 }
 
 const CAPTURE_LIMIT = 1024 * 1024;
@@ -55,16 +56,6 @@ function reply(res: ServerResponse, status: number, message: string, json: boole
     'content-length': Buffer.byteLength(body),
   });
   res.end(body);
-}
-
-/** The receive-pack request body may be gzip-compressed; decode the prefix we have so far. */
-function commandsFrom(prefix: Buffer, gzip: boolean): ReturnType<typeof parseReceivePackCommands> {
-  if (!gzip) return parseReceivePackCommands(prefix);
-  try {
-    return parseReceivePackCommands(gunzipSync(prefix, { finishFlush: zlibConstants.Z_SYNC_FLUSH }));
-  } catch {
-    return { commands: [], complete: false };
-  }
 }
 
 /**
@@ -135,7 +126,6 @@ export async function forwardRequest(
   const kind = decision.kind;
   const hasBody = method !== 'GET' && method !== 'HEAD';
   const isPush = decision.kind === 'git' && decision.service === 'git-receive-pack' && decision.endpoint === 'rpc';
-  const gzipRequest = /gzip/i.test(String(req.headers['content-encoding'] ?? ''));
   let body: Readable | Buffer | null = hasBody ? req : null;
   const scrub = { projectPaths: ctx.projectPaths, secrets: [token] };
   if (decision.kind === 'api' && !hasBody) {
@@ -164,12 +154,14 @@ export async function forwardRequest(
     if (!admission.admitted) return logRequest('refused', res.statusCode, admission.reason);
     body = admission.body;
   }
-  let pushCommands: CaptureStream | undefined;
-  if (isPush) {
-    pushCommands = new CaptureStream(CAPTURE_LIMIT, (prefix) => commandsFrom(prefix, gzipRequest).complete);
-    body = pipeline(req, pushCommands, () => undefined);
+  let pushCommands: RefUpdateCommand[] | undefined;
+  if (isPush && projectPath) {
+    const admission = await ctx.pushGuard.admit(req, res, projectPath, token);
+    if (!admission.admitted) return logRequest('refused', res.statusCode, 'push refused by the gateway');
+    // The guard hands back the body it read (decompressed, possibly with ci.skip added).
+    body = admission.body;
+    pushCommands = admission.commands;
   }
-
   const abort = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) abort.abort();
@@ -178,7 +170,7 @@ export async function forwardRequest(
   try {
     upstream = await request(`${ctx.origin}${ctx.basePath}${rawPath}${stripCredentialQuery(search)}`, {
       method: method as Dispatcher.HttpMethod,
-      headers: upstreamRequestHeaders(req.headers, kind === 'git' ? 'git' : 'api', token),
+      headers: pushHeaders(upstreamRequestHeaders(req.headers, kind === 'git' ? 'git' : 'api', token), isPush),
       body,
       signal: abort.signal,
       ...(ctx.dispatcher ? { dispatcher: ctx.dispatcher } : {}),
@@ -224,14 +216,23 @@ export async function forwardRequest(
 
   const at = new Date().toISOString();
   if (isPush && pushCommands && projectPath) {
-    const { commands } = commandsFrom(pushCommands.captured(), gzipRequest);
-    for (const entry of pushResults(commands, status, responseCopy?.captured(), streamError)) {
-      ctx.recorder.add('gateway.push', { at, projectPath, ...entry });
-    }
+    const results = pushResults(pushCommands, status, responseCopy?.captured(), streamError);
+    for (const entry of results) ctx.recorder.add('gateway.push', { at, projectPath, ...entry });
+    ctx.pushGuard.settle(projectPath, results);
   }
   if (decision.kind === 'api' && decision.records && responseCopy && projectPath && !streamError) {
     recordCreated(ctx, decision, projectPath, responseCopy.captured(), at);
   }
+}
+
+/** A push's body was rebuilt by the guard: its length and encoding are no longer the client's. */
+function pushHeaders(headers: Record<string, string | string[]>, isPush: boolean): Record<string, string | string[]> {
+  if (!isPush) return headers;
+  const out = { ...headers };
+  for (const name of Object.keys(out)) {
+    if (name.toLowerCase() === 'content-length' || name.toLowerCase() === 'content-encoding') delete out[name];
+  }
+  return out;
 }
 
 function pushResults(

@@ -33,6 +33,12 @@
  * is cleaned of secrets and of other projects before the agent sees it (response-scrub.ts).
  * Refusals are answered with the reason and recorded as `gateway.refusal`.
  *
+ * Pushes: every git-receive-pack is decided by push-guard.ts before any byte of it reaches GitLab
+ * (`pushScope`: branches under the run's prefix, never the default or a protected branch, no tags,
+ * no rewriting or deleting what the run did not create, no push option but `ci.skip`, which the
+ * gateway can add to every push). A refused push is refused whole, answered with a report-status
+ * git prints as `remote: …`, and recorded as `gateway.refusal`.
+ *
  * Recording: every request (method, path, status — never headers, query or bodies), each ref a
  * push created/updated/deleted with GitLab's ok/ng, MRs opened, issues filed, notes added; in
  * memory (`record()`) and as JSON lines in `<logDir>/gateway.log` (`readGatewayLog` rebuilds the
@@ -47,6 +53,8 @@ import { z } from 'zod';
 import type { Logger } from '../../platform/logger';
 import { forwardRequest, type ForwardContext } from './forward';
 import { ProjectIdResolver } from './gitlab-json';
+import { PushGuard } from './push-guard';
+import { DEFAULT_PUSH_SCOPE, type PushScope } from './push-scope';
 import type { GatewayRecord } from './record';
 import { GatewayRecorder } from './recorder';
 import { createRunCa } from './run-ca';
@@ -55,6 +63,7 @@ import { normaliseHost } from '../../platform/host';
 export type { GatewayRecord } from './record';
 export { gatewayRecordSchema } from './record';
 export { readGatewayLog } from './recorder';
+export { DEFAULT_BRANCH_PREFIX, DEFAULT_PUSH_SCOPE, type PushScope } from './push-scope';
 export {
   gitRemoteForContainer,
   gitlabUrlForContainer,
@@ -77,6 +86,8 @@ export interface CredentialGatewayOptions {
   logDir: string;
   /** The app's logger, for diagnostics that are not part of the run's record. */
   logger: Logger;
+  /** What the agent may push; the default prefix, nothing inherited and no added ci.skip when absent. */
+  pushScope?: PushScope;
 }
 
 export interface CredentialGateway {
@@ -132,14 +143,21 @@ export async function createCredentialGateway(options: CredentialGatewayOptions)
     options.logDir,
     () => secrets,
   );
+  const apiBase = `${instance.origin}${basePath}/api/v4`;
   const ctx: ForwardContext = {
     origin: instance.origin,
     basePath,
     projectPaths: options.projectPaths,
     dispatcher: options.dispatcher,
-    resolver: new ProjectIdResolver(`${instance.origin}${basePath}/api/v4`, options.dispatcher),
+    resolver: new ProjectIdResolver(apiBase, options.dispatcher),
     recorder,
     logger: options.logger,
+    pushGuard: new PushGuard({
+      scope: options.pushScope ?? DEFAULT_PUSH_SCOPE,
+      apiBase,
+      dispatcher: options.dispatcher,
+      recorder,
+    }),
     async getToken() {
       const { token } = tokenSchema.parse(await options.getCredentials());
       secrets.add(token);

@@ -172,6 +172,20 @@ export class PolicyGuard {
     }
   }
 
+  /** The branch prefix for agent pushes: the policy's when pinned, else the user's, else the default. */
+  branchPrefix(userValue: string | undefined, appDefault: string): Effective<string> {
+    const pinned = this.policy?.pushes?.branchPrefix;
+    if (pinned !== undefined) return { value: pinned, managed: true };
+    return { value: userValue ?? appDefault, managed: false };
+  }
+
+  /** Whether the gateway adds ci.skip to agent pushes: the policy's when it says, else the user's (off by default). */
+  ciSkip(userValue: boolean | undefined): Effective<boolean> {
+    const pinned = this.policy?.pushes?.ciSkip;
+    if (pinned !== undefined) return { value: pinned, managed: true };
+    return { value: userValue ?? false, managed: false };
+  }
+
   /** Whether background update checks run: off when the policy disables them, whatever the user chose. */
   updatesEnabled(userPreference: boolean): Effective<boolean> {
     const updates = this.policy?.updates;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BranchPrefixSchema } from '../../../src-shared/model/push-scope';
 import { parseAllowEntryOrReason } from '../sandbox/allowlist';
 
 /**
@@ -67,6 +68,14 @@ export const PolicySchema = z.strictObject({
       allowedAgents: z.array(z.string().min(1)).optional(),
       /** false: the generic "run this command" agent is disabled. */
       allowCustomCommands: z.boolean().default(true),
+    })
+    .optional(),
+  pushes: z
+    .strictObject({
+      /** Pins the prefix of the branches agents may push (e.g. "cospec/"); see gateway/push-scope.ts. */
+      branchPrefix: BranchPrefixSchema.optional(),
+      /** true: the gateway adds ci.skip to every agent push, so pipelines start only when a person starts them. */
+      ciSkip: z.boolean().optional(),
     })
     .optional(),
   updates: z

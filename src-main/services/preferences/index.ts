@@ -1,4 +1,5 @@
 import type { ServiceHandlers } from '../../../src-shared/ipc/define';
+import { DEFAULT_BRANCH_PREFIX } from '../../../src-shared/model/push-scope';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import type {
   EngineStatus,
@@ -39,6 +40,8 @@ export interface PreferencesService {
   userEgress(): string[];
   /** The engine socket the user chose, if any. */
   containerSocket(): string | undefined;
+  /** What agents may push (policy over user over defaults); the runs add the inherited branches. */
+  pushRules(): { prefix: string; ciSkip: boolean };
 }
 
 /**
@@ -124,7 +127,16 @@ export function createPreferencesService(deps: {
         ),
         customCommandsAllowed: isAllowed(() => deps.policy.assertAgentAllowed({ kind: 'command' })),
       },
+      pushes: pushSettings(),
       updates: { checkAutomatically: deps.policy.updatesEnabled(updates().checkAutomatically) },
+    };
+  }
+
+  function pushSettings() {
+    const user = runs();
+    return {
+      branchPrefix: deps.policy.branchPrefix(user.branchPrefix, DEFAULT_BRANCH_PREFIX),
+      ciSkip: deps.policy.ciSkip(user.ciSkip),
     };
   }
 
@@ -140,6 +152,9 @@ export function createPreferencesService(deps: {
     if (patch.cpus !== undefined && current.sandbox.cpus.managed) throw locked('The CPU limit');
     if (patch.checkUpdatesAutomatically !== undefined && current.updates.checkAutomatically.managed)
       throw locked('Automatic update checks');
+    if (patch.branchPrefix !== undefined && current.pushes.branchPrefix.managed)
+      throw locked('The agent branch prefix');
+    if (patch.ciSkip !== undefined && current.pushes.ciSkip.managed) throw locked('Skipping CI on agent pushes');
 
     const next = { ...runs() };
     // Each entry is checked and stored in its canonical form; the first refused one says why.
@@ -147,6 +162,8 @@ export function createPreferencesService(deps: {
     if (patch.timeoutMinutes !== undefined) next.timeoutMinutes = patch.timeoutMinutes;
     if (patch.memoryMb !== undefined) next.memoryMb = patch.memoryMb;
     if (patch.cpus !== undefined) next.cpus = patch.cpus;
+    if (patch.branchPrefix !== undefined) next.branchPrefix = patch.branchPrefix;
+    if (patch.ciSkip !== undefined) next.ciSkip = patch.ciSkip;
     if (patch.containerSocket === null) delete next.containerSocket;
     else if (patch.containerSocket !== undefined) next.containerSocket = patch.containerSocket;
     deps.settings.write('runs', next);
@@ -161,6 +178,10 @@ export function createPreferencesService(deps: {
     sandboxLimits,
     userEgress: () => runs().egressAllow,
     containerSocket: () => runs().containerSocket,
+    pushRules: () => {
+      const p = pushSettings();
+      return { prefix: p.branchPrefix.value, ciSkip: p.ciSkip.value };
+    },
     handlers: {
       get: () => view(),
       engineStatus: async () =>

@@ -3,6 +3,8 @@ import { mkdir, rm } from 'node:fs/promises';
 import { CospecError, toErrorEnvelope } from '../../../src-shared/ipc/errors';
 import type { RunOutput, RunRecord, RunSpec, RunState } from '../../../src-shared/model/run';
 import type { Logger } from '../../platform/logger';
+import { assertContinuable, inheritedBranches } from './follow-up';
+import { summariseRefusals } from './refusals';
 import { RunLog } from './run-log';
 import { canTransition, isTerminal } from './state-machine';
 import type { RunPaths, RunStore } from './store';
@@ -23,6 +25,8 @@ export interface ExecuteRequest {
   allowlist: string[];
   project: ResolvedProject;
   spec: RunSpec;
+  /** Branches of the run this one continues, which its agent may fast-forward (follow-up.ts); none when absent. */
+  inheritedBranches?: string[];
   timeoutMs: number;
   onLog(line: string): void;
   signal: AbortSignal;
@@ -126,6 +130,7 @@ export class RunOrchestrator {
   /** Queues a run and returns its record at once; the run proceeds in the background. */
   async start(spec: RunSpec): Promise<RunRecord> {
     await this.deps.ports.assertRunAllowed(spec);
+    await assertContinuable(this.deps.store, spec);
     const at = this.now().toISOString();
     const record: RunRecord = {
       id: randomUUID(),
@@ -220,6 +225,7 @@ export class RunOrchestrator {
         allowlist,
         project,
         spec: live.record.spec,
+        inheritedBranches: await inheritedBranches(this.deps.store, live.record.spec),
         timeoutMs,
         onLog: log,
         signal,
@@ -228,6 +234,7 @@ export class RunOrchestrator {
         exitCode: result.exitCode,
         egress: result.egress,
         ...(result.modelUsage ? { modelUsage: result.modelUsage } : {}),
+        refusals: summariseRefusals(result.gatewayRecord),
       });
       signal.throwIfAborted();
 

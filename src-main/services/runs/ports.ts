@@ -4,7 +4,7 @@ import { CospecError } from '../../../src-shared/ipc/errors';
 import type { Account } from '../../../src-shared/model/account';
 import type { ModelApi, RunOutput, RunRecord, RunSpec } from '../../../src-shared/model/run';
 import { AGENT_ADAPTERS, resolveAgent } from '../agents/catalog';
-import { gatewayRecordSchema } from '../gateway';
+import { gatewayRecordSchema, type PushScope } from '../gateway';
 import type { ModelApiAccess } from '../gateway/model-gateway';
 import { detectOutputs } from '../outputs/detect';
 import { formatHost, normaliseHost } from '../../platform/host';
@@ -50,7 +50,12 @@ export interface RunSandbox {
   /** Runs the agent; `model` lists the model APIs its gateway serves (the keys never enter the container). */
   execute(
     req: ExecuteRequest,
-    gitlab: { getCredentials: () => Promise<{ token: string }>; dispatcher?: Dispatcher; projectPaths: string[] },
+    gitlab: {
+      getCredentials: () => Promise<{ token: string }>;
+      dispatcher?: Dispatcher;
+      projectPaths: string[];
+      pushScope: PushScope;
+    },
     model: ModelApiAccess[],
   ): Promise<ExecuteResult>;
   removeOrphans(runIds: string[]): Promise<void>;
@@ -72,6 +77,8 @@ export interface RunPortsDeps {
   /** The app-owned repositories outputs are read from (never the run's workspace). */
   mirrors: MirrorStore;
   logger: Logger;
+  /** The branch prefix and ci.skip for agent pushes, after policy and user settings. */
+  pushRules(): { prefix: string; ciSkip: boolean };
 }
 
 const ApiProjectSchema = z.object({
@@ -189,6 +196,7 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
           getCredentials: async () => ({ token: (await deps.accounts.credentialsFor(req.spec.accountId)).token }),
           dispatcher,
           projectPaths: [req.spec.projectPath],
+          pushScope: { ...deps.pushRules(), inheritedBranches: req.inheritedBranches ?? [] },
         },
         model,
       );

@@ -8,8 +8,10 @@ import {
   agentGitLabEnv,
   containerTrustEnv,
   createCredentialGateway,
+  DEFAULT_PUSH_SCOPE,
   trustBundleCommand,
   type CredentialGateway,
+  type PushScope,
 } from '../gateway';
 import { createModelGateway, type ModelApiAccess, type ModelGateway } from '../gateway/model-gateway';
 import type { ExecuteRequest, ExecuteResult } from '../runs/orchestrator';
@@ -47,6 +49,8 @@ export interface GitLabAccess {
   getCredentials: () => Promise<{ token: string }>;
   dispatcher?: Dispatcher;
   projectPaths: string[];
+  /** What the agent may push (the gateway's default scope when absent). */
+  pushScope?: PushScope;
 }
 
 export interface ExecuteExtras {
@@ -136,6 +140,7 @@ export async function executeInSandbox(
       projectPaths: gitlab.projectPaths,
       getCredentials: gitlab.getCredentials,
       ...(gitlab.dispatcher ? { dispatcher: gitlab.dispatcher } : {}),
+      ...(gitlab.pushScope ? { pushScope: gitlab.pushScope } : {}),
       logDir: req.paths.dir,
       logger,
     });
@@ -188,6 +193,7 @@ export async function executeInSandbox(
         projectId: req.project.projectId,
         taskFile: `${IN_CONTAINER.runDir}/task.md`,
         runId: req.runId,
+        branchPrefix: (gitlab.pushScope ?? DEFAULT_PUSH_SCOPE).prefix,
       }),
       ...trustEnv,
       ...agent.env,

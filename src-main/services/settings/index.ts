@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Conf from 'conf';
 import { z } from 'zod';
 import { CospecError } from '../../../src-shared/ipc/errors';
+import { BranchPrefixSchema } from '../../../src-shared/model/push-scope';
 import type { Logger } from '../../platform/logger';
 
 /**
@@ -126,6 +127,10 @@ export const RunSettingsSchema = z
     cpus: z.number().min(0.5).max(256).optional(),
     /** The container engine: a socket path or a DOCKER_HOST-style URL; absent = find it. */
     containerSocket: z.string().min(1).max(1024).optional(),
+    /** Branches agents may push start with this (the default when absent), applied under the policy. */
+    branchPrefix: BranchPrefixSchema.optional(),
+    /** Add ci.skip to every agent push (applied under the policy). */
+    ciSkip: z.boolean().optional(),
   })
   .default({ egressAllow: [], timeoutMinutes: 60 });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BranchPrefixSchema } from '../../model/push-scope';
 import { method } from '../define';
 
 /** A setting's effective value and whether the organization's policy decided it (the UI locks it then). */
@@ -47,6 +48,13 @@ export const SettingsViewSchema = z.object({
     timeoutMinutes: managed(z.number()),
   }),
   agents: z.object({ list: z.array(AgentInfoSchema), customCommandsAllowed: z.boolean() }),
+  /** What the credential gateway lets agents push. */
+  pushes: z.object({
+    /** Agents push only to branches starting with this. */
+    branchPrefix: managed(z.string()),
+    /** The gateway adds ci.skip to every agent push (pipelines only when a person starts one). */
+    ciSkip: managed(z.boolean()),
+  }),
   updates: z.object({ checkAutomatically: managed(z.boolean()) }),
 });
 export type SettingsView = z.infer<typeof SettingsViewSchema>;
@@ -72,6 +80,8 @@ export const SettingsPatchSchema = z.strictObject({
   memoryMb: z.number().int().min(256).max(262_144).optional(),
   cpus: z.number().min(0.5).max(256).optional(),
   checkUpdatesAutomatically: z.boolean().optional(),
+  branchPrefix: BranchPrefixSchema.optional(),
+  ciSkip: z.boolean().optional(),
   /** null goes back to finding the engine automatically. */
   containerSocket: z
     .string()

@@ -76,20 +76,20 @@ describe('git through the credential gateway', () => {
     expect((await git(['commit', '-q', '-m', 'agent change'], repo)).code).toBe(0);
     const head = (await git(['rev-parse', 'HEAD'], repo)).stdout.trim();
 
-    const push = await git(['push', 'origin', 'HEAD:refs/heads/agent/feature'], repo);
+    const push = await git(['push', 'origin', 'HEAD:refs/heads/cospec/feature'], repo);
     expect(push.code, push.stderr).toBe(0);
 
     const onServer = await run('git', [
       '--git-dir',
       gitlab.repoDir('acme/web-app'),
       'rev-parse',
-      'refs/heads/agent/feature',
+      'refs/heads/cospec/feature',
     ]);
     expect(onServer.stdout.trim()).toBe(head);
     expect(gateway.record().pushes).toContainEqual(
       expect.objectContaining({
         projectPath: 'acme/web-app',
-        branch: 'agent/feature',
+        branch: 'cospec/feature',
         change: 'created',
         newSha: head,
         result: 'ok',
@@ -99,20 +99,30 @@ describe('git through the credential gateway', () => {
 
   it('needs the gateway: the same push straight to GitLab is refused for lack of credentials', async () => {
     const repo = join(work.dir, 'web-app');
-    const direct = await run('git', ['push', 'origin', 'HEAD:refs/heads/agent/direct'], {
+    const direct = await run('git', ['push', 'origin', 'HEAD:refs/heads/cospec/direct'], {
       cwd: repo,
       env: bareEnv(work.dir),
     });
     expect(direct.code).not.toBe(0);
   });
 
-  it("passes GitLab's refusal of a push to a protected branch through, and records it as rejected", async () => {
+  it('refuses a push to the default branch itself, before GitLab sees it, and records why', async () => {
     const repo = join(work.dir, 'web-app');
+    const before = (await run('git', ['--git-dir', gitlab.repoDir('acme/web-app'), 'rev-parse', 'main'])).stdout;
     const push = await git(['push', 'origin', 'HEAD:refs/heads/main'], repo);
     expect(push.code).not.toBe(0);
+    expect(push.stderr).toMatch(/remote: coSPEC gateway: .*default branch/);
+    expect(push.stderr).toMatch(/\[remote rejected\] HEAD -> main \(coSPEC gateway: main is the default branch/);
+    expect((await run('git', ['--git-dir', gitlab.repoDir('acme/web-app'), 'rev-parse', 'main'])).stdout).toBe(before);
     const mainPush = gateway.record().pushes.find((p) => p.branch === 'main');
     expect(mainPush).toMatchObject({ change: 'updated', result: 'rejected' });
-    expect(mainPush?.reason).toBeTruthy();
+    expect(gateway.record().refusals).toContainEqual(
+      expect.objectContaining({
+        kind: 'push',
+        target: 'refs/heads/main',
+        reason: expect.stringMatching(/default branch/),
+      }),
+    );
   });
 
   it('refuses git access to a project outside the run with a 403 that says why', async () => {
@@ -135,7 +145,7 @@ describe('GitLab API through the credential gateway', () => {
       '-X',
       'POST',
       '--data-urlencode',
-      'source_branch=agent/feature',
+      'source_branch=cospec/feature',
       '--data-urlencode',
       'target_branch=main',
       '--data-urlencode',
@@ -146,13 +156,13 @@ describe('GitLab API through the credential gateway', () => {
     const [mr] = gateway.record().mergeRequests;
     expect(mr).toMatchObject({
       projectPath: 'acme/web-app',
-      sourceBranch: 'agent/feature',
+      sourceBranch: 'cospec/feature',
       targetBranch: 'main',
       title: 'Agent change',
     });
     expect(mr!.webUrl).toMatch(/\/acme\/web-app\/-\/merge_requests\/\d+$/);
     const onServer = gitlab.mergeRequests('acme/web-app').find((m) => m.iid === mr!.iid);
-    expect(onServer).toMatchObject({ source_branch: 'agent/feature', author_id: botId });
+    expect(onServer).toMatchObject({ source_branch: 'cospec/feature', author_id: botId });
   });
 
   it('files an issue and records it, replacing credentials the agent sent itself', async () => {

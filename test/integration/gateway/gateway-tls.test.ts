@@ -69,9 +69,9 @@ describe('https instance through the gateway', () => {
     await writeFile(join(repo, 'TLS.md'), 'over tls\n');
     await run('git', ['add', 'TLS.md'], { cwd: repo, env: bareEnv(work.dir) });
     await run('git', ['commit', '-q', '-m', 'tls change'], { cwd: repo, env: bareEnv(work.dir) });
-    const push = await gitVia(proxy.url, runCaFile, ['push', 'origin', 'HEAD:refs/heads/agent/tls'], repo);
+    const push = await gitVia(proxy.url, runCaFile, ['push', 'origin', 'HEAD:refs/heads/cospec/tls'], repo);
     expect(push.code, push.stderr).toBe(0);
-    expect(gateway.record().pushes).toContainEqual(expect.objectContaining({ branch: 'agent/tls', result: 'ok' }));
+    expect(gateway.record().pushes).toContainEqual(expect.objectContaining({ branch: 'cospec/tls', result: 'ok' }));
   });
 
   it("fails when the sandbox does not trust the run CA (even trusting GitLab's own CA)", async () => {

@@ -22,12 +22,12 @@ export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0=/wo
 P="$HTTP_PROXY"; API="$COSPEC_GITLAB_URL/api/v4/projects/$COSPEC_PROJECT_ID"
 cd /workspace
 for b in feature-one feature-two; do
-  git checkout -q -b "agent/$b" main
+  git checkout -q -b "cospec/$b" main
   echo "$b" > "$b.txt"; git add "$b.txt"
   git -c user.name=agent -c user.email=agent@example.invalid commit -q -m "Add $b"
-  git -c http.proxy="$P" push -q origin "HEAD:refs/heads/agent/$b"
+  git -c http.proxy="$P" push -q origin "HEAD:refs/heads/cospec/$b"
 done
-curl -sf --proxy "$P" -X POST "$API/merge_requests" --data-urlencode source_branch=agent/feature-one --data-urlencode target_branch=main --data-urlencode "title=Feature one" >/dev/null
+curl -sf --proxy "$P" -X POST "$API/merge_requests" --data-urlencode source_branch=cospec/feature-one --data-urlencode target_branch=main --data-urlencode "title=Feature one" >/dev/null
 curl -sf --proxy "$P" -X POST "$API/issues" --data-urlencode "title=First follow-up" >/dev/null
 curl -sf --proxy "$P" -X POST "$API/issues" --data-urlencode "title=Second follow-up" >/dev/null
 echo done`;
@@ -84,11 +84,11 @@ describe.skipIf(skip)('run outputs', () => {
       )
       .sort();
     expect(summary).toEqual([
-      'branch agent/feature-one Add feature-one',
-      'branch agent/feature-two Add feature-two',
+      'branch cospec/feature-one Add feature-one',
+      'branch cospec/feature-two Add feature-two',
       'issue First follow-up',
       'issue Second follow-up',
-      'mr Feature one agent/feature-one',
+      'mr Feature one cospec/feature-one',
     ]);
     for (const o of run.outputs) expect(o.webUrl).toMatch(new RegExp(`^${gitlab.url}/acme/unprotected-lib/-/`));
     expect(run.detail).toBe('2 branches, 1 merge request, 2 issues');

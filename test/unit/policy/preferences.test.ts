@@ -97,3 +97,36 @@ describe('settings under the managed policy', () => {
     expect(view.policy.problems.join('\n')).toMatch(/alow/);
   });
 });
+
+describe('what agents may push, under the policy', () => {
+  it('defaults to cospec/ without ci.skip, and lets the user change both', async () => {
+    const { prefs } = await setup();
+    expect((await prefs.handlers.get()).pushes).toEqual({
+      branchPrefix: { value: 'cospec/', managed: false },
+      ciSkip: { value: false, managed: false },
+    });
+    const after = await prefs.handlers.update({ branchPrefix: 'agents/', ciSkip: true });
+    expect(after.pushes.branchPrefix).toEqual({ value: 'agents/', managed: false });
+    expect(prefs.pushRules()).toEqual({ prefix: 'agents/', ciSkip: true });
+  });
+
+  it('applies the pinned prefix and ci.skip over the user’s and refuses to change them', async () => {
+    const { prefs, settings } = await setup({ version: 1, pushes: { branchPrefix: 'bots/cospec/', ciSkip: true } });
+    settings.write('runs', { egressAllow: [], timeoutMinutes: 60, branchPrefix: 'mine/', ciSkip: false });
+    const view = await prefs.handlers.get();
+    expect(view.pushes).toEqual({
+      branchPrefix: { value: 'bots/cospec/', managed: true },
+      ciSkip: { value: true, managed: true },
+    });
+    expect(prefs.pushRules()).toEqual({ prefix: 'bots/cospec/', ciSkip: true });
+    await expect(prefs.handlers.update({ ciSkip: false })).rejects.toMatchObject({ code: 'POLICY_FORBIDS' });
+    await expect(prefs.handlers.update({ branchPrefix: 'x/' })).rejects.toMatchObject({ code: 'POLICY_FORBIDS' });
+  });
+
+  it('refuses a policy whose prefix would open every branch', async () => {
+    for (const branchPrefix of ['', '/', 'cospec', '../', 'a b/']) {
+      const { prefs } = await setup({ version: 1, pushes: { branchPrefix } });
+      expect((await prefs.handlers.get()).policy.status).toBe('invalid');
+    }
+  });
+});

@@ -81,6 +81,7 @@ function setup(keys: Record<string, string>) {
     }),
     mirrors: { available: async () => false, open: async () => Promise.reject(new Error('unused')) },
     logger: createLogger({ sinks: [memorySink()] }),
+    pushRules: () => ({ prefix: 'cospec/', ciSkip: false }),
   };
   const logger = deps.logger;
   const dir = mkdtempSync(join(tmpdir(), 'cospec-runs-key-'));

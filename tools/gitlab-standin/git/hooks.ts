@@ -32,6 +32,24 @@ done
 exit $status
 `;
 
+/**
+ * Hands each push's ref updates and push options back to the server (a file named by GL_PUSH_LOG),
+ * which acts on them after the push the way GitLab's PostReceive does (push-options.ts).
+ */
+const POST_RECEIVE = `#!/bin/sh
+[ -n "$GL_PUSH_LOG" ] || exit 0
+i=0
+while [ "$i" -lt "\${GIT_PUSH_OPTION_COUNT:-0}" ]; do
+  eval "v=\\\${GIT_PUSH_OPTION_$i}"
+  printf 'option %s\\n' "$v" >> "$GL_PUSH_LOG"
+  i=$((i + 1))
+done
+while read old new ref; do
+  printf 'ref %s %s %s\\n' "$old" "$new" "$ref" >> "$GL_PUSH_LOG"
+done
+exit 0
+`;
+
 /** Writes the hooks folder used by every repository (via core.hooksPath) and returns its path. */
 export function writeHooks(dataDir: string): string {
   const dir = join(dataDir, 'hooks');
@@ -39,5 +57,8 @@ export function writeHooks(dataDir: string): string {
   const file = join(dir, 'pre-receive');
   writeFileSync(file, PRE_RECEIVE);
   chmodSync(file, 0o755);
+  const post = join(dir, 'post-receive');
+  writeFileSync(post, POST_RECEIVE);
+  chmodSync(post, 0o755);
   return dir;
 }

@@ -1,9 +1,13 @@
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { relative } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { principalForBasic, tokenAllowsGit, type Principal } from '../auth';
 import { ACCESS, type ProjectRecord } from '../model';
 import type { Store } from '../store';
+import type { PushedRefUpdate } from './push-options';
 import { cleanGitEnv } from './run';
 
 /** Paths git smart HTTP uses, with or without the .git suffix as GitLab accepts. */
@@ -43,8 +47,12 @@ export async function handleGit(
     query: URLSearchParams;
     reposDir: string;
     hooksDir: string;
-    /** Runs after a push, before its response ends, so the pusher sees its effects (MR refs, statuses) at once. */
-    onPush: (p: ProjectRecord) => Promise<void>;
+    /**
+     * Runs after a push, before its response ends, so the pusher sees its effects (MR refs, statuses,
+     * MRs from push options) at once; with the ref updates and push options the post-receive hook saw
+     * (none when the push was refused).
+     */
+    onPush: (p: ProjectRecord, push: { userId: number; refs: PushedRefUpdate[]; options: string[] }) => Promise<void>;
   },
 ): Promise<void> {
   const m = GIT_PATH.exec(options.pathname);
@@ -84,22 +92,39 @@ export async function handleGit(
     GIT_CONFIG_VALUE_0: options.hooksDir,
     GIT_CONFIG_KEY_1: 'http.receivepack',
     GIT_CONFIG_VALUE_1: 'true',
+    // GitLab (Gitaly) advertises push-options, so `git push -o …` reaches it.
+    GIT_CONFIG_KEY_2: 'receive.advertisePushOptions',
+    GIT_CONFIG_VALUE_2: 'true',
     GL_ACCESS_LEVEL: String(level),
     GL_PROTECTED: protectedRules,
   };
   // GitLab's internal refs are fetchable but hidden from pushes, so a push to them is refused
   // ("deny updating a hidden ref"), as Gitaly's receive-pack does.
   HIDDEN_FROM_PUSH.forEach((prefix, i) => {
-    env[`GIT_CONFIG_KEY_${2 + i}`] = 'receive.hideRefs';
-    env[`GIT_CONFIG_VALUE_${2 + i}`] = prefix;
+    env[`GIT_CONFIG_KEY_${3 + i}`] = 'receive.hideRefs';
+    env[`GIT_CONFIG_VALUE_${3 + i}`] = prefix;
   });
-  env.GIT_CONFIG_COUNT = String(2 + HIDDEN_FROM_PUSH.length);
+  env.GIT_CONFIG_COUNT = String(3 + HIDDEN_FROM_PUSH.length);
   if (req.headers['content-length']) env.CONTENT_LENGTH = String(req.headers['content-length']);
   if (req.headers['content-encoding']) env.HTTP_CONTENT_ENCODING = String(req.headers['content-encoding']);
   if (req.headers['git-protocol']) env.GIT_PROTOCOL = String(req.headers['git-protocol']);
 
-  const pushed = write && req.method === 'POST' ? () => options.onPush(project) : undefined;
-  await runCgi(req, res, env, pushed);
+  const pushLog = write && req.method === 'POST' ? join(tmpdir(), `standin-push-${randomUUID()}`) : undefined;
+  if (pushLog) env.GL_PUSH_LOG = pushLog;
+  // GitLab acts on push options in the post-receive call, before the push's response ends.
+  await runCgi(req, res, env, async () => {
+    if (!pushLog) return;
+    const text = await readFile(pushLog, 'utf8').catch(() => '');
+    await rm(pushLog, { force: true });
+    const refs: PushedRefUpdate[] = [];
+    const pushOptions: string[] = [];
+    for (const line of text.split('\n')) {
+      if (line.startsWith('option ')) pushOptions.push(line.slice('option '.length));
+      const m = /^ref (\S+) (\S+) (\S+)$/.exec(line);
+      if (m) refs.push({ before: m[1]!, after: m[2]!, ref: m[3]! });
+    }
+    await options.onPush(project, { userId: user?.id ?? 0, refs, options: pushOptions });
+  });
 }
 
 function runCgi(

@@ -69,7 +69,7 @@ export function mergeRequestJson(
     created_at: mr.created_at,
     updated_at: mr.updated_at,
     merged_by: user(mr.merged_by_id),
-    merge_user: user(mr.merged_by_id),
+    merge_user: user(mr.merged_by_id ?? mr.merge_user_id ?? null),
     merged_at: mr.merged_at,
     closed_by: user(mr.closed_by_id),
     closed_at: mr.closed_at,
@@ -88,7 +88,7 @@ export function mergeRequestJson(
     draft: mr.draft,
     work_in_progress: mr.draft,
     milestone: null,
-    merge_when_pipeline_succeeds: false,
+    merge_when_pipeline_succeeds: mr.merge_when_pipeline_succeeds ?? false,
     merge_status: mergeStatus,
     // GitLab 17's values (preparing, conflict) postdate gitbeaker's list of them.
     detailed_merge_status: detailed as ExpandedMergeRequestSchema['detailed_merge_status'],
