@@ -49,6 +49,7 @@ export const ErrorCodeSchema = z.enum([
   'ENGINE_UNAVAILABLE',
   'IMAGE_BUILD_FAILED',
   'RUN_FAILED',
+  'PROJECT_ARCHIVED',
   'CLONE_FAILED',
   'DISK_FULL',
   'LFS_UNSUPPORTED',

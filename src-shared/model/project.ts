@@ -17,6 +17,8 @@ export const ProjectSchema = z.object({
   defaultBranchProtected: z.boolean().nullable(),
   /** Where to change branch protection in GitLab. */
   protectionSettingsUrl: z.string(),
+  /** Archived on GitLab: read-only there (pushes and writes refused), so runs on it are refused. */
+  archived: z.boolean().default(false),
 });
 export type Project = z.infer<typeof ProjectSchema>;
 

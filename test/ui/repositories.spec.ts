@@ -49,6 +49,15 @@ test.describe('Repositories', () => {
     await expect(lib.getByTestId('protect-link')).toContainText('Unprotected');
     await app.snap('repositories-search-unprotected');
 
+    // An archived project is listed, marked read-only, and cannot be picked for a run.
+    await search(page).fill('service-30');
+    const archived = list.locator('[data-path="acme/service-30"]');
+    await expect(archived.getByText('Archived · read-only')).toBeVisible();
+    await expect(archived.getByRole('button', { name: 'Start run' })).toBeDisabled();
+    await expect(archived.getByRole('button', { name: 'Start run' })).toHaveAttribute('title', /Archived on GitLab/);
+    await app.snap('repositories-archived');
+    await search(page).fill('unprotected');
+
     // The warning links to GitLab's protected-branches settings, opened in the system browser.
     const since = app.opened.length;
     await lib.getByTestId('protect-link').click();
@@ -106,6 +115,7 @@ test.describe('Repositories', () => {
         accessLevel: i % 10 === 0 ? 40 : 30,
         defaultBranchProtected: i % 50 === 0 ? false : i % 7 === 0 ? null : true,
         protectionSettingsUrl: `${base}/${path}/-/settings/repository#js-protected-branches-settings`,
+        archived: false,
       };
     });
     const dir = join(app.dataDir, 'cache', 'projects');

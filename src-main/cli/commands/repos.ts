@@ -29,7 +29,7 @@ export function registerRepos(program: Command, ctx: CliContext): void {
               ['ACCOUNT', 'PROJECT', 'DEFAULT BRANCH', 'VISIBILITY', 'PROTECTED', 'LAST ACTIVITY'],
               ps.map((p) => [
                 p.accountId,
-                p.pathWithNamespace,
+                p.archived ? `${p.pathWithNamespace} [archived: read-only]` : p.pathWithNamespace,
                 p.defaultBranch ?? '-',
                 p.visibility,
                 p.defaultBranchProtected === null ? '?' : p.defaultBranchProtected ? 'yes' : 'NO',

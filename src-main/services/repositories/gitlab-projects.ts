@@ -19,6 +19,7 @@ const ApiProjectSchema = z.object({
   web_url: z.string(),
   http_url_to_repo: z.string(),
   last_activity_at: z.string(),
+  archived: z.boolean().optional(),
   permissions: z
     .object({
       project_access: z.object({ access_level: z.number().int() }).nullable().optional(),
@@ -87,5 +88,6 @@ function toProject(accountId: string, raw: z.infer<typeof ApiProjectSchema>): Pr
     accessLevel: access || DEVELOPER,
     defaultBranchProtected: null,
     protectionSettingsUrl: `${raw.web_url}/-/settings/repository#js-protected-branches-settings`,
+    archived: raw.archived ?? false,
   };
 }

@@ -86,7 +86,19 @@ const ApiProjectSchema = z.object({
   web_url: z.string(),
   http_url_to_repo: z.string(),
   default_branch: z.string().nullable().optional(),
+  archived: z.boolean().optional(),
 });
+
+/**
+ * An archived GitLab project is read-only: pushes are refused ("You can't push code to an archived
+ * project.") and so are merge requests, issues and notes. A run there could only fail at its end.
+ */
+export function archivedProject(projectPath: string, instanceUrl: string): CospecError {
+  return new CospecError(
+    'PROJECT_ARCHIVED',
+    `${projectPath} is archived on ${new URL(instanceUrl).host}: GitLab refuses pushes, merge requests and issues there, so an agent could not deliver anything. Unarchive it on GitLab (Settings → General → Advanced) or choose another project.`,
+  );
+}
 
 /**
  * The allowlist entry of a run's GitLab instance: its host and its one port, always written out, so
@@ -124,6 +136,7 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
       const acc = account(spec.accountId);
       const { json } = await deps.accounts.apiGet(spec.accountId, `/projects/${encodeURIComponent(spec.projectPath)}`);
       const project = ApiProjectSchema.parse(json);
+      if (project.archived) throw archivedProject(spec.projectPath, acc.instanceUrl);
       if (!project.default_branch && !spec.branch) {
         throw new CospecError(
           'INVALID_INPUT',
@@ -145,6 +158,19 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
       // Refused before a run exists: without its key the agent could only fail, after minutes of image build and clone.
       if (resolved.modelKey && !(await deps.modelKey(resolved.modelKey.secretKey)))
         throw missingModelKey(resolved.name, resolved.modelKey.label);
+      // Refused before a run exists too: GitLab would refuse everything the agent delivers.
+      let archived = false;
+      try {
+        const { json } = await deps.accounts.apiGet(
+          spec.accountId,
+          `/projects/${encodeURIComponent(spec.projectPath)}`,
+        );
+        archived = ApiProjectSchema.parse(json).archived === true;
+      } catch {
+        // Anything else (not found, network, sign-in) fails the run at its first step, with its own diagnosis.
+        return;
+      }
+      if (archived) throw archivedProject(spec.projectPath, account(spec.accountId).instanceUrl);
     },
 
     allowlistFor(spec, project) {

@@ -1,5 +1,6 @@
 import { memo } from 'react';
 import {
+  Archive,
   Building2,
   ExternalLink,
   GitBranch,
@@ -69,6 +70,11 @@ interface Props {
 export const ProjectRow = memo(function ProjectRow({ project, onStartRun }: Props) {
   const vis = VISIBILITY[project.visibility];
   const VisIcon = vis.icon;
+  const notRunnable = project.archived
+    ? 'Archived on GitLab: it refuses pushes, merge requests and issues, so an agent could not deliver anything.'
+    : project.defaultBranch === null
+      ? 'The repository is empty: push a first commit.'
+      : undefined;
   return (
     <div className="project-row" data-testid="project-row" data-path={project.pathWithNamespace}>
       <div className="project-row-avatar" aria-hidden>
@@ -78,6 +84,11 @@ export const ProjectRow = memo(function ProjectRow({ project, onStartRun }: Prop
         <div className="project-row-title">
           <span className="project-row-name">{project.name}</span>
           <span className="project-row-path mono">{project.pathWithNamespace}</span>
+          {project.archived && (
+            <Badge tone="warning" icon={<Archive aria-hidden />} title={notRunnable}>
+              Archived · read-only
+            </Badge>
+          )}
         </div>
         <div className="project-row-meta">
           <Badge tone={accessTone(project.accessLevel)}>{accessLabel(project.accessLevel)}</Badge>
@@ -101,7 +112,8 @@ export const ProjectRow = memo(function ProjectRow({ project, onStartRun }: Prop
           size="sm"
           icon={<Play aria-hidden />}
           onClick={() => onStartRun(project)}
-          disabled={project.defaultBranch === null}
+          disabled={notRunnable !== undefined}
+          title={notRunnable}
         >
           Start run
         </Button>

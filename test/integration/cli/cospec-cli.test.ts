@@ -154,6 +154,26 @@ describe('cospec repos', () => {
   }, 60_000);
 });
 
+describe('archived projects', () => {
+  it('are listed as read-only, and a run on one is refused before it exists, with the reason', async () => {
+    const listed = await cospec(['repos', '--search', 'service-30']);
+    expect(listed.stdout).toContain('acme/service-30 [archived: read-only]');
+    const machine = json<Array<{ pathWithNamespace: string; archived: boolean }>>(
+      await cospec(['repos', '--search', 'service-', '--json']),
+    );
+    expect(machine.find((p) => p.pathWithNamespace === 'acme/service-30')?.archived).toBe(true);
+    expect(machine.find((p) => p.pathWithNamespace === 'acme/service-29')?.archived).toBe(false);
+
+    const before = json<unknown[]>(await cospec(['runs', '--json'])).length;
+    const r = await cospec(['run', '--repo', 'acme/service-30', '--task', 'fix it', '--agent', 'sample']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /acme\/service-30 is archived on 127\.0\.0\.1:\d+: GitLab refuses pushes.*\[PROJECT_ARCHIVED\]/,
+    );
+    expect(json<unknown[]>(await cospec(['runs', '--json']))).toHaveLength(before);
+  }, 60_000);
+});
+
 describe('bad arguments', () => {
   it.each([
     [['run', '--task', 'x'], /needs --repo/],

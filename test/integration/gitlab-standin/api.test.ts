@@ -206,6 +206,37 @@ describe('branches and repository', () => {
   });
 });
 
+describe('archived projects', () => {
+  it('are listed and readable, and every write is 403 Forbidden (protected branches excepted, as on GitLab)', async () => {
+    const bot = gitlab.user('cospec-bot').token;
+    const alice = gitlab.user('alice').token;
+    const project = (await (await raw('/projects/acme%2Fservice-30', bot)).json()) as { archived: boolean };
+    expect(project.archived).toBe(true);
+    const listed = (await (await raw('/projects?membership=true&archived=true', bot)).json()) as Array<{
+      path_with_namespace: string;
+    }>;
+    expect(listed.map((p) => p.path_with_namespace)).toEqual(['acme/service-30']);
+    expect((await raw('/projects/acme%2Fservice-30/repository/branches', bot)).status).toBe(200);
+    const post = (path: string, body: unknown, token = bot, method = 'POST') =>
+      raw(`/projects/acme%2Fservice-30${path}`, token, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    for (const res of [
+      await post('/repository/branches', { branch: 'x', ref: 'main' }),
+      await post('/merge_requests', { source_branch: 'main', target_branch: 'main', title: 't' }),
+      await post('/issues', { title: 'an issue' }),
+      await post('/repository/branches/main', {}, alice, 'DELETE'),
+    ]) {
+      expect(res.status).toBe(403);
+      expect(await res.json()).toEqual({ message: '403 Forbidden' });
+    }
+    const protect = await post('/protected_branches', { name: 'release/*' }, alice);
+    expect(protect.status).toBe(201);
+  });
+});
+
 describe('unknown routes', () => {
   it("answers 404 with GitLab's route body", async () => {
     const res = await raw('/nothing/here', gitlab.user('root').token);

@@ -131,6 +131,23 @@ describe('push permission by access level', () => {
     expect(await serverRef('acme/web-app', 'refs/heads/rita/topic')).toBe('');
   });
 
+  it("an archived project clones but refuses every push with GitLab's message, before any role check", async () => {
+    const bot = gitlab.user('cospec-bot');
+    expect((await cloneAs('oauth2', bot.token, 'acme/service-30', 'archived')).code).toBe(0);
+    await commitFile(join(work, 'archived'), 'archived.txt');
+    const push = await git(['push', 'origin', 'HEAD:refs/heads/cospec/archived'], join(work, 'archived'));
+    expect(push.code).not.toBe(0);
+    // Repositories::GitHttpController renders GitAccess's ForbiddenError as a 403 text/plain body; git shows it as remote:.
+    expect(push.stderr).toMatch(/remote: You can't push code to an archived project\./);
+    expect(push.stderr).toMatch(/403/);
+    expect(await serverRef('acme/service-30', 'refs/heads/cospec/archived')).toBe('');
+    const res = await fetch(`${gitlab.url}/acme/service-30.git/info/refs?service=git-receive-pack`, {
+      headers: { authorization: `Basic ${Buffer.from(`oauth2:${gitlab.user('alice').token}`).toString('base64')}` },
+    });
+    expect(res.status).toBe(403);
+    expect(await res.text()).toBe("You can't push code to an archived project.\n");
+  });
+
   it('the bot (Developer) pushes a new branch', async () => {
     const dir = join(work, 'c1');
     await commitFile(dir, 'bot.txt');

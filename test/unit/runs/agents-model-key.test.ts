@@ -124,7 +124,8 @@ describe('agents that need a model key', () => {
     );
     // (Output detection afterwards asks the recorder GitLab for more than it knows; not the point here.)
     expect(done.transitions.map((t) => t.state)).toContain('running');
-    expect(calls.slice(0, 4)).toEqual(['gitlab', 'ensureImage', 'clone', 'execute anthropic=sk-ant-x']);
+    // The first GitLab call is the up-front check that the project is not archived, the second resolves it.
+    expect(calls.slice(0, 5)).toEqual(['gitlab', 'gitlab', 'ensureImage', 'clone', 'execute anthropic=sk-ant-x']);
   });
 
   it('asks for no key when the agent needs none', async () => {

@@ -22,8 +22,18 @@ export function projectFor(
   }
   const level = ctx.store.accessLevel(user, project);
   if (level < minLevel) throw user ? errors.forbidden() : errors.unauthorized();
+  if (project.archived && !READS.has(ctx.method) && !ARCHIVE_WRITABLE.test(ctx.req.url ?? '')) throw errors.forbidden();
   return { project, level };
 }
+
+const READS = new Set(['GET', 'HEAD']);
+/**
+ * An archived project is read-only: GitLab's ProjectPolicy prevents the abilities in
+ * ArchivedAbilities (push_code, create_merge_request_in/from, and create/update/admin of issues,
+ * merge requests, notes, labels, milestones …), so every such write is "403 Forbidden". Protected
+ * branches are not among them: a Maintainer can still change those.
+ */
+const ARCHIVE_WRITABLE = /\/protected_branches(\/|\?|$)/;
 
 export function requireParams(ctx: Ctx, names: string[]): void {
   const missing = names.filter((n) => ctx.body[n] === undefined || ctx.body[n] === '');

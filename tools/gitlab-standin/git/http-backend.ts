@@ -32,6 +32,7 @@ const MESSAGES = {
   notFound: "The project you were looking for could not be found or you don't have permission to view it.",
   noDownload: 'You are not allowed to download code from this project.',
   noPush: 'You are not allowed to push code to this project.',
+  archived: "You can't push code to an archived project.",
 };
 
 /**
@@ -71,6 +72,8 @@ export async function handleGit(
     return user ? text(res, 404, MESSAGES.notFound) : challenge(res, MESSAGES.denied);
   if (write && !principal) return challenge(res, MESSAGES.denied);
   if (principal && !tokenAllowsGit(principal, write)) return challenge(res, MESSAGES.denied);
+  // GitAccess#check_push_access! refuses an archived project before any role or branch check.
+  if (write && project.archived) return text(res, 403, MESSAGES.archived);
   const level = options.store.accessLevel(user, project);
   if (!write && project.visibility === 'private' && level < ACCESS.reporter) return text(res, 403, MESSAGES.noDownload);
   if (write && level < ACCESS.developer) return text(res, 403, MESSAGES.noPush);
