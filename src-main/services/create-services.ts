@@ -9,6 +9,7 @@ import { createRepositoriesService, type RepositoriesService } from './repositor
 import { createUpdatesService, type UpdatesService } from './updates';
 import { createRunPorts, createRunsService, type RunsService } from './runs';
 import { join } from 'node:path';
+import { ensurePrivateDir } from '../platform/private-dir';
 import { createRuntimeGit, createRuntimeSandbox } from './runtime';
 import { createPreferencesService } from './preferences';
 import { createLocalGitLabService } from './local-gitlab';
@@ -38,6 +39,9 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
   });
   const policyPath = deps.policyPath ?? choosePolicyPath(deps);
   const policy = new PolicyGuard(await loadPolicy(policyPath));
+  // The data folder and what the app keeps beside it are the user's alone (0700), before anything is written.
+  for (const dir of [deps.paths.dataDir, deps.paths.logsDir, deps.paths.cacheDir, join(deps.paths.dataDir, 'runs')])
+    ensurePrivateDir(dir);
   const settings = createSettingsStore({ dataDir: deps.paths.dataDir, logger: deps.logger, now: deps.now });
   const secrets = createSecretStore({
     dataDir: deps.paths.dataDir,

@@ -58,8 +58,8 @@ export function createRepositoriesService(deps: RepositoriesDeps): RepositoriesS
   async function writeCache(accountId: string, value: { fetchedAt: string; projects: Project[] }) {
     memory.set(accountId, value);
     const file = cacheFile(accountId);
-    await mkdir(join(deps.cacheDir, 'projects'), { recursive: true });
-    await writeFile(`${file}.tmp`, JSON.stringify(value));
+    await mkdir(join(deps.cacheDir, 'projects'), { recursive: true, mode: 0o700 });
+    await writeFile(`${file}.tmp`, JSON.stringify(value), { mode: 0o600 });
     await rename(`${file}.tmp`, file);
   }
 

@@ -204,7 +204,7 @@ export class RunOrchestrator {
       signal.throwIfAborted();
 
       await this.transition(live.record, 'cloning', { detail: `Cloning ${live.record.spec.projectPath}`, progress: 0 });
-      await mkdir(paths.dir, { recursive: true });
+      await mkdir(paths.dir, { recursive: true, mode: 0o700 });
       const cloned = await ports.clone({
         spec: live.record.spec,
         project,

@@ -57,7 +57,7 @@ export class RunStore {
 
   private async write(id: string, snapshot: string): Promise<void> {
     const paths = this.paths(id);
-    await mkdir(paths.dir, { recursive: true });
+    await mkdir(paths.dir, { recursive: true, mode: 0o700 });
     const tmp = `${paths.record}.${process.pid}.tmp`;
     await writeFile(tmp, snapshot, { mode: 0o600 });
     await rename(tmp, paths.record);

@@ -128,7 +128,7 @@ export async function executeInSandbox(
     const shape = await chooseEgressShape(engine, deps.egressShape);
     await mkdir(runDir, { mode: 0o755 });
     await chmod(runDir, 0o755);
-    await mkdir(req.paths.dir, { recursive: true });
+    await mkdir(req.paths.dir, { recursive: true, mode: 0o700 });
     await writeFile(join(runDir, 'task.md'), req.spec.task, { mode: 0o644 });
     // Copied, not mounted from where the app is installed: engines in a VM share only some host
     // folders (the user's home and the temp folders), not /Applications or Program Files.

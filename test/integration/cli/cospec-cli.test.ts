@@ -1,5 +1,14 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -225,6 +234,51 @@ describe.skipIf(skipRuns)('cospec run', () => {
     );
     expect(outputs.find((o) => o.kind === 'merge_request')?.webUrl).toMatch(/\/acme\/web-app\/-\/merge_requests\/\d+$/);
   }, 120_000);
+
+  it('keeps what it wrote readable by this user only; another local user reads nothing', async () => {
+    const mode = (p: string) => statSync(p).mode & 0o777;
+    const run = join(dataDir, 'runs', runId);
+    // An older version (or a loose umask) left folders open: the next command closes them again.
+    chmodSync(dataDir, 0o755);
+    chmodSync(join(dataDir, 'runs'), 0o755);
+    expect((await cospec(['runs'])).code).toBe(0);
+    for (const dir of [dataDir, join(dataDir, 'runs'), run, join(dataDir, 'logs'), join(dataDir, 'cache')])
+      expect(mode(dir), dir).toBe(0o700);
+    for (const file of [
+      'config.json',
+      join('runs', runId, 'run.json'),
+      ...['agent.log', 'egress.log', 'gateway.log'].map((f) => join('runs', runId, f)),
+    ])
+      if (existsSync(join(dataDir, file))) expect(mode(join(dataDir, file)), file).toBe(0o600);
+    expect(existsSync(join(run, 'run.json'))).toBe(true);
+    // The clone was made by git under umask 077: what clone wrote is open to neither group nor others
+    // (files the agent added in the container follow its own umask, still inside the 0700 run folder).
+    const open: string[] = [];
+    const walk = (path: string) => {
+      if (!existsSync(path)) return;
+      if (mode(path) & 0o077) open.push(`${path} ${mode(path).toString(8)}`);
+      if (statSync(path).isDirectory()) for (const name of readdirSync(path)) walk(join(path, name));
+    };
+    walk(join(run, 'workspace', '.git', 'objects', 'pack'));
+    walk(join(run, 'workspace', '.git', 'config'));
+    walk(join(run, 'workspace', '.git', 'packed-refs'));
+    expect(open).toEqual([]);
+
+    // The attack: another account on this machine tries to read the run's files.
+    if (process.getuid?.() === 0) {
+      for (const target of [
+        join(run, 'agent.log'),
+        join(run, 'run.json'),
+        join(run, 'workspace', '.git', 'config'),
+        join(dataDir, 'config.json'),
+      ]) {
+        const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'cat', target]);
+        expect(r.status, `${target} was readable by nobody`).not.toBe(0);
+        expect(r.stderr.toString()).toMatch(/Permission denied/);
+        expect(r.stdout.length).toBe(0);
+      }
+    } else console.warn('[cli] not root: the read attempt as another user is skipped');
+  }, 60_000);
 
   it('Ctrl-C cancels a running agent: exit 130, the run recorded as cancelled, its container removed', async () => {
     const child = spawn(
