@@ -19,7 +19,10 @@
  * - project-scoped calls only for the run's project(s); the few global reads (who am I, version,
  *   project and user lookup) expose nothing the account's own UI doesn't.
  *
- * Protected branches, roles and the rest of GitLab's permission model still apply on top.
+ * A route passing here is only the first check: the body and query of every call are judged by
+ * api-guard.ts (quick actions, fields naming another project), and every JSON answer is cleaned
+ * by response-scrub.ts. Protected branches, roles and the rest of GitLab's permission model still
+ * apply on top.
  */
 
 export type RecordKind = 'merge_request' | 'issue' | 'note';

@@ -103,7 +103,7 @@ describe('quick actions in notes', () => {
     const before = serverGit('rev-parse', 'main');
     const res = await api('POST', `/projects/${enc}/merge_requests/${iid}/notes`, { body: 'LGTM\n/approve\n/merge' });
     expect(res.status).toBe(201);
-    expect(res.json).toMatchObject({ body: 'LGTM', commands_changes: { merge: expect.any(String) } });
+    expect(res.json).toMatchObject({ body: 'LGTM', commands_changes: { merge: null } });
     expect(mr(iid)).toMatchObject({ state: 'merged', approved_by_ids: [gitlab.user('cospec-bot').id] });
     expect(serverGit('rev-parse', 'main')).not.toBe(before);
   });

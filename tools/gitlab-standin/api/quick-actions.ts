@@ -1,4 +1,5 @@
 import * as repo from '../git/repo';
+import { str } from '../http/body';
 import type { Ctx } from '../http/types';
 import { ACCESS, type IssueRecord, type MergeRequestRecord, type ProjectRecord, type UserRecord } from '../model';
 
@@ -316,7 +317,8 @@ export async function applyCommands(
           if (level >= (protection?.merge_access_level ?? ACCESS.developer)) {
             try {
               await merge(ctx, project, target.item);
-              changes.merge = target.item.merge_commit_sha;
+              // GitLab's update is the diff head sha the client passed (merge_request_diff_head_sha), or null.
+              changes.merge = str(ctx.body.merge_request_diff_head_sha) ?? null;
               messages.push('Merged this merge request.');
             } catch {
               messages.push('Could not apply merge command.');
