@@ -175,11 +175,10 @@ function refuseWith(ctx: ApiGuardContext, res: ServerResponse, refusal: Verdict)
   const json = JSON.stringify({ message });
   res.writeHead(refusal.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
   res.end(json);
-  ctx.recorder.add('gateway.refusal', {
-    at: new Date().toISOString(),
-    kind: refusal.kind,
-    target: refusal.target,
-    reason: refusal.reason,
-  });
+  // One entry per quick action, so the run can say how often each command was tried.
+  const at = new Date().toISOString();
+  const targets = refusal.kind === 'quick_action' ? refusal.target.split(' ') : [refusal.target];
+  for (const target of targets)
+    ctx.recorder.add('gateway.refusal', { at, kind: refusal.kind, target, reason: refusal.reason });
   return { admitted: false, reason: refusal.reason };
 }

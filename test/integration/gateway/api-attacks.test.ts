@@ -195,9 +195,9 @@ describe('quick actions never reach GitLab', () => {
     const answer = await curl(bot, method, path(), args());
     expect(answer.status, answer.body).toBe(403);
     expect(JSON.parse(answer.body)).toMatchObject({ message: expect.stringMatching(/quick action/) });
-    expect(refusals().slice(before)).toEqual([
-      expect.objectContaining({ kind: 'quick_action', target: expect.stringMatching(/^\//) }),
-    ]);
+    const added = refusals().slice(before);
+    expect(added.length).toBeGreaterThan(0);
+    for (const r of added) expect(r).toMatchObject({ kind: 'quick_action', target: expect.stringMatching(/^\/\w+$/) });
   });
 
   it('left GitLab untouched: nothing merged, approved, retargeted, closed, labelled or moved', async () => {

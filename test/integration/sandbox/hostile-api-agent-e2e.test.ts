@@ -199,8 +199,17 @@ describe.skipIf(skip).each([{ tls: false }, { tls: true }])(
         issues: unknown[];
       };
       const kinds = record.refusals.map((r) => `${r.kind} ${r.target}`);
-      expect(kinds.filter((k) => k.startsWith('quick_action'))).toHaveLength(4);
-      expect(kinds).toContainEqual(expect.stringMatching(/^quick_action \/merge/));
+      // One entry per command tried: /merge twice, /approve, /target_branch twice, /assign, /label.
+      const commands = kinds.filter((k) => k.startsWith('quick_action ')).map((k) => k.slice('quick_action '.length));
+      expect(commands.sort()).toEqual([
+        '/approve',
+        '/assign',
+        '/label',
+        '/merge',
+        '/merge',
+        '/target_branch',
+        '/target_branch',
+      ]);
       expect(kinds).toContainEqual(expect.stringMatching(/^api POST .*merge_requests$/));
       expect(kinds).toContainEqual(expect.stringMatching(new RegExp(`^api GET .*/projects/${otherId}$`)));
       expect(record.notes).toHaveLength(1);
