@@ -27,6 +27,7 @@ import type { ModelApi, ModelUsage } from '../../../src-shared/model/run';
 import type { Logger } from '../../platform/logger';
 import { MODEL_APIS, type ModelApiDefinition, type ModelRoute } from './model-apis';
 import { createUsageTap, type UsageSample } from './model-usage';
+import { normaliseHost } from '../../platform/host';
 
 export interface ModelApiAccess {
   api: ModelApi;
@@ -211,7 +212,8 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
     } catch {
       return refuse(res, req, '-', String(req.url ?? '').slice(0, 200), 400, 'malformed request target');
     }
-    const host = url.hostname.toLowerCase();
+    // The one host form of src-main/platform/host.ts, as the egress proxy compares it.
+    const host = normaliseHost(url.hostname) ?? url.hostname.slice(0, 200);
     const route = byHost.get(host);
     const target = `${req.method ?? ''} ${url.pathname.slice(0, 200)}`;
     if (!route) return refuse(res, req, host, target, 403, `${host} is not a model API of this run`);
@@ -328,7 +330,7 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
 
   return {
     logPath,
-    handles: (host) => byHost.has(host.replace(/^\[|\]$/g, '').toLowerCase()),
+    handles: (host) => byHost.has(normaliseHost(host) ?? ''),
     handleHttpRequest(req, res) {
       serve(req, res).catch((error: unknown) => {
         options.logger.error('model gateway: request failed', {
