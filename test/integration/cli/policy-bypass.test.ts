@@ -29,6 +29,8 @@ function skipReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'bind-mounting over /etc/cospec needs root';
   if (!existsSync(MACHINE_DIR) || !statSync(MACHINE_DIR).isDirectory())
     return `${MACHINE_DIR} does not exist (scripts/setup/podman.sh makes it)`;
+  if (existsSync(join(MACHINE_DIR, 'policy.json')))
+    return `this machine has a real policy at ${MACHINE_DIR}/policy.json, which these tests would not replace`;
   const probe = spawnSync('unshare', ['--mount', '--propagation', 'private', 'true']);
   if (probe.status !== 0)
     return `unshare --mount does not work here: ${probe.stderr?.toString().trim() || probe.error}`;
