@@ -18,6 +18,12 @@ describe('layer rules', { timeout: 120_000 }, () => {
     expect(messages.join()).toMatch(/Only src-main\/shell/);
   });
 
+  it('forbid electron and the shell in the browser-mode web host (it runs where Electron cannot)', async () => {
+    const code =
+      "import { app } from 'electron';\nimport { CONTENT_SECURITY_POLICY } from '../shell/csp';\nexport const a = [app, CONTENT_SECURITY_POLICY];\n";
+    expect(await restrictedImports('src-main/web-host/x.ts', code)).toHaveLength(2);
+  });
+
   it('allow electron in the shell and the preload', async () => {
     expect(
       await restrictedImports('src-main/shell/x.ts', "import { app } from 'electron';\nexport const a = app;\n"),
