@@ -1,6 +1,6 @@
 import type { App, NativeTheme, SafeStorage, Session, Shell } from 'electron';
 import { pathsFor, type Paths } from '../platform/paths';
-import { vetExternalUrl } from '../services/app/external-url';
+import { vetExternalUrl } from '../../src-shared/ipc/external-url';
 import type { Encryptor } from '../services/secrets/types';
 
 /**

@@ -1,6 +1,6 @@
 import type { Event, HandlerDetails, WebContents, WindowOpenHandlerResponse } from 'electron';
 import type { Logger } from '../platform/logger';
-import { vetExternalUrl } from '../services/app/external-url';
+import { vetExternalUrl } from '../../src-shared/ipc/external-url';
 import { isAppUrl } from './app-protocol';
 
 /** The parts of a WebContents the guard touches; a test passes a recorder with the same shape. */

@@ -85,5 +85,13 @@ test.describe('browser mode, end to end', () => {
     await expect(page).toHaveURL(/#\/review\/[\w-]+\/\d+$/);
     await expect(page.locator('.diff-file, [data-testid="file-diff"]').first()).toBeVisible({ timeout: 60_000 });
     await snapPage(page, 'browser-mode-review');
+
+    // Links open in a new tab of this browser (main may run on another machine), vetted as main vets them.
+    const [tab] = await Promise.all([
+      page.context().waitForEvent('page'),
+      page.getByRole('link', { name: 'Open in GitLab' }).click(),
+    ]);
+    await expect(tab).toHaveURL(/^http:\/\/127\.0\.0\.1:\d+\/acme\/web-app\/-\/merge_requests\/\d+$/);
+    await tab.close();
   });
 });

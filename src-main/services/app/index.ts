@@ -1,7 +1,7 @@
 import type { ServiceHandlers } from '../../../src-shared/ipc/define';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import type { AppInfo, appContract, PickFolderOptions } from '../../../src-shared/ipc/services/app';
-import { vetExternalUrl } from './external-url';
+import { vetExternalUrl } from '../../../src-shared/ipc/external-url';
 
 export interface AppServiceDeps {
   host: AppInfo['host'];

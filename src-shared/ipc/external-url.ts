@@ -1,7 +1,8 @@
-import { CospecError } from '../../../src-shared/ipc/errors';
+import { CospecError } from './errors';
 
 /**
- * Only plain web pages leave the app: http(s) with a host, no credentials in the URL.
+ * Only plain web pages leave the app: http(s) with a host, no credentials in the URL. Main vets every
+ * URL it opens with this, and so does the page in browser mode, where it opens links itself.
  * Everything else (file:, javascript:, custom schemes, smb:) could run code or leak data.
  */
 export function vetExternalUrl(raw: string): URL {
