@@ -25,7 +25,7 @@ import {
   type EgressShape,
 } from './egress-route';
 import { AGENT_GID, AGENT_UID, prepareWorkspaceOwner, type WorkspaceOwnership } from './workspace-owner';
-import { copyIntoContainer, copyOutOfContainer } from './workspace-transfer';
+import { copyIntoContainer, copyOutOfContainer, CopyOutLimitError } from './workspace-transfer';
 
 /**
  * One run in one container: the per-run credential gateway and egress proxy on the host, the
@@ -274,9 +274,14 @@ export async function executeInSandbox(
         .catch((error: unknown) => logger.warn('sandbox: volume removal failed', { volume, error }));
     await gateway?.close().catch(() => undefined);
     await modelGateway?.close().catch(() => undefined);
-    await owner
+    const stopped = await owner
       ?.restore()
       .catch((error: unknown) => logger.warn('sandbox: giving the workspace back failed', { error }));
+    if (stopped) {
+      // Half given back would leave files of this app's user with the agent's uid: none are kept.
+      await rm(req.paths.workspace, { recursive: true, force: true }).catch(() => undefined);
+      req.onLog(`[coSPEC] The workspace was removed: ${stopped} (what the agent pushed to GitLab is unaffected).`);
+    }
     await rm(outer, { recursive: true, force: true });
   }
 
@@ -284,17 +289,18 @@ export async function executeInSandbox(
   async function bringWorkspaceBack(from: ContainerHandle): Promise<void> {
     try {
       const result = await copyOutOfContainer(from, IN_CONTAINER.workspace, req.paths.workspace);
-      if (result.skippedLinks.length)
+      if (result.skippedLinkCount)
         req.onLog(
-          `[coSPEC] ${result.skippedLinks.length} symbolic link(s) pointing outside the workspace were not copied back: ${result.skippedLinks.slice(0, 5).join(', ')}`,
+          `[coSPEC] ${result.skippedLinkCount} symbolic link(s) pointing outside the workspace or through another link were not copied back: ${result.skippedLinks.join(', ')}`,
         );
-      if (result.skippedOther.length)
+      if (result.skippedOtherCount)
         req.onLog(
-          `[coSPEC] ${result.skippedOther.length} special file(s) were not copied back: ${result.skippedOther.slice(0, 5).join(', ')}`,
+          `[coSPEC] ${result.skippedOtherCount} special file(s) were not copied back: ${result.skippedOther.join(', ')}`,
         );
       req.onLog('[coSPEC] the workspace was copied back from the container engine');
     } catch (error) {
       logger.warn('sandbox: copying the workspace back failed', { error });
+      if (error instanceof CopyOutLimitError) return req.onLog(`[coSPEC] ${error.message}`);
       req.onLog(
         `[coSPEC] copying the workspace back from the container engine failed (${error instanceof Error ? error.message : String(error)}); what the agent pushed is unaffected.`,
       );
