@@ -187,6 +187,60 @@ test.describe('Runs', () => {
     await app.snap('runs-failed');
   });
 
+  test('shows what the credential gateway refused, of every kind, with the reason the agent got', async ({ app }) => {
+    const { page } = app;
+    await seed(
+      app,
+      {
+        ...succeeded,
+        id: 'run-refused',
+        refusals: [
+          {
+            kind: 'push',
+            target: 'refs/heads/main',
+            reason: 'main is the default branch; agents push only to branches under cospec/',
+            count: 2,
+          },
+          {
+            kind: 'push_option',
+            target: 'merge_request.merge_when_pipeline_succeeds',
+            reason:
+              'push option merge_request.merge_when_pipeline_succeeds is not allowed: merge requests are opened through the API, where the app records them',
+            count: 1,
+          },
+          {
+            kind: 'api',
+            target: 'POST /api/v4/projects/9/merge_requests',
+            reason: 'project 9 is not part of this run',
+            count: 1,
+          },
+          { kind: 'quick_action', target: '/merge', reason: 'quick actions are not run for agents', count: 3 },
+        ],
+      },
+      [
+        '[agent] git push origin HEAD:main',
+        ' ! [remote rejected] HEAD -> main (coSPEC gateway: main is the default branch)',
+      ],
+    );
+    await app.goto('#/runs/run-refused');
+    const detail = page.getByTestId('run-detail');
+    const card = detail.locator('.card', { hasText: 'Refused by the gateway' });
+    await expect(card).toBeVisible();
+    await expect(card.locator('tbody tr')).toHaveCount(4);
+    await expect(card.getByText('7 attempts were refused before reaching GitLab')).toBeVisible();
+    for (const kind of ['Push', 'Push option', 'API call', 'Quick action'])
+      await expect(card.getByText(kind, { exact: true })).toBeVisible();
+    await expect(card.getByText('refs/heads/main')).toBeVisible();
+    await expect(card.getByText(/main is the default branch/)).toBeVisible();
+    await card.scrollIntoViewIfNeeded();
+    await app.snap('runs-refusals');
+
+    // A run the gateway refused nothing has no such card.
+    await seed(app, succeeded, ['[agent] done']);
+    await app.goto('#/runs/run-succeeded');
+    await expect(page.getByTestId('run-detail').getByText('Refused by the gateway')).toHaveCount(0);
+  });
+
   test('follows a live run: new log lines and state changes arrive as events', async ({ app }) => {
     const { page, events } = app;
     await seed(app, running, ['[agent] cloning done', '[agent] running the test suite']);

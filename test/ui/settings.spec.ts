@@ -37,6 +37,20 @@ test.describe('settings', () => {
     expect(app.ipcTraffic.join('\n')).not.toContain(key);
     await app.snap('settings');
 
+    // Agent pushes: the branch prefix and ci.skip reach the settings the gateway is given.
+    await page.getByLabel('Branch prefix').fill('agents/');
+    await page.getByRole('button', { name: 'Save prefix' }).click();
+    await expect(page.getByRole('button', { name: 'Save prefix' })).toBeDisabled();
+    // Controlled by the saved setting: it turns on once the update comes back.
+    await page.getByLabel('Skip CI on agent pushes').click();
+    await expect(page.getByLabel('Skip CI on agent pushes')).toBeChecked();
+    await expect
+      .poll(async () => (await app.services.handlers.settings.get()).pushes)
+      .toEqual({ branchPrefix: { value: 'agents/', managed: false }, ciSkip: { value: true, managed: false } });
+    await page.getByLabel('Branch prefix').fill('no-slash');
+    await page.getByRole('button', { name: 'Save prefix' }).click();
+    await expect(page.getByText(/a branch prefix like/)).toBeVisible();
+
     await page.getByRole('button', { name: `Remove registry.npmjs.org` }).click();
     await expect(page.getByRole('list', { name: 'Allowed destinations' }).getByText('registry.npmjs.org')).toHaveCount(
       0,
@@ -61,6 +75,7 @@ test.describe('settings managed by a policy', () => {
         allowedAgents: ['sample', 'claude-code'],
         allowCustomCommands: false,
       },
+      pushes: { branchPrefix: 'bots/cospec/', ciSkip: true },
       updates: { enabled: false },
     },
   });
@@ -77,6 +92,11 @@ test.describe('settings managed by a policy', () => {
     await expect(page.getByLabel('Add a destination')).toHaveCount(0);
     await expect(page.getByText('Your organization does not allow adding destinations.')).toBeVisible();
     await expect(page.getByRole('list', { name: 'Allowed destinations' }).getByText('pypi.org')).toBeVisible();
+    await expect(page.getByLabel('Branch prefix')).toBeDisabled();
+    await expect(page.getByLabel('Branch prefix')).toHaveValue('bots/cospec/');
+    await expect(page.getByRole('button', { name: 'Save prefix' })).toHaveCount(0);
+    await expect(page.getByLabel('Skip CI on agent pushes')).toBeDisabled();
+    await expect(page.getByLabel('Skip CI on agent pushes')).toBeChecked();
     await expect(page.getByLabel('Check for updates automatically')).toBeDisabled();
     await expect(page.getByLabel('Check for updates automatically')).not.toBeChecked();
     await expect(page.getByText('Not allowed by your organization')).toHaveCount(2); // codex, aider

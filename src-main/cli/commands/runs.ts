@@ -14,6 +14,14 @@ function outputLine(o: RunOutput): string {
   }
 }
 
+/** How `run show` names each kind of gateway refusal; an unknown kind is printed as it is. */
+const REFUSAL_KINDS: Record<string, string> = {
+  push: 'push',
+  push_option: 'push option',
+  api: 'API call',
+  quick_action: 'quick action',
+};
+
 function showRun(r: RunRecord): string {
   return [
     `Run ${r.id}`,
@@ -28,6 +36,12 @@ function showRun(r: RunRecord): string {
           ...r.egress
             .filter((e) => e.verdict === 'denied')
             .map((e) => `    ${e.destination} (${e.count}×)${e.reason ? ` ${e.reason}` : ''}`),
+        ]
+      : []),
+    ...(r.refusals.length
+      ? [
+          '  refused by the gateway:',
+          ...r.refusals.map((f) => `    ${REFUSAL_KINDS[f.kind] ?? f.kind} ${f.target} (${f.count}×) ${f.reason}`),
         ]
       : []),
     ...(r.outputs.length ? ['  outputs:', ...r.outputs.map((o) => `    ${outputLine(o)}`)] : []),

@@ -1,9 +1,10 @@
 import { useEffect, useState } from 'react';
-import { Cpu, ExternalLink, Network, Package, RefreshCw, ScrollText, Square } from 'lucide-react';
+import { Cpu, ExternalLink, Network, Package, RefreshCw, ScrollText, ShieldAlert, Square } from 'lucide-react';
 import { TERMINAL_RUN_STATES, type RunRecord } from '../../../src-shared/model/run';
 import { useCancelRun, useRefreshOutputs, useRun, useRunLog } from '../../api/runs';
 import { Button, Card, CardBody, CardHeader, ErrorBanner, LoadingState } from '../../components';
 import { EgressPanel } from './EgressPanel';
+import { RefusalsPanel } from './RefusalsPanel';
 import { ExternalAnchor } from './ExternalAnchor';
 import { LogView } from './LogView';
 import { ModelUsagePanel } from './ModelUsagePanel';
@@ -173,6 +174,19 @@ export function RunDetail({ runId }: { runId: string }) {
           <EgressPanel run={record} />
         </CardBody>
       </Card>
+
+      {record.refusals.length > 0 && (
+        <Card>
+          <CardHeader
+            icon={<ShieldAlert aria-hidden className="card-icon" />}
+            title="Refused by the gateway"
+            description="What the agent tried on GitLab that coSPEC's credential gateway did not let through, with the reason it was given."
+          />
+          <CardBody>
+            <RefusalsPanel refusals={record.refusals} />
+          </CardBody>
+        </Card>
+      )}
     </article>
   );
 }

@@ -6,6 +6,7 @@ import { AgentsCard } from './AgentsCard';
 import { EgressCard } from './EgressCard';
 import { EngineCard } from './EngineCard';
 import { ManagedBadge } from './Managed';
+import { PushesCard } from './PushesCard';
 import { SandboxCard } from './SandboxCard';
 import './settings.css';
 
@@ -100,6 +101,7 @@ export function SettingsScreen() {
           <EngineCard view={settings.data} />
           <SandboxCard view={settings.data} />
           <EgressCard view={settings.data} />
+          <PushesCard view={settings.data} />
           <AgentsCard view={settings.data} />
           <UpdatesCard view={settings.data} />
           <ManagedInstancesCard view={settings.data} />
