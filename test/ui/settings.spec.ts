@@ -56,6 +56,24 @@ test.describe('settings', () => {
       0,
     );
   });
+
+  test('refuses loopback, metadata and public-suffix wildcards with the reason, keeping the list', async ({ app }) => {
+    const { page } = app;
+    const field = page.getByLabel('Add a destination');
+    const add = page.getByRole('button', { name: 'Add', exact: true });
+    for (const [entry, reason] of [
+      ['127.1', /127\.0\.0\.1 is a loopback address/],
+      ['metadata.google.internal', /cloud metadata service/],
+      ['*.com', /public suffix/],
+    ] as const) {
+      await field.fill(entry);
+      await add.click();
+      await expect(page.getByText(reason)).toBeVisible();
+    }
+    await page.getByText(/public suffix/).scrollIntoViewIfNeeded();
+    await app.snap('settings-egress-refused');
+    expect((await app.services.handlers.settings.get()).egress.user).toEqual([]);
+  });
 });
 
 test.describe('settings managed by a policy', () => {
