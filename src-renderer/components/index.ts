@@ -5,6 +5,7 @@ export { Badge, type Tone } from './Badge';
 export { Spinner, LoadingState } from './Spinner';
 export { TextField, TextArea, Checkbox } from './TextField';
 export { Notice, ErrorBanner, type BannerTone, type DisplayableError } from './Banner';
+export { RateLimitNotice } from './RateLimitNotice';
 export { EmptyState } from './EmptyState';
 export { PageHeader } from './PageHeader';
 export { Dialog } from './Dialog';

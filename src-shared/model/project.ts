@@ -29,5 +29,7 @@ export const ProjectListSchema = z.object({
   /** True while a background refresh is under way. */
   refreshing: z.boolean(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
+  /** While the refresh waits out GitLab's rate limit: until when, so the screen can count down. */
+  rateLimitedUntil: z.string().datetime().optional(),
 });
 export type ProjectList = z.infer<typeof ProjectListSchema>;

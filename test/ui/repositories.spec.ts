@@ -93,6 +93,26 @@ test.describe('Repositories', () => {
     await expect(dialog).toBeHidden();
   });
 
+  test('a list GitLab throttles (429, Retry-After) shows the wait counting down, then the repositories', async ({
+    app,
+  }) => {
+    const { page } = app;
+    await connectBot(app);
+    // GitLab's Rack::Attack answer: text/plain "Retry later" with Retry-After.
+    app.gitlab!.faults.add({
+      match: { path: '/api/v4/projects', method: 'GET' },
+      status: 429,
+      retryAfterSeconds: 8,
+      times: 1,
+    });
+    await app.goto('#/repositories');
+    await expect(page.getByText(/Waiting for GitLab’s rate limit \(\d s\)…/)).toBeVisible();
+    await expect(page.getByText('asked coSPEC to slow down')).toBeVisible();
+    await app.snap('repositories-rate-limited');
+    await expect(page.getByTestId('repositories-count')).toContainText('33 repositories', { timeout: 30_000 });
+    await expect(page.getByText(/Waiting for GitLab’s rate limit/)).toBeHidden();
+  });
+
   test('an account with 5,000 projects renders only the rows in view and scrolls to the last one', async ({ app }) => {
     const { page } = app;
     const accountId = await connectBot(app);

@@ -18,6 +18,7 @@ import {
   normalizeInstanceUrl,
   type AccountNetwork,
   type GitLabUser,
+  type RateLimitWait,
 } from '../gitlab';
 import { secretKeys, type SecretStore } from '../secrets';
 import type { SettingsStore } from '../settings';
@@ -456,12 +457,13 @@ export async function createAccountsService(deps: AccountsDeps) {
       accountId: string,
       pathAndQuery: string,
       signal?: AbortSignal,
+      onRateLimit?: (wait: RateLimitWait) => void,
     ): Promise<{ json: unknown; headers: Headers }> {
       const account = require(accountId);
       const net = await network(account);
       const client = clientFor(account.instanceUrl, net);
       const { data, headers } = await withToken(accountId, (token) =>
-        client.jsonWithHeaders(pathAndQuery, z.unknown(), { token, signal }),
+        client.jsonWithHeaders(pathAndQuery, z.unknown(), { token, signal, onRateLimit }),
       );
       return { json: data, headers };
     },

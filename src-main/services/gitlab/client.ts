@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { CospecError } from '../../../src-shared/ipc/errors';
@@ -11,11 +10,23 @@ export interface GitLabClientOptions {
   proxyUrl?: string;
   /** Timeout for one attempt (headers and body each). */
   timeoutMs?: number;
-  /** Retries for idempotent requests on 429, 5xx and connection resets. */
+  /** Retries for idempotent requests on 5xx and connection resets (rate limits have their own bound). */
   retries?: number;
-  /** Longest Retry-After honoured; a longer one fails with RATE_LIMITED at once. */
-  maxRetryAfterMs?: number;
+  /**
+   * How long idempotent requests may wait out GitLab's rate limit in total (default 3 minutes): each
+   * 429 is waited out per its Retry-After; one announcing a longer wait than is left fails at once.
+   */
+  maxRateLimitWaitMs?: number;
   baseBackoffMs?: number;
+}
+
+/** A wait for GitLab's rate limit that is about to start, for whoever shows progress to a person. */
+export interface RateLimitWait {
+  host: string;
+  /** How long this wait lasts. */
+  waitMs: number;
+  /** When it ends (ISO). */
+  until: string;
 }
 
 export interface GitLabRequest {
@@ -23,6 +34,8 @@ export interface GitLabRequest {
   token?: string;
   body?: unknown;
   signal?: AbortSignal;
+  /** Called before each wait for a rate limit (429), so a person waiting sees why and how long. */
+  onRateLimit?: (wait: RateLimitWait) => void;
 }
 
 export interface RawResponse {
@@ -33,6 +46,7 @@ export interface RawResponse {
 }
 
 const MAX_BODY = 10 * 1024 * 1024;
+const MAX_RATE_LIMIT_WAIT_MS = 3 * 60_000;
 
 /** A small REST client for one instance: JSON only, zod-validated, retried and diagnosed. */
 export class GitLabClient {
@@ -92,7 +106,9 @@ export class GitLabClient {
       headers['content-type'] = 'application/json';
       payload = JSON.stringify(req.body);
     }
-    for (let attempt = 0; ; attempt++) {
+    let failures = 0;
+    let waitedMs = 0;
+    for (;;) {
       try {
         const res = await request(`${this.apiBase}${path}`, {
           method,
@@ -105,26 +121,53 @@ export class GitLabClient {
         } as Parameters<typeof request>[1]);
         const body = await readCapped(res.body);
         const contentType = String(res.headers['content-type'] ?? '');
-        const wait = this.retryDelay(res.statusCode, res.headers['retry-after'], attempt);
-        if (idempotent && attempt < retries && wait !== undefined) {
-          await sleep(wait);
-          continue;
-        }
         const out = new Headers();
         for (const [name, value] of Object.entries(res.headers)) {
           if (value !== undefined) out.set(name, Array.isArray(value) ? value.join(', ') : value);
+        }
+        // Rack::Attack answers 429 before the request reaches GitLab, so even a POST is safe to repeat.
+        if (res.statusCode === 429) {
+          const wait = this.rateLimitWait(out, waitedMs);
+          req.onRateLimit?.({ host: this.host, waitMs: wait, until: new Date(Date.now() + wait).toISOString() });
+          await sleep(wait, req.signal);
+          waitedMs += wait;
+          continue;
+        }
+        if (idempotent && failures < retries && [500, 502, 503, 504].includes(res.statusCode)) {
+          await sleep(this.backoff(failures++), req.signal);
+          continue;
         }
         return { status: res.statusCode, body, contentType, headers: out };
       } catch (error) {
         if (error instanceof CospecError) throw error;
         if (req.signal?.aborted) throw new CospecError('CANCELLED', 'The request was cancelled.');
-        if (idempotent && attempt < retries && isTransientNetworkError(error)) {
-          await sleep(this.backoff(attempt));
+        if (idempotent && failures < retries && isTransientNetworkError(error)) {
+          await sleep(this.backoff(failures++), req.signal);
           continue;
         }
         throw diagnoseNetworkError(error, this.ctx());
       }
     }
+  }
+
+  /**
+   * How long to wait out a 429: its Retry-After (seconds or an HTTP date; GitLab sends seconds, up to
+   * about a minute), else RateLimit-Reset, else a minute. Past the total bound it fails, saying so.
+   */
+  private rateLimitWait(headers: Headers, waitedMs: number): number {
+    const bound = this.options.maxRateLimitWaitMs ?? MAX_RATE_LIMIT_WAIT_MS;
+    const wait = retryAfterMs(headers, Date.now()) ?? 60_000;
+    if (waitedMs + wait > bound) {
+      const seconds = Math.ceil(wait / 1000);
+      throw new CospecError(
+        'RATE_LIMITED',
+        waitedMs > 0
+          ? `${this.host} kept rate-limiting requests: coSPEC waited ${Math.round(waitedMs / 1000)} s and GitLab asks for ${seconds} s more. Try again in a few minutes.`
+          : `${this.host} is rate-limiting requests and asks to wait ${seconds} s, longer than coSPEC waits on its own. Try again later.`,
+        headers.get('ratelimit-name') ? `throttle: ${headers.get('ratelimit-name')}` : undefined,
+      );
+    }
+    return wait;
   }
 
   private ctx() {
@@ -135,16 +178,35 @@ export class GitLabClient {
     const base = this.options.baseBackoffMs ?? 250;
     return base * 2 ** attempt + Math.floor(Math.random() * base);
   }
+}
 
-  private retryDelay(status: number, retryAfter: string | string[] | undefined, attempt: number): number | undefined {
-    if (status === 429) {
-      const seconds = Number(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
-      const ms = Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : this.backoff(attempt);
-      return ms <= (this.options.maxRetryAfterMs ?? 30_000) ? ms : undefined;
-    }
-    if (status === 502 || status === 503 || status === 504 || status === 500) return this.backoff(attempt);
-    return undefined;
+/** Retry-After as seconds or an HTTP date, else RateLimit-Reset (epoch seconds); undefined when neither is usable. */
+export function retryAfterMs(headers: Headers, now: number): number | undefined {
+  const value = headers.get('retry-after')?.trim();
+  if (value) {
+    if (/^\d+$/.test(value)) return Number(value) * 1000;
+    const date = Date.parse(value);
+    if (!Number.isNaN(date)) return Math.max(0, date - now);
   }
+  const reset = Number(headers.get('ratelimit-reset'));
+  if (Number.isFinite(reset) && reset > 0) return Math.max(0, reset * 1000 - now);
+  return undefined;
+}
+
+/** A wait that an abort ends early (the caller then reports CANCELLED). */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new CospecError('CANCELLED', 'The request was cancelled.'));
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new CospecError('CANCELLED', 'The request was cancelled.'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 async function readCapped(body: Dispatcher.ResponseData['body']): Promise<string> {

@@ -1,7 +1,14 @@
 export { normalizeInstanceUrl, hostnameOf, GITLAB_COM_URL, type InstanceUrl } from './url';
 export { createAccountNetwork, parseCaPem, type AccountNetwork, type NetworkOptions } from './network';
 export { parsePacResult, matchesNoProxy } from './proxy';
-export { GitLabClient, type GitLabClientOptions, type GitLabRequest, type RawResponse } from './client';
+export {
+  GitLabClient,
+  retryAfterMs,
+  type GitLabClientOptions,
+  type GitLabRequest,
+  type RawResponse,
+  type RateLimitWait,
+} from './client';
 export { diagnoseNetworkError, diagnoseHttpStatus } from './diagnose';
 export {
   VersionSchema,

@@ -1,11 +1,14 @@
 import { z } from 'zod';
 import type { Project } from '../../../src-shared/model/project';
+import type { RateLimitWait } from '../gitlab';
 
 /** One authenticated GET on an account's instance (the accounts service supplies it, with CA/proxy). */
 export type GitLabGet = (
   accountId: string,
   pathAndQuery: string,
   signal?: AbortSignal,
+  /** Told before each wait for GitLab's rate limit, so the screen can say why nothing moves. */
+  onRateLimit?: (wait: RateLimitWait) => void,
 ) => Promise<{ json: unknown; headers: Headers }>;
 
 // The fields of GitLab's project entity this app reads; everything else is ignored.
@@ -34,12 +37,17 @@ const PER_PAGE = 100;
 const DEVELOPER = 30;
 
 /** Every project where the account has Developer access or higher, across all pages. */
-export async function fetchAllProjects(get: GitLabGet, accountId: string, signal?: AbortSignal): Promise<Project[]> {
+export async function fetchAllProjects(
+  get: GitLabGet,
+  accountId: string,
+  signal?: AbortSignal,
+  onRateLimit?: (wait: RateLimitWait) => void,
+): Promise<Project[]> {
   const projects: Project[] = [];
   let page: string | null = '1';
   while (page) {
     const query = `membership=true&min_access_level=${DEVELOPER}&order_by=last_activity_at&sort=desc&per_page=${PER_PAGE}&page=${page}`;
-    const { json, headers } = await get(accountId, `/projects?${query}`, signal);
+    const { json, headers } = await get(accountId, `/projects?${query}`, signal, onRateLimit);
     for (const raw of z.array(ApiProjectSchema).parse(json)) projects.push(toProject(accountId, raw));
     const next = headers.get('x-next-page');
     page = next && next !== page ? next : null;
@@ -53,9 +61,10 @@ export async function isDefaultBranchProtected(
   accountId: string,
   project: Pick<Project, 'id' | 'defaultBranch'>,
   signal?: AbortSignal,
+  onRateLimit?: (wait: RateLimitWait) => void,
 ): Promise<boolean | null> {
   if (!project.defaultBranch) return null;
-  const { json } = await get(accountId, `/projects/${project.id}/protected_branches?per_page=100`, signal);
+  const { json } = await get(accountId, `/projects/${project.id}/protected_branches?per_page=100`, signal, onRateLimit);
   const rules = z.array(ProtectedBranchSchema).parse(json);
   return rules.some((rule) => wildcardMatch(rule.name, project.defaultBranch as string));
 }

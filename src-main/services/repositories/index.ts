@@ -6,6 +6,7 @@ import { toErrorEnvelope } from '../../../src-shared/ipc/errors';
 import type { repositoriesContract } from '../../../src-shared/ipc/services/repositories';
 import { ProjectSchema, type Project, type ProjectList } from '../../../src-shared/model/project';
 import type { Logger } from '../../platform/logger';
+import type { RateLimitWait } from '../gitlab';
 import { fetchAllProjects, isDefaultBranchProtected, type GitLabGet } from './gitlab-projects';
 
 export interface RepositoriesDeps {
@@ -40,6 +41,7 @@ export function createRepositoriesService(deps: RepositoriesDeps): RepositoriesS
   const memory = new Map<string, { fetchedAt: string; projects: Project[] }>();
   const inflight = new Map<string, Promise<void>>();
   const errors = new Map<string, { code: string; message: string }>();
+  const rateLimited = new Map<string, string>();
 
   const cacheFile = (accountId: string) => join(deps.cacheDir, 'projects', `${encodeURIComponent(accountId)}.json`);
 
@@ -70,24 +72,31 @@ export function createRepositoriesService(deps: RepositoriesDeps): RepositoriesS
       (p) => !needle || p.pathWithNamespace.toLowerCase().includes(needle) || p.name.toLowerCase().includes(needle),
     );
     const error = errors.get(accountId);
+    const until = rateLimited.get(accountId);
     return {
       accountId,
       projects,
       fetchedAt: cached?.fetchedAt ?? null,
       refreshing: inflight.has(accountId),
       ...(error ? { error } : {}),
+      ...(until ? { rateLimitedUntil: until } : {}),
     };
   }
 
   function refresh(accountId: string): Promise<void> {
     const running = inflight.get(accountId);
     if (running) return running;
+    // The screen says why nothing moves while GitLab's rate limit is waited out (gitlab/client.ts).
+    const onRateLimit = (wait: RateLimitWait) => {
+      rateLimited.set(accountId, wait.until);
+      deps.onChange(snapshot(accountId));
+    };
     const job = (async () => {
       try {
         const previous = new Map((await readCache(accountId))?.projects.map((p) => [p.id, p]) ?? []);
-        const projects = await fetchAllProjects(deps.get, accountId);
+        const projects = await fetchAllProjects(deps.get, accountId, undefined, onRateLimit);
         for (const p of projects) p.defaultBranchProtected = previous.get(p.id)?.defaultBranchProtected ?? null;
-        await checkProtection(accountId, projects.slice(0, deps.protectionCheckLimit ?? 50));
+        await checkProtection(accountId, projects.slice(0, deps.protectionCheckLimit ?? 50), onRateLimit);
         errors.delete(accountId);
         await writeCache(accountId, { fetchedAt: now().toISOString(), projects });
       } catch (error) {
@@ -96,6 +105,7 @@ export function createRepositoriesService(deps: RepositoriesDeps): RepositoriesS
         deps.logger.warn('project refresh failed', { accountId, code: envelope.code });
       } finally {
         inflight.delete(accountId);
+        rateLimited.delete(accountId);
         deps.onChange(snapshot(accountId));
       }
     })();
@@ -103,15 +113,19 @@ export function createRepositoriesService(deps: RepositoriesDeps): RepositoriesS
     return job;
   }
 
-  async function checkProtection(accountId: string, projects: Project[]) {
+  async function checkProtection(accountId: string, projects: Project[], onRateLimit: (wait: RateLimitWait) => void) {
     // Four at a time: enough to be quick, few enough not to trip the instance's rate limits.
     const queue = [...projects];
     await Promise.all(
       Array.from({ length: 4 }, async () => {
         for (let p = queue.shift(); p; p = queue.shift()) {
-          p.defaultBranchProtected = await isDefaultBranchProtected(deps.get, accountId, p).catch(
-            () => p!.defaultBranchProtected,
-          );
+          p.defaultBranchProtected = await isDefaultBranchProtected(
+            deps.get,
+            accountId,
+            p,
+            undefined,
+            onRateLimit,
+          ).catch(() => p!.defaultBranchProtected);
         }
       }),
     );

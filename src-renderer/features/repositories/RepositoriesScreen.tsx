@@ -3,7 +3,16 @@ import { FolderGit2, RefreshCw, Search } from 'lucide-react';
 import type { Project } from '../../../src-shared/model/project';
 import { useAccounts } from '../../api/accounts';
 import { useProjects, useRefreshProjects } from '../../api/repositories';
-import { Button, EmptyState, ErrorBanner, LoadingState, Notice, PageHeader, formatRelative } from '../../components';
+import {
+  Button,
+  EmptyState,
+  ErrorBanner,
+  LoadingState,
+  Notice,
+  PageHeader,
+  RateLimitNotice,
+  formatRelative,
+} from '../../components';
 import { StartRunDialog } from '../runs/StartRunDialog';
 import { ProjectList } from './ProjectList';
 import './repositories.css';
@@ -107,7 +116,7 @@ export function RepositoriesScreen() {
           />
         </div>
         <span className="repositories-count faint" aria-live="polite" data-testid="repositories-count">
-          {list
+          {list && !(list.refreshing && list.projects.length === 0)
             ? `${list.projects.length.toLocaleString()} ${list.projects.length === 1 ? 'repository' : 'repositories'}`
             : ''}
           {list?.fetchedAt && !refreshing ? ` · updated ${formatRelative(list.fetchedAt)}` : ''}
@@ -123,10 +132,11 @@ export function RepositoriesScreen() {
           agents go through review before they land.
         </Notice>
       )}
+      {list?.rateLimitedUntil && list.refreshing && <RateLimitNotice until={list.rateLimitedUntil} />}
       {list?.error && <ErrorBanner error={list.error} title="The list could not be refreshed; showing the last copy" />}
       {projects.error && <ErrorBanner error={projects.error} />}
 
-      {projects.isPending ? (
+      {projects.isPending || (list?.refreshing && list.projects.length === 0) ? (
         <LoadingState label="Loading repositories…" />
       ) : list && list.projects.length === 0 ? (
         <EmptyState icon={<FolderGit2 aria-hidden />} title={deferredSearch ? 'No match' : 'No repositories'}>

@@ -142,6 +142,34 @@ describe('connect with a personal access token (GitLab stand-in over TLS)', () =
     await ctx.accounts.disconnect(result.account.id);
   });
 
+  it('a repository refresh throttled as GitLab throttles (429 text/plain, Retry-After) waits, says so, then succeeds', async () => {
+    const result = await connect(gitlab.user('maya').token);
+    const throttledBefore = gitlab.faults.hits.filter((h) => h.fault.status === 429).length;
+    const seen: Array<{ refreshing: boolean; rateLimitedUntil?: string }> = [];
+    const off = ctx.events.on('repositories.didChange', (list) => seen.push(list));
+    gitlab.faults.add({
+      match: { path: '/api/v4/projects', method: 'GET' },
+      status: 429,
+      retryAfterSeconds: 2,
+      times: 1,
+    });
+    try {
+      const list = await ctx.services.handlers.repositories.refresh(result.account.id);
+      expect(list.error).toBeUndefined();
+      expect(list.projects.map((p) => p.pathWithNamespace)).toContain('acme/web-app');
+      expect(list.rateLimitedUntil).toBeUndefined();
+      // While it waited, the screen was told until when (and the request really was throttled first).
+      const waiting = seen.find((l) => l.rateLimitedUntil);
+      expect(waiting).toMatchObject({ refreshing: true });
+      expect(Date.parse(waiting!.rateLimitedUntil!)).toBeGreaterThan(Date.now() - 10_000);
+      expect(gitlab.faults.hits.filter((h) => h.fault.status === 429)).toHaveLength(throttledBefore + 1);
+    } finally {
+      off();
+      gitlab.faults.clear();
+      await ctx.accounts.disconnect(result.account.id);
+    }
+  });
+
   it('revalidate reports a token revoked after connecting, without removing the account', async () => {
     const token = await gitlab.createPersonalAccessToken('gus', {
       scopes: ['api', 'read_user'],
