@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, lstatSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, lstatSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -250,6 +250,21 @@ describe.skipIf(skip)('a hostile agent’s workspace traps', () => {
     },
     400_000,
   );
+
+  it('a workspace with more files than the hand-back walks is removed, saying so, and the run still ends', async () => {
+    const started = await services.handlers.runs.start({
+      accountId,
+      projectPath: 'acme/api-service',
+      task: 'Too many files',
+      agent: { kind: 'command', command: 'mkdir many && cd many && seq 1 200500 | xargs touch && echo made-many' },
+      allow: [],
+    });
+    const done = await services.internal.runs.orchestrator.whenDone(started.id);
+    const log = (await services.handlers.runs.logs(done.id, {})).join('\n');
+    expect(done.state, log).toBe('succeeded');
+    expect(log).toMatch(/The workspace was removed: it has more than 200,000 files and folders/);
+    expect(existsSync(join(dataDir, 'runs', done.id, 'workspace'))).toBe(false);
+  }, 600_000);
 
   it('the traps are live: the host’s plain git in such a workspace runs them (the control)', () => {
     // Not the app: the test itself runs git the way the app used to, to show the traps above were real.
