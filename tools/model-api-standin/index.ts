@@ -37,6 +37,8 @@ export interface StandinOptions {
   keys: Partial<Record<StandinApi, string>>;
   /** What the model says (a single text answer, ending its turn). */
   reply?: string;
+  /** Awaited before each answer (after the request is recorded): lets a test look at a waiting client. */
+  beforeAnswer?: (request: StandinRequest) => Promise<void>;
   host?: string;
 }
 
@@ -285,6 +287,7 @@ export async function startModelApiStandin(options: StandinOptions): Promise<Mod
         status: 404,
       };
       requests.push(rec);
+      await options.beforeAnswer?.(rec);
       if (api === 'anthropic') return anthropic(req, res, path, body, rec);
       if (api === 'openai') return openai(req, res, path, body, rec);
       json(res, 404, { error: { message: `no route ${req.method} ${path}` } });

@@ -71,7 +71,9 @@ export const AGENT_ADAPTERS: readonly AgentAdapter[] = [
     // the only writable place on the read-only root); a temp dir of its own beside HOME satisfies it.
     // A provider of its own (config `model_providers`, given with -c): base_url gets /responses
     // appended, the Bearer key comes from env_key (a placeholder the gateway replaces).
-    command: `${CODEX_TMPDIR_PREFIX} codex exec ${CODEX_PROVIDER_FLAGS} --full-auto "$(cat "$COSPEC_TASK_FILE")"`,
+    // The run's container is the sandbox (codex exec 0.169 has no --full-auto; its own bubblewrap and
+    // landlock sandbox cannot start without the capabilities the container drops), hence the bypass.
+    command: `${CODEX_TMPDIR_PREFIX} codex exec ${CODEX_PROVIDER_FLAGS} --dangerously-bypass-approvals-and-sandbox "$(cat "$COSPEC_TASK_FILE")"`,
     modelKey: { api: 'openai', secretKey: 'agent:codex:key', label: 'OpenAI API key' },
     env: { OPENAI_API_KEY: MODEL_KEY_PLACEHOLDER, OPENAI_BASE_URL: `${sandboxBaseUrl('openai')}/v1` },
   },
