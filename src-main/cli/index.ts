@@ -4,6 +4,7 @@ import type { CospecApi } from '../../src-shared/ipc/contract';
 import { createEventBus } from '../platform/events';
 import type { AppServices } from '../services';
 import { registerAccounts } from './commands/accounts';
+import { registerAgents } from './commands/agents';
 import { registerRepos } from './commands/repos';
 import { registerRuns } from './commands/runs';
 import { registerServeWeb } from './commands/serve-web';
@@ -69,6 +70,7 @@ export async function main(argv: string[]): Promise<number> {
     });
   registerAccounts(program, ctx);
   registerRepos(program, ctx);
+  registerAgents(program, ctx);
   registerRuns(program, ctx, (code) => (exitCode = code));
   registerServeWeb(program, ctx);
 

@@ -221,7 +221,7 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
     if (url.protocol !== 'http:' || (url.port && Number(url.port) !== 80))
       return refuse(res, req, def.api, target, 403, `use ${def.sandboxHost} over plain http on port 80`);
     const match: ModelRoute | undefined = def.routes.find((r) => r.method === req.method && r.path.test(url.pathname));
-    if (!match) return refuse(res, req, def.api, target, 403, `${target} is not a call an agent needs`);
+    if (!match) return refuse(res, req, def.api, target, 403, 'not a call an agent needs');
     if (url.search.length > 2048) return refuse(res, req, def.api, target, 414, 'query string too long');
 
     const body = await readBody(req, res, def.api, target);

@@ -42,7 +42,13 @@ export function ModelUsagePanel({ usage }: { usage: ModelUsage }) {
               <tr key={`${c.api}-${c.model}`}>
                 <td>
                   <span className="muted">{API_LABEL[c.api] ?? c.api}</span>{' '}
-                  <span className="mono">{c.model || 'other calls'}</span>
+                  {c.model ? (
+                    <span className="mono">{c.model}</span>
+                  ) : (
+                    <span className="muted" title="Token counts, model lists and answers that named no model">
+                      other calls
+                    </span>
+                  )}
                 </td>
                 <td className="num">{n(c.requests)}</td>
                 <td className="num" title={c.cachedInputTokens ? `${n(c.cachedInputTokens)} read from the cache` : ''}>
