@@ -43,9 +43,10 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
   for (const dir of [deps.paths.dataDir, deps.paths.logsDir, deps.paths.cacheDir, join(deps.paths.dataDir, 'runs')])
     ensurePrivateDir(dir);
   const settings = createSettingsStore({ dataDir: deps.paths.dataDir, logger: deps.logger, now: deps.now });
-  const secrets = createSecretStore({
+  const secrets = await createSecretStore({
     dataDir: deps.paths.dataDir,
     encryptor: deps.encryptor,
+    logger: deps.logger,
     allowPlaintext: () => settings.read('security', SecuritySettingsSchema).allowPlaintextSecrets,
   });
   const accounts = await createAccountsService({

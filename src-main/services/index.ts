@@ -15,7 +15,7 @@ export interface ServiceDeps {
   paths: Paths;
   logger: Logger;
   events: EventBus;
-  /** Electron safeStorage adapter in the app; absent in Node, where the OS keychain is used. */
+  /** Electron safeStorage in the app: the fallback where no OS keychain answers (services/secrets/choose.ts). */
   encryptor?: Encryptor;
   /** Opens a vetted URL in the system browser (shell.openExternal in the app). */
   openExternal(url: string): Promise<void>;

@@ -8,7 +8,7 @@ import type { Encryptor } from '../services/secrets/types';
  * (src-main/services/index.ts ServiceDeps), so the services never import electron.
  */
 
-/** Electron safeStorage as the services' Encryptor; undefined when the OS offers no encryption at all. */
+/** Electron safeStorage as the services' Encryptor (src-main/services/secrets/choose.ts); undefined when the OS offers no encryption at all. */
 export function safeStorageEncryptor(
   safeStorage: Pick<
     SafeStorage,
@@ -16,7 +16,7 @@ export function safeStorageEncryptor(
   >,
   platform: NodeJS.Platform = process.platform,
 ): Encryptor | undefined {
-  // Without encryption the services fall back to the OS keychain through @napi-rs/keyring.
+  // The services use the OS keychain first; this is only their fallback where no keychain answers.
   if (!safeStorage.isEncryptionAvailable()) return undefined;
   const backendName = () =>
     platform === 'darwin' ? 'keychain' : platform === 'win32' ? 'dpapi' : safeStorage.getSelectedStorageBackend();

@@ -1,3 +1,5 @@
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import Conf from 'conf';
 import { z } from 'zod';
 import { CospecError } from '../../../src-shared/ipc/errors';
@@ -10,13 +12,20 @@ export interface EncryptedFileStoreOptions {
   allowPlaintext: () => boolean;
 }
 
+/** The file store also lists its keys and removes its file, so its entries can move to the keychain. */
+export interface EncryptedFileSecretStore extends SecretStore {
+  keys(): string[];
+  /** Deletes secrets.json altogether (after every entry was copied elsewhere). */
+  removeFile(): void;
+}
+
 const Ciphertext = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/);
 
 /**
  * Secrets encrypted by the OS through Electron's safeStorage (the Encryptor), kept as base64 in
  * secrets.json (mode 0600) next to config.json, in the same format electron-store writes.
  */
-export function createEncryptedFileSecretStore(options: EncryptedFileStoreOptions): SecretStore {
+export function createEncryptedFileSecretStore(options: EncryptedFileStoreOptions): EncryptedFileSecretStore {
   const file = new Conf<Record<string, string>>({
     cwd: options.dataDir,
     configName: 'secrets',
@@ -55,6 +64,13 @@ export function createEncryptedFileSecretStore(options: EncryptedFileStoreOption
     async delete(key) {
       file.delete(key);
     },
+    keys: () => Object.keys(file.store),
+    removeFile: () => rmSync(file.path, { force: true }),
     describe: () => `secrets.json encrypted with the OS (${encryptor.backendName()})`,
   };
+}
+
+/** Whether an encrypted secrets file from an earlier version exists in the data folder. */
+export function encryptedSecretsFileExists(dataDir: string): boolean {
+  return existsSync(join(dataDir, 'secrets.json'));
 }

@@ -2,15 +2,29 @@ import { AsyncEntry } from '@napi-rs/keyring';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import type { SecretStore } from './types';
 
+/** A keychain-backed store that can say whether a keychain answers at all in this session. */
+export interface KeyringSecretStore extends SecretStore {
+  answers(): Promise<boolean>;
+}
+
 export const KEYRING_SERVICE = 'coSPEC Desktop';
 
 /**
  * Secrets in the OS keychain (macOS Keychain, Windows Credential Manager, the Secret Service on
- * Linux) through @napi-rs/keyring; used where Electron's safeStorage is not available (CLI, tests).
+ * Linux) through @napi-rs/keyring; the one store of the app, the CLI and browser mode (see choose.ts).
  */
-export function createKeyringSecretStore(service = KEYRING_SERVICE): SecretStore {
+export function createKeyringSecretStore(service = KEYRING_SERVICE): KeyringSecretStore {
   const entry = (key: string) => new AsyncEntry(service, key);
   return {
+    async answers() {
+      // Reading an entry that does not exist succeeds (null) only when a keychain is really there.
+      try {
+        await entry('cospec:probe').getPassword();
+        return true;
+      } catch {
+        return false;
+      }
+    },
     async get(key) {
       try {
         return (await entry(key).getPassword()) ?? undefined;
