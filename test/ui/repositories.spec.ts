@@ -31,8 +31,9 @@ test.describe('Repositories', () => {
 
     await expect(page.getByRole('heading', { level: 1, name: 'Repositories' })).toBeVisible();
     const list = page.getByRole('list', { name: 'Repositories' });
-    // cospec-bot is Developer on the 33 acme/* projects; Reporter only on tools/cli, nothing on tools/secret.
-    await expect(page.getByTestId('repositories-count')).toContainText('33 repositories');
+    // cospec-bot is Developer on the 33 acme/* projects, on the seed's real-instance shapes (a subgroup
+    // project, a long path, acme/empty-repo, an invitation to maya/scratchpad); Reporter only on tools/cli.
+    await expect(page.getByTestId('repositories-count')).toContainText('37 repositories');
     await search(page).fill('tools/');
     await expect(page.getByText('No match')).toBeVisible();
 
@@ -62,6 +63,21 @@ test.describe('Repositories', () => {
     const since = app.opened.length;
     await lib.getByTestId('protect-link').click();
     expect(await app.nextOpened(since)).toMatch(/\/acme\/unprotected-lib\/-\/settings\/repository/);
+
+    // What real instances hold: a path five namespaces deep, a user's namespace, an empty repository.
+    await search(page).fill('kubernetes');
+    const long = list.getByTestId('project-row');
+    await expect(long).toHaveCount(1);
+    await expect(long.getByText(/^acme\/platform\/infra\/regions\//)).toBeVisible();
+    await expect(long.getByRole('button', { name: 'Start run' })).toBeVisible();
+    await app.snap('repositories-long-path');
+    await search(page).fill('scratchpad');
+    await expect(list.locator('[data-path="maya/scratchpad"]')).toBeVisible();
+    await search(page).fill('empty-repo');
+    const empty = list.locator('[data-path="acme/empty-repo"]');
+    await expect(empty.getByText('Empty repository')).toBeVisible();
+    await expect(empty.getByRole('button', { name: 'Start run' })).toBeDisabled();
+    await app.snap('repositories-empty-repo');
 
     await search(page).fill('');
     await expect(list.getByTestId('project-row').first()).toBeVisible();

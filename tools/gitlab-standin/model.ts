@@ -48,12 +48,29 @@ export interface TokenRecord {
   application_id?: string;
 }
 
+/** A namespace: a group (maybe a subgroup of another) or a user's personal namespace. */
 export interface GroupRecord {
   id: number;
   name: string;
   path: string;
-  /** user id → access level, inherited by every project of the group. */
+  /** 'user': a personal namespace, its path the username; only its owner is a member. */
+  kind: 'group' | 'user';
+  /** The parent group of a subgroup; null at the top. */
+  parent: GroupRecord | null;
+  /** user id → access level, inherited by every project and subgroup below. */
   members: Map<number, AccessLevel>;
+}
+
+/** acme/platform/infra: the path of a namespace with its parents. */
+export const namespacePath = (g: GroupRecord): string => (g.parent ? `${namespacePath(g.parent)}/${g.path}` : g.path);
+/** "Acme / Platform / Infra", as GitLab's name_with_namespace spells the chain. */
+export const namespaceName = (g: GroupRecord): string => (g.parent ? `${namespaceName(g.parent)} / ${g.name}` : g.name);
+
+/** Who is a member of a namespace with what level, its ancestors' members included (the higher level wins). */
+export function inheritedMembers(g: GroupRecord): Map<number, AccessLevel> {
+  const all = new Map<number, AccessLevel>(g.parent ? inheritedMembers(g.parent) : []);
+  for (const [id, level] of g.members) all.set(id, Math.max(all.get(id) ?? 0, level) as AccessLevel);
+  return all;
 }
 
 export interface ProtectedBranchRecord {
@@ -176,7 +193,8 @@ export interface ProjectRecord {
   path: string;
   group: GroupRecord;
   description: string | null;
-  default_branch: string;
+  /** null for an empty repository (no commits, no branches), as GitLab reports it. */
+  default_branch: string | null;
   visibility: 'private' | 'internal' | 'public';
   archived: boolean;
   /** Project-level memberships; the effective level is the max with the group's. */
@@ -192,4 +210,4 @@ export interface ProjectRecord {
   squash_option: SquashOption;
 }
 
-export const pathWithNamespace = (p: ProjectRecord) => `${p.group.path}/${p.path}`;
+export const pathWithNamespace = (p: ProjectRecord) => `${namespacePath(p.group)}/${p.path}`;

@@ -1,6 +1,14 @@
 import { join } from 'node:path';
-import { createFillerRepo, createSeededRepo, type SeedCommit } from './git/seed-repo';
-import { ACCESS, type AccessLevel, type GroupRecord, type ProjectRecord, type UserRecord } from './model';
+import { createEmptyRepo, createFillerRepo, createSeededRepo, type SeedCommit } from './git/seed-repo';
+import {
+  ACCESS,
+  namespacePath,
+  type AccessLevel,
+  type GroupRecord,
+  type ProjectRecord,
+  type UserRecord,
+} from './model';
+import { realInstanceShapes } from './seed-shapes';
 import type { Store } from './store';
 
 /** Seed users: who they are and what they may do. Passwords are for the consent page and git Basic auth. */
@@ -81,7 +89,12 @@ export async function seed(store: Store, reposDir: string): Promise<SeedTokens> 
   const sig = (u: UserRecord) => ({ name: u.name, email: u.email });
   // Ids are taken in a fixed order; the repositories are written concurrently afterwards.
   const writes: Array<() => Promise<void>> = [];
-  const add = (g: GroupRecord, path: string, options: Partial<ProjectRecord>, history: SeedCommit[] | 'filler') => {
+  const add = (
+    g: GroupRecord,
+    path: string,
+    options: Partial<ProjectRecord>,
+    history: SeedCommit[] | 'filler' | 'empty',
+  ) => {
     const project: ProjectRecord = {
       id: store.ids.take('project'),
       name: path.replace(/-/g, ' ').replace(/\b\w/g, (c) => c.toUpperCase()),
@@ -98,14 +111,16 @@ export async function seed(store: Store, reposDir: string): Promise<SeedTokens> 
       creator_id: root.id,
       merge_requests: [],
       issues: [],
-      repo_dir: join(reposDir, g.path, `${path}.git`),
+      repo_dir: join(reposDir, ...namespacePath(g).split('/'), `${path}.git`),
       squash_option: 'default_off',
       ...options,
     };
     writes.push(() =>
       history === 'filler'
         ? createFillerRepo(project.repo_dir, sig(root))
-        : createSeededRepo(project.repo_dir, project.default_branch, history),
+        : history === 'empty'
+          ? createEmptyRepo(project.repo_dir)
+          : createSeededRepo(project.repo_dir, project.default_branch ?? 'main', history),
     );
     store.projects.push(project);
     return project;
@@ -167,7 +182,12 @@ export async function seed(store: Store, reposDir: string): Promise<SeedTokens> 
     protect(p, 'main', ACCESS.maintainer, ACCESS.maintainer);
   }
 
+  // What real instances have besides: nested subgroups, a long path, a user's namespace, an empty
+  // repository, and issues and MRs whose global ids are far from their iids.
+  const shaped = realInstanceShapes(store, { add, protect, group, people: { root, bot, alice, maya }, sig });
+
   await runLimited(writes, 6);
+  await shaped.afterRepositories();
 
   const now = store.now();
   const tokens = {
@@ -189,11 +209,19 @@ async function runLimited(tasks: Array<() => Promise<void>>, limit: number): Pro
   await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
 }
 
-function group(store: Store, path: string, name: string, members: Array<[UserRecord, AccessLevel]>): GroupRecord {
+export function group(
+  store: Store,
+  path: string,
+  name: string,
+  members: Array<[UserRecord, AccessLevel]>,
+  options: { parent?: GroupRecord; kind?: 'group' | 'user' } = {},
+): GroupRecord {
   const g: GroupRecord = {
     id: store.ids.take('namespace'),
     path,
     name,
+    kind: options.kind ?? 'group',
+    parent: options.parent ?? null,
     members: new Map(members.map(([u, level]) => [u.id, level])),
   };
   store.groups.push(g);

@@ -9,6 +9,8 @@ import { repositoryRoutes } from './api/repository';
 import { authenticateApi } from './auth';
 import type { Faults } from './faults';
 import { handleGit, isGitRequest } from './git/http-backend';
+import { listBranches } from './git/repo';
+import { gitOk } from './git/run';
 import { applyPushOptions, type PushEvent } from './git/push-options';
 import { parseParams, readBody } from './http/body';
 import { Router } from './http/router';
@@ -56,6 +58,15 @@ export function createHandler(parts: ServerParts) {
           hooksDir: parts.hooksDir,
           onPush: async (p, push) => {
             p.last_activity_at = parts.store.nowIso();
+            // The first push into an empty repository gives it its default branch: the instance's
+            // default name (main) when pushed, else the first branch.
+            if (p.default_branch === null) {
+              const names = (await listBranches(p.repo_dir)).map((b) => b.name);
+              if (names.length > 0) {
+                p.default_branch = names.includes('main') ? 'main' : names[0]!;
+                await gitOk(['symbolic-ref', 'HEAD', `refs/heads/${p.default_branch}`], { gitDir: p.repo_dir });
+              }
+            }
             if (push.refs.length) {
               const event = await applyPushOptions(parts.store, p, push.userId, push.refs, push.options);
               parts.pushEvents.set(p.id, [...(parts.pushEvents.get(p.id) ?? []), event]);

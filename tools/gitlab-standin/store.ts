@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   ACCESS,
+  inheritedMembers,
   pathWithNamespace,
   type AccessLevel,
   type GroupRecord,
@@ -13,6 +14,10 @@ import {
 /** One global id sequence per kind, as GitLab's database tables have. */
 class Ids {
   private readonly next = new Map<string, number>();
+  /** Starts a sequence after `last`, as on an instance that has been in use for a while. */
+  startAfter(kind: string, last: number): void {
+    this.next.set(kind, Math.max(this.next.get(kind) ?? 0, last));
+  }
   take(kind: string): number {
     const id = (this.next.get(kind) ?? 0) + 1;
     this.next.set(kind, id);
@@ -70,7 +75,8 @@ export class Store {
   accessLevel(user: UserRecord | undefined, project: ProjectRecord): AccessLevel | 0 {
     if (!user) return ACCESS.none;
     if (user.is_admin) return ACCESS.owner;
-    return Math.max(project.group.members.get(user.id) ?? 0, project.members.get(user.id) ?? 0) as AccessLevel | 0;
+    return Math.max(inheritedMembers(project.group).get(user.id) ?? 0, project.members.get(user.id) ?? 0) as
+      AccessLevel | 0;
   }
 
   /** Whether the user may see the project at all (member, or an internal/public project). */

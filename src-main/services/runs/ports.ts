@@ -87,6 +87,7 @@ const ApiProjectSchema = z.object({
   http_url_to_repo: z.string(),
   default_branch: z.string().nullable().optional(),
   archived: z.boolean().optional(),
+  empty_repo: z.boolean().optional(),
 });
 
 /**
@@ -98,6 +99,22 @@ export function archivedProject(projectPath: string, instanceUrl: string): Cospe
     'PROJECT_ARCHIVED',
     `${projectPath} is archived on ${new URL(instanceUrl).host}: GitLab refuses pushes, merge requests and issues there, so an agent could not deliver anything. Unarchive it on GitLab (Settings → General → Advanced) or choose another project.`,
   );
+}
+
+/** Why no run can work on this project at all (archived, or an empty repository), or undefined. */
+function unrunnable(
+  projectPath: string,
+  project: z.infer<typeof ApiProjectSchema>,
+  instanceUrl: string,
+): CospecError | undefined {
+  if (project.archived) return archivedProject(projectPath, instanceUrl);
+  // Nothing to clone, whatever branch is named: a clone would fail with a message about refs.
+  if (project.empty_repo === true)
+    return new CospecError(
+      'INVALID_INPUT',
+      `${projectPath} is an empty repository (nothing has been pushed to it yet). Push a first commit to it on GitLab, then start the run again.`,
+    );
+  return undefined;
 }
 
 /**
@@ -136,7 +153,8 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
       const acc = account(spec.accountId);
       const { json } = await deps.accounts.apiGet(spec.accountId, `/projects/${encodeURIComponent(spec.projectPath)}`);
       const project = ApiProjectSchema.parse(json);
-      if (project.archived) throw archivedProject(spec.projectPath, acc.instanceUrl);
+      const refusal = unrunnable(spec.projectPath, project, acc.instanceUrl);
+      if (refusal) throw refusal;
       if (!project.default_branch && !spec.branch) {
         throw new CospecError(
           'INVALID_INPUT',
@@ -158,19 +176,21 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
       // Refused before a run exists: without its key the agent could only fail, after minutes of image build and clone.
       if (resolved.modelKey && !(await deps.modelKey(resolved.modelKey.secretKey)))
         throw missingModelKey(resolved.name, resolved.modelKey.label);
-      // Refused before a run exists too: GitLab would refuse everything the agent delivers.
-      let archived = false;
+      // Refused before a run exists too: GitLab would refuse everything the agent delivers (archived),
+      // or there is nothing to clone (empty).
+      let project: z.infer<typeof ApiProjectSchema>;
       try {
         const { json } = await deps.accounts.apiGet(
           spec.accountId,
           `/projects/${encodeURIComponent(spec.projectPath)}`,
         );
-        archived = ApiProjectSchema.parse(json).archived === true;
+        project = ApiProjectSchema.parse(json);
       } catch {
         // Anything else (not found, network, sign-in) fails the run at its first step, with its own diagnosis.
         return;
       }
-      if (archived) throw archivedProject(spec.projectPath, account(spec.accountId).instanceUrl);
+      const refusal = unrunnable(spec.projectPath, project, account(spec.accountId).instanceUrl);
+      if (refusal) throw refusal;
     },
 
     allowlistFor(spec, project) {

@@ -83,7 +83,10 @@ export const ProjectRow = memo(function ProjectRow({ project, onStartRun }: Prop
       <div className="project-row-main">
         <div className="project-row-title">
           <span className="project-row-name">{project.name}</span>
-          <span className="project-row-path mono">{project.pathWithNamespace}</span>
+          <span className="project-row-path mono" title={project.pathWithNamespace}>
+            {/* Isolated so the right-to-left cut above never reorders the path's slashes. */}
+            <bdi dir="ltr">{project.pathWithNamespace}</bdi>
+          </span>
           {project.archived && (
             <Badge tone="warning" icon={<Archive aria-hidden />} title={notRunnable}>
               Archived · read-only

@@ -103,14 +103,16 @@ describe('projects', () => {
   it('lists the Developer+ projects of the bot over several pages with GitLab headers', async () => {
     const bot = gitlab.user('cospec-bot').token;
     const first = await raw('/projects?membership=true&min_access_level=30&simple=true&per_page=20', bot);
-    expect(first.headers.get('x-total')).toBe('33');
+    // 30 acme services and 3 acme projects, plus the real-instance shapes (seed-shapes.ts): a subgroup
+    // project and a long-path project (inherited from acme), an invitation to a user's project, an empty repo.
+    expect(first.headers.get('x-total')).toBe('37');
     expect(first.headers.get('x-total-pages')).toBe('2');
     expect(first.headers.get('x-next-page')).toBe('2');
     expect(first.headers.get('x-page')).toBe('1');
     expect(first.headers.get('link')).toMatch(/per_page=20&page=2>; rel="next"/);
     const all = await api(bot).Projects.all({ membership: true, minAccessLevel: 30, simple: true, perPage: 20 });
     const paths = all.map((p) => p.path_with_namespace);
-    expect(paths).toHaveLength(33);
+    expect(paths).toHaveLength(37);
     expect(paths).toEqual(expect.arrayContaining(['acme/web-app', 'acme/api-service', 'acme/unprotected-lib']));
     expect(paths).not.toContain('tools/cli'); // Reporter only
     expect(paths).not.toContain('tools/secret');

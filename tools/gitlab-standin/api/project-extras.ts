@@ -3,7 +3,7 @@ import * as repo from '../git/repo';
 import { paginate } from '../http/paginate';
 import type { Router } from '../http/router';
 import { ApiError } from '../http/types';
-import { ACCESS, type ProjectRecord } from '../model';
+import { ACCESS, inheritedMembers, type ProjectRecord } from '../model';
 import type { Store } from '../store';
 import { basicUser } from '../present/users';
 import { projectFor } from './common';
@@ -12,7 +12,7 @@ import { projectFor } from './common';
 export function projectExtraRoutes(router: Router): void {
   router.get('/projects/:id/repository/tree', async (ctx) => {
     const { project } = projectFor(ctx, ACCESS.reporter);
-    const ref = ctx.query.get('ref') ?? project.default_branch;
+    const ref = ctx.query.get('ref') ?? project.default_branch ?? 'HEAD';
     const path = (ctx.query.get('path') ?? '').replace(/^\/+|\/+$/g, '');
     const args = [
       'ls-tree',
@@ -73,7 +73,7 @@ export function projectExtraRoutes(router: Router): void {
   });
 
   const members = (store: Store, project: ProjectRecord, all: boolean, baseUrl: string) => {
-    const levels = new Map<number, number>(all ? project.group.members : []);
+    const levels = new Map<number, number>(all ? inheritedMembers(project.group) : []);
     for (const [id, level] of project.members) levels.set(id, Math.max(levels.get(id) ?? 0, level));
     return [...levels].flatMap(([id, access_level]) => {
       const u = store.userById(id);

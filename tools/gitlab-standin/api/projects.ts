@@ -4,7 +4,7 @@ import { bool, int, str } from '../http/body';
 import { paginate } from '../http/paginate';
 import type { Router } from '../http/router';
 import { ApiError, type Ctx } from '../http/types';
-import { ACCESS, pathWithNamespace, type ProjectRecord, type SquashOption } from '../model';
+import { ACCESS, inheritedMembers, pathWithNamespace, type ProjectRecord, type SquashOption } from '../model';
 import { project as projectJson, simpleProject } from '../present/projects';
 import { projectFor, sortBy } from './common';
 
@@ -76,14 +76,14 @@ export function projectRoutes(router: Router): void {
 function memberLevel(ctx: Ctx, p: ProjectRecord): number {
   const user = ctx.principal?.user;
   if (!user) return 0;
-  return Math.max(p.group.members.get(user.id) ?? 0, p.members.get(user.id) ?? 0);
+  return Math.max(inheritedMembers(p.group).get(user.id) ?? 0, p.members.get(user.id) ?? 0);
 }
 
 function present(ctx: Ctx, p: ProjectRecord) {
   const user = ctx.principal?.user;
   const json = projectJson(p, ctx.baseUrl, {
     project: user ? ((p.members.get(user.id) ?? 0) as 0) : 0,
-    group: user ? ((p.group.members.get(user.id) ?? 0) as 0) : 0,
+    group: user ? ((inheritedMembers(p.group).get(user.id) ?? 0) as 0) : 0,
   });
   // GitLab shows the project's runner registration token to those who administer it (Maintainer+).
   if (ctx.store.accessLevel(user, p) < ACCESS.maintainer) return json;

@@ -12,7 +12,7 @@ export function repositoryRoutes(router: Router): void {
   router.get('/projects/:id/repository/branches', async (ctx) => {
     const { project, level } = projectFor(ctx, ACCESS.reporter);
     const search = ctx.query.get('search')?.toLowerCase();
-    const branches = (await repo.branchesWithCommits(project.repo_dir, project.default_branch)).filter(
+    const branches = (await repo.branchesWithCommits(project.repo_dir, project.default_branch ?? 'HEAD')).filter(
       (b) => !search || b.name.toLowerCase().includes(search),
     );
     return paginate(
@@ -97,7 +97,7 @@ export function repositoryRoutes(router: Router): void {
 
   router.get('/projects/:id/repository/commits', async (ctx) => {
     const { project } = projectFor(ctx, ACCESS.reporter);
-    const ref = ctx.query.get('ref_name') ?? project.default_branch;
+    const ref = ctx.query.get('ref_name') ?? project.default_branch ?? 'HEAD';
     const sha = await repo.revParse(project.repo_dir, ref);
     if (!sha) throw errors.notFound('Commit');
     const all = await repo.commits(project.repo_dir, [sha], { path: ctx.query.get('path') ?? undefined });
@@ -140,7 +140,7 @@ export function repositoryRoutes(router: Router): void {
 
   router.get('/projects/:id/repository/files/:path/raw', async (ctx) => {
     const { project } = projectFor(ctx, ACCESS.reporter);
-    const ref = ctx.query.get('ref') ?? project.default_branch;
+    const ref = ctx.query.get('ref') ?? project.default_branch ?? 'HEAD';
     const content = await repo.readFile(project.repo_dir, ref, ctx.params.path ?? '');
     if (content === null) throw new ApiError(404, { message: '404 File Not Found' });
     return { body: content, headers: { 'content-type': 'text/plain; charset=utf-8' } };
@@ -148,9 +148,9 @@ export function repositoryRoutes(router: Router): void {
 }
 
 async function showBranch(ctx: Ctx, project: ProjectRecord, level: number, name: string) {
-  const found = (await repo.branchesWithCommits(project.repo_dir, project.default_branch, `refs/heads/${name}`)).find(
-    (b) => b.name === name,
-  );
+  const found = (
+    await repo.branchesWithCommits(project.repo_dir, project.default_branch ?? 'HEAD', `refs/heads/${name}`)
+  ).find((b) => b.name === name);
   return found && presentBranch(ctx, project, level, found);
 }
 

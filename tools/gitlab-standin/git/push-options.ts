@@ -153,7 +153,7 @@ async function handleMergeRequestOptions(
       errors.push(`A merge_request.create push option is required to create a merge request for branch ${branch.name}`);
       continue;
     }
-    const into = target ?? project.default_branch;
+    const into = target ?? project.default_branch ?? branch.name;
     if (into === branch.name) {
       errors.push("You can't use same project/branch for source and target");
       continue;

@@ -47,6 +47,12 @@ export async function createSeededRepo(gitDir: string, defaultBranch: string, hi
   await gitOk(['fast-import', '--quiet'], { gitDir, input: Buffer.concat(chunks) });
 }
 
+/** A bare repository with no commits and no branches (GitLab's empty_repo, default_branch null). */
+export async function createEmptyRepo(gitDir: string): Promise<void> {
+  mkdirSync(dirname(gitDir), { recursive: true });
+  await gitOk(['init', '--quiet', '--bare', '--template=', '--initial-branch=main', gitDir]);
+}
+
 let fillerTemplate: Promise<string> | undefined;
 
 /** The small history every filler project shares, built once per process and copied. */
