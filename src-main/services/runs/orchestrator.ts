@@ -1,3 +1,4 @@
+import type { RateLimitWait } from '../gitlab';
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { CospecError, toErrorEnvelope } from '../../../src-shared/ipc/errors';
@@ -49,7 +50,8 @@ export interface ExecuteResult {
  * the orchestrator only sequences them, persists each transition and reports.
  */
 export interface RunPorts {
-  resolveProject(spec: RunSpec): Promise<ResolvedProject>;
+  /** onRateLimit: told before each wait for GitLab's rate limit (gitlab/client.ts), to show it on the run. */
+  resolveProject(spec: RunSpec, onRateLimit?: (wait: RateLimitWait) => void): Promise<ResolvedProject>;
   /**
    * Refuses, before a run record exists, a run whose options go beyond the policy (agent, time
    * limit, extra destinations) or whose agent has no model key.
@@ -70,7 +72,12 @@ export interface RunPorts {
   }): Promise<{ head: string } | void>;
   execute(req: ExecuteRequest): Promise<ExecuteResult>;
   /** The run's outputs from its gateway record, GitLab and the project's mirror (end of a run and refresh alike). */
-  collectOutputs(req: { record: RunRecord; project: ResolvedProject; gatewayRecord: unknown }): Promise<RunOutput[]>;
+  collectOutputs(req: {
+    record: RunRecord;
+    project: ResolvedProject;
+    gatewayRecord: unknown;
+    onRateLimit?: (wait: RateLimitWait) => void;
+  }): Promise<RunOutput[]>;
   /** Removes containers left by runs that were live when the app stopped. */
   removeOrphans(runIds: string[]): Promise<void>;
 }
@@ -193,7 +200,12 @@ export class RunOrchestrator {
     try {
       await this.acquireSlot(signal);
       await this.transition(live.record, 'preparing', { detail: 'Preparing the sandbox image' });
-      const project = await ports.resolveProject(live.record.spec);
+      // Not throttled like progress: a wait of a minute must show even if progress was just shown.
+      const rateLimited = (wait: RateLimitWait) =>
+        void this.update(live.record, {
+          detail: `Waiting for GitLab’s rate limit (${Math.ceil(wait.waitMs / 1000)} s)…`,
+        }).catch((error) => this.deps.logger.warn('progress save failed', { error }));
+      const project = await ports.resolveProject(live.record.spec, rateLimited);
       const allowlist = ports.allowlistFor(live.record.spec, project);
       await this.update(live.record, { instanceUrl: project.instanceUrl, projectWebUrl: project.webUrl, allowlist });
       const image = await ports.ensureImage(
@@ -239,7 +251,12 @@ export class RunOrchestrator {
       signal.throwIfAborted();
 
       await this.transition(live.record, 'collecting', { detail: 'Detecting branches, merge requests and issues' });
-      const outputs = await ports.collectOutputs({ record: live.record, project, gatewayRecord: result.gatewayRecord });
+      const outputs = await ports.collectOutputs({
+        record: live.record,
+        project,
+        gatewayRecord: result.gatewayRecord,
+        onRateLimit: rateLimited,
+      });
       await this.update(live.record, { outputs });
       if (result.exitCode === 0) {
         await this.transition(live.record, 'succeeded', { detail: summarise(outputs) });

@@ -1,3 +1,4 @@
+import type { RateLimitWait } from '../gitlab';
 import { z } from 'zod';
 import type { Dispatcher } from 'undici';
 import { CospecError } from '../../../src-shared/ipc/errors';
@@ -149,9 +150,14 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
   };
 
   return {
-    async resolveProject(spec: RunSpec): Promise<ResolvedProject> {
+    async resolveProject(spec: RunSpec, onRateLimit): Promise<ResolvedProject> {
       const acc = account(spec.accountId);
-      const { json } = await deps.accounts.apiGet(spec.accountId, `/projects/${encodeURIComponent(spec.projectPath)}`);
+      const { json } = await deps.accounts.apiGet(
+        spec.accountId,
+        `/projects/${encodeURIComponent(spec.projectPath)}`,
+        undefined,
+        onRateLimit,
+      );
       const project = ApiProjectSchema.parse(json);
       const refusal = unrunnable(spec.projectPath, project, acc.instanceUrl);
       if (refusal) throw refusal;
@@ -248,8 +254,8 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
       );
     },
 
-    async collectOutputs({ record, project, gatewayRecord }): Promise<RunOutput[]> {
-      return collectRunOutputs(deps, { record, project, gatewayRecord });
+    async collectOutputs({ record, project, gatewayRecord, onRateLimit }): Promise<RunOutput[]> {
+      return collectRunOutputs(deps, { record, project, gatewayRecord, onRateLimit });
     },
 
     removeOrphans: (runIds) => deps.sandbox.removeOrphans(runIds),
@@ -268,7 +274,12 @@ async function gitCredentials(accounts: RunAccounts, accountId: string): Promise
  */
 async function collectRunOutputs(
   deps: Pick<RunPortsDeps, 'accounts' | 'mirrors' | 'logger'>,
-  req: { record: RunRecord; project: ResolvedProject; gatewayRecord: unknown },
+  req: {
+    record: RunRecord;
+    project: ResolvedProject;
+    gatewayRecord: unknown;
+    onRateLimit?: (wait: RateLimitWait) => void;
+  },
 ): Promise<RunOutput[]> {
   const { record, project } = req;
   const { accounts } = deps;
@@ -301,7 +312,8 @@ async function collectRunOutputs(
     }
     return lister(from, to);
   };
-  return detectOutputs(accounts.apiGet, {
+  const get: GitLabGet = (accountId, path, signal) => accounts.apiGet(accountId, path, signal, req.onRateLimit);
+  return detectOutputs(get, {
     accountId: record.spec.accountId,
     userId: acc.userId,
     projectId: project.projectId,

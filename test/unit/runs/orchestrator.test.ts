@@ -76,6 +76,27 @@ describe('run orchestration', () => {
     expect(JSON.parse(readFileSync(join(dir, id, 'run.json'), 'utf8')).state).toBe('succeeded');
   });
 
+  it("shows a wait for GitLab's rate limit on the run while it lasts, then goes on", async () => {
+    const base = ports();
+    const { orchestrator, changes } = setup(
+      ports({
+        resolveProject: async (s, onRateLimit) => {
+          onRateLimit?.({ host: 'gitlab.example.org', waitMs: 42_000, until: new Date().toISOString() });
+          return base.resolveProject(s);
+        },
+        collectOutputs: async (req) => {
+          req.onRateLimit?.({ host: 'gitlab.example.org', waitMs: 5_500, until: new Date().toISOString() });
+          return base.collectOutputs(req);
+        },
+      }),
+    );
+    const done = await orchestrator.whenDone((await orchestrator.start(spec)).id);
+    expect(done.state).toBe('succeeded');
+    const details = changes.map((c) => `${c.state}: ${c.detail ?? ''}`);
+    expect(details).toContain('preparing: Waiting for GitLab’s rate limit (42 s)…');
+    expect(details).toContain('collecting: Waiting for GitLab’s rate limit (6 s)…');
+  });
+
   it('fails with the agent exit code and keeps its outputs', async () => {
     const { orchestrator } = setup(ports({ execute: async () => ({ exitCode: 3, egress: [], gatewayRecord: {} }) }));
     const done = await orchestrator.whenDone((await orchestrator.start(spec)).id);
