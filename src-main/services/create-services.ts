@@ -109,6 +109,7 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
     logger: deps.logger,
     events: deps.events,
     defaultTimeoutMinutes: () => preferences.sandboxLimits().timeoutMinutes,
+    allowForUser: (entries) => preferences.allowForUser(entries),
     ports: createRunPorts({
       accounts,
       policy,

@@ -49,6 +49,19 @@ export function useStartRun() {
   });
 }
 
+/** Starts a run's task again, first adding `allow` to the user's allowed destinations. */
+export function useRerun() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ runId, allow }: { runId: string; allow: string[] }) => cospec().runs.rerun(runId, { allow }),
+    onSuccess: (record) => {
+      storeRun(client, record);
+      // The settings screen shows the user's allowed destinations: they changed.
+      void client.invalidateQueries({ queryKey: ['settings'] });
+    },
+  });
+}
+
 export function useCancelRun() {
   const client = useQueryClient();
   return useMutation({

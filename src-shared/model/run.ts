@@ -79,6 +79,10 @@ export const EgressAttemptSummarySchema = z.object({
   verdict: z.enum(['allowed', 'denied']),
   reason: z.string().optional(),
   count: z.number().int(),
+  /** Which requests asked ("GET http://host/path", "CONNECT host:443"), a few distinct ones. */
+  requests: z.array(z.string()).max(20).default([]),
+  /** Denied only because no allowlist entry names it, so allowing it would let it through. */
+  allowable: z.boolean().default(false),
 });
 
 /** What the credential gateway refused because the product does not allow it, grouped by target. */

@@ -57,9 +57,31 @@ const succeeded: RunRecord = {
   exitCode: 0,
   transitions: transitions(['queued', 'preparing', 'cloning', 'running', 'collecting', 'succeeded'], 42),
   egress: [
-    { destination: `${HOST}:443`, verdict: 'allowed', count: 14 },
-    { destination: 'pypi.org:443', verdict: 'denied', reason: 'not on the allowlist', count: 3 },
-    { destination: '169.254.169.254:80', verdict: 'denied', reason: 'link-local address', count: 1 },
+    { destination: `${HOST}:443`, verdict: 'allowed', count: 14, requests: [`CONNECT ${HOST}:443`], allowable: false },
+    {
+      destination: 'pypi.org:443',
+      verdict: 'denied',
+      reason: 'pypi.org is not on the allowlist',
+      count: 3,
+      requests: ['CONNECT pypi.org:443'],
+      allowable: true,
+    },
+    {
+      destination: 'pypi.org:80',
+      verdict: 'denied',
+      reason: 'pypi.org is not on the allowlist',
+      count: 2,
+      requests: ['GET http://pypi.org/simple/requests/', 'GET http://pypi.org/simple/urllib3/'],
+      allowable: true,
+    },
+    {
+      destination: '169.254.169.254:80',
+      verdict: 'denied',
+      reason: '169.254.169.254 is a link-local address',
+      count: 1,
+      requests: ['GET http://169.254.169.254/latest/meta-data/'],
+      allowable: false,
+    },
   ],
   outputs: [
     {
@@ -124,7 +146,16 @@ const failed: RunRecord = {
   endedAt: minutesAgo(88),
   exitCode: 2,
   transitions: transitions(['queued', 'preparing', 'cloning', 'running', 'collecting', 'failed'], 90),
-  egress: [{ destination: 'registry.npmjs.org:443', verdict: 'denied', reason: 'not on the allowlist', count: 5 }],
+  egress: [
+    {
+      destination: 'registry.npmjs.org:443',
+      verdict: 'denied',
+      reason: 'registry.npmjs.org is not on the allowlist',
+      count: 5,
+      requests: ['CONNECT registry.npmjs.org:443'],
+      allowable: true,
+    },
+  ],
 };
 
 const running: RunRecord = {
@@ -163,7 +194,13 @@ test.describe('Runs', () => {
     await expect(detail.getByTestId('output-mr')).toHaveCount(1);
     await expect(detail.getByTestId('output-issue')).toHaveCount(2);
     await expect(detail.getByText('Explain how to run the tests')).toBeVisible();
-    await expect(detail.getByText('pypi.org:443')).toBeVisible();
+    // Repeated denials are one row per host, with the ports and the requests that asked.
+    const pypi = detail.locator('tr[data-host="pypi.org"]');
+    await expect(pypi).toHaveCount(1);
+    await expect(pypi).toContainText('ports 443, 80');
+    await expect(pypi).toContainText('GET http://pypi.org/simple/requests/');
+    await expect(pypi).toContainText('CONNECT pypi.org:443');
+    await expect(pypi.locator('td.num')).toHaveText('5');
     // Denied destinations are listed first: they are the ones to act on.
     await expect(detail.locator('tbody tr').first()).toHaveAttribute('data-verdict', 'denied');
     // The log is virtualised: 300 lines kept, a few dozen in the DOM, following the end.
@@ -292,6 +329,61 @@ test.describe('Runs', () => {
     await detail.getByRole('button', { name: 'Cancel run' }).click();
     await expect(page.getByText('The run could not be cancelled')).toBeVisible();
     await expect(page.getByText('Run run-orphan is not running in this app.')).toBeVisible();
+  });
+
+  test('“Allow and run again” adds the blocked host to the allowed destinations and starts the same task', async ({
+    app,
+  }) => {
+    const { page } = app;
+    await seed(app, succeeded, ['[agent] pip install requests', 'ERROR: could not reach pypi.org']);
+    await app.goto('#/runs/run-succeeded');
+    const detail = page.getByTestId('run-detail');
+    const pypi = detail.locator('tr[data-host="pypi.org"]');
+    await expect(pypi.getByRole('button', { name: 'Allow and run again' })).toBeEnabled();
+    // An address the sandbox never reaches (metadata) offers nothing to click.
+    await expect(
+      detail.locator('tr[data-host="169.254.169.254"]').getByRole('button', { name: 'Allow and run again' }),
+    ).toHaveCount(0);
+    await pypi.scrollIntoViewIfNeeded();
+    await app.snap('runs-egress-allow-and-run-again');
+
+    await pypi.getByRole('button', { name: 'Allow and run again' }).click();
+    // A new run of the same task, shown at once; the first stays as it was.
+    await expect(page).not.toHaveURL(/#\/runs\/run-succeeded$/);
+    await expect(page).toHaveURL(/#\/runs\/[0-9a-f-]{36}$/);
+    const runs = await app.services.handlers.runs.list();
+    expect(runs).toHaveLength(2);
+    const again = runs.find((r) => r.id !== 'run-succeeded')!;
+    expect(again.spec.task).toBe(succeeded.spec.task);
+    expect(again.spec.agent).toEqual(succeeded.spec.agent);
+    // Both ports the agent tried are now the user's own allowed destinations, as in Settings.
+    const settings = await app.services.handlers.settings.get();
+    expect(settings.egress.user).toEqual(['pypi.org:443', 'pypi.org:80']);
+    await expect(page.getByTestId('run-detail')).toContainText(succeeded.spec.task.split('\n')[0]!);
+  });
+
+  test.describe('with the organization managing the allowlist', () => {
+    test.use({ policy: { version: 1, egress: { allow: ['registry.corp.example'], allowUserAdditions: false } } });
+
+    test('the button says why it cannot allow the host, and nothing starts', async ({ app }) => {
+      const { page } = app;
+      await seed(app, failed, ['[agent] npm ci']);
+      await app.goto('#/runs/run-failed');
+      const detail = page.getByTestId('run-detail');
+      const button = detail.locator('tr[data-host="registry.npmjs.org"]').getByRole('button', {
+        name: 'Allow and run again',
+      });
+      await expect(button).toBeDisabled();
+      await expect(button).toHaveAttribute('title', /organization manages the egress allowlist/);
+      await expect(detail.getByText('ask your administrator')).toBeVisible();
+      // The service refuses as well, whatever the renderer does.
+      await expect(
+        app.services.handlers.runs.rerun('run-failed', { allow: ['registry.npmjs.org:443'] }),
+      ).rejects.toMatchObject({ code: 'POLICY_FORBIDS' });
+      expect(await app.services.handlers.runs.list()).toHaveLength(1);
+      await button.scrollIntoViewIfNeeded();
+      await app.snap('runs-egress-managed');
+    });
   });
 
   test('with no runs yet, the screen points to the repositories', async ({ app }) => {

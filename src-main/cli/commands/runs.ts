@@ -35,7 +35,11 @@ function showRun(r: RunRecord): string {
           '  denied destinations:',
           ...r.egress
             .filter((e) => e.verdict === 'denied')
-            .map((e) => `    ${e.destination} (${e.count}×)${e.reason ? ` ${e.reason}` : ''}`),
+            .flatMap((e) => [
+              `    ${e.destination} (${e.count}×)${e.reason ? ` ${e.reason}` : ''}`,
+              ...e.requests.map((r) => `      ${r}`),
+            ]),
+          `  allow one and run again: cospec run --rerun ${r.id} --allow HOST`,
         ]
       : []),
     ...(r.refusals.length
@@ -77,6 +81,7 @@ interface RunOptions {
   allow: string[];
   timeout?: string;
   tail?: string;
+  rerun?: string;
 }
 
 export function registerRuns(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
@@ -112,6 +117,7 @@ export function registerRuns(program: Command, ctx: CliContext, setExit: (code: 
       (v: string, acc: string[]) => [...acc, v],
       [] as string[],
     )
+    .option('--rerun <id>', "start a run's task again (with --allow: first add destinations to your allowed ones)")
     .option('--timeout <minutes>', 'wall-clock limit')
     .option('--tail <n>', 'with logs: only the last n lines')
     .action(async (action: string | undefined, id: string | undefined, opts: RunOptions) => {
@@ -137,6 +143,13 @@ export function registerRuns(program: Command, ctx: CliContext, setExit: (code: 
             throw new UsageError(`Unknown run action "${action}": use show, logs, outputs or cancel.`);
         }
       }
+      if (opts.rerun) {
+        if (opts.repo || opts.task || opts.agent || opts.command || opts.branch)
+          throw new UsageError('--rerun starts the same task again: give only --allow with it.');
+        const again = await api.runs.rerun(opts.rerun, { allow: opts.allow });
+        ctx.out.info(`Run ${again.id} queued (the task of run ${opts.rerun}).`);
+        return finish(await follow(ctx, again.id));
+      }
       if (!opts.repo || !opts.task) throw new UsageError('cospec run needs --repo GROUP/PROJECT and --task TEXT.');
       if (opts.agent && opts.command) throw new UsageError('Choose --agent or --command, not both.');
       const accountId = await pickAccount(ctx, opts.repo, opts.account);
@@ -154,11 +167,14 @@ export function registerRuns(program: Command, ctx: CliContext, setExit: (code: 
       const started = await api.runs.start(spec as Parameters<typeof api.runs.start>[0]);
       // The run lives in this process: it is followed to the end, and Ctrl-C cancels it.
       ctx.out.info(`Run ${started.id} queued.`);
-      const finished = await follow(ctx, started.id);
-      ctx.out.result(finished, showRun);
-      if (finished.error?.code === 'ENGINE_UNAVAILABLE') setExit(EXIT.engine);
-      else if (finished.state !== 'succeeded') setExit(EXIT.runUnsuccessful);
+      finish(await follow(ctx, started.id));
     });
+
+  function finish(finished: RunRecord): void {
+    ctx.out.result(finished, showRun);
+    if (finished.error?.code === 'ENGINE_UNAVAILABLE') setExit(EXIT.engine);
+    else if (finished.state !== 'succeeded') setExit(EXIT.runUnsuccessful);
+  }
 }
 
 async function pickAccount(ctx: CliContext, repo: string, explicit?: string): Promise<string> {

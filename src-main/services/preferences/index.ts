@@ -42,6 +42,8 @@ export interface PreferencesService {
   containerSocket(): string | undefined;
   /** What agents may push (policy over user over defaults); the runs add the inherited branches. */
   pushRules(): { prefix: string; ciSkip: boolean };
+  /** Adds destinations to the user's allowed ones, with the same checks as Settings (policy, address rules). */
+  allowForUser(entries: string[]): Promise<void>;
 }
 
 /**
@@ -181,6 +183,9 @@ export function createPreferencesService(deps: {
     pushRules: () => {
       const p = pushSettings();
       return { prefix: p.branchPrefix.value, ciSkip: p.ciSkip.value };
+    },
+    async allowForUser(entries) {
+      if (entries.length > 0) await update({ egressAllow: [...runs().egressAllow, ...entries] });
     },
     handlers: {
       get: () => view(),

@@ -25,6 +25,8 @@ export interface RunsDeps {
   events: EventBus;
   defaultTimeoutMinutes: () => number;
   maxConcurrent?: number;
+  /** Adds destinations to the user's allowed ones (Settings' rules and the policy apply). */
+  allowForUser(entries: string[]): Promise<void>;
 }
 
 export interface RunsService {
@@ -65,6 +67,13 @@ export function createRunsService(deps: RunsDeps): RunsService {
       get: (id) => orchestrator.get(id),
       start: (spec) => orchestrator.start(spec),
       cancel: (id) => orchestrator.cancel(id),
+      async rerun(id, { allow }) {
+        const { spec } = await orchestrator.get(id);
+        // The destinations go where Settings keeps them, so every later run may use them too; a
+        // policy that forbids user additions refuses here, before anything starts.
+        await deps.allowForUser(allow);
+        return orchestrator.start(spec);
+      },
       async logs(id, options) {
         await orchestrator.get(id);
         return tailLines(store.paths(id).agentLog, options.tail ?? DEFAULT_TAIL);

@@ -36,7 +36,14 @@ export interface EgressDecision {
   reason: string;
   /** The address connected to, when allowed and not handled by the gateway. */
   address?: string;
+  /** Denied only because no allowlist entry names it: adding one would let it through (address rules aside). */
+  allowable?: boolean;
+  /** For plain-HTTP requests, the URL asked for (origin and path; the query is left out, it may hold secrets). */
+  url?: string;
 }
+
+/** How many distinct requests a summary entry keeps to show which process asked. */
+const REQUESTS_PER_DESTINATION = 5;
 
 export type Lookup = (host: string) => Promise<Array<{ address: string; family: number }>>;
 
@@ -107,7 +114,14 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   const kept: EgressDecision[] = [];
   const counts = new Map<
     string,
-    { destination: string; verdict: 'allowed' | 'denied'; reason?: string; count: number }
+    {
+      destination: string;
+      verdict: 'allowed' | 'denied';
+      reason?: string;
+      count: number;
+      requests: string[];
+      allowable: boolean;
+    }
   >();
   const sockets = new Set<Duplex>();
   const log: WriteStream | undefined = options.logPath
@@ -125,14 +139,21 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     if (opts.summarise === false) return decision;
     const destination = `${decision.host.includes(':') ? `[${decision.host}]` : decision.host}:${decision.port}`;
     const key = `${destination} ${decision.allowed}`;
+    // What asked, as far as the proxy can tell: the method and URL of plain HTTP, CONNECT host:port.
+    const request = decision.url ? `${decision.method} ${decision.url}` : `${decision.method} ${destination}`;
     const entry = counts.get(key);
-    if (entry) entry.count++;
-    else
+    if (entry) {
+      entry.count++;
+      if (entry.requests.length < REQUESTS_PER_DESTINATION && !entry.requests.includes(request))
+        entry.requests.push(request);
+    } else
       counts.set(key, {
         destination,
         verdict: decision.allowed ? 'allowed' : 'denied',
         ...(decision.allowed ? {} : { reason: decision.reason }),
         count: 1,
+        requests: [request],
+        allowable: decision.allowable === true,
       });
     return decision;
   };
@@ -142,10 +163,11 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     method: string,
     host: string,
     port: number,
+    url?: string,
   ): Promise<{ ok: true; address: string } | { ok: false; status: number; reason: string }> => {
     const match = allowlist.match(host, port);
     if (!match.allowed) {
-      decide({ method, host, port, allowed: false, reason: match.reason });
+      decide({ method, host, port, ...(url ? { url } : {}), allowed: false, reason: match.reason, allowable: true });
       return { ok: false, status: 403, reason: match.reason };
     }
     let addresses: string[];
@@ -153,7 +175,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       addresses = isIP(host) ? [host] : (await lookup(host)).map((a) => a.address);
     } catch (error) {
       const reason = `cannot resolve ${host}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`;
-      decide({ method, host, port, allowed: false, reason });
+      decide({ method, host, port, ...(url ? { url } : {}), allowed: false, reason });
       return { ok: false, status: 502, reason };
     }
     // The address checked is the address connected to: a name cannot be re-resolved to another in between.
@@ -165,10 +187,10 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
           ? `${forbiddenAddressReason(host)}; only your organization's policy can open it to the sandbox`
           : `${host} resolves to ${forbiddenAddressReason(addresses[0]!)}; only your organization's policy can open it to the sandbox`
         : `${host} has no address`;
-      decide({ method, host, port, allowed: false, reason });
+      decide({ method, host, port, ...(url ? { url } : {}), allowed: false, reason });
       return { ok: false, status: 403, reason };
     }
-    decide({ method, host, port, allowed: true, reason: `matches ${match.entry}`, address });
+    decide({ method, host, port, ...(url ? { url } : {}), allowed: true, reason: `matches ${match.entry}`, address });
     return { ok: true, address };
   };
 
@@ -335,7 +357,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       });
       return options.gateway.handleHttpRequest(req, res);
     }
-    void judge(req.method ?? 'GET', host, port).then((verdict) => {
+    void judge(req.method ?? 'GET', host, port, `${url.origin}${url.pathname}`.slice(0, 300)).then((verdict) => {
       if (!verdict.ok) {
         req.resume();
         res.writeHead(verdict.status, { 'content-type': 'text/plain' }).end(`coSPEC egress: ${verdict.reason}\n`);
@@ -397,7 +419,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   return {
     address,
     decisions: () => kept.slice(),
-    summary: () => [...counts.values()].map((c) => ({ ...c })),
+    summary: () => [...counts.values()].map((c) => ({ ...c, requests: [...c.requests] })),
     async close() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -22,6 +22,14 @@ export const runsContract = {
     result: z.array(z.string()),
     doc: "The agent's output lines kept for a run.",
   }),
+  rerun: method({
+    args: z.tuple([
+      z.string(),
+      z.object({ allow: z.array(z.string().min(1).max(253)).max(20).default([]) }).default({ allow: [] }),
+    ]),
+    result: RunRecordSchema,
+    doc: "Starts a run's task again; `allow` is first added to the user's allowed destinations (as in Settings).",
+  }),
   refreshOutputs: method({
     args: z.tuple([z.string()]),
     result: RunRecordSchema,

@@ -33,7 +33,7 @@ function handlers(overrides: Partial<CospecHandlers['app']> = {}): CospecHandler
       disconnect: fail,
     },
     repositories: { list: fail, refresh: fail },
-    runs: { list: fail, get: fail, start: fail, cancel: fail, logs: fail, refreshOutputs: fail },
+    runs: { list: fail, get: fail, start: fail, cancel: fail, rerun: fail, logs: fail, refreshOutputs: fail },
     updates: { getState: fail, check: fail, download: fail, installAndRestart: fail },
     settings: { get: fail, update: fail, setAgentKey: fail, engineStatus: fail },
     localGitLab: { status: fail, start: fail, stop: fail },
