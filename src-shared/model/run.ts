@@ -80,9 +80,9 @@ export const EgressAttemptSummarySchema = z.object({
   reason: z.string().optional(),
   count: z.number().int(),
   /** Which requests asked ("GET http://host/path", "CONNECT host:443"), a few distinct ones. */
-  requests: z.array(z.string()).max(20).default([]),
+  requests: z.array(z.string()).max(20).optional(),
   /** Denied only because no allowlist entry names it, so allowing it would let it through. */
-  allowable: z.boolean().default(false),
+  allowable: z.boolean().optional(),
 });
 
 /** What the credential gateway refused because the product does not allow it, grouped by target. */

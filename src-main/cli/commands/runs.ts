@@ -37,7 +37,7 @@ function showRun(r: RunRecord): string {
             .filter((e) => e.verdict === 'denied')
             .flatMap((e) => [
               `    ${e.destination} (${e.count}×)${e.reason ? ` ${e.reason}` : ''}`,
-              ...e.requests.map((r) => `      ${r}`),
+              ...(e.requests ?? []).map((r) => `      ${r}`),
             ]),
           `  allow one and run again: cospec run --rerun ${r.id} --allow HOST`,
         ]

@@ -39,8 +39,8 @@ export function groupByHost(attempts: Attempt[]): HostGroup[] {
     g.destinations.push(a.destination);
     if (a.reason && !g.reasons.includes(a.reason)) g.reasons.push(a.reason);
     g.count += a.count;
-    g.allowable &&= a.allowable;
-    for (const r of a.requests) if (!g.requests.includes(r)) g.requests.push(r);
+    g.allowable &&= a.allowable === true;
+    for (const r of a.requests ?? []) if (!g.requests.includes(r)) g.requests.push(r);
     groups.set(key, g);
   }
   // Denied hosts first (the ones a user may want to allow), then by how often they were tried.
