@@ -27,7 +27,7 @@ import {
   BASE_IMAGE,
   connectEngine,
   createSandbox,
-  DEFAULT_LIMITS,
+  SANDBOX_DEFAULTS,
   isEgressShape,
   startEgressProxy,
   type EgressShape,
@@ -334,7 +334,7 @@ async function startStandIn(dir: string): Promise<{ url: string; token: string; 
 const curlTimed = (url: string, headers: string[], proxy: boolean, out = '/dev/null') =>
   `curl -sS -f -o ${out} ${proxy ? '-p -x "$HTTPS_PROXY" ' : ''}${headers.map((h) => `-H '${h}' `).join('')}-w '%{time_total}\\n' '${url}'`;
 
-const CONTAINER_LIMITS = { cpus: DEFAULT_LIMITS.cpus, memoryMb: DEFAULT_LIMITS.memoryMb };
+const CONTAINER_LIMITS = { cpus: SANDBOX_DEFAULTS.cpus, memoryMb: SANDBOX_DEFAULTS.memoryMb };
 
 /**
  * A fair comparison from inside containers (issue 5: "100 MB fetched from the GitLab stand-in

@@ -1,7 +1,7 @@
 import { createGitService, type GitService } from './git';
 import type { ServiceDeps } from './index';
 import type { RunSandbox } from './runs/ports';
-import type { SandboxLimits } from './preferences';
+import type { SandboxLimits } from './sandbox/limits';
 import { createSandbox, type Sandbox } from './sandbox';
 
 /**

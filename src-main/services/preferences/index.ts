@@ -8,29 +8,10 @@ import type {
   settingsContract,
 } from '../../../src-shared/ipc/services/settings';
 import { AGENT_ADAPTERS, modelHostOf } from '../agents/catalog';
-import { BASE_IMAGE } from '../sandbox/image';
+import { SANDBOX_DEFAULTS, type SandboxLimits } from '../sandbox/limits';
 import type { PolicyGuard } from '../policy';
 import type { SecretStore } from '../secrets';
 import { RunSettingsSchema, UpdateSettingsSchema, type SettingsStore } from '../settings';
-
-/** What a sandbox gets when neither the user nor the policy says otherwise. */
-export const SANDBOX_DEFAULTS = {
-  image: BASE_IMAGE,
-  memoryMb: 4096,
-  cpus: 2,
-  pidsLimit: 1024,
-  timeoutMinutes: 60,
-} as const;
-
-export interface SandboxLimits {
-  image: string;
-  memoryMb: number;
-  cpus: number;
-  pidsLimit: number;
-  timeoutMinutes: number;
-  /** True when the policy pins the image: it is used as is, never rebuilt. */
-  imagePinned: boolean;
-}
 
 export interface PreferencesService {
   handlers: ServiceHandlers<typeof settingsContract>;

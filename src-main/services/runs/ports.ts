@@ -13,7 +13,7 @@ import type { MirrorAccess, MirrorStore } from '../git/mirror';
 import { mirrorCommitLister } from '../outputs/mirror-commits';
 import type { Logger } from '../../platform/logger';
 import type { PolicyGuard } from '../policy';
-import type { SandboxLimits } from '../preferences';
+import type { SandboxLimits } from '../sandbox/limits';
 import type { GitLabGet } from '../repositories/gitlab-projects';
 import type { ExecuteRequest, ExecuteResult, ResolvedProject, RunPorts } from './orchestrator';
 

@@ -17,6 +17,7 @@ import { createModelGateway, type ModelApiAccess, type ModelGateway } from '../g
 import type { ExecuteRequest, ExecuteResult } from '../runs/orchestrator';
 import type { BindMount, ContainerEngine, ContainerHandle, VolumeMount } from './engine';
 import type { Lookup } from './egress-proxy';
+import type { ContainerLimits } from './limits';
 import {
   chooseEgressShape,
   openEgressRoute,
@@ -36,14 +37,6 @@ import { copyIntoContainer, copyOutOfContainer, CopyOutLimitError } from './work
  * files go into per-run volumes through the engine API before the start, and the workspace comes
  * back the same way after the agent stopped (workspace-transfer.ts).
  */
-
-export interface SandboxLimits {
-  memoryMb: number;
-  cpus: number;
-  pidsLimit: number;
-}
-
-export const DEFAULT_LIMITS: SandboxLimits = { memoryMb: 4096, cpus: 2, pidsLimit: 512 };
 
 export interface GitLabAccess {
   getCredentials: () => Promise<{ token: string }>;
@@ -66,7 +59,7 @@ export interface ExecutorDeps {
   engine: () => Promise<ContainerEngine>;
   logger: Logger;
   resourcesDir: string;
-  limits: () => SandboxLimits;
+  limits: () => ContainerLimits;
   /** Name resolution for the egress proxy (the OS resolver by default). */
   lookup?: Lookup;
   /**

@@ -3,14 +3,8 @@ import type { Logger } from '../../platform/logger';
 import type { ExecuteRequest, ExecuteResult } from '../runs/orchestrator';
 import type { ContainerEngine } from './engine';
 import { connectEngine } from './engine-locate';
-import {
-  DEFAULT_LIMITS,
-  executeInSandbox,
-  removeRunContainers,
-  type ExecuteExtras,
-  type GitLabAccess,
-  type SandboxLimits,
-} from './executor';
+import { executeInSandbox, removeRunContainers, type ExecuteExtras, type GitLabAccess } from './executor';
+import { SANDBOX_DEFAULTS, type ContainerLimits } from './limits';
 import type { Lookup } from './egress-proxy';
 import { BASE_IMAGE, ensureSandboxImage, type Progress } from './image';
 import { isEgressShape, type EgressShape } from './egress-route';
@@ -26,8 +20,10 @@ export type { EgressDecision, EgressProxy, EgressProxyOptions, Lookup } from './
 export { startEgressProxy } from './egress-proxy';
 export { compileAllowlist, forbiddenAddressReason, parseAllowEntry } from './allowlist';
 export { connectEngine, engineLocations, DEFAULT_SOCKET } from './engine-locate';
-export type { ExecuteExtras, GitLabAccess, SandboxLimits } from './executor';
-export { DEFAULT_LIMITS, IN_CONTAINER, RUN_LABEL } from './executor';
+export type { ExecuteExtras, GitLabAccess } from './executor';
+export { IN_CONTAINER, RUN_LABEL } from './executor';
+export type { ContainerLimits, SandboxLimits } from './limits';
+export { SANDBOX_DEFAULTS } from './limits';
 export { BASE_IMAGE } from './image';
 export type { EgressShape } from './egress-route';
 export { EGRESS_SHAPES, isEgressShape } from './egress-route';
@@ -48,7 +44,7 @@ export interface SandboxDeps {
   /** Where resources/ (sandbox/entrypoint.sh, agents/) is; the repository's by default. */
   resourcesDir?: string;
   /** CPU, memory and pids limits per run, read at each run (policy may change them). */
-  limits?: () => Partial<SandboxLimits>;
+  limits?: () => Partial<ContainerLimits>;
   /** Name resolution for the egress proxy (tests); the OS resolver by default. */
   lookup?: Lookup;
   /**
@@ -116,7 +112,10 @@ export function createSandbox(deps: SandboxDeps): Sandbox {
             engine: getEngine,
             logger: deps.logger,
             resourcesDir,
-            limits: () => ({ ...DEFAULT_LIMITS, ...deps.limits?.() }),
+            limits: () => {
+              const { memoryMb, cpus, pidsLimit } = SANDBOX_DEFAULTS;
+              return { memoryMb, cpus, pidsLimit, ...deps.limits?.() };
+            },
             ...(deps.lookup ? { lookup: deps.lookup } : {}),
             ...(deps.mayReachPrivate ? { mayReachPrivate: deps.mayReachPrivate } : {}),
             egressShape,

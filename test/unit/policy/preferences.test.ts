@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger, memorySink } from '../../../src-main/platform/logger';
 import { loadPolicy, PolicyGuard } from '../../../src-main/services/policy';
-import { createPreferencesService, SANDBOX_DEFAULTS } from '../../../src-main/services/preferences';
+import { createPreferencesService } from '../../../src-main/services/preferences';
+import { SANDBOX_DEFAULTS } from '../../../src-main/services/sandbox/limits';
 import { createSettingsStore } from '../../../src-main/services/settings';
 
 const dirs: string[] = [];
