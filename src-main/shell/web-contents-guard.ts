@@ -29,9 +29,8 @@ export function guardWebContents(contents: GuardedContents, options: GuardOption
       options.logger.warn('blocked a link the app does not open', { why, url: safeForLog(url) });
       return;
     }
-    options
-      .openExternal(vetted.toString())
-      .catch((error: unknown) => options.logger.warn('could not open link', { error }));
+    const opened = options.openExternal(vetted.toString());
+    opened.catch((error: unknown) => options.logger.warn('could not open link', { error }));
   };
 
   contents.on('will-navigate', (event: Event, url: string) => {

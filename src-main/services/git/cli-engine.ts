@@ -135,9 +135,7 @@ function runClone(
     // Its own process group on POSIX, so cancel also stops git's helpers (remote-https, index-pack).
     // umask 077: the clone (sources, .git, any credentials a helper caches) is readable by this user
     // only, whatever the folder it lands in; exec keeps git the process group leader.
-    const [cmd, argv] = posix
-      ? ['/bin/sh', ['-c', 'umask 077 && exec "$0" "$@"', gitPath, ...args]]
-      : [gitPath, args];
+    const [cmd, argv] = posix ? ['/bin/sh', ['-c', 'umask 077 && exec "$0" "$@"', gitPath, ...args]] : [gitPath, args];
     const child = spawn(cmd, argv, {
       env,
       stdio: ['ignore', 'ignore', 'pipe'],
