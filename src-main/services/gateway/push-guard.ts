@@ -268,6 +268,8 @@ function readUntil(
       src.off('end', onEnd);
       reject(err);
     };
+    // The body may have ended right after an earlier read paused it: 'end' was emitted then.
+    if (src.readableEnded) return resolve({ data: Buffer.concat(chunks), ended: true });
     src.on('data', onData);
     src.on('end', onEnd);
     src.on('error', onError);

@@ -13,7 +13,8 @@ import { sandboxSkipReason } from '../sandbox/harness';
 /**
  * A hostile agent's pushes in a real run: the real services, a real container, the real gateway
  * and the GitLab stand-in. On acme/unprotected-lib GitLab itself would let the bot push to main,
- * so everything refused here is refused by the gateway.
+ * so everything refused here is refused by the gateway. A follow-up run then fast-forwards the
+ * first run's branch and fails to rewrite it.
  */
 const skip = await sandboxSkipReason();
 if (skip) console.warn(`[runs] skipping the push-scope runs: ${skip}`);
@@ -38,6 +39,18 @@ echo "== ci variable"; g push -o ci.variable=DEPLOY=prod origin "HEAD:refs/heads
 echo "== merge request through the API"
 curl -sf --proxy "$P" -X POST "$API/merge_requests" --data-urlencode "source_branch=$COSPEC_BRANCH_PREFIX"work --data-urlencode target_branch=main --data-urlencode "title=Agent work" >/dev/null || echo "UNEXPECTED FAILURE"
 curl -sf --proxy "$P" -X POST "$API/issues" --data-urlencode "title=Agent follow-up" >/dev/null || echo "UNEXPECTED FAILURE"
+echo done`;
+
+const FOLLOW_UP = String.raw`set -u
+export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0=/workspace
+P="$HTTP_PROXY"
+g() { git -c http.proxy="$P" -c user.name=agent -c user.email=agent@example.invalid "$@"; }
+cd /workspace
+g fetch -q origin ""$COSPEC_BRANCH_PREFIX"work" && g checkout -q -b w FETCH_HEAD
+echo more >> work.txt; g commit -q -am "More agent work"
+echo "== fast-forward"; g push origin "HEAD:refs/heads/"$COSPEC_BRANCH_PREFIX"work" 2>&1 || echo "UNEXPECTED FAILURE"
+g reset -q --hard HEAD~2; echo rewritten > work.txt; g add work.txt; g commit -q -m "Rewritten history"
+echo "== force"; g push --force origin "HEAD:refs/heads/"$COSPEC_BRANCH_PREFIX"work" 2>&1 && echo "UNEXPECTED SUCCESS"
 echo done`;
 
 let gitlab: StandIn;
@@ -128,5 +141,27 @@ describe.skipIf(skip)('what a run’s agent may push', () => {
       ]),
     );
     expect(first.outputs.map((o) => o.kind).sort()).toEqual(['branch', 'issue', 'merge_request']);
+  }, 300_000);
+
+  it('lets a follow-up run fast-forward that branch but not rewrite it', async () => {
+    const started = await services.handlers.runs.start({
+      accountId,
+      projectPath: PROJECT,
+      task: 'continue the work',
+      agent: { kind: 'command', command: FOLLOW_UP },
+      allow: [],
+      continues: first.id,
+    });
+    const run = await services.internal.runs.orchestrator.whenDone(started.id);
+    const log = (await services.handlers.runs.logs(run.id, {})).join('\n');
+    expect(run.state, log).toBe('succeeded');
+    expect(log).not.toMatch(/UNEXPECTED/);
+    expect(log).toMatch(/only a fast-forward is allowed/);
+    const tip = rev('refs/heads/cospec/work');
+    const subject = execFileSync('git', ['--git-dir', gitlab.repoDir(PROJECT), 'log', '-1', '--format=%s', tip], {
+      encoding: 'utf8',
+    }).trim();
+    expect(subject).toBe('More agent work');
+    expect(run.refusals ?? []).toEqual([expect.objectContaining({ kind: 'push', target: 'refs/heads/cospec/work' })]);
   }, 300_000);
 });
