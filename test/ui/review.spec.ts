@@ -156,11 +156,20 @@ test.describe('Review', () => {
     const dialog = page.getByRole('dialog', { name: `Merge !${iid}?` });
     await expect(dialog).toBeVisible();
     await expect(dialog).toContainText('cospec/contributing-guide');
+    // Squash as GitLab's merge widget offers it (the project's squash_option is default_off): a choice,
+    // with the squash commit's message (the MR's title unless edited) shown when ticked.
+    const squash = dialog.getByRole('checkbox', { name: /Squash commits/ });
+    await expect(squash).not.toBeChecked();
+    await expect(dialog.getByTestId('squash-message')).toBeHidden();
+    await squash.check();
+    await expect(dialog.getByTestId('squash-message')).toBeVisible();
+    await dialog.getByTestId('squash-message').fill('Add a contributing guide');
     await app.snap('review-merge-dialog');
     await dialog.getByTestId('confirm-merge').click();
     await expect(dialog).toBeHidden();
     await expect(screen.getByText('This merge request has been merged on GitLab.')).toBeVisible();
-    expect(gitlab.mergeRequests(PROJECT).find((mr) => mr.iid === iid)?.state).toBe('merged');
+    const merged = gitlab.mergeRequests(PROJECT).find((mr) => mr.iid === iid);
+    expect(merged).toMatchObject({ state: 'merged', squash: true, squash_commit_sha: expect.any(String) });
     await app.snap('review-merged');
     // The diff component, the virtualised lists and the dialogs all work under the strict CSP.
     expect(cspViolations).toEqual([]);
