@@ -1,12 +1,25 @@
 // Composition root of the Electron main process: builds the services, registers the IPC bridge and
 // opens the window. Everything Electron-specific is adapted in ./shell; the services stay plain Node.
-import { app, BrowserWindow, dialog, ipcMain, nativeTheme, protocol, safeStorage, session, shell } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  Menu,
+  nativeTheme,
+  protocol,
+  safeStorage,
+  screen,
+  session,
+  shell,
+} from 'electron';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { fileURLToPath } from 'node:url';
 import { createEventBus } from './platform/events';
 import { createDispatcher, missingHandlers } from './platform/ipc-dispatch';
 import { createLogger, fileSink, stderrSink } from './platform/logger';
-import { createServices, type AppServices } from './services';
+import { createServices } from './services';
 import { spawnedStandInStarter } from './services/local-gitlab/spawned';
 import { APP_SCHEME, appSchemeDefinition, createAppProtocolHandler } from './shell/app-protocol';
 import {
@@ -28,7 +41,11 @@ import { forwardEvents, registerIpcBridge } from './shell/ipc-bridge';
 import { hardenSession } from './shell/session-security';
 import { guardWebContents } from './shell/web-contents-guard';
 import { installedAppUpdater } from './shell/updater';
-import { createMainWindow } from './shell/window';
+import { createMainWindow, rememberWindowState } from './shell/window';
+import { menuTemplate } from './shell/menu';
+import { quitDialog } from './shell/quit-dialog';
+import { createQuitGuard } from './services/desktop/quit-guard';
+import { placeWindow, WINDOW_STATE_KEY, WindowStateSchema } from './services/desktop/window-state';
 
 const here = fileURLToPath(new URL('.', import.meta.url)); // out/main/
 const rendererDir = join(here, '../renderer');
@@ -104,7 +121,7 @@ async function start(): Promise<void> {
   followSystemTheme(nativeTheme, (isDark) => window?.setBackgroundColor(isDark ? '#111318' : '#ffffff'));
 
   const events = createEventBus();
-  let services: AppServices & { internal: { updates: { startBackgroundChecks(): void } } };
+  let services: Awaited<ReturnType<typeof createServices>>;
   try {
     services = await createServices({
       host: 'electron',
@@ -131,13 +148,28 @@ async function start(): Promise<void> {
     app.exit(1);
     return;
   }
+  const runs = services.internal.runs.orchestrator;
+  const quitGuard = createQuitGuard({
+    inFlight: () => runs.inFlight(),
+    cancelAll: () => runs.cancelAll(),
+    whenIdle: () => runs.whenIdle(),
+    ask: quitDialog(dialog, () => window),
+    quitNow: () => app.quit(),
+  });
   const missing = missingHandlers(services.handlers);
   if (missing.length) logger.error('contract methods without a handler', { missing });
 
   registerIpcBridge({ ipcMain, dispatch: createDispatcher(services.handlers, logger), trustedContentIds, logger });
   forwardEvents(events, () => (window && !window.isDestroyed() ? [window.webContents] : []), logger);
 
+  const { settings } = services.internal;
   const openWindow = () => {
+    // Where it was left, on the display it was on, clamped into a display that is still there.
+    const saved = WindowStateSchema.safeParse(settings.read(WINDOW_STATE_KEY, z.unknown()));
+    const placement = placeWindow(saved.success ? saved.data : undefined, screen.getAllDisplays(), {
+      width: 900,
+      height: 600,
+    });
     window = createMainWindow({
       BrowserWindow,
       preloadPath,
@@ -145,23 +177,78 @@ async function start(): Promise<void> {
       devTools: !app.isPackaged,
       openExternal,
       logger,
+      ...(placement.bounds ? { bounds: placement.bounds } : {}),
+      maximized: placement.maximized,
     });
-    const id = window.webContents.id;
+    rememberWindowState(window, (state) => settings.write(WINDOW_STATE_KEY, state));
+    const current = window;
+    const id = current.webContents.id;
     trustedContentIds.add(id);
-    window.on('closed', () => {
+    // Closing the last window quits on Windows and Linux: with runs in flight, ask first.
+    current.on('close', (event) => {
+      if (process.platform === 'darwin' || BrowserWindow.getAllWindows().length > 1 || quitGuard.mayQuitNow()) return;
+      event.preventDefault();
+      void quitGuard.request('close-last-window').then((outcome) => {
+        if (outcome !== 'stay' && !current.isDestroyed()) current.destroy();
+      });
+    });
+    current.on('closed', () => {
       trustedContentIds.delete(id);
-      window = undefined;
+      if (window === current) window = undefined;
     });
   };
   openWindow();
   deepLinks.ready((url) => services.handleDeepLink(url));
   services.internal.updates.startBackgroundChecks(); // checks only; downloads wait for the user
 
+  const showSettings = () => {
+    if (!window) openWindow();
+    // A constant in-page hash change (src-renderer/app/navigation.ts routes on the hash).
+    void window?.webContents.executeJavaScript("location.hash = '#/settings'").catch(() => undefined);
+    window?.show();
+  };
+  const installMenu = async () => {
+    const updateState = await services.handlers.updates.getState().catch(() => undefined);
+    Menu.setApplicationMenu(
+      Menu.buildFromTemplate(
+        menuTemplate({
+          platform: process.platform,
+          appName: 'coSPEC Desktop',
+          development: !app.isPackaged,
+          updatesEnabled: !!updateState && updateState.status !== 'disabled' && updateState.status !== 'unsupported',
+          actions: {
+            openSettings: showSettings,
+            checkForUpdates: () => {
+              showSettings();
+              void services.handlers.updates
+                .check()
+                .catch((error: unknown) => logger.warn('update check failed', { error }));
+            },
+          },
+        }),
+      ),
+    );
+  };
+  void installMenu();
+
   app.on('activate', () => {
-    if (!window) openWindow(); // macOS: clicking the dock icon with no window open
+    if (!window) {
+      quitGuard.resume(); // coming back cancels a pending "quit when the runs are done"
+      openWindow(); // macOS: clicking the dock icon with no window open
+    }
   });
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
+  });
+  // Quitting with runs in flight asks first; "finish in the background" keeps the process (without a
+  // window) until they end, so a run never dies without the user having chosen it.
+  app.on('before-quit', (event) => {
+    if (quitGuard.mayQuitNow()) return;
+    event.preventDefault();
+    void quitGuard.request('quit').then((outcome) => {
+      if (outcome === 'proceed') app.quit();
+      else if (outcome === 'background') for (const w of BrowserWindow.getAllWindows()) w.destroy();
+    });
   });
   let disposed = false;
   app.on('will-quit', (event) => {

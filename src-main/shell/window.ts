@@ -10,13 +10,18 @@ export interface MainWindowSettings {
   dark: boolean;
   /** Developer tools only in development builds; a packaged app has no console to paste code into. */
   devTools: boolean;
+  /** Remembered bounds, already placed on a visible display (src-main/services/desktop/window-state.ts). */
+  bounds?: { x: number; y: number; width: number; height: number };
+  /** Reopen maximised, as it was left. */
+  maximized?: boolean;
 }
 
 /** The exact options of the one app window: the security baseline lives in webPreferences. */
 export function mainWindowOptions(settings: MainWindowSettings): BrowserWindowConstructorOptions {
   return {
-    width: 1280,
-    height: 820,
+    width: settings.bounds?.width ?? 1280,
+    height: settings.bounds?.height ?? 820,
+    ...(settings.bounds ? { x: settings.bounds.x, y: settings.bounds.y } : {}),
     minWidth: 900,
     minHeight: 600,
     title: 'coSPEC Desktop',
@@ -55,7 +60,10 @@ export interface MainWindowDeps extends MainWindowSettings {
 export function createMainWindow(deps: MainWindowDeps): BrowserWindow {
   const window = new deps.BrowserWindow(mainWindowOptions(deps));
   guardWebContents(window.webContents, { openExternal: deps.openExternal, logger: deps.logger });
-  window.once('ready-to-show', () => window.show());
+  window.once('ready-to-show', () => {
+    if (deps.maximized) window.maximize();
+    window.show();
+  });
   window.webContents.on('render-process-gone', (_event, details) => {
     deps.logger.error('the window renderer stopped', { reason: details.reason, exitCode: details.exitCode });
   });
@@ -63,4 +71,21 @@ export function createMainWindow(deps: MainWindowDeps): BrowserWindow {
     .loadURL(APP_ENTRY_URL)
     .catch((error: unknown) => deps.logger.error('could not load the app page', { error }));
   return window;
+}
+
+/** Saves the window's normal (unmaximised) bounds and maximised state when it closes, for the next launch. */
+export function rememberWindowState(
+  window: Pick<BrowserWindow, 'on' | 'getNormalBounds' | 'isMaximized'>,
+  save: (state: { x: number; y: number; width: number; height: number; maximized: boolean }) => void,
+): void {
+  window.on('close', () => {
+    const b = window.getNormalBounds();
+    save({
+      x: Math.round(b.x),
+      y: Math.round(b.y),
+      width: Math.round(b.width),
+      height: Math.round(b.height),
+      maximized: window.isMaximized(),
+    });
+  });
 }

@@ -181,6 +181,22 @@ export class RunOrchestrator {
     return this.get(id);
   }
 
+  /** Runs queued or running in this process (the quit guard asks before these would end). */
+  inFlight(): number {
+    return this.live.size;
+  }
+
+  /** Resolves once no run is in flight, including runs started meanwhile. */
+  async whenIdle(): Promise<void> {
+    while (this.live.size > 0) await Promise.allSettled([...this.live.values()].map((l) => l.done));
+  }
+
+  /** Cancels every run in flight, as the user asked when quitting; resolves when all have ended. */
+  async cancelAll(): Promise<void> {
+    for (const live of this.live.values()) live.abort.abort(new CospecError('CANCELLED', 'Cancelled by the user.'));
+    await Promise.allSettled([...this.live.values()].map((l) => l.done));
+  }
+
   async dispose(): Promise<void> {
     for (const live of this.live.values()) live.abort.abort(new CospecError('CANCELLED', 'The app is shutting down.'));
     await Promise.allSettled([...this.live.values()].map((l) => l.done));

@@ -85,7 +85,31 @@ export class BrowserWindow extends EventEmitter {
   setBackgroundColor(color) {
     record('window.setBackgroundColor', color);
   }
+  getNormalBounds() {
+    return { x: 0, y: 0, width: this.options.width, height: this.options.height };
+  }
+  isMaximized() {
+    return false;
+  }
+  maximize() {
+    record('window.maximize');
+  }
+  destroy() {
+    record('window.destroy');
+  }
 }
+
+export const Menu = {
+  buildFromTemplate: (template) => template,
+  setApplicationMenu: (menu) =>
+    record(
+      'Menu.setApplicationMenu',
+      menu.map((m) => m.label ?? m.role),
+    ),
+};
+export const screen = {
+  getAllDisplays: () => [{ workArea: { x: 0, y: 0, width: 1920, height: 1050 } }],
+};
 
 const ipcHandlers = new Map();
 export const ipcMain = {
@@ -128,7 +152,19 @@ export const dialog = {
   ),
 };
 
-export default { app, BrowserWindow, ipcMain, protocol, session, safeStorage, shell, nativeTheme, dialog };
+export default {
+  app,
+  BrowserWindow,
+  ipcMain,
+  Menu,
+  protocol,
+  screen,
+  session,
+  safeStorage,
+  shell,
+  nativeTheme,
+  dialog,
+};
 
 function send(message) {
   process.send?.(message);
