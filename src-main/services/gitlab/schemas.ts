@@ -37,3 +37,30 @@ export const ErrorBodySchema = z
     scope: z.string().optional(),
   })
   .partial();
+
+/**
+ * GitLab's project entity (GET /api/v4/projects, /projects/:id): the union of the fields coSPEC
+ * reads. Fields only some readers use are optional here; each reader makes required what it needs
+ * (`.required({...})`), so one shape serves the project list, the runs and the review.
+ */
+export const ApiProjectSchema = z.object({
+  id: z.number().int(),
+  path_with_namespace: z.string().optional(),
+  name: z.string().optional(),
+  description: z.string().nullable().optional(),
+  default_branch: z.string().nullable().optional(),
+  visibility: z.enum(['private', 'internal', 'public']).optional(),
+  web_url: z.string().optional(),
+  http_url_to_repo: z.string(),
+  last_activity_at: z.string().optional(),
+  archived: z.boolean().optional(),
+  empty_repo: z.boolean().optional(),
+  squash_option: z.string().optional(),
+  remove_source_branch_after_merge: z.boolean().nullable().optional(),
+  permissions: z
+    .object({
+      project_access: z.object({ access_level: z.number().int() }).nullable().optional(),
+      group_access: z.object({ access_level: z.number().int() }).nullable().optional(),
+    })
+    .optional(),
+});

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Project } from '../../../src-shared/model/project';
 import type { RateLimitWait } from '../gitlab';
+import { ApiProjectSchema as GitLabProjectSchema } from '../gitlab/schemas';
 
 /** One authenticated GET on an account's instance (the accounts service supplies it, with CA/proxy). */
 export type GitLabGet = (
@@ -11,24 +12,12 @@ export type GitLabGet = (
   onRateLimit?: (wait: RateLimitWait) => void,
 ) => Promise<{ json: unknown; headers: Headers }>;
 
-// The fields of GitLab's project entity this app reads; everything else is ignored.
-const ApiProjectSchema = z.object({
-  id: z.number().int(),
-  path_with_namespace: z.string(),
-  name: z.string(),
-  description: z.string().nullable().optional(),
-  default_branch: z.string().nullable().optional(),
-  visibility: z.enum(['private', 'internal', 'public']).optional(),
-  web_url: z.string(),
-  http_url_to_repo: z.string(),
-  last_activity_at: z.string(),
-  archived: z.boolean().optional(),
-  permissions: z
-    .object({
-      project_access: z.object({ access_level: z.number().int() }).nullable().optional(),
-      group_access: z.object({ access_level: z.number().int() }).nullable().optional(),
-    })
-    .optional(),
+// The project list needs these fields of GitLab's project entity; everything else is ignored.
+const ApiProjectSchema = GitLabProjectSchema.required({
+  path_with_namespace: true,
+  name: true,
+  web_url: true,
+  last_activity_at: true,
 });
 
 const ProtectedBranchSchema = z.object({ name: z.string() });

@@ -7,6 +7,7 @@ import type {
 } from '../../../src-shared/ipc/services/review';
 import { MergeRequestStateSchema, SquashOptionSchema } from '../../../src-shared/ipc/services/review';
 import { expectOk, type ReviewGitLab } from './gitlab-api';
+import { ApiProjectSchema as GitLabProjectSchema } from '../gitlab/schemas';
 
 // The fields of GitLab's entities this service reads; everything else is ignored. Optional where
 // older GitLab versions (or the test stand-in) leave them out.
@@ -68,13 +69,7 @@ export const ApiApprovalsSchema = z.object({
   user_can_approve: z.boolean().optional(),
 });
 
-export const ApiProjectSchema = z.object({
-  id: z.number().int(),
-  path_with_namespace: z.string(),
-  http_url_to_repo: z.string(),
-  squash_option: z.string().optional(),
-  remove_source_branch_after_merge: z.boolean().nullable().optional(),
-});
+export const ApiProjectSchema = GitLabProjectSchema.required({ path_with_namespace: true });
 export type ApiProject = z.infer<typeof ApiProjectSchema>;
 
 export function toUser(u: z.infer<typeof ApiUserSchema>): ReviewUser {

@@ -1,5 +1,5 @@
 import type { RateLimitWait } from '../gitlab';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Dispatcher } from 'undici';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import type { Account } from '../../../src-shared/model/account';
@@ -15,6 +15,7 @@ import type { Logger } from '../../platform/logger';
 import type { PolicyGuard } from '../policy';
 import type { SandboxLimits } from '../sandbox/limits';
 import type { GitLabGet } from '../repositories/gitlab-projects';
+import { ApiProjectSchema as GitLabProjectSchema } from '../gitlab/schemas';
 import type { ExecuteRequest, ExecuteResult, ResolvedProject, RunPorts } from './orchestrator';
 
 /** What runs need from accounts: the API, credentials and network of the run's account. */
@@ -82,14 +83,7 @@ export interface RunPortsDeps {
   pushRules(): { prefix: string; ciSkip: boolean };
 }
 
-const ApiProjectSchema = z.object({
-  id: z.number().int(),
-  web_url: z.string(),
-  http_url_to_repo: z.string(),
-  default_branch: z.string().nullable().optional(),
-  archived: z.boolean().optional(),
-  empty_repo: z.boolean().optional(),
-});
+const ApiProjectSchema = GitLabProjectSchema.required({ web_url: true });
 
 /**
  * An archived GitLab project is read-only: pushes are refused ("You can't push code to an archived
