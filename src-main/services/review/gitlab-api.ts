@@ -4,6 +4,7 @@ import type { Account } from '../../../src-shared/model/account';
 import { diagnoseHttpStatus, GitLabClient, hostnameOf } from '../gitlab';
 import type { Dispatcher } from 'undici';
 import type { GitAccess } from './git';
+import { gitCredentialsOf } from '../accounts/git-credentials';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -52,11 +53,7 @@ export function reviewGitLabFromAccounts(
       instanceUrl: account.instanceUrl,
       network: () => accounts.networkFor(accountId),
       withToken: (call) => accounts.withToken(accountId, call),
-      gitCredentials: async () => {
-        const c = await accounts.credentialsFor(accountId);
-        // GitLab takes OAuth tokens over git as oauth2:<token>; PATs with any user name.
-        return { username: c.authMethod === 'oauth' ? 'oauth2' : c.username, password: c.token };
-      },
+      gitCredentials: async () => gitCredentialsOf(await accounts.credentialsFor(accountId)),
       http,
     });
   };

@@ -15,6 +15,7 @@ import type { Logger } from '../../platform/logger';
 import type { PolicyGuard } from '../policy';
 import type { SandboxLimits } from '../sandbox/limits';
 import type { GitLabGet } from '../repositories/gitlab-projects';
+import { gitCredentialsOf } from '../accounts/git-credentials';
 import { ApiProjectSchema as GitLabProjectSchema } from '../gitlab/schemas';
 import type { ExecuteRequest, ExecuteResult, ResolvedProject, RunPorts } from './orchestrator';
 
@@ -256,10 +257,9 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
   };
 }
 
-/** git's HTTP credentials for an account: GitLab takes OAuth tokens as oauth2:<token>, PATs with any username (the account's own keeps logs readable). */
+/** git's HTTP credentials for an account (accounts/git-credentials.ts has the user-name rule). */
 async function gitCredentials(accounts: RunAccounts, accountId: string): Promise<MirrorAccess> {
-  const c = await accounts.credentialsFor(accountId);
-  return { username: c.authMethod === 'oauth' ? 'oauth2' : c.username, password: c.token };
+  return gitCredentialsOf(await accounts.credentialsFor(accountId));
 }
 
 /**
