@@ -25,14 +25,24 @@ function storeSummary(client: QueryClient, target: ReviewTarget, summary: MergeR
   void client.invalidateQueries({ queryKey: ['runs'] });
 }
 
-/** The MR's summary (approvals, merge status, pipeline) and its diff, computed locally by main. */
-export function useReview(target: ReviewTarget) {
-  return useQuery({
+/** One owner for the review query, so a cold start's prefetch (app/preload.ts) fills what useReview reads. */
+function reviewQuery(target: ReviewTarget) {
+  return {
     queryKey: reviewKey(target),
     queryFn: () => cospec().review.get(target),
     // Computing a diff is work for main; keep it until the user asks again.
     staleTime: 5 * 60_000,
-  });
+  };
+}
+
+/** The MR's summary (approvals, merge status, pipeline) and its diff, computed locally by main. */
+export function useReview(target: ReviewTarget) {
+  return useQuery(reviewQuery(target));
+}
+
+/** Asks main for a review before its screen is mounted (errors surface when useReview reads it). */
+export function prefetchReview(client: QueryClient, target: ReviewTarget): Promise<void> {
+  return client.prefetchQuery(reviewQuery(target));
 }
 
 /** The full diff of one file that get() left out as too large; loaded only when the user opens it. */

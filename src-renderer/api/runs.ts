@@ -25,10 +25,17 @@ export function useRunEvents(): void {
   useCospecEvent('runs.didChange', (record) => storeRun(client, record));
 }
 
+const runsQuery = { queryKey: runsKey, queryFn: () => cospec().runs.list() };
+
 /** Every run, newest first; live through 'runs.didChange'. */
 export function useRuns() {
   useRunEvents();
-  return useQuery({ queryKey: runsKey, queryFn: () => cospec().runs.list() });
+  return useQuery(runsQuery);
+}
+
+/** Asks main for the run list before its screen is mounted (errors surface when useRuns reads it). */
+export function prefetchRuns(client: QueryClient): Promise<void> {
+  return client.prefetchQuery(runsQuery);
 }
 
 /** One run with its transitions, egress decisions and outputs; live through 'runs.didChange'. */

@@ -1,14 +1,37 @@
-import { GitLabIntegrationScreen } from '../features/integrations/GitLabIntegrationScreen';
-import { AccountsScreen } from '../features/accounts/AccountsScreen';
-import { RepositoriesScreen } from '../features/repositories/RepositoriesScreen';
-import { RunsScreen } from '../features/runs/RunsScreen';
-import { ReviewScreen } from '../features/review/ReviewScreen';
-import { SettingsScreen } from '../features/settings/SettingsScreen';
-import { ReviewsScreen } from '../features/reviews/ReviewsScreen';
+import { lazy, Suspense } from 'react';
 import type { Route } from './navigation';
 
-/** Renders the screen of one route. */
-export function RouteView({ route }: { route: Route }) {
+/**
+ * Each screen is its own chunk, so a cold start loads only the screen it shows (the review's
+ * diff and highlighting stack comes with the review route alone). loadScreen is also called by
+ * app/preload.ts at module start, so the chunk is on its way before React has rendered the shell.
+ */
+const loaders = {
+  integrations: () =>
+    import('../features/integrations/GitLabIntegrationScreen').then((m) => ({ default: m.GitLabIntegrationScreen })),
+  accounts: () => import('../features/accounts/AccountsScreen').then((m) => ({ default: m.AccountsScreen })),
+  repositories: () =>
+    import('../features/repositories/RepositoriesScreen').then((m) => ({ default: m.RepositoriesScreen })),
+  runs: () => import('../features/runs/RunsScreen').then((m) => ({ default: m.RunsScreen })),
+  settings: () => import('../features/settings/SettingsScreen').then((m) => ({ default: m.SettingsScreen })),
+  reviews: () => import('../features/reviews/ReviewsScreen').then((m) => ({ default: m.ReviewsScreen })),
+  review: () => import('../features/review/ReviewScreen').then((m) => ({ default: m.ReviewScreen })),
+};
+
+/** Starts loading a route's screen chunk; the module system keeps one load per chunk. */
+export function loadScreen(name: Route['name']): void {
+  void loaders[name]().catch(() => undefined); // a failed load is retried and shown by React.lazy below
+}
+
+const GitLabIntegrationScreen = lazy(loaders.integrations);
+const AccountsScreen = lazy(loaders.accounts);
+const RepositoriesScreen = lazy(loaders.repositories);
+const RunsScreen = lazy(loaders.runs);
+const SettingsScreen = lazy(loaders.settings);
+const ReviewsScreen = lazy(loaders.reviews);
+const ReviewScreen = lazy(loaders.review);
+
+function Screen({ route }: { route: Route }) {
   switch (route.name) {
     case 'integrations':
       return <GitLabIntegrationScreen />;
@@ -25,6 +48,18 @@ export function RouteView({ route }: { route: Route }) {
     case 'review':
       return <ReviewScreen runId={route.runId} mrIid={route.mrIid} />;
   }
+}
+
+/**
+ * Renders the screen of one route. The fallback is empty on purpose: a chunk from the local app
+ * arrives in a few ms, and a spinner shown for one frame would only flash.
+ */
+export function RouteView({ route }: { route: Route }) {
+  return (
+    <Suspense fallback={null}>
+      <Screen route={route} />
+    </Suspense>
+  );
 }
 
 /** The window title for a route. */
