@@ -1,6 +1,9 @@
 #!/bin/sh
 # coSPEC sample agent: no model, just the moves a coding agent makes, for tests and the demo.
 # It edits a file, commits, pushes a new branch, opens a merge request and files an issue.
+# Given a follow-up task (review threads to address, written by src-main/services/review/follow-up.ts)
+# it instead appends a commit to the branch it was cloned on, pushes it (the MR updates itself) and
+# replies on each thread.
 # It holds NO GitLab token: every git and API call goes out through the run's proxy, and the
 # credential gateway outside the container adds the account's credentials (and records the work).
 #
@@ -85,6 +88,41 @@ PROJECT_REF=${COSPEC_PROJECT_ID:-$(urlencode "$COSPEC_PROJECT_PATH")}
 say "task: $TASK_TITLE"
 
 cd "$WORKSPACE"
+
+# A follow-up: "Address the unresolved review comments on merge request !N ..." then "Thread ID on ...:" headings.
+FOLLOW_UP_MR=$(sed -n '1s/^Address the unresolved review comments on merge request !\([0-9][0-9]*\).*/\1/p' "$COSPEC_TASK_FILE")
+if [ -n "$FOLLOW_UP_MR" ]; then
+  BRANCH=$(git rev-parse --abbrev-ref HEAD)
+  [ "$BRANCH" != "HEAD" ] || fail "the clone has a detached HEAD; a follow-up works on the merge request's branch"
+  THREADS=$(sed -n 's/^Thread \([0-9A-Za-z]\{1,64\}\) on .*:$/\1/p' "$COSPEC_TASK_FILE")
+  [ -n "$THREADS" ] || say "the task lists no threads; committing the task as given"
+  say "follow-up on merge request !$FOLLOW_UP_MR, branch $BRANCH"
+  {
+    printf '\n## Review follow-up (run %s)\n\n' "$RUN_ID"
+    for t in $THREADS; do printf -- '- Addressed thread %s\n' "$t"; done
+    printf '\n'
+    sed -n '/^Thread /,$p' "$COSPEC_TASK_FILE" | sed 's/^/    /'
+  } >>COSPEC_SAMPLE.md
+  git add COSPEC_SAMPLE.md
+  {
+    printf 'Sample agent: address review threads on !%s\n\n' "$FOLLOW_UP_MR"
+    for t in $THREADS; do printf 'Addresses thread %s.\n' "$t"; done
+  } >"$WORKSPACE/.git/COSPEC_MSG"
+  git -c user.name="coSPEC sample agent" -c user.email="sample-agent@cospec.invalid" commit -q -F "$WORKSPACE/.git/COSPEC_MSG"
+  SHA=$(git rev-parse HEAD)
+  say "committed $(git rev-parse --short HEAD)"
+  git_ push -q origin "HEAD:refs/heads/$BRANCH" || fail "git push of $BRANCH failed"
+  say "pushed $BRANCH"
+  # The reply holds no line starting with "/": GitLab would run it as a quick action (the gateway refuses those).
+  for t in $THREADS; do
+    api_post "/projects/$PROJECT_REF/merge_requests/$FOLLOW_UP_MR/discussions/$t/notes" \
+      --data-urlencode "body=Addressed in $SHA by the coSPEC sample agent (run $RUN_ID): this thread is recorded in COSPEC_SAMPLE.md." >/dev/null
+    say "replied on thread $t"
+  done
+  say "done: updated $BRANCH (merge request !$FOLLOW_UP_MR)"
+  exit 0
+fi
+
 TARGET=${COSPEC_TARGET_BRANCH:-$(git rev-parse --abbrev-ref HEAD)}
 [ "$TARGET" != "HEAD" ] || fail "the clone has a detached HEAD; set COSPEC_TARGET_BRANCH"
 

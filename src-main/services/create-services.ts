@@ -139,6 +139,7 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
     runs: {
       get: (id) => runs.orchestrator.get(id),
       list: () => runs.orchestrator.list(),
+      start: (spec) => runs.orchestrator.start(spec),
     },
     gitlabFor: reviewGitLabFromAccounts(accounts),
     logger: deps.logger,

@@ -63,6 +63,8 @@ export const RunOutputSchema = z.discriminatedUnion('kind', [
     state: z.string(),
     pipelineStatus: z.string().nullable(),
     webUrl: z.string(),
+    /** 'updated': the MR existed before the run, which pushed new commits to its source branch (a follow-up). Absent: opened by the run. */
+    change: z.enum(['opened', 'updated']).optional(),
   }),
   z.object({
     kind: z.literal('issue'),

@@ -8,7 +8,7 @@ function outputLine(o: RunOutput): string {
     case 'branch':
       return `branch ${o.name} (${o.change}, ${o.commits.length} commit${o.commits.length === 1 ? '' : 's'})${o.webUrl ? `  ${o.webUrl}` : ''}`;
     case 'merge_request':
-      return `merge request !${o.iid} ${o.title} [${o.state}]  ${o.webUrl}`;
+      return `merge request !${o.iid} ${o.title} [${o.state}${o.change === 'updated' ? ', updated' : ''}]  ${o.webUrl}`;
     case 'issue':
       return `issue #${o.iid} ${o.title} [${o.state}]  ${o.webUrl}`;
   }
@@ -22,9 +22,19 @@ const REFUSAL_KINDS: Record<string, string> = {
   quick_action: 'quick action',
 };
 
-function showRun(r: RunRecord): string {
+/** "continues run N" / "continued by run M": a follow-up's parent and the runs that continue this one. */
+function lineageLines(r: RunRecord, all: RunRecord[]): string[] {
+  const children = all.filter((c) => c.spec.continues === r.id).map((c) => c.id);
+  return [
+    ...(r.spec.continues ? [`  continues    run ${r.spec.continues}`] : []),
+    ...(children.length ? [`  continued by run ${children.join(', run ')}`] : []),
+  ];
+}
+
+function showRun(r: RunRecord, all: RunRecord[] = []): string {
   return [
     `Run ${r.id}`,
+    ...lineageLines(r, all),
     `  project  ${r.spec.projectPath}${r.spec.branch ? ` (${r.spec.branch})` : ''}`,
     `  state    ${r.state}${r.detail ? ` — ${r.detail}` : ''}`,
     `  agent    ${r.spec.agent.kind === 'adapter' ? r.spec.agent.name : r.spec.agent.command}`,
@@ -82,6 +92,7 @@ interface RunOptions {
   timeout?: string;
   tail?: string;
   rerun?: string;
+  continue?: string;
 }
 
 export function registerRuns(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
@@ -120,13 +131,19 @@ export function registerRuns(program: Command, ctx: CliContext, setExit: (code: 
     .option('--rerun <id>', "start a run's task again (with --allow: first add destinations to your allowed ones)")
     .option('--timeout <minutes>', 'wall-clock limit')
     .option('--tail <n>', 'with logs: only the last n lines')
+    .option(
+      '--continue <id>',
+      "follow up on a run: same project, its merge request's branch, its agent and allowlist unless given; without --task, the MR's unresolved review threads",
+    )
     .action(async (action: string | undefined, id: string | undefined, opts: RunOptions) => {
       const api = await ctx.api();
       if (action) {
         if (!id) throw new UsageError(`cospec run ${action} needs a run id; see \`cospec runs\`.`);
         switch (action) {
-          case 'show':
-            return ctx.out.result(await api.runs.get(id), showRun);
+          case 'show': {
+            const [record, all] = await Promise.all([api.runs.get(id), api.runs.list()]);
+            return ctx.out.result(record, (r) => showRun(r, all));
+          }
           case 'outputs': {
             const record = await api.runs.refreshOutputs(id);
             return ctx.out.result(record.outputs, (os) =>
@@ -150,8 +167,13 @@ export function registerRuns(program: Command, ctx: CliContext, setExit: (code: 
         ctx.out.info(`Run ${again.id} queued (the task of run ${opts.rerun}).`);
         return finish(await follow(ctx, again.id));
       }
-      if (!opts.repo || !opts.task) throw new UsageError('cospec run needs --repo GROUP/PROJECT and --task TEXT.');
       if (opts.agent && opts.command) throw new UsageError('Choose --agent or --command, not both.');
+      if (opts.continue) {
+        const started = await continueRun(ctx, opts.continue, opts);
+        ctx.out.info(`Run ${started.id} queued (continues run ${opts.continue}).`);
+        return finish(await follow(ctx, started.id));
+      }
+      if (!opts.repo || !opts.task) throw new UsageError('cospec run needs --repo GROUP/PROJECT and --task TEXT.');
       const accountId = await pickAccount(ctx, opts.repo, opts.account);
       const spec: RunSpecInput = {
         accountId,
@@ -171,10 +193,55 @@ export function registerRuns(program: Command, ctx: CliContext, setExit: (code: 
     });
 
   function finish(finished: RunRecord): void {
-    ctx.out.result(finished, showRun);
+    ctx.out.result(finished, (r) => showRun(r));
     if (finished.error?.code === 'ENGINE_UNAVAILABLE') setExit(EXIT.engine);
     else if (finished.state !== 'succeeded') setExit(EXIT.runUnsuccessful);
   }
+}
+
+/**
+ * `cospec run --continue ID`: a follow-up of run ID on the branch of the merge request it opened
+ * (through review, as the app's "Ask the agent to address these comments" does), or on the branch
+ * it pushed when it opened none.
+ */
+async function continueRun(ctx: CliContext, parentId: string, opts: RunOptions): Promise<RunRecord> {
+  const api = await ctx.api();
+  const parent = await api.runs.get(parentId);
+  if (opts.repo && opts.repo.toLowerCase() !== parent.spec.projectPath.toLowerCase())
+    throw new UsageError(`Run ${parent.id} worked on ${parent.spec.projectPath}; a follow-up stays in that project.`);
+  const agent = opts.command
+    ? { kind: 'command' as const, command: opts.command }
+    : opts.agent
+      ? { kind: 'adapter' as const, name: opts.agent }
+      : parent.spec.agent;
+  const mr = parent.outputs.find((o) => o.kind === 'merge_request' && o.state === 'opened');
+  if (mr?.kind === 'merge_request' && !opts.branch) {
+    const draft = await api.review.followUpDraft({ runId: parent.id, mrIid: mr.iid });
+    if (!opts.task && draft.threads === 0)
+      throw new UsageError(`Merge request !${mr.iid} has no unresolved threads; say what to do with --task TEXT.`);
+    return api.review.askAgent({
+      runId: parent.id,
+      mrIid: mr.iid,
+      task: opts.task ?? draft.task,
+      agent,
+      allow: opts.allow.length ? opts.allow : draft.allow,
+    });
+  }
+  const pushed = parent.outputs.find((o) => o.kind === 'branch' && o.change !== 'deleted');
+  const branch = opts.branch ?? (pushed?.kind === 'branch' ? pushed.name : undefined);
+  if (!branch) throw new UsageError(`Run ${parent.id} left no branch to continue; start a new run instead.`);
+  if (!opts.task) throw new UsageError('cospec run --continue needs --task TEXT when the run opened no merge request.');
+  const spec: RunSpecInput = {
+    accountId: parent.spec.accountId,
+    projectPath: parent.spec.projectPath,
+    branch,
+    task: opts.task,
+    agent,
+    allow: opts.allow.length ? opts.allow : parent.spec.allow,
+    continues: parent.id,
+    ...(opts.timeout ? { timeoutMinutes: Number(opts.timeout) } : {}),
+  };
+  return api.runs.start(spec as Parameters<typeof api.runs.start>[0]);
 }
 
 async function pickAccount(ctx: CliContext, repo: string, explicit?: string): Promise<string> {

@@ -248,6 +248,8 @@ function readUntil(
   start: Buffer = Buffer.alloc(0),
 ): Promise<{ data: Buffer; ended: boolean }> {
   return new Promise((resolve, reject) => {
+    // A body that arrived whole in the first read may have ended while paused: its 'end' is gone.
+    if (src.readableEnded) return resolve({ data: start, ended: true });
     const chunks: Buffer[] = [start];
     let size = start.length;
     const done = (ended: boolean) => {

@@ -77,10 +77,22 @@ export async function detectOutputs(get: GitLabGet, req: DetectRequest): Promise
       if (!mrs.has(m.iid)) mrs.set(m.iid, toMr(m));
     }
   }
+  // A branch the run updated rather than created (a follow-up) updates the open MRs it is the source
+  // of, whenever they were opened: shown as an update to the same MR, not as a new one.
+  const updated = new Set<number>();
+  for (const b of branches.filter((x) => x.change === 'updated')) {
+    const q = `source_branch=${encodeURIComponent(b.name)}&state=opened&per_page=100`;
+    const { json } = await get(req.accountId, `/projects/${project}/merge_requests?${q}`);
+    for (const m of z.array(MergeRequestSchema).parse(json)) {
+      if (m.source_branch !== b.name || mrs.has(m.iid)) continue;
+      mrs.set(m.iid, toMr(m));
+      updated.add(m.iid);
+    }
+  }
   // Current state and pipeline of each MR, whichever source found it.
   for (const iid of [...mrs.keys()]) {
     const { json } = await get(req.accountId, `/projects/${project}/merge_requests/${iid}`);
-    mrs.set(iid, toMr(MergeRequestSchema.parse(json)));
+    mrs.set(iid, { ...toMr(MergeRequestSchema.parse(json)), change: updated.has(iid) ? 'updated' : 'opened' });
   }
 
   const issues = new Map<number, RunOutput & { kind: 'issue' }>();

@@ -1,7 +1,8 @@
 import type { ServiceHandlers } from '../../../src-shared/ipc/define';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import type { DiffCrossCheck, ReviewFile, reviewContract } from '../../../src-shared/ipc/services/review';
-import type { RunRecord } from '../../../src-shared/model/run';
+import type { RunRecord, RunSpec } from '../../../src-shared/model/run';
+import { followUpDraft, followUpSpec } from './follow-up';
 import type { Logger } from '../../platform/logger';
 import type { Mirror, MirrorStore } from '../git/mirror';
 import * as actions from './actions';
@@ -41,6 +42,8 @@ export interface ReviewDeps {
     get(runId: string): Promise<RunRecord>;
     /** Every run's record, for the reviews list (runs.orchestrator.list); without it the list is empty. */
     list?(): Promise<RunRecord[]>;
+    /** Starts a run (runs.orchestrator.start); without it askAgent is refused. */
+    start?(spec: RunSpec): Promise<RunRecord>;
   };
   /** A GitLab API client acting as one account (see reviewGitLabFromAccounts). */
   gitlabFor(accountId: string): ReviewGitLab;
@@ -326,6 +329,26 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
       async fileDiffs({ runId, mrIid, paths }) {
         const ctx = await context(runId);
         return someFiles(ctx, await fetchMergeRequest(ctx.gl, ctx.project, mrIid), paths);
+      },
+
+      async followUpDraft({ runId, mrIid }) {
+        const ctx = await context(runId);
+        const [parent, mr, notes] = await Promise.all([
+          deps.runs.get(runId),
+          fetchMergeRequest(ctx.gl, ctx.project, mrIid),
+          listNotes(ctx.gl, ctx.project, mrIid),
+        ]);
+        return followUpDraft(parent, mr, notes);
+      },
+
+      async askAgent({ runId, mrIid, task, agent, allow }) {
+        if (!deps.runs.start) throw new CospecError('INTERNAL', 'Runs cannot be started from review here.');
+        const ctx = await context(runId);
+        const parent = await deps.runs.get(runId);
+        const mr = await fetchMergeRequest(ctx.gl, ctx.project, mrIid);
+        const run = await deps.runs.start(followUpSpec(parent, mr, { task, agent, allow }));
+        log.info('started a follow-up run', { runId: run.id, continues: runId, mrIid });
+        return run;
       },
 
       async discussions({ runId, mrIid }) {

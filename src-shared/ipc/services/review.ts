@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { method } from '../define';
+import { AgentChoiceSchema, RunRecordSchema, RunSpecSchema } from '../../model/run';
 
 /*
  * Local review of the merge requests a run opened. The diff is computed in main from the run's
@@ -287,7 +288,36 @@ export const ReviewListItemSchema = z.object({
 });
 export type ReviewListItem = z.infer<typeof ReviewListItemSchema>;
 
+/** The follow-up a review would start: its task drawn from the MR's unresolved threads, and the parent's agent and allowlist. */
+export const FollowUpDraftSchema = z.object({
+  task: z.string(),
+  /** How many unresolved threads the task lists (0: there is nothing to address). */
+  threads: z.number().int(),
+  agent: AgentChoiceSchema,
+  allow: z.array(z.string()),
+  /** The branch the follow-up works on (the MR's source branch). */
+  branch: z.string(),
+});
+export type FollowUpDraft = z.infer<typeof FollowUpDraftSchema>;
+
+export const AskAgentInputSchema = ReviewTargetSchema.extend({
+  task: RunSpecSchema.shape.task,
+  agent: AgentChoiceSchema,
+  allow: RunSpecSchema.shape.allow,
+});
+export type AskAgentInput = z.input<typeof AskAgentInputSchema>;
+
 export const reviewContract = {
+  followUpDraft: method({
+    args: z.tuple([ReviewTargetSchema]),
+    result: FollowUpDraftSchema,
+    doc: 'The follow-up run "Ask the agent to address these comments" would start: the unresolved threads (file, line, text) as its task, the same agent and allowlist.',
+  }),
+  askAgent: method({
+    args: z.tuple([AskAgentInputSchema]),
+    result: RunRecordSchema,
+    doc: 'Starts a follow-up run on the MR’s source branch that continues the run (it may fast-forward that branch and push nowhere else new).',
+  }),
   list: method({
     args: z.tuple([ReviewListInputSchema]),
     result: z.array(ReviewListItemSchema),

@@ -51,6 +51,8 @@ function handlers(overrides: Partial<CospecHandlers['app']> = {}): CospecHandler
       unapprove: fail,
       merge: fail,
       close: fail,
+      followUpDraft: fail,
+      askAgent: fail,
     },
   };
 }
