@@ -22,7 +22,9 @@ import { createLogger, fileSink, stderrSink } from './platform/logger';
 import { createServices } from './services';
 import { spawnedStandInStarter } from './services/local-gitlab/spawned';
 import { APP_SCHEME, appSchemeDefinition, createAppProtocolHandler } from './shell/app-protocol';
+import { builtInGitLabComClientId } from './services/auth/built-in';
 import {
+  appPackageJson,
   electronPaths,
   externalOpener,
   followSystemTheme,
@@ -136,6 +138,7 @@ async function start(): Promise<void> {
       resolveProxy: sessionProxyResolver(session.defaultSession),
       protocolRegistered,
       packaged: app.isPackaged,
+      builtInGitLabComClientId: builtInGitLabComClientId(appPackageJson(app)),
       updater: await installedAppUpdater(app.isPackaged, process.resourcesPath),
       // Installers copy resources/sandbox and resources/agents next to app.asar; a checkout has them at its root.
       resourcesDir: app.isPackaged ? process.resourcesPath : join(repoRoot, 'resources'),

@@ -5,6 +5,8 @@ const env = process.env;
 const macSigned = Boolean(env.CSC_LINK || env.CSC_NAME);
 const winAzure = Boolean(env.AZURE_TENANT_ID && env.AZURE_CLIENT_ID && env.COSPEC_AZURE_SIGNING_ENDPOINT);
 const winSigned = Boolean(env.WIN_CSC_LINK || env.CSC_LINK || winAzure);
+if (env.COSPEC_GITLAB_OAUTH_CLIENT_ID && !/^[A-Za-z0-9_-]{8,128}$/.test(env.COSPEC_GITLAB_OAUTH_CLIENT_ID))
+  throw new Error('COSPEC_GITLAB_OAUTH_CLIENT_ID is not a GitLab application id (letters, digits, - and _).');
 const unsigned = (signed) => (signed ? '' : '-UNSIGNED');
 
 /** @type {import('electron-builder').Configuration} */
@@ -17,6 +19,11 @@ module.exports = {
   files: ['out/**', 'package.json', '!**/*.map'],
   extraResources: [{ from: 'resources/sandbox', to: 'sandbox' }, { from: 'resources/agents', to: 'agents' }],
   asar: true,
+  // The gitlab.com OAuth application of a vendor build, baked into the packaged package.json so its
+  // users never configure it (read by src-main/services/auth/built-in.ts).
+  ...(env.COSPEC_GITLAB_OAUTH_CLIENT_ID
+    ? { extraMetadata: { cospec: { gitlabComClientId: env.COSPEC_GITLAB_OAUTH_CLIENT_ID } } }
+    : {}),
   // Every installer registers the deep-link scheme the OAuth redirect comes back on.
   protocols: [{ name: 'coSPEC Desktop', schemes: ['cospec'] }],
   // Electron fuses, flipped at packaging (Electron security checklist item 20).

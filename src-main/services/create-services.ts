@@ -60,7 +60,11 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
     managedInstance: (url) => policy.managedInstance(url),
   });
   const oauth = createOAuthFlows({
-    resolver: createOAuthAppResolver({ settings, managed: (url) => policy.oauthApplicationId(url) }),
+    resolver: createOAuthAppResolver({
+      settings,
+      managed: (url) => policy.oauthApplicationId(url),
+      builtInGitLabComClientId: deps.builtInGitLabComClientId,
+    }),
     openExternal: deps.openExternal,
     protocolRegistered: deps.protocolRegistered,
     buildNetwork: accounts.buildNetwork,

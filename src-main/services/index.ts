@@ -35,6 +35,8 @@ export interface ServiceDeps {
   containerSocket?: string;
   /** Where resources/ (sandbox entrypoint, sample agent) lives; the repository's by default, process.resourcesPath in a package. */
   resourcesDir?: string;
+  /** The gitlab.com OAuth application id built into a vendor build (src-main/services/auth/built-in.ts). */
+  builtInGitLabComClientId?: string;
   /** The installed app (app.isPackaged): development overrides in the environment are ignored. */
   packaged?: boolean;
   /** Overrides for in-process tests: the policy file path, the clock. */

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { App, NativeTheme, SafeStorage, Session, Shell } from 'electron';
 import { pathsFor, type Paths } from '../platform/paths';
 import { vetExternalUrl } from '../../src-shared/ipc/external-url';
@@ -60,4 +62,13 @@ export function followSystemTheme(
   nativeTheme.themeSource = 'system';
   nativeTheme.on('updated', () => onChange(nativeTheme.shouldUseDarkColors));
   return nativeTheme.shouldUseDarkColors;
+}
+
+/** The app's own package.json (inside app.asar when packaged), parsed; undefined when unreadable. */
+export function appPackageJson(app: Pick<App, 'getAppPath'>): unknown {
+  try {
+    return JSON.parse(readFileSync(join(app.getAppPath(), 'package.json'), 'utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
 }

@@ -15,9 +15,11 @@ export interface ResolverOptions {
   env?: NodeJS.ProcessEnv;
   /** The managed policy's application id for an instance (PolicyGuard.oauthApplicationId). */
   managed?: (instanceUrl: string) => string | undefined;
+  /** The vendor build's gitlab.com application id (src-main/services/auth/built-in.ts): the last resort. */
+  builtInGitLabComClientId?: string;
 }
 
-/** Managed policy, then settings; for gitlab.com also COSPEC_GITLAB_OAUTH_CLIENT_ID. */
+/** Managed policy, then settings; for gitlab.com also COSPEC_GITLAB_OAUTH_CLIENT_ID, then the build's own id. */
 export function createOAuthAppResolver(options: ResolverOptions): OAuthAppResolver {
   const env = options.env ?? process.env;
   return {
@@ -27,7 +29,8 @@ export function createOAuthAppResolver(options: ResolverOptions): OAuthAppResolv
       const oauth = options.settings.read('oauth', OAuthSettingsSchema);
       const own = oauth.applications.find((a) => a.instanceUrl.replace(/\/+$/, '') === instanceUrl)?.clientId;
       if (own) return own;
-      if (instanceUrl === GITLAB_COM_URL) return env.COSPEC_GITLAB_OAUTH_CLIENT_ID || oauth.gitlabComClientId;
+      if (instanceUrl === GITLAB_COM_URL)
+        return env.COSPEC_GITLAB_OAUTH_CLIENT_ID || oauth.gitlabComClientId || options.builtInGitLabComClientId;
       return undefined;
     },
   };
