@@ -12,3 +12,4 @@ export {
 } from './service';
 export { isBotAccount, warningsFor, inspectToken, REQUIRED_SCOPES } from './checks';
 export { StoredAccountSchema, type StoredAccount } from './store';
+export type { AccountAccess } from './access';

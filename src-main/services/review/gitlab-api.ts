@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { CospecError } from '../../../src-shared/ipc/errors';
-import type { Account } from '../../../src-shared/model/account';
 import { diagnoseHttpStatus, GitLabClient, hostnameOf } from '../gitlab';
 import type { Dispatcher } from 'undici';
 import type { GitAccess } from './git';
 import { gitCredentialsOf } from '../accounts/git-credentials';
+import type { AccountAccess } from '../accounts/access';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -29,13 +29,8 @@ export interface ReviewGitLab {
   gitAccess(): Promise<GitAccess>;
 }
 
-/** What the accounts service offers other main-process services (its internal API). */
-export interface ReviewAccounts {
-  get(accountId: string): Account | undefined;
-  networkFor(accountId: string): { dispatcher: Dispatcher; caPem?: string; proxyUrl?: string };
-  withToken<T>(accountId: string, call: (token: string) => Promise<T>): Promise<T>;
-  credentialsFor(accountId: string): Promise<{ token: string; username: string; authMethod: 'oauth' | 'pat' }>;
-}
+/** What review needs from the accounts service (accounts/access.ts). */
+export type ReviewAccounts = Pick<AccountAccess, 'get' | 'networkFor' | 'withToken' | 'credentialsFor'>;
 
 /** Builds `gitlabFor(accountId)` from the accounts service: its token handling, CA and proxy. */
 export function reviewGitLabFromAccounts(

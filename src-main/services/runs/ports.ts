@@ -16,16 +16,12 @@ import type { PolicyGuard } from '../policy';
 import type { SandboxLimits } from '../sandbox/limits';
 import type { GitLabGet } from '../repositories/gitlab-projects';
 import { gitCredentialsOf } from '../accounts/git-credentials';
+import type { AccountAccess } from '../accounts/access';
 import { ApiProjectSchema as GitLabProjectSchema } from '../gitlab/schemas';
 import type { ExecuteRequest, ExecuteResult, ResolvedProject, RunPorts } from './orchestrator';
 
 /** What runs need from accounts: the API, credentials and network of the run's account. */
-export interface RunAccounts {
-  get(accountId: string): Account | undefined;
-  apiGet: GitLabGet;
-  credentialsFor(accountId: string): Promise<{ token: string; username: string; authMethod: 'oauth' | 'pat' }>;
-  networkFor(accountId: string): { dispatcher: Dispatcher; caPem?: string; proxyUrl?: string };
-}
+export type RunAccounts = Pick<AccountAccess, 'get' | 'apiGet' | 'credentialsFor' | 'networkFor'>;
 
 /** The cloner (src-main/services/git). */
 export interface RunGit {
