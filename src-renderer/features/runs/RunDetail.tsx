@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { Cpu, ExternalLink, Network, Package, RefreshCw, ScrollText, ShieldAlert, Square } from 'lucide-react';
 import { TERMINAL_RUN_STATES, type RunRecord } from '../../../src-shared/model/run';
 import { useCancelRun, useRefreshOutputs, useRun, useRunLog } from '../../api/runs';
-import { Button, Card, CardBody, CardHeader, ErrorBanner, LoadingState } from '../../components';
+import { Button, Card, CardBody, CardHeader, ErrorBanner, LoadingState, formatRelative } from '../../components';
 import { EgressPanel } from './EgressPanel';
 import { RefusalsPanel } from './RefusalsPanel';
 import { ExternalAnchor } from './ExternalAnchor';
@@ -11,7 +11,7 @@ import { ModelUsagePanel } from './ModelUsagePanel';
 import { OutputsPanel } from './OutputsPanel';
 import { RunTimeline } from './RunTimeline';
 import { StateBadge } from './StateBadge';
-import { duration, timeAgo } from './format';
+import { duration } from './format';
 
 /** How often an open, ended run re-reads its MRs and issues from GitLab (they move on after the run). */
 const OUTPUT_REFRESH_MS = 60_000;
@@ -65,7 +65,9 @@ export function RunDetail({ runId }: { runId: string }) {
           <p className="run-detail-meta">
             <span>{agentName(record)}</span>
             {record.spec.branch && <span className="mono">{record.spec.branch}</span>}
-            <span title={new Date(record.createdAt).toLocaleString()}>started {timeAgo(record.createdAt, now)}</span>
+            <span title={new Date(record.createdAt).toLocaleString()}>
+              started {formatRelative(record.createdAt, now)}
+            </span>
             <span>
               {ended ? 'took' : 'running for'} {duration(record.createdAt, record.endedAt ?? now.toISOString())}
             </span>

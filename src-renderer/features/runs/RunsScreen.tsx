@@ -2,10 +2,9 @@ import { Play, Workflow } from 'lucide-react';
 import type { RunRecord } from '../../../src-shared/model/run';
 import { useRuns } from '../../api/runs';
 import { navigate } from '../../app/navigation';
-import { Button, EmptyState, ErrorBanner, LoadingState, PageHeader, cx } from '../../components';
+import { Button, EmptyState, ErrorBanner, LoadingState, PageHeader, cx, formatRelative } from '../../components';
 import { RunDetail } from './RunDetail';
 import { StateBadge } from './StateBadge';
-import { timeAgo } from './format';
 import './runs.css';
 
 function firstLine(text: string): string {
@@ -29,7 +28,7 @@ function RunListItem({ run, selected }: { run: RunRecord; selected: boolean }) {
         </span>
         <span className="run-item-task">{firstLine(run.spec.task)}</span>
         <span className="run-item-meta">
-          {run.spec.agent.kind === 'adapter' ? run.spec.agent.name : 'command'} · {timeAgo(run.createdAt)}
+          {run.spec.agent.kind === 'adapter' ? run.spec.agent.name : 'command'} · {formatRelative(run.createdAt)}
           {outputs > 0 && ` · ${outputs} output${outputs === 1 ? '' : 's'}`}
         </span>
       </a>

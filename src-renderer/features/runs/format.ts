@@ -1,24 +1,5 @@
 import type { RunState } from '../../../src-shared/model/run';
 
-const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
-const STEPS: Array<[Intl.RelativeTimeFormatUnit, number]> = [
-  ['year', 365 * 24 * 3600],
-  ['month', 30 * 24 * 3600],
-  ['week', 7 * 24 * 3600],
-  ['day', 24 * 3600],
-  ['hour', 3600],
-  ['minute', 60],
-];
-
-/** "3 minutes ago", "yesterday"; "just now" under a minute. */
-export function timeAgo(iso: string, now: Date = new Date()): string {
-  const seconds = (Date.parse(iso) - now.getTime()) / 1000;
-  for (const [unit, size] of STEPS) {
-    if (Math.abs(seconds) >= size) return relative.format(Math.round(seconds / size), unit);
-  }
-  return 'just now';
-}
-
 /** "1 h 4 min", "12 s": how long something took. */
 export function duration(fromIso: string, toIso: string): string {
   const total = Math.max(0, Math.round((Date.parse(toIso) - Date.parse(fromIso)) / 1000));
