@@ -4,6 +4,7 @@ import type { Readable, Transform } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
 import type { Logger } from '../../platform/logger';
 import { admitApiRead, admitApiWrite } from './api-guard';
+import { requestParams } from './request-params';
 import { isScrubbedResponse, sendScrubbed } from './api-response';
 import { answerRunProjects } from './project-list';
 import { classifyRequest, isRunProject, type RouteDecision } from './guard';
@@ -26,6 +27,9 @@ import { CaptureStream, RedactStream } from './streams';
  * (headers), stream both bodies while keeping bounded copies of the parts worth recording, then
  * record what happened.
  */
+
+/** POST /api/v4/projects/:id/repository/branches (the id or the encoded path). */
+const BRANCH_CREATE = /^\/api\/v4\/projects\/[^/]+\/repository\/branches\/?$/;
 
 export interface ForwardContext {
   /** e.g. "https://gitlab.example.com" */
@@ -154,6 +158,20 @@ export async function forwardRequest(
     if (!admission.admitted) return logRequest('refused', res.statusCode, admission.reason);
     body = admission.body;
   }
+  // A branch made through the API follows the push rules (the run's prefix, never the default or a
+  // protected branch), and becomes one of the run's own branches once GitLab created it.
+  let apiBranch: string | undefined;
+  if (method === 'POST' && projectPath && Buffer.isBuffer(body) && BRANCH_CREATE.test(rawPath)) {
+    const params = requestParams(search, body, req.headers['content-type']).params;
+    apiBranch = params.filter((p) => p.key === 'branch').pop()?.value ?? '';
+    const reason = await ctx.pushGuard.admitBranchCreation(projectPath, apiBranch, token);
+    if (reason) {
+      res
+        .writeHead(403, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ message: `403 Forbidden - coSPEC gateway: ${reason}` }));
+      return logRequest('refused', 403, reason);
+    }
+  }
   let pushCommands: RefUpdateCommand[] | undefined;
   if (isPush && projectPath) {
     const admission = await ctx.pushGuard.admit(req, res, projectPath, token);
@@ -196,6 +214,8 @@ export async function forwardRequest(
       ctx.recorder.note('info', 'gateway.note_commands_only', { path: ctx.basePath + rawPath });
     if (wantsRecord && sent && projectPath && decision.kind === 'api')
       recordCreated(ctx, decision, projectPath, sent, new Date().toISOString());
+    if (apiBranch !== undefined && projectPath && status === 201 && sent)
+      ctx.pushGuard.settle(projectPath, [{ branch: apiBranch, change: 'created', result: 'ok' }]);
     return;
   }
   const transforms: Transform[] = [];
@@ -215,6 +235,8 @@ export async function forwardRequest(
   logRequest(kind, status, streamError);
 
   const at = new Date().toISOString();
+  if (apiBranch !== undefined && projectPath && status === 201 && !streamError)
+    ctx.pushGuard.settle(projectPath, [{ branch: apiBranch, change: 'created', result: 'ok' }]);
   if (isPush && pushCommands && projectPath) {
     const results = pushResults(pushCommands, status, responseCopy?.captured(), streamError);
     for (const entry of results) ctx.recorder.add('gateway.push', { at, projectPath, ...entry });

@@ -178,6 +178,29 @@ export class PushGuard {
     return { admitted: true, body, commands: head.commands, decoded: gzip };
   }
 
+  /**
+   * Decides a branch the agent asks GitLab's API to create (POST repository/branches): the same
+   * rules as pushing a new branch, so the API is no way around the run's prefix. Returns the
+   * reason when refused (and records it); call `settle` with the result once GitLab answered.
+   */
+  async admitBranchCreation(projectPath: string, branch: string, token: string): Promise<string | undefined> {
+    let reason: string | undefined;
+    try {
+      const rules = await this.branchRules(projectPath, token);
+      const create: RefUpdateCommand = { oldSha: '0'.repeat(40), newSha: 'f'.repeat(40), ref: `refs/heads/${branch}` };
+      const d = decideRef(create, this.deps.scope, rules, this.createdIn(projectPath));
+      if (!d.ok) reason = d.reason;
+      // An existing branch "created" again is GitLab's to refuse; a branch of the parent run is
+      // never re-created from another start point here.
+      else if (this.deps.scope.inheritedBranches.includes(branch))
+        reason = `${branch} belongs to the run this one continues: it may be fast-forwarded by a push, not re-created`;
+    } catch (err) {
+      reason = `the gateway could not read this project's branch rules from GitLab (${err instanceof Error ? err.message : String(err)}), so it cannot allow the branch`;
+    }
+    if (reason) this.refusal('api', `POST repository/branches ${branch}`, reason);
+    return reason;
+  }
+
   /** After GitLab's answer: remembers the branches this run created (it may rewrite or delete those). */
   settle(projectPath: string, results: Array<Pick<PushedRef, 'branch' | 'change' | 'result'>>): void {
     const created = this.createdIn(projectPath);
@@ -195,7 +218,7 @@ export class PushGuard {
     return set;
   }
 
-  private refusal(kind: 'push' | 'push_option', target: string, reason: string): void {
+  private refusal(kind: 'push' | 'push_option' | 'api', target: string, reason: string): void {
     this.deps.recorder.add('gateway.refusal', { at: new Date().toISOString(), kind, target, reason });
   }
 

@@ -205,6 +205,68 @@ describe('what an agent may push', () => {
   });
 });
 
+describe('branches made through the API', () => {
+  /** POST repository/branches through the run's proxy, as an agent's curl would. */
+  const createBranch = (r: Run, proxyUrl: string, branch: string) =>
+    run(
+      'curl',
+      [
+        '-s',
+        '-o',
+        '-',
+        '-w',
+        '\n%{http_code}',
+        '-x',
+        proxyUrl,
+        '-X',
+        'POST',
+        '-H',
+        'content-type: application/json',
+        '--data',
+        JSON.stringify({ branch, ref: 'main' }),
+        `${gitlab.url}/api/v4/projects/${encodeURIComponent(PROJECT)}/repository/branches`,
+      ],
+      { env: bareEnv(work.dir) },
+    );
+
+  it('follow the push rules: outside the prefix or on a protected name is refused, nothing is created', async () => {
+    const r = await startRun();
+    const proxy = open.find((o) => o.gateway === r.gateway)!.proxy;
+    for (const branch of ['release-1', 'main', 'cospec']) {
+      const before = await serverState();
+      const out = await createBranch(r, proxy.url, branch);
+      expect(out.stdout.trim().split('\n').pop(), out.stdout).toBe('403');
+      expect(out.stdout).toMatch(/coSPEC gateway/);
+      expect(await serverState()).toBe(before);
+      if (branch !== 'main') expect(await onServer(`refs/heads/${branch}`)).toBe('');
+    }
+    expect(
+      r.gateway
+        .record()
+        .refusals.filter((f) => f.kind === 'api')
+        .map((f) => f.target),
+    ).toEqual([
+      'POST repository/branches release-1',
+      'POST repository/branches main',
+      'POST repository/branches cospec',
+    ]);
+  });
+
+  it('under the prefix is created, and is then the run’s own branch to push to', async () => {
+    const r = await startRun();
+    const proxy = open.find((o) => o.gateway === r.gateway)!.proxy;
+    const out = await createBranch(r, proxy.url, 'cospec/made-by-api');
+    expect(out.stdout.trim().split('\n').pop(), out.stdout).toBe('201');
+    expect(await onServer('refs/heads/cospec/made-by-api')).not.toBe('');
+    await r.git(['fetch', '-q', 'origin', 'cospec/made-by-api']);
+    await r.git(['checkout', '-q', '-b', 'cospec/made-by-api', 'FETCH_HEAD']);
+    const sha = await commit(r, 'api-branch.txt');
+    const push = await r.git(['push', '-q', 'origin', 'cospec/made-by-api']);
+    expect(push.code, push.stderr).toBe(0);
+    expect(await onServer('refs/heads/cospec/made-by-api')).toBe(sha);
+  });
+});
+
 describe('push options', () => {
   it('refuses merge_request.create with merge_when_pipeline_succeeds: no merge request, no branch', async () => {
     const r = await startRun();
