@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import type {
+  AskAgentInput,
   CommentInput,
   DiffCrossCheck,
   MergeInput,
@@ -223,5 +224,24 @@ export function useReviewList(accountId?: string) {
   return useQuery({
     queryKey: ['review', 'list', accountId ?? ''],
     queryFn: () => cospec().review.list(accountId ? { accountId } : {}),
+  });
+}
+
+/** The follow-up "Ask the agent" would start (task from the unresolved threads, parent's agent and allowlist). */
+export function useFollowUpDraft(target: ReviewTarget, enabled: boolean) {
+  return useQuery({
+    queryKey: [...discussionsKey(target), 'follow-up'],
+    queryFn: () => cospec().review.followUpDraft(target),
+    enabled,
+    staleTime: 0,
+  });
+}
+
+/** Starts the follow-up run; the runs list learns of it through 'runs.didChange'. */
+export function useAskAgent(target: ReviewTarget) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (input: Omit<AskAgentInput, 'runId' | 'mrIid'>) => cospec().review.askAgent({ ...target, ...input }),
+    onSuccess: () => void client.invalidateQueries({ queryKey: ['runs'] }),
   });
 }

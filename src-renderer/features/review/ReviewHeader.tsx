@@ -1,4 +1,4 @@
-import { ArrowLeft, ExternalLink, FolderDown, GitMerge, ThumbsUp, Undo2 } from 'lucide-react';
+import { ArrowLeft, Bot, ExternalLink, FolderDown, GitMerge, ThumbsUp, Undo2 } from 'lucide-react';
 import type { MergeRequestSummary } from '../../../src-shared/ipc/services/review';
 import { useApprove, useMergeStatusPolling, useUnapprove, type ReviewTarget } from '../../api/review';
 import { Avatar, Badge, Button, ErrorBanner, Notice, RelativeTime, Spinner, type Tone } from '../../components';
@@ -25,10 +25,11 @@ interface Props {
   summary: MergeRequestSummary;
   onMerge(): void;
   onCheckout(): void;
+  onAskAgent(): void;
 }
 
 /** Title, state, branches, author, pipeline and approvals, with the actions the account may take. */
-export function ReviewHeader({ target, summary, onMerge, onCheckout }: Props) {
+export function ReviewHeader({ target, summary, onMerge, onCheckout, onAskAgent }: Props) {
   const approve = useApprove(target);
   const unapprove = useUnapprove(target);
   const approvals = summary.approvals;
@@ -53,6 +54,11 @@ export function ReviewHeader({ target, summary, onMerge, onCheckout }: Props) {
           <Button variant="ghost" icon={<FolderDown aria-hidden />} onClick={onCheckout}>
             Check out…
           </Button>
+          {open && (
+            <Button icon={<Bot aria-hidden />} onClick={onAskAgent} data-testid="ask-agent">
+              Ask the agent to address these comments
+            </Button>
+          )}
           {open && approvals?.userHasApproved && (
             <Button icon={<Undo2 aria-hidden />} busy={unapprove.isPending} onClick={() => unapprove.mutate(undefined)}>
               Revoke approval

@@ -4,6 +4,7 @@ import type { ViewType } from 'react-diff-view';
 import { useComment, useCrossCheck, useDiscussions, useReview, type ReviewTarget } from '../../api/review';
 import type { DiffCrossCheck } from '../../../src-shared/ipc/services/review';
 import { ErrorBanner, LoadingState, Notice, SegmentedControl } from '../../components';
+import { AskAgentDialog } from './AskAgentDialog';
 import { CheckoutDialog } from './CheckoutDialog';
 import { CommentBox } from './CommentBox';
 import { DiffList } from './DiffList';
@@ -55,6 +56,7 @@ export function ReviewScreen({ runId, mrIid }: { runId: string; mrIid: number })
   const [merging, setMerging] = useState(false);
   const closeMerge = useCallback(() => setMerging(false), []);
   const [checkingOut, setCheckingOut] = useState(false);
+  const [asking, setAsking] = useState(false);
   const closeCheckout = useCallback(() => setCheckingOut(false), []);
 
   if (review.isPending) return <LoadingState label="Computing the diff…" />;
@@ -77,6 +79,7 @@ export function ReviewScreen({ runId, mrIid }: { runId: string; mrIid: number })
         summary={summary}
         onMerge={() => setMerging(true)}
         onCheckout={() => setCheckingOut(true)}
+        onAskAgent={() => setAsking(true)}
       />
 
       {summary.description.trim() && <div className="review-description">{summary.description}</div>}
@@ -119,6 +122,7 @@ export function ReviewScreen({ runId, mrIid }: { runId: string; mrIid: number })
       <Discussion target={target} />
 
       {merging && <MergeDialog target={target} summary={summary} onClose={closeMerge} />}
+      {asking && <AskAgentDialog target={target} summary={summary} onClose={() => setAsking(false)} />}
       {checkingOut && <CheckoutDialog target={target} summary={summary} onClose={closeCheckout} />}
     </div>
   );

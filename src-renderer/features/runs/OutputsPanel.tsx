@@ -77,6 +77,11 @@ function MergeRequestItem({ runId, mr }: { runId: string; mr: Of<'merge_request'
           !{mr.iid} {mr.title}
         </ExternalAnchor>
         <StatePill state={mr.state} />
+        {mr.change === 'updated' && (
+          <span className="faint" data-testid="output-mr-updated">
+            updated by this run
+          </span>
+        )}
         {mr.pipelineStatus && <StatePill state={mr.pipelineStatus} prefix="pipeline" />}
         <span className="spacer" />
         <Button

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { Cpu, ExternalLink, Network, Package, RefreshCw, ScrollText, ShieldAlert, Square } from 'lucide-react';
 import { TERMINAL_RUN_STATES, type RunRecord } from '../../../src-shared/model/run';
-import { useCancelRun, useRefreshOutputs, useRun, useRunLog } from '../../api/runs';
+import { useCancelRun, useRefreshOutputs, useRun, useRunLog, useRuns } from '../../api/runs';
 import { Button, Card, CardBody, CardHeader, ErrorBanner, LoadingState, formatRelative } from '../../components';
 import { EgressPanel } from './EgressPanel';
 import { RefusalsPanel } from './RefusalsPanel';
@@ -15,6 +15,41 @@ import { duration } from './format';
 
 /** How often an open, ended run re-reads its MRs and issues from GitLab (they move on after the run). */
 const OUTPUT_REFRESH_MS = 60_000;
+
+/** "Continues run N" / "Continued by run M": the follow-ups a review started, both ways. */
+function Lineage({ run }: { run: RunRecord }) {
+  const runs = useRuns();
+  const children = (runs.data ?? []).filter((r) => r.spec.continues === run.id);
+  if (!run.spec.continues && children.length === 0) return null;
+  return (
+    <p className="run-lineage faint" data-testid="run-lineage">
+      {run.spec.continues && (
+        <span>
+          Continues run{' '}
+          <a href={`#/runs/${encodeURIComponent(run.spec.continues)}`}>{run.spec.continues.slice(0, 8)}</a>
+          {run.spec.branch ? (
+            <>
+              {' '}
+              on <span className="mono">{run.spec.branch}</span>
+            </>
+          ) : null}
+          {children.length ? ' · ' : ''}
+        </span>
+      )}
+      {children.length > 0 && (
+        <span>
+          Continued by run{' '}
+          {children.map((c, i) => (
+            <span key={c.id}>
+              {i ? ', ' : ''}
+              <a href={`#/runs/${encodeURIComponent(c.id)}`}>{c.id.slice(0, 8)}</a>
+            </span>
+          ))}
+        </span>
+      )}
+    </p>
+  );
+}
 
 function agentName(run: RunRecord): string {
   return run.spec.agent.kind === 'adapter' ? run.spec.agent.name : 'custom command';
@@ -107,6 +142,8 @@ export function RunDetail({ runId }: { runId: string }) {
         </div>
       )}
       {cancel.error && <ErrorBanner error={cancel.error} title="The run could not be cancelled" />}
+
+      <Lineage run={record} />
 
       <blockquote className="run-task" aria-label="Task">
         {record.spec.task}
