@@ -25,7 +25,7 @@ function describeOutput(o: RunOutput): string {
     case 'branch':
       return `branch  ${o.name} (${o.change}, ${o.commits.length} commit${o.commits.length === 1 ? '' : 's'})  ${o.webUrl ?? ''}`;
     case 'merge_request':
-      return `MR      !${o.iid} ${o.title} [${o.state}]  ${o.webUrl}`;
+      return `MR      !${o.iid} ${o.title} [${o.state}${o.change === 'updated' ? ', updated' : ''}]  ${o.webUrl}`;
     case 'issue':
       return `issue   #${o.iid} ${o.title} [${o.state}]  ${o.webUrl}`;
   }
@@ -118,6 +118,62 @@ async function main(): Promise<number> {
     const kinds = new Set(finished.outputs.map((o) => o.kind));
     if (!kinds.has('branch') || !kinds.has('merge_request') || !kinds.has('issue')) {
       say('   expected a branch, a merge request and an issue');
+      return 1;
+    }
+
+    // The loop back from review: a reviewer's line comment becomes a follow-up run's task.
+    const mr = finished.outputs.find((o) => o.kind === 'merge_request');
+    if (mr?.kind !== 'merge_request') return 1;
+    step(6, `Reviewing !${mr.iid}: a comment on a line of the diff`);
+    const note = await services.handlers.review.comment({
+      runId: finished.id,
+      mrIid: mr.iid,
+      body: 'Please mention where new developers ask questions.',
+      position: { path: 'COSPEC_SAMPLE.md', newLine: 1 },
+    });
+    say(`   ${note.author.username} on ${note.position?.path} line ${note.position?.newLine}: ${note.body}`);
+
+    step(7, 'Asking the agent to address the comments (a follow-up run on the same branch and MR)');
+    const draft = await services.handlers.review.followUpDraft({ runId: finished.id, mrIid: mr.iid });
+    say(`   ${draft.threads} unresolved thread(s); the follow-up works on ${draft.branch}`);
+    const followUp = await services.handlers.review.askAgent({
+      runId: finished.id,
+      mrIid: mr.iid,
+      task: draft.task,
+      agent: draft.agent,
+      allow: draft.allow,
+    });
+    say(`   run ${followUp.id} continues run ${finished.id}`);
+    const offLog2 = events.on('runs.didLog', ({ runId, lines }) => {
+      if (runId === followUp.id) for (const l of lines) say(`   │ ${l}`);
+    });
+    const second = await services.internal.runs.orchestrator.whenDone(followUp.id);
+    offLog2();
+    if (second.state !== 'succeeded') {
+      say(`   the follow-up ${second.state}: ${second.error?.message ?? second.detail ?? ''}`);
+      return 1;
+    }
+    for (const o of second.outputs) say(`   ${describeOutput(o)}`);
+
+    step(8, `!${mr.iid} now`);
+    const thread = (await services.handlers.review.discussions({ runId: finished.id, mrIid: mr.iid })).filter(
+      (n) => n.discussionId === note.discussionId,
+    );
+    const review = await services.handlers.review.get({ runId: second.id, mrIid: mr.iid });
+    say(
+      `   ${review.summary.state}, head ${review.summary.headSha?.slice(0, 8)}, ${review.diff.stats.files} file(s) changed`,
+    );
+    const branchOut = second.outputs.find((o) => o.kind === 'branch');
+    const firstBranch = finished.outputs.find((o) => o.kind === 'branch');
+    const mrCommits = [
+      ...(branchOut?.kind === 'branch' ? branchOut.commits : []),
+      ...(firstBranch?.kind === 'branch' ? firstBranch.commits : []),
+    ];
+    say(`   carries ${mrCommits.length} commits:`);
+    for (const c of mrCommits) say(`     ${c.sha.slice(0, 8)} ${c.title}`);
+    for (const n of thread) say(`   thread: ${n.author.username}: ${n.body}`);
+    if (thread.length < 2 || mrCommits.length !== 2) {
+      say('   expected the MR to carry both commits and the thread to be answered');
       return 1;
     }
     say('\nDemo finished: everything above ran for real, offline, and is cleaned up now.');
