@@ -1,5 +1,5 @@
 /**
- * Clone benchmark (issue 9): a repository like a mid-sized product (≈5,000 files, 500 commits)
+ * Clone benchmark: a repository like a mid-sized product (≈5,000 files, 500 commits)
  * served by the GitLab stand-in over smart HTTP (or, while it is missing, by git http-backend),
  * cloned by the plain `git clone`, the app's git path and the app's isomorphic-git path, in
  * alternating order, several rounds; medians of time and of peak memory, and the ratios against

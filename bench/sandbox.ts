@@ -1,5 +1,5 @@
 /**
- * Sandbox benchmarks (issue 5), each against a baseline measured in the same run:
+ * Sandbox benchmarks, each against a baseline measured in the same run:
  * - start overhead: from execute() (image cached, clone done) to the agent's first output line,
  *   against a bare `podman run --rm --network none IMAGE true`; target 1.3× plus 300 ms;
  * - egress proxy alone ("proxy"): curl on the host through the proxy (CONNECT tunnel and absolute
@@ -337,8 +337,7 @@ const curlTimed = (url: string, headers: string[], proxy: boolean, out = '/dev/n
 const CONTAINER_LIMITS = { cpus: SANDBOX_DEFAULTS.cpus, memoryMb: SANDBOX_DEFAULTS.memoryMb };
 
 /**
- * A fair comparison from inside containers (issue 5: "100 MB fetched from the GitLab stand-in
- * through the proxy against directly"): the same curl of the same image, with the same user,
+ * A fair comparison from inside containers: the same curl of the same image, with the same user,
  * read-only root, capabilities and CPU/memory limits, same plain HTTP, fetching the same URL.
  * Direct: a container on the host's network (loopback straight to the server). Proxied: a real
  * sandbox run (`sandbox.execute`, the egress shape under test) tunnelling through its proxy.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rootful Podman serving the Docker Engine API on a unix socket, for the sandbox (issue 5).
+# Rootful Podman serving the Docker Engine API on a unix socket, for the sandbox.
 # Idempotent: installs only missing packages, rewrites the config only when it changed, and starts
 # `podman system service` only when nothing answers on the socket yet.
 #

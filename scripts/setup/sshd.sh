@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# OpenSSH server and client, for the remote-engine tests (issue 5): the test harness starts its own
+# OpenSSH server and client, for the remote-engine tests: the test harness starts its own
 # sshd on 127.0.0.1 with a throw-away host key and config (test/integration/sandbox/remote-engine-harness.ts),
 # so this only installs the binaries; it never enables or starts the system's sshd service.
 # Idempotent and fast when already installed (ensure_packages installs only what is missing).

@@ -128,7 +128,7 @@ test('denies permission requests, except notifications for the app page', async 
     ),
   );
   expect(camera).not.toBe('granted');
-  expect(await page.evaluate(() => Notification.requestPermission())).toBe('granted'); // run-finished notifications (issue 6)
+  expect(await page.evaluate(() => Notification.requestPermission())).toBe('granted'); // run-finished notifications
 });
 
 test('refuses calls that do not match the contract, and links that are not web pages', async ({ window: page }) => {

@@ -8,7 +8,7 @@ import {
 } from '../integration/sandbox/remote-engine-harness';
 
 /**
- * Settings → Container engine with a remote engine over ssh (issue 5): the user enters the build
+ * Settings → Container engine with a remote engine over ssh: the user enters the build
  * host's address, sees exactly what to run when its host key is not known yet, and the engine is
  * ready once it is. The engine is this machine's Podman behind an sshd of the test's own.
  */

@@ -12,7 +12,7 @@
  *   deleting or reconfiguring is the user's call; a branch the agent pushed can still be removed
  *   by `git push --delete`, which the push record shows;
  * - no merge, approve or unapprove of merge requests — review and merge are the human side of the
- *   product (issue 6);
+ *   product;
  * - no commits through the API (POST repository/commits): changes go through `git push`, so the
  *   push record is the complete list of what the agent changed;
  * - no GraphQL (/api/graphql): one endpoint for everything cannot be scoped by path;

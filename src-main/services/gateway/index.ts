@@ -1,7 +1,7 @@
 /**
  * Credential gateway: the only way a run's sandbox reaches its GitLab instance, adding the
- * account's credentials outside the container and recording what the agent did (issue 5,
- * "Credentials never enter the sandbox"; the record feeds run outputs, issue 6).
+ * account's credentials outside the container (credentials never enter the sandbox) and recording
+ * what the agent did (the record feeds run outputs).
  *
  * ## Hook contract for the egress proxy
  *

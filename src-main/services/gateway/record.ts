@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * What the credential gateway saw the agent do on GitLab during one run: the raw material for run
- * outputs (issue 6). The same shapes are written line by line to the run's `gateway.log`, so the
+ * outputs. The same shapes are written line by line to the run's `gateway.log`, so the
  * record can be rebuilt from disk after a restart (`readGatewayLog`). Nothing here ever holds a
  * header or a body that could carry a credential.
  */

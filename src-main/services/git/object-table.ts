@@ -3,7 +3,7 @@ import { PackFormatError } from './pack-format';
 /**
  * Where each object of a pack lies and what it is called, in typed arrays rather than one
  * JavaScript object and one Buffer per object: a pack of 25,000 objects costs about 1 MB here
- * instead of several, which counts against the clone's 200 MB budget (issue 9).
+ * instead of several, which counts against the clone's 200 MB budget.
  * Objects are added in pack order, so offsets ascend and a lookup by offset is a binary search.
  */
 export class ObjectTable {

@@ -7,7 +7,7 @@ import { PackIndexer, type IndexedPack, type PackIndexProgress } from './pack-in
  * refs and config) while the pack bypasses it: this HTTP client wrapper reads the upload-pack
  * response's side-band stream, sends the pack data (band 1) to a streaming PackIndexer that
  * writes .pack and .idx as they arrive, and hands isomorphic-git an empty pack in its place, so
- * it neither holds the pack in memory nor indexes it with pako and WebCrypto (issue 9's costs).
+ * it neither holds the pack in memory nor indexes it with pako and WebCrypto.
  * Everything else (progress on band 2, errors on band 3, shallow/ACK/NAK lines) passes unchanged.
  */
 export interface PackTap {

@@ -4,7 +4,7 @@ import { forbiddenHostReason, formatHost, parseHost } from '../../platform/host'
 export { forbiddenAddressReason } from '../../platform/host';
 
 /**
- * The egress allowlist as the proxy applies it (issue 5, "Egress allowlist"): default deny; an entry
+ * The egress allowlist as the proxy applies it: default deny; an entry
  * is an exact host ("gitlab.example.com", "203.0.113.5", "[2001:db8::1]"), a wildcard ("*.pypi.org",
  * which matches sub-domains only, not the apex), each optionally with ":port". Without a port an
  * entry allows the web ports 443 and 80 only, so an allowed name is not a way to reach its SSH or

@@ -18,7 +18,7 @@ import { normaliseHost } from '../../platform/host';
 import { compileAllowlist, forbiddenAddressReason } from './allowlist';
 
 /**
- * The run's only way out (issue 5): the container reaches it through a relay, over a mounted unix
+ * The run's only way out: the container reaches it through a relay, over a mounted unix
  * socket or a per-run internal network (egress-route.ts), and nothing else. It serves CONNECT
  * (https and other TLS) and absolute-URI requests (plain http, what git sends for http:// remotes)
  * to allowlisted destinations only, resolves names itself (the container has no resolver, and a

@@ -8,10 +8,10 @@ import { startEgressProxy, type EgressProxy, type EgressProxyOptions } from './e
 import { serveEgressTunnel } from './egress-tunnel';
 
 /**
- * How a run's container reaches its egress proxy, the only way out (issue 5). Two shapes, both with
+ * How a run's container reaches its egress proxy, the only way out. Two shapes, both with
  * the proxy in the app, outside the container, deciding every connection:
  *
- * - "socket" (design C in ENVIRONMENT.md): the container has no network at all; the proxy listens
+ * - "socket": the container has no network at all; the proxy listens
  *   on a unix socket in the run's folder, mounted in, and a relay inside the container forwards
  *   127.0.0.1:3128 to it. Needs the engine on this machine's kernel (Linux), where a mounted
  *   socket connects.

@@ -14,8 +14,7 @@ import { splitLines } from './lines';
 import { singleFileTar } from './tar';
 
 /**
- * ContainerEngine over the Docker Engine API with dockerode. Podman quirks handled here
- * (ENVIRONMENT.md): both nofile and nproc ulimits are always passed with soft == hard, and
+ * ContainerEngine over the Docker Engine API with dockerode. Podman quirks handled here: both nofile and nproc ulimits are always passed with soft == hard, and
  * OOMKilled is not trusted (the executor reports exit 137 as "probably out of memory").
  */
 
@@ -98,7 +97,7 @@ export class DockerEngine implements ContainerEngine {
     const { engine } = await this.info();
     if (engine === 'Podman') {
       // The Docker-compatible endpoint turns DNS on under netavark, and aardvark-dns forwards to the
-      // host's resolver (a DNS leak, ENVIRONMENT.md): Podman's own endpoint can say no.
+      // host's resolver (a DNS leak): Podman's own endpoint can say no.
       await this.dial('POST', '/v4.0.0/libpod/networks/create', {
         name,
         driver: 'bridge',

@@ -1,6 +1,6 @@
 /**
- * The narrow view of a container engine the sandbox needs (ARCHITECTURE.md: "`sandbox` works
- * through a `ContainerEngine` interface"). The implementation speaks the Docker Engine API
+ * The narrow view of a container engine the sandbox needs: the sandbox works through this
+ * interface and owns its request and result types. The implementation speaks the Docker Engine API
  * (engine-docker.ts; finding one is engine-locate.ts), which Docker, Podman, Colima and Rancher Desktop all serve.
  */
 

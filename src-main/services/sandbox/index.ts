@@ -10,7 +10,7 @@ import { BASE_IMAGE, ensureSandboxImage, type Progress } from './image';
 import { isEgressShape, type EgressShape } from './egress-route';
 
 /**
- * The local container sandbox (issue 5): finds the engine, keeps the image, and runs an agent in a
+ * The local container sandbox: finds the engine, keeps the image, and runs an agent in a
  * container whose only way out is the run's egress proxy, with GitLab reached through the
  * credential gateway so the token never enters the container.
  */

@@ -5,7 +5,7 @@ import { navigate } from '../../app/navigation';
 import { STATE_LABELS } from './format';
 
 /**
- * A desktop notification when a run ends (issue 6); clicking it brings the window forward on the
+ * A desktop notification when a run ends; clicking it brings the window forward on the
  * run. Mount once, at the app root. Runs seen ending before the hook mounted are not announced,
  * and each run is announced once even when later events repeat its final state.
  */

@@ -10,7 +10,7 @@ import { startGitLabStandIn, type StandIn } from '../../../tools/gitlab-standin'
 import { sandboxSkipReason } from '../sandbox/harness';
 
 /**
- * Issue 6's acceptance run: an agent (a plain command, no adapter) pushes two branches, opens one
+ * The outputs acceptance run: an agent (a plain command, no adapter) pushes two branches, opens one
  * MR and files two issues; the run shows exactly those five outputs, each once, with its URL.
  */
 const skip = await sandboxSkipReason();

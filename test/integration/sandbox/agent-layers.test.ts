@@ -7,8 +7,7 @@ import { runPaths } from '../../../src-main/services/runs/store';
 import { createHarness, sandboxSkipReason, sh, type Harness } from './harness';
 
 /**
- * The agent CLIs of the catalog, really installed (issue 5: "adapters … each naming how it is
- * installed in the image"): each layer is built through the app's own path (sandbox.ensureImage →
+ * The agent CLIs of the catalog, really installed: each layer is built through the app's own path (sandbox.ensureImage →
  * ensureSandboxImage → the engine's build API) with its progress lines, then the CLI is run in a
  * container of the sandbox with the hardening of every run (non-root, read-only root, no
  * capabilities, no-new-privileges). Layers are cached by the hash of their definition: the first

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, EGRESS_SHAPES, runCommand, sandboxSkipReason, type Harness } from './harness';
 
 /**
- * Several runs at once, each isolated (issue 5): two containers run side by side, each with its own
+ * Several runs at once, each isolated: two containers run side by side, each with its own
  * proxy and allowlist; one may reach a host the other may not, and neither sees the other's files.
  */
 

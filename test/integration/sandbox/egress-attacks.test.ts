@@ -7,7 +7,7 @@ import type { EgressShape } from '../../../src-main/services/sandbox';
 import { createHarness, EGRESS_SHAPES, runCommand, sandboxSkipReason, type CommandRun, type Harness } from './harness';
 
 /**
- * Attack tests from inside a real container (issue 5, "Egress allowlist"), once for each way the
+ * Attack tests from inside a real container, once for each way the
  * container reaches its proxy (egress-route.ts: no network + a mounted socket, or a per-run
  * internal network + a relay container). The "outside" is made by the test on this machine only:
  * an HTTP server on all of the host's addresses (standing in for an allowed site and for services

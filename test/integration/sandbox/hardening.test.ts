@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, runCommand, sandboxSkipReason, sh, type Harness } from './harness';
 
 /**
- * The container a run gets, seen from inside (issue 5, "A run"): non-root, no capabilities,
+ * The container a run gets, seen from inside: non-root, no capabilities,
  * no-new-privileges, read-only root with writable workspace, /tmp and home, and the CPU, memory and
  * pids limits actually applied by the kernel.
  */

@@ -4,7 +4,7 @@ import { agentLayerContainerfile, installStepsFor } from '../../../src-main/serv
 import { sandboxSkipReason, sh, SOCKET } from './harness';
 
 /**
- * Agent layers (issue 5, "adapters … each naming how it is installed in the image"): the
+ * Agent layers: the
  * Containerfile made from the catalog's install steps, and a real build through the engine API
  * on top of the base image (a one-line step here; the catalog's steps download CLIs).
  */

@@ -14,7 +14,7 @@ import { createHarness, runCommand, sandboxSkipReason, sh, SOCKET, type Harness 
 import { remoteEngineSkipReason, startTlsEngine, type RemoteEngineFixture } from './remote-engine-harness';
 
 /**
- * A run's container from start to removal (issue 5): live logs, cancel and timeout both stop it
+ * A run's container from start to removal: live logs, cancel and timeout both stop it
  * and leave nothing behind, orphans of a crashed app are removed by label, and a machine without
  * an engine gets an error that says what to do.
  */

@@ -24,7 +24,7 @@ import {
  */
 
 const IMAGE = 'localhost/cospec-sandbox-base';
-// Podman here needs both limits, soft == hard (ENVIRONMENT.md).
+// Podman here needs both limits, soft == hard.
 const ULIMITS = [
   { Name: 'nofile', Soft: 4096, Hard: 4096 },
   { Name: 'nproc', Soft: 4096, Hard: 4096 },
@@ -113,7 +113,7 @@ async function catRoundTrip(docker: Docker, payload: Buffer): Promise<Buffer> {
 }
 
 /**
- * A raw attach with stdin (dockerode's attach+stdin is broken against Podman, ENVIRONMENT.md), sent
+ * A raw attach with stdin (dockerode's attach+stdin is broken against Podman), sent
  * through the options' own agent as the engine code would: `cat` as the container's main process
  * echoes what arrives on its stdin.
  */

@@ -16,7 +16,7 @@ import {
 } from './remote-engine-harness';
 
 /**
- * End to end (issue 5, "Done when"): the sample agent runs in a real sandbox container against the
+ * End to end: the sample agent runs in a real sandbox container against the
  * GitLab stand-in, over plain http and over https (the gateway terminates TLS with the run CA the
  * container trusts). It commits, pushes a branch and opens an MR and an issue through the egress
  * proxy and the credential gateway, and the token is nowhere in the container: not in its

@@ -1,7 +1,7 @@
 /** Debian's Chromium; Playwright's own browser download is never used (it fails offline). */
 export const CHROMIUM = process.env.COSPEC_CHROMIUM ?? '/usr/bin/chromium';
 
-/** Flags for a closed network (see ENVIRONMENT.md). */
+/** Flags for a closed network. */
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',

@@ -11,7 +11,7 @@ import { CospecError } from '../../../src-shared/ipc/errors';
 import type { RunSpec } from '../../../src-shared/model/run';
 
 /**
- * A model-backed agent without its key (issue 5: "the model key it needs, kept in secure storage")
+ * A model-backed agent without its key
  * is refused when the run is started: a clear message naming the key and where to add it, no run
  * record, no image build, no clone, no container. The real run ports and orchestrator; the GitLab
  * account, the cloner and the sandbox are recorders (nothing of theirs may be reached here).
