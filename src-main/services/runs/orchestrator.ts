@@ -4,6 +4,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { CospecError, toErrorEnvelope } from '../../../src-shared/ipc/errors';
 import type { RunOutput, RunRecord, RunSpec, RunState } from '../../../src-shared/model/run';
 import type { Logger } from '../../platform/logger';
+import type { GatewayRecord } from '../gateway';
 import { assertContinuable, inheritedBranches } from './follow-up';
 import { summariseRefusals } from './refusals';
 import { RunLog } from './run-log';
@@ -38,8 +39,8 @@ export interface ExecuteResult {
   /** Why the agent stopped when it was not a normal exit (timeout, out of memory). */
   reason?: string;
   egress: RunRecord['egress'];
-  /** The credential gateway's record of what the agent did on GitLab, for output detection. */
-  gatewayRecord: unknown;
+  /** The credential gateway's record of what the agent did on GitLab (none when no gateway ran). */
+  gatewayRecord: GatewayRecord | undefined;
   /** What the agent's model calls cost, from the model gateway (agents that call a model API). */
   modelUsage?: RunRecord['modelUsage'];
 }
@@ -75,7 +76,7 @@ export interface RunPorts {
   collectOutputs(req: {
     record: RunRecord;
     project: ResolvedProject;
-    gatewayRecord: unknown;
+    gatewayRecord: GatewayRecord | undefined;
     onRateLimit?: (wait: RateLimitWait) => void;
   }): Promise<RunOutput[]>;
   /** Removes containers left by runs that were live when the app stopped. */

@@ -5,7 +5,7 @@ import { CospecError } from '../../../src-shared/ipc/errors';
 import type { Account } from '../../../src-shared/model/account';
 import type { ModelApi, RunOutput, RunRecord, RunSpec } from '../../../src-shared/model/run';
 import { AGENT_ADAPTERS, resolveAgent } from '../agents/catalog';
-import { gatewayRecordSchema, type PushScope } from '../gateway';
+import type { GatewayRecord, PushScope } from '../gateway';
 import type { ModelApiAccess } from '../gateway/model-gateway';
 import { detectOutputs } from '../outputs/detect';
 import { formatHost, normaliseHost } from '../../platform/host';
@@ -267,13 +267,12 @@ async function collectRunOutputs(
   req: {
     record: RunRecord;
     project: ResolvedProject;
-    gatewayRecord: unknown;
+    gatewayRecord: GatewayRecord | undefined;
     onRateLimit?: (wait: RateLimitWait) => void;
   },
 ): Promise<RunOutput[]> {
   const { record, project } = req;
   const { accounts } = deps;
-  const parsed = gatewayRecordSchema.safeParse(req.gatewayRecord);
   const acc = accounts.get(record.spec.accountId);
   if (!acc)
     throw new CospecError(
@@ -312,7 +311,7 @@ async function collectRunOutputs(
     defaultBranch: project.defaultBranch,
     startedAt: record.transitions.find((t) => t.state === 'running')?.at ?? record.createdAt,
     endedAt: record.endedAt ?? new Date().toISOString(),
-    record: parsed.success ? parsed.data : undefined,
+    record: req.gatewayRecord,
     listCommits,
   });
 }

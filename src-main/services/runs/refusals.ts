@@ -1,5 +1,5 @@
 import type { GatewayRefusalSummary } from '../../../src-shared/model/run';
-import { gatewayRecordSchema } from '../gateway';
+import type { GatewayRecord } from '../gateway';
 
 /** More distinct refusals than this are not worth a row each; the rest are counted in the last one. */
 const MAX_GROUPS = 200;
@@ -9,12 +9,11 @@ const MAX_GROUPS = 200;
  * actions — whatever kinds the record holds), grouped by kind, target and reason with a count, as
  * the run shows denied egress destinations.
  */
-export function summariseRefusals(gatewayRecord: unknown): GatewayRefusalSummary[] {
-  const parsed = gatewayRecordSchema.safeParse(gatewayRecord);
-  if (!parsed.success) return [];
+export function summariseRefusals(gatewayRecord: GatewayRecord | undefined): GatewayRefusalSummary[] {
+  if (!gatewayRecord) return [];
   const groups = new Map<string, GatewayRefusalSummary>();
   let overflow: GatewayRefusalSummary | undefined;
-  for (const r of parsed.data.refusals) {
+  for (const r of gatewayRecord.refusals) {
     const key = JSON.stringify([r.kind, r.target, r.reason]);
     const hit = groups.get(key);
     if (hit) hit.count += 1;

@@ -35,7 +35,7 @@ function setup(keys: Record<string, string>) {
     execute: async (_req, _gitlab, model) => {
       const keys = await Promise.all(model.map(async (m) => `${m.api}=${await m.getKey()}`));
       calls.push(`execute ${keys.join(',')}`);
-      return { exitCode: 0, egress: [], gatewayRecord: {} };
+      return { exitCode: 0, egress: [], gatewayRecord: undefined };
     },
     removeOrphans: async () => undefined,
   };

@@ -33,7 +33,7 @@ function ports(overrides: Partial<RunPorts> = {}): RunPorts {
     clone: async () => undefined,
     execute: async (req) => {
       req.onLog('hello from the agent');
-      return { exitCode: 0, egress: [], gatewayRecord: {} };
+      return { exitCode: 0, egress: [], gatewayRecord: undefined };
     },
     collectOutputs: async () => [{ kind: 'issue', iid: 1, title: 't', state: 'opened', webUrl: 'http://x/1' }],
     removeOrphans: async () => undefined,
@@ -98,7 +98,9 @@ describe('run orchestration', () => {
   });
 
   it('fails with the agent exit code and keeps its outputs', async () => {
-    const { orchestrator } = setup(ports({ execute: async () => ({ exitCode: 3, egress: [], gatewayRecord: {} }) }));
+    const { orchestrator } = setup(
+      ports({ execute: async () => ({ exitCode: 3, egress: [], gatewayRecord: undefined }) }),
+    );
     const done = await orchestrator.whenDone((await orchestrator.start(spec)).id);
     expect(done.state).toBe('failed');
     expect(done.error).toEqual({ code: 'RUN_FAILED', message: 'The agent exited with code 3.' });
@@ -172,7 +174,7 @@ describe('run orchestration', () => {
           peak = Math.max(peak, concurrent);
           await new Promise((r) => setTimeout(r, 30));
           concurrent -= 1;
-          return { exitCode: 0, egress: [], gatewayRecord: {} };
+          return { exitCode: 0, egress: [], gatewayRecord: undefined };
         },
       }),
     );
