@@ -1,10 +1,10 @@
-import type { ReactNode } from 'react';
+import { useEffect, type KeyboardEvent, type ReactNode } from 'react';
 import { FolderGit2, GitMerge, Play, Settings, UsersRound } from 'lucide-react';
 import { useAccounts } from '../api/accounts';
 import { useAppInfo } from '../api/app';
 import { GitLabLogo } from '../features/integrations/GitLabLogo';
 import { cx } from '../components';
-import { routeHref, type Route } from './navigation';
+import { navigate, routeHref, sectionForShortcut, sectionOf, type Route } from './navigation';
 
 function NavItem({
   to,
@@ -24,6 +24,8 @@ function NavItem({
       className={cx('nav-item', active && 'nav-item-active')}
       href={routeHref(to)}
       aria-current={active ? 'page' : undefined}
+      // roving focus: Tab enters the sidebar on the current section, the arrow keys move within it
+      tabIndex={active ? 0 : -1}
     >
       <span className="nav-icon">{icon}</span>
       <span className="nav-label">{label}</span>
@@ -32,14 +34,55 @@ function NavItem({
   );
 }
 
+/** Up/Down (and Home/End) move the focus between the sidebar's links; Enter follows the focused one. */
+function onNavKeyDown(e: KeyboardEvent<HTMLElement>) {
+  if (!['ArrowDown', 'ArrowUp', 'Home', 'End'].includes(e.key) || e.altKey || e.ctrlKey || e.metaKey) return;
+  const items = Array.from(e.currentTarget.querySelectorAll<HTMLAnchorElement>('a.nav-item'));
+  if (items.length === 0) return;
+  e.preventDefault();
+  const at = items.findIndex((a) => a === document.activeElement);
+  const from = at >= 0 ? at : items.findIndex((a) => a.getAttribute('aria-current') === 'page');
+  const next =
+    e.key === 'Home'
+      ? 0
+      : e.key === 'End'
+        ? items.length - 1
+        : (Math.max(from, 0) + (e.key === 'ArrowDown' ? 1 : items.length - 1)) % items.length;
+  items[next]?.focus();
+}
+
+const isMac = () => /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent);
+
+/** Ctrl+1..N (Cmd on macOS) anywhere in the window jumps to the N-th section and focuses its link. */
+function useSectionShortcuts() {
+  useEffect(() => {
+    const mac = isMac();
+    const onKey = (e: globalThis.KeyboardEvent) => {
+      const to = sectionForShortcut(e, mac);
+      // an open dialog keeps the keyboard: jumping away underneath it would lose what is typed there
+      if (!to || document.querySelector('[aria-modal="true"]')) return;
+      e.preventDefault();
+      navigate(to);
+      // the link re-renders as current; focus it so the arrow keys continue from there
+      requestAnimationFrame(() =>
+        document.querySelector<HTMLAnchorElement>(`nav.sidebar a[href="${routeHref(to)}"]`)?.focus(),
+      );
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+}
+
 /** The app's left column: brand, navigation between the four areas, version at the foot. */
 export function Sidebar({ route }: { route: Route }) {
   const accounts = useAccounts();
   const info = useAppInfo();
   const count = accounts.data?.length ?? 0;
   const unhealthy = accounts.data?.some((a) => a.health.status === 'error') ?? false;
+  const section = sectionOf(route);
+  useSectionShortcuts();
   return (
-    <nav className="sidebar" aria-label="Main">
+    <nav className="sidebar" aria-label="Main" onKeyDown={onNavKeyDown}>
       <div className="sidebar-brand">
         <span className="brand-mark" aria-hidden>
           <svg viewBox="0 0 24 24">
@@ -54,7 +97,7 @@ export function Sidebar({ route }: { route: Route }) {
         <div className="nav-heading">Integrations</div>
         <NavItem
           to={{ name: 'integrations' }}
-          active={route.name === 'integrations'}
+          active={section === 'integrations'}
           icon={<GitLabLogo size={16} mono={route.name !== 'integrations'} />}
           label="GitLab"
         />
@@ -64,7 +107,7 @@ export function Sidebar({ route }: { route: Route }) {
         <div className="nav-heading">Workspace</div>
         <NavItem
           to={{ name: 'accounts' }}
-          active={route.name === 'accounts'}
+          active={section === 'accounts'}
           icon={<UsersRound />}
           label="Accounts"
           trailing={
@@ -73,21 +116,16 @@ export function Sidebar({ route }: { route: Route }) {
         />
         <NavItem
           to={{ name: 'repositories' }}
-          active={route.name === 'repositories'}
+          active={section === 'repositories'}
           icon={<FolderGit2 />}
           label="Repositories"
         />
-        <NavItem to={{ name: 'runs' }} active={route.name === 'runs'} icon={<Play />} label="Runs" />
-        <NavItem
-          to={{ name: 'reviews' }}
-          active={route.name === 'reviews' || route.name === 'review'}
-          icon={<GitMerge />}
-          label="Reviews"
-        />
+        <NavItem to={{ name: 'runs' }} active={section === 'runs'} icon={<Play />} label="Runs" />
+        <NavItem to={{ name: 'reviews' }} active={section === 'reviews'} icon={<GitMerge />} label="Reviews" />
       </div>
 
       <div className="nav-section">
-        <NavItem to={{ name: 'settings' }} active={route.name === 'settings'} icon={<Settings />} label="Settings" />
+        <NavItem to={{ name: 'settings' }} active={section === 'settings'} icon={<Settings />} label="Settings" />
       </div>
 
       <div className="sidebar-foot">

@@ -12,6 +12,34 @@ export type Route =
 
 export const DEFAULT_ROUTE: Route = { name: 'integrations' };
 
+/** The sidebar's sections, top to bottom: the order of the sidebar and of Ctrl/Cmd+1..N. */
+export const SECTIONS: readonly Route[] = [
+  { name: 'integrations' },
+  { name: 'accounts' },
+  { name: 'repositories' },
+  { name: 'runs' },
+  { name: 'reviews' },
+  { name: 'settings' },
+];
+
+/** The section a route belongs to (a run's page is in Runs, a review's in Reviews). */
+export function sectionOf(route: Route): Route['name'] {
+  return route.name === 'review' ? 'reviews' : route.name;
+}
+
+/**
+ * The section a key press jumps to: Ctrl+1..N (Cmd on macOS, where Ctrl+digit is left to the system),
+ * with no other modifier; null for every other key.
+ */
+export function sectionForShortcut(
+  e: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey' | 'shiftKey'>,
+  mac: boolean,
+): Route | null {
+  const primary = mac ? e.metaKey && !e.ctrlKey : e.ctrlKey && !e.metaKey;
+  if (!primary || e.altKey || e.shiftKey || !/^[1-9]$/.test(e.key)) return null;
+  return SECTIONS[Number(e.key) - 1] ?? null;
+}
+
 /** Reads a location hash ('#/runs/abc'); anything unknown falls back to the Integrations screen. */
 export function parseRoute(hash: string): Route {
   const parts = hash
