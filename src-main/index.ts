@@ -48,6 +48,8 @@ import { menuTemplate } from './shell/menu';
 import { quitDialog } from './shell/quit-dialog';
 import { createQuitGuard } from './services/desktop/quit-guard';
 import { placeWindow, WINDOW_STATE_KEY, WindowStateSchema } from './services/desktop/window-state';
+import { main as cliMain } from './cli';
+import { cliArgsFromArgv } from './cli/launch';
 
 const here = fileURLToPath(new URL('.', import.meta.url)); // out/main/
 const rendererDir = join(here, '../renderer');
@@ -62,9 +64,21 @@ protocol.registerSchemesAsPrivileged([appSchemeDefinition]);
 // Before the lock: the lock lives in the user data folder, which COSPEC_DATA_DIR may move.
 const paths = electronPaths(app);
 
-// One running instance: a second launch (for example the OS opening a cospec:// link on Windows or
-// Linux) hands its argv to this process through `second-instance` and exits.
-if (!app.requestSingleInstanceLock()) {
+// `coSPEC Desktop accounts list`, or a launcher's `--cospec-cli …` (src-main/cli/launch.ts): the CLI,
+// with the same services and data dir, and no window. It runs before the single-instance lock so it
+// works while the app is open; the RunAsNode fuse stays off, so this is the only way in.
+const cliArgs = cliArgsFromArgv(process.argv, process.defaultApp === true);
+if (cliArgs) {
+  app.dock?.hide();
+  cliMain(cliArgs, { resourcesDir: app.isPackaged ? process.resourcesPath : join(repoRoot, 'resources') })
+    .catch((error: unknown) => {
+      console.error('cospec:', error instanceof Error ? error.message : String(error));
+      return 1;
+    })
+    .then((code) => app.exit(code));
+} else if (!app.requestSingleInstanceLock()) {
+  // One running instance: a second launch (for example the OS opening a cospec:// link on Windows or
+  // Linux) hands its argv to this process through `second-instance` and exits.
   app.quit();
 } else {
   start().catch((error: unknown) => {

@@ -57,6 +57,8 @@ module.exports = {
       { target: 'msi', arch: ['x64'] },
     ],
     artifactName: `\${productName}-\${version}-win-\${arch}${unsigned(winSigned)}.\${ext}`,
+    // The `cospec` command: a launcher that runs the app binary as the CLI (resources/build/win/bin/cospec.cmd).
+    extraResources: [{ from: 'resources/build/win/bin', to: 'bin' }],
     ...(winAzure
       ? {
           azureSignOptions: {
@@ -68,7 +70,13 @@ module.exports = {
         }
       : {}),
   },
-  nsis: { oneClick: false, perMachine: false, allowToChangeInstallationDirectory: true },
+  nsis: {
+    oneClick: false,
+    perMachine: false,
+    allowToChangeInstallationDirectory: true,
+    // Puts resources\bin (cospec.cmd) on the user's PATH and removes it on uninstall.
+    include: 'resources/build/installer.nsh',
+  },
   msi: { perMachine: true },
   linux: {
     target: ['AppImage', 'deb', 'rpm'],
@@ -79,6 +87,10 @@ module.exports = {
     desktop: { entry: { MimeType: 'x-scheme-handler/cospec;', StartupWMClass: 'coSPEC Desktop' } },
     artifactName: '${productName}-${version}-linux-${arch}.${ext}',
   },
+  // The `cospec` command on the PATH: /usr/bin/cospec, a file the package owns (so removing the
+  // package removes it), which runs the app binary as the CLI (resources/build/linux/cospec).
+  deb: { fpm: [`${__dirname}/linux/cospec=/usr/bin/cospec`] },
+  rpm: { fpm: [`${__dirname}/linux/cospec=/usr/bin/cospec`] },
   // Updates: a generic feed an admin hosts (COSPEC_UPDATE_URL), e.g. GitLab release assets or any HTTPS folder.
   publish: env.COSPEC_UPDATE_URL ? [{ provider: 'generic', url: env.COSPEC_UPDATE_URL }] : null,
   // The Electron zip cannot be downloaded on machines without internet; point at an unpacked one.

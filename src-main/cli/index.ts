@@ -25,8 +25,11 @@ Environment:
   COSPEC_DATA_DIR   data directory shared with the desktop app (same as --data-dir)
   DOCKER_HOST       container engine to use (unix://, tcp:// with TLS, ssh://)`;
 
-/** Runs the cospec CLI with these arguments and returns the exit code. */
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Runs the cospec CLI with these arguments and returns the exit code. `resourcesDir` is where an
+ * installed app keeps resources/sandbox and resources/agents (src-main/index.ts passes it).
+ */
+export async function main(argv: string[], host: { resourcesDir?: string } = {}): Promise<number> {
   const program = new Command('cospec');
   let exitCode: number = EXIT.ok;
   let services: AppServices | undefined;
@@ -49,7 +52,13 @@ export async function main(argv: string[]): Promise<number> {
     async api() {
       if (api) return api;
       const opts = program.opts<{ dataDir?: string }>();
-      const built = await createNodeServices({ host: 'cli', dataDir: opts.dataDir, events, logFile: 'cli.log' });
+      const built = await createNodeServices({
+        host: 'cli',
+        dataDir: opts.dataDir,
+        events,
+        logFile: 'cli.log',
+        ...(host.resourcesDir ? { resourcesDir: host.resourcesDir } : {}),
+      });
       services = built.services;
       const dispatch = built.dispatch;
       api = createCospecApi({ invoke: dispatch, subscribe: (event, listener) => events.on(event, listener) });

@@ -36,6 +36,8 @@ export async function createNodeServices(options: {
   events: EventBus;
   logFile: string;
   extraSinks?: LogSink[];
+  /** Where resources/sandbox and resources/agents are (an installed app's resources folder). */
+  resourcesDir?: string;
 }): Promise<{ services: NodeServices; dispatch: Dispatch; logger: Logger }> {
   const paths = pathsFor(options.dataDir ?? defaultDataDir());
   const logger = createLogger({
@@ -50,6 +52,7 @@ export async function createNodeServices(options: {
     events: options.events,
     openExternal: openInBrowser,
     protocolRegistered: false,
+    ...(options.resourcesDir ? { resourcesDir: options.resourcesDir } : {}),
     ...(localGitLab ? { localGitLab } : {}),
   });
   return { services, dispatch: createDispatcher(services.handlers, logger), logger };

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -88,6 +88,62 @@ describe('electron-builder configuration', { timeout: 120_000 }, () => {
     expect(signed.mac?.artifactName).not.toContain('UNSIGNED');
     expect(signed.win?.artifactName).not.toContain('UNSIGNED');
     expect(signed.mac?.notarize).toBe(true);
+  });
+
+  describe('ships the cospec command on the PATH', () => {
+    const linuxLauncher = 'resources/build/linux/cospec';
+    const winLauncher = 'resources/build/win/bin/cospec.cmd';
+    const nsisInclude = 'resources/build/installer.nsh';
+
+    it('deb and rpm install /usr/bin/cospec, which execs the installed binary as the CLI', () => {
+      const config = loadConfig();
+      for (const target of [config.deb, config.rpm]) {
+        const fpm = (target as { fpm?: string[] } | undefined)?.fpm ?? [];
+        expect(fpm).toContain(`${join(process.cwd(), linuxLauncher)}=/usr/bin/cospec`);
+      }
+      const script = readFileSync(linuxLauncher, 'utf8');
+      expect(statSync(linuxLauncher).mode & 0o111).toBe(0o111); // fpm keeps the mode: it must be executable
+      // electron-builder installs the app in /opt/<productName>/<executableName>
+      expect(script).toContain(`exec "/opt/${config.productName}/${config.executableName}" --cospec-cli "$@"`);
+      expect(script.startsWith('#!/bin/sh\n')).toBe(true);
+    });
+
+    it('the launcher script parses (sh -n) and passes its arguments through untouched', () => {
+      const parse = spawnSync('sh', ['-n', linuxLauncher], { encoding: 'utf8' });
+      expect(parse.status, parse.stderr).toBe(0);
+      // Run it with the app binary swapped for a stand-in that prints its argv, one per line.
+      const script = readFileSync(linuxLauncher, 'utf8').replace(/"\/opt\/[^"]+"/, 'printf "%s\\n"');
+      const run = spawnSync('sh', ['-c', script, 'cospec', 'accounts', 'add', 'a b', '$HOME', '--json'], {
+        encoding: 'utf8',
+      });
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stdout.split('\n').slice(0, -1)).toEqual([
+        '--cospec-cli',
+        'accounts',
+        'add',
+        'a b',
+        '$HOME',
+        '--json',
+      ]);
+    });
+
+    it('Windows ships bin\\cospec.cmd and the NSIS include puts it on PATH and takes it off', () => {
+      const config = loadConfig();
+      expect(config.win?.extraResources).toContainEqual({ from: 'resources/build/win/bin', to: 'bin' });
+      expect((config.nsis as { include?: string }).include).toBe(nsisInclude);
+      const cmd = readFileSync(winLauncher, 'utf8');
+      expect(cmd).toContain(`"%~dp0..\\..\\${config.executableName}.exe" --cospec-cli %*`);
+      expect(
+        cmd
+          .split('\n')
+          .slice(0, -1)
+          .every((line) => line.endsWith('\r')),
+      ).toBe(true); // CRLF for cmd.exe
+      const nsh = readFileSync(nsisInclude, 'utf8');
+      expect(nsh).toMatch(/!macro customInstall[\s\S]*WriteRegExpandStr HKCU "Environment" "Path"[\s\S]*!macroend/);
+      expect(nsh).toMatch(/!macro customUnInstall[\s\S]*UnStrRep[\s\S]*WriteRegExpandStr HKCU "Environment" "Path"/);
+      expect(nsh).toContain('$INSTDIR\\resources\\bin');
+    });
   });
 
   const electronPresent = existsSync(join(dirname(require.resolve('electron/package.json')), 'dist'));
