@@ -3,6 +3,7 @@ import { FolderGit2, GitMerge, Play, Settings, UsersRound } from 'lucide-react';
 import { useAccounts } from '../api/accounts';
 import { useAppInfo } from '../api/app';
 import { GitLabLogo } from '../features/integrations/GitLabLogo';
+import { UpdateNotice } from '../features/updates/UpdateNotice';
 import { cx } from '../components';
 import { navigate, routeHref, sectionForShortcut, sectionOf, type Route } from './navigation';
 
@@ -73,7 +74,7 @@ function useSectionShortcuts() {
   }, []);
 }
 
-/** The app's left column: brand, navigation between the four areas, version at the foot. */
+/** The app's left column: brand, navigation between the four areas, update notice and version at the foot. */
 export function Sidebar({ route }: { route: Route }) {
   const accounts = useAccounts();
   const info = useAppInfo();
@@ -127,6 +128,8 @@ export function Sidebar({ route }: { route: Route }) {
       <div className="nav-section">
         <NavItem to={{ name: 'settings' }} active={section === 'settings'} icon={<Settings />} label="Settings" />
       </div>
+
+      <UpdateNotice />
 
       <div className="sidebar-foot">
         {info.data ? (

@@ -9,6 +9,7 @@ import { createDispatcher, type Dispatch } from '../../src-main/platform/ipc-dis
 import { createLogger, memorySink } from '../../src-main/platform/logger';
 import { pathsFor } from '../../src-main/platform/paths';
 import { createServices } from '../../src-main/services';
+import type { Updater } from '../../src-main/services/updates';
 import { spawnedStandInStarter } from '../../src-main/services/local-gitlab/spawned';
 import { startWebHost } from '../../src-main/web-host/server';
 import { startGitLabStandIn, type StandIn } from '../../tools/gitlab-standin';
@@ -67,6 +68,8 @@ export interface Options {
   localGitLab: boolean;
   /** Give the services a folder picker answering this (see UiApp.pickedFolder); undefined: no picker, as in a browser. */
   pickedFolder?: string | null | undefined;
+  /** A stand-in for electron-updater (the services' Updater seam); undefined: updates unsupported, as outside the installed app. */
+  updater?: Updater | undefined;
 }
 
 const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -79,6 +82,7 @@ export const test = base.extend<Options & { app: UiApp; _requirements: void }>({
   dataDirFiles: [undefined, { option: true }],
   localGitLab: [false, { option: true }],
   pickedFolder: [undefined, { option: true }],
+  updater: [undefined, { option: true }],
 
   // Runs before the browser is launched, so a missing Chromium is a skip with a reason, not a crash.
   _requirements: [
@@ -91,7 +95,7 @@ export const test = base.extend<Options & { app: UiApp; _requirements: void }>({
   ],
 
   app: async (
-    { page, withGitLab, protocolRegistered, policy, startAt, dataDirFiles, localGitLab, pickedFolder },
+    { page, withGitLab, protocolRegistered, policy, startAt, dataDirFiles, localGitLab, pickedFolder, updater },
     use,
   ) => {
     const { app, close } = await launchUiApp(page, {
@@ -102,6 +106,7 @@ export const test = base.extend<Options & { app: UiApp; _requirements: void }>({
       dataDirFiles,
       localGitLab,
       pickedFolder,
+      updater,
     });
     await use(app);
     await close();
@@ -149,6 +154,7 @@ export async function launchUiApp(page: Page, options: Options): Promise<{ app: 
     },
     protocolRegistered,
     policyPath,
+    ...(options.updater ? { updater: options.updater } : {}),
     ...(localGitLab ? { localGitLab: spawnedStandInStarter(ROOT) } : {}),
     // Without the option there is no picker, as outside the desktop app (the service says so).
     ...(options.pickedFolder === undefined
