@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { main } from '../../../src-main/cli/index';
 import { CLI_COMMANDS, CLI_FLAG, cliArgsFromArgv } from '../../../src-main/cli/launch';
 
 const exe = '/opt/coSPEC Desktop/cospec-desktop';
@@ -41,5 +42,23 @@ describe('cliArgsFromArgv: is this launch of the app binary the cospec CLI?', ()
     expect(cliArgsFromArgv(['/x/electron', '.'], true)).toBeNull();
     // packaged: the first argument is the user's even when it happens to be '.'
     expect(cliArgsFromArgv([exe, '.', 'accounts'], false)).toBeNull();
+  });
+});
+
+describe('CLI_COMMANDS', () => {
+  it("is exactly the CLI's top-level commands, so a new command also works through the app binary", async () => {
+    let help = '';
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      help += String(chunk);
+      return true;
+    });
+    try {
+      expect(await main(['--help'])).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    const commands = [...(help.split(/^Commands:$/m)[1] ?? '').matchAll(/^ {2}([a-z][a-z-]*)/gm)].map((m) => m[1]);
+    expect(commands.length).toBeGreaterThan(3);
+    expect([...commands].sort()).toEqual([...CLI_COMMANDS].sort());
   });
 });
