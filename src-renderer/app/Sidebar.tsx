@@ -39,16 +39,16 @@ function NavItem({
 function onNavKeyDown(e: KeyboardEvent<HTMLElement>) {
   if (!['ArrowDown', 'ArrowUp', 'Home', 'End'].includes(e.key) || e.altKey || e.ctrlKey || e.metaKey) return;
   const items = Array.from(e.currentTarget.querySelectorAll<HTMLAnchorElement>('a.nav-item'));
-  if (items.length === 0) return;
+  // only from a section link: other controls in the sidebar (the update notice) keep their keys
+  const from = items.findIndex((a) => a === e.target);
+  if (from < 0) return;
   e.preventDefault();
-  const at = items.findIndex((a) => a === document.activeElement);
-  const from = at >= 0 ? at : items.findIndex((a) => a.getAttribute('aria-current') === 'page');
   const next =
     e.key === 'Home'
       ? 0
       : e.key === 'End'
         ? items.length - 1
-        : (Math.max(from, 0) + (e.key === 'ArrowDown' ? 1 : items.length - 1)) % items.length;
+        : (from + (e.key === 'ArrowDown' ? 1 : items.length - 1)) % items.length;
   items[next]?.focus();
 }
 
