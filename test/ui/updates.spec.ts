@@ -57,6 +57,30 @@ test.describe('updates', () => {
   });
 });
 
+test.describe('a failed update check', () => {
+  let failures = 1;
+  const flaky: Updater = {
+    check: async () => {
+      if (failures-- > 0) throw new Error('getaddrinfo ENOTFOUND updates.example.com');
+      return { version: '9.9.1' };
+    },
+    download: async () => undefined,
+    quitAndInstall: () => undefined,
+  };
+  test.use({ updater: flaky });
+
+  test('says why quietly and retries', async ({ app }) => {
+    requireKeyring();
+    const notice = app.page.getByRole('region', { name: 'Update' });
+    await expect(app.page.getByText(/^Version /)).toBeVisible();
+    await app.services.handlers.updates.check();
+    await expect(notice.getByText(/Could not check for updates: getaddrinfo ENOTFOUND/)).toBeVisible();
+    await app.snap('updates-error');
+    await notice.getByRole('button', { name: 'Retry' }).click();
+    await expect(notice.getByText('Update available — version 9.9.1')).toBeVisible();
+  });
+});
+
 test.describe('updates turned off by policy', () => {
   test.use({ updater: fakeUpdater().updater, policy: { version: 1, updates: { enabled: false } } });
 
@@ -66,6 +90,7 @@ test.describe('updates turned off by policy', () => {
     await expect(page.getByText(/^Version /)).toBeVisible();
     expect((await app.services.handlers.updates.getState()).status).toBe('disabled');
     await expect(app.services.handlers.updates.check()).rejects.toThrow(/managed by your organization/);
+    await expect(page.getByRole('heading', { level: 1, name: 'GitLab' })).toBeVisible();
     await expect(page.getByRole('region', { name: 'Update' })).toHaveCount(0);
     await app.snap('updates-policy-off');
   });
