@@ -1,6 +1,9 @@
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { secretKeys } from '../../../src-main/services/secrets';
+import { createKeyringSecretStore } from '../../../src-main/services/secrets/keyring-store';
 import { startGitLabStandIn } from '../../../tools/gitlab-standin';
 import { startRecordedApp, type RecordedApp } from '../../unit/shell/recorded-electron/harness';
 
@@ -101,7 +104,11 @@ describe('OAuth through the cospec:// deep link', () => {
     const log = await readFile(join(app.dataDir, 'logs/main.log'), 'utf8');
     expect(log).not.toMatch(/[?&]code=[A-Za-z0-9_-]{8,}/);
     expect(log).not.toMatch(/"access_token"|"refresh_token"|Bearer [A-Za-z0-9]/);
-    const secrets = await readFile(join(app.dataDir, 'secrets.json'), 'utf8');
-    expect(Object.keys(JSON.parse(secrets) as object).length).toBeGreaterThan(0); // stored, encrypted by the (recorded) safeStorage
+    // The tokens are in the OS keychain the app shares with the CLI, not in a file of the data dir.
+    expect(existsSync(join(app.dataDir, 'secrets.json'))).toBe(false);
+    const keychain = createKeyringSecretStore();
+    const accounts = value(await invoke<Array<{ id: string }>>('cospec:accounts:list'));
+    expect(accounts.length).toBeGreaterThan(0);
+    for (const a of accounts) expect(await keychain.get(secretKeys.token(a.id))).toBeTruthy();
   });
 });
