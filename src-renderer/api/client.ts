@@ -30,7 +30,9 @@ export function hasBridge(): boolean {
 export function createQueryClient(): QueryClient {
   return new QueryClient({
     defaultOptions: {
-      queries: { retry: false, refetchOnWindowFocus: false, staleTime: 30_000 },
+      // retryOnMount too: a screen whose chunk loads after the sidebar asked the same query would
+      // otherwise ask again and replace a once-only diagnostic (a damaged settings file) with data.
+      queries: { retry: false, retryOnMount: false, refetchOnWindowFocus: false, staleTime: 30_000 },
       mutations: { retry: false },
     },
   });
