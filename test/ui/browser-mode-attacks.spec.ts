@@ -83,6 +83,19 @@ test.describe('browser mode under attack from other origins', () => {
     const { page } = app;
     const script = (await page.locator('script[src]').first().getAttribute('src'))!.replace(/^\./, '');
     await expect(page.getByRole('navigation', { name: 'Main' })).toBeVisible();
+    // The app's own first calls (screens load as chunks, each asks for its data) are done before
+    // counting, so only what the attacker causes is counted.
+    await page.waitForLoadState('networkidle');
+    let settled = -1;
+    await expect
+      .poll(async () => {
+        const now = app.dispatched.length;
+        const same = now === settled;
+        settled = now;
+        await new Promise((r) => setTimeout(r, 300));
+        return same;
+      })
+      .toBe(true);
     const before = app.dispatched.length;
     const cookies = await page.context().cookies(app.origin);
     expect(cookies.map((c) => [c.httpOnly, c.sameSite])).toEqual([[true, 'Strict']]);

@@ -125,7 +125,7 @@ test.describe('Repositories', () => {
     await expect(page.getByText(/Waiting for GitLab’s rate limit \(\d s\)…/)).toBeVisible();
     await expect(page.getByText('asked coSPEC to slow down')).toBeVisible();
     await app.snap('repositories-rate-limited');
-    await expect(page.getByTestId('repositories-count')).toContainText('33 repositories', { timeout: 30_000 });
+    await expect(page.getByTestId('repositories-count')).toContainText('37 repositories', { timeout: 30_000 });
     await expect(page.getByText(/Waiting for GitLab’s rate limit/)).toBeHidden();
   });
 

@@ -15,7 +15,7 @@ test.describe('try it locally', () => {
     await expect(page.getByText('The local GitLab is running')).toHaveCount(0); // the success notice replaces the form
 
     await page.getByRole('button', { name: 'Browse repositories' }).click();
-    await expect(page.getByText(/\d+ repositories/)).toBeVisible({ timeout: 30_000 });
+    await expect(page.getByTestId('repositories-count')).toContainText(/\d+ repositories/, { timeout: 30_000 });
     await page.getByPlaceholder('Search by name or path').fill('web-app');
     await expect(page.getByText('acme/web-app').first()).toBeVisible();
 
