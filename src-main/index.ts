@@ -45,6 +45,7 @@ import { guardWebContents } from './shell/web-contents-guard';
 import { installedAppUpdater } from './shell/updater';
 import { createMainWindow, rememberWindowState } from './shell/window';
 import { menuTemplate } from './shell/menu';
+import { installCliCommand } from './shell/cli-command';
 import { quitDialog } from './shell/quit-dialog';
 import { createQuitGuard } from './services/desktop/quit-guard';
 import { placeWindow, WINDOW_STATE_KEY, WindowStateSchema } from './services/desktop/window-state';
@@ -241,6 +242,9 @@ async function start(): Promise<void> {
                 .check()
                 .catch((error: unknown) => logger.warn('update check failed', { error }));
             },
+            ...(process.platform === 'darwin' && app.isPackaged
+              ? { installCliCommand: () => void installCliCommand(process.execPath, logger) }
+              : {}),
           },
         }),
       ),

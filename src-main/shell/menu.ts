@@ -5,6 +5,8 @@ export interface MenuActions {
   openSettings(): void;
   /** Checks the update feed now and shows the result in the window. */
   checkForUpdates(): void;
+  /** macOS: puts a `cospec` launcher on the PATH (src-main/services/desktop/cli-command.ts). */
+  installCliCommand?(): void;
 }
 
 export interface MenuOptions {
@@ -35,6 +37,10 @@ export function menuTemplate(options: MenuOptions): MenuItemConstructorOptions[]
     ? [{ id: 'check-for-updates', label: 'Check for Updates…', click: () => options.actions.checkForUpdates() }]
     : [];
   const about: MenuItemConstructorOptions = { id: 'about', role: 'about', label: `About ${options.appName}` };
+  const installCli = options.actions.installCliCommand;
+  const cliCommand: MenuItemConstructorOptions[] = installCli
+    ? [{ id: 'install-cli', label: "Install 'cospec' Command in PATH…", click: () => installCli() }]
+    : [];
   const sep: MenuItemConstructorOptions = { type: 'separator' };
 
   const edit: MenuItemConstructorOptions = {
@@ -77,6 +83,7 @@ export function menuTemplate(options: MenuOptions): MenuItemConstructorOptions[]
           ...updates,
           sep,
           settings,
+          ...cliCommand,
           sep,
           { role: 'services' },
           sep,

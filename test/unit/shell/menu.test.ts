@@ -82,4 +82,15 @@ describe('application menu', () => {
       expect(find(template, 'about')).toBeDefined();
     }
   });
+
+  it("macOS offers Install 'cospec' Command in PATH when the shell provides it; other OSes get it from the installer", () => {
+    const installCliCommand = vi.fn();
+    const mac = menuTemplate(
+      options({ platform: 'darwin', actions: { openSettings: vi.fn(), checkForUpdates: vi.fn(), installCliCommand } }),
+    );
+    click(find(mac, 'install-cli'));
+    expect(installCliCommand).toHaveBeenCalledTimes(1);
+    expect(find(menuTemplate(options({ platform: 'darwin' })), 'install-cli')).toBeUndefined();
+    expect(find(menuTemplate(options({ platform: 'linux' })), 'install-cli')).toBeUndefined();
+  });
 });
