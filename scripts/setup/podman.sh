@@ -42,9 +42,13 @@ if engine_answers; then
 else
   as_root mkdir -p "$(dirname "$SOCKET")"
   as_root rm -f "$SOCKET"
-  # setsid + nohup: the service must outlive this script and the shell that ran it.
+  # setsid + nohup: the service must outlive this script and the shell that ran it. It runs in the
+  # socket's folder, not the checkout: conmon leaves an `oom` file in the service's working
+  # directory when the memory limit kills a container (the sandbox tests do that on purpose).
+  pushd "$(dirname "$SOCKET")" >/dev/null
   as_root env CONTAINERS_CONF="$CONF" setsid nohup podman system service --time=0 "unix://$SOCKET" \
     >>"$LOG" 2>&1 </dev/null &
+  popd >/dev/null
   for _ in $(seq 1 50); do
     engine_answers && break
     sleep 0.2
