@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
-import { createRunCa } from '../../../src-main/services/gateway/run-ca';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createRunCa, type RunCa } from '../../../src-main/services/gateway/run-ca';
 import {
   containerTrustEnv,
   gitRemoteForContainer,
@@ -14,25 +14,34 @@ function certs(pem: string): X509Certificate[] {
 }
 
 describe('run CA', () => {
-  it('signs a leaf for the GitLab host that verifies against the run CA only', async () => {
-    const ca = await createRunCa('run-1', 'gitlab.example.com');
-    const [leaf, chainCa] = certs(ca.leafChainPem);
-    const [root] = certs(ca.caCertPem);
+  // Each CA is two real 2048-bit RSA keys, seconds of CPU on a loaded machine: make the two CAs
+  // the checks need once, with room for that, instead of fresh ones (and a 5 s limit) per test.
+  let byName: RunCa;
+  let byIp: RunCa;
+  beforeAll(async () => {
+    [byName, byIp] = await Promise.all([
+      createRunCa('run-1', 'gitlab.example.com'),
+      createRunCa('run-ip', '127.0.0.1'),
+    ]);
+  }, 120_000);
+
+  it('signs a leaf for the GitLab host that verifies against the run CA only', () => {
+    const [leaf, chainCa] = certs(byName.leafChainPem);
+    const [root] = certs(byName.caCertPem);
     expect(root!.ca).toBe(true);
     expect(chainCa!.fingerprint256).toBe(root!.fingerprint256);
     expect(leaf!.ca).toBe(false);
     expect(leaf!.checkHost('gitlab.example.com')).toBe('gitlab.example.com');
     expect(leaf!.checkHost('evil.example.com')).toBeUndefined();
     expect(leaf!.verify(root!.publicKey)).toBe(true);
-    expect(ca.caCertPem).not.toContain('PRIVATE KEY');
+    expect(byName.caCertPem).not.toContain('PRIVATE KEY');
 
-    const other = await createRunCa('run-2', 'gitlab.example.com');
-    expect(leaf!.verify(certs(other.caCertPem)[0]!.publicKey)).toBe(false);
+    // Another run's CA (its own keys) does not vouch for this run's leaf.
+    expect(leaf!.verify(certs(byIp.caCertPem)[0]!.publicKey)).toBe(false);
   });
 
-  it('uses an IP subjectAltName for an instance addressed by IP', async () => {
-    const ca = await createRunCa('run-ip', '127.0.0.1');
-    expect(certs(ca.leafChainPem)[0]!.checkIP('127.0.0.1')).toBe('127.0.0.1');
+  it('uses an IP subjectAltName for an instance addressed by IP', () => {
+    expect(certs(byIp.leafChainPem)[0]!.checkIP('127.0.0.1')).toBe('127.0.0.1');
   });
 });
 
