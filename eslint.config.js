@@ -42,6 +42,18 @@ const noFeatures = {
   group: ['**/features/**', '**/features', '**/api/**', '**/api'],
   message: 'Generic components never import features/ or api/ (layer rule).',
 };
+const noIpcInModel = {
+  group: ['**/ipc/**', '**/ipc'],
+  message: 'src-shared/model holds data shapes; the IPC contract imports the model, never the reverse (layer rule).',
+};
+const noFeaturesInApi = {
+  group: ['**/features/**', '**/features'],
+  message: 'api/ binds main to the UI; features import api/, never the reverse (layer rule).',
+};
+const serviceEntries = {
+  group: ['**/services/agents/*', '../agents/*', '**/services/outputs/*', '../outputs/*'],
+  message: 'Import the agents and outputs services through their index.ts, their public face (layer rule).',
+};
 const noRenderer = {
   group: ['**/src-renderer/**'],
   message: 'Main-process code must not import the renderer (layer rule).',
@@ -64,8 +76,14 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [noElectron, noNode, noReact, noMain, noRenderer] }] },
   },
   {
+    files: ['src-shared/model/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [noElectron, noNode, noReact, noMain, noRenderer, noIpcInModel] }],
+    },
+  },
+  {
     files: ['src-main/services/**/*.ts', 'src-main/platform/**/*.ts', 'src-main/web-host/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [noElectron, noShell, noRenderer] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [noElectron, noShell, noRenderer, serviceEntries] }] },
   },
   {
     files: ['src-main/preload/**/*.ts'],
@@ -83,6 +101,10 @@ export default tseslint.config(
       ...reactHooks.configs.recommended.rules,
       'no-restricted-imports': ['error', { patterns: [noElectron, noNode, noMain] }],
     },
+  },
+  {
+    files: ['src-renderer/api/**/*.{ts,tsx}'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [noElectron, noNode, noMain, noFeaturesInApi] }] },
   },
   {
     files: ['src-renderer/components/**/*.{ts,tsx}'],

@@ -10,7 +10,7 @@ import type {
   ReviewFile,
   ReviewNote,
   ReviewTarget,
-} from '../../src-shared/ipc/services/review';
+} from '../../src-shared/model/review';
 import { cospec } from './client';
 
 export type { MergeRequestReview, MergeRequestSummary, ReviewNote, ReviewTarget };

@@ -14,7 +14,7 @@ const loaders = {
     import('../features/repositories/RepositoriesScreen').then((m) => ({ default: m.RepositoriesScreen })),
   runs: () => import('../features/runs/RunsScreen').then((m) => ({ default: m.RunsScreen })),
   settings: () => import('../features/settings/SettingsScreen').then((m) => ({ default: m.SettingsScreen })),
-  reviews: () => import('../features/reviews/ReviewsScreen').then((m) => ({ default: m.ReviewsScreen })),
+  reviews: () => import('../features/review/ReviewListScreen').then((m) => ({ default: m.ReviewListScreen })),
   review: () => import('../features/review/ReviewScreen').then((m) => ({ default: m.ReviewScreen })),
 };
 
@@ -28,7 +28,7 @@ const AccountsScreen = lazy(loaders.accounts);
 const RepositoriesScreen = lazy(loaders.repositories);
 const RunsScreen = lazy(loaders.runs);
 const SettingsScreen = lazy(loaders.settings);
-const ReviewsScreen = lazy(loaders.reviews);
+const ReviewListScreen = lazy(loaders.reviews);
 const ReviewScreen = lazy(loaders.review);
 
 function Screen({ route }: { route: Route }) {
@@ -44,7 +44,7 @@ function Screen({ route }: { route: Route }) {
     case 'settings':
       return <SettingsScreen />;
     case 'reviews':
-      return <ReviewsScreen />;
+      return <ReviewListScreen />;
     case 'review':
       return <ReviewScreen runId={route.runId} mrIid={route.mrIid} />;
   }

@@ -7,7 +7,7 @@ import type {
   SettingsView,
   settingsContract,
 } from '../../../src-shared/ipc/services/settings';
-import { AGENT_ADAPTERS, modelHostOf } from '../agents/catalog';
+import { AGENT_ADAPTERS, modelHostOf } from '../agents';
 import { SANDBOX_DEFAULTS, type SandboxLimits } from '../sandbox/limits';
 import type { PolicyGuard } from '../policy';
 import type { SecretStore } from '../secrets';

@@ -1,5 +1,5 @@
 import { CospecError } from '../../../src-shared/ipc/errors';
-import type { MergeInput, MergeRequestSummary } from '../../../src-shared/ipc/services/review';
+import type { MergeInput, MergeRequestSummary } from '../../../src-shared/model/review';
 import { gitlabMessage, type ReviewGitLab } from './gitlab-api';
 import { fetchSummary, mrPath, type ApiMergeRequest, type ApiProject } from './merge-request';
 

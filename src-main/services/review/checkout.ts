@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import git from 'isomorphic-git';
-import type { CheckoutResult } from '../../../src-shared/ipc/services/review';
+import type { CheckoutResult } from '../../../src-shared/model/review';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import { undiciHttpClient, type CloneRequest, type CloneResult, type GitCredentials } from '../git';
 import { mapIsomorphicError } from '../git/errors';

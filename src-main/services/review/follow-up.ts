@@ -1,5 +1,5 @@
 import { CospecError } from '../../../src-shared/ipc/errors';
-import type { FollowUpDraft, ReviewNote } from '../../../src-shared/ipc/services/review';
+import type { FollowUpDraft, ReviewNote } from '../../../src-shared/model/review';
 import type { RunRecord, RunSpec } from '../../../src-shared/model/run';
 import type { ApiMergeRequest } from './merge-request';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { DiffCrossCheck, ReviewFile } from '../../../src-shared/ipc/services/review';
+import type { DiffCrossCheck, ReviewFile } from '../../../src-shared/model/review';
 import { expectOk, getAllPages, type ReviewGitLab } from './gitlab-api';
 import { mrPath, type ApiProject } from './merge-request';
 import { countChanges, parsePatch } from './parse';

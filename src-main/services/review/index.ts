@@ -1,6 +1,7 @@
 import type { ServiceHandlers } from '../../../src-shared/ipc/define';
 import { CospecError } from '../../../src-shared/ipc/errors';
-import type { DiffCrossCheck, ReviewFile, reviewContract } from '../../../src-shared/ipc/services/review';
+import type { reviewContract } from '../../../src-shared/ipc/services/review';
+import type { DiffCrossCheck, ReviewFile } from '../../../src-shared/model/review';
 import type { RunRecord, RunSpec } from '../../../src-shared/model/run';
 import { followUpDraft, followUpSpec } from './follow-up';
 import type { Logger } from '../../platform/logger';

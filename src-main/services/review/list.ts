@@ -1,5 +1,5 @@
 import { CospecError } from '../../../src-shared/ipc/errors';
-import type { ReviewListItem } from '../../../src-shared/ipc/services/review';
+import type { ReviewListItem } from '../../../src-shared/model/review';
 import type { RunRecord } from '../../../src-shared/model/run';
 import type { Logger } from '../../platform/logger';
 import type { ReviewGitLab } from './gitlab-api';

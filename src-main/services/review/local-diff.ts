@@ -1,4 +1,4 @@
-import type { ReviewFile } from '../../../src-shared/ipc/services/review';
+import type { ReviewFile } from '../../../src-shared/model/review';
 import type { RepoGit } from './git';
 import {
   countChanges,

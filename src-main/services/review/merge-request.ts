@@ -4,8 +4,8 @@ import type {
   ReviewApprovals,
   ReviewMergeStatus,
   ReviewUser,
-} from '../../../src-shared/ipc/services/review';
-import { MergeRequestStateSchema, SquashOptionSchema } from '../../../src-shared/ipc/services/review';
+} from '../../../src-shared/model/review';
+import { MergeRequestStateSchema, SquashOptionSchema } from '../../../src-shared/model/review';
 import { expectOk, type ReviewGitLab } from './gitlab-api';
 import { ApiProjectSchema as GitLabProjectSchema } from '../gitlab/schemas';
 

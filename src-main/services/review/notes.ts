@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CospecError } from '../../../src-shared/ipc/errors';
-import type { ReviewNote } from '../../../src-shared/ipc/services/review';
+import type { ReviewNote } from '../../../src-shared/model/review';
 import { expectOk, getAllPages, gitlabMessage, type ReviewGitLab } from './gitlab-api';
 import { ApiUserSchema, mrPath, toUser, type ApiProject } from './merge-request';
 import type { LinePosition } from './position';

@@ -1,5 +1,5 @@
 import gitDiffParser, { type File as ParsedFile, type Hunk as ParsedHunk } from 'gitdiff-parser';
-import type { DiffHunk, ReviewFile } from '../../../src-shared/ipc/services/review';
+import type { DiffHunk, ReviewFile } from '../../../src-shared/model/review';
 
 /*
  * Parsing is split by what each source is good at: git's machine formats (--raw -z, --numstat -z)

@@ -1,5 +1,5 @@
 import { CospecError } from '../../../src-shared/ipc/errors';
-import type { DiffPosition, ReviewFile } from '../../../src-shared/ipc/services/review';
+import type { DiffPosition, ReviewFile } from '../../../src-shared/model/review';
 
 /** The line part of a GitLab text position: new_line for an added line, old_line for a removed one, both for an unchanged one. */
 export interface LinePosition {

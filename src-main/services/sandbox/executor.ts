@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../../platform/logger';
-import { resolveAgent } from '../agents/catalog';
+import { resolveAgent } from '../agents';
 import {
   agentGitLabEnv,
   containerTrustEnv,

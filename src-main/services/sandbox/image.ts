@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
 import { CospecError } from '../../../src-shared/ipc/errors';
-import { AGENT_ADAPTERS } from '../agents/catalog';
+import { AGENT_ADAPTERS } from '../agents';
 import type { ContainerEngine } from './engine';
 
 /**

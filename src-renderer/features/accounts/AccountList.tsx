@@ -2,6 +2,7 @@ import { Button, ErrorBanner, LoadingState } from '../../components';
 import { useAccounts } from '../../api/accounts';
 import { toUiError } from '../../api/client';
 import { AccountRow } from './AccountRow';
+import './accounts.css';
 
 /** Every connected account; `compact` is the summary the Integrations screen shows. */
 export function AccountList({

@@ -9,6 +9,7 @@ import { DisconnectDialog } from './DisconnectDialog';
 import { NetworkDialog } from './NetworkDialog';
 import { SignInAgainDialog } from './SignInAgainDialog';
 import { expiryText, healthBadge } from './health';
+import './accounts.css';
 
 /** One connected account: who, where, how, whether it still works, and what you can do with it. */
 export function AccountRow({ account, compact }: { account: Account; compact?: boolean }) {

@@ -12,6 +12,7 @@ import {
 import { openExternal } from '../../api/app';
 import { toUiError } from '../../api/client';
 import { ConnectionError } from './ConnectionError';
+import './integrations.css';
 
 /**
  * OAuth with PKCE: main opens the system browser at the instance's authorize page and waits for

@@ -10,6 +10,7 @@ import { PatGuide } from './PatGuide';
 import { SelfHostedForm } from './SelfHostedForm';
 import { TryLocally } from './TryLocally';
 import { useLocalGitLab } from '../../api/local-gitlab';
+import './integrations.css';
 
 type Target = 'gitlab.com' | 'self-hosted' | 'self-hosted-oauth' | 'local';
 

@@ -1,3 +1,4 @@
+import './integrations.css';
 /** The steps from the product docs for creating the bot user's token, shown beside the form. */
 export function PatGuide() {
   return (

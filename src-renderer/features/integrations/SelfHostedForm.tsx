@@ -6,6 +6,7 @@ import { toUiError } from '../../api/client';
 import { EMPTY_NETWORK, NetworkFields, toNetworkSettings, type NetworkDraft } from '../accounts/NetworkFields';
 import { ConnectionError } from './ConnectionError';
 import type { Diagnosis } from './diagnostics';
+import './integrations.css';
 
 /**
  * Connects a self-hosted GitLab with a Personal Access Token. Main validates before it saves

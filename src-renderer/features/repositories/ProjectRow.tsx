@@ -13,8 +13,8 @@ import {
 } from 'lucide-react';
 import type { Project } from '../../../src-shared/model/project';
 import { Badge, Button, formatRelative, type Tone } from '../../components';
-import { ExternalAnchor } from '../runs/ExternalAnchor';
-import { accessLabel } from '../runs/format';
+import { ExternalAnchor } from '../../api/ExternalAnchor';
+import { accessLabel } from '../../../src-shared/model/access-level';
 
 const VISIBILITY = {
   private: { icon: Lock, label: 'Private' },

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { Bot } from 'lucide-react';
-import type { MergeRequestSummary } from '../../../src-shared/ipc/services/review';
+import type { MergeRequestSummary } from '../../../src-shared/model/review';
 import { useAskAgent, useFollowUpDraft, type ReviewTarget } from '../../api/review';
 import { useAgentChoices } from '../../api/runs';
 import { navigate } from '../../app/navigation';

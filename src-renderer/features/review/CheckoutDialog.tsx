@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { FolderDown, FolderOpen } from 'lucide-react';
-import type { MergeRequestSummary } from '../../../src-shared/ipc/services/review';
+import type { MergeRequestSummary } from '../../../src-shared/model/review';
 import { usePickFolder } from '../../api/app';
 import { useCheckout, type ReviewTarget } from '../../api/review';
 import { Button, Dialog, ErrorBanner, Notice, TextField } from '../../components';

@@ -1,7 +1,7 @@
 import { useCallback, useRef, useState } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { ViewType } from 'react-diff-view';
-import type { ReviewFile, ReviewNote } from '../../../src-shared/ipc/services/review';
+import type { ReviewFile, ReviewNote } from '../../../src-shared/model/review';
 import type { ReviewTarget } from '../../api/review';
 import { COLLAPSE_ROWS, FileDiff } from './FileDiff';
 import { FileTree } from './FileTree';

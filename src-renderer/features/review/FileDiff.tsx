@@ -1,7 +1,7 @@
 import { memo, useMemo, useState, type ReactNode } from 'react';
 import { Diff, Hunk, getChangeKey, type ChangeData, type HunkData, type ViewType } from 'react-diff-view';
 import { ChevronDown, ChevronRight, FileMinus, FilePen, FilePlus, FileSymlink } from 'lucide-react';
-import type { ReviewFile, ReviewNote } from '../../../src-shared/ipc/services/review';
+import type { ReviewFile, ReviewNote } from '../../../src-shared/model/review';
 import { useComment, useDeferredFile, useFileDiff, type ReviewTarget } from '../../api/review';
 import { Button, LoadingState, ErrorBanner } from '../../components';
 import { CommentBox } from './CommentBox';

@@ -1,6 +1,6 @@
 import { memo, useRef } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import type { ReviewFile } from '../../../src-shared/ipc/services/review';
+import type { ReviewFile } from '../../../src-shared/model/review';
 import { cx } from '../../components';
 
 interface Props {

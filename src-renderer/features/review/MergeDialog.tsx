@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { GitMerge } from 'lucide-react';
-import type { MergeRequestSummary } from '../../../src-shared/ipc/services/review';
+import type { MergeRequestSummary } from '../../../src-shared/model/review';
 import { useMerge, type ReviewTarget } from '../../api/review';
 import { Button, Checkbox, Dialog, ErrorBanner, TextArea } from '../../components';
 

@@ -1,4 +1,4 @@
-import type { ReviewNote } from '../../../src-shared/ipc/services/review';
+import type { ReviewNote } from '../../../src-shared/model/review';
 import { Avatar, RelativeTime, cx } from '../../components';
 import { safeAvatar } from './lines';
 

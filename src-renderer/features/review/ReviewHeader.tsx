@@ -1,8 +1,8 @@
 import { ArrowLeft, Bot, ExternalLink, FolderDown, GitMerge, ThumbsUp, Undo2 } from 'lucide-react';
-import type { MergeRequestSummary } from '../../../src-shared/ipc/services/review';
+import type { MergeRequestSummary } from '../../../src-shared/model/review';
 import { useApprove, useMergeStatusPolling, useUnapprove, type ReviewTarget } from '../../api/review';
 import { Avatar, Badge, Button, ErrorBanner, Notice, RelativeTime, Spinner, type Tone } from '../../components';
-import { ExternalAnchor } from '../runs/ExternalAnchor';
+import { ExternalAnchor } from '../../api/ExternalAnchor';
 import { safeAvatar } from './lines';
 
 const STATE_TONE: Record<MergeRequestSummary['state'], Tone> = {

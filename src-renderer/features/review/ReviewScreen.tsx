@@ -2,7 +2,7 @@ import { useCallback, useState } from 'react';
 import { MessagesSquare } from 'lucide-react';
 import type { ViewType } from 'react-diff-view';
 import { useComment, useCrossCheck, useDiscussions, useReview, type ReviewTarget } from '../../api/review';
-import type { DiffCrossCheck } from '../../../src-shared/ipc/services/review';
+import type { DiffCrossCheck } from '../../../src-shared/model/review';
 import { ErrorBanner, LoadingState, Notice, SegmentedControl } from '../../components';
 import { AskAgentDialog } from './AskAgentDialog';
 import { CheckoutDialog } from './CheckoutDialog';

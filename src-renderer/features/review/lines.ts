@@ -1,5 +1,5 @@
 import { getChangeKey, type ChangeData } from 'react-diff-view';
-import type { DiffPosition, ReviewFile, ReviewNote } from '../../../src-shared/ipc/services/review';
+import type { DiffPosition, ReviewFile, ReviewNote } from '../../../src-shared/model/review';
 
 /** Where a comment on this changed line goes on GitLab: added lines by new number, removed by old, context by both. */
 export function positionOf(file: ReviewFile, change: ChangeData): DiffPosition {

@@ -2,7 +2,7 @@ import { GitBranch, GitCommitHorizontal, GitPullRequest, CircleDot, Eye } from '
 import type { RunOutput, RunRecord } from '../../../src-shared/model/run';
 import { navigate } from '../../app/navigation';
 import { Badge, Button, type Tone } from '../../components';
-import { ExternalAnchor } from './ExternalAnchor';
+import { ExternalAnchor } from '../../api/ExternalAnchor';
 
 type Of<K extends RunOutput['kind']> = Extract<RunOutput, { kind: K }>;
 

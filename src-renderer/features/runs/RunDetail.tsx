@@ -5,7 +5,7 @@ import { useCancelRun, useRefreshOutputs, useRun, useRunLog, useRuns } from '../
 import { Button, Card, CardBody, CardHeader, ErrorBanner, LoadingState, formatRelative } from '../../components';
 import { EgressPanel } from './EgressPanel';
 import { RefusalsPanel } from './RefusalsPanel';
-import { ExternalAnchor } from './ExternalAnchor';
+import { ExternalAnchor } from '../../api/ExternalAnchor';
 import { LogView } from './LogView';
 import { ModelUsagePanel } from './ModelUsagePanel';
 import { OutputsPanel } from './OutputsPanel';

@@ -57,15 +57,3 @@ export function stateTone(state: RunState): 'live' | 'success' | 'danger' | 'neu
 
 /** The forward path a run takes, for the timeline. */
 export const RUN_PATH: readonly RunState[] = ['queued', 'preparing', 'cloning', 'running', 'collecting', 'succeeded'];
-
-export const ACCESS_LEVELS: Record<number, string> = {
-  10: 'Guest',
-  20: 'Reporter',
-  30: 'Developer',
-  40: 'Maintainer',
-  50: 'Owner',
-};
-
-export function accessLabel(level: number): string {
-  return ACCESS_LEVELS[level] ?? `Access ${level}`;
-}

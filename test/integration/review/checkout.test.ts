@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CospecError } from '../../../src-shared/ipc/errors';
-import { CheckoutResultSchema, ReviewListItemSchema } from '../../../src-shared/ipc/services/review';
+import { CheckoutResultSchema, ReviewListItemSchema } from '../../../src-shared/model/review';
 import type { RunOutput, RunRecord } from '../../../src-shared/model/run';
 import type { ReviewService } from '../../../src-main/services/review';
 import { codeOf, PROJECT, startReviewFixture, type ReviewFixture } from './fixture';

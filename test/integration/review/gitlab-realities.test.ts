@@ -3,7 +3,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MergeRequestReviewSchema, MergeRequestSummarySchema } from '../../../src-shared/ipc/services/review';
+import { MergeRequestReviewSchema, MergeRequestSummarySchema } from '../../../src-shared/model/review';
 import type { RunRecord } from '../../../src-shared/model/run';
 import type { ReviewService } from '../../../src-main/services/review';
 import { PROJECT, startReviewFixture, type ReviewFixture } from './fixture';

@@ -7,7 +7,7 @@ import {
   MergeRequestReviewSchema,
   MergeRequestSummarySchema,
   ReviewNoteSchema,
-} from '../../../src-shared/ipc/services/review';
+} from '../../../src-shared/model/review';
 import type { RunRecord } from '../../../src-shared/model/run';
 import type { ReviewService } from '../../../src-main/services/review';
 import { codeOf, PROJECT, startReviewFixture, type ReviewFixture } from './fixture';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CospecError } from '../../../src-shared/ipc/errors';
-import { MergeRequestReviewSchema } from '../../../src-shared/ipc/services/review';
+import { MergeRequestReviewSchema } from '../../../src-shared/model/review';
 import { createDispatcher } from '../../../src-main/platform/ipc-dispatch';
 import type { RunRecord } from '../../../src-shared/model/run';
 import { startGitLabStandIn } from '../../../tools/gitlab-standin';

@@ -64,4 +64,24 @@ describe('layer rules', { timeout: 120_000 }, () => {
     expect(await restrictedImports('src-renderer/components/x.tsx', code)).toHaveLength(2);
     expect(await restrictedImports('src-renderer/features/runs/x.tsx', code.replace(/\.\.\//g, '../../'))).toEqual([]);
   });
+  it('forbid src-shared/model from importing the IPC contract (the contract imports the model)', async () => {
+    const code = "import { reviewContract } from '../ipc/services/review';\nexport const a = reviewContract;\n";
+    expect(await restrictedImports('src-shared/model/x.ts', code)).toHaveLength(1);
+    const contract = "import { ReviewFileSchema } from '../../model/review';\nexport const a = ReviewFileSchema;\n";
+    expect(await restrictedImports('src-shared/ipc/services/x.ts', contract)).toEqual([]);
+  });
+
+  it('forbid the api layer from importing features', async () => {
+    const code = "import { RunDetail } from '../features/runs/RunDetail';\nexport const a = RunDetail;\n";
+    expect(await restrictedImports('src-renderer/api/x.ts', code)).toHaveLength(1);
+  });
+
+  it('make services import agents and outputs through their index.ts', async () => {
+    const inner =
+      "import { resolveAgent } from '../agents/catalog';\nimport { detectOutputs } from '../outputs/detect';\nexport const a = [resolveAgent, detectOutputs];\n";
+    expect(await restrictedImports('src-main/services/runs/x.ts', inner)).toHaveLength(2);
+    const entry =
+      "import { resolveAgent } from '../agents';\nimport { detectOutputs } from '../outputs';\nexport const a = [resolveAgent, detectOutputs];\n";
+    expect(await restrictedImports('src-main/services/runs/x.ts', entry)).toEqual([]);
+  });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReviewFile } from '../../../src-shared/ipc/services/review';
+import type { ReviewFile } from '../../../src-shared/model/review';
 import { firstPage, localDiff, localFileDiffs, type DiffLimits } from '../../../src-main/services/review/local-diff';
 import { lines, TempRepo } from './repo';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ReviewNote } from '../../../src-shared/ipc/services/review';
+import type { ReviewNote } from '../../../src-shared/model/review';
 import type { RunRecord } from '../../../src-shared/model/run';
 import { followUpSpec, followUpTask, unresolvedThreads } from '../../../src-main/services/review/follow-up';
 

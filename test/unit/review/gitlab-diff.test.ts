@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReviewFile } from '../../../src-shared/ipc/services/review';
+import type { ReviewFile } from '../../../src-shared/model/review';
 import { crossCheck, filesFromGitLab, type GitLabChanges } from '../../../src-main/services/review/gitlab-diff';
 import { localDiff } from '../../../src-main/services/review/local-diff';
 import { lines, TempRepo } from './repo';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReviewFileSchema, type ReviewFile } from '../../../src-shared/ipc/services/review';
+import { ReviewFileSchema, type ReviewFile } from '../../../src-shared/model/review';
 import { DEFAULT_LIMITS, localDiff, localFileDiffs } from '../../../src-main/services/review/local-diff';
 import { lines, TempRepo } from './repo';
 

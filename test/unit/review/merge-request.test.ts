@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MergeRequestSummarySchema } from '../../../src-shared/ipc/services/review';
+import { MergeRequestSummarySchema } from '../../../src-shared/model/review';
 import {
   ApiMergeRequestSchema,
   mergeStatusOf,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CospecError } from '../../../src-shared/ipc/errors';
-import type { ReviewFile } from '../../../src-shared/ipc/services/review';
+import type { ReviewFile } from '../../../src-shared/model/review';
 import { localFileDiff } from '../../../src-main/services/review/local-diff';
 import { resolvePosition } from '../../../src-main/services/review/position';
 import { lines, TempRepo } from './repo';

@@ -1,13 +1,13 @@
 import { useState } from 'react';
 import { ExternalLink, GitMerge, GitPullRequest, RefreshCw } from 'lucide-react';
-import type { ReviewListItem } from '../../../src-shared/ipc/services/review';
+import type { ReviewListItem } from '../../../src-shared/model/review';
 import { useAccounts } from '../../api/accounts';
 import { openExternal } from '../../api/app';
 import { toUiError } from '../../api/client';
 import { useReviewList } from '../../api/review';
 import { navigate } from '../../app/navigation';
 import { Badge, Button, Card, EmptyState, ErrorBanner, LoadingState, PageHeader, RelativeTime } from '../../components';
-import './reviews.css';
+import './review-list.css';
 
 function ReviewRow({ item, host }: { item: ReviewListItem; host: string }) {
   const open = () => navigate({ name: 'review', runId: item.runId, mrIid: item.mrIid });
@@ -51,7 +51,7 @@ function ReviewRow({ item, host }: { item: ReviewListItem; host: string }) {
 }
 
 /** Reviews: the open merge requests agent runs created, per account, to review locally. */
-export function ReviewsScreen() {
+export function ReviewListScreen() {
   const accounts = useAccounts();
   const [accountId, setAccountId] = useState('');
   const list = useReviewList(accountId || undefined);

@@ -1,9 +1,11 @@
 import type { AnchorHTMLAttributes, MouseEvent } from 'react';
-import { openExternal } from '../../api/app';
+import { openExternal } from './app';
 
 /**
- * A link to a GitLab page. The window never navigates away (main denies it): a click asks main to
- * open the URL in the system browser, which vets it first. The href stays for hover and copy.
+ * A link to a GitLab page, shared by every feature. It lives with the api layer because a click
+ * goes through main (components/ may not import api/): the window never navigates away (main
+ * denies it), main opens the URL in the system browser after vetting it. The href stays for hover
+ * and copy.
  */
 export function ExternalAnchor({
   href,
