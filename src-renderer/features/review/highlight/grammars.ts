@@ -1,46 +1,55 @@
 // Loaded with import() the first time a diff needs colours, so Prism and its grammars stay out of
 // the bundle that has to parse before the first paint. Only the grammars languages.ts names are
-// registered (refractor's default export would register all ~280).
-import refractor from 'refractor/core.js';
-import bash from 'refractor/lang/bash.js';
-import c from 'refractor/lang/c.js';
-import cpp from 'refractor/lang/cpp.js';
-import csharp from 'refractor/lang/csharp.js';
-import diff from 'refractor/lang/diff.js';
-import docker from 'refractor/lang/docker.js';
-import go from 'refractor/lang/go.js';
-import ini from 'refractor/lang/ini.js';
-import java from 'refractor/lang/java.js';
-import json from 'refractor/lang/json.js';
-import kotlin from 'refractor/lang/kotlin.js';
-import makefile from 'refractor/lang/makefile.js';
-import markdown from 'refractor/lang/markdown.js';
-import php from 'refractor/lang/php.js';
-import python from 'refractor/lang/python.js';
-import ruby from 'refractor/lang/ruby.js';
-import rust from 'refractor/lang/rust.js';
-import scss from 'refractor/lang/scss.js';
-import sql from 'refractor/lang/sql.js';
-import swift from 'refractor/lang/swift.js';
-import toml from 'refractor/lang/toml.js';
-import tsx from 'refractor/lang/tsx.js';
-import yaml from 'refractor/lang/yaml.js';
+// registered (refractor's default export would register its ~40 common ones, refractor/all ~300).
+import type { RootContent } from 'hast';
+import { refractor as core } from 'refractor/core';
+import bash from 'refractor/bash';
+import c from 'refractor/c';
+import clike from 'refractor/clike';
+import cpp from 'refractor/cpp';
+import csharp from 'refractor/csharp';
+import css from 'refractor/css';
+import diff from 'refractor/diff';
+import docker from 'refractor/docker';
+import go from 'refractor/go';
+import ini from 'refractor/ini';
+import java from 'refractor/java';
+import javascript from 'refractor/javascript';
+import json from 'refractor/json';
+import kotlin from 'refractor/kotlin';
+import makefile from 'refractor/makefile';
+import markdown from 'refractor/markdown';
+import markup from 'refractor/markup';
+import php from 'refractor/php';
+import python from 'refractor/python';
+import ruby from 'refractor/ruby';
+import rust from 'refractor/rust';
+import scss from 'refractor/scss';
+import sql from 'refractor/sql';
+import swift from 'refractor/swift';
+import toml from 'refractor/toml';
+import tsx from 'refractor/tsx';
+import yaml from 'refractor/yaml';
 
-// markup, css, clike and javascript come with refractor/core; tsx brings jsx and typescript.
+// refractor/core comes with no grammar of its own; tsx brings jsx and typescript.
 for (const grammar of [
   bash,
   c,
+  clike,
   cpp,
   csharp,
+  css,
   diff,
   docker,
   go,
   ini,
   java,
+  javascript,
   json,
   kotlin,
   makefile,
   markdown,
+  markup,
   php,
   python,
   ruby,
@@ -52,7 +61,21 @@ for (const grammar of [
   tsx,
   yaml,
 ]) {
-  refractor.register(grammar);
+  core.register(grammar);
 }
 
-export { refractor };
+/** What the review needs of refractor: react-diff-view's tokenize calls highlight(). */
+export interface Highlighter {
+  /** The hast nodes of `code` highlighted with a registered grammar; throws for an unknown language. */
+  highlight(code: string, language: string): RootContent[];
+  registered(language: string): boolean;
+}
+
+/**
+ * react-diff-view's tokenize wants highlight() to return an array of nodes (refractor 3's shape);
+ * refractor 4 and later return a hast Root, whose children are those nodes.
+ */
+export const refractor: Highlighter = {
+  highlight: (code, language) => core.highlight(code, language).children,
+  registered: (language) => core.registered(language),
+};

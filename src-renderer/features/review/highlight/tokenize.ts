@@ -1,5 +1,5 @@
 import { markEdits, tokenize, type ChangeData, type HunkData, type HunkTokens } from 'react-diff-view';
-import type { Refractor } from 'refractor/core.js';
+import type { Highlighter } from './grammars';
 
 /*
  * Tokenizing a diff in pieces of whole hunks (plain functions, no React): each piece is small
@@ -13,7 +13,7 @@ export const CHANGES_PER_PIECE = 300;
 export function tokenizePiece(
   hunks: HunkData[],
   language: string | null,
-  refractor: Refractor | null,
+  refractor: Highlighter | null,
 ): HunkTokens | null {
   const enhancers = [markEdits(hunks, { type: 'block' })];
   if (language && refractor) {

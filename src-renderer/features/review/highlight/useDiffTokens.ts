@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { HunkData, HunkTokens } from 'react-diff-view';
-import type { Refractor } from 'refractor/core.js';
+import type { Highlighter } from './grammars';
 import { whenIdle } from './idle-queue';
 import { languageOf } from './languages';
 import { merge, pieces, tokenizePiece } from './tokenize';
@@ -8,8 +8,8 @@ import { merge, pieces, tokenizePiece } from './tokenize';
 /** Tokens per hunks array: react-query keeps the arrays, so a file scrolled back into view is not redone. */
 const done = new WeakMap<HunkData[], HunkTokens | null>();
 
-let grammars: Promise<Refractor | null> | undefined;
-function loadGrammars(): Promise<Refractor | null> {
+let grammars: Promise<Highlighter | null> | undefined;
+function loadGrammars(): Promise<Highlighter | null> {
   // A chunk that fails to load (it should not) leaves the diff with word-level highlights only.
   grammars ??= import('./grammars').then((m) => m.refractor).catch(() => null);
   return grammars;
