@@ -15,6 +15,7 @@ import { createPreferencesService } from './preferences';
 import { createLocalGitLabService } from './local-gitlab';
 import { createReviewService, reviewGitLabFromAccounts } from './review';
 import { createMirrorStore } from './git/mirror';
+import { createCloneCache, DEFAULT_CLONE_CACHE_BYTES } from './git/clone-cache';
 import { modelUpstream } from './gateway/model-apis';
 
 /** What later main-process services (git, runs) consume; never exposed over IPC. */
@@ -106,6 +107,8 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
     realSandbox?.diagnose() ?? Promise.resolve({ ok: true, message: 'A test sandbox is in use.' });
   // After a run, git runs only in these app-owned repositories, never in a run's workspace (git/mirror.ts).
   const mirrors = createMirrorStore({ root: join(deps.paths.dataDir, 'git-mirrors'), logger: deps.logger });
+  // Repeat runs copy their workspace from the project's mirror, updated from GitLab first (git/clone-cache.ts).
+  const cloneCache = createCloneCache({ mirrors, logger: deps.logger, maxBytes: () => DEFAULT_CLONE_CACHE_BYTES });
   // One cloner for runs and review checkouts, with the same settings.
   const gitService = createRuntimeGit(deps);
   const runs = createRunsService({
@@ -123,6 +126,8 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
       limits: () => preferences.sandboxLimits(),
       modelKey: (key) => secrets.get(key),
       mirrors,
+      // A cloner given by a test is used as it is.
+      ...(deps.runtime?.git ? {} : { cloneCache }),
       logger: deps.logger.child({ service: 'runs' }),
       modelUpstream: (api) => modelUpstream(api),
       pushRules: () => preferences.pushRules(),

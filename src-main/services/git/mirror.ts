@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, mkdir, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Logger } from '../../platform/logger';
 import { ASKPASS_PASSWORD_VAR, ASKPASS_USER_VAR, createGitHelperDir } from './askpass';
 import { detectGit } from './cli-engine';
@@ -24,8 +25,9 @@ import { runHostGit, type HostGitHome, type HostGitResult } from './host-git';
  * installed, `available()` is false and callers fall back (GitLab's diff, no commit list).
  *
  * The layout is `<root>/repos/<account>/<project id>.git`; one mirror's git work is serialised
- * with `exclusive` (ref locks), different mirrors proceed in parallel. A later clone cache can
- * fetch into the same repositories.
+ * with `exclusive` (ref locks), different mirrors proceed in parallel. The clone cache
+ * (clone-cache.ts) fetches into the same repositories and makes run workspaces from them
+ * (`cloneInto`): a copy, never a link, so nothing in a workspace leads back here.
  */
 
 export interface MirrorKey {
@@ -58,6 +60,38 @@ export interface Mirror {
   git(args: string[], options?: { maxBuffer?: number; timeoutMs?: number }): Promise<HostGitResult>;
   /** Runs work on this mirror after any other work queued on it (fetches take ref locks). */
   exclusive<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Makes a new repository at `dir` from this mirror, as `git clone <url>` would have made it:
+   * objects copied (never hard-linked, no alternates), origin set to `url`, the branch checked out.
+   * The caller holds `exclusive`.
+   */
+  cloneInto(dir: string, options: CloneIntoOptions): Promise<void>;
+  /** A cheap integrity check of the packs and loose refs git would read; the problem found, if any. */
+  damage(): Promise<string | undefined>;
+  /** Marks the mirror as just used (the clone cache evicts the least recently used first). */
+  touch(): Promise<void>;
+}
+
+export interface CloneIntoOptions {
+  /** origin's URL in the new repository (what a clone from GitLab would have written). */
+  url: string;
+  /** A branch or tag of the mirror to check out. */
+  branch: string;
+  /** Shallow copy of this many commits, as `git clone --depth` (which implies one branch). */
+  depth?: number;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+/** One mirror on disk, for the clone cache's size bound. */
+export interface MirrorUsage {
+  key: MirrorKey | undefined;
+  gitDir: string;
+  bytes: number;
+  /** Whether it holds any objects (a mirror just created or discarded holds none). */
+  filled: boolean;
+  /** When it was last used for a run (ms since the epoch). */
+  lastUsedMs: number;
 }
 
 export interface MirrorStore {
@@ -65,6 +99,13 @@ export interface MirrorStore {
   available(): Promise<boolean>;
   /** The mirror of one project as one account sees it, created empty the first time. */
   open(key: MirrorKey): Promise<Mirror>;
+  /** Every mirror on disk with its size; a mirror being replaced is counted once. */
+  usage(): Promise<MirrorUsage[]>;
+  /**
+   * Replaces a mirror by an empty one, after any work queued on it (a run copying from it finishes
+   * first); open Mirror handles stay valid and refill it on their next fetch.
+   */
+  discard(gitDir: string): Promise<void>;
 }
 
 export interface MirrorStoreDeps {
@@ -128,7 +169,11 @@ export function createMirrorStore(deps: MirrorStoreDeps): MirrorStore {
         assertFetchUrl(url, deps.allowFileUrls === true);
         const helper = await createGitHelperDir(access.caPem);
         try {
-          const config: Array<[string, string]> = [];
+          // Every fetch stays a pack (no loose objects): the clone cache checks packs cheaply (damage()).
+          const config: Array<[string, string]> = [
+            ['fetch.unpackLimit', '1'],
+            ['transfer.unpackLimit', '1'],
+          ];
           const env: Record<string, string> = {
             GIT_ASKPASS: helper.askpassPath,
             [ASKPASS_USER_VAR]: access.username,
@@ -169,7 +214,85 @@ export function createMirrorStore(deps: MirrorStoreDeps): MirrorStore {
           await helper.dispose();
         }
       },
+      cloneInto: (dir, options) => cloneInto(gitDir, dir, options),
+      damage: () => packDamage(gitDir),
+      async touch() {
+        const now = new Date();
+        await utimes(gitDir, now, now).catch(() => undefined);
+      },
     };
+  }
+
+  async function cloneInto(gitDir: string, dir: string, options: CloneIntoOptions): Promise<void> {
+    // A path clone copies the object files (--no-hardlinks: a copy, so root in the container cannot
+    // write through a shared inode); a shallow one needs the file:// transport, which packs afresh.
+    const source = options.depth === undefined ? gitDir : pathToFileURL(gitDir).href;
+    await runHostGit({
+      gitPath,
+      gitDir,
+      home,
+      args: [
+        'clone',
+        '--quiet',
+        '--no-hardlinks',
+        '--origin',
+        'origin',
+        '--branch',
+        options.branch,
+        ...(options.depth === undefined ? [] : ['--depth', String(options.depth)]),
+        '--',
+        source,
+        dir,
+      ],
+      config: [['protocol.file.allow', 'always']],
+      timeoutMs: options.timeoutMs ?? deps.fetchTimeoutMs ?? 600_000,
+      signal: options.signal,
+    });
+    const newGitDir = join(dir, '.git');
+    // A clone with no alternates file: the objects are the copy's own (checked, not assumed).
+    if (await lstat(join(newGitDir, 'objects', 'info', 'alternates')).catch(() => undefined))
+      throw new Error('the copy of the mirror has an alternates file');
+    await runHostGit({ gitPath, gitDir: newGitDir, home, args: ['config', 'remote.origin.url', options.url] });
+    // The reflogs say "clone: from <source>": name GitLab, as a clone from it would, not our folder.
+    await rewriteReflogs(join(newGitDir, 'logs'), source, options.url);
+  }
+
+  async function usage(): Promise<MirrorUsage[]> {
+    const repos = join(deps.root, 'repos');
+    const found: MirrorUsage[] = [];
+    for (const account of await readdir(repos).catch(() => [] as string[])) {
+      for (const name of await readdir(join(repos, account)).catch(() => [] as string[])) {
+        const m = /^(\d+)\.git$/.exec(name);
+        if (!m) continue;
+        const gitDir = join(repos, account, name);
+        const info = await stat(gitDir).catch(() => undefined);
+        if (!info?.isDirectory()) continue;
+        found.push({
+          key: { accountId: account, projectId: Number(m[1]) },
+          gitDir,
+          bytes: await folderBytes(gitDir),
+          filled: (await readdir(join(gitDir, 'objects', 'pack')).catch(() => [] as string[])).some((f) =>
+            f.endsWith('.pack'),
+          ),
+          lastUsedMs: info.mtimeMs,
+        });
+      }
+    }
+    return found;
+  }
+
+  async function discard(gitDir: string): Promise<void> {
+    if (relative(join(deps.root, 'repos'), gitDir).startsWith('..')) throw new Error(`${gitDir} is not a mirror`);
+    await exclusive(gitDir, async () => {
+      const trash = `${gitDir}.old-${randomBytes(4).toString('hex')}`;
+      const moved = await rename(gitDir, trash).then(
+        () => true,
+        () => false,
+      );
+      await create(gitDir);
+      if (moved) await rm(trash, { recursive: true, force: true, maxRetries: 3 });
+      log.info('mirror discarded', { gitDir });
+    });
   }
 
   async function create(gitDir: string): Promise<void> {
@@ -208,7 +331,90 @@ export function createMirrorStore(deps: MirrorStoreDeps): MirrorStore {
       made.catch(() => opening.delete(gitDir));
       return made;
     },
+
+    usage,
+    discard,
   };
+}
+
+/** Bytes of the files under a folder (links not followed). */
+async function folderBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) total += await folderBytes(path);
+    else if (entry.isFile()) total += (await lstat(path).catch(() => undefined))?.size ?? 0;
+  }
+  return total;
+}
+
+async function rewriteReflogs(dir: string, from: string, to: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await rewriteReflogs(path, from, to);
+    else if (entry.isFile()) {
+      const text = await readFile(path, 'utf8');
+      if (text.includes(from)) await writeFile(path, text.split(`clone: from ${from}`).join(`clone: from ${to}`));
+    }
+  }
+}
+
+/**
+ * Damage git would trip over (or worse, not notice) when copying the mirror: a pack without its
+ * index, a pack whose trailing checksum is not the one its index was made for (truncated or
+ * overwritten), an index shorter than its header and checksums, or a loose ref that is not an
+ * object id. Reads a few bytes per file, never whole packs.
+ */
+export async function packDamage(gitDir: string): Promise<string | undefined> {
+  const packDir = join(gitDir, 'objects', 'pack');
+  const names = await readdir(packDir).catch(() => [] as string[]);
+  for (const name of names.filter((n) => n.endsWith('.pack'))) {
+    const base = name.slice(0, -'.pack'.length);
+    if (!names.includes(`${base}.idx`)) return `${name} has no index`;
+    const pack = await tail(join(packDir, name), 20, 12);
+    const idx = await tail(join(packDir, `${base}.idx`), 40, 8 + 256 * 4 + 40);
+    if (!pack) return `${name} is truncated`;
+    if (!idx) return `${base}.idx is truncated`;
+    if (!pack.head.subarray(0, 4).equals(Buffer.from('PACK'))) return `${name} is not a pack`;
+    if (!pack.tail.equals(idx.tail.subarray(0, 20))) return `${name} does not match its index (truncated or changed)`;
+  }
+  const bad = await badLooseRef(join(gitDir, 'refs'));
+  if (bad) return `the ref ${relative(gitDir, bad)} is damaged`;
+  const packed = await readFile(join(gitDir, 'packed-refs'), 'utf8').catch(() => '');
+  for (const line of packed.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    if (!/^(\^)?[0-9a-f]{40}( \S+)?$/.test(line)) return 'packed-refs is damaged';
+  }
+  return undefined;
+}
+
+async function tail(path: string, bytes: number, minSize: number): Promise<{ head: Buffer; tail: Buffer } | undefined> {
+  const file = await open(path, 'r');
+  try {
+    const { size } = await file.stat();
+    if (size < minSize + bytes) return undefined;
+    const head = Buffer.alloc(4);
+    const end = Buffer.alloc(bytes);
+    await file.read(head, 0, 4, 0);
+    await file.read(end, 0, bytes, size - bytes);
+    return { head, tail: end };
+  } finally {
+    await file.close();
+  }
+}
+
+async function badLooseRef(dir: string): Promise<string | undefined> {
+  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      const bad = await badLooseRef(path);
+      if (bad) return bad;
+    } else if (entry.isFile() && !entry.name.endsWith('.lock')) {
+      const text = await readFile(path, 'utf8').catch(() => '');
+      if (!/^[0-9a-f]{40}\n?$/.test(text) && !/^ref: refs\/\S+\n?$/.test(text)) return path;
+    }
+  }
+  return undefined;
 }
 
 /** An account id as one folder name: kept when plainly safe, else hashed. */

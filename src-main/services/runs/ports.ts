@@ -10,6 +10,7 @@ import type { ModelApiAccess } from '../gateway/model-gateway';
 import { detectOutputs, mirrorCommitLister } from '../outputs';
 import { formatHost, normaliseHost } from '../../platform/host';
 import type { MirrorAccess, MirrorStore } from '../git/mirror';
+import type { CloneCache } from '../git/clone-cache';
 import type { Logger } from '../../platform/logger';
 import type { PolicyGuard } from '../policy';
 import type { SandboxLimits } from '../sandbox/limits';
@@ -74,6 +75,8 @@ export interface RunPortsDeps {
   limits(): SandboxLimits;
   /** The app-owned repositories outputs are read from (never the run's workspace). */
   mirrors: MirrorStore;
+  /** Workspaces of repeat runs are copied from the project's mirror, brought up to date first (git/clone-cache.ts). */
+  cloneCache?: CloneCache;
   logger: Logger;
   /** The branch prefix and ci.skip for agent pushes, after policy and user settings. */
   pushRules(): { prefix: string; ciSkip: boolean };
@@ -208,16 +211,39 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
 
     async clone({ spec, project, dir, onProgress, signal }) {
       const { dispatcher, caPem, proxyUrl } = deps.accounts.networkFor(spec.accountId);
-      const { head } = await deps.git.clone({
-        url: project.httpUrlToRepo,
-        dir,
-        branch: spec.branch ?? project.defaultBranch,
-        dispatcher,
-        network: { ...(caPem ? { caPem } : {}), ...(proxyUrl ? { proxyUrl } : {}) },
-        onProgress,
-        signal,
-        credentials: () => gitCredentials(deps.accounts, spec.accountId),
-      });
+      const branch = spec.branch ?? project.defaultBranch;
+      const credentials = () => gitCredentials(deps.accounts, spec.accountId);
+      const direct = () =>
+        deps.git.clone({
+          url: project.httpUrlToRepo,
+          dir,
+          branch,
+          dispatcher,
+          network: { ...(caPem ? { caPem } : {}), ...(proxyUrl ? { proxyUrl } : {}) },
+          onProgress,
+          signal,
+          credentials,
+        });
+      if (!deps.cloneCache) return { head: (await direct()).head };
+      const { head } = await deps.cloneCache.cloneOr(
+        {
+          key: { accountId: spec.accountId, projectId: project.projectId },
+          // On the account's own instance URL, where its credentials belong (as collectRunOutputs fetches).
+          fetchUrl: `${project.instanceUrl.replace(/\/+$/, '')}/${spec.projectPath}.git`,
+          url: project.httpUrlToRepo,
+          dir,
+          branch,
+          defaultBranch: project.defaultBranch,
+          access: async () => ({
+            ...(await credentials()),
+            ...(caPem ? { caPem } : {}),
+            ...(proxyUrl ? { proxyUrl } : {}),
+          }),
+          onProgress,
+          signal,
+        },
+        direct,
+      );
       return { head };
     },
 

@@ -131,7 +131,7 @@ export async function startReviewFixture(name: string): Promise<ReviewFixture> {
           });
         },
         logger,
-        mirrors: options.noGit ? { available: async () => false, open: mirrors.open } : mirrors,
+        mirrors: options.noGit ? { ...mirrors, available: async () => false } : mirrors,
         git: createGitService({ logger }),
       }).handlers;
     },

@@ -10,6 +10,8 @@ import type { Account } from '../../../src-shared/model/account';
 const unusedMirrors: ReviewDeps['mirrors'] = {
   available: async () => false,
   open: () => Promise.reject(new Error('unused')),
+  usage: async () => [],
+  discard: async () => undefined,
 };
 
 // The composition root wires review from the real accounts and runs services; these types must fit as they are.

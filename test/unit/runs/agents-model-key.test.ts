@@ -79,7 +79,12 @@ function setup(keys: Record<string, string>) {
       timeoutMinutes: 5,
       imagePinned: false,
     }),
-    mirrors: { available: async () => false, open: async () => Promise.reject(new Error('unused')) },
+    mirrors: {
+      available: async () => false,
+      open: async () => Promise.reject(new Error('unused')),
+      usage: async () => [],
+      discard: async () => undefined,
+    },
     logger: createLogger({ sinks: [memorySink()] }),
     pushRules: () => ({ prefix: 'cospec/', ciSkip: false }),
   };

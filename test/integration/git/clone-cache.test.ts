@@ -1,0 +1,285 @@
+import { lstat, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCloneCache, type CachedCloneRequest, type CloneCache } from '../../../src-main/services/git/clone-cache';
+import { createMirrorStore, type MirrorStore } from '../../../src-main/services/git/mirror';
+import { createLogger, memorySink } from '../../../src-main/platform/logger';
+import { startGitLabStandIn, type StandIn } from '../../../tools/gitlab-standin';
+import { git, scratchDir } from './support/repos';
+import { ENGINES, credentialsOf, filesContaining, serviceWithLog } from './support/harness';
+
+/**
+ * The per-project clone cache against the GitLab stand-in with real git: the first run fills it,
+ * a repeat run copies from it after an incremental fetch (the stand-in sees no upload-pack request
+ * when nothing changed), GitLab's force-pushes and deletions show in the next workspace, a damaged
+ * cache is discarded and the run clones from GitLab, and the workspace is what a clone from GitLab
+ * gives, with nothing in it that leads back to the cache. The fallback runs on both clone engines.
+ */
+let gitlab: StandIn;
+let root: string;
+
+beforeAll(async () => {
+  gitlab = await startGitLabStandIn();
+  root = await scratchDir('clone-cache-');
+});
+
+afterAll(async () => {
+  await gitlab?.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+const PROJECT = 'acme/web-app';
+const uploadPacks = () => gitlab.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git-upload-pack'));
+/** The packs in a repository's object store (each fetch that received objects adds one). */
+const packsIn = async (gitDir: string) =>
+  (await readdir(join(gitDir, 'objects', 'pack')).catch(() => [] as string[])).filter((p) => p.endsWith('.pack'));
+
+/** The refs a workspace has, as `git for-each-ref` lists them (names and commits). */
+const refsOf = (dir: string) => git(['for-each-ref', '--format=%(refname) %(objectname)'], dir);
+const serverRefs = async () =>
+  (
+    await git([
+      '--git-dir',
+      gitlab.repoDir(PROJECT),
+      'for-each-ref',
+      '--format=%(refname) %(objectname)',
+      'refs/heads',
+      'refs/tags',
+    ])
+  )
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.replace(/^refs\/heads\//, 'refs/remotes/origin/'))
+    .sort();
+const workspaceRemoteRefs = async (dir: string) =>
+  (await refsOf(dir))
+    .split('\n')
+    .filter((l) => /^refs\/(remotes\/origin\/(?!HEAD )|tags\/)/.test(l))
+    .sort();
+
+/** A push to the stand-in's repository from a scratch clone (as another user's push would land). */
+async function serverCommits(branch: string, count: number, tag: string): Promise<void> {
+  const work = join(root, `push-${tag}`);
+  await git(['clone', '-q', '--branch', branch, gitlab.repoDir(PROJECT), work]);
+  for (let i = 0; i < count; i++) {
+    await writeFile(join(work, `new-${tag}-${i}.txt`), `${tag} ${i}\n`);
+    await git(['add', '.'], work);
+    await git(['commit', '-q', '-m', `${tag} ${i}`], work);
+  }
+  await git(['push', '-q', 'origin', `HEAD:refs/heads/${branch}`], work);
+  await rm(work, { recursive: true, force: true });
+}
+
+describe.each(ENGINES)('clone cache, %s as the direct clone', (engine) => {
+  let mirrors: MirrorStore;
+  let cache: CloneCache;
+  let logLines: string[];
+  let n = 0;
+  const { service } = serviceWithLog();
+
+  beforeAll(async () => {
+    const sink = memorySink();
+    logLines = sink.lines;
+    const logger = createLogger({ level: 'debug', sinks: [sink] });
+    mirrors = createMirrorStore({ root: join(root, `${engine}-mirrors`), logger });
+    cache = createCloneCache({ mirrors, logger, maxBytes: () => 5 * 1024 ** 3 });
+  });
+
+  const request = (over: Partial<CachedCloneRequest> = {}): CachedCloneRequest => {
+    const { token, username } = gitlab.user('cospec-bot');
+    return {
+      key: { accountId: 'acc-1', projectId: 1 },
+      fetchUrl: `${gitlab.url}/${PROJECT}.git`,
+      url: `${gitlab.url}/${PROJECT}.git`,
+      dir: join(root, `${engine}-ws-${++n}`),
+      branch: 'main',
+      defaultBranch: 'main',
+      access: async () => ({ username, password: token }),
+      ...over,
+    };
+  };
+  const run = (req: CachedCloneRequest) =>
+    cache.cloneOr(req, () =>
+      service.clone({
+        url: req.url,
+        dir: req.dir,
+        branch: req.branch,
+        engine,
+        credentials: credentialsOf(gitlab.user('cospec-bot').token, 'cospec-bot'),
+      }),
+    );
+  const mirrorDir = async () => (await mirrors.open({ accountId: 'acc-1', projectId: 1 })).gitDir;
+
+  it('the first run fills the cache; the workspace is what a clone from GitLab gives', async () => {
+    const req = request();
+    const made = await run(req);
+    expect(made.cached).toBe(true);
+    expect(await packsIn(await mirrorDir())).toHaveLength(1);
+
+    const fresh = join(root, `${engine}-fresh`);
+    await service.clone({
+      url: req.url,
+      dir: fresh,
+      branch: 'main',
+      engine: 'git',
+      credentials: credentialsOf(gitlab.user('cospec-bot').token, 'cospec-bot'),
+    });
+    expect(made.head).toBe(await git(['rev-parse', 'HEAD'], fresh));
+    expect(await refsOf(req.dir)).toBe(await refsOf(fresh));
+    for (const key of ['remote.origin.url', 'remote.origin.fetch', 'branch.main.remote', 'branch.main.merge'])
+      expect(await git(['config', key], req.dir)).toBe(await git(['config', key], fresh));
+    expect(await git(['symbolic-ref', 'refs/remotes/origin/HEAD'], req.dir)).toBe('refs/remotes/origin/main');
+    expect(await git(['status', '--porcelain'], req.dir)).toBe('');
+    expect(await git(['fsck', '--connectivity-only', '--no-dangling'], req.dir)).toBe('');
+  });
+
+  it('nothing in the workspace leads back to the cache: no alternates, no hard links, no path', async () => {
+    const req = request();
+    await run(req);
+    const gitDir = await mirrorDir();
+    expect(await lstat(join(req.dir, '.git', 'objects', 'info', 'alternates')).catch(() => undefined)).toBeUndefined();
+    const packs = await readdir(join(req.dir, '.git', 'objects', 'pack'));
+    expect(packs.length).toBeGreaterThan(0);
+    for (const p of packs) expect((await lstat(join(req.dir, '.git', 'objects', 'pack', p))).nlink).toBe(1);
+    expect(await filesContaining(req.dir, gitDir)).toEqual([]);
+    expect(await filesContaining(req.dir, 'git-mirrors')).toEqual([]);
+    expect(await filesContaining(req.dir, gitlab.user('cospec-bot').token)).toEqual([]);
+    expect(logLines.join('\n')).not.toContain(gitlab.user('cospec-bot').token);
+  });
+
+  it('a repeat run with nothing new on GitLab asks for no pack at all', async () => {
+    const before = uploadPacks().length;
+    const packs = await packsIn(await mirrorDir());
+    const made = await run(request());
+    expect(made.cached).toBe(true);
+    // At most the ref listing (protocol v2's ls-refs is a POST too); no pack was sent.
+    expect(uploadPacks().length - before).toBeLessThanOrEqual(1);
+    expect(await packsIn(await mirrorDir())).toEqual(packs);
+  });
+
+  it('new commits, a force-push, deleted branches and tags on GitLab all show in the next workspace', async () => {
+    const bare = gitlab.repoDir(PROJECT);
+    await serverCommits('main', 5, `${engine}-a`);
+    // A branch, a tag, then: the branch deleted, the tag deleted, another branch force-pushed back.
+    await git(['--git-dir', bare, 'branch', `gone-${engine}`, 'main~3']);
+    await git(['--git-dir', bare, 'branch', `forced-${engine}`, 'main']);
+    await git(['--git-dir', bare, 'tag', `old-tag-${engine}`, 'main~1']);
+    const warm = await run(request());
+    expect(warm.cached).toBe(true);
+    expect(await refsOf(join(root, `${engine}-ws-${n}`))).toContain(`refs/remotes/origin/gone-${engine}`);
+
+    await git(['--git-dir', bare, 'branch', '-D', `gone-${engine}`]);
+    await git(['--git-dir', bare, 'tag', '-d', `old-tag-${engine}`]);
+    await git(['--git-dir', bare, 'update-ref', `refs/heads/forced-${engine}`, 'main~4']);
+    await git(['--git-dir', bare, 'update-ref', 'refs/heads/main', 'main~2']);
+    const req = request();
+    const packs = await packsIn(await mirrorDir());
+    const made = await run(req);
+    expect(made.cached).toBe(true);
+    // Only rewound refs: everything is in the cache already, no pack is sent.
+    expect(await packsIn(await mirrorDir())).toEqual(packs);
+    expect(made.head).toBe(await git(['--git-dir', bare, 'rev-parse', 'main']));
+    expect(await workspaceRemoteRefs(req.dir)).toEqual(await serverRefs());
+    expect(await git(['status', '--porcelain'], req.dir)).toBe('');
+
+    // And new history after the rewind is fetched incrementally: one small pack.
+    await serverCommits('main', 3, `${engine}-b`);
+    const again = request();
+    const made2 = await run(again);
+    expect(made2.cached).toBe(true);
+    const added = (await packsIn(await mirrorDir())).filter((p) => !packs.includes(p));
+    expect(added).toHaveLength(1);
+    // Incremental: the new pack holds the 3 commits' objects, not the project's history again.
+    const listing = await git(['verify-pack', '-v', join(await mirrorDir(), 'objects', 'pack', added[0] as string)]);
+    const objects = listing.split('\n').filter((l) => /^[0-9a-f]{40} /.test(l)).length;
+    expect(objects).toBeGreaterThan(0);
+    expect(objects).toBeLessThan(20);
+    expect(made2.head).toBe(await git(['--git-dir', bare, 'rev-parse', 'main']));
+    expect(await workspaceRemoteRefs(again.dir)).toEqual(await serverRefs());
+  });
+
+  it('a truncated pack is detected: the cache is discarded, the run clones from GitLab, the cache is refilled', async () => {
+    const gitDir = await mirrorDir();
+    const packDir = join(gitDir, 'objects', 'pack');
+    const pack = (await readdir(packDir)).find((p) => p.endsWith('.pack')) as string;
+    const { size } = await lstat(join(packDir, pack));
+    await truncate(join(packDir, pack), Math.floor(size / 2));
+    const req = request();
+    const made = await run(req);
+    expect(made.cached).toBe(false);
+    expect(made.head).toBe(await git(['--git-dir', gitlab.repoDir(PROJECT), 'rev-parse', 'main']));
+    expect(await git(['fsck', '--connectivity-only', '--no-dangling'], req.dir)).toBe('');
+    expect(logLines.some((l) => l.includes('clone cache damaged'))).toBe(true);
+    await cache.settled();
+    expect(await (await mirrors.open({ accountId: 'acc-1', projectId: 1 })).damage()).toBeUndefined();
+    expect((await run(request())).cached).toBe(true);
+  });
+
+  it('a damaged ref is detected the same way', async () => {
+    const gitDir = await mirrorDir();
+    await writeFile(join(gitDir, 'refs', 'heads', 'main'), 'not an object id\n');
+    const made = await run(request());
+    expect(made.cached).toBe(false);
+    await cache.settled();
+    const repeat = request();
+    expect((await run(repeat)).cached).toBe(true);
+    expect(await git(['status', '--porcelain'], repeat.dir)).toBe('');
+  });
+
+  it('clear empties the cache, also while a run is copying from it; the next run refills it', async () => {
+    expect((await cache.stats()).projects).toBe(1);
+    const req = request();
+    const [made, cleared] = await Promise.all([run(req), cache.clear()]);
+    expect(made.head).toBe(await git(['--git-dir', gitlab.repoDir(PROJECT), 'rev-parse', 'main']));
+    expect(await git(['status', '--porcelain'], req.dir)).toBe('');
+    await cache.settled();
+    const after = await cache.stats();
+    expect(cleared.projects + after.projects).toBeLessThanOrEqual(1);
+    await cache.clear();
+    expect((await cache.stats()).projects).toBe(0);
+    expect((await run(request())).cached).toBe(true);
+    expect((await cache.stats()).projects).toBe(1);
+  });
+
+  it('stays under its size bound, least recently used project first', async () => {
+    let max = 5 * 1024 ** 3;
+    const logger = createLogger({ sinks: [memorySink()] });
+    const small = createCloneCache({ mirrors, logger, maxBytes: () => max });
+    await small.clear();
+    await small.cloneOr(request({ key: { accountId: 'acc-1', projectId: 1 } }), () => Promise.reject(new Error('x')));
+    await new Promise((r) => setTimeout(r, 20));
+    await small.cloneOr(request({ key: { accountId: 'acc-1', projectId: 2 } }), () => Promise.reject(new Error('x')));
+    await small.settled();
+    const both = await small.stats();
+    expect(both.projects).toBe(2);
+    max = Math.floor(both.bytes * 0.75);
+    await small.cloneOr(request({ key: { accountId: 'acc-1', projectId: 2 } }), () => Promise.reject(new Error('x')));
+    await small.settled();
+    const usage = await mirrors.usage();
+    const big = usage.filter((u) => u.filled).map((u) => u.key?.projectId);
+    expect(big).toEqual([2]);
+    expect((await small.stats()).bytes).toBeLessThanOrEqual(max);
+  });
+});
+
+// Keeps the file's helpers honest about what a workspace's reflog says.
+it('the reflog of a cached workspace names GitLab, as a clone would', async () => {
+  const logger = createLogger({ sinks: [memorySink()] });
+  const mirrors = createMirrorStore({ root: join(root, 'reflog-mirrors'), logger });
+  const cache = createCloneCache({ mirrors, logger, maxBytes: () => 5 * 1024 ** 3 });
+  const { token } = gitlab.user('cospec-bot');
+  const dir = join(root, 'reflog-ws');
+  const made = await cache.clone({
+    key: { accountId: 'acc-r', projectId: 7 },
+    fetchUrl: `${gitlab.url}/${PROJECT}.git`,
+    url: `${gitlab.url}/${PROJECT}.git`,
+    dir,
+    branch: 'main',
+    defaultBranch: 'main',
+    access: async () => ({ username: 'cospec-bot', password: token }),
+  });
+  expect(made).toBeDefined();
+  expect(await readFile(join(dir, '.git', 'logs', 'HEAD'), 'utf8')).toContain(
+    `clone: from ${gitlab.url}/${PROJECT}.git`,
+  );
+});
