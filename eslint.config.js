@@ -4,7 +4,8 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 
 // Layer rules (see README "Architecture"): electron only in src-main/shell and the preload,
-// no node:* in the renderer or src-shared, services never import the shell.
+// no node:* in the renderer or src-shared, services never import the shell, the sandbox never
+// imports the runs service (test/unit/architecture/service-seams.test.ts checks the rest).
 const nodeBuiltins = [
   'node:*',
   'fs',
@@ -54,6 +55,10 @@ const serviceEntries = {
   group: ['**/services/agents/*', '../agents/*', '**/services/outputs/*', '../outputs/*'],
   message: 'Import the agents and outputs services through their index.ts, their public face (layer rule).',
 };
+const noRuns = {
+  group: ['**/runs', '**/runs/**'],
+  message: 'The sandbox owns its request and result types and never imports the runs service (layer rule).',
+};
 const noRenderer = {
   group: ['**/src-renderer/**'],
   message: 'Main-process code must not import the renderer (layer rule).',
@@ -84,6 +89,12 @@ export default tseslint.config(
   {
     files: ['src-main/services/**/*.ts', 'src-main/platform/**/*.ts', 'src-main/web-host/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [noElectron, noShell, noRenderer, serviceEntries] }] },
+  },
+  {
+    files: ['src-main/services/sandbox/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [noElectron, noShell, noRenderer, serviceEntries, noRuns] }],
+    },
   },
   {
     files: ['src-main/preload/**/*.ts'],

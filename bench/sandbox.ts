@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../src-main/platform/logger';
-import type { ExecuteRequest } from '../src-main/services/runs/orchestrator';
+import type { ExecuteRequest } from '../src-main/services/sandbox';
 import { runPaths } from '../src-main/services/runs/store';
 import {
   BASE_IMAGE,
@@ -135,9 +135,6 @@ async function benchStart(): Promise<BenchResult[]> {
         project: {
           instanceUrl: 'http://127.0.0.1:9',
           projectId: 1,
-          webUrl: 'http://127.0.0.1:9/a/b',
-          httpUrlToRepo: 'http://127.0.0.1:9/a/b.git',
-          defaultBranch: 'main',
         },
         spec: {
           accountId: 'bench',
@@ -424,9 +421,6 @@ async function benchInContainers(shape: EgressShape): Promise<BenchResult[]> {
         project: {
           instanceUrl: 'http://127.0.0.1:9',
           projectId: 1,
-          webUrl: 'http://127.0.0.1:9/a/b',
-          httpUrlToRepo: 'http://127.0.0.1:9/a/b.git',
-          defaultBranch: 'main',
         },
         spec: {
           accountId: 'bench',

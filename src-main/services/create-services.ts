@@ -1,4 +1,9 @@
-import type { AppServices, ServiceDeps } from './index';
+import type { CospecHandlers } from '../../src-shared/ipc';
+import type { AppInfo, PickFolderOptions } from '../../src-shared/ipc/services/app';
+import type { EventBus } from '../platform/events';
+import type { Logger } from '../platform/logger';
+import type { Paths } from '../platform/paths';
+import type { Encryptor } from './secrets/types';
 import { createAppService } from './app';
 import { createAccountsService, type AccountsService } from './accounts';
 import { createOAuthAppResolver, createOAuthFlows } from './auth';
@@ -6,17 +11,61 @@ import { loadPolicy, PolicyGuard, resolvePolicyPath } from './policy';
 import { createSecretStore, type SecretStore } from './secrets';
 import { createSettingsStore, SecuritySettingsSchema, UpdateSettingsSchema, type SettingsStore } from './settings';
 import { createRepositoriesService, type RepositoriesService } from './repositories';
-import { createUpdatesService, type UpdatesService } from './updates';
-import { createRunPorts, createRunsService, type RunsService } from './runs';
+import { createUpdatesService, type Updater, type UpdatesService } from './updates';
+import { createRunPorts, createRunsService, type RunGit, type RunSandbox, type RunsService } from './runs';
 import { join } from 'node:path';
 import { ensurePrivateDir } from '../platform/private-dir';
-import { createRuntimeGit, createRuntimeSandbox } from './runtime';
+import { cloneEngineFromEnv, createGitService } from './git';
+import { createEngineFollowingSandbox, engineStatusOf } from './sandbox';
 import { createPreferencesService } from './preferences';
-import { createLocalGitLabService } from './local-gitlab';
+import { accountsConnector, createLocalGitLabService, type LocalGitLabStarter } from './local-gitlab';
 import { createReviewService, reviewGitLabFromAccounts } from './review';
 import { createMirrorStore } from './git/mirror';
 import { createCloneCache, DEFAULT_CLONE_CACHE_BYTES } from './git/clone-cache';
 import { modelUpstream } from './gateway/model-apis';
+
+/** What the composition root hands the services; everything Electron-specific arrives as an adapter. */
+export interface ServiceDeps {
+  host: AppInfo['host'];
+  appVersion: string;
+  paths: Paths;
+  logger: Logger;
+  events: EventBus;
+  /** Electron safeStorage in the app: the fallback where no OS keychain answers (services/secrets/choose.ts). */
+  encryptor?: Encryptor;
+  /** Opens a vetted URL in the system browser (shell.openExternal in the app). */
+  openExternal(url: string): Promise<void>;
+  /** The OS folder picker (dialog.showOpenDialog in the app); undefined when the user cancels. Absent outside Electron. */
+  pickFolder?: (options: PickFolderOptions) => Promise<string | undefined>;
+  /** The OS proxy for a URL as Electron resolves it ("DIRECT", "PROXY host:port" …); absent outside Electron. */
+  resolveProxy?(url: string): Promise<string>;
+  /** Whether cospec:// is registered as this app's protocol handler (false in dev builds on Linux). */
+  protocolRegistered: boolean;
+  /** The cloner and the container sandbox runs use; the real ones (isomorphic-git, Podman/Docker) when absent. */
+  runtime?: Partial<{ git: RunGit; sandbox: RunSandbox }>;
+  /** electron-updater adapted to the Updater seam; absent outside the packaged app. */
+  updater?: Updater;
+  /** Starts the bundled local GitLab for "try it locally"; absent in builds that do not ship it. */
+  localGitLab?: LocalGitLabStarter;
+  /** The container engine's socket or DOCKER_HOST-style URL; else COSPEC_CONTAINER_SOCKET, DOCKER_HOST and the usual places. */
+  containerSocket?: string;
+  /** Where resources/ (sandbox entrypoint, sample agent) lives; the repository's by default, process.resourcesPath in a package. */
+  resourcesDir?: string;
+  /** The gitlab.com OAuth application id built into a vendor build (src-main/services/auth/built-in.ts). */
+  builtInGitLabComClientId?: string;
+  /** The installed app (app.isPackaged): development overrides in the environment are ignored. */
+  packaged?: boolean;
+  /** Overrides for in-process tests: the policy file path, the clock. */
+  policyPath?: string;
+  now?: () => Date;
+}
+
+export interface AppServices {
+  handlers: CospecHandlers;
+  /** Handles a cospec:// URL delivered by the OS (open-url, second-instance argv, cold-start argv). */
+  handleDeepLink(url: string): Promise<void>;
+  dispose(): Promise<void>;
+}
 
 /** What later main-process services (git, runs) consume; never exposed over IPC. */
 export interface ServiceInternals {
@@ -75,14 +124,6 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
     now: deps.now,
   });
 
-  // A damaged settings file is reported once: the first accounts.list after start-up rejects
-  // with SETTINGS_CORRUPT (naming the backup), later calls return what could be read.
-  const list = async () => {
-    const problem = settings.takeProblem();
-    if (problem) throw problem;
-    return accounts.handlers.list();
-  };
-
   const repositories = createRepositoriesService({
     cacheDir: deps.paths.cacheDir,
     get: accounts.apiGet,
@@ -91,26 +132,30 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
     now: deps.now,
   });
 
-  const preferences = createPreferencesService({ settings, policy, secrets, engineStatus: () => engineStatus() });
+  const preferences = createPreferencesService({
+    settings,
+    policy,
+    secrets,
+    engineStatus: () => engineStatusOf(sandbox),
+  });
   const runsDir = join(deps.paths.dataDir, 'runs');
-  const realSandbox = deps.runtime?.sandbox
-    ? undefined
-    : createRuntimeSandbox(
-        deps,
-        () => preferences.sandboxLimits(),
-        () => preferences.containerSocket(),
-        (entry) => policy.mayReachPrivate(entry),
-      );
-  const sandbox = deps.runtime?.sandbox ?? realSandbox;
-  if (!sandbox) throw new Error('unreachable: a sandbox is always built');
-  const engineStatus = () =>
-    realSandbox?.diagnose() ?? Promise.resolve({ ok: true, message: 'A test sandbox is in use.' });
+  const sandbox: RunSandbox =
+    deps.runtime?.sandbox ??
+    createEngineFollowingSandbox({
+      logger: deps.logger.child({ service: 'sandbox' }),
+      dataDir: deps.paths.dataDir,
+      limits: () => preferences.sandboxLimits(),
+      mayReachPrivate: (entry) => policy.mayReachPrivate(entry),
+      // The engine chosen in settings, else the app's configured socket, else found where engines listen.
+      socket: () => preferences.containerSocket() ?? deps.containerSocket,
+      ...(deps.resourcesDir ? { resourcesDir: deps.resourcesDir } : {}),
+    });
   // After a run, git runs only in these app-owned repositories, never in a run's workspace (git/mirror.ts).
   const mirrors = createMirrorStore({ root: join(deps.paths.dataDir, 'git-mirrors'), logger: deps.logger });
   // Repeat runs copy their workspace from the project's mirror, updated from GitLab first (git/clone-cache.ts).
   const cloneCache = createCloneCache({ mirrors, logger: deps.logger, maxBytes: () => DEFAULT_CLONE_CACHE_BYTES });
   // One cloner for runs and review checkouts, with the same settings.
-  const gitService = createRuntimeGit(deps);
+  const gitService = createGitService({ logger: deps.logger, engine: cloneEngineFromEnv() });
   const runs = createRunsService({
     runsDir,
     logger: deps.logger,
@@ -160,22 +205,13 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
     start: deps.localGitLab,
     dataDir: join(deps.paths.dataDir, 'local-gitlab'),
     logger: deps.logger.child({ service: 'local-gitlab' }),
-    connect: async ({ instanceUrl, token, caPem }) => {
-      const result = await accounts.handlers.connectWithToken({
-        instanceUrl,
-        token,
-        allowHttp: instanceUrl.startsWith('http:'),
-        network: { useSystemCa: true, ...(caPem ? { caCertificatesPem: caPem } : {}) },
-      });
-      return result.account;
-    },
-    disconnect: (id) => accounts.handlers.disconnect(id).then(() => undefined),
+    ...accountsConnector(accounts.handlers),
   });
 
   return {
     handlers: {
       app,
-      accounts: { ...accounts.handlers, ...oauth.handlers, list },
+      accounts: { ...accounts.handlers, ...oauth.handlers },
       repositories: repositories.handlers,
       runs: runs.handlers,
       updates: updates.handlers,

@@ -7,7 +7,7 @@ import type { Encryptor } from '../services/secrets/types';
 
 /**
  * Small adapters from Electron's APIs to the narrow interfaces the services take
- * (src-main/services/index.ts ServiceDeps), so the services never import electron.
+ * (ServiceDeps in src-main/services/create-services.ts), so the services never import electron.
  */
 
 /** Electron safeStorage as the services' Encryptor (src-main/services/secrets/choose.ts); undefined when the OS offers no encryption at all. */

@@ -323,6 +323,10 @@ export async function createAccountsService(deps: AccountsDeps) {
 
   const handlers: Omit<ServiceHandlers<typeof accountsContract>, 'beginOAuth' | 'waitForOAuth' | 'cancelOAuth'> = {
     async list() {
+      // A damaged settings file is reported once: the first list after start-up rejects with
+      // SETTINGS_CORRUPT (naming the backup), later calls return what could be read.
+      const problem = deps.settings.takeProblem();
+      if (problem) throw problem;
       return publicList();
     },
 

@@ -4,7 +4,7 @@
  * take credentials per call, apply the account's proxy and CA, report one progress bar, stop on
  * cancel and leave nothing half-written behind (see staging.ts).
  *
- * createGitService returns: clone, engineFor.
+ * createGitService returns: clone, engineFor; cloneEngineFromEnv picks the app's default engine.
  */
 import { z } from 'zod';
 import { CospecError } from '../../../src-shared/ipc/errors';
@@ -54,6 +54,16 @@ const RequestSchema = z.object({
     .optional(),
   depth: z.number().int().positive().optional(),
 });
+
+/**
+ * The engine runs and review checkouts clone with: the user's git when one is installed (several
+ * times faster, see `npm run bench`) and the built-in isomorphic-git otherwise;
+ * COSPEC_CLONE_ENGINE=git|isomorphic-git forces one.
+ */
+export function cloneEngineFromEnv(env: NodeJS.ProcessEnv = process.env): CloneEngineName | 'auto' {
+  const forced = env.COSPEC_CLONE_ENGINE;
+  return forced === 'git' || forced === 'isomorphic-git' ? forced : 'auto';
+}
 
 export function createGitService(deps: GitServiceDeps): GitService {
   const log = deps.logger.child({ service: 'git' });

@@ -1,5 +1,6 @@
 import type { ServiceHandlers } from '../../../src-shared/ipc/define';
 import { CospecError } from '../../../src-shared/ipc/errors';
+import type { accountsContract } from '../../../src-shared/ipc/services/accounts';
 import type { LocalGitLabStatus, localGitLabContract } from '../../../src-shared/ipc/services/local-gitlab';
 import type { z } from 'zod';
 import type { AccountSchema } from '../../../src-shared/model/account';
@@ -91,5 +92,26 @@ export function createLocalGitLabService(deps: LocalGitLabDeps) {
       await running?.gitlab.close().catch(() => undefined);
       running = undefined;
     },
+  };
+}
+
+type AccountHandlers = Pick<ServiceHandlers<typeof accountsContract>, 'connectWithToken' | 'disconnect'>;
+
+/**
+ * Connects and disconnects the local GitLab's bot user through the accounts service, as a token
+ * the user pasted would be: plain http allowed only for an http URL, its own CA trusted.
+ */
+export function accountsConnector(accounts: AccountHandlers): Pick<LocalGitLabDeps, 'connect' | 'disconnect'> {
+  return {
+    connect: async ({ instanceUrl, token, caPem }) => {
+      const result = await accounts.connectWithToken({
+        instanceUrl,
+        token,
+        allowHttp: instanceUrl.startsWith('http:'),
+        network: { useSystemCa: true, ...(caPem ? { caCertificatesPem: caPem } : {}) },
+      });
+      return result.account;
+    },
+    disconnect: (id) => accounts.disconnect(id).then(() => undefined),
   };
 }

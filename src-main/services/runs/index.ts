@@ -8,13 +8,7 @@ import { readGatewayLog } from '../gateway';
 import { RunOrchestrator, type RunPorts } from './orchestrator';
 import { RunStore } from './store';
 
-export {
-  RunOrchestrator,
-  type RunPorts,
-  type ExecuteRequest,
-  type ExecuteResult,
-  type ResolvedProject,
-} from './orchestrator';
+export { RunOrchestrator, type RunPorts, type RunExecuteRequest, type ResolvedProject } from './orchestrator';
 export { RunStore, runPaths, type RunPaths } from './store';
 export { createRunPorts, egressHostOf, type RunAccounts, type RunGit, type RunSandbox } from './ports';
 

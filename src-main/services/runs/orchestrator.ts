@@ -5,6 +5,7 @@ import { CospecError, toErrorEnvelope } from '../../../src-shared/ipc/errors';
 import type { RunOutput, RunRecord, RunSpec, RunState } from '../../../src-shared/model/run';
 import type { Logger } from '../../platform/logger';
 import type { GatewayRecord } from '../gateway';
+import type { ExecuteRequest, ExecuteResult } from '../sandbox/request';
 import { assertContinuable, inheritedBranches } from './follow-up';
 import { summariseRefusals } from './refusals';
 import { RunLog } from './run-log';
@@ -20,29 +21,15 @@ export interface ResolvedProject {
   defaultBranch: string;
 }
 
-export interface ExecuteRequest {
-  runId: string;
+/**
+ * What a run hands its sandbox port: the sandbox's own request (sandbox/request.ts) on the run's
+ * project, plus the branches of the run this one continues, which its agent may fast-forward
+ * (follow-up.ts); none when absent.
+ */
+export interface RunExecuteRequest extends ExecuteRequest {
   paths: RunPaths;
-  image: string;
-  allowlist: string[];
   project: ResolvedProject;
-  spec: RunSpec;
-  /** Branches of the run this one continues, which its agent may fast-forward (follow-up.ts); none when absent. */
   inheritedBranches?: string[];
-  timeoutMs: number;
-  onLog(line: string): void;
-  signal: AbortSignal;
-}
-
-export interface ExecuteResult {
-  exitCode: number;
-  /** Why the agent stopped when it was not a normal exit (timeout, out of memory). */
-  reason?: string;
-  egress: RunRecord['egress'];
-  /** The credential gateway's record of what the agent did on GitLab (none when no gateway ran). */
-  gatewayRecord: GatewayRecord | undefined;
-  /** What the agent's model calls cost, from the model gateway (agents that call a model API). */
-  modelUsage?: RunRecord['modelUsage'];
 }
 
 /**
@@ -71,7 +58,7 @@ export interface RunPorts {
     onProgress: (detail: string, percent?: number) => void;
     signal: AbortSignal;
   }): Promise<{ head: string } | void>;
-  execute(req: ExecuteRequest): Promise<ExecuteResult>;
+  execute(req: RunExecuteRequest): Promise<ExecuteResult>;
   /** The run's outputs from its gateway record, GitLab and the project's mirror (end of a run and refresh alike). */
   collectOutputs(req: {
     record: RunRecord;

@@ -5,7 +5,7 @@ import { CospecError } from '../../../src-shared/ipc/errors';
 import type { Account } from '../../../src-shared/model/account';
 import type { ModelApi, RunOutput, RunRecord, RunSpec } from '../../../src-shared/model/run';
 import { AGENT_ADAPTERS, resolveAgent } from '../agents';
-import type { GatewayRecord, PushScope } from '../gateway';
+import type { GatewayRecord } from '../gateway';
 import type { ModelApiAccess } from '../gateway/model-gateway';
 import { detectOutputs, mirrorCommitLister } from '../outputs';
 import { formatHost, normaliseHost } from '../../platform/host';
@@ -13,12 +13,13 @@ import type { MirrorAccess, MirrorStore } from '../git/mirror';
 import type { CloneCache } from '../git/clone-cache';
 import type { Logger } from '../../platform/logger';
 import type { PolicyGuard } from '../policy';
+import type { Sandbox } from '../sandbox';
 import type { SandboxLimits } from '../sandbox/limits';
 import type { GitLabGet } from '../repositories/gitlab-projects';
 import { gitCredentialsOf } from '../accounts/git-credentials';
 import type { AccountAccess } from '../accounts/access';
 import { ApiProjectSchema as GitLabProjectSchema } from '../gitlab/schemas';
-import type { ExecuteRequest, ExecuteResult, ResolvedProject, RunPorts } from './orchestrator';
+import type { ResolvedProject, RunPorts } from './orchestrator';
 
 /** What runs need from accounts: the API, credentials and network of the run's account. */
 export type RunAccounts = Pick<AccountAccess, 'get' | 'apiGet' | 'credentialsFor' | 'networkFor'>;
@@ -38,27 +39,11 @@ export interface RunGit {
   }): Promise<{ head: string }>;
 }
 
-/** The container sandbox with its egress proxy and credential gateway (src-main/services/sandbox). */
-export interface RunSandbox {
-  /** Builds or finds the agent image; a pinned image (policy) is used as is. */
-  ensureImage(
-    onProgress: (detail: string, percent?: number) => void,
-    signal: AbortSignal,
-    want: { image: string; pinned: boolean; agentNames: string[] },
-  ): Promise<string>;
-  /** Runs the agent; `model` lists the model APIs its gateway serves (the keys never enter the container). */
-  execute(
-    req: ExecuteRequest,
-    gitlab: {
-      getCredentials: () => Promise<{ token: string }>;
-      dispatcher?: Dispatcher;
-      projectPaths: string[];
-      pushScope: PushScope;
-    },
-    model: ModelApiAccess[],
-  ): Promise<ExecuteResult>;
-  removeOrphans(runIds: string[]): Promise<void>;
-}
+/**
+ * The container sandbox with its egress proxy and credential gateway (src-main/services/sandbox),
+ * as runs use it; createRunPorts below is the one adapter between a run and the sandbox.
+ */
+export type RunSandbox = Pick<Sandbox, 'ensureImage' | 'execute' | 'removeOrphans'>;
 
 export interface RunPortsDeps {
   accounts: RunAccounts;
@@ -199,14 +184,12 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
       return [...new Set([egressHostOf(project.instanceUrl), ...base])];
     },
 
-    ensureImage: (onProgress, signal, spec) => {
+    async ensureImage(onProgress, signal, spec) {
       const { image, imagePinned } = deps.limits();
+      // A pinned image (managed policy) is used as the admin published it, never rebuilt here.
+      if (imagePinned) return image;
       const agent = resolveAgent(spec.agent);
-      return deps.sandbox.ensureImage(onProgress, signal, {
-        image,
-        pinned: imagePinned,
-        agentNames: agent.name === 'command' ? [] : [agent.name],
-      });
+      return deps.sandbox.ensureImage(onProgress, signal, agent.name === 'command' ? [] : [agent.name]);
     },
 
     async clone({ spec, project, dir, onProgress, signal }) {
@@ -266,7 +249,7 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
           projectPaths: [req.spec.projectPath],
           pushScope: { ...deps.pushRules(), inheritedBranches: req.inheritedBranches ?? [] },
         },
-        model,
+        { modelApis: model },
       );
     },
 

@@ -14,7 +14,7 @@ import {
   type PushScope,
 } from '../gateway';
 import { createModelGateway, type ModelApiAccess, type ModelGateway } from '../gateway/model-gateway';
-import type { ExecuteRequest, ExecuteResult } from '../runs/orchestrator';
+import type { ExecuteRequest, ExecuteResult } from './request';
 import type { BindMount, ContainerEngine, ContainerHandle, VolumeMount } from './engine';
 import type { Lookup } from './egress-proxy';
 import type { ContainerLimits } from './limits';

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
+import type { EngineStatus } from '../../../src-shared/ipc/services/settings';
 import type { Logger } from '../../platform/logger';
-import type { ExecuteRequest, ExecuteResult } from '../runs/orchestrator';
+import type { ExecuteRequest, ExecuteResult } from './request';
 import type { ContainerEngine } from './engine';
 import { connectEngine } from './engine-locate';
 import { executeInSandbox, removeRunContainers, type ExecuteExtras, type GitLabAccess } from './executor';
@@ -21,6 +22,7 @@ export { startEgressProxy } from './egress-proxy';
 export { compileAllowlist, forbiddenAddressReason, parseAllowEntry } from './allowlist';
 export { connectEngine, engineLocations, DEFAULT_SOCKET } from './engine-locate';
 export type { ExecuteExtras, GitLabAccess } from './executor';
+export type { ExecuteRequest, ExecuteResult, SandboxRunPaths } from './request';
 export { IN_CONTAINER, RUN_LABEL } from './executor';
 export type { ContainerLimits, SandboxLimits } from './limits';
 export { SANDBOX_DEFAULTS } from './limits';
@@ -156,4 +158,41 @@ export function createSandbox(deps: SandboxDeps): Sandbox {
       }
     },
   };
+}
+
+/**
+ * The sandbox on the engine chosen in settings, read at each use so that a change applies to the
+ * next run; `socket()` answers undefined to let the engine be found where engines usually listen.
+ */
+export function createEngineFollowingSandbox(
+  deps: Omit<SandboxDeps, 'socketPath'> & { socket: () => string | undefined },
+): Sandbox {
+  const { socket: chosenSocket, ...sandboxDeps } = deps;
+  let current: { socket: string | undefined; sandbox: Sandbox } | undefined;
+  const get = (): Sandbox => {
+    const socket = chosenSocket();
+    if (current?.socket !== socket || !current) {
+      // The engine changed in settings: the old one is let go once its runs have ended.
+      if (current)
+        void current.sandbox
+          .dispose()
+          .catch((error: unknown) => deps.logger.warn('sandbox: closing the previous engine failed', { error }));
+      current = { socket, sandbox: createSandbox({ ...sandboxDeps, ...(socket ? { socketPath: socket } : {}) }) };
+    }
+    return current.sandbox;
+  };
+  return {
+    ensureImage: (onProgress, signal, agentNames) => get().ensureImage(onProgress, signal, agentNames),
+    execute: (req, gitlab, extras) => get().execute(req, gitlab, extras),
+    removeOrphans: (runIds) => get().removeOrphans(runIds),
+    diagnose: () => get().diagnose(),
+    dispose: async () => current?.sandbox.dispose(),
+  };
+}
+
+/** What Settings → Engine shows: the sandbox's own diagnosis, or that a stand-in sandbox (tests) is in use. */
+export function engineStatusOf(
+  sandbox: Pick<Sandbox, 'execute'> & Partial<Pick<Sandbox, 'diagnose'>>,
+): Promise<EngineStatus> {
+  return sandbox.diagnose?.() ?? Promise.resolve({ ok: true, message: 'A test sandbox is in use.' });
 }

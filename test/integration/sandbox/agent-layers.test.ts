@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CODEX_TMPDIR_PREFIX } from '../../../src-main/services/agents/catalog';
-import type { ExecuteRequest } from '../../../src-main/services/runs/orchestrator';
+import type { ExecuteRequest } from '../../../src-main/services/sandbox';
 import { runPaths } from '../../../src-main/services/runs/store';
 import { createHarness, sandboxSkipReason, sh, type Harness } from './harness';
 
@@ -88,9 +88,6 @@ async function runIn(image: string, command: string): Promise<{ exitCode: number
     project: {
       instanceUrl,
       projectId: 1,
-      webUrl: `${instanceUrl}/acme/web-app`,
-      httpUrlToRepo: `${instanceUrl}/acme/web-app.git`,
-      defaultBranch: 'main',
     },
     spec: {
       accountId: 'acct',

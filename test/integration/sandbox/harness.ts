@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { createLogger, memorySink } from '../../../src-main/platform/logger';
 import type { ModelApiAccess } from '../../../src-main/services/gateway/model-gateway';
-import type { ExecuteRequest, ExecuteResult } from '../../../src-main/services/runs/orchestrator';
+import type { ExecuteRequest, ExecuteResult } from '../../../src-main/services/sandbox';
 import { runPaths } from '../../../src-main/services/runs/store';
 import {
   BASE_IMAGE,
@@ -155,9 +155,6 @@ export async function runCommand(
     project: {
       instanceUrl,
       projectId: opts.projectId ?? 1,
-      webUrl: `${instanceUrl}/${projectPath}`,
-      httpUrlToRepo: `${instanceUrl}/${projectPath}.git`,
-      defaultBranch: 'main',
     },
     spec: {
       accountId: 'acct',

@@ -24,6 +24,19 @@ describe('layer rules', { timeout: 120_000 }, () => {
     expect(await restrictedImports('src-main/web-host/x.ts', code)).toHaveLength(2);
   });
 
+  it('forbid the sandbox from importing the runs service (it owns ExecuteRequest/ExecuteResult)', async () => {
+    const code =
+      "import type { RunPorts } from '../runs/orchestrator';\nexport { createRunPorts } from '../runs';\nexport type A = RunPorts;\n";
+    expect(await restrictedImports('src-main/services/sandbox/x.ts', code)).toHaveLength(2);
+    expect(
+      await restrictedImports(
+        'src-main/services/sandbox/x.ts',
+        "import { app } from 'electron';\nexport const a = app;\n",
+      ),
+    ).toHaveLength(1);
+    expect(await restrictedImports('src-main/services/gateway/x.ts', code)).toEqual([]);
+  });
+
   it('allow electron in the shell and the preload', async () => {
     expect(
       await restrictedImports('src-main/shell/x.ts', "import { app } from 'electron';\nexport const a = app;\n"),

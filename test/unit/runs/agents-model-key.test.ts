@@ -32,8 +32,8 @@ function setup(keys: Record<string, string>) {
       calls.push('ensureImage');
       return 'img';
     },
-    execute: async (_req, _gitlab, model) => {
-      const keys = await Promise.all(model.map(async (m) => `${m.api}=${await m.getKey()}`));
+    execute: async (_req, _gitlab, extras) => {
+      const keys = await Promise.all((extras?.modelApis ?? []).map(async (m) => `${m.api}=${await m.getKey()}`));
       calls.push(`execute ${keys.join(',')}`);
       return { exitCode: 0, egress: [], gatewayRecord: undefined };
     },

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLogger, memorySink } from '../../../src-main/platform/logger';
 import { emptyRecord, type GatewayRecord } from '../../../src-main/services/gateway/record';
-import { RunOrchestrator, type ExecuteRequest, type RunPorts } from '../../../src-main/services/runs/orchestrator';
+import { RunOrchestrator, type RunExecuteRequest, type RunPorts } from '../../../src-main/services/runs/orchestrator';
 import { RunStore } from '../../../src-main/services/runs/store';
 import type { RunSpec } from '../../../src-shared/model/run';
 
@@ -27,11 +27,11 @@ function gatewayLogLine(event: string, fields: Record<string, unknown>): string 
   return JSON.stringify({ level: 'info', message: event, ...fields }) + '\n';
 }
 
-function setup(record: (req: ExecuteRequest) => Partial<GatewayRecord> = () => ({})) {
+function setup(record: (req: RunExecuteRequest) => Partial<GatewayRecord> = () => ({})) {
   const dir = mkdtempSync(join(tmpdir(), 'cospec-follow-'));
   const logger = createLogger({ sinks: [memorySink()] });
   const store = new RunStore(dir, logger);
-  const seen: ExecuteRequest[] = [];
+  const seen: RunExecuteRequest[] = [];
   const ports: RunPorts = {
     resolveProject: async () => ({
       instanceUrl: 'http://127.0.0.1:1',
