@@ -9,7 +9,13 @@ import { createAccountsService, type AccountsService } from './accounts';
 import { createOAuthAppResolver, createOAuthFlows } from './auth';
 import { loadPolicy, PolicyGuard, resolvePolicyPath } from './policy';
 import { createSecretStore, type SecretStore } from './secrets';
-import { createSettingsStore, SecuritySettingsSchema, UpdateSettingsSchema, type SettingsStore } from './settings';
+import {
+  createSettingsService,
+  createSettingsStore,
+  SecuritySettingsSchema,
+  UpdateSettingsSchema,
+  type SettingsStore,
+} from './settings';
 import { createRepositoriesService, type RepositoriesService } from './repositories';
 import { createUpdatesService, type Updater, type UpdatesService } from './updates';
 import { createRunPorts, createRunsService, type RunGit, type RunSandbox, type RunsService } from './runs';
@@ -17,7 +23,6 @@ import { join } from 'node:path';
 import { ensurePrivateDir } from '../platform/private-dir';
 import { cloneEngineFromEnv, createGitService } from './git';
 import { createEngineFollowingSandbox, engineStatusOf } from './sandbox';
-import { createPreferencesService } from './preferences';
 import { accountsConnector, createLocalGitLabService, type LocalGitLabStarter } from './local-gitlab';
 import { createReviewService, reviewGitLabFromAccounts } from './review';
 import { createMirrorStore } from './git/mirror';
@@ -132,7 +137,7 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
     now: deps.now,
   });
 
-  const preferences = createPreferencesService({
+  const settingsService = createSettingsService({
     settings,
     policy,
     secrets,
@@ -144,10 +149,10 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
     createEngineFollowingSandbox({
       logger: deps.logger.child({ service: 'sandbox' }),
       dataDir: deps.paths.dataDir,
-      limits: () => preferences.sandboxLimits(),
+      limits: () => settingsService.sandboxLimits(),
       mayReachPrivate: (entry) => policy.mayReachPrivate(entry),
       // The engine chosen in settings, else the app's configured socket, else found where engines listen.
-      socket: () => preferences.containerSocket() ?? deps.containerSocket,
+      socket: () => settingsService.containerSocket() ?? deps.containerSocket,
       ...(deps.resourcesDir ? { resourcesDir: deps.resourcesDir } : {}),
     });
   // After a run, git runs only in these app-owned repositories, never in a run's workspace (git/mirror.ts).
@@ -160,22 +165,22 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
     runsDir,
     logger: deps.logger,
     events: deps.events,
-    defaultTimeoutMinutes: () => preferences.sandboxLimits().timeoutMinutes,
-    allowForUser: (entries) => preferences.allowForUser(entries),
+    defaultTimeoutMinutes: () => settingsService.sandboxLimits().timeoutMinutes,
+    allowForUser: (entries) => settingsService.allowForUser(entries),
     ports: createRunPorts({
       accounts,
       policy,
       git: deps.runtime?.git ?? gitService,
       sandbox,
-      userAllowlist: () => preferences.userEgress(),
-      limits: () => preferences.sandboxLimits(),
+      userAllowlist: () => settingsService.userEgress(),
+      limits: () => settingsService.sandboxLimits(),
       modelKey: (key) => secrets.get(key),
       mirrors,
       // A cloner given by a test is used as it is.
       ...(deps.runtime?.git ? {} : { cloneCache }),
       logger: deps.logger.child({ service: 'runs' }),
       modelUpstream: (api) => modelUpstream(api),
-      pushRules: () => preferences.pushRules(),
+      pushRules: () => settingsService.pushRules(),
     }),
   });
   await runs.recover();
@@ -215,7 +220,7 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
       repositories: repositories.handlers,
       runs: runs.handlers,
       updates: updates.handlers,
-      settings: preferences.handlers,
+      settings: settingsService.handlers,
       review: review.handlers,
       localGitLab: localGitLab.handlers,
     },

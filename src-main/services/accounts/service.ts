@@ -21,7 +21,7 @@ import {
   type RateLimitWait,
 } from '../gitlab';
 import { secretKeys, type SecretStore } from '../secrets';
-import type { SettingsStore } from '../settings';
+import type { SettingsStore } from '../settings/store';
 import { inspectToken, isBotAccount, warningsFor } from './checks';
 import { AccountRepository, toPublic, type StoredAccount } from './store';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AccountSchema, type Account } from '../../../src-shared/model/account';
-import type { SettingsStore } from '../settings';
+import type { SettingsStore } from '../settings/store';
 
 /** What is persisted per account in config.json: the public Account plus non-secret auth details. */
 export const StoredAccountSchema = AccountSchema.extend({

@@ -1,6 +1,6 @@
 import { CospecError } from '../../../src-shared/ipc/errors';
 import { GITLAB_COM_URL, hostnameOf } from '../gitlab/url';
-import { OAuthSettingsSchema, type SettingsStore } from '../settings';
+import { OAuthSettingsSchema, type SettingsStore } from '../settings/store';
 
 /**
  * Which OAuth application (client id) to use for an instance. The seam for the managed policy:

@@ -12,7 +12,7 @@ export const SANDBOX_DEFAULTS = {
   timeoutMinutes: 60,
 } as const;
 
-/** The limits a run gets (policy over user over SANDBOX_DEFAULTS, resolved by the preferences). */
+/** The limits a run gets (policy over user over SANDBOX_DEFAULTS, resolved by the settings service, settings/index.ts). */
 export interface SandboxLimits {
   image: string;
   memoryMb: number;

@@ -1,139 +1,209 @@
-import { copyFileSync, existsSync, readFileSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
-import Conf from 'conf';
-import { z } from 'zod';
+import type { ServiceHandlers } from '../../../src-shared/ipc/define';
+import { DEFAULT_BRANCH_PREFIX } from '../../../src-shared/model/push-scope';
 import { CospecError } from '../../../src-shared/ipc/errors';
-import { BranchPrefixSchema } from '../../../src-shared/model/push-scope';
-import type { Logger } from '../../platform/logger';
+import type {
+  EngineStatus,
+  SettingsPatch,
+  SettingsView,
+  settingsContract,
+} from '../../../src-shared/ipc/services/settings';
+import { AGENT_ADAPTERS, modelHostOf } from '../agents';
+import { SANDBOX_DEFAULTS, type SandboxLimits } from '../sandbox/limits';
+import type { PolicyGuard } from '../policy';
+import type { SecretStore } from '../secrets';
+import { RunSettingsSchema, UpdateSettingsSchema, type SettingsStore } from './store';
 
 /**
- * One small settings store over `conf`, the library electron-store is built on: the app and the
- * CLI read and write the same config.json in the data directory. Every read is validated; a file
- * or a section that fails validation is backed up and reported, never silently replaced.
+ * Settings: the service behind the settings screen (this file) over the settings file it keeps in
+ * store.ts, which the app and the CLI share.
  */
-export interface SettingsStore {
-  /** Reads a top-level section, validated; an invalid section is backed up, reported and read as its default. */
-  read<S extends z.ZodType>(key: string, schema: S): z.infer<S>;
-  write(key: string, value: unknown): void;
-  /** Reports part of a section as unreadable (backs the file up once, surfaces SETTINGS_CORRUPT). */
-  reportCorrupt(why: string): void;
-  /** The first corruption found since start-up, as an error to show the user once; cleared by reading it. */
-  takeProblem(): CospecError | undefined;
-  readonly path: string;
+export {
+  createSettingsStore,
+  OAuthSettingsSchema,
+  RunSettingsSchema,
+  SecuritySettingsSchema,
+  UpdateSettingsSchema,
+  type SettingsOptions,
+  type SettingsStore,
+} from './store';
+
+export interface SettingsService {
+  handlers: ServiceHandlers<typeof settingsContract>;
+  /** The limits every run gets now (policy over user over defaults). */
+  sandboxLimits(): SandboxLimits;
+  /** The user's egress additions (the policy's entries are added by the runs' allowlist). */
+  userEgress(): string[];
+  /** The engine socket the user chose, if any. */
+  containerSocket(): string | undefined;
+  /** What agents may push (policy over user over defaults); the runs add the inherited branches. */
+  pushRules(): { prefix: string; ciSkip: boolean };
+  /** Adds destinations to the user's allowed ones, with the same checks as Settings (policy, address rules). */
+  allowForUser(entries: string[]): Promise<void>;
 }
 
-export interface SettingsOptions {
-  dataDir: string;
-  logger: Logger;
-  now?: () => Date;
-}
+/**
+ * The settings screen's service: user preferences for runs and updates, with the organization's
+ * policy applied on top. A locked setting is reported as managed and refuses changes.
+ */
+export function createSettingsService(deps: {
+  settings: SettingsStore;
+  policy: PolicyGuard;
+  secrets: Pick<SecretStore, 'get' | 'set' | 'delete'>;
+  onUpdatesChanged?: () => void;
+  /** Asks the sandbox whether its engine answers (bound after the sandbox is built). */
+  engineStatus?: () => Promise<EngineStatus>;
+}): SettingsService {
+  const runs = () => deps.settings.read('runs', RunSettingsSchema);
+  const updates = () => deps.settings.read('updates', UpdateSettingsSchema);
 
-const FILE = 'config.json';
-
-export function createSettingsStore(options: SettingsOptions): SettingsStore {
-  const path = join(options.dataDir, FILE);
-  const now = options.now ?? (() => new Date());
-  let problem: CospecError | undefined;
-  let backedUp = false;
-
-  const backup = (how: 'move' | 'copy', why: string): string => {
-    const target = `${path}.corrupt-${now().toISOString().replace(/[:.]/g, '-')}`;
-    if (how === 'move') renameSync(path, target);
-    else copyFileSync(path, target);
-    options.logger.warn('settings file was invalid and has been backed up', { path, backup: target, why });
-    problem ??= new CospecError(
-      'SETTINGS_CORRUPT',
-      `coSPEC's settings file was damaged, so some settings (possibly connected accounts) could not be read. A copy was kept at ${target}; reconnect what is missing.`,
-      why,
-    );
-    backedUp = true;
-    return target;
-  };
-
-  // conf would throw on unreadable JSON (clearInvalidConfig is off): move such a file aside first.
-  if (existsSync(path)) {
-    try {
-      const data: unknown = JSON.parse(readFileSync(path, 'utf8'));
-      if (!data || typeof data !== 'object' || Array.isArray(data))
-        throw new Error('the file does not hold a JSON object');
-    } catch (error) {
-      backup('move', String(error));
-    }
+  function sandboxLimits(): SandboxLimits {
+    const user = runs();
+    const image = deps.policy.sandboxSetting('image', undefined, SANDBOX_DEFAULTS.image);
+    return {
+      image: image.value,
+      imagePinned: image.managed,
+      memoryMb: deps.policy.sandboxSetting('memoryMb', user.memoryMb, SANDBOX_DEFAULTS.memoryMb).value,
+      cpus: deps.policy.sandboxSetting('cpus', user.cpus, SANDBOX_DEFAULTS.cpus).value,
+      pidsLimit: deps.policy.sandboxSetting('pidsLimit', undefined, SANDBOX_DEFAULTS.pidsLimit).value,
+      timeoutMinutes: deps.policy.sandboxSetting('timeoutMinutes', user.timeoutMinutes, SANDBOX_DEFAULTS.timeoutMinutes)
+        .value,
+    };
   }
 
-  const conf = new Conf<Record<string, unknown>>({
-    cwd: options.dataDir,
-    configName: 'config',
-    projectName: 'cospec-desktop',
-    configFileMode: 0o600,
-    accessPropertiesByDotNotation: false,
-    clearInvalidConfig: false,
-  });
+  async function view(): Promise<SettingsView> {
+    const state = deps.policy.state;
+    const policy = state.status === 'active' ? state.policy : undefined;
+    const user = runs();
+    const sandbox = (
+      key: 'image' | 'memoryMb' | 'cpus' | 'pidsLimit' | 'timeoutMinutes',
+      userValue: number | string | undefined,
+    ) => {
+      const fallback = SANDBOX_DEFAULTS[key];
+      return deps.policy.sandboxSetting(key, userValue as never, fallback as never) as {
+        value: never;
+        managed: boolean;
+      };
+    };
+    return {
+      policy: {
+        status: state.status,
+        path: state.path,
+        problems: state.status === 'invalid' ? state.problems : [],
+        managedInstances: deps.policy.managedInstances().map((i) => ({
+          url: i.url,
+          oauth: Boolean(i.oauthApplicationId),
+          customCa: Boolean(i.caCertificatesPem),
+          proxy: Boolean(i.proxyUrl),
+        })),
+        otherInstancesAllowed: policy?.gitlab?.allowOtherInstances ?? true,
+        gitlabComAllowed: policy?.gitlab?.allowGitLabCom ?? true,
+      },
+      egress: {
+        forced: policy?.egress?.allow ?? [],
+        user: user.egressAllow,
+        userAdditionsAllowed: policy?.egress?.allowUserAdditions ?? true,
+      },
+      sandbox: {
+        engine: user.containerSocket ?? null,
+        image: sandbox('image', undefined),
+        memoryMb: sandbox('memoryMb', user.memoryMb),
+        cpus: sandbox('cpus', user.cpus),
+        pidsLimit: sandbox('pidsLimit', undefined),
+        timeoutMinutes: sandbox('timeoutMinutes', user.timeoutMinutes),
+      },
+      agents: {
+        list: await Promise.all(
+          AGENT_ADAPTERS.map(async (a) => ({
+            name: a.name,
+            label: a.label,
+            modelDomains: modelHostOf(a),
+            modelKeyLabel: a.modelKey?.label ?? null,
+            allowed: isAllowed(() => deps.policy.assertAgentAllowed({ kind: 'adapter', name: a.name })),
+            hasKey: a.modelKey ? Boolean(await deps.secrets.get(a.modelKey.secretKey).catch(() => undefined)) : false,
+          })),
+        ),
+        customCommandsAllowed: isAllowed(() => deps.policy.assertAgentAllowed({ kind: 'command' })),
+      },
+      pushes: pushSettings(),
+      updates: { checkAutomatically: deps.policy.updatesEnabled(updates().checkAutomatically) },
+    };
+  }
+
+  function pushSettings() {
+    const user = runs();
+    return {
+      branchPrefix: deps.policy.branchPrefix(user.branchPrefix, DEFAULT_BRANCH_PREFIX),
+      ciSkip: deps.policy.ciSkip(user.ciSkip),
+    };
+  }
+
+  async function update(patch: SettingsPatch): Promise<SettingsView> {
+    const current = await view();
+    const locked = (what: string) =>
+      new CospecError('POLICY_FORBIDS', `${what} is managed by your organization and cannot be changed here.`);
+    if (patch.egressAllow && !current.egress.userAdditionsAllowed && patch.egressAllow.length > 0)
+      throw locked('The egress allowlist');
+    if (patch.timeoutMinutes !== undefined && current.sandbox.timeoutMinutes.managed)
+      throw locked('The run time limit');
+    if (patch.memoryMb !== undefined && current.sandbox.memoryMb.managed) throw locked('The memory limit');
+    if (patch.cpus !== undefined && current.sandbox.cpus.managed) throw locked('The CPU limit');
+    if (patch.checkUpdatesAutomatically !== undefined && current.updates.checkAutomatically.managed)
+      throw locked('Automatic update checks');
+    if (patch.branchPrefix !== undefined && current.pushes.branchPrefix.managed)
+      throw locked('The agent branch prefix');
+    if (patch.ciSkip !== undefined && current.pushes.ciSkip.managed) throw locked('Skipping CI on agent pushes');
+
+    const next = { ...runs() };
+    // Each entry is checked and stored in its canonical form; the first refused one says why.
+    if (patch.egressAllow) next.egressAllow = [...new Set(patch.egressAllow.map((e) => deps.policy.checkUserEntry(e)))];
+    if (patch.timeoutMinutes !== undefined) next.timeoutMinutes = patch.timeoutMinutes;
+    if (patch.memoryMb !== undefined) next.memoryMb = patch.memoryMb;
+    if (patch.cpus !== undefined) next.cpus = patch.cpus;
+    if (patch.branchPrefix !== undefined) next.branchPrefix = patch.branchPrefix;
+    if (patch.ciSkip !== undefined) next.ciSkip = patch.ciSkip;
+    if (patch.containerSocket === null) delete next.containerSocket;
+    else if (patch.containerSocket !== undefined) next.containerSocket = patch.containerSocket;
+    deps.settings.write('runs', next);
+    if (patch.checkUpdatesAutomatically !== undefined) {
+      deps.settings.write('updates', { checkAutomatically: patch.checkUpdatesAutomatically });
+      deps.onUpdatesChanged?.();
+    }
+    return view();
+  }
 
   return {
-    path,
-    read(key, schema) {
-      const raw = conf.get(key);
-      const parsed = schema.safeParse(raw);
-      if (parsed.success) return parsed.data;
-      if (!backedUp) backup('copy', `section "${key}": ${parsed.error.message}`);
-      const fallback = schema.safeParse(undefined);
-      if (fallback.success) return fallback.data;
-      throw problem ?? new CospecError('SETTINGS_CORRUPT', `The "${key}" settings could not be read.`);
+    sandboxLimits,
+    userEgress: () => runs().egressAllow,
+    containerSocket: () => runs().containerSocket,
+    pushRules: () => {
+      const p = pushSettings();
+      return { prefix: p.branchPrefix.value, ciSkip: p.ciSkip.value };
     },
-    write(key, value) {
-      conf.set(key, value);
+    async allowForUser(entries) {
+      if (entries.length > 0) await update({ egressAllow: [...runs().egressAllow, ...entries] });
     },
-    reportCorrupt(why) {
-      if (!backedUp) backup('copy', why);
-    },
-    takeProblem() {
-      const p = problem;
-      problem = undefined;
-      return p;
+    handlers: {
+      get: () => view(),
+      engineStatus: async () =>
+        deps.engineStatus ? deps.engineStatus() : { ok: false, message: 'No container sandbox in this build.' },
+      update: (patch) => update(patch),
+      async setAgentKey({ agent, key }) {
+        const adapter = AGENT_ADAPTERS.find((a) => a.name === agent);
+        if (!adapter?.modelKey)
+          throw new CospecError('INVALID_INPUT', `The agent "${agent}" does not use a model key.`);
+        if (key === null) await deps.secrets.delete(adapter.modelKey.secretKey);
+        else await deps.secrets.set(adapter.modelKey.secretKey, key);
+        return view();
+      },
     },
   };
 }
 
-/** Settings the accounts and auth services read (other services keep their own sections). */
-export const SecuritySettingsSchema = z
-  .object({
-    /** The user agreed to keep tokens where the OS offers only obfuscation (Linux basic_text). */
-    allowPlaintextSecrets: z.boolean().default(false),
-  })
-  .default({ allowPlaintextSecrets: false });
-
-export const OAuthSettingsSchema = z
-  .object({
-    /** The OAuth application id registered on gitlab.com for coSPEC Desktop. */
-    gitlabComClientId: z.string().min(1).optional(),
-    /** OAuth applications an admin registered on self-hosted instances. */
-    applications: z.array(z.object({ instanceUrl: z.string().url(), clientId: z.string().min(1) })).default([]),
-  })
-  .default({ applications: [] });
-
-export const RunSettingsSchema = z
-  .object({
-    /** Extra egress destinations for every run (host, *.domain or host:port), applied under the policy. */
-    egressAllow: z.array(z.string().min(1).max(253)).max(200).default([]),
-    /** How long an agent may run before it is stopped. */
-    timeoutMinutes: z
-      .number()
-      .int()
-      .min(1)
-      .max(24 * 60)
-      .default(60),
-    memoryMb: z.number().int().min(256).max(262_144).optional(),
-    cpus: z.number().min(0.5).max(256).optional(),
-    /** The container engine: a socket path or a DOCKER_HOST-style URL; absent = find it. */
-    containerSocket: z.string().min(1).max(1024).optional(),
-    /** Branches agents may push start with this (the default when absent), applied under the policy. */
-    branchPrefix: BranchPrefixSchema.optional(),
-    /** Add ci.skip to every agent push (applied under the policy). */
-    ciSkip: z.boolean().optional(),
-  })
-  .default({ egressAllow: [], timeoutMinutes: 60 });
-
-export const UpdateSettingsSchema = z
-  .object({ checkAutomatically: z.boolean().default(true) })
-  .default({ checkAutomatically: true });
+function isAllowed(check: () => void): boolean {
+  try {
+    check();
+    return true;
+  } catch {
+    return false;
+  }
+}

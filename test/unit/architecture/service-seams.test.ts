@@ -75,9 +75,10 @@ describe('service seams', () => {
     expect(offenders).toEqual([]);
   });
 
-  it('the removed seams stay removed: services/runtime', () => {
-    const gone = ['src-main/services/runtime'];
+  it('the removed seams stay removed: services/runtime and services/preferences', () => {
+    const gone = ['src-main/services/runtime', 'src-main/services/preferences'];
     expect(existsSync(join(SERVICES, 'runtime.ts'))).toBe(false);
+    expect(existsSync(join(SERVICES, 'preferences'))).toBe(false);
     const offenders = all.flatMap((file) =>
       importsOf(file)
         .filter((t) => gone.some((g) => t === g || t.startsWith(`${g}/`)))

@@ -8,7 +8,7 @@ import { createLogger } from '../../../src-main/platform/logger';
 import { createOAuthAppResolver } from '../../../src-main/services/auth/app-resolver';
 import { builtInGitLabComClientId } from '../../../src-main/services/auth/built-in';
 import { GITLAB_COM_URL } from '../../../src-main/services/gitlab/url';
-import { createSettingsStore } from '../../../src-main/services/settings';
+import { createSettingsStore } from '../../../src-main/services/settings/store';
 
 const require = createRequire(import.meta.url);
 const configPath = join(process.cwd(), 'resources/build/electron-builder.cjs');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createLogger, memorySink } from '../../../src-main/platform/logger';
-import { createSettingsStore } from '../../../src-main/services/settings';
+import { createSettingsStore } from '../../../src-main/services/settings/store';
 
 const dirs: string[] = [];
 const scratch = () => {

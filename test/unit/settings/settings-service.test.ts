@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger, memorySink } from '../../../src-main/platform/logger';
 import { loadPolicy, PolicyGuard } from '../../../src-main/services/policy';
-import { createPreferencesService } from '../../../src-main/services/preferences';
 import { SANDBOX_DEFAULTS } from '../../../src-main/services/sandbox/limits';
-import { createSettingsStore } from '../../../src-main/services/settings';
+import { createSettingsService, createSettingsStore } from '../../../src-main/services/settings';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -24,7 +23,7 @@ async function setup(policy?: object) {
     set: async (k: string, v: string) => void stored.set(k, v),
     delete: async (k: string) => void stored.delete(k),
   };
-  return { prefs: createPreferencesService({ settings, policy: guard, secrets }), settings, stored };
+  return { prefs: createSettingsService({ settings, policy: guard, secrets }), settings, stored };
 }
 
 describe('settings under the managed policy', () => {
