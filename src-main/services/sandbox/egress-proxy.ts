@@ -16,6 +16,7 @@ import type { CredentialGateway } from '../gateway';
 import type { ModelGateway } from '../gateway/model-gateway';
 import { normaliseHost } from '../../platform/host';
 import { compileAllowlist, forbiddenAddressReason } from './allowlist';
+import { readInto, streamTarget } from './read-into';
 
 /**
  * The run's only way out: the container reaches it through a relay, over a mounted unix
@@ -266,7 +267,11 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     }
     void judge('CONNECT', target.host, target.port).then((verdict) => {
       if (!verdict.ok) return refuseSocket(client, verdict.status, verdict.reason);
-      const upstream: Socket = connect({ host: verdict.address, port: target.port });
+      // After the decision the bytes only pass: the answer is read into large reusable buffers and
+      // written to the client as is (read-into.ts); nothing parses or copies it per chunk.
+      const toClient = readInto(streamTarget(client));
+      const upstream: Socket = connect({ host: verdict.address, port: target.port, onread: toClient });
+      toClient.attach(upstream);
       let established = false;
       upstream.setNoDelay(true);
       sockets.add(upstream);
@@ -276,7 +281,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
         upstream.setTimeout(0);
         client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
         if (head.length) upstream.write(head);
-        upstream.pipe(client);
+        upstream.on('end', () => client.end());
         client.pipe(upstream);
       });
       upstream.on('error', (err) => {

@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import type { ExecStream } from './engine';
+import { readInto } from './read-into';
 
 /**
  * The app's end of the egress tunnel (tunnel shape, for a remote engine): connections accepted by
@@ -20,6 +21,8 @@ interface Connection {
   socket: Socket;
   credit: number;
   closed: boolean;
+  /** Restarts reading from the proxy once the relay has acknowledged enough (set while out of credit). */
+  resume?: () => void;
 }
 
 export interface EgressTunnel {
@@ -58,17 +61,39 @@ export function serveEgressTunnel(
     if (stdin.uncork) process.nextTick(() => stdin.uncork?.());
   };
 
+  const stdinState = stream.stdin as NodeJS.WritableStream & Partial<Pick<Writable, 'writableLength'>>;
+  /** A data frame: header and payload as two writes, so a payload written at once frees its read buffer. */
+  const sendData = (id: number, payload: Buffer) => {
+    if (broken) return;
+    const header = Buffer.allocUnsafe(HEADER);
+    header.write('D', 0, 'latin1');
+    header.writeUInt32BE(id, 1);
+    header.writeUInt32BE(payload.length, 5);
+    stream.stdin.write(header);
+    stream.stdin.write(payload);
+  };
+
   const open = (id: number) => {
     opened += 1;
-    // allowHalfOpen: the proxy finishing its answer must not end what the client still sends.
-    const socket = connect({ path: proxyPath, allowHalfOpen: true });
-    const conn: Connection = { socket, credit: TUNNEL_WINDOW, closed: false };
-    connections.set(id, conn);
-    socket.on('data', (chunk: Buffer) => {
-      send('D', id, chunk);
-      conn.credit -= chunk.length;
-      if (conn.credit <= 0) socket.pause();
+    const conn: Connection = { socket: undefined as unknown as Socket, credit: TUNNEL_WINDOW, closed: false };
+    // The proxy's answer is read into large reusable buffers and framed as is (read-into.ts); the
+    // window, not the engine connection, holds a connection back.
+    const fromProxy = readInto({
+      write: (chunk) => {
+        sendData(id, chunk);
+        conn.credit -= chunk.length;
+        return conn.credit > 0;
+      },
+      behind: () => (stdinState.writableLength ?? 1) > 0,
+      onDrain: (resume) => {
+        conn.resume = resume;
+      },
     });
+    // allowHalfOpen: the proxy finishing its answer must not end what the client still sends.
+    const socket = connect({ path: proxyPath, allowHalfOpen: true, onread: fromProxy });
+    fromProxy.attach(socket);
+    conn.socket = socket;
+    connections.set(id, conn);
     socket.on('end', () => send('E', id));
     socket.on('error', () => undefined);
     socket.on('close', () => {
@@ -96,7 +121,11 @@ export function serveEgressTunnel(
         return;
       case 'W':
         conn.credit += length;
-        if (conn.credit > 0 && conn.socket.isPaused()) conn.socket.resume();
+        if (conn.credit > 0 && conn.resume) {
+          const resume = conn.resume;
+          conn.resume = undefined;
+          resume();
+        }
         return;
       default:
         onError(new Error(`egress tunnel: unknown frame type ${JSON.stringify(type)}`));

@@ -10,6 +10,7 @@ import type {
   ExecStream,
   ImageInfo,
 } from './engine';
+import { demuxEngineStream } from './demux';
 import { splitLines } from './lines';
 import { singleFileTar } from './tar';
 
@@ -341,7 +342,7 @@ class DockerContainer implements ContainerHandle {
     const raw = (await this.container.logs({ follow: true, stdout: true, stderr: true })) as unknown as Readable;
     const out = new PassThrough();
     const err = new PassThrough();
-    this.container.modem.demuxStream(raw, out, err);
+    demuxEngineStream(raw, out, err);
     const split = Promise.all([splitLines(out, (l) => emit(l, 'stdout')), splitLines(err, (l) => emit(l, 'stderr'))]);
     const ended = new Promise<void>((resolve) => {
       raw.on('end', resolve);
@@ -415,7 +416,7 @@ class DockerContainer implements ContainerHandle {
     const chunks: Buffer[] = [];
     const sink = new PassThrough();
     sink.on('data', (c: Buffer) => chunks.push(c));
-    this.container.modem.demuxStream(stream, sink, sink);
+    demuxEngineStream(stream, sink, sink);
     await new Promise<void>((resolve) => {
       stream.on('end', resolve);
       stream.on('close', resolve);
@@ -455,7 +456,7 @@ class DockerContainer implements ContainerHandle {
       const socket = (await exec.start({ hijack: true, stdin: true })) as unknown as Duplex;
       const stdout = new PassThrough();
       const stderr = new PassThrough();
-      this.streaming.modem.demuxStream(socket, stdout, stderr);
+      demuxEngineStream(socket, stdout, stderr);
       void splitLines(stderr, (line) => opts.onStderr?.(line));
       const ended = new Promise<void>((resolve) => {
         const done = () => {

@@ -1,0 +1,84 @@
+import type { OnReadOpts, Socket } from 'node:net';
+
+/**
+ * Bytes that only pass through (a proxied connection after its allowlist decision, a tunnelled
+ * connection) are read into large reusable buffers and handed on as they are, instead of
+ * `socket.pipe(dst)`: a piped socket reads 64 KiB at a time into a fresh buffer and pays the stream
+ * machinery per chunk, which measured about twice the CPU per byte of this on a fast local
+ * download (bench/sandbox.ts has the figures). Use as `connect({ ..., onread: readInto(...) })`.
+ *
+ * A buffer is reused only once nothing still refers to it: a write the destination completed at
+ * once is done with it; a write it had to queue keeps it, so the next read gets a new one. While the
+ * destination is already behind, a chunk under half its buffer is copied to its own size before it
+ * is queued, so a peer trickling small reads cannot make each of them hold a whole large buffer
+ * (queued bytes hold at most twice their size); `false` from `write` pauses the source until the
+ * destination drains, as `pipe` does.
+ */
+
+/**
+ * Read buffers start at 64 KiB (what a piped socket reads) and double, up to 1 MiB, each time a read
+ * fills one: an idle or slow connection keeps a small buffer, a fast download reads up to what the
+ * kernel's socket buffer holds per call.
+ */
+export const READ_BUFFER_MIN = 64 << 10;
+export const READ_BUFFER_MAX = 1 << 20;
+
+export interface ReadIntoTarget {
+  /** Writes one chunk; false asks the source to pause until `onDrain` calls back. */
+  write(chunk: Buffer): boolean;
+  /** Whether bytes written earlier are still queued (a new chunk would be queued after them). */
+  behind(): boolean;
+  /** Calls `resume` once the destination can take more. */
+  onDrain(resume: () => void): void;
+}
+
+/** A target writing to a socket or other writable stream. */
+export function streamTarget(dst: NodeJS.WritableStream & { writableLength: number }): ReadIntoTarget {
+  return {
+    write: (chunk) => dst.write(chunk),
+    behind: () => dst.writableLength > 0,
+    onDrain: (resume) => void dst.once('drain', resume),
+  };
+}
+
+/**
+ * `onread` options for the source socket: every chunk read goes to `target`. `source` is given once
+ * the socket exists (connect() returns it after the options are built).
+ */
+export function readInto(target: ReadIntoTarget): OnReadOpts & { attach(source: Socket): void } {
+  let current = Buffer.allocUnsafe(READ_BUFFER_MIN);
+  let held = false;
+  let grow = false;
+  let source: Socket | undefined;
+  return {
+    attach(s) {
+      source = s;
+    },
+    buffer: () => {
+      if (held || grow) {
+        current = Buffer.allocUnsafe(grow ? Math.min(current.length * 2, READ_BUFFER_MAX) : current.length);
+        held = false;
+        grow = false;
+      }
+      return current;
+    },
+    callback: (n, buf) => {
+      const chunk = Buffer.from(buf.buffer, buf.byteOffset, n);
+      grow = n === buf.length && n < READ_BUFFER_MAX;
+      let ok: boolean;
+      // Queued behind earlier bytes, a small chunk is copied out rather than keep a large buffer alive.
+      if (target.behind() && n < buf.length / 2) ok = target.write(Buffer.from(chunk));
+      else {
+        ok = target.write(chunk);
+        // Not all written at once: the queued rest still points into this buffer.
+        if (target.behind()) held = true;
+      }
+      if (!ok && source) {
+        const s = source;
+        target.onDrain(() => s.resume());
+        return false;
+      }
+      return true;
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+
+/**
+ * The egress relay (resources/sandbox/relay.pl) under this machine's perl, in both of its ways of
+ * moving bytes: splice(2) through a pipe per direction, and the copy loop it falls back to. The
+ * far end is a TCP or unix socket server standing in for the proxy.
+ */
+
+const SCRIPT = join(__dirname, '../../../resources/sandbox/relay.pl');
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+async function connectWhenListening(port: number): Promise<Socket> {
+  for (let i = 0; ; i++) {
+    try {
+      return await new Promise<Socket>((resolve, reject) => {
+        const s = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+        s.once('connect', () => resolve(s));
+        s.once('error', reject);
+      });
+    } catch (error) {
+      if (i > 200) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
+/** Reads a socket to its end, pausing now and then as a slow client would. */
+function readAll(s: Socket, slow = false): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  s.on('data', (c: Buffer) => {
+    chunks.push(c);
+    if (slow && ++n % 16 === 0) {
+      s.pause();
+      setTimeout(() => s.resume(), 5);
+    }
+  });
+  return new Promise((resolve, reject) => {
+    s.once('end', () => resolve(Buffer.concat(chunks)));
+    s.once('error', reject);
+  });
+}
+
+const started: ChildProcessWithoutNullStreams[] = [];
+const servers: Server[] = [];
+let dir: string | undefined;
+
+afterEach(async () => {
+  for (const p of started.splice(0)) p.kill();
+  for (const s of servers.splice(0)) s.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+/** An echo-and-reply far end: it reads everything the client sends, then answers with its hash and `reply`. */
+async function farEnd(kind: 'tcp' | 'unix', reply: Buffer): Promise<string> {
+  const server = createServer({ allowHalfOpen: true }, (s) => {
+    void readAll(s).then((got) => {
+      s.write(sha(got) + '\n');
+      s.end(reply);
+    });
+  });
+  servers.push(server);
+  if (kind === 'unix') {
+    dir = await mkdtemp(join(tmpdir(), 'cospec-relay-'));
+    const path = join(dir, 'proxy.sock');
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    return `unix:${path}`;
+  }
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `tcp:127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+describe.each([
+  { mode: 'splice', env: {} },
+  { mode: 'copy', env: { COSPEC_RELAY_COPY: '1' } },
+])('the egress relay ($mode)', ({ env }) => {
+  it.each(['tcp', 'unix'] as const)(
+    'carries 24 MB each way intact to a %s target, with half-close',
+    async (kind) => {
+      const reply = randomBytes(24 << 20);
+      const target = await farEnd(kind, reply);
+      const port = await freePort();
+      const relay = spawn('perl', [SCRIPT, '127.0.0.1', String(port), target], { env: { ...process.env, ...env } });
+      started.push(relay);
+      const client = await connectWhenListening(port);
+      const answer = readAll(client, true);
+      const sent = randomBytes(24 << 20);
+      client.end(sent);
+      const got = await answer;
+      const newline = got.indexOf(10);
+      expect(got.subarray(0, newline).toString()).toBe(sha(sent));
+      expect(sha(got.subarray(newline + 1))).toBe(sha(reply));
+    },
+    60_000,
+  );
+
+  it('keeps many connections apart', async () => {
+    const target = await farEnd('tcp', Buffer.from('done'));
+    const port = await freePort();
+    const relay = spawn('perl', [SCRIPT, '127.0.0.1', String(port), target], { env: { ...process.env, ...env } });
+    started.push(relay);
+    await (await connectWhenListening(port)).end();
+    const results = await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const body = randomBytes(200_000);
+        const s = await connectWhenListening(port);
+        const answer = readAll(s);
+        s.end(body);
+        return { body, got: (await answer).toString() };
+      }),
+    );
+    for (const r of results) expect(r.got).toBe(`${sha(r.body)}\ndone`);
+  }, 60_000);
+});
