@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Project } from '../../../src-shared/model/project';
+import { DEVELOPER_ACCESS } from '../../../src-shared/model/access-level';
 import type { RateLimitWait } from '../gitlab';
 import { ApiProjectSchema as GitLabProjectSchema } from '../gitlab/schemas';
 
@@ -23,7 +24,6 @@ const ApiProjectSchema = GitLabProjectSchema.required({
 const ProtectedBranchSchema = z.object({ name: z.string() });
 
 const PER_PAGE = 100;
-const DEVELOPER = 30;
 
 /** Every project where the account has Developer access or higher, across all pages. */
 export async function fetchAllProjects(
@@ -35,7 +35,7 @@ export async function fetchAllProjects(
   const projects: Project[] = [];
   let page: string | null = '1';
   while (page) {
-    const query = `membership=true&min_access_level=${DEVELOPER}&order_by=last_activity_at&sort=desc&per_page=${PER_PAGE}&page=${page}`;
+    const query = `membership=true&min_access_level=${DEVELOPER_ACCESS}&order_by=last_activity_at&sort=desc&per_page=${PER_PAGE}&page=${page}`;
     const { json, headers } = await get(accountId, `/projects?${query}`, signal, onRateLimit);
     for (const raw of z.array(ApiProjectSchema).parse(json)) projects.push(toProject(accountId, raw));
     const next = headers.get('x-next-page');
@@ -83,7 +83,7 @@ function toProject(accountId: string, raw: z.infer<typeof ApiProjectSchema>): Pr
     webUrl: raw.web_url,
     httpUrlToRepo: raw.http_url_to_repo,
     lastActivityAt: raw.last_activity_at,
-    accessLevel: access || DEVELOPER,
+    accessLevel: access || DEVELOPER_ACCESS,
     defaultBranchProtected: null,
     protectionSettingsUrl: `${raw.web_url}/-/settings/repository#js-protected-branches-settings`,
     archived: raw.archived ?? false,
