@@ -44,6 +44,8 @@ const { Client: SshClient, utils } = ssh2;
 const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 /** A connection with no open channel for this long is closed; the next request reconnects. */
 const IDLE_CLOSE_MS = 30_000;
+/** SSH_OPEN_ADMINISTRATIVELY_PROHIBITED (RFC 4254 section 5.1): how sshd refuses a session past MaxSessions. */
+const SSH_OPEN_ADMINISTRATIVELY_PROHIBITED = 1;
 
 function display(path: string, home: string): string {
   return path.startsWith(`${home}/`) ? `~${path.slice(home.length)}` : path;
@@ -194,6 +196,20 @@ interface Link {
  * Forwarded sockets (Podman's scheme) are not sessions, so they all share one connection.
  */
 const EXEC_CHANNELS_PER_CONNECTION = 8;
+/**
+ * At most this many connections to one host; further requests wait for a free channel. Each new
+ * connection is an unauthenticated one until its login is done, and sshd drops those at random
+ * once 10 are pending (MaxStartups 10:30:100), so a burst of requests must not become a burst of logins.
+ */
+const MAX_CONNECTIONS = 4;
+/** Logins that fail before the handshake (sshd dropped the connection, as MaxStartups does) are retried this often. */
+const DIAL_ATTEMPTS = 3;
+/** A session sshd turned away is asked for again this often, each time after a channel closed or a short wait. */
+const SESSION_ATTEMPTS = 8;
+const SESSION_RETRY_MS = 500;
+
+/** A dial that failed before any byte of a request went out and may work when tried again. */
+class TransientDialError extends CospecError {}
 
 export class SshEngineConnection {
   /** HTTP agent for docker-modem: each request's "socket" is a channel on a shared connection. */
@@ -201,12 +217,17 @@ export class SshEngineConnection {
   private links: Link[] = [];
   private closed = false;
   private readonly perLink: number;
+  /** Requests waiting for a channel while every connection is full. */
+  private waiters: Array<() => void> = [];
+  /** Logins run one at a time, so a burst of requests never opens a burst of connections. */
+  private dialing: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly target: SshTarget,
     private readonly identity: SshIdentity,
     private readonly knownHostsPath: string,
     private readonly home: string,
+    private readonly maxConnections = MAX_CONNECTIONS,
   ) {
     this.perLink = target.socketPath ? Number.POSITIVE_INFINITY : EXEC_CHANNELS_PER_CONNECTION;
     this.agent = new http.Agent({ keepAlive: false });
@@ -220,40 +241,77 @@ export class SshEngineConnection {
     };
   }
 
-  /** A live connection with room for one more channel, reserved; a new one when none has room. */
-  private reserve(): Link {
-    let link = this.links.find((l) => !l.dead && l.channels < this.perLink);
-    if (!link) {
-      const fresh: Link = { channels: 0, dead: false, client: Promise.resolve(undefined as unknown as Client) };
-      fresh.client = dialSsh(this.target, this.identity, this.knownHostsPath, this.home).then(
-        (client) => {
-          fresh.ended = new Promise((resolve) => client.once('close', () => resolve()));
-          // A dropped connection is forgotten; the next request dials a new one.
-          void fresh.ended.then(() => this.forget(fresh));
-          if (this.closed) client.end();
-          return client;
-        },
-        (error: unknown) => {
-          this.forget(fresh);
-          throw error;
-        },
-      );
-      this.links.push(fresh);
-      link = fresh;
+  /**
+   * A live connection with room for one more channel, reserved; a new one when none has room and
+   * fewer than maxConnections exist; else waits until a channel closes.
+   */
+  private async reserve(): Promise<Link> {
+    for (;;) {
+      if (this.closed) throw new CospecError('ENGINE_UNAVAILABLE', 'The ssh connection to the engine was closed.');
+      let link = this.links.find((l) => !l.dead && l.channels < this.perLink);
+      if (!link && this.links.length < this.maxConnections) link = this.connect();
+      if (link) {
+        link.channels += 1;
+        clearTimeout(link.idleTimer);
+        return link;
+      }
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
-    link.channels += 1;
-    clearTimeout(link.idleTimer);
-    return link;
+  }
+
+  private connect(): Link {
+    const fresh: Link = {
+      channels: 0,
+      dead: false,
+      client: Promise.resolve(undefined as unknown as Client),
+    };
+    const dialed = this.dialing.then(() => this.dialWithRetries());
+    this.dialing = dialed.catch(() => undefined);
+    fresh.client = dialed.then(
+      (client) => {
+        fresh.ended = new Promise((resolve) => client.once('close', () => resolve()));
+        // A dropped connection is forgotten; the next request dials a new one.
+        void fresh.ended.then(() => this.forget(fresh));
+        if (this.closed) client.end();
+        return client;
+      },
+      (error: unknown) => {
+        this.forget(fresh);
+        throw error;
+      },
+    );
+    this.links.push(fresh);
+    return fresh;
+  }
+
+  private async dialWithRetries(): Promise<Client> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await dialSsh(this.target, this.identity, this.knownHostsPath, this.home);
+      } catch (error) {
+        if (!(error instanceof TransientDialError) || attempt >= DIAL_ATTEMPTS || this.closed) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+      }
+    }
+  }
+
+  /** Wakes the requests waiting for a channel (they look again; those that find none wait again). */
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   private forget(link: Link): void {
     link.dead = true;
     clearTimeout(link.idleTimer);
     this.links = this.links.filter((l) => l !== link);
+    this.wake();
   }
 
   private release(link: Link): void {
     link.channels -= 1;
+    this.wake();
     if (link.channels > 0 || link.dead) return;
     // Idle connections close after a while so nothing lingers; the next request reconnects.
     link.idleTimer = setTimeout(() => {
@@ -275,17 +333,41 @@ export class SshEngineConnection {
   }
 
   private async openChannel(): Promise<Duplex> {
-    if (this.closed) throw new CospecError('ENGINE_UNAVAILABLE', 'The ssh connection to the engine was closed.');
-    const link = this.reserve();
-    try {
-      return asSocket(await this.openOn(link));
-    } catch (error) {
-      // The server said no to this channel (a CospecError, or an open failure with a reason code): final.
-      if (error instanceof CospecError || (error as { reason?: unknown }).reason !== undefined) throw error;
-      // The connection died without our noticing (laptop slept, NAT forgot it): one try on a fresh one.
-      this.forget(link);
-      void link.client.then((client) => client.end()).catch(() => undefined);
-      return asSocket(await this.openOn(this.reserve()));
+    let reconnected = false;
+    for (let attempt = 1; ; attempt += 1) {
+      const link = await this.reserve();
+      try {
+        return asSocket(await this.openOn(link));
+      } catch (error) {
+        if (error instanceof CospecError) throw error;
+        const reason = (error as { reason?: unknown }).reason;
+        if (reason === undefined) {
+          // The connection died without our noticing (laptop slept, NAT forgot it): one try on a fresh one.
+          if (reconnected) throw error;
+          reconnected = true;
+          this.forget(link);
+          void link.client.then((client) => client.end()).catch(() => undefined);
+          continue;
+        }
+        // sshd said no to a session (Docker's scheme) although we counted a free one: it still holds
+        // sessions whose `docker system dial-stdio` has not exited yet (sshd frees a session when its
+        // process ends, which under load comes well after the channel closed). Nothing of the request
+        // has been sent, so ask again once a channel closes or after a short wait.
+        if (
+          this.target.socketPath ||
+          reason !== SSH_OPEN_ADMINISTRATIVELY_PROHIBITED ||
+          attempt >= SESSION_ATTEMPTS ||
+          link.dead
+        )
+          throw error;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, SESSION_RETRY_MS * attempt);
+          this.waiters.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
     }
   }
 
@@ -318,6 +400,8 @@ export class SshEngineConnection {
   async close(): Promise<void> {
     this.closed = true;
     this.agent.destroy();
+    // Requests waiting for a channel look again and fail: the connection is closed.
+    this.wake();
     const links = this.links;
     this.links = [];
     await Promise.all(
@@ -392,28 +476,61 @@ async function dialSsh(
             error.message,
           ),
         );
-      } else
+      } else {
+        // Dropped or stalled before the handshake: what sshd does past MaxStartups, or on a busy host.
+        const Failure = /before handshake|waiting for handshake|ECONNRESET|EPIPE/.test(error.message)
+          ? TransientDialError
+          : CospecError;
         reject(
-          new CospecError(
+          new Failure(
             'ENGINE_UNAVAILABLE',
             `SSH connection to ${target.host}:${target.port} failed: ${error.message}`,
             error.message,
           ),
         );
+      }
     });
     client.connect(config);
   });
   return client;
 }
 
-/** `docker system dial-stdio` that fails (no docker CLI on the host) says so instead of "socket hang up". */
+/**
+ * `docker system dial-stdio` that fails (no docker CLI on the host, engine socket unreachable) says
+ * so instead of "socket hang up": sshd may send the end of output before the exit status, so an
+ * end with no byte of answer waits for the exit status (or the close) before the HTTP client sees it.
+ */
 function watchDialStdio(channel: ClientChannel, target: SshTarget): ClientChannel {
   let stderr = '';
+  let received = false;
+  let exited = false;
+  let heldEnd = false;
   channel.stderr.on('data', (chunk: Buffer) => {
     if (stderr.length < 2000) stderr += chunk.toString('utf8');
   });
+  const push = channel.push.bind(channel);
+  channel.push = (chunk: unknown, encoding?: BufferEncoding) => {
+    if (chunk) received = true;
+    return push(chunk, encoding);
+  };
+  const emit = channel.emit.bind(channel) as (event: string | symbol, ...args: unknown[]) => boolean;
+  const release = () => {
+    if (!heldEnd) return;
+    heldEnd = false;
+    emit('end');
+  };
+  channel.emit = ((event: string | symbol, ...args: unknown[]) => {
+    if (event === 'end' && !received && !exited) {
+      heldEnd = true;
+      return true;
+    }
+    if (event === 'close') release();
+    return emit(event, ...args);
+  }) as typeof channel.emit;
   channel.once('exit', (code: number | null) => {
-    if (code === 0 || code === null) return;
+    exited = true;
+    if (code === 0 || code === null) return release();
+    heldEnd = false;
     // ssh2 types destroy() without the error argument every stream accepts.
     (channel as unknown as Duplex).destroy(
       new CospecError(

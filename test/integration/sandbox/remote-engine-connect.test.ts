@@ -7,7 +7,13 @@ import { PassThrough, type Duplex } from 'node:stream';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CospecError } from '../../../src-shared/ipc/errors';
-import { remoteEngineOptions, type RemoteEngineOptions } from '../../../src-main/services/sandbox/engine-remote';
+import net from 'node:net';
+import {
+  parseRemoteHost,
+  remoteEngineOptions,
+  type RemoteEngineOptions,
+} from '../../../src-main/services/sandbox/engine-remote';
+import { selectIdentity, SshEngineConnection } from '../../../src-main/services/sandbox/engine-remote-ssh';
 import {
   remoteEngineSkipReason,
   startSshEngine,
@@ -35,7 +41,9 @@ async function connect(
   env: NodeJS.ProcessEnv,
 ): Promise<{ docker: Docker; remote: RemoteEngineOptions }> {
   const remote = await remoteEngineOptions(dockerHost, env);
-  return { docker: new Docker({ ...remote.options, timeout: 20_000 }), remote };
+  // Over Docker's scheme every request starts a docker CLI on the ssh host, which here is this
+  // (possibly busy) machine: the idle limit leaves room for a dozen of them starting at once.
+  return { docker: new Docker({ ...remote.options, timeout: 60_000 }), remote };
 }
 
 /** The error a promise rejects with (fails the test when it resolves). */
@@ -350,6 +358,77 @@ describe.skipIf(Boolean(remoteEngineSkipReason('ssh')))('ssh failures say what t
     }
   });
 
+  it('retries a login that sshd drops before the handshake (as it does past MaxStartups)', async () => {
+    // A relay in front of sshd that closes the first two connections at once, as sshd does with
+    // unauthenticated connections it sheds; nothing of a request has been sent on those.
+    const port = Number(new URL(fixture.dockerHost).port);
+    let accepted = 0;
+    const relay = net.createServer((client) => {
+      accepted += 1;
+      if (accepted <= 2) return client.destroy();
+      const upstream = net.connect({ host: '127.0.0.1', port });
+      client.pipe(upstream).pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const relayPort = (relay.address() as net.AddressInfo).port;
+    const knownHosts = fixture.env.COSPEC_SSH_KNOWN_HOSTS ?? '';
+    await writeFile(knownHosts, `${fixture.hostKeyLine.replace(`:${port} `, `:${relayPort} `)}\n`);
+    const { docker, remote } = await connect(`ssh://root@127.0.0.1:${relayPort}/run/cospec/podman.sock`, fixture.env);
+    try {
+      expect(String(await docker.ping())).toBe('OK');
+      expect(accepted).toBe(3);
+    } finally {
+      await remote.close();
+      await new Promise((resolve) => relay.close(resolve));
+      await writeFile(knownHosts, `${fixture.hostKeyLine}\n`);
+    }
+  });
+
+  it.skipIf(!existsSync('/usr/bin/docker') && !existsSync('/usr/local/bin/docker'))(
+    "queues a burst beyond its connections (Docker's scheme) instead of opening more logins",
+    async () => {
+      await writeFile(fixture.env.COSPEC_SSH_KNOWN_HOSTS ?? '', `${fixture.hostKeyLine}\n`);
+      const target = parseRemoteHost(fixture.dockerStyleHost, fixture.env);
+      if (target.kind !== 'ssh') throw new Error('expected an ssh target');
+      const home = fixture.env.HOME ?? '';
+      const connection = new SshEngineConnection(
+        target,
+        selectIdentity(fixture.env, home),
+        fixture.env.COSPEC_SSH_KNOWN_HOSTS ?? '',
+        home,
+        2,
+      );
+      const options: Docker.DockerOptions & { agent: http.Agent } = {
+        protocol: 'http',
+        host: 'localhost',
+        port: 80,
+        agent: connection.agent,
+        timeout: 60_000,
+      };
+      const docker = new Docker(options);
+      const before = fixture.log().split('Accepted publickey').length;
+      let most = 0;
+      try {
+        // 24 requests would take three connections of 8 sessions; with two allowed, the rest wait for a channel.
+        const answers = await Promise.all(
+          Array.from({ length: 24 }, async () => {
+            const answer = await docker.ping();
+            most = Math.max(most, connection.connectionCount);
+            return String(answer);
+          }),
+        );
+        most = Math.max(most, connection.connectionCount);
+        expect(answers).toEqual(Array(24).fill('OK'));
+        expect(most).toBeLessThanOrEqual(2);
+        expect(fixture.log().split('Accepted publickey').length - before).toBeLessThanOrEqual(2);
+      } finally {
+        await connection.close();
+      }
+    },
+  );
+
   it('nothing listening on the ssh port is told apart from ssh failures', async () => {
     const port = new URL(fixture.dockerHost).port;
     await fixture.stop();
@@ -415,23 +494,20 @@ describe.skipIf(Boolean(remoteEngineSkipReason('tls')))('tcp+TLS failures say wh
   });
 
   it('nothing listening says connection refused', async () => {
-    const port = fixture.port;
-    await fixture.stop();
-    // Valid certificates from a fresh fixture, aimed at the port nothing listens on any more.
-    const copy = await startTlsEngine();
+    // Valid certificates, aimed at a port nothing listens on (a fresh fixture would cost six RSA keys).
+    const idle = net.createServer();
+    await new Promise<void>((resolve) => idle.listen(0, '127.0.0.1', resolve));
+    const { port } = idle.address() as net.AddressInfo;
+    await new Promise((resolve) => idle.close(resolve));
+    const { docker, remote } = await connect(`tcp://127.0.0.1:${port}`, fixture.env);
     try {
-      const { docker, remote } = await connect(`tcp://127.0.0.1:${port}`, copy.env);
-      try {
-        const error = await failure(docker.ping());
-        expect((error as CospecError).code).toBe('ENGINE_UNAVAILABLE');
-        expect(error.message).toBe(
-          `Nothing listens at tcp://127.0.0.1:${port} (connection refused): is the engine running there with its TCP port open?`,
-        );
-      } finally {
-        await remote.close();
-      }
+      const error = await failure(docker.ping());
+      expect((error as CospecError).code).toBe('ENGINE_UNAVAILABLE');
+      expect(error.message).toBe(
+        `Nothing listens at tcp://127.0.0.1:${port} (connection refused): is the engine running there with its TCP port open?`,
+      );
     } finally {
-      await copy.stop();
+      await remote.close();
     }
   });
 });
