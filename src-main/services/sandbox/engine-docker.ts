@@ -339,7 +339,13 @@ class DockerContainer implements ContainerHandle {
       seen[stream]++;
       onLine(line, stream);
     };
-    const raw = (await this.container.logs({ follow: true, stdout: true, stderr: true })) as unknown as Readable;
+    let stoppedYet = false;
+    void stopped.then(() => {
+      stoppedYet = true;
+    });
+    // The follow stream is silent for as long as the agent prints nothing (minutes of exporting or
+    // writing files): it goes through the client without an idle timeout, which would cut it off.
+    const raw = (await this.streaming.logs({ follow: true, stdout: true, stderr: true })) as unknown as Readable;
     const out = new PassThrough();
     const err = new PassThrough();
     demuxEngineStream(raw, out, err);
@@ -360,7 +366,10 @@ class DockerContainer implements ContainerHandle {
     out.end();
     err.end();
     await split;
-    if (outcome === 'ended') return;
+    if (outcome === 'ended' && stoppedYet) return;
+    // The stream broke while the container still ran (the engine or the connection dropped it):
+    // the lines it would have carried are in the stored log once the container stops.
+    if (outcome === 'ended') await stopped;
     const stored = (await this.container.logs({ follow: false, stdout: true, stderr: true })) as unknown as Buffer;
     for (const stream of ['stdout', 'stderr'] as const) {
       const lines = demuxToText(stored, stream === 'stdout' ? 1 : 2).split('\n');

@@ -38,6 +38,15 @@ describe.skipIf(skip)('sandbox run lifecycle', () => {
   });
   afterAll(async () => harness?.cleanup());
 
+  it('keeps the live log through a silence longer than the engine client idle timeout', async () => {
+    // The engine client gives up on a request silent for 10 s (engine-locate.ts); an agent that
+    // prints nothing for longer (exporting, writing many files) must keep its live log.
+    const r = await runCommand(harness, 'echo before; sleep 15; echo after');
+    expect(r.lines.filter((line) => !line.startsWith('[coSPEC]'))).toEqual(['before', 'after']);
+    expect(r.lines.join('\n')).not.toContain('interrupted');
+    expect(r.result.exitCode).toBe(0);
+  }, 180_000);
+
   it('streams output while the agent runs, and cancel stops and removes the container', async () => {
     const abort = new AbortController();
     let runningContainer = '';
