@@ -63,14 +63,14 @@ export function serveEgressTunnel(
 
   const stdinState = stream.stdin as NodeJS.WritableStream & Partial<Pick<Writable, 'writableLength'>>;
   /** A data frame: header and payload as two writes, so a payload written at once frees its read buffer. */
-  const sendData = (id: number, payload: Buffer) => {
+  const sendData = (id: number, payload: Buffer, written?: () => void) => {
     if (broken) return;
     const header = Buffer.allocUnsafe(HEADER);
     header.write('D', 0, 'latin1');
     header.writeUInt32BE(id, 1);
     header.writeUInt32BE(payload.length, 5);
     stream.stdin.write(header);
-    stream.stdin.write(payload);
+    stream.stdin.write(payload, () => written?.());
   };
 
   const open = (id: number) => {
@@ -79,8 +79,8 @@ export function serveEgressTunnel(
     // The proxy's answer is read into large reusable buffers and framed as is (read-into.ts); the
     // window, not the engine connection, holds a connection back.
     const fromProxy = readInto({
-      write: (chunk) => {
-        sendData(id, chunk);
+      write: (chunk, written) => {
+        sendData(id, chunk, written);
         conn.credit -= chunk.length;
         return conn.credit > 0;
       },

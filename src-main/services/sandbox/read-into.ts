@@ -24,8 +24,8 @@ export const READ_BUFFER_MIN = 64 << 10;
 export const READ_BUFFER_MAX = 1 << 20;
 
 export interface ReadIntoTarget {
-  /** Writes one chunk; false asks the source to pause until `onDrain` calls back. */
-  write(chunk: Buffer): boolean;
+  /** Writes one chunk, `written` once nothing refers to it any more; false asks the source to pause until `onDrain`. */
+  write(chunk: Buffer, written?: () => void): boolean;
   /** Whether bytes written earlier are still queued (a new chunk would be queued after them). */
   behind(): boolean;
   /** Calls `resume` once the destination can take more. */
@@ -35,7 +35,7 @@ export interface ReadIntoTarget {
 /** A target writing to a socket or other writable stream. */
 export function streamTarget(dst: NodeJS.WritableStream & { writableLength: number }): ReadIntoTarget {
   return {
-    write: (chunk) => dst.write(chunk),
+    write: (chunk, written) => dst.write(chunk, () => written?.()),
     behind: () => dst.writableLength > 0,
     onDrain: (resume) => void dst.once('drain', resume),
   };
@@ -46,9 +46,12 @@ export function streamTarget(dst: NodeJS.WritableStream & { writableLength: numb
  * the socket exists (connect() returns it after the options are built).
  */
 export function readInto(target: ReadIntoTarget): OnReadOpts & { attach(source: Socket): void } {
-  let current = Buffer.allocUnsafe(READ_BUFFER_MIN);
+  let current: Buffer = Buffer.allocUnsafe(READ_BUFFER_MIN);
   let held = false;
   let grow = false;
+  // A buffer whose queued write has completed, taken before allocating a new one: a download to a
+  // slower socket alternates between two buffers instead of leaving one per read to the collector.
+  let spare: Buffer | undefined;
   let source: Socket | undefined;
   return {
     attach(s) {
@@ -56,7 +59,9 @@ export function readInto(target: ReadIntoTarget): OnReadOpts & { attach(source: 
     },
     buffer: () => {
       if (held || grow) {
-        current = Buffer.allocUnsafe(grow ? Math.min(current.length * 2, READ_BUFFER_MAX) : current.length);
+        const size = grow ? Math.min(current.length * 2, READ_BUFFER_MAX) : current.length;
+        current = spare?.length === size ? spare : Buffer.allocUnsafe(size);
+        spare = undefined;
         held = false;
         grow = false;
       }
@@ -69,9 +74,12 @@ export function readInto(target: ReadIntoTarget): OnReadOpts & { attach(source: 
       // Queued behind earlier bytes, a small chunk is copied out rather than keep a large buffer alive.
       if (target.behind() && n < buf.length / 2) ok = target.write(Buffer.from(chunk));
       else {
-        ok = target.write(chunk);
+        const mark = { held: false, buffer: buf as Buffer };
+        ok = target.write(chunk, () => {
+          if (mark.held && mark.buffer !== current) spare = mark.buffer;
+        });
         // Not all written at once: the queued rest still points into this buffer.
-        if (target.behind()) held = true;
+        if (target.behind()) held = mark.held = true;
       }
       if (!ok && source) {
         const s = source;

@@ -95,6 +95,27 @@ describe('readInto', () => {
     expect(bufferOf()).not.toBe(first);
   });
 
+  it('takes back a buffer once its queued write is done, instead of allocating another', () => {
+    const callbacks: Array<() => void> = [];
+    const into = readInto({
+      write: (_chunk, written) => {
+        if (written) callbacks.push(written);
+        return true;
+      },
+      behind: () => true,
+      onDrain: () => undefined,
+    });
+    const bufferOf = () => (typeof into.buffer === 'function' ? into.buffer() : into.buffer);
+    const a = bufferOf();
+    into.callback(a.length - 1, a);
+    const b = bufferOf();
+    expect(b).not.toBe(a);
+    // a's write is still queued: b's own queued write must not bring a back yet.
+    into.callback(b.length - 1, b);
+    callbacks.shift()!();
+    expect(bufferOf()).toBe(a);
+  });
+
   it('grows the read buffer while reads fill it, up to the maximum', () => {
     const into = readInto({ write: () => true, behind: () => false, onDrain: () => undefined });
     const bufferOf = () => (typeof into.buffer === 'function' ? into.buffer() : into.buffer);
