@@ -26,7 +26,7 @@ import { createEngineFollowingSandbox, engineStatusOf } from './sandbox';
 import { accountsConnector, createLocalGitLabService, type LocalGitLabStarter } from './local-gitlab';
 import { createReviewService, reviewGitLabFromAccounts } from './review';
 import { createMirrorStore } from './git/mirror';
-import { createCloneCache, DEFAULT_CLONE_CACHE_BYTES } from './git/clone-cache';
+import { createCloneCache } from './git/clone-cache';
 import { modelUpstream } from './gateway/model-apis';
 
 /** What the composition root hands the services; everything Electron-specific arrives as an adapter. */
@@ -137,11 +137,20 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
     now: deps.now,
   });
 
+  // After a run, git runs only in these app-owned repositories, never in a run's workspace (git/mirror.ts).
+  const mirrors = createMirrorStore({ root: join(deps.paths.dataDir, 'git-mirrors'), logger: deps.logger });
+  // Repeat runs copy their workspace from the project's mirror, updated from GitLab first (git/clone-cache.ts).
+  const cloneCache = createCloneCache({
+    mirrors,
+    logger: deps.logger,
+    maxBytes: () => settingsService.cloneCacheMaxBytes(),
+  });
   const settingsService = createSettingsService({
     settings,
     policy,
     secrets,
     engineStatus: () => engineStatusOf(sandbox),
+    cloneCache: () => cloneCache,
   });
   const runsDir = join(deps.paths.dataDir, 'runs');
   const sandbox: RunSandbox =
@@ -155,10 +164,6 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
       socket: () => settingsService.containerSocket() ?? deps.containerSocket,
       ...(deps.resourcesDir ? { resourcesDir: deps.resourcesDir } : {}),
     });
-  // After a run, git runs only in these app-owned repositories, never in a run's workspace (git/mirror.ts).
-  const mirrors = createMirrorStore({ root: join(deps.paths.dataDir, 'git-mirrors'), logger: deps.logger });
-  // Repeat runs copy their workspace from the project's mirror, updated from GitLab first (git/clone-cache.ts).
-  const cloneCache = createCloneCache({ mirrors, logger: deps.logger, maxBytes: () => DEFAULT_CLONE_CACHE_BYTES });
   // One cloner for runs and review checkouts, with the same settings.
   const gitService = createGitService({ logger: deps.logger, engine: cloneEngineFromEnv() });
   const runs = createRunsService({

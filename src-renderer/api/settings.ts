@@ -1,8 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { SettingsPatch, SettingsView, AgentInfo } from '../../src-shared/ipc/services/settings';
+import type { SettingsPatch, SettingsView, AgentInfo, CloneCacheInfo } from '../../src-shared/ipc/services/settings';
 import { cospec } from './client';
 
-export type { SettingsPatch, SettingsView, AgentInfo };
+export type { SettingsPatch, SettingsView, AgentInfo, CloneCacheInfo };
 
 export const settingsKeys = { all: ['settings'] as const };
 
@@ -31,5 +31,21 @@ export function useEngineStatus() {
     queryKey: [...settingsKeys.all, 'engine'],
     queryFn: () => cospec().settings.engineStatus(),
     staleTime: 0,
+  });
+}
+
+const cloneCacheKey = [...settingsKeys.all, 'clone-cache'] as const;
+
+/** What the clone cache holds now (measured on the disk when Settings opens). */
+export function useCloneCache() {
+  return useQuery({ queryKey: cloneCacheKey, queryFn: () => cospec().settings.cloneCache(), staleTime: 0 });
+}
+
+/** Empties the clone cache; the answer is its size afterwards. */
+export function useClearCloneCache() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () => cospec().settings.clearCloneCache(),
+    onSuccess: (info) => client.setQueryData(cloneCacheKey, info),
   });
 }

@@ -71,8 +71,6 @@ export interface CloneCacheDeps {
   maxBytes: () => number;
 }
 
-export const DEFAULT_CLONE_CACHE_BYTES = 5 * 1024 ** 3;
-
 /** GitLab's branches and tags, exactly: forced (force-pushes), pruned (deleted branches and tags). */
 const REFSPECS = ['+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'];
 

@@ -12,6 +12,8 @@ import { SANDBOX_DEFAULTS, type SandboxLimits } from '../sandbox/limits';
 import type { PolicyGuard } from '../policy';
 import type { SecretStore } from '../secrets';
 import { RunSettingsSchema, UpdateSettingsSchema, type SettingsStore } from './store';
+import { DEFAULT_CLONE_CACHE_GB } from '../../../src-shared/model/clone-cache';
+import type { CloneCache } from '../git/clone-cache';
 
 /**
  * Settings: the service behind the settings screen (this file) over the settings file it keeps in
@@ -39,6 +41,8 @@ export interface SettingsService {
   pushRules(): { prefix: string; ciSkip: boolean };
   /** Adds destinations to the user's allowed ones, with the same checks as Settings (policy, address rules). */
   allowForUser(entries: string[]): Promise<void>;
+  /** The clone cache's bound in bytes (user setting or default). */
+  cloneCacheMaxBytes(): number;
 }
 
 /**
@@ -52,6 +56,8 @@ export function createSettingsService(deps: {
   onUpdatesChanged?: () => void;
   /** Asks the sandbox whether its engine answers (bound after the sandbox is built). */
   engineStatus?: () => Promise<EngineStatus>;
+  /** The per-project clone cache whose size Settings shows and clears (bound after it is built). */
+  cloneCache?: () => Pick<CloneCache, 'stats' | 'clear'> | undefined;
 }): SettingsService {
   const runs = () => deps.settings.read('runs', RunSettingsSchema);
   const updates = () => deps.settings.read('updates', UpdateSettingsSchema);
@@ -126,8 +132,12 @@ export function createSettingsService(deps: {
       },
       pushes: pushSettings(),
       updates: { checkAutomatically: deps.policy.updatesEnabled(updates().checkAutomatically) },
+      cloneCache: { maxGb: user.cloneCacheMaxGb ?? DEFAULT_CLONE_CACHE_GB },
     };
   }
+
+  const cloneCacheMaxBytes = () => (runs().cloneCacheMaxGb ?? DEFAULT_CLONE_CACHE_GB) * 1024 ** 3;
+  const noCache = () => ({ bytes: 0, projects: 0, maxBytes: cloneCacheMaxBytes() });
 
   function pushSettings() {
     const user = runs();
@@ -161,6 +171,7 @@ export function createSettingsService(deps: {
     if (patch.cpus !== undefined) next.cpus = patch.cpus;
     if (patch.branchPrefix !== undefined) next.branchPrefix = patch.branchPrefix;
     if (patch.ciSkip !== undefined) next.ciSkip = patch.ciSkip;
+    if (patch.cloneCacheMaxGb !== undefined) next.cloneCacheMaxGb = patch.cloneCacheMaxGb;
     if (patch.containerSocket === null) delete next.containerSocket;
     else if (patch.containerSocket !== undefined) next.containerSocket = patch.containerSocket;
     deps.settings.write('runs', next);
@@ -182,8 +193,11 @@ export function createSettingsService(deps: {
     async allowForUser(entries) {
       if (entries.length > 0) await update({ egressAllow: [...runs().egressAllow, ...entries] });
     },
+    cloneCacheMaxBytes,
     handlers: {
       get: () => view(),
+      cloneCache: async () => (await deps.cloneCache?.()?.stats()) ?? noCache(),
+      clearCloneCache: async () => (await deps.cloneCache?.()?.clear()) ?? noCache(),
       engineStatus: async () =>
         deps.engineStatus ? deps.engineStatus() : { ok: false, message: 'No container sandbox in this build.' },
       update: (patch) => update(patch),

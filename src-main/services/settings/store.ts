@@ -4,6 +4,7 @@ import Conf from 'conf';
 import { z } from 'zod';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import { BranchPrefixSchema } from '../../../src-shared/model/push-scope';
+import { CloneCacheMaxGbSchema } from '../../../src-shared/model/clone-cache';
 import type { Logger } from '../../platform/logger';
 
 /**
@@ -131,6 +132,8 @@ export const RunSettingsSchema = z
     branchPrefix: BranchPrefixSchema.optional(),
     /** Add ci.skip to every agent push (applied under the policy). */
     ciSkip: z.boolean().optional(),
+    /** The clone cache's bound in GiB (DEFAULT_CLONE_CACHE_GB when absent). */
+    cloneCacheMaxGb: CloneCacheMaxGbSchema.optional(),
   })
   .default({ egressAllow: [], timeoutMinutes: 60 });
 

@@ -3,6 +3,7 @@ import { Card, CardBody, CardHeader, Checkbox, ErrorBanner, LoadingState, Notice
 import { toUiError } from '../../api/client';
 import { useSettings, useUpdateSettings, type SettingsView } from '../../api/settings';
 import { AgentsCard } from './AgentsCard';
+import { CloneCacheCard } from './CloneCacheCard';
 import { EgressCard } from './EgressCard';
 import { EngineCard } from './EngineCard';
 import { ManagedBadge } from './Managed';
@@ -103,6 +104,7 @@ export function SettingsScreen() {
           <EgressCard view={settings.data} />
           <PushesCard view={settings.data} />
           <AgentsCard view={settings.data} />
+          <CloneCacheCard view={settings.data} />
           <UpdatesCard view={settings.data} />
           <ManagedInstancesCard view={settings.data} />
         </>

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BranchPrefixSchema } from '../../model/push-scope';
+import { CloneCacheMaxGbSchema } from '../../model/clone-cache';
 import { method } from '../define';
 
 /** A setting's effective value and whether the organization's policy decided it (the UI locks it then). */
@@ -18,6 +19,15 @@ export const AgentInfoSchema = z.object({
   hasKey: z.boolean(),
 });
 export type AgentInfo = z.infer<typeof AgentInfoSchema>;
+
+/** What the clone cache holds now. */
+export const CloneCacheInfoSchema = z.object({
+  bytes: z.number().nonnegative(),
+  /** Projects with anything cached. */
+  projects: z.number().int().nonnegative(),
+  maxBytes: z.number().nonnegative(),
+});
+export type CloneCacheInfo = z.infer<typeof CloneCacheInfoSchema>;
 
 export const SettingsViewSchema = z.object({
   policy: z.object({
@@ -56,6 +66,8 @@ export const SettingsViewSchema = z.object({
     ciSkip: managed(z.boolean()),
   }),
   updates: z.object({ checkAutomatically: managed(z.boolean()) }),
+  /** The per-project clone cache's bound (its current size is asked separately: measuring it reads the disk). */
+  cloneCache: z.object({ maxGb: z.number() }),
 });
 export type SettingsView = z.infer<typeof SettingsViewSchema>;
 
@@ -82,6 +94,8 @@ export const SettingsPatchSchema = z.strictObject({
   checkUpdatesAutomatically: z.boolean().optional(),
   branchPrefix: BranchPrefixSchema.optional(),
   ciSkip: z.boolean().optional(),
+  /** The clone cache's bound on all projects together, in GiB. */
+  cloneCacheMaxGb: CloneCacheMaxGbSchema.optional(),
   /** null goes back to finding the engine automatically. */
   containerSocket: z
     .string()
@@ -127,6 +141,16 @@ export const settingsContract = {
     args: z.tuple([SettingsPatchSchema]),
     result: SettingsViewSchema,
     doc: 'Changes user settings; a setting the policy manages is refused with POLICY_FORBIDS.',
+  }),
+  cloneCache: method({
+    args: z.tuple([]),
+    result: CloneCacheInfoSchema,
+    doc: 'The size of the per-project clone cache (repeat runs copy their workspace from it).',
+  }),
+  clearCloneCache: method({
+    args: z.tuple([]),
+    result: CloneCacheInfoSchema,
+    doc: 'Empties the clone cache; a run copying from it finishes first, the next run refills it.',
   }),
   setAgentKey: method({
     args: z.tuple([AgentKeyInputSchema]),

@@ -35,7 +35,14 @@ function handlers(overrides: Partial<CospecHandlers['app']> = {}): CospecHandler
     repositories: { list: fail, refresh: fail },
     runs: { list: fail, get: fail, start: fail, cancel: fail, rerun: fail, logs: fail, refreshOutputs: fail },
     updates: { getState: fail, check: fail, download: fail, installAndRestart: fail },
-    settings: { get: fail, update: fail, setAgentKey: fail, engineStatus: fail },
+    settings: {
+      get: fail,
+      update: fail,
+      setAgentKey: fail,
+      engineStatus: fail,
+      cloneCache: fail,
+      clearCloneCache: fail,
+    },
     localGitLab: { status: fail, start: fail, stop: fail },
     review: {
       list: fail,
