@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, requireKeyring, test } from './fixtures';
 
 test.describe('settings', () => {
@@ -73,6 +76,47 @@ test.describe('settings', () => {
     await page.getByText(/public suffix/).scrollIntoViewIfNeeded();
     await app.snap('settings-egress-refused');
     expect((await app.services.handlers.settings.get()).egress.user).toEqual([]);
+  });
+
+  test('shows the clone cache size, changes its bound and clears it (screenshot)', async ({ app }) => {
+    const { page } = app;
+    // A project in the cache, as a run leaves it: a bare repository with a pack, where the app keeps mirrors.
+    const mirror = join(app.dataDir, 'git-mirrors', 'repos', 'acc-ui', '42.git');
+    const work = join(app.dataDir, 'ui-cache-work');
+    mkdirSync(work, { recursive: true });
+    const git = (args: string[], cwd?: string) =>
+      execFileSync('git', args, {
+        cwd,
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 'UI',
+          GIT_AUTHOR_EMAIL: 'ui@test.invalid',
+          GIT_COMMITTER_NAME: 'UI',
+          GIT_COMMITTER_EMAIL: 'ui@test.invalid',
+        },
+      });
+    git(['init', '-q', '-b', 'main', work]);
+    writeFileSync(join(work, 'README.md'), 'x'.repeat(200_000));
+    git(['add', '.'], work);
+    git(['commit', '-q', '-m', 'init'], work);
+    git(['clone', '-q', '--bare', '--no-local', work, mirror]);
+    const card = page.locator('.card', { has: page.getByRole('heading', { name: 'Clone cache' }) });
+    await page.reload();
+    await card.scrollIntoViewIfNeeded();
+    await expect(card.getByText(/KB · 1 project$/)).toBeVisible();
+
+    await card.getByLabel('Maximum size').fill('12');
+    await card.getByRole('button', { name: 'Save size' }).click();
+    await expect(card.getByRole('button', { name: 'Save size' })).toBeDisabled();
+    expect((await app.services.handlers.settings.get()).cloneCache).toEqual({ maxGb: 12 });
+    expect((await app.services.handlers.settings.cloneCache()).maxBytes).toBe(12 * 1024 ** 3);
+    await card.scrollIntoViewIfNeeded();
+    await app.snap('settings-clone-cache');
+
+    await card.getByRole('button', { name: 'Clear' }).click();
+    await expect(card.getByText(/· 0 projects$/)).toBeVisible();
+    await expect(card.getByRole('button', { name: 'Clear' })).toBeDisabled();
+    expect(readdirSync(join(mirror, 'objects', 'pack')).filter((f) => f.endsWith('.pack'))).toEqual([]);
   });
 });
 
