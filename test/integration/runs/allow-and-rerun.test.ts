@@ -1,13 +1,10 @@
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEventBus } from '../../../src-main/platform/events';
-import { createLogger, memorySink } from '../../../src-main/platform/logger';
-import { pathsFor } from '../../../src-main/platform/paths';
-import { createServices } from '../../../src-main/services';
-import { startGitLabStandIn, type StandIn } from '../../../tools/gitlab-standin';
+import {
+  startServicesWithStandIn,
+  type ServicesWithStandIn,
+  type TestServices,
+} from '../../support/services-with-standin';
 import { sandboxSkipReason } from '../sandbox/harness';
 
 /**
@@ -21,9 +18,8 @@ import { sandboxSkipReason } from '../sandbox/harness';
 const skip = await sandboxSkipReason();
 if (skip) console.warn(`[runs] skipping allow-and-rerun tests: ${skip}`);
 
-let gitlab: StandIn;
-let dataDir: string;
-let services: Awaited<ReturnType<typeof createServices>>;
+let fixture: ServicesWithStandIn;
+let services: TestServices;
 let accountId: string;
 let server: Server;
 let port = 0;
@@ -37,33 +33,16 @@ describe.skipIf(skip)('Allow and run again, with a real sandbox', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as { port: number }).port;
-    gitlab = await startGitLabStandIn();
-    dataDir = mkdtempSync(join(tmpdir(), 'cospec-rerun-'));
-    const policyPath = join(dataDir, 'policy.json');
-    writeFileSync(policyPath, JSON.stringify({ version: 1, egress: { allowPrivateDestinations: true } }));
-    services = await createServices({
-      host: 'harness',
-      appVersion: '0.0.0-test',
-      paths: pathsFor(dataDir),
-      logger: createLogger({ sinks: [memorySink()] }),
-      events: createEventBus(),
-      openExternal: async () => undefined,
-      protocolRegistered: false,
-      policyPath,
+    fixture = await startServicesWithStandIn({
+      prefix: 'rerun',
+      policy: { version: 1, egress: { allowPrivateDestinations: true } },
     });
-    const { account } = await services.handlers.accounts.connectWithToken({
-      instanceUrl: gitlab.url,
-      token: gitlab.user('cospec-bot').token,
-      allowHttp: true,
-    });
-    accountId = account.id;
+    ({ services, accountId } = fixture);
   }, 120_000);
 
   afterAll(async () => {
-    await services?.dispose();
-    await gitlab?.close();
+    await fixture?.close();
     await new Promise((resolve) => server?.close(resolve));
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('denies the host, shows what asked, then allows it for the user and runs the same task again', async () => {

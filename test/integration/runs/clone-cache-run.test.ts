@@ -1,14 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEventBus } from '../../../src-main/platform/events';
-import { createLogger, memorySink } from '../../../src-main/platform/logger';
-import { pathsFor } from '../../../src-main/platform/paths';
-import { createServices } from '../../../src-main/services';
-import { startGitLabStandIn, type StandIn } from '../../../tools/gitlab-standin';
+import type { StandIn } from '../../../tools/gitlab-standin';
+import {
+  startServicesWithStandIn,
+  type ServicesWithStandIn,
+  type TestServices,
+} from '../../support/services-with-standin';
 import { sandboxSkipReason } from '../sandbox/harness';
 
 /**
@@ -56,41 +56,23 @@ function hostileCommand(mirrorPath: string): string {
 }
 
 describe.skipIf(skip).each(['git', 'isomorphic-git'] as const)('repeat runs from the clone cache (%s)', (engine) => {
+  let fixture: ServicesWithStandIn;
   let gitlab: StandIn;
   let dataDir: string;
-  let services: Awaited<ReturnType<typeof createServices>>;
+  let services: TestServices;
   let accountId: string;
-  const sink = memorySink();
   const previous = process.env.COSPEC_CLONE_ENGINE;
 
   beforeAll(async () => {
     process.env.COSPEC_CLONE_ENGINE = engine;
-    gitlab = await startGitLabStandIn();
-    dataDir = mkdtempSync(join(tmpdir(), 'cospec-cache-run-'));
-    services = await createServices({
-      host: 'harness',
-      appVersion: '0.0.0-test',
-      paths: pathsFor(dataDir),
-      logger: createLogger({ level: 'debug', sinks: [sink] }),
-      events: createEventBus(),
-      openExternal: async () => undefined,
-      protocolRegistered: false,
-      policyPath: join(dataDir, 'no-policy.json'),
-    });
-    const { account } = await services.handlers.accounts.connectWithToken({
-      instanceUrl: gitlab.url,
-      token: gitlab.user('cospec-bot').token,
-      allowHttp: true,
-    });
-    accountId = account.id;
+    fixture = await startServicesWithStandIn({ prefix: 'cache-run' });
+    ({ gitlab, dataDir, services, accountId } = fixture);
   }, 120_000);
 
   afterAll(async () => {
     if (previous === undefined) delete process.env.COSPEC_CLONE_ENGINE;
     else process.env.COSPEC_CLONE_ENGINE = previous;
-    await services?.dispose();
-    await gitlab?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await fixture?.close();
   });
 
   const runWith = async (command: string) => {
@@ -106,7 +88,7 @@ describe.skipIf(skip).each(['git', 'isomorphic-git'] as const)('repeat runs from
     expect(done.state, log.join('\n')).toBe('succeeded');
     return { done, log, workspace: join(dataDir, 'runs', done.id, 'workspace') };
   };
-  const cachedRuns = () => sink.lines.filter((l) => l.includes('workspace made from the clone cache')).length;
+  const cachedRuns = () => fixture.log.filter((l) => l.includes('workspace made from the clone cache')).length;
   const mirrorsRoot = () => join(dataDir, 'git-mirrors', 'repos');
   const mirrorOf = () => {
     const account = readdirSync(mirrorsRoot())[0] as string;

@@ -1,12 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEventBus } from '../../../src-main/platform/events';
-import { createLogger, memorySink } from '../../../src-main/platform/logger';
-import { pathsFor } from '../../../src-main/platform/paths';
-import { createServices } from '../../../src-main/services';
-import { startGitLabStandIn, type StandIn } from '../../../tools/gitlab-standin';
+import type { StandIn } from '../../../tools/gitlab-standin';
+import {
+  startServicesWithStandIn,
+  type ServicesWithStandIn,
+  type TestServices,
+} from '../../support/services-with-standin';
 import { sandboxSkipReason } from '../sandbox/harness';
 
 /**
@@ -32,30 +30,17 @@ curl -sf --proxy "$P" -X POST "$API/issues" --data-urlencode "title=First follow
 curl -sf --proxy "$P" -X POST "$API/issues" --data-urlencode "title=Second follow-up" >/dev/null
 echo done`;
 
+let fixture: ServicesWithStandIn;
 let gitlab: StandIn;
-let dataDir: string;
-let services: Awaited<ReturnType<typeof createServices>>;
+let services: TestServices;
 
 describe.skipIf(skip)('run outputs', () => {
   beforeAll(async () => {
-    gitlab = await startGitLabStandIn();
-    dataDir = mkdtempSync(join(tmpdir(), 'cospec-five-'));
-    services = await createServices({
-      host: 'harness',
-      appVersion: '0.0.0-test',
-      paths: pathsFor(dataDir),
-      logger: createLogger({ sinks: [memorySink()] }),
-      events: createEventBus(),
-      openExternal: async () => undefined,
-      protocolRegistered: false,
-      policyPath: join(dataDir, 'no-policy.json'),
-    });
+    // The test connects the bot itself: connecting is part of what it shows.
+    fixture = await startServicesWithStandIn({ prefix: 'five', connect: false });
+    ({ gitlab, services } = fixture);
   }, 60_000);
-  afterAll(async () => {
-    await services?.dispose();
-    await gitlab?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(async () => fixture?.close());
 
   it('shows exactly the two branches, one merge request and two issues an agent made', async () => {
     const { account } = await services.handlers.accounts.connectWithToken({

@@ -1,14 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEventBus } from '../../../src-main/platform/events';
-import { createLogger, memorySink } from '../../../src-main/platform/logger';
-import { pathsFor } from '../../../src-main/platform/paths';
-import { createServices } from '../../../src-main/services';
 import type { RunRecord } from '../../../src-shared/model/run';
-import { startGitLabStandIn, type StandIn } from '../../../tools/gitlab-standin';
+import type { StandIn } from '../../../tools/gitlab-standin';
+import {
+  startServicesWithStandIn,
+  type ServicesWithStandIn,
+  type TestServices,
+} from '../../support/services-with-standin';
 import { sandboxSkipReason } from '../sandbox/harness';
 
 /**
@@ -21,9 +19,9 @@ const skip = await sandboxSkipReason();
 if (skip) console.warn(`[follow-up] skipping the review-to-follow-up loop: ${skip}`);
 
 const PROJECT = 'acme/api-service';
+let fixture: ServicesWithStandIn;
 let gitlab: StandIn;
-let dataDir: string;
-let services: Awaited<ReturnType<typeof createServices>>;
+let services: TestServices;
 let accountId: string;
 
 function git(...args: string[]): string {
@@ -32,31 +30,11 @@ function git(...args: string[]): string {
 
 describe.skipIf(skip)('review → follow-up run → the same MR, updated', () => {
   beforeAll(async () => {
-    gitlab = await startGitLabStandIn();
-    dataDir = mkdtempSync(join(tmpdir(), 'cospec-follow-up-'));
-    services = await createServices({
-      host: 'harness',
-      appVersion: '0.0.0-test',
-      paths: pathsFor(dataDir),
-      logger: createLogger({ level: 'debug', sinks: [memorySink()] }),
-      events: createEventBus(),
-      openExternal: async () => undefined,
-      protocolRegistered: false,
-      policyPath: join(dataDir, 'no-policy.json'),
-    });
-    const { account } = await services.handlers.accounts.connectWithToken({
-      instanceUrl: gitlab.url,
-      token: gitlab.user('cospec-bot').token,
-      allowHttp: true,
-    });
-    accountId = account.id;
+    fixture = await startServicesWithStandIn({ prefix: 'follow-up' });
+    ({ gitlab, services, accountId } = fixture);
   }, 120_000);
 
-  afterAll(async () => {
-    await services?.dispose();
-    await gitlab?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(async () => fixture?.close());
 
   let first: RunRecord;
   let mrIid: number;

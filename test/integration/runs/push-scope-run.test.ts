@@ -1,13 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEventBus } from '../../../src-main/platform/events';
-import { createLogger, memorySink } from '../../../src-main/platform/logger';
-import { pathsFor } from '../../../src-main/platform/paths';
-import { createServices } from '../../../src-main/services';
-import { startGitLabStandIn, type StandIn } from '../../../tools/gitlab-standin';
+import type { StandIn } from '../../../tools/gitlab-standin';
+import {
+  startServicesWithStandIn,
+  type ServicesWithStandIn,
+  type TestServices,
+} from '../../support/services-with-standin';
 import { sandboxSkipReason } from '../sandbox/harness';
 
 /**
@@ -53,9 +51,9 @@ g reset -q --hard HEAD~2; echo rewritten > work.txt; g add work.txt; g commit -q
 echo "== force"; g push --force origin "HEAD:refs/heads/"$COSPEC_BRANCH_PREFIX"work" 2>&1 && echo "UNEXPECTED SUCCESS"
 echo done`;
 
+let fixture: ServicesWithStandIn;
 let gitlab: StandIn;
-let dataDir: string;
-let services: Awaited<ReturnType<typeof createServices>>;
+let services: TestServices;
 let accountId: string;
 const rev = (ref: string) =>
   execFileSync('git', ['--git-dir', gitlab.repoDir(PROJECT), 'rev-parse', '--verify', '--quiet', ref], {
@@ -68,33 +66,12 @@ const refs = () =>
 
 describe.skipIf(skip)('what a run’s agent may push', () => {
   beforeAll(async () => {
-    gitlab = await startGitLabStandIn();
-    dataDir = mkdtempSync(join(tmpdir(), 'cospec-push-run-'));
-    services = await createServices({
-      host: 'harness',
-      appVersion: '0.0.0-test',
-      paths: pathsFor(dataDir),
-      logger: createLogger({ sinks: [memorySink()] }),
-      events: createEventBus(),
-      openExternal: async () => undefined,
-      protocolRegistered: false,
-      policyPath: join(dataDir, 'no-policy.json'),
-    });
-    ({
-      account: { id: accountId },
-    } = await services.handlers.accounts.connectWithToken({
-      instanceUrl: gitlab.url,
-      token: gitlab.user('cospec-bot').token,
-      allowHttp: true,
-    }));
+    fixture = await startServicesWithStandIn({ prefix: 'push-run' });
+    ({ gitlab, services, accountId } = fixture);
     // The user asks for ci.skip on agent pushes (the policy could pin it).
     await services.handlers.settings.update({ ciSkip: true });
   }, 60_000);
-  afterAll(async () => {
-    await services?.dispose();
-    await gitlab?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(async () => fixture?.close());
 
   let first: Awaited<ReturnType<typeof services.handlers.runs.get>>;
 
