@@ -33,7 +33,7 @@ interface Server {
 }
 
 /** The generated repository, cached between runs (generation takes a while). */
-async function benchRepo(): Promise<string> {
+export async function benchRepo(): Promise<string> {
   const bare = join(tmpdir(), 'cospec-bench', `repo-${FILES}f-${COMMITS}c-v2.git`);
   if (existsSync(join(bare, 'cospec-bench-ready'))) return bare;
   await rm(bare, { recursive: true, force: true });
@@ -53,7 +53,7 @@ interface StandInModule {
   }>;
 }
 
-async function serve(bare: string): Promise<Server> {
+export async function serve(bare: string): Promise<Server> {
   const standInFile = join(here, '..', 'tools', 'gitlab-standin', 'index.ts');
   if (existsSync(standInFile)) {
     try {

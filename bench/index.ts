@@ -20,6 +20,8 @@ async function modules(): Promise<Array<{ name: string; run: BenchModule }>> {
     const mod = (await import(sandboxFile)) as { benchSandbox?: BenchModule };
     if (mod.benchSandbox) list.push({ name: 'sandbox', run: mod.benchSandbox });
   }
+  const { benchRepeatRun } = await import('./repeat-run');
+  list.push({ name: 'repeat', run: benchRepeatRun });
   const { benchReview } = await import('./review');
   list.push({ name: 'review', run: benchReview });
   return list;

@@ -1,0 +1,175 @@
+/**
+ * Repeat runs on the bench repository (≈5,000 files, 500 commits; bench/clone.ts) through the real
+ * app services: the GitLab stand-in, an account with a PAT, the clone cache (git/clone-cache.ts)
+ * and the Podman sandbox, with a command agent that prints one line. Measured from `runs.start` to
+ * the agent's first output line:
+ * - the first run (empty cache: the mirror is filled from GitLab, then the workspace copied);
+ * - repeat runs (the cache is up to date: one fetch that brings nothing, then a local copy), against
+ *   a bare `podman run --rm --network none IMAGE true` plus a plain `git clone` of an up-to-date
+ *   bare mirror on the same disk, measured in alternating rounds of the same run; target ≤ 1.3×;
+ * - one repeat after 50 new commits were pushed to the server (an incremental fetch).
+ * BENCH_REPEAT_ROUNDS sets the rounds (default 3).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createEventBus } from '../src-main/platform/events';
+import { createLogger } from '../src-main/platform/logger';
+import { pathsFor } from '../src-main/platform/paths';
+import { createServices } from '../src-main/services';
+import { BASE_IMAGE } from '../src-main/services/sandbox';
+import { aesEncryptor } from '../test/integration/accounts/test-encryptor';
+import { benchRepo } from './clone';
+import { median, result, type BenchResult } from './types';
+
+const ROUNDS = Number(process.env.BENCH_REPEAT_ROUNDS ?? 3);
+const CONTAINERS_CONF = process.env.CONTAINERS_CONF ?? '/etc/cospec/containers.conf';
+const PROJECT = 'acme/web-app';
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(cmd, args, { env, maxBuffer: 1 << 24 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${cmd} ${args[0] ?? ''} failed: ${String(stderr)}`)) : resolve(String(stdout)),
+    ),
+  );
+}
+
+async function seconds(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+export async function benchRepeatRun(): Promise<BenchResult[]> {
+  const bare = await benchRepo();
+  const { startGitLabStandIn } = await import('../tools/gitlab-standin');
+  const gitlab = await startGitLabStandIn();
+  const dir = await mkdtemp(join(tmpdir(), 'cospec-bench-repeat-'));
+  const events = createEventBus();
+  const firstLine = new Map<string, () => void>();
+  events.on('runs.didLog', ({ runId }) => firstLine.get(runId)?.());
+  const services = await createServices({
+    host: 'harness',
+    appVersion: '0.0.0-bench',
+    paths: pathsFor(dir),
+    logger: createLogger({ level: 'error', sinks: [] }),
+    events,
+    encryptor: aesEncryptor(),
+    openExternal: async () => undefined,
+    protocolRegistered: false,
+    policyPath: join(dir, 'no-policy.json'),
+  });
+  try {
+    const target = gitlab.repoDir(PROJECT);
+    await rm(target, { recursive: true, force: true });
+    await run('cp', ['-a', bare, target]);
+    const { account } = await services.handlers.accounts.connectWithToken({
+      instanceUrl: gitlab.url,
+      token: gitlab.user('cospec-bot').token,
+      allowHttp: true,
+    });
+
+    /** One run from start to its first log line (the run is then left to finish). */
+    const oneRun = async (): Promise<number> => {
+      const t0 = process.hrtime.bigint();
+      let resolveLine: () => void = () => undefined;
+      const line = new Promise<void>((resolve) => (resolveLine = resolve));
+      const started = await services.handlers.runs.start({
+        accountId: account.id,
+        projectPath: PROJECT,
+        task: 'bench',
+        agent: { kind: 'command', command: 'echo ready' },
+        allow: [],
+      });
+      firstLine.set(started.id, resolveLine);
+      const done = services.internal.runs.orchestrator.whenDone(started.id);
+      await Promise.race([line, done]);
+      const s = Number(process.hrtime.bigint() - t0) / 1e9;
+      const record = await done;
+      if (record.state !== 'succeeded') throw new Error(`bench run ${record.state}: ${record.error?.message ?? ''}`);
+      return s;
+    };
+
+    // The baseline's mirror: a bare clone kept up to date like the app's cache would be.
+    const mirror = join(dir, 'baseline-mirror.git');
+    await run('git', ['clone', '-q', '--bare', target, mirror]);
+    const baselineOnce = async (i: number) => {
+      const ws = join(dir, `baseline-ws-${i}`);
+      const t = await seconds(async () => {
+        await run('podman', ['run', '--rm', '--network', 'none', BASE_IMAGE, 'true'], {
+          ...process.env,
+          CONTAINERS_CONF,
+        });
+        await run('git', ['clone', '-q', mirror, ws]);
+      });
+      await rm(ws, { recursive: true, force: true });
+      return t;
+    };
+
+    // Warm the image and podman's caches for both sides; not counted.
+    await baselineOnce(-1);
+    const first = await oneRun();
+    const repeat: number[] = [];
+    const baseline: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      baseline.push(await baselineOnce(i));
+      repeat.push(await oneRun());
+    }
+
+    // 50 new commits on the server, as colleagues' pushes would land.
+    const work = join(dir, 'pusher');
+    await run('git', ['clone', '-q', '--branch', 'main', target, work]);
+    const env = {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'Bench',
+      GIT_AUTHOR_EMAIL: 'bench@test.invalid',
+      GIT_COMMITTER_NAME: 'Bench',
+      GIT_COMMITTER_EMAIL: 'bench@test.invalid',
+    };
+    for (let i = 0; i < 50; i++) {
+      await writeFile(join(work, `bench-new-${i}.txt`), `change ${i}\n`.repeat(100));
+      await run('git', ['-C', work, 'add', '.'], env);
+      await run('git', ['-C', work, 'commit', '-q', '-m', `change ${i}`], env);
+    }
+    await run('git', ['-C', work, 'push', '-q', 'origin', 'HEAD:refs/heads/main'], env);
+    await run('git', ['--git-dir', mirror, 'fetch', '-q', 'origin', '+refs/heads/*:refs/heads/*'], env).catch(() =>
+      run('git', ['--git-dir', mirror, 'fetch', '-q', target, '+refs/heads/*:refs/heads/*'], env),
+    );
+    const afterPush = await oneRun();
+    const baseAfterPush = await baselineOnce(99);
+
+    const base = median(baseline);
+    return [
+      result({
+        name: 'repeat run start → first agent line',
+        baseline: 'podman run IMAGE true + git clone of an up-to-date bare mirror',
+        baselineValue: base,
+        value: median(repeat),
+        unit: 's',
+        target: 1.3,
+        note: `medians of ${ROUNDS} alternating rounds; the run includes GitLab API calls, the cache's fetch from the stand-in, the workspace copy (--no-hardlinks) and the sandbox start; the baseline's clone uses hard links`,
+      }),
+      result({
+        name: 'first run start → first agent line',
+        baseline: 'podman run IMAGE true + git clone of an up-to-date bare mirror',
+        baselineValue: base,
+        value: first,
+        unit: 's',
+        note: 'empty cache: the mirror is filled from the stand-in over HTTP first',
+      }),
+      result({
+        name: 'repeat run after 50 new commits',
+        baseline: 'podman run IMAGE true + git clone of an up-to-date bare mirror',
+        baselineValue: baseAfterPush,
+        value: afterPush,
+        unit: 's',
+        note: 'one run: the cache fetches the 50 commits incrementally',
+      }),
+    ];
+  } finally {
+    await services.dispose();
+    await gitlab.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
