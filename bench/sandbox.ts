@@ -31,7 +31,7 @@
  *   shape, tunnel.pl's framing in perl strings and the engine's exec stream (conmon and the API
  *   service), which the app does not control.
  * BENCH_SANDBOX_PARTS=proxy,start,containers, BENCH_EGRESS_SHAPES=socket,network,tunnel,
- * BENCH_SANDBOX_ROUNDS, BENCH_PROXY_MB, BENCH_PROXY_REQUESTS choose what runs.
+ * BENCH_EGRESS_TARGETS=standin,stream, BENCH_SANDBOX_ROUNDS, BENCH_PROXY_MB, BENCH_PROXY_REQUESTS choose what runs.
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -65,6 +65,8 @@ const LATENCY_REQUESTS = Number(process.env.BENCH_PROXY_REQUESTS ?? 200);
  * The tunnel (remote engines) runs here against the local engine: its own cost, without a WAN.
  */
 const SHAPES = (process.env.BENCH_EGRESS_SHAPES ?? 'socket,network,tunnel').split(',').filter(isEgressShape);
+/** Which downloads the in-container comparison makes (BENCH_EGRESS_TARGETS=standin,stream; both by default). */
+const TARGETS = new Set((process.env.BENCH_EGRESS_TARGETS ?? 'standin,stream').split(','));
 /** Which parts run (BENCH_SANDBOX_PARTS=proxy,start,containers; all by default). */
 const PARTS = new Set((process.env.BENCH_SANDBOX_PARTS ?? 'proxy,start,containers').split(','));
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -389,7 +391,7 @@ async function benchInContainers(shape: EgressShape): Promise<BenchResult[]> {
       headers: [],
       target: shape === 'tunnel' ? undefined : 2,
     },
-  ];
+  ].filter((t) => TARGETS.has(t.label === 'streaming server' ? 'stream' : 'standin'));
   const small = { url: `${standIn.url}/api/v4/version`, headers: [`PRIVATE-TOKEN: ${standIn.token}`] };
   const times = new Map<string, { direct: number[]; proxied: number[] }>(
     targets.map((t) => [t.label, { direct: [], proxied: [] }]),
