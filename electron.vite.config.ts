@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
+import { rendererCodeSplitting } from './scripts/renderer-chunks';
 
 // One build for the three Electron targets; the folders are fixed by the project layout.
 export default defineConfig({
@@ -33,7 +34,10 @@ export default defineConfig({
     plugins: [react()],
     build: {
       outDir: 'out/renderer',
-      rollupOptions: { input: { index: resolve(__dirname, 'src-renderer/index.html') } },
+      rollupOptions: {
+        input: { index: resolve(__dirname, 'src-renderer/index.html') },
+        output: { codeSplitting: rendererCodeSplitting },
+      },
     },
   },
 });

@@ -1,7 +1,9 @@
 import { useEffect, useRef } from 'react';
 import { QueryClient } from '@tanstack/react-query';
 import type { CospecApi, EventName, EventPayload } from '../../src-shared/ipc/contract';
+import { unwrapWireResult } from '../../src-shared/ipc/client';
 import { CospecError, ErrorCodeSchema, type ErrorCode } from '../../src-shared/ipc/errors';
+import { takeEarlyCall } from './early';
 
 declare global {
   interface Window {
@@ -20,6 +22,17 @@ export function cospec(): CospecApi {
 /** Whether the bridge exists (false when index.html is opened in a plain browser). */
 export function hasBridge(): boolean {
   return typeof window !== 'undefined' && window.cospec !== undefined;
+}
+
+/**
+ * The answer to a call main.tsx started before the app's code had loaded (./early.ts), taken once;
+ * otherwise `call()`. For the first screen's queries, so the cold start's data is asked for once.
+ */
+export function callEarlyOr<T>(service: string, method: string, args: unknown[], call: () => Promise<T>): Promise<T> {
+  const early = takeEarlyCall(service, method, args);
+  if (!early) return call();
+  if ('value' in early) return early.value as Promise<T>;
+  return early.wire.then((result) => unwrapWireResult(result) as T);
 }
 
 /**

@@ -11,7 +11,7 @@ import type {
   ReviewNote,
   ReviewTarget,
 } from '../../src-shared/model/review';
-import { cospec } from './client';
+import { callEarlyOr, cospec } from './client';
 
 export type { MergeRequestReview, MergeRequestSummary, ReviewNote, ReviewTarget };
 
@@ -30,7 +30,7 @@ function storeSummary(client: QueryClient, target: ReviewTarget, summary: MergeR
 function reviewQuery(target: ReviewTarget) {
   return {
     queryKey: reviewKey(target),
-    queryFn: () => cospec().review.get(target),
+    queryFn: () => callEarlyOr('review', 'get', [target], () => cospec().review.get(target)),
     // Computing a diff is work for main; keep it until the user asks again.
     staleTime: 5 * 60_000,
   };

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import type { RunRecord, RunSpecInput } from '../../src-shared/model/run';
-import { cospec, useCospecEvent } from './client';
+import { callEarlyOr, cospec, useCospecEvent } from './client';
 
 const runsKey = ['runs'] as const;
 const runKey = (id: string) => ['runs', 'one', id] as const;
@@ -25,7 +25,10 @@ export function useRunEvents(): void {
   useCospecEvent('runs.didChange', (record) => storeRun(client, record));
 }
 
-const runsQuery = { queryKey: runsKey, queryFn: () => cospec().runs.list() };
+const runsQuery = {
+  queryKey: runsKey,
+  queryFn: () => callEarlyOr('runs', 'list', [], () => cospec().runs.list()),
+};
 
 /** Every run, newest first; live through 'runs.didChange'. */
 export function useRuns() {

@@ -7,7 +7,8 @@ import { ErrorBoundary } from './ErrorBoundary';
 import { QueryProvider } from './query';
 import { RouteView, routeTitle } from './Routes';
 import { Sidebar } from './Sidebar';
-import { routeHref, useRoute } from './navigation';
+import { routeHref } from './navigation';
+import { useRoute } from './useRoute';
 
 function Shell() {
   const route = useRoute();

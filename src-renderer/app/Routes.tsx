@@ -1,35 +1,31 @@
 import { lazy, Suspense } from 'react';
 import type { Route } from './navigation';
+import { loadedScreen, loadScreen, type ScreenName, type ScreenOf } from './screens';
 
 /**
- * Each screen is its own chunk, so a cold start loads only the screen it shows (the review's
- * diff and highlighting stack comes with the review route alone). loadScreen is also called by
- * app/preload.ts at module start, so the chunk is on its way before React has rendered the shell.
+ * A screen as a lazy component that does not suspend when its chunk is already there: React.lazy
+ * takes the value of a thenable that calls back at once, and main.tsx renders the app only once
+ * the first route's chunk has arrived. A suspended screen would cost more than its chunk: React
+ * reveals content that resolves within 300 ms of a Suspense fallback only at the end of those 300 ms.
  */
-const loaders = {
-  integrations: () =>
-    import('../features/integrations/GitLabIntegrationScreen').then((m) => ({ default: m.GitLabIntegrationScreen })),
-  accounts: () => import('../features/accounts/AccountsScreen').then((m) => ({ default: m.AccountsScreen })),
-  repositories: () =>
-    import('../features/repositories/RepositoriesScreen').then((m) => ({ default: m.RepositoriesScreen })),
-  runs: () => import('../features/runs/RunsScreen').then((m) => ({ default: m.RunsScreen })),
-  settings: () => import('../features/settings/SettingsScreen').then((m) => ({ default: m.SettingsScreen })),
-  reviews: () => import('../features/review/ReviewListScreen').then((m) => ({ default: m.ReviewListScreen })),
-  review: () => import('../features/review/ReviewScreen').then((m) => ({ default: m.ReviewScreen })),
-};
-
-/** Starts loading a route's screen chunk; the module system keeps one load per chunk. */
-export function loadScreen(name: Route['name']): void {
-  void loaders[name]().catch(() => undefined); // a failed load is retried and shown by React.lazy below
+function screen<N extends ScreenName>(name: N): Promise<{ default: ScreenOf<N> }> {
+  const ready = loadedScreen(name);
+  if (ready) return settled({ default: ready });
+  return loadScreen(name).then((component) => ({ default: component }));
 }
 
-const GitLabIntegrationScreen = lazy(loaders.integrations);
-const AccountsScreen = lazy(loaders.accounts);
-const RepositoriesScreen = lazy(loaders.repositories);
-const RunsScreen = lazy(loaders.runs);
-const SettingsScreen = lazy(loaders.settings);
-const ReviewListScreen = lazy(loaders.reviews);
-const ReviewScreen = lazy(loaders.review);
+/** A thenable that calls back at once, where a settled Promise would call back only after this task. */
+function settled<T>(value: T): Promise<T> {
+  return { then: (resolve: (v: T) => void) => resolve(value) } as unknown as Promise<T>;
+}
+
+const GitLabIntegrationScreen = lazy(() => screen('integrations'));
+const AccountsScreen = lazy(() => screen('accounts'));
+const RepositoriesScreen = lazy(() => screen('repositories'));
+const RunsScreen = lazy(() => screen('runs'));
+const SettingsScreen = lazy(() => screen('settings'));
+const ReviewListScreen = lazy(() => screen('reviews'));
+const ReviewScreen = lazy(() => screen('review'));
 
 function Screen({ route }: { route: Route }) {
   switch (route.name) {

@@ -1,5 +1,3 @@
-import { useSyncExternalStore } from 'react';
-
 /** Every screen of the app; the hash is the whole routing state, so reload and back/forward just work. */
 export type Route =
   | { name: 'integrations' }
@@ -101,17 +99,4 @@ export function routeHref(route: Route): string {
 export function navigate(to: Route | string): void {
   const hash = typeof to === 'string' ? to : routeHref(to);
   if (window.location.hash !== hash) window.location.hash = hash;
-}
-
-function subscribe(onChange: () => void): () => void {
-  window.addEventListener('hashchange', onChange);
-  return () => window.removeEventListener('hashchange', onChange);
-}
-
-const getHash = () => window.location.hash;
-
-/** The current route; re-renders on every hash change. */
-export function useRoute(): Route {
-  const hash = useSyncExternalStore(subscribe, getHash, getHash);
-  return parseRoute(hash);
 }

@@ -17,7 +17,7 @@ export function createCospecApi(transport: Transport): CospecApi {
   for (const [service, methods] of Object.entries(contract)) {
     const client: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
     for (const name of Object.keys(methods)) {
-      client[name] = async (...args: unknown[]) => unwrap(await transport.invoke(service, name, args));
+      client[name] = async (...args: unknown[]) => unwrapWireResult(await transport.invoke(service, name, args));
     }
     api[service] = Object.freeze(client);
   }
@@ -25,7 +25,8 @@ export function createCospecApi(transport: Transport): CospecApi {
   return Object.freeze(api) as unknown as CospecApi;
 }
 
-function unwrap(result: WireResult): unknown {
+/** A call's value, or its error envelope thrown as a CospecError. */
+export function unwrapWireResult(result: WireResult): unknown {
   if (result.ok) return result.value;
   const parsed = ErrorEnvelopeSchema.safeParse(result.error);
   throw parsed.success

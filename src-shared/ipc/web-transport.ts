@@ -1,27 +1,20 @@
-import { eventNames, type WireResult } from './channels';
+import { eventNames } from './channels';
 import type { EventName } from './contract';
 import type { Transport } from './client';
+import { WEB_PATHS, webCall } from './web-call';
 
 /*
  * The wire of browser mode (`cospec serve-web`, src-main/web-host): the same contract as the
  * Electron preload, carried over loopback HTTP. A call is one same-origin POST of
- * {service, method, args} answered with the WireResult; main→renderer events arrive over one
+ * {service, method, args} answered with the WireResult (./web-call.ts); main→renderer events arrive over one
  * WebSocket as {event, payload} frames. The server owns every check (secret cookie, Host, Origin);
  * this side only speaks the protocol.
  */
 
-/** Paths the web host answers besides the renderer's files. */
-export const WEB_PATHS = { call: '/__cospec/call', events: '/__cospec/events' } as const;
+export { WEB_PATHS, type WebCall } from './web-call';
 
 /** The query parameter carrying the per-launch secret in the URL the user opens. */
 export const WEB_SECRET_PARAM = 'cospec-secret';
-
-/** The body of one call. */
-export interface WebCall {
-  service: string;
-  method: string;
-  args: unknown[];
-}
 
 /** One event frame on the WebSocket. */
 export interface WebEventFrame {
@@ -30,20 +23,6 @@ export interface WebEventFrame {
 }
 
 const knownEvents = new Set<string>(eventNames);
-
-/** A refusal or a dropped connection becomes an error envelope, as any other failed call. */
-function refused(status: number): WireResult {
-  return {
-    ok: false,
-    error: {
-      code: 'UNTRUSTED_SENDER',
-      message:
-        status === 0
-          ? 'coSPEC is not answering: is `cospec serve-web` (or `npm start`) still running?'
-          : `coSPEC refused the call (HTTP ${status}). Open the address \`cospec serve-web\` printed again.`,
-    },
-  };
-}
 
 export interface WebTransportOptions {
   /** The page's origin, e.g. http://127.0.0.1:PORT (location.origin in the browser). */
@@ -98,27 +77,7 @@ export function createWebTransport(options: WebTransportOptions): Transport & { 
   connect();
 
   return {
-    async invoke(service, method, args) {
-      const start = performance.now();
-      let response: Response;
-      try {
-        response = await doFetch(WEB_PATHS.call, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ service, method, args } satisfies WebCall),
-          credentials: 'same-origin',
-          cache: 'no-store',
-          redirect: 'error',
-        });
-      } catch {
-        return refused(0);
-      }
-      if (!response.ok) return refused(response.status);
-      const result = (await response.json()) as WireResult;
-      // A user-timing entry per call ("ipc review.get"): `npm run bench review` reads them.
-      performance.measure(`ipc ${service}.${method}`, { start, end: performance.now() });
-      return result;
-    },
+    invoke: (service, method, args) => webCall(doFetch, service, method, args),
     subscribe(event, listener) {
       if (!knownEvents.has(event)) throw new TypeError(`Unknown event "${String(event)}".`);
       const set = listeners.get(event) ?? new Set();
