@@ -1,6 +1,8 @@
 import { startEarlyCalls } from './api/early';
 import { parseRoute } from './app/navigation';
 import { loadScreen } from './app/screens';
+// A stylesheet link in index.html, loaded beside this module rather than after the app's code.
+import './styles/index.css';
 
 /*
  * The renderer's entry, a few kB with no library in it: it asks main for the first screen's data

@@ -3,7 +3,6 @@ import { createRoot } from 'react-dom/client';
 import { installWebBridge } from '../api/web-bridge';
 import { App } from './App';
 import { preloadFirstRoute } from './preload';
-import '../styles/index.css';
 
 /** Installs the bridge (browser mode), fills the first route's queries and renders the app; main.tsx calls it once. */
 export function startApp(): void {
