@@ -125,7 +125,13 @@ export function runHostGit(call: HostGitCall): Promise<HostGitResult> {
   return new Promise((resolve, reject) => {
     if (call.signal?.aborted) return reject(new HostGitError(sub, 'cancelled', null, 'cancelled'));
     const posix = process.platform !== 'win32';
-    const child = spawn(call.gitPath ?? 'git', call.args, {
+    // umask 077: what git writes (mirror objects, and the workspace a run copies from a mirror) is
+    // readable by this user only, whatever folder it lands in; exec keeps git the group leader.
+    const gitPath = call.gitPath ?? 'git';
+    const [cmd, argv] = posix
+      ? ['/bin/sh', ['-c', 'umask 077 && exec "$0" "$@"', gitPath, ...call.args]]
+      : [gitPath, call.args];
+    const child = spawn(cmd, argv, {
       cwd: call.gitDir,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
