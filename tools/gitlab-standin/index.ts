@@ -95,6 +95,11 @@ export interface StandIn {
   repoDir(projectPath: string): string;
   /** Changes how long each phase of the mergeability check lasts, from now on (see StandInOptions). */
   setMergeabilityDelay(ms: number): void;
+  /**
+   * Test control: holds every background mergeability phase (preparing, checking) until the returned
+   * release is called, so a test observes "checking" without racing setMergeabilityDelay's clock.
+   */
+  holdMergeabilityChecks(): () => void;
   close(): Promise<void>;
 }
 
@@ -216,6 +221,12 @@ export async function startGitLabStandIn(options: StandInOptions = {}): Promise<
     repoDir: (path) => store.requireProject(path).repo_dir,
     setMergeabilityDelay(ms) {
       store.mergeabilityDelayMs = ms;
+    },
+    holdMergeabilityChecks() {
+      store.mergeabilityHeld = true;
+      return () => {
+        store.mergeabilityHeld = false;
+      };
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -37,6 +37,8 @@ export class Store {
    * checking after a push). 0 finishes every phase as soon as something reads the MR.
    */
   mergeabilityDelayMs = 0;
+  /** Test control: while true, no background phase ends, whatever its time (see api/mergeability.ts). */
+  mergeabilityHeld = false;
 
   constructor(readonly now: () => Date = () => new Date()) {}
 

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MergeRequestReviewSchema, MergeRequestSummarySchema } from '../../../src-shared/model/review';
 import type { RunRecord } from '../../../src-shared/model/run';
 import type { ReviewService } from '../../../src-main/services/review';
@@ -146,12 +146,16 @@ describe('squash on merge', () => {
 
 describe('mergeability computed in the background', () => {
   it('the summary says "checking" (not a refusal) until GitLab is done, and merge waits for it', async () => {
-    fx.gitlab.setMergeabilityDelay(1_500);
+    // GitLab's background check is held while the test looks at it and released explicitly, so a busy
+    // machine cannot finish it before the first read.
+    let release = fx.gitlab.holdMergeabilityChecks();
     try {
       await pushElsewhere(PROJECT, 'cospec/async', { 'ASYNC.md': 'async\n' });
       const iid = await openMrIn(PROJECT, 'cospec/async', 'Async');
       const first = await review.get({ runId: 'run-1', mrIid: iid });
       expect(first.summary.mergeStatus).toMatchObject({ checking: true, canMerge: false, hasConflicts: false });
+      expect((await review.summary({ runId: 'run-1', mrIid: iid })).mergeStatus.checking).toBe(true);
+      release();
       // What the review header does while it shows "checking": read the summary again until it is final.
       const deadline = Date.now() + 30_000;
       let summary = first.summary;
@@ -162,6 +166,7 @@ describe('mergeability computed in the background', () => {
       expect(summary.mergeStatus).toMatchObject({ checking: false, canMerge: true, detailed: 'mergeable' });
 
       // A push makes GitLab check again; merging right away waits for the check instead of failing.
+      release = fx.gitlab.holdMergeabilityChecks();
       const dir = join(fx.root, 'async-push');
       await git(fx.root, 'clone', '-q', '--branch', 'cospec/async', `${fx.gitlab.url}/${PROJECT}.git`, dir);
       writeFileSync(join(dir, 'ASYNC.md'), 'async, pushed again\n');
@@ -169,11 +174,19 @@ describe('mergeability computed in the background', () => {
       await git(dir, 'push', '-q', 'origin', 'cospec/async');
       const head = await git(dir, 'rev-parse', 'HEAD');
       expect((await review.summary({ runId: 'run-1', mrIid: iid })).mergeStatus.checking).toBe(true);
-      const merged = await review.merge({ runId: 'run-1', mrIid: iid, sha: head });
-      expect(merged).toMatchObject({ state: 'merged' });
+      const before = fx.gitlab.requests.length;
+      const merging = review.merge({ runId: 'run-1', mrIid: iid, sha: head });
+      // Released only once the merge has read "checking" more than once, i.e. it is waiting.
+      const mrReads = () =>
+        fx.gitlab.requests.slice(before).filter((r) => r.method === 'GET' && r.path.endsWith(`/merge_requests/${iid}`))
+          .length;
+      await vi.waitFor(() => expect(mrReads()).toBeGreaterThanOrEqual(2), { timeout: 30_000, interval: 50 });
+      expect(fx.gitlab.mergeRequests(PROJECT).find((m) => m.iid === iid)?.state).toBe('opened');
+      release();
+      expect(await merging).toMatchObject({ state: 'merged' });
       await exec('git', ['--git-dir', fx.gitlab.repoDir(PROJECT), 'merge-base', '--is-ancestor', head, 'main']);
     } finally {
-      fx.gitlab.setMergeabilityDelay(0);
+      release();
     }
   });
 });

@@ -13,7 +13,8 @@ import type { Store } from '../store';
  * - While a background check holds its lease, the merge endpoint cannot check synchronously and
  *   answers 422 "Branch cannot be merged". From `unchecked` it checks synchronously and merges.
  *
- * Store.mergeabilityDelayMs is how long each background phase lasts.
+ * Store.mergeabilityDelayMs is how long each background phase lasts; while Store.mergeabilityHeld
+ * (a test control) is set, no background phase ends, so a test sees them without racing the clock.
  */
 
 export type MergeStatusWord = 'preparing' | 'unchecked' | 'checking' | 'checked';
@@ -21,7 +22,8 @@ export type MergeStatusWord = 'preparing' | 'unchecked' | 'checking' | 'checked'
 /** The record of a just-created MR. */
 export function preparing(store: Store): Pick<MergeRequestRecord, 'mergeability' | 'prepared_at'> {
   const delay = store.mergeabilityDelayMs;
-  if (delay <= 0) return { mergeability: { phase: 'checked', ready_at: 0 }, prepared_at: store.nowIso() };
+  if (delay <= 0 && !store.mergeabilityHeld)
+    return { mergeability: { phase: 'checked', ready_at: 0 }, prepared_at: store.nowIso() };
   return { mergeability: { phase: 'preparing', ready_at: store.now().getTime() + delay }, prepared_at: null };
 }
 
@@ -38,15 +40,17 @@ export function markUnchecked(mr: MergeRequestRecord): void {
  */
 export function advance(store: Store, mr: MergeRequestRecord, recheck: boolean): MergeStatusWord {
   const now = store.now().getTime();
+  // A held check ends no phase: as if its background job had not run yet.
+  const due = (readyAt: number) => !store.mergeabilityHeld && now >= readyAt;
   const delay = store.mergeabilityDelayMs;
   const m = mr.mergeability;
-  if (m.phase === 'preparing' && now >= m.ready_at) {
+  if (m.phase === 'preparing' && due(m.ready_at)) {
     mr.prepared_at = new Date(m.ready_at).toISOString();
     mr.mergeability = { phase: 'checking', ready_at: m.ready_at + delay };
   }
   if (mr.mergeability.phase === 'unchecked' && recheck && mr.state === 'opened')
     mr.mergeability = { phase: 'checking', ready_at: now + delay };
-  if (mr.mergeability.phase === 'checking' && now >= mr.mergeability.ready_at)
+  if (mr.mergeability.phase === 'checking' && due(mr.mergeability.ready_at))
     mr.mergeability = { phase: 'checked', ready_at: 0 };
   return mr.mergeability.phase;
 }
