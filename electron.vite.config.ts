@@ -34,6 +34,9 @@ export default defineConfig({
     plugins: [react()],
     build: {
       outDir: 'out/renderer',
+      // electron-vite leaves every target unminified; the window parses the renderer at each start,
+      // and the UI harness and `npm run bench review` (test/ui/harness/build.ts) measure it minified.
+      minify: true,
       rollupOptions: {
         input: { index: resolve(__dirname, 'src-renderer/index.html') },
         output: { codeSplitting: rendererCodeSplitting },
