@@ -4,6 +4,7 @@ import type { Logger } from '../../platform/logger';
 import { cancelledError } from './errors';
 import { HostGitError, isSafeBranchName } from './host-git';
 import type { Mirror, MirrorAccess, MirrorKey, MirrorStore } from './mirror';
+import { tracksLfs } from './lfs';
 import { createStaging } from './staging';
 
 /**
@@ -16,6 +17,11 @@ import { createStaging } from './staging';
  * What the container could use to reach the mirror, it does not get: objects are copied, never
  * hard-linked (root in the container could write through a shared inode), there is no alternates
  * file, and origin, the reflogs and the config name GitLab's URL as a clone from GitLab would.
+ *
+ * A project that tracks files with Git LFS is cloned directly, every run: the hardened git that
+ * copies from the mirror runs no filters (lfs off), so the cache would hand out pointer files where
+ * the clone from GitLab (git/cli-engine.ts, the user's git and git-lfs) gives the files, or says
+ * why not (git/lfs.ts).
  *
  * A mirror that is damaged (checked cheaply: packs against their indexes, refs' syntax) or that git
  * cannot copy is discarded and the run clones from GitLab as before; the mirror is refilled
@@ -88,8 +94,11 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
     req: Pick<CachedCloneRequest, 'fetchUrl' | 'defaultBranch' | 'access' | 'signal'>,
   ): Promise<void> {
     await mirror.fetch(req.fetchUrl, REFSPECS, await req.access(), { prune: true, signal: req.signal });
-    if (isSafeBranchName(req.defaultBranch))
-      await mirror.git(['symbolic-ref', 'HEAD', `refs/heads/${req.defaultBranch}`]);
+    if (!isSafeBranchName(req.defaultBranch)) return;
+    // HEAD is our own file: a git process only when GitLab's default branch changed.
+    const head = `ref: refs/heads/${req.defaultBranch}`;
+    const now = await readFile(join(mirror.gitDir, 'HEAD'), 'utf8').catch(() => '');
+    if (now.trim() !== head) await mirror.git(['symbolic-ref', 'HEAD', `refs/heads/${req.defaultBranch}`]);
   }
 
   async function stats(): Promise<CloneCacheStats> {
@@ -120,76 +129,106 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
     }
   }
 
+  /** The cached clone, or why not: 'lfs' (the project needs the direct clone), undefined (anything else). */
+  async function attempt(req: CachedCloneRequest): Promise<{ head: string; branch: string } | 'lfs' | undefined> {
+    if (req.signal?.aborted) throw cancelledError();
+    if (!isSafeBranchName(req.branch) || !(await deps.mirrors.available())) return undefined;
+    const fields = { projectId: req.key.projectId, branch: req.branch };
+    const mirror = await deps.mirrors.open(req.key);
+    const started = Date.now();
+    // Where a repeat run's time goes (debug log): waiting for the mirror's lock (a background
+    // refill), the checks, the fetch from GitLab, the lookups, the copy.
+    const clock = stopwatch();
+    const result = await mirror
+      .exclusive(async () => {
+        clock.lap('lockWaitMs');
+        const before = await mirror.damage();
+        if (before) throw new CacheDamage(before);
+        clock.lap('checkMs');
+        req.onProgress?.('Updating the project’s cache', 0);
+        await update(mirror, req);
+        clock.lap('fetchMs');
+        const after = await mirror.damage();
+        if (after) throw new CacheDamage(after);
+        clock.lap('checkMs');
+        const known = await mirror
+          .git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${req.branch}^{commit}`])
+          .then(
+            (r) => r.stdout.trim(),
+            () => undefined,
+          );
+        // Not a branch or tag GitLab has: the clone from GitLab says so with its own message.
+        if (!known) return undefined;
+        // The blob as stored (cat-file runs no filter), read from our mirror, not from a workspace.
+        const attributes = await mirror
+          .git(['cat-file', 'blob', `${known}:.gitattributes`], { maxBuffer: 1024 * 1024 })
+          .then(
+            (r) => r.stdout,
+            () => '',
+          );
+        clock.lap('lookupMs');
+        if (tracksLfs(attributes)) return 'lfs' as const;
+        req.onProgress?.('Copying the project from its cache', 50);
+        const staging = await createStaging(req.dir);
+        try {
+          await mirror.cloneInto(staging.path, {
+            url: req.url,
+            branch: req.branch,
+            ...(req.depth !== undefined ? { depth: req.depth } : {}),
+            ...(req.signal ? { signal: req.signal } : {}),
+          });
+          clock.lap('copyMs');
+          const head = await headOf(staging.path);
+          if (head !== known) throw new CacheDamage(`the copy is at ${head}, the cache at ${known}`);
+          if (req.signal?.aborted) throw cancelledError();
+          await staging.commit();
+          await mirror.touch();
+          clock.lap('finishMs');
+          return { head, branch: req.branch };
+        } catch (error) {
+          await staging.discard().catch(() => undefined);
+          throw error;
+        }
+      })
+      .catch(async (error: unknown) => {
+        if (req.signal?.aborted) throw cancelledError();
+        if (isNetworkFailure(error)) {
+          log.warn('could not update the clone cache from GitLab; cloning directly', { ...fields, error });
+          return undefined;
+        }
+        // Damage, or git could not read or copy it: never used again as it is.
+        log.warn('clone cache damaged; discarding it and cloning directly', {
+          ...fields,
+          problem: error instanceof Error ? error.message : String(error),
+        });
+        await deps.mirrors.discard(mirror.gitDir).catch((e: unknown) => log.warn('discard failed', { error: e }));
+        return undefined;
+      });
+    log.debug('clone cache timings', { ...fields, ...clock.laps, totalMs: Date.now() - started });
+    if (result === 'lfs') {
+      log.info('project tracks files with Git LFS, which the clone cache cannot fetch; cloning directly', fields);
+      return result;
+    }
+    if (result) {
+      log.info('workspace made from the clone cache', { ...fields, ms: Date.now() - started, head: result.head });
+      req.onProgress?.('Done', 100);
+      track(evict());
+    }
+    return result;
+  }
+
   return {
     async clone(req) {
-      if (req.signal?.aborted) throw cancelledError();
-      if (!isSafeBranchName(req.branch) || !(await deps.mirrors.available())) return undefined;
-      const fields = { projectId: req.key.projectId, branch: req.branch };
-      const mirror = await deps.mirrors.open(req.key);
-      const started = Date.now();
-      const result = await mirror
-        .exclusive(async () => {
-          const before = await mirror.damage();
-          if (before) throw new CacheDamage(before);
-          req.onProgress?.('Updating the project’s cache', 0);
-          await update(mirror, req);
-          const after = await mirror.damage();
-          if (after) throw new CacheDamage(after);
-          const known = await mirror
-            .git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${req.branch}^{commit}`])
-            .then(
-              (r) => r.stdout.trim(),
-              () => undefined,
-            );
-          // Not a branch or tag GitLab has: the clone from GitLab says so with its own message.
-          if (!known) return undefined;
-          req.onProgress?.('Copying the project from its cache', 50);
-          const staging = await createStaging(req.dir);
-          try {
-            await mirror.cloneInto(staging.path, {
-              url: req.url,
-              branch: req.branch,
-              ...(req.depth !== undefined ? { depth: req.depth } : {}),
-              ...(req.signal ? { signal: req.signal } : {}),
-            });
-            const head = await headOf(staging.path);
-            if (head !== known) throw new CacheDamage(`the copy is at ${head}, the cache at ${known}`);
-            if (req.signal?.aborted) throw cancelledError();
-            await staging.commit();
-            await mirror.touch();
-            return { head, branch: req.branch };
-          } catch (error) {
-            await staging.discard().catch(() => undefined);
-            throw error;
-          }
-        })
-        .catch(async (error: unknown) => {
-          if (req.signal?.aborted) throw cancelledError();
-          if (isNetworkFailure(error)) {
-            log.warn('could not update the clone cache from GitLab; cloning directly', { ...fields, error });
-            return undefined;
-          }
-          // Damage, or git could not read or copy it: never used again as it is.
-          log.warn('clone cache damaged; discarding it and cloning directly', {
-            ...fields,
-            problem: error instanceof Error ? error.message : String(error),
-          });
-          await deps.mirrors.discard(mirror.gitDir).catch((e: unknown) => log.warn('discard failed', { error: e }));
-          return undefined;
-        });
-      if (result) {
-        log.info('workspace made from the clone cache', { ...fields, ms: Date.now() - started, head: result.head });
-        req.onProgress?.('Done', 100);
-        track(evict());
-      }
-      return result;
+      const made = await attempt(req);
+      return made === 'lfs' ? undefined : made;
     },
 
     async cloneOr(req, direct) {
-      const made = await this.clone(req);
-      if (made) return { head: made.head, cached: true };
+      const made = await attempt(req);
+      if (made && made !== 'lfs') return { head: made.head, cached: true };
       const { head } = await direct();
-      this.refill(req);
+      // The mirror of an LFS project is up to date already and serves no run: no refill.
+      if (made !== 'lfs') this.refill(req);
       return { head, cached: false };
     },
 
@@ -222,6 +261,20 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
 }
 
 class CacheDamage extends Error {}
+
+/** Milliseconds per named step, summed when a step repeats. */
+function stopwatch(): { laps: Record<string, number>; lap(name: string): void } {
+  let last = Date.now();
+  const laps: Record<string, number> = {};
+  return {
+    laps,
+    lap(name) {
+      const now = Date.now();
+      laps[name] = (laps[name] ?? 0) + now - last;
+      last = now;
+    },
+  };
+}
 
 /** The commit HEAD names, read from the files git just wrote (no git process in the workspace). */
 async function headOf(dir: string): Promise<string> {

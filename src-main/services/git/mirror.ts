@@ -227,6 +227,7 @@ export function createMirrorStore(deps: MirrorStoreDeps): MirrorStore {
     // A path clone copies the object files (--no-hardlinks: a copy, so root in the container cannot
     // write through a shared inode); a shallow one needs the file:// transport, which packs afresh.
     const source = options.depth === undefined ? gitDir : pathToFileURL(gitDir).href;
+    const started = Date.now();
     await runHostGit({
       gitPath,
       gitDir,
@@ -248,6 +249,7 @@ export function createMirrorStore(deps: MirrorStoreDeps): MirrorStore {
       timeoutMs: options.timeoutMs ?? deps.fetchTimeoutMs ?? 600_000,
       signal: options.signal,
     });
+    const copied = Date.now();
     const newGitDir = join(dir, '.git');
     // A clone with no alternates file: the objects are the copy's own (checked, not assumed).
     if (await lstat(join(newGitDir, 'objects', 'info', 'alternates')).catch(() => undefined))
@@ -255,6 +257,7 @@ export function createMirrorStore(deps: MirrorStoreDeps): MirrorStore {
     await runHostGit({ gitPath, gitDir: newGitDir, home, args: ['config', 'remote.origin.url', options.url] });
     // The reflogs say "clone: from <source>": name GitLab, as a clone from it would, not our folder.
     await rewriteReflogs(join(newGitDir, 'logs'), source, options.url);
+    log.debug('mirror copied', { gitDir, cloneMs: copied - started, afterMs: Date.now() - copied });
   }
 
   async function usage(): Promise<MirrorUsage[]> {

@@ -198,6 +198,56 @@ describe.each(ENGINES)('clone cache, %s as the direct clone', (engine) => {
     expect(await workspaceRemoteRefs(again.dir)).toEqual(await serverRefs());
   });
 
+  it('an LFS project is cloned directly, with the same files a clone from GitLab gives, and says so', async () => {
+    // The stand-in serves no LFS objects (tools/gitlab-standin/README.md): the project holds a
+    // pointer file and the filter=lfs rule, which is what the cache must notice from the mirror.
+    const branch = `lfs-${engine}`;
+    const work = join(root, `push-${branch}`);
+    await git(['clone', '-q', '--branch', 'main', gitlab.repoDir(PROJECT), work]);
+    await writeFile(join(work, '.gitattributes'), '*.bin filter=lfs diff=lfs merge=lfs -text\n');
+    await writeFile(
+      join(work, 'model.bin'),
+      'version https://git-lfs.github.com/spec/v1\noid sha256:' + 'a'.repeat(64) + '\nsize 12345\n',
+    );
+    await git(['add', '.'], work);
+    await git(['commit', '-q', '-m', 'track binaries with LFS'], work);
+    await git(['push', '-q', 'origin', `HEAD:refs/heads/${branch}`], work);
+    await rm(work, { recursive: true, force: true });
+
+    const req = request({ branch });
+    let directs = 0;
+    const made = await cache.cloneOr(req, () => {
+      directs++;
+      return service.clone({
+        url: req.url,
+        dir: req.dir,
+        branch,
+        engine,
+        credentials: credentialsOf(gitlab.user('cospec-bot').token, 'cospec-bot'),
+      });
+    });
+    expect(made.cached).toBe(false);
+    expect(directs).toBe(1);
+    expect(logLines.some((l) => l.includes('Git LFS') && l.includes('cloning directly'))).toBe(true);
+
+    const fresh = join(root, `${engine}-lfs-fresh`);
+    const direct = await service.clone({
+      url: req.url,
+      dir: fresh,
+      branch,
+      engine,
+      credentials: credentialsOf(gitlab.user('cospec-bot').token, 'cospec-bot'),
+    });
+    expect(made.head).toBe(direct.head);
+    const files = (dir: string) => git(['ls-files', '-s'], dir);
+    expect(await files(req.dir)).toBe(await files(fresh));
+    for (const f of ['.gitattributes', 'model.bin'])
+      expect(await readFile(join(req.dir, f), 'utf8')).toBe(await readFile(join(fresh, f), 'utf8'));
+    // No refill for a project the cache does not serve; main is still served from the cache.
+    await cache.settled();
+    expect((await run(request())).cached).toBe(true);
+  });
+
   it('a truncated pack is detected: the cache is discarded, the run clones from GitLab, the cache is refilled', async () => {
     const gitDir = await mirrorDir();
     const packDir = join(gitDir, 'objects', 'pack');
