@@ -117,8 +117,21 @@ sub flush {
   $writers->remove($s);
   # The source was paused while this side was full; read from it again.
   $readers->add($src) if $src && !$eof{ fileno $src } && !$readers->exists($src);
-  shutdown($s, 1) if $src && $eof{ fileno $src };
+  if ($src && $eof{ fileno $src }) {
+    shutdown($s, 1);
+    close_pair($s) if finished($s);
+  }
   return 1;
+}
+
+# Both sides sent EOF and everything each sent was written to the other: the pair can go. Closing
+# earlier cut off the tail of an answer still queued for a client that had half-closed first.
+sub finished {
+  my ($s) = @_;
+  my $fd = fileno $s;
+  return 0 unless defined $fd && $peer{$fd};
+  my $other = fileno $peer{$fd};
+  return $eof{$fd} && $eof{$other} && !pending($fd) && !pending($other);
 }
 
 $SIG{PIPE} = 'IGNORE';
@@ -184,11 +197,12 @@ while (1) {
       $eof{$fd} = 1;
       $readers->remove($s);
       shutdown($dst, 1) unless pending($fd);
-      close_pair($s) if $eof{ fileno $dst };
+      close_pair($s) if finished($s);
       next;
     }
     $out{ fileno $dst } .= $data;
     if (!flush($dst)) { close_pair($s); next }
+    next unless defined fileno $dst;
     if (length $out{ fileno $dst }) {
       $writers->add($dst);
       $readers->remove($s) if length $out{ fileno $dst } >= $HIGH;
