@@ -1,4 +1,4 @@
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../platform/logger';
 import { cancelledError } from './errors';
@@ -75,6 +75,8 @@ export interface CloneCacheDeps {
   logger: Logger;
   /** The bound on all mirrors together, read at each use (a setting). */
   maxBytes: () => number;
+  /** Past this many packs the mirror is repacked into one after a run's copy (default 16). */
+  maxPacks?: number;
 }
 
 /** GitLab's branches and tags, exactly: forced (force-pushes), pruned (deleted branches and tags). */
@@ -212,9 +214,28 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
     if (result) {
       log.info('workspace made from the clone cache', { ...fields, ms: Date.now() - started, head: result.head });
       req.onProgress?.('Done', 100);
-      track(evict());
+      track(compact(mirror).then(evict));
     }
     return result;
+  }
+
+  /**
+   * Each fetch that brings objects adds a pack (fetch.unpackLimit, mirror.ts) and host git never
+   * collects garbage (gc.auto=0, host-git.ts): left alone, every repeat run would copy and search
+   * ever more packs. Done in the background, under the mirror's lock, once the packs pile up.
+   */
+  async function compact(mirror: Mirror): Promise<void> {
+    const limit = deps.maxPacks ?? 16;
+    await mirror.exclusive(async () => {
+      const packs = (await readdir(join(mirror.gitDir, 'objects', 'pack')).catch(() => [] as string[])).filter((p) =>
+        p.endsWith('.pack'),
+      );
+      if (packs.length <= limit) return;
+      const started = Date.now();
+      // -a -d: one pack of what the refs reach; what they no longer reach (force-pushes) is dropped.
+      await mirror.git(['repack', '-a', '-d', '-q'], { timeoutMs: 600_000 });
+      log.info('clone cache repacked', { gitDir: mirror.gitDir, packs: packs.length, ms: Date.now() - started });
+    });
   }
 
   return {

@@ -333,3 +333,34 @@ it('the reflog of a cached workspace names GitLab, as a clone would', async () =
     `clone: from ${gitlab.url}/${PROJECT}.git`,
   );
 });
+
+it('packs that pile up from fetches are repacked into one, and the next run copies from it', async () => {
+  const logger = createLogger({ sinks: [memorySink()] });
+  const mirrors = createMirrorStore({ root: join(root, 'repack-mirrors'), logger });
+  const cache = createCloneCache({ mirrors, logger, maxBytes: () => 5 * 1024 ** 3, maxPacks: 2 });
+  const { token } = gitlab.user('cospec-bot');
+  let i = 0;
+  const clone = () =>
+    cache.clone({
+      key: { accountId: 'acc-p', projectId: 8 },
+      fetchUrl: `${gitlab.url}/${PROJECT}.git`,
+      url: `${gitlab.url}/${PROJECT}.git`,
+      dir: join(root, `repack-ws-${++i}`),
+      branch: 'main',
+      defaultBranch: 'main',
+      access: async () => ({ username: 'cospec-bot', password: token }),
+    });
+  const gitDir = (await mirrors.open({ accountId: 'acc-p', projectId: 8 })).gitDir;
+  expect(await clone()).toBeDefined();
+  for (const tag of ['pk-a', 'pk-b']) {
+    await serverCommits('main', 1, tag);
+    expect(await clone()).toBeDefined();
+    await cache.settled();
+  }
+  // Three fetches brought objects: three packs, over the limit of two, so one now.
+  expect(await packsIn(gitDir)).toHaveLength(1);
+  expect(await git(['--git-dir', gitDir, 'fsck', '--connectivity-only', '--no-dangling'])).toBe('');
+  const made = await clone();
+  expect(made?.head).toBe(await git(['--git-dir', gitlab.repoDir(PROJECT), 'rev-parse', 'main']));
+  expect(await git(['status', '--porcelain'], join(root, `repack-ws-${i}`))).toBe('');
+});
