@@ -100,6 +100,8 @@ export interface StandIn {
    * release is called, so a test observes "checking" without racing setMergeabilityDelay's clock.
    */
   holdMergeabilityChecks(): () => void;
+  /** Test control: while checks are held, lets the next background phase of one MR end (preparing → checking → checked). */
+  stepMergeabilityCheck(): void;
   close(): Promise<void>;
 }
 
@@ -226,7 +228,11 @@ export async function startGitLabStandIn(options: StandInOptions = {}): Promise<
       store.mergeabilityHeld = true;
       return () => {
         store.mergeabilityHeld = false;
+        store.mergeabilitySteps = 0;
       };
+    },
+    stepMergeabilityCheck() {
+      store.mergeabilitySteps++;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -39,6 +39,8 @@ export class Store {
   mergeabilityDelayMs = 0;
   /** Test control: while true, no background phase ends, whatever its time (see api/mergeability.ts). */
   mergeabilityHeld = false;
+  /** Test control: while held, how many background phases may still end, one per step. */
+  mergeabilitySteps = 0;
 
   constructor(readonly now: () => Date = () => new Date()) {}
 

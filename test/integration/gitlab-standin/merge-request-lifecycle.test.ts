@@ -200,6 +200,8 @@ describe('asynchronous mergeability', () => {
     const dir = await clone('cospec-bot', project, 'async');
     await pushBranch('cospec-bot', dir, 'cospec/async', { 'ASYNC.md': 'async\n' }, 'Async');
     gitlab.setMergeabilityDelay(1_500);
+    // Held, each phase ends only when the test steps it: a loaded machine cannot skip one unseen.
+    const release = gitlab.holdMergeabilityChecks();
     try {
       const bot = as('cospec-bot');
       const mr = await bot.MergeRequests.create(project, 'cospec/async', 'main', 'Async');
@@ -215,13 +217,20 @@ describe('asynchronous mergeability', () => {
         headers: { 'PRIVATE-TOKEN': gitlab.user('alice').token },
       });
       expect([early.status, await early.json()]).toEqual([422, { message: 'Branch cannot be merged' }]);
-      const seen = new Set<string>();
+      expect(await bot.MergeRequests.show(project, mr.iid)).toMatchObject({ detailed_merge_status: 'preparing' });
+      gitlab.stepMergeabilityCheck();
+      expect(await bot.MergeRequests.show(project, mr.iid)).toMatchObject({
+        merge_status: 'checking',
+        detailed_merge_status: 'checking',
+        prepared_at: expect.any(String),
+      });
+      expect(await bot.MergeRequests.show(project, mr.iid)).toMatchObject({ detailed_merge_status: 'checking' });
+      release();
       const ready = await until(
         () => bot.MergeRequests.show(project, mr.iid),
-        (m) => (seen.add(String(m.detailed_merge_status)), m.detailed_merge_status === 'mergeable'),
+        (m) => m.detailed_merge_status === 'mergeable',
         'the first check',
       );
-      expect(seen).toContain('checking');
       expect(ready).toMatchObject({ merge_status: 'can_be_merged', prepared_at: expect.any(String) });
 
       // A push marks it unchecked. A list does not recheck it (skip_merge_status_recheck) unless asked.
@@ -244,6 +253,7 @@ describe('asynchronous mergeability', () => {
       );
       expect((await as('alice').MergeRequests.merge(project, mr.iid)).state).toBe('merged');
     } finally {
+      release();
       gitlab.setMergeabilityDelay(0);
     }
   });

@@ -41,7 +41,12 @@ export function markUnchecked(mr: MergeRequestRecord): void {
 export function advance(store: Store, mr: MergeRequestRecord, recheck: boolean): MergeStatusWord {
   const now = store.now().getTime();
   // A held check ends no phase: as if its background job had not run yet.
-  const due = (readyAt: number) => !store.mergeabilityHeld && now >= readyAt;
+  const due = (readyAt: number) => {
+    if (!store.mergeabilityHeld) return now >= readyAt;
+    if (store.mergeabilitySteps <= 0) return false;
+    store.mergeabilitySteps--;
+    return true;
+  };
   const delay = store.mergeabilityDelayMs;
   const m = mr.mergeability;
   if (m.phase === 'preparing' && due(m.ready_at)) {
