@@ -26,28 +26,34 @@ export function createKeyringSecretStore(service = KEYRING_SERVICE): KeyringSecr
       }
     },
     async get(key) {
-      try {
-        return (await entry(key).getPassword()) ?? undefined;
-      } catch (error) {
-        throw unavailable(error);
-      }
+      return (await keychainCall(() => entry(key).getPassword())) ?? undefined;
     },
     async set(key, value) {
-      try {
-        await entry(key).setPassword(value);
-      } catch (error) {
-        throw unavailable(error);
-      }
+      await keychainCall(() => entry(key).setPassword(value));
     },
     async delete(key) {
-      try {
-        await entry(key).deleteCredential();
-      } catch (error) {
-        throw unavailable(error);
-      }
+      await keychainCall(() => entry(key).deleteCredential());
     },
     describe: () => `the OS keychain (service "${service}")`,
   };
+}
+
+/**
+ * One keychain call, tried a second time after a short pause before it counts as unavailable: a
+ * Secret Service busy with other clients (a loaded machine, a keyring daemon still starting at login)
+ * can fail one call and answer the next, and a token the user just typed must not be lost to that.
+ */
+async function keychainCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    try {
+      return await call();
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
 }
 
 function unavailable(error: unknown): CospecError {
