@@ -1,3 +1,4 @@
+import { ChunkQueue } from './chunk-queue';
 /**
  * Splits the engine's multiplexed attach/exec stream (Tty off) into stdout and stderr: frames of an
  * 8-byte header (stream type: 0 stdin, 1 stdout, 2 stderr; 3 bytes zero; u32 BE length) and the
@@ -15,55 +16,31 @@ export function demuxEngineStream(
   stdout: NodeJS.WritableStream,
   stderr: NodeJS.WritableStream,
 ): void {
-  const queue: Buffer[] = [];
-  let queued = 0;
+  const queue = new ChunkQueue();
   /** Stream type and bytes left of the frame being read, or undefined between frames. */
   let frame: { out: NodeJS.WritableStream; left: number } | undefined;
   let raw = false;
 
-  const take = (n: number): Buffer => {
-    const head = queue[0]!;
-    if (head.length >= n) {
-      if (head.length === n) queue.shift();
-      else queue[0] = head.subarray(n);
-      queued -= n;
-      return head.subarray(0, n);
-    }
-    const out = Buffer.allocUnsafe(n);
-    for (let off = 0; off < n;) {
-      const first = queue[0]!;
-      const m = Math.min(first.length, n - off);
-      first.copy(out, off, 0, m);
-      off += m;
-      if (m === first.length) queue.shift();
-      else queue[0] = first.subarray(m);
-    }
-    queued -= n;
-    return out;
-  };
-
   source.on('data', (chunk: Buffer) => {
     if (raw) return void stdout.write(chunk);
     queue.push(chunk);
-    queued += chunk.length;
     for (;;) {
       if (frame) {
-        if (!queued) return;
+        if (!queue.size) return;
         // A frame's payload is passed on as it arrives, chunk by chunk: no frame is held back whole.
-        const piece = take(Math.min(frame.left, queue[0]!.length));
+        const piece = queue.take(Math.min(frame.left, queue.headLength));
         frame.left -= piece.length;
         frame.out.write(piece);
         if (!frame.left) frame = undefined;
         continue;
       }
-      if (queued < HEADER) return;
-      const header = take(HEADER);
+      if (queue.size < HEADER) return;
+      const header = queue.take(HEADER);
       const type = header[0]!;
       if (type > 2) {
         raw = true;
         stdout.write(header);
-        for (const rest of queue.splice(0)) stdout.write(rest);
-        queued = 0;
+        for (const rest of queue.drain()) stdout.write(rest);
         return;
       }
       const length = header.readUInt32BE(4);

@@ -1,3 +1,4 @@
+import { ChunkQueue } from './chunk-queue';
 import { connect, type Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import type { ExecStream } from './engine';
@@ -135,42 +136,19 @@ export function serveEgressTunnel(
 
   // Arriving chunks are queued and each frame is cut out once it is complete: a 256 KiB frame arrives
   // in several pipe-sized chunks, and joining them one by one would copy it several times.
-  const queue: Buffer[] = [];
-  let queued = 0;
-  const take = (n: number): Buffer => {
-    const head = queue[0]!;
-    if (head.length >= n) {
-      if (head.length === n) queue.shift();
-      else queue[0] = head.subarray(n);
-      queued -= n;
-      return head.subarray(0, n);
-    }
-    const out = Buffer.allocUnsafe(n);
-    for (let off = 0; off < n;) {
-      const first = queue[0]!;
-      const m = Math.min(first.length, n - off);
-      first.copy(out, off, 0, m);
-      off += m;
-      if (m === first.length) queue.shift();
-      else queue[0] = first.subarray(m);
-    }
-    queued -= n;
-    return out;
-  };
-  const peekHeader = (): Buffer => (queue[0]!.length >= HEADER ? queue[0]! : Buffer.concat(queue, HEADER));
+  const queue = new ChunkQueue();
 
   stream.stdout.on('data', (chunk: Buffer) => {
     queue.push(chunk);
-    queued += chunk.length;
-    while (queued >= HEADER) {
-      const header = peekHeader();
+    while (queue.size >= HEADER) {
+      const header = queue.peek(HEADER);
       const type = header.toString('latin1', 0, 1);
       const id = header.readUInt32BE(1);
       const length = header.readUInt32BE(5);
       const carries = type !== 'W' ? length : 0;
-      if (queued < HEADER + carries) break;
-      take(HEADER);
-      onFrame(type, id, length, carries ? take(carries) : EMPTY);
+      if (queue.size < HEADER + carries) break;
+      queue.take(HEADER);
+      onFrame(type, id, length, carries ? queue.take(carries) : EMPTY);
     }
   });
   void stream.ended.then(() => {
