@@ -94,7 +94,46 @@ run('electron', 'npx', ['playwright', 'test', '-c', 'test/electron/playwright.co
   counts: playwrightCounts('electron.json'),
 });
 
+// CI shows only the tail of this output, so the failing tests are named here, last.
+function failedTests() {
+  const names = [];
+  for (const file of ['unit.json', 'integration.json']) {
+    for (const suite of readReport(file)?.testResults ?? []) {
+      const path = suite.name.replace(root, '');
+      for (const t of suite.assertionResults ?? []) {
+        if (t.status === 'failed') names.push(`${path} › ${t.fullName}: ${firstLine(t.failureMessages?.[0])}`);
+      }
+      if (suite.status === 'failed' && !(suite.assertionResults ?? []).length) {
+        names.push(`${path}: ${firstLine(suite.message)}`);
+      }
+    }
+  }
+  const walk = (suite, path) => {
+    for (const spec of suite.specs ?? []) {
+      for (const t of spec.tests ?? []) {
+        if (t.status === 'unexpected') {
+          const error = t.results?.at(-1)?.error?.message;
+          names.push(`${spec.file ?? path} › ${spec.title}: ${firstLine(error)}`);
+        }
+      }
+    }
+    for (const child of suite.suites ?? []) walk(child, suite.file ?? path);
+  };
+  for (const file of ['ui.json', 'electron.json']) for (const s of readReport(file)?.suites ?? []) walk(s, s.file);
+  return names;
+}
+function firstLine(text) {
+  const line =
+    String(text ?? '')
+      .replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '')
+      .split('\n')
+      .find((l) => l.trim()) ?? '';
+  return line.trim().slice(0, 300);
+}
+
 console.log('\n━━ summary');
 for (const s of steps) console.log(`${s.ok ? 'ok  ' : 'FAIL'} ${s.name} (${s.seconds} s)`);
+const failures = failedTests();
+if (failures.length) console.log(`\nfailed tests:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
 console.log(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exit(steps.every((s) => s.ok) ? 0 : 1);
