@@ -16,7 +16,8 @@ import type { PackReader } from './pack-reader';
 export interface CheckoutJob {
   dir: string;
   gitdir: string;
-  reader: PackReader;
+  /** The clone's pack, or every pack of a repository (pack-set.ts). */
+  reader: Pick<PackReader, 'read'>;
   commit: string;
   onProgress: (loaded: number, total: number) => void;
   signal: AbortSignal;

@@ -1,11 +1,15 @@
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Dispatcher } from 'undici';
 import type { Logger } from '../../platform/logger';
 import { cancelledError } from './errors';
 import { HostGitError, isSafeBranchName } from './host-git';
+import { createIsomorphicMirrorOps } from './isomorphic-mirror';
 import type { Mirror, MirrorAccess, MirrorKey, MirrorStore } from './mirror';
+import type { MirrorOps, MirrorUpdate } from './mirror-ops';
 import { tracksLfs } from './lfs';
 import { createStaging } from './staging';
+import type { CloneEngineName } from './types';
 
 /**
  * Repeat runs on a project start from the app's own mirror of it (mirror.ts) instead of cloning
@@ -26,6 +30,11 @@ import { createStaging } from './staging';
  * A mirror that is damaged (checked cheaply: packs against their indexes, refs' syntax) or that git
  * cannot copy is discarded and the run clones from GitLab as before; the mirror is refilled
  * afterwards. The mirrors' total size is kept under a bound, least recently used project first.
+ *
+ * Both clone paths have this cache: a request names its engine, and the steps that differ (fetch,
+ * lookups, the copy, compaction) are that engine's MirrorOps (mirror-ops.ts): the user's git's
+ * below, isomorphic-git's in isomorphic-mirror.ts. The policy here is the same for both, and so
+ * are the mirrors' folders, lock and bound.
  */
 
 export interface CachedCloneRequest {
@@ -40,6 +49,10 @@ export interface CachedCloneRequest {
   defaultBranch: string;
   depth?: number;
   access: () => Promise<MirrorAccess>;
+  /** The clone path the run uses (default the user's git); the cache fetches and copies with the same. */
+  engine?: CloneEngineName;
+  /** The account's undici dispatcher (proxy, CA), for the isomorphic-git path. */
+  dispatcher?: Dispatcher;
   onProgress?: (detail: string, percent?: number) => void;
   signal?: AbortSignal;
 }
@@ -57,7 +70,9 @@ export interface CloneCache {
    */
   clone(req: CachedCloneRequest): Promise<{ head: string; branch: string } | undefined>;
   /** Fills the project's mirror after a clone that did not use it (in the background; errors logged). */
-  refill(req: Pick<CachedCloneRequest, 'key' | 'fetchUrl' | 'defaultBranch' | 'access'>): void;
+  refill(
+    req: Pick<CachedCloneRequest, 'key' | 'fetchUrl' | 'defaultBranch' | 'access' | 'engine' | 'dispatcher'>,
+  ): void;
   /**
    * A run's clone: from the cache when it can serve it, else `direct` (the clone from GitLab),
    * after which the cache is refilled in the background for the next run.
@@ -77,6 +92,8 @@ export interface CloneCacheDeps {
   maxBytes: () => number;
   /** Past this many packs the mirror is repacked into one after a run's copy (default 16). */
   maxPacks?: number;
+  /** The isomorphic-git path's steps (default: isomorphic-mirror.ts over the same mirrors). */
+  isomorphic?: MirrorOps;
 }
 
 /** GitLab's branches and tags, exactly: forced (force-pushes), pruned (deleted branches and tags). */
@@ -91,10 +108,7 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
     void p.finally(() => background.delete(p));
   };
 
-  async function update(
-    mirror: Mirror,
-    req: Pick<CachedCloneRequest, 'fetchUrl' | 'defaultBranch' | 'access' | 'signal'>,
-  ): Promise<void> {
+  async function update(mirror: Mirror, req: MirrorUpdate): Promise<void> {
     await mirror.fetch(req.fetchUrl, REFSPECS, await req.access(), { prune: true, signal: req.signal });
     if (!isSafeBranchName(req.defaultBranch)) return;
     // HEAD is our own file: a git process only when GitLab's default branch changed.
@@ -131,11 +145,38 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
     }
   }
 
+  /** The user's git's steps: mirror.ts's host git in the app's own repositories. */
+  const hostGit: MirrorOps = {
+    engine: 'git',
+    available: () => deps.mirrors.available(),
+    update,
+    async commitOf(mirror, branch) {
+      return mirror.git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${branch}^{commit}`]).then(
+        (r) => r.stdout.trim(),
+        () => undefined,
+      );
+    },
+    async attributes(mirror, commit) {
+      // The blob as stored (cat-file runs no filter), read from our mirror, not from a workspace.
+      return mirror.git(['cat-file', 'blob', `${commit}:.gitattributes`], { maxBuffer: 1024 * 1024 }).then(
+        (r) => r.stdout,
+        () => '',
+      );
+    },
+    copy: (mirror, dir, options) => mirror.cloneInto(dir, options),
+    compact: (mirror, maxPacks) => mirror.exclusive(() => repack(mirror, maxPacks)),
+    isNetworkFailure,
+  };
+  const isomorphic = deps.isomorphic ?? createIsomorphicMirrorOps({ mirrors: deps.mirrors, logger: deps.logger });
+  const opsFor = (engine: CloneEngineName | undefined): MirrorOps =>
+    engine === 'isomorphic-git' ? isomorphic : hostGit;
+
   /** The cached clone, or why not: 'lfs' (the project needs the direct clone), undefined (anything else). */
   async function attempt(req: CachedCloneRequest): Promise<{ head: string; branch: string } | 'lfs' | undefined> {
     if (req.signal?.aborted) throw cancelledError();
-    if (!isSafeBranchName(req.branch) || !(await deps.mirrors.available())) return undefined;
-    const fields = { projectId: req.key.projectId, branch: req.branch };
+    const ops = opsFor(req.engine);
+    if (!isSafeBranchName(req.branch) || !(await ops.available())) return undefined;
+    const fields = { projectId: req.key.projectId, branch: req.branch, engine: ops.engine };
     const mirror = await deps.mirrors.open(req.key);
     const started = Date.now();
     // Where a repeat run's time goes (debug log): waiting for the mirror's lock (a background
@@ -148,32 +189,21 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
         if (before) throw new CacheDamage(before);
         clock.lap('checkMs');
         req.onProgress?.('Updating the project’s cache', 0);
-        await update(mirror, req);
+        await ops.update(mirror, req);
         clock.lap('fetchMs');
         const after = await mirror.damage();
         if (after) throw new CacheDamage(after);
         clock.lap('checkMs');
-        const known = await mirror
-          .git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${req.branch}^{commit}`])
-          .then(
-            (r) => r.stdout.trim(),
-            () => undefined,
-          );
+        const known = await ops.commitOf(mirror, req.branch);
         // Not a branch or tag GitLab has: the clone from GitLab says so with its own message.
         if (!known) return undefined;
-        // The blob as stored (cat-file runs no filter), read from our mirror, not from a workspace.
-        const attributes = await mirror
-          .git(['cat-file', 'blob', `${known}:.gitattributes`], { maxBuffer: 1024 * 1024 })
-          .then(
-            (r) => r.stdout,
-            () => '',
-          );
+        const attributes = await ops.attributes(mirror, known);
         clock.lap('lookupMs');
         if (tracksLfs(attributes)) return 'lfs' as const;
         req.onProgress?.('Copying the project from its cache', 50);
         const staging = await createStaging(req.dir);
         try {
-          await mirror.cloneInto(staging.path, {
+          await ops.copy(mirror, staging.path, {
             url: req.url,
             branch: req.branch,
             ...(req.depth !== undefined ? { depth: req.depth } : {}),
@@ -194,7 +224,7 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
       })
       .catch(async (error: unknown) => {
         if (req.signal?.aborted) throw cancelledError();
-        if (isNetworkFailure(error)) {
+        if (ops.isNetworkFailure(error)) {
           log.warn('could not update the clone cache from GitLab; cloning directly', { ...fields, error });
           return undefined;
         }
@@ -214,7 +244,7 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
     if (result) {
       log.info('workspace made from the clone cache', { ...fields, ms: Date.now() - started, head: result.head });
       req.onProgress?.('Done', 100);
-      track(compact(mirror).then(evict));
+      track(ops.compact(mirror, deps.maxPacks ?? 16, req).then(evict));
     }
     return result;
   }
@@ -224,18 +254,15 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
    * collects garbage (gc.auto=0, host-git.ts): left alone, every repeat run would copy and search
    * ever more packs. Done in the background, under the mirror's lock, once the packs pile up.
    */
-  async function compact(mirror: Mirror): Promise<void> {
-    const limit = deps.maxPacks ?? 16;
-    await mirror.exclusive(async () => {
-      const packs = (await readdir(join(mirror.gitDir, 'objects', 'pack')).catch(() => [] as string[])).filter((p) =>
-        p.endsWith('.pack'),
-      );
-      if (packs.length <= limit) return;
-      const started = Date.now();
-      // -a -d: one pack of what the refs reach; what they no longer reach (force-pushes) is dropped.
-      await mirror.git(['repack', '-a', '-d', '-q'], { timeoutMs: 600_000 });
-      log.info('clone cache repacked', { gitDir: mirror.gitDir, packs: packs.length, ms: Date.now() - started });
-    });
+  async function repack(mirror: Mirror, limit: number): Promise<void> {
+    const packs = (await readdir(join(mirror.gitDir, 'objects', 'pack')).catch(() => [] as string[])).filter((p) =>
+      p.endsWith('.pack'),
+    );
+    if (packs.length <= limit) return;
+    const started = Date.now();
+    // -a -d: one pack of what the refs reach; what they no longer reach (force-pushes) is dropped.
+    await mirror.git(['repack', '-a', '-d', '-q'], { timeoutMs: 600_000 });
+    log.info('clone cache repacked', { gitDir: mirror.gitDir, packs: packs.length, ms: Date.now() - started });
   }
 
   return {
@@ -254,13 +281,14 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
     },
 
     refill(req) {
+      const ops = opsFor(req.engine);
       track(
         (async () => {
-          if (!(await deps.mirrors.available())) return;
+          if (!(await ops.available())) return;
           const mirror = await deps.mirrors.open(req.key);
           // discard takes the mirror's lock itself.
           if (await mirror.exclusive(() => mirror.damage())) await deps.mirrors.discard(mirror.gitDir);
-          await mirror.exclusive(() => update(mirror, req));
+          await mirror.exclusive(() => ops.update(mirror, req));
           await mirror.touch();
           await evict();
         })(),

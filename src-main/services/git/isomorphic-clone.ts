@@ -119,8 +119,8 @@ async function checkoutRef(dir: string, ref: string, reader: PackReader): Promis
   return commit;
 }
 
-/** Follows annotated tags to the commit they name. */
-function peel(reader: PackReader, oid: string): string {
+/** Follows annotated tags to the commit they name (in a clone's pack, or a mirror's packs). */
+export function peel(reader: Pick<PackReader, 'read'>, oid: string): string {
   let current = oid;
   for (let hops = 0; hops < 10; hops++) {
     const object = reader.read(current);

@@ -95,7 +95,10 @@ export interface MirrorUsage {
 }
 
 export interface MirrorStore {
-  /** Whether a usable git (≥ 2.31) is installed; without it no mirror can be opened. */
+  /**
+   * Whether a usable git (≥ 2.31) is installed: without it a mirror opens, but its git commands
+   * (fetch, git, cloneInto) fail; the isomorphic-git cache (isomorphic-mirror.ts) uses none of them.
+   */
   available(): Promise<boolean>;
   /** The mirror of one project as one account sees it, created empty the first time. */
   open(key: MirrorKey): Promise<Mirror>;
@@ -305,9 +308,7 @@ export function createMirrorStore(deps: MirrorStoreDeps): MirrorStore {
     if (info) await rm(gitDir, { recursive: true, force: true });
     const staging = `${gitDir}.new-${randomBytes(4).toString('hex')}`;
     try {
-      await mkdir(staging, { recursive: true, mode: 0o700 });
-      // No templates: a bare repository with nothing in hooks/ or info/ but what git writes itself.
-      await runHostGit({ gitPath, gitDir: staging, home, args: ['init', '--bare', '--quiet', '--template=', staging] });
+      await initBare(staging);
       await rename(staging, gitDir);
     } catch (error) {
       await rm(staging, { recursive: true, force: true });
@@ -338,6 +339,19 @@ export function createMirrorStore(deps: MirrorStoreDeps): MirrorStore {
     usage,
     discard,
   };
+}
+
+/**
+ * An empty bare repository, as `git init --bare --template=` writes it: no hooks, no info/, nothing
+ * but HEAD, the config and the object and ref folders. Written here rather than by git so both
+ * clone paths can create mirrors, the isomorphic-git one without git installed.
+ */
+async function initBare(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  for (const sub of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags'])
+    await mkdir(join(dir, sub), { recursive: true });
+  await writeFile(join(dir, 'HEAD'), 'ref: refs/heads/main\n');
+  await writeFile(join(dir, 'config'), '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n');
 }
 
 /** Bytes of the files under a folder (links not followed). */

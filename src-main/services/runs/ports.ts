@@ -11,6 +11,7 @@ import { detectOutputs, mirrorCommitLister } from '../outputs';
 import { formatHost, normaliseHost } from '../../platform/host';
 import type { MirrorAccess, MirrorStore } from '../git/mirror';
 import type { CloneCache } from '../git/clone-cache';
+import type { CloneEngineName } from '../git/types';
 import type { Logger } from '../../platform/logger';
 import type { PolicyGuard } from '../policy';
 import type { Sandbox } from '../sandbox';
@@ -37,6 +38,11 @@ export interface RunGit {
     onProgress?: (detail: string, percent?: number) => void;
     signal?: AbortSignal;
   }): Promise<{ head: string }>;
+  /** Which clone path a clone with these network settings takes (the clone cache uses the same). */
+  engineFor?(req: {
+    dispatcher?: Dispatcher;
+    network?: { caPem?: string; proxyUrl?: string };
+  }): Promise<CloneEngineName>;
 }
 
 /**
@@ -196,18 +202,21 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
       const { dispatcher, caPem, proxyUrl } = deps.accounts.networkFor(spec.accountId);
       const branch = spec.branch ?? project.defaultBranch;
       const credentials = () => gitCredentials(deps.accounts, spec.accountId);
+      const network = { ...(caPem ? { caPem } : {}), ...(proxyUrl ? { proxyUrl } : {}) };
       const direct = () =>
         deps.git.clone({
           url: project.httpUrlToRepo,
           dir,
           branch,
           dispatcher,
-          network: { ...(caPem ? { caPem } : {}), ...(proxyUrl ? { proxyUrl } : {}) },
+          network,
           onProgress,
           signal,
           credentials,
         });
       if (!deps.cloneCache) return { head: (await direct()).head };
+      // The cache fetches and copies with the clone path the run would clone with.
+      const engine = (await deps.git.engineFor?.({ dispatcher, network })) ?? 'git';
       const { head } = await deps.cloneCache.cloneOr(
         {
           key: { accountId: spec.accountId, projectId: project.projectId },
@@ -222,6 +231,8 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
             ...(caPem ? { caPem } : {}),
             ...(proxyUrl ? { proxyUrl } : {}),
           }),
+          engine,
+          dispatcher,
           onProgress,
           signal,
         },

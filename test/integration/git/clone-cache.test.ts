@@ -9,11 +9,12 @@ import { git, scratchDir } from './support/repos';
 import { ENGINES, credentialsOf, filesContaining, serviceWithLog } from './support/harness';
 
 /**
- * The per-project clone cache against the GitLab stand-in with real git: the first run fills it,
- * a repeat run copies from it after an incremental fetch (the stand-in sees no upload-pack request
- * when nothing changed), GitLab's force-pushes and deletions show in the next workspace, a damaged
+ * The per-project clone cache against the GitLab stand-in, on both clone paths (the user's git and
+ * isomorphic-git fill, update and copy the cache, and clone directly when it cannot serve): the
+ * first run fills it, a repeat run copies from it after an incremental fetch (no pack comes when
+ * nothing changed), GitLab's force-pushes and deletions show in the next workspace, a damaged
  * cache is discarded and the run clones from GitLab, and the workspace is what a clone from GitLab
- * gives, with nothing in it that leads back to the cache. The fallback runs on both clone engines.
+ * gives, with nothing in it that leads back to the cache. Real git checks every result.
  */
 let gitlab: StandIn;
 let root: string;
@@ -70,7 +71,7 @@ async function serverCommits(branch: string, count: number, tag: string): Promis
   await rm(work, { recursive: true, force: true });
 }
 
-describe.each(ENGINES)('clone cache, %s as the direct clone', (engine) => {
+describe.each(ENGINES)('clone cache on the %s path', (engine) => {
   let mirrors: MirrorStore;
   let cache: CloneCache;
   let logLines: string[];
@@ -95,6 +96,7 @@ describe.each(ENGINES)('clone cache, %s as the direct clone', (engine) => {
       branch: 'main',
       defaultBranch: 'main',
       access: async () => ({ username, password: token }),
+      engine,
       ...over,
     };
   };
@@ -115,6 +117,8 @@ describe.each(ENGINES)('clone cache, %s as the direct clone', (engine) => {
     const made = await run(req);
     expect(made.cached).toBe(true);
     expect(await packsIn(await mirrorDir())).toHaveLength(1);
+    // Filled and copied by this path's own steps.
+    expect(logLines.find((l) => l.includes('workspace made from the clone cache'))).toContain(`"engine":"${engine}"`);
 
     const fresh = join(root, `${engine}-fresh`);
     await service.clone({
@@ -144,6 +148,8 @@ describe.each(ENGINES)('clone cache, %s as the direct clone', (engine) => {
     expect(await filesContaining(req.dir, gitDir)).toEqual([]);
     expect(await filesContaining(req.dir, 'git-mirrors')).toEqual([]);
     expect(await filesContaining(req.dir, gitlab.user('cospec-bot').token)).toEqual([]);
+    // Nor in the cache itself: credentials go to the fetch, never into the mirror's config.
+    expect(await filesContaining(gitDir, gitlab.user('cospec-bot').token)).toEqual([]);
     expect(logLines.join('\n')).not.toContain(gitlab.user('cospec-bot').token);
   });
 
@@ -334,33 +340,38 @@ it('the reflog of a cached workspace names GitLab, as a clone would', async () =
   );
 });
 
-it('packs that pile up from fetches are repacked into one, and the next run copies from it', async () => {
-  const logger = createLogger({ sinks: [memorySink()] });
-  const mirrors = createMirrorStore({ root: join(root, 'repack-mirrors'), logger });
-  const cache = createCloneCache({ mirrors, logger, maxBytes: () => 5 * 1024 ** 3, maxPacks: 2 });
-  const { token } = gitlab.user('cospec-bot');
-  let i = 0;
-  const clone = () =>
-    cache.clone({
-      key: { accountId: 'acc-p', projectId: 8 },
-      fetchUrl: `${gitlab.url}/${PROJECT}.git`,
-      url: `${gitlab.url}/${PROJECT}.git`,
-      dir: join(root, `repack-ws-${++i}`),
-      branch: 'main',
-      defaultBranch: 'main',
-      access: async () => ({ username: 'cospec-bot', password: token }),
-    });
-  const gitDir = (await mirrors.open({ accountId: 'acc-p', projectId: 8 })).gitDir;
-  expect(await clone()).toBeDefined();
-  for (const tag of ['pk-a', 'pk-b']) {
-    await serverCommits('main', 1, tag);
+it.each(ENGINES)(
+  '%s: packs that pile up from fetches are made one again, and the next run copies from it',
+  async (engine) => {
+    const logger = createLogger({ sinks: [memorySink()] });
+    const mirrors = createMirrorStore({ root: join(root, `${engine}-repack-mirrors`), logger });
+    const cache = createCloneCache({ mirrors, logger, maxBytes: () => 5 * 1024 ** 3, maxPacks: 2 });
+    const { token } = gitlab.user('cospec-bot');
+    let i = 0;
+    const clone = () =>
+      cache.clone({
+        key: { accountId: 'acc-p', projectId: 8 },
+        fetchUrl: `${gitlab.url}/${PROJECT}.git`,
+        url: `${gitlab.url}/${PROJECT}.git`,
+        dir: join(root, `${engine}-repack-ws-${++i}`),
+        branch: 'main',
+        defaultBranch: 'main',
+        access: async () => ({ username: 'cospec-bot', password: token }),
+        engine,
+      });
+    const gitDir = (await mirrors.open({ accountId: 'acc-p', projectId: 8 })).gitDir;
     expect(await clone()).toBeDefined();
-    await cache.settled();
-  }
-  // Three fetches brought objects: three packs, over the limit of two, so one now.
-  expect(await packsIn(gitDir)).toHaveLength(1);
-  expect(await git(['--git-dir', gitDir, 'fsck', '--connectivity-only', '--no-dangling'])).toBe('');
-  const made = await clone();
-  expect(made?.head).toBe(await git(['--git-dir', gitlab.repoDir(PROJECT), 'rev-parse', 'main']));
-  expect(await git(['status', '--porcelain'], join(root, `repack-ws-${i}`))).toBe('');
-});
+    for (const tag of [`${engine}-pk-a`, `${engine}-pk-b`]) {
+      await serverCommits('main', 1, tag);
+      expect(await clone()).toBeDefined();
+      await cache.settled();
+    }
+    // Three fetches brought objects: three packs, over the limit of two, so one now (git repacks,
+    // the isomorphic-git path fetches the project afresh).
+    expect(await packsIn(gitDir)).toHaveLength(1);
+    expect(await git(['--git-dir', gitDir, 'fsck', '--connectivity-only', '--no-dangling'])).toBe('');
+    const made = await clone();
+    expect(made?.head).toBe(await git(['--git-dir', gitlab.repoDir(PROJECT), 'rev-parse', 'main']));
+    expect(await git(['status', '--porcelain'], join(root, `${engine}-repack-ws-${i}`))).toBe('');
+  },
+);

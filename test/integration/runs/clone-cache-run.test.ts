@@ -13,7 +13,7 @@ import { sandboxSkipReason } from '../sandbox/harness';
 
 /**
  * Repeat runs in real containers, on both clone engines: the second run's workspace comes from the
- * project's clone cache, and an agent that goes looking for the cache (searching the file system,
+ * project's clone cache (filled, updated and copied by that engine), and an agent that goes looking for the cache (searching the file system,
  * writing alternates that name it, writing into it by its host path, overwriting its own pack files
  * in place as if they were hard links into the cache) changes nothing in it: the cache's files are
  * byte for byte the same afterwards, and the next run still gets a clean workspace from it.
@@ -88,7 +88,10 @@ describe.skipIf(skip).each(['git', 'isomorphic-git'] as const)('repeat runs from
     expect(done.state, log.join('\n')).toBe('succeeded');
     return { done, log, workspace: join(dataDir, 'runs', done.id, 'workspace') };
   };
-  const cachedRuns = () => fixture.log.filter((l) => l.includes('workspace made from the clone cache')).length;
+  // Workspaces this path's own cache made (the isomorphic-git path fills and copies it without git).
+  const cachedRuns = () =>
+    fixture.log.filter((l) => l.includes('workspace made from the clone cache') && l.includes(`"engine":"${engine}"`))
+      .length;
   const mirrorsRoot = () => join(dataDir, 'git-mirrors', 'repos');
   const mirrorOf = () => {
     const account = readdirSync(mirrorsRoot())[0] as string;
