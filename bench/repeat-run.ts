@@ -21,6 +21,7 @@ import { createServices } from '../src-main/services';
 import { BASE_IMAGE } from '../src-main/services/sandbox';
 import { aesEncryptor } from '../test/integration/accounts/test-encryptor';
 import { benchRepo } from './clone';
+import { breakdownOf, breakdownSink, summarise, type Breakdown } from './repeat-breakdown';
 import { median, result, type BenchResult } from './types';
 
 const ROUNDS = Number(process.env.BENCH_REPEAT_ROUNDS ?? 3);
@@ -46,6 +47,7 @@ export async function benchRepeatRun(): Promise<BenchResult[]> {
   const { startGitLabStandIn } = await import('../tools/gitlab-standin');
   const gitlab = await startGitLabStandIn();
   const dir = await mkdtemp(join(tmpdir(), 'cospec-bench-repeat-'));
+  const trace = breakdownSink();
   const events = createEventBus();
   const firstLine = new Map<string, () => void>();
   events.on('runs.didLog', ({ runId }) => firstLine.get(runId)?.());
@@ -53,7 +55,7 @@ export async function benchRepeatRun(): Promise<BenchResult[]> {
     host: 'harness',
     appVersion: '0.0.0-bench',
     paths: pathsFor(dir),
-    logger: createLogger({ level: 'error', sinks: [] }),
+    logger: createLogger({ level: 'debug', sinks: [trace] }),
     events,
     encryptor: aesEncryptor(),
     openExternal: async () => undefined,
@@ -70,11 +72,14 @@ export async function benchRepeatRun(): Promise<BenchResult[]> {
       allowHttp: true,
     });
 
-    /** One run from start to its first log line (the run is then left to finish). */
-    const oneRun = async (): Promise<number> => {
+    /** One run from start to its first log line (the run is then left to finish), with its breakdown. */
+    const breakdowns: Breakdown[] = [];
+    const oneRun = async (label: string): Promise<number> => {
       const t0 = process.hrtime.bigint();
+      const wall0 = Date.now();
+      let firstLineAt = NaN;
       let resolveLine: () => void = () => undefined;
-      const line = new Promise<void>((resolve) => (resolveLine = resolve));
+      const line = new Promise<void>((resolve) => (resolveLine = () => ((firstLineAt = Date.now()), resolve())));
       const started = await services.handlers.runs.start({
         accountId: account.id,
         projectPath: PROJECT,
@@ -88,6 +93,9 @@ export async function benchRepeatRun(): Promise<BenchResult[]> {
       const s = Number(process.hrtime.bigint() - t0) / 1e9;
       const record = await done;
       if (record.state !== 'succeeded') throw new Error(`bench run ${record.state}: ${record.error?.message ?? ''}`);
+      const steps = breakdownOf(record, trace.since(wall0), wall0, firstLineAt);
+      if (label === 'repeat') breakdowns.push(steps);
+      process.stderr.write(`bench: ${label} run ${s.toFixed(2)} s: ${summarise([steps])}\n`);
       return s;
     };
 
@@ -96,25 +104,25 @@ export async function benchRepeatRun(): Promise<BenchResult[]> {
     await run('git', ['clone', '-q', '--bare', target, mirror]);
     const baselineOnce = async (i: number) => {
       const ws = join(dir, `baseline-ws-${i}`);
-      const t = await seconds(async () => {
-        await run('podman', ['run', '--rm', '--network', 'none', BASE_IMAGE, 'true'], {
-          ...process.env,
-          CONTAINERS_CONF,
-        });
-        await run('git', ['clone', '-q', mirror, ws]);
-      });
+      const podman = await seconds(() =>
+        run('podman', ['run', '--rm', '--network', 'none', BASE_IMAGE, 'true'], { ...process.env, CONTAINERS_CONF }),
+      );
+      const clone = await seconds(() => run('git', ['clone', '-q', mirror, ws]));
       await rm(ws, { recursive: true, force: true });
-      return t;
+      process.stderr.write(
+        `bench: baseline ${(podman + clone).toFixed(2)} s (podman run ${podman.toFixed(2)} s, git clone ${clone.toFixed(2)} s)\n`,
+      );
+      return podman + clone;
     };
 
     // Warm the image and podman's caches for both sides; not counted.
     await baselineOnce(-1);
-    const first = await oneRun();
+    const first = await oneRun('first');
     const repeat: number[] = [];
     const baseline: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       baseline.push(await baselineOnce(i));
-      repeat.push(await oneRun());
+      repeat.push(await oneRun('repeat'));
     }
 
     // 50 new commits on the server, as colleagues' pushes would land.
@@ -136,7 +144,7 @@ export async function benchRepeatRun(): Promise<BenchResult[]> {
     await run('git', ['--git-dir', mirror, 'fetch', '-q', 'origin', '+refs/heads/*:refs/heads/*'], env).catch(() =>
       run('git', ['--git-dir', mirror, 'fetch', '-q', target, '+refs/heads/*:refs/heads/*'], env),
     );
-    const afterPush = await oneRun();
+    const afterPush = await oneRun('after 50 commits');
     const baseAfterPush = await baselineOnce(99);
 
     const base = median(baseline);
@@ -148,7 +156,7 @@ export async function benchRepeatRun(): Promise<BenchResult[]> {
         value: median(repeat),
         unit: 's',
         target: 1.3,
-        note: `medians of ${ROUNDS} alternating rounds; the run includes GitLab API calls, the cache's fetch from the stand-in, the workspace copy (--no-hardlinks) and the sandbox start; the baseline's clone uses hard links`,
+        note: `medians of ${ROUNDS} alternating rounds; the run includes GitLab API calls, the cache's fetch from the stand-in, the workspace copy (--no-hardlinks) and the sandbox start; the baseline's clone uses hard links. Steps in ms, median (min–max): ${summarise(breakdowns)}`,
       }),
       result({
         name: 'first run start → first agent line',

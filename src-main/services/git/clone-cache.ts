@@ -2,6 +2,7 @@ import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../../platform/logger';
+import { stopwatch } from '../../platform/stopwatch';
 import { cancelledError } from './errors';
 import { HostGitError, isSafeBranchName } from './host-git';
 import { createIsomorphicMirrorOps } from './isomorphic-mirror';
@@ -310,20 +311,6 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
 }
 
 class CacheDamage extends Error {}
-
-/** Milliseconds per named step, summed when a step repeats. */
-function stopwatch(): { laps: Record<string, number>; lap(name: string): void } {
-  let last = Date.now();
-  const laps: Record<string, number> = {};
-  return {
-    laps,
-    lap(name) {
-      const now = Date.now();
-      laps[name] = (laps[name] ?? 0) + now - last;
-      last = now;
-    },
-  };
-}
 
 /** The commit HEAD names, read from the files git just wrote (no git process in the workspace). */
 async function headOf(dir: string): Promise<string> {

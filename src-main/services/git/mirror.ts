@@ -248,7 +248,12 @@ export function createMirrorStore(deps: MirrorStoreDeps): MirrorStore {
         source,
         dir,
       ],
-      config: [['protocol.file.allow', 'always']],
+      config: [
+        ['protocol.file.allow', 'always'],
+        // The checkout of thousands of files is most of a repeat run's wait: one worker per core
+        // (git's parallel checkout, 2.32+; older git ignores the key).
+        ['checkout.workers', '0'],
+      ],
       timeoutMs: options.timeoutMs ?? deps.fetchTimeoutMs ?? 600_000,
       signal: options.signal,
     });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../../platform/logger';
+import { stopwatch } from '../../platform/stopwatch';
 import { resolveAgent } from '../agents';
 import {
   agentGitLabEnv,
@@ -91,10 +92,13 @@ export async function executeInSandbox(
   extras: ExecuteExtras = {},
 ): Promise<ExecuteResult> {
   const logger = deps.logger.child({ runId: req.runId });
+  // Where the time before the agent's start goes (debug log "sandbox: set-up timings").
+  const clock = stopwatch();
   const agent = resolveAgent(req.spec.agent);
   const engine = await deps.engine();
   const limits = deps.limits();
   req.signal.throwIfAborted();
+  clock.lap('engineMs');
 
   // A short private folder (unix socket paths are limited to ~100 bytes): the outer one keeps other
   // host users away from the proxy socket, the inner one is what the container sees.
@@ -127,6 +131,7 @@ export async function executeInSandbox(
     // folders (the user's home and the temp folders), not /Applications or Program Files.
     await cp(join(deps.resourcesDir, 'agents'), join(runDir, 'agents'), { recursive: true });
     await cp(join(deps.resourcesDir, 'sandbox/entrypoint.sh'), join(runDir, 'entrypoint.sh'));
+    clock.lap('filesMs');
     gateway = await createCredentialGateway({
       runId: req.runId,
       instanceUrl: req.project.instanceUrl,
@@ -147,7 +152,9 @@ export async function executeInSandbox(
         COSPEC_TRUST_SETUP: trustBundleCommand(IN_CONTAINER.systemBundle, runCa, IN_CONTAINER.bundle),
       });
     }
+    clock.lap('gatewayMs');
     await removeRunContainers(engine, [req.runId]);
+    clock.lap('leftoversMs');
     const labels = { [RUN_LABEL]: req.runId, 'cospec.managed': 'true' };
     route = await openEgressRoute(shape, {
       engine,
@@ -167,6 +174,7 @@ export async function executeInSandbox(
         onDecision: (d) => logger.debug('egress', { host: d.host, port: d.port, allowed: d.allowed, reason: d.reason }),
       },
     });
+    clock.lap('routeMs');
     // A remote engine gets copies owned by the image's agent user; the local clone stays as it is.
     owner = engine.remote
       ? { user: `${AGENT_UID}:${AGENT_GID}`, restore: async () => undefined }
@@ -174,6 +182,7 @@ export async function executeInSandbox(
     const mounts = engine.remote
       ? await createRunVolumes(engine, req.runId, labels, volumes)
       : { binds: localBinds(req.paths.workspace, runDir), volumes: [] };
+    clock.lap('ownerMs');
 
     const env: Record<string, string> = {
       // A tmpfs at /home/agent would be root-owned (podman 4.3 ignores tmpfs mode=), so home lives in /tmp.
@@ -212,6 +221,7 @@ export async function executeInSandbox(
       nanoCpus: Math.round(limits.cpus * 1e9),
       pidsLimit: limits.pidsLimit,
     });
+    clock.lap('createMs');
     if (engine.remote) {
       req.onLog('[coSPEC] copying the workspace to the container engine at ' + engine.endpoint);
       await copyIntoContainer(container, req.paths.workspace, IN_CONTAINER.workspace, {
@@ -228,6 +238,8 @@ export async function executeInSandbox(
     if (req.signal.aborted) cancelled = true;
     if (cancelled) return await finish(-1);
     await container.start();
+    clock.lap('startMs');
+    logger.debug('sandbox: set-up timings', { ...clock.laps });
     // A cancel that arrived while the container was starting found nothing to kill yet.
     if (cancelled) kill();
     // The wall-clock limit is the agent's: it starts with the container, not with image or proxy set-up.
