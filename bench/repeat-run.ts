@@ -8,7 +8,9 @@
  *   a bare `podman run --rm --network none IMAGE true` plus a plain `git clone` of an up-to-date
  *   bare mirror on the same disk, measured in alternating rounds of the same run; target ≤ 1.3×;
  * - one repeat after 50 new commits were pushed to the server (an incremental fetch).
- * BENCH_REPEAT_ROUNDS sets the rounds (default 3).
+ * BENCH_REPEAT_ROUNDS sets the rounds (default 3). Both clone paths are measured, each with its own
+ * cache (the user's git, then isomorphic-git, as COSPEC_CLONE_ENGINE would pick them);
+ * BENCH_REPEAT_ENGINES=git or =isomorphic-git measures one.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -18,6 +20,7 @@ import { createEventBus } from '../src-main/platform/events';
 import { createLogger } from '../src-main/platform/logger';
 import { pathsFor } from '../src-main/platform/paths';
 import { createServices } from '../src-main/services';
+import type { CloneEngineName } from '../src-main/services/git';
 import { BASE_IMAGE } from '../src-main/services/sandbox';
 import { aesEncryptor } from '../test/integration/accounts/test-encryptor';
 import { benchRepo } from './clone';
@@ -42,8 +45,23 @@ async function seconds(fn: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
+const ENGINES = (process.env.BENCH_REPEAT_ENGINES ?? 'git,isomorphic-git')
+  .split(',')
+  .filter((e): e is CloneEngineName => e === 'git' || e === 'isomorphic-git');
+
 export async function benchRepeatRun(): Promise<BenchResult[]> {
+  const results: BenchResult[] = [];
+  for (const engine of ENGINES) results.push(...(await benchRepeatRunOn(engine)));
+  return results;
+}
+
+async function benchRepeatRunOn(engine: CloneEngineName): Promise<BenchResult[]> {
   const bare = await benchRepo();
+  // The services read the clone engine once, when created.
+  const previousEngine = process.env.COSPEC_CLONE_ENGINE;
+  process.env.COSPEC_CLONE_ENGINE = engine;
+  // Names as before for the user's git; the isomorphic-git path's say so.
+  const label = (name: string) => (engine === 'git' ? name : `${name} (isomorphic-git)`);
   const { startGitLabStandIn } = await import('../tools/gitlab-standin');
   const gitlab = await startGitLabStandIn();
   const dir = await mkdtemp(join(tmpdir(), 'cospec-bench-repeat-'));
@@ -62,6 +80,8 @@ export async function benchRepeatRun(): Promise<BenchResult[]> {
     protocolRegistered: false,
     policyPath: join(dir, 'no-policy.json'),
   });
+  if (previousEngine === undefined) delete process.env.COSPEC_CLONE_ENGINE;
+  else process.env.COSPEC_CLONE_ENGINE = previousEngine;
   try {
     const target = gitlab.repoDir(PROJECT);
     await rm(target, { recursive: true, force: true });
@@ -150,16 +170,16 @@ export async function benchRepeatRun(): Promise<BenchResult[]> {
     const base = median(baseline);
     return [
       result({
-        name: 'repeat run start → first agent line',
+        name: label('repeat run start → first agent line'),
         baseline: 'podman run IMAGE true + git clone of an up-to-date bare mirror',
         baselineValue: base,
         value: median(repeat),
         unit: 's',
         target: 1.3,
-        note: `medians of ${ROUNDS} alternating rounds; the run includes GitLab API calls, the cache's fetch from the stand-in, the workspace copy (--no-hardlinks) and the sandbox start; the baseline's clone uses hard links. Steps in ms, median (min–max): ${summarise(breakdowns)}`,
+        note: `medians of ${ROUNDS} alternating rounds; the run includes GitLab API calls, the cache's fetch from the stand-in, the workspace copy (${engine === 'git' ? '--no-hardlinks' : 'pack files copied, refs written, checkout.ts'}) and the sandbox start; the baseline's clone uses hard links. Steps in ms, median (min–max): ${summarise(breakdowns)}`,
       }),
       result({
-        name: 'first run start → first agent line',
+        name: label('first run start → first agent line'),
         baseline: 'podman run IMAGE true + git clone of an up-to-date bare mirror',
         baselineValue: base,
         value: first,
@@ -167,7 +187,7 @@ export async function benchRepeatRun(): Promise<BenchResult[]> {
         note: 'empty cache: the mirror is filled from the stand-in over HTTP first',
       }),
       result({
-        name: 'repeat run after 50 new commits',
+        name: label('repeat run after 50 new commits'),
         baseline: 'podman run IMAGE true + git clone of an up-to-date bare mirror',
         baselineValue: baseAfterPush,
         value: afterPush,

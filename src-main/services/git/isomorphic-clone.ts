@@ -133,7 +133,8 @@ export function peel(reader: Pick<PackReader, 'read'>, oid: string): string {
   throw new PackFormatError(`${oid}: too many nested tags.`);
 }
 
-function onAuthOnce(credentials: IsomorphicCloneJob['credentials']) {
+/** isomorphic-git's onAuth: asks once, then gives the same answer to the next requests. */
+export function onAuthOnce(credentials: IsomorphicCloneJob['credentials']) {
   let cached: Promise<GitCredentials> | undefined;
   return async () => {
     cached ??= credentials();
@@ -143,7 +144,7 @@ function onAuthOnce(credentials: IsomorphicCloneJob['credentials']) {
 }
 
 /** isomorphic-git maps onAuthFailure's cancel to UserCanceledError; the server really said 401. */
-function unwrapCancel(error: unknown): unknown {
+export function unwrapCancel(error: unknown): unknown {
   const e = error as { code?: unknown };
   if (e?.code === 'UserCanceledError')
     return Object.assign(new Error('HTTP Error: 401 Unauthorized'), { code: 'HttpError', data: { statusCode: 401 } });

@@ -10,8 +10,9 @@ import { cancelledError, mapIsomorphicError } from './errors';
 import { isomorphicClone } from './isomorphic-clone';
 import { useNativeZlibForIsomorphicGit } from './native-zlib';
 import { undiciHttpClient } from './undici-http';
-import type { CloneEngine, EngineRequest } from './types';
-import type { ToOwner, ToWorker, WorkerJob } from './worker-protocol';
+import type { CloneEngine, EngineRequest, GitCredentials } from './types';
+import type { CloneOutcome, ToOwner, ToWorker, WorkerJob } from './worker-protocol';
+import type { Dispatcher } from 'undici';
 
 export interface IsomorphicEngineOptions {
   /** Inflate with Node's zlib instead of pako (default true; see native-zlib.ts). */
@@ -41,7 +42,19 @@ export function createIsomorphicEngine(options: IsomorphicEngineOptions = {}): C
     async clone(req: EngineRequest) {
       const ctx = { url: req.url, branch: req.branch, proxyUrl: req.network?.proxyUrl };
       if (req.signal.aborted) throw cancelledError();
-      if (worker) return cloneInWorker(worker, req, nativeZlib, ctx);
+      if (worker) {
+        const job: WorkerJob = {
+          kind: 'clone',
+          url: req.url,
+          dir: req.dir,
+          branch: req.branch,
+          depth: req.depth,
+          nativeZlib,
+        };
+        const result = await runInWorker(worker, job, { ...req, ctx });
+        if (!result) throw new CospecError('CLONE_FAILED', 'The clone stopped unexpectedly.');
+        return result;
+      }
       if (nativeZlib) useNativeZlibForIsomorphicGit();
       try {
         return await isomorphicClone({
@@ -55,7 +68,7 @@ export function createIsomorphicEngine(options: IsomorphicEngineOptions = {}): C
   };
 }
 
-interface WorkerEntry {
+export interface WorkerEntry {
   url: URL;
 }
 
@@ -64,7 +77,7 @@ interface WorkerEntry {
  * running from TypeScript sources (tests, dev), the source bundled once with esbuild, because
  * worker threads here do not inherit tsx's loader hooks.
  */
-function workerEntry(explicit?: URL): WorkerEntry | undefined {
+export function workerEntry(explicit?: URL): WorkerEntry | undefined {
   if (explicit) return { url: explicit };
   for (const ext of ['.js', '.mjs']) {
     const url = new URL(`./isomorphic-worker${ext}`, import.meta.url);
@@ -116,14 +129,23 @@ function bundleForDev(source: string): URL {
 
 const YOUNG_GENERATION_MB = 3;
 
-function cloneInWorker(
-  entry: WorkerEntry,
-  req: EngineRequest,
-  nativeZlib: boolean,
-  ctx: { url: string; branch?: string; proxyUrl?: string },
-) {
-  return new Promise<{ branch: string; head: string; warnings: string[] }>((resolve, reject) => {
-    const job: WorkerJob = { url: req.url, dir: req.dir, branch: req.branch, depth: req.depth, nativeZlib };
+/** What a worker job needs from this thread: the account's network, credentials, progress, cancel. */
+export interface WorkerIo {
+  dispatcher?: Dispatcher;
+  credentials: () => Promise<GitCredentials>;
+  onProgress: (detail: string, percent?: number) => void;
+  signal: AbortSignal;
+  /** For error messages: what is being cloned or fetched. */
+  ctx: { url: string; branch?: string; proxyUrl?: string };
+}
+
+/**
+ * Runs one job (a clone, or the clone cache's fetch or copy) on a worker thread, serving its HTTP
+ * requests and credentials from this thread; settles once the worker has exited.
+ */
+export function runInWorker(entry: WorkerEntry, job: WorkerJob, req: WorkerIo): Promise<CloneOutcome | undefined> {
+  const ctx = req.ctx;
+  return new Promise<CloneOutcome | undefined>((resolve, reject) => {
     // A small young generation: the clone makes many short-lived buffers (inflated objects,
     // chunks), and frequent scavenges free them before they pile up; measured in bench/clone.ts,
     // this lowers both peak memory and CPU time (less to copy per scavenge).
@@ -133,10 +155,7 @@ function cloneInWorker(
     });
     const http = undiciHttpClient({ dispatcher: req.dispatcher, signal: req.signal });
     const send = (message: ToWorker, transfer: ArrayBuffer[] = []) => worker.postMessage(message, transfer);
-    let outcome:
-      | { ok: true; value: { branch: string; head: string; warnings: string[] } }
-      | { ok: false; error: CospecError }
-      | undefined;
+    let outcome: { ok: true; value: CloneOutcome | undefined } | { ok: false; error: CospecError } | undefined;
     let killTimer: NodeJS.Timeout | undefined;
 
     const onAbort = () => {
@@ -224,7 +243,7 @@ function cloneInWorker(
       if (killTimer) clearTimeout(killTimer);
       if (req.signal.aborted) return reject(cancelledError());
       if (outcome?.ok) return resolve(outcome.value);
-      reject(outcome?.error ?? new CospecError('CLONE_FAILED', 'The clone stopped unexpectedly.'));
+      reject(outcome?.error ?? new CospecError('CLONE_FAILED', 'The git worker stopped unexpectedly.'));
     });
   });
 }

@@ -1,6 +1,7 @@
 /**
  * Worker-thread entry of the isomorphic-git clone path: pack indexing and checkout run here, so a
  * clone never stalls the Electron main thread (the bench measured multi-second stalls in-thread).
+ * The clone cache's fetch into a mirror and copy out of it run here too (isomorphic-mirror.ts).
  * HTTP requests and credentials are asked of the owning thread (see worker-protocol.ts).
  */
 import { readlinkSync } from 'node:fs';
@@ -11,7 +12,8 @@ import { CospecError, toErrorEnvelope } from '../../../src-shared/ipc/errors';
 import { mapIsomorphicError } from './errors';
 import { isomorphicClone } from './isomorphic-clone';
 import { useNativeZlibForIsomorphicGit } from './native-zlib';
-import type { ToOwner, ToWorker, WorkerJob } from './worker-protocol';
+import { copyMirror, fetchMirror } from './isomorphic-mirror-steps';
+import type { CloneOutcome, ToOwner, ToWorker, WorkerJob } from './worker-protocol';
 import type { GitCredentials } from './types';
 
 const port = parentPort;
@@ -152,27 +154,45 @@ function yieldCpuToOwner(): void {
   }
 }
 
+/** The job's work: a clone, or the clone cache's fetch into a mirror or copy out of one. */
+function work(): Promise<CloneOutcome | undefined> {
+  const signal = controller.signal;
+  switch (job.kind) {
+    case 'clone':
+      return isomorphicClone({
+        url: job.url,
+        dir: job.dir,
+        branch: job.branch,
+        depth: job.depth,
+        http,
+        credentials,
+        onProgress: (detail, percent) => post({ type: 'progress', detail, percent }),
+        signal,
+      });
+    case 'mirror-fetch':
+      return fetchMirror({
+        gitDir: job.gitDir,
+        url: job.url,
+        defaultBranch: job.defaultBranch,
+        http,
+        credentials,
+        signal,
+      }).then(() => undefined);
+    case 'mirror-copy':
+      return copyMirror(job.gitDir, job.dir, job.url, job.branch, signal).then(() => undefined);
+  }
+}
+
 yieldCpuToOwner();
 if (job.nativeZlib) useNativeZlibForIsomorphicGit();
-isomorphicClone({
-  url: job.url,
-  dir: job.dir,
-  branch: job.branch,
-  depth: job.depth,
-  http,
-  credentials,
-  onProgress: (detail, percent) => post({ type: 'progress', detail, percent }),
-  signal: controller.signal,
-}).then(
+work().then(
   (result) => {
-    post({ type: 'done', result });
+    post({ type: 'done', ...(result ? { result } : {}) });
     port.close();
   },
   (error: unknown) => {
-    post({
-      type: 'error',
-      error: toErrorEnvelope(mapIsomorphicError(error, { url: job.url, branch: job.branch }, controller.signal)),
-    });
+    const ctx = { url: job.url, ...(job.kind === 'mirror-fetch' ? {} : { branch: job.branch }) };
+    post({ type: 'error', error: toErrorEnvelope(mapIsomorphicError(error, ctx, controller.signal)) });
     port.close();
   },
 );

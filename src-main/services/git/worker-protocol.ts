@@ -6,12 +6,42 @@ import type { GitCredentials } from './types';
  * network. HTTP stays on the owner's side (the undici dispatcher with the account's proxy and CA
  * cannot cross threads); the worker does the CPU-heavy part: pack indexing and checkout.
  */
-export interface WorkerJob {
+export type WorkerJob = CloneJob | MirrorFetchJob | MirrorCopyJob;
+
+/** A clone from GitLab into `dir` (isomorphic-clone.ts). */
+export interface CloneJob {
+  kind: 'clone';
   url: string;
   dir: string;
   branch?: string;
   depth?: number;
   nativeZlib: boolean;
+}
+
+/** The clone cache's fetch from GitLab into a mirror (isomorphic-mirror.ts). */
+export interface MirrorFetchJob {
+  kind: 'mirror-fetch';
+  gitDir: string;
+  url: string;
+  defaultBranch: string;
+  nativeZlib: boolean;
+}
+
+/** A run's workspace made from a mirror (isomorphic-mirror.ts); no network. */
+export interface MirrorCopyJob {
+  kind: 'mirror-copy';
+  gitDir: string;
+  dir: string;
+  url: string;
+  branch: string;
+  nativeZlib: boolean;
+}
+
+/** What a clone job reports; the mirror jobs report nothing. */
+export interface CloneOutcome {
+  branch: string;
+  head: string;
+  warnings: string[];
 }
 
 export type ToOwner =
@@ -20,7 +50,7 @@ export type ToOwner =
   | { type: 'http'; id: number; url: string; method: string; headers: Record<string, string>; body?: Uint8Array }
   /** The worker consumed this many body bytes: the owner may send more (flow control). */
   | { type: 'http-read'; id: number; bytes: number }
-  | { type: 'done'; result: { branch: string; head: string; warnings: string[] } }
+  | { type: 'done'; result?: CloneOutcome }
   | { type: 'error'; error: ErrorEnvelope };
 
 export type ToWorker =

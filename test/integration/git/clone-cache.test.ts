@@ -117,8 +117,11 @@ describe.each(ENGINES)('clone cache on the %s path', (engine) => {
     const made = await run(req);
     expect(made.cached).toBe(true);
     expect(await packsIn(await mirrorDir())).toHaveLength(1);
-    // Filled and copied by this path's own steps.
+    // Filled and copied by this path's own steps (isomorphic-git's on its worker thread, as a clone).
     expect(logLines.find((l) => l.includes('workspace made from the clone cache'))).toContain(`"engine":"${engine}"`);
+    if (engine === 'isomorphic-git')
+      for (const step of ['mirror fetched', 'mirror copied'])
+        expect(logLines.find((l) => l.includes(step))).toContain('"worker":true');
 
     const fresh = join(root, `${engine}-fresh`);
     await service.clone({
