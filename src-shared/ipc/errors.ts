@@ -47,6 +47,7 @@ export const ErrorCodeSchema = z.enum([
   'POLICY_FORBIDS',
   // containers and runs
   'ENGINE_UNAVAILABLE',
+  'ENGINE_TIMEOUT',
   'IMAGE_BUILD_FAILED',
   'RUN_FAILED',
   'PROJECT_ARCHIVED',

@@ -31,11 +31,64 @@ export function engineUnavailable(tried: string[], detail?: string): CospecError
   );
 }
 
-function asEngineError(error: unknown, endpoint: string): unknown {
+/**
+ * How long a control call (create, start, remove, inspect, list) may stay silent before it counts
+ * as unanswered. A loaded engine takes seconds for calls that are instant on a quiet one (several
+ * containers starting and stopping at once hold its locks), so this is generous; the first ping
+ * that finds the engine keeps a short one (engine-locate.ts) so a missing engine is said at once.
+ */
+export const ENGINE_CALL_TIMEOUT_MS = 60_000;
+
+const TRANSPORT_FAILURE = /ECONNREFUSED|ECONNRESET|socket hang up|EPIPE/;
+
+/**
+ * The client's idle timeout destroys the request, which docker-modem reports as "socket hang up":
+ * the same words as an engine that went away. The time spent tells them apart, so a slow engine is
+ * not reported as a missing one.
+ */
+function asEngineError(error: unknown, endpoint: string, elapsedMs = 0, timeoutMs = ENGINE_CALL_TIMEOUT_MS): unknown {
+  if (error instanceof CospecError) return error;
   const message = error instanceof Error ? error.message : String(error);
+  if (TRANSPORT_FAILURE.test(message) && elapsedMs >= timeoutMs * 0.95)
+    return new CospecError(
+      'ENGINE_TIMEOUT',
+      `The container engine at ${endpoint} did not answer within ${Math.round(timeoutMs / 1000)} s. It may be overloaded or stuck: wait for other containers to finish, or restart the engine (Podman: \`podman system service\`; Docker Desktop, Podman Desktop, Colima: restart it from its menu).`,
+      message,
+    );
   if (/ECONNREFUSED|ENOENT|EACCES|socket hang up|EPIPE/.test(message)) return engineUnavailable([endpoint], message);
   return error;
 }
+
+/**
+ * Runs one engine call, turning its transport failures into errors that say what to do. A call
+ * that reads, or whose repeat does no harm (a remove that finds nothing answers 404), is tried once
+ * more when the connection broke before an answer: a busy engine drops one now and then, and a run
+ * should not fail for it. A call that timed out is not repeated: the engine is slow, not gone.
+ */
+async function engineCall<T>(
+  endpoint: string,
+  timeoutMs: number,
+  fn: () => Promise<T>,
+  opts: { repeatable?: boolean } = {},
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const started = Date.now();
+    try {
+      return await fn();
+    } catch (error) {
+      const elapsed = Date.now() - started;
+      const message = error instanceof Error ? error.message : String(error);
+      const dropped = !(error instanceof CospecError) && TRANSPORT_FAILURE.test(message) && elapsed < timeoutMs * 0.95;
+      if (opts.repeatable && dropped && attempt === 1) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        continue;
+      }
+      throw asEngineError(error, endpoint, elapsed, timeoutMs);
+    }
+  }
+}
+
+const statusOf = (error: unknown): number | undefined => (error as { statusCode?: number }).statusCode;
 
 /** Local engines listen on a unix socket or a Windows named pipe; anything else is another machine. */
 export function isRemoteEndpoint(endpoint: string): boolean {
@@ -51,6 +104,8 @@ export class DockerEngine implements ContainerEngine {
     /** The same engine with no idle timeout, for responses that may be silent for minutes (builds, streams). */
     private readonly streaming: Docker = docker,
     private readonly release: () => Promise<void> = async () => undefined,
+    /** The idle timeout `docker` was made with, to tell a slow engine from a missing one. */
+    private readonly timeoutMs = ENGINE_CALL_TIMEOUT_MS,
   ) {
     this.remote = isRemoteEndpoint(endpoint);
   }
@@ -59,16 +114,17 @@ export class DockerEngine implements ContainerEngine {
     return this.release();
   }
 
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      throw asEngineError(error, this.endpoint);
-    }
+  private call<T>(fn: () => Promise<T>): Promise<T> {
+    return engineCall(this.endpoint, this.timeoutMs, fn);
+  }
+
+  /** A call that may be sent twice: a read, or a remove. */
+  private repeatable<T>(fn: () => Promise<T>): Promise<T> {
+    return engineCall(this.endpoint, this.timeoutMs, fn, { repeatable: true });
   }
 
   async version() {
-    const v = await this.call(() => this.docker.version());
+    const v = await this.repeatable(() => this.docker.version());
     const podman = v.Components?.some((c) => /podman/i.test(c.Name));
     return { engine: podman ? 'Podman' : 'Docker', version: v.Version, apiVersion: v.ApiVersion };
   }
@@ -79,7 +135,7 @@ export class DockerEngine implements ContainerEngine {
     this.infoCache ??= (async () => {
       const [v, i] = await Promise.all([
         this.version(),
-        this.call(() => this.docker.info() as Promise<{ OperatingSystem?: string }>),
+        this.repeatable(() => this.docker.info() as Promise<{ OperatingSystem?: string }>),
       ]);
       const engine = v.engine === 'Podman' ? 'Podman' : 'Docker';
       return {
@@ -123,14 +179,14 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async networkGateway(name: string): Promise<string | undefined> {
-    const net = (await this.call(() => this.docker.getNetwork(name).inspect())) as {
+    const net = (await this.repeatable(() => this.docker.getNetwork(name).inspect())) as {
       IPAM?: { Config?: Array<{ Gateway?: string; Subnet?: string }> };
     };
     return net.IPAM?.Config?.find((c) => c.Gateway && !c.Gateway.includes(':'))?.Gateway;
   }
 
   async listNetworks(label: string) {
-    const list = (await this.call(() => this.docker.listNetworks({ filters: { label: [label] } }))) as Array<{
+    const list = (await this.repeatable(() => this.docker.listNetworks({ filters: { label: [label] } }))) as Array<{
       Name: string;
       Labels?: Record<string, string>;
     }>;
@@ -139,9 +195,9 @@ export class DockerEngine implements ContainerEngine {
 
   async removeNetwork(name: string): Promise<void> {
     try {
-      await this.docker.getNetwork(name).remove();
+      await this.repeatable(() => this.docker.getNetwork(name).remove());
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode !== 404) throw asEngineError(error, this.endpoint);
+      if (statusOf(error) !== 404) throw error;
     }
   }
 
@@ -150,7 +206,7 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async listVolumes(label: string) {
-    const list = (await this.call(() => this.docker.listVolumes({ filters: { label: [label] } }))) as {
+    const list = (await this.repeatable(() => this.docker.listVolumes({ filters: { label: [label] } }))) as {
       Volumes?: Array<{ Name: string; Labels?: Record<string, string> | null }> | null;
     };
     return (list.Volumes ?? []).map((v) => ({ name: v.Name, labels: v.Labels ?? {} }));
@@ -158,9 +214,9 @@ export class DockerEngine implements ContainerEngine {
 
   async removeVolume(name: string): Promise<void> {
     try {
-      await this.docker.getVolume(name).remove({ force: true });
+      await this.repeatable(() => this.docker.getVolume(name).remove({ force: true }));
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode !== 404) throw asEngineError(error, this.endpoint);
+      if (statusOf(error) !== 404) throw error;
     }
   }
 
@@ -192,11 +248,11 @@ export class DockerEngine implements ContainerEngine {
 
   async inspectImage(name: string): Promise<ImageInfo | undefined> {
     try {
-      const info = await this.docker.getImage(name).inspect();
+      const info = await this.repeatable(() => this.docker.getImage(name).inspect());
       return { id: info.Id, labels: info.Config?.Labels ?? {} };
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
-      throw asEngineError(error, this.endpoint);
+      if (statusOf(error) === 404) return undefined;
+      throw error;
     }
   }
 
@@ -288,11 +344,11 @@ export class DockerEngine implements ContainerEngine {
       await container.remove({ force: true }).catch(() => undefined);
       throw error;
     }
-    return new DockerContainer(container, this.endpoint, this.streaming.getContainer(container.id));
+    return new DockerContainer(container, this.endpoint, this.streaming.getContainer(container.id), this.timeoutMs);
   }
 
   async listContainers(label: string, value?: string) {
-    const list = await this.call(() =>
+    const list = await this.repeatable(() =>
       this.docker.listContainers({
         all: true,
         filters: { label: [value === undefined ? label : `${label}=${value}`] },
@@ -303,9 +359,9 @@ export class DockerEngine implements ContainerEngine {
 
   async removeContainer(id: string): Promise<void> {
     try {
-      await this.docker.getContainer(id).remove({ force: true, v: true });
+      await this.repeatable(() => this.docker.getContainer(id).remove({ force: true, v: true }));
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode !== 404) throw asEngineError(error, this.endpoint);
+      if (statusOf(error) !== 404) throw error;
     }
   }
 }
@@ -316,18 +372,24 @@ class DockerContainer implements ContainerHandle {
     private readonly endpoint: string,
     /** The same container through the client without an idle timeout (long-lived streams, archives). */
     private readonly streaming: Docker.Container = container,
+    private readonly timeoutMs = ENGINE_CALL_TIMEOUT_MS,
   ) {}
+
+  private call<T>(fn: () => Promise<T>): Promise<T> {
+    return engineCall(this.endpoint, this.timeoutMs, fn);
+  }
+
+  /** A call that may be sent twice: a read, or a remove. */
+  private repeatable<T>(fn: () => Promise<T>): Promise<T> {
+    return engineCall(this.endpoint, this.timeoutMs, fn, { repeatable: true });
+  }
 
   get id() {
     return this.container.id;
   }
 
   async start() {
-    try {
-      await this.container.start();
-    } catch (error) {
-      throw asEngineError(error, this.endpoint);
-    }
+    await this.call(() => this.container.start());
   }
 
   async followLogs(
@@ -436,7 +498,7 @@ class DockerContainer implements ContainerHandle {
   }
 
   async execDetached(cmd: string[], opts: { user?: string } = {}): Promise<void> {
-    try {
+    await this.call(async () => {
       const exec = await this.container.exec({
         Cmd: cmd,
         AttachStdout: false,
@@ -444,9 +506,7 @@ class DockerContainer implements ContainerHandle {
         ...(opts.user ? { User: opts.user } : {}),
       });
       await exec.start({ Detach: true });
-    } catch (error) {
-      throw asEngineError(error, this.endpoint);
-    }
+    });
   }
 
   async execStream(
@@ -508,9 +568,9 @@ class DockerContainer implements ContainerHandle {
 
   async remove(): Promise<void> {
     try {
-      await this.container.remove({ force: true, v: true });
+      await this.repeatable(() => this.container.remove({ force: true, v: true }));
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode !== 404) throw asEngineError(error, this.endpoint);
+      if (statusOf(error) !== 404) throw error;
     }
   }
 }

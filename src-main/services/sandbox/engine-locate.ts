@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
+import { Agent } from 'node:http';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import type { ContainerEngine } from './engine';
-import { DockerEngine, engineUnavailable, isRemoteEndpoint } from './engine-docker';
+import { DockerEngine, ENGINE_CALL_TIMEOUT_MS, engineUnavailable, isRemoteEndpoint } from './engine-docker';
 import { remoteEngineOptions } from './engine-remote';
 
 /**
@@ -76,21 +77,27 @@ export function engineLocations(
 export async function connectEngine(
   socketPath?: string,
   env: NodeJS.ProcessEnv = process.env,
+  /** How long a control call may stay silent (ENGINE_CALL_TIMEOUT_MS unless a test says otherwise). */
+  callTimeoutMs = ENGINE_CALL_TIMEOUT_MS,
 ): Promise<ContainerEngine> {
   const locations = engineLocations(socketPath, env);
   const errors: string[] = [];
   for (const loc of locations) {
-    if (isRemoteEndpoint(loc.endpoint)) return connectRemote(loc.endpoint, env);
+    if (isRemoteEndpoint(loc.endpoint)) return connectRemote(loc.endpoint, env, callTimeoutMs);
     if (loc.options.socketPath && !loc.options.socketPath.startsWith('//') && !existsSync(loc.options.socketPath)) {
       errors.push(`${loc.endpoint}: no such socket`);
       continue;
     }
-    const docker = new Docker({ ...loc.options, timeout: 10_000 });
     try {
-      await docker.ping();
+      // A short timeout to find the engine, so a socket nobody serves is passed over quickly.
+      await new Docker({ ...loc.options, timeout: 10_000 }).ping();
       // Builds stream nothing while a layer downloads or commits (40 s here for a CLI's native binary):
-      // they get a client without the 10 s idle timeout; cancelling goes through their abort signal.
-      return new DockerEngine(docker, loc.endpoint, new Docker(loc.options));
+      // they get a client without an idle timeout; cancelling goes through their abort signal.
+      // A new connection per call (docker-modem passes `agent` on; its types omit it): a local
+      // socket costs nothing to open, and a kept-alive one can be closed by the engine just as the
+      // next request goes out ("socket hang up").
+      const callOptions = { ...loc.options, timeout: callTimeoutMs, agent: new Agent({ keepAlive: false }) };
+      return new DockerEngine(new Docker(callOptions), loc.endpoint, new Docker(loc.options), undefined, callTimeoutMs);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       errors.push(
@@ -105,11 +112,10 @@ export async function connectEngine(
 }
 
 /** A remote engine (ssh://, tcp://): its own errors already say what to fix, so they pass unchanged. */
-async function connectRemote(value: string, env: NodeJS.ProcessEnv): Promise<ContainerEngine> {
+async function connectRemote(value: string, env: NodeJS.ProcessEnv, callTimeoutMs: number): Promise<ContainerEngine> {
   const remote = await remoteEngineOptions(value, env);
-  const docker = new Docker({ ...remote.options, timeout: 30_000 });
   try {
-    await docker.ping();
+    await new Docker({ ...remote.options, timeout: 30_000 }).ping();
   } catch (error) {
     await remote.close();
     if (error instanceof CospecError) throw error;
@@ -118,5 +124,11 @@ async function connectRemote(value: string, env: NodeJS.ProcessEnv): Promise<Con
       `The container engine at ${remote.endpoint} does not answer: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
-  return new DockerEngine(docker, remote.endpoint, new Docker(remote.options), remote.close);
+  return new DockerEngine(
+    new Docker({ ...remote.options, timeout: callTimeoutMs }),
+    remote.endpoint,
+    new Docker(remote.options),
+    remote.close,
+    callTimeoutMs,
+  );
 }
