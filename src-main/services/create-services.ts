@@ -24,7 +24,7 @@ import { ensurePrivateDir } from '../platform/private-dir';
 import { cloneEngineFromEnv, createGitService } from './git';
 import { createEngineFollowingSandbox, engineStatusOf } from './sandbox';
 import { accountsConnector, createLocalGitLabService, type LocalGitLabStarter } from './local-gitlab';
-import { createReviewService, reviewGitLabFromAccounts } from './review';
+import { createReviewService, reviewGitLabFromAccounts, type ReviewService } from './review';
 import { createMirrorStore } from './git/mirror';
 import { createCloneCache } from './git/clone-cache';
 import { modelUpstream } from './gateway/model-apis';
@@ -81,6 +81,7 @@ export interface ServiceInternals {
   runs: RunsService;
   repositories: RepositoriesService;
   updates: UpdatesService;
+  review: Pick<ReviewService, 'clearDiffCache'>;
 }
 
 /** Builds every service by hand (no DI framework) and returns the contract handlers. */
@@ -230,7 +231,7 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
       localGitLab: localGitLab.handlers,
     },
     handleDeepLink: (url) => oauth.handleDeepLink(url),
-    internal: { accounts, settings, secrets, policy, runs, repositories, updates },
+    internal: { accounts, settings, secrets, policy, runs, repositories, updates, review },
     async dispose() {
       updates.dispose();
       await localGitLab.dispose();

@@ -9,6 +9,7 @@ import type { Mirror, MirrorStore } from '../git/mirror';
 import * as actions from './actions';
 import { checkoutMergeRequest, checkTargetDir, type ReviewCloner } from './checkout';
 import type { ReviewGitLab } from './gitlab-api';
+import { createDiffCache, DEFAULT_DIFF_CACHE, type DiffCacheOptions } from './diff-cache';
 import { diffFailed } from './git';
 import { crossCheck, fetchGitLabChanges, filesFromGitLab, type GitLabChanges } from './gitlab-diff';
 import { listReviews } from './list';
@@ -57,10 +58,20 @@ export interface ReviewDeps {
   limits?: DiffLimits;
   /** Test seam: how merge() waits for GitLab's mergeability check (actions.DEFAULT_MERGE_WAITING). */
   mergeWaiting?: actions.MergeWaiting;
+  /** Test seam: how many computed diffs get() keeps (diff-cache.ts). */
+  diffCache?: DiffCacheOptions;
 }
 
 export interface ReviewService {
   handlers: ServiceHandlers<typeof reviewContract>;
+  /** Forgets the diffs get() kept, so the next get() computes its diff again (`npm run bench review` measures both). */
+  clearDiffCache(): void;
+}
+
+/** What get() computes locally for one MR: the commits it diffed and the files. */
+interface LocalDiff {
+  range: DiffRange;
+  files: ReviewFile[];
 }
 
 /** How long a project read from GitLab is reused (see projectOf). */
@@ -92,6 +103,7 @@ interface Context {
 export function createReviewService(deps: ReviewDeps): ReviewService {
   const log = deps.logger.child({ service: 'review' });
   const limits = deps.limits ?? DEFAULT_LIMITS;
+  const diffs = createDiffCache<LocalDiff>(deps.diffCache ?? DEFAULT_DIFF_CACHE);
 
   // Every call needs the run's project; reading it once per call cost a GitLab round trip each time
   // (opening a review makes several calls at once). Kept briefly, per account and project, so a
@@ -212,7 +224,31 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
     }
   }
 
+  /**
+   * The MR's local diff: kept from an earlier get() when GitLab names the same base and head (the
+   * MR itself was just read from GitLab as this account, so access is checked on every call),
+   * else computed in the mirror, fetching what is missing.
+   */
+  async function localDiffOf(ctx: Context, mr: ApiMergeRequest): Promise<LocalDiff> {
+    const refs = mr.diff_refs;
+    const pair =
+      refs?.base_sha && refs.head_sha
+        ? { accountId: ctx.accountId, projectId: ctx.project.id, baseSha: refs.base_sha, headSha: refs.head_sha }
+        : undefined;
+    const kept = pair && diffs.get(pair);
+    if (kept) return kept;
+    const r = await range(ctx, mr);
+    const files = await localDiff(r.repo, r.baseSha, r.headSha, limits).catch((error: unknown) => {
+      throw diffFailed(error);
+    });
+    const local: LocalDiff = { range: { baseSha: r.baseSha, headSha: r.headSha, startSha: r.startSha }, files };
+    // Kept only under the pair it was computed for (locateRange may fall back to a merge base).
+    if (pair && r.baseSha === pair.baseSha && r.headSha === pair.headSha) diffs.set(pair, local);
+    return local;
+  }
+
   return {
+    clearDiffCache: () => diffs.clear(),
     handlers: {
       async list({ accountId }) {
         const runs = deps.runs.list ? await deps.runs.list() : [];
@@ -244,15 +280,7 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
         // sequential order (summary first, then the local diff).
         const mrP = fetchMergeRequest(ctx.gl, ctx.project, mrIid);
         const approvalsP = fetchApprovals(ctx.gl, ctx.project, mrIid);
-        const localP = settle(
-          mrP.then(async (mr) => {
-            const r = await range(ctx, mr);
-            const files = await localDiff(r.repo, r.baseSha, r.headSha, limits).catch((error: unknown) => {
-              throw diffFailed(error);
-            });
-            return { range: { baseSha: r.baseSha, headSha: r.headSha, startSha: r.startSha }, files };
-          }),
-        );
+        const localP = settle(mrP.then((mr) => localDiffOf(ctx, mr)));
         approvalsP.catch(() => undefined); // awaited below, after the MR: only its order of errors counts
         const mr = await mrP;
         const summary = toSummary(ctx.project, mr, await approvalsP);

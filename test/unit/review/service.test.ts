@@ -6,7 +6,7 @@ import { createLogger, memorySink } from '../../../src-main/platform/logger';
 import { createReviewService, type ReviewGitLab } from '../../../src-main/services/review';
 import type { ApiAnswer, HttpMethod } from '../../../src-main/services/review/gitlab-api';
 import type { RunRecord } from '../../../src-shared/model/run';
-import { createMirrorStore } from '../../../src-main/services/git/mirror';
+import { createMirrorStore, type Mirror, type MirrorStore } from '../../../src-main/services/git/mirror';
 import { lines, TempRepo } from './repo';
 
 /*
@@ -18,6 +18,7 @@ let root: string;
 let remote: TempRepo;
 let base: string;
 let head: string;
+let author: TempRepo;
 const calls: string[] = [];
 
 function gitlab(): ReviewGitLab {
@@ -67,7 +68,7 @@ beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'cospec-review-svc-'));
   mkdirSync(join(root, 'instance', 'acme'), { recursive: true });
   remote = new TempRepo(join(root, 'instance', 'acme', 'app.git'), { bare: true });
-  const author = new TempRepo(join(root, 'author'));
+  author = new TempRepo(join(root, 'author'));
   author.write('a.txt', lines(5)).write('b.txt', 'b\n');
   base = author.commit('base');
   author.git('push', '-q', remote.dir, 'main');
@@ -113,5 +114,78 @@ describe('createReviewService', { timeout: 60_000 }, () => {
     // 'local' proves the fetch went to file://…/instance/acme/app.git: http_url_to_repo's host is closed,
     // so a fetch there would have failed and the diff would have come from GitLab instead.
     expect(calls).toContain('GET /projects/1/merge_requests/1/changes');
+  });
+});
+
+/** The real mirror store, counting the git commands run in its mirrors. */
+function countingMirrors(dir: string, logger: ReturnType<typeof createLogger>, gitRuns: string[]): MirrorStore {
+  const real = createMirrorStore({ root: dir, logger, allowFileUrls: true });
+  return new Proxy(real, {
+    get(target, prop, receiver) {
+      if (prop !== 'open') return Reflect.get(target, prop, receiver) as unknown;
+      return async (...args: Parameters<MirrorStore['open']>) => {
+        const mirror = await target.open(...args);
+        return new Proxy(mirror, {
+          get(m, p, r) {
+            if (p !== 'git') return Reflect.get(m, p, r) as unknown;
+            return (gitArgs: string[], options?: Parameters<Mirror['git']>[1]) => {
+              gitRuns.push(gitArgs.join(' '));
+              return m.git(gitArgs, options);
+            };
+          },
+        });
+      };
+    },
+  });
+}
+
+describe('createReviewService keeps computed diffs', { timeout: 60_000 }, () => {
+  it('answers the same base..head again without git, per account, and computes a new head', async () => {
+    const logger = createLogger({ sinks: [memorySink()] });
+    const gitRuns: string[] = [];
+    const service = createReviewService({
+      runs: {
+        get: async (id) =>
+          ({ id, spec: { accountId: id === 'other' ? 'b' : 'a', projectPath: 'acme/app' } }) as unknown as RunRecord,
+      },
+      gitlabFor: () => gitlab(),
+      logger,
+      mirrors: countingMirrors(join(root, 'mirrors-cache'), logger, gitRuns),
+      git: { clone: () => Promise.reject(new Error('unused')) },
+    });
+    const first = await service.handlers.get({ runId: 'r', mrIid: 1 });
+    expect(gitRuns.some((a) => a.startsWith('diff'))).toBe(true);
+
+    gitRuns.length = 0;
+    const again = await service.handlers.get({ runId: 'r', mrIid: 1 });
+    expect(gitRuns).toEqual([]);
+    expect(again.diff).toEqual(first.diff);
+    // GitLab is still asked for the MR on every call: its answer names the pair, and checks access.
+    expect(calls.filter((c) => c === 'GET /projects/1/merge_requests/1').length).toBeGreaterThanOrEqual(2);
+
+    // Another account's mirror computes its own.
+    await service.handlers.get({ runId: 'other', mrIid: 1 });
+    expect(gitRuns.some((a) => a.startsWith('diff'))).toBe(true);
+
+    // Forgotten: computed again, the same.
+    service.clearDiffCache();
+    gitRuns.length = 0;
+    expect((await service.handlers.get({ runId: 'r', mrIid: 1 })).diff).toEqual(first.diff);
+    expect(gitRuns.some((a) => a.startsWith('diff'))).toBe(true);
+
+    // A push moves the MR's head: the new pair is fetched and diffed, not served from the old one.
+    author.write('b.txt', 'b changed\n');
+    const next = author.commit('more work');
+    author.git('push', '-q', remote.dir, 'cospec/x');
+    const previous = head;
+    head = next;
+    try {
+      gitRuns.length = 0;
+      const moved = await service.handlers.get({ runId: 'r', mrIid: 1 });
+      expect(moved.diff).toMatchObject({ headSha: next, stats: { files: 2 } });
+      expect(gitRuns.some((a) => a.startsWith('fetch') || a.startsWith('diff'))).toBe(true);
+    } finally {
+      head = previous;
+    }
   });
 });
