@@ -6,6 +6,7 @@ import {
   parseNumstat,
   parsePatch,
   parseRaw,
+  parseRawAndNumstat,
   shortSha,
   ZERO_MODE,
   type RawEntry,
@@ -59,13 +60,13 @@ function keyOf(entry: { status?: string; oldPath: string; newPath: string }): st
   return entry.status === 'D' || entry.newPath === '/dev/null' ? entry.oldPath : entry.newPath;
 }
 
-async function listEntries(repo: RepoGit, base: string, head: string, pathspec: string[] = []) {
-  const rangeAndSpec = [base, head, '--', ...pathspec];
-  const [raw, numstat] = await Promise.all([
-    repo.git(['diff', '--raw', '-z', '--no-abbrev', ...DIFF_OPTS, ...rangeAndSpec], BIG),
-    repo.git(['diff', '--numstat', '-z', ...DIFF_OPTS, ...rangeAndSpec], BIG),
-  ]);
-  return { entries: parseRaw(raw.stdout), counts: parseNumstat(numstat.stdout) };
+/** The changed files and their line counts, from one git process (one rename detection, one content diff). */
+async function listEntries(repo: RepoGit, base: string, head: string) {
+  const { stdout } = await repo.git(
+    ['diff', '--raw', '--numstat', '-z', '--no-abbrev', ...DIFF_OPTS, base, head, '--'],
+    BIG,
+  );
+  return parseRawAndNumstat(stdout);
 }
 
 /**

@@ -27,9 +27,38 @@ const ZERO_MODE = '000000';
 export function parseRaw(output: string): RawEntry[] {
   const fields = output.split('\0');
   const entries: RawEntry[] = [];
-  for (let i = 0; i < fields.length;) {
-    const meta = fields[i++];
-    if (!meta) continue;
+  const end = readRaw(fields, 0, entries);
+  const extra = fields.slice(end).find((f) => f !== '');
+  if (extra !== undefined) throw new Error(`unexpected git --raw line: ${extra.slice(0, 200)}`);
+  return entries;
+}
+
+/**
+ * Parses `git diff --raw --numstat -z --no-abbrev` output: one git process lists the files and
+ * counts their lines (git prints every raw record, then every numstat record).
+ */
+export function parseRawAndNumstat(output: string): {
+  entries: RawEntry[];
+  counts: Map<string, { additions: number; deletions: number } | null>;
+} {
+  const fields = output.split('\0');
+  const entries: RawEntry[] = [];
+  const end = readRaw(fields, 0, entries);
+  return { entries, counts: readNumstat(fields, end) };
+}
+
+/** Reads raw records from `fields[from]` on, up to the first field that is not one; returns where it stopped. */
+function readRaw(fields: string[], from: number, entries: RawEntry[]): number {
+  let i = from;
+  while (i < fields.length) {
+    const meta = fields[i] ?? '';
+    if (meta === '') {
+      i++;
+      continue;
+    }
+    // Raw records start with ':', numstat records with a count or '-': a path is never read here.
+    if (!meta.startsWith(':')) break;
+    i++;
     const match = /^:(\d{6}) (\d{6}) ([0-9a-f]+) ([0-9a-f]+) ([A-Z])(\d*)$/.exec(meta);
     if (!match) throw new Error(`unexpected git --raw line: ${meta.slice(0, 200)}`);
     const [, oldMode = '', newMode = '', oldSha = '', newSha = '', status = '', score = ''] = match;
@@ -47,17 +76,21 @@ export function parseRaw(output: string): RawEntry[] {
       ...(score && (status === 'R' || status === 'C') ? { similarity: Number(score) } : {}),
     });
   }
-  return entries;
+  return i;
 }
 
 /** Parses `git diff --numstat -z` output into counts per new path; binary files count as null. */
 export function parseNumstat(output: string): Map<string, { additions: number; deletions: number } | null> {
+  return readNumstat(output.split('\0'), 0);
+}
+
+function readNumstat(fields: string[], from: number): Map<string, { additions: number; deletions: number } | null> {
   const out = new Map<string, { additions: number; deletions: number } | null>();
-  const fields = output.split('\0');
-  for (let i = 0; i < fields.length;) {
+  for (let i = from; i < fields.length;) {
     const head = fields[i++];
     if (!head) continue;
-    const [add = '', del = '', path = ''] = head.split('\t');
+    const [add = '', del = '', ...rest] = head.split('\t');
+    const path = rest.join('\t'); // a path may hold tabs
     // A rename leaves the path empty here and gives old and new path as the next two fields.
     let key = path;
     if (path === '') {

@@ -130,3 +130,28 @@ describe('localDiff', { timeout: 60_000 }, () => {
     expect(await localDiff(repo.reader, head, head)).toEqual([]);
   });
 });
+
+describe('localDiff lists and counts files with one git process', () => {
+  it('keeps paths that look like git’s own records (a leading colon, digits, tabs) apart from them', async () => {
+    const odd = new TempRepo();
+    odd.write(':100644 x.txt', lines(3)).write('12\t34\tname.txt', lines(3)).write('moved.txt', lines(20));
+    const from = odd.commit('base');
+    odd.write(':100644 x.txt', lines(4)).write('12\t34\tname.txt', 'one\n');
+    odd.git('mv', 'moved.txt', ':moved.txt');
+    const to = odd.commit('change');
+    try {
+      const diff = await localDiff(odd.reader, from, to);
+      const summary = diff.map((f) => [f.type, f.oldPath, f.newPath, f.additions, f.deletions]);
+      expect(summary).toEqual(
+        expect.arrayContaining([
+          ['modify', ':100644 x.txt', ':100644 x.txt', 1, 0],
+          ['modify', '12\t34\tname.txt', '12\t34\tname.txt', 1, 3],
+          ['rename', 'moved.txt', ':moved.txt', 0, 0],
+        ]),
+      );
+      expect(diff).toHaveLength(3);
+    } finally {
+      odd.dispose();
+    }
+  });
+});
