@@ -1,4 +1,4 @@
-import { useCallback, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { ViewType } from 'react-diff-view';
 import type { ReviewFile, ReviewNote } from '../../../src-shared/model/review';
@@ -9,6 +9,8 @@ import { rowCount } from './lines';
 
 const ROW_PX = 21;
 const HEADER_PX = 48;
+/** Files rendered beyond the visible ones, so a scroll does not show them unrendered. */
+const OVERSCAN = 2;
 
 interface Props {
   target: ReviewTarget;
@@ -25,6 +27,23 @@ function estimate(file: ReviewFile): number {
   return HEADER_PX + rows * ROW_PX + 16;
 }
 
+/** False until the frame after the component's first commit has been produced, then true. */
+function useAfterFirstPaint(): boolean {
+  const [after, setAfter] = useState(false);
+  useEffect(() => {
+    // A requestAnimationFrame callback runs just before a frame; a task posted from it, after that frame.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const frame = requestAnimationFrame(() => {
+      timer = setTimeout(() => setAfter(true));
+    });
+    return () => {
+      cancelAnimationFrame(frame);
+      clearTimeout(timer);
+    };
+  }, []);
+  return after;
+}
+
 /**
  * The file tree beside the diffs. Only the files in view are rendered (an MR can change hundreds
  * of files and tens of thousands of lines), each measured as it appears so comments and expanded
@@ -33,12 +52,15 @@ function estimate(file: ReviewFile): number {
 export function DiffList({ target, files, viewType, notes, canComment }: Props) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const [active, setActive] = useState(0);
+  const overscan = useAfterFirstPaint() ? OVERSCAN : 0;
   // eslint-disable-next-line react-hooks/incompatible-library -- the virtualizer is read during render by design
   const virtualizer = useVirtualizer({
     count: files.length,
     getScrollElement: () => scrollRef.current,
     estimateSize: (i) => (files[i] ? estimate(files[i]) : HEADER_PX),
-    overscan: 2,
+    // The first frame renders, lays out and paints only the files in view (off-screen diff tables
+    // cost as much as visible ones); those around them follow once that frame is out.
+    overscan,
     getItemKey: (i) => `${files[i]?.oldPath}>${files[i]?.newPath}`,
     // The first files render in the first commit, before the pane has been measured: the first
     // diff paint does not wait for a layout and a second render.
