@@ -62,16 +62,23 @@ export function serveEgressTunnel(
     if (stdin.uncork) process.nextTick(() => stdin.uncork?.());
   };
 
-  const stdinState = stream.stdin as NodeJS.WritableStream & Partial<Pick<Writable, 'writableLength'>>;
-  /** A data frame: header and payload as two writes, so a payload written at once frees its read buffer. */
+  const stdinState = stream.stdin as NodeJS.WritableStream &
+    Partial<Pick<Writable, 'writableLength' | 'cork' | 'uncork'>>;
+  /**
+   * A data frame: header and payload as two writes, so the payload is not copied, corked and
+   * uncorked at once so they leave in one system call (a lone header would cross the engine's exec
+   * stream as a message of its own) and a payload written at once still frees its read buffer.
+   */
   const sendData = (id: number, payload: Buffer, written?: () => void) => {
     if (broken) return;
     const header = Buffer.allocUnsafe(HEADER);
     header.write('D', 0, 'latin1');
     header.writeUInt32BE(id, 1);
     header.writeUInt32BE(payload.length, 5);
+    stdinState.cork?.();
     stream.stdin.write(header);
     stream.stdin.write(payload, () => written?.());
+    stdinState.uncork?.();
   };
 
   const open = (id: number) => {
