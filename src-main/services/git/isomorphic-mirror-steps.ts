@@ -107,8 +107,12 @@ export function treeOf(packs: PackSet, commit: string): string {
   return tree;
 }
 
-/** A ref's line in packed-refs, or undefined for names git would not accept. */
-const packedLine = (oid: string, ref: string) => (/^[0-9a-f]{40}$/.test(oid) ? `${oid} ${ref}\n` : undefined);
+/**
+ * A ref's line in packed-refs, or undefined for a name git would not accept (GitLab's names, which
+ * isomorphic-git checked when it wrote them, checked again: a newline would forge another line).
+ */
+const packedLine = (oid: string, name: string, ref: string) =>
+  /^[0-9a-f]{40}$/.test(oid) && isSafeBranchName(name) ? `${oid} ${ref}\n` : undefined;
 
 /**
  * The workspace as isomorphic-git's clone (isomorphic-clone.ts) makes it: init, origin, every
@@ -140,13 +144,13 @@ export async function copyMirror(gitDir: string, dir: string, url: string, branc
   let checkedOut: { ref?: string; oid: string } | undefined;
   for (const name of branches) {
     const oid = await git.resolveRef({ fs, gitdir: gitDir, ref: `refs/heads/${name}` });
-    const line = packedLine(oid, `refs/remotes/origin/${name}`);
+    const line = packedLine(oid, name, `refs/remotes/origin/${name}`);
     if (line) lines.push(line);
     if (name === branch) checkedOut = { ref: name, oid };
   }
   for (const name of tags) {
     const oid = await git.resolveRef({ fs, gitdir: gitDir, ref: `refs/tags/${name}` });
-    const line = packedLine(oid, `refs/tags/${name}`);
+    const line = packedLine(oid, name, `refs/tags/${name}`);
     if (line) lines.push(line);
     if (!checkedOut && name === branch) checkedOut = { oid };
   }
