@@ -8,7 +8,8 @@ import type { OnReadOpts, Socket } from 'node:net';
  * download (bench/sandbox.ts has the figures). Use as `connect({ ..., onread: readInto(...) })`.
  *
  * A buffer is reused only once nothing still refers to it: a write the destination completed at
- * once is done with it; a write it had to queue keeps it, so the next read gets a new one. While the
+ * once is done with it; a write it had to queue keeps it, so the next read gets another (the
+ * connection's spare, a full-size one from the shared pool below, or a new one). While the
  * destination is already behind, a chunk under half its buffer is copied to its own size before it
  * is queued, so a peer trickling small reads cannot make each of them hold a whole large buffer
  * (queued bytes hold at most twice their size); `false` from `write` pauses the source until the
@@ -22,6 +23,31 @@ import type { OnReadOpts, Socket } from 'node:net';
  */
 export const READ_BUFFER_MIN = 64 << 10;
 export const READ_BUFFER_MAX = 1 << 20;
+
+/**
+ * Full-size read buffers whose queued writes have completed, shared by every connection of the
+ * process. Towards a destination that queues most writes (the tunnel's exec stream, where the
+ * engine's API service is the slowest hop) each read otherwise took a new 1 MiB buffer and left
+ * the last one to the collector, and that external memory set off full collections of the app's
+ * whole heap (a quarter of the app's CPU in the tunnel shape, per perf). At most POOL_MAX buffers
+ * wait here, so the pool never holds more than a few MiB.
+ */
+export const POOL_MAX = 8;
+const pool: Buffer[] = [];
+
+function takeBuffer(size: number): Buffer {
+  return (size === READ_BUFFER_MAX ? pool.pop() : undefined) ?? Buffer.allocUnsafe(size);
+}
+
+/** Hands a buffer nothing refers to any more back for reuse (full-size ones only). */
+function releaseBuffer(buf: Buffer): void {
+  if (buf.length === READ_BUFFER_MAX && pool.length < POOL_MAX) pool.push(buf);
+}
+
+/** Buffers waiting in the pool (tests). */
+export function pooledBuffers(): number {
+  return pool.length;
+}
 
 export interface ReadIntoTarget {
   /** Writes one chunk, `written` once nothing refers to it any more; false asks the source to pause until `onDrain`. */
@@ -60,7 +86,11 @@ export function readInto(target: ReadIntoTarget): OnReadOpts & { attach(source: 
     buffer: () => {
       if (held || grow) {
         const size = grow ? Math.min(current.length * 2, READ_BUFFER_MAX) : current.length;
-        current = spare?.length === size ? spare : Buffer.allocUnsafe(size);
+        if (spare?.length === size) current = spare;
+        else {
+          if (spare) releaseBuffer(spare);
+          current = takeBuffer(size);
+        }
         spare = undefined;
         held = false;
         grow = false;
@@ -76,7 +106,10 @@ export function readInto(target: ReadIntoTarget): OnReadOpts & { attach(source: 
       else {
         const mark = { held: false, buffer: buf as Buffer };
         ok = target.write(chunk, () => {
-          if (mark.held && mark.buffer !== current) spare = mark.buffer;
+          if (!mark.held || mark.buffer === current) return;
+          // One spare stays with this connection; any further one goes to the shared pool.
+          if (spare) releaseBuffer(mark.buffer);
+          else spare = mark.buffer;
         });
         // Not all written at once: the queued rest still points into this buffer.
         if (target.behind()) held = mark.held = true;

@@ -2,8 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  POOL_MAX,
   READ_BUFFER_MAX,
   READ_BUFFER_MIN,
+  pooledBuffers,
   readInto,
   streamTarget,
   type ReadIntoTarget,
@@ -128,5 +130,42 @@ describe('readInto', () => {
     }
     into.callback(b.length, b);
     expect(bufferOf().length).toBe(READ_BUFFER_MAX);
+  });
+
+  it('shares full-size buffers whose queued writes are done between connections, keeping at most a few', () => {
+    const callbacks: Array<() => void> = [];
+    const queueing: ReadIntoTarget = {
+      write: (_chunk, written) => {
+        if (written) callbacks.push(written);
+        return true;
+      },
+      behind: () => true,
+      onDrain: () => undefined,
+    };
+    const grown = () => {
+      const into = readInto(queueing);
+      const bufferOf = () => (typeof into.buffer === 'function' ? into.buffer() : into.buffer);
+      let b = bufferOf();
+      while (b.length < READ_BUFFER_MAX) {
+        into.callback(b.length, b);
+        b = bufferOf();
+      }
+      return { into, bufferOf };
+    };
+    // A download towards a destination that queues every write: each full read is held by its write.
+    const one = grown();
+    const held = new Set<Buffer>();
+    for (let i = 0; i < POOL_MAX + 4; i++) {
+      const b = one.bufferOf();
+      held.add(b);
+      one.into.callback(b.length, b);
+    }
+    for (const done of callbacks.splice(0)) done();
+    // The writes are done: one buffer stays with the connection, the pool holds no more than its cap.
+    expect(pooledBuffers()).toBeGreaterThan(0);
+    expect(pooledBuffers()).toBeLessThanOrEqual(POOL_MAX);
+    // Another connection growing to full size takes one of them instead of allocating.
+    const two = grown();
+    expect(held.has(two.bufferOf())).toBe(true);
   });
 });
