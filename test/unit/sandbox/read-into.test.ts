@@ -154,7 +154,7 @@ describe('readInto', () => {
     };
     // A download towards a destination that queues every write: each full read is held by its write.
     const one = grown();
-    const held = new Set<Buffer>();
+    const held = new Set<Uint8Array>();
     for (let i = 0; i < POOL_MAX + 4; i++) {
       const b = one.bufferOf();
       held.add(b);
