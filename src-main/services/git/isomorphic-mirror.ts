@@ -20,9 +20,9 @@ import { undiciHttpClient } from './undici-http';
  * chose the built-in clone): the same bare mirrors as the git path (mirror.ts), filled and brought
  * up to date by isomorphic-git's fetch with the pack streamed to disk by our indexer, and each
  * run's workspace made by copying the mirror's pack and index files (copies: never hard links, no
- * alternates), writing the refs a clone writes, and checking out with checkout.ts. The fetch and
- * the copy run on the isomorphic-git worker thread (isomorphic-mirror-steps.ts); the lookups read
- * a few objects here.
+ * alternates), writing the refs a clone writes, and checking out with checkout.ts. The first fill
+ * and every copy run on the isomorphic-git worker thread (isomorphic-mirror-steps.ts); updates of
+ * a filled mirror and the lookups, which read a few objects, run here.
  */
 export interface IsomorphicMirrorDeps {
   mirrors: MirrorStore;
@@ -63,7 +63,13 @@ export function createIsomorphicMirrorOps(deps: IsomorphicMirrorDeps): MirrorOps
     const started = Date.now();
     const credentials = () => req.access().then(({ username, password }) => ({ username, password }));
     const signal = req.signal ?? new AbortController().signal;
-    const entry = worker();
+    // The fill indexes the whole project's pack: on the worker, as a clone. An update brings a
+    // small pack or none, and the worker's start (hundreds of ms on a busy machine, at its lowered
+    // priority) would cost more than it spares this thread.
+    const filled = (await readdir(join(gitDir, 'objects', 'pack')).catch(() => [] as string[])).some((n) =>
+      n.endsWith('.pack'),
+    );
+    const entry = filled ? undefined : worker();
     if (entry) {
       await runInWorker(
         entry,

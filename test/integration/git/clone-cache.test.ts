@@ -117,7 +117,8 @@ describe.each(ENGINES)('clone cache on the %s path', (engine) => {
     const made = await run(req);
     expect(made.cached).toBe(true);
     expect(await packsIn(await mirrorDir())).toHaveLength(1);
-    // Filled and copied by this path's own steps (isomorphic-git's on its worker thread, as a clone).
+    // Filled and copied by this path's own steps (isomorphic-git's on its worker thread, as a clone;
+    // the first fetch is the fill).
     expect(logLines.find((l) => l.includes('workspace made from the clone cache'))).toContain(`"engine":"${engine}"`);
     if (engine === 'isomorphic-git')
       for (const step of ['mirror fetched', 'mirror copied'])
