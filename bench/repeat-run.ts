@@ -8,9 +8,10 @@
  *   a bare `podman run --rm --network none IMAGE true` plus a plain `git clone` of an up-to-date
  *   bare mirror on the same disk, measured in alternating rounds of the same run; target ≤ 1.3×;
  * - one repeat after 50 new commits were pushed to the server (an incremental fetch).
- * BENCH_REPEAT_ROUNDS sets the rounds (default 3). Both clone paths are measured, each with its own
- * cache (the user's git, then isomorphic-git, as COSPEC_CLONE_ENGINE would pick them);
- * BENCH_REPEAT_ENGINES=git or =isomorphic-git measures one.
+ * Every measured step starts after a `sync`, and each side removes its workspace afterwards; each run
+ * prints where its time went (bench/repeat-breakdown.ts). BENCH_REPEAT_ROUNDS sets the rounds (default
+ * 3). Both clone paths are measured, each with its own cache (the user's git, then isomorphic-git, as
+ * COSPEC_CLONE_ENGINE would pick them); BENCH_REPEAT_ENGINES=git or =isomorphic-git measures one.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -92,9 +93,15 @@ async function benchRepeatRunOn(engine: CloneEngineName): Promise<BenchResult[]>
       allowHttp: true,
     });
 
+    // Every measured step starts after a sync: on this disk, writing back the previous step's files
+    // (a 5,000-file clone, or its removal) slowed whichever step came next by seconds, and the
+    // baseline's removal always came right before a repeat run.
+    const settle = () => run('sync', []);
+
     /** One run from start to its first log line (the run is then left to finish), with its breakdown. */
     const breakdowns: Breakdown[] = [];
-    const oneRun = async (label: string): Promise<number> => {
+    const oneRun = async (kind: string): Promise<number> => {
+      await settle();
       const t0 = process.hrtime.bigint();
       const wall0 = Date.now();
       let firstLineAt = NaN;
@@ -113,9 +120,11 @@ async function benchRepeatRunOn(engine: CloneEngineName): Promise<BenchResult[]>
       const s = Number(process.hrtime.bigint() - t0) / 1e9;
       const record = await done;
       if (record.state !== 'succeeded') throw new Error(`bench run ${record.state}: ${record.error?.message ?? ''}`);
+      // Removed as the baseline removes its clone, so each side's next step starts alike.
+      await rm(join(dir, 'runs', record.id, 'workspace'), { recursive: true, force: true });
       const steps = breakdownOf(record, trace.since(wall0), wall0, firstLineAt);
-      if (label === 'repeat') breakdowns.push(steps);
-      process.stderr.write(`bench: ${label} run ${s.toFixed(2)} s: ${summarise([steps])}\n`);
+      if (kind === 'repeat') breakdowns.push(steps);
+      process.stderr.write(`bench: ${label(kind)} run ${s.toFixed(2)} s: ${summarise([steps])}\n`);
       return s;
     };
 
@@ -124,10 +133,12 @@ async function benchRepeatRunOn(engine: CloneEngineName): Promise<BenchResult[]>
     await run('git', ['clone', '-q', '--bare', target, mirror]);
     const baselineOnce = async (i: number) => {
       const ws = join(dir, `baseline-ws-${i}`);
+      await settle();
+      // The app's order: the workspace first, then the container.
+      const clone = await seconds(() => run('git', ['clone', '-q', mirror, ws]));
       const podman = await seconds(() =>
         run('podman', ['run', '--rm', '--network', 'none', BASE_IMAGE, 'true'], { ...process.env, CONTAINERS_CONF }),
       );
-      const clone = await seconds(() => run('git', ['clone', '-q', mirror, ws]));
       await rm(ws, { recursive: true, force: true });
       process.stderr.write(
         `bench: baseline ${(podman + clone).toFixed(2)} s (podman run ${podman.toFixed(2)} s, git clone ${clone.toFixed(2)} s)\n`,

@@ -221,31 +221,52 @@ export class RunOrchestrator {
 
       await this.transition(live.record, 'cloning', { detail: `Cloning ${live.record.spec.projectPath}`, progress: 0 });
       await mkdir(paths.dir, { recursive: true, mode: 0o700 });
-      const cloned = await ports.clone({
-        spec: live.record.spec,
-        project,
-        dir: paths.workspace,
-        signal,
-        onProgress: (detail, progress) => this.progress(live.record, detail, progress),
-      });
-      // Read before the agent runs: afterwards the workspace is the agent's and is never read again.
-      if (cloned) await this.update(live.record, { baseSha: cloned.head });
-      signal.throwIfAborted();
-
-      await this.transition(live.record, 'running', { detail: 'Agent running', progress: undefined });
       const timeoutMs = (live.record.spec.timeoutMinutes ?? this.deps.defaultTimeoutMinutes) * 60_000;
-      const result = await ports.execute({
-        runId: live.record.id,
-        paths,
-        image,
-        allowlist,
-        project,
-        spec: live.record.spec,
-        inheritedBranches: await inheritedBranches(this.deps.store, live.record.spec),
-        timeoutMs,
-        onLog: log,
-        signal,
-      });
+      const inherited = await inheritedBranches(this.deps.store, live.record.spec);
+      // The sandbox sets up its gateways and egress route while the workspace is made; it starts the
+      // agent only once the clone is done (ExecuteRequest.workspaceReady). A sandbox that fails first
+      // stops the clone.
+      const stopClone = new AbortController();
+      let cloneSettled = false;
+      const cloning = (async () => {
+        const cloned = await ports.clone({
+          spec: live.record.spec,
+          project,
+          dir: paths.workspace,
+          signal: AbortSignal.any([signal, stopClone.signal]),
+          onProgress: (detail, progress) => this.progress(live.record, detail, progress),
+        });
+        // Read before the agent runs: afterwards the workspace is the agent's and is never read again.
+        if (cloned) await this.update(live.record, { baseSha: cloned.head });
+        signal.throwIfAborted();
+        await this.transition(live.record, 'running', { detail: 'Agent running', progress: undefined });
+      })().finally(() => (cloneSettled = true));
+      let result: ExecuteResult;
+      try {
+        result = await ports.execute({
+          runId: live.record.id,
+          paths,
+          image,
+          allowlist,
+          project,
+          spec: live.record.spec,
+          inheritedBranches: inherited,
+          timeoutMs,
+          onLog: log,
+          signal,
+          workspaceReady: cloning,
+        });
+        await cloning;
+      } catch (error) {
+        // The clone's own failure is the run's (the sandbox only passed it on); else the sandbox's.
+        const sandboxFirst = !cloneSettled;
+        stopClone.abort(error);
+        const cloneError = await cloning.then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        throw sandboxFirst ? error : (cloneError ?? error);
+      }
       await this.update(live.record, {
         exitCode: result.exitCode,
         egress: result.egress,

@@ -175,9 +175,13 @@ export async function executeInSandbox(
       },
     });
     clock.lap('routeMs');
+    // Everything above ran while the workspace was being made; from here on it is needed.
+    await req.workspaceReady;
+    req.signal.throwIfAborted();
+    clock.lap('workspaceWaitMs');
     // A remote engine gets copies owned by the image's agent user; the local clone stays as it is.
     owner = engine.remote
-      ? { user: `${AGENT_UID}:${AGENT_GID}`, restore: async () => undefined }
+      ? { user: `${AGENT_UID}:${AGENT_GID}`, handedOver: Promise.resolve(), restore: async () => undefined }
       : await prepareWorkspaceOwner(req.paths.workspace);
     const mounts = engine.remote
       ? await createRunVolumes(engine, req.runId, labels, volumes)
@@ -221,7 +225,9 @@ export async function executeInSandbox(
       nanoCpus: Math.round(limits.cpus * 1e9),
       pidsLimit: limits.pidsLimit,
     });
-    clock.lap('createMs');
+    // The hand-over walk ran alongside the engine's create; the agent gets the workspace only after it.
+    await owner.handedOver;
+    clock.lap('createAndHandOverMs');
     if (engine.remote) {
       req.onLog('[coSPEC] copying the workspace to the container engine at ' + engine.endpoint);
       await copyIntoContainer(container, req.paths.workspace, IN_CONTAINER.workspace, {

@@ -20,6 +20,12 @@ export interface ExecuteRequest {
   timeoutMs: number;
   onLog(line: string): void;
   signal: AbortSignal;
+  /**
+   * Settles when the workspace is ready (the run's clone). Meanwhile the sandbox sets up what does
+   * not need it (run files, gateways, the egress route); it hands the workspace over and starts the
+   * container only after this resolved, and fails with its error if it rejects.
+   */
+  workspaceReady?: Promise<unknown>;
 }
 
 export interface ExecuteResult {

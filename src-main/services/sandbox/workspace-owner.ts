@@ -57,14 +57,30 @@ async function chownTree(root: string, uid: number, gid: number): Promise<string
 export interface WorkspaceOwnership {
   /** "uid:gid" the container runs as. */
   user: string;
+  /**
+   * Resolves once the workspace belongs to `user` (the walk runs meanwhile, so the container can be
+   * created alongside); the container must not start before.
+   */
+  handedOver: Promise<void>;
   /** Gives the workspace back to its owner (no-op when it was never handed over); a message when it stopped at a limit. */
   restore(): Promise<string | undefined>;
 }
 
 export async function prepareWorkspaceOwner(workspace: string): Promise<WorkspaceOwnership> {
   const info = await stat(workspace);
-  if (info.uid !== 0) return { user: `${info.uid}:${info.gid}`, restore: async () => undefined };
+  if (info.uid !== 0)
+    return { user: `${info.uid}:${info.gid}`, handedOver: Promise.resolve(), restore: async () => undefined };
   // Our own fresh clone, before the agent: bounded all the same.
-  await chownTree(workspace, AGENT_UID, AGENT_GID);
-  return { user: `${AGENT_UID}:${AGENT_GID}`, restore: () => chownTree(workspace, info.uid, info.gid) };
+  const handedOver = chownTree(workspace, AGENT_UID, AGENT_GID).then(() => undefined);
+  // Awaited by the caller before the start; a failure there is the caller's to report.
+  handedOver.catch(() => undefined);
+  return {
+    user: `${AGENT_UID}:${AGENT_GID}`,
+    handedOver,
+    restore: async () => {
+      // Never two walks at once over the same tree.
+      await handedOver.catch(() => undefined);
+      return chownTree(workspace, info.uid, info.gid);
+    },
+  };
 }

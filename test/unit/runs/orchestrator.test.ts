@@ -183,4 +183,73 @@ describe('run orchestration', () => {
     expect(done.every((r) => r.state === 'succeeded')).toBe(true);
     expect(peak).toBe(2);
   });
+
+  it('sets the sandbox up while the clone runs and starts the agent only once the clone is done', async () => {
+    const steps: string[] = [];
+    let finishClone!: () => void;
+    const { orchestrator, changes } = setup(
+      ports({
+        clone: async () => {
+          steps.push('clone started');
+          await new Promise<void>((r) => (finishClone = r));
+          steps.push('clone done');
+          return { head: 'a'.repeat(40) };
+        },
+        execute: async (req) => {
+          steps.push('sandbox set-up');
+          finishClone();
+          await req.workspaceReady;
+          steps.push('agent started');
+          return { exitCode: 0, egress: [], gatewayRecord: undefined };
+        },
+      }),
+    );
+    const done = await orchestrator.whenDone((await orchestrator.start(spec)).id);
+    expect(done.state).toBe('succeeded');
+    expect(steps).toEqual(['clone started', 'sandbox set-up', 'clone done', 'agent started']);
+    // The base commit is recorded before the run counts as running.
+    const running = changes.find((c) => c.state === 'running');
+    expect(running?.baseSha).toBe('a'.repeat(40));
+  });
+
+  it('fails with the clone’s error when the clone fails while the sandbox is being set up', async () => {
+    let executed = false;
+    const { orchestrator } = setup(
+      ports({
+        clone: async () => {
+          throw new CospecError('NOT_FOUND', 'The branch is gone.');
+        },
+        execute: async (req) => {
+          await req.workspaceReady;
+          executed = true;
+          return { exitCode: 0, egress: [], gatewayRecord: undefined };
+        },
+      }),
+    );
+    const done = await orchestrator.whenDone((await orchestrator.start(spec)).id);
+    expect(done).toMatchObject({ state: 'failed', error: { code: 'NOT_FOUND', message: 'The branch is gone.' } });
+    expect(executed).toBe(false);
+    expect(done.transitions.map((t) => t.state)).not.toContain('running');
+  });
+
+  it('stops the clone and fails with the sandbox’s error when the sandbox fails first', async () => {
+    let cloneStopped = false;
+    const { orchestrator } = setup(
+      ports({
+        clone: ({ signal }) =>
+          new Promise((_resolve, reject) =>
+            signal.addEventListener('abort', () => {
+              cloneStopped = true;
+              reject(new CospecError('CANCELLED', 'stopped'));
+            }),
+          ),
+        execute: async () => {
+          throw new CospecError('ENGINE_UNAVAILABLE', 'No container engine answered.');
+        },
+      }),
+    );
+    const done = await orchestrator.whenDone((await orchestrator.start(spec)).id);
+    expect(done).toMatchObject({ state: 'failed', error: { code: 'ENGINE_UNAVAILABLE' } });
+    expect(cloneStopped).toBe(true);
+  });
 });

@@ -55,6 +55,7 @@ describe.skipIf(!root)('workspace hand-over (root app)', () => {
     const { ws, outside } = await tree(files);
     const ownership = await prepareWorkspaceOwner(ws);
     expect(ownership.user).toBe(`${AGENT_UID}:${AGENT_GID}`);
+    await ownership.handedOver;
     expect(await owners(everything(ws, files))).toEqual(new Set([`${AGENT_UID}:${AGENT_GID}`]));
     expect((await lstat(outside)).uid).toBe(0);
     expect(await ownership.restore()).toBeUndefined();
@@ -65,6 +66,7 @@ describe.skipIf(!root)('workspace hand-over (root app)', () => {
   it('stops giving back at the depth limit, saying so', async () => {
     const { ws } = await tree(3);
     const ownership = await prepareWorkspaceOwner(ws);
+    await ownership.handedOver;
     let deep = ws;
     for (let i = 0; i <= DEFAULT_COPY_OUT_LIMITS.maxDepth + 1; i++) deep = join(deep, 'd');
     await mkdir(deep, { recursive: true });
