@@ -16,6 +16,7 @@ import { listReviews } from './list';
 import {
   DEFAULT_LIMITS,
   firstPage,
+  listChanges,
   localDiff,
   localFileDiff,
   localFileDiffs,
@@ -237,10 +238,17 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
         : undefined;
     const kept = pair && diffs.get(pair);
     if (kept) return kept;
+    // Usually the mirror has both commits already: the files are listed while range() checks that,
+    // rather than after it (a git process less on the way to the first paint). When it had to fetch
+    // or diffs another pair, the listing failed or is not used, and localDiff lists again.
+    const early = pair ? settle(mirrorOf(ctx).then((m) => listChanges(m, pair.baseSha, pair.headSha))) : undefined;
     const r = await range(ctx, mr);
-    const files = await localDiff(r.repo, r.baseSha, r.headSha, limits).catch((error: unknown) => {
-      throw diffFailed(error);
-    });
+    const listed = early && r.baseSha === pair?.baseSha && r.headSha === pair.headSha ? await early : undefined;
+    const files = await localDiff(r.repo, r.baseSha, r.headSha, limits, listed?.ok ? listed.value : undefined).catch(
+      (error: unknown) => {
+        throw diffFailed(error);
+      },
+    );
     const local: LocalDiff = { range: { baseSha: r.baseSha, headSha: r.headSha, startSha: r.startSha }, files };
     // Kept only under the pair it was computed for (locateRange may fall back to a merge base).
     if (pair && r.baseSha === pair.baseSha && r.headSha === pair.headSha) diffs.set(pair, local);

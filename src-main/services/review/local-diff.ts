@@ -60,8 +60,11 @@ function keyOf(entry: { status?: string; oldPath: string; newPath: string }): st
   return entry.status === 'D' || entry.newPath === '/dev/null' ? entry.oldPath : entry.newPath;
 }
 
+/** What localDiff lists before diffing: the changed files and their line counts. */
+export type ChangeListing = ReturnType<typeof parseRawAndNumstat>;
+
 /** The changed files and their line counts, from one git process (one rename detection, one content diff). */
-async function listEntries(repo: RepoGit, base: string, head: string) {
+export async function listChanges(repo: RepoGit, base: string, head: string): Promise<ChangeListing> {
   const { stdout } = await repo.git(
     ['diff', '--raw', '--numstat', '-z', '--no-abbrev', ...DIFF_OPTS, base, head, '--'],
     BIG,
@@ -72,15 +75,17 @@ async function listEntries(repo: RepoGit, base: string, head: string) {
 /**
  * The diff between two commits of a local repository, one ReviewFile per changed file, with hunks
  * for every text file below the size limit. Big files are excluded from the patch itself (not just
- * dropped after), so a generated 50 MB file does not cost 50 MB of parsing.
+ * dropped after), so a generated 50 MB file does not cost 50 MB of parsing. `listed` is listChanges()
+ * of the same pair when the caller already has it.
  */
 export async function localDiff(
   repo: RepoGit,
   base: string,
   head: string,
   limits: DiffLimits = DEFAULT_LIMITS,
+  listed?: ChangeListing,
 ): Promise<ReviewFile[]> {
-  const { entries, counts } = await listEntries(repo, base, head);
+  const { entries, counts } = listed ?? (await listChanges(repo, base, head));
   const changed = (entry: RawEntry) => {
     const c = counts.get(entry.newPath);
     return c ? c.additions + c.deletions : 0;
