@@ -1,0 +1,81 @@
+/**
+ * Reading a repository's packs through their .idx files (pack-set.ts), as the clone cache's
+ * isomorphic-git path reads its mirrors: every object git lists in a repository of several packs
+ * (deltas within each, the last object of each pack included) comes back with git's type and bytes.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { PackFormatError } from '../../../src-main/services/git/pack-format';
+import { openPackSet } from '../../../src-main/services/git/pack-set';
+
+const run = promisify(execFile);
+const env = {
+  ...process.env,
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_AUTHOR_NAME: 'T',
+  GIT_AUTHOR_EMAIL: 't@test.invalid',
+  GIT_COMMITTER_NAME: 'T',
+  GIT_COMMITTER_EMAIL: 't@test.invalid',
+};
+const git = async (args: string[], cwd: string) =>
+  (await run('git', args, { cwd, env, maxBuffer: 64 * 1024 * 1024, encoding: 'buffer' })).stdout;
+
+let work: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'pack-set-'));
+  await git(['init', '-q', '-b', 'main'], work);
+  // Three packs: each round's new objects packed on their own, versions of a file as deltas.
+  for (let round = 0; round < 3; round++) {
+    for (let f = 0; f < 20; f++)
+      await writeFile(
+        join(work, `file-${f}.txt`),
+        Array.from({ length: 80 }, (_, l) => `line ${l} of ${f}${l === round ? ' changed' : ''}\n`).join(''),
+      );
+    await git(['add', '.'], work);
+    await git(['commit', '-q', '-m', `round ${round}`], work);
+    await git(['tag', '-a', '-m', `tag ${round}`, `v${round}`], work);
+    await git(['repack', '-q', '-d'], work);
+  }
+});
+
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+it('reads every object of every pack with the type and bytes git gives', async () => {
+  const packs = openPackSet(join(work, '.git', 'objects', 'pack'));
+  try {
+    expect(packs.packs.length).toBeGreaterThanOrEqual(3);
+    const listing = (await git(['cat-file', '--batch-all-objects', '--batch-check'], work)).toString('latin1');
+    const objects = listing
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' ') as [string, string, string]);
+    expect(objects.length).toBeGreaterThan(60);
+    for (const [oid, type, size] of objects) {
+      expect(packs.has(oid)).toBe(true);
+      const object = packs.read(oid);
+      expect(object.type).toBe(type);
+      expect(object.data.length).toBe(Number(size));
+      expect(object.data.equals(await git(['cat-file', type, oid], work))).toBe(true);
+    }
+  } finally {
+    packs.close();
+  }
+});
+
+it('says when no pack holds an object', () => {
+  const packs = openPackSet(join(work, '.git', 'objects', 'pack'));
+  try {
+    expect(packs.has('0'.repeat(40))).toBe(false);
+    expect(packs.has('not an id')).toBe(false);
+    expect(() => packs.read('f'.repeat(40))).toThrow(PackFormatError);
+  } finally {
+    packs.close();
+  }
+});
