@@ -87,7 +87,7 @@ export function reportError(error: unknown, out: Output, stderr = process.stderr
   if (error instanceof CospecError) {
     if (out.json) process.stdout.write(JSON.stringify({ error: error.toEnvelope() }) + '\n');
     else stderr.write(`cospec: ${error.message} [${error.code}]${error.detail ? `\n${error.detail}` : ''}\n`);
-    return error.code === 'ENGINE_UNAVAILABLE'
+    return error.code === 'ENGINE_UNAVAILABLE' || error.code === 'ENGINE_TIMEOUT'
       ? EXIT.engine
       : error.code === 'INVALID_INPUT'
         ? EXIT.usage
