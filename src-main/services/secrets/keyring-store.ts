@@ -18,8 +18,10 @@ export function createKeyringSecretStore(service = KEYRING_SERVICE): KeyringSecr
   return {
     async answers() {
       // Reading an entry that does not exist succeeds (null) only when a keychain is really there.
+      // Tried twice like every call (keychainCall): one refusal of a busy daemon must not send the
+      // app to its file fallback or make the CLI refuse to keep a token.
       try {
-        await entry('cospec:probe').getPassword();
+        await keychainCall(() => entry('cospec:probe').getPassword());
         return true;
       } catch {
         return false;
