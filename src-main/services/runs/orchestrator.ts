@@ -241,6 +241,10 @@ export class RunOrchestrator {
         signal.throwIfAborted();
         await this.transition(live.record, 'running', { detail: 'Agent running', progress: undefined });
       })().finally(() => (cloneSettled = true));
+      // The sandbox looks at the clone only after its own set-up; a clone that fails before then is
+      // not an unhandled rejection (it would take the main process down). Its error still reaches
+      // the sandbox through workspaceReady and the catch below.
+      cloning.catch(() => undefined);
       let result: ExecuteResult;
       try {
         result = await ports.execute({

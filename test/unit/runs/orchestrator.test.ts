@@ -232,6 +232,33 @@ describe('run orchestration', () => {
     expect(done.transitions.map((t) => t.state)).not.toContain('running');
   });
 
+  it('leaves no unhandled rejection when the clone fails long before the sandbox looks at it', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const { orchestrator } = setup(
+        ports({
+          clone: async () => {
+            throw new CospecError('CLONE_FAILED', 'The repository is gone.');
+          },
+          execute: async (req) => {
+            // The sandbox's own set-up (gateways, egress route) takes a while before it waits.
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            await req.workspaceReady;
+            return { exitCode: 0, egress: [], gatewayRecord: undefined };
+          },
+        }),
+      );
+      const done = await orchestrator.whenDone((await orchestrator.start(spec)).id);
+      expect(done).toMatchObject({ state: 'failed', error: { code: 'CLONE_FAILED' } });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('stops the clone and fails with the sandbox’s error when the sandbox fails first', async () => {
     let cloneStopped = false;
     const { orchestrator } = setup(
