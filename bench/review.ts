@@ -63,9 +63,47 @@ const FIRST_SCREEN_PROBE = `window.__benchFirst = new Promise(function (resolve)
   observer.observe(document, { childList: true, subtree: true });
 });`;
 
+/** A page that never paints (its app failed to load) fails the benchmark with its errors instead of hanging it. */
+const PAINT_TIMEOUT_MS = 60_000;
+const pageErrors = new WeakMap<Page, string[]>();
+
+function errorsOf(page: Page): string[] {
+  let errors = pageErrors.get(page);
+  if (!errors) {
+    const list: string[] = [];
+    page.on('pageerror', (error) => list.push(error.message));
+    pageErrors.set(page, list);
+    errors = list;
+  }
+  return errors;
+}
+
+/** `work` within PAINT_TIMEOUT_MS; on timeout the page errors since the `seen`-th are in the message. */
+async function withinPaintTimeout<T>(page: Page, url: string, seen: number, work: Promise<T>): Promise<T> {
+  const errors = errorsOf(page);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const what = errors.slice(seen).join('; ') || 'no page error';
+      reject(new Error(`${url} did not paint within ${PAINT_TIMEOUT_MS / 1000} s (${what})`));
+    }, PAINT_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function coldFirst(page: Page, url: string): Promise<number> {
+  const seen = errorsOf(page).length;
   await page.goto(url);
-  return page.evaluate(() => (window as unknown as { __benchFirst: Promise<number> }).__benchFirst);
+  return withinPaintTimeout(
+    page,
+    url,
+    seen,
+    page.evaluate(() => (window as unknown as { __benchFirst: Promise<number> }).__benchFirst),
+  );
 }
 
 interface PaintMarks {
@@ -152,8 +190,14 @@ function editedLines(perFile: number, lines: number): (line: number) => boolean 
 }
 
 async function measure(page: Page, url: string): Promise<PaintMarks> {
+  const seen = errorsOf(page).length;
   await page.goto(url);
-  return page.evaluate(() => (window as unknown as { __benchPaint: Promise<PaintMarks> }).__benchPaint);
+  return withinPaintTimeout(
+    page,
+    url,
+    seen,
+    page.evaluate(() => (window as unknown as { __benchPaint: Promise<PaintMarks> }).__benchPaint),
+  );
 }
 
 /**
