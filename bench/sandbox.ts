@@ -30,6 +30,31 @@
  *   mostly idle; what remains is the kernel's copies, the relay's select loop, and, in the tunnel
  *   shape, tunnel.pl's framing in perl strings and the engine's exec stream (conmon and the API
  *   service), which the app does not control.
+ * - the next round's profile (1 GB downloads on the host and 200 MB ones in real containers, load
+ *   8–14; perf record and strace -c for the split inside a process):
+ *   - socket and network shapes: the proxy 40–65 ms (perf: its two copies are 37 % of that, the
+ *     rest the loopback TCP stack, which also runs the receiving side's work in the sender's
+ *     context), relay.pl 40–60 ms splicing TCP to TCP and 55–75 ms from the unix socket, against a
+ *     direct path of ~60 ms in all (server ~25, curl ~35). The proxied path costs about three
+ *     times the direct one's CPU, which on two shared cores caps it near a third of direct
+ *     throughput: what the containers measure. The 50 % target needs a hop fewer, not cheaper hops.
+ *   - a zero-copy hand-off of allowed CONNECTs to a splice helper was measured before building it:
+ *     relay.pl splicing in the proxy's place cost 41–58 ms TCP to TCP against the proxy's 39–65 in
+ *     the same runs, so it would save no measurable CPU and add a process per large connection;
+ *     not built. Handing the upstream socket into the container instead would let the agent
+ *     disconnect it (connect with AF_UNSPEC) and dial anywhere from the host: never. Read buffers
+ *     of 1 MiB measured best (128 KiB: 45–69 ms, 256 KiB: 45–53, 1 MiB: 33–45 of system time); a
+ *     1 MiB relay pipe instead of 256 KiB changed nothing.
+ *   - tunnel shape: the engine's exec stream dominates. The API service spent 0.4–2.8 s per 100 MB
+ *     (its first download on a new exec stream the most; shared with the machine's other work): it
+ *     moves stdin in 32 KiB pieces and copies each into a fresh buffer while detach keys are set,
+ *     which the Docker-compatible API cannot turn off; conmon 70–125 ms. Before: tunnel.pl 180–270
+ *     ms (three perl copies per data frame, a window frame back per 32 KiB piece), the app 210–520
+ *     ms, a quarter of it V8's full collections set off by a new 1 MiB buffer per read while the
+ *     exec stream queued its writes. After: tunnel.pl writes each piece to its client straight from
+ *     its input buffer and gathers window frames (110–190 ms; without a container 100 → 60 ms), and
+ *     finished read buffers go to a pool shared by all connections (the app 175–295 ms, no
+ *     collector left in perf's top entries).
  * BENCH_SANDBOX_PARTS=proxy,start,containers, BENCH_EGRESS_SHAPES=socket,network,tunnel,
  * BENCH_EGRESS_TARGETS=standin,stream, BENCH_SANDBOX_ROUNDS, BENCH_PROXY_MB, BENCH_PROXY_REQUESTS choose what runs.
  */
