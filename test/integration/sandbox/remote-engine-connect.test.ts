@@ -68,7 +68,7 @@ async function runToCompletion(docker: Docker, cmd: string[]): Promise<{ exit: n
     const logs = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
     return { exit: StatusCode, output: demuxed(logs) };
   } finally {
-    await container.remove({ force: true });
+    await removeExited(container);
   }
 }
 
@@ -116,7 +116,7 @@ async function catRoundTrip(docker: Docker, payload: Buffer): Promise<Buffer> {
     await ended;
     return Buffer.concat(chunks);
   } finally {
-    await container.remove({ force: true });
+    await removeExited(container);
   }
 }
 
@@ -168,7 +168,7 @@ async function attachRoundTrip(docker: Docker, remote: RemoteEngineOptions, text
     socket.destroy();
     return echoed;
   } finally {
-    await container.remove({ force: true });
+    await removeExited(container);
   }
 }
 
@@ -516,3 +516,17 @@ describe.skipIf(Boolean(remoteEngineSkipReason('tls')))('tcp+TLS failures say wh
     }
   });
 });
+
+/**
+ * Podman can refuse a forced remove of a container that is exiting at that moment ("could not be
+ * stopped … container state improper"); a second try a moment later finds it stopped.
+ */
+async function removeExited(container: { remove(opts: { force: boolean }): Promise<unknown> }): Promise<void> {
+  try {
+    await container.remove({ force: true });
+  } catch (error) {
+    if (!/state improper/.test(String(error))) throw error;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await container.remove({ force: true });
+  }
+}
