@@ -64,14 +64,18 @@ function asEngineError(error: unknown, endpoint: string, elapsedMs = 0, timeoutM
  * that reads, or whose repeat does no harm (a remove that finds nothing answers 404), is tried once
  * more when the connection broke before an answer: a busy engine drops one now and then, and a run
  * should not fail for it. A call that timed out is not repeated: the engine is slow, not gone.
+ * A call marked `settling` is also tried again, a few times with a growing pause, while the engine
+ * says the container is between states (containerSettling).
  */
 async function engineCall<T>(
   endpoint: string,
   timeoutMs: number,
   fn: () => Promise<T>,
-  opts: { repeatable?: boolean } = {},
+  opts: { repeatable?: boolean; settling?: boolean } = {},
 ): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+  let droppedBefore = false;
+  let settlingTries = 0;
+  for (;;) {
     const started = Date.now();
     try {
       return await fn();
@@ -79,8 +83,13 @@ async function engineCall<T>(
       const elapsed = Date.now() - started;
       const message = error instanceof Error ? error.message : String(error);
       const dropped = !(error instanceof CospecError) && TRANSPORT_FAILURE.test(message) && elapsed < timeoutMs * 0.95;
-      if (opts.repeatable && dropped && attempt === 1) {
+      if (opts.repeatable && dropped && !droppedBefore) {
+        droppedBefore = true;
         await new Promise((resolve) => setTimeout(resolve, 250));
+        continue;
+      }
+      if (opts.settling && settlingTries < SETTLING_PAUSES_MS.length && containerSettling(error)) {
+        await new Promise((resolve) => setTimeout(resolve, SETTLING_PAUSES_MS[settlingTries++]));
         continue;
       }
       throw asEngineError(error, endpoint, elapsed, timeoutMs);
@@ -88,7 +97,38 @@ async function engineCall<T>(
   }
 }
 
-const statusOf = (error: unknown): number | undefined => (error as { statusCode?: number }).statusCode;
+/**
+ * Podman refuses a forced remove of a container that is exiting at that very moment with a 500
+ * ("cannot remove container … as it could not be stopped: … container state improper"), and both
+ * engines refuse a second remove while one is under way ("removal … already in progress", Podman
+ * 500, Docker 409). A moment later the container is stopped or gone, so these answers are waited
+ * out; any other 500 is a real failure and stays one.
+ */
+const SETTLING_ANSWER = /state improper|removal .*already in progress|already being removed/i;
+const SETTLING_PAUSES_MS = [200, 500, 1000, 2000];
+
+function containerSettling(error: unknown): boolean {
+  const status = statusOf(error);
+  return (status === 500 || status === 409) && SETTLING_ANSWER.test(error instanceof Error ? error.message : '');
+}
+
+const statusOf = (error: unknown): number | undefined => (error as { statusCode?: number } | null)?.statusCode;
+
+/**
+ * Removes a container with its anonymous volumes, stopping it first if it still runs. Done when it
+ * is gone, including when it was gone already (404); an engine that says the container is between
+ * states is asked again (engineCall's `settling`), so a run's clean-up does not fail on that race.
+ */
+async function forceRemove(container: Docker.Container, endpoint: string, timeoutMs: number): Promise<void> {
+  try {
+    await engineCall(endpoint, timeoutMs, () => container.remove({ force: true, v: true }), {
+      repeatable: true,
+      settling: true,
+    });
+  } catch (error) {
+    if (statusOf(error) !== 404) throw error;
+  }
+}
 
 /** Local engines listen on a unix socket or a Windows named pipe; anything else is another machine. */
 export function isRemoteEndpoint(endpoint: string): boolean {
@@ -357,12 +397,8 @@ export class DockerEngine implements ContainerEngine {
     return list.map((c) => ({ id: c.Id, labels: c.Labels ?? {} }));
   }
 
-  async removeContainer(id: string): Promise<void> {
-    try {
-      await this.repeatable(() => this.docker.getContainer(id).remove({ force: true, v: true }));
-    } catch (error) {
-      if (statusOf(error) !== 404) throw error;
-    }
+  removeContainer(id: string): Promise<void> {
+    return forceRemove(this.docker.getContainer(id), this.endpoint, this.timeoutMs);
   }
 }
 
@@ -377,11 +413,6 @@ class DockerContainer implements ContainerHandle {
 
   private call<T>(fn: () => Promise<T>): Promise<T> {
     return engineCall(this.endpoint, this.timeoutMs, fn);
-  }
-
-  /** A call that may be sent twice: a read, or a remove. */
-  private repeatable<T>(fn: () => Promise<T>): Promise<T> {
-    return engineCall(this.endpoint, this.timeoutMs, fn, { repeatable: true });
   }
 
   get id() {
@@ -566,12 +597,8 @@ class DockerContainer implements ContainerHandle {
     return address || undefined;
   }
 
-  async remove(): Promise<void> {
-    try {
-      await this.repeatable(() => this.container.remove({ force: true, v: true }));
-    } catch (error) {
-      if (statusOf(error) !== 404) throw error;
-    }
+  remove(): Promise<void> {
+    return forceRemove(this.container, this.endpoint, this.timeoutMs);
   }
 }
 

@@ -7,6 +7,7 @@ import { PassThrough, type Duplex } from 'node:stream';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CospecError } from '../../../src-shared/ipc/errors';
+import { DockerEngine } from '../../../src-main/services/sandbox/engine-docker';
 import net from 'node:net';
 import {
   parseRemoteHost,
@@ -68,7 +69,7 @@ async function runToCompletion(docker: Docker, cmd: string[]): Promise<{ exit: n
     const logs = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
     return { exit: StatusCode, output: demuxed(logs) };
   } finally {
-    await removeExited(container);
+    await removeThroughProduct(docker, container.id);
   }
 }
 
@@ -116,7 +117,7 @@ async function catRoundTrip(docker: Docker, payload: Buffer): Promise<Buffer> {
     await ended;
     return Buffer.concat(chunks);
   } finally {
-    await removeExited(container);
+    await removeThroughProduct(docker, container.id);
   }
 }
 
@@ -168,7 +169,7 @@ async function attachRoundTrip(docker: Docker, remote: RemoteEngineOptions, text
     socket.destroy();
     return echoed;
   } finally {
-    await removeExited(container);
+    await removeThroughProduct(docker, container.id);
   }
 }
 
@@ -518,15 +519,9 @@ describe.skipIf(Boolean(remoteEngineSkipReason('tls')))('tcp+TLS failures say wh
 });
 
 /**
- * Podman can refuse a forced remove of a container that is exiting at that moment ("could not be
- * stopped … container state improper"); a second try a moment later finds it stopped.
+ * Clean-up through the product's remove, which waits out a container Podman still calls exiting
+ * ("could not be stopped … container state improper"): see forceRemove in engine-docker.ts.
  */
-async function removeExited(container: { remove(opts: { force: boolean }): Promise<unknown> }): Promise<void> {
-  try {
-    await container.remove({ force: true });
-  } catch (error) {
-    if (!/state improper/.test(String(error))) throw error;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    await container.remove({ force: true });
-  }
+function removeThroughProduct(docker: Docker, id: string): Promise<void> {
+  return new DockerEngine(docker, 'the engine under test').removeContainer(id);
 }

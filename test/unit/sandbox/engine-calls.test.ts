@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,40 +8,50 @@ import { connectEngine } from '../../../src-main/services/sandbox';
 
 /**
  * Engine control calls against an engine socket that misbehaves: a call the engine leaves
- * unanswered is reported as a slow engine, not as a missing one, and a read whose connection
- * drops once is tried again.
+ * unanswered is reported as a slow engine, not as a missing one, a read whose connection drops
+ * once is tried again, and a container removal the engine refuses while the container is between
+ * states is asked again until it goes through.
  */
 
 const LABEL = 'cospec.test.engine-calls';
 
-describe('engine calls on an engine that stops answering', () => {
-  let dir: string | undefined;
-  const servers: Server[] = [];
-  afterAll(async () => {
-    for (const s of servers) {
-      s.closeAllConnections();
-      await new Promise((resolve) => s.close(resolve));
-    }
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+let dir: string | undefined;
+const servers: Server[] = [];
+afterAll(async () => {
+  for (const s of servers) {
+    s.closeAllConnections();
+    await new Promise((resolve) => s.close(resolve));
+  }
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
 
-  /** An engine socket that answers the ping, then does what `answer` says with every other call. */
-  async function fakeEngine(answer: 'silent' | 'hang-up' | 'drop-once'): Promise<string> {
-    dir ??= await mkdtemp(join(tmpdir(), 'cospec-engine-calls-'));
-    const path = join(dir, `${answer}-${servers.length}.sock`);
+/** An engine socket that answers the ping and hands every other request to `handle`. */
+async function serveEngine(name: string, handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
+  dir ??= await mkdtemp(join(tmpdir(), 'cospec-engine-calls-'));
+  const path = join(dir, `${name}-${servers.length}.sock`);
+  const server = createServer((req, res) => {
+    if (req.url?.endsWith('/_ping')) return void res.end('OK');
+    handle(req, res);
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  return path;
+}
+
+function answerJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+describe('engine calls on an engine that stops answering', () => {
+  /** An engine socket that does what `answer` says with every call but the ping. */
+  function fakeEngine(answer: 'silent' | 'hang-up' | 'drop-once'): Promise<string> {
     let dropped = 0;
-    const server = createServer((req, res) => {
-      if (req.url?.endsWith('/_ping')) return void res.end('OK');
+    return serveEngine(answer, (req, res) => {
       if (answer === 'hang-up' || (answer === 'drop-once' && dropped++ === 0)) return void req.socket.destroy();
-      if (answer === 'drop-once') {
-        res.setHeader('content-type', 'application/json');
-        return void res.end('[]');
-      }
+      if (answer === 'drop-once') return answerJson(res, 200, []);
       // silent: never answers, as an engine stuck behind its own locks.
     });
-    servers.push(server);
-    await new Promise<void>((resolve) => server.listen(path, resolve));
-    return path;
   }
 
   it('says the engine is slow or stuck, not missing, when a call goes unanswered', async () => {
@@ -64,5 +74,83 @@ describe('engine calls on an engine that stops answering', () => {
     expect(await engine.listContainers(LABEL)).toEqual([]);
     const gone = await connectEngine(await fakeEngine('hang-up'), {}, 30_000);
     await expect(gone.listContainers(LABEL)).rejects.toMatchObject({ code: 'ENGINE_UNAVAILABLE' });
+  });
+});
+
+describe('removing a container the engine says is between states', () => {
+  const ID = 'c0ffee';
+  type Answer = { status: number; message: string } | 'removed';
+  // What Podman answers a forced remove of a container that is exiting at that moment.
+  const STATE_IMPROPER: Answer = {
+    status: 500,
+    message: `cannot remove container ${ID} as it could not be stopped: sending SIGKILL to container ${ID}: container state improper`,
+  };
+
+  /**
+   * An engine that creates one container and answers the n-th remove of it (from 0) with
+   * `answer(n)`, counting the removes it was sent.
+   */
+  async function removalEngine(answer: (n: number) => Answer) {
+    const removes = { count: 0 };
+    const socket = await serveEngine('remove', (req, res) => {
+      if (req.method === 'POST' && req.url?.includes('/containers/create')) return answerJson(res, 201, { Id: ID });
+      if (req.method === 'DELETE' && req.url?.includes(`/containers/${ID}`)) {
+        const a = answer(removes.count++);
+        if (a === 'removed') return void res.writeHead(204).end();
+        return answerJson(res, a.status, { cause: a.message, message: a.message, response: a.status });
+      }
+      answerJson(res, 404, { message: `no route for ${req.method} ${req.url}` });
+    });
+    return { engine: await connectEngine(socket, {}, 30_000), removes };
+  }
+
+  const spec = {
+    name: 'cospec-test-remove',
+    image: 'localhost/cospec-sandbox-base',
+    cmd: ['true'],
+    env: {},
+    user: '1000:1000',
+    workingDir: '/workspace',
+    labels: { [LABEL]: '1' },
+    binds: [],
+    tmpfs: {},
+    memoryBytes: 256 * 1024 * 1024,
+    nanoCpus: 1e9,
+    pidsLimit: 64,
+  };
+
+  it('asks again when the engine answers "container state improper" once, until the remove goes through', async () => {
+    const { engine, removes } = await removalEngine((n) => (n < 1 ? STATE_IMPROPER : 'removed'));
+    await engine.removeContainer(ID);
+    expect(removes.count).toBe(2);
+  });
+
+  it("asks again through a run's own handle when the engine answers it twice", async () => {
+    const { engine, removes } = await removalEngine((n) => (n < 2 ? STATE_IMPROPER : 'removed'));
+    const container = await engine.createContainer(spec);
+    await container.remove();
+    expect(removes.count).toBe(3);
+  });
+
+  it('is done when a removal already under way took the container (409, then 404)', async () => {
+    const { engine, removes } = await removalEngine((n) =>
+      n < 1
+        ? { status: 409, message: `removal of container ${ID} is already in progress` }
+        : { status: 404, message: `no container with name or ID "${ID}" found: no such container` },
+    );
+    await engine.removeContainer(ID);
+    expect(removes.count).toBe(2);
+  });
+
+  it('keeps any other engine failure a failure, without asking again', async () => {
+    const { engine, removes } = await removalEngine(() => ({
+      status: 500,
+      message: `container ${ID} could not be removed: read-only file system`,
+    }));
+    await expect(engine.removeContainer(ID)).rejects.toThrow(/read-only file system/);
+    expect(removes.count).toBe(1);
+    const container = await engine.createContainer(spec);
+    await expect(container.remove()).rejects.toThrow(/read-only file system/);
+    expect(removes.count).toBe(2);
   });
 });
