@@ -472,7 +472,12 @@ class DockerContainer implements ContainerHandle {
   }
 
   async wait(): Promise<ContainerExit> {
+    // The wait is answered only when the agent exits, often after longer than the idle timeout of
+    // the control client, which destroys such a request without ever settling it
+    // (docker-modem/lib/modem.js, buildRequest): it goes through the client without one, and is
+    // aborted when the polling below saw the exit first, so no request outlives the run.
     // The wait request can also miss an exit under podman 4.3; polling the state backs it up.
+    const waiting = new AbortController();
     let polling = true;
     const poll = async (): Promise<{ StatusCode: number }> => {
       while (polling) {
@@ -483,11 +488,11 @@ class DockerContainer implements ContainerHandle {
       }
       return new Promise(() => undefined);
     };
-    const result = (await Promise.race([this.container.wait() as Promise<{ StatusCode: number }>, poll()]).finally(
-      () => {
-        polling = false;
-      },
-    )) as { StatusCode: number };
+    const waited = this.streaming.wait({ abortSignal: waiting.signal }) as Promise<{ StatusCode: number }>;
+    const result = await Promise.race([waited, poll()]).finally(() => {
+      polling = false;
+      waiting.abort();
+    });
     let oomKilled = false;
     try {
       oomKilled = (await this.container.inspect()).State.OOMKilled;

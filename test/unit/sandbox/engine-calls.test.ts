@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import { connectEngine } from '../../../src-main/services/sandbox';
 
@@ -43,6 +43,34 @@ function answerJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
+/** The one container the engines below hold. */
+const ID = 'c0ffee';
+const SPEC = {
+  name: 'cospec-test-container',
+  image: 'localhost/cospec-sandbox-base',
+  cmd: ['true'],
+  env: {},
+  user: '1000:1000',
+  workingDir: '/workspace',
+  labels: { [LABEL]: '1' },
+  binds: [],
+  tmpfs: {},
+  memoryBytes: 256 * 1024 * 1024,
+  nanoCpus: 1e9,
+  pidsLimit: 64,
+};
+
+/** An engine socket that creates the container ID and hands every other call to `handle`. */
+function oneContainerEngine(
+  name: string,
+  handle: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<string> {
+  return serveEngine(name, (req, res) => {
+    if (req.method === 'POST' && req.url?.includes('/containers/create')) return answerJson(res, 201, { Id: ID });
+    handle(req, res);
+  });
+}
+
 describe('engine calls on an engine that stops answering', () => {
   /** An engine socket that does what `answer` says with every call but the ping. */
   function fakeEngine(answer: 'silent' | 'hang-up' | 'drop-once'): Promise<string> {
@@ -78,7 +106,6 @@ describe('engine calls on an engine that stops answering', () => {
 });
 
 describe('removing a container the engine says is between states', () => {
-  const ID = 'c0ffee';
   type Answer = { status: number; message: string } | 'removed';
   // What Podman answers a forced remove of a container that is exiting at that moment.
   const STATE_IMPROPER: Answer = {
@@ -92,8 +119,7 @@ describe('removing a container the engine says is between states', () => {
    */
   async function removalEngine(answer: (n: number) => Answer) {
     const removes = { count: 0 };
-    const socket = await serveEngine('remove', (req, res) => {
-      if (req.method === 'POST' && req.url?.includes('/containers/create')) return answerJson(res, 201, { Id: ID });
+    const socket = await oneContainerEngine('remove', (req, res) => {
       if (req.method === 'DELETE' && req.url?.includes(`/containers/${ID}`)) {
         const a = answer(removes.count++);
         if (a === 'removed') return void res.writeHead(204).end();
@@ -104,21 +130,6 @@ describe('removing a container the engine says is between states', () => {
     return { engine: await connectEngine(socket, {}, 30_000), removes };
   }
 
-  const spec = {
-    name: 'cospec-test-remove',
-    image: 'localhost/cospec-sandbox-base',
-    cmd: ['true'],
-    env: {},
-    user: '1000:1000',
-    workingDir: '/workspace',
-    labels: { [LABEL]: '1' },
-    binds: [],
-    tmpfs: {},
-    memoryBytes: 256 * 1024 * 1024,
-    nanoCpus: 1e9,
-    pidsLimit: 64,
-  };
-
   it('asks again when the engine answers "container state improper" once, until the remove goes through', async () => {
     const { engine, removes } = await removalEngine((n) => (n < 1 ? STATE_IMPROPER : 'removed'));
     await engine.removeContainer(ID);
@@ -127,7 +138,7 @@ describe('removing a container the engine says is between states', () => {
 
   it("asks again through a run's own handle when the engine answers it twice", async () => {
     const { engine, removes } = await removalEngine((n) => (n < 2 ? STATE_IMPROPER : 'removed'));
-    const container = await engine.createContainer(spec);
+    const container = await engine.createContainer(SPEC);
     await container.remove();
     expect(removes.count).toBe(3);
   });
@@ -149,8 +160,70 @@ describe('removing a container the engine says is between states', () => {
     }));
     await expect(engine.removeContainer(ID)).rejects.toThrow(/read-only file system/);
     expect(removes.count).toBe(1);
-    const container = await engine.createContainer(spec);
+    const container = await engine.createContainer(SPEC);
     await expect(container.remove()).rejects.toThrow(/read-only file system/);
     expect(removes.count).toBe(2);
+  });
+});
+
+describe('waiting for a container', () => {
+  const idleTimeoutMs = 300;
+
+  /**
+   * An engine whose wait request answers `exitCode` after `waitMs` (never when undefined), the
+   * headers at once as Docker does; the state says running until then, exited with `exitCode`
+   * from `exitedAfterMs` on. Counts the waits sent and those closed before their answer.
+   */
+  async function waitingEngine(opts: { exitCode: number; waitMs?: number; exitedAfterMs: number }) {
+    const waits = { sent: 0, closedUnanswered: 0 };
+    const started = Date.now();
+    const socket = await oneContainerEngine('wait', (req, res) => {
+      if (req.method === 'POST' && req.url?.includes(`/containers/${ID}/wait`)) {
+        waits.sent++;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.flushHeaders();
+        let answered = false;
+        req.socket.once('close', () => {
+          if (!answered) waits.closedUnanswered++;
+        });
+        if (opts.waitMs !== undefined)
+          setTimeout(() => {
+            answered = true;
+            res.end(JSON.stringify({ StatusCode: opts.exitCode }));
+          }, opts.waitMs);
+        return;
+      }
+      if (req.method === 'GET' && req.url?.includes(`/containers/${ID}/json`)) {
+        const running = Date.now() - started < opts.exitedAfterMs;
+        return answerJson(res, 200, {
+          Id: ID,
+          State: {
+            Status: running ? 'running' : 'exited',
+            Running: running,
+            ExitCode: running ? 0 : opts.exitCode,
+            OOMKilled: false,
+          },
+        });
+      }
+      answerJson(res, 404, { message: `no route for ${req.method} ${req.url}` });
+    });
+    const engine = await connectEngine(socket, {}, idleTimeoutMs);
+    return { container: await engine.createContainer(SPEC), waits };
+  }
+
+  it('hears an exit later than the idle timeout from the wait request itself, which nothing cut off', async () => {
+    const { container, waits } = await waitingEngine({
+      exitCode: 3,
+      waitMs: idleTimeoutMs * 4,
+      exitedAfterMs: idleTimeoutMs * 4,
+    });
+    expect(await container.wait()).toEqual({ exitCode: 3, oomKilled: false });
+    expect(waits).toEqual({ sent: 1, closedUnanswered: 0 });
+  });
+
+  it('reads an exit the wait request misses from the state, and lets go of the wait', async () => {
+    const { container, waits } = await waitingEngine({ exitCode: 5, exitedAfterMs: 0 });
+    expect(await container.wait()).toEqual({ exitCode: 5, oomKilled: false });
+    await vi.waitFor(() => expect(waits).toEqual({ sent: 1, closedUnanswered: 1 }));
   });
 });
