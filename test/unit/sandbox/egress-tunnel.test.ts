@@ -1,11 +1,12 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { serveEgressTunnel, type EgressTunnel } from '../../../src-main/services/sandbox/egress-tunnel';
+import { connectWhenListening, freePort, readAll, sha } from '../../support/local-sockets';
 
 /**
  * Both ends of the egress tunnel (tunnel shape, for remote engines) without a container: the relay
@@ -14,40 +15,6 @@ import { serveEgressTunnel, type EgressTunnel } from '../../../src-main/services
  */
 
 const SCRIPT = join(__dirname, '../../../resources/sandbox/tunnel.pl');
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-async function connectWhenListening(port: number): Promise<Socket> {
-  for (let i = 0; ; i++) {
-    try {
-      return await new Promise<Socket>((resolve, reject) => {
-        const s = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
-        s.once('connect', () => resolve(s));
-        s.once('error', reject);
-      });
-    } catch (error) {
-      if (i > 200) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-}
-
-function readAll(s: Socket): Promise<Buffer<ArrayBufferLike>> {
-  const chunks: Buffer[] = [];
-  s.on('data', (c: Buffer) => chunks.push(c));
-  return new Promise((resolve, reject) => {
-    s.once('end', () => resolve(Buffer.concat(chunks)));
-    s.once('error', reject);
-  });
-}
-
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 describe('the egress tunnel (tunnel.pl ⇄ serveEgressTunnel)', () => {
   let dir: string;

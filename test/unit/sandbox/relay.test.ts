@@ -1,10 +1,11 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { connectWhenListening, freePort, readAll, sha } from '../../support/local-sockets';
 
 /**
  * The egress relay (resources/sandbox/relay.pl) under this machine's perl, in both of its ways of
@@ -13,47 +14,6 @@ import { afterEach, describe, expect, it } from 'vitest';
  */
 
 const SCRIPT = join(__dirname, '../../../resources/sandbox/relay.pl');
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-async function connectWhenListening(port: number): Promise<Socket> {
-  for (let i = 0; ; i++) {
-    try {
-      return await new Promise<Socket>((resolve, reject) => {
-        const s = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
-        s.once('connect', () => resolve(s));
-        s.once('error', reject);
-      });
-    } catch (error) {
-      if (i > 200) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-}
-
-/** Reads a socket to its end, pausing now and then as a slow client would. */
-function readAll(s: Socket, slow = false): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  s.on('data', (c: Buffer) => {
-    chunks.push(c);
-    if (slow && ++n % 16 === 0) {
-      s.pause();
-      setTimeout(() => s.resume(), 5);
-    }
-  });
-  return new Promise((resolve, reject) => {
-    s.once('end', () => resolve(Buffer.concat(chunks)));
-    s.once('error', reject);
-  });
-}
 
 const started: ChildProcessWithoutNullStreams[] = [];
 const servers: Server[] = [];

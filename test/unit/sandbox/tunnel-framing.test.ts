@@ -1,9 +1,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TUNNEL_WINDOW } from '../../../src-main/services/sandbox/egress-tunnel';
+import { connectWhenListening, freePort, sha } from '../../support/local-sockets';
 
 /**
  * The relay side of the egress tunnel (resources/sandbox/tunnel.pl) driven frame by frame, without
@@ -13,7 +13,6 @@ import { TUNNEL_WINDOW } from '../../../src-main/services/sandbox/egress-tunnel'
  */
 
 const SCRIPT = join(__dirname, '../../../resources/sandbox/tunnel.pl');
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 function frame(type: string, id: number, payload: Buffer | number = Buffer.alloc(0)): Buffer {
   const header = Buffer.alloc(9);
@@ -44,29 +43,6 @@ function frames(relay: ChildProcessWithoutNullStreams) {
     while (!ok()) await new Promise<void>((resolve) => waiters.push(resolve));
   };
   return { seen, until };
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-async function connectWhenListening(port: number): Promise<Socket> {
-  for (let i = 0; ; i++) {
-    try {
-      return await new Promise<Socket>((resolve, reject) => {
-        const s = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
-        s.once('connect', () => resolve(s));
-        s.once('error', reject);
-      });
-    } catch (error) {
-      if (i > 200) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
 }
 
 /** Writes `data` to the relay's input in pieces of random sizes, each its own write. */
