@@ -3,31 +3,13 @@
  * itself on real packs: the .idx we write must be byte-for-byte the one `git index-pack` writes,
  * `git verify-pack` must accept it, and a checkout from it must leave a clean `git status`.
  */
-import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkoutFromPack } from '../../../src-main/services/git/checkout';
 import { applyDelta, ObjectCache } from '../../../src-main/services/git/pack-format';
 import { PackIndexer, type IndexedPack } from '../../../src-main/services/git/pack-indexer';
-
-const run = promisify(execFile);
-const env = {
-  ...process.env,
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_AUTHOR_NAME: 'T',
-  GIT_AUTHOR_EMAIL: 't@test.invalid',
-  GIT_COMMITTER_NAME: 'T',
-  GIT_COMMITTER_EMAIL: 't@test.invalid',
-  LC_ALL: 'C',
-};
-const git = async (args: string[], cwd: string, input?: string) => {
-  const child = run('git', args, { cwd, env, maxBuffer: 64 * 1024 * 1024, encoding: 'latin1' });
-  if (input !== undefined) child.child.stdin?.end(input);
-  return (await child).stdout;
-};
+import { commitAll, gitText as git, scratchRepo } from '../../support/git-cli';
 
 let root: string;
 let work: string;
@@ -41,9 +23,7 @@ const text = (seed: number, version: number) =>
   ).join('');
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'cospec-pack-test-'));
-  work = join(root, 'work');
-  await git(['init', '-q', '-b', 'main', work], root);
+  ({ root, work } = await scratchRepo('cospec-pack-test-'));
   for (let v = 0; v < 6; v++) {
     for (let f = 0; f < 30; f++) {
       await mkdir(join(work, 'src', `dir${f % 4}`, 'deep'), { recursive: true });
@@ -53,16 +33,14 @@ beforeAll(async () => {
       );
     }
     await writeFile(join(work, 'big.bin'), Buffer.alloc(300_000 + v, v));
-    await git(['add', '-A'], work);
-    await git(['commit', '-q', '-m', `version ${v}`], work);
+    await commitAll(work, `version ${v}`);
   }
   await writeFile(join(work, 'run.sh'), '#!/bin/sh\necho hi\n');
   await chmod(join(work, 'run.sh'), 0o755);
   await writeFile(join(work, 'empty.txt'), '');
   await symlink('src/dir0/file1.txt', join(work, 'link'));
   await writeFile(join(work, 'ünïcode name.txt'), 'utf-8 path\n');
-  await git(['add', '-A'], work);
-  await git(['commit', '-q', '-m', 'modes'], work);
+  await commitAll(work, 'modes');
   head = (await git(['rev-parse', 'HEAD'], work)).trim();
 }, 60_000);
 

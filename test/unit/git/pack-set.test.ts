@@ -3,32 +3,18 @@
  * isomorphic-git path reads its mirrors: every object git lists in a repository of several packs
  * (deltas within each, the last object of each pack included) comes back with git's type and bytes.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PackFormatError } from '../../../src-main/services/git/pack-format';
 import { openPackSet } from '../../../src-main/services/git/pack-set';
+import { commitAll, gitBytes as git, scratchRepo } from '../../support/git-cli';
 
-const run = promisify(execFile);
-const env = {
-  ...process.env,
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_AUTHOR_NAME: 'T',
-  GIT_AUTHOR_EMAIL: 't@test.invalid',
-  GIT_COMMITTER_NAME: 'T',
-  GIT_COMMITTER_EMAIL: 't@test.invalid',
-};
-const git = async (args: string[], cwd: string) =>
-  (await run('git', args, { cwd, env, maxBuffer: 64 * 1024 * 1024, encoding: 'buffer' })).stdout;
-
+let root: string;
 let work: string;
 
 beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'pack-set-'));
-  await git(['init', '-q', '-b', 'main'], work);
+  ({ root, work } = await scratchRepo('pack-set-'));
   // Three packs: each round's new objects packed on their own, versions of a file as deltas.
   for (let round = 0; round < 3; round++) {
     for (let f = 0; f < 20; f++)
@@ -36,15 +22,14 @@ beforeAll(async () => {
         join(work, `file-${f}.txt`),
         Array.from({ length: 80 }, (_, l) => `line ${l} of ${f}${l === round ? ' changed' : ''}\n`).join(''),
       );
-    await git(['add', '.'], work);
-    await git(['commit', '-q', '-m', `round ${round}`], work);
+    await commitAll(work, `round ${round}`);
     await git(['tag', '-a', '-m', `tag ${round}`, `v${round}`], work);
     await git(['repack', '-q', '-d'], work);
   }
 });
 
 afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
+  await rm(root, { recursive: true, force: true });
 });
 
 it('reads every object of every pack with the type and bytes git gives', async () => {

@@ -3,24 +3,14 @@
  * (git verify-pack accepts the result), isomorphic-git gets an empty pack, and everything else
  * (NAK, progress on band 2, the closing flush) passes through unchanged, whatever the chunking.
  */
-import { execFile, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tapUploadPack } from '../../../src-main/services/git/pack-tap';
+import { commitAll, gitEnv, gitText, scratchRepo } from '../../support/git-cli';
 
-const run = promisify(execFile);
-const env = {
-  ...process.env,
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_AUTHOR_NAME: 'T',
-  GIT_AUTHOR_EMAIL: 't@test.invalid',
-  GIT_COMMITTER_NAME: 'T',
-  GIT_COMMITTER_EMAIL: 't@test.invalid',
-};
 let root: string;
 let response: Buffer;
 
@@ -29,7 +19,7 @@ const pkt = (line: string) => `${(line.length + 4).toString(16).padStart(4, '0')
 /** A stateless-RPC upload-pack answer, exactly what git http-backend sends for a clone. */
 function uploadPack(repo: string, request: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', ['upload-pack', '--stateless-rpc', repo], { env });
+    const child = spawn('git', ['upload-pack', '--stateless-rpc', repo], { env: gitEnv });
     const out: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.on('error', reject);
@@ -60,16 +50,15 @@ function pktLines(data: Buffer): Array<{ band?: number; payload: Buffer } | 'flu
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'cospec-tap-test-'));
-  const work = join(root, 'work');
-  await run('git', ['init', '-q', '-b', 'main', work], { env });
+  const repo = await scratchRepo('cospec-tap-test-');
+  root = repo.root;
+  const work = repo.work;
   for (let i = 0; i < 40; i++) {
     await mkdir(join(work, `d${i % 5}`), { recursive: true });
     await writeFile(join(work, `d${i % 5}`, `f${i}.txt`), `file ${i}\n`.repeat(200 + i));
   }
-  await run('git', ['add', '-A'], { cwd: work, env });
-  await run('git', ['commit', '-q', '-m', 'one'], { cwd: work, env });
-  const head = (await run('git', ['rev-parse', 'HEAD'], { cwd: work, env })).stdout.trim();
+  await commitAll(work, 'one');
+  const head = (await gitText(['rev-parse', 'HEAD'], work)).trim();
   const request = `${pkt(`want ${head} side-band-64k ofs-delta\n`)}0000${pkt('done\n')}`;
   response = await uploadPack(work, request);
 }, 60_000);
@@ -128,7 +117,7 @@ describe('tapUploadPack', () => {
         const indexed = tap.result();
         expect(indexed?.objects).toBeGreaterThan(40);
         expect(progress).toContain('Receiving objects');
-        await run('git', ['verify-pack', indexed?.idxPath ?? ''], { env });
+        await gitText(['verify-pack', indexed?.idxPath ?? '']);
       } finally {
         tap.close();
       }
