@@ -6,6 +6,7 @@ import type { Logger } from '../../platform/logger';
 import { ASKPASS_PASSWORD_VAR, ASKPASS_USER_VAR, createGitHelperDir } from './askpass';
 import { detectGit } from './cli-engine';
 import { runHostGit, type HostGitHome, type HostGitResult } from './host-git';
+import { withMirrorLock, type MirrorLockOptions } from './mirror-lock';
 
 /**
  * The app's own bare repository per account and project: the only place the app runs git on a
@@ -25,7 +26,7 @@ import { runHostGit, type HostGitHome, type HostGitResult } from './host-git';
  * installed, `available()` is false and callers fall back (GitLab's diff, no commit list).
  *
  * The layout is `<root>/repos/<account>/<project id>.git`; one mirror's git work is serialised
- * with `exclusive` (ref locks), different mirrors proceed in parallel. The clone cache
+ * with `exclusive` (ref locks; across processes too, mirror-lock.ts), different mirrors proceed in parallel. The clone cache
  * (clone-cache.ts) fetches into the same repositories and makes run workspaces from them
  * (`cloneInto`): a copy, never a link, so nothing in a workspace leads back here.
  */
@@ -121,6 +122,8 @@ export interface MirrorStoreDeps {
   readTimeoutMs?: number;
   /** Unit tests of callers fetch from local bare repositories (file:// URLs); the app never sets it. */
   allowFileUrls?: boolean;
+  /** How long to wait for another process's work on a mirror, and when its lock counts as stale. */
+  lock?: Pick<MirrorLockOptions, 'waitMs' | 'staleMs'>;
 }
 
 export function createMirrorStore(deps: MirrorStoreDeps): MirrorStore {
@@ -147,8 +150,12 @@ export function createMirrorStore(deps: MirrorStoreDeps): MirrorStore {
       throw error;
     }));
 
+  // Queued here within this process, and under the mirror's lock file against other processes
+  // (the `cospec` command beside the app: mirror-lock.ts).
   const exclusive = <T>(key: string, work: () => Promise<T>): Promise<T> => {
-    const next = (locks.get(key) ?? Promise.resolve()).catch(() => undefined).then(work);
+    const next = (locks.get(key) ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => withMirrorLock(key, work, { logger: log, ...deps.lock }));
     locks.set(key, next);
     void next.finally(() => locks.get(key) === next && locks.delete(key)).catch(() => undefined);
     return next;
