@@ -55,6 +55,20 @@
  *     its input buffer and gathers window frames (110–190 ms; without a container 100 → 60 ms), and
  *     finished read buffers go to a pool shared by all connections (the app 175–295 ms, no
  *     collector left in perf's top entries).
+ * - the hop fewer, measured before deciding (100 MB from the streaming server, curl in a
+ *   `--network none` container, proxy and server on the host, load 2–5): through relay.pl and the
+ *   unix socket 0.25–0.45 s (CPU per 100 MB: relay ~80 ms, proxy ~85, server ~40); with the proxy
+ *   itself accepting on 127.0.0.1:3128 inside the container's network namespace (a helper entered
+ *   it with nsenter, listened, and passed the listening socket back over Node's IPC channel)
+ *   0.08–0.10 s, at or above the direct baseline. Not built, because the app cannot do it for the
+ *   people it is for: entering another process's network namespace takes CAP_SYS_ADMIN over it
+ *   (root, or the user namespace of a rootless engine, which a multithreaded process such as the
+ *   app cannot join), Docker's root daemon leaves a desktop user no way in at all, and the packaged
+ *   app cannot start a Node helper (the RunAsNode fuse is off, resources/build/electron-builder.cjs).
+ *   A root-only path would meet the target on this machine and on no developer's laptop. The
+ *   splice hand-off measured again in containers, a perl splice pair per connection in the
+ *   proxy's place: 260–320 ms of CPU per 100 MB against the proxy's ~85, and slower end to end
+ *   (0.42–1.02 s), so still not built.
  * BENCH_SANDBOX_PARTS=proxy,start,containers, BENCH_EGRESS_SHAPES=socket,network,tunnel,
  * BENCH_EGRESS_TARGETS=standin,stream, BENCH_SANDBOX_ROUNDS, BENCH_PROXY_MB, BENCH_PROXY_REQUESTS choose what runs.
  */
