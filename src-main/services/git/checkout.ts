@@ -1,29 +1,41 @@
 import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { cancelledError } from './errors';
-import { serializeIndex, type IndexEntry } from './index-file';
-import { PackFormatError } from './pack-format';
-import type { PackReader } from './pack-reader';
+import { serializeIndex, type IndexEntry, type IndexStat } from './index-file';
+import { PackFormatError, type ObjectType } from './pack-format';
+import type { ReadOptions } from './pack-reader';
 
 /**
  * Writes the work tree and the index of a fresh clone straight from the pack: trees are walked
  * once, each blob is read once (positional read + native inflate, see PackReader), each file costs
  * open/write/fstat/close, and the index is written in one piece at the end. This replaces
  * isomorphic-git's checkout, which compares against an (empty) work tree and index file by file
- * and inflates objects twice. Sync calls on purpose: this runs on the clone's worker thread, and
- * yields every few hundred files so a cancel is seen promptly.
+ * and inflates objects twice.
+ *
+ * Files are written in pack order, so the reads run forward through the pack (one read-ahead
+ * window instead of a read call per file), and they are not cached, so they do not push the
+ * delta bases out of the reader's cache. Where the time goes (mostly the kernel creating files)
+ * is measured in bench/repeat-run.ts. Sync calls on purpose: this runs on the clone's worker
+ * thread, and yields every few hundred files so a cancel is seen promptly.
  */
 export interface CheckoutJob {
   dir: string;
   gitdir: string;
   /** The clone's pack, or every pack of a repository (pack-set.ts). */
-  reader: Pick<PackReader, 'read'>;
+  reader: CheckoutReader;
   commit: string;
   onProgress: (loaded: number, total: number) => void;
   signal: AbortSignal;
 }
 
-interface Planned {
+export interface CheckoutReader {
+  read(oid: string, options?: ReadOptions): { type: ObjectType; data: Buffer };
+  /** Orders objects as they lie on disk; files are written in that order when the reader tells it. */
+  position?(oid: string): number | undefined;
+}
+
+/** One file of the tree to write: its path in the work tree, normalised mode and blob id. */
+interface PlannedFile {
   path: string;
   mode: number;
   oid: Buffer;
@@ -32,17 +44,51 @@ interface Planned {
 const YIELD_EVERY = 200;
 
 export async function checkoutFromPack(job: CheckoutJob): Promise<{ files: number }> {
-  const commit = job.reader.read(job.commit);
-  if (commit.type !== 'commit') throw new PackFormatError(`${job.commit} is not a commit.`);
-  const treeOid = /^tree ([0-9a-f]{40})\n/.exec(commit.data.toString('latin1', 0, 46))?.[1];
-  if (!treeOid) throw new PackFormatError(`Commit ${job.commit} has no tree.`);
+  const { dirs, files } = planCheckout(job.reader, job.commit);
+  // Parents come before children in `dirs` (a tree is listed before its subtrees are walked), and
+  // every folder exists before any file or link is written: no later mkdir can meet a symlink.
+  for (const d of dirs) mkdirSync(join(job.dir, d));
+  const regular = files.filter((f) => f.mode === 0o100644 || f.mode === 0o100755);
+  const special = files.filter((f) => f.mode !== 0o100644 && f.mode !== 0o100755);
+  const position = job.reader.position?.bind(job.reader);
+  if (position) {
+    const at = new Map(regular.map((f) => [f, position(f.oid.toString('hex')) ?? Number.MAX_SAFE_INTEGER]));
+    regular.sort((a, b) => (at.get(a) as number) - (at.get(b) as number));
+  }
 
+  const index: IndexEntry[] = [];
+  for (const file of special) {
+    if (job.signal.aborted) throw cancelledError();
+    index.push(writeSpecial(job.dir, job.reader, file));
+  }
+  const done = special.length;
+  for (let i = 0; i < regular.length; i++) {
+    if (i % YIELD_EVERY === 0) {
+      job.onProgress(done + i, files.length);
+      await new Promise((resolve) => setImmediate(resolve));
+      if (job.signal.aborted) throw cancelledError();
+    }
+    const file = regular[i] as PlannedFile;
+    const stat = writeRegularFile(job.dir, job.reader, file);
+    index.push({ path: Buffer.from(file.path, 'utf8'), oid: file.oid, mode: file.mode, stat });
+  }
+  job.onProgress(files.length, files.length);
+  writeFileSync(join(job.gitdir, 'index'), serializeIndex(index));
+  return { files: files.length };
+}
+
+/** The folders (parents first) and files of the commit's tree; every name checked (parseTree). */
+function planCheckout(reader: CheckoutReader, commitOid: string): { dirs: string[]; files: PlannedFile[] } {
+  const commit = reader.read(commitOid);
+  if (commit.type !== 'commit') throw new PackFormatError(`${commitOid} is not a commit.`);
+  const treeOid = /^tree ([0-9a-f]{40})\n/.exec(commit.data.toString('latin1', 0, 46))?.[1];
+  if (!treeOid) throw new PackFormatError(`Commit ${commitOid} has no tree.`);
   const dirs: string[] = [];
-  const files: Planned[] = [];
+  const files: PlannedFile[] = [];
   const stack: Array<{ oid: string; prefix: string }> = [{ oid: treeOid, prefix: '' }];
   while (stack.length) {
     const { oid, prefix } = stack.pop() as { oid: string; prefix: string };
-    const tree = job.reader.read(oid);
+    const tree = reader.read(oid);
     if (tree.type !== 'tree') throw new PackFormatError(`${oid} is not a tree.`);
     for (const entry of parseTree(tree.data)) {
       const path = prefix + entry.name;
@@ -54,53 +100,49 @@ export async function checkoutFromPack(job: CheckoutJob): Promise<{ files: numbe
       }
     }
   }
-
-  // Parents come before children in `dirs` (a tree is listed before its subtrees are walked).
-  for (const d of dirs) mkdirSync(join(job.dir, d));
-  const index: IndexEntry[] = [];
-  for (let i = 0; i < files.length; i++) {
-    if (i % YIELD_EVERY === 0) {
-      job.onProgress(i, files.length);
-      await new Promise((resolve) => setImmediate(resolve));
-      if (job.signal.aborted) throw cancelledError();
-    }
-    const file = files[i] as Planned;
-    index.push(writeEntry(job, file));
-  }
-  job.onProgress(files.length, files.length);
-  writeFileSync(join(job.gitdir, 'index'), serializeIndex(index));
-  return { files: files.length };
+  return { dirs, files };
 }
 
-function writeEntry(job: CheckoutJob, file: Planned): IndexEntry {
-  const target = join(job.dir, file.path);
-  const path = Buffer.from(file.path, 'utf8');
-  if (file.mode === 0o160000) {
-    // A submodule: git leaves an empty folder and records the commit in the index.
-    mkdirSync(target);
-    return { path, oid: file.oid, mode: file.mode };
-  }
-  const blob = job.reader.read(file.oid.toString('hex'));
+/**
+ * Writes one regular file (mode 0o100644 or 0o100755) into `dir`: created exclusively ('wx', so an
+ * existing file or a symlink in its place is never written through), its stat for the index.
+ */
+function writeRegularFile(dir: string, reader: CheckoutReader, file: PlannedFile): IndexStat {
+  const blob = reader.read(file.oid.toString('hex'), { keep: false });
   if (blob.type !== 'blob') throw new PackFormatError(`${file.path} does not point at a file's content.`);
-  if (file.mode === 0o120000) {
-    try {
-      symlinkSync(blob.data.toString('utf8'), target);
-    } catch (error) {
-      // Without symlink rights (Windows), git writes the link target as a plain file.
-      if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
-      writeFileSync(target, blob.data);
-    }
-    return { path, oid: file.oid, mode: file.mode, stat: lstatSync(target, { bigint: true }) };
-  }
-  const executable = file.mode === 0o100755;
-  const fd = openSync(target, 'wx', executable ? 0o755 : 0o644);
+  const fd = openSync(join(dir, file.path), 'wx', file.mode === 0o100755 ? 0o755 : 0o644);
   try {
     let written = 0;
     while (written < blob.data.length) written += writeSync(fd, blob.data, written, blob.data.length - written);
-    return { path, oid: file.oid, mode: executable ? 0o100755 : 0o100644, stat: fstatSync(fd, { bigint: true }) };
+    return indexStat(fstatSync(fd, { bigint: true }));
   } finally {
     closeSync(fd);
   }
+}
+
+/** The stat fields the index keeps (a BigIntStats also holds four Dates' worth of other fields). */
+function indexStat(s: IndexStat): IndexStat {
+  return { ctimeNs: s.ctimeNs, mtimeNs: s.mtimeNs, dev: s.dev, ino: s.ino, uid: s.uid, gid: s.gid, size: s.size };
+}
+
+/** A symlink or a submodule (an empty folder, the commit recorded in the index). */
+function writeSpecial(dir: string, reader: CheckoutReader, file: PlannedFile): IndexEntry {
+  const target = join(dir, file.path);
+  const path = Buffer.from(file.path, 'utf8');
+  if (file.mode === 0o160000) {
+    mkdirSync(target);
+    return { path, oid: file.oid, mode: file.mode };
+  }
+  const blob = reader.read(file.oid.toString('hex'), { keep: false });
+  if (blob.type !== 'blob') throw new PackFormatError(`${file.path} does not point at a file's content.`);
+  try {
+    symlinkSync(blob.data.toString('utf8'), target);
+  } catch (error) {
+    // Without symlink rights (Windows), git writes the link target as a plain file.
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
+    writeFileSync(target, blob.data, { flag: 'wx' });
+  }
+  return { path, oid: file.oid, mode: file.mode, stat: indexStat(lstatSync(target, { bigint: true })) };
 }
 
 /** Tree entries: "<octal mode> <name>\0<20-byte id>", names checked so none escapes the work tree. */

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
 
+/** The stat fields the index keeps (a BigIntStats has them; so does a plain copy from another thread). */
+export type IndexStat = Pick<BigIntStats, 'ctimeNs' | 'mtimeNs' | 'dev' | 'ino' | 'uid' | 'gid' | 'size'>;
+
 /** One entry of git's index (the staging area) as a fresh checkout leaves it. */
 export interface IndexEntry {
   /** Path relative to the work tree, '/'-separated, as bytes (UTF-8). */
@@ -9,7 +12,7 @@ export interface IndexEntry {
   /** 0o100644, 0o100755, 0o120000 (symlink) or 0o160000 (submodule). */
   mode: number;
   /** The written file's stat, so git sees it unchanged without re-reading it; zeros when absent. */
-  stat?: BigIntStats;
+  stat?: IndexStat;
 }
 
 const NS = 1_000_000_000n;

@@ -135,6 +135,8 @@ export interface WorkerIo {
   credentials: () => Promise<GitCredentials>;
   onProgress: (detail: string, percent?: number) => void;
   signal: AbortSignal;
+  /** Where the job's time went, when it says (a mirror copy does). */
+  onTimings?: (timings: Record<string, number>) => void;
   /** For error messages: what is being cloned or fetched. */
   ctx: { url: string; branch?: string; proxyUrl?: string };
 }
@@ -226,6 +228,7 @@ export function runInWorker(entry: WorkerEntry, job: WorkerJob, req: WorkerIo): 
           credits.get(m.id)?.read(m.bytes);
           return;
         case 'done':
+          if (m.timings) req.onTimings?.(m.timings);
           outcome = { ok: true, value: m.result };
           return;
         case 'error':

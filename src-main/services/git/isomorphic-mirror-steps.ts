@@ -118,10 +118,20 @@ const packedLine = (oid: string, name: string, ref: string) =>
  * The workspace as isomorphic-git's clone (isomorphic-clone.ts) makes it: init, origin, every
  * branch as origin's, every tag, the branch checked out (tracking origin's) or a tag's commit
  * detached. The objects are copies of the mirror's packs (a reflink where the file system offers
- * one, else a byte copy: a write in the workspace never reaches the mirror either way).
+ * one, else a byte copy: a write in the workspace never reaches the mirror either way). Returns
+ * where the time went, for the log (isomorphic-mirror.ts).
  */
-export async function copyMirror(gitDir: string, dir: string, url: string, branch: string, signal: AbortSignal) {
+export async function copyMirror(
+  gitDir: string,
+  dir: string,
+  url: string,
+  branch: string,
+  signal: AbortSignal,
+): Promise<CopyTimings> {
   const fs = nodeFs;
+  let t = performance.now();
+  const lap = () => Math.round(-t + (t = performance.now()));
+  const timings = { initMs: 0, packsMs: 0, refsMs: 0, checkoutMs: 0 };
   const check = () => {
     if (signal.aborted) throw cancelledError();
   };
@@ -129,6 +139,7 @@ export async function copyMirror(gitDir: string, dir: string, url: string, branc
   await git.init({ fs, dir });
   await git.addRemote({ fs, dir, remote: 'origin', url });
 
+  timings.initMs = lap();
   const from = join(gitDir, 'objects', 'pack');
   const to = join(workGitDir, 'objects', 'pack');
   await mkdir(to, { recursive: true });
@@ -138,6 +149,7 @@ export async function copyMirror(gitDir: string, dir: string, url: string, branc
     await copyFile(join(from, name), join(to, name), constants.COPYFILE_FICLONE);
   }
 
+  timings.packsMs = lap();
   const branches = await git.listBranches({ fs, gitdir: gitDir });
   const tags = await git.listTags({ fs, gitdir: gitDir });
   const lines: string[] = [];
@@ -181,6 +193,7 @@ export async function copyMirror(gitDir: string, dir: string, url: string, branc
       await git.writeRef({ fs, dir, ref: 'HEAD', value: commit, force: true });
     }
     check();
+    timings.refsMs = lap();
     await checkoutFromPack({
       dir,
       gitdir: workGitDir,
@@ -189,7 +202,17 @@ export async function copyMirror(gitDir: string, dir: string, url: string, branc
       signal,
       onProgress: () => undefined,
     });
+    timings.checkoutMs = lap();
+    return timings;
   } finally {
     packs.close();
   }
+}
+
+/** Where a copy's time went (ms): isomorphic-git's init, the pack copies, the refs, the checkout. */
+export interface CopyTimings {
+  initMs: number;
+  packsMs: number;
+  refsMs: number;
+  checkoutMs: number;
 }

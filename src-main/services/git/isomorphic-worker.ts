@@ -155,7 +155,7 @@ function yieldCpuToOwner(): void {
 }
 
 /** The job's work: a clone, or the clone cache's fetch into a mirror or copy out of one. */
-function work(): Promise<CloneOutcome | undefined> {
+function work(): Promise<{ result?: CloneOutcome; timings?: Record<string, number> }> {
   const signal = controller.signal;
   switch (job.kind) {
     case 'clone':
@@ -168,7 +168,7 @@ function work(): Promise<CloneOutcome | undefined> {
         credentials,
         onProgress: (detail, percent) => post({ type: 'progress', detail, percent }),
         signal,
-      });
+      }).then((result) => ({ result }));
     case 'mirror-fetch':
       return fetchMirror({
         gitDir: job.gitDir,
@@ -177,9 +177,11 @@ function work(): Promise<CloneOutcome | undefined> {
         http,
         credentials,
         signal,
-      }).then(() => undefined);
+      }).then(() => ({}));
     case 'mirror-copy':
-      return copyMirror(job.gitDir, job.dir, job.url, job.branch, signal).then(() => undefined);
+      return copyMirror(job.gitDir, job.dir, job.url, job.branch, signal).then((timings) => ({
+        timings: { ...timings },
+      }));
   }
 }
 
@@ -189,8 +191,8 @@ function work(): Promise<CloneOutcome | undefined> {
 if (job.kind !== 'mirror-copy') yieldCpuToOwner();
 if (job.nativeZlib) useNativeZlibForIsomorphicGit();
 work().then(
-  (result) => {
-    post({ type: 'done', ...(result ? { result } : {}) });
+  ({ result, timings }) => {
+    post({ type: 'done', ...(result ? { result } : {}), ...(timings ? { timings } : {}) });
     port.close();
   },
   (error: unknown) => {

@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PackFormatError, type ObjectType } from './pack-format';
-import { PackReader, type PackLayout } from './pack-reader';
+import { PackReader, type PackLayout, type ReadOptions } from './pack-reader';
 
 /**
  * The packs of a repository on disk (objects/pack/*.pack with their v2 .idx), read with the same
@@ -12,7 +12,9 @@ import { PackReader, type PackLayout } from './pack-reader';
 export interface PackSet {
   has(oid: string): boolean;
   /** The object with this id; throws PackFormatError when no pack holds it. */
-  read(oid: string): { type: ObjectType; data: Buffer };
+  read(oid: string, options?: ReadOptions): { type: ObjectType; data: Buffer };
+  /** A number that orders objects as they lie on disk (pack, then offset), to read many in that order. */
+  position(oid: string): number | undefined;
   /** The .pack files read (absolute paths). */
   readonly packs: string[];
   close(): void;
@@ -39,10 +41,18 @@ export function openPackSet(packDir: string): PackSet {
   return {
     packs: names.map((n) => join(packDir, n)),
     has: (oid) => readerOf(oid) !== undefined,
-    read(oid) {
+    read(oid, options) {
       const reader = readerOf(oid);
       if (!reader) throw new PackFormatError(`Object ${oid} is in none of the repository's packs.`);
-      return reader.read(oid);
+      return reader.read(oid, options);
+    },
+    position(oid) {
+      for (let i = 0; i < readers.length; i++) {
+        const offset = (readers[i] as PackReader).position(oid);
+        // Offsets stay below 2^44 (16 TiB packs), so pack i's objects sort before pack i + 1's.
+        if (offset !== undefined) return i * 2 ** 44 + offset;
+      }
+      return undefined;
     },
     close() {
       for (const fd of fds.splice(0)) closeSync(fd);

@@ -50,7 +50,8 @@ export type ToOwner =
   | { type: 'http'; id: number; url: string; method: string; headers: Record<string, string>; body?: Uint8Array }
   /** The worker consumed this many body bytes: the owner may send more (flow control). */
   | { type: 'http-read'; id: number; bytes: number }
-  | { type: 'done'; result?: CloneOutcome }
+  /** `timings`: where a mirror copy's time went, in ms (isomorphic-mirror-steps.ts), for the log. */
+  | { type: 'done'; result?: CloneOutcome; timings?: Record<string, number> }
   | { type: 'error'; error: ErrorEnvelope };
 
 export type ToWorker =

@@ -1,14 +1,17 @@
 /**
  * The native pack indexer and checkout of the isomorphic-git clone path, checked against git
  * itself on real packs: the .idx we write must be byte-for-byte the one `git index-pack` writes,
- * `git verify-pack` must accept it, and a checkout from it must leave a clean `git status`.
+ * `git verify-pack` must accept it, and a checkout from it must leave a clean `git status`, the
+ * work tree git's checkout of the same commit leaves and git's index, byte for byte but for the
+ * times and inode numbers (with our stat fields those of the files written).
  */
-import { chmod, mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkoutFromPack } from '../../../src-main/services/git/checkout';
 import { applyDelta, ObjectCache } from '../../../src-main/services/git/pack-format';
 import { PackIndexer, type IndexedPack } from '../../../src-main/services/git/pack-indexer';
+import { openPackSet } from '../../../src-main/services/git/pack-set';
 import { commitAll, gitText as git, scratchRepo } from '../../support/git-cli';
 
 let root: string;
@@ -148,6 +151,48 @@ describe('checkoutFromPack', () => {
     await git(['fsck', '--strict'], clone);
   }, 60_000);
 
+  it('leaves the work tree and the index git checkout leaves, from the indexer and from a pack set', async () => {
+    const { pack } = await gitPack('pack-same-as-git', true);
+    const reference = join(root, 'reference');
+    await git(['clone', '-q', '--branch', 'main', work, reference], root);
+    for (const via of ['indexer', 'pack set'] as const) {
+      const clone = join(root, `clone-same-${via.replace(' ', '-')}`);
+      await git(['init', '-q', '-b', 'main', clone], root);
+      const packDir = join(clone, '.git', 'objects', 'pack');
+      const indexed = feed(new PackIndexer(packDir), pack, [65519]);
+      const packs = via === 'pack set' ? openPackSet(packDir) : undefined;
+      try {
+        await git(['update-ref', 'refs/heads/main', head], clone);
+        await checkoutFromPack({
+          dir: clone,
+          gitdir: join(clone, '.git'),
+          reader: packs ?? indexed.reader,
+          commit: head,
+          signal: new AbortController().signal,
+          onProgress: () => undefined,
+        });
+      } finally {
+        packs?.close();
+        indexed.close();
+      }
+      expect(await workTree(clone)).toEqual(await workTree(reference));
+      const ours = indexEntries(await readFile(join(clone, '.git', 'index')));
+      const theirs = indexEntries(await readFile(join(reference, '.git', 'index')));
+      expect(ours.map((e) => e.path)).toEqual(theirs.map((e) => e.path));
+      for (const [i, e] of ours.entries()) {
+        // Times and inode numbers (the first 24 bytes) differ between any two checkouts.
+        expect(e.bytes.subarray(24).equals((theirs[i] as IndexEntryBytes).bytes.subarray(24)), e.path).toBe(true);
+        const s = await lstat(join(clone, e.path), { bigint: true });
+        const u32 = (n: bigint) => Number(n & 0xffffffffn);
+        const fields = [s.ctimeNs / 1_000_000_000n, s.ctimeNs % 1_000_000_000n, s.mtimeNs / 1_000_000_000n];
+        expect([...fields, s.mtimeNs % 1_000_000_000n, s.dev, s.ino].map(u32), e.path).toEqual(
+          Array.from({ length: 6 }, (_, k) => e.bytes.readUInt32BE(k * 4)),
+        );
+      }
+      expect(await git(['status', '--porcelain'], clone)).toBe('');
+    }
+  }, 60_000);
+
   it('stops on cancel', async () => {
     const { pack } = await gitPack('pack-cancel', true);
     const clone = join(root, 'clone-cancel');
@@ -171,6 +216,41 @@ describe('checkoutFromPack', () => {
     }
   });
 });
+
+interface IndexEntryBytes {
+  path: string;
+  /** The entry as stored, from its ctime to its last padding byte. */
+  bytes: Buffer;
+}
+
+/** The entries of a version 2 index (git's Documentation/gitformat-index.txt). */
+function indexEntries(index: Buffer): IndexEntryBytes[] {
+  expect(index.toString('latin1', 0, 4)).toBe('DIRC');
+  expect(index.readUInt32BE(4)).toBe(2);
+  const entries: IndexEntryBytes[] = [];
+  let at = 12;
+  for (let i = 0; i < index.readUInt32BE(8); i++) {
+    const length = index.readUInt16BE(at + 60) & 0xfff;
+    const size = Math.floor((62 + length + 8) / 8) * 8;
+    entries.push({ path: index.toString('utf8', at + 62, at + 62 + length), bytes: index.subarray(at, at + size) });
+    at += size;
+  }
+  return entries;
+}
+
+/** Every path under `dir` but .git, with its kind, permission bits and content (or link target). */
+async function workTree(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const name of (await readdir(dir, { recursive: true })).sort()) {
+    if (name === '.git' || name.startsWith(`.git/`)) continue;
+    const path = join(dir, name);
+    const s = await lstat(path);
+    if (s.isSymbolicLink()) out.push(`${name} link ${await readlink(path)}`);
+    else if (s.isDirectory()) out.push(`${name} dir`);
+    else out.push(`${name} ${(s.mode & 0o777).toString(8)} ${(await readFile(path)).toString('base64')}`);
+  }
+  return out;
+}
 
 describe('applyDelta', () => {
   it('refuses a delta for a base of another size', () => {

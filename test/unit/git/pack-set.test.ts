@@ -54,6 +54,25 @@ it('reads every object of every pack with the type and bytes git gives', async (
   }
 });
 
+it('reads them in pack order, uncached, with the same bytes (the read-ahead a checkout uses)', async () => {
+  const packs = openPackSet(join(work, '.git', 'objects', 'pack'));
+  try {
+    const listing = (await git(['cat-file', '--batch-all-objects', '--batch-check'], work)).toString('latin1');
+    const objects = listing
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' ') as [string, string, string])
+      .sort((a, b) => (packs.position(a[0]) as number) - (packs.position(b[0]) as number));
+    for (const [oid, type] of objects) {
+      const object = packs.read(oid, { keep: false });
+      expect(object.type).toBe(type);
+      expect(object.data.equals(await git(['cat-file', type, oid], work))).toBe(true);
+    }
+  } finally {
+    packs.close();
+  }
+});
+
 it('says when no pack holds an object', () => {
   const packs = openPackSet(join(work, '.git', 'objects', 'pack'));
   try {
