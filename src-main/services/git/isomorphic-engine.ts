@@ -11,7 +11,7 @@ import { isomorphicClone } from './isomorphic-clone';
 import { useNativeZlibForIsomorphicGit } from './native-zlib';
 import { undiciHttpClient } from './undici-http';
 import type { CloneEngine, EngineRequest, GitCredentials } from './types';
-import type { CloneOutcome, ToOwner, ToWorker, WorkerJob } from './worker-protocol';
+import { STANDBY, type CloneOutcome, type ToOwner, type ToWorker, type WorkerJob } from './worker-protocol';
 import type { Dispatcher } from 'undici';
 
 export interface IsomorphicEngineOptions {
@@ -141,20 +141,76 @@ export interface WorkerIo {
   ctx: { url: string; branch?: string; proxyUrl?: string };
 }
 
+function startWorker(entry: WorkerEntry, workerData: WorkerJob | typeof STANDBY): Worker {
+  // A small young generation: the clone makes many short-lived buffers (inflated objects,
+  // chunks), and frequent scavenges free them before they pile up; measured in bench/clone.ts,
+  // this lowers both peak memory and CPU time (less to copy per scavenge). No execArgv: the script
+  // is plain JavaScript, and inheriting a loader (tsx in development, tests and the bench) cost
+  // ~0.2 s per start.
+  return new Worker(entry.url, {
+    workerData,
+    execArgv: [],
+    resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+  });
+}
+
+/** A worker started before its job, loading its script meanwhile; runInWorker takes it. */
+export interface StandbyWorker {
+  /** The worker, once: undefined if it was taken, stopped idle, or failed to start. */
+  take(): Worker | undefined;
+}
+
+/** Unused this long, a standby worker is stopped. */
+const STANDBY_IDLE_MS = 60_000;
+
+/**
+ * Starts a worker ahead of its job: its start (loading isomorphic-git and the rest of its script,
+ * 0.3-0.6 s of a repeat run's workspace copy on the bench machine) then overlaps whatever the
+ * caller does first. It keeps no process alive and stops itself when unused.
+ */
+export function standbyWorker(entry: WorkerEntry): StandbyWorker {
+  let worker: Worker | undefined = startWorker(entry, STANDBY);
+  const drop = () => {
+    const w = worker;
+    worker = undefined;
+    clearTimeout(idle);
+    void w?.terminate();
+  };
+  worker.unref();
+  // Until taken, a failure to start only means the job starts a worker of its own.
+  worker.on('error', drop);
+  worker.on('exit', drop);
+  const idle = setTimeout(drop, STANDBY_IDLE_MS);
+  idle.unref();
+  return {
+    take() {
+      const w = worker;
+      if (!w) return undefined;
+      worker = undefined;
+      clearTimeout(idle);
+      w.off('error', drop);
+      w.off('exit', drop);
+      w.ref();
+      return w;
+    },
+  };
+}
+
 /**
  * Runs one job (a clone, or the clone cache's fetch or copy) on a worker thread, serving its HTTP
- * requests and credentials from this thread; settles once the worker has exited.
+ * requests and credentials from this thread; settles once the worker has exited. Given a worker
+ * taken from standbyWorker, the job goes to it instead of a new one.
  */
-export function runInWorker(entry: WorkerEntry, job: WorkerJob, req: WorkerIo): Promise<CloneOutcome | undefined> {
+export function runInWorker(
+  entry: WorkerEntry,
+  job: WorkerJob,
+  req: WorkerIo,
+  ready?: Worker,
+): Promise<CloneOutcome | undefined> {
   const ctx = req.ctx;
   return new Promise<CloneOutcome | undefined>((resolve, reject) => {
-    // A small young generation: the clone makes many short-lived buffers (inflated objects,
-    // chunks), and frequent scavenges free them before they pile up; measured in bench/clone.ts,
-    // this lowers both peak memory and CPU time (less to copy per scavenge).
-    const worker = new Worker(entry.url, {
-      workerData: job,
-      resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
-    });
+    const worker = ready ?? startWorker(entry, job);
+    if (ready) ready.postMessage({ type: 'job', job } satisfies ToWorker);
     const http = undiciHttpClient({ dispatcher: req.dispatcher, signal: req.signal });
     const send = (message: ToWorker, transfer: ArrayBuffer[] = []) => worker.postMessage(message, transfer);
     let outcome: { ok: true; value: CloneOutcome | undefined } | { ok: false; error: CospecError } | undefined;

@@ -1,6 +1,7 @@
 import * as nodeFs from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import git from 'isomorphic-git';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import type { Logger } from '../../platform/logger';
@@ -8,7 +9,7 @@ import { parseTree } from './checkout';
 import { mapIsomorphicError } from './errors';
 import { isSafeBranchName } from './host-git';
 import { peel } from './isomorphic-clone';
-import { runInWorker, workerEntry, type WorkerIo } from './isomorphic-engine';
+import { runInWorker, standbyWorker, workerEntry, type StandbyWorker, type WorkerIo } from './isomorphic-engine';
 import { copyMirror, fetchMirror, treeOf, withPacks } from './isomorphic-mirror-steps';
 import type { MirrorStore } from './mirror';
 import type { MirrorOps, MirrorUpdate } from './mirror-ops';
@@ -59,8 +60,13 @@ export function createIsomorphicMirrorOps(deps: IsomorphicMirrorDeps): MirrorOps
     ...over,
   });
 
+  /** A worker for the next copy, started while the mirror is brought up to date (clone-cache.ts copies next). */
+  let spare: StandbyWorker | undefined;
+
   async function update(gitDir: string, req: MirrorUpdate): Promise<void> {
     const started = Date.now();
+    const copier = worker();
+    if (copier) spare ??= standbyWorker(copier);
     const credentials = () => req.access().then(({ username, password }) => ({ username, password }));
     const signal = req.signal ?? new AbortController().signal;
     // The fill indexes the whole project's pack: on the worker, as a clone. An update brings a
@@ -121,6 +127,7 @@ export function createIsomorphicMirrorOps(deps: IsomorphicMirrorDeps): MirrorOps
       const signal = options.signal ?? new AbortController().signal;
       const entry = worker();
       let timings: Record<string, number> = {};
+      let ready: Worker | undefined;
       if (entry) {
         const job = {
           kind: 'mirror-copy',
@@ -130,7 +137,9 @@ export function createIsomorphicMirrorOps(deps: IsomorphicMirrorDeps): MirrorOps
           branch: options.branch,
           nativeZlib,
         } as const;
-        await runInWorker(entry, job, io(options.url, signal, { onTimings: (t) => (timings = t) }));
+        ready = spare?.take();
+        spare = undefined;
+        await runInWorker(entry, job, io(options.url, signal, { onTimings: (t) => (timings = t) }), ready);
       } else {
         inThread();
         timings = { ...(await copyMirror(mirror.gitDir, dir, options.url, options.branch, signal)) };
@@ -142,6 +151,7 @@ export function createIsomorphicMirrorOps(deps: IsomorphicMirrorDeps): MirrorOps
         gitDir: mirror.gitDir,
         ms,
         worker: entry !== undefined,
+        standby: ready !== undefined,
         ...timings,
         // The rest: the worker thread's start (loading its script) and exit.
         ...(entry ? { workerMs: ms - laps } : {}),

@@ -13,12 +13,13 @@ import { mapIsomorphicError } from './errors';
 import { isomorphicClone } from './isomorphic-clone';
 import { useNativeZlibForIsomorphicGit } from './native-zlib';
 import { copyMirror, fetchMirror } from './isomorphic-mirror-steps';
-import type { CloneOutcome, ToOwner, ToWorker, WorkerJob } from './worker-protocol';
+import { STANDBY, type CloneOutcome, type ToOwner, type ToWorker, type WorkerJob } from './worker-protocol';
 import type { GitCredentials } from './types';
 
+if (!parentPort) throw new Error('isomorphic-worker must run as a worker thread');
 const port = parentPort;
-if (!port) throw new Error('isomorphic-worker must run as a worker thread');
-const job = workerData as WorkerJob;
+/** The job, given at the start or, for a worker started ahead of time (STANDBY), in a 'job' message. */
+const given = workerData as WorkerJob | typeof STANDBY;
 const post = (message: ToOwner, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 const controller = new AbortController();
 let nextId = 1;
@@ -90,6 +91,9 @@ const http: HttpClient = {
 
 port.on('message', (message: ToWorker) => {
   switch (message.type) {
+    case 'job':
+      if (given === STANDBY && !started) start(message.job);
+      return;
     case 'abort':
       controller.abort();
       for (const r of requests.values()) r.body.end(new CospecError('CANCELLED', 'The clone was cancelled.'));
@@ -155,7 +159,7 @@ function yieldCpuToOwner(): void {
 }
 
 /** The job's work: a clone, or the clone cache's fetch into a mirror or copy out of one. */
-function work(): Promise<{ result?: CloneOutcome; timings?: Record<string, number> }> {
+function work(job: WorkerJob): Promise<{ result?: CloneOutcome; timings?: Record<string, number> }> {
   const signal = controller.signal;
   switch (job.kind) {
     case 'clone':
@@ -185,19 +189,25 @@ function work(): Promise<{ result?: CloneOutcome; timings?: Record<string, numbe
   }
 }
 
-// A workspace copy from the clone cache is the whole of a repeat run's wait and reads only local
-// files: at the lowered priority it took 1.1-1.6x as long as on the calling thread on a busy machine
-// (measured on the bench repository). It keeps normal priority; the main thread still never blocks.
-if (job.kind !== 'mirror-copy') yieldCpuToOwner();
-if (job.nativeZlib) useNativeZlibForIsomorphicGit();
-work().then(
-  ({ result, timings }) => {
-    post({ type: 'done', ...(result ? { result } : {}), ...(timings ? { timings } : {}) });
-    port.close();
-  },
-  (error: unknown) => {
-    const ctx = { url: job.url, ...(job.kind === 'mirror-fetch' ? {} : { branch: job.branch }) };
-    post({ type: 'error', error: toErrorEnvelope(mapIsomorphicError(error, ctx, controller.signal)) });
-    port.close();
-  },
-);
+let started = false;
+function start(job: WorkerJob): void {
+  started = true;
+  // A workspace copy from the clone cache is the whole of a repeat run's wait and reads only local
+  // files: at the lowered priority it took 1.1-1.6x as long as on the calling thread on a busy machine
+  // (measured on the bench repository). It keeps normal priority; the main thread still never blocks.
+  if (job.kind !== 'mirror-copy') yieldCpuToOwner();
+  if (job.nativeZlib) useNativeZlibForIsomorphicGit();
+  work(job).then(
+    ({ result, timings }) => {
+      post({ type: 'done', ...(result ? { result } : {}), ...(timings ? { timings } : {}) });
+      port.close();
+    },
+    (error: unknown) => {
+      const ctx = { url: job.url, ...(job.kind === 'mirror-fetch' ? {} : { branch: job.branch }) };
+      post({ type: 'error', error: toErrorEnvelope(mapIsomorphicError(error, ctx, controller.signal)) });
+      port.close();
+    },
+  );
+}
+
+if (given !== STANDBY) start(given);

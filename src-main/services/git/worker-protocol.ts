@@ -8,6 +8,12 @@ import type { GitCredentials } from './types';
  */
 export type WorkerJob = CloneJob | MirrorFetchJob | MirrorCopyJob;
 
+/**
+ * The workerData of a worker started before its job is known (isomorphic-engine.ts, standbyWorker):
+ * it loads its script, then waits for a 'job' message.
+ */
+export const STANDBY = 'standby';
+
 /** A clone from GitLab into `dir` (isomorphic-clone.ts). */
 export interface CloneJob {
   kind: 'clone';
@@ -55,6 +61,7 @@ export type ToOwner =
   | { type: 'error'; error: ErrorEnvelope };
 
 export type ToWorker =
+  | { type: 'job'; job: WorkerJob }
   | { type: 'abort' }
   | { type: 'credentials'; id: number; value?: GitCredentials; error?: ErrorEnvelope }
   | { type: 'http-head'; id: number; statusCode: number; headers: Record<string, string> }

@@ -120,9 +120,13 @@ describe.each(ENGINES)('clone cache on the %s path', (engine) => {
     // Filled and copied by this path's own steps (isomorphic-git's on its worker thread, as a clone;
     // the first fetch is the fill).
     expect(logLines.find((l) => l.includes('workspace made from the clone cache'))).toContain(`"engine":"${engine}"`);
-    if (engine === 'isomorphic-git')
+    if (engine === 'isomorphic-git') {
       for (const step of ['mirror fetched', 'mirror copied'])
         expect(logLines.find((l) => l.includes(step))).toContain('"worker":true');
+      // The copy's worker was started during the fetch, and the copy says where its time went.
+      const copied = JSON.parse(logLines.find((l) => l.includes('mirror copied')) as string) as Record<string, unknown>;
+      expect(copied).toMatchObject({ standby: true, checkoutMs: expect.any(Number), workerMs: expect.any(Number) });
+    }
 
     const fresh = join(root, `${engine}-fresh`);
     await service.clone({
