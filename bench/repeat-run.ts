@@ -12,6 +12,30 @@
  * prints where its time went (bench/repeat-breakdown.ts). BENCH_REPEAT_ROUNDS sets the rounds (default
  * 3). Both clone paths are measured, each with its own cache (the user's git, then isomorphic-git, as
  * COSPEC_CLONE_ENGINE would pick them); BENCH_REPEAT_ENGINES=git or =isomorphic-git measures one.
+ *
+ * Where the isomorphic-git path's workspace copy goes (git/isomorphic-mirror-steps.ts; its laps are
+ * the breakdown's copy.* steps), profiled with --cpu-prof on a mirror of the bench repository:
+ * - before (load ~3, per copy): the checkout (checkout.ts) ~3.3 s, of it creating the 5,000 files
+ *   (open with O_CREAT|O_EXCL) 1.8 s, reading objects 0.9 s (inflate 0.2 s, copying every file into
+ *   and out of the reader's 16 MB cache 0.2 s, where the files also pushed out the delta bases, one
+ *   read call per object 0.2 s), mkdir 0.2 s, write 0.15 s, GC 0.2 s; then the worker's start,
+ *   0.3-0.65 s on the run's critical path (isomorphic-git, zod and, under tsx, tsx's loader).
+ * - after: files read in pack order, uncached, from a 512 KB read-ahead (pack-reader.ts), and the
+ *   worker started during the fetch (isomorphic-engine.ts, standbyWorker): checkout ~2.7 s at the
+ *   same load, of it the creates 1.75 s, reading 0.5 s (0.25-0.4 s of it the tree walk: all 451
+ *   trees of the tip are deltas, chains 15 deep on average), mkdir 0.14 s, write 0.13 s, GC 0.2 s;
+ *   the worker's part of the copy 35-150 ms.
+ * - the creates are kernel time, and git's checkout pays them too: this machine's ext4 has no
+ *   journal, and then the inode allocator skips inodes deleted in the last minutes one by one
+ *   (recently_deleted() in perf: 45 % of a `git clone`'s samples), so each create after a removed
+ *   workspace costs 0.3-0.5 ms, for either side and more the more was just deleted.
+ * - writing the files on two helper threads (each reading its stretch of the pack) was built and
+ *   measured slower here in each of 8 alternating pairs (1.8-4.1 s against 1.0-3.6 s on one thread,
+ *   load 6-7); even bare creates from two processes gained only 5-20 % on these two shared cores.
+ *   Not kept.
+ * Bench runs alternating the trees, 5 rounds each, load 4-5: before 2.14x (6.4 s vs 3.0 s) and 1.55x
+ * (5.2 s vs 3.4 s), the copy 4.4 s / 3.5 s; after 1.70x (4.2 s vs 2.5 s) and 1.77x (4.9 s vs 2.8 s),
+ * the copy 2.6 s / 3.1 s, its checkout 2.3-2.8 s against the baseline's `git clone` 1.5-2.0 s.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
