@@ -35,7 +35,8 @@
  *   Not kept.
  * Bench runs alternating the trees, 5 rounds each, load 4-5: before 2.14x (6.4 s vs 3.0 s) and 1.55x
  * (5.2 s vs 3.4 s), the copy 4.4 s / 3.5 s; after 1.70x (4.2 s vs 2.5 s) and 1.77x (4.9 s vs 2.8 s),
- * the copy 2.6 s / 3.1 s, its checkout 2.3-2.8 s against the baseline's `git clone` 1.5-2.0 s.
+ * the copy 2.6 s / 3.1 s, its checkout 2.3-2.8 s against the baseline's `git clone` 1.5-2.0 s. One
+ * more pair at load 7-9: before 1.98x (7.8 s vs 3.9 s), after 1.82x (8.7 s vs 4.8 s), within the swing.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
