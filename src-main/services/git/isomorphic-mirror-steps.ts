@@ -3,6 +3,7 @@ import { constants } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import git, { type HttpClient } from 'isomorphic-git';
+import { stopwatch } from '../../platform/stopwatch';
 import { checkoutFromPack } from './checkout';
 import { cancelledError } from './errors';
 import { isSafeBranchName } from './host-git';
@@ -127,11 +128,10 @@ export async function copyMirror(
   url: string,
   branch: string,
   signal: AbortSignal,
-): Promise<CopyTimings> {
+): Promise<Record<string, number>> {
   const fs = nodeFs;
-  let t = performance.now();
-  const lap = () => Math.round(-t + (t = performance.now()));
-  const timings = { initMs: 0, packsMs: 0, refsMs: 0, checkoutMs: 0 };
+  // Where the time goes (ms): isomorphic-git's init, the pack copies, the refs, the checkout.
+  const clock = stopwatch();
   const check = () => {
     if (signal.aborted) throw cancelledError();
   };
@@ -139,7 +139,7 @@ export async function copyMirror(
   await git.init({ fs, dir });
   await git.addRemote({ fs, dir, remote: 'origin', url });
 
-  timings.initMs = lap();
+  clock.lap('initMs');
   const from = join(gitDir, 'objects', 'pack');
   const to = join(workGitDir, 'objects', 'pack');
   await mkdir(to, { recursive: true });
@@ -149,7 +149,7 @@ export async function copyMirror(
     await copyFile(join(from, name), join(to, name), constants.COPYFILE_FICLONE);
   }
 
-  timings.packsMs = lap();
+  clock.lap('packsMs');
   const branches = await git.listBranches({ fs, gitdir: gitDir });
   const tags = await git.listTags({ fs, gitdir: gitDir });
   const lines: string[] = [];
@@ -193,7 +193,7 @@ export async function copyMirror(
       await git.writeRef({ fs, dir, ref: 'HEAD', value: commit, force: true });
     }
     check();
-    timings.refsMs = lap();
+    clock.lap('refsMs');
     await checkoutFromPack({
       dir,
       gitdir: workGitDir,
@@ -202,17 +202,9 @@ export async function copyMirror(
       signal,
       onProgress: () => undefined,
     });
-    timings.checkoutMs = lap();
-    return timings;
+    clock.lap('checkoutMs');
+    return clock.laps;
   } finally {
     packs.close();
   }
-}
-
-/** Where a copy's time went (ms): isomorphic-git's init, the pack copies, the refs, the checkout. */
-export interface CopyTimings {
-  initMs: number;
-  packsMs: number;
-  refsMs: number;
-  checkoutMs: number;
 }

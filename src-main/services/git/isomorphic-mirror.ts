@@ -142,7 +142,7 @@ export function createIsomorphicMirrorOps(deps: IsomorphicMirrorDeps): MirrorOps
         await runInWorker(entry, job, io(options.url, signal, { onTimings: (t) => (timings = t) }), ready);
       } else {
         inThread();
-        timings = { ...(await copyMirror(mirror.gitDir, dir, options.url, options.branch, signal)) };
+        timings = await copyMirror(mirror.gitDir, dir, options.url, options.branch, signal);
       }
       // The laps (initMs, packsMs, refsMs, checkoutMs) show in the bench's breakdown (bench/repeat-breakdown.ts).
       const ms = Date.now() - started;
