@@ -26,6 +26,7 @@ export function breakdownSink(): LogSink & { since(t0: number): Line[] } {
     'mirror copied',
     'sandbox: set-up timings',
     'sandbox: container started',
+    'checkout prepared for the next run',
   ]);
   let lines: Line[] = [];
   return {

@@ -7,7 +7,11 @@
  * - repeat runs (the cache is up to date: one fetch that brings nothing, then a local copy), against
  *   a bare `podman run --rm --network none IMAGE true` plus a plain `git clone` of an up-to-date
  *   bare mirror on the same disk, measured in alternating rounds of the same run; target ≤ 1.3×;
- * - one repeat after 50 new commits were pushed to the server (an incremental fetch).
+ * - the same repeat runs with the checkout the cache prepared after the previous run removed first
+ *   (git/prepared-checkout.ts; as when that run is still going or was on another commit), in the
+ *   same rounds, and how long preparing one took in the background;
+ * - one repeat after 50 new commits were pushed to the server (an incremental fetch; the prepared
+ *   checkout is at the old commit, so the files are checked out while the run waits).
  * Every measured step starts after a `sync`, and each side removes its workspace afterwards; each run
  * prints where its time went (bench/repeat-breakdown.ts). BENCH_REPEAT_ROUNDS sets the rounds (default
  * 3). Both clone paths are measured, each with its own cache (the user's git, then isomorphic-git, as
@@ -39,7 +43,7 @@
  * more pair at load 7-9: before 1.98x (7.8 s vs 3.9 s), after 1.82x (8.7 s vs 4.8 s), within the swing.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEventBus } from '../src-main/platform/events';
@@ -122,10 +126,21 @@ async function benchRepeatRunOn(engine: CloneEngineName): Promise<BenchResult[]>
     // (a 5,000-file clone, or its removal) slowed whichever step came next by seconds, and the
     // baseline's removal always came right before a repeat run.
     const settle = () => run('sync', []);
+    /** Removes the checkouts the cache prepared beside its mirrors (git/prepared-checkout.ts). */
+    const dropPrepared = async () => {
+      const repos = join(dir, 'git-mirrors', 'repos');
+      for (const account of await readdir(repos).catch(() => [] as string[]))
+        for (const name of await readdir(join(repos, account)))
+          if (name.endsWith('.git.checkout')) await rm(join(repos, account, name), { recursive: true, force: true });
+    };
 
     /** One run from start to its first log line (the run is then left to finish), with its breakdown. */
     const breakdowns: Breakdown[] = [];
-    const oneRun = async (kind: string): Promise<number> => {
+    const unpreparedBreakdowns: Breakdown[] = [];
+    const preparedMs: number[] = [];
+    const oneRun = async (kind: string, options: { unprepared?: boolean } = {}): Promise<number> => {
+      // As when the last run is still going, or ran on another commit: no checkout is waiting.
+      if (options.unprepared) await dropPrepared();
       await settle();
       const t0 = process.hrtime.bigint();
       const wall0 = Date.now();
@@ -145,11 +160,18 @@ async function benchRepeatRunOn(engine: CloneEngineName): Promise<BenchResult[]>
       const s = Number(process.hrtime.bigint() - t0) / 1e9;
       const record = await done;
       if (record.state !== 'succeeded') throw new Error(`bench run ${record.state}: ${record.error?.message ?? ''}`);
+      // The checkout for the next run is prepared once this one has ended: waited for here, so it
+      // never runs during the next measurement (either side's), and its time is reported apart.
+      await services.internal.cloneCache.settled();
+      const prepared = trace.since(wall0).find((l) => l.message === 'checkout prepared for the next run');
+      if (typeof prepared?.fields.ms === 'number') preparedMs.push(prepared.fields.ms);
       // Removed as the baseline removes its clone, so each side's next step starts alike.
       await rm(join(dir, 'runs', record.id, 'workspace'), { recursive: true, force: true });
       const steps = breakdownOf(record, trace.since(wall0), wall0, firstLineAt);
-      if (kind === 'repeat') breakdowns.push(steps);
-      process.stderr.write(`bench: ${label(kind)} run ${s.toFixed(2)} s: ${summarise([steps])}\n`);
+      if (kind === 'repeat') (options.unprepared ? unpreparedBreakdowns : breakdowns).push(steps);
+      process.stderr.write(
+        `bench: ${label(kind)}${options.unprepared ? ' without a prepared checkout' : ''} run ${s.toFixed(2)} s: ${summarise([steps])}\n`,
+      );
       return s;
     };
 
@@ -184,10 +206,12 @@ async function benchRepeatRunOn(engine: CloneEngineName): Promise<BenchResult[]>
     baselineParallel.length = 0;
     const first = await oneRun('first');
     const repeat: number[] = [];
+    const unprepared: number[] = [];
     const baseline: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       baseline.push(await baselineOnce(i));
       repeat.push(await oneRun('repeat'));
+      unprepared.push(await oneRun('repeat', { unprepared: true }));
     }
 
     // 50 new commits on the server, as colleagues' pushes would land.
@@ -225,6 +249,14 @@ async function benchRepeatRunOn(engine: CloneEngineName): Promise<BenchResult[]>
         note: `medians of ${ROUNDS} alternating rounds; the run includes GitLab API calls, the cache's fetch from the stand-in, the workspace copy (${engine === 'git' ? '--no-hardlinks' : 'pack files copied, refs written, checkout.ts'}) and the sandbox start; the baseline's clone uses hard links. Steps in ms, median (min–max): ${summarise(breakdowns)}`,
       }),
       result({
+        name: label('repeat run without a prepared checkout'),
+        baseline: 'podman run IMAGE true + git clone of an up-to-date bare mirror',
+        baselineValue: base,
+        value: median(unprepared),
+        unit: 's',
+        note: `the same, with the checkout prepared after the previous run removed first (as when that run is still going or was on another commit): the workspace's files are checked out while the run waits. Steps in ms, median (min–max): ${summarise(unpreparedBreakdowns)}. Preparing a checkout after a run ended took ${Math.round(median(preparedMs))} ms in the background (median of ${preparedMs.length})`,
+      }),
+      result({
         name: label('repeat run vs a baseline with parallel checkout'),
         baseline: 'podman run IMAGE true + git -c checkout.workers=0 clone of the same mirror',
         baselineValue: parallelBase,
@@ -246,7 +278,7 @@ async function benchRepeatRunOn(engine: CloneEngineName): Promise<BenchResult[]>
         baselineValue: baseAfterPush,
         value: afterPush,
         unit: 's',
-        note: 'one run: the cache fetches the 50 commits incrementally',
+        note: 'one run: the cache fetches the 50 commits incrementally; the checkout prepared after the last run is at the old commit, so the files are checked out while the run waits',
       }),
     ];
   } finally {

@@ -26,7 +26,7 @@ import { createEngineFollowingSandbox, engineStatusOf } from './sandbox';
 import { accountsConnector, createLocalGitLabService, type LocalGitLabStarter } from './local-gitlab';
 import { createReviewService, reviewGitLabFromAccounts, type ReviewService } from './review';
 import { createMirrorStore } from './git/mirror';
-import { createCloneCache } from './git/clone-cache';
+import { createCloneCache, type CloneCache } from './git/clone-cache';
 import { modelUpstream } from './gateway/model-apis';
 
 /** What the composition root hands the services; everything Electron-specific arrives as an adapter. */
@@ -82,6 +82,8 @@ export interface ServiceInternals {
   repositories: RepositoriesService;
   updates: UpdatesService;
   review: Pick<ReviewService, 'clearDiffCache'>;
+  /** Background work after runs (refills, prepared checkouts): tests and the bench wait for it. */
+  cloneCache: Pick<CloneCache, 'settled'>;
 }
 
 /** Builds every service by hand (no DI framework) and returns the contract handlers. */
@@ -231,7 +233,7 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
       localGitLab: localGitLab.handlers,
     },
     handleDeepLink: (url) => oauth.handleDeepLink(url),
-    internal: { accounts, settings, secrets, policy, runs, repositories, updates, review },
+    internal: { accounts, settings, secrets, policy, runs, repositories, updates, review, cloneCache },
     async dispose() {
       updates.dispose();
       await localGitLab.dispose();

@@ -1,4 +1,4 @@
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../../platform/logger';
@@ -6,9 +6,10 @@ import { stopwatch } from '../../platform/stopwatch';
 import { cancelledError } from './errors';
 import { HostGitError, isSafeBranchName } from './host-git';
 import { createIsomorphicMirrorOps } from './isomorphic-mirror';
-import type { Mirror, MirrorAccess, MirrorKey, MirrorStore } from './mirror';
+import type { CloneIntoOptions, Mirror, MirrorAccess, MirrorKey, MirrorStore } from './mirror';
 import type { MirrorOps, MirrorUpdate } from './mirror-ops';
 import { tracksLfs } from './lfs';
+import { createPreparedCheckouts, type PreparedCheckout, type PreparedCheckouts } from './prepared-checkout';
 import { createStaging } from './staging';
 import type { CloneEngineName } from './types';
 
@@ -27,6 +28,11 @@ import type { CloneEngineName } from './types';
  * copies from the mirror runs no filters (lfs off), so the cache would hand out pointer files where
  * the clone from GitLab (git/cli-engine.ts, the user's git and git-lfs) gives the files, or says
  * why not (git/lfs.ts).
+ *
+ * Most of what is left of a repeat run's wait is the checkout, so once a run has ended the cache
+ * prepares the next one beside the mirror, from the mirror (prepared-checkout.ts): a run at the
+ * same commit gets its `.git` from the mirror as above, without a checkout, and the prepared files
+ * and index moved in. One that no longer matches the commit, or was changed, is removed unused.
  *
  * A mirror that is damaged (checked cheaply: packs against their indexes, refs' syntax) or that git
  * cannot copy is discarded and the run clones from GitLab as before; the mirror is refilled
@@ -56,6 +62,11 @@ export interface CachedCloneRequest {
   dispatcher?: Dispatcher;
   onProgress?: (detail: string, percent?: number) => void;
   signal?: AbortSignal;
+  /**
+   * Once this settles (the run has ended, nobody waits), a checkout of the branch is prepared for
+   * the next run (prepared-checkout.ts); without it, none is.
+   */
+  prepareAfter?: Promise<unknown>;
 }
 
 export interface CloneCacheStats {
@@ -95,6 +106,8 @@ export interface CloneCacheDeps {
   maxPacks?: number;
   /** The isomorphic-git path's steps (default: isomorphic-mirror.ts over the same mirrors). */
   isomorphic?: MirrorOps;
+  /** Checkouts prepared for the next run (default: prepared-checkout.ts beside the mirrors). */
+  prepared?: PreparedCheckouts;
 }
 
 /** GitLab's branches and tags, exactly: forced (force-pushes), pruned (deleted branches and tags). */
@@ -103,10 +116,11 @@ const REFSPECS = ['+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'];
 export function createCloneCache(deps: CloneCacheDeps): CloneCache {
   const log = deps.logger.child({ service: 'clone-cache' });
   const background = new Set<Promise<unknown>>();
-  const track = (work: Promise<unknown>) => {
+  const track = (work: Promise<unknown>): Promise<unknown> => {
     const p = work.catch((error: unknown) => log.warn('clone cache background work failed', { error }));
     background.add(p);
     void p.finally(() => background.delete(p));
+    return p;
   };
 
   async function update(mirror: Mirror, req: MirrorUpdate): Promise<void> {
@@ -118,8 +132,23 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
     if (now.trim() !== head) await mirror.git(['symbolic-ref', 'HEAD', `refs/heads/${req.defaultBranch}`]);
   }
 
-  async function stats(): Promise<CloneCacheStats> {
+  const prepared = deps.prepared ?? createPreparedCheckouts({ logger: deps.logger });
+
+  /** A mirror and what is prepared from it are discarded together. */
+  async function discard(gitDir: string): Promise<void> {
+    await prepared.drop(gitDir);
+    await deps.mirrors.discard(gitDir);
+  }
+
+  /** Every mirror with what is prepared beside it counted in. */
+  async function usage() {
     const all = await deps.mirrors.usage();
+    for (const m of all) m.bytes += await prepared.bytes(m.gitDir);
+    return all;
+  }
+
+  async function stats(): Promise<CloneCacheStats> {
+    const all = await usage();
     return {
       bytes: all.reduce((sum, m) => sum + m.bytes, 0),
       projects: all.filter((m) => m.filled).length,
@@ -130,7 +159,7 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
   /** Discards least recently used mirrors until all fit under the bound. */
   async function evict(): Promise<void> {
     const max = deps.maxBytes();
-    const all = (await deps.mirrors.usage()).sort((a, b) => a.lastUsedMs - b.lastUsedMs);
+    const all = (await usage()).sort((a, b) => a.lastUsedMs - b.lastUsedMs);
     let total = all.reduce((sum, m) => sum + m.bytes, 0);
     for (const m of all) {
       if (total <= max) break;
@@ -141,7 +170,7 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
         total,
         max,
       });
-      await deps.mirrors.discard(m.gitDir);
+      await discard(m.gitDir);
       total -= m.bytes;
     }
   }
@@ -183,6 +212,7 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
     // Where a repeat run's time goes (debug log): waiting for the mirror's lock (a background
     // refill), the checks, the fetch from GitLab, the lookups, the copy.
     const clock = stopwatch();
+    let usedPrepared = false;
     const result = await mirror
       .exclusive(async () => {
         clock.lap('lockWaitMs');
@@ -204,12 +234,16 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
         req.onProgress?.('Copying the project from its cache', 50);
         const staging = await createStaging(req.dir);
         try {
-          await ops.copy(mirror, staging.path, {
+          const ready = req.depth === undefined ? await prepared.take(mirror.gitDir, ops.engine, known) : undefined;
+          clock.lap('preparedMs');
+          const options = {
             url: req.url,
             branch: req.branch,
             ...(req.depth !== undefined ? { depth: req.depth } : {}),
             ...(req.signal ? { signal: req.signal } : {}),
-          });
+          };
+          usedPrepared = ready ? await withPrepared(ops, mirror, staging.path, options, ready) : false;
+          if (!usedPrepared) await ops.copy(mirror, staging.path, options);
           clock.lap('copyMs');
           const head = await headOf(staging.path);
           if (head !== known) throw new CacheDamage(`the copy is at ${head}, the cache at ${known}`);
@@ -234,7 +268,7 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
           ...fields,
           problem: error instanceof Error ? error.message : String(error),
         });
-        await deps.mirrors.discard(mirror.gitDir).catch((e: unknown) => log.warn('discard failed', { error: e }));
+        await discard(mirror.gitDir).catch((e: unknown) => log.warn('discard failed', { error: e }));
         return undefined;
       });
     log.debug('clone cache timings', { ...fields, ...clock.laps, totalMs: Date.now() - started });
@@ -243,11 +277,82 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
       return result;
     }
     if (result) {
-      log.info('workspace made from the clone cache', { ...fields, ms: Date.now() - started, head: result.head });
+      log.info('workspace made from the clone cache', {
+        ...fields,
+        ms: Date.now() - started,
+        head: result.head,
+        prepared: usedPrepared,
+      });
       req.onProgress?.('Done', 100);
-      track(ops.compact(mirror, deps.maxPacks ?? 16, req).then(evict));
+      prepareNext(req, track(ops.compact(mirror, deps.maxPacks ?? 16, req).then(evict)));
     }
     return result;
+  }
+
+  /**
+   * The workspace from the mirror without a checkout, and the prepared files and index moved in;
+   * false (nothing left behind) when that could not be done, and the caller copies as usual.
+   */
+  async function withPrepared(
+    ops: MirrorOps,
+    mirror: Mirror,
+    dir: string,
+    options: CloneIntoOptions,
+    ready: PreparedCheckout,
+  ): Promise<boolean> {
+    try {
+      await ops.copy(mirror, dir, { ...options, checkout: false });
+      await ready.placeInto(dir);
+      return true;
+    } catch (error) {
+      if (options.signal?.aborted) throw cancelledError();
+      // A data folder on another disk than the workspace (no rename across) or a copy that failed:
+      // the full copy says which, if anything, is really wrong.
+      log.warn('could not use the prepared checkout; copying the project as usual', { error });
+      await ready.discard().catch(() => undefined);
+      await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+      return false;
+    }
+  }
+
+  /**
+   * After the run has ended (`prepareAfter`) and the cache's own work for it (`after`), the next
+   * run's checkout, from the mirror as it is then: outside the mirror's lock, so a review or a run
+   * is never kept waiting by it (a copy that races a discard fails, and nothing is prepared).
+   */
+  function prepareNext(req: CachedCloneRequest, after: Promise<unknown>): void {
+    const until = req.prepareAfter;
+    if (!until || req.depth !== undefined) return;
+    const ops = opsFor(req.engine);
+    track(
+      (async () => {
+        await Promise.allSettled([after, until]);
+        if (!(await ops.available())) return;
+        const mirror = await deps.mirrors.open(req.key);
+        const commit = await ops.commitOf(mirror, req.branch);
+        if (!commit || tracksLfs(await ops.attributes(mirror, commit))) return;
+        await prepared.prepare(mirror.gitDir, ops.engine, async (dir) => {
+          await ops.copy(mirror, dir, { url: req.url, branch: req.branch, background: true });
+          return headOf(dir);
+        });
+        await evict();
+      })(),
+    );
+  }
+
+  function refill(req: Parameters<CloneCache['refill']>[0]): Promise<unknown> {
+    const ops = opsFor(req.engine);
+    return track(
+      (async () => {
+        if (!(await ops.available())) return;
+        const mirror = await deps.mirrors.open(req.key);
+        // discard takes the mirror's lock itself.
+        if (await mirror.exclusive(() => mirror.damage())) await discard(mirror.gitDir);
+        await mirror.exclusive(() => ops.update(mirror, req));
+        await mirror.touch();
+        await evict();
+      })(),
+    );
   }
 
   /**
@@ -277,35 +382,25 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
       if (made && made !== 'lfs') return { head: made.head, cached: true };
       const { head } = await direct();
       // The mirror of an LFS project is up to date already and serves no run: no refill.
-      if (made !== 'lfs') this.refill(req);
+      if (made !== 'lfs') prepareNext(req, refill(req));
       return { head, cached: false };
     },
 
     refill(req) {
-      const ops = opsFor(req.engine);
-      track(
-        (async () => {
-          if (!(await ops.available())) return;
-          const mirror = await deps.mirrors.open(req.key);
-          // discard takes the mirror's lock itself.
-          if (await mirror.exclusive(() => mirror.damage())) await deps.mirrors.discard(mirror.gitDir);
-          await mirror.exclusive(() => ops.update(mirror, req));
-          await mirror.touch();
-          await evict();
-        })(),
-      );
+      refill(req);
     },
 
     stats,
 
     async clear() {
-      for (const m of await deps.mirrors.usage()) await deps.mirrors.discard(m.gitDir);
+      for (const m of await deps.mirrors.usage()) await discard(m.gitDir);
       log.info('clone cache cleared');
       return stats();
     },
 
     async settled() {
       while (background.size) await Promise.allSettled([...background]);
+      await prepared.idle();
     },
   };
 }

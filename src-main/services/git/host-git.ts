@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { constants, setPriority } from 'node:os';
 import { CospecError } from '../../../src-shared/ipc/errors';
 
 /**
@@ -45,6 +46,8 @@ export interface HostGitCall {
   /** The call is killed after this long. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Work nobody waits for (a checkout prepared for a later run): below normal priority. */
+  lowPriority?: boolean;
 }
 
 export interface HostGitResult {
@@ -139,6 +142,14 @@ export function runHostGit(call: HostGitCall): Promise<HostGitResult> {
       detached: posix,
       windowsHide: true,
     });
+    if (call.lowPriority && child.pid) {
+      try {
+        // Set before git starts its checkout workers, which inherit it.
+        setPriority(child.pid, constants.priority.PRIORITY_BELOW_NORMAL);
+      } catch {
+        // gone already, or not allowed: normal priority is only slower for others
+      }
+    }
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let size = 0;

@@ -128,6 +128,7 @@ export async function copyMirror(
   url: string,
   branch: string,
   signal: AbortSignal,
+  options: { checkout?: boolean } = {},
 ): Promise<Record<string, number>> {
   const fs = nodeFs;
   // Where the time goes (ms): isomorphic-git's init, the pack copies, the refs, the checkout.
@@ -194,6 +195,8 @@ export async function copyMirror(
     }
     check();
     clock.lap('refsMs');
+    // Without a checkout the repository waits for prepared files and index (prepared-checkout.ts).
+    if (options.checkout === false) return clock.laps;
     await checkoutFromPack({
       dir,
       gitdir: workGitDir,

@@ -135,6 +135,8 @@ export function createIsomorphicMirrorOps(deps: IsomorphicMirrorDeps): MirrorOps
           dir,
           url: options.url,
           branch: options.branch,
+          checkout: options.checkout ?? true,
+          background: options.background ?? false,
           nativeZlib,
         } as const;
         ready = spare?.take();
@@ -142,7 +144,9 @@ export function createIsomorphicMirrorOps(deps: IsomorphicMirrorDeps): MirrorOps
         await runInWorker(entry, job, io(options.url, signal, { onTimings: (t) => (timings = t) }), ready);
       } else {
         inThread();
-        timings = await copyMirror(mirror.gitDir, dir, options.url, options.branch, signal);
+        timings = await copyMirror(mirror.gitDir, dir, options.url, options.branch, signal, {
+          ...(options.checkout === false ? { checkout: false } : {}),
+        });
       }
       // The laps (initMs, packsMs, refsMs, checkoutMs) show in the bench's breakdown (bench/repeat-breakdown.ts).
       const ms = Date.now() - started;

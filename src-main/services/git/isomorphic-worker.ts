@@ -183,7 +183,9 @@ function work(job: WorkerJob): Promise<{ result?: CloneOutcome; timings?: Record
         signal,
       }).then(() => ({}));
     case 'mirror-copy':
-      return copyMirror(job.gitDir, job.dir, job.url, job.branch, signal).then((timings) => ({ timings }));
+      return copyMirror(job.gitDir, job.dir, job.url, job.branch, signal, { checkout: job.checkout }).then(
+        (timings) => ({ timings }),
+      );
   }
 }
 
@@ -193,7 +195,8 @@ function start(job: WorkerJob): void {
   // A workspace copy from the clone cache is the whole of a repeat run's wait and reads only local
   // files: at the lowered priority it took 1.1-1.6x as long as on the calling thread on a busy machine
   // (measured on the bench repository). It keeps normal priority; the main thread still never blocks.
-  if (job.kind !== 'mirror-copy') yieldCpuToOwner();
+  // A checkout prepared for a later run (prepared-checkout.ts) is waited for by nobody: it yields.
+  if (job.kind !== 'mirror-copy' || job.background) yieldCpuToOwner();
   if (job.nativeZlib) useNativeZlibForIsomorphicGit();
   work(job).then(
     ({ result, timings }) => {

@@ -80,6 +80,13 @@ export interface CloneIntoOptions {
   branch: string;
   /** Shallow copy of this many commits, as `git clone --depth` (which implies one branch). */
   depth?: number;
+  /**
+   * False: the repository without its files and index, for a checkout prepared earlier to be moved
+   * in (prepared-checkout.ts), as `git clone --no-checkout`.
+   */
+  checkout?: boolean;
+  /** Made for a later run, not for one that waits: it may yield the CPU. */
+  background?: boolean;
   signal?: AbortSignal;
   timeoutMs?: number;
 }
@@ -251,6 +258,7 @@ export function createMirrorStore(deps: MirrorStoreDeps): MirrorStore {
         '--branch',
         options.branch,
         ...(options.depth === undefined ? [] : ['--depth', String(options.depth)]),
+        ...(options.checkout === false ? ['--no-checkout'] : []),
         '--',
         source,
         dir,
@@ -263,6 +271,7 @@ export function createMirrorStore(deps: MirrorStoreDeps): MirrorStore {
       ],
       timeoutMs: options.timeoutMs ?? deps.fetchTimeoutMs ?? 600_000,
       signal: options.signal,
+      ...(options.background ? { lowPriority: true } : {}),
     });
     const copied = Date.now();
     const newGitDir = join(dir, '.git');

@@ -57,6 +57,8 @@ export interface RunPorts {
     dir: string;
     onProgress: (detail: string, percent?: number) => void;
     signal: AbortSignal;
+    /** Resolves once the run's sandbox has stopped, whatever the outcome: work for later runs waits for it. */
+    ended: Promise<void>;
   }): Promise<{ head: string } | void>;
   execute(req: RunExecuteRequest): Promise<ExecuteResult>;
   /** The run's outputs from its gateway record, GitLab and the project's mirror (end of a run and refresh alike). */
@@ -228,6 +230,8 @@ export class RunOrchestrator {
       // stops the clone.
       const stopClone = new AbortController();
       let cloneSettled = false;
+      let sandboxStopped: () => void = () => undefined;
+      const ended = new Promise<void>((resolve) => (sandboxStopped = resolve));
       const cloning = (async () => {
         const cloned = await ports.clone({
           spec: live.record.spec,
@@ -235,6 +239,7 @@ export class RunOrchestrator {
           dir: paths.workspace,
           signal: AbortSignal.any([signal, stopClone.signal]),
           onProgress: (detail, progress) => this.progress(live.record, detail, progress),
+          ended,
         });
         // Read before the agent runs: afterwards the workspace is the agent's and is never read again.
         if (cloned) await this.update(live.record, { baseSha: cloned.head });
@@ -270,6 +275,8 @@ export class RunOrchestrator {
           (e: unknown) => e,
         );
         throw sandboxFirst ? error : (cloneError ?? error);
+      } finally {
+        sandboxStopped();
       }
       await this.update(live.record, {
         exitCode: result.exitCode,

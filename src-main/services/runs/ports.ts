@@ -198,7 +198,7 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
       return deps.sandbox.ensureImage(onProgress, signal, agent.name === 'command' ? [] : [agent.name]);
     },
 
-    async clone({ spec, project, dir, onProgress, signal }) {
+    async clone({ spec, project, dir, onProgress, signal, ended }) {
       const { dispatcher, caPem, proxyUrl } = deps.accounts.networkFor(spec.accountId);
       const branch = spec.branch ?? project.defaultBranch;
       const credentials = () => gitCredentials(deps.accounts, spec.accountId);
@@ -235,6 +235,8 @@ export function createRunPorts(deps: RunPortsDeps): RunPorts {
           dispatcher,
           onProgress,
           signal,
+          // The next run's checkout is prepared once this one's sandbox has stopped (git/prepared-checkout.ts).
+          prepareAfter: ended,
         },
         direct,
       );

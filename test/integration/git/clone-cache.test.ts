@@ -383,3 +383,91 @@ it.each(ENGINES)(
     expect(await git(['status', '--porcelain'], join(root, `${engine}-repack-ws-${i}`))).toBe('');
   },
 );
+
+it.each(ENGINES)(
+  '%s: once a run has ended, the next run at that commit gets a checkout prepared from the cache, never from a workspace',
+  async (engine) => {
+    const sink = memorySink();
+    const logger = createLogger({ level: 'debug', sinks: [sink] });
+    const mirrors = createMirrorStore({ root: join(root, `${engine}-prepared-mirrors`), logger });
+    const cache = createCloneCache({ mirrors, logger, maxBytes: () => 5 * 1024 ** 3 });
+    const { token } = gitlab.user('cospec-bot');
+    const dirOf = (n: number) => join(root, `${engine}-prepared-ws-${n}`);
+    const made = async (n: number) => {
+      const result = await cache.clone({
+        key: { accountId: 'acc-q', projectId: 9 },
+        fetchUrl: `${gitlab.url}/${PROJECT}.git`,
+        url: `${gitlab.url}/${PROJECT}.git`,
+        dir: dirOf(n),
+        branch: 'main',
+        defaultBranch: 'main',
+        access: async () => ({ username: 'cospec-bot', password: token }),
+        engine,
+        // The run "ends" at once; the checkout for the next is prepared in the background.
+        prepareAfter: Promise.resolve(),
+      });
+      const line = sink.lines.filter((l) => l.includes('workspace made from the clone cache')).at(-1) ?? '';
+      return { head: result?.head, prepared: (JSON.parse(line) as { prepared: boolean }).prepared };
+    };
+    const serverHead = () => git(['--git-dir', gitlab.repoDir(PROJECT), 'rev-parse', 'main']);
+    const gitDir = (await mirrors.open({ accountId: 'acc-q', projectId: 9 })).gitDir;
+    const ready = join(`${gitDir}.checkout`, 'ready');
+    const pristine = async (dir: string) => {
+      expect(await git(['status', '--porcelain', '--ignored'], dir)).toBe('');
+      // The index's stat data matches the files as they are: no refresh needed, nothing looks changed.
+      expect(await git(['diff-files', '--name-only'], dir)).toBe('');
+      expect(await git(['fsck', '--connectivity-only', '--no-dangling'], dir)).toBe('');
+    };
+
+    expect((await made(1)).prepared).toBe(false);
+    await cache.settled();
+    expect((await lstat(join(ready, 'meta.json'))).isFile()).toBe(true);
+    const mirrorBytes = (await mirrors.usage()).find((u) => u.gitDir === gitDir)?.bytes ?? 0;
+    expect((await cache.stats()).bytes).toBeGreaterThan(mirrorBytes);
+
+    // The next run takes it: the same repository a clone from GitLab gives, files its own.
+    const second = await made(2);
+    expect(second).toEqual({ head: await serverHead(), prepared: true });
+    expect(await lstat(ready).catch(() => undefined)).toBeUndefined();
+    const fresh = join(root, `${engine}-prepared-fresh`);
+    await git(['clone', '-q', '--branch', 'main', gitlab.repoDir(PROJECT), fresh]);
+    expect(await git(['ls-files', '-s'], dirOf(2))).toBe(await git(['ls-files', '-s'], fresh));
+    expect(await git(['symbolic-ref', 'HEAD'], dirOf(2))).toBe('refs/heads/main');
+    expect(await git(['config', 'remote.origin.url'], dirOf(2))).toBe(`${gitlab.url}/${PROJECT}.git`);
+    await pristine(dirOf(2));
+    for (const file of (await git(['ls-files'], dirOf(2))).split('\n'))
+      expect((await lstat(join(dirOf(2), file))).nlink).toBe(1);
+    expect(await filesContaining(dirOf(2), 'git-mirrors')).toEqual([]);
+
+    // What an agent does to its workspace never reaches the next one.
+    const tracked = (await git(['ls-files'], dirOf(2))).split('\n')[0] as string;
+    await writeFile(join(dirOf(2), tracked), 'written by the agent\n');
+    await writeFile(join(dirOf(2), 'agent-was-here.txt'), 'x\n');
+    await cache.settled();
+    expect((await made(3)).prepared).toBe(true);
+    await pristine(dirOf(3));
+    expect(await readFile(join(dirOf(3), tracked), 'utf8')).toBe(await readFile(join(fresh, tracked), 'utf8'));
+
+    // New commits on GitLab: the prepared checkout is at an older commit, removed and not used.
+    await cache.settled();
+    await serverCommits('main', 1, `${engine}-prepared`);
+    const fourth = await made(4);
+    expect(fourth).toEqual({ head: await serverHead(), prepared: false });
+    await pristine(dirOf(4));
+    expect(sink.lines.some((l) => l.includes('prepared checkout not used') && l.includes('the run needs'))).toBe(true);
+
+    // One changed since it was made is removed, never used.
+    await cache.settled();
+    await writeFile(join(ready, 'tree', tracked), 'changed in the cache\n');
+    expect((await made(5)).prepared).toBe(false);
+    expect(sink.lines.some((l) => l.includes('its files changed since it was made'))).toBe(true);
+    await pristine(dirOf(5));
+
+    // Clear takes it with the mirror.
+    await cache.settled();
+    expect((await lstat(join(ready, 'meta.json'))).isFile()).toBe(true);
+    await cache.clear();
+    expect(await lstat(`${gitDir}.checkout`).catch(() => undefined)).toBeUndefined();
+    expect((await cache.stats()).bytes).toBeLessThan(mirrorBytes);
+  },
+);

@@ -15,8 +15,9 @@ import { sandboxSkipReason } from '../sandbox/harness';
  * Repeat runs in real containers, on both clone engines: the second run's workspace comes from the
  * project's clone cache (filled, updated and copied by that engine), and an agent that goes looking for the cache (searching the file system,
  * writing alternates that name it, writing into it by its host path, overwriting its own pack files
- * in place as if they were hard links into the cache) changes nothing in it: the cache's files are
- * byte for byte the same afterwards, and the next run still gets a clean workspace from it.
+ * in place as if they were hard links into the cache, rewriting the files it was given, which
+ * were a checkout the cache prepared) changes nothing in it: the cache's files are byte for byte
+ * the same afterwards, and the next run still gets a clean workspace from it, prepared afresh.
  */
 const skip = await sandboxSkipReason();
 if (skip) console.warn(`[runs] skipping clone cache run tests: ${skip}`);
@@ -42,7 +43,7 @@ function hostileCommand(mirrorPath: string): string {
   return [
     'G=/workspace/.git',
     // Look for the cache anywhere this container can see.
-    `echo "found:$(find / -xdev \\( -path /proc -o -path /sys \\) -prune -o \\( -name 'git-mirrors' -o -path '*${mirrorPath.slice(-40)}*' \\) -print 2>/dev/null | head -5 | tr '\\n' ' ')"`,
+    `echo "found:$(find / -xdev \\( -path /proc -o -path /sys \\) -prune -o \\( -name 'git-mirrors' -o -name '*.git.checkout' -o -path '*${mirrorPath.slice(-40)}*' \\) -print 2>/dev/null | head -5 | tr '\\n' ' ')"`,
     `echo "alternates:$(cat $G/objects/info/alternates 2>/dev/null || echo none)"`,
     // Write into the cache by its host path, and name it in alternates so git would use it.
     `mkdir -p ${mirrorPath}/objects 2>/dev/null && echo pwned > ${mirrorPath}/objects/pwned 2>/dev/null; echo ${mirrorPath}/objects > $G/objects/info/alternates`,
@@ -51,6 +52,9 @@ function hostileCommand(mirrorPath: string): string {
     'for f in $G/objects/pack/*; do chmod u+w "$f"; printf "PWNEDPWNEDPWNED" | dd of="$f" bs=1 seek=12 conv=notrunc 2>/dev/null; done',
     // And the refs and config, in place.
     'for f in $G/packed-refs $G/config $G/HEAD; do [ -f "$f" ] && printf "x" | dd of="$f" bs=1 seek=0 conv=notrunc 2>/dev/null; done',
+    // The files it was given were prepared by the cache before the run: rewrite them in place, add one.
+    'for f in $(find /workspace -path /workspace/.git -prune -o -type f -print | head -20); do printf "PWNEDPWNEDPWNED" | dd of="$f" bs=1 seek=0 conv=notrunc 2>/dev/null; done',
+    'echo planted > /workspace/planted-by-agent.txt',
     'echo attacks-done',
   ].join('; ');
 }
@@ -110,6 +114,10 @@ describe.skipIf(skip).each(['git', 'isomorphic-git'] as const)('repeat runs from
       'cd /workspace && git -c safe.directory=/workspace remote get-url origin && git -c safe.directory=/workspace status --porcelain && echo status-clean',
     );
     expect(cachedRuns()).toBe(2);
+    // Its files and index were the checkout prepared after the first run ended (git/prepared-checkout.ts).
+    expect(fixture.log.filter((l) => l.includes('workspace made from the clone cache')).at(-1)).toContain(
+      '"prepared":true',
+    );
     expect(second.done.baseSha).toBe(head);
     expect(second.log).toContain(`${gitlab.url}/${PROJECT}.git`);
     expect(second.log).toContain('status-clean');
@@ -133,11 +141,24 @@ describe.skipIf(skip).each(['git', 'isomorphic-git'] as const)('repeat runs from
     expect(existsSync(join(mirror, 'objects', 'pwned'))).toBe(false);
     execFileSync('git', ['--git-dir', mirror, 'fsck', '--connectivity-only', '--no-dangling'], { encoding: 'utf8' });
 
-    // The next run still gets a clean workspace from it.
+    expect(readFileSync(join(workspace, 'planted-by-agent.txt'), 'utf8')).toBe('planted\n');
+
+    // The next run still gets a clean workspace from it, with a checkout prepared from the mirror
+    // after the hostile run ended: none of the agent's rewrites, nothing planted.
     const next = await runWith(
-      'cd /workspace && git -c safe.directory=/workspace fsck --connectivity-only && echo fsck-ok',
+      [
+        'cd /workspace',
+        'git -c safe.directory=/workspace fsck --connectivity-only && echo fsck-ok',
+        'test -z "$(git -c safe.directory=/workspace status --porcelain --ignored)" && echo status-clean',
+        'grep -rl PWNEDPWNED --exclude-dir=.git . || echo no-pwned',
+      ].join('; '),
     );
     expect(next.log).toContain('fsck-ok');
+    expect(next.log).toContain('status-clean');
+    expect(next.log).toContain('no-pwned');
+    expect(fixture.log.filter((l) => l.includes('workspace made from the clone cache')).at(-1)).toContain(
+      '"prepared":true',
+    );
     expect(cachedRuns()).toBe(4);
     expect(statSync(mirror).isDirectory()).toBe(true);
   }, 600_000);
