@@ -238,6 +238,7 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
       updates.dispose();
       await localGitLab.dispose();
       await runs.dispose();
+      await cloneCache.dispose();
       await oauth.dispose();
       await accounts.dispose();
     },

@@ -95,6 +95,8 @@ export interface CloneCache {
   clear(): Promise<CloneCacheStats>;
   /** Resolves when background refills and evictions have finished (tests, shutdown). */
   settled(): Promise<void>;
+  /** Stops preparing checkouts for later runs (the app quits); a half-made one is removed. */
+  dispose(): Promise<void>;
 }
 
 export interface CloneCacheDeps {
@@ -133,6 +135,10 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
   }
 
   const prepared = deps.prepared ?? createPreparedCheckouts({ logger: deps.logger });
+  /** Preparing is for later: stopped, not waited for, when the app quits (dispose). */
+  const stopping = new AbortController();
+  const preparing = new Set<Promise<unknown>>();
+  const stopped = new Promise<void>((resolve) => stopping.signal.addEventListener('abort', () => resolve()));
 
   /** A mirror and what is prepared from it are discarded together. */
   async function discard(gitDir: string): Promise<void> {
@@ -324,20 +330,27 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
     const until = req.prepareAfter;
     if (!until || req.depth !== undefined) return;
     const ops = opsFor(req.engine);
-    track(
+    const work = track(
       (async () => {
-        await Promise.allSettled([after, until]);
-        if (!(await ops.available())) return;
+        // A run still going when the app quits never ends here: quitting does not wait for it.
+        await Promise.race([Promise.allSettled([after, until]), stopped]);
+        const signal = stopping.signal;
+        if (signal.aborted || !(await ops.available())) return;
         const mirror = await deps.mirrors.open(req.key);
         const commit = await ops.commitOf(mirror, req.branch);
         if (!commit || tracksLfs(await ops.attributes(mirror, commit))) return;
         await prepared.prepare(mirror.gitDir, ops.engine, async (dir) => {
-          await ops.copy(mirror, dir, { url: req.url, branch: req.branch, background: true });
+          await ops.copy(mirror, dir, { url: req.url, branch: req.branch, background: true, signal });
           return headOf(dir);
         });
         await evict();
-      })(),
+      })().catch((error: unknown) => {
+        // Stopped because the app quits: nothing went wrong.
+        if (!stopping.signal.aborted) throw error;
+      }),
     );
+    preparing.add(work);
+    void work.finally(() => preparing.delete(work));
   }
 
   function refill(req: Parameters<CloneCache['refill']>[0]): Promise<unknown> {
@@ -400,6 +413,12 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
 
     async settled() {
       while (background.size) await Promise.allSettled([...background]);
+      await prepared.idle();
+    },
+
+    async dispose() {
+      stopping.abort();
+      while (preparing.size) await Promise.allSettled([...preparing]);
       await prepared.idle();
     },
   };

@@ -472,3 +472,28 @@ it.each(ENGINES)(
     expect((await cache.stats()).bytes).toBeLessThan(mirrorBytes);
   },
 );
+
+it('a run ending as the app quits prepares nothing, and quitting does not wait for it', async () => {
+  const logger = createLogger({ sinks: [memorySink()] });
+  const mirrors = createMirrorStore({ root: join(root, 'quit-mirrors'), logger });
+  const cache = createCloneCache({ mirrors, logger, maxBytes: () => 5 * 1024 ** 3 });
+  const { token } = gitlab.user('cospec-bot');
+  let runEnded: () => void = () => undefined;
+  const made = await cache.clone({
+    key: { accountId: 'acc-z', projectId: 10 },
+    fetchUrl: `${gitlab.url}/${PROJECT}.git`,
+    url: `${gitlab.url}/${PROJECT}.git`,
+    dir: join(root, 'quit-ws'),
+    branch: 'main',
+    defaultBranch: 'main',
+    access: async () => ({ username: 'cospec-bot', password: token }),
+    prepareAfter: new Promise<void>((resolve) => (runEnded = resolve)),
+  });
+  expect(made).toBeDefined();
+  // A run that never ends does not hold quitting up either.
+  await cache.dispose();
+  runEnded();
+  await cache.settled();
+  const gitDir = (await mirrors.open({ accountId: 'acc-z', projectId: 10 })).gitDir;
+  expect(await readdir(`${gitDir}.checkout`).catch(() => [] as string[])).toEqual([]);
+});
