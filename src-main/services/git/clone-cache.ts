@@ -226,7 +226,7 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
         if (before) throw new CacheDamage(before);
         clock.lap('checkMs');
         req.onProgress?.('Updating the project’s cache', 0);
-        await ops.update(mirror, req);
+        await ops.update(mirror, { ...req, copyNext: true });
         clock.lap('fetchMs');
         const after = await mirror.damage();
         if (after) throw new CacheDamage(after);

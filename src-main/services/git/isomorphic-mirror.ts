@@ -66,7 +66,9 @@ export function createIsomorphicMirrorOps(deps: IsomorphicMirrorDeps): MirrorOps
   async function update(gitDir: string, req: MirrorUpdate): Promise<void> {
     const started = Date.now();
     const copier = worker();
-    if (copier) spare ??= standbyWorker(copier);
+    // Only when a run's copy follows: a refill or a compaction has none, and the worker would load
+    // its script for nothing (0.3-0.6 s of CPU) and idle until it expires.
+    if (copier && req.copyNext) spare ??= standbyWorker(copier);
     const credentials = () => req.access().then(({ username, password }) => ({ username, password }));
     const signal = req.signal ?? new AbortController().signal;
     // The fill indexes the whole project's pack: on the worker, as a clone. An update brings a
@@ -139,8 +141,11 @@ export function createIsomorphicMirrorOps(deps: IsomorphicMirrorDeps): MirrorOps
           background: options.background ?? false,
           nativeZlib,
         } as const;
-        ready = spare?.take();
-        spare = undefined;
+        // A checkout prepared for later leaves the spare worker to the run it was started for.
+        if (!options.background) {
+          ready = spare?.take();
+          spare = undefined;
+        }
         await runInWorker(entry, job, io(options.url, signal, { onTimings: (t) => (timings = t) }), ready);
       } else {
         inThread();
