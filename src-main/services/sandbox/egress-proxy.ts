@@ -16,6 +16,7 @@ import type { CredentialGateway } from '../gateway';
 import type { ModelGateway } from '../gateway/model-gateway';
 import { normaliseHost } from '../../platform/host';
 import { compileAllowlist, forbiddenAddressReason } from './allowlist';
+import { cachedLookup } from './dns-cache';
 import { readInto, streamTarget } from './read-into';
 
 /**
@@ -111,7 +112,8 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   const allowlist = compileAllowlist(options.allowlist, {
     ...(options.mayReachPrivate ? { mayReachPrivate: options.mayReachPrivate } : {}),
   });
-  const lookup = options.lookup ?? defaultLookup;
+  // Shared and briefly kept per proxy (dns-cache.ts); every address is still judged below.
+  const lookup = cachedLookup(options.lookup ?? defaultLookup);
   const kept: EgressDecision[] = [];
   const counts = new Map<
     string,

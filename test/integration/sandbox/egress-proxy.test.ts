@@ -200,6 +200,26 @@ describe('the egress proxy', () => {
     expect(lookedUp.slice(before)).toContain('rebind.attacker.test');
   });
 
+  it('shares one lookup among requests made together, and still judges the shared answer', async () => {
+    const before = lookedUp.length;
+    const allowed = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        curl(['-p', '-x', proxy.address, `http://vpn-gitlab.corp:${httpPort}/together-${i}`]),
+      ),
+    );
+    for (const [i, r] of allowed.entries()) expect(r.out).toContain(`/together-${i}`);
+    // Shared (dns-cache.ts has the exact rules, with its own clock): fewer calls than requests.
+    expect(lookedUp.slice(before).filter((n) => n === 'vpn-gitlab.corp').length).toBeLessThan(allowed.length);
+    // The same loopback answer, for a name the policy did not open, is refused every time.
+    const refused = await Promise.all(
+      Array.from({ length: 3 }, () => curl(['-p', '-x', proxy.address, `http://rebind.attacker.test:${httpPort}/`])),
+    );
+    for (const r of refused) {
+      expect(r.out).toMatch(/403/);
+      expect(r.out).not.toContain('plain');
+    }
+  });
+
   it('refuses a wildcard-matched name that resolves to a private or metadata address', async () => {
     expect((await curl(['-p', '-x', proxy.address, `http://a.wild.test:${httpPort}/`])).out).toMatch(/403/);
     expect((await curl(['-x', proxy.address, `http://b.wild.test:${httpPort}/`])).out).toMatch(/metadata/);
