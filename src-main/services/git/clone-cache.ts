@@ -146,11 +146,15 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
     await deps.mirrors.discard(gitDir);
   }
 
-  /** Every mirror with what is prepared beside it counted in. */
+  /** Every mirror with what is prepared beside it counted in (`prepared`: that part). */
   async function usage() {
     const all = await deps.mirrors.usage();
-    for (const m of all) m.bytes += await prepared.bytes(m.gitDir);
-    return all;
+    return Promise.all(
+      all.map(async (m) => {
+        const beside = await prepared.bytes(m.gitDir);
+        return { ...m, bytes: m.bytes + beside, prepared: beside };
+      }),
+    );
   }
 
   async function stats(): Promise<CloneCacheStats> {
@@ -162,11 +166,28 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
     };
   }
 
-  /** Discards least recently used mirrors until all fit under the bound. */
+  /**
+   * Keeps everything under the bound: first the checkouts prepared for later runs go, least recently
+   * used project first (losing one costs a run its checkout, losing a mirror a full clone), then
+   * whole mirrors.
+   */
   async function evict(): Promise<void> {
     const max = deps.maxBytes();
     const all = (await usage()).sort((a, b) => a.lastUsedMs - b.lastUsedMs);
     let total = all.reduce((sum, m) => sum + m.bytes, 0);
+    for (const m of all) {
+      if (total <= max) return;
+      if (!m.prepared) continue;
+      log.info('clone cache over its bound; removing a checkout prepared for a later run', {
+        gitDir: m.gitDir,
+        bytes: m.prepared,
+        total,
+        max,
+      });
+      await prepared.drop(m.gitDir);
+      total -= m.prepared;
+      m.bytes -= m.prepared;
+    }
     for (const m of all) {
       if (total <= max) break;
       if (!m.filled) continue;
@@ -226,7 +247,12 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
         if (before) throw new CacheDamage(before);
         clock.lap('checkMs');
         req.onProgress?.('Updating the project’s cache', 0);
-        await ops.update(mirror, { ...req, copyNext: true });
+        // A checkout waiting at the branch's commit will most likely serve (unless the fetch moves
+        // the branch): then no full copy follows, and isomorphic-git's spare worker is not started.
+        const waiting = req.depth === undefined ? await prepared.peek(mirror.gitDir) : undefined;
+        const likely =
+          waiting?.engine === ops.engine && waiting.commit === (await branchTip(mirror.gitDir, req.branch));
+        await ops.update(mirror, { ...req, copyNext: !likely });
         clock.lap('fetchMs');
         const after = await mirror.damage();
         if (after) throw new CacheDamage(after);
@@ -315,7 +341,7 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
       // A data folder on another disk than the workspace (no rename across) or a copy that failed:
       // the full copy says which, if anything, is really wrong.
       log.warn('could not use the prepared checkout; copying the project as usual', { error });
-      await ready.discard().catch(() => undefined);
+      await ready.discard();
       await rm(dir, { recursive: true, force: true, maxRetries: 3 });
       return false;
     }
@@ -440,6 +466,18 @@ async function headOf(dir: string): Promise<string> {
   const line = packed.split('\n').find((l) => l.endsWith(` ${ref}`));
   if (!line) throw new CacheDamage(`the copy has no ${ref}`);
   return line.slice(0, 40);
+}
+
+/** The commit a branch of the mirror names, from its own files (loose, then packed); cheap, no git. */
+async function branchTip(gitDir: string, branch: string): Promise<string | undefined> {
+  const ref = `refs/heads/${branch}`;
+  const loose = await readFile(join(gitDir, ref), 'utf8').catch(() => undefined);
+  if (loose !== undefined) return loose.trim();
+  const packed = await readFile(join(gitDir, 'packed-refs'), 'utf8').catch(() => '');
+  return packed
+    .split('\n')
+    .find((l) => l.endsWith(` ${ref}`))
+    ?.slice(0, 40);
 }
 
 /** GitLab could not be reached or refused us: not the cache's fault, so it is kept. */

@@ -127,7 +127,8 @@ export function createIsomorphicMirrorOps(deps: IsomorphicMirrorDeps): MirrorOps
       if (options.depth !== undefined) throw new Error('the isomorphic-git cache makes full copies only');
       const started = Date.now();
       const signal = options.signal ?? new AbortController().signal;
-      const entry = worker();
+      // Without a checkout the copy is a few files and refs: less than a worker's start costs.
+      const entry = options.checkout === false ? undefined : worker();
       let timings: Record<string, number> = {};
       let ready: Worker | undefined;
       if (entry) {
@@ -137,7 +138,6 @@ export function createIsomorphicMirrorOps(deps: IsomorphicMirrorDeps): MirrorOps
           dir,
           url: options.url,
           branch: options.branch,
-          checkout: options.checkout ?? true,
           background: options.background ?? false,
           nativeZlib,
         } as const;

@@ -183,9 +183,7 @@ function work(job: WorkerJob): Promise<{ result?: CloneOutcome; timings?: Record
         signal,
       }).then(() => ({}));
     case 'mirror-copy':
-      return copyMirror(job.gitDir, job.dir, job.url, job.branch, signal, { checkout: job.checkout }).then(
-        (timings) => ({ timings }),
-      );
+      return copyMirror(job.gitDir, job.dir, job.url, job.branch, signal).then((timings) => ({ timings }));
   }
 }
 

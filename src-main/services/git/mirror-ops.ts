@@ -35,6 +35,6 @@ export interface MirrorUpdate {
   /** The account's undici dispatcher (proxy, CA), for the isomorphic-git path. */
   dispatcher?: Dispatcher;
   signal?: AbortSignal;
-  /** A run's copy follows at once (isomorphic-mirror.ts starts its worker during the fetch). */
+  /** A run's full copy (with checkout) follows at once (isomorphic-mirror.ts starts its worker during the fetch). */
   copyNext?: boolean;
 }

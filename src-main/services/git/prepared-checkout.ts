@@ -25,10 +25,11 @@ export interface PreparedCheckout {
   readonly commit: string;
   /**
    * Moves the prepared files and index into `dir`, a repository just made from the mirror without
-   * a checkout (nothing in it but `.git`), which is replaced by the prepared folder.
+   * a checkout (nothing in it but `.git`), which is replaced by the prepared folder. Fails, and
+   * removes the prepared checkout, when its files are not as they were made.
    */
   placeInto(dir: string): Promise<void>;
-  /** Removes it unused. */
+  /** Removes it unused, in the background (idle() waits for that). */
   discard(): Promise<void>;
 }
 
@@ -42,6 +43,8 @@ export interface PreparedCheckouts {
   prepare(gitDir: string, engine: CloneEngineName, make: (dir: string) => Promise<string>): Promise<void>;
   /** Removes what is prepared beside this mirror (the mirror is discarded, evicted or cleared). */
   drop(gitDir: string): Promise<void>;
+  /** What is prepared beside this mirror, without taking it (it may still turn out unusable). */
+  peek(gitDir: string): Promise<{ engine: CloneEngineName; commit: string } | undefined>;
   /** Bytes on disk of what is prepared beside this mirror. */
   bytes(gitDir: string): Promise<number>;
   /** Resolves when no build, take or removal is under way (tests, the bench). */
@@ -56,6 +59,8 @@ const MetaSchema = z.object({
   fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
 });
 type Meta = z.infer<typeof MetaSchema>;
+
+const CHANGED = 'its files changed since it was made';
 
 /** Leftovers of a crashed build or take older than this are swept. */
 const SWEEP_AFTER_MS = 10 * 60_000;
@@ -101,6 +106,16 @@ export function createPreparedCheckouts(deps: { logger: Logger }): PreparedCheck
           () => false,
         );
         if (!moved) return undefined;
+        // Thousands of files: removed after the take, not while the run waits for its copy.
+        const removeLater = () =>
+          serial(slot, () => remove(taken)).catch((error: unknown) =>
+            log.warn('could not remove a prepared checkout', { gitDir, error }),
+          );
+        const refuse = (why: string) => {
+          // Damage says so louder than an older commit, which is the normal case after a push.
+          log[why.startsWith('its') ? 'warn' : 'debug']('prepared checkout not used; removing it', { gitDir, why });
+          void removeLater();
+        };
         const meta = await readMeta(taken);
         const why = !meta
           ? 'its description is missing or damaged'
@@ -108,22 +123,24 @@ export function createPreparedCheckouts(deps: { logger: Logger }): PreparedCheck
             ? `it was made by ${meta.engine}`
             : meta.commit !== commit
               ? `it is at ${meta.commit.slice(0, 12)}, the run needs ${commit.slice(0, 12)}`
-              : (await fingerprint(join(taken, 'tree'))).digest !== meta.fingerprint
-                ? 'its files changed since it was made'
-                : undefined;
+              : undefined;
         if (why || !meta) {
-          // Damage says so louder than an older commit, which is the normal case after a push.
-          const level = why?.startsWith('its') ? 'warn' : 'debug';
-          log[level]('prepared checkout not used; removing it', { gitDir, why });
-          // Thousands of files: removed after this take, not while the run waits for its copy.
-          void serial(slot, () => remove(taken)).catch((error: unknown) =>
-            log.warn('could not remove a prepared checkout', { gitDir, error }),
-          );
+          refuse(why ?? 'no description');
           return undefined;
         }
+        // Its files are checked while the caller makes the repository (git's process or the
+        // worker thread), and it is placed only once they are found as they were made.
+        const unchanged = fingerprint(join(taken, 'tree')).then(
+          (found) => found.digest === meta.fingerprint,
+          () => false,
+        );
         return {
           commit: meta.commit,
           async placeInto(dir) {
+            if (!(await unchanged)) {
+              refuse(CHANGED);
+              throw new Error(`The prepared checkout was not used: ${CHANGED}.`);
+            }
             const tree = join(taken, 'tree');
             await rename(join(dir, '.git'), join(tree, '.git'));
             await rename(join(taken, 'index'), join(tree, '.git', 'index'));
@@ -132,7 +149,9 @@ export function createPreparedCheckouts(deps: { logger: Logger }): PreparedCheck
             await rename(tree, dir);
             await remove(taken);
           },
-          discard: () => remove(taken),
+          async discard() {
+            void unchanged.then(removeLater);
+          },
         };
       }),
 
@@ -171,6 +190,11 @@ export function createPreparedCheckouts(deps: { logger: Logger }): PreparedCheck
       }),
 
     drop: (gitDir) => serial(slotOf(gitDir), () => remove(slotOf(gitDir))),
+
+    async peek(gitDir) {
+      const meta = await readMeta(join(slotOf(gitDir), 'ready'));
+      return meta && { engine: meta.engine, commit: meta.commit };
+    },
 
     async bytes(gitDir) {
       return (await readMeta(join(slotOf(gitDir), 'ready')))?.bytes ?? 0;

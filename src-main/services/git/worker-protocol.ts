@@ -40,8 +40,6 @@ export interface MirrorCopyJob {
   dir: string;
   url: string;
   branch: string;
-  /** False: the repository only, for a prepared checkout to be moved in (prepared-checkout.ts). */
-  checkout: boolean;
   /** A checkout prepared for a later run: nobody waits for it, so it yields the CPU. */
   background: boolean;
   nativeZlib: boolean;

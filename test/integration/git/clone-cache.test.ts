@@ -497,3 +497,38 @@ it('a run ending as the app quits prepares nothing, and quitting does not wait f
   const gitDir = (await mirrors.open({ accountId: 'acc-z', projectId: 10 })).gitDir;
   expect(await readdir(`${gitDir}.checkout`).catch(() => [] as string[])).toEqual([]);
 });
+
+it('over its bound, the checkouts prepared for later runs go before any mirror', async () => {
+  let max = 5 * 1024 ** 3;
+  const logger = createLogger({ sinks: [memorySink()] });
+  const mirrors = createMirrorStore({ root: join(root, 'bound-mirrors'), logger });
+  const cache = createCloneCache({ mirrors, logger, maxBytes: () => max });
+  const { token } = gitlab.user('cospec-bot');
+  let n = 0;
+  const clone = () =>
+    cache.clone({
+      key: { accountId: 'acc-b', projectId: 11 },
+      fetchUrl: `${gitlab.url}/${PROJECT}.git`,
+      url: `${gitlab.url}/${PROJECT}.git`,
+      dir: join(root, `bound-ws-${++n}`),
+      branch: 'main',
+      defaultBranch: 'main',
+      access: async () => ({ username: 'cospec-bot', password: token }),
+      prepareAfter: Promise.resolve(),
+    });
+  expect(await clone()).toBeDefined();
+  await cache.settled();
+  const gitDir = (await mirrors.open({ accountId: 'acc-b', projectId: 11 })).gitDir;
+  const ready = join(`${gitDir}.checkout`, 'ready');
+  expect((await lstat(ready)).isDirectory()).toBe(true);
+  const mirrorBytes = (await mirrors.usage()).find((u) => u.gitDir === gitDir)?.bytes ?? 0;
+  const both = (await cache.stats()).bytes;
+  // Room for the mirror, not for the mirror and a prepared checkout.
+  max = Math.floor((mirrorBytes + both) / 2);
+  expect(await clone()).toBeDefined();
+  await cache.settled();
+  expect(await lstat(ready).catch(() => undefined)).toBeUndefined();
+  const after = await cache.stats();
+  expect(after.projects).toBe(1);
+  expect(after.bytes).toBeLessThanOrEqual(max);
+});

@@ -107,7 +107,13 @@ it.each([
 ] as const)('one with %s is removed, never handed out', async (_what, spoil, engine, commit, why) => {
   await prepared.prepare(gitDir, 'git', make(A));
   await spoil();
-  expect(await prepared.take(gitDir, engine, commit)).toBeUndefined();
+  const taken = await prepared.take(gitDir, engine, commit);
+  if (why === 'its files changed') {
+    // Found when it is placed (checked while the caller makes the repository): refused, not moved.
+    const dir = await bareCopy();
+    await expect(taken?.placeInto(dir)).rejects.toThrow(why);
+    expect(await readdir(dir)).toEqual(['.git']);
+  } else expect(taken).toBeUndefined();
   expect(sink.lines.at(-1)).toContain(why);
   // Removed after the take, not while a run waits for it.
   await prepared.idle();
@@ -126,6 +132,7 @@ it('a build that fails leaves nothing, and the one prepared before stays usable'
   const taken = await prepared.take(gitDir, 'git', A);
   expect(taken?.commit).toBe(A);
   await taken?.discard();
+  await prepared.idle();
 });
 
 it('a newer one replaces the older; a take waits for a build under way', async () => {
@@ -135,6 +142,7 @@ it('a newer one replaces the older; a take waits for a build under way', async (
   await building;
   expect(taken?.commit).toBe(B);
   await taken?.discard();
+  await prepared.idle();
   expect(await readdir(slot())).toEqual([]);
 });
 
