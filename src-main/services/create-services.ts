@@ -8,7 +8,7 @@ import { createAppService } from './app';
 import { createAccountsService, type AccountsService } from './accounts';
 import { createOAuthAppResolver, createOAuthFlows } from './auth';
 import { loadPolicy, PolicyGuard, resolvePolicyPath } from './policy';
-import { createSecretStore, type SecretStore } from './secrets';
+import { createSecretStore, withReadCache, type SecretStore } from './secrets';
 import {
   createSettingsService,
   createSettingsStore,
@@ -101,12 +101,15 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
   for (const dir of [deps.paths.dataDir, deps.paths.logsDir, deps.paths.cacheDir, join(deps.paths.dataDir, 'runs')])
     ensurePrivateDir(dir);
   const settings = createSettingsStore({ dataDir: deps.paths.dataDir, logger: deps.logger, now: deps.now });
-  const secrets = await createSecretStore({
-    dataDir: deps.paths.dataDir,
-    encryptor: deps.encryptor,
-    logger: deps.logger,
-    allowPlaintext: () => settings.read('security', SecuritySettingsSchema).allowPlaintextSecrets,
-  });
+  // Reads kept briefly: a keychain read blocks main's event loop (secrets/read-cache.ts).
+  const secrets = withReadCache(
+    await createSecretStore({
+      dataDir: deps.paths.dataDir,
+      encryptor: deps.encryptor,
+      logger: deps.logger,
+      allowPlaintext: () => settings.read('security', SecuritySettingsSchema).allowPlaintextSecrets,
+    }),
+  );
   const accounts = await createAccountsService({
     settings,
     secrets,
