@@ -81,7 +81,7 @@ export interface ServiceInternals {
   runs: RunsService;
   repositories: RepositoriesService;
   updates: UpdatesService;
-  review: Pick<ReviewService, 'clearDiffCache'>;
+  review: Pick<ReviewService, 'clearDiffCache' | 'prepare'>;
   /** Background work after runs (refills, prepared checkouts): tests and the bench wait for it. */
   cloneCache: Pick<CloneCache, 'settled'>;
 }
@@ -217,6 +217,22 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
     git: gitService,
   });
 
+  // When a run has opened or updated MRs, their diffs are computed while nobody waits, so the
+  // reviewer's first open answers from main's kept diffs (review/diff-cache.ts) rather than git.
+  const prepared = new Set<string>();
+  const preparing = new Set<Promise<void>>();
+  const stopPreparing = deps.events.on('runs.didChange', (record) => {
+    if (record.state !== 'succeeded') return;
+    for (const output of record.outputs) {
+      const key = `${record.id}\n${output.kind === 'merge_request' ? output.iid : ''}`;
+      if (output.kind !== 'merge_request' || prepared.has(key)) continue;
+      prepared.add(key);
+      const work = review.prepare({ runId: record.id, mrIid: output.iid });
+      preparing.add(work);
+      void work.finally(() => preparing.delete(work));
+    }
+  });
+
   const localGitLab = createLocalGitLabService({
     start: deps.localGitLab,
     dataDir: join(deps.paths.dataDir, 'local-gitlab'),
@@ -238,6 +254,9 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
     handleDeepLink: (url) => oauth.handleDeepLink(url),
     internal: { accounts, settings, secrets, policy, runs, repositories, updates, review, cloneCache },
     async dispose() {
+      stopPreparing();
+      // Its git processes write into the data folder, which callers may remove next.
+      await Promise.allSettled([...preparing]);
       updates.dispose();
       await localGitLab.dispose();
       await runs.dispose();

@@ -11,6 +11,7 @@ import { checkoutMergeRequest, checkTargetDir, type ReviewCloner } from './check
 import type { ReviewGitLab } from './gitlab-api';
 import { createDiffCache, DEFAULT_DIFF_CACHE, type DiffCacheOptions } from './diff-cache';
 import { diffFailed } from './git';
+import { isObjectId } from '../git/host-git';
 import { crossCheck, fetchGitLabChanges, filesFromGitLab, type GitLabChanges } from './gitlab-diff';
 import { listReviews } from './list';
 import {
@@ -67,6 +68,12 @@ export interface ReviewService {
   handlers: ServiceHandlers<typeof reviewContract>;
   /** Forgets the diffs get() kept, so the next get() computes its diff again (`npm run bench review` measures both). */
   clearDiffCache(): void;
+  /**
+   * Computes and keeps the local diff of an MR a run opened or updated, in the background, so the
+   * reviewer's first get() answers from it (fetching into the mirror and running git while nobody
+   * waits). Never rejects: a failure is logged and get() tries again when asked.
+   */
+  prepare(target: { runId: string; mrIid: number }): Promise<void>;
 }
 
 /** What get() computes locally for one MR: the commits it diffed and the files. */
@@ -232,23 +239,40 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
    */
   async function localDiffOf(ctx: Context, mr: ApiMergeRequest): Promise<LocalDiff> {
     const refs = mr.diff_refs;
+    // Only object ids reach git: diff_refs are GitLab's answer, put into git's arguments below.
     const pair =
-      refs?.base_sha && refs.head_sha
+      refs?.base_sha && refs.head_sha && isObjectId(refs.base_sha) && isObjectId(refs.head_sha)
         ? { accountId: ctx.accountId, projectId: ctx.project.id, baseSha: refs.base_sha, headSha: refs.head_sha }
         : undefined;
     const kept = pair && diffs.get(pair);
     if (kept) return kept;
-    // Usually the mirror has both commits already: the files are listed while range() checks that,
-    // rather than after it (a git process less on the way to the first paint). When it had to fetch
-    // or diffs another pair, the listing failed or is not used, and localDiff lists again.
-    const early = pair ? settle(mirrorOf(ctx).then((m) => listChanges(m, pair.baseSha, pair.headSha))) : undefined;
+    // Usually the mirror has both commits already. Listing the files of exactly that pair, with both
+    // revisions peeled to commits, fails when either is missing, so it is also range()'s check for
+    // them: one git process instead of two (each spawn blocks main's event loop while git forks),
+    // and no wait for the mirror's lock, which only fetches need. When it fails, range() fetches
+    // what is missing (or diffs another pair) and localDiff lists again.
+    if (pair) {
+      const listed = await settle(
+        mirrorOf(ctx).then(async (repo) => ({
+          repo,
+          listing: await listChanges(repo, `${pair.baseSha}^{commit}`, `${pair.headSha}^{commit}`),
+        })),
+      );
+      if (listed.ok) {
+        const { repo, listing } = listed.value;
+        const files = await localDiff(repo, pair.baseSha, pair.headSha, limits, listing).catch((error: unknown) => {
+          throw diffFailed(error);
+        });
+        const range = { baseSha: pair.baseSha, headSha: pair.headSha, startSha: refs?.start_sha ?? pair.baseSha };
+        const local: LocalDiff = { range, files };
+        diffs.set(pair, local);
+        return local;
+      }
+    }
     const r = await range(ctx, mr);
-    const listed = early && r.baseSha === pair?.baseSha && r.headSha === pair.headSha ? await early : undefined;
-    const files = await localDiff(r.repo, r.baseSha, r.headSha, limits, listed?.ok ? listed.value : undefined).catch(
-      (error: unknown) => {
-        throw diffFailed(error);
-      },
-    );
+    const files = await localDiff(r.repo, r.baseSha, r.headSha, limits).catch((error: unknown) => {
+      throw diffFailed(error);
+    });
     const local: LocalDiff = { range: { baseSha: r.baseSha, headSha: r.headSha, startSha: r.startSha }, files };
     // Kept only under the pair it was computed for (locateRange may fall back to a merge base).
     if (pair && r.baseSha === pair.baseSha && r.headSha === pair.headSha) diffs.set(pair, local);
@@ -257,6 +281,15 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
 
   return {
     clearDiffCache: () => diffs.clear(),
+    async prepare({ runId, mrIid }) {
+      try {
+        const ctx = await context(runId);
+        const local = await localDiffOf(ctx, await fetchMergeRequest(ctx.gl, ctx.project, mrIid));
+        log.debug('prepared a review diff', { runId, mrIid, files: local.files.length });
+      } catch (error) {
+        log.info('could not prepare a review diff ahead', { runId, mrIid, error });
+      }
+    },
     handlers: {
       async list({ accountId }) {
         const runs = deps.runs.list ? await deps.runs.list() : [];

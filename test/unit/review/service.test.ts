@@ -188,4 +188,57 @@ describe('createReviewService keeps computed diffs', { timeout: 60_000 }, () => 
       head = previous;
     }
   });
+  it('prepares a diff ahead so the first get() runs no git; a known pair takes two git processes', async () => {
+    const logger = createLogger({ sinks: [memorySink()] });
+    const gitRuns: string[] = [];
+    const service = createReviewService({
+      runs: {
+        get: async (id) => ({ id, spec: { accountId: 'a', projectPath: 'acme/app' } }) as unknown as RunRecord,
+      },
+      gitlabFor: () => gitlab(),
+      logger,
+      mirrors: countingMirrors(join(root, 'mirrors-prepare'), logger, gitRuns),
+      git: { clone: () => Promise.reject(new Error('unused')) },
+    });
+    await service.prepare({ runId: 'r', mrIid: 1 });
+    gitRuns.length = 0;
+    const first = await service.handlers.get({ runId: 'r', mrIid: 1 });
+    expect(gitRuns).toEqual([]);
+    expect(first.diff).toMatchObject({ source: 'local', baseSha: base, headSha: head, stats: { files: 1 } });
+
+    // The mirror has both commits: the listing (revisions peeled to commits) is the check, then the first page.
+    service.clearDiffCache();
+    gitRuns.length = 0;
+    expect((await service.handlers.get({ runId: 'r', mrIid: 1 })).diff).toEqual(first.diff);
+    expect(gitRuns.map((a) => a.split(' ')[0])).toEqual(['diff', 'diff']);
+    expect(gitRuns[0]).toContain(`${base}^{commit} ${head}^{commit}`);
+
+    // An MR that cannot be read is logged, never thrown.
+    await expect(service.prepare({ runId: 'r', mrIid: 99 })).resolves.toBeUndefined();
+  });
+
+  it('never hands GitLab’s diff_refs to git unless they are object ids', async () => {
+    const logger = createLogger({ sinks: [memorySink()] });
+    const gitRuns: string[] = [];
+    const service = createReviewService({
+      runs: {
+        get: async (id) => ({ id, spec: { accountId: 'a', projectPath: 'acme/app' } }) as unknown as RunRecord,
+      },
+      gitlabFor: () => gitlab(),
+      logger,
+      mirrors: countingMirrors(join(root, 'mirrors-hostile'), logger, gitRuns),
+      git: { clone: () => Promise.reject(new Error('unused')) },
+    });
+    const previous = head;
+    head = `--output=${join(root, 'written-by-git')}`;
+    try {
+      const { diff } = await service.handlers.get({ runId: 'r', mrIid: 1 });
+      // The source branch as fetched stands in for the head GitLab named.
+      expect(diff.source).toBe('local');
+      expect(diff.headSha).toMatch(/^[0-9a-f]{40}$/);
+    } finally {
+      head = previous;
+    }
+    expect(gitRuns.some((a) => a.includes('--output'))).toBe(false);
+  });
 });
