@@ -1,8 +1,7 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { extname, resolve, sep } from 'node:path';
+import { extname, relative, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
 import { eventNames } from '../../src-shared/ipc/channels';
@@ -67,6 +66,9 @@ const MIME: Record<string, string> = {
 
 /** A call's arguments are user input (a comment, a task): generous, but bounded. */
 const MAX_CALL_BYTES = 8 * 1024 * 1024;
+/** The renderer's files are kept in memory once read (see rendererFile): each up to this size, all up to the second. */
+const MAX_KEPT_FILE_BYTES = 8 * 1024 * 1024;
+const MAX_KEPT_BYTES = 64 * 1024 * 1024;
 /** A page that stops reading its events is cut off rather than buffered without end. */
 const MAX_BUFFERED_EVENTS_BYTES = 16 * 1024 * 1024;
 
@@ -192,17 +194,41 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     if (decoded.includes('\0')) return sendText(res, 400, 'Bad request.\n');
     const file = resolve(root, '.' + (decoded === '/' ? '/index.html' : decoded));
     if (!file.startsWith(root + sep)) return sendText(res, 404, 'Not found.\n');
-    const info = await stat(file).catch(() => undefined);
-    if (!info?.isFile()) return sendText(res, 404, 'Not found.\n');
+    const body = await rendererFile(file);
+    if (!body) return sendText(res, 404, 'Not found.\n');
     res.writeHead(
       200,
       headers({
         'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream',
-        'Content-Length': String(info.size),
+        'Content-Length': String(body.length),
       }),
     );
-    if (req.method === 'HEAD') return res.end();
-    createReadStream(file).pipe(res);
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  /*
+   * The renderer's files, kept once read: a cold page load asks for a dozen of them at once while
+   * main computes the page's first data on the same event loop, and a stat, open, reads and close
+   * per request each took a turn of it (bench/review-profile.ts). Vite names what it emits under
+   * assets/ by content hash, so those never change under their name; anything else (index.html)
+   * is checked against its size and modification time on each request, so a rebuild is served.
+   */
+  const kept = new Map<string, { size: number; mtimeMs: number; body: Buffer }>();
+  let keptBytes = 0;
+  async function rendererFile(file: string): Promise<Buffer | undefined> {
+    const hit = kept.get(file);
+    const immutable = relative(root, file).startsWith(`assets${sep}`);
+    if (hit && immutable) return hit.body;
+    const info = await stat(file).catch(() => undefined);
+    if (!info?.isFile()) return undefined;
+    if (hit && hit.size === info.size && hit.mtimeMs === info.mtimeMs) return hit.body;
+    const body = await readFile(file).catch(() => undefined);
+    if (!body) return undefined;
+    if (body.length <= MAX_KEPT_FILE_BYTES && keptBytes + body.length - (hit?.body.length ?? 0) <= MAX_KEPT_BYTES) {
+      keptBytes += body.length - (hit?.body.length ?? 0);
+      kept.set(file, { size: info.size, mtimeMs: info.mtimeMs, body });
+    }
+    return body;
   }
 
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {

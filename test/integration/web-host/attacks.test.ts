@@ -244,6 +244,26 @@ describe('browser mode: who may talk to the web host', () => {
     }
   });
 
+  it('serves a rebuilt page anew, and its files whole (GET and HEAD), from memory once read', async () => {
+    const renderer = join(scratch, 'renderer');
+    const asset = await send('/assets/app.js', { headers: { ...own(), cookie } });
+    expect(asset).toMatchObject({ status: 200, body: 'console.log(1)' });
+    expect(asset.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    const head = await send('/assets/app.js', { method: 'HEAD', headers: { ...own(), cookie } });
+    expect(head.status).toBe(200);
+    expect(head.headers['content-length']).toBe(String('console.log(1)'.length));
+    expect(head.body).toBe('');
+    try {
+      // index.html is not named by its content: a rebuild (another size or time) is served at once.
+      writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>coSPEC rebuilt</title>');
+      expect((await send('/index.html', { headers: { ...own(), cookie } })).body).toContain('coSPEC rebuilt');
+      rmSync(join(renderer, 'index.html'));
+      expect((await send('/index.html', { headers: { ...own(), cookie } })).status).toBe(404);
+    } finally {
+      writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>coSPEC</title>');
+    }
+  });
+
   it('lets its own page call through the real dispatcher and receive events on the WebSocket', async () => {
     const ok = await call({ ...own(), cookie, origin });
     expect(ok.status).toBe(200);
