@@ -24,7 +24,7 @@ import { ensurePrivateDir } from '../platform/private-dir';
 import { cloneEngineFromEnv, createGitService } from './git';
 import { createEngineFollowingSandbox, engineStatusOf } from './sandbox';
 import { accountsConnector, createLocalGitLabService, type LocalGitLabStarter } from './local-gitlab';
-import { createReviewService, reviewGitLabFromAccounts, type ReviewService } from './review';
+import { createReviewService, prepareReviewsAhead, reviewGitLabFromAccounts, type ReviewService } from './review';
 import { createMirrorStore } from './git/mirror';
 import { createCloneCache, type CloneCache } from './git/clone-cache';
 import { modelUpstream } from './gateway/model-apis';
@@ -217,21 +217,8 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
     git: gitService,
   });
 
-  // When a run has opened or updated MRs, their diffs are computed while nobody waits, so the
-  // reviewer's first open answers from main's kept diffs (review/diff-cache.ts) rather than git.
-  const prepared = new Set<string>();
-  const preparing = new Set<Promise<void>>();
-  const stopPreparing = deps.events.on('runs.didChange', (record) => {
-    if (record.state !== 'succeeded') return;
-    for (const output of record.outputs) {
-      const key = `${record.id}\n${output.kind === 'merge_request' ? output.iid : ''}`;
-      if (output.kind !== 'merge_request' || prepared.has(key)) continue;
-      prepared.add(key);
-      const work = review.prepare({ runId: record.id, mrIid: output.iid });
-      preparing.add(work);
-      void work.finally(() => preparing.delete(work));
-    }
-  });
+  // The diffs of MRs a finished run opened are computed before the reviewer asks (review/prepare-ahead.ts).
+  const stopPreparing = prepareReviewsAhead((listener) => deps.events.on('runs.didChange', listener), review);
 
   const localGitLab = createLocalGitLabService({
     start: deps.localGitLab,
@@ -254,9 +241,7 @@ export async function createServices(deps: ServiceDeps): Promise<AppServices & {
     handleDeepLink: (url) => oauth.handleDeepLink(url),
     internal: { accounts, settings, secrets, policy, runs, repositories, updates, review, cloneCache },
     async dispose() {
-      stopPreparing();
-      // Its git processes write into the data folder, which callers may remove next.
-      await Promise.allSettled([...preparing]);
+      await stopPreparing();
       updates.dispose();
       await localGitLab.dispose();
       await runs.dispose();

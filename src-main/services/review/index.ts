@@ -39,6 +39,7 @@ import { displayPath } from './parse';
 import { resolvePosition } from './position';
 
 export { reviewGitLabFromAccounts, createReviewGitLab, type ReviewGitLab, type ReviewAccounts } from './gitlab-api';
+export { prepareReviewsAhead } from './prepare-ahead';
 
 export interface ReviewDeps {
   runs: {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, memorySink } from '../../../src-main/platform/logger';
-import { createReviewService, type ReviewGitLab } from '../../../src-main/services/review';
+import { createReviewService, prepareReviewsAhead, type ReviewGitLab } from '../../../src-main/services/review';
+import { createEventBus } from '../../../src-main/platform/events';
 import type { ApiAnswer, HttpMethod } from '../../../src-main/services/review/gitlab-api';
 import type { RunRecord } from '../../../src-shared/model/run';
 import { createMirrorStore, type Mirror, type MirrorStore } from '../../../src-main/services/git/mirror';
@@ -240,5 +241,34 @@ describe('createReviewService keeps computed diffs', { timeout: 60_000 }, () => 
       head = previous;
     }
     expect(gitRuns.some((a) => a.includes('--output'))).toBe(false);
+  });
+  it('prepares the MRs of a run that succeeded, once, when the runs service says so', async () => {
+    const logger = createLogger({ sinks: [memorySink()] });
+    const gitRuns: string[] = [];
+    const service = createReviewService({
+      runs: {
+        get: async (id) => ({ id, spec: { accountId: 'a', projectPath: 'acme/app' } }) as unknown as RunRecord,
+      },
+      gitlabFor: () => gitlab(),
+      logger,
+      mirrors: countingMirrors(join(root, 'mirrors-ahead'), logger, gitRuns),
+      git: { clone: () => Promise.reject(new Error('unused')) },
+    });
+    const events = createEventBus();
+    const stop = prepareReviewsAhead((listener) => events.on('runs.didChange', listener), service);
+    const mr = { kind: 'merge_request', iid: 1, title: 'Agent work', sourceBranch: 'cospec/x', targetBranch: 'main' };
+    const record = (state: string) => ({
+      id: 'r',
+      state,
+      outputs: [{ ...mr, state: 'opened', pipelineStatus: null, webUrl: 'w' }],
+    });
+    events.emit('runs.didChange', record('running') as unknown as RunRecord);
+    events.emit('runs.didChange', record('succeeded') as unknown as RunRecord);
+    events.emit('runs.didChange', record('succeeded') as unknown as RunRecord);
+    await stop(); // waits for the work under way
+    expect(gitRuns.filter((a) => a.startsWith('diff')).length).toBeGreaterThan(0);
+    gitRuns.length = 0;
+    await service.handlers.get({ runId: 'r', mrIid: 1 });
+    expect(gitRuns).toEqual([]);
   });
 });
