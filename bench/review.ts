@@ -271,7 +271,13 @@ async function openInApp(page: Page, baseUrl: string, hash: string): Promise<num
   await page.getByRole('navigation', { name: 'Main' }).waitFor();
   const run = await page.evaluateHandle(OPEN_IN_APP_SCRIPT);
   try {
-    return await run.evaluate((fn, h) => (fn as unknown as (h: string) => Promise<number>)(h), hash);
+    const seen = errorsOf(page).length;
+    return await withinPaintTimeout(
+      page,
+      hash,
+      seen,
+      run.evaluate((fn, h) => (fn as unknown as (h: string) => Promise<number>)(h), hash),
+    );
   } finally {
     await run.dispose();
   }
@@ -397,6 +403,31 @@ export const benchReview: BenchModule = async () => {
       small.push(s);
       big.push(b);
       bigComputed.push(c);
+    }
+    // One more cold load of each kind with a Chromium trace and main's CPU profile (bench/review-profile.ts).
+    const profileDir = process.env.BENCH_REVIEW_PROFILE;
+    if (profileDir) {
+      const { profiledLoad } = await import('./review-profile');
+      for (let round = 1; round <= 2; round++) {
+        const seen = await profiledLoad(
+          browser,
+          page,
+          profileDir,
+          `seen-${round}`,
+          () => measure(page, urlOf(bigRun, bigIid)),
+          RENDERER_OUT,
+        );
+        clearDiffCache();
+        const computed = await profiledLoad(
+          browser,
+          page,
+          profileDir,
+          `computed-${round}`,
+          () => measure(page, urlOf(bigRun, bigIid)),
+          RENDERER_OUT,
+        );
+        process.stderr.write([...seen, ...computed].map((l) => `bench: review: profile: ${l}\n`).join(''));
+      }
     }
     // Cold loads of the first screen (the runs list with its rows) against the empty static page.
     const cold = { first: [] as number[], empty: [] as number[] };
