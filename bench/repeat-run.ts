@@ -41,6 +41,14 @@
  * (5.2 s vs 3.4 s), the copy 4.4 s / 3.5 s; after 1.70x (4.2 s vs 2.5 s) and 1.77x (4.9 s vs 2.8 s),
  * the copy 2.6 s / 3.1 s, its checkout 2.3-2.8 s against the baseline's `git clone` 1.5-2.0 s. One
  * more pair at load 7-9: before 1.98x (7.8 s vs 3.9 s), after 1.82x (8.7 s vs 4.8 s), within the swing.
+ *
+ * Then the checkout moved off the run's critical path (git/prepared-checkout.ts): prepared from the
+ * mirror once a run has ended, taken by the next run at that commit. 3 rounds at load 5-7: git path
+ * 0.84x (2.32 s vs 2.77 s), isomorphic-git 0.64x (1.32 s vs 2.08 s; fetch 98 ms, taking the checkout
+ * 55 ms, the copy without checkout 140 ms, the rest the sandbox); the same runs with the prepared
+ * checkout removed first 1.85x and 1.92x; preparing one took 2.6-2.8 s in the background. Taking it
+ * first walked its files before the copy (0.3-0.5 s at load 14) and made the isomorphic-git copy on a
+ * worker (0.16-0.42 s to start): the walk now overlaps the copy, which runs in-thread without a checkout.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
