@@ -38,8 +38,6 @@ export interface ForwardContext {
   basePath: string;
   projectPaths: string[];
   getToken(): Promise<string>;
-  /** Drops the token getToken shares between requests (GitLab refused it), so the next request reads it afresh. */
-  forgetToken(): void;
   dispatcher: Dispatcher | undefined;
   resolver: ProjectIdResolver;
   recorder: GatewayRecorder;
@@ -203,7 +201,6 @@ export async function forwardRequest(
 
   const status = upstream.statusCode;
   if (status === 401) {
-    ctx.forgetToken();
     await upstream.body.dump();
     return refuse(401, "GitLab refused the account's credentials (token revoked or expired?)", kind);
   }

@@ -78,7 +78,7 @@ export interface CredentialGatewayOptions {
   instanceUrl: string;
   /** Projects the run may reach by git and by project-scoped API calls, e.g. ["acme/web-app"]. */
   projectPaths: string[];
-  /** The account's current token; called again at most TOKEN_REUSE_MS after the last call, so a refreshed OAuth token is picked up. */
+  /** The account's current token; called per request so a refreshed OAuth token is picked up. */
   getCredentials: () => Promise<{ token: string }>;
   /** The account's undici dispatcher (its proxy and CA settings); Node's defaults when absent. */
   dispatcher?: Dispatcher;
@@ -108,15 +108,6 @@ export interface CredentialGateway {
 }
 
 const tokenSchema = z.object({ token: z.string().min(1) });
-
-/**
- * How long one read of the account's token serves further requests. Each read is a call to the OS
- * keychain (a D-Bus round trip to the Secret Service on Linux: 0.5 ms median, 3 ms at the 90th
- * percentile on this loaded machine), and a git fetch or push makes several requests in a row.
- * Kept short so a token refreshed elsewhere is picked up almost at once (the accounts service
- * refreshes an OAuth token a minute before it expires), and dropped after GitLab refuses one.
- */
-const TOKEN_REUSE_MS = 2_000;
 
 const defaultPort = (protocol: string) => (protocol === 'https:' ? 443 : 80);
 
@@ -153,8 +144,6 @@ export async function createCredentialGateway(options: CredentialGatewayOptions)
     () => secrets,
   );
   const apiBase = `${instance.origin}${basePath}/api/v4`;
-  // The token read for one request serves the requests of the next TOKEN_REUSE_MS too.
-  let shared: { at: number; token: Promise<string> } | undefined;
   const ctx: ForwardContext = {
     origin: instance.origin,
     basePath,
@@ -170,21 +159,9 @@ export async function createCredentialGateway(options: CredentialGatewayOptions)
       recorder,
     }),
     async getToken() {
-      const now = performance.now();
-      if (!shared || now - shared.at >= TOKEN_REUSE_MS) {
-        const token = options.getCredentials().then((c) => tokenSchema.parse(c).token);
-        const entry = { at: now, token };
-        shared = entry;
-        token.catch(() => {
-          if (shared === entry) shared = undefined;
-        });
-      }
-      const token = await shared.token;
+      const { token } = tokenSchema.parse(await options.getCredentials());
       secrets.add(token);
       return token;
-    },
-    forgetToken() {
-      shared = undefined;
     },
   };
   // Every spelling of the instance's host (case, trailing dot, IPv4/IPv6 literal forms) is the instance.
