@@ -105,7 +105,8 @@
  *   it): lookups are now shared and kept 2 s (src-main/services/sandbox/dns-cache.ts). Every gateway
  *   request read the token from the OS keychain (a D-Bus round trip on Linux, 0.7 ms median and 2.9
  *   ms at the 90th percentile at load 8; the bench hands the token over directly, so its rows do
- *   not show it): one read now serves the requests of 2 s and is dropped after a 401.
+ *   not show it): reads are now served by the secrets store's read cache
+ *   (src-main/services/secrets/read-cache.ts), the one place token reads are kept.
  * - before/after, alternating runs (30 MB, 3 rounds, 120 requests; added ms socket / tunnel, then
  *   the gateway's): before 13.2 / 37.1 and 11.2 / 31.1 at load 7–9, 30.7 / 92.3 and 36.4 / 86.5 at
  *   load 15–17; after 59.7 / 67.8 and 53.5 / 72.9 at load 8–17, 20.8 / 55.5 and 19.9 / 47.2 at load
