@@ -60,7 +60,7 @@ import { pathsFor } from '../src-main/platform/paths';
 import { createServices } from '../src-main/services';
 import type { CloneEngineName } from '../src-main/services/git';
 import { BASE_IMAGE } from '../src-main/services/sandbox';
-import { aesEncryptor } from '../test/integration/accounts/test-encryptor';
+import { aesEncryptor } from '../test/support/aes-encryptor';
 import { benchRepo } from './clone';
 import { breakdownOf, breakdownSink, summarise, type Breakdown } from './repeat-breakdown';
 import { median, result, type BenchResult } from './types';

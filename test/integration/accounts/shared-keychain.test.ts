@@ -15,7 +15,7 @@ import {
   secretKeys,
 } from '../../../src-main/services/secrets';
 import { startGitLabStandIn, type StandIn } from '../../../tools/gitlab-standin';
-import { aesEncryptor } from './test-encryptor';
+import { aesEncryptor } from '../../support/aes-encryptor';
 
 // Real Secret Service (gnome-keyring on a private D-Bus session from scripts/with-keyring.sh), real
 // `cospec` processes: the app's composition (minus Electron, a test encryptor for safeStorage) and the

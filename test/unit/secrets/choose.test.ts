@@ -1,32 +1,17 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { aesEncryptor } from '../../support/aes-encryptor';
 import {
   createEncryptedFileSecretStore,
   createSecretStore,
-  type Encryptor,
   type KeyringSecretStore,
 } from '../../../src-main/services/secrets';
 
-function encryptor(key: Buffer, strong = true): Encryptor {
-  return {
-    isStrong: () => strong,
-    backendName: () => (strong ? 'gnome_libsecret' : 'basic_text'),
-    encrypt(plain) {
-      const iv = randomBytes(12);
-      const c = createCipheriv('aes-256-gcm', key, iv);
-      const body = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
-      return Buffer.concat([iv, c.getAuthTag(), body]);
-    },
-    decrypt(cipher) {
-      const d = createDecipheriv('aes-256-gcm', key, cipher.subarray(0, 12));
-      d.setAuthTag(cipher.subarray(12, 28));
-      return Buffer.concat([d.update(cipher.subarray(28)), d.final()]).toString('utf8');
-    },
-  };
-}
+/** The app's fallback cipher as the tests' AES stand-in, with the backend Electron reports for it. */
+const encryptor = (key: Buffer, strong = true) => aesEncryptor(key, strong, strong ? 'gnome_libsecret' : 'basic_text');
 
 /** An in-memory keychain; `answers: false` is a session without any Secret Service. */
 function fakeKeyring(options: { answers?: boolean; refuse?: (key: string) => boolean } = {}) {

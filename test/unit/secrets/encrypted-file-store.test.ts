@@ -1,29 +1,11 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEncryptedFileSecretStore, type Encryptor } from '../../../src-main/services/secrets';
+import { createEncryptedFileSecretStore } from '../../../src-main/services/secrets';
+import { aesEncryptor as withKey } from '../../support/aes-encryptor';
 
-/** A real encryptor (AES-256-GCM, random key) standing in for Electron's safeStorage. */
-function aesEncryptor(strong = true, backend = 'gnome_libsecret'): Encryptor {
-  const key = randomBytes(32);
-  return {
-    isStrong: () => strong,
-    backendName: () => backend,
-    encrypt(plain) {
-      const iv = randomBytes(12);
-      const c = createCipheriv('aes-256-gcm', key, iv);
-      const body = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
-      return Buffer.concat([iv, c.getAuthTag(), body]);
-    },
-    decrypt(cipher) {
-      const d = createDecipheriv('aes-256-gcm', key, cipher.subarray(0, 12));
-      d.setAuthTag(cipher.subarray(12, 28));
-      return Buffer.concat([d.update(cipher.subarray(28)), d.final()]).toString('utf8');
-    },
-  };
-}
+const aesEncryptor = (strong = true, backend = 'gnome_libsecret') => withKey(undefined, strong, backend);
 
 const dirs: string[] = [];
 const scratch = () => {

@@ -1,4 +1,3 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,29 +6,9 @@ import {
   createEncryptedFileSecretStore,
   SECRET_READ_TTL_MS,
   withReadCache,
-  type Encryptor,
   type SecretStore,
 } from '../../../src-main/services/secrets';
-
-/** AES-256-GCM with a random key, standing in for Electron's safeStorage. */
-function aesEncryptor(): Encryptor {
-  const key = randomBytes(32);
-  return {
-    isStrong: () => true,
-    backendName: () => 'gnome_libsecret',
-    encrypt(plain) {
-      const iv = randomBytes(12);
-      const c = createCipheriv('aes-256-gcm', key, iv);
-      const body = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
-      return Buffer.concat([iv, c.getAuthTag(), body]);
-    },
-    decrypt(cipher) {
-      const d = createDecipheriv('aes-256-gcm', key, cipher.subarray(0, 12));
-      d.setAuthTag(cipher.subarray(12, 28));
-      return Buffer.concat([d.update(cipher.subarray(28)), d.final()]).toString('utf8');
-    },
-  };
-}
+import { aesEncryptor } from '../../support/aes-encryptor';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));

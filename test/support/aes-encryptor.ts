@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { Encryptor } from '../../../src-main/services/secrets';
+import type { Encryptor } from '../../src-main/services/secrets';
 
 /** A real encryptor (AES-256-GCM, fixed key per instance) standing in for Electron's safeStorage. */
 export function aesEncryptor(key: Buffer = randomBytes(32), strong = true, backend = 'gnome_libsecret'): Encryptor {
