@@ -140,6 +140,20 @@ function countingMirrors(dir: string, logger: ReturnType<typeof createLogger>, g
   });
 }
 
+/** A review service on the stand-in GitLab whose mirrors (in their own folder) count git commands. */
+function countingService(folder: string, gitRuns: string[]) {
+  const logger = createLogger({ sinks: [memorySink()] });
+  return createReviewService({
+    runs: {
+      get: async (id) => ({ id, spec: { accountId: 'a', projectPath: 'acme/app' } }) as unknown as RunRecord,
+    },
+    gitlabFor: () => gitlab(),
+    logger,
+    mirrors: countingMirrors(join(root, folder), logger, gitRuns),
+    git: { clone: () => Promise.reject(new Error('unused')) },
+  });
+}
+
 describe('createReviewService keeps computed diffs', { timeout: 60_000 }, () => {
   it('answers the same base..head again without git, per account, and computes a new head', async () => {
     const logger = createLogger({ sinks: [memorySink()] });
@@ -190,17 +204,8 @@ describe('createReviewService keeps computed diffs', { timeout: 60_000 }, () => 
     }
   });
   it('prepares a diff ahead so the first get() runs no git; a known pair takes two git processes', async () => {
-    const logger = createLogger({ sinks: [memorySink()] });
     const gitRuns: string[] = [];
-    const service = createReviewService({
-      runs: {
-        get: async (id) => ({ id, spec: { accountId: 'a', projectPath: 'acme/app' } }) as unknown as RunRecord,
-      },
-      gitlabFor: () => gitlab(),
-      logger,
-      mirrors: countingMirrors(join(root, 'mirrors-prepare'), logger, gitRuns),
-      git: { clone: () => Promise.reject(new Error('unused')) },
-    });
+    const service = countingService('mirrors-prepare', gitRuns);
     await service.prepare({ runId: 'r', mrIid: 1 });
     gitRuns.length = 0;
     const first = await service.handlers.get({ runId: 'r', mrIid: 1 });
@@ -219,17 +224,8 @@ describe('createReviewService keeps computed diffs', { timeout: 60_000 }, () => 
   });
 
   it('never hands GitLab’s diff_refs to git unless they are object ids', async () => {
-    const logger = createLogger({ sinks: [memorySink()] });
     const gitRuns: string[] = [];
-    const service = createReviewService({
-      runs: {
-        get: async (id) => ({ id, spec: { accountId: 'a', projectPath: 'acme/app' } }) as unknown as RunRecord,
-      },
-      gitlabFor: () => gitlab(),
-      logger,
-      mirrors: countingMirrors(join(root, 'mirrors-hostile'), logger, gitRuns),
-      git: { clone: () => Promise.reject(new Error('unused')) },
-    });
+    const service = countingService('mirrors-hostile', gitRuns);
     const previous = head;
     head = `--output=${join(root, 'written-by-git')}`;
     try {
@@ -243,17 +239,8 @@ describe('createReviewService keeps computed diffs', { timeout: 60_000 }, () => 
     expect(gitRuns.some((a) => a.includes('--output'))).toBe(false);
   });
   it('prepares the MRs of a run that succeeded, once, when the runs service says so', async () => {
-    const logger = createLogger({ sinks: [memorySink()] });
     const gitRuns: string[] = [];
-    const service = createReviewService({
-      runs: {
-        get: async (id) => ({ id, spec: { accountId: 'a', projectPath: 'acme/app' } }) as unknown as RunRecord,
-      },
-      gitlabFor: () => gitlab(),
-      logger,
-      mirrors: countingMirrors(join(root, 'mirrors-ahead'), logger, gitRuns),
-      git: { clone: () => Promise.reject(new Error('unused')) },
-    });
+    const service = countingService('mirrors-ahead', gitRuns);
     const events = createEventBus();
     const stop = prepareReviewsAhead((listener) => events.on('runs.didChange', listener), service);
     const mr = { kind: 'merge_request', iid: 1, title: 'Agent work', sourceBranch: 'cospec/x', targetBranch: 'main' };
