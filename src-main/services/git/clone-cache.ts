@@ -251,7 +251,8 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
         // the branch): then no full copy follows, and isomorphic-git's spare worker is not started.
         const waiting = req.depth === undefined ? await prepared.peek(mirror.gitDir) : undefined;
         const likely =
-          waiting?.engine === ops.engine && waiting.commit === (await branchTip(mirror.gitDir, req.branch));
+          waiting?.engine === ops.engine &&
+          waiting.commit === (await refValue(mirror.gitDir, `refs/heads/${req.branch}`));
         await ops.update(mirror, { ...req, copyNext: !likely });
         clock.lap('fetchMs');
         const after = await mirror.damage();
@@ -460,19 +461,15 @@ async function headOf(dir: string): Promise<string> {
   if (/^[0-9a-f]{40}$/.test(head)) return head;
   const ref = /^ref: (refs\/heads\/\S+)$/.exec(head)?.[1];
   if (!ref) throw new CacheDamage('the copy has no HEAD');
-  const loose = await readFile(join(gitDir, ref), 'utf8').catch(() => undefined);
-  if (loose) return loose.trim();
-  const packed = await readFile(join(gitDir, 'packed-refs'), 'utf8').catch(() => '');
-  const line = packed.split('\n').find((l) => l.endsWith(` ${ref}`));
-  if (!line) throw new CacheDamage(`the copy has no ${ref}`);
-  return line.slice(0, 40);
+  const commit = await refValue(gitDir, ref);
+  if (!commit) throw new CacheDamage(`the copy has no ${ref}`);
+  return commit;
 }
 
-/** The commit a branch of the mirror names, from its own files (loose, then packed); cheap, no git. */
-async function branchTip(gitDir: string, branch: string): Promise<string | undefined> {
-  const ref = `refs/heads/${branch}`;
+/** What a ref names, from the repository's own files (loose, then packed): cheap, no git process. */
+async function refValue(gitDir: string, ref: string): Promise<string | undefined> {
   const loose = await readFile(join(gitDir, ref), 'utf8').catch(() => undefined);
-  if (loose !== undefined) return loose.trim();
+  if (loose) return loose.trim();
   const packed = await readFile(join(gitDir, 'packed-refs'), 'utf8').catch(() => '');
   return packed
     .split('\n')
