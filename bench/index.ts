@@ -24,6 +24,8 @@ async function modules(): Promise<Array<{ name: string; run: BenchModule }>> {
   list.push({ name: 'repeat', run: benchRepeatRun });
   const { benchReview } = await import('./review');
   list.push({ name: 'review', run: benchReview });
+  const { benchKeychain } = await import('./keychain');
+  list.push({ name: 'keychain', run: benchKeychain });
   return list;
 }
 

@@ -1,5 +1,5 @@
-import { AsyncEntry } from '@napi-rs/keyring';
 import { CospecError } from '../../../src-shared/ipc/errors';
+import { sharedKeychain, type Keychain } from './keychain-thread';
 import type { SecretStore } from './types';
 
 /** A keychain-backed store that can say whether a keychain answers at all in this session. */
@@ -11,30 +11,33 @@ export const KEYRING_SERVICE = 'coSPEC Desktop';
 
 /**
  * Secrets in the OS keychain (macOS Keychain, Windows Credential Manager, the Secret Service on
- * Linux) through @napi-rs/keyring; the one store of the app, the CLI and browser mode (see choose.ts).
+ * Linux) through @napi-rs/keyring on its own thread (keychain-thread.ts); the one store of the app,
+ * the CLI and browser mode (see choose.ts). The keychain is injectable for tests.
  */
-export function createKeyringSecretStore(service = KEYRING_SERVICE): KeyringSecretStore {
-  const entry = (key: string) => new AsyncEntry(service, key);
+export function createKeyringSecretStore(
+  service = KEYRING_SERVICE,
+  keychain: Keychain = sharedKeychain(),
+): KeyringSecretStore {
   return {
     async answers() {
       // Reading an entry that does not exist succeeds (null) only when a keychain is really there.
       // Tried twice like every call (keychainCall): one refusal of a busy daemon must not send the
       // app to its file fallback or make the CLI refuse to keep a token.
       try {
-        await keychainCall(() => entry('cospec:probe').getPassword());
+        await keychainCall(() => keychain.get(service, 'cospec:probe'));
         return true;
       } catch {
         return false;
       }
     },
     async get(key) {
-      return (await keychainCall(() => entry(key).getPassword())) ?? undefined;
+      return keychainCall(() => keychain.get(service, key));
     },
     async set(key, value) {
-      await keychainCall(() => entry(key).setPassword(value));
+      await keychainCall(() => keychain.set(service, key, value));
     },
     async delete(key) {
-      await keychainCall(() => entry(key).deleteCredential());
+      await keychainCall(() => keychain.delete(service, key));
     },
     describe: () => `the OS keychain (service "${service}")`,
   };

@@ -1,12 +1,11 @@
 import type { SecretStore } from './types';
 
 /*
- * Every GitLab call reads its account's token. From the OS keychain that read blocks main's event
- * loop for ~10 ms on Linux (@napi-rs/keyring answers over D-Bus before its promise returns; measured
- * with `BENCH_REVIEW_PROFILE`, bench/review-profile.ts), and opening a review makes several calls at
- * once while the same loop serves the page. So a value read is kept briefly: writes and deletes go
- * through here and replace it at once; a change made by another process (the `cospec` command) is
- * seen within the TTL. Failed reads are not kept.
+ * Every GitLab call reads its account's token, and opening a review makes several at once. From the
+ * OS keychain each read is a round trip to another process (5 ms on Linux at load 7 with the entry
+ * kept, `npm run bench keychain`), made on the keychain's own thread (keychain-thread.ts). So a value
+ * read is kept briefly: writes and deletes go through here and replace it at once; a change made by
+ * another process (the `cospec` command) is seen within the TTL. Failed reads are not kept.
  */
 
 /** How long a value read from the store is reused. */

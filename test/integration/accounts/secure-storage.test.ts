@@ -28,6 +28,38 @@ describe.runIf(hasBus)('OS keychain secret store (real Secret Service)', () => {
     await expect(store.delete(key)).resolves.toBeUndefined();
   });
 
+  it('reads what another libsecret client changed, through the entries its thread keeps', async () => {
+    const store = createKeyringSecretStore();
+    const key = `account:${randomUUID()}:token`;
+    await store.set(key, 'glpat-first');
+    expect(await store.get(key)).toBe('glpat-first');
+    const changed = spawnSync(
+      'secret-tool',
+      ['store', '--label=changed elsewhere', 'service', KEYRING_SERVICE, 'username', key],
+      { input: 'glpat-second', encoding: 'utf8' },
+    );
+    expect(changed.status).toBe(0);
+    expect(await store.get(key)).toBe('glpat-second');
+    await store.delete(key);
+    expect(await store.get(key)).toBeUndefined();
+  });
+
+  it('keeps a one-shot process alive until its keychain call is answered, then lets it exit', () => {
+    // The `cospec` command's shape: one read at top level, then nothing left to do. A thread that
+    // kept the process alive would hang it (spawnSync's timeout: status null); one that let it go
+    // early would end it before the answer (exit code 13, an unsettled top-level await).
+    const key = `account:${randomUUID()}:token`;
+    const script = `
+      import { createKeyringSecretStore } from './src-main/services/secrets/keyring-store.ts';
+      const store = createKeyringSecretStore();
+      await store.set(${JSON.stringify(key)}, 'glpat-one-shot');
+      console.log(await store.get(${JSON.stringify(key)}));
+      await store.delete(${JSON.stringify(key)});`;
+    const run = spawnSync('npx', ['tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.stderr).not.toContain('unsettled');
+    expect({ status: run.status, out: run.stdout.trim() }).toEqual({ status: 0, out: 'glpat-one-shot' });
+  });
+
   it('reports SECURE_STORAGE_UNAVAILABLE with guidance when there is no session bus', () => {
     const script = `
       import { createKeyringSecretStore } from './src-main/services/secrets/keyring-store.ts';

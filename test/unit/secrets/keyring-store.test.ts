@@ -1,40 +1,36 @@
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Keychain } from '../../../src-main/services/secrets/keychain-thread';
+import { createKeyringSecretStore as createStore } from '../../../src-main/services/secrets/keyring-store';
 
 /**
  * A busy Secret Service refuses a call now and then and answers the next one: the store tries each
  * call, the "is there a keychain" probe included, a second time before it gives up.
  */
 
-const keychain = vi.hoisted(() => ({ refusals: 0, values: new Map<string, string>() }));
+const keychain = { refusals: 0, values: new Map<string, string>() };
 
-vi.mock('@napi-rs/keyring', () => ({
-  AsyncEntry: class {
-    constructor(
-      private readonly service: string,
-      private readonly key: string,
-    ) {}
-    private refuseOnce(): void {
-      if (keychain.refusals > 0) {
-        keychain.refusals--;
-        throw new Error('org.freedesktop.DBus.Error.NoReply: busy');
-      }
-    }
-    async getPassword(): Promise<string | null> {
-      this.refuseOnce();
-      return keychain.values.get(`${this.service}/${this.key}`) ?? null;
-    }
-    async setPassword(value: string): Promise<void> {
-      this.refuseOnce();
-      keychain.values.set(`${this.service}/${this.key}`, value);
-    }
-    async deleteCredential(): Promise<boolean> {
-      this.refuseOnce();
-      return keychain.values.delete(`${this.service}/${this.key}`);
-    }
+/** A keychain that refuses the next `refusals` calls, as a busy Secret Service does. */
+const busyKeychain: Keychain = {
+  async get(service, key) {
+    refuseOnce();
+    return keychain.values.get(`${service}/${key}`);
   },
-}));
-
-const { createKeyringSecretStore } = await import('../../../src-main/services/secrets/keyring-store');
+  async set(service, key, value) {
+    refuseOnce();
+    keychain.values.set(`${service}/${key}`, value);
+  },
+  async delete(service, key) {
+    refuseOnce();
+    keychain.values.delete(`${service}/${key}`);
+  },
+};
+function refuseOnce(): void {
+  if (keychain.refusals > 0) {
+    keychain.refusals--;
+    throw new Error('org.freedesktop.DBus.Error.NoReply: busy');
+  }
+}
+const createKeyringSecretStore = (service: string) => createStore(service, busyKeychain);
 
 describe('keychain store on a busy Secret Service', () => {
   beforeEach(() => {
