@@ -5,6 +5,7 @@
 // one report shows everything that is broken.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -131,9 +132,36 @@ function firstLine(text) {
   return line.trim().slice(0, 300);
 }
 
+/*
+ * When something failed, the state of the machine it failed on, in one line that the tail of the
+ * output keeps: a full disk, exhausted memory or a container engine that stopped answering fail
+ * many unrelated tests at once (keychain writes, clones, sandbox runs), and that is the first thing
+ * to rule out.
+ */
+function machineLine() {
+  const free = (path) => {
+    const r = spawnSync('df', ['-Pk', path], { encoding: 'utf8' });
+    const kb = Number(r.stdout?.trim().split('\n').pop()?.split(/\s+/)[3]);
+    return Number.isFinite(kb) ? `${(kb / 1024 / 1024).toFixed(1)} GiB free on ${path}` : `${path}: df failed`;
+  };
+  const mem = /MemAvailable:\s+(\d+)/.exec(existsSync('/proc/meminfo') ? readFileSync('/proc/meminfo', 'utf8') : '');
+  const socket = process.env.COSPEC_CONTAINER_SOCKET ?? '/run/cospec/podman.sock';
+  const engine = spawnSync('curl', ['-s', '-m', '5', '--unix-socket', socket, 'http://d/_ping'], { encoding: 'utf8' });
+  return [
+    'machine now:',
+    [os.tmpdir(), '/var/lib/containers'].filter(existsSync).map(free).join(', ') + ';',
+    mem ? `${(Number(mem[1]) / 1024 / 1024).toFixed(1)} GiB memory available;` : '',
+    `load ${os.loadavg()[0].toFixed(1)};`,
+    `container engine at ${socket}: ${engine.error ? 'not asked (no curl)' : engine.stdout === 'OK' ? 'answers' : 'does not answer'}`,
+  ]
+    .filter(Boolean)
+    .join(' ');
+}
+
 console.log('\n━━ summary');
 for (const s of steps) console.log(`${s.ok ? 'ok  ' : 'FAIL'} ${s.name} (${s.seconds} s)`);
 const failures = failedTests();
 if (failures.length) console.log(`\nfailed tests:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
+if (failures.length || !steps.every((s) => s.ok)) console.log(`\n${machineLine()}`);
 console.log(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exit(steps.every((s) => s.ok) ? 0 : 1);

@@ -67,9 +67,12 @@ function unavailable(error: unknown): CospecError {
     process.platform === 'linux'
       ? 'On Linux, coSPEC needs a Secret Service such as GNOME Keyring or KWallet running and unlocked in your session (a D-Bus session bus is required).'
       : 'Unlock your keychain and try again.';
+  // The keychain's own words go in the message too: "AccessDenied" and "no such service" want
+  // different fixes, and a report that shows only the first line should still tell them apart.
+  const said = message.replace(/\s+/g, ' ').trim().slice(0, 160);
   return new CospecError(
     'SECURE_STORAGE_UNAVAILABLE',
-    `coSPEC could not use the system's secure storage to keep your token. ${hint}`,
+    `coSPEC could not use the system's secure storage to keep your token${said ? ` (${said})` : ''}. ${hint}`,
     message,
   );
 }
