@@ -201,6 +201,12 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       headers({
         'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream',
         'Content-Length': String(body.length),
+        // The app's code under assets/ is named by its content (see rendererFile), so this browser
+        // may keep it: a later start then neither asks for it again nor compiles it again (V8
+        // keeps the compiled code beside a cached script, as the window's app:// scheme does with
+        // its codeCache privilege, src-main/shell/app-protocol.ts). It holds no data; index.html
+        // and every call stay no-store.
+        ...(isHashedAsset(file) ? { 'Cache-Control': 'private, max-age=31536000, immutable' } : {}),
       }),
     );
     res.end(req.method === 'HEAD' ? undefined : body);
@@ -213,11 +219,12 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
    * assets/ by content hash, so those never change under their name; anything else (index.html)
    * is checked against its size and modification time on each request, so a rebuild is served.
    */
+  const isHashedAsset = (file: string) => relative(root, file).startsWith(`assets${sep}`);
   const kept = new Map<string, { size: number; mtimeMs: number; body: Buffer }>();
   let keptBytes = 0;
   async function rendererFile(file: string): Promise<Buffer | undefined> {
     const hit = kept.get(file);
-    const immutable = relative(root, file).startsWith(`assets${sep}`);
+    const immutable = isHashedAsset(file);
     if (hit && immutable) return hit.body;
     const info = await stat(file).catch(() => undefined);
     if (!info?.isFile()) return undefined;

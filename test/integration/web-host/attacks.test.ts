@@ -249,6 +249,14 @@ describe('browser mode: who may talk to the web host', () => {
     const asset = await send('/assets/app.js', { headers: { ...own(), cookie } });
     expect(asset).toMatchObject({ status: 200, body: 'console.log(1)' });
     expect(asset.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    // Named by content: this browser may keep it. The page (not named by content) and every answer
+    // of a call, which carries the user's data, are never stored.
+    expect(asset.headers['cache-control']).toBe('private, max-age=31536000, immutable');
+    expect((await send('/', { headers: { ...own(), cookie } })).headers['cache-control']).toBe('no-store');
+    expect((await send('/assets/missing.js', { headers: { ...own(), cookie } })).headers['cache-control']).toBe(
+      'no-store',
+    );
+    expect((await send('/assets/app.js', { headers: own() })).headers['cache-control']).toBe('no-store');
     const head = await send('/assets/app.js', { method: 'HEAD', headers: { ...own(), cookie } });
     expect(head.status).toBe(200);
     expect(head.headers['content-length']).toBe(String('console.log(1)'.length));
@@ -267,6 +275,7 @@ describe('browser mode: who may talk to the web host', () => {
   it('lets its own page call through the real dispatcher and receive events on the WebSocket', async () => {
     const ok = await call({ ...own(), cookie, origin });
     expect(ok.status).toBe(200);
+    expect(ok.headers['cache-control']).toBe('no-store');
     expect(JSON.parse(ok.body)).toMatchObject({ ok: true, value: { host: 'browser' } });
     // Validation is the dispatcher's: a call outside the contract is an error envelope.
     const bad = await send(WEB_PATHS.call, {
