@@ -55,6 +55,16 @@
  *     its input buffer and gathers window frames (110–190 ms; without a container 100 → 60 ms), and
  *     finished read buffers go to a pool shared by all connections (the app 175–295 ms, no
  *     collector left in perf's top entries).
+ *   - session 10: an exec session's stdin can not escape the detach-key copy, but a container
+ *     attach with an explicit empty detachKeys can (Podman's compat attach handler tells "unset"
+ *     from ""). Measured alone, 200 MB into `cat` through the engine API: exec 1.20–1.34 s with
+ *     the API service at 750–880 ms of CPU; attach with `detachKeys=` 0.47–0.64 s at 190–210 ms.
+ *     Built as a branch (the tunnel as the relay's main process, attached before its start, its log
+ *     driver none) and benched against the tree before it, alternating, 3 rounds of 100 MB each:
+ *     at load 4–5 the streaming server 50–74 MB/s after against 59–79 before, the stand-in 69–76 %
+ *     against 75–91 %; at load 10, 17 against 18 MB/s. No end-to-end gain at these loads, so not
+ *     landed: with the engine's share cut to a quarter, the rest of the path (tunnel.pl's perl
+ *     loop, conmon, the app's framing, all on the same two cores) sets the pace.
  * - the hop fewer, measured before deciding (100 MB from the streaming server, curl in a
  *   `--network none` container, proxy and server on the host, load 2–5): through relay.pl and the
  *   unix socket 0.25–0.45 s (CPU per 100 MB: relay ~80 ms, proxy ~85, server ~40); with the proxy
