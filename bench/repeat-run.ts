@@ -11,7 +11,8 @@
  *   (git/prepared-checkout.ts; as when that run is still going or was on another commit), in the
  *   same rounds, and how long preparing one took in the background;
  * - one repeat after 50 new commits were pushed to the server (an incremental fetch; the prepared
- *   checkout is at the old commit, so the files are checked out while the run waits).
+ *   checkout is at the old commit and is brought to the new one in place, writing only the files
+ *   the 50 commits changed: MirrorOps.advance).
  * Every measured step starts after a `sync`, and each side removes its workspace afterwards; each run
  * prints where its time went (bench/repeat-breakdown.ts). BENCH_REPEAT_ROUNDS sets the rounds (default
  * 3). Both clone paths are measured, each with its own cache (the user's git, then isomorphic-git, as
@@ -286,7 +287,7 @@ async function benchRepeatRunOn(engine: CloneEngineName): Promise<BenchResult[]>
         baselineValue: baseAfterPush,
         value: afterPush,
         unit: 's',
-        note: 'one run: the cache fetches the 50 commits incrementally; the checkout prepared after the last run is at the old commit, so the files are checked out while the run waits',
+        note: 'one run: the cache fetches the 50 commits incrementally; the checkout prepared after the last run is at the old commit and is brought to the new one in place (only the changed files written)',
       }),
     ];
   } finally {

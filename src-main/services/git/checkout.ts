@@ -35,7 +35,7 @@ export interface CheckoutReader {
 }
 
 /** One file of the tree to write: its path in the work tree, normalised mode and blob id. */
-interface PlannedFile {
+export interface PlannedFile {
   path: string;
   mode: number;
   oid: Buffer;
@@ -79,35 +79,52 @@ export async function checkoutFromPack(job: CheckoutJob): Promise<{ files: numbe
 
 /** The folders (parents first) and files of the commit's tree; every name checked (parseTree). */
 function planCheckout(reader: CheckoutReader, commitOid: string): { dirs: string[]; files: PlannedFile[] } {
+  const plan = { dirs: [] as string[], files: [] as PlannedFile[] };
+  walkTree(reader, treeOfCommit(reader, commitOid), '', plan);
+  return plan;
+}
+
+export function treeOfCommit(reader: CheckoutReader, commitOid: string): string {
   const commit = reader.read(commitOid);
   if (commit.type !== 'commit') throw new PackFormatError(`${commitOid} is not a commit.`);
   const treeOid = /^tree ([0-9a-f]{40})\n/.exec(commit.data.toString('latin1', 0, 46))?.[1];
   if (!treeOid) throw new PackFormatError(`Commit ${commitOid} has no tree.`);
-  const dirs: string[] = [];
-  const files: PlannedFile[] = [];
-  const stack: Array<{ oid: string; prefix: string }> = [{ oid: treeOid, prefix: '' }];
+  return treeOid;
+}
+
+/** Adds a tree's folders (parents first, under `prefix`) and files to the plan. */
+export function walkTree(
+  reader: CheckoutReader,
+  treeOid: string,
+  prefix: string,
+  plan: { dirs: string[]; files: PlannedFile[] },
+): void {
+  const stack: Array<{ oid: string; prefix: string }> = [{ oid: treeOid, prefix }];
   while (stack.length) {
     const { oid, prefix } = stack.pop() as { oid: string; prefix: string };
-    const tree = reader.read(oid);
-    if (tree.type !== 'tree') throw new PackFormatError(`${oid} is not a tree.`);
-    for (const entry of parseTree(tree.data)) {
+    for (const entry of readTree(reader, oid)) {
       const path = prefix + entry.name;
       if (entry.mode === 0o40000) {
-        dirs.push(path);
+        plan.dirs.push(path);
         stack.push({ oid: entry.oid.toString('hex'), prefix: `${path}/` });
       } else {
-        files.push({ path, mode: entry.mode, oid: entry.oid });
+        plan.files.push({ path, mode: entry.mode, oid: entry.oid });
       }
     }
   }
-  return { dirs, files };
+}
+
+export function readTree(reader: CheckoutReader, oid: string): Array<{ mode: number; name: string; oid: Buffer }> {
+  const tree = reader.read(oid);
+  if (tree.type !== 'tree') throw new PackFormatError(`${oid} is not a tree.`);
+  return parseTree(tree.data);
 }
 
 /**
  * Writes one regular file (mode 0o100644 or 0o100755) into `dir`: created exclusively ('wx', so an
  * existing file or a symlink in its place is never written through), its stat for the index.
  */
-function writeRegularFile(dir: string, reader: CheckoutReader, file: PlannedFile): IndexStat {
+export function writeRegularFile(dir: string, reader: CheckoutReader, file: PlannedFile): IndexStat {
   const blob = reader.read(file.oid.toString('hex'), { keep: false });
   if (blob.type !== 'blob') throw new PackFormatError(`${file.path} does not point at a file's content.`);
   const fd = openSync(join(dir, file.path), 'wx', file.mode === 0o100755 ? 0o755 : 0o644);
@@ -126,7 +143,7 @@ function indexStat(s: IndexStat): IndexStat {
 }
 
 /** A symlink or a submodule (an empty folder, the commit recorded in the index). */
-function writeSpecial(dir: string, reader: CheckoutReader, file: PlannedFile): IndexEntry {
+export function writeSpecial(dir: string, reader: CheckoutReader, file: PlannedFile): IndexEntry {
   const target = join(dir, file.path);
   const path = Buffer.from(file.path, 'utf8');
   if (file.mode === 0o160000) {

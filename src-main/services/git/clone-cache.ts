@@ -221,6 +221,7 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
       );
     },
     copy: (mirror, dir, options) => mirror.cloneInto(dir, options),
+    advance: (mirror, dir, from, to, signal) => mirror.advanceInto(dir, from, to, signal ? { signal } : {}),
     compact: (mirror, maxPacks) => mirror.exclusive(() => repack(mirror, maxPacks)),
     isNetworkFailure,
   };
@@ -240,6 +241,7 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
     // refill), the checks, the fetch from GitLab, the lookups, the copy.
     const clock = stopwatch();
     let usedPrepared = false;
+    let advancedFrom: string | undefined;
     const result = await mirror
       .exclusive(async () => {
         clock.lap('lockWaitMs');
@@ -247,12 +249,11 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
         if (before) throw new CacheDamage(before);
         clock.lap('checkMs');
         req.onProgress?.('Updating the project’s cache', 0);
-        // A checkout waiting at the branch's commit will most likely serve (unless the fetch moves
-        // the branch): then no full copy follows, and isomorphic-git's spare worker is not started.
+        // A checkout waiting beside the mirror will most likely serve, brought to the branch's
+        // commit if the fetch moves it: then no full copy follows, and isomorphic-git's spare worker
+        // is not started.
         const waiting = req.depth === undefined ? await prepared.peek(mirror.gitDir) : undefined;
-        const likely =
-          waiting?.engine === ops.engine &&
-          waiting.commit === (await refValue(mirror.gitDir, `refs/heads/${req.branch}`));
+        const likely = waiting?.engine === ops.engine;
         await ops.update(mirror, { ...req, copyNext: !likely });
         clock.lap('fetchMs');
         const after = await mirror.damage();
@@ -267,7 +268,7 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
         req.onProgress?.('Copying the project from its cache', 50);
         const staging = await createStaging(req.dir);
         try {
-          const ready = req.depth === undefined ? await prepared.take(mirror.gitDir, ops.engine, known) : undefined;
+          const ready = req.depth === undefined ? await prepared.take(mirror.gitDir, ops.engine) : undefined;
           clock.lap('preparedMs');
           const options = {
             url: req.url,
@@ -275,7 +276,8 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
             ...(req.depth !== undefined ? { depth: req.depth } : {}),
             ...(req.signal ? { signal: req.signal } : {}),
           };
-          usedPrepared = ready ? await withPrepared(ops, mirror, staging.path, options, ready) : false;
+          usedPrepared = ready ? await withPrepared(ops, mirror, staging.path, options, ready, known) : false;
+          if (usedPrepared && ready?.commit !== known) advancedFrom = ready?.commit;
           if (!usedPrepared) await ops.copy(mirror, staging.path, options);
           clock.lap('copyMs');
           const head = await headOf(staging.path);
@@ -315,6 +317,7 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
         ms: Date.now() - started,
         head: result.head,
         prepared: usedPrepared,
+        ...(advancedFrom ? { advancedFrom } : {}),
       });
       req.onProgress?.('Done', 100);
       prepareNext(req, track(ops.compact(mirror, deps.maxPacks ?? 16, req).then(evict)));
@@ -323,8 +326,9 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
   }
 
   /**
-   * The workspace from the mirror without a checkout, and the prepared files and index moved in;
-   * false (nothing left behind) when that could not be done, and the caller copies as usual.
+   * The workspace from the mirror without a checkout, the prepared files and index moved in and,
+   * when GitLab has moved on since they were made, brought to `commit`; false (nothing left behind)
+   * when that could not be done, and the caller copies as usual.
    */
   async function withPrepared(
     ops: MirrorOps,
@@ -332,10 +336,12 @@ export function createCloneCache(deps: CloneCacheDeps): CloneCache {
     dir: string,
     options: CloneIntoOptions,
     ready: PreparedCheckout,
+    commit: string,
   ): Promise<boolean> {
     try {
       await ops.copy(mirror, dir, { ...options, checkout: false });
       await ready.placeInto(dir);
+      if (ready.commit !== commit) await ops.advance(mirror, dir, ready.commit, commit, options.signal);
       return true;
     } catch (error) {
       if (options.signal?.aborted) throw cancelledError();

@@ -35,6 +35,11 @@ export interface HostGitCall {
   gitPath?: string;
   /** An app-owned git directory (bare repository); the process runs with GIT_DIR and cwd set to it. */
   gitDir: string;
+  /**
+   * A work tree the app wrote itself from one of its mirrors, which no container has seen yet (a
+   * workspace being made, mirror.ts): GIT_WORK_TREE and cwd. Never a run's workspace.
+   */
+  workTree?: string;
   home: HostGitHome;
   args: string[];
   /** More command-level config, after the hardened settings (credentials' CA, the account's proxy). */
@@ -122,7 +127,11 @@ export class HostGitError extends Error {
 /** Runs one hardened git process and collects its output within the call's bounds. */
 export function runHostGit(call: HostGitCall): Promise<HostGitResult> {
   const config = [...hardenedConfig(call.home), ...(call.config ?? [])];
-  const env = { ...hardenedEnv(call.gitDir, call.home, config), ...call.env };
+  const env = {
+    ...hardenedEnv(call.gitDir, call.home, config),
+    ...(call.workTree ? { GIT_WORK_TREE: call.workTree } : {}),
+    ...call.env,
+  };
   const maxBuffer = call.maxBuffer ?? 64 * 1024 * 1024;
   const sub = call.args[0] ?? 'git';
   return new Promise((resolve, reject) => {
@@ -135,7 +144,7 @@ export function runHostGit(call: HostGitCall): Promise<HostGitResult> {
       ? ['/bin/sh', ['-c', 'umask 077 && exec "$0" "$@"', gitPath, ...call.args]]
       : [gitPath, call.args];
     const child = spawn(cmd, argv, {
-      cwd: call.gitDir,
+      cwd: call.workTree ?? call.gitDir,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group on POSIX, so a kill also stops git's helpers (remote-https, index-pack).

@@ -67,3 +67,55 @@ export function serializeIndex(entries: IndexEntry[]): Buffer {
 function entryLength(pathLength: number): number {
   return Math.floor((62 + pathLength + 8) / 8) * 8;
 }
+
+/**
+ * Reads an index as serializeIndex writes it (version 2, no extensions), checksum checked: the
+ * index of a checkout the app prepared earlier (prepared-checkout.ts), updated when it is brought
+ * to a newer commit. Anything else (another version, an extension, a bad checksum) throws, and the
+ * caller checks out afresh.
+ */
+export function parseIndex(data: Buffer): IndexEntry[] {
+  const bad = (why: string) => new Error(`Unexpected index file: ${why}.`);
+  if (data.length < 32 || data.toString('latin1', 0, 4) !== 'DIRC') throw bad('no signature');
+  if (data.readUInt32BE(4) !== 2) throw bad(`version ${data.readUInt32BE(4)}`);
+  const end = data.length - 20;
+  if (!createHash('sha1').update(data.subarray(0, end)).digest().equals(data.subarray(end))) throw bad('checksum');
+  const count = data.readUInt32BE(8);
+  const entries: IndexEntry[] = [];
+  let at = 12;
+  for (let i = 0; i < count; i++) {
+    if (at + 62 > end) throw bad('truncated');
+    const f = (n: number) => BigInt(data.readUInt32BE(at + n * 4));
+    const mode = data.readUInt32BE(at + 24);
+    const oid = Buffer.from(data.subarray(at + 40, at + 60));
+    const flags = data.readUInt16BE(at + 60);
+    // Stage bits or the extended flag: not something serializeIndex writes.
+    if (flags & 0xf000) throw bad('flags');
+    let length = flags & 0xfff;
+    if (length === 0xfff) length = data.indexOf(0, at + 62) - (at + 62);
+    if (length < 0 || at + 62 + length >= end) throw bad('truncated path');
+    const path = Buffer.from(data.subarray(at + 62, at + 62 + length));
+    const zero = [f(0), f(1), f(2), f(3), f(4), f(5), f(7), f(8), f(9)].every((v) => v === 0n);
+    entries.push({
+      path,
+      oid,
+      mode,
+      ...(zero
+        ? {}
+        : {
+            stat: {
+              ctimeNs: f(0) * NS + f(1),
+              mtimeNs: f(2) * NS + f(3),
+              dev: f(4),
+              ino: f(5),
+              uid: f(7),
+              gid: f(8),
+              size: f(9),
+            },
+          }),
+    });
+    at += entryLength(length);
+  }
+  if (at !== end) throw bad('extensions or trailing bytes');
+  return entries;
+}

@@ -132,21 +132,13 @@ async function matchesServer(job: MirrorFetch): Promise<boolean> {
   return true;
 }
 
-export async function withPacks<T>(gitDir: string, work: (packs: PackSet) => T): Promise<T> {
+export async function withPacks<T>(gitDir: string, work: (packs: PackSet) => T | Promise<T>): Promise<T> {
   const packs = openPackSet(join(gitDir, 'objects', 'pack'));
   try {
-    return work(packs);
+    return await work(packs);
   } finally {
     packs.close();
   }
-}
-
-export function treeOf(packs: PackSet, commit: string): string {
-  const object = packs.read(commit);
-  const tree =
-    object.type === 'commit' ? /^tree ([0-9a-f]{40})\n/.exec(object.data.toString('latin1', 0, 46))?.[1] : '';
-  if (!tree) throw new PackFormatError(`${commit} is not a commit.`);
-  return tree;
 }
 
 /**

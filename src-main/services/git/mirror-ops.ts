@@ -21,6 +21,12 @@ export interface MirrorOps {
   attributes(mirror: Mirror, commit: string): Promise<string>;
   /** Makes the repository at `dir` (which does not exist) from the mirror, as a clone from GitLab would. */
   copy(mirror: Mirror, dir: string, options: CloneIntoOptions): Promise<void>;
+  /**
+   * Brings the files and index of a checkout of `from` made from this mirror, just moved into a
+   * repository `copy` made at `dir` without a checkout (prepared-checkout.ts), to `to`, writing
+   * only what differs. Throws when it cannot; the caller then copies with a full checkout.
+   */
+  advance(mirror: Mirror, dir: string, from: string, to: string, signal?: AbortSignal): Promise<void>;
   /** Once fetches have piled up more than `maxPacks` packs, makes the mirror compact again. */
   compact(mirror: Mirror, maxPacks: number, req: MirrorUpdate): Promise<void>;
   /** GitLab could not be reached or refused us: not the mirror's fault, so it is kept. */

@@ -67,6 +67,12 @@ export interface Mirror {
    * The caller holds `exclusive`.
    */
   cloneInto(dir: string, options: CloneIntoOptions): Promise<void>;
+  /**
+   * In a repository cloneInto just made at `dir` without a checkout, into which the files and index
+   * of an earlier checkout of `from` were moved (prepared-checkout.ts): brings both to `to` as
+   * `git checkout` would, writing only what differs between the two commits' trees.
+   */
+  advanceInto(dir: string, from: string, to: string, options?: { signal?: AbortSignal }): Promise<void>;
   /** A cheap integrity check of the packs and loose refs git would read; the problem found, if any. */
   damage(): Promise<string | undefined>;
   /** Marks the mirror as just used (the clone cache evicts the least recently used first). */
@@ -232,6 +238,7 @@ export function createMirrorStore(deps: MirrorStoreDeps): MirrorStore {
         }
       },
       cloneInto: (dir, options) => cloneInto(gitDir, dir, options),
+      advanceInto: (dir, from, to, options) => advanceInto(dir, from, to, options?.signal),
       damage: () => packDamage(gitDir),
       async touch() {
         const now = new Date();
@@ -282,6 +289,28 @@ export function createMirrorStore(deps: MirrorStoreDeps): MirrorStore {
     // The reflogs say "clone: from <source>": name GitLab, as a clone from it would, not our folder.
     await rewriteReflogs(join(newGitDir, 'logs'), source, options.url);
     log.debug('mirror copied', { gitDir, cloneMs: copied - started, afterMs: Date.now() - copied });
+  }
+
+  async function advanceInto(dir: string, from: string, to: string, signal?: AbortSignal): Promise<void> {
+    for (const commit of [from, to])
+      if (!/^[0-9a-f]{40}$/.test(commit)) throw new Error(`not a commit id: ${commit.slice(0, 60)}`);
+    const started = Date.now();
+    // A two-tree merge is git's own branch switch: the index must describe `from`'s files exactly
+    // (it does: both were made together and the files are checked against their fingerprint), git
+    // refuses to overwrite anything that differs, never writes through a symlink, and leaves the
+    // index at `to`. The repository and its work tree are the app's own, made from this mirror,
+    // which no container has seen yet: nothing in them was written by an agent.
+    await runHostGit({
+      gitPath,
+      gitDir: join(dir, '.git'),
+      workTree: dir,
+      home,
+      args: ['read-tree', '-m', '-u', from, to],
+      config: [['checkout.workers', '0']],
+      timeoutMs: deps.fetchTimeoutMs ?? 600_000,
+      signal,
+    });
+    log.debug('prepared checkout advanced', { dir, from, to, ms: Date.now() - started });
   }
 
   async function usage(): Promise<MirrorUsage[]> {

@@ -9,9 +9,10 @@ import type { CloneEngineName } from './types';
 /**
  * Most of a repeat run's wait for its workspace is the checkout: writing thousands of files. The
  * clone cache (clone-cache.ts) therefore keeps, beside each mirror, one work tree checked out from
- * the mirror after a run has ended, when nobody waits for it, and the next run at the same commit
- * takes it: that run's `.git` is made from the mirror as before, only without a checkout, and the
- * prepared files and index are moved in by rename.
+ * the mirror after a run has ended, when nobody waits for it, and the next run takes it: that run's
+ * `.git` is made from the mirror as before, only without a checkout, and the prepared files and
+ * index are moved in by rename. When GitLab has moved on since (colleagues pushed), the clone
+ * cache then brings them to the run's commit, writing only what changed (MirrorOps.advance).
  *
  * The rules of the cache hold for it: it is made from the mirror alone (a workspace never feeds
  * back), no container ever sees it before a run takes it, and taking it moves it out of the cache
@@ -34,8 +35,11 @@ export interface PreparedCheckout {
 }
 
 export interface PreparedCheckouts {
-  /** The prepared work tree of `commit` made by `engine` beside this mirror, taken out of the cache. */
-  take(gitDir: string, engine: CloneEngineName, commit: string): Promise<PreparedCheckout | undefined>;
+  /**
+   * The prepared work tree made by `engine` beside this mirror, taken out of the cache, at the
+   * commit it was made for (the caller brings it to the one it needs).
+   */
+  take(gitDir: string, engine: CloneEngineName): Promise<PreparedCheckout | undefined>;
   /**
    * Prepares the next one: `make` writes a full copy of the mirror (checkout included) to the folder
    * it is given and returns the commit it checked out.
@@ -97,7 +101,7 @@ export function createPreparedCheckouts(deps: { logger: Logger }): PreparedCheck
   }
 
   return {
-    take: (gitDir, engine, commit) =>
+    take: (gitDir, engine) =>
       serial(slotOf(gitDir), async () => {
         const slot = slotOf(gitDir);
         const taken = join(slot, `taken-${randomBytes(4).toString('hex')}`);
@@ -112,7 +116,7 @@ export function createPreparedCheckouts(deps: { logger: Logger }): PreparedCheck
             log.warn('could not remove a prepared checkout', { gitDir, error }),
           );
         const refuse = (why: string) => {
-          // Damage says so louder than an older commit, which is the normal case after a push.
+          // Damage says so louder than another clone path, which is the user's choice.
           log[why.startsWith('its') ? 'warn' : 'debug']('prepared checkout not used; removing it', { gitDir, why });
           void removeLater();
         };
@@ -121,16 +125,14 @@ export function createPreparedCheckouts(deps: { logger: Logger }): PreparedCheck
           ? 'its description is missing or damaged'
           : meta.engine !== engine
             ? `it was made by ${meta.engine}`
-            : meta.commit !== commit
-              ? `it is at ${meta.commit.slice(0, 12)}, the run needs ${commit.slice(0, 12)}`
-              : undefined;
+            : undefined;
         if (why || !meta) {
           refuse(why ?? 'no description');
           return undefined;
         }
         // Its files are checked while the caller makes the repository (git's process or the
         // worker thread), and it is placed only once they are found as they were made.
-        const unchanged = fingerprint(join(taken, 'tree')).then(
+        const unchanged = fingerprint(join(taken, 'tree'), join(taken, 'index')).then(
           (found) => found.digest === meta.fingerprint,
           () => false,
         );
@@ -168,9 +170,8 @@ export function createPreparedCheckouts(deps: { logger: Logger }): PreparedCheck
           const commit = await make(tree);
           await rename(join(tree, '.git', 'index'), join(build, 'index'));
           await remove(join(tree, '.git'));
-          const { digest, bytes } = await fingerprint(tree);
-          const index = await lstat(join(build, 'index'));
-          const meta: Meta = { version: 1, engine, commit, bytes: bytes + index.size, fingerprint: digest };
+          const { digest, bytes } = await fingerprint(tree, join(build, 'index'));
+          const meta: Meta = { version: 1, engine, commit, bytes, fingerprint: digest };
           await writeFile(join(build, 'meta.json'), JSON.stringify(meta));
           const old = join(slot, `old-${randomBytes(4).toString('hex')}`);
           await rename(join(slot, 'ready'), old).catch(() => undefined);
@@ -207,15 +208,18 @@ export function createPreparedCheckouts(deps: { logger: Logger }): PreparedCheck
 }
 
 /**
- * Every entry under a folder with its type, mode, size, change time and inode: any write, rename,
- * removal or addition since changes the digest (ctime moves on every change to an inode, even one
- * that restores the mtime). Links are not followed. Synchronous calls in slices: a run waits for
- * this, and one lstat through the thread pool costs several times the call itself (5,000 files:
- * 140-450 ms against 45 ms here), while the slices keep the main process answering in between.
+ * Every entry under a folder, and the index beside it, with its type, mode, size, change time and
+ * inode: any write, rename, removal or addition since changes the digest (ctime moves on every
+ * change to an inode, even one that restores the mtime). Links are not followed. The index counts
+ * because it is trusted to describe the files (git and checkout-advance.ts update from it).
+ * Synchronous calls in slices: a run waits for this, and one lstat through the thread pool costs
+ * several times the call itself (5,000 files: 140-450 ms against 45 ms here), while the slices
+ * keep the main process answering in between.
  */
-async function fingerprint(dir: string): Promise<{ digest: string; bytes: number }> {
-  const lines: string[] = [];
-  let bytes = 0;
+async function fingerprint(dir: string, index: string): Promise<{ digest: string; bytes: number }> {
+  const indexInfo = lstatSync(index, { bigint: true });
+  const lines = [`\0index\0${indexInfo.mode}\0${indexInfo.size}\0${indexInfo.ctimeNs}\0${indexInfo.ino}`];
+  let bytes = Number(indexInfo.size);
   let sinceYield = 0;
   const folders: Array<[string, string]> = [[dir, '']];
   for (let next = folders.pop(); next; next = folders.pop()) {

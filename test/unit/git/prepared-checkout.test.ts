@@ -45,10 +45,10 @@ async function bareCopy(): Promise<string> {
 }
 const slot = () => `${gitDir}.checkout`;
 
-it('a prepared checkout at the run’s commit is moved into the new repository and leaves the cache', async () => {
+it('a prepared checkout is moved into the new repository, at the commit it was made for, and leaves the cache', async () => {
   await prepared.prepare(gitDir, 'git', make(A));
   expect(await prepared.bytes(gitDir)).toBeGreaterThan(0);
-  const taken = await prepared.take(gitDir, 'git', A);
+  const taken = await prepared.take(gitDir, 'git');
   expect(taken?.commit).toBe(A);
   const dir = await bareCopy();
   await taken?.placeInto(dir);
@@ -58,24 +58,21 @@ it('a prepared checkout at the run’s commit is moved into the new repository a
   expect(await readdir(slot())).toEqual([]);
   expect(await prepared.bytes(gitDir)).toBe(0);
   // Taken once: the next run finds none.
-  expect(await prepared.take(gitDir, 'git', A)).toBeUndefined();
+  expect(await prepared.take(gitDir, 'git')).toBeUndefined();
 });
 
 it.each([
-  ['another commit', async (): Promise<void> => undefined, 'git', B, 'the run needs'],
-  ['another engine', async (): Promise<void> => undefined, 'isomorphic-git', A, 'it was made by git'],
+  ['another engine', async (): Promise<void> => undefined, 'isomorphic-git', 'it was made by git'],
   [
     'a damaged description',
     async () => writeFile(join(slot(), 'ready', 'meta.json'), '{"version":1,'),
     'git',
-    A,
     'its description is missing or damaged',
   ],
   [
     'a file changed since',
     async () => writeFile(join(slot(), 'ready', 'tree', 'README.md'), 'changed\n'),
     'git',
-    A,
     'its files changed',
   ],
   [
@@ -87,27 +84,25 @@ it.each([
       await utimes(file, before.atime, before.mtime);
     },
     'git',
-    A,
+    'its files changed',
+  ],
+  [
+    'its index changed since',
+    async () => writeFile(join(slot(), 'ready', 'index'), 'DIRC other bytes'),
+    'git',
     'its files changed',
   ],
   [
     'a file added since',
     async () => writeFile(join(slot(), 'ready', 'tree', 'src', 'planted.ts'), ''),
     'git',
-    A,
     'its files changed',
   ],
-  [
-    'a file removed since',
-    async () => rm(join(slot(), 'ready', 'tree', 'src', 'main.ts')),
-    'git',
-    A,
-    'its files changed',
-  ],
-] as const)('one with %s is removed, never handed out', async (_what, spoil, engine, commit, why) => {
+  ['a file removed since', async () => rm(join(slot(), 'ready', 'tree', 'src', 'main.ts')), 'git', 'its files changed'],
+] as const)('one with %s is removed, never handed out', async (_what, spoil, engine, why) => {
   await prepared.prepare(gitDir, 'git', make(A));
   await spoil();
-  const taken = await prepared.take(gitDir, engine, commit);
+  const taken = await prepared.take(gitDir, engine);
   if (why === 'its files changed') {
     // Found when it is placed (checked while the caller makes the repository): refused, not moved.
     const dir = await bareCopy();
@@ -129,7 +124,7 @@ it('a build that fails leaves nothing, and the one prepared before stays usable'
     }),
   ).rejects.toThrow('copy failed');
   expect(await readdir(slot())).toEqual(['ready']);
-  const taken = await prepared.take(gitDir, 'git', A);
+  const taken = await prepared.take(gitDir, 'git');
   expect(taken?.commit).toBe(A);
   await taken?.discard();
   await prepared.idle();
@@ -138,7 +133,7 @@ it('a build that fails leaves nothing, and the one prepared before stays usable'
 it('a newer one replaces the older; a take waits for a build under way', async () => {
   await prepared.prepare(gitDir, 'git', make(A));
   const building = prepared.prepare(gitDir, 'git', make(B));
-  const taken = await prepared.take(gitDir, 'git', B);
+  const taken = await prepared.take(gitDir, 'git');
   await building;
   expect(taken?.commit).toBe(B);
   await taken?.discard();
