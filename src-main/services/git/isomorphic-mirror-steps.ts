@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import git, { type HttpClient } from 'isomorphic-git';
 import { stopwatch } from '../../platform/stopwatch';
 import { checkoutFromPack } from './checkout';
+import { mirrorMatchesServer } from './advertised-refs';
 import { cancelledError } from './errors';
 import { isSafeBranchName } from './host-git';
 import { onAuthOnce, peel, unwrapCancel } from './isomorphic-clone';
@@ -46,7 +47,7 @@ export async function fetchMirror(job: MirrorFetch): Promise<void> {
   const config = await readFile(join(gitDir, 'config'), 'utf8');
   if (!config.includes(`fetch = ${REFSPEC}`))
     await git.setConfig({ fs, gitdir: gitDir, path: `remote.${REMOTE}.fetch`, value: REFSPEC });
-  if (await matchesServer(job)) {
+  if (await mirrorMatchesServer(job)) {
     await pointHead(gitDir, job.defaultBranch);
     return;
   }
@@ -96,40 +97,6 @@ async function pointHead(gitDir: string, defaultBranch: string): Promise<void> {
   const head = `ref: refs/heads/${defaultBranch}\n`;
   if ((await readFile(join(gitDir, 'HEAD'), 'utf8').catch(() => '')) !== head)
     await writeFile(join(gitDir, 'HEAD'), head);
-}
-
-/**
- * Whether the mirror's branches and tags are GitLab's already, from the ref advertisement alone:
- * isomorphic-git's fetch would go on to ask for a pack even then (an upload-pack request, which
- * costs GitLab a pack-objects run and a repeat run its round trip, for a pack of nothing).
- */
-async function matchesServer(job: MirrorFetch): Promise<boolean> {
-  const fs = nodeFs;
-  const server = await git
-    .listServerRefs({
-      http: job.http,
-      url: job.url,
-      // One GET of the advertisement (version 2 would take two requests).
-      protocolVersion: 1,
-      onAuth: onAuthOnce(job.credentials),
-      onAuthFailure: () => ({ cancel: true }),
-    })
-    .catch((error: unknown) => {
-      throw unwrapCancel(error);
-    });
-  const theirs = new Map<string, string>();
-  for (const { ref, oid } of server)
-    if (/^refs\/(heads|tags)\//.test(ref) && !ref.endsWith('^{}')) theirs.set(ref, oid);
-  const ours = [
-    ...(await git.listBranches({ fs, gitdir: job.gitDir })).map((name) => `refs/heads/${name}`),
-    ...(await git.listTags({ fs, gitdir: job.gitDir })).map((name) => `refs/tags/${name}`),
-  ];
-  if (ours.length !== theirs.size) return false;
-  for (const ref of ours) {
-    const oid = await git.resolveRef({ fs, gitdir: job.gitDir, ref, depth: 1 }).catch(() => undefined);
-    if (!oid || theirs.get(ref) !== oid) return false;
-  }
-  return true;
 }
 
 export async function withPacks<T>(gitDir: string, work: (packs: PackSet) => T | Promise<T>): Promise<T> {
