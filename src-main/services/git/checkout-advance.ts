@@ -53,7 +53,7 @@ export async function advanceCheckout(job: AdvanceJob): Promise<{ removed: numbe
   diffTrees(job, treeOfCommit(job.reader, job.from), treeOfCommit(job.reader, job.to), '', removed, plan);
   const changes = removed.length + plan.dirs.length + plan.files.length;
   if (changes > job.maxChanges)
-    throw new TooManyChanges(`${changes} paths differ between the prepared checkout and the run's commit`);
+    throw new TooManyChanges(`${changes} files and folders to remove or write to reach the run's commit`);
   // Read before anything changes: a damaged index leaves the work tree as it was.
   const indexPath = join(job.gitdir, 'index');
   const entries = new Map(parseIndex(readFileSync(indexPath)).map((e) => [e.path.toString('utf8'), e]));

@@ -211,8 +211,9 @@ export function createIsomorphicMirrorOps(deps: IsomorphicMirrorDeps): MirrorOps
 }
 
 /**
- * An advance runs on this thread in slices, a full checkout on the worker: beyond this many
- * changed paths, the worker's start (0.3-0.6 s) is the smaller cost for the main process.
+ * An advance runs on this thread in slices, a full checkout on the worker: beyond this many files
+ * and folders to remove or write, the worker's start (0.3-0.6 s) is the smaller cost for the main
+ * process.
  */
 const MAX_ADVANCE_CHANGES = 1500;
 

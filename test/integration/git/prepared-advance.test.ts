@@ -1,7 +1,10 @@
 import { chmod, lstat, mkdir, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { checkoutFromPack } from '../../../src-main/services/git/checkout';
+import { advanceCheckout, TooManyChanges } from '../../../src-main/services/git/checkout-advance';
 import { createCloneCache, type CloneCache } from '../../../src-main/services/git/clone-cache';
+import { openPackSet } from '../../../src-main/services/git/pack-set';
 import { createIsomorphicMirrorOps } from '../../../src-main/services/git/isomorphic-mirror';
 import { createMirrorStore } from '../../../src-main/services/git/mirror';
 import type { CloneEngineName } from '../../../src-main/services/git/types';
@@ -38,12 +41,21 @@ afterAll(async () => {
 
 const PROJECT = 'acme/web-app';
 
-/** One commit on the stand-in's main, made by `change` in a scratch clone, pushed as a user's push lands. */
-async function push(tag: string, change: (work: string) => Promise<void>, force = false): Promise<string> {
+/**
+ * One commit on the stand-in's main, made by `change` in a scratch clone and `staged` in its index
+ * after that (submodules exist only there), pushed as a user's push lands.
+ */
+async function push(
+  tag: string,
+  change: (work: string) => Promise<void>,
+  force = false,
+  staged?: (work: string) => Promise<void>,
+): Promise<string> {
   const work = join(root, `push-${tag}`);
   await git(['clone', '-q', '--branch', 'main', gitlab.repoDir(PROJECT), work]);
   await change(work);
   await git(['add', '-A'], work);
+  await staged?.(work);
   await git(['commit', '-q', '-m', tag], work);
   await git(['push', '-q', ...(force ? ['--force'] : []), 'origin', 'HEAD:refs/heads/main'], work);
   const head = await git(['rev-parse', 'HEAD'], work);
@@ -122,44 +134,67 @@ async function expectCloneOfServer(dir: string, tag: string): Promise<void> {
 it.each(ENGINES)(
   '%s: after pushes, the prepared checkout is brought to the new commit in place, exactly as git checks it out, and nothing is written through a link',
   async (engine) => {
-    const before = await push(`${engine}-old`, async (work) => {
-      await symlink(outside, join(work, 'escape'));
-      await mkdir(join(work, 'was-dir', 'inner'), { recursive: true });
-      await writeFile(join(work, 'was-dir', 'inner', 'a.txt'), 'a\n');
-      await writeFile(join(work, 'was-file'), 'a file\n');
-      await writeFile(join(work, 'tool.sh'), '#!/bin/sh\necho tool\n');
-      await chmod(join(work, 'tool.sh'), 0o755);
-      await writeFile(join(work, 'script.sh'), '#!/bin/sh\necho script\n');
-      await writeFile(join(work, 'changed.txt'), 'before\n');
-      await writeFile(join(work, 'gone.txt'), 'going\n');
-      await symlink('changed.txt', join(work, 'pointer'));
-      await writeFile(join(work, 'Readme.md'), 'case\n');
-    });
+    const before = await push(
+      `${engine}-old`,
+      async (work) => {
+        await symlink(outside, join(work, 'escape'));
+        await mkdir(join(work, 'was-dir', 'inner'), { recursive: true });
+        await writeFile(join(work, 'was-dir', 'inner', 'a.txt'), 'a\n');
+        await writeFile(join(work, 'was-file'), 'a file\n');
+        await writeFile(join(work, 'tool.sh'), '#!/bin/sh\necho tool\n');
+        await chmod(join(work, 'tool.sh'), 0o755);
+        await writeFile(join(work, 'script.sh'), '#!/bin/sh\necho script\n');
+        await writeFile(join(work, 'changed.txt'), 'before\n');
+        await writeFile(join(work, 'gone.txt'), 'going\n');
+        await symlink('changed.txt', join(work, 'pointer'));
+        await writeFile(join(work, 'Readme.md'), 'case\n');
+      },
+      false,
+      async (work) => {
+        // Submodules: a commit recorded in the tree, an empty folder in the work tree.
+        await git(['update-index', '--add', '--cacheinfo', `160000,${'a'.repeat(40)},mod-gone`], work);
+        await git(['update-index', '--add', '--cacheinfo', `160000,${'b'.repeat(40)},mod-to-file`], work);
+      },
+    );
     const { run, lines } = cacheFor(engine, 'hostile');
     const first = await run();
     expect(first.head).toBe(before);
+    expect(await git(['ls-files', '-s', 'mod-gone'], first.dir)).toBe(`160000 ${'a'.repeat(40)} 0\tmod-gone`);
 
-    const after = await push(`${engine}-new`, async (work) => {
-      await rm(join(work, 'escape'));
-      await mkdir(join(work, 'escape'));
-      await writeFile(join(work, 'escape', 'pwned.txt'), 'written through the link\n');
-      await rm(join(work, 'was-dir'), { recursive: true });
-      await writeFile(join(work, 'was-dir'), 'now a file\n');
-      await rm(join(work, 'was-file'));
-      await mkdir(join(work, 'was-file', 'deep', 'er'), { recursive: true });
-      await writeFile(join(work, 'was-file', 'deep', 'er', 'x.txt'), 'x\n');
-      await chmod(join(work, 'tool.sh'), 0o644);
-      await chmod(join(work, 'script.sh'), 0o755);
-      await writeFile(join(work, 'changed.txt'), 'after\n');
-      await rm(join(work, 'gone.txt'));
-      await rm(join(work, 'pointer'));
-      await symlink('tool.sh', join(work, 'pointer'));
-      await rm(join(work, 'Readme.md'));
-      await writeFile(join(work, 'README-new.md'), 'new\n');
-    });
+    const after = await push(
+      `${engine}-new`,
+      async (work) => {
+        await rm(join(work, 'escape'));
+        await mkdir(join(work, 'escape'));
+        await writeFile(join(work, 'escape', 'pwned.txt'), 'written through the link\n');
+        await rm(join(work, 'was-dir'), { recursive: true });
+        await writeFile(join(work, 'was-dir'), 'now a file\n');
+        await rm(join(work, 'was-file'));
+        await mkdir(join(work, 'was-file', 'deep', 'er'), { recursive: true });
+        await writeFile(join(work, 'was-file', 'deep', 'er', 'x.txt'), 'x\n');
+        await chmod(join(work, 'tool.sh'), 0o644);
+        await chmod(join(work, 'script.sh'), 0o755);
+        await writeFile(join(work, 'changed.txt'), 'after\n');
+        await rm(join(work, 'gone.txt'));
+        await rm(join(work, 'pointer'));
+        await symlink('tool.sh', join(work, 'pointer'));
+        await rm(join(work, 'Readme.md'));
+        await writeFile(join(work, 'README-new.md'), 'new\n');
+        await rm(join(work, 'mod-to-file'), { recursive: true });
+        await writeFile(join(work, 'mod-to-file'), 'a file now\n');
+      },
+      false,
+      async (work) => {
+        await git(['update-index', '--force-remove', 'mod-gone'], work);
+        await git(['update-index', '--add', '--cacheinfo', `160000,${'c'.repeat(40)},deep/mod-new`], work);
+      },
+    );
     const second = await run();
     expect(second).toMatchObject({ head: after, prepared: true, advancedFrom: before });
     await expectCloneOfServer(second.dir, `${engine}-hostile`);
+    expect(await git(['ls-files', '-s', 'deep/mod-new', 'mod-gone'], second.dir)).toBe(
+      `160000 ${'c'.repeat(40)} 0\tdeep/mod-new`,
+    );
     expect(await readdir(outside)).toEqual([]);
     expect(lines.some((l) => l.includes('prepared checkout advanced'))).toBe(true);
 
@@ -190,4 +225,41 @@ it('a checkout that cannot be brought forward is not used: the run gets a full c
     true,
   );
   await expectCloneOfServer(next.dir, 'fallback');
+});
+
+it('past its bound of changed paths it changes nothing, and the caller checks out afresh', async () => {
+  const repo = join(root, 'bound');
+  await git(['init', '-q', '-b', 'main', repo]);
+  for (const name of ['a', 'b', 'c']) await writeFile(join(repo, name), `${name}\n`);
+  await git(['add', '-A'], repo);
+  await git(['commit', '-q', '-m', 'A'], repo);
+  const from = await git(['rev-parse', 'HEAD'], repo);
+  for (const name of ['a', 'b', 'c', 'd', 'e']) await writeFile(join(repo, name), `${name} changed\n`);
+  await git(['add', '-A'], repo);
+  await git(['commit', '-q', '-m', 'B'], repo);
+  const to = await git(['rev-parse', 'HEAD'], repo);
+  await git(['repack', '-a', '-d', '-q'], repo);
+
+  const dir = join(root, 'bound-ws');
+  await git(['init', '-q', '-b', 'main', dir]);
+  const packs = openPackSet(join(repo, '.git', 'objects', 'pack'));
+  try {
+    const signal = new AbortController().signal;
+    const gitdir = join(dir, '.git');
+    await checkoutFromPack({ dir, gitdir, reader: packs, commit: from, signal, onProgress: () => undefined });
+    const before = { files: await treeOf(dir), index: await readFile(join(gitdir, 'index')) };
+    const job = { dir, gitdir, reader: packs, from, to, signal };
+    await expect(advanceCheckout({ ...job, maxChanges: 7 })).rejects.toBeInstanceOf(TooManyChanges);
+    expect(await treeOf(dir)).toEqual(before.files);
+    expect(await readFile(join(gitdir, 'index'))).toEqual(before.index);
+
+    expect(await advanceCheckout({ ...job, maxChanges: 8 })).toEqual({ removed: 3, written: 5 });
+    await git(['fetch', '-q', repo, 'main'], dir);
+    await git(['update-ref', 'HEAD', to], dir);
+    expect(await git(['status', '--porcelain'], dir)).toBe('');
+    expect(await git(['diff-files', '--name-only'], dir)).toBe('');
+    expect(await readFile(join(dir, 'e'), 'utf8')).toBe('e changed\n');
+  } finally {
+    packs.close();
+  }
 });
