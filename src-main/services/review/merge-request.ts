@@ -82,25 +82,33 @@ export function toUser(u: z.infer<typeof ApiUserSchema>): ReviewUser {
   };
 }
 
-export function mrPath(project: ApiProject | number, iid: number): string {
-  const id = typeof project === 'number' ? project : project.id;
+/** The MR's API path; the project by its id, or by its full path (GitLab takes either for `:id`). */
+export function mrPath(project: ApiProject | number | string, iid: number): string {
+  const id = typeof project === 'object' ? project.id : encodeURIComponent(String(project));
   return `/projects/${id}/merge_requests/${iid}`;
 }
+
+const projectName = (project: ApiProject | string) =>
+  typeof project === 'string' ? project : project.path_with_namespace;
 
 export async function fetchProject(gl: ReviewGitLab, projectPathOrId: string | number): Promise<ApiProject> {
   const answer = await gl.call('GET', `/projects/${encodeURIComponent(String(projectPathOrId))}`);
   return expectOk(gl, answer, ApiProjectSchema, `The project ${projectPathOrId}`);
 }
 
-export async function fetchMergeRequest(gl: ReviewGitLab, project: ApiProject, iid: number): Promise<ApiMergeRequest> {
+export async function fetchMergeRequest(
+  gl: ReviewGitLab,
+  project: ApiProject | string,
+  iid: number,
+): Promise<ApiMergeRequest> {
   const answer = await gl.call('GET', mrPath(project, iid));
-  return expectOk(gl, answer, ApiMergeRequestSchema, `Merge request !${iid} of ${project.path_with_namespace}`);
+  return expectOk(gl, answer, ApiMergeRequestSchema, `Merge request !${iid} of ${projectName(project)}`);
 }
 
 /** Approval state, or null where GitLab does not expose it for this MR (so the UI hides approve). */
 export async function fetchApprovals(
   gl: ReviewGitLab,
-  project: ApiProject,
+  project: ApiProject | string,
   iid: number,
 ): Promise<ReviewApprovals | null> {
   const answer = await gl.call('GET', `${mrPath(project, iid)}/approvals`);

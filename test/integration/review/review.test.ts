@@ -306,6 +306,29 @@ describe('review against the GitLab stand-in', () => {
     expect(result.diff.files.map((f) => f.newPath).sort()).toEqual(['src/app.js', 'src/greet.test.js', 'src/main.js']);
   });
 
+  it('asks for the MR while the project is still on its way, and a project’s error still comes first', async () => {
+    const runs = [{ id: 'run-1', spec: { accountId: 'acc-bot', projectPath: PROJECT } } as unknown as RunRecord];
+    const projectPath = `/api/v4/projects/${project}`;
+    const served = () => gitlab.requests.filter((r) => r.method === 'GET').map((r) => r.path);
+    // A slow answer about the project (a VPN, a busy instance): the MR's own answer does not wait for it.
+    const slow = gitlab.faults.add({ match: { path: projectPath, method: 'GET' }, latencyMs: 1500, times: 1 });
+    const before = served().length;
+    const cold = fx.reviewService(runs);
+    MergeRequestReviewSchema.parse(await cold.get({ runId: 'run-1', mrIid: iids.local }));
+    slow();
+    const order = served().slice(before);
+    const mrAt = order.indexOf(`${projectPath}/merge_requests/${iids.local}`);
+    expect(mrAt).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf(`${projectPath}/merge_requests/${iids.local}/approvals`)).toBeGreaterThanOrEqual(0);
+    expect(mrAt).toBeLessThan(order.indexOf(projectPath));
+
+    // The project cannot be read: that is what the reviewer is told, not the MR's own failure.
+    const off = gitlab.faults.add({ match: { path: projectPath, method: 'GET' }, status: 403, latencyMs: 300 });
+    // (The MR, 999, does not exist: its NOT_FOUND arrives first and must not be what is shown.)
+    expect(await codeOf(fx.reviewService(runs).get({ runId: 'run-1', mrIid: 999 }))).toBe('FORBIDDEN');
+    off();
+  });
+
   it('closes the other MR; unknown runs and MRs are NOT_FOUND', async () => {
     expect(await review.close({ runId: 'run-1', mrIid: iids.remote })).toMatchObject({ state: 'closed' });
     expect(await codeOf(review.close({ runId: 'run-1', mrIid: iids.remote }))).toBe('MR_NOT_OPEN');

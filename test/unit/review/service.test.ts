@@ -52,7 +52,9 @@ function gitlab(): ReviewGitLab {
   return {
     host: 'gitlab.test',
     instanceUrl: `file://${root}/instance`,
-    async call(method: HttpMethod, path: string): Promise<ApiAnswer> {
+    async call(method: HttpMethod, asked: string): Promise<ApiAnswer> {
+      // GitLab takes a project's id or its URL-encoded path for `:id`: both name project 1 here.
+      const path = asked.replace(/^\/projects\/acme%2Fapp\//, '/projects/1/');
       calls.push(`${method} ${path}`);
       const json = answers[`${method} ${path}`];
       return {
