@@ -6,7 +6,7 @@ import { createMirrorStore, type MirrorStore } from '../../../src-main/services/
 import { createLogger, memorySink } from '../../../src-main/platform/logger';
 import { startGitLabStandIn, type StandIn } from '../../../tools/gitlab-standin';
 import { git, scratchDir } from './support/repos';
-import { ENGINES, credentialsOf, filesContaining, serviceWithLog } from './support/harness';
+import { ENGINES, credentialsOf, filesContaining, serviceWithLog, standInCacheRequest } from './support/harness';
 
 /**
  * The per-project clone cache against the GitLab stand-in, on both clone paths (the user's git and
@@ -335,17 +335,13 @@ it('the reflog of a cached workspace names GitLab, as a clone would', async () =
   const logger = createLogger({ sinks: [memorySink()] });
   const mirrors = createMirrorStore({ root: join(root, 'reflog-mirrors'), logger });
   const cache = createCloneCache({ mirrors, logger, maxBytes: () => 5 * 1024 ** 3 });
-  const { token } = gitlab.user('cospec-bot');
   const dir = join(root, 'reflog-ws');
-  const made = await cache.clone({
-    key: { accountId: 'acc-r', projectId: 7 },
-    fetchUrl: `${gitlab.url}/${PROJECT}.git`,
-    url: `${gitlab.url}/${PROJECT}.git`,
-    dir,
-    branch: 'main',
-    defaultBranch: 'main',
-    access: async () => ({ username: 'cospec-bot', password: token }),
-  });
+  const made = await cache.clone(
+    standInCacheRequest(gitlab, PROJECT, {
+      key: { accountId: 'acc-r', projectId: 7 },
+      dir,
+    }),
+  );
   expect(made).toBeDefined();
   expect(await readFile(join(dir, '.git', 'logs', 'HEAD'), 'utf8')).toContain(
     `clone: from ${gitlab.url}/${PROJECT}.git`,
@@ -358,19 +354,15 @@ it.each(ENGINES)(
     const logger = createLogger({ sinks: [memorySink()] });
     const mirrors = createMirrorStore({ root: join(root, `${engine}-repack-mirrors`), logger });
     const cache = createCloneCache({ mirrors, logger, maxBytes: () => 5 * 1024 ** 3, maxPacks: 2 });
-    const { token } = gitlab.user('cospec-bot');
     let i = 0;
     const clone = () =>
-      cache.clone({
-        key: { accountId: 'acc-p', projectId: 8 },
-        fetchUrl: `${gitlab.url}/${PROJECT}.git`,
-        url: `${gitlab.url}/${PROJECT}.git`,
-        dir: join(root, `${engine}-repack-ws-${++i}`),
-        branch: 'main',
-        defaultBranch: 'main',
-        access: async () => ({ username: 'cospec-bot', password: token }),
-        engine,
-      });
+      cache.clone(
+        standInCacheRequest(gitlab, PROJECT, {
+          key: { accountId: 'acc-p', projectId: 8 },
+          dir: join(root, `${engine}-repack-ws-${++i}`),
+          engine,
+        }),
+      );
     const gitDir = (await mirrors.open({ accountId: 'acc-p', projectId: 8 })).gitDir;
     expect(await clone()).toBeDefined();
     for (const tag of [`${engine}-pk-a`, `${engine}-pk-b`]) {
@@ -395,21 +387,17 @@ it.each(ENGINES)(
     const logger = createLogger({ level: 'debug', sinks: [sink] });
     const mirrors = createMirrorStore({ root: join(root, `${engine}-prepared-mirrors`), logger });
     const cache = createCloneCache({ mirrors, logger, maxBytes: () => 5 * 1024 ** 3 });
-    const { token } = gitlab.user('cospec-bot');
     const dirOf = (n: number) => join(root, `${engine}-prepared-ws-${n}`);
     const made = async (n: number) => {
-      const result = await cache.clone({
-        key: { accountId: 'acc-q', projectId: 9 },
-        fetchUrl: `${gitlab.url}/${PROJECT}.git`,
-        url: `${gitlab.url}/${PROJECT}.git`,
-        dir: dirOf(n),
-        branch: 'main',
-        defaultBranch: 'main',
-        access: async () => ({ username: 'cospec-bot', password: token }),
-        engine,
-        // The run "ends" at once; the checkout for the next is prepared in the background.
-        prepareAfter: Promise.resolve(),
-      });
+      const result = await cache.clone(
+        standInCacheRequest(gitlab, PROJECT, {
+          key: { accountId: 'acc-q', projectId: 9 },
+          dir: dirOf(n),
+          engine,
+          // The run "ends" at once; the checkout for the next is prepared in the background.
+          prepareAfter: Promise.resolve(),
+        }),
+      );
       const line = sink.lines.filter((l) => l.includes('workspace made from the clone cache')).at(-1) ?? '';
       return { head: result?.head, prepared: (JSON.parse(line) as { prepared: boolean }).prepared };
     };
@@ -481,18 +469,14 @@ it('a run ending as the app quits prepares nothing, and quitting does not wait f
   const logger = createLogger({ sinks: [memorySink()] });
   const mirrors = createMirrorStore({ root: join(root, 'quit-mirrors'), logger });
   const cache = createCloneCache({ mirrors, logger, maxBytes: () => 5 * 1024 ** 3 });
-  const { token } = gitlab.user('cospec-bot');
   let runEnded: () => void = () => undefined;
-  const made = await cache.clone({
-    key: { accountId: 'acc-z', projectId: 10 },
-    fetchUrl: `${gitlab.url}/${PROJECT}.git`,
-    url: `${gitlab.url}/${PROJECT}.git`,
-    dir: join(root, 'quit-ws'),
-    branch: 'main',
-    defaultBranch: 'main',
-    access: async () => ({ username: 'cospec-bot', password: token }),
-    prepareAfter: new Promise<void>((resolve) => (runEnded = resolve)),
-  });
+  const made = await cache.clone(
+    standInCacheRequest(gitlab, PROJECT, {
+      key: { accountId: 'acc-z', projectId: 10 },
+      dir: join(root, 'quit-ws'),
+      prepareAfter: new Promise<void>((resolve) => (runEnded = resolve)),
+    }),
+  );
   expect(made).toBeDefined();
   // A run that never ends does not hold quitting up either.
   await cache.dispose();
@@ -507,19 +491,15 @@ it('over its bound, the checkouts prepared for later runs go before any mirror',
   const logger = createLogger({ sinks: [memorySink()] });
   const mirrors = createMirrorStore({ root: join(root, 'bound-mirrors'), logger });
   const cache = createCloneCache({ mirrors, logger, maxBytes: () => max });
-  const { token } = gitlab.user('cospec-bot');
   let n = 0;
   const clone = () =>
-    cache.clone({
-      key: { accountId: 'acc-b', projectId: 11 },
-      fetchUrl: `${gitlab.url}/${PROJECT}.git`,
-      url: `${gitlab.url}/${PROJECT}.git`,
-      dir: join(root, `bound-ws-${++n}`),
-      branch: 'main',
-      defaultBranch: 'main',
-      access: async () => ({ username: 'cospec-bot', password: token }),
-      prepareAfter: Promise.resolve(),
-    });
+    cache.clone(
+      standInCacheRequest(gitlab, PROJECT, {
+        key: { accountId: 'acc-b', projectId: 11 },
+        dir: join(root, `bound-ws-${++n}`),
+        prepareAfter: Promise.resolve(),
+      }),
+    );
   expect(await clone()).toBeDefined();
   await cache.settled();
   const gitDir = (await mirrors.open({ accountId: 'acc-b', projectId: 11 })).gitDir;

@@ -11,7 +11,7 @@ import type { CloneEngineName } from '../../../src-main/services/git/types';
 import { createLogger, memorySink } from '../../../src-main/platform/logger';
 import { startGitLabStandIn, type StandIn } from '../../../tools/gitlab-standin';
 import { git, scratchDir } from './support/repos';
-import { ENGINES } from './support/harness';
+import { ENGINES, standInCacheRequest } from './support/harness';
 
 /**
  * A checkout prepared for the next run (prepared-checkout.ts) that GitLab has moved past is brought
@@ -94,22 +94,18 @@ function cacheFor(engine: CloneEngineName, tag: string, isomorphic?: 'failing-ad
     maxBytes: () => 5 * 1024 ** 3,
     ...(isomorphic ? { isomorphic: { ...real, advance: () => Promise.reject(new Error('advance broke')) } } : {}),
   });
-  const { token } = gitlab.user('cospec-bot');
   let n = 0;
   const run = async () => {
     const dir = join(root, `${engine}-${tag}-ws-${++n}`);
-    const result = await cache.clone({
-      key: { accountId: `acc-${tag}`, projectId: 1 },
-      fetchUrl: `${gitlab.url}/${PROJECT}.git`,
-      url: `${gitlab.url}/${PROJECT}.git`,
-      dir,
-      branch: 'main',
-      defaultBranch: 'main',
-      access: async () => ({ username: 'cospec-bot', password: token }),
-      engine,
-      // The run "ends" at once; the checkout for the next is prepared in the background.
-      prepareAfter: Promise.resolve(),
-    });
+    const result = await cache.clone(
+      standInCacheRequest(gitlab, PROJECT, {
+        key: { accountId: `acc-${tag}`, projectId: 1 },
+        dir,
+        engine,
+        // The run "ends" at once; the checkout for the next is prepared in the background.
+        prepareAfter: Promise.resolve(),
+      }),
+    );
     await cache.settled();
     const line = sink.lines.filter((l) => l.includes('workspace made from the clone cache')).at(-1) ?? '{}';
     const made = JSON.parse(line) as { prepared?: boolean; advancedFrom?: string };

@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { createGitService, type CloneEngineName, type GitService } from '../../../../src-main/services/git';
+import type { CachedCloneRequest } from '../../../../src-main/services/git/clone-cache';
 import { createLogger, memorySink } from '../../../../src-main/platform/logger';
 
 export const ENGINES: CloneEngineName[] = ['git', 'isomorphic-git'];
@@ -53,4 +54,24 @@ export function progressRecorder(): {
 } {
   const events: Array<{ detail: string; percent?: number }> = [];
   return { events, onProgress: (detail, percent) => events.push({ detail, percent }) };
+}
+
+/**
+ * A clone-cache request for `project` on the GitLab stand-in, fetched as its cospec-bot (main, as
+ * GitLab's default branch); `fields` name the cache key and the workspace, and may set the rest.
+ */
+export function standInCacheRequest(
+  gitlab: { url: string; user(username: string): { token: string } },
+  project: string,
+  fields: Pick<CachedCloneRequest, 'key' | 'dir'> & Partial<CachedCloneRequest>,
+): CachedCloneRequest {
+  const { token } = gitlab.user('cospec-bot');
+  return {
+    fetchUrl: `${gitlab.url}/${project}.git`,
+    url: `${gitlab.url}/${project}.git`,
+    branch: 'main',
+    defaultBranch: 'main',
+    access: async () => ({ username: 'cospec-bot', password: token }),
+    ...fields,
+  };
 }
