@@ -4,6 +4,7 @@ import type { reviewContract } from '../../../src-shared/ipc/services/review';
 import type { DiffCrossCheck, ReviewApprovals, ReviewFile } from '../../../src-shared/model/review';
 import type { RunRecord, RunSpec } from '../../../src-shared/model/run';
 import { followUpDraft, followUpSpec } from './follow-up';
+import { keptAnswers } from '../../platform/kept-answers';
 import type { Logger } from '../../platform/logger';
 import type { Mirror, MirrorStore } from '../git/mirror';
 import * as actions from './actions';
@@ -117,17 +118,9 @@ export function createReviewService(deps: ReviewDeps): ReviewService {
   // Every call needs the run's project; reading it once per call cost a GitLab round trip each time
   // (opening a review makes several calls at once). Kept briefly, per account and project, so a
   // renamed or re-permissioned project is seen again within seconds; a failed read is not kept.
-  const projects = new Map<string, { at: number; project: Promise<ApiProject> }>();
-  function projectOf(gl: ReviewGitLab, accountId: string, projectPath: string): Promise<ApiProject> {
-    const key = `${accountId}\n${projectPath}`;
-    const now = Date.now();
-    const hit = projects.get(key);
-    if (hit && now - hit.at < PROJECT_TTL_MS) return hit.project;
-    const project = fetchProject(gl, projectPath);
-    projects.set(key, { at: now, project });
-    project.catch(() => projects.get(key)?.project === project && projects.delete(key));
-    return project;
-  }
+  const projects = keptAnswers<ApiProject>({ ttlMs: PROJECT_TTL_MS });
+  const projectOf = (gl: ReviewGitLab, accountId: string, projectPath: string): Promise<ApiProject> =>
+    projects.get(`${accountId}\n${projectPath}`, () => fetchProject(gl, projectPath));
 
   async function context(runId: string): Promise<Context> {
     const run = await deps.runs.get(runId);

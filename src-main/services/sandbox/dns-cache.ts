@@ -1,3 +1,4 @@
+import { keptAnswers } from '../../platform/kept-answers';
 import type { Lookup } from './egress-proxy';
 
 /**
@@ -11,8 +12,9 @@ import type { Lookup } from './egress-proxy';
  * domains and VPN split DNS, so an answer is kept for MAX_AGE_MS only: long enough to cover a burst
  * of requests, short enough to sit under any TTL a name is likely to have, so the OS's cache (which
  * honours the TTL) stays the one that decides when an answer is stale. Concurrent lookups of one
- * name share one call; failures are never kept (the next request asks again). The caller still
- * checks every address it gets against the address rules, cached or not (egress-proxy.ts).
+ * name share one call; failures are never kept, the next request asks again (kept-answers.ts). The
+ * caller still checks every address it gets against the address rules, cached or not
+ * (egress-proxy.ts).
  */
 
 export const MAX_AGE_MS = 2_000;
@@ -20,19 +22,7 @@ export const MAX_AGE_MS = 2_000;
 export const MAX_NAMES = 256;
 
 export function cachedLookup(lookup: Lookup, now: () => number = () => performance.now()): Lookup {
-  const kept = new Map<string, { at: number; answer: Promise<Awaited<ReturnType<Lookup>>> }>();
-  return (host) => {
-    const hit = kept.get(host);
-    if (hit && now() - hit.at < MAX_AGE_MS) return hit.answer.then((a) => a.map((x) => ({ ...x })));
-    if (hit) kept.delete(host);
-    const answer = lookup(host);
-    const entry = { at: now(), answer };
-    kept.set(host, entry);
-    if (kept.size > MAX_NAMES) kept.delete(kept.keys().next().value as string);
-    // A failed lookup is dropped at once, so only a request already waiting on it sees the failure.
-    answer.catch(() => {
-      if (kept.get(host) === entry) kept.delete(host);
-    });
-    return answer.then((a) => a.map((x) => ({ ...x })));
-  };
+  const kept = keptAnswers<Awaited<ReturnType<Lookup>>>({ ttlMs: MAX_AGE_MS, maxKeys: MAX_NAMES, now });
+  // Each caller gets copies: the kept answer is never handed out where it could be changed.
+  return (host) => kept.get(host, () => lookup(host)).then((a) => a.map((x) => ({ ...x })));
 }

@@ -1,3 +1,4 @@
+import { keptAnswers } from '../../platform/kept-answers';
 import type { SecretStore } from './types';
 
 /*
@@ -12,49 +13,24 @@ import type { SecretStore } from './types';
 export const SECRET_READ_TTL_MS = 30_000;
 
 export function withReadCache(store: SecretStore, options: { ttlMs?: number; now?: () => number } = {}): SecretStore {
-  const ttlMs = options.ttlMs ?? SECRET_READ_TTL_MS;
-  const now = options.now ?? Date.now;
-  const kept = new Map<string, { at: number; value: Promise<string | undefined> }>();
-  // Bumped by every write or delete of a key, so a read that started before it is not kept after it.
-  const generation = new Map<string, number>();
-  const changed = (key: string) => {
-    generation.set(key, (generation.get(key) ?? 0) + 1);
-    kept.delete(key);
+  const kept = keptAnswers<string | undefined>({
+    ttlMs: options.ttlMs ?? SECRET_READ_TTL_MS,
+    now: options.now ?? Date.now,
+  });
+  // Forgotten before a write or delete (no read from before it is reused) and after it (no read
+  // made while it was under way is kept).
+  const changing = async (key: string, change: () => Promise<void>) => {
+    kept.forget(key);
+    try {
+      await change();
+    } finally {
+      kept.forget(key);
+    }
   };
   return {
-    get(key) {
-      const hit = kept.get(key);
-      if (hit && now() - hit.at < ttlMs) return hit.value;
-      const seen = generation.get(key) ?? 0;
-      const value = store.get(key);
-      const entry = { at: now(), value };
-      if (seen === (generation.get(key) ?? 0)) kept.set(key, entry);
-      value.then(
-        () => {
-          if ((generation.get(key) ?? 0) !== seen && kept.get(key) === entry) kept.delete(key);
-        },
-        () => {
-          if (kept.get(key) === entry) kept.delete(key);
-        },
-      );
-      return value;
-    },
-    async set(key, value) {
-      changed(key);
-      try {
-        await store.set(key, value);
-      } finally {
-        changed(key);
-      }
-    },
-    async delete(key) {
-      changed(key);
-      try {
-        await store.delete(key);
-      } finally {
-        changed(key);
-      }
-    },
+    get: (key) => kept.get(key, () => store.get(key)),
+    set: (key, value) => changing(key, () => store.set(key, value)),
+    delete: (key) => changing(key, () => store.delete(key)),
     describe: () => store.describe(),
   };
 }
