@@ -285,7 +285,8 @@ export function createMirrorStore(deps: MirrorStoreDeps): MirrorStore {
     // A clone with no alternates file: the objects are the copy's own (checked, not assumed).
     if (await lstat(join(newGitDir, 'objects', 'info', 'alternates')).catch(() => undefined))
       throw new Error('the copy of the mirror has an alternates file');
-    await runHostGit({ gitPath, gitDir: newGitDir, home, args: ['config', 'remote.origin.url', options.url] });
+    if (!(await setOriginUrl(newGitDir, source, options.url)))
+      await runHostGit({ gitPath, gitDir: newGitDir, home, args: ['config', 'remote.origin.url', options.url] });
     // The reflogs say "clone: from <source>": name GitLab, as a clone from it would, not our folder.
     await rewriteReflogs(join(newGitDir, 'logs'), source, options.url);
     log.debug('mirror copied', { gitDir, cloneMs: copied - started, afterMs: Date.now() - copied });
@@ -413,6 +414,28 @@ async function folderBytes(dir: string): Promise<number> {
     else if (entry.isFile()) total += (await lstat(path).catch(() => undefined))?.size ?? 0;
   }
   return total;
+}
+
+/**
+ * origin's URL in a repository `git clone` just wrote from `source`, set by replacing the one line
+ * clone wrote, as `git config` would: a git process less on every run's copy (20-80 ms here). Only
+ * where both values are plain (nothing git would quote or escape) and the line is exactly where
+ * clone puts it; false otherwise, and the caller asks `git config`. The new file replaces the old
+ * by rename, as git's own lock file does.
+ */
+async function setOriginUrl(gitDir: string, source: string, url: string): Promise<boolean> {
+  const plain = (value: string) => /^[A-Za-z0-9._~:/?=&%@+,-]+$/.test(value);
+  if (!plain(source) || !plain(url)) return false;
+  const path = join(gitDir, 'config');
+  const text = await readFile(path, 'utf8').catch(() => '');
+  const written = `\n[remote "origin"]\n\turl = ${source}\n`;
+  const at = text.indexOf(written);
+  if (at < 0 || text.indexOf(written, at + 1) >= 0) return false;
+  const lock = `${path}.lock`;
+  const mode = (await stat(path)).mode & 0o777;
+  await writeFile(lock, text.replace(written, `\n[remote "origin"]\n\turl = ${url}\n`), { flag: 'wx', mode });
+  await rename(lock, path);
+  return true;
 }
 
 async function rewriteReflogs(dir: string, from: string, to: string): Promise<void> {

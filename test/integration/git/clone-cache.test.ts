@@ -331,7 +331,7 @@ describe.each(ENGINES)('clone cache on the %s path', (engine) => {
 });
 
 // Keeps the file's helpers honest about what a workspace's reflog says.
-it('the reflog of a cached workspace names GitLab, as a clone would', async () => {
+it('the reflog and origin of a cached workspace name GitLab, as a clone would', async () => {
   const logger = createLogger({ sinks: [memorySink()] });
   const mirrors = createMirrorStore({ root: join(root, 'reflog-mirrors'), logger });
   const cache = createCloneCache({ mirrors, logger, maxBytes: () => 5 * 1024 ** 3 });
@@ -346,6 +346,25 @@ it('the reflog of a cached workspace names GitLab, as a clone would', async () =
   expect(await readFile(join(dir, '.git', 'logs', 'HEAD'), 'utf8')).toContain(
     `clone: from ${gitlab.url}/${PROJECT}.git`,
   );
+
+  // origin is GitLab's URL, written into the copy's config without a git process where the value is
+  // plain, and by `git config` where git would quote or escape it: git reads back the same either way.
+  const mirror = await mirrors.open({ accountId: 'acc-r', projectId: 7 });
+  const odd = 'https://gitlab.example/a b;c#d\\e"f.git';
+  for (const [name, url] of [
+    ['plain', `${gitlab.url}/${PROJECT}.git`],
+    ['odd', odd],
+  ] as const) {
+    const copy = join(root, `origin-ws-${name}`);
+    await mirror.exclusive(() => mirror.cloneInto(copy, { url, branch: 'main', checkout: false }));
+    expect(await git(['config', '--get-all', 'remote.origin.url'], copy)).toBe(url);
+    expect(await git(['config', 'remote.origin.fetch'], copy)).toBe('+refs/heads/*:refs/remotes/origin/*');
+    expect(await git(['config', 'branch.main.remote'], copy)).toBe('origin');
+    const config = await lstat(join(copy, '.git', 'config'));
+    expect(config.mode & 0o077).toBe(0);
+    expect(await readdir(join(copy, '.git'))).not.toContain('config.lock');
+    expect(await filesContaining(copy, mirror.gitDir)).toEqual([]);
+  }
 });
 
 it.each(ENGINES)(
