@@ -63,19 +63,28 @@ export async function advanceCheckout(job: AdvanceJob): Promise<{ removed: numbe
     if (++done % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
     if (job.signal.aborted) throw cancelledError();
   };
+  const goneFolders = new Set<string>();
   for (const gone of removed) {
     const target = join(job.dir, gone.path);
     if (gone.mode === 0o40000 || gone.mode === 0o160000) {
       // rm does not follow links: what a link inside points at is never touched.
       rmSync(target, { recursive: true });
-      const under = `${gone.path}/`;
-      for (const path of entries.keys()) if (path.startsWith(under) || path === gone.path) entries.delete(path);
+      goneFolders.add(gone.path);
     } else {
       unlinkSync(target);
-      entries.delete(gone.path);
     }
+    entries.delete(gone.path);
     await step();
   }
+  // What was under a removed folder leaves the index in one pass: each entry's parent folders are
+  // looked up, rather than every entry compared with every removed folder.
+  if (goneFolders.size)
+    for (const path of entries.keys())
+      for (let slash = path.indexOf('/'); slash > 0; slash = path.indexOf('/', slash + 1))
+        if (goneFolders.has(path.slice(0, slash))) {
+          entries.delete(path);
+          break;
+        }
   // Parents come before children (diffTrees and walkTree list a folder before what is in it).
   for (const d of plan.dirs) {
     mkdirSync(join(job.dir, d));

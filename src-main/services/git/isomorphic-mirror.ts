@@ -5,7 +5,7 @@ import type { Worker } from 'node:worker_threads';
 import git from 'isomorphic-git';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import type { Logger } from '../../platform/logger';
-import { parseTree, treeOfCommit } from './checkout';
+import { readTree, treeOfCommit } from './checkout';
 import { advanceCheckout } from './checkout-advance';
 import { mapIsomorphicError } from './errors';
 import { isSafeBranchName } from './host-git';
@@ -117,7 +117,7 @@ export function createIsomorphicMirrorOps(deps: IsomorphicMirrorDeps): MirrorOps
 
     async attributes(mirror, commit) {
       return withPacks(mirror.gitDir, (packs) => {
-        const entry = parseTree(packs.read(treeOfCommit(packs, commit)).data).find((e) => e.name === '.gitattributes');
+        const entry = readTree(packs, treeOfCommit(packs, commit)).find((e) => e.name === '.gitattributes');
         if (!entry || entry.mode === 0o40000) return '';
         const blob = packs.read(entry.oid.toString('hex'));
         return blob.type === 'blob' ? blob.data.toString('utf8') : '';
