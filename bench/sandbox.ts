@@ -123,7 +123,7 @@
  *   14–15. Neither fix is on what the rows measure, so this is the load's swing; the targets were
  *   not met at these loads before or after.
  * BENCH_SANDBOX_PARTS=proxy,start,containers, BENCH_EGRESS_SHAPES=socket,network,tunnel,
- * BENCH_EGRESS_TARGETS=standin,stream, BENCH_SANDBOX_ROUNDS, BENCH_PROXY_MB, BENCH_PROXY_REQUESTS choose what runs.
+ * BENCH_EGRESS_TARGETS=standin,stream,plain, BENCH_SANDBOX_ROUNDS, BENCH_PROXY_MB, BENCH_PROXY_REQUESTS choose what runs.
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -157,8 +157,8 @@ const LATENCY_REQUESTS = Number(process.env.BENCH_PROXY_REQUESTS ?? 200);
  * The tunnel (remote engines) runs here against the local engine: its own cost, without a WAN.
  */
 const SHAPES = (process.env.BENCH_EGRESS_SHAPES ?? 'socket,network,tunnel').split(',').filter(isEgressShape);
-/** Which downloads the in-container comparison makes (BENCH_EGRESS_TARGETS=standin,stream; both by default). */
-const TARGETS = new Set((process.env.BENCH_EGRESS_TARGETS ?? 'standin,stream').split(','));
+/** Which downloads the in-container comparison makes (BENCH_EGRESS_TARGETS=standin,stream,plain; all by default). */
+const TARGETS = new Set((process.env.BENCH_EGRESS_TARGETS ?? 'standin,stream,plain').split(','));
 /** Which parts run (BENCH_SANDBOX_PARTS=proxy,start,containers; all by default). */
 const PARTS = new Set((process.env.BENCH_SANDBOX_PARTS ?? 'proxy,start,containers').split(','));
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -512,15 +512,29 @@ async function benchInContainers(shape: EgressShape): Promise<BenchResult[]> {
       label: 'GitLab stand-in raw file',
       url: `${standIn.url}${standIn.rawPath}`,
       headers: [`PRIVATE-TOKEN: ${standIn.token}`],
+      proxy: true,
       target: 1.25,
+      key: 'standin',
     },
     {
       label: 'streaming server',
       url: `http://127.0.0.1:${stream.port}/big`,
       headers: [],
+      proxy: true,
       target: shape === 'tunnel' ? undefined : 2,
+      key: 'stream',
     },
-  ].filter((t) => TARGETS.has(t.label === 'streaming server' ? 'stream' : 'standin'));
+    {
+      // What a tool sends for an http:// URL through HTTP_PROXY (a package mirror): the proxy's
+      // plain-http path (http-forward.ts) rather than a tunnel. No target of its own.
+      label: 'streaming server over plain http',
+      url: `http://127.0.0.1:${stream.port}/big`,
+      headers: [],
+      proxy: 'absolute' as const,
+      target: undefined,
+      key: 'plain',
+    },
+  ].filter((t) => TARGETS.has(t.key));
   const small = { url: `${standIn.url}/api/v4/version`, headers: [`PRIVATE-TOKEN: ${standIn.token}`] };
   const times = new Map<string, { direct: number[]; proxied: number[] }>(
     targets.map((t) => [t.label, { direct: [], proxied: [] }]),
@@ -610,7 +624,7 @@ async function benchInContainers(shape: EgressShape): Promise<BenchResult[]> {
             for (let round = 0; round <= ROUNDS; round++) {
               for (const t of targets) {
                 const d = await direct(curlTimed(t.url, t.headers, false));
-                const p = await proxied(curlTimed(t.url, t.headers, true));
+                const p = await proxied(curlTimed(t.url, t.headers, t.proxy));
                 // Round 0 warms caches (page cache, git's object store, the proxy's first resolve).
                 if (round === 0) continue;
                 times.get(t.label)?.direct.push(...d);

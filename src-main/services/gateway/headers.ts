@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { hopByHopNames } from '../../platform/hop-by-hop';
 
 /**
  * Header and query rewriting between the sandbox and GitLab. Whatever credentials the agent sends
@@ -7,18 +8,8 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
  * tokens alike), the REST API takes `Authorization: Bearer <token>` (also valid for both).
  */
 
-/** Hop-by-hop headers (RFC 9110 §7.6.1) and ones undici refuses to forward. */
-const HOP_BY_HOP = [
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'expect',
-  'host',
-];
+/** Besides the hop-by-hop ones: headers undici sets itself or refuses to forward. */
+const SET_BY_UNDICI = ['expect', 'host'];
 
 /** Anything that could carry an identity or act for another user. */
 const CREDENTIAL_HEADERS = [
@@ -46,8 +37,8 @@ export function upstreamRequestHeaders(
   kind: AuthKind,
   token: string,
 ): Record<string, string | string[]> {
-  const dropped = new Set([...HOP_BY_HOP, ...CREDENTIAL_HEADERS]);
-  for (const name of String(incoming.connection ?? '').split(',')) dropped.add(name.trim().toLowerCase());
+  const dropped = hopByHopNames(incoming.connection);
+  for (const name of [...SET_BY_UNDICI, ...CREDENTIAL_HEADERS]) dropped.add(name);
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(incoming)) {
     if (value === undefined || dropped.has(name.toLowerCase())) continue;
@@ -76,7 +67,8 @@ export function stripCredentialQuery(search: string): string {
 export function downstreamResponseHeaders(
   upstream: Record<string, string | string[] | undefined>,
 ): OutgoingHttpHeaders {
-  const dropped = new Set([...HOP_BY_HOP, 'www-authenticate', 'proxy-authenticate', 'set-cookie']);
+  const dropped = hopByHopNames(upstream.connection);
+  for (const name of [...SET_BY_UNDICI, 'www-authenticate', 'set-cookie']) dropped.add(name);
   const out: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(upstream)) {
     if (value === undefined || dropped.has(name.toLowerCase())) continue;

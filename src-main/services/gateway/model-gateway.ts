@@ -28,6 +28,7 @@ import type { Logger } from '../../platform/logger';
 import { MODEL_APIS, type ModelApiDefinition, type ModelRoute } from './model-apis';
 import { createUsageTap, type UsageSample } from './model-usage';
 import { normaliseHost } from '../../platform/host';
+import { HOP_BY_HOP } from '../../platform/hop-by-hop';
 
 export interface ModelApiAccess {
   api: ModelApi;
@@ -77,16 +78,8 @@ export interface ModelGateway {
 
 /** Headers the agent may not choose: credentials of any kind, billing selectors, hop-by-hop and framing. */
 const DROPPED = new Set([
+  ...HOP_BY_HOP,
   'host',
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authorization',
-  'proxy-authenticate',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
   'content-length',
   'accept-encoding',
   'cookie',

@@ -2,13 +2,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { timingSafeEqual } from 'node:crypto';
 import { chmod, rm } from 'node:fs/promises';
-import {
-  createServer,
-  request as httpRequest,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, isIP, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { RunRecord } from '../../../src-shared/model/run';
@@ -17,6 +11,7 @@ import type { ModelGateway } from '../gateway/model-gateway';
 import { normaliseHost } from '../../platform/host';
 import { compileAllowlist, forbiddenAddressReason } from './allowlist';
 import { cachedLookup } from './dns-cache';
+import { createPlainHttpForwarder } from './http-forward';
 import { readInto, streamTarget } from './read-into';
 
 /**
@@ -86,16 +81,6 @@ export interface EgressProxy {
 }
 
 const MAX_KEPT_DECISIONS = 5000;
-const HOP_BY_HOP = [
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authorization',
-  'proxy-authenticate',
-  'te',
-  'trailer',
-  'upgrade',
-];
 
 const defaultLookup: Lookup = (host) => dnsLookup(host, { all: true, verbatim: true });
 
@@ -127,6 +112,8 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     }
   >();
   const sockets = new Set<Duplex>();
+  // Plain-http requests' upstream connections, kept between requests (http-forward.ts).
+  const forwarder = createPlainHttpForwarder();
   const log: WriteStream | undefined = options.logPath
     ? createWriteStream(options.logPath, { flags: 'a', mode: 0o600 })
     : undefined;
@@ -370,26 +357,12 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
         res.writeHead(verdict.status, { 'content-type': 'text/plain' }).end(`coSPEC egress: ${verdict.reason}\n`);
         return;
       }
-      const headers: IncomingHttpHeaders = { ...req.headers };
-      for (const h of HOP_BY_HOP) delete headers[h];
-      headers.host = url.host;
-      const upstream = httpRequest(
-        { host: verdict.address, port, method: req.method, path: url.pathname + url.search, headers, setHost: false },
-        (up) => {
-          const back: IncomingHttpHeaders = { ...up.headers };
-          for (const h of HOP_BY_HOP) delete back[h];
-          res.writeHead(up.statusCode ?? 502, back as Record<string, string | string[]>);
-          up.pipe(res);
-        },
-      );
-      upstream.on('error', (err) => {
-        if (!res.headersSent)
-          res
-            .writeHead(502, { 'content-type': 'text/plain' })
-            .end(`coSPEC egress: cannot reach ${host}:${port}: ${err.message}\n`);
-        else res.destroy();
+      forwarder.forward(req, res, {
+        address: verdict.address,
+        port,
+        host: url.host,
+        path: url.pathname + url.search,
       });
-      req.pipe(upstream);
     });
   };
 
@@ -429,6 +402,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     summary: () => [...counts.values()].map((c) => ({ ...c, requests: [...c.requests] })),
     async close() {
       for (const socket of sockets) socket.destroy();
+      forwarder.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await new Promise<void>((resolve) => (log ? log.end(resolve) : resolve()));
       if (options.socketPath && !options.socketPath.startsWith('\\\\.\\pipe\\'))
