@@ -79,6 +79,17 @@
  *   splice hand-off measured again in containers, a perl splice pair per connection in the
  *   proxy's place: 260–320 ms of CPU per 100 MB against the proxy's ~85, and slower end to end
  *   (0.42–1.02 s), so still not built.
+ * Plain-http requests (absolute URIs, what a tool sends for an http:// URL through HTTP_PROXY), session
+ * 12: Node's http client forwarded them. A --cpu-prof showed its socketOnData about 1 s of self
+ * time per 500 MB: 64 KiB reads, each through the parser and an IncomingMessage chunk, then piped.
+ * On the host 266 MB/s against 787 for the same download as a CONNECT tunnel; in containers 75 / 68
+ * MB/s (socket / network, 11 % / 7 % of direct) against the tunnel's 322 / 323. Prototypes on the
+ * host first: undici's Pool in the client's place 260–620 ms per 100 MB, no better than Node's
+ * 250–570; a raw connection read into 1 MiB buffers with the head parsed by hand 95–290 ms, the
+ * same whether the body was written to the ServerResponse or to its socket. Built that way
+ * (src-main/services/sandbox/http-forward.ts, http-response-reader.ts): 729 MB/s on the host, and
+ * in containers 311 / 317 MB/s (38 % / 39 %), level with the tunnel, alternating with the tree
+ * before at load 2–4 (the "over plain http" rows).
  * Where a small request's added latency goes (GET /api/v4/version from the stand-in on a fresh
  * connection, CONNECT as the rows below make it; timestamps taken in the proxy, the tunnel's frames
  * and the gateway with a temporary trace, plus curl's own split, which the rows now print; medians,
