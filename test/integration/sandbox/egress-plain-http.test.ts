@@ -7,7 +7,7 @@ import {
   type OutgoingHttpHeaders,
   type Server,
 } from 'node:http';
-import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { createConnection, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEgressProxy, type EgressProxy } from '../../../src-main/services/sandbox';
 
@@ -332,6 +332,37 @@ describe('plain-http requests through the egress proxy', () => {
     expect(after.status).toBe(200);
   });
 
+  it('answers requests a client pipelines on one connection in order, each with its own answer', async () => {
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const s = createConnection({ host: '127.0.0.1', port: proxyPort }, () => resolve(s));
+      s.on('error', reject);
+    });
+    const ask = (path: string) =>
+      `GET ${node(path)} HTTP/1.1\r\nHost: mirror.test\r\nProxy-Authorization: ${PROXY_AUTH}\r\n\r\n`;
+    socket.write(ask('/big') + ask('/pipelined-second') + ask('/pipelined-third'));
+    const parts: Buffer[] = [];
+    let got = 0;
+    socket.on('data', (d: Buffer) => {
+      parts.push(d);
+      got += d.length;
+    });
+    // Three answers: the 32 MB one first, then the two short ones.
+    await expect
+      .poll(() => got > big.length && /pipelined-third/.test(Buffer.concat(parts).subarray(-300).toString('latin1')), {
+        timeout: 20_000,
+      })
+      .toBe(true);
+    socket.destroy();
+    const all = Buffer.concat(parts);
+    const firstHead = all.indexOf('\r\n\r\n') + 4;
+    expect(all.subarray(0, firstHead).toString('latin1')).toContain(`content-length: ${big.length}`);
+    expect(sha(all.subarray(firstHead, firstHead + big.length))).toBe(sha(big));
+    const rest = all.subarray(firstHead + big.length).toString('latin1');
+    expect(rest).toMatch(
+      /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nGET \/pipelined-second 0HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nGET \/pipelined-third 0$/,
+    );
+  });
+
   it('never passes the run’s proxy credentials or hop-by-hop headers to the server, nor takes its Host from the client', async () => {
     await viaProxy(node('/hop-check'), {
       headers: {
@@ -395,7 +426,6 @@ describe('plain-http requests through the egress proxy', () => {
   });
 
   it('frees the upstream connection when the client leaves mid-download', async () => {
-    const count = nodeConnections.length;
     await new Promise<void>((resolve, reject) => {
       const req = request(
         {
@@ -416,12 +446,9 @@ describe('plain-http requests through the egress proxy', () => {
       req.on('timeout', reject);
       req.end();
     });
-    const slowConnection = nodeConnections.find(
-      (s, i) =>
-        i >= count - 1 && seen.some((x) => x.url === '/slow' && x.connection === (s as Socket & { id?: number }).id),
-    ) as (Socket & { id?: number }) | undefined;
-    expect(slowConnection).toBeDefined();
-    await expect.poll(() => closedNodeConnections.has(slowConnection!.id!), { timeout: 5000 }).toBe(true);
+    const id = seen.find((x) => x.url === '/slow')?.connection;
+    expect(id).toBeDefined();
+    await expect.poll(() => closedNodeConnections.has(id!), { timeout: 5000 }).toBe(true);
   });
 
   it('answers 502 naming the destination when the server cannot be reached', async () => {
