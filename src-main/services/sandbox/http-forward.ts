@@ -1,7 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { hopByHopNames } from '../../platform/hop-by-hop';
-import { HttpFramingError, ResponseReader, type BodyFraming, type ResponseHead } from './http-response-reader';
+import {
+  HttpFramingError,
+  ResponseReader,
+  headerList,
+  type BodyFraming,
+  type ResponseHead,
+} from './http-response-reader';
 import { readInto } from './read-into';
 
 /**
@@ -284,15 +290,22 @@ export function createPlainHttpForwarder(): PlainHttpForwarder {
 
 /** The answer's headers for the client: without hop-by-hop ones or the server's own framing. */
 function clientHeaders(head: ResponseHead, framing: BodyFraming): string[] {
-  const connection: string[] = [];
-  for (let i = 0; i < head.rawHeaders.length; i += 2)
-    if (head.rawHeaders[i]!.toLowerCase() === 'connection') connection.push(head.rawHeaders[i + 1]!);
-  const dropped = hopByHopNames(connection);
-  // Node frames the body for the client: by the length when the server gave one (or for an answer
-  // without a body, such as HEAD's), otherwise chunked or to the connection's end.
-  if (framing.kind === 'chunked' || framing.kind === 'close') dropped.add('content-length');
+  const dropped = hopByHopNames(headerList(head.rawHeaders, 'connection'));
+  // Node frames the body for the client: by one plain length when there is one (a repeated list
+  // such as "2, 2" is the same length, and some parsers refuse it), otherwise chunked or to the
+  // connection's end. An answer without a body (HEAD's) keeps the length it describes.
+  dropped.add('content-length');
+  const lengths = new Set(headerList(head.rawHeaders, 'content-length'));
+  const [only] = lengths;
+  const length =
+    framing.kind === 'length'
+      ? String(framing.length)
+      : framing.kind === 'none' && lengths.size === 1 && /^\d{1,15}$/.test(only!)
+        ? only
+        : undefined;
   const out: string[] = [];
   for (let i = 0; i < head.rawHeaders.length; i += 2)
     if (!dropped.has(head.rawHeaders[i]!.toLowerCase())) out.push(head.rawHeaders[i]!, head.rawHeaders[i + 1]!);
+  if (length !== undefined) out.push('Content-Length', length);
   return out;
 }
