@@ -89,7 +89,8 @@
  * same whether the body was written to the ServerResponse or to its socket. Built that way
  * (src-main/services/sandbox/http-forward.ts, http-response-reader.ts): 729 MB/s on the host, and
  * in containers 311 / 317 MB/s (38 % / 39 %), level with the tunnel, alternating with the tree
- * before at load 2–4 (the "over plain http" rows).
+ * before at load 2–4 (the "over plain http" rows); in the tunnel shape 55 → 71 MB/s, where the
+ * engine's exec stream caps CONNECT (71–72 MB/s) too.
  * Where a small request's added latency goes (GET /api/v4/version from the stand-in on a fresh
  * connection, CONNECT as the rows below make it; timestamps taken in the proxy, the tunnel's frames
  * and the gateway with a temporary trace, plus curl's own split, which the rows now print; medians,

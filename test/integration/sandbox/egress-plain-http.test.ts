@@ -196,7 +196,15 @@ afterAll(async () => {
 /** One request through the proxy on a fresh client connection; `slow` reads the answer in small steps. */
 function viaProxy(
   url: string,
-  options: { method?: string; headers?: OutgoingHttpHeaders; body?: Buffer; chunked?: boolean; slow?: boolean } = {},
+  options: {
+    method?: string;
+    headers?: OutgoingHttpHeaders;
+    body?: Buffer;
+    chunked?: boolean;
+    slow?: boolean;
+    /** Send `Expect: 100-continue` and the body only once the proxy says to go on. */
+    expectContinue?: boolean;
+  } = {},
 ): Promise<Answer> {
   return new Promise((resolve) => {
     const req = request(
@@ -235,7 +243,12 @@ function viaProxy(
     req.on('error', (e) =>
       resolve({ status: 0, headers: {}, rawHeaders: [], body: Buffer.alloc(0), aborted: e.message }),
     );
-    if (options.body && options.chunked) {
+    if (options.expectContinue) {
+      req.setHeader('expect', '100-continue');
+      req.setHeader('content-length', options.body!.length);
+      req.flushHeaders();
+      req.on('continue', () => req.end(options.body));
+    } else if (options.body && options.chunked) {
       // Several writes without a length: Node sends them chunked.
       for (let at = 0; at < options.body.length; at += 100_000) req.write(options.body.subarray(at, at + 100_000));
       req.end();
@@ -338,6 +351,15 @@ describe('plain-http requests through the egress proxy', () => {
     // A kept connection carried on after both.
     const after = await viaProxy(node('/after-upload'));
     expect(after.status).toBe(200);
+  });
+
+  it('lets a client that waits for 100 Continue send its body, and does not pass the wait on', async () => {
+    const body = randomBytes(1 << 20);
+    const r = await viaProxy(node('/upload?expect'), { method: 'POST', body, expectContinue: true });
+    expect(r.body.toString()).toBe(`POST /upload?expect ${body.length}`);
+    const s = seen.find((x) => x.url === '/upload?expect')!;
+    expect(s.bodySha).toBe(sha(body));
+    expect(s.headers.expect).toBeUndefined();
   });
 
   it('answers requests a client pipelines on one connection in order, each with its own answer', async () => {
