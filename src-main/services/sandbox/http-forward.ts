@@ -42,7 +42,7 @@ export interface PlainHttpForwarder {
 }
 
 /** A kept connection is closed after this long unused (servers commonly close theirs at 5 s). */
-export const IDLE_MS = 4_000;
+const IDLE_MS = 4_000;
 const MAX_IDLE_PER_DESTINATION = 4;
 const MAX_IDLE = 32;
 const CONNECT_TIMEOUT_MS = 30_000;
@@ -176,14 +176,17 @@ export function createPlainHttpForwarder(): PlainHttpForwarder {
       stopSending();
       res.removeListener('close', onClientGone);
     };
+    /** The connection is not to carry another request. */
+    const discard = () => {
+      conn.exchange = undefined;
+      conn.socket.destroy();
+    };
     const fail = (error: Error) => {
       if (settled) return;
       settle();
-      conn.exchange = undefined;
-      conn.socket.destroy();
+      discard();
       // A kept connection the server had closed: nothing reached it, so try once on a new one.
-      if (reused && !retried && !hasBody && reader.untouched && !headSent && !res.destroyed)
-        return forward(req, res, target, true);
+      if (reused && !retried && !hasBody && reader.untouched && !res.destroyed) return forward(req, res, target, true);
       if (headSent || res.headersSent) res.destroy();
       else {
         const why = error instanceof HttpFramingError ? `malformed answer: ${error.message}` : error.message;
@@ -195,8 +198,7 @@ export function createPlainHttpForwarder(): PlainHttpForwarder {
     const onClientGone = () => {
       if (settled) return;
       settle();
-      conn.exchange = undefined;
-      conn.socket.destroy();
+      discard();
     };
 
     const reader = new ResponseReader(method, {
@@ -216,10 +218,7 @@ export function createPlainHttpForwarder(): PlainHttpForwarder {
         settle();
         res.end();
         if (reusable && requestSent && !res.destroyed) keep(conn);
-        else {
-          conn.exchange = undefined;
-          conn.socket.destroy();
-        }
+        else discard();
       },
     });
 

@@ -51,8 +51,19 @@ const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?
 const CHUNK_LINE = /^([0-9A-Fa-f]{1,13})[ \t]*(?:;[\t\x20-\x7e\x80-\xff]*)?$/;
 const CRLF = Buffer.from('\r\n');
 
+/** One `name: value` line of a head or trailer section, checked as Node's parser checks it. */
+function fieldLine(line: string): [name: string, value: string] {
+  if (line.startsWith(' ') || line.startsWith('\t')) throw new HttpFramingError('folded header line');
+  const colon = line.indexOf(':');
+  const name = colon > 0 ? line.slice(0, colon) : '';
+  if (!TOKEN.test(name)) throw new HttpFramingError(`malformed header line: ${JSON.stringify(line.slice(0, 80))}`);
+  const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
+  if (!FIELD_VALUE.test(value)) throw new HttpFramingError(`control character in header ${name}`);
+  return [name, value];
+}
+
 /** Parses a head's text (up to, not including, the blank line). */
-export function parseHead(text: string): ResponseHead {
+function parseHead(text: string): ResponseHead {
   const lines = text.split('\r\n');
   for (const line of lines) {
     if (line.includes('\r') || line.includes('\n')) throw new HttpFramingError('bare CR or LF in the response head');
@@ -60,15 +71,7 @@ export function parseHead(text: string): ResponseHead {
   const status = STATUS_LINE.exec(lines[0]!);
   if (!status) throw new HttpFramingError(`malformed status line: ${JSON.stringify(lines[0]!.slice(0, 80))}`);
   const rawHeaders: string[] = [];
-  for (const line of lines.slice(1)) {
-    if (line.startsWith(' ') || line.startsWith('\t')) throw new HttpFramingError('folded header line');
-    const colon = line.indexOf(':');
-    const name = colon > 0 ? line.slice(0, colon) : '';
-    if (!TOKEN.test(name)) throw new HttpFramingError(`malformed header line: ${JSON.stringify(line.slice(0, 80))}`);
-    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
-    if (!FIELD_VALUE.test(value)) throw new HttpFramingError(`control character in header ${name}`);
-    rawHeaders.push(name, value);
-  }
+  for (const line of lines.slice(1)) rawHeaders.push(...fieldLine(line));
   return { status: Number(status[2]), reason: status[3] ?? '', minor: status[1] === '0' ? 0 : 1, rawHeaders };
 }
 
@@ -86,7 +89,7 @@ export function headerList(rawHeaders: readonly string[], name: string): string[
 }
 
 /** How the body of a response to `method` with this head is delimited (RFC 9112 §6.3). */
-export function framingOf(method: string, head: ResponseHead): BodyFraming {
+function framingOf(method: string, head: ResponseHead): BodyFraming {
   if (method === 'HEAD' || head.status === 204 || head.status === 304) return { kind: 'none' };
   const codings = headerList(head.rawHeaders, 'transfer-encoding').map((c) => c.toLowerCase());
   // With Transfer-Encoding, any Content-Length is ignored; a body not ending in chunked runs to close.
@@ -139,10 +142,6 @@ export class ResponseReader {
     return this.state.at === 'head' && this.state.interim === 0 && this.pendingBytes === 0;
   }
 
-  get done(): boolean {
-    return this.state.at === 'done';
-  }
-
   /** Reads `chunk`; throws HttpFramingError on a malformed response. */
   feed(chunk: Buffer): void {
     let at = 0;
@@ -177,12 +176,15 @@ export class ResponseReader {
           if (this.state.at === 'done') this.complete(at < chunk.length);
           break;
         }
-        case 'length': {
+        case 'length':
+        case 'chunk-data': {
           const n = Math.min(s.left, chunk.length - at);
           this.events.body(chunk.subarray(at, at + n));
           at += n;
           s.left -= n;
-          if (s.left === 0) {
+          if (s.left > 0) break;
+          if (s.at === 'chunk-data') this.state = { at: 'chunk-crlf', matched: 0 };
+          else {
             this.state = { at: 'done' };
             this.complete(at < chunk.length);
           }
@@ -199,14 +201,6 @@ export class ResponseReader {
           if (!m) throw new HttpFramingError(`malformed chunk size: ${JSON.stringify(line.text.slice(0, 40))}`);
           const size = parseInt(m[1]!, 16);
           this.state = size === 0 ? { at: 'trailer', bytes: 0 } : { at: 'chunk-data', left: size };
-          break;
-        }
-        case 'chunk-data': {
-          const n = Math.min(s.left, chunk.length - at);
-          this.events.body(chunk.subarray(at, at + n));
-          at += n;
-          s.left -= n;
-          if (s.left === 0) this.state = { at: 'chunk-crlf', matched: 0 };
           break;
         }
         case 'chunk-crlf': {
@@ -226,8 +220,7 @@ export class ResponseReader {
             this.complete(at < chunk.length);
           } else {
             s.bytes += line.text.length + 2;
-            if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*$/.test(line.text))
-              throw new HttpFramingError('malformed trailer line');
+            fieldLine(line.text);
           }
           break;
         }
@@ -250,18 +243,18 @@ export class ResponseReader {
   }
 
   /**
-   * The text before `end`, gathered across feeds; undefined
-   * while incomplete. A line longer than `limit` bytes is an error.
+   * The text before `end`, gathered across feeds; undefined while incomplete. A line longer than
+   * `limit` bytes is an error.
    */
   private takeLine(chunk: Buffer, at: number, limit: number, end: string): { text: string; next: number } | undefined {
     // Pieces of a line split across reads are copied (the buffer fed in is reused for the next
     // read) and searched again with the new bytes; bounded by `limit`, so never much.
-    const before = this.pendingBytes ? Buffer.concat(this.pending) : undefined;
-    const hay = before ? Buffer.concat([before, chunk.subarray(at)]) : chunk.subarray(at);
+    const carried = this.pendingBytes;
+    const hay = carried ? Buffer.concat([...this.pending, chunk.subarray(at)]) : chunk.subarray(at);
     const found = hay.indexOf(end);
-    if (found < 0 || found > limit) {
-      if (hay.length > limit || found > limit)
-        throw new HttpFramingError(end.length === 4 ? 'response head too large' : 'line too long');
+    if (found > limit || (found < 0 && hay.length > limit))
+      throw new HttpFramingError(end.length === 4 ? 'response head too large' : 'line too long');
+    if (found < 0) {
       this.pending.push(Buffer.from(chunk.subarray(at)));
       this.pendingBytes += chunk.length - at;
       return undefined;
@@ -269,6 +262,6 @@ export class ResponseReader {
     this.pending = [];
     this.pendingBytes = 0;
     // The terminator was not in the earlier pieces, so it ends in this chunk.
-    return { text: hay.toString('latin1', 0, found), next: at + found + end.length - (before?.length ?? 0) };
+    return { text: hay.toString('latin1', 0, found), next: at + found + end.length - carried };
   }
 }
