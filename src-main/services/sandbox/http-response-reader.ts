@@ -131,6 +131,8 @@ export class ResponseReader {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private reusable = false;
+  /** Whether any byte of the answer arrived (a head that failed to parse leaves the state at 'head'). */
+  private fed = false;
 
   constructor(
     private readonly method: string,
@@ -139,11 +141,12 @@ export class ResponseReader {
 
   /** Whether nothing of the response has arrived yet (a kept connection the server closed). */
   get untouched(): boolean {
-    return this.state.at === 'head' && this.state.interim === 0 && this.pendingBytes === 0;
+    return !this.fed;
   }
 
   /** Reads `chunk`; throws HttpFramingError on a malformed response. */
   feed(chunk: Buffer): void {
+    if (chunk.length) this.fed = true;
     let at = 0;
     while (at < chunk.length) {
       const s = this.state;

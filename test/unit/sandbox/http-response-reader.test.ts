@@ -165,5 +165,9 @@ describe('ResponseReader', () => {
     expect(reader.untouched).toBe(true);
     reader.feed(Buffer.from('HTTP/1.1 2'));
     expect(reader.untouched).toBe(false);
+    // A whole head that fails to parse is an answer too: the server did act on the request.
+    const refused = new ResponseReader('GET', { head: () => undefined, body: () => undefined, end: () => undefined });
+    expect(() => refused.feed(Buffer.from('HTTP/1.1 200 OK\r\nX-A : 1\r\n\r\n'))).toThrow(HttpFramingError);
+    expect(refused.untouched).toBe(false);
   });
 });
