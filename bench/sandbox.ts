@@ -79,6 +79,20 @@
  *   splice hand-off measured again in containers, a perl splice pair per connection in the
  *   proxy's place: 260–320 ms of CPU per 100 MB against the proxy's ~85, and slower end to end
  *   (0.42–1.02 s), so still not built.
+ * - session 13, the hop fewer without entering anything: the relay is already inside the
+ *   namespace, so it makes the listening socket itself and hands it out over a unix socket in the
+ *   run's folder (SCM_RIGHTS through syscall(2), since perl-base has no sendmsg); a perl broker on
+ *   the host passes it into the app over the Node IPC channel the app opened to it
+ *   (src-main/services/sandbox/listener-handoff.ts, resources/sandbox/handoff.pl). No privilege,
+ *   no Node helper, any engine on this kernel. The proxy's path is then server → proxy → curl, two
+ *   loopback connections and the proxy's two copies, against one connection direct: about twice
+ *   the direct path's work, which is what the rows show. Both ways in the same runs
+ *   (BENCH_EGRESS_HANDOFF=both; 100 MB from the streaming server, 3 rounds, load 1–2): socket
+ *   relayed 270 vs 557 MB/s direct (48 %), handed off 384 vs 794 (48 %); network relayed 316 vs
+ *   978 (32 %), handed off 398 vs 689 (58 %); added latency socket 5.0 → 2.6 ms, network 7.7 →
+ *   4.1 ms. Handed off alone, 5 rounds at load 4–5: socket 402 vs 604 MB/s (67 %), network 421 vs
+ *   902 (47 %; direct took 0.06–0.29 s, the proxied runs 0.23–0.27). The proxied figure holds
+ *   steady round to round while direct swings 3×, so the ratio follows the direct runs.
  * Plain-http requests (absolute URIs, what a tool sends for an http:// URL through HTTP_PROXY), session
  * 12: Node's http client forwarded them. A --cpu-prof showed its socketOnData about 1 s of self
  * time per 500 MB: 64 KiB reads, each through the parser and an IncomingMessage chunk, then piped.
@@ -135,7 +149,8 @@
  *   14–15. Neither fix is on what the rows measure, so this is the load's swing; the targets were
  *   not met at these loads before or after.
  * BENCH_SANDBOX_PARTS=proxy,start,containers, BENCH_EGRESS_SHAPES=socket,network,tunnel,
- * BENCH_EGRESS_TARGETS=standin,stream,plain, BENCH_SANDBOX_ROUNDS, BENCH_PROXY_MB, BENCH_PROXY_REQUESTS choose what runs.
+ * BENCH_EGRESS_TARGETS=standin,stream,plain, BENCH_EGRESS_HANDOFF=on|off|both, BENCH_SANDBOX_ROUNDS, BENCH_PROXY_MB,
+ * BENCH_PROXY_REQUESTS choose what runs.
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -171,6 +186,14 @@ const LATENCY_REQUESTS = Number(process.env.BENCH_PROXY_REQUESTS ?? 200);
 const SHAPES = (process.env.BENCH_EGRESS_SHAPES ?? 'socket,network,tunnel').split(',').filter(isEgressShape);
 /** Which downloads the in-container comparison makes (BENCH_EGRESS_TARGETS=standin,stream,plain; all by default). */
 const TARGETS = new Set((process.env.BENCH_EGRESS_TARGETS ?? 'standin,stream,plain').split(','));
+/**
+ * Whether in-container runs hand the relay's listener to the proxy (BENCH_EGRESS_HANDOFF=on, the
+ * product's way and the default), relay every byte (off), or both, one after the other (both).
+ */
+const HANDOFF_MODES = ((): boolean[] => {
+  const mode = process.env.BENCH_EGRESS_HANDOFF ?? 'on';
+  return mode === 'both' ? [false, true] : [mode !== 'off'];
+})();
 /** Which parts run (BENCH_SANDBOX_PARTS=proxy,start,containers; all by default). */
 const PARTS = new Set((process.env.BENCH_SANDBOX_PARTS ?? 'proxy,start,containers').split(','));
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -503,17 +526,23 @@ const CONTAINER_LIMITS = { cpus: SANDBOX_DEFAULTS.cpus, memoryMb: SANDBOX_DEFAUL
  * sandbox run (`sandbox.execute`, the egress shape under test) tunnelling through its proxy.
  * Rounds alternate direct/proxied so both see the same machine load; medians are reported.
  */
-async function benchInContainers(shape: EgressShape): Promise<BenchResult[]> {
+async function benchInContainers(shape: EgressShape, handOff: boolean): Promise<BenchResult[]> {
   const dir = await mkdtemp(join(tmpdir(), 'cospec-bench-egress-'));
   const standIn = await startStandIn(join(dir, 'gitlab'));
   const stream = await startDownloadServer();
   const env = { ...process.env, CONTAINERS_CONF };
   const name = `cospec-bench-direct-${process.pid}`;
+  // Whether the run's proxy took the relay's listener (the app's debug line says so).
+  let handedOff = false;
   const sandbox = createSandbox({
-    logger: createLogger({ level: 'error', sinks: [] }),
+    logger: createLogger({
+      level: 'debug',
+      sinks: [{ write: (line) => (handedOff ||= line.includes('sandbox: egress listener handed off')) }],
+    }),
     socketPath: SOCKET,
     dataDir: dir,
     egressShape: shape,
+    egressHandOff: handOff,
     limits: () => CONTAINER_LIMITS,
     // The stand-in and the streaming server are on loopback: as an admin's policy would allow.
     mayReachPrivate: () => true,
@@ -669,13 +698,15 @@ async function benchInContainers(shape: EgressShape): Promise<BenchResult[]> {
     await rm(dir, { recursive: true, force: true });
   }
   const out: BenchResult[] = [];
+  // The relay's listener handed to the proxy, or every byte through relay.pl (listener-handoff.ts).
+  const path = handedOff ? 'handed off' : 'relayed';
   for (const t of targets) {
     const m = times.get(t.label) ?? { direct: [], proxied: [] };
     const d = median(m.direct);
     const p = median(m.proxied);
     out.push(
       result({
-        name: `${SIZE_MB} MB from the ${t.label}, in containers (${shape})`,
+        name: `${SIZE_MB} MB from the ${t.label}, in containers (${shape}, ${path})`,
         baseline: 'same curl in the same image, direct',
         baselineValue: d,
         value: p,
@@ -689,7 +720,7 @@ async function benchInContainers(shape: EgressShape): Promise<BenchResult[]> {
     const dl = median(m.direct.total);
     const pl = median(m.proxied.total);
     return result({
-      name: `${name}, in containers (${shape})`,
+      name: `${name}, in containers (${shape}, ${path})`,
       baseline: 'same curl in the same image, direct',
       baselineValue: dl,
       value: pl,
@@ -724,6 +755,9 @@ export async function benchSandbox(): Promise<BenchResult[]> {
     return results;
   }
   if (PARTS.has('start')) results.push(...(await benchStart()));
-  if (PARTS.has('containers')) for (const shape of SHAPES) results.push(...(await benchInContainers(shape)));
+  if (PARTS.has('containers'))
+    for (const shape of SHAPES)
+      for (const handOff of shape === 'tunnel' ? [false] : HANDOFF_MODES)
+        results.push(...(await benchInContainers(shape, handOff)));
   return results;
 }

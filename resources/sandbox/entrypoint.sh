@@ -2,7 +2,8 @@
 # coSPEC sandbox entrypoint: runs as the non-root agent user. The container's only way out is the
 # run's egress proxy, outside the container (src-main/services/sandbox/egress-route.ts):
 # - COSPEC_EGRESS=socket: no network at all; a relay started here forwards 127.0.0.1:3128 to the
-#   proxy's unix socket mounted at /cospec/run/proxy.sock (relay.pl, copied there with it).
+#   proxy's unix socket mounted at /cospec/run/proxy.sock (relay.pl, copied there with it), or
+#   first hands its listener to the app (handoff.sock there).
 # - COSPEC_EGRESS=network: only a per-run internal network, where the relay container listens at
 #   COSPEC_PROXY_ADDR; HTTP_PROXY/HTTPS_PROXY carry the run's proxy credentials.
 # Then it builds the CA bundle that trusts the run's credential gateway (https instances) and runs
@@ -19,11 +20,16 @@ wait_tick() {
 }
 
 if [ "$EGRESS" = socket ]; then
-  # One process relays every connection (relay.pl); a fork per connection would add milliseconds to each request.
-  perl "$RUN_DIR/relay.pl" 127.0.0.1 3128 "unix:$RUN_DIR/proxy.sock" 2>/dev/null &
-  # Listening yet? (127.0.0.1:3128 is 0100007F:0C38, state 0A = LISTEN), checked in /proc so no
-  # connection is made to test it.
-  until grep -q '0100007F:0C38 00000000:0000 0A' /proc/net/tcp 2>/dev/null; do wait_tick; done
+  # One process relays every connection (relay.pl); a fork per connection would add milliseconds to
+  # each request. It returns once 127.0.0.1:3128 accepts: handed to the app's proxy when the app
+  # waits for it (COSPEC_EGRESS_HANDOFF), else relayed by a child it leaves running.
+  offer=""
+  if [ -n "${COSPEC_EGRESS_HANDOFF:-}" ]; then offer="--hand-off unix:$RUN_DIR/handoff.sock"; fi
+  # shellcheck disable=SC2086 # $offer is two words or none.
+  if ! perl "$RUN_DIR/relay.pl" $offer --detach 127.0.0.1 3128 "unix:$RUN_DIR/proxy.sock" 2>/dev/null; then
+    echo "coSPEC sandbox: the egress proxy relay did not start ($EGRESS)" >&2
+    exit 70
+  fi
 else
   # The relay container was started just before this one; wait until it accepts connections.
   host=${COSPEC_PROXY_ADDR%:*}

@@ -8,7 +8,13 @@
 # never entering this process: a read/write copy loop cost about as much CPU per byte as the
 # proxy itself (bench/sandbox.ts has the figures). Elsewhere, or if splice fails its self-test, the
 # copy loop below does the same job.
-# Run as: perl relay.pl LISTEN_HOST LISTEN_PORT TARGET
+# With --hand-off unix:/PATH it first offers its listening socket to the app (fd-pass.pl, put in
+# front of this text, sends it; src-main/services/sandbox/listener-handoff.ts takes it): when the
+# app takes it, the proxy accepts the agent's connections itself, in this network namespace, and
+# this relay exits, a hop fewer for every byte. Refused, unanswered or unsupported, it relays.
+# With --detach it returns once the listener is ready (handed off or relayed here, in a child), so
+# whoever started it knows the port works before anything else runs.
+# Run as: perl relay.pl [--hand-off unix:/PATH] [--detach] LISTEN_HOST LISTEN_PORT TARGET
 use strict;
 use warnings;
 use IO::Socket::INET;
@@ -18,8 +24,16 @@ use Socket qw(IPPROTO_TCP TCP_NODELAY SOCK_STREAM AF_UNIX PF_UNSPEC);
 use Errno qw(EAGAIN EWOULDBLOCK EINTR);
 use Config;
 
+my ($handoff, $detach);
+while (@ARGV && $ARGV[0] =~ /^--/) {
+  my $opt = shift @ARGV;
+  if ($opt eq '--hand-off' && @ARGV && $ARGV[0] =~ /^unix:(.+)$/) { $handoff = $1; shift @ARGV }
+  elsif ($opt eq '--detach') { $detach = 1 }
+  else { die "relay: unknown option $opt\n" }
+}
 my ($host, $port, $target) = @ARGV;
-die "usage: relay LISTEN_HOST LISTEN_PORT tcp:HOST:PORT|unix:/PATH\n" unless defined $target && $target =~ /^(tcp:.+:\d+|unix:.+)$/;
+die "usage: relay [--hand-off unix:/PATH] [--detach] LISTEN_HOST LISTEN_PORT tcp:HOST:PORT|unix:/PATH\n"
+  unless defined $target && $target =~ /^(tcp:.+:\d+|unix:.+)$/;
 my $CHUNK = 131072;
 # Stop reading a side while its peer has this much unwritten (backpressure, as a pipe would).
 my $HIGH = 1 << 20;
@@ -50,6 +64,24 @@ my $SPLICE = splice_works();
 
 my $listen = IO::Socket::INET->new(LocalAddr => $host, LocalPort => $port, Listen => 256, ReuseAddr => 1)
   or die "relay: cannot listen on $host:$port: $!\n";
+
+# Offers the listening socket to the app; true when the app took it. Bounded: a broker that does
+# not answer within 5 s is taken as a refusal.
+sub hand_off {
+  return 0 unless defined &fd_pass_supported && fd_pass_supported();
+  my $u = IO::Socket::UNIX->new(Peer => $handoff, Type => SOCK_STREAM) or return 0;
+  defined send_fd(fileno $u, 'L', fileno $listen) or return 0;
+  my $answer = '';
+  my $ready = IO::Select->new($u);
+  return 0 unless $ready->can_read(5);
+  return (sysread($u, $answer, 1) // 0) == 1 && $answer eq '1';
+}
+exit 0 if defined $handoff && hand_off();
+if ($detach) {
+  my $pid = fork() // die "relay: cannot fork: $!\n";
+  exit 0 if $pid;
+  open(STDIN, '<', '/dev/null');
+}
 $listen->blocking(0);
 
 my $readers = IO::Select->new($listen);

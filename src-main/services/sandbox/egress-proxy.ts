@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { timingSafeEqual } from 'node:crypto';
 import { chmod, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { connect, isIP, type AddressInfo, type Socket } from 'node:net';
+import { connect, isIP, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { RunRecord } from '../../../src-shared/model/run';
 import type { CredentialGateway } from '../gateway';
@@ -16,7 +16,8 @@ import { readInto, streamTarget } from './read-into';
 
 /**
  * The run's only way out: the container reaches it through a relay, over a mounted unix
- * socket or a per-run internal network (egress-route.ts), and nothing else. It serves CONNECT
+ * socket or a per-run internal network (egress-route.ts), or on the relay's own listener handed
+ * to the app (listener-handoff.ts), and nothing else. It serves CONNECT
  * (https and other TLS) and absolute-URI requests (plain http, what git sends for http:// remotes)
  * to allowlisted destinations only, resolves names itself (the container has no resolver, and a
  * denied name is never looked up, so DNS cannot carry data out), and refuses addresses that reach
@@ -77,8 +78,17 @@ export interface EgressProxy {
   decisions(): EgressDecision[];
   /** Attempts grouped by destination and verdict, as RunRecord.egress. */
   summary(): RunRecord['egress'];
+  /**
+   * Serves the connections another listener accepts as its own, under the same rules and the
+   * same per-listener limit (the relay's listener, handed off: listener-handoff.ts). The listener
+   * is closed with the proxy, or at once if the proxy is closed already.
+   */
+  adopt(listener: Server): void;
   close(): Promise<void>;
 }
+
+/** A run must not exhaust the host's descriptors through its proxy: connections per listener. */
+const MAX_CONNECTIONS = 512;
 
 const MAX_KEPT_DECISIONS = 5000;
 
@@ -367,8 +377,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   };
 
   const server = createServer({ requestTimeout: 0 }, onRequest);
-  // A run must not exhaust the host's descriptors through its proxy.
-  server.maxConnections = 512;
+  server.maxConnections = MAX_CONNECTIONS;
   server.on('connect', onConnect);
   // Anything that is not HTTP (raw TCP/UDP payloads through the relay) ends here.
   server.on('clientError', (_err, socket) => {
@@ -396,11 +405,29 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     address = `http://${host.includes(':') ? `[${host}]` : host}:${(server.address() as AddressInfo).port}`;
   }
 
+  const adopted = new Set<Server>();
+  let closed = false;
   return {
     address,
     decisions: () => kept.slice(),
     summary: () => [...counts.values()].map((c) => ({ ...c, requests: [...c.requests] })),
+    adopt(listener) {
+      if (closed) {
+        listener.close();
+        return;
+      }
+      adopted.add(listener);
+      listener.maxConnections = MAX_CONNECTIONS;
+      listener.on('connection', (socket: Socket) => {
+        // What the HTTP server's own listener does for its connections.
+        socket.setNoDelay(true);
+        server.emit('connection', socket);
+      });
+    },
     async close() {
+      closed = true;
+      // Also lets go of the network namespace an adopted listener belongs to.
+      for (const listener of adopted) listener.close();
       for (const socket of sockets) socket.destroy();
       forwarder.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import type { Logger } from '../../platform/logger';
-import type { ContainerEngine, ContainerHandle, EngineInfo } from './engine';
+import type { BindMount, ContainerEngine, ContainerHandle, EngineInfo } from './engine';
 import { startEgressProxy, type EgressProxy, type EgressProxyOptions } from './egress-proxy';
 import { serveEgressTunnel } from './egress-tunnel';
+import { perlProgram, startListenerHandoff, type ListenerHandoff } from './listener-handoff';
 
 /**
  * How a run's container reaches its egress proxy, the only way out. Two shapes, both with
@@ -27,6 +28,11 @@ import { serveEgressTunnel } from './egress-tunnel';
  *   it accepts travel as frames over an exec stream the app holds through the engine API
  *   (egress-tunnel.ts, resources/sandbox/tunnel.pl) to the proxy on a socket in the run's folder.
  *   No container of the run has any route out at all.
+ *
+ * Where the engine shares this machine's kernel (the socket shape, and the network shape outside
+ * a VM), the relay first offers its listening socket to the app (listener-handoff.ts): taken, the
+ * proxy accepts the agent's connections in the sandbox's own network namespace and the relay
+ * steps aside; otherwise it relays as described.
  */
 
 export type EgressShape = 'socket' | 'network' | 'tunnel';
@@ -43,6 +49,12 @@ export interface EgressRoute {
   readonly env: Record<string, string>;
   /** Networks the agent container joins (none for the socket shape). */
   readonly networks: string[];
+  /**
+   * Whether the relay's listener was handed to the proxy (listener-handoff.ts); false once it was
+   * refused, cannot happen here, or the route closed first. In the socket shape it settles when
+   * the agent's container starts its relay.
+   */
+  readonly handedOff: Promise<boolean>;
   /** Stops the proxy and removes the relay and the network; after the agent's container is gone. */
   close(): Promise<void>;
 }
@@ -59,11 +71,15 @@ export interface EgressRouteOptions {
   /** Labels every container and network of the run carries, for orphan clean-up. */
   labels: Record<string, string>;
   proxy: Omit<EgressProxyOptions, 'socketPath' | 'host' | 'credentials'>;
+  /** Offer the relay's listener to the proxy where the engine shares this kernel (default true). */
+  handOff?: boolean;
   logger: Logger;
 }
 
 export const RELAY_PORT = 3128;
 const RELAY_USER = '65534:65534';
+/** Where the relay container of the network shape finds the hand-off socket (a folder of its own). */
+const RELAY_HANDOFF_DIR = '/cospec/handoff';
 
 /**
  * The shape to use with this engine: the tunnel for a remote engine (nothing else can reach the
@@ -94,16 +110,64 @@ function proxySocketPath(runDir: string, runId: string, platform: NodeJS.Platfor
 
 async function openSocketRoute(opts: EgressRouteOptions): Promise<EgressRoute> {
   // The relay runs inside the agent's container (the entrypoint starts it from the mounted run folder).
-  await copyFile(join(opts.resourcesDir, 'sandbox/relay.pl'), join(opts.runDir, 'relay.pl'));
+  await writeFile(join(opts.runDir, 'relay.pl'), await perlProgram(opts.resourcesDir, 'relay.pl'), { mode: 0o644 });
   const proxy = await startEgressProxy({ ...opts.proxy, socketPath: proxySocketPath(opts.runDir, opts.runId) });
+  const handoff = await offerListener(opts, proxy, join(opts.runDir, 'handoff.sock'), '127.0.0.1').catch(
+    async (error: unknown) => {
+      await proxy.close();
+      throw error;
+    },
+  );
   const url = `http://127.0.0.1:${RELAY_PORT}`;
   return {
     shape: 'socket',
     proxy,
-    env: { ...proxyEnv(url), COSPEC_EGRESS: 'socket', COSPEC_PROXY_ADDR: `127.0.0.1:${RELAY_PORT}` },
+    env: {
+      ...proxyEnv(url),
+      COSPEC_EGRESS: 'socket',
+      COSPEC_PROXY_ADDR: `127.0.0.1:${RELAY_PORT}`,
+      // The entrypoint has its relay offer the listener only while the app waits for it.
+      ...(handoff ? { COSPEC_EGRESS_HANDOFF: '1' } : {}),
+    },
     networks: [],
-    close: () => proxy.close(),
+    handedOff: handedOff(handoff),
+    close: async () => {
+      handoff?.close();
+      await proxy.close();
+    },
   };
+}
+
+/**
+ * Starts waiting for the relay's listener at `socketPath`, to be adopted by the proxy when it
+ * comes; undefined when the hand-off cannot run here (the relay then relays).
+ */
+async function offerListener(
+  opts: EgressRouteOptions,
+  proxy: EgressProxy,
+  socketPath: string,
+  host: string,
+): Promise<ListenerHandoff | undefined> {
+  if (opts.handOff === false) return undefined;
+  const { logger } = opts;
+  const handoff = await startListenerHandoff({
+    resourcesDir: opts.resourcesDir,
+    socketPath,
+    host,
+    port: RELAY_PORT,
+    onRefused: (reason) => logger.warn('sandbox: egress listener not handed off', { reason }),
+    onUnavailable: (reason) => logger.debug('sandbox: egress listener hand-off unavailable', { reason }),
+  });
+  void handoff?.listener.then((listener) => {
+    if (!listener) return;
+    proxy.adopt(listener);
+    logger.debug('sandbox: egress listener handed off', { address: `${host}:${RELAY_PORT}` });
+  });
+  return handoff;
+}
+
+function handedOff(handoff: ListenerHandoff | undefined): Promise<boolean> {
+  return handoff ? handoff.listener.then((listener) => listener !== undefined) : Promise.resolve(false);
 }
 
 async function openNetworkRoute(opts: EgressRouteOptions): Promise<EgressRoute> {
@@ -112,23 +176,32 @@ async function openNetworkRoute(opts: EgressRouteOptions): Promise<EgressRoute> 
   const network = `cospec-run-${runId}`;
   let relay: ContainerHandle | undefined;
   let proxy: EgressProxy | undefined;
+  let handoff: ListenerHandoff | undefined;
   const close = async () => {
+    handoff?.close();
     await proxy?.close().catch(() => undefined);
     await removeRelay(opts, network, relay);
   };
   try {
+    // On this kernel the relay can hand its listener over a socket in a folder mounted for that alone.
+    const handoffDir = onThisKernel(info) && opts.handOff !== false ? join(opts.runDir, 'handoff') : undefined;
+    if (handoffDir) await mkdir(handoffDir, { recursive: true, mode: 0o755 });
+    const binds = handoffDir ? [{ host: handoffDir, container: RELAY_HANDOFF_DIR, readOnly: true }] : [];
     // Idle until the proxy's address is known (it can only listen once this container's start has
     // brought the engine's bridge up); then the relay is started in it.
-    relay = await startRelayContainer(opts, network, [info.defaultNetwork], (r) => (relay = r));
+    relay = await startRelayContainer(opts, network, [info.defaultNetwork], binds, (r) => (relay = r));
     const { listenHost, dialHost } = await hostSide(engine, info);
     const credentials = { username: 'cospec', password: randomBytes(24).toString('hex') };
     proxy = await startEgressProxy({ ...opts.proxy, host: listenHost, credentials });
     const port = new URL(proxy.address).port;
-    // The script travels as an argument: nothing to mount, and the relay's root stays read-only.
-    const script = await readFile(join(opts.resourcesDir, 'sandbox/relay.pl'), 'utf8');
-    await relay.execDetached(['perl', '-e', script, '0.0.0.0', String(RELAY_PORT), `tcp:${dialHost}:${port}`], {
-      user: RELAY_USER,
-    });
+    if (handoffDir) handoff = await offerListener(opts, proxy, join(handoffDir, 'handoff.sock'), '0.0.0.0');
+    const offer = handoff ? ['--hand-off', `unix:${RELAY_HANDOFF_DIR}/handoff.sock`] : [];
+    // The script travels as an argument: the relay's root stays read-only.
+    const script = await perlProgram(opts.resourcesDir, 'relay.pl');
+    await relay.execDetached(
+      ['perl', '-e', script, '--', ...offer, '0.0.0.0', String(RELAY_PORT), `tcp:${dialHost}:${port}`],
+      { user: RELAY_USER },
+    );
     const relayAddress = await relay.addressOn(network);
     if (!relayAddress)
       throw new CospecError('RUN_FAILED', `The egress relay got no address on the run's network ${network}.`);
@@ -145,6 +218,7 @@ async function openNetworkRoute(opts: EgressRouteOptions): Promise<EgressRoute> 
         COSPEC_PROXY_ADDR: `${relayAddress}:${RELAY_PORT}`,
       },
       networks: [network],
+      handedOff: handedOff(handoff),
       close,
     };
   } catch (error) {
@@ -168,7 +242,7 @@ async function openTunnelRoute(opts: EgressRouteOptions): Promise<EgressRoute> {
     const socketPath = proxySocketPath(opts.runDir, runId);
     proxy = await startEgressProxy({ ...opts.proxy, socketPath });
     // On the run's network alone: it reaches nothing, the app reads and writes its connections.
-    relay = await startRelayContainer(opts, network, [], (r) => (relay = r));
+    relay = await startRelayContainer(opts, network, [], [], (r) => (relay = r));
     const script = await readFile(join(opts.resourcesDir, 'sandbox/tunnel.pl'), 'utf8');
     const stream = await relay.execStream(['perl', '-e', script, '0.0.0.0', String(RELAY_PORT)], {
       user: RELAY_USER,
@@ -188,6 +262,7 @@ async function openTunnelRoute(opts: EgressRouteOptions): Promise<EgressRoute> {
         COSPEC_PROXY_ADDR: `${relayAddress}:${RELAY_PORT}`,
       },
       networks: [network],
+      handedOff: Promise.resolve(false),
       close,
     };
   } catch (error) {
@@ -205,6 +280,7 @@ async function startRelayContainer(
   opts: EgressRouteOptions,
   network: string,
   alsoOn: string[],
+  binds: BindMount[],
   created: (relay: ContainerHandle) => void,
 ): Promise<ContainerHandle> {
   // A network left by an earlier attempt of this run was removed with its containers (removeRunContainers).
@@ -217,7 +293,7 @@ async function startRelayContainer(
     user: RELAY_USER,
     workingDir: '/',
     labels: { ...opts.labels, 'cospec.role': 'egress-relay' },
-    binds: [],
+    binds,
     tmpfs: {},
     memoryBytes: 64 * 1024 * 1024,
     nanoCpus: 1_000_000_000,
@@ -253,7 +329,7 @@ async function hostSide(
   info: EngineInfo,
   platform: NodeJS.Platform = process.platform,
 ): Promise<{ listenHost: string; dialHost: string }> {
-  if (platform === 'linux' && !/docker desktop/i.test(info.operatingSystem)) {
+  if (onThisKernel(info, platform)) {
     const gateway = await engine.networkGateway(info.defaultNetwork);
     if (!gateway)
       throw new CospecError(
@@ -266,6 +342,11 @@ async function hostSide(
     listenHost: '127.0.0.1',
     dialHost: info.engine === 'Podman' ? 'host.containers.internal' : 'host.docker.internal',
   };
+}
+
+/** Whether the engine runs on this machine's kernel (not in a VM), where mounted sockets connect. */
+function onThisKernel(info: EngineInfo, platform: NodeJS.Platform = process.platform): boolean {
+  return platform === 'linux' && !/docker desktop/i.test(info.operatingSystem);
 }
 
 function proxyEnv(url: string): Record<string, string> {

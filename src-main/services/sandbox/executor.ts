@@ -70,6 +70,8 @@ export interface ExecutorDeps {
   mayReachPrivate?: (entry: string) => boolean;
   /** How the container reaches the proxy; chosen from the engine by default. */
   egressShape?: EgressShape | 'auto';
+  /** Whether the relay's listener is handed to the proxy where it can be (default true). */
+  egressHandOff?: boolean;
 }
 
 /** Where things are inside the container. */
@@ -164,6 +166,7 @@ export async function executeInSandbox(
       resourcesDir: deps.resourcesDir,
       labels,
       logger,
+      ...(deps.egressHandOff === false ? { handOff: false } : {}),
       proxy: {
         allowlist: req.allowlist,
         gateway,

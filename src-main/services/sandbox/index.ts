@@ -56,6 +56,11 @@ export interface SandboxDeps {
   mayReachPrivate?: (entry: string) => boolean;
   /** How containers reach the egress proxy; else COSPEC_EGRESS_SHAPE, else chosen from the engine. */
   egressShape?: EgressShape | 'auto';
+  /**
+   * Whether the relay's listener is handed to the proxy where it can be (listener-handoff.ts);
+   * else COSPEC_EGRESS_HANDOFF=off turns it off, else on.
+   */
+  egressHandOff?: boolean;
 }
 
 export interface Sandbox {
@@ -93,6 +98,7 @@ export function createSandbox(deps: SandboxDeps): Sandbox {
   const baseImage = deps.imageName ?? BASE_IMAGE;
   const resourcesDir = deps.resourcesDir ?? REPO_RESOURCES;
   const egressShape = deps.egressShape ?? shapeFromEnv(process.env.COSPEC_EGRESS_SHAPE) ?? 'auto';
+  const egressHandOff = deps.egressHandOff ?? process.env.COSPEC_EGRESS_HANDOFF !== 'off';
   const active = new Set<Promise<unknown>>();
   const track = <T>(run: Promise<T>): Promise<T> => {
     active.add(run);
@@ -121,6 +127,7 @@ export function createSandbox(deps: SandboxDeps): Sandbox {
             ...(deps.lookup ? { lookup: deps.lookup } : {}),
             ...(deps.mayReachPrivate ? { mayReachPrivate: deps.mayReachPrivate } : {}),
             egressShape,
+            egressHandOff,
           },
           req,
           gitlab,

@@ -114,6 +114,11 @@ t raw_tcp bash -c "exec 3<>/dev/tcp/$H/$P"
 t raw_udp bash -c "echo leaked > /dev/udp/$H/$U"
 t has_route sh -c 'awk "NR > 1 && \\$2 == \\"00000000\\"" /proc/net/route | grep -q . || grep "^00000000000000000000000000000000 00" /proc/net/ipv6_route 2>/dev/null | grep -qv " lo$"'
 t non_http_through_relay sh -c "printf 'SSH-2.0-probe\\r\\n\\r\\n' | socat -t 3 - TCP:$COSPEC_PROXY_ADDR | grep -q ' 200 '"
+# Where the relay offered its listener to the app: gone once taken (network shape: never mounted here).
+t handoff_socket_again perl -MIO::Socket::UNIX -MSocket -e 'for (@ARGV) { exit 0 if IO::Socket::UNIX->new(Peer => $_, Type => SOCK_STREAM) } exit 1' "$COSPEC_RUN_DIR/handoff.sock" /cospec/handoff/handoff.sock
+# Taking the proxy's port over from the app's listener, as a second listener sharing it would.
+t steal_proxy_port perl -MSocket -e 'socket(my $s, AF_INET, SOCK_STREAM, 0) or exit 1; setsockopt($s, SOL_SOCKET, SO_REUSEADDR, 1); setsockopt($s, SOL_SOCKET, 15, 1); bind($s, pack_sockaddr_in(3128, inet_aton("127.0.0.1"))) or exit 1; listen($s, 5) or exit 1'
+t relay_process sh -c 'grep -l "[r]elay\\.pl" /proc/[0-9]*/cmdline'
 if [ "$COSPEC_EGRESS" = network ]; then
   t proxy_without_credentials curl -sS -f -m 10 -x "http://$COSPEC_PROXY_ADDR" http://allowed.test:$P/hello
 fi
@@ -240,6 +245,21 @@ echo END
         ]),
       );
     });
+
+    if (shape !== 'tunnel') {
+      // The relay's listener was handed to the app's proxy (listener-handoff.ts): every probe above
+      // met the proxy on it, and none of the hand-off's own ways in is left open.
+      it('served the agent on the relay’s own listener, handed to the app', () => {
+        expect(harness.logs.join('\n')).toContain('sandbox: egress listener handed off');
+        if (shape === 'socket')
+          expect(probe('relay_process').ok, 'no relay process is left in the container').toBe(false);
+      });
+      it('leaves no way to offer the app another listener, nor to take over the proxy’s port', () => {
+        expect(probe('handoff_socket_again').ok).toBe(false);
+        // In the network shape the port is the relay container's, out of the agent's reach.
+        if (shape === 'socket') expect(probe('steal_proxy_port').ok).toBe(false);
+      });
+    }
 
     it('answers non-HTTP bytes sent to the relay with an error', () => {
       expect(probe('non_http_through_relay').ok).toBe(false);

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { connect, type AddressInfo } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -324,5 +324,46 @@ describe('a proxy reachable over TCP by more than its run (the network shape)', 
     ).toContainEqual(expect.stringContaining('proxy credentials'));
     // Not a destination the user could allow, so not in the run's list of denied destinations.
     expect(guarded.summary().filter((e) => e.verdict === 'denied')).toEqual([]);
+  });
+});
+
+describe('a listener the proxy adopts (the relay’s, handed off)', () => {
+  it('serves its connections under the same rules, and closes it with the proxy', async () => {
+    const site = createServer((_req, res) => res.end('hello from outside\n'));
+    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+    const sitePort = (site.address() as AddressInfo).port;
+    const dir = await mkdtemp(join(tmpdir(), 'cospec-adopt-'));
+    const proxy = await startEgressProxy({
+      socketPath: join(dir, 'proxy.sock'),
+      allowlist: [`allowed.test:${sitePort}`],
+      mayReachPrivate: () => true,
+      lookup: async () => [{ address: '127.0.0.1', family: 4 }],
+    });
+    const listener = createNetServer();
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const via = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
+    try {
+      proxy.adopt(listener);
+      expect((await curl(['-p', '-x', via, `http://allowed.test:${sitePort}/`])).out).toContain('hello from outside');
+      expect((await curl(['-x', via, `http://allowed.test:${sitePort}/`])).out).toContain('hello from outside');
+      const denied = await curl(['-f', '-p', '-x', via, `http://other.test:${sitePort}/`]);
+      expect(denied.code).not.toBe(0);
+      expect(proxy.decisions().map((d) => `${d.host} ${d.allowed}`)).toEqual([
+        'allowed.test true',
+        'allowed.test true',
+        'other.test false',
+      ]);
+      await proxy.close();
+      expect(listener.listening).toBe(false);
+      // Adopted after the proxy closed: closed at once, never served.
+      const late = createNetServer();
+      await new Promise<void>((resolve) => late.listen(0, '127.0.0.1', resolve));
+      proxy.adopt(late);
+      expect(late.listening).toBe(false);
+    } finally {
+      listener.close();
+      site.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -61,6 +61,8 @@ export async function createHarness(
     mayReachPrivate?: (entry: string) => boolean;
     limits?: { memoryMb?: number; pidsLimit?: number; cpus?: number };
     egressShape?: EgressShape;
+    /** Whether the relay's listener is handed to the proxy (the product's default: yes). */
+    egressHandOff?: boolean;
     /** Another engine address (a remote engine's DOCKER_HOST) and the environment its keys and certificates come from. */
     engine?: { dockerHost: string; env: NodeJS.ProcessEnv };
   } = {},
@@ -76,6 +78,7 @@ export async function createHarness(
     ...(opts.mayReachPrivate ? { mayReachPrivate: opts.mayReachPrivate } : {}),
     ...(opts.limits ? { limits: () => opts.limits ?? {} } : {}),
     ...(opts.egressShape ? { egressShape: opts.egressShape } : {}),
+    ...(opts.egressHandOff !== undefined ? { egressHandOff: opts.egressHandOff } : {}),
   });
   const cleanup = async () => {
     await sandbox.dispose();
