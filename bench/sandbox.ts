@@ -87,12 +87,16 @@
  *   no Node helper, any engine on this kernel. The proxy's path is then server → proxy → curl, two
  *   loopback connections and the proxy's two copies, against one connection direct: about twice
  *   the direct path's work, which is what the rows show. Both ways in the same runs
- *   (BENCH_EGRESS_HANDOFF=both; 100 MB from the streaming server, 3 rounds, load 1–2): socket
- *   relayed 270 vs 557 MB/s direct (48 %), handed off 384 vs 794 (48 %); network relayed 316 vs
- *   978 (32 %), handed off 398 vs 689 (58 %); added latency socket 5.0 → 2.6 ms, network 7.7 →
- *   4.1 ms. Handed off alone, 5 rounds at load 4–5: socket 402 vs 604 MB/s (67 %), network 421 vs
- *   902 (47 %; direct took 0.06–0.29 s, the proxied runs 0.23–0.27). The proxied figure holds
- *   steady round to round while direct swings 3×, so the ratio follows the direct runs.
+ *   (BENCH_EGRESS_HANDOFF=both; 100 MB from the streaming server): 5 rounds at load 4–5, socket
+ *   relayed 316 vs 841 MB/s direct (38 %), handed off 355 vs 703 (51 %); network relayed 310 vs
+ *   626 (50 %), handed off 465 vs 789 (59 %); added latency socket 3.8 → 2.9 ms, network 4.6 →
+ *   2.2, through the gateway 5.1 → 3.6 and 6.5 → 3.2. 3 rounds at load 1–2: socket 48 % → 48 %
+ *   (270 → 384 MB/s, direct 557 and 794), network 32 % → 58 %, latency 5.0 → 2.6 and 7.7 → 4.1
+ *   ms. Handed off alone, 5 rounds at load 4–5: socket 67 %, network 47 % (direct took
+ *   0.06–0.29 s, the proxied runs 0.23–0.27). The proxied time holds steady round to round while
+ *   direct swings 3×, so the ratio follows the direct runs. On the host, CPU per 1,000 MB through
+ *   a CONNECT tunnel (process times around curl): the proxy 0.5–0.7 s, 80 % of it system time,
+ *   curl 0.5, the server 0.3; direct, curl 0.35 and the server 0.3.
  * Plain-http requests (absolute URIs, what a tool sends for an http:// URL through HTTP_PROXY), session
  * 12: Node's http client forwarded them. A --cpu-prof showed its socketOnData about 1 s of self
  * time per 500 MB: 64 KiB reads, each through the parser and an IncomingMessage chunk, then piped.
