@@ -49,12 +49,6 @@ export interface EgressRoute {
   readonly env: Record<string, string>;
   /** Networks the agent container joins (none for the socket shape). */
   readonly networks: string[];
-  /**
-   * Whether the relay's listener was handed to the proxy (listener-handoff.ts); false once it was
-   * refused, cannot happen here, or the route closed first. In the socket shape it settles when
-   * the agent's container starts its relay.
-   */
-  readonly handedOff: Promise<boolean>;
   /** Stops the proxy and removes the relay and the network; after the agent's container is gone. */
   close(): Promise<void>;
 }
@@ -93,9 +87,7 @@ export async function chooseEgressShape(
   if (engine.remote) return 'tunnel';
   if (requested !== 'auto') return requested;
   if (platform !== 'linux') return 'network';
-  const info = await engine.info();
-  // Docker Desktop on Linux also runs its engine in a VM.
-  return /docker desktop/i.test(info.operatingSystem) ? 'network' : 'socket';
+  return onThisKernel(await engine.info(), platform) ? 'socket' : 'network';
 }
 
 export async function openEgressRoute(shape: EgressShape, opts: EgressRouteOptions): Promise<EgressRoute> {
@@ -130,7 +122,6 @@ async function openSocketRoute(opts: EgressRouteOptions): Promise<EgressRoute> {
       ...(handoff ? { COSPEC_EGRESS_HANDOFF: '1' } : {}),
     },
     networks: [],
-    handedOff: handedOff(handoff),
     close: async () => {
       handoff?.close();
       await proxy.close();
@@ -164,10 +155,6 @@ async function offerListener(
     logger.debug('sandbox: egress listener handed off', { address: `${host}:${RELAY_PORT}` });
   });
   return handoff;
-}
-
-function handedOff(handoff: ListenerHandoff | undefined): Promise<boolean> {
-  return handoff ? handoff.listener.then((listener) => listener !== undefined) : Promise.resolve(false);
 }
 
 async function openNetworkRoute(opts: EgressRouteOptions): Promise<EgressRoute> {
@@ -218,7 +205,6 @@ async function openNetworkRoute(opts: EgressRouteOptions): Promise<EgressRoute> 
         COSPEC_PROXY_ADDR: `${relayAddress}:${RELAY_PORT}`,
       },
       networks: [network],
-      handedOff: handedOff(handoff),
       close,
     };
   } catch (error) {
@@ -262,7 +248,6 @@ async function openTunnelRoute(opts: EgressRouteOptions): Promise<EgressRoute> {
         COSPEC_PROXY_ADDR: `${relayAddress}:${RELAY_PORT}`,
       },
       networks: [network],
-      handedOff: Promise.resolve(false),
       close,
     };
   } catch (error) {
@@ -344,7 +329,10 @@ async function hostSide(
   };
 }
 
-/** Whether the engine runs on this machine's kernel (not in a VM), where mounted sockets connect. */
+/**
+ * Whether the engine runs on this machine's kernel, where mounted sockets connect: on Linux,
+ * unless it is Docker Desktop, which runs its engine in a VM there too.
+ */
 function onThisKernel(info: EngineInfo, platform: NodeJS.Platform = process.platform): boolean {
   return platform === 'linux' && !/docker desktop/i.test(info.operatingSystem);
 }
