@@ -68,7 +68,7 @@ my $listen = IO::Socket::INET->new(LocalAddr => $host, LocalPort => $port, Liste
 # Offers the listening socket to the app; true when the app took it. Bounded: a broker that does
 # not answer within 5 s is taken as a refusal.
 sub hand_off {
-  return 0 unless defined &fd_pass_supported && fd_pass_supported();
+  return 0 unless fd_pass_supported();
   my $u = IO::Socket::UNIX->new(Peer => $handoff, Type => SOCK_STREAM) or return 0;
   defined send_fd(fileno $u, 'L', fileno $listen) or return 0;
   my $answer = '';

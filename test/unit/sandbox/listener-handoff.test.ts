@@ -4,7 +4,11 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startListenerHandoff, type ListenerHandoff } from '../../../src-main/services/sandbox/listener-handoff';
+import {
+  perlProgram,
+  startListenerHandoff,
+  type ListenerHandoff,
+} from '../../../src-main/services/sandbox/listener-handoff';
 import { connectWhenListening, freePort, readAll } from '../../support/local-sockets';
 
 /**
@@ -31,6 +35,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** A hostile offerer's script, with the same SCM_RIGHTS calls the relay has (fd-pass.pl). */
 async function program(script: string): Promise<string> {
   return `${await readFile(join(RESOURCES, 'sandbox/fd-pass.pl'), 'utf8')}\n${script}`;
 }
@@ -79,7 +84,7 @@ describe('the egress listener hand-off', () => {
   it('hands relay.pl’s listener to the app, which then accepts its connections, and the relay exits', async () => {
     const port = await freePort();
     const { handoff, socketPath } = await broker(port);
-    const relay = perl(await readFile(join(RESOURCES, 'sandbox/relay.pl'), 'utf8').then(program), [
+    const relay = perl(await perlProgram(RESOURCES, 'relay.pl'), [
       '--hand-off',
       `unix:${socketPath}`,
       '127.0.0.1',
@@ -98,7 +103,7 @@ describe('the egress listener hand-off', () => {
     const port = await freePort();
     const { handoff, refused, socketPath } = await broker(port + 1);
     const target = await farEnd('relayed');
-    const relayText = await readFile(join(RESOURCES, 'sandbox/relay.pl'), 'utf8').then(program);
+    const relayText = await perlProgram(RESOURCES, 'relay.pl');
     void perl(relayText, ['--hand-off', `unix:${socketPath}`, '127.0.0.1', String(port), target]);
     expect(await handoff.listener).toBeUndefined();
     expect(refused.join()).toMatch(/another address/);
@@ -107,7 +112,7 @@ describe('the egress listener hand-off', () => {
 
   it('with --detach, relay.pl returns once the port works, relayed by a child', async () => {
     const port = await freePort();
-    const relayText = await readFile(join(RESOURCES, 'sandbox/relay.pl'), 'utf8').then(program);
+    const relayText = await perlProgram(RESOURCES, 'relay.pl');
     // A process group of its own, so the child it leaves is stopped with it.
     const p = spawn('perl', ['-e', relayText, '--', '--detach', '127.0.0.1', String(port), await farEnd('relayed')], {
       stdio: 'ignore',

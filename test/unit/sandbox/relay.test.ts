@@ -5,6 +5,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { perlProgram } from '../../../src-main/services/sandbox/listener-handoff';
 import { connectWhenListening, freePort, readAll, sha } from '../../support/local-sockets';
 
 /**
@@ -13,7 +14,8 @@ import { connectWhenListening, freePort, readAll, sha } from '../../support/loca
  * far end is a TCP or unix socket server standing in for the proxy.
  */
 
-const SCRIPT = join(__dirname, '../../../resources/sandbox/relay.pl');
+// The program as the app runs it: fd-pass.pl in front of relay.pl.
+const PROGRAM = perlProgram(join(__dirname, '../../../resources'), 'relay.pl');
 
 const started: ChildProcessWithoutNullStreams[] = [];
 const servers: Server[] = [];
@@ -55,7 +57,9 @@ describe.each([
       const reply = randomBytes(24 << 20);
       const target = await farEnd(kind, reply);
       const port = await freePort();
-      const relay = spawn('perl', [SCRIPT, '127.0.0.1', String(port), target], { env: { ...process.env, ...env } });
+      const relay = spawn('perl', ['-e', await PROGRAM, '--', '127.0.0.1', String(port), target], {
+        env: { ...process.env, ...env },
+      });
       started.push(relay);
       const client = await connectWhenListening(port);
       const answer = readAll(client, true);
@@ -72,7 +76,9 @@ describe.each([
   it('keeps many connections apart', async () => {
     const target = await farEnd('tcp', Buffer.from('done'));
     const port = await freePort();
-    const relay = spawn('perl', [SCRIPT, '127.0.0.1', String(port), target], { env: { ...process.env, ...env } });
+    const relay = spawn('perl', ['-e', await PROGRAM, '--', '127.0.0.1', String(port), target], {
+      env: { ...process.env, ...env },
+    });
     started.push(relay);
     await (await connectWhenListening(port)).end();
     const results = await Promise.all(
