@@ -19,6 +19,9 @@ import { singleFileTar } from './tar';
  * OOMKilled is not trusted (the executor reports exit 137 as "probably out of memory").
  */
 
+/** How often Podman's wait looks at the container's state (a Go duration). */
+export const PODMAN_WAIT_INTERVAL = '100ms';
+
 const INSTALL_HINT =
   'Install and start a container engine: on Linux run `npm run setup:system` (Podman) or start Docker; on macOS and Windows start Docker Desktop, Podman Desktop (podman machine start), Colima or Rancher Desktop. ' +
   'Or set the engine socket in Settings (COSPEC_CONTAINER_SOCKET / DOCKER_HOST).';
@@ -384,7 +387,17 @@ export class DockerEngine implements ContainerEngine {
       await container.remove({ force: true }).catch(() => undefined);
       throw error;
     }
-    return new DockerContainer(container, this.endpoint, this.streaming.getContainer(container.id), this.timeoutMs);
+    return new DockerContainer(
+      container,
+      this.endpoint,
+      this.streaming.getContainer(container.id),
+      this.timeoutMs,
+      () =>
+        this.info().then(
+          (i) => i.engine === 'Podman',
+          () => false,
+        ),
+    );
   }
 
   async listContainers(label: string, value?: string) {
@@ -409,6 +422,8 @@ class DockerContainer implements ContainerHandle {
     /** The same container through the client without an idle timeout (long-lived streams, archives). */
     private readonly streaming: Docker.Container = container,
     private readonly timeoutMs = ENGINE_CALL_TIMEOUT_MS,
+    /** Whether the engine is Podman, whose Docker-compatible wait is a busy loop (see waitRequest). */
+    private readonly isPodman: () => Promise<boolean> = async () => false,
   ) {}
 
   private call<T>(fn: () => Promise<T>): Promise<T> {
@@ -488,7 +503,7 @@ class DockerContainer implements ContainerHandle {
       }
       return new Promise(() => undefined);
     };
-    const waited = this.streaming.wait({ abortSignal: waiting.signal }) as Promise<{ StatusCode: number }>;
+    const waited = this.waitRequest(waiting.signal);
     const result = await Promise.race([waited, poll()]).finally(() => {
       polling = false;
       waiting.abort();
@@ -500,6 +515,36 @@ class DockerContainer implements ContainerHandle {
       // Removed meanwhile (cancel): the exit code is all there is.
     }
     return { exitCode: result.StatusCode, oomKilled };
+  }
+
+  /**
+   * The engine's own wait for the exit. Podman's Docker-compatible endpoint polls the container's
+   * state with a 1 µs interval (libpod's compat handler before Podman 4.5), which keeps the API
+   * service at a whole core or more for as long as the run lasts: on a laptop that is fan noise and
+   * battery, and every byte the run's egress moves competes with it (bench/sandbox.ts measures it).
+   * Podman's own endpoint takes the interval: a few state reads a second, the exit heard within
+   * PODMAN_WAIT_INTERVAL.
+   */
+  private async waitRequest(signal: AbortSignal): Promise<{ StatusCode: number }> {
+    if (!(await this.isPodman())) return (await this.streaming.wait({ abortSignal: signal })) as { StatusCode: number };
+    const answer = await new Promise<unknown>((resolve, reject) =>
+      this.streaming.modem.dial(
+        {
+          path: `/v4.0.0/libpod/containers/${encodeURIComponent(this.id)}/wait?`,
+          method: 'POST',
+          // In the query string only: an empty body is sent as none.
+          options: { _query: { interval: PODMAN_WAIT_INTERVAL }, _body: {} },
+          abortSignal: signal,
+          statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
+        },
+        (err: Error | null, data: unknown) => (err ? reject(err) : resolve(data)),
+      ),
+    );
+    // The exit code as text ("3\n"); a JSON client may have parsed it into a number already.
+    const code = Number(String(answer).trim());
+    if (!Number.isInteger(code))
+      throw new Error(`the engine's wait answered ${JSON.stringify(String(answer).slice(0, 80))}`);
+    return { StatusCode: code };
   }
 
   async kill(): Promise<void> {

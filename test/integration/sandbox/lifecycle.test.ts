@@ -1,4 +1,4 @@
-import { lstat, readlink, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CospecError } from '../../../src-shared/ipc/errors';
@@ -31,6 +31,27 @@ const networksOf = async (runId: string) =>
 const volumesOf = async (runId: string) =>
   (await engine.listVolumes(RUN_LABEL)).filter((v) => v.labels[RUN_LABEL] === runId).length;
 
+/** The process of the `podman system service` listening on `socket`, if that is the engine here. */
+async function engineServicePid(socket: string): Promise<number | undefined> {
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const args = await readFile(`/proc/${entry}/cmdline`, 'utf8').then(
+      (text) => text.split('\0'),
+      (): string[] => [],
+    );
+    if (args.includes('system') && args.includes('service') && args.some((a) => a.endsWith(socket)))
+      return Number(entry);
+  }
+  return undefined;
+}
+
+/** User and system CPU time of a process so far, in ms (clock ticks of 10 ms). */
+async function cpuTimeMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 describe.skipIf(skip)('sandbox run lifecycle', () => {
   beforeAll(async () => {
     harness = await createHarness();
@@ -46,6 +67,28 @@ describe.skipIf(skip)('sandbox run lifecycle', () => {
     expect(r.lines.join('\n')).not.toContain('interrupted');
     expect(r.result.exitCode).toBe(0);
   }, 180_000);
+
+  it('waits for the agent without keeping the engine busy, and hears its exit code', async () => {
+    // Podman's Docker-compatible wait polls the container's state in a busy loop (its API service at
+    // a core or more for the whole run); the run must wait in a way that costs the engine nothing.
+    const service = await engineServicePid(SOCKET);
+    let cpuMs: number | undefined;
+    const r = await runCommand(harness, 'sleep 6; exit 7', {
+      inside: async () => {
+        if (service === undefined) return;
+        // The wait request is on its way once the container runs; give it a moment to reach the engine.
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        const before = await cpuTimeMs(service);
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+        cpuMs = (await cpuTimeMs(service)) - before;
+      },
+    });
+    expect(r.result.exitCode).toBe(7);
+    if (service === undefined)
+      return console.warn(`[sandbox] no Podman API service serves ${SOCKET}: CPU not measured`);
+    // A busy wait costs 3,000 ms or more of CPU in these 3 s; a quiet one a few tens.
+    expect(cpuMs).toBeLessThan(1000);
+  }, 120_000);
 
   it('streams output while the agent runs, and cancel stops and removes the container', async () => {
     const abort = new AbortController();

@@ -174,13 +174,31 @@ describe('waiting for a container', () => {
    * headers at once as Docker does; the state says running until then, exited with `exitCode`
    * from `exitedAfterMs` on. Counts the waits sent and those closed before their answer.
    */
-  async function waitingEngine(opts: { exitCode: number; waitMs?: number; exitedAfterMs: number }) {
-    const waits = { sent: 0, closedUnanswered: 0 };
+  async function waitingEngine(opts: {
+    exitCode: number;
+    waitMs?: number;
+    exitedAfterMs: number;
+    /** Podman answers its own wait endpoint with the exit code as text. */
+    podman?: boolean;
+  }) {
+    const waits = { sent: 0, closedUnanswered: 0, urls: [] as string[], bodies: [] as string[] };
     const started = Date.now();
     const socket = await oneContainerEngine('wait', (req, res) => {
+      if (req.method === 'GET' && /\/version$/.test(req.url ?? ''))
+        return answerJson(res, 200, {
+          Version: opts.podman ? '4.3.1' : '27.0.0',
+          ApiVersion: '1.41',
+          Components: [{ Name: opts.podman ? 'Podman Engine' : 'Engine' }],
+        });
+      if (req.method === 'GET' && /\/info$/.test(req.url ?? ''))
+        return answerJson(res, 200, { OperatingSystem: 'Debian' });
       if (req.method === 'POST' && req.url?.includes(`/containers/${ID}/wait`)) {
         waits.sent++;
-        res.writeHead(200, { 'content-type': 'application/json' });
+        waits.urls.push(req.url);
+        let body = '';
+        req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        req.on('end', () => waits.bodies.push(body));
+        res.writeHead(200, { 'content-type': opts.podman ? 'text/plain; charset=us-ascii' : 'application/json' });
         res.flushHeaders();
         let answered = false;
         req.socket.once('close', () => {
@@ -189,7 +207,7 @@ describe('waiting for a container', () => {
         if (opts.waitMs !== undefined)
           setTimeout(() => {
             answered = true;
-            res.end(JSON.stringify({ StatusCode: opts.exitCode }));
+            res.end(opts.podman ? `${opts.exitCode}\n` : JSON.stringify({ StatusCode: opts.exitCode }));
           }, opts.waitMs);
         return;
       }
@@ -218,12 +236,26 @@ describe('waiting for a container', () => {
       exitedAfterMs: idleTimeoutMs * 4,
     });
     expect(await container.wait()).toEqual({ exitCode: 3, oomKilled: false });
-    expect(waits).toEqual({ sent: 1, closedUnanswered: 0 });
+    expect(waits).toMatchObject({ sent: 1, closedUnanswered: 0 });
+    expect(waits.urls).toEqual([expect.stringMatching(new RegExp(`^/containers/${ID}/wait$`))]);
+  });
+
+  it('waits on Podman through its own endpoint with an interval, never the compatible one that spins', async () => {
+    const { container, waits } = await waitingEngine({
+      podman: true,
+      exitCode: 3,
+      waitMs: idleTimeoutMs * 4,
+      exitedAfterMs: idleTimeoutMs * 4,
+    });
+    expect(await container.wait()).toEqual({ exitCode: 3, oomKilled: false });
+    expect(waits).toMatchObject({ sent: 1, closedUnanswered: 0 });
+    expect(waits.urls).toEqual([`/v4.0.0/libpod/containers/${ID}/wait?interval=100ms`]);
+    await vi.waitFor(() => expect(waits.bodies).toEqual(['']));
   });
 
   it('reads an exit the wait request misses from the state, and lets go of the wait', async () => {
     const { container, waits } = await waitingEngine({ exitCode: 5, exitedAfterMs: 0 });
     expect(await container.wait()).toEqual({ exitCode: 5, oomKilled: false });
-    await vi.waitFor(() => expect(waits).toEqual({ sent: 1, closedUnanswered: 1 }));
+    await vi.waitFor(() => expect(waits).toMatchObject({ sent: 1, closedUnanswered: 1 }));
   });
 });
