@@ -174,6 +174,7 @@ import {
   startEgressProxy,
   type EgressShape,
 } from '../src-main/services/sandbox';
+import { cpuDuring, engineServicePid } from '../test/support/engine-service-cpu';
 import { median, result, type BenchResult } from './types';
 
 export type { BenchResult } from './types';
@@ -329,6 +330,75 @@ async function benchStart(): Promise<BenchResult[]> {
       value: median(whole),
       unit: 's',
       note: 'until execute() returns: includes container removal and closing the proxy and gateway',
+    }),
+  ];
+}
+
+/**
+ * What the engine's API service spends while a run waits for its agent: the app's wait on a
+ * running container, against the Docker-compatible wait request on the same container, each over
+ * the same few seconds. Podman before 4.5 answers the latter with a busy loop
+ * (src-main/services/sandbox/engine-docker.ts, waitRequest). Local Podman only: another engine's
+ * service is not a process here to measure.
+ */
+async function benchEngineWait(): Promise<BenchResult[]> {
+  const service = await engineServicePid(SOCKET);
+  if (service === undefined) return [];
+  const SECONDS = 3;
+  const engine = await connectEngine(SOCKET);
+  const container = await engine.createContainer({
+    name: `cospec-bench-wait-${process.pid}`,
+    image: BASE_IMAGE,
+    cmd: ['sleep', '600'],
+    env: {},
+    user: '1000:1000',
+    workingDir: '/',
+    labels: {},
+    binds: [],
+    tmpfs: {},
+    memoryBytes: 64 << 20,
+    nanoCpus: 1e9,
+    pidsLimit: 16,
+  });
+  const compat: number[] = [];
+  const app: number[] = [];
+  try {
+    await container.start();
+    const exited = container.wait();
+    for (let round = 0; round < ROUNDS; round++) {
+      // The app's wait is pending throughout; the compatible one only while it is measured.
+      app.push((await cpuDuring(service, SECONDS * 1000)) / SECONDS);
+      const waiting = new AbortController();
+      const pending = new Promise<void>((resolve) => {
+        const req = request({
+          socketPath: SOCKET,
+          method: 'POST',
+          path: `/containers/${container.id}/wait`,
+          signal: waiting.signal,
+        });
+        req.on('error', () => resolve());
+        req.end();
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      compat.push((await cpuDuring(service, SECONDS * 1000)) / SECONDS);
+      waiting.abort();
+      await pending;
+    }
+    await container.kill();
+    await exited;
+  } finally {
+    await container.remove().catch(() => undefined);
+    await engine.close();
+  }
+  return [
+    result({
+      name: 'engine API service CPU while a run waits',
+      baseline: 'the Docker-compatible wait on the same container',
+      baselineValue: median(compat),
+      value: median(app),
+      unit: 'ms/s',
+      target: 0.1,
+      note: `medians of ${ROUNDS} rounds of ${SECONDS} s, the local Podman API service's user + system time; all: compatible ${compat.map((v) => v.toFixed(0)).join(' ')}, the app's ${app.map((v) => v.toFixed(0)).join(' ')}`,
     }),
   ];
 }
@@ -758,7 +828,7 @@ export async function benchSandbox(): Promise<BenchResult[]> {
     );
     return results;
   }
-  if (PARTS.has('start')) results.push(...(await benchStart()));
+  if (PARTS.has('start')) results.push(...(await benchStart()), ...(await benchEngineWait()));
   if (PARTS.has('containers'))
     for (const shape of SHAPES)
       for (const handOff of shape === 'tunnel' ? [false] : HANDOFF_MODES)

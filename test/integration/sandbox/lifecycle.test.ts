@@ -1,4 +1,4 @@
-import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
+import { lstat, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CospecError } from '../../../src-shared/ipc/errors';
@@ -10,6 +10,7 @@ import {
   RUN_LABEL,
   type ContainerEngine,
 } from '../../../src-main/services/sandbox';
+import { cpuDuring, engineServicePid } from '../../support/engine-service-cpu';
 import { createHarness, runCommand, sandboxSkipReason, sh, SOCKET, type Harness } from './harness';
 import { remoteEngineSkipReason, startTlsEngine, type RemoteEngineFixture } from './remote-engine-harness';
 
@@ -30,27 +31,6 @@ const networksOf = async (runId: string) =>
   (await engine.listNetworks(RUN_LABEL)).filter((n) => n.labels[RUN_LABEL] === runId).length;
 const volumesOf = async (runId: string) =>
   (await engine.listVolumes(RUN_LABEL)).filter((v) => v.labels[RUN_LABEL] === runId).length;
-
-/** The process of the `podman system service` listening on `socket`, if that is the engine here. */
-async function engineServicePid(socket: string): Promise<number | undefined> {
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const args = await readFile(`/proc/${entry}/cmdline`, 'utf8').then(
-      (text) => text.split('\0'),
-      (): string[] => [],
-    );
-    if (args.includes('system') && args.includes('service') && args.some((a) => a.endsWith(socket)))
-      return Number(entry);
-  }
-  return undefined;
-}
-
-/** User and system CPU time of a process so far, in ms (clock ticks of 10 ms). */
-async function cpuTimeMs(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 describe.skipIf(skip)('sandbox run lifecycle', () => {
   beforeAll(async () => {
@@ -78,9 +58,7 @@ describe.skipIf(skip)('sandbox run lifecycle', () => {
         if (service === undefined) return;
         // The wait request is on its way once the container runs; give it a moment to reach the engine.
         await new Promise((resolve) => setTimeout(resolve, 1000));
-        const before = await cpuTimeMs(service);
-        await new Promise((resolve) => setTimeout(resolve, 3000));
-        cpuMs = (await cpuTimeMs(service)) - before;
+        cpuMs = await cpuDuring(service, 3000);
       },
     });
     expect(r.result.exitCode).toBe(7);
