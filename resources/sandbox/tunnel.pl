@@ -150,6 +150,34 @@ sub on_frame {
   }
 }
 
+# Reads what the client of $id sent into a data frame, or notes its end.
+sub read_client {
+  my ($id) = @_;
+  my $s = $sock{$id} or return;
+  my $max = $credit{$id} < $CHUNK ? $credit{$id} : $CHUNK;
+  return if $max <= 0;
+  # Read straight into the output behind room for the header, which is filled in once the length is known.
+  my $at = length $to_app;
+  $to_app .= $NUL_HEADER;
+  my $n = sysread($s, $to_app, $max, $at + $HEADER);
+  if (!defined $n || $n == 0) {
+    substr($to_app, $at) = '';
+    if (!defined $n) {
+      return if $! == EAGAIN || $! == EWOULDBLOCK || $! == EINTR;
+      drop($id, 1);
+      return;
+    }
+    $eof_from_client{$id} = 1;
+    frame('E', $id);
+    want_read($id);
+    maybe_finish($id);
+    return;
+  }
+  substr($to_app, $at, $HEADER) = pack('A1NN', 'D', $id, $n);
+  $credit{$id} -= $n;
+  want_read($id);
+}
+
 $SIG{PIPE} = 'IGNORE';
 while (1) {
   send_acks();
@@ -180,6 +208,9 @@ while (1) {
         $id_of{ fileno $c } = $id;
         ($out{$id}, $credit{$id}, $eof_from_client{$id}, $eof_from_app{$id}) = ('', $WINDOW, 0, 0);
         frame('O', $id);
+        # A client speaks first (its CONNECT or request is usually there already): read it now, so
+        # the open frame and the first bytes cross the engine as one message instead of two.
+        read_client($id);
         want_read($id);
       }
       next;
@@ -214,27 +245,6 @@ while (1) {
     my $fd = fileno $h;
     next unless defined $fd;
     my $id = $id_of{$fd} // next;
-    my $max = $credit{$id} < $CHUNK ? $credit{$id} : $CHUNK;
-    next if $max <= 0;
-    # Read straight into the output behind room for the header, which is filled in once the length is known.
-    my $at = length $to_app;
-    $to_app .= $NUL_HEADER;
-    my $n = sysread($h, $to_app, $max, $at + $HEADER);
-    if (!defined $n || $n == 0) {
-      substr($to_app, $at) = '';
-      if (!defined $n) {
-        next if $! == EAGAIN || $! == EWOULDBLOCK || $! == EINTR;
-        drop($id, 1);
-        next;
-      }
-      $eof_from_client{$id} = 1;
-      frame('E', $id);
-      want_read($id);
-      maybe_finish($id);
-      next;
-    }
-    substr($to_app, $at, $HEADER) = pack('A1NN', 'D', $id, $n);
-    $credit{$id} -= $n;
-    want_read($id);
+    read_client($id);
   }
 }

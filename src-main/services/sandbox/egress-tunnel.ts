@@ -15,12 +15,21 @@ const HEADER = 9;
 const EMPTY = Buffer.alloc(0);
 /** Bytes of one connection the relay may be sent before it acknowledges them (tunnel.pl has the same). */
 export const TUNNEL_WINDOW = 4 << 20;
+/**
+ * Bytes written to the proxy before they are acknowledged to the relay. Each window frame crosses
+ * the engine's exec stream as a message of its own, and one per data frame put an extra crossing
+ * in front of every answer; below the window, so a relay that has used it all always hears back
+ * (tunnel.pl gathers its acknowledgements the same way).
+ */
+export const TUNNEL_ACK_MIN = TUNNEL_WINDOW >> 3;
 
 type FrameType = 'O' | 'D' | 'E' | 'C' | 'W';
 
 interface Connection {
   socket: Socket;
   credit: number;
+  /** Bytes written to the proxy and not yet acknowledged to the relay. */
+  unacked: number;
   closed: boolean;
   /** Restarts reading from the proxy once the relay has acknowledged enough (set while out of credit). */
   resume?: () => void;
@@ -83,7 +92,12 @@ export function serveEgressTunnel(
 
   const open = (id: number) => {
     opened += 1;
-    const conn: Connection = { socket: undefined as unknown as Socket, credit: TUNNEL_WINDOW, closed: false };
+    const conn: Connection = {
+      socket: undefined as unknown as Socket,
+      credit: TUNNEL_WINDOW,
+      unacked: 0,
+      closed: false,
+    };
     // The proxy's answer is read into large reusable buffers and framed as is (read-into.ts); the
     // window, not the engine connection, holds a connection back.
     const fromProxy = readInto({
@@ -117,7 +131,12 @@ export function serveEgressTunnel(
     if (!conn) return;
     switch (type) {
       case 'D':
-        conn.socket.write(payload, () => send('W', id, undefined, payload.length));
+        conn.socket.write(payload, () => {
+          conn.unacked += payload.length;
+          if (conn.unacked < TUNNEL_ACK_MIN || conn.closed) return;
+          send('W', id, undefined, conn.unacked);
+          conn.unacked = 0;
+        });
         return;
       case 'E':
         conn.socket.end();

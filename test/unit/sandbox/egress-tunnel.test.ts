@@ -61,6 +61,17 @@ describe('the egress tunnel (tunnel.pl ⇄ serveEgressTunnel)', () => {
     expect(tunnel.opened).toBe(1);
   });
 
+  it('carries a client that connects and only speaks later', async () => {
+    onProxyConnection = (s) => {
+      void readAll(s).then((req) => s.end(`got ${req.toString()}`));
+    };
+    const client = await connectWhenListening(port);
+    const answer = readAll(client);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    client.end('GET http://allowed.test/ HTTP/1.1\r\n\r\n');
+    expect((await answer).toString()).toBe('got GET http://allowed.test/ HTTP/1.1\r\n\r\n');
+  });
+
   it('moves 24 MB each way intact while the client reads slowly', async () => {
     const down = randomBytes(24 << 20);
     const up = randomBytes(24 << 20);
