@@ -97,6 +97,25 @@
  *   direct swings 3×, so the ratio follows the direct runs. On the host, CPU per 1,000 MB through
  *   a CONNECT tunnel (process times around curl): the proxy 0.5–0.7 s, 80 % of it system time,
  *   curl 0.5, the server 0.3; direct, curl 0.35 and the server 0.3.
+ * - session 14, the engine was spinning: tracing the tunnel's frames showed each crossing of the
+ *   engine taking 1–6 ms where a bare exec round trip took 0.4 ms. During every run, in every shape,
+ *   the Podman API service used 1.2–1.4 cores: the app waited for the agent with the
+ *   Docker-compatible /containers/{id}/wait, which Podman before 4.5 answers by polling the
+ *   container's state every microsecond (the "engine API service CPU" row: 1,360 ms/s against 20
+ *   with libpod's wait and a 100 ms interval, src-main/services/sandbox/engine-docker.ts). Both trees
+ *   one after the other (3 rounds, 120 requests, load 1–6): added latency socket 2.6 → 1.7 ms,
+ *   network 2.2 → 2.0, tunnel 12.8 → 4.0; through the gateway 4.1 → 2.3, 3.3 → 2.3, 10.2 → 3.7.
+ *   Downloads got faster on both sides of each ratio: from the streaming server direct 897 → 2,222
+ *   MB/s and the socket shape 492 → 1,051 (55 % → 47 %), network 388 → 682 (52 % → 31 %), tunnel 55
+ *   → 124; from the stand-in direct 13–15 → 19–20 MB/s, the tunnel 10 → 15 (70 % → 76 %; 81–82 % in
+ *   two other runs), socket and network 99 %. The tunnel's frames also cross the engine less: the
+ *   app gathers window frames as tunnel.pl does, and tunnel.pl sends a connection's open frame with
+ *   its first bytes (a plain-http request 3.9 → 3.6 ms in alternating runs).
+ *   What the tunnel costs now, per 100 MB at the stand-in's pace (curl limited to 20 MB/s, process
+ *   times): the API service 0.51 s (exec stdin copied piece by piece for detach keys), the app 0.41,
+ *   tunnel.pl 0.17, conmon 0.15; at full speed 0.36 / 0.20 / 0.13 / 0.11 (165 MB/s). On two cores
+ *   shared with the stand-in and curl, that CPU is what the tunnel's ratio loses. The attach with an
+ *   empty detachKeys (session 10, above) would cut the service's share to about a quarter.
  * Plain-http requests (absolute URIs, what a tool sends for an http:// URL through HTTP_PROXY), session
  * 12: Node's http client forwarded them. A --cpu-prof showed its socketOnData about 1 s of self
  * time per 500 MB: 64 KiB reads, each through the parser and an IncomingMessage chunk, then piped.
