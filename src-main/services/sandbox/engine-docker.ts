@@ -15,8 +15,10 @@ import { splitLines } from './lines';
 import { singleFileTar } from './tar';
 
 /**
- * ContainerEngine over the Docker Engine API with dockerode. Podman quirks handled here: both nofile and nproc ulimits are always passed with soft == hard, and
- * OOMKilled is not trusted (the executor reports exit 137 as "probably out of memory").
+ * ContainerEngine over the Docker Engine API with dockerode. Podman quirks handled here: both nofile
+ * and nproc ulimits are always passed with soft == hard, OOMKilled is not trusted (the executor
+ * reports exit 137 as "probably out of memory"), and a run's wait goes through libpod's own endpoint
+ * (the compatible one spins; DockerContainer.waitRequest).
  */
 
 /** How often Podman's wait looks at the container's state (a Go duration). */
