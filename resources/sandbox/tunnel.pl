@@ -1,8 +1,8 @@
 # coSPEC egress tunnel, relay side (tunnel shape, src-main/services/sandbox/egress-tunnel.ts): for an
 # engine on another machine, which cannot reach the proxy in the app. Listens on LISTEN_HOST:PORT
 # (the run's internal network, where only the agent's container is) and carries every accepted
-# connection over this process's stdin/stdout, which the app holds through the engine API (an exec
-# stream), to the proxy in the app. The relay container itself has no network but that internal one.
+# connection over this process's stdin/stdout, which the app holds through the engine API (attached:
+# this is the relay container's main process), to the proxy in the app. The relay container itself has no network but that internal one.
 #
 # Frames, both ways: type (1 byte), connection id (u32 BE), length (u32 BE), payload.
 #   O open (relay -> app)   D data   E end of data (half-close)   W window: the receiver wrote
@@ -30,7 +30,7 @@ my $CHUNK  = 262144;
 my $HEADER = 9;
 my $WINDOW = 4 << 20;
 # Bytes written to a client before they are acknowledged: each window frame crosses the engine's
-# exec stream (several processes), so one per read of stdin cost more than the reads themselves.
+# attach stream (several processes), so one per read of stdin cost more than the reads themselves.
 # Below the window, so a sender that has used it all always hears back.
 my $ACK_MIN = $WINDOW >> 3;
 # Stop reading clients while this much waits for stdout (the app reads it as fast as it can).

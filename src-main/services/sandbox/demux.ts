@@ -4,7 +4,7 @@ import { ChunkQueue } from './chunk-queue';
  * 8-byte header (stream type: 0 stdin, 1 stdout, 2 stderr; 3 bytes zero; u32 BE length) and the
  * payload. Payloads are handed on as views of the chunks that arrived, never copied unless a frame
  * is split across chunks; docker-modem's demuxStream joins and re-copies its whole pending buffer
- * on every chunk, which made the tunnel shape's exec stream (egress-tunnel.ts) cost more CPU than
+ * on every chunk, which made the tunnel shape's engine stream (egress-tunnel.ts) cost more CPU than
  * the proxy itself. A header with an unknown stream type means the stream is not multiplexed
  * (a Tty, or out of step): from there on everything goes to stdout as is, as docker-modem does.
  */

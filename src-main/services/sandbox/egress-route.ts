@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import type { Logger } from '../../platform/logger';
-import type { BindMount, ContainerEngine, ContainerHandle, EngineInfo } from './engine';
+import type { BindMount, ContainerEngine, ContainerHandle, EngineInfo, ProcessStream } from './engine';
 import { startEgressProxy, type EgressProxy, type EgressProxyOptions } from './egress-proxy';
 import { serveEgressTunnel } from './egress-tunnel';
 import { perlProgram, startListenerHandoff, type ListenerHandoff } from './listener-handoff';
@@ -25,7 +25,7 @@ import { perlProgram, startListenerHandoff, type ListenerHandoff } from './liste
  *   credentials that only this run's container is given.
  * - "tunnel" (for an engine on another machine, which can reach nothing on this one): like
  *   "network", but the relay container joins only the run's internal network, and the connections
- *   it accepts travel as frames over an exec stream the app holds through the engine API
+ *   it accepts travel as frames over its stdio, which the app holds attached through the engine API
  *   (egress-tunnel.ts, resources/sandbox/tunnel.pl) to the proxy on a socket in the run's folder.
  *   No container of the run has any route out at all.
  *
@@ -227,13 +227,18 @@ async function openTunnelRoute(opts: EgressRouteOptions): Promise<EgressRoute> {
   try {
     const socketPath = proxySocketPath(opts.runDir, runId);
     proxy = await startEgressProxy({ ...opts.proxy, socketPath });
-    // On the run's network alone: it reaches nothing, the app reads and writes its connections.
-    relay = await startRelayContainer(opts, network, [], [], (r) => (relay = r));
     const script = await readFile(join(opts.resourcesDir, 'sandbox/tunnel.pl'), 'utf8');
-    const stream = await relay.execStream(['perl', '-e', script, '0.0.0.0', String(RELAY_PORT)], {
-      user: RELAY_USER,
-      onStderr: (line) => logger.warn('sandbox: egress tunnel relay', { line }),
+    // On the run's network alone: it reaches nothing, the app reads and writes its connections. The
+    // tunnel is the container's main process, attached before it starts: an exec stream's stdin
+    // costs Podman's API service several times more CPU (ContainerHandle.attachStream).
+    let stream: ProcessStream | undefined;
+    relay = await startRelayContainer(opts, network, [], [], (r) => (relay = r), {
+      cmd: ['perl', '-e', script, '0.0.0.0', String(RELAY_PORT)],
+      attach: async (r) => {
+        stream = await r.attachStream({ onStderr: (line) => logger.warn('sandbox: egress tunnel relay', { line }) });
+      },
     });
+    if (!stream) throw new CospecError('RUN_FAILED', 'The egress tunnel relay started without its stream.');
     tunnel = serveEgressTunnel(stream, socketPath, (error) => logger.warn('sandbox: egress tunnel failed', { error }));
     const relayAddress = await relay.addressOn(network);
     if (!relayAddress)
@@ -258,8 +263,9 @@ async function openTunnelRoute(opts: EgressRouteOptions): Promise<EgressRoute> {
 
 /**
  * Creates the run's internal network and starts its relay container on it (and on `alsoOn`), idle
- * (`sleep`) until a relay process is started in it; `created` hears of the container before it starts,
- * so a failed start still gets it removed.
+ * (`sleep`) until a relay process is started in it, or running `main.cmd` as its main process with
+ * its stdio attached by `main.attach` before the start; `created` hears of the container before it
+ * starts, so a failed start still gets it removed.
  */
 async function startRelayContainer(
   opts: EgressRouteOptions,
@@ -267,13 +273,14 @@ async function startRelayContainer(
   alsoOn: string[],
   binds: BindMount[],
   created: (relay: ContainerHandle) => void,
+  main?: { cmd: string[]; attach: (relay: ContainerHandle) => Promise<void> },
 ): Promise<ContainerHandle> {
   // A network left by an earlier attempt of this run was removed with its containers (removeRunContainers).
   await opts.engine.createInternalNetwork(network, opts.labels);
   const relay = await opts.engine.createContainer({
     name: `cospec-relay-${opts.runId}`,
     image: opts.image,
-    cmd: ['sleep', 'infinity'],
+    cmd: main?.cmd ?? ['sleep', 'infinity'],
     env: {},
     user: RELAY_USER,
     workingDir: '/',
@@ -285,8 +292,10 @@ async function startRelayContainer(
     // One relay process and its exec: a fork bomb has nowhere to go.
     pidsLimit: 64,
     networks: [network, ...alsoOn],
+    attached: main !== undefined,
   });
   created(relay);
+  await main?.attach(relay);
   await relay.start();
   return relay;
 }

@@ -1,12 +1,12 @@
 import { ChunkQueue } from './chunk-queue';
 import { connect, type Socket } from 'node:net';
 import type { Writable } from 'node:stream';
-import type { ExecStream } from './engine';
+import type { ProcessStream } from './engine';
 import { readInto } from './read-into';
 
 /**
  * The app's end of the egress tunnel (tunnel shape, for a remote engine): connections accepted by
- * resources/sandbox/tunnel.pl in the run's relay container arrive as frames on an exec stream held
+ * resources/sandbox/tunnel.pl in the run's relay container arrive as frames on its stdio, attached
  * through the engine API, and each is handed to the run's proxy here. The frame format and the
  * per-connection window are described in tunnel.pl; both ends must agree on them.
  */
@@ -17,7 +17,7 @@ const EMPTY = Buffer.alloc(0);
 export const TUNNEL_WINDOW = 4 << 20;
 /**
  * Bytes written to the proxy before they are acknowledged to the relay. Each window frame crosses
- * the engine's exec stream as a message of its own, and one per data frame put an extra crossing
+ * the engine's stream as a message of its own, and one per data frame put an extra crossing
  * in front of every answer; below the window, so a relay that has used it all always hears back
  * (tunnel.pl gathers its acknowledgements the same way).
  */
@@ -43,7 +43,7 @@ export interface EgressTunnel {
 
 /** Serves the tunnel on `stream` until it ends, opening one connection to `proxyPath` per tunnelled one. */
 export function serveEgressTunnel(
-  stream: ExecStream,
+  stream: ProcessStream,
   proxyPath: string,
   onError: (error: unknown) => void,
 ): EgressTunnel {

@@ -7,7 +7,7 @@ import type {
   ContainerHandle,
   ContainerSpec,
   EngineInfo,
-  ExecStream,
+  ProcessStream,
   ImageInfo,
 } from './engine';
 import { demuxEngineStream } from './demux';
@@ -357,11 +357,12 @@ export class DockerEngine implements ContainerEngine {
         WorkingDir: spec.workingDir,
         Labels: spec.labels,
         Tty: false,
-        AttachStdin: false,
-        OpenStdin: false,
+        AttachStdin: spec.attached === true,
+        OpenStdin: spec.attached === true,
         ...(first ? {} : { NetworkDisabled: true }),
         HostConfig: {
           NetworkMode: first ?? 'none',
+          ...(spec.attached ? { LogConfig: { Type: 'none', Config: {} } } : {}),
           Binds: [
             ...spec.binds.map((b) => `${b.host}:${b.container}:${b.readOnly ? 'ro' : 'rw'}`),
             ...(spec.volumes ?? []).map((v) => `${v.volume}:${v.container}:rw`),
@@ -592,20 +593,29 @@ class DockerContainer implements ContainerHandle {
     });
   }
 
-  async execStream(
-    cmd: string[],
-    opts: { user?: string; onStderr?: (line: string) => void } = {},
-  ): Promise<ExecStream> {
+  async attachStream(opts: { onStderr?: (line: string) => void } = {}): Promise<ProcessStream> {
     try {
-      const exec = await this.streaming.exec({
-        Cmd: cmd,
-        AttachStdin: true,
-        AttachStdout: true,
-        AttachStderr: true,
-        Tty: false,
-        ...(opts.user ? { User: opts.user } : {}),
-      });
-      const socket = (await exec.start({ hijack: true, stdin: true })) as unknown as Duplex;
+      const socket = await new Promise<Duplex>((resolve, reject) =>
+        this.streaming.modem.dial(
+          {
+            path: `/containers/${encodeURIComponent(this.id)}/attach?`,
+            method: 'POST',
+            // An empty detachKeys, not left out: Podman otherwise scans and copies every piece of
+            // stdin for the detach sequence (an exec stream always does), which cost its API
+            // service several times the CPU of the bytes themselves (bench/sandbox.ts). Docker
+            // applies detach keys to terminals only.
+            options: { stream: true, stdin: true, stdout: true, stderr: true, detachKeys: '' },
+            // An empty body, sent as such: the engine leaves an attach request's body unread, so
+            // any would reach the process as the first bytes of its stdin.
+            file: Buffer.alloc(0),
+            isStream: true,
+            hijack: true,
+            openStdin: true,
+            statusCodes: { 101: true, 200: true, 404: 'no such container', 500: 'server error' },
+          },
+          (err: Error | null, stream: Duplex) => (err ? reject(err) : resolve(stream)),
+        ),
+      );
       const stdout = new PassThrough();
       const stderr = new PassThrough();
       demuxEngineStream(socket, stdout, stderr);

@@ -39,6 +39,11 @@ export interface ContainerSpec {
    * none at all (no interface but loopback) when absent or empty.
    */
   networks?: string[];
+  /**
+   * The main process's stdio is read and written through `attachStream` alone (attached before the
+   * start): its stdin stays open, and the engine keeps no log of what passes (a tunnel's bytes).
+   */
+  attached?: boolean;
 }
 
 /** What the engine says about itself, for choosing how a run reaches its egress proxy. */
@@ -74,10 +79,11 @@ export interface ContainerHandle {
   /** Starts a command inside the running container and returns without waiting for it. */
   execDetached(cmd: string[], opts?: { user?: string }): Promise<void>;
   /**
-   * Starts a command inside the running container with its stdin and stdout connected to the
-   * caller through the engine API (works the same with a remote engine); stderr lines go to onStderr.
+   * Connects the caller to the main process's stdin and stdout through the engine API (works the
+   * same with a remote engine) of a container created `attached`, before its start; stderr lines
+   * go to onStderr.
    */
-  execStream(cmd: string[], opts: { user?: string; onStderr?: (line: string) => void }): Promise<ExecStream>;
+  attachStream(opts: { onStderr?: (line: string) => void }): Promise<ProcessStream>;
   /** Extracts a tar stream into a folder of the container (created or stopped containers too). */
   putArchive(path: string, tar: NodeJS.ReadableStream): Promise<void>;
   /** A tar stream of a folder of the container (created or stopped containers too). */
@@ -87,8 +93,8 @@ export interface ContainerHandle {
   remove(): Promise<void>;
 }
 
-/** A command running in a container, its stdio carried over the engine's API connection. */
-export interface ExecStream {
+/** A process running in a container, its stdio carried over the engine's API connection. */
+export interface ProcessStream {
   readonly stdin: NodeJS.WritableStream;
   readonly stdout: NodeJS.ReadableStream;
   /** Resolves when the command's streams end. */

@@ -26,7 +26,7 @@ export const READ_BUFFER_MAX = 1 << 20;
 
 /**
  * Full-size read buffers whose queued writes have completed, shared by every connection of the
- * process. Towards a destination that queues most writes (the tunnel's exec stream, where the
+ * process. Towards a destination that queues most writes (the tunnel's engine stream, where the
  * engine's API service is the slowest hop) each read otherwise took a new 1 MiB buffer and left
  * the last one to the collector, and that external memory set off full collections of the app's
  * whole heap (a quarter of the app's CPU in the tunnel shape, per perf). At most POOL_MAX buffers

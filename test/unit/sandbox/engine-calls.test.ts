@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -257,5 +258,48 @@ describe('waiting for a container', () => {
     const { container, waits } = await waitingEngine({ exitCode: 5, exitedAfterMs: 0 });
     expect(await container.wait()).toEqual({ exitCode: 5, oomKilled: false });
     await vi.waitFor(() => expect(waits).toMatchObject({ sent: 1, closedUnanswered: 1 }));
+  });
+});
+
+describe("attaching to a container's main process", () => {
+  it('sends no body (it would reach the process as stdin) and an empty detachKeys, and carries both ways', async () => {
+    const seen: { url?: string; headers?: Record<string, unknown>; stdin: string } = { stdin: '' };
+    const socket = await oneContainerEngine('attach', () => undefined);
+    const server = servers[servers.length - 1]!;
+    // The engine upgrades the request and the connection carries raw stdin one way, multiplexed
+    // stdout frames the other, as Podman and Docker do.
+    let upgraded: Socket | undefined;
+    server.on('upgrade', (req: IncomingMessage, conn: Socket, head: Buffer) => {
+      upgraded = conn;
+      seen.url = req.url;
+      seen.headers = req.headers;
+      conn.write(
+        'HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n',
+      );
+      const onStdin = (chunk: Buffer) => {
+        seen.stdin += chunk.toString();
+        const out = Buffer.from(`echo ${chunk.toString()}`);
+        const frame = Buffer.alloc(8);
+        frame[0] = 1;
+        frame.writeUInt32BE(out.length, 4);
+        conn.write(Buffer.concat([frame, out]));
+      };
+      if (head.length) onStdin(head);
+      conn.on('data', onStdin);
+    });
+    const engine = await connectEngine(socket, {}, 30_000);
+    const container = await engine.createContainer({ ...SPEC, attached: true });
+    const stream = await container.attachStream({});
+    const echoed = new Promise<string>((resolve) => stream.stdout.once('data', (d: Buffer) => resolve(d.toString())));
+    stream.stdin.write('hello');
+    expect(await echoed).toBe('echo hello');
+    expect(seen.stdin).toBe('hello');
+    expect(seen.url).toMatch(new RegExp(`^/containers/${ID}/attach\\?`));
+    expect(new URLSearchParams(seen.url!.split('?')[1]).get('detachKeys')).toBe('');
+    expect(seen.headers?.['content-length']).toBe('0');
+    expect(seen.headers?.['transfer-encoding']).toBeUndefined();
+    stream.close();
+    // An upgraded connection is no longer the server's to close.
+    upgraded?.destroy();
   });
 });
