@@ -114,8 +114,13 @@
  *   What the tunnel costs now, per 100 MB at the stand-in's pace (curl limited to 20 MB/s, process
  *   times): the API service 0.51 s (exec stdin copied piece by piece for detach keys), the app 0.41,
  *   tunnel.pl 0.17, conmon 0.15; at full speed 0.36 / 0.20 / 0.13 / 0.11 (165 MB/s). On two cores
- *   shared with the stand-in and curl, that CPU is what the tunnel's ratio loses. The attach with an
- *   empty detachKeys (session 10, above) would cut the service's share to about a quarter.
+ *   shared with the stand-in and curl, that CPU is what the tunnel's ratio loses. Built this time:
+ *   the tunnel as the relay's main process, attached with an empty detachKeys (session 10, above),
+ *   the request sent with an empty body (dockerode's JSON body of options reached tunnel.pl as its
+ *   first stdin bytes). 200 MB into a process: 285–436 ms and 120–190 ms of the service's CPU,
+ *   against 857–998 and 790–850 through an exec. Alternating with the tree before, tunnel shape,
+ *   load 1–3: the stand-in 86 % against 82 % (3 rounds) and 88 % against 83 % (5 rounds), the
+ *   streaming server 200 against 169 and 228 against 141 MB/s; latency unchanged (3.6–4.1 ms).
  * Plain-http requests (absolute URIs, what a tool sends for an http:// URL through HTTP_PROXY), session
  * 12: Node's http client forwarded them. A --cpu-prof showed its socketOnData about 1 s of self
  * time per 500 MB: 64 KiB reads, each through the parser and an IncomingMessage chunk, then piped.
