@@ -2,7 +2,8 @@
 # engine on another machine, which cannot reach the proxy in the app. Listens on LISTEN_HOST:PORT
 # (the run's internal network, where only the agent's container is) and carries every accepted
 # connection over this process's stdin/stdout, which the app holds through the engine API (attached:
-# this is the relay container's main process), to the proxy in the app. The relay container itself has no network but that internal one.
+# this is the relay container's main process), to the proxy in the app. The relay container itself
+# has no network but that internal one.
 #
 # Frames, both ways: type (1 byte), connection id (u32 BE), length (u32 BE), payload.
 #   O open (relay -> app)   D data   E end of data (half-close)   W window: the receiver wrote

@@ -21,7 +21,7 @@ export const TUNNEL_WINDOW = 4 << 20;
  * in front of every answer; below the window, so a relay that has used it all always hears back
  * (tunnel.pl gathers its acknowledgements the same way).
  */
-export const TUNNEL_ACK_MIN = TUNNEL_WINDOW >> 3;
+const TUNNEL_ACK_MIN = TUNNEL_WINDOW >> 3;
 
 type FrameType = 'O' | 'D' | 'E' | 'C' | 'W';
 

@@ -24,6 +24,16 @@ import { singleFileTar } from './tar';
 /** How often Podman's wait looks at the container's state (a Go duration). */
 export const PODMAN_WAIT_INTERVAL = '100ms';
 
+/**
+ * One raw request through docker-modem, for what dockerode has no method for or sends in a way
+ * the engine takes wrongly; the answer as the modem gives it (parsed JSON, text, or a stream).
+ */
+function dialModem(modem: Docker['modem'], options: Parameters<Docker['modem']['dial']>[0]): Promise<unknown> {
+  return new Promise((resolve, reject) =>
+    modem.dial(options, (err: Error | null, data: unknown) => (err ? reject(err) : resolve(data))),
+  );
+}
+
 const INSTALL_HINT =
   'Install and start a container engine: on Linux run `npm run setup:system` (Podman) or start Docker; on macOS and Windows start Docker Desktop, Podman Desktop (podman machine start), Colima or Rancher Desktop. ' +
   'Or set the engine socket in Settings (COSPEC_CONTAINER_SOCKET / DOCKER_HOST).';
@@ -267,27 +277,21 @@ export class DockerEngine implements ContainerEngine {
 
   /** A raw API call, for the few endpoints dockerode has no method for. */
   private dial(method: 'POST' | 'GET', path: string, body: unknown): Promise<unknown> {
-    return this.call(
-      () =>
-        new Promise((resolve, reject) => {
-          this.docker.modem.dial(
-            {
-              path,
-              method,
-              options: body as Record<string, unknown>,
-              statusCodes: {
-                200: true,
-                201: true,
-                204: true,
-                400: 'bad request',
-                404: 'not found',
-                409: 'conflict',
-                500: 'server error',
-              },
-            },
-            (err: Error | null, data: unknown) => (err ? reject(err) : resolve(data)),
-          );
-        }),
+    return this.call(() =>
+      dialModem(this.docker.modem, {
+        path,
+        method,
+        options: body as Record<string, unknown>,
+        statusCodes: {
+          200: true,
+          201: true,
+          204: true,
+          400: 'bad request',
+          404: 'not found',
+          409: 'conflict',
+          500: 'server error',
+        },
+      }),
     );
   }
 
@@ -530,19 +534,14 @@ class DockerContainer implements ContainerHandle {
    */
   private async waitRequest(signal: AbortSignal): Promise<{ StatusCode: number }> {
     if (!(await this.isPodman())) return (await this.streaming.wait({ abortSignal: signal })) as { StatusCode: number };
-    const answer = await new Promise<unknown>((resolve, reject) =>
-      this.streaming.modem.dial(
-        {
-          path: `/v4.0.0/libpod/containers/${encodeURIComponent(this.id)}/wait?`,
-          method: 'POST',
-          // In the query string only: an empty body is sent as none.
-          options: { _query: { interval: PODMAN_WAIT_INTERVAL }, _body: {} },
-          abortSignal: signal,
-          statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
-        },
-        (err: Error | null, data: unknown) => (err ? reject(err) : resolve(data)),
-      ),
-    );
+    const answer = await dialModem(this.streaming.modem, {
+      path: `/v4.0.0/libpod/containers/${encodeURIComponent(this.id)}/wait?`,
+      method: 'POST',
+      // In the query string only: an empty body is sent as none.
+      options: { _query: { interval: PODMAN_WAIT_INTERVAL }, _body: {} },
+      abortSignal: signal,
+      statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
+    });
     // The exit code as text ("3\n"); a JSON client may have parsed it into a number already.
     const code = Number(String(answer).trim());
     if (!Number.isInteger(code))
@@ -595,27 +594,22 @@ class DockerContainer implements ContainerHandle {
 
   async attachStream(opts: { onStderr?: (line: string) => void } = {}): Promise<ProcessStream> {
     try {
-      const socket = await new Promise<Duplex>((resolve, reject) =>
-        this.streaming.modem.dial(
-          {
-            path: `/containers/${encodeURIComponent(this.id)}/attach?`,
-            method: 'POST',
-            // An empty detachKeys, not left out: Podman otherwise scans and copies every piece of
-            // stdin for the detach sequence (an exec stream always does), which cost its API
-            // service several times the CPU of the bytes themselves (bench/sandbox.ts). Docker
-            // applies detach keys to terminals only.
-            options: { stream: true, stdin: true, stdout: true, stderr: true, detachKeys: '' },
-            // An empty body, sent as such: the engine leaves an attach request's body unread, so
-            // any would reach the process as the first bytes of its stdin.
-            file: Buffer.alloc(0),
-            isStream: true,
-            hijack: true,
-            openStdin: true,
-            statusCodes: { 101: true, 200: true, 404: 'no such container', 500: 'server error' },
-          },
-          (err: Error | null, stream: Duplex) => (err ? reject(err) : resolve(stream)),
-        ),
-      );
+      const socket = (await dialModem(this.streaming.modem, {
+        path: `/containers/${encodeURIComponent(this.id)}/attach?`,
+        method: 'POST',
+        // An empty detachKeys, not left out: Podman otherwise scans and copies every piece of
+        // stdin for the detach sequence (an exec stream always does), which cost its API
+        // service several times the CPU of the bytes themselves (bench/sandbox.ts). Docker
+        // applies detach keys to terminals only.
+        options: { stream: true, stdin: true, stdout: true, stderr: true, detachKeys: '' },
+        // An empty body, sent as such: the engine leaves an attach request's body unread, so
+        // any would reach the process as the first bytes of its stdin.
+        file: Buffer.alloc(0),
+        isStream: true,
+        hijack: true,
+        openStdin: true,
+        statusCodes: { 101: true, 200: true, 404: 'no such container', 500: 'server error' },
+      })) as Duplex;
       const stdout = new PassThrough();
       const stderr = new PassThrough();
       demuxEngineStream(socket, stdout, stderr);
