@@ -150,6 +150,15 @@ export function isRemoteEndpoint(endpoint: string): boolean {
   return !endpoint.startsWith('unix://') && !endpoint.startsWith('npipe:');
 }
 
+/**
+ * The MTU of a run's internal network. Its packets only go between the agent's container and the
+ * relay, on the engine's own bridge, never onto a physical link, so they can be as large as
+ * loopback's (65520 is what Podman gives its user-mode networks). At the default 1500 every
+ * proxied byte crossed the bridge in small packets: the network shape moved a fast local download
+ * at 38–44 % of direct, against 56–67 % with this (bench/sandbox.ts).
+ */
+export const RUN_NETWORK_MTU = 65520;
+
 export class DockerEngine implements ContainerEngine {
   readonly remote: boolean;
 
@@ -216,6 +225,7 @@ export class DockerEngine implements ContainerEngine {
         internal: true,
         dns_enabled: false,
         ipv6_enabled: false,
+        options: { mtu: String(RUN_NETWORK_MTU) },
         labels,
       });
       return;
@@ -228,7 +238,10 @@ export class DockerEngine implements ContainerEngine {
         Internal: true,
         EnableIPv6: false,
         Labels: labels,
-        Options: { 'com.docker.network.bridge.inhibit_ipv4': 'true' },
+        Options: {
+          'com.docker.network.bridge.inhibit_ipv4': 'true',
+          'com.docker.network.driver.mtu': String(RUN_NETWORK_MTU),
+        },
       }),
     );
   }

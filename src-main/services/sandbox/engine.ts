@@ -127,7 +127,7 @@ export interface ContainerEngine {
   listContainers(label: string, value?: string): Promise<Array<{ id: string; labels: Record<string, string> }>>;
   removeContainer(id: string): Promise<void>;
   info(): Promise<EngineInfo>;
-  /** An internal network: no gateway to the host or beyond, no DNS server; labelled for clean-up. */
+  /** An internal network: no gateway to the host or beyond, no DNS server, a loopback-sized MTU; labelled for clean-up. */
   createInternalNetwork(name: string, labels: Record<string, string>): Promise<void>;
   /** The host's address on a network (its gateway), when the network has one. */
   networkGateway(name: string): Promise<string | undefined>;

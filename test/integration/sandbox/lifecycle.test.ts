@@ -10,6 +10,7 @@ import {
   RUN_LABEL,
   type ContainerEngine,
 } from '../../../src-main/services/sandbox';
+import { RUN_NETWORK_MTU } from '../../../src-main/services/sandbox/engine-docker';
 import { cpuDuring, engineServicePid } from '../../support/engine-service-cpu';
 import { createHarness, runCommand, sandboxSkipReason, sh, SOCKET, type Harness } from './harness';
 import { remoteEngineSkipReason, startTlsEngine, type RemoteEngineFixture } from './remote-engine-harness';
@@ -194,6 +195,17 @@ describe.skipIf(skip)('sandbox run lifecycle, network shape (relay container and
     expect(during).toEqual({ containers: 2, networks: 1 });
     expect(await containersOf(r.runId)).toBe(0);
     expect(await networksOf(r.runId)).toBe(0);
+  });
+
+  it('gives the run’s network a loopback-sized MTU, so proxied bytes cross it in large packets', async () => {
+    const r = await runCommand(
+      networked,
+      'for i in /sys/class/net/*; do echo "mtu $(basename "$i") $(cat "$i/mtu")"; done',
+    );
+    expect(r.result.exitCode, r.lines.join('\n')).toBe(0);
+    const links = r.lines.filter((line) => line.startsWith('mtu ') && !line.startsWith('mtu lo '));
+    // The agent's only link is to the run's network: one interface, at the network's MTU.
+    expect(links).toEqual([expect.stringMatching(new RegExp(` ${RUN_NETWORK_MTU}$`))]);
   });
 
   it('removes the relay and the network left by a run of a crashed app', async () => {

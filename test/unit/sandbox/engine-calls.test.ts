@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import { connectEngine } from '../../../src-main/services/sandbox';
+import { RUN_NETWORK_MTU } from '../../../src-main/services/sandbox/engine-docker';
 
 /**
  * Engine control calls against an engine socket that misbehaves: a call the engine leaves
@@ -301,5 +302,65 @@ describe("attaching to a container's main process", () => {
     stream.close();
     // An upgraded connection is no longer the server's to close.
     upgraded?.destroy();
+  });
+});
+
+describe("creating a run's internal network", () => {
+  /** An engine that records the network it is asked to create. */
+  async function networkEngine(podman: boolean) {
+    const created: Array<{ url: string; body: Record<string, unknown> }> = [];
+    const socket = await serveEngine('network', (req, res) => {
+      if (req.method === 'GET' && /\/version$/.test(req.url ?? ''))
+        return answerJson(res, 200, {
+          Version: podman ? '4.3.1' : '27.0.0',
+          ApiVersion: '1.41',
+          Components: [{ Name: podman ? 'Podman Engine' : 'Engine' }],
+        });
+      if (req.method === 'GET' && /\/info$/.test(req.url ?? ''))
+        return answerJson(res, 200, { OperatingSystem: 'Debian' });
+      // dockerode repeats the body as a query string, which Docker ignores.
+      if (req.method === 'POST' && /\/networks\/create(\?|$)/.test(req.url ?? '')) {
+        let body = '';
+        req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        req.on('end', () => {
+          created.push({ url: req.url?.split('?')[0] ?? '', body: JSON.parse(body) as Record<string, unknown> });
+          answerJson(res, 201, { Id: 'n1', name: 'cospec-run-x' });
+        });
+        return;
+      }
+      answerJson(res, 404, { message: `no route for ${req.method} ${req.url}` });
+    });
+    return { engine: await connectEngine(socket), created };
+  }
+
+  it('asks Podman for no DNS, no gateway and a loopback-sized MTU, through its own endpoint', async () => {
+    const { engine, created } = await networkEngine(true);
+    await engine.createInternalNetwork('cospec-run-x', { [LABEL]: 'x' });
+    expect(created).toEqual([
+      {
+        url: '/v4.0.0/libpod/networks/create',
+        body: expect.objectContaining({
+          name: 'cospec-run-x',
+          internal: true,
+          dns_enabled: false,
+          options: { mtu: String(RUN_NETWORK_MTU) },
+          labels: { [LABEL]: 'x' },
+        }),
+      },
+    ]);
+  });
+
+  it('asks Docker for an internal bridge without a host address, with the same MTU', async () => {
+    const { engine, created } = await networkEngine(false);
+    await engine.createInternalNetwork('cospec-run-x', { [LABEL]: 'x' });
+    expect(created.map((c) => c.url)).toEqual(['/networks/create']);
+    expect(created[0]!.body).toMatchObject({
+      Name: 'cospec-run-x',
+      Internal: true,
+      Options: {
+        'com.docker.network.bridge.inhibit_ipv4': 'true',
+        'com.docker.network.driver.mtu': String(RUN_NETWORK_MTU),
+      },
+    });
   });
 });
