@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import type { Logger } from '../../platform/logger';
-import type { BindMount, ContainerEngine, ContainerHandle, EngineInfo, ProcessStream } from './engine';
+import type { BindMount, ContainerEngine, ContainerHandle, EngineInfo } from './engine';
 import { startEgressProxy, type EgressProxy, type EgressProxyOptions } from './egress-proxy';
 import { serveEgressTunnel } from './egress-tunnel';
 import { perlProgram, startListenerHandoff, type ListenerHandoff } from './listener-handoff';
@@ -176,7 +176,8 @@ async function openNetworkRoute(opts: EgressRouteOptions): Promise<EgressRoute> 
     const binds = handoffDir ? [{ host: handoffDir, container: RELAY_HANDOFF_DIR, readOnly: true }] : [];
     // Idle until the proxy's address is known (it can only listen once this container's start has
     // brought the engine's bridge up); then the relay is started in it.
-    relay = await startRelayContainer(opts, network, [info.defaultNetwork], binds, (r) => (relay = r));
+    relay = await createRelayContainer(opts, network, [info.defaultNetwork], binds);
+    await relay.start();
     const { listenHost, dialHost } = await hostSide(engine, info);
     const credentials = { username: 'cospec', password: randomBytes(24).toString('hex') };
     proxy = await startEgressProxy({ ...opts.proxy, host: listenHost, credentials });
@@ -231,14 +232,11 @@ async function openTunnelRoute(opts: EgressRouteOptions): Promise<EgressRoute> {
     // On the run's network alone: it reaches nothing, the app reads and writes its connections. The
     // tunnel is the container's main process, attached before it starts: an exec stream's stdin
     // costs Podman's API service several times more CPU (ContainerHandle.attachStream).
-    let stream: ProcessStream | undefined;
-    relay = await startRelayContainer(opts, network, [], [], (r) => (relay = r), {
-      cmd: ['perl', '-e', script, '0.0.0.0', String(RELAY_PORT)],
-      attach: async (r) => {
-        stream = await r.attachStream({ onStderr: (line) => logger.warn('sandbox: egress tunnel relay', { line }) });
-      },
+    relay = await createRelayContainer(opts, network, [], [], ['perl', '-e', script, '0.0.0.0', String(RELAY_PORT)]);
+    const stream = await relay.attachStream({
+      onStderr: (line) => logger.warn('sandbox: egress tunnel relay', { line }),
     });
-    if (!stream) throw new CospecError('RUN_FAILED', 'The egress tunnel relay started without its stream.');
+    await relay.start();
     tunnel = serveEgressTunnel(stream, socketPath, (error) => logger.warn('sandbox: egress tunnel failed', { error }));
     const relayAddress = await relay.addressOn(network);
     if (!relayAddress)
@@ -262,25 +260,24 @@ async function openTunnelRoute(opts: EgressRouteOptions): Promise<EgressRoute> {
 }
 
 /**
- * Creates the run's internal network and starts its relay container on it (and on `alsoOn`), idle
- * (`sleep`) until a relay process is started in it, or running `main.cmd` as its main process with
- * its stdio attached by `main.attach` before the start; `created` hears of the container before it
- * starts, so a failed start still gets it removed.
+ * Creates the run's internal network and its relay container on it (and on `alsoOn`), not yet
+ * started: the caller holds it before the start, so a failed start still gets it removed. Without
+ * `main` it idles (`sleep`) until a relay process is started in it; with it, `main` is its main
+ * process, with stdio to attach before the start.
  */
-async function startRelayContainer(
+async function createRelayContainer(
   opts: EgressRouteOptions,
   network: string,
   alsoOn: string[],
   binds: BindMount[],
-  created: (relay: ContainerHandle) => void,
-  main?: { cmd: string[]; attach: (relay: ContainerHandle) => Promise<void> },
+  main?: string[],
 ): Promise<ContainerHandle> {
   // A network left by an earlier attempt of this run was removed with its containers (removeRunContainers).
   await opts.engine.createInternalNetwork(network, opts.labels);
-  const relay = await opts.engine.createContainer({
+  return opts.engine.createContainer({
     name: `cospec-relay-${opts.runId}`,
     image: opts.image,
-    cmd: main?.cmd ?? ['sleep', 'infinity'],
+    cmd: main ?? ['sleep', 'infinity'],
     env: {},
     user: RELAY_USER,
     workingDir: '/',
@@ -294,10 +291,6 @@ async function startRelayContainer(
     networks: [network, ...alsoOn],
     attached: main !== undefined,
   });
-  created(relay);
-  await main?.attach(relay);
-  await relay.start();
-  return relay;
 }
 
 /** Removes the relay container and the run's network; failures are logged, the run's result stands. */
