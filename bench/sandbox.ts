@@ -122,6 +122,18 @@
  *   against 857–998 and 790–850 through an exec. Alternating with the tree before, tunnel shape,
  *   load 1–3: the stand-in 86 % against 82 % (3 rounds) and 88 % against 83 % (5 rounds), the
  *   streaming server 200 against 169 and 228 against 141 MB/s; latency unchanged (3.6–4.1 ms).
+ * - session 15: in the network shape the agent's bytes cross the run's internal bridge to the relay's
+ *   namespace, where the proxy accepts, and that bridge had the default MTU of 1500; bridged packets
+ *   also pass the host's iptables here (bridge-nf-call-iptables is on). At MTU 65520
+ *   (engine-docker.ts, RUN_NETWORK_MTU), alternating with the tree before (5 rounds, load 1–2): the
+ *   streaming server 982 / 1,035 → 1,501 / 1,517 MB/s (38 / 42 % → 64 / 67 %); socket unchanged.
+ *   The socket shape is CPU-bound: per 1 GB in containers (perf, proxied downloads alone) the proxy
+ *   0.49 s, two thirds of it _copy_to_iter and _copy_from_iter, the server 0.28, curl 0.25: ~1.0 s of
+ *   CPU in 0.52 s on two cores, against ~0.4 s direct, which waits only on the server. On the host
+ *   the same split is 0.36 / 0.23 / 0.20 s, with 1.5 of 2 cores busy. Tried, not kept: read buffers
+ *   of 4 MiB (host 2.0–2.2 GB/s against 1.7–1.9; in containers 1,678–1,743 MB/s against 1,681–1,771
+ *   for 500 MB), 256 KiB (slower in both), a writable high-water mark of 2–4 MiB on the client
+ *   socket (no change: the pauses were not the limit).
  * Plain-http requests (absolute URIs, what a tool sends for an http:// URL through HTTP_PROXY), session
  * 12: Node's http client forwarded them. A --cpu-prof showed its socketOnData about 1 s of self
  * time per 500 MB: 64 KiB reads, each through the parser and an IncomingMessage chunk, then piped.
