@@ -45,6 +45,24 @@ function answerJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
+/** Answers /version and /info as Podman 4.3 or a Docker engine would; false for any other request. */
+function answerIdentity(req: IncomingMessage, res: ServerResponse, podman: boolean): boolean {
+  if (req.method !== 'GET') return false;
+  if (/\/version$/.test(req.url ?? '')) {
+    answerJson(res, 200, {
+      Version: podman ? '4.3.1' : '27.0.0',
+      ApiVersion: '1.41',
+      Components: [{ Name: podman ? 'Podman Engine' : 'Engine' }],
+    });
+    return true;
+  }
+  if (/\/info$/.test(req.url ?? '')) {
+    answerJson(res, 200, { OperatingSystem: 'Debian' });
+    return true;
+  }
+  return false;
+}
+
 /** The one container the engines below hold. */
 const ID = 'c0ffee';
 const SPEC = {
@@ -186,14 +204,7 @@ describe('waiting for a container', () => {
     const waits = { sent: 0, closedUnanswered: 0, urls: [] as string[], bodies: [] as string[] };
     const started = Date.now();
     const socket = await oneContainerEngine('wait', (req, res) => {
-      if (req.method === 'GET' && /\/version$/.test(req.url ?? ''))
-        return answerJson(res, 200, {
-          Version: opts.podman ? '4.3.1' : '27.0.0',
-          ApiVersion: '1.41',
-          Components: [{ Name: opts.podman ? 'Podman Engine' : 'Engine' }],
-        });
-      if (req.method === 'GET' && /\/info$/.test(req.url ?? ''))
-        return answerJson(res, 200, { OperatingSystem: 'Debian' });
+      if (answerIdentity(req, res, opts.podman === true)) return;
       if (req.method === 'POST' && req.url?.includes(`/containers/${ID}/wait`)) {
         waits.sent++;
         waits.urls.push(req.url);
@@ -310,14 +321,7 @@ describe("creating a run's internal network", () => {
   async function networkEngine(podman: boolean) {
     const created: Array<{ url: string; body: Record<string, unknown> }> = [];
     const socket = await serveEngine('network', (req, res) => {
-      if (req.method === 'GET' && /\/version$/.test(req.url ?? ''))
-        return answerJson(res, 200, {
-          Version: podman ? '4.3.1' : '27.0.0',
-          ApiVersion: '1.41',
-          Components: [{ Name: podman ? 'Podman Engine' : 'Engine' }],
-        });
-      if (req.method === 'GET' && /\/info$/.test(req.url ?? ''))
-        return answerJson(res, 200, { OperatingSystem: 'Debian' });
+      if (answerIdentity(req, res, podman)) return;
       // dockerode repeats the body as a query string, which Docker ignores.
       if (req.method === 'POST' && /\/networks\/create(\?|$)/.test(req.url ?? '')) {
         let body = '';
