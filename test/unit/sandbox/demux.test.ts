@@ -2,13 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { demuxEngineStream } from '../../../src-main/services/sandbox/demux';
-
-function frame(type: number, payload: Buffer): Buffer {
-  const header = Buffer.alloc(8);
-  header[0] = type;
-  header.writeUInt32BE(payload.length, 4);
-  return Buffer.concat([header, payload]);
-}
+import { engineFrame } from '../../support/engine-frame';
 
 function collect(s: PassThrough): () => Buffer {
   const chunks: Buffer[] = [];
@@ -21,7 +15,12 @@ describe('demuxEngineStream', () => {
     const out1 = randomBytes(300_000);
     const err1 = Buffer.from('warning\n');
     const out2 = randomBytes(5);
-    const wire = Buffer.concat([frame(1, out1), frame(2, err1), frame(1, Buffer.alloc(0)), frame(1, out2)]);
+    const wire = Buffer.concat([
+      engineFrame(1, out1),
+      engineFrame(2, err1),
+      engineFrame(1, Buffer.alloc(0)),
+      engineFrame(1, out2),
+    ]);
     for (const cut of [1, 3, 7, 8, 9, 4096, 65536, wire.length]) {
       const source = new PassThrough();
       const stdout = new PassThrough();

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { CospecError } from '../../../src-shared/ipc/errors';
 import { connectEngine } from '../../../src-main/services/sandbox';
 import { RUN_NETWORK_MTU } from '../../../src-main/services/sandbox/engine-docker';
+import { engineFrame } from '../../support/engine-frame';
 
 /**
  * Engine control calls against an engine socket that misbehaves: a call the engine leaves
@@ -290,11 +291,7 @@ describe("attaching to a container's main process", () => {
       );
       const onStdin = (chunk: Buffer) => {
         seen.stdin += chunk.toString();
-        const out = Buffer.from(`echo ${chunk.toString()}`);
-        const frame = Buffer.alloc(8);
-        frame[0] = 1;
-        frame.writeUInt32BE(out.length, 4);
-        conn.write(Buffer.concat([frame, out]));
+        conn.write(engineFrame(1, Buffer.from(`echo ${chunk.toString()}`)));
       };
       if (head.length) onStdin(head);
       conn.on('data', onStdin);
