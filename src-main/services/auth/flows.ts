@@ -48,8 +48,8 @@ interface Flow {
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
-/** How many finished flows' states are remembered to recognise a replayed redirect. */
-const USED_STATES_KEPT = 100;
+/** How many finished flows are remembered: their states, to recognise a replayed redirect, and their outcomes, for a late wait. */
+const FINISHED_FLOWS_KEPT = 100;
 
 /** OAuth 2 authorization-code flows with PKCE, completed by a cospec:// deep link or a loopback redirect. */
 export function createOAuthFlows(deps: OAuthFlowsDeps) {
@@ -58,15 +58,28 @@ export function createOAuthFlows(deps: OAuthFlowsDeps) {
   const flows = new Map<string, Flow>();
   const byState = new Map<string, Flow>();
   const usedStates: string[] = [];
+  /**
+   * The outcome of each flow a redirect or a cancel has consumed, by id: the window's wait for a
+   * flow is a call of its own after beginOAuth, and a browser that comes back first (a sign-in it
+   * remembers redirects at once, on a busy machine) must not make it look failed.
+   */
+  const outcomes = new Map<string, Promise<ConnectResult>>();
   const log = deps.logger.child({ service: 'auth' });
 
-  /** Removes a flow so no second redirect can use it; every exit path goes through here. */
-  async function end(flow: Flow) {
+  /** Takes a flow out of the pending ones, so no second redirect or cancel can use it; its outcome stays to wait for. */
+  function consume(flow: Flow) {
     flows.delete(flow.id);
     byState.delete(flow.state);
+    outcomes.set(flow.id, flow.done);
+    if (outcomes.size > FINISHED_FLOWS_KEPT) outcomes.delete(outcomes.keys().next().value!);
+  }
+
+  /** Ends a flow and lets go of what it holds; every exit path goes through here. */
+  async function end(flow: Flow) {
+    consume(flow);
     clearTimeout(flow.timer);
     usedStates.push(flow.state);
-    if (usedStates.length > USED_STATES_KEPT) usedStates.shift();
+    if (usedStates.length > FINISHED_FLOWS_KEPT) usedStates.shift();
     await flow.loopback?.close();
     await flow.net.close().catch(() => undefined);
   }
@@ -97,8 +110,7 @@ export function createOAuthFlows(deps: OAuthFlowsDeps) {
 
   async function complete(flow: Flow, params: CallbackParams, query: URLSearchParams): Promise<ConnectResult> {
     // Consumed before any await: a second redirect with the same state finds nothing.
-    byState.delete(flow.state);
-    flows.delete(flow.id);
+    consume(flow);
     const host = hostnameOf(flow.instanceUrl);
     let tokens: OAuthTokens | undefined;
     try {
@@ -242,9 +254,9 @@ export function createOAuthFlows(deps: OAuthFlowsDeps) {
     },
 
     async waitForOAuth(flowId) {
-      const flow = flows.get(flowId);
-      if (!flow) throw new CospecError('NOT_FOUND', 'This sign-in has already finished or was never started.');
-      return flow.done;
+      const done = flows.get(flowId)?.done ?? outcomes.get(flowId);
+      if (!done) throw new CospecError('NOT_FOUND', 'This sign-in was never started, or finished long ago.');
+      return done;
     },
 
     async cancelOAuth(flowId) {

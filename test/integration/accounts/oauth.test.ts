@@ -83,6 +83,16 @@ describe('OAuth with PKCE against the GitLab stand-in', () => {
     expect(result.account).toMatchObject({ username: 'maya', authMethod: 'oauth' });
   });
 
+  it('connects when the browser comes back before the window starts waiting', async () => {
+    // The window asks to wait in a call of its own after the flow starts; a browser that redirects
+    // at once (a sign-in it remembers) on a busy machine can finish the flow first.
+    const flow = await begin('loopback');
+    const location = await gitlab.approveAuthorization(flow.authorizeUrl, 'maya');
+    expect((await fetch(location)).status).toBe(200);
+    const result = await ctx.accounts.waitForOAuth(flow.flowId);
+    expect(result.account).toMatchObject({ username: 'maya', authMethod: 'oauth' });
+  });
+
   it('ignores a redirect with a wrong state and still completes with the right one', async () => {
     const flow = await begin('protocol');
     const location = await gitlab.approveAuthorization(flow.authorizeUrl, 'rita');

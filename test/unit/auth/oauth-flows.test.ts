@@ -91,7 +91,9 @@ describe('OAuth deep links', () => {
     await expect(
       flows.handleDeepLink(`cospec://oauth/callback?error=access_denied&state=${state}`),
     ).rejects.toMatchObject({ code: 'OAUTH_DENIED' });
-    await expect(flows.handlers.waitForOAuth(flow.flowId)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    // A wait that comes after the answer hears how the flow ended; an id never issued is unknown.
+    await expect(flows.handlers.waitForOAuth(flow.flowId)).rejects.toMatchObject({ code: 'OAUTH_DENIED' });
+    await expect(flows.handlers.waitForOAuth('never-issued')).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
   it('rejects the waiting caller with OAUTH_DENIED and treats a replay of the same link as already used', async () => {
